@@ -1,0 +1,91 @@
+// Command mconv converts, verifies, runs and measures mobile vision models.
+//
+// This package is thin: each subcommand parses its flags into an options
+// struct and calls a library package. Subcommands register themselves in
+// their own files (inspect.go, fuse.go, ...) through init.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "0.1.0-dev"
+
+// usageError marks errors that should exit with status 2.
+type usageError struct{ error }
+
+var subcommands []func() *cobra.Command
+
+func register(f func() *cobra.Command) { subcommands = append(subcommands, f) }
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "mconv",
+		Short:         "Convert, fuse, verify, run and measure mobile vision models",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	for _, f := range subcommands {
+		root.AddCommand(f())
+	}
+	return root
+}
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+// run executes the CLI and returns the exit status: 0 success, 1 failure,
+// 2 usage error.
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "mconv:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return 2
+	}
+	return 1
+}
+
+// isCobraUsage recognizes cobra's own argument errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+
+// exactArgs is cobra.ExactArgs returning a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s takes %d argument(s), got %d", cmd.Name(), n, len(args))}
+		}
+		return nil
+	}
+}
+
+func init() {
+	register(func() *cobra.Command {
+		return &cobra.Command{
+			Use:   "version",
+			Short: "Print mconv's version",
+			Args:  exactArgs(0),
+			Run:   func(cmd *cobra.Command, args []string) { fmt.Fprintln(cmd.OutOrStdout(), "mconv", Version) },
+		}
+	})
+}
