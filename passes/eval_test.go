@@ -223,13 +223,16 @@ func gemm(a, b, c *tens, transA, transB bool, alpha, beta float64) (*tens, error
 		for j := 0; j < N; j++ {
 			s := 0.0
 			for k := 0; k < K; k++ {
-				av := a.d[i*a.dims[1]+k]
+				var av, bv float64
 				if transA {
 					av = a.d[k*a.dims[1]+i]
+				} else {
+					av = a.d[i*a.dims[1]+k]
 				}
-				bv := b.d[k*b.dims[1]+j]
 				if transB {
 					bv = b.d[j*b.dims[1]+k]
+				} else {
+					bv = b.d[k*b.dims[1]+j]
 				}
 				s += av * bv
 			}
