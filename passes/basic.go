@@ -235,6 +235,22 @@ func rankOf(v *ir.Value, depth int) int {
 		}
 	case "Gemm", "Flatten":
 		return 2
+	case "ReduceMean", "ReduceSum", "ReduceMax":
+		r := rankOf(n.Inputs[0], depth+1)
+		if r < 0 || n.AttrInt("keepdims", 1) != 0 {
+			return r
+		}
+		axes := n.AttrInts("axes", nil)
+		if len(n.Inputs) > 1 && n.Inputs[1] != nil {
+			if !n.Inputs[1].IsConst() {
+				return -1
+			}
+			return r - int(n.Inputs[1].Const.Len())
+		}
+		if axes == nil {
+			return 0
+		}
+		return r - len(axes)
 	case "Reshape":
 		if len(n.Inputs) > 1 && n.Inputs[1].IsConst() && len(n.Inputs[1].Const.Dims) == 1 {
 			return int(n.Inputs[1].Const.Dims[0])

@@ -35,6 +35,8 @@ func foldConstants(c *ctx) error {
 			t, err = constantValue(n)
 		case "Shape":
 			t, err = foldShape(n)
+		case "CastLike":
+			t, err = foldCastLike(n)
 		default:
 			if !allConst(n) {
 				continue
@@ -128,6 +130,34 @@ func foldShape(n *ir.Node) (*ir.Tensor, error) {
 	return ir.NewInt64([]int64{int64(len(out))}, out), nil
 }
 
+// foldCastLike evaluates CastLike(c, target) for a constant c when the
+// target's element type is known (the target itself need not be constant).
+func foldCastLike(n *ir.Node) (*ir.Tensor, error) {
+	if len(n.Inputs) != 2 || n.Inputs[0] == nil || !n.Inputs[0].IsConst() || n.Inputs[1] == nil {
+		return nil, nil
+	}
+	tgt := n.Inputs[1]
+	dt := tgt.Type.DType
+	if tgt.IsConst() {
+		dt = tgt.Const.DType
+	}
+	if !tgt.IsConst() && !tgt.Type.IsTensor() || !dt.Valid() || dt.Size() == 0 || dt == ir.String {
+		return nil, nil
+	}
+	x, err := toNum(n.Inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	f := make([]float64, len(x.f))
+	for i, v := range x.f {
+		if dt.IsInt() {
+			v = math.Trunc(v)
+		}
+		f[i] = v
+	}
+	return (&numT{dt: dt, dims: x.dims, f: f}).tensor()
+}
+
 // numT is a numeric tensor during folding.
 type numT struct {
 	dt   ir.DType
@@ -154,7 +184,7 @@ func ints(v *ir.Value) ([]int64, error) { return v.Const.Int64s() }
 func evalConst(n *ir.Node) (*ir.Tensor, error) {
 	switch n.OpType {
 	case "Identity", "Cast", "Reshape", "Unsqueeze", "Squeeze", "Concat", "Gather", "Transpose",
-		"Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal", "ConstantOfShape":
+		"Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal", "ConstantOfShape", "Expand":
 	default:
 		return nil, nil
 	}
@@ -241,6 +271,19 @@ func evalConst(n *ir.Node) (*ir.Tensor, error) {
 		}
 	case "Transpose":
 		r, err = transposeNum(x, n.AttrInts("perm", nil))
+	case "Expand":
+		shape, err := ints(n.Inputs[1])
+		if err != nil {
+			return nil, err
+		}
+		if ir.NumElements(shape) < 0 || ir.NumElements(shape) > maxFoldElements {
+			return nil, fmt.Errorf("shape too large")
+		}
+		zeros := &numT{dt: x.dt, dims: shape, f: make([]float64, ir.NumElements(shape))}
+		r, err = binaryNum(x, zeros, "Add")
+		if err != nil {
+			return nil, err
+		}
 	case "Neg", "Sqrt", "Reciprocal":
 		f := make([]float64, len(x.f))
 		for i, v := range x.f {

@@ -428,11 +428,22 @@ func evalNode(m *ir.Model, n *ir.Node, in []*tens) (*tens, error) {
 		}
 		return fromIR(a.T)
 	case "Shape":
-		d := make([]float64, len(in[0].dims))
-		for i, v := range in[0].dims {
-			d[i] = float64(v)
+		r := int64(len(in[0].dims))
+		start, end := n.AttrInt("start", 0), n.AttrInt("end", r)
+		var d []float64
+		for i := start; i < end; i++ {
+			d = append(d, float64(in[0].dims[i]))
 		}
 		return &tens{dims: []int{len(d)}, d: d}, nil
+	case "CastLike":
+		return in[0], nil
+	case "Expand":
+		s := ints64(in[1])
+		dims := make([]int, len(s))
+		for i, v := range s {
+			dims[i] = int(v)
+		}
+		return broadcast(in[0], &tens{dims: dims, d: make([]float64, numel(dims))}, func(x, y float64) float64 { return x + y })
 	case "Gather": // 1-D data, scalar or 1-D indices
 		idx := ints64(in[1])
 		out := &tens{dims: in[1].dims}

@@ -203,6 +203,17 @@ func TestCleanupPasses(t *testing.T) {
 			shape := b.op("Concat", []*ir.Value{n0, constNode(b, ir.NewInt64([]int64{1}, []int64{-1}))}, intAttr("axis", 0))
 			b.out(b.op("Reshape", []*ir.Value{r, shape}))
 		}, wantOps: map[string]int{"Shape": 0, "Gather": 0, "Concat": 0, "Constant": 0, "Unsqueeze": 0, "Reshape": 1}},
+		{name: "dynamo-zero-bias", build: func(b *builder) {
+			// torch.onnx dynamo: bias = Expand(CastLike(0, x), Shape(W)[0:1])
+			x := b.input(1, 4, 5, 5)
+			w := b.rnd(0.3, 6, 4, 3, 3)
+			sh := b.op("Shape", []*ir.Value{w}, intAttr("start", 0), intAttr("end", 1))
+			e := b.op("Expand", []*ir.Value{sh, constNode(b, ir.NewInt64([]int64{1}, []int64{1}))})
+			z := b.op("CastLike", []*ir.Value{constNode(b, ir.NewFloat32(nil, []float32{0})), x})
+			bias := b.op("Expand", []*ir.Value{z, e})
+			c := b.op("Conv", []*ir.Value{x, w, bias}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1))
+			b.out(b.add(b.bn(c, 6), b.bn(b.conv(x, 4, 6, 1, 1, 1, false), 6)))
+		}, wantOps: map[string]int{"Shape": 0, "Expand": 0, "CastLike": 0, "Constant": 0, "Conv": 1, "BatchNormalization": 0, "Add": 0}},
 		{name: "reshape-reshape", build: func(b *builder) {
 			x := b.input(2, 4, 3, 3)
 			r := b.op("Reshape", []*ir.Value{b.op("Relu", []*ir.Value{x}), b.ints(2, 36)})
