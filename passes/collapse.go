@@ -56,8 +56,16 @@ func collapseBranches(c *ctx) error {
 		w := &linWalk{c: c}
 		t := w.walk(n.Outputs[0], true)
 		if w.failed || t == nil {
-			if w.why == "" && len(w.shared) > 0 {
-				w.why = fmt.Sprintf("branch output %q also used by %s", w.shared[0].Name, otherUser(w.shared[0], nil))
+			if w.why == "" {
+				// Report a shared intermediate only when it is itself a
+				// branch of one of the subgraph's inputs (a real
+				// near-miss, not an ordinary residual connection).
+				for _, s := range w.shared {
+					if w.leaves[s.Producer.Inputs[0]] {
+						w.why = fmt.Sprintf("branch output %q also used by %s", s.Name, otherUser(s, nil))
+						break
+					}
+				}
 			}
 			if w.why != "" && w.convs > 0 {
 				c.leftAlone(n, "%s", w.why)
@@ -104,6 +112,7 @@ type linWalk struct {
 	failed bool
 	why    string
 	shared []*ir.Value // Conv/BN outputs used outside the subgraph, met as leaves
+	leaves map[*ir.Value]bool
 }
 
 func (w *linWalk) fail(format string, args ...any) *linTerm {
@@ -116,6 +125,10 @@ func (w *linWalk) fail(format string, args ...any) *linTerm {
 
 // leaf records v as the tensor the subgraph is linear in.
 func (w *linWalk) leaf(v *ir.Value) *linTerm {
+	if w.leaves == nil {
+		w.leaves = map[*ir.Value]bool{}
+	}
+	w.leaves[v] = true
 	if w.x == nil {
 		w.x = v
 	}
