@@ -57,25 +57,31 @@ func sigmoid(v float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(v))))
 }
 
+// Vectorized activations: each processes a prefix of v, computing exactly
+// what the scalar code computes, and returns its length (0 without SIMD).
+var (
+	clampVec     = func(v []float32, lo, hi float32) int { return 0 }
+	hardSwishVec = func(v []float32) int { return 0 }
+)
+
 // ApplyAct applies act in place to every element of v.
 func ApplyAct(v []float32, act Act, alpha, beta float32) {
 	switch act {
 	case ActNone:
-	case ActRelu:
-		for i, x := range v {
-			if x < 0 {
-				v[i] = 0
-			}
-		}
-	case ActRelu6, ActClip:
+	case ActRelu, ActRelu6, ActClip:
 		lo, hi := float32(0), float32(6)
-		if act == ActClip {
+		switch act {
+		case ActRelu:
+			hi = float32(inf)
+		case ActClip:
 			lo, hi = alpha, beta
 		}
+		v = v[clampVec(v, lo, hi):]
 		for i, x := range v {
 			v[i] = clamp(x, lo, hi)
 		}
 	case ActHardSwish:
+		v = v[hardSwishVec(v):]
 		for i, x := range v {
 			v[i] = x * clamp(x/6+0.5, 0, 1)
 		}

@@ -32,8 +32,12 @@ func dwGeometry(p *ConvParams) dwGeom {
 
 func dwScratchSize(p *ConvParams) int {
 	g := dwGeometry(p)
-	return p.SW*g.plane + g.ow8
+	return p.SW*g.plane + p.OH*g.ow8 + 2*g.lw
 }
+
+// deinterleave2Vec sets even[i] = src[2i], odd[i] = src[2i+1] for a prefix
+// of i and returns its length (0 without SIMD).
+var deinterleave2Vec = func(even, odd, src []float32) int { return 0 }
 
 func convDepthwise2D(p *ConvParams, w, x, bias, residual, y, ws []float32, threads int) {
 	g := dwGeometry(p)
@@ -42,45 +46,56 @@ func convDepthwise2D(p *ConvParams, w, x, bias, residual, y, ws []float32, threa
 	if len(ws) >= need {
 		s0 = &scratch{buf: ws[:need]}
 	}
-	planes := p.N * p.C
 	taps := p.KH * p.KW
+	var offsArr [64]int
+	offs := offsArr[:0]
+	if taps > len(offsArr) {
+		offs = make([]int, 0, taps)
+	}
+	for kh := 0; kh < p.KH; kh++ {
+		for kw := 0; kw < p.KW; kw++ {
+			f, off := (kw*p.DW)%p.SW, (kw*p.DW)/p.SW
+			offs = append(offs, f*g.plane+kh*p.DH*g.lw+off)
+		}
+	}
+	planes := p.N * p.C
+	ohw := p.OH * p.OW
+	direct := g.ow8 == p.OW && residual == nil
 	parallel(threads, planes, s0, func(lo, hi int, s *scratch) {
 		buf := s.ensureBuf(need)
 		phases := buf[:p.SW*g.plane]
-		yrow := buf[p.SW*g.plane : p.SW*g.plane+g.ow8]
-		var rowsArr [49][]float32
-		rows := rowsArr[:0]
-		if taps > len(rowsArr) {
-			rows = make([][]float32, 0, taps)
-		}
+		acc := buf[p.SW*g.plane : p.SW*g.plane+p.OH*g.ow8]
+		row := buf[p.SW*g.plane+p.OH*g.ow8 : need]
 		for pl := lo; pl < hi; pl++ {
 			c := pl % p.C
-			fillPhases(p, &g, x[pl*p.H*p.W:(pl+1)*p.H*p.W], phases)
-			wc := w[c*taps : (c+1)*taps]
+			fillPhases(p, &g, x[pl*p.H*p.W:(pl+1)*p.H*p.W], phases, row)
 			var b float32
 			if bias != nil {
 				b = bias[c]
 			}
-			for oh := 0; oh < p.OH; oh++ {
-				rows = rows[:0]
-				for kh := 0; kh < p.KH; kh++ {
-					r := oh*p.SH + kh*p.DH
-					for kw := 0; kw < p.KW; kw++ {
-						f, off := (kw*p.DW)%p.SW, (kw*p.DW)/p.SW
-						start := f*g.plane + r*g.lw + off
-						rows = append(rows, phases[start:start+g.ow8])
-					}
-				}
-				dwKernel(yrow, rows, wc, g.ow8, b)
-				o := (pl*p.OH + oh) * p.OW
-				dwEpilogue(p, yrow[:p.OW], y[o:o+p.OW], residual, o)
+			yp := y[pl*ohw : (pl+1)*ohw]
+			if direct {
+				dwKernel(yp, phases, offs, w[c*taps:(c+1)*taps], g.ow8, p.OH, p.SH*g.lw, p.OW, b)
+				ApplyAct(yp, p.Act, p.Alpha, p.Beta)
+				continue
 			}
+			dwKernel(acc, phases, offs, w[c*taps:(c+1)*taps], g.ow8, p.OH, p.SH*g.lw, g.ow8, b)
+			var res []float32
+			if residual != nil {
+				res = residual[pl*ohw : (pl+1)*ohw]
+			}
+			dwEpilogue(p, acc, g.ow8, yp, res)
 		}
 	})
 }
 
-// fillPhases writes the zero-padded plane x (H x W) as SW phase planes.
-func fillPhases(p *ConvParams, g *dwGeom, x, phases []float32) {
+// fillPhases writes the zero-padded plane x (H x W) as SW phase planes;
+// row is scratch of 2*g.lw floats.
+func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32) {
+	if p.SW == 2 {
+		fillPhases2(p, g, x, phases, row)
+		return
+	}
 	for f := 0; f < p.SW; f++ {
 		ph := phases[f*g.plane : (f+1)*g.plane]
 		// Phase column q is padded column f + q*SW, input column
@@ -117,24 +132,51 @@ func fillPhases(p *ConvParams, g *dwGeom, x, phases []float32) {
 	}
 }
 
-// dwEpilogue writes act(acc) + residual or act(acc + residual) to y.
-func dwEpilogue(p *ConvParams, acc, y, residual []float32, o int) {
-	if residual == nil {
-		copy(y, acc)
-		ApplyAct(y, p.Act, p.Alpha, p.Beta)
-		return
-	}
-	res := residual[o : o+len(y)]
-	if p.ActAfterResidual {
-		for i, v := range acc {
-			y[i] = v + res[i]
+// dwEpilogue writes act(acc) + res or act(acc + res) to the plane y; acc
+// has rows of stride ld, y and res rows of p.OW.
+func dwEpilogue(p *ConvParams, acc []float32, ld int, y, res []float32) {
+	ow := p.OW
+	if res == nil || !p.ActAfterResidual {
+		ApplyAct(acc, p.Act, p.Alpha, p.Beta)
+		for r := 0; r < p.OH; r++ {
+			copy(y[r*ow:(r+1)*ow], acc[r*ld:r*ld+ow])
 		}
-		ApplyAct(y, p.Act, p.Alpha, p.Beta)
+		if res != nil {
+			for i, v := range res[:len(y)] {
+				y[i] += v
+			}
+		}
 		return
 	}
-	copy(y, acc)
+	for r := 0; r < p.OH; r++ {
+		yr, ar, rr := y[r*ow:(r+1)*ow], acc[r*ld:r*ld+ow], res[r*ow:(r+1)*ow]
+		for i, v := range ar {
+			yr[i] = v + rr[i]
+		}
+	}
 	ApplyAct(y, p.Act, p.Alpha, p.Beta)
-	for i, v := range res {
-		y[i] += v
+}
+
+// fillPhases2 is fillPhases for stride 2: each padded row is built in row
+// (padded column c at row[c]) and split into its even and odd columns.
+func fillPhases2(p *ConvParams, g *dwGeom, x, phases, row []float32) {
+	row = row[:2*g.lw]
+	n := min(p.W, 2*g.lw-p.PadL) // input columns that land in row
+	clear(row)
+	for r := 0; r < g.ph; r++ {
+		even := phases[r*g.lw : (r+1)*g.lw]
+		odd := phases[g.plane+r*g.lw : g.plane+(r+1)*g.lw]
+		ih := r - p.PadT
+		if ih < 0 || ih >= p.H || n <= 0 {
+			clear(even)
+			clear(odd)
+			continue
+		}
+		copy(row[p.PadL:p.PadL+n], x[ih*p.W:ih*p.W+n])
+		q := deinterleave2Vec(even, odd, row)
+		for ; q < g.lw; q++ {
+			even[q] = row[2*q]
+			odd[q] = row[2*q+1]
+		}
 	}
 }

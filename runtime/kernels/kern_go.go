@@ -38,17 +38,38 @@ func kernelGo(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi f
 	}
 }
 
-// dwKernelGo is the pure-Go depthwise row kernel (see dwKernel).
-func dwKernelGo(y []float32, rows [][]float32, w []float32, n int, bias float32) {
-	y = y[:n]
-	for j := range y {
-		y[j] = bias
-	}
-	for t, r := range rows {
-		wt := w[t]
-		r = r[:n]
-		for j, v := range r {
-			y[j] += wt * v
+// dwKernelGo is the pure-Go depthwise plane kernel (see dwKernel).
+func dwKernelGo(y, x []float32, offs []int, w []float32, n, rows, inStride, outStride int, bias float32) {
+	checkDWPlane(y, x, offs, w, n, rows, inStride, outStride)
+	for r := 0; r < rows; r++ {
+		yr := y[r*outStride : r*outStride+n]
+		for j := range yr {
+			yr[j] = bias
 		}
+		for t, off := range offs {
+			wt := w[t]
+			xr := x[r*inStride+off : r*inStride+off+n]
+			for j, v := range xr {
+				yr[j] += wt * v
+			}
+		}
+	}
+}
+
+// checkDWPlane checks that every access of a depthwise plane kernel is in
+// bounds.
+func checkDWPlane(y, x []float32, offs []int, w []float32, n, rows, inStride, outStride int) {
+	if len(w) < len(offs) || len(offs) == 0 {
+		panic("kernels: depthwise taps and weights disagree")
+	}
+	maxOff := 0
+	for _, o := range offs {
+		if o < 0 {
+			panic("kernels: negative depthwise tap offset")
+		}
+		maxOff = max(maxOff, o)
+	}
+	if (rows-1)*inStride+maxOff+n > len(x) || (rows-1)*outStride+n > len(y) {
+		panic("kernels: depthwise plane out of bounds")
 	}
 }

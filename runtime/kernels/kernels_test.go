@@ -188,6 +188,9 @@ func TestConv2D(t *testing.T) {
 		convCase(1, 3, 16, 16, 3, 3, 3, 3, 1, 0, 3),
 		convCase(1, 3, 40, 40, 3, 3, 3, 1, 1, 0, 3),
 		convCase(1, 6, 5, 5, 6, 1, 1, 1, 1, 0, 6),
+		convCase(1, 3, 37, 41, 3, 3, 3, 2, 1, 0, 3),
+		convCase(2, 2, 50, 50, 2, 5, 5, 2, 1, 2, 2),
+		convCase(1, 2, 33, 35, 2, 4, 4, 2, 3, 1, 2), // even kernel, dilation 3, stride 2
 		convCase(1, 4, 9, 9, 8, 3, 3, 1, 1, 1, 4), // channel multiplier 2: grouped GEMM
 	}
 	// asymmetric padding, anisotropic stride
@@ -286,6 +289,42 @@ func TestActMatchesRef(t *testing.T) {
 	}{{ActHardSwish, 3, 3}, {ActHardSwish, -3, 0}, {ActHardSwish, 1, 1 * (1.0/6 + 0.5)}, {ActRelu6, 7, 6}, {ActSigmoid, 0, 0.5}, {ActSiLU, 0, 0}, {ActGelu, 0, 0}} {
 		if got := RefAct(c.x, c.act, 0, 0); math.Abs(float64(got-c.y)) > 1e-7 {
 			t.Errorf("%v(%v) = %v, want %v", c.act, c.x, got, c.y)
+		}
+	}
+}
+
+// TestMicroKernels checks the selected micro-kernels (assembly where the
+// CPU allows) against the pure-Go ones on random panels, for every flag
+// combination.
+func TestMicroKernels(t *testing.T) {
+	t.Logf("micro-kernel in use: %s", Kernel)
+	r := rand.New(rand.NewSource(5))
+	for _, k := range []int{0, 1, 3, 17, 256} {
+		a, b := randSlice(r, k*mr+1), randSlice(r, k*nr+1)
+		bias := randSlice(r, mr)
+		c0 := randSlice(r, mr*20)
+		c0[3] = float32(math.NaN())
+		for flags := 0; flags < 8; flags++ {
+			want := append([]float32(nil), c0...)
+			got := append([]float32(nil), c0...)
+			kernelGo(k, a, b, want, 20, flags, bias, -0.5, 0.7)
+			microKernel(k, a, b, got, 20, flags, bias, -0.5, 0.7)
+			closeTo(t, fmt.Sprintf("k=%d flags=%d", k, flags), got, want, k)
+		}
+	}
+	for _, taps := range []int{1, 9, 25, 49, 70} {
+		for _, n := range []int{8, 24, 32, 40, 112} {
+			const rows, inStride, outStride = 3, 150, 120
+			offs := make([]int, taps)
+			for i := range offs {
+				offs[i] = r.Intn(30)
+			}
+			x := randSlice(r, (rows-1)*inStride+30+n)
+			w := randSlice(r, taps)
+			want, got := make([]float32, rows*outStride), make([]float32, rows*outStride)
+			dwKernelGo(want, x, offs, w, n, rows, inStride, outStride, 0.25)
+			dwKernel(got, x, offs, w, n, rows, inStride, outStride, 0.25)
+			closeTo(t, fmt.Sprintf("dw taps=%d n=%d", taps, n), got, want, taps)
 		}
 	}
 }
