@@ -9,6 +9,7 @@ const (
 	convGemm      convKind = iota // implicit im2col + GEMM, per group
 	convPointwise                 // 1x1, stride 1, no padding: plain GEMM on x
 	convDepthwise                 // group == C == M
+	convShifted                   // stride 1: shifted rows of the padded input
 )
 
 // PackedConv is a convolution's weights prepared once for Conv2D.
@@ -17,6 +18,24 @@ type PackedConv struct {
 	kind convKind
 	a    []*PackedA // per group: [M/G, C/G*KH*KW]
 	dw   []float32  // depthwise: [C, KH*KW]
+	offs []int      // shifted: row offsets into one group's padded input
+}
+
+// Shifted convolution (stride 1). With the input zero-padded to
+// Hp x Wp = (H+PadT+PadB) x (W+PadL+PadR) and the output computed at row
+// pitch Wp (column j = oh*Wp + ow, the Wp-OW columns past OW of each row
+// being discarded), row k = (c, kh, kw) of the im2col matrix is the padded
+// input read contiguously from offset c*Hp*Wp + kh*DH*Wp + kw*DW. So the
+// convolution is a GEMM whose right operand is packed with contiguous
+// copies (rowsB) instead of element-wise im2col. It is used when the
+// discarded columns are at most a quarter of OW.
+func (p *ConvParams) useShifted() bool {
+	return p.SH == 1 && p.SW == 1 && !p.isPointwise() && (p.KW-1)*p.DW*4 <= p.OW
+}
+
+func (p *ConvParams) shiftedGeom() (hp, wp, nsh int) {
+	hp, wp = p.H+p.PadT+p.PadB, p.W+p.PadL+p.PadR
+	return hp, wp, (p.OH-1)*wp + p.OW
 }
 
 // PackConvWeights prepares the weights w [M, C/Group, KH, KW] of the
@@ -38,6 +57,16 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 		return pk
 	case p.isPointwise():
 		pk.kind = convPointwise
+	case p.useShifted():
+		pk.kind = convShifted
+		hp, wp, _ := p.shiftedGeom()
+		for c := 0; c < cg; c++ {
+			for kh := 0; kh < p.KH; kh++ {
+				for kw := 0; kw < p.KW; kw++ {
+					pk.offs = append(pk.offs, c*hp*wp+kh*p.DH*wp+kw*p.DW)
+				}
+			}
+		}
 	default:
 		pk.kind = convGemm
 	}
@@ -55,7 +84,15 @@ func WorkspaceSize(p *ConvParams) int {
 	if p.isDepthwise() {
 		return dwScratchSize(p)
 	}
+	if p.useShifted() {
+		return mc*kc + nc*kc + shiftedBufSize(p)
+	}
 	return mc*kc + nc*kc
+}
+
+func shiftedBufSize(p *ConvParams) int {
+	hp, wp, nsh := p.shiftedGeom()
+	return p.C*hp*wp + p.M/p.Group*nsh
 }
 
 // Conv2D computes y = conv(x) with p's epilogue (see ConvParams): x is
@@ -91,8 +128,12 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 		return
 	}
 	var s0 *scratch
-	if len(ws) >= mc*kc+nc*kc {
-		s0 = &scratch{a: ws[:mc*kc], b: ws[mc*kc : mc*kc+nc*kc]}
+	if len(ws) >= WorkspaceSize(p) {
+		s0 = &scratch{a: ws[:mc*kc], b: ws[mc*kc : mc*kc+nc*kc], buf: ws[mc*kc+nc*kc:]}
+	}
+	if pk.kind == convShifted {
+		convShifted2D(p, pk, x, bias, residual, y, s0, threads)
+		return
 	}
 	cg, mg := p.C/p.Group, p.M/p.Group
 	hw, ohw := p.H*p.W, p.OH*p.OW
@@ -102,9 +143,9 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 			yo := n*out + g*mg*ohw
 			j := &gemmJob{M: mg, N: ohw, K: cg * p.KH * p.KW, pa: pk.a[g], C: y[yo : yo+mg*ohw], ldc: ohw}
 			if pk.kind == convPointwise {
-				j.bsrc = denseB{B: xg, ldb: hw}
+				j.dense = denseB{B: xg, ldb: hw}
 			} else {
-				j.bsrc = &im2colB{p: p, x: xg}
+				j.src, j.im2col = srcIm2col, im2colB{p: p, x: xg}
 			}
 			j.ep = p.epilogue(nil, nil)
 			if bias != nil {
@@ -118,6 +159,60 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 	}
 }
 
+func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, s0 *scratch, threads int) {
+	shared := s0
+	if shared == nil {
+		shared = scratchPool.Get().(*scratch)
+		defer scratchPool.Put(shared)
+	}
+	hp, wp, nsh := p.shiftedGeom()
+	buf := shared.ensureBuf(shiftedBufSize(p))
+	xpad := buf[:p.C*hp*wp]
+	cbuf := buf[p.C*hp*wp:]
+	cg, mg := p.C/p.Group, p.M/p.Group
+	in, out, ohw := p.C*p.H*p.W, p.M*p.OH*p.OW, p.OH*p.OW
+	if p.PadT+p.PadB+p.PadL+p.PadR > 0 {
+		clear(xpad)
+	}
+	for n := 0; n < p.N; n++ {
+		for c := 0; c < p.C; c++ {
+			for h := 0; h < p.H; h++ {
+				src := x[n*in+(c*p.H+h)*p.W : n*in+(c*p.H+h+1)*p.W]
+				copy(xpad[(c*hp+h+p.PadT)*wp+p.PadL:], src)
+			}
+		}
+		for g := 0; g < p.Group; g++ {
+			j := &gemmJob{M: mg, N: nsh, K: len(pk.offs), pa: pk.a[g], C: cbuf[:mg*nsh], ldc: nsh,
+				src: srcRows, rows: rowsB{x: xpad[g*cg*hp*wp : (g+1)*cg*hp*wp], offs: pk.offs}}
+			if bias != nil {
+				j.ep.Bias = bias[g*mg : (g+1)*mg]
+			}
+			if residual == nil || !p.ActAfterResidual {
+				j.ep.Act, j.ep.Alpha, j.ep.Beta = p.Act, p.Alpha, p.Beta
+			}
+			j.parallelRun(threads, s0)
+			for m := 0; m < mg; m++ {
+				yo := n*out + (g*mg+m)*ohw
+				for oh := 0; oh < p.OH; oh++ {
+					yr := y[yo+oh*p.OW : yo+(oh+1)*p.OW]
+					cr := cbuf[m*nsh+oh*wp : m*nsh+oh*wp+p.OW]
+					if residual == nil {
+						copy(yr, cr)
+						continue
+					}
+					rr := residual[yo+oh*p.OW : yo+(oh+1)*p.OW]
+					for i, v := range cr {
+						yr[i] = v + rr[i]
+					}
+					if p.ActAfterResidual {
+						ApplyAct(yr, p.Act, p.Alpha, p.Beta)
+					}
+				}
+			}
+		}
+	}
+}
+
 // im2colB is the implicit im2col matrix of one image and group: row
 // k = (c*KH + kh)*KW + kw, column j = oh*OW + ow holds
 // x[c, oh*SH-PadT+kh*DH, ow*SW-PadL+kw*DW], or 0 in the padding.
@@ -126,7 +221,7 @@ type im2colB struct {
 	x []float32
 }
 
-func (s *im2colB) pack(dst []float32, p0, kcb, j0, n int) {
+func (s im2colB) pack(dst []float32, p0, kcb, j0, n int) {
 	p := s.p
 	khw := p.KH * p.KW
 	np := (n + nr - 1) / nr
@@ -150,15 +245,34 @@ func (s *im2colB) pack(dst []float32, p0, kcb, j0, n int) {
 			if valid {
 				row = plane[ih*p.W : (ih+1)*p.W]
 			}
-			for t := 0; t < cnt; t++ {
+			// Columns jj+t, t in [0, cnt), in pieces that stay within one
+			// nr-column panel (contiguous in dst).
+			for t := 0; t < cnt; {
 				col := jj + t
-				d := (col/nr)*nr*kcb + kk*nr + col%nr
-				iw := iw0 + t*p.SW
-				if valid && iw >= 0 && iw < p.W {
-					dst[d] = row[iw]
-				} else {
-					dst[d] = 0
+				m := min(cnt-t, nr-col%nr)
+				d := dst[(col/nr)*nr*kcb+kk*nr+col%nr:][:m]
+				switch {
+				case !valid:
+					clear(d)
+				case p.SW == 1:
+					a := iw0 + t // input column of d[0]
+					lo := min(max(0, -a), m)
+					hi := max(min(m, p.W-a), lo)
+					clear(d[:lo])
+					if lo < hi {
+						copy(d[lo:hi], row[a+lo:a+hi])
+					}
+					clear(d[hi:])
+				default:
+					for i := range d {
+						if iw := iw0 + (t+i)*p.SW; iw >= 0 && iw < p.W {
+							d[i] = row[iw]
+						} else {
+							d[i] = 0
+						}
+					}
 				}
+				t += m
 			}
 			jj += cnt
 			ow = 0

@@ -110,19 +110,22 @@ func PackB(transB bool, K, N int, B []float32, ldb int) *PackedB {
 	pb := &PackedB{K: K, N: N, npad: roundUp(N, nr)}
 	pb.data = make([]float32, pb.npad*K)
 	src := denseB{trans: transB, B: B, ldb: ldb}
+	offs := make([]int, kc)
 	for pc := 0; pc < K; pc += kc {
 		kcb := min(kc, K-pc)
-		src.pack(pb.data[pc*pb.npad:], pc, kcb, 0, N)
+		src.pack(pb.data[pc*pb.npad:], pc, kcb, 0, N, offs)
 	}
 	return pb
 }
 
-// bSource packs rows [p0, p0+kcb) x columns [j0, j0+n) of a right operand
-// into nr-column panels, dst[(j/nr)*nr*kcb + k*nr + j%nr], zero-filling
-// the last panel past n.
-type bSource interface {
-	pack(dst []float32, p0, kcb, j0, n int)
-}
+// Right operands packed on the fly. Each packs rows [p0, p0+kcb) x
+// columns [j0, j0+n) into nr-column panels, dst[(j/nr)*nr*kcb + k*nr +
+// j%nr], zero-filling the last panel past n.
+const (
+	srcDense  = iota // denseB
+	srcRows          // rowsB
+	srcIm2col        // im2colB
+)
 
 // denseB is a row-major matrix (K x N, or N x K when trans).
 type denseB struct {
@@ -131,7 +134,15 @@ type denseB struct {
 	ldb   int
 }
 
-func (s denseB) pack(dst []float32, p0, kcb, j0, n int) {
+func (s denseB) pack(dst []float32, p0, kcb, j0, n int, offs []int) {
+	if !s.trans {
+		offs = offs[:kcb]
+		for k := range offs {
+			offs[k] = (p0 + k) * s.ldb
+		}
+		packRows(dst, s.B, offs, j0, n)
+		return
+	}
 	np := (n + nr - 1) / nr
 	dst = dst[:np*nr*kcb]
 	for jp := 0; jp < np; jp++ {
@@ -140,19 +151,58 @@ func (s denseB) pack(dst []float32, p0, kcb, j0, n int) {
 		if cnt < nr {
 			clear(d)
 		}
-		if !s.trans {
-			for k := 0; k < kcb; k++ {
-				off := (p0+k)*s.ldb + j0 + jp*nr
-				copy(d[k*nr:k*nr+cnt], s.B[off:off+cnt])
+		for j := 0; j < cnt; j++ {
+			off := (j0+jp*nr+j)*s.ldb + p0
+			src := s.B[off : off+kcb]
+			for k, v := range src {
+				d[k*nr+j] = v
 			}
-		} else {
-			for j := 0; j < cnt; j++ {
-				off := (j0+jp*nr+j)*s.ldb + p0
-				src := s.B[off : off+kcb]
-				for k, v := range src {
-					d[k*nr+j] = v
-				}
-			}
+		}
+	}
+}
+
+// rowsB is a matrix whose row k is x[offs[k]:], columns contiguous.
+type rowsB struct {
+	x    []float32
+	offs []int
+}
+
+func (s rowsB) pack(dst []float32, p0, kcb, j0, n int) {
+	packRows(dst, s.x, s.offs[p0:p0+kcb], j0, n)
+}
+
+// packRowsVec packs np full panels: for jp in [0, np), k in
+// [0, len(offs)): dst[(jp*len(offs)+k)*nr : +nr] = x[offs[k]+j0+jp*nr : +nr].
+// The caller has checked the bounds.
+var packRowsVec = func(dst, x []float32, offs []int, j0, np int) {
+	kcb := len(offs)
+	for jp := 0; jp < np; jp++ {
+		for k, off := range offs {
+			o := off + j0 + jp*nr
+			copy(dst[(jp*kcb+k)*nr:(jp*kcb+k+1)*nr], x[o:o+nr])
+		}
+	}
+}
+
+// packRows packs columns [j0, j0+n) of the rows x[offs[k]:] (see rowsB).
+func packRows(dst, x []float32, offs []int, j0, n int) {
+	kcb := len(offs)
+	np := (n + nr - 1) / nr
+	dst = dst[:np*nr*kcb]
+	for _, off := range offs {
+		if off < 0 || off+j0+n > len(x) {
+			panic("kernels: packed rows out of bounds")
+		}
+	}
+	full := n / nr
+	packRowsVec(dst, x, offs, j0, full)
+	if full < np {
+		cnt := n - full*nr
+		d := dst[full*nr*kcb:]
+		clear(d)
+		for k, off := range offs {
+			o := off + j0 + full*nr
+			copy(d[k*nr:k*nr+cnt], x[o:o+cnt])
 		}
 	}
 }
@@ -161,6 +211,7 @@ func (s denseB) pack(dst []float32, p0, kcb, j0, n int) {
 type scratch struct {
 	a, b []float32
 	buf  []float32
+	offs []int
 	tile [mr * nr]float32
 }
 
@@ -172,6 +223,9 @@ func (s *scratch) gemmBufs() {
 	}
 	if len(s.b) < nc*kc {
 		s.b = make([]float32, nc*kc)
+	}
+	if len(s.offs) < kc {
+		s.offs = make([]int, kc)
 	}
 }
 
@@ -191,9 +245,12 @@ type gemmJob struct {
 	A      []float32
 	lda    int
 	alpha  float32
-	// right operand: pb, or bsrc (packed on the fly)
-	pb   *PackedB
-	bsrc bSource
+	// right operand: pb, or one of the sources, packed on the fly
+	pb     *PackedB
+	src    int
+	dense  denseB
+	rows   rowsB
+	im2col im2colB
 	C    []float32
 	ldc  int
 	// beta: 0 overwrite C, 1 accumulate into C, else scale C first
@@ -274,7 +331,14 @@ func (j *gemmJob) run(m0, m1, n0, n1 int, s *scratch) {
 				bp = j.pb.data[pc*j.pb.npad+jc*kcb:]
 			} else {
 				bp = s.b[:roundUp(ncb, nr)*kcb]
-				j.bsrc.pack(bp, pc, kcb, jc, ncb)
+				switch j.src {
+				case srcDense:
+					j.dense.pack(bp, pc, kcb, jc, ncb, s.offs)
+				case srcRows:
+					j.rows.pack(bp, pc, kcb, jc, ncb)
+				case srcIm2col:
+					j.im2col.pack(bp, pc, kcb, jc, ncb)
+				}
 			}
 			flags := 0
 			if pc > 0 || accInit {
@@ -479,7 +543,7 @@ func GemmEpilogue(transA, transB bool, M, N, K int, alpha float32, A []float32, 
 		return
 	}
 	j := &gemmJob{M: M, N: N, K: K, transA: transA, A: A, lda: lda, alpha: alpha,
-		bsrc: denseB{trans: transB, B: B, ldb: ldb}, C: C, ldc: ldc, beta: beta}
+		dense: denseB{trans: transB, B: B, ldb: ldb}, C: C, ldc: ldc, beta: beta}
 	if ep != nil {
 		j.ep = *ep
 	}
@@ -512,7 +576,7 @@ func GemmPackedA(pa *PackedA, transB bool, N int, B []float32, ldb int, beta flo
 	if M == 0 || N == 0 {
 		return
 	}
-	j := &gemmJob{M: M, N: N, K: K, pa: pa, bsrc: denseB{trans: transB, B: B, ldb: ldb}, C: C, ldc: ldc, beta: beta}
+	j := &gemmJob{M: M, N: N, K: K, pa: pa, dense: denseB{trans: transB, B: B, ldb: ldb}, C: C, ldc: ldc, beta: beta}
 	if ep != nil {
 		j.ep = *ep
 	}

@@ -22,6 +22,9 @@ func clampAVX2(v *float32, n int, lo, hi float32)
 func deinterleave2AVX2(even, odd, src *float32, n int)
 
 //go:noescape
+func packRows16(dst, src *float32, offs *int, kcb, np int)
+
+//go:noescape
 func hardSwishAVX2(v *float32, n int)
 
 //go:noescape
@@ -70,6 +73,12 @@ func init() {
 				deinterleave2AVX2(&even[0], &odd[0], &src[0], n)
 			}
 			return n
+		}
+		packRowsVec = func(dst, x []float32, offs []int, j0, np int) {
+			if np > 0 && len(offs) > 0 {
+				_ = dst[np*len(offs)*nr-1]
+				packRows16(&dst[0], &x[j0], &offs[0], len(offs), np)
+			}
 		}
 		Kernel = "avx2-fma"
 	}

@@ -337,3 +337,38 @@ deiloop:
 deidone:
 	VZEROUPPER
 	RET
+
+// func packRows16(dst, src *float32, offs *int, kcb, np int)
+// For jp in [0, np), kk in [0, kcb):
+//   dst[(jp*kcb+kk)*16 : +16] = src[offs[kk]+jp*16 : +16].
+TEXT ·packRows16(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ kcb+24(FP), CX
+	MOVQ np+32(FP), DX
+	TESTQ DX, DX
+	JLE   packdone
+	TESTQ CX, CX
+	JLE   packdone
+
+packouter:
+	XORQ BX, BX
+
+packinner:
+	MOVQ (R8)(BX*8), AX
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, DI
+	INCQ BX
+	CMPQ BX, CX
+	JLT  packinner
+	ADDQ $64, SI
+	DECQ DX
+	JNZ  packouter
+
+packdone:
+	VZEROUPPER
+	RET

@@ -189,9 +189,11 @@ func TestConv2D(t *testing.T) {
 		convCase(1, 3, 40, 40, 3, 3, 3, 1, 1, 0, 3),
 		convCase(1, 6, 5, 5, 6, 1, 1, 1, 1, 0, 6),
 		convCase(1, 3, 37, 41, 3, 3, 3, 2, 1, 0, 3),
+		convCase(1, 6, 20, 20, 9, 3, 3, 1, 2, 2, 3), // shifted path with dilation and groups
+		convCase(2, 5, 24, 21, 7, 3, 5, 1, 1, 0, 1), // shifted path without padding, batch 2
 		convCase(2, 2, 50, 50, 2, 5, 5, 2, 1, 2, 2),
 		convCase(1, 2, 33, 35, 2, 4, 4, 2, 3, 1, 2), // even kernel, dilation 3, stride 2
-		convCase(1, 4, 9, 9, 8, 3, 3, 1, 1, 1, 4), // channel multiplier 2: grouped GEMM
+		convCase(1, 4, 9, 9, 8, 3, 3, 1, 1, 1, 4),   // channel multiplier 2: grouped GEMM
 	}
 	// asymmetric padding, anisotropic stride
 	asym := ConvParams{N: 1, C: 3, H: 10, W: 12, M: 4, KH: 3, KW: 2, SH: 2, SW: 1, DH: 1, DW: 2, PadT: 0, PadL: 1, PadB: 2, PadR: 0, Group: 1}
