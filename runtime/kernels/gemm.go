@@ -251,8 +251,8 @@ type gemmJob struct {
 	dense  denseB
 	rows   rowsB
 	im2col im2colB
-	C    []float32
-	ldc  int
+	C      []float32
+	ldc    int
 	// beta: 0 overwrite C, 1 accumulate into C, else scale C first
 	beta float32
 	ep   Epilogue
