@@ -301,9 +301,6 @@ func tensorToProto(t *ir.Tensor) (*TensorProto, error) {
 // links; offset and length must lie within the file; the length must be
 // exactly want bytes.
 func readExternal(tp *TensorProto, dir string, want int64) ([]byte, error) {
-	if dir == "" {
-		return nil, errors.New("external data without a model folder to resolve it against")
-	}
 	var loc string
 	offset, length := int64(0), int64(-1)
 	for _, kv := range tp.ExternalData {
@@ -321,6 +318,12 @@ func readExternal(tp *TensorProto, dir string, want int64) ([]byte, error) {
 				length = v
 			}
 		}
+	}
+	if err := checkLocation(loc); err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return nil, errors.New("external data without a model folder to resolve it against")
 	}
 	path, err := externalPath(dir, loc)
 	if err != nil {
@@ -358,20 +361,29 @@ func readExternal(tp *TensorProto, dir string, want int64) ([]byte, error) {
 	return buf, nil
 }
 
+// checkLocation refuses empty and absolute locations and ".." escapes.
+func checkLocation(loc string) error {
+	if loc == "" {
+		return errors.New("external data without a location")
+	}
+	if filepath.IsAbs(loc) || strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, `\`) || filepath.VolumeName(loc) != "" {
+		return fmt.Errorf("external data location %q is an absolute path (must be relative to the model's folder)", loc)
+	}
+	clean := filepath.Clean(filepath.FromSlash(loc))
+	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) || strings.Contains(loc, "\x00") {
+		return fmt.Errorf("external data location %q leaves the model's folder", loc)
+	}
+	return nil
+}
+
 // externalPath resolves an external data location against the model's
 // folder, refusing absolute paths, ".." escapes and symbolic links that
 // lead out of the folder.
 func externalPath(dir, loc string) (string, error) {
-	if loc == "" {
-		return "", errors.New("external data without a location")
-	}
-	if filepath.IsAbs(loc) || strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, `\`) || filepath.VolumeName(loc) != "" {
-		return "", fmt.Errorf("external data location %q is an absolute path (must be relative to the model's folder)", loc)
+	if err := checkLocation(loc); err != nil {
+		return "", err
 	}
 	clean := filepath.Clean(filepath.FromSlash(loc))
-	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) || strings.Contains(loc, "\x00") {
-		return "", fmt.Errorf("external data location %q leaves the model's folder", loc)
-	}
 	base, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return "", fmt.Errorf("external data: %w", err)
