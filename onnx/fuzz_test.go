@@ -17,6 +17,7 @@ import (
 //	GOMAXPROCS=1 go test -run='^$' -fuzz=FuzzImport -fuzztime=10m ./onnx
 func FuzzImport(f *testing.F) {
 	f.Add(marshal(f, goodModel()))
+	f.Add(marshal(f, richModel()))
 	for _, pat := range []string{"../testdata/*.onnx", "testdata/bad/*.onnx"} {
 		files, err := filepath.Glob(pat)
 		if err != nil {
