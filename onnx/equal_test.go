@@ -57,7 +57,7 @@ func graphDiff(a, b *ir.Graph) string {
 		x, y := va[i], vb[i]
 		if x.Name != y.Name || !x.Type.Equal(y.Type) || x.Doc != y.Doc || x.HasInfo != y.HasInfo ||
 			x.IsInput != y.IsInput || x.IsOutput != y.IsOutput {
-			return fmt.Sprintf("value %q: %s vs %q: %s", x.Name, x.Type, y.Name, y.Type)
+			return fmt.Sprintf("value %q: %s vs %q: %s (%+v vs %+v)", x.Name, x.Type, y.Name, y.Type, *x, *y)
 		}
 		if (x.Const == nil) != (y.Const == nil) {
 			return fmt.Sprintf("value %q: constant vs not", x.Name)

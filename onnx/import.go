@@ -324,12 +324,13 @@ func (im *importer) graph(gp *GraphProto, parent *ir.Graph) (*ir.Graph, error) {
 		if err != nil {
 			return nil, where(fmt.Errorf("value_info %q: %w", vi.GetName(), err))
 		}
-		if v.Producer != nil {
-			v.Type = t
+		if v.Producer == nil {
+			// value_info for a graph input or initializer repeats what
+			// the input or the tensor already says; it is not kept.
+			continue
 		}
-		if v.Doc == "" {
-			v.Doc = vi.GetDocString()
-		}
+		v.Type = t
+		v.Doc = vi.GetDocString()
 		v.HasInfo = true
 	}
 	// Inputs and attributes.
