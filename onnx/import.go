@@ -2,13 +2,14 @@
 // tensors (.pb), converting between the ONNX protobuf messages (onnx.pb.go,
 // generated from onnx.proto) and mconv's IR (package ir).
 //
-// Import accepts IR versions MinIRVersion..MaxIRVersion and default-domain
-// opsets MinOpset..the newest opset of the op schema table (ir/schemas_gen.go,
-// generated from the onnx Python package pinned in tools/reference). The
-// issue that introduced the importer asked for opsets 7-22; the ONNX backend
-// test data the project conforms to goes up to opset 25 and imports here, so
-// the upper bound is whatever the schema table knows, and anything newer is
-// refused with a message saying so.
+// Import accepts IR versions MinIRVersion..MaxIRVersion (3..14) and
+// default-domain opsets from MinOpset (1) to the newest opset of the op
+// schema table (ir/schemas_gen.go, generated from the onnx Python package
+// pinned in tools/reference: 28 for onnx 1.23.2). The issue that introduced
+// the importer asked for IR 3-10 and opsets 7-22; the ONNX backend test data
+// the project must import goes down to opset 6 (old PyTorch exports) and up
+// to opset 25 and IR 13, so the bounds are what the schema table can check
+// instead. Anything newer is refused with a message saying so.
 //
 // Export writes everything the importer read (names, doc strings, opsets,
 // metadata, value_info, functions, training info), so that
@@ -26,7 +27,8 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Accepted versions. See the package comment.
+// Accepted versions; see the package comment. The newest accepted opset is
+// ir.SchemaOpsetVersions[""].
 const (
 	MinIRVersion = 3
 	MaxIRVersion = 14

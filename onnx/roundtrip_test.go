@@ -178,3 +178,30 @@ func TestSaveErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkDecode measures importing the testdata model (with Verify).
+func BenchmarkDecode(b *testing.B) {
+	data, err := os.ReadFile("../testdata/repvgg_mobileone_tiny.onnx")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Decode(data, "tiny.onnx", ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncode measures exporting the testdata model.
+func BenchmarkEncode(b *testing.B) {
+	m, err := Load("../testdata/repvgg_mobileone_tiny.onnx")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Encode(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -107,44 +107,43 @@ func tensorName(tp *TensorProto) string {
 // allocated, so a hostile file cannot make it allocate more than its own
 // size (or, for external data, the size of the referenced file).
 func tensorFromProto(tp *TensorProto, dir string) (*ir.Tensor, error) {
-	name := tensorName(tp)
 	dt := ir.DType(tp.GetDataType())
 	if !dt.Valid() {
-		return nil, fmt.Errorf("%s: unsupported data type %d", name, tp.GetDataType())
+		return nil, fmt.Errorf("%s: unsupported data type %d", tensorName(tp), tp.GetDataType())
 	}
 	for _, d := range tp.Dims {
 		if d < 0 {
-			return nil, fmt.Errorf("%s: negative dimension in shape %v", name, tp.Dims)
+			return nil, fmt.Errorf("%s: negative dimension in shape %v", tensorName(tp), tp.Dims)
 		}
 	}
 	n := ir.NumElements(tp.Dims)
 	if n < 0 {
-		return nil, fmt.Errorf("%s: shape %v has more than 2^40 elements", name, tp.Dims)
+		return nil, fmt.Errorf("%s: shape %v has more than 2^40 elements", tensorName(tp), tp.Dims)
 	}
 	t := &ir.Tensor{Name: tp.GetName(), DType: dt, Dims: append([]int64{}, tp.Dims...), Doc: tp.GetDocString()}
 	if tp.Segment != nil {
-		return nil, fmt.Errorf("%s: segmented tensors are not supported", name)
+		return nil, fmt.Errorf("%s: segmented tensors are not supported", tensorName(tp))
 	}
 	if tp.GetDataLocation() == dataLocationExternal || (tp.DataLocation == nil && len(tp.ExternalData) > 0) {
 		if dt == ir.String {
-			return nil, fmt.Errorf("%s: string tensors cannot use external data", name)
+			return nil, fmt.Errorf("%s: string tensors cannot use external data", tensorName(tp))
 		}
 		raw, err := readExternal(tp, dir, ir.ByteLen(dt, tp.Dims))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", tensorName(tp), err)
 		}
 		t.Raw = raw
 		return t, nil
 	}
 	if tp.GetDataLocation() != 0 {
-		return nil, fmt.Errorf("%s: unknown data_location %d", name, tp.GetDataLocation())
+		return nil, fmt.Errorf("%s: unknown data_location %d", tensorName(tp), tp.GetDataLocation())
 	}
 	if dt == ir.String {
 		if tp.RawData != nil && len(tp.RawData) > 0 {
-			return nil, fmt.Errorf("%s: string tensor with raw_data", name)
+			return nil, fmt.Errorf("%s: string tensor with raw_data", tensorName(tp))
 		}
 		if int64(len(tp.StringData)) != n {
-			return nil, fmt.Errorf("%s: %d strings for shape %v", name, len(tp.StringData), tp.Dims)
+			return nil, fmt.Errorf("%s: %d strings for shape %v", tensorName(tp), len(tp.StringData), tp.Dims)
 		}
 		t.Strings = make([][]byte, n)
 		for i, s := range tp.StringData {
@@ -155,14 +154,14 @@ func tensorFromProto(tp *TensorProto, dir string) (*ir.Tensor, error) {
 	want := ir.ByteLen(dt, tp.Dims)
 	if tp.RawData != nil && (len(tp.RawData) > 0 || !hasTypedData(tp)) {
 		if int64(len(tp.RawData)) != want {
-			return nil, fmt.Errorf("%s: raw_data has %d bytes, shape %v of %s needs %d", name, len(tp.RawData), tp.Dims, dt, want)
+			return nil, fmt.Errorf("%s: raw_data has %d bytes, shape %v of %s needs %d", tensorName(tp), len(tp.RawData), tp.Dims, dt, want)
 		}
 		t.Raw = append([]byte{}, tp.RawData...)
 		return t, nil
 	}
 	raw, err := typedToRaw(tp, dt, n)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", tensorName(tp), err)
 	}
 	t.Raw = raw
 	return t, nil
