@@ -156,7 +156,12 @@ func tensorFromProto(tp *TensorProto, dir string) (*ir.Tensor, error) {
 		if int64(len(tp.RawData)) != want {
 			return nil, fmt.Errorf("%s: raw_data has %d bytes, shape %v of %s needs %d", tensorName(tp), len(tp.RawData), tp.Dims, dt, want)
 		}
-		t.Raw = append([]byte{}, tp.RawData...)
+		// tp is a freshly decoded message that callers drop, so the
+		// tensor takes its bytes instead of copying them.
+		t.Raw = tp.RawData
+		if t.Raw == nil {
+			t.Raw = []byte{}
+		}
 		return t, nil
 	}
 	raw, err := typedToRaw(tp, dt, n)
