@@ -27,7 +27,7 @@ func init() {
 		RegisterShapeFunc(FusedDomain, op, shapeSameAsInput)
 	}
 	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Pow", "Mod", "BitShift",
-		"BitwiseAnd", "BitwiseOr", "BitwiseXor", "Max", "Min", "Mean", "Sum", "PRelu"} {
+		"BitwiseAnd", "BitwiseOr", "BitwiseXor", "Max", "Min", "Mean", "Sum"} {
 		RegisterShapeFunc("", op, shapeBroadcast(false))
 	}
 	for _, op := range []string{"And", "Or", "Xor", "Equal", "Less", "Greater",
@@ -61,6 +61,7 @@ func init() {
 		f  ShapeFunc
 	}{
 		{"Identity", shapeIdentity},
+		{"PRelu", shapePRelu},
 		{"Dropout", shapeDropout},
 		{"Cast", shapeCast},
 		{"CastLike", shapeCastLike},
@@ -158,12 +159,24 @@ func shapeRandom(n *Node, _ int64) error {
 }
 
 // shapeBroadcast: multidirectional broadcasting of all inputs; bool output
-// for comparisons and logic ops, input 0's dtype otherwise.
+// for comparisons and logic ops, input 0's dtype otherwise. Before opset 7
+// (opset 8 for the variadic Sum/Max/Min/Mean) ONNX broadcast only B into A
+// (attributes broadcast and axis), so the output has A's shape.
 func shapeBroadcast(boolOut bool) ShapeFunc {
-	return func(n *Node, _ int64) error {
+	return func(n *Node, opset int64) error {
 		dt := inDType(n, 0)
 		if boolOut {
 			dt = Bool
+		}
+		legacy := opset > 0 && opset < 7
+		switch n.OpType {
+		case "Sum", "Max", "Min", "Mean":
+			legacy = opset > 0 && opset < 8
+		}
+		if legacy {
+			s, ok := inShape(n, 0)
+			setOutMaybe(n, 0, dt, s, ok)
+			return nil
 		}
 		var s Shape
 		for i := range n.Inputs {
@@ -187,6 +200,26 @@ func shapeBroadcast(boolOut bool) ShapeFunc {
 		setOut(n, 0, dt, s)
 		return nil
 	}
+}
+
+// shapePRelu: X's shape; from opset 7 slope must broadcast
+// unidirectionally to X (before, a [C] slope applied per channel).
+func shapePRelu(n *Node, opset int64) error {
+	t, ok := inType(n, 0)
+	if !ok {
+		return nil
+	}
+	setOutMaybe(n, 0, t.DType, t.Shape, t.HasShape)
+	if s, ok := inShape(n, 1); ok && t.HasShape && opset >= 7 {
+		b, err := broadcastShapes(t.Shape, s)
+		if err != nil {
+			return fmt.Errorf("slope: %w", err)
+		}
+		if !compatibleShape(b, t.Shape) {
+			return fmt.Errorf("slope %s does not broadcast to %s", s, t.Shape)
+		}
+	}
+	return nil
 }
 
 // shapeWhere: broadcast of condition, X and Y; X's dtype.
@@ -230,10 +263,15 @@ func shapeDropout(n *Node, _ int64) error {
 // shapeCast: input 0's shape, dtype attribute `to`.
 func shapeCast(n *Node, _ int64) error {
 	to := DType(n.AttrInt("to", 0))
-	if !to.Valid() {
+	if to <= 0 {
 		return fmt.Errorf("invalid target type %d", to)
 	}
 	s, ok := inShape(n, 0)
+	if !to.Valid() {
+		// An element type newer than the IR (INT2, FLOAT8E8M0, ...): the
+		// output type stays unknown.
+		return nil
+	}
 	setOutMaybe(n, 0, to, s, ok)
 	return nil
 }

@@ -173,6 +173,12 @@ func TestShapeElementwise(t *testing.T) {
 		{name: "sum variadic", op: "Sum", args: []arg{in("float32[3,1]"), in("float32[1,4]"), in("float32[4]")}, want: []string{"float32[3,4]"}},
 		{name: "equal bool", op: "Equal", args: []arg{in("int64[3]"), in("int64[]")}, want: []string{"bool[3]"}},
 		{name: "where", op: "Where", args: []arg{in("bool[2,1]"), in("float32[1,3]"), in("float32[]")}, want: []string{"float32[2,3]"}},
+		// opset 6 broadcast B into A at axis 1 (legacy): output is A's shape.
+		{name: "add legacy axis broadcast", op: "Add", opset: 6, args: []arg{in("float32[2,3,4,5]"), in("float32[3]")},
+			attrs: []*Attr{aInt("broadcast", 1), aInt("axis", 1)}, want: []string{"float32[2,3,4,5]"}},
+		{name: "prelu legacy per-channel", op: "PRelu", opset: 6, args: []arg{in("float32[2,3,4,5]"), in("float32[3]")}, want: []string{"float32[2,3,4,5]"}},
+		{name: "prelu bad slope", op: "PRelu", args: []arg{in("float32[2,3,4,5]"), in("float32[3]")}, err: "slope"},
+		{name: "cast to a dtype newer than the IR", op: "Cast", args: []arg{in("float32[2]")}, attrs: []*Attr{aInt("to", 26)}, want: []string{"?"}},
 		{name: "prelu", op: "PRelu", args: []arg{in("float32[1,8,4,4]"), in("float32[8,1,1]")}, want: []string{"float32[1,8,4,4]"}},
 		{name: "pow", op: "Pow", args: []arg{in("float32[2,3]"), in("int64[]")}, want: []string{"float32[2,3]"}},
 		{name: "isnan", op: "IsNaN", args: []arg{in("float32[5]")}, want: []string{"bool[5]"}},
