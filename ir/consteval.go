@@ -199,11 +199,27 @@ func (ev *evaluator) eval(n *Node, idx int, depth int) *symTensor {
 	if n.Domain != "" && n.Domain != "ai.onnx" {
 		return nil
 	}
+	in := func(i int) *symTensor { return ev.value(n.Input(i), depth+1) }
+	if n.OpType == "If" {
+		// A known condition selects the branch whose output is the value.
+		c := in(0)
+		if c == nil || len(c.e) != 1 || !c.e[0].known {
+			return nil
+		}
+		branch := "else_branch"
+		if c.e[0].i != 0 || c.e[0].f != 0 {
+			branch = "then_branch"
+		}
+		a := n.Attr(branch)
+		if a == nil || a.G == nil || idx >= len(a.G.Outputs) {
+			return nil
+		}
+		return ev.value(a.G.Outputs[idx], depth+1)
+	}
 	f, ok := evalOps[n.OpType]
 	if !ok || idx != 0 {
 		return nil
 	}
-	in := func(i int) *symTensor { return ev.value(n.Input(i), depth+1) }
 	return f(n, in)
 }
 

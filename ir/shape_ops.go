@@ -437,8 +437,14 @@ func windowOut(in Dim, kernel, stride, dil, padBegin, padEnd int64, autoPad stri
 
 // shapeConv: Y [N, M, out...] for X [N, C, in...] and W [M, C/group, k...].
 func shapeConv(n *Node, _ int64) error {
-	xt, ok := inType(n, 0)
-	dt := xt.DType
+	return convShape(n, 0, 1, 2, inDType(n, 0))
+}
+
+// convShape is Conv's shape rule for data input xi, weight wi and bias bi
+// (-1 for none), shared with ConvInteger and QLinearConv; dt is the output
+// dtype.
+func convShape(n *Node, xi, wi, bi int, dt DType) error {
+	xt, ok := inType(n, xi)
 	if !ok || !xt.HasShape {
 		setOutNoShape(n, 0, dt)
 		return nil
@@ -448,7 +454,7 @@ func shapeConv(n *Node, _ int64) error {
 		return fmt.Errorf("input must have rank >= 3 ([N,C,spatial...]), has shape %s", x)
 	}
 	k := len(x) - 2
-	w, wok := inShape(n, 1)
+	w, wok := inShape(n, wi)
 	if wok && len(w) != len(x) {
 		return fmt.Errorf("weight shape %s has rank %d, input %s has rank %d", w, len(w), x, len(x))
 	}
@@ -491,7 +497,7 @@ func shapeConv(n *Node, _ int64) error {
 			return fmt.Errorf("weight %s: %d output channels not divisible by group %d", w, w[0].Size, group)
 		}
 	}
-	if b, ok := inShape(n, 2); ok && m.Known() {
+	if b, ok := inShape(n, bi); ok && bi >= 0 && m.Known() {
 		if len(b) != 1 || (b[0].Known() && b[0].Size != m.Size) {
 			return fmt.Errorf("bias shape %s does not match %d output channels", b, m.Size)
 		}
@@ -731,9 +737,14 @@ func shapeGemm(n *Node, _ int64) error {
 // shapeMatMul: numpy matmul: 1-D A is [1,K] and 1-D B is [K,1] with the
 // added dimension removed afterwards; batch dimensions broadcast.
 func shapeMatMul(n *Node, _ int64) error {
-	a, aok := inShape(n, 0)
-	b, bok := inShape(n, 1)
-	dt := inDType(n, 0)
+	return matmulShape(n, 0, 1, inDType(n, 0))
+}
+
+// matmulShape is MatMul's shape rule for inputs ai and bi, shared with
+// MatMulInteger and QLinearMatMul; dt is the output dtype.
+func matmulShape(n *Node, ai, bi int, dt DType) error {
+	a, aok := inShape(n, ai)
+	b, bok := inShape(n, bi)
 	if !aok || !bok {
 		setOutNoShape(n, 0, dt)
 		return nil
@@ -1541,7 +1552,7 @@ func shapeConstant(n *Node, _ int64) error {
 func shapeRange(n *Node, _ int64) error {
 	dt := inDType(n, 0)
 	for i := range 3 {
-		if s, ok := inShape(n, i); ok && len(s) != 0 && !(len(s) == 1 && s[0].Size == 1) {
+		if s, ok := inShape(n, i); ok && (len(s) > 1 || (len(s) == 1 && s[0].Known() && s[0].Size != 1)) {
 			return fmt.Errorf("input %d must be a scalar, has shape %s", i, s)
 		}
 	}
@@ -1701,16 +1712,20 @@ func shapeOneHot(n *Node, _ int64) error {
 	return nil
 }
 
-// shapeEinsum: explicit-output equations ("ij,jk->ik") whose letters map to
-// input dims; implicit outputs and ellipses leave the shape unknown.
+// shapeEinsum: equations ("ij,jk->ik", or implicit "ij,jk" whose output is
+// the labels used once, sorted) whose letters map to input dims; ellipses
+// leave the shape unknown.
 func shapeEinsum(n *Node, _ int64) error {
 	dt := inDType(n, 0)
 	eq := n.AttrString("equation", "")
 	eq = strings.ReplaceAll(eq, " ", "")
 	lhs, rhs, found := strings.Cut(eq, "->")
-	if !found || strings.Contains(eq, ".") {
+	if strings.Contains(eq, ".") {
 		setOutNoShape(n, 0, dt)
 		return nil
+	}
+	if !found {
+		rhs = einsumImplicit(lhs)
 	}
 	terms := strings.Split(lhs, ",")
 	if len(terms) != len(n.Inputs) {

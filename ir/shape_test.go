@@ -425,3 +425,64 @@ func TestShapeKeepsRecordedInfo(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 }
+
+func TestShapeMoreOps(t *testing.T) {
+	runOpCases(t, []opCase{
+		{name: "quantize default uint8", op: "QuantizeLinear", args: []arg{in("float32[1,8,4,4]"), f32s(0.1)}, want: []string{"uint8[1,8,4,4]"}},
+		{name: "quantize zero point dtype", op: "QuantizeLinear", args: []arg{in("float32[1,8]"), f32s(0.1), in("int8[]")}, want: []string{"int8[1,8]"}},
+		{name: "dequantize", op: "DequantizeLinear", args: []arg{in("int8[1,8]"), in("float16[]")}, want: []string{"float16[1,8]"}},
+		{name: "dynamic quantize", op: "DynamicQuantizeLinear", args: []arg{in("float32[3,4]")}, want: []string{"uint8[3,4]", "float32[]", "uint8[]"}},
+		// indices [2,1,2] (last 2), data [2,3,4], batch_dims 0: [2,1] + [4]
+		{name: "gathernd", op: "GatherND", args: []arg{in("float32[2,3,4]"), in("int64[2,1,2]")}, want: []string{"float32[2,1,4]"}},
+		// batch_dims 1: indices [2,1] -> [2] + data[1+1:] = [2,4]
+		{name: "gathernd batch", op: "GatherND", args: []arg{in("float32[2,3,4]"), in("int64[2,1]")}, attrs: []*Attr{aInt("batch_dims", 1)}, want: []string{"float32[2,4]"}},
+		{name: "gridsample", op: "GridSample", args: []arg{in("float32[N,3,8,8]"), in("float32[N,5,6,2]")}, want: []string{"float32[N,3,5,6]"}},
+		{name: "matmulinteger", op: "MatMulInteger", args: []arg{in("uint8[2,3]"), in("uint8[3,4]")}, want: []string{"int32[2,4]"}},
+		{name: "qlinearconv", op: "QLinearConv", args: []arg{in("uint8[1,3,8,8]"), f32s(1), in("uint8[]"), in("int8[4,3,3,3]"), f32s(1), in("int8[]"), f32s(1), in("uint8[]")},
+			want: []string{"uint8[1,4,6,6]"}},
+		{name: "hann window", op: "HannWindow", args: []arg{i64s(10)}, want: []string{"float32[10]"}},
+		{name: "lstm", op: "LSTM", args: []arg{in("float32[7,N,16]"), in("float32[2,128,16]"), in("float32[2,128,32]")},
+			attrs: []*Attr{aInt("hidden_size", 32), aStr("direction", "bidirectional")}, want: []string{"float32[7,2,N,32]", "float32[2,N,32]", "float32[2,N,32]"}},
+		{name: "gru layout 1", op: "GRU", args: []arg{in("float32[N,7,16]"), in("float32[1,96,16]"), in("float32[1,96,32]")},
+			attrs: []*Attr{aInt("hidden_size", 32), aInt("layout", 1)}, want: []string{"float32[N,7,1,32]", "float32[N,1,32]"}},
+		{name: "einsum implicit", op: "Einsum", args: []arg{in("float32[3,4]"), in("float32[4,5]")}, attrs: []*Attr{aStr("equation", "ij,jk")}, want: []string{"float32[3,5]"}},
+		{name: "einsum inner", op: "Einsum", args: []arg{in("float32[4]"), in("float32[4]")}, attrs: []*Attr{aStr("equation", "i,i")}, want: []string{"float32[]"}},
+		// (2-1)*2 + 2 - 0 = 4
+		{name: "maxunpool", op: "MaxUnpool", args: []arg{in("float32[1,1,2,2]"), in("int64[1,1,2,2]")}, attrs: []*Attr{aInts("kernel_shape", 2, 2), aInts("strides", 2, 2)}, want: []string{"float32[1,1,4,4]"}},
+		{name: "det", op: "Det", args: []arg{in("float32[5,3,3]")}, want: []string{"float32[5]"}},
+		{name: "roialign", op: "RoiAlign", args: []arg{in("float32[1,256,14,14]"), in("float32[10,4]"), in("int64[10]")},
+			attrs: []*Attr{aInt("output_height", 7), aInt("output_width", 7)}, want: []string{"float32[10,256,7,7]"}},
+	})
+}
+
+// TestShapeIfKnownCondition: a constant condition selects the branch for
+// both types and values.
+func TestShapeIfKnownCondition(t *testing.T) {
+	g := NewGraph("g")
+	x := g.AddInput("x", ty("float32[2,3]"))
+	cond := g.AddConst("cond", &Tensor{DType: Bool, Raw: []byte{1}})
+	then := NewSubgraph(g, "then")
+	sh := then.AddNode("Shape", "shape", []*Value{x}, "s")
+	then.AddOutput(sh.Outputs[0])
+	els := NewSubgraph(g, "else")
+	c := els.AddNode("Constant", "c", nil, "k")
+	c.SetAttr(aInts("value_ints", 9))
+	els.AddOutput(c.Outputs[0])
+	ifn := g.AddNode("If", "if", []*Value{cond}, "y")
+	ifn.SetAttr(&Attr{Name: "then_branch", Type: AttrGraph, G: then})
+	ifn.SetAttr(&Attr{Name: "else_branch", Type: AttrGraph, G: els})
+	rs := g.AddNode("Reshape", "rs", []*Value{x, g.AddConst("t", NewInt64([]int64{2}, []int64{3, -1}))}, "r")
+	g.AddOutput(ifn.Outputs[0])
+	g.AddOutput(rs.Outputs[0])
+	m := &Model{IRVersion: 8, Opsets: []OpsetImport{{"", 17}}, Graph: g}
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	if !ifn.Outputs[0].Type.Equal(ty("int64[2]")) {
+		t.Errorf("If output: %s", ifn.Outputs[0].Type)
+	}
+	wantInts(t, "If value", ifn.Outputs[0], []int64{2, 3})
+	if err := Verify(m); err != nil {
+		t.Fatal(err)
+	}
+}
