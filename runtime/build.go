@@ -42,7 +42,7 @@ type builder struct {
 	m        *ir.Model
 	vals     map[*ir.Value]*tval
 	steps    []step
-	all      []*tval   // every non-constant value in creation order
+	all      []*tval // every non-constant value in creation order
 	pool     *pool
 	consumed map[*ir.Node]bool
 
