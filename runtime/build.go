@@ -199,6 +199,20 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 		b.vals[v] = t
 	}
 	// Inputs.
+	for name, t := range opt.ConstInputs {
+		v := g.Lookup(name)
+		if v == nil || !v.IsInput {
+			return nil, fmt.Errorf("runtime: ConstInputs names %q, which is not a graph input", name)
+		}
+		if v.Type.Kind == ir.KindTensor && v.Type.DType != ir.Undefined && v.Type.DType != t.DType {
+			return nil, fmt.Errorf("runtime: ConstInputs[%q] is %s, the input is %s", name, t.DType, v.Type.DType)
+		}
+		ct, err := constFromTensor(name, t)
+		if err != nil {
+			return nil, fmt.Errorf("runtime: ConstInputs[%q]: %w", name, err)
+		}
+		b.vals[v] = ct
+	}
 	for _, v := range g.Inputs {
 		if b.vals[v] != nil {
 			continue

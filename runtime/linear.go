@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/mconv/mconv/ir"
 )
@@ -244,9 +245,11 @@ func opBatchNorm(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("input rank %d < 2", len(x.shape))
 	}
 	C := x.shape[1]
-	sc, sh, err := bnAffine(c.b, c.n, C)
-	if err != nil {
-		return nil, err
+	for i := 1; i <= 4; i++ {
+		p := c.input(i)
+		if p == nil || p.n != int(C) || (p.dt != ir.Float32 && p.dt != ir.Float64) {
+			return nil, fmt.Errorf("input %d must have %d float elements", i, C)
+		}
 	}
 	for i := range c.out {
 		if i > 0 {
@@ -259,9 +262,17 @@ func opBatchNorm(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	eps := float64(c.n.AttrFloat("epsilon", 1e-5))
 	inner := int(ir.NumElements(x.shape[2:]))
 	N := int(x.shape[0])
+	sc, sh := make([]float32, C), make([]float32, C)
 	return func() {
+		// y = (x - mean) / sqrt(var + eps) * scale + B = x*k + (B - mean*k)
+		for ch := range sc {
+			k := readF64(c.in[1], ch) / math.Sqrt(readF64(c.in[4], ch)+eps)
+			sc[ch] = float32(k)
+			sh[ch] = float32(readF64(c.in[2], ch) - readF64(c.in[3], ch)*k)
+		}
 		xs, os := x.f32(), out.f32()
 		for n := 0; n < N; n++ {
 			for ch := 0; ch < int(C); ch++ {

@@ -33,6 +33,11 @@ type Options struct {
 	// dimensions such as the batch size). Inputs not listed must have
 	// static shapes in the model.
 	InputShapes map[string][]int64
+	// ConstInputs binds graph inputs to fixed values at compile time (for
+	// inputs that a static-shape plan needs to know, such as the shape of a
+	// Reshape or the axes of a reduction fed as graph inputs). Bound inputs
+	// are not fed to Run.
+	ConstInputs map[string]*ir.Tensor
 }
 
 // NodeTime is the time one plan step took; a fused group is attributed to
