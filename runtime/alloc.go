@@ -15,7 +15,7 @@ const arenaAlign = 64
 func (b *builder) allocate(p *Plan) {
 	var roots []*tval
 	for _, t := range b.all {
-		if t.konst || t.alias != nil || t.allocated {
+		if t.konst || t.alias != nil || t.allocated || t.seq != nil {
 			continue
 		}
 		t.allocated = true

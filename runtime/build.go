@@ -350,7 +350,7 @@ func (b *builder) planNode(n *ir.Node) error {
 		return err
 	}
 	for i, t := range c.out {
-		if t.dt == ir.Undefined && t.alias == nil {
+		if t.dt == ir.Undefined && t.alias == nil && t.seq == nil {
 			return fmt.Errorf("internal: op did not set output %d", i)
 		}
 	}
@@ -373,6 +373,12 @@ func (b *builder) planNode(n *ir.Node) error {
 		}
 		for _, s := range b.pendingScratch {
 			s.buf = alignedBytes(s.bytes())
+		}
+		for _, t := range c.out {
+			for _, e := range t.seq {
+				e.buf = alignedBytes(e.bytes())
+				e.konst = true
+			}
 		}
 		run()
 		for _, t := range c.out {
@@ -420,6 +426,10 @@ func (b *builder) planNode(n *ir.Node) error {
 			r.last = max(r.last, idx)
 		}
 		b.all = append(b.all, t)
+		for _, e := range t.seq {
+			e.first, e.last = idx, idx
+			b.all = append(b.all, e)
+		}
 	}
 	for _, s := range b.pendingScratch {
 		s.first, s.last = idx, idx

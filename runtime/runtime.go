@@ -205,6 +205,7 @@ type tval struct {
 	n     int    // element count
 	buf   []byte // storage, bound after allocation (constants: at once)
 	konst bool   // data known at plan time
+	seq   []*tval // elements, when the value is a sequence of tensors
 
 	// planning
 	alias      *tval // shares alias's storage (view ops)
