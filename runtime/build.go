@@ -260,6 +260,9 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 		if t == nil {
 			return nil, fmt.Errorf("runtime: graph output %q is not computed", v.Name)
 		}
+		if t.seq != nil {
+			return nil, fmt.Errorf("runtime: graph output %q: unsupported: sequence outputs", v.Name)
+		}
 		if t.isInput || t.konst || containsTval(plan.outputs, t) {
 			// Give the output its own storage so storeOutputs copies from
 			// a stable place.

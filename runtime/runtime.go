@@ -202,9 +202,9 @@ type tval struct {
 	name  string
 	dt    ir.DType
 	shape []int64
-	n     int    // element count
-	buf   []byte // storage, bound after allocation (constants: at once)
-	konst bool   // data known at plan time
+	n     int     // element count
+	buf   []byte  // storage, bound after allocation (constants: at once)
+	konst bool    // data known at plan time
 	seq   []*tval // elements, when the value is a sequence of tensors
 
 	// planning
