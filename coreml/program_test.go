@@ -105,3 +105,47 @@ func checkPackage(t *testing.T, path string, spec int32, opset string, fp16 bool
 		t.Errorf("bad path %s", path)
 	}
 }
+
+// TestWriteZooNeuralNetworks converts every zoo model to a NeuralNetwork
+// .mlmodel in fp32 and fp16 weights.
+func TestWriteZooNeuralNetworks(t *testing.T) {
+	dir := os.Getenv("MCONV_COREML_OUT")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	for name, mk := range zoo() {
+		for _, fp16 := range []bool{false, true} {
+			spec, err := ConvertNeuralNetwork(mk(), Options{FP16: fp16})
+			if name == "shuffle" {
+				// The zoo's ceil_mode average pool has a bigger output than
+				// NeuralNetwork's valid padding can give.
+				if err == nil || !strings.Contains(err.Error(), "ceil_mode pooling") {
+					t.Fatalf("shuffle: err = %v, want the ceil_mode error", err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s fp16=%v: %v", name, fp16, err)
+			}
+			if spec.SpecificationVersion != 4 || spec.GetNeuralNetwork() == nil {
+				t.Fatalf("%s: not a spec-4 NeuralNetwork", name)
+			}
+			for _, l := range spec.GetNeuralNetwork().Layers {
+				if c := l.GetConvolution(); c != nil {
+					n := int(c.OutputChannels * c.KernelChannels * c.KernelSize[0] * c.KernelSize[1])
+					got := len(c.Weights.FloatValue)
+					if fp16 {
+						got = len(c.Weights.Float16Value) / 2
+					}
+					if got != n || c.GetValid() == nil {
+						t.Errorf("%s: conv %s has %d weights (want %d) / padding %v", name, l.Name, got, n, c.ConvolutionPaddingType)
+					}
+				}
+			}
+			prec := map[bool]string{false: "fp32", true: "fp16"}[fp16]
+			if err := WriteModelFile(spec, filepath.Join(dir, name+"_"+prec+".mlmodel")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

@@ -79,7 +79,7 @@ func (b *builder) model(outs ...*ir.Value) *ir.Model {
 	for _, o := range outs {
 		b.g.AddOutput(o)
 	}
-	return &ir.Model{IRVersion: 8, ProducerName: "mconv-test", Opsets: []ir.OpsetImport{{"", 17}, {ir.FusedDomain, 1}}, Graph: b.g}
+	return &ir.Model{IRVersion: 8, ProducerName: "mconv-test", Opsets: []ir.OpsetImport{{Domain: "", Version: 17}, {Domain: ir.FusedDomain, Version: 1}}, Graph: b.g}
 }
 
 // zooMobile: conv/relu, depthwise/clip(relu6), pointwise/hardswish, SE

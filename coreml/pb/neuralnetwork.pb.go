@@ -209,7 +209,7 @@ func (x PoolingLayerParams_PoolingType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PoolingLayerParams_PoolingType.Descriptor instead.
 func (PoolingLayerParams_PoolingType) EnumDescriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{16, 0}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{17, 0}
 }
 
 type ReshapeLayerParams_ReshapeOrder int32
@@ -255,7 +255,7 @@ func (x ReshapeLayerParams_ReshapeOrder) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ReshapeLayerParams_ReshapeOrder.Descriptor instead.
 func (ReshapeLayerParams_ReshapeOrder) EnumDescriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{21, 0}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{22, 0}
 }
 
 type FlattenLayerParams_FlattenOrder int32
@@ -301,7 +301,7 @@ func (x FlattenLayerParams_FlattenOrder) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FlattenLayerParams_FlattenOrder.Descriptor instead.
 func (FlattenLayerParams_FlattenOrder) EnumDescriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{22, 0}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{23, 0}
 }
 
 type GeluLayerParams_GeluMode int32
@@ -350,7 +350,7 @@ func (x GeluLayerParams_GeluMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use GeluLayerParams_GeluMode.Descriptor instead.
 func (GeluLayerParams_GeluMode) EnumDescriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{25, 0}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{26, 0}
 }
 
 type NeuralNetwork struct {
@@ -1607,6 +1607,42 @@ func (*ActivationSigmoid) Descriptor() ([]byte, []int) {
 	return file_neuralnetwork_proto_rawDescGZIP(), []int{12}
 }
 
+type ActivationTanh struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActivationTanh) Reset() {
+	*x = ActivationTanh{}
+	mi := &file_neuralnetwork_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActivationTanh) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActivationTanh) ProtoMessage() {}
+
+func (x *ActivationTanh) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActivationTanh.ProtoReflect.Descriptor instead.
+func (*ActivationTanh) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{13}
+}
+
 type ActivationSigmoidHard struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Alpha         float32                `protobuf:"fixed32,1,opt,name=alpha,proto3" json:"alpha,omitempty"`
@@ -1617,7 +1653,7 @@ type ActivationSigmoidHard struct {
 
 func (x *ActivationSigmoidHard) Reset() {
 	*x = ActivationSigmoidHard{}
-	mi := &file_neuralnetwork_proto_msgTypes[13]
+	mi := &file_neuralnetwork_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1629,7 +1665,7 @@ func (x *ActivationSigmoidHard) String() string {
 func (*ActivationSigmoidHard) ProtoMessage() {}
 
 func (x *ActivationSigmoidHard) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[13]
+	mi := &file_neuralnetwork_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1642,7 +1678,7 @@ func (x *ActivationSigmoidHard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActivationSigmoidHard.ProtoReflect.Descriptor instead.
 func (*ActivationSigmoidHard) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{13}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ActivationSigmoidHard) GetAlpha() float32 {
@@ -1666,6 +1702,7 @@ type ActivationParams struct {
 	//	*ActivationParams_Linear
 	//	*ActivationParams_ReLU
 	//	*ActivationParams_LeakyReLU
+	//	*ActivationParams_Tanh
 	//	*ActivationParams_Sigmoid
 	//	*ActivationParams_SigmoidHard
 	NonlinearityType isActivationParams_NonlinearityType `protobuf_oneof:"NonlinearityType"`
@@ -1675,7 +1712,7 @@ type ActivationParams struct {
 
 func (x *ActivationParams) Reset() {
 	*x = ActivationParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[14]
+	mi := &file_neuralnetwork_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1687,7 +1724,7 @@ func (x *ActivationParams) String() string {
 func (*ActivationParams) ProtoMessage() {}
 
 func (x *ActivationParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[14]
+	mi := &file_neuralnetwork_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1700,7 +1737,7 @@ func (x *ActivationParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActivationParams.ProtoReflect.Descriptor instead.
 func (*ActivationParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{14}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ActivationParams) GetNonlinearityType() isActivationParams_NonlinearityType {
@@ -1732,6 +1769,15 @@ func (x *ActivationParams) GetLeakyReLU() *ActivationLeakyReLU {
 	if x != nil {
 		if x, ok := x.NonlinearityType.(*ActivationParams_LeakyReLU); ok {
 			return x.LeakyReLU
+		}
+	}
+	return nil
+}
+
+func (x *ActivationParams) GetTanh() *ActivationTanh {
+	if x != nil {
+		if x, ok := x.NonlinearityType.(*ActivationParams_Tanh); ok {
+			return x.Tanh
 		}
 	}
 	return nil
@@ -1771,6 +1817,10 @@ type ActivationParams_LeakyReLU struct {
 	LeakyReLU *ActivationLeakyReLU `protobuf:"bytes,15,opt,name=leakyReLU,proto3,oneof"`
 }
 
+type ActivationParams_Tanh struct {
+	Tanh *ActivationTanh `protobuf:"bytes,30,opt,name=tanh,proto3,oneof"`
+}
+
 type ActivationParams_Sigmoid struct {
 	Sigmoid *ActivationSigmoid `protobuf:"bytes,40,opt,name=sigmoid,proto3,oneof"`
 }
@@ -1784,6 +1834,8 @@ func (*ActivationParams_Linear) isActivationParams_NonlinearityType() {}
 func (*ActivationParams_ReLU) isActivationParams_NonlinearityType() {}
 
 func (*ActivationParams_LeakyReLU) isActivationParams_NonlinearityType() {}
+
+func (*ActivationParams_Tanh) isActivationParams_NonlinearityType() {}
 
 func (*ActivationParams_Sigmoid) isActivationParams_NonlinearityType() {}
 
@@ -1802,7 +1854,7 @@ type InnerProductLayerParams struct {
 
 func (x *InnerProductLayerParams) Reset() {
 	*x = InnerProductLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[15]
+	mi := &file_neuralnetwork_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1814,7 +1866,7 @@ func (x *InnerProductLayerParams) String() string {
 func (*InnerProductLayerParams) ProtoMessage() {}
 
 func (x *InnerProductLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[15]
+	mi := &file_neuralnetwork_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1827,7 +1879,7 @@ func (x *InnerProductLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InnerProductLayerParams.ProtoReflect.Descriptor instead.
 func (*InnerProductLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{15}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *InnerProductLayerParams) GetInputChannels() uint64 {
@@ -1884,7 +1936,7 @@ type PoolingLayerParams struct {
 
 func (x *PoolingLayerParams) Reset() {
 	*x = PoolingLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[16]
+	mi := &file_neuralnetwork_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1896,7 +1948,7 @@ func (x *PoolingLayerParams) String() string {
 func (*PoolingLayerParams) ProtoMessage() {}
 
 func (x *PoolingLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[16]
+	mi := &file_neuralnetwork_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1909,7 +1961,7 @@ func (x *PoolingLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoolingLayerParams.ProtoReflect.Descriptor instead.
 func (*PoolingLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{16}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PoolingLayerParams) GetType() PoolingLayerParams_PoolingType {
@@ -2019,7 +2071,7 @@ type BatchnormLayerParams struct {
 
 func (x *BatchnormLayerParams) Reset() {
 	*x = BatchnormLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[17]
+	mi := &file_neuralnetwork_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2031,7 +2083,7 @@ func (x *BatchnormLayerParams) String() string {
 func (*BatchnormLayerParams) ProtoMessage() {}
 
 func (x *BatchnormLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[17]
+	mi := &file_neuralnetwork_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2044,7 +2096,7 @@ func (x *BatchnormLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchnormLayerParams.ProtoReflect.Descriptor instead.
 func (*BatchnormLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{17}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BatchnormLayerParams) GetChannels() uint64 {
@@ -2111,7 +2163,7 @@ type SoftmaxLayerParams struct {
 
 func (x *SoftmaxLayerParams) Reset() {
 	*x = SoftmaxLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[18]
+	mi := &file_neuralnetwork_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2123,7 +2175,7 @@ func (x *SoftmaxLayerParams) String() string {
 func (*SoftmaxLayerParams) ProtoMessage() {}
 
 func (x *SoftmaxLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[18]
+	mi := &file_neuralnetwork_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2136,7 +2188,7 @@ func (x *SoftmaxLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SoftmaxLayerParams.ProtoReflect.Descriptor instead.
 func (*SoftmaxLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{18}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{19}
 }
 
 type AddLayerParams struct {
@@ -2148,7 +2200,7 @@ type AddLayerParams struct {
 
 func (x *AddLayerParams) Reset() {
 	*x = AddLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[19]
+	mi := &file_neuralnetwork_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2160,7 +2212,7 @@ func (x *AddLayerParams) String() string {
 func (*AddLayerParams) ProtoMessage() {}
 
 func (x *AddLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[19]
+	mi := &file_neuralnetwork_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2173,7 +2225,7 @@ func (x *AddLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLayerParams.ProtoReflect.Descriptor instead.
 func (*AddLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{19}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AddLayerParams) GetAlpha() float32 {
@@ -2192,7 +2244,7 @@ type MultiplyLayerParams struct {
 
 func (x *MultiplyLayerParams) Reset() {
 	*x = MultiplyLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[20]
+	mi := &file_neuralnetwork_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2204,7 +2256,7 @@ func (x *MultiplyLayerParams) String() string {
 func (*MultiplyLayerParams) ProtoMessage() {}
 
 func (x *MultiplyLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[20]
+	mi := &file_neuralnetwork_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2217,7 +2269,7 @@ func (x *MultiplyLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MultiplyLayerParams.ProtoReflect.Descriptor instead.
 func (*MultiplyLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{20}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MultiplyLayerParams) GetAlpha() float32 {
@@ -2237,7 +2289,7 @@ type ReshapeLayerParams struct {
 
 func (x *ReshapeLayerParams) Reset() {
 	*x = ReshapeLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[21]
+	mi := &file_neuralnetwork_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2249,7 +2301,7 @@ func (x *ReshapeLayerParams) String() string {
 func (*ReshapeLayerParams) ProtoMessage() {}
 
 func (x *ReshapeLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[21]
+	mi := &file_neuralnetwork_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2262,7 +2314,7 @@ func (x *ReshapeLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshapeLayerParams.ProtoReflect.Descriptor instead.
 func (*ReshapeLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{21}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReshapeLayerParams) GetTargetShape() []int64 {
@@ -2288,7 +2340,7 @@ type FlattenLayerParams struct {
 
 func (x *FlattenLayerParams) Reset() {
 	*x = FlattenLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[22]
+	mi := &file_neuralnetwork_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2300,7 +2352,7 @@ func (x *FlattenLayerParams) String() string {
 func (*FlattenLayerParams) ProtoMessage() {}
 
 func (x *FlattenLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[22]
+	mi := &file_neuralnetwork_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2313,7 +2365,7 @@ func (x *FlattenLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlattenLayerParams.ProtoReflect.Descriptor instead.
 func (*FlattenLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{22}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *FlattenLayerParams) GetMode() FlattenLayerParams_FlattenOrder {
@@ -2332,7 +2384,7 @@ type ConcatLayerParams struct {
 
 func (x *ConcatLayerParams) Reset() {
 	*x = ConcatLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[23]
+	mi := &file_neuralnetwork_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2344,7 +2396,7 @@ func (x *ConcatLayerParams) String() string {
 func (*ConcatLayerParams) ProtoMessage() {}
 
 func (x *ConcatLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[23]
+	mi := &file_neuralnetwork_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2357,7 +2409,7 @@ func (x *ConcatLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConcatLayerParams.ProtoReflect.Descriptor instead.
 func (*ConcatLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{23}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ConcatLayerParams) GetSequenceConcat() bool {
@@ -2377,7 +2429,7 @@ type ClipLayerParams struct {
 
 func (x *ClipLayerParams) Reset() {
 	*x = ClipLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[24]
+	mi := &file_neuralnetwork_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2389,7 +2441,7 @@ func (x *ClipLayerParams) String() string {
 func (*ClipLayerParams) ProtoMessage() {}
 
 func (x *ClipLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[24]
+	mi := &file_neuralnetwork_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2402,7 +2454,7 @@ func (x *ClipLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClipLayerParams.ProtoReflect.Descriptor instead.
 func (*ClipLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{24}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ClipLayerParams) GetMinVal() float32 {
@@ -2428,7 +2480,7 @@ type GeluLayerParams struct {
 
 func (x *GeluLayerParams) Reset() {
 	*x = GeluLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[25]
+	mi := &file_neuralnetwork_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2440,7 +2492,7 @@ func (x *GeluLayerParams) String() string {
 func (*GeluLayerParams) ProtoMessage() {}
 
 func (x *GeluLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[25]
+	mi := &file_neuralnetwork_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2453,7 +2505,7 @@ func (x *GeluLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GeluLayerParams.ProtoReflect.Descriptor instead.
 func (*GeluLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{25}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GeluLayerParams) GetMode() GeluLayerParams_GeluMode {
@@ -2471,7 +2523,7 @@ type AddBroadcastableLayerParams struct {
 
 func (x *AddBroadcastableLayerParams) Reset() {
 	*x = AddBroadcastableLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[26]
+	mi := &file_neuralnetwork_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2483,7 +2535,7 @@ func (x *AddBroadcastableLayerParams) String() string {
 func (*AddBroadcastableLayerParams) ProtoMessage() {}
 
 func (x *AddBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[26]
+	mi := &file_neuralnetwork_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2496,7 +2548,7 @@ func (x *AddBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddBroadcastableLayerParams.ProtoReflect.Descriptor instead.
 func (*AddBroadcastableLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{26}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{27}
 }
 
 type DivideBroadcastableLayerParams struct {
@@ -2507,7 +2559,7 @@ type DivideBroadcastableLayerParams struct {
 
 func (x *DivideBroadcastableLayerParams) Reset() {
 	*x = DivideBroadcastableLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[27]
+	mi := &file_neuralnetwork_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2519,7 +2571,7 @@ func (x *DivideBroadcastableLayerParams) String() string {
 func (*DivideBroadcastableLayerParams) ProtoMessage() {}
 
 func (x *DivideBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[27]
+	mi := &file_neuralnetwork_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2532,7 +2584,7 @@ func (x *DivideBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DivideBroadcastableLayerParams.ProtoReflect.Descriptor instead.
 func (*DivideBroadcastableLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{27}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{28}
 }
 
 type MultiplyBroadcastableLayerParams struct {
@@ -2543,7 +2595,7 @@ type MultiplyBroadcastableLayerParams struct {
 
 func (x *MultiplyBroadcastableLayerParams) Reset() {
 	*x = MultiplyBroadcastableLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[28]
+	mi := &file_neuralnetwork_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2555,7 +2607,7 @@ func (x *MultiplyBroadcastableLayerParams) String() string {
 func (*MultiplyBroadcastableLayerParams) ProtoMessage() {}
 
 func (x *MultiplyBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[28]
+	mi := &file_neuralnetwork_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2568,7 +2620,7 @@ func (x *MultiplyBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MultiplyBroadcastableLayerParams.ProtoReflect.Descriptor instead.
 func (*MultiplyBroadcastableLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{28}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{29}
 }
 
 type SubtractBroadcastableLayerParams struct {
@@ -2579,7 +2631,7 @@ type SubtractBroadcastableLayerParams struct {
 
 func (x *SubtractBroadcastableLayerParams) Reset() {
 	*x = SubtractBroadcastableLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[29]
+	mi := &file_neuralnetwork_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2591,7 +2643,7 @@ func (x *SubtractBroadcastableLayerParams) String() string {
 func (*SubtractBroadcastableLayerParams) ProtoMessage() {}
 
 func (x *SubtractBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[29]
+	mi := &file_neuralnetwork_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2604,7 +2656,7 @@ func (x *SubtractBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubtractBroadcastableLayerParams.ProtoReflect.Descriptor instead.
 func (*SubtractBroadcastableLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{29}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{30}
 }
 
 type SoftmaxNDLayerParams struct {
@@ -2616,7 +2668,7 @@ type SoftmaxNDLayerParams struct {
 
 func (x *SoftmaxNDLayerParams) Reset() {
 	*x = SoftmaxNDLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[30]
+	mi := &file_neuralnetwork_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2628,7 +2680,7 @@ func (x *SoftmaxNDLayerParams) String() string {
 func (*SoftmaxNDLayerParams) ProtoMessage() {}
 
 func (x *SoftmaxNDLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[30]
+	mi := &file_neuralnetwork_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2641,7 +2693,7 @@ func (x *SoftmaxNDLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SoftmaxNDLayerParams.ProtoReflect.Descriptor instead.
 func (*SoftmaxNDLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{30}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SoftmaxNDLayerParams) GetAxis() int64 {
@@ -2662,7 +2714,7 @@ type SplitNDLayerParams struct {
 
 func (x *SplitNDLayerParams) Reset() {
 	*x = SplitNDLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[31]
+	mi := &file_neuralnetwork_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2674,7 +2726,7 @@ func (x *SplitNDLayerParams) String() string {
 func (*SplitNDLayerParams) ProtoMessage() {}
 
 func (x *SplitNDLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[31]
+	mi := &file_neuralnetwork_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2687,7 +2739,7 @@ func (x *SplitNDLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitNDLayerParams.ProtoReflect.Descriptor instead.
 func (*SplitNDLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{31}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SplitNDLayerParams) GetAxis() int64 {
@@ -2721,7 +2773,7 @@ type ConcatNDLayerParams struct {
 
 func (x *ConcatNDLayerParams) Reset() {
 	*x = ConcatNDLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[32]
+	mi := &file_neuralnetwork_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2733,7 +2785,7 @@ func (x *ConcatNDLayerParams) String() string {
 func (*ConcatNDLayerParams) ProtoMessage() {}
 
 func (x *ConcatNDLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[32]
+	mi := &file_neuralnetwork_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2746,7 +2798,7 @@ func (x *ConcatNDLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConcatNDLayerParams.ProtoReflect.Descriptor instead.
 func (*ConcatNDLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{32}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ConcatNDLayerParams) GetAxis() int64 {
@@ -2772,7 +2824,7 @@ type TransposeLayerParams struct {
 
 func (x *TransposeLayerParams) Reset() {
 	*x = TransposeLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[33]
+	mi := &file_neuralnetwork_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2784,7 +2836,7 @@ func (x *TransposeLayerParams) String() string {
 func (*TransposeLayerParams) ProtoMessage() {}
 
 func (x *TransposeLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[33]
+	mi := &file_neuralnetwork_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2797,7 +2849,7 @@ func (x *TransposeLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransposeLayerParams.ProtoReflect.Descriptor instead.
 func (*TransposeLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{33}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *TransposeLayerParams) GetAxes() []uint64 {
@@ -2821,7 +2873,7 @@ type SliceStaticLayerParams struct {
 
 func (x *SliceStaticLayerParams) Reset() {
 	*x = SliceStaticLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[34]
+	mi := &file_neuralnetwork_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2833,7 +2885,7 @@ func (x *SliceStaticLayerParams) String() string {
 func (*SliceStaticLayerParams) ProtoMessage() {}
 
 func (x *SliceStaticLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[34]
+	mi := &file_neuralnetwork_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2846,7 +2898,7 @@ func (x *SliceStaticLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SliceStaticLayerParams.ProtoReflect.Descriptor instead.
 func (*SliceStaticLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{34}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SliceStaticLayerParams) GetBeginIds() []int64 {
@@ -2901,7 +2953,7 @@ type LoadConstantNDLayerParams struct {
 
 func (x *LoadConstantNDLayerParams) Reset() {
 	*x = LoadConstantNDLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[35]
+	mi := &file_neuralnetwork_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2913,7 +2965,7 @@ func (x *LoadConstantNDLayerParams) String() string {
 func (*LoadConstantNDLayerParams) ProtoMessage() {}
 
 func (x *LoadConstantNDLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[35]
+	mi := &file_neuralnetwork_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2926,7 +2978,7 @@ func (x *LoadConstantNDLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadConstantNDLayerParams.ProtoReflect.Descriptor instead.
 func (*LoadConstantNDLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{35}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *LoadConstantNDLayerParams) GetShape() []uint64 {
@@ -2958,7 +3010,7 @@ type BatchedMatMulLayerParams struct {
 
 func (x *BatchedMatMulLayerParams) Reset() {
 	*x = BatchedMatMulLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[36]
+	mi := &file_neuralnetwork_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2970,7 +3022,7 @@ func (x *BatchedMatMulLayerParams) String() string {
 func (*BatchedMatMulLayerParams) ProtoMessage() {}
 
 func (x *BatchedMatMulLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[36]
+	mi := &file_neuralnetwork_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2983,7 +3035,7 @@ func (x *BatchedMatMulLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchedMatMulLayerParams.ProtoReflect.Descriptor instead.
 func (*BatchedMatMulLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{36}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *BatchedMatMulLayerParams) GetTransposeA() bool {
@@ -3044,7 +3096,7 @@ type FlattenTo2DLayerParams struct {
 
 func (x *FlattenTo2DLayerParams) Reset() {
 	*x = FlattenTo2DLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[37]
+	mi := &file_neuralnetwork_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3056,7 +3108,7 @@ func (x *FlattenTo2DLayerParams) String() string {
 func (*FlattenTo2DLayerParams) ProtoMessage() {}
 
 func (x *FlattenTo2DLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[37]
+	mi := &file_neuralnetwork_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3069,7 +3121,7 @@ func (x *FlattenTo2DLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlattenTo2DLayerParams.ProtoReflect.Descriptor instead.
 func (*FlattenTo2DLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{37}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *FlattenTo2DLayerParams) GetAxis() int64 {
@@ -3088,7 +3140,7 @@ type ReshapeStaticLayerParams struct {
 
 func (x *ReshapeStaticLayerParams) Reset() {
 	*x = ReshapeStaticLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[38]
+	mi := &file_neuralnetwork_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3100,7 +3152,7 @@ func (x *ReshapeStaticLayerParams) String() string {
 func (*ReshapeStaticLayerParams) ProtoMessage() {}
 
 func (x *ReshapeStaticLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[38]
+	mi := &file_neuralnetwork_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3113,7 +3165,7 @@ func (x *ReshapeStaticLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshapeStaticLayerParams.ProtoReflect.Descriptor instead.
 func (*ReshapeStaticLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{38}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ReshapeStaticLayerParams) GetTargetShape() []int64 {
@@ -3134,7 +3186,7 @@ type ReduceMeanLayerParams struct {
 
 func (x *ReduceMeanLayerParams) Reset() {
 	*x = ReduceMeanLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[39]
+	mi := &file_neuralnetwork_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3146,7 +3198,7 @@ func (x *ReduceMeanLayerParams) String() string {
 func (*ReduceMeanLayerParams) ProtoMessage() {}
 
 func (x *ReduceMeanLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[39]
+	mi := &file_neuralnetwork_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3159,7 +3211,7 @@ func (x *ReduceMeanLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReduceMeanLayerParams.ProtoReflect.Descriptor instead.
 func (*ReduceMeanLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{39}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ReduceMeanLayerParams) GetAxes() []int64 {
@@ -3193,7 +3245,7 @@ type BorderAmounts_EdgeSizes struct {
 
 func (x *BorderAmounts_EdgeSizes) Reset() {
 	*x = BorderAmounts_EdgeSizes{}
-	mi := &file_neuralnetwork_proto_msgTypes[40]
+	mi := &file_neuralnetwork_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3205,7 +3257,7 @@ func (x *BorderAmounts_EdgeSizes) String() string {
 func (*BorderAmounts_EdgeSizes) ProtoMessage() {}
 
 func (x *BorderAmounts_EdgeSizes) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[40]
+	mi := &file_neuralnetwork_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3244,7 +3296,7 @@ type PoolingLayerParams_ValidCompletePadding struct {
 
 func (x *PoolingLayerParams_ValidCompletePadding) Reset() {
 	*x = PoolingLayerParams_ValidCompletePadding{}
-	mi := &file_neuralnetwork_proto_msgTypes[41]
+	mi := &file_neuralnetwork_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3256,7 +3308,7 @@ func (x *PoolingLayerParams_ValidCompletePadding) String() string {
 func (*PoolingLayerParams_ValidCompletePadding) ProtoMessage() {}
 
 func (x *PoolingLayerParams_ValidCompletePadding) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[41]
+	mi := &file_neuralnetwork_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3269,7 +3321,7 @@ func (x *PoolingLayerParams_ValidCompletePadding) ProtoReflect() protoreflect.Me
 
 // Deprecated: Use PoolingLayerParams_ValidCompletePadding.ProtoReflect.Descriptor instead.
 func (*PoolingLayerParams_ValidCompletePadding) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{16, 0}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{17, 0}
 }
 
 func (x *PoolingLayerParams_ValidCompletePadding) GetPaddingAmounts() []uint64 {
@@ -3381,15 +3433,17 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x0eActivationReLU\"+\n" +
 	"\x13ActivationLeakyReLU\x12\x14\n" +
 	"\x05alpha\x18\x01 \x01(\x02R\x05alpha\"\x13\n" +
-	"\x11ActivationSigmoid\"A\n" +
+	"\x11ActivationSigmoid\"\x10\n" +
+	"\x0eActivationTanh\"A\n" +
 	"\x15ActivationSigmoidHard\x12\x14\n" +
 	"\x05alpha\x18\x01 \x01(\x02R\x05alpha\x12\x12\n" +
-	"\x04beta\x18\x02 \x01(\x02R\x04beta\"\xdd\x02\n" +
+	"\x04beta\x18\x02 \x01(\x02R\x04beta\"\x91\x03\n" +
 	"\x10ActivationParams\x128\n" +
 	"\x06linear\x18\x05 \x01(\v2\x1e.mconv.coreml.ActivationLinearH\x00R\x06linear\x122\n" +
 	"\x04ReLU\x18\n" +
 	" \x01(\v2\x1c.mconv.coreml.ActivationReLUH\x00R\x04ReLU\x12A\n" +
-	"\tleakyReLU\x18\x0f \x01(\v2!.mconv.coreml.ActivationLeakyReLUH\x00R\tleakyReLU\x12;\n" +
+	"\tleakyReLU\x18\x0f \x01(\v2!.mconv.coreml.ActivationLeakyReLUH\x00R\tleakyReLU\x122\n" +
+	"\x04tanh\x18\x1e \x01(\v2\x1c.mconv.coreml.ActivationTanhH\x00R\x04tanh\x12;\n" +
 	"\asigmoid\x18( \x01(\v2\x1f.mconv.coreml.ActivationSigmoidH\x00R\asigmoid\x12G\n" +
 	"\vsigmoidHard\x18) \x01(\v2#.mconv.coreml.ActivationSigmoidHardH\x00R\vsigmoidHardB\x12\n" +
 	"\x10NonlinearityType\"\xe7\x01\n" +
@@ -3528,7 +3582,7 @@ func file_neuralnetwork_proto_rawDescGZIP() []byte {
 }
 
 var file_neuralnetwork_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_neuralnetwork_proto_goTypes = []any{
 	(NeuralNetworkMultiArrayShapeMapping)(0),        // 0: mconv.coreml.NeuralNetworkMultiArrayShapeMapping
 	(NeuralNetworkImageShapeMapping)(0),             // 1: mconv.coreml.NeuralNetworkImageShapeMapping
@@ -3550,35 +3604,36 @@ var file_neuralnetwork_proto_goTypes = []any{
 	(*ActivationReLU)(nil),                          // 17: mconv.coreml.ActivationReLU
 	(*ActivationLeakyReLU)(nil),                     // 18: mconv.coreml.ActivationLeakyReLU
 	(*ActivationSigmoid)(nil),                       // 19: mconv.coreml.ActivationSigmoid
-	(*ActivationSigmoidHard)(nil),                   // 20: mconv.coreml.ActivationSigmoidHard
-	(*ActivationParams)(nil),                        // 21: mconv.coreml.ActivationParams
-	(*InnerProductLayerParams)(nil),                 // 22: mconv.coreml.InnerProductLayerParams
-	(*PoolingLayerParams)(nil),                      // 23: mconv.coreml.PoolingLayerParams
-	(*BatchnormLayerParams)(nil),                    // 24: mconv.coreml.BatchnormLayerParams
-	(*SoftmaxLayerParams)(nil),                      // 25: mconv.coreml.SoftmaxLayerParams
-	(*AddLayerParams)(nil),                          // 26: mconv.coreml.AddLayerParams
-	(*MultiplyLayerParams)(nil),                     // 27: mconv.coreml.MultiplyLayerParams
-	(*ReshapeLayerParams)(nil),                      // 28: mconv.coreml.ReshapeLayerParams
-	(*FlattenLayerParams)(nil),                      // 29: mconv.coreml.FlattenLayerParams
-	(*ConcatLayerParams)(nil),                       // 30: mconv.coreml.ConcatLayerParams
-	(*ClipLayerParams)(nil),                         // 31: mconv.coreml.ClipLayerParams
-	(*GeluLayerParams)(nil),                         // 32: mconv.coreml.GeluLayerParams
-	(*AddBroadcastableLayerParams)(nil),             // 33: mconv.coreml.AddBroadcastableLayerParams
-	(*DivideBroadcastableLayerParams)(nil),          // 34: mconv.coreml.DivideBroadcastableLayerParams
-	(*MultiplyBroadcastableLayerParams)(nil),        // 35: mconv.coreml.MultiplyBroadcastableLayerParams
-	(*SubtractBroadcastableLayerParams)(nil),        // 36: mconv.coreml.SubtractBroadcastableLayerParams
-	(*SoftmaxNDLayerParams)(nil),                    // 37: mconv.coreml.SoftmaxNDLayerParams
-	(*SplitNDLayerParams)(nil),                      // 38: mconv.coreml.SplitNDLayerParams
-	(*ConcatNDLayerParams)(nil),                     // 39: mconv.coreml.ConcatNDLayerParams
-	(*TransposeLayerParams)(nil),                    // 40: mconv.coreml.TransposeLayerParams
-	(*SliceStaticLayerParams)(nil),                  // 41: mconv.coreml.SliceStaticLayerParams
-	(*LoadConstantNDLayerParams)(nil),               // 42: mconv.coreml.LoadConstantNDLayerParams
-	(*BatchedMatMulLayerParams)(nil),                // 43: mconv.coreml.BatchedMatMulLayerParams
-	(*FlattenTo2DLayerParams)(nil),                  // 44: mconv.coreml.FlattenTo2DLayerParams
-	(*ReshapeStaticLayerParams)(nil),                // 45: mconv.coreml.ReshapeStaticLayerParams
-	(*ReduceMeanLayerParams)(nil),                   // 46: mconv.coreml.ReduceMeanLayerParams
-	(*BorderAmounts_EdgeSizes)(nil),                 // 47: mconv.coreml.BorderAmounts.EdgeSizes
-	(*PoolingLayerParams_ValidCompletePadding)(nil), // 48: mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	(*ActivationTanh)(nil),                          // 20: mconv.coreml.ActivationTanh
+	(*ActivationSigmoidHard)(nil),                   // 21: mconv.coreml.ActivationSigmoidHard
+	(*ActivationParams)(nil),                        // 22: mconv.coreml.ActivationParams
+	(*InnerProductLayerParams)(nil),                 // 23: mconv.coreml.InnerProductLayerParams
+	(*PoolingLayerParams)(nil),                      // 24: mconv.coreml.PoolingLayerParams
+	(*BatchnormLayerParams)(nil),                    // 25: mconv.coreml.BatchnormLayerParams
+	(*SoftmaxLayerParams)(nil),                      // 26: mconv.coreml.SoftmaxLayerParams
+	(*AddLayerParams)(nil),                          // 27: mconv.coreml.AddLayerParams
+	(*MultiplyLayerParams)(nil),                     // 28: mconv.coreml.MultiplyLayerParams
+	(*ReshapeLayerParams)(nil),                      // 29: mconv.coreml.ReshapeLayerParams
+	(*FlattenLayerParams)(nil),                      // 30: mconv.coreml.FlattenLayerParams
+	(*ConcatLayerParams)(nil),                       // 31: mconv.coreml.ConcatLayerParams
+	(*ClipLayerParams)(nil),                         // 32: mconv.coreml.ClipLayerParams
+	(*GeluLayerParams)(nil),                         // 33: mconv.coreml.GeluLayerParams
+	(*AddBroadcastableLayerParams)(nil),             // 34: mconv.coreml.AddBroadcastableLayerParams
+	(*DivideBroadcastableLayerParams)(nil),          // 35: mconv.coreml.DivideBroadcastableLayerParams
+	(*MultiplyBroadcastableLayerParams)(nil),        // 36: mconv.coreml.MultiplyBroadcastableLayerParams
+	(*SubtractBroadcastableLayerParams)(nil),        // 37: mconv.coreml.SubtractBroadcastableLayerParams
+	(*SoftmaxNDLayerParams)(nil),                    // 38: mconv.coreml.SoftmaxNDLayerParams
+	(*SplitNDLayerParams)(nil),                      // 39: mconv.coreml.SplitNDLayerParams
+	(*ConcatNDLayerParams)(nil),                     // 40: mconv.coreml.ConcatNDLayerParams
+	(*TransposeLayerParams)(nil),                    // 41: mconv.coreml.TransposeLayerParams
+	(*SliceStaticLayerParams)(nil),                  // 42: mconv.coreml.SliceStaticLayerParams
+	(*LoadConstantNDLayerParams)(nil),               // 43: mconv.coreml.LoadConstantNDLayerParams
+	(*BatchedMatMulLayerParams)(nil),                // 44: mconv.coreml.BatchedMatMulLayerParams
+	(*FlattenTo2DLayerParams)(nil),                  // 45: mconv.coreml.FlattenTo2DLayerParams
+	(*ReshapeStaticLayerParams)(nil),                // 46: mconv.coreml.ReshapeStaticLayerParams
+	(*ReduceMeanLayerParams)(nil),                   // 47: mconv.coreml.ReduceMeanLayerParams
+	(*BorderAmounts_EdgeSizes)(nil),                 // 48: mconv.coreml.BorderAmounts.EdgeSizes
+	(*PoolingLayerParams_ValidCompletePadding)(nil), // 49: mconv.coreml.PoolingLayerParams.ValidCompletePadding
 }
 var file_neuralnetwork_proto_depIdxs = []int32{
 	10, // 0: mconv.coreml.NeuralNetwork.layers:type_name -> mconv.coreml.NeuralNetworkLayer
@@ -3587,33 +3642,33 @@ var file_neuralnetwork_proto_depIdxs = []int32{
 	1,  // 3: mconv.coreml.NeuralNetwork.imageInputShapeMapping:type_name -> mconv.coreml.NeuralNetworkImageShapeMapping
 	8,  // 4: mconv.coreml.NeuralNetworkPreprocessing.scaler:type_name -> mconv.coreml.NeuralNetworkImageScaler
 	15, // 5: mconv.coreml.NeuralNetworkLayer.convolution:type_name -> mconv.coreml.ConvolutionLayerParams
-	23, // 6: mconv.coreml.NeuralNetworkLayer.pooling:type_name -> mconv.coreml.PoolingLayerParams
-	21, // 7: mconv.coreml.NeuralNetworkLayer.activation:type_name -> mconv.coreml.ActivationParams
-	22, // 8: mconv.coreml.NeuralNetworkLayer.innerProduct:type_name -> mconv.coreml.InnerProductLayerParams
-	24, // 9: mconv.coreml.NeuralNetworkLayer.batchnorm:type_name -> mconv.coreml.BatchnormLayerParams
-	25, // 10: mconv.coreml.NeuralNetworkLayer.softmax:type_name -> mconv.coreml.SoftmaxLayerParams
-	26, // 11: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
-	27, // 12: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
-	28, // 13: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
-	29, // 14: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
-	30, // 15: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
-	31, // 16: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
-	32, // 17: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
-	33, // 18: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
-	34, // 19: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
-	35, // 20: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
-	36, // 21: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
-	37, // 22: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
-	38, // 23: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
-	39, // 24: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
-	40, // 25: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
-	41, // 26: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
-	42, // 27: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
-	43, // 28: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
-	44, // 29: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
-	45, // 30: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
-	46, // 31: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
-	47, // 32: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
+	24, // 6: mconv.coreml.NeuralNetworkLayer.pooling:type_name -> mconv.coreml.PoolingLayerParams
+	22, // 7: mconv.coreml.NeuralNetworkLayer.activation:type_name -> mconv.coreml.ActivationParams
+	23, // 8: mconv.coreml.NeuralNetworkLayer.innerProduct:type_name -> mconv.coreml.InnerProductLayerParams
+	25, // 9: mconv.coreml.NeuralNetworkLayer.batchnorm:type_name -> mconv.coreml.BatchnormLayerParams
+	26, // 10: mconv.coreml.NeuralNetworkLayer.softmax:type_name -> mconv.coreml.SoftmaxLayerParams
+	27, // 11: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
+	28, // 12: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
+	29, // 13: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
+	30, // 14: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
+	31, // 15: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
+	32, // 16: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
+	33, // 17: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
+	34, // 18: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
+	35, // 19: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
+	36, // 20: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
+	37, // 21: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
+	38, // 22: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
+	39, // 23: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
+	40, // 24: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
+	41, // 25: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
+	42, // 26: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
+	43, // 27: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
+	44, // 28: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
+	45, // 29: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
+	46, // 30: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
+	47, // 31: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
+	48, // 32: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
 	12, // 33: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
 	2,  // 34: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
 	13, // 35: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
@@ -3623,29 +3678,30 @@ var file_neuralnetwork_proto_depIdxs = []int32{
 	16, // 39: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
 	17, // 40: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
 	18, // 41: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
-	19, // 42: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
-	20, // 43: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
-	11, // 44: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 45: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	3,  // 46: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
-	13, // 47: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 48: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
-	48, // 49: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
-	11, // 50: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
-	11, // 51: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
-	11, // 52: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
-	11, // 53: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
-	4,  // 54: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
-	5,  // 55: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
-	6,  // 56: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
-	11, // 57: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
-	11, // 58: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 59: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	60, // [60:60] is the sub-list for method output_type
-	60, // [60:60] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	20, // 42: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
+	19, // 43: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
+	21, // 44: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
+	11, // 45: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 46: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	3,  // 47: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
+	13, // 48: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	14, // 49: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
+	49, // 50: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	11, // 51: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	11, // 52: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	11, // 53: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
+	11, // 54: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
+	4,  // 55: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
+	5,  // 56: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
+	6,  // 57: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
+	11, // 58: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
+	11, // 59: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 60: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	61, // [61:61] is the sub-list for method output_type
+	61, // [61:61] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_neuralnetwork_proto_init() }
@@ -3689,14 +3745,15 @@ func file_neuralnetwork_proto_init() {
 		(*ConvolutionLayerParams_Valid)(nil),
 		(*ConvolutionLayerParams_Same)(nil),
 	}
-	file_neuralnetwork_proto_msgTypes[14].OneofWrappers = []any{
+	file_neuralnetwork_proto_msgTypes[15].OneofWrappers = []any{
 		(*ActivationParams_Linear)(nil),
 		(*ActivationParams_ReLU)(nil),
 		(*ActivationParams_LeakyReLU)(nil),
+		(*ActivationParams_Tanh)(nil),
 		(*ActivationParams_Sigmoid)(nil),
 		(*ActivationParams_SigmoidHard)(nil),
 	}
-	file_neuralnetwork_proto_msgTypes[16].OneofWrappers = []any{
+	file_neuralnetwork_proto_msgTypes[17].OneofWrappers = []any{
 		(*PoolingLayerParams_Valid)(nil),
 		(*PoolingLayerParams_Same)(nil),
 		(*PoolingLayerParams_IncludeLastPixel)(nil),
@@ -3707,7 +3764,7 @@ func file_neuralnetwork_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_neuralnetwork_proto_rawDesc), len(file_neuralnetwork_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   42,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
