@@ -22,6 +22,7 @@ var folders = map[string]func(*lowerer, *ir.Node) ([]*ir.Tensor, error){
 	"Reshape":         foldReshape,
 	"Identity":        foldIdentity,
 	"ConstantOfShape": foldConstantOfShape,
+	"Expand":          foldExpand,
 }
 
 func vals(t *ir.Tensor) ([]float64, error) { return t.Float64s() }
@@ -232,4 +233,30 @@ func foldConstantOfShape(l *lowerer, n *ir.Node) ([]*ir.Tensor, error) {
 	}
 	t, err := ir.NewFromFloat64(dt, s, out)
 	return []*ir.Tensor{t}, err
+}
+
+// foldExpand broadcasts a constant to shape (numpy rules, as Expand).
+func foldExpand(l *lowerer, n *ir.Node) ([]*ir.Tensor, error) {
+	d := l.constOf(n, 0)
+	shape, err := l.intsOf(n, 1, "shape")
+	if err != nil {
+		return nil, err
+	}
+	s, err := broadcast(d.Dims, shape)
+	if err != nil {
+		return nil, err
+	}
+	if numel(s) > 1<<24 {
+		return nil, fmt.Errorf("Expand to %v is too large to fold", s)
+	}
+	ones, err := ir.NewFromFloat64(d.DType, s, make([]float64, numel(s)))
+	if err != nil {
+		return nil, err
+	}
+	t, err := foldBroadcast(d, ones, func(a, _ float64) float64 { return a })
+	if err != nil {
+		return nil, err
+	}
+	t.Dims = s
+	return []*ir.Tensor{t}, nil
 }

@@ -32,7 +32,8 @@ type lowerer struct {
 	vars   map[*ir.Value]*mvar
 	consts map[*ir.Value]*ir.Tensor // known constant tensors (initializers, Constant, folded)
 	names  map[string]bool
-	cache  map[*ir.Value]*mvar // constants materialized as const ops in compute dtype
+	cache  map[*ir.Value]*mvar   // constants materialized as const ops in compute dtype
+	seqs   map[*ir.Value][]*mvar // tensor sequences made by SplitToSequence
 }
 
 // errUnsupported marks a node the target cannot express.

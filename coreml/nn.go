@@ -113,6 +113,8 @@ func (w *nnWriter) add(name string, in []string, out []string, l any) {
 		layer.Layer = &pb.NeuralNetworkLayer_BatchedMatmul{BatchedMatmul: p}
 	case *pb.ReshapeStaticLayerParams:
 		layer.Layer = &pb.NeuralNetworkLayer_ReshapeStatic{ReshapeStatic: p}
+	case *pb.ErfLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Erf{Erf: p}
 	case *pb.ReduceMeanLayerParams:
 		layer.Layer = &pb.NeuralNetworkLayer_ReduceMean{ReduceMean: p}
 	default:
@@ -254,6 +256,8 @@ func (w *nnWriter) op(o *mop) error {
 		w.add(o.name, xin(), out, act(&pb.ActivationParams{NonlinearityType: &pb.ActivationParams_Sigmoid{Sigmoid: &pb.ActivationSigmoid{}}}))
 	case "tanh":
 		w.add(o.name, xin(), out, act(&pb.ActivationParams{NonlinearityType: &pb.ActivationParams_Tanh{Tanh: &pb.ActivationTanh{}}}))
+	case "erf":
+		w.add(o.name, xin(), out, &pb.ErfLayerParams{})
 	case "identity":
 		w.add(o.name, xin(), out, act(&pb.ActivationParams{NonlinearityType: &pb.ActivationParams_Linear{Linear: &pb.ActivationLinear{Alpha: 1}}}))
 	case "leaky_relu":
@@ -403,16 +407,27 @@ func (w *nnWriter) op(o *mop) error {
 		f := make([]bool, len(b))
 		w.add(o.name, xin(), out, &pb.SliceStaticLayerParams{BeginIds: b, EndIds: e, Strides: s, BeginMasks: f, EndMasks: f, SqueezeMasks: f})
 	case "batch_norm":
-		if len(x.shape) != 4 {
-			return fmt.Errorf("batch norm of a rank-%d tensor: %w", len(x.shape), errUnsupported)
-		}
 		eps, err := constFloat(o, "epsilon")
 		if err != nil {
 			return err
 		}
-		w.add(o.name, xin(), out, &pb.BatchnormLayerParams{Channels: uint64(x.shape[1]), Epsilon: eps,
+		in, bnOut := xin(), out
+		if len(x.shape) != 4 {
+			// The batchnorm layer wants [N, C, H, W]: reshape to [N, C, S, 1]
+			// and back.
+			if len(x.shape) < 2 {
+				return fmt.Errorf("batch norm of a rank-%d tensor: %w", len(x.shape), errUnsupported)
+			}
+			r := o.name + "__bn_in"
+			w.add(r, in, []string{r}, &pb.ReshapeStaticLayerParams{TargetShape: []int64{x.shape[0], x.shape[1], numel(x.shape[2:]), 1}})
+			in, bnOut = []string{r}, []string{o.name + "__bn_out"}
+		}
+		w.add(o.name, in, bnOut, &pb.BatchnormLayerParams{Channels: uint64(x.shape[1]), Epsilon: eps,
 			Gamma: w.weights(o.input("gamma").konst.f), Beta: w.weights(o.input("beta").konst.f),
 			Mean: w.weights(o.input("mean").konst.f), Variance: w.weights(o.input("variance").konst.f)})
+		if len(x.shape) != 4 {
+			w.add(o.name+"__bn_reshape", bnOut, out, &pb.ReshapeStaticLayerParams{TargetShape: x.shape})
+		}
 	default:
 		return fmt.Errorf("no NeuralNetwork layer for MIL op %s: %w", o.typ, errUnsupported)
 	}

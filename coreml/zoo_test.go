@@ -47,17 +47,6 @@ func (b *builder) name(p string) string {
 	return p + string(rune('a'+b.k%26)) + itoa(b.k)
 }
 
-func itoa(i int) string {
-	s := ""
-	for {
-		s = string(rune('0'+i%10)) + s
-		i /= 10
-		if i == 0 {
-			return s
-		}
-	}
-}
-
 func (b *builder) op(op string, in []*ir.Value, attrs ...*ir.Attr) *ir.Value {
 	n := b.g.AddNode(op, b.name(op), in, b.name(op+"_out"))
 	n.Attrs = attrs

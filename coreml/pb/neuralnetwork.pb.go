@@ -590,6 +590,7 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_Flatten
 	//	*NeuralNetworkLayer_Concat
 	//	*NeuralNetworkLayer_Clip
+	//	*NeuralNetworkLayer_Erf
 	//	*NeuralNetworkLayer_Gelu
 	//	*NeuralNetworkLayer_AddBroadcastable
 	//	*NeuralNetworkLayer_DivideBroadcastable
@@ -771,6 +772,15 @@ func (x *NeuralNetworkLayer) GetClip() *ClipLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_Clip); ok {
 			return x.Clip
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetErf() *ErfLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Erf); ok {
+			return x.Erf
 		}
 	}
 	return nil
@@ -963,6 +973,10 @@ type NeuralNetworkLayer_Clip struct {
 	Clip *ClipLayerParams `protobuf:"bytes,660,opt,name=clip,proto3,oneof"`
 }
 
+type NeuralNetworkLayer_Erf struct {
+	Erf *ErfLayerParams `protobuf:"bytes,790,opt,name=erf,proto3,oneof"`
+}
+
 type NeuralNetworkLayer_Gelu struct {
 	Gelu *GeluLayerParams `protobuf:"bytes,795,opt,name=gelu,proto3,oneof"`
 }
@@ -1046,6 +1060,8 @@ func (*NeuralNetworkLayer_Flatten) isNeuralNetworkLayer_Layer() {}
 func (*NeuralNetworkLayer_Concat) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_Clip) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_Erf) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_Gelu) isNeuralNetworkLayer_Layer() {}
 
@@ -2515,6 +2531,42 @@ func (x *GeluLayerParams) GetMode() GeluLayerParams_GeluMode {
 	return GeluLayerParams_EXACT
 }
 
+type ErfLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErfLayerParams) Reset() {
+	*x = ErfLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErfLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErfLayerParams) ProtoMessage() {}
+
+func (x *ErfLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErfLayerParams.ProtoReflect.Descriptor instead.
+func (*ErfLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{27}
+}
+
 type AddBroadcastableLayerParams struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2523,7 +2575,7 @@ type AddBroadcastableLayerParams struct {
 
 func (x *AddBroadcastableLayerParams) Reset() {
 	*x = AddBroadcastableLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[27]
+	mi := &file_neuralnetwork_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2535,7 +2587,7 @@ func (x *AddBroadcastableLayerParams) String() string {
 func (*AddBroadcastableLayerParams) ProtoMessage() {}
 
 func (x *AddBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[27]
+	mi := &file_neuralnetwork_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2548,7 +2600,7 @@ func (x *AddBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddBroadcastableLayerParams.ProtoReflect.Descriptor instead.
 func (*AddBroadcastableLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{27}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{28}
 }
 
 type DivideBroadcastableLayerParams struct {
@@ -2559,7 +2611,7 @@ type DivideBroadcastableLayerParams struct {
 
 func (x *DivideBroadcastableLayerParams) Reset() {
 	*x = DivideBroadcastableLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[28]
+	mi := &file_neuralnetwork_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2571,7 +2623,7 @@ func (x *DivideBroadcastableLayerParams) String() string {
 func (*DivideBroadcastableLayerParams) ProtoMessage() {}
 
 func (x *DivideBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[28]
+	mi := &file_neuralnetwork_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2584,7 +2636,7 @@ func (x *DivideBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DivideBroadcastableLayerParams.ProtoReflect.Descriptor instead.
 func (*DivideBroadcastableLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{28}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{29}
 }
 
 type MultiplyBroadcastableLayerParams struct {
@@ -2595,7 +2647,7 @@ type MultiplyBroadcastableLayerParams struct {
 
 func (x *MultiplyBroadcastableLayerParams) Reset() {
 	*x = MultiplyBroadcastableLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[29]
+	mi := &file_neuralnetwork_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2607,7 +2659,7 @@ func (x *MultiplyBroadcastableLayerParams) String() string {
 func (*MultiplyBroadcastableLayerParams) ProtoMessage() {}
 
 func (x *MultiplyBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[29]
+	mi := &file_neuralnetwork_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2620,7 +2672,7 @@ func (x *MultiplyBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MultiplyBroadcastableLayerParams.ProtoReflect.Descriptor instead.
 func (*MultiplyBroadcastableLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{29}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{30}
 }
 
 type SubtractBroadcastableLayerParams struct {
@@ -2631,7 +2683,7 @@ type SubtractBroadcastableLayerParams struct {
 
 func (x *SubtractBroadcastableLayerParams) Reset() {
 	*x = SubtractBroadcastableLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[30]
+	mi := &file_neuralnetwork_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2643,7 +2695,7 @@ func (x *SubtractBroadcastableLayerParams) String() string {
 func (*SubtractBroadcastableLayerParams) ProtoMessage() {}
 
 func (x *SubtractBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[30]
+	mi := &file_neuralnetwork_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2656,7 +2708,7 @@ func (x *SubtractBroadcastableLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubtractBroadcastableLayerParams.ProtoReflect.Descriptor instead.
 func (*SubtractBroadcastableLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{30}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{31}
 }
 
 type SoftmaxNDLayerParams struct {
@@ -2668,7 +2720,7 @@ type SoftmaxNDLayerParams struct {
 
 func (x *SoftmaxNDLayerParams) Reset() {
 	*x = SoftmaxNDLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[31]
+	mi := &file_neuralnetwork_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2680,7 +2732,7 @@ func (x *SoftmaxNDLayerParams) String() string {
 func (*SoftmaxNDLayerParams) ProtoMessage() {}
 
 func (x *SoftmaxNDLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[31]
+	mi := &file_neuralnetwork_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2693,7 +2745,7 @@ func (x *SoftmaxNDLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SoftmaxNDLayerParams.ProtoReflect.Descriptor instead.
 func (*SoftmaxNDLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{31}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SoftmaxNDLayerParams) GetAxis() int64 {
@@ -2714,7 +2766,7 @@ type SplitNDLayerParams struct {
 
 func (x *SplitNDLayerParams) Reset() {
 	*x = SplitNDLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[32]
+	mi := &file_neuralnetwork_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2726,7 +2778,7 @@ func (x *SplitNDLayerParams) String() string {
 func (*SplitNDLayerParams) ProtoMessage() {}
 
 func (x *SplitNDLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[32]
+	mi := &file_neuralnetwork_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2739,7 +2791,7 @@ func (x *SplitNDLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitNDLayerParams.ProtoReflect.Descriptor instead.
 func (*SplitNDLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{32}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SplitNDLayerParams) GetAxis() int64 {
@@ -2773,7 +2825,7 @@ type ConcatNDLayerParams struct {
 
 func (x *ConcatNDLayerParams) Reset() {
 	*x = ConcatNDLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[33]
+	mi := &file_neuralnetwork_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2785,7 +2837,7 @@ func (x *ConcatNDLayerParams) String() string {
 func (*ConcatNDLayerParams) ProtoMessage() {}
 
 func (x *ConcatNDLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[33]
+	mi := &file_neuralnetwork_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2798,7 +2850,7 @@ func (x *ConcatNDLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConcatNDLayerParams.ProtoReflect.Descriptor instead.
 func (*ConcatNDLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{33}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ConcatNDLayerParams) GetAxis() int64 {
@@ -2824,7 +2876,7 @@ type TransposeLayerParams struct {
 
 func (x *TransposeLayerParams) Reset() {
 	*x = TransposeLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[34]
+	mi := &file_neuralnetwork_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2836,7 +2888,7 @@ func (x *TransposeLayerParams) String() string {
 func (*TransposeLayerParams) ProtoMessage() {}
 
 func (x *TransposeLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[34]
+	mi := &file_neuralnetwork_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2849,7 +2901,7 @@ func (x *TransposeLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransposeLayerParams.ProtoReflect.Descriptor instead.
 func (*TransposeLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{34}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TransposeLayerParams) GetAxes() []uint64 {
@@ -2873,7 +2925,7 @@ type SliceStaticLayerParams struct {
 
 func (x *SliceStaticLayerParams) Reset() {
 	*x = SliceStaticLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[35]
+	mi := &file_neuralnetwork_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2885,7 +2937,7 @@ func (x *SliceStaticLayerParams) String() string {
 func (*SliceStaticLayerParams) ProtoMessage() {}
 
 func (x *SliceStaticLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[35]
+	mi := &file_neuralnetwork_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2898,7 +2950,7 @@ func (x *SliceStaticLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SliceStaticLayerParams.ProtoReflect.Descriptor instead.
 func (*SliceStaticLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{35}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SliceStaticLayerParams) GetBeginIds() []int64 {
@@ -2953,7 +3005,7 @@ type LoadConstantNDLayerParams struct {
 
 func (x *LoadConstantNDLayerParams) Reset() {
 	*x = LoadConstantNDLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[36]
+	mi := &file_neuralnetwork_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2965,7 +3017,7 @@ func (x *LoadConstantNDLayerParams) String() string {
 func (*LoadConstantNDLayerParams) ProtoMessage() {}
 
 func (x *LoadConstantNDLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[36]
+	mi := &file_neuralnetwork_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2978,7 +3030,7 @@ func (x *LoadConstantNDLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadConstantNDLayerParams.ProtoReflect.Descriptor instead.
 func (*LoadConstantNDLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{36}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *LoadConstantNDLayerParams) GetShape() []uint64 {
@@ -3010,7 +3062,7 @@ type BatchedMatMulLayerParams struct {
 
 func (x *BatchedMatMulLayerParams) Reset() {
 	*x = BatchedMatMulLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[37]
+	mi := &file_neuralnetwork_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3022,7 +3074,7 @@ func (x *BatchedMatMulLayerParams) String() string {
 func (*BatchedMatMulLayerParams) ProtoMessage() {}
 
 func (x *BatchedMatMulLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[37]
+	mi := &file_neuralnetwork_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3035,7 +3087,7 @@ func (x *BatchedMatMulLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchedMatMulLayerParams.ProtoReflect.Descriptor instead.
 func (*BatchedMatMulLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{37}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *BatchedMatMulLayerParams) GetTransposeA() bool {
@@ -3096,7 +3148,7 @@ type FlattenTo2DLayerParams struct {
 
 func (x *FlattenTo2DLayerParams) Reset() {
 	*x = FlattenTo2DLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[38]
+	mi := &file_neuralnetwork_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3108,7 +3160,7 @@ func (x *FlattenTo2DLayerParams) String() string {
 func (*FlattenTo2DLayerParams) ProtoMessage() {}
 
 func (x *FlattenTo2DLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[38]
+	mi := &file_neuralnetwork_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3121,7 +3173,7 @@ func (x *FlattenTo2DLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlattenTo2DLayerParams.ProtoReflect.Descriptor instead.
 func (*FlattenTo2DLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{38}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *FlattenTo2DLayerParams) GetAxis() int64 {
@@ -3140,7 +3192,7 @@ type ReshapeStaticLayerParams struct {
 
 func (x *ReshapeStaticLayerParams) Reset() {
 	*x = ReshapeStaticLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[39]
+	mi := &file_neuralnetwork_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3152,7 +3204,7 @@ func (x *ReshapeStaticLayerParams) String() string {
 func (*ReshapeStaticLayerParams) ProtoMessage() {}
 
 func (x *ReshapeStaticLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[39]
+	mi := &file_neuralnetwork_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3165,7 +3217,7 @@ func (x *ReshapeStaticLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshapeStaticLayerParams.ProtoReflect.Descriptor instead.
 func (*ReshapeStaticLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{39}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ReshapeStaticLayerParams) GetTargetShape() []int64 {
@@ -3186,7 +3238,7 @@ type ReduceMeanLayerParams struct {
 
 func (x *ReduceMeanLayerParams) Reset() {
 	*x = ReduceMeanLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[40]
+	mi := &file_neuralnetwork_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3198,7 +3250,7 @@ func (x *ReduceMeanLayerParams) String() string {
 func (*ReduceMeanLayerParams) ProtoMessage() {}
 
 func (x *ReduceMeanLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[40]
+	mi := &file_neuralnetwork_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3211,7 +3263,7 @@ func (x *ReduceMeanLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReduceMeanLayerParams.ProtoReflect.Descriptor instead.
 func (*ReduceMeanLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{40}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ReduceMeanLayerParams) GetAxes() []int64 {
@@ -3245,7 +3297,7 @@ type BorderAmounts_EdgeSizes struct {
 
 func (x *BorderAmounts_EdgeSizes) Reset() {
 	*x = BorderAmounts_EdgeSizes{}
-	mi := &file_neuralnetwork_proto_msgTypes[41]
+	mi := &file_neuralnetwork_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3257,7 +3309,7 @@ func (x *BorderAmounts_EdgeSizes) String() string {
 func (*BorderAmounts_EdgeSizes) ProtoMessage() {}
 
 func (x *BorderAmounts_EdgeSizes) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[41]
+	mi := &file_neuralnetwork_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3296,7 +3348,7 @@ type PoolingLayerParams_ValidCompletePadding struct {
 
 func (x *PoolingLayerParams_ValidCompletePadding) Reset() {
 	*x = PoolingLayerParams_ValidCompletePadding{}
-	mi := &file_neuralnetwork_proto_msgTypes[42]
+	mi := &file_neuralnetwork_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3308,7 +3360,7 @@ func (x *PoolingLayerParams_ValidCompletePadding) String() string {
 func (*PoolingLayerParams_ValidCompletePadding) ProtoMessage() {}
 
 func (x *PoolingLayerParams_ValidCompletePadding) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[42]
+	mi := &file_neuralnetwork_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3352,7 +3404,7 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\vfeatureName\x18\x01 \x01(\tR\vfeatureName\x12@\n" +
 	"\x06scaler\x18\n" +
 	" \x01(\v2&.mconv.coreml.NeuralNetworkImageScalerH\x00R\x06scalerB\x0e\n" +
-	"\fpreprocessor\"\x85\x10\n" +
+	"\fpreprocessor\"\xb8\x10\n" +
 	"\x12NeuralNetworkLayer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05input\x18\x02 \x03(\tR\x05input\x12\x16\n" +
@@ -3370,7 +3422,8 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\areshape\x18\xac\x02 \x01(\v2 .mconv.coreml.ReshapeLayerParamsH\x00R\areshape\x12=\n" +
 	"\aflatten\x18\xad\x02 \x01(\v2 .mconv.coreml.FlattenLayerParamsH\x00R\aflatten\x12:\n" +
 	"\x06concat\x18\xc0\x02 \x01(\v2\x1f.mconv.coreml.ConcatLayerParamsH\x00R\x06concat\x124\n" +
-	"\x04clip\x18\x94\x05 \x01(\v2\x1d.mconv.coreml.ClipLayerParamsH\x00R\x04clip\x124\n" +
+	"\x04clip\x18\x94\x05 \x01(\v2\x1d.mconv.coreml.ClipLayerParamsH\x00R\x04clip\x121\n" +
+	"\x03erf\x18\x96\x06 \x01(\v2\x1c.mconv.coreml.ErfLayerParamsH\x00R\x03erf\x124\n" +
 	"\x04gelu\x18\x9b\x06 \x01(\v2\x1d.mconv.coreml.GeluLayerParamsH\x00R\x04gelu\x12X\n" +
 	"\x10addBroadcastable\x18\xf0\x06 \x01(\v2).mconv.coreml.AddBroadcastableLayerParamsH\x00R\x10addBroadcastable\x12a\n" +
 	"\x13divideBroadcastable\x18\xfa\x06 \x01(\v2,.mconv.coreml.DivideBroadcastableLayerParamsH\x00R\x13divideBroadcastable\x12g\n" +
@@ -3510,7 +3563,8 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\bGeluMode\x12\t\n" +
 	"\x05EXACT\x10\x00\x12\x16\n" +
 	"\x12TANH_APPROXIMATION\x10\x01\x12\x19\n" +
-	"\x15SIGMOID_APPROXIMATION\x10\x02\"\x1d\n" +
+	"\x15SIGMOID_APPROXIMATION\x10\x02\"\x10\n" +
+	"\x0eErfLayerParams\"\x1d\n" +
 	"\x1bAddBroadcastableLayerParams\" \n" +
 	"\x1eDivideBroadcastableLayerParams\"\"\n" +
 	" MultiplyBroadcastableLayerParams\"\"\n" +
@@ -3582,7 +3636,7 @@ func file_neuralnetwork_proto_rawDescGZIP() []byte {
 }
 
 var file_neuralnetwork_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_neuralnetwork_proto_goTypes = []any{
 	(NeuralNetworkMultiArrayShapeMapping)(0),        // 0: mconv.coreml.NeuralNetworkMultiArrayShapeMapping
 	(NeuralNetworkImageShapeMapping)(0),             // 1: mconv.coreml.NeuralNetworkImageShapeMapping
@@ -3618,22 +3672,23 @@ var file_neuralnetwork_proto_goTypes = []any{
 	(*ConcatLayerParams)(nil),                       // 31: mconv.coreml.ConcatLayerParams
 	(*ClipLayerParams)(nil),                         // 32: mconv.coreml.ClipLayerParams
 	(*GeluLayerParams)(nil),                         // 33: mconv.coreml.GeluLayerParams
-	(*AddBroadcastableLayerParams)(nil),             // 34: mconv.coreml.AddBroadcastableLayerParams
-	(*DivideBroadcastableLayerParams)(nil),          // 35: mconv.coreml.DivideBroadcastableLayerParams
-	(*MultiplyBroadcastableLayerParams)(nil),        // 36: mconv.coreml.MultiplyBroadcastableLayerParams
-	(*SubtractBroadcastableLayerParams)(nil),        // 37: mconv.coreml.SubtractBroadcastableLayerParams
-	(*SoftmaxNDLayerParams)(nil),                    // 38: mconv.coreml.SoftmaxNDLayerParams
-	(*SplitNDLayerParams)(nil),                      // 39: mconv.coreml.SplitNDLayerParams
-	(*ConcatNDLayerParams)(nil),                     // 40: mconv.coreml.ConcatNDLayerParams
-	(*TransposeLayerParams)(nil),                    // 41: mconv.coreml.TransposeLayerParams
-	(*SliceStaticLayerParams)(nil),                  // 42: mconv.coreml.SliceStaticLayerParams
-	(*LoadConstantNDLayerParams)(nil),               // 43: mconv.coreml.LoadConstantNDLayerParams
-	(*BatchedMatMulLayerParams)(nil),                // 44: mconv.coreml.BatchedMatMulLayerParams
-	(*FlattenTo2DLayerParams)(nil),                  // 45: mconv.coreml.FlattenTo2DLayerParams
-	(*ReshapeStaticLayerParams)(nil),                // 46: mconv.coreml.ReshapeStaticLayerParams
-	(*ReduceMeanLayerParams)(nil),                   // 47: mconv.coreml.ReduceMeanLayerParams
-	(*BorderAmounts_EdgeSizes)(nil),                 // 48: mconv.coreml.BorderAmounts.EdgeSizes
-	(*PoolingLayerParams_ValidCompletePadding)(nil), // 49: mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	(*ErfLayerParams)(nil),                          // 34: mconv.coreml.ErfLayerParams
+	(*AddBroadcastableLayerParams)(nil),             // 35: mconv.coreml.AddBroadcastableLayerParams
+	(*DivideBroadcastableLayerParams)(nil),          // 36: mconv.coreml.DivideBroadcastableLayerParams
+	(*MultiplyBroadcastableLayerParams)(nil),        // 37: mconv.coreml.MultiplyBroadcastableLayerParams
+	(*SubtractBroadcastableLayerParams)(nil),        // 38: mconv.coreml.SubtractBroadcastableLayerParams
+	(*SoftmaxNDLayerParams)(nil),                    // 39: mconv.coreml.SoftmaxNDLayerParams
+	(*SplitNDLayerParams)(nil),                      // 40: mconv.coreml.SplitNDLayerParams
+	(*ConcatNDLayerParams)(nil),                     // 41: mconv.coreml.ConcatNDLayerParams
+	(*TransposeLayerParams)(nil),                    // 42: mconv.coreml.TransposeLayerParams
+	(*SliceStaticLayerParams)(nil),                  // 43: mconv.coreml.SliceStaticLayerParams
+	(*LoadConstantNDLayerParams)(nil),               // 44: mconv.coreml.LoadConstantNDLayerParams
+	(*BatchedMatMulLayerParams)(nil),                // 45: mconv.coreml.BatchedMatMulLayerParams
+	(*FlattenTo2DLayerParams)(nil),                  // 46: mconv.coreml.FlattenTo2DLayerParams
+	(*ReshapeStaticLayerParams)(nil),                // 47: mconv.coreml.ReshapeStaticLayerParams
+	(*ReduceMeanLayerParams)(nil),                   // 48: mconv.coreml.ReduceMeanLayerParams
+	(*BorderAmounts_EdgeSizes)(nil),                 // 49: mconv.coreml.BorderAmounts.EdgeSizes
+	(*PoolingLayerParams_ValidCompletePadding)(nil), // 50: mconv.coreml.PoolingLayerParams.ValidCompletePadding
 }
 var file_neuralnetwork_proto_depIdxs = []int32{
 	10, // 0: mconv.coreml.NeuralNetwork.layers:type_name -> mconv.coreml.NeuralNetworkLayer
@@ -3653,55 +3708,56 @@ var file_neuralnetwork_proto_depIdxs = []int32{
 	30, // 14: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
 	31, // 15: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
 	32, // 16: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
-	33, // 17: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
-	34, // 18: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
-	35, // 19: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
-	36, // 20: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
-	37, // 21: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
-	38, // 22: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
-	39, // 23: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
-	40, // 24: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
-	41, // 25: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
-	42, // 26: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
-	43, // 27: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
-	44, // 28: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
-	45, // 29: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
-	46, // 30: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
-	47, // 31: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
-	48, // 32: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
-	12, // 33: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
-	2,  // 34: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
-	13, // 35: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 36: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
-	11, // 37: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 38: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	16, // 39: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
-	17, // 40: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
-	18, // 41: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
-	20, // 42: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
-	19, // 43: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
-	21, // 44: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
-	11, // 45: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 46: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	3,  // 47: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
-	13, // 48: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 49: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
-	49, // 50: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
-	11, // 51: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
-	11, // 52: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
-	11, // 53: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
-	11, // 54: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
-	4,  // 55: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
-	5,  // 56: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
-	6,  // 57: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
-	11, // 58: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
-	11, // 59: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 60: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	61, // [61:61] is the sub-list for method output_type
-	61, // [61:61] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	34, // 17: mconv.coreml.NeuralNetworkLayer.erf:type_name -> mconv.coreml.ErfLayerParams
+	33, // 18: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
+	35, // 19: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
+	36, // 20: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
+	37, // 21: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
+	38, // 22: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
+	39, // 23: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
+	40, // 24: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
+	41, // 25: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
+	42, // 26: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
+	43, // 27: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
+	44, // 28: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
+	45, // 29: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
+	46, // 30: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
+	47, // 31: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
+	48, // 32: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
+	49, // 33: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
+	12, // 34: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
+	2,  // 35: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
+	13, // 36: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	14, // 37: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
+	11, // 38: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 39: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	16, // 40: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
+	17, // 41: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
+	18, // 42: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
+	20, // 43: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
+	19, // 44: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
+	21, // 45: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
+	11, // 46: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 47: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	3,  // 48: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
+	13, // 49: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	14, // 50: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
+	50, // 51: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	11, // 52: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	11, // 53: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	11, // 54: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
+	11, // 55: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
+	4,  // 56: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
+	5,  // 57: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
+	6,  // 58: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
+	11, // 59: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
+	11, // 60: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 61: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	62, // [62:62] is the sub-list for method output_type
+	62, // [62:62] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_neuralnetwork_proto_init() }
@@ -3725,6 +3781,7 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_Flatten)(nil),
 		(*NeuralNetworkLayer_Concat)(nil),
 		(*NeuralNetworkLayer_Clip)(nil),
+		(*NeuralNetworkLayer_Erf)(nil),
 		(*NeuralNetworkLayer_Gelu)(nil),
 		(*NeuralNetworkLayer_AddBroadcastable)(nil),
 		(*NeuralNetworkLayer_DivideBroadcastable)(nil),
@@ -3764,7 +3821,7 @@ func file_neuralnetwork_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_neuralnetwork_proto_rawDesc), len(file_neuralnetwork_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   43,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
