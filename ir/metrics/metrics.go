@@ -66,7 +66,8 @@ type Input struct {
 // Layer holds the figures of one node.
 type Layer struct {
 	Name        string  `json:"name"`
-	Op          string  `json:"op"` // OpType, domain-qualified outside ai.onnx ("mconv.SqueezeExcite")
+	Op          string  `json:"op"`     // OpType, domain-qualified outside ai.onnx ("mconv.SqueezeExcite")
+	Output      string  `json:"output"` // name of the first output value
 	OutputShape []int64 `json:"output_shape"`
 	// Params and Buffers are the constants first read by this layer (a
 	// constant shared by several layers is attributed to the first), so

@@ -77,6 +77,9 @@ func init() {
 func (c *counter) layer(n *ir.Node) (Layer, error) {
 	op := opName(n)
 	l := Layer{Name: n.Name, Op: op, OutputShape: []int64{}}
+	if o := n.Output(0); o != nil {
+		l.Output = o.Name
+	}
 	if views[op] {
 		if o := n.Output(0); o != nil && o.Type.Static() {
 			l.OutputShape = o.Type.Shape.Sizes()
