@@ -27,7 +27,7 @@ type Runner interface {
 // Options control one measurement.
 type Options struct {
 	Runs   int // timed runs (default 50)
-	Warmup int // untimed runs first (default 5)
+	Warmup int // untimed runs first (0: none)
 	// Progress, when set, receives a progress line (rewritten in place
 	// with \r, at most every 200 ms, ended by a newline).
 	Progress io.Writer
@@ -44,9 +44,6 @@ func (o Options) runs() int {
 func (o Options) warmup() int {
 	if o.Warmup < 0 {
 		return 0
-	}
-	if o.Warmup == 0 {
-		return 5
 	}
 	return o.Warmup
 }
