@@ -73,3 +73,14 @@ func TestPublishedFigures(t *testing.T) {
 }
 
 func rel(got, want float64) float64 { return math.Abs(got-want) / want }
+
+// BenchmarkCount measures counting the MobileNetV3-Large training-form graph.
+func BenchmarkCount(b *testing.B) {
+	m := mobileNetV3Large()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Count(m, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
