@@ -7,6 +7,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/mconv/mconv/internal/testenv"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
 )
@@ -227,4 +228,55 @@ func splitLines(s string) []string {
 		out = append(out, s[start:])
 	}
 	return out
+}
+
+// TestFullModels: the full-size timm exports of export_fixtures.py --full
+// (git-ignored; MCONV_FULL_MODELS names the folder, skipped without it)
+// import, verify, round-trip and bind their data sets like the fixtures.
+func TestFullModels(t *testing.T) {
+	root := testenv.FullModels(t)
+	models, err := filepath.Glob(filepath.Join(root, "*", "*.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(models) == 0 {
+		t.Fatalf("%s: no NAME/*.onnx files", root)
+	}
+	for _, path := range models {
+		rel, _ := filepath.Rel(root, path)
+		t.Run(rel, func(t *testing.T) {
+			m, err := onnx.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ir.Verify(m); err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			data, err := onnx.Encode(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m2, err := onnx.Decode(data, path, filepath.Dir(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := ir.Dump(m.Graph), ir.Dump(m2.Graph); a != b {
+				t.Errorf("round trip changed the graph:\n%s", firstDiff(a, b))
+			}
+			sets, err := SetsFor(path)
+			if err != nil || len(sets) == 0 {
+				t.Fatalf("no data set: %v", err)
+			}
+			s, err := LoadSet(sets[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := BindInputs(m, s); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := BindOutputs(m, s); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }
