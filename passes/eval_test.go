@@ -279,6 +279,15 @@ func evalNode(m *ir.Model, n *ir.Node, in []*tens) (*tens, error) {
 		return unary(in[0], func(v float64) float64 { return v * sigmoid(v) }), nil
 	case "Add":
 		return broadcast(in[0], in[1], func(x, y float64) float64 { return x + y })
+	case "Sum":
+		acc := in[0]
+		for _, t := range in[1:] {
+			var err error
+			if acc, err = broadcast(acc, t, func(x, y float64) float64 { return x + y }); err != nil {
+				return nil, err
+			}
+		}
+		return acc, nil
 	case "Sub":
 		return broadcast(in[0], in[1], func(x, y float64) float64 { return x - y })
 	case "Mul":

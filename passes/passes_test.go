@@ -283,6 +283,10 @@ func TestBranchCollapse(t *testing.T) {
 			p := b.add(b.add(b.bn(b.conv(y, 6, 6, 1, 1, 1, false), 6), b.bn(y, 6)), b.bn(b.conv(y, 6, 6, 1, 1, 1, false), 6))
 			b.out(b.op("Relu", []*ir.Value{p}))
 		}, wantOps: map[string]int{"Conv": 2, "BatchNormalization": 0, "Add": 0}},
+		{name: "sum-of-branches", build: func(b *builder) {
+			x := b.input(1, 4, 5, 5)
+			b.out(b.op("Sum", []*ir.Value{b.bn(b.conv(x, 4, 4, 3, 1, 1, false), 4), x, b.bn(b.conv(x, 4, 4, 1, 1, 1, false), 4)}))
+		}, wantOps: map[string]int{"Conv": 1, "Sum": 0, "BatchNormalization": 0}},
 		{name: "repvit-repvggdw", build: func(b *builder) {
 			x := b.input(1, 8, 6, 6)
 			s := b.add(b.add(b.bn(b.conv(x, 8, 8, 3, 1, 8, false), 8), b.conv(x, 8, 8, 1, 1, 8, true)), x)
