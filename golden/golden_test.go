@@ -190,6 +190,12 @@ func TestBindInputs(t *testing.T) {
 					t.Errorf("input %q not bound to tensor %d", name, i)
 				}
 			}
+			shapes := InputShapes(got)
+			for name, tt := range got {
+				if !reflect.DeepEqual(shapes[name], tt.Dims) {
+					t.Errorf("InputShapes[%q] = %v, want %v", name, shapes[name], tt.Dims)
+				}
+			}
 		})
 	}
 }
