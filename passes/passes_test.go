@@ -176,6 +176,9 @@ func runPassCase(t *testing.T, pc passCase) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, ir.Dump(fused.g))
 	}
+	if len(rep.Notes) > 0 {
+		t.Errorf("notes on a well-formed test graph: %v", rep.Notes)
+	}
 	got, err := evalModel(fused.m, inputs)
 	if err != nil {
 		t.Fatalf("evaluating the fused model: %v\n%s", err, ir.Dump(fused.g))
