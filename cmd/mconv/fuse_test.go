@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mconv/mconv/internal/testenv"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
 )
@@ -147,5 +149,55 @@ func TestFuseRefusesWrongRewrite(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFuseFullModels fuses the full-size timm training-form models (when
+// MCONV_FULL_MODELS names them) and checks op counts against timm's
+// reparameterized export and, where published, the deploy-form parameter
+// and MAC counts (see /work/shared/reference/architectures.md: RepVGG-A0
+// 8.30 M params / 1.36 GMACs counted exactly, MobileOne-S0 2.08 M / 0.27 G).
+func TestFuseFullModels(t *testing.T) {
+	root := testenv.FullModels(t)
+	// value and tolerance: one unit in the last published digit
+	published := map[string]struct{ params, ptol, macs, mtol float64 }{
+		"repvgg_a0":    {8.30e6, 0.01e6, 1.36e9, 0.01e9},
+		"mobileone_s0": {2.08e6, 0.01e6, 0.27e9, 0.01e9},
+	}
+	dirs, _ := filepath.Glob(filepath.Join(root, "*", "train.onnx"))
+	if len(dirs) == 0 {
+		t.Skipf("no */train.onnx under %s", root)
+	}
+	for _, p := range dirs {
+		name := filepath.Base(filepath.Dir(p))
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "fused.onnx")
+			var buf bytes.Buffer
+			o := fuseOptions{In: p, Out: out, Seed: 1, RTol: 1e-4}
+			if err := o.run(&buf); err != nil {
+				t.Fatalf("%v\n%s", err, buf.String())
+			}
+			got, want := histogram(t, out), histogram(t, filepath.Join(filepath.Dir(p), "deploy.onnx"))
+			for _, op := range []string{"Conv", "Gemm", "BatchNormalization", "Sub"} {
+				if got[op] != want[op] {
+					t.Errorf("%d %s, timm deploy.onnx has %d", got[op], op, want[op])
+				}
+			}
+			pub, ok := published[name]
+			if !ok {
+				return
+			}
+			m, err := onnx.Load(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ir.InferShapes(m); err != nil {
+				t.Fatal(err)
+			}
+			s := graphStats(m)
+			if math.Abs(float64(s.params)-pub.params) > pub.ptol || math.Abs(float64(s.macs)-pub.macs) > pub.mtol || !s.known {
+				t.Errorf("deploy form has %d params and %d MACs, published %.3g and %.3g", s.params, s.macs, pub.params, pub.macs)
+			}
+		})
 	}
 }
