@@ -73,8 +73,17 @@ func (r *Report) Pass(name string) *PassReport {
 	return nil
 }
 
-// String formats the report, one pass per block.
-func (r *Report) String() string {
+// maxListed bounds the rewrites String lists per pass.
+const maxListed = 8
+
+// String formats the report, one pass per block, listing at most 8
+// rewrites per pass (Long lists all).
+func (r *Report) String() string { return r.format(maxListed) }
+
+// Long formats the report listing every rewrite.
+func (r *Report) Long() string { return r.format(-1) }
+
+func (r *Report) format(limit int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "passes: %d rewrites in %d rounds\n", r.Total(), r.Rounds)
 	for _, n := range r.Notes {
@@ -85,7 +94,11 @@ func (r *Report) String() string {
 			continue
 		}
 		fmt.Fprintf(&b, "  %s: %d rewrites\n", p.Name, p.Rewrites)
-		for _, c := range p.Changes {
+		for i, c := range p.Changes {
+			if limit >= 0 && i == limit {
+				fmt.Fprintf(&b, "    ... and %d more\n", len(p.Changes)-limit)
+				break
+			}
 			fmt.Fprintf(&b, "    %s\n", c)
 		}
 		for _, c := range p.LeftAlone {

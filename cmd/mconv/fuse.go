@@ -23,6 +23,7 @@ type fuseOptions struct {
 	In, Out  string
 	Passes   string // comma-separated pass names, "" = all, "none"
 	NoVerify bool
+	Verbose  bool // list every rewrite, not the first few per pass
 	Seed     int64
 	RTol     float64 // verification tolerance relative to the largest reference magnitude
 
@@ -50,6 +51,7 @@ func newFuseCmd() *cobra.Command {
 	c.Flags().StringVarP(&o.Out, "output", "o", "", "output ONNX file (required, must differ from IN)")
 	c.Flags().StringVar(&o.Passes, "passes", "", "comma-separated passes to run (default all; \"none\" loads and saves through the IR)")
 	c.Flags().BoolVar(&o.NoVerify, "no-verify", false, "do not compare original and fused outputs in the Go runtime")
+	c.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "list every rewrite (default: the first 8 per pass)")
 	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random verification inputs")
 	c.Flags().Float64Var(&o.RTol, "rtol", 1e-4, "verification tolerance, relative to the largest reference output magnitude")
 	return c
@@ -98,7 +100,11 @@ func (o *fuseOptions) run(w io.Writer) error {
 		fmt.Fprintf(w, "warning: shape inference after the passes: %v\n", err)
 	}
 	after := graphStats(m)
-	fmt.Fprint(w, rep.String())
+	if o.Verbose {
+		fmt.Fprint(w, rep.Long())
+	} else {
+		fmt.Fprint(w, rep.String())
+	}
 	printStats(w, before, after)
 	if !o.NoVerify {
 		if err := o.verify(w, orig, m); err != nil {
