@@ -181,6 +181,10 @@ func expandSE(g *Graph, n *Node) error {
 			return fmt.Errorf("input %d missing", i)
 		}
 	}
+	gt := n.AttrString("gate", "sigmoid")
+	if gt != "sigmoid" && gt != "hardsigmoid" {
+		return fmt.Errorf("unknown gate %q", gt)
+	}
 	x := n.Inputs[0]
 	base := n.Outputs[0].Name
 	pool := g.InsertNodeBefore(n, "GlobalAveragePool", n.Name+"/pool", []*Value{x}, g.UniqueName(base+"/pool"))
@@ -188,15 +192,13 @@ func expandSE(g *Graph, n *Node) error {
 	relu := g.InsertNodeBefore(n, "Relu", n.Name+"/relu", []*Value{fc1.Outputs[0]}, g.UniqueName(base+"/relu"))
 	fc2 := g.InsertNodeBefore(n, "Conv", n.Name+"/fc2", []*Value{relu.Outputs[0], n.Inputs[3], n.Inputs[4]}, g.UniqueName(base+"/fc2"))
 	var gate *Node
-	switch gt := n.AttrString("gate", "sigmoid"); gt {
+	switch gt {
 	case "sigmoid":
 		gate = g.InsertNodeBefore(n, "Sigmoid", n.Name+"/gate", []*Value{fc2.Outputs[0]}, g.UniqueName(base+"/gate"))
 	case "hardsigmoid":
 		gate = g.InsertNodeBefore(n, "HardSigmoid", n.Name+"/gate", []*Value{fc2.Outputs[0]}, g.UniqueName(base+"/gate"))
 		gate.SetAttr(&Attr{Name: "alpha", Type: AttrFloat, F: n.AttrFloat("alpha", 0.2)})
 		gate.SetAttr(&Attr{Name: "beta", Type: AttrFloat, F: n.AttrFloat("beta", 0.5)})
-	default:
-		return fmt.Errorf("unknown gate %q", gt)
 	}
 	mul := g.InsertNodeBefore(n, "Mul", n.Name+"/mul", []*Value{x, gate.Outputs[0]}, g.UniqueName(base+"/mul"))
 	replaceFused(g, n, mul)
