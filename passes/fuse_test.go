@@ -229,6 +229,12 @@ func TestCleanupPasses(t *testing.T) {
 			c := b.op("Conv", []*ir.Value{x, w, bias}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1))
 			b.out(b.add(b.bn(c, 6), b.bn(b.conv(x, 4, 6, 1, 1, 1, false), 6)))
 		}, wantOps: map[string]int{"Shape": 0, "Expand": 0, "CastLike": 0, "Constant": 0, "Conv": 1, "BatchNormalization": 0, "Add": 0}},
+		{name: "int64-max-not-folded", build: func(b *builder) {
+			x := b.input(2, 4, 3, 3)
+			big := b.op("Concat", []*ir.Value{b.ints(9223372036854775807), b.ints(1)}, intAttr("axis", 0))
+			b.out(b.op("Relu", []*ir.Value{x}))
+			b.out(big)
+		}, wantOps: map[string]int{"Concat": 1}, wantNone: true},
 		{name: "reshape-reshape", build: func(b *builder) {
 			x := b.input(2, 4, 3, 3)
 			r := b.op("Reshape", []*ir.Value{b.op("Relu", []*ir.Value{x}), b.ints(2, 36)})
