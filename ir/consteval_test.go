@@ -301,3 +301,28 @@ func TestSetInputShapesConvNet(t *testing.T) {
 		t.Errorf("Verify with a wrong recorded shape: %v", err)
 	}
 }
+
+// An old-IR graph input with an initializer is overridable: shape
+// inference uses its default (as ONNX's does), ConstValue does not offer
+// it for folding.
+func TestConstEvalOverridableInput(t *testing.T) {
+	g := NewGraph("g")
+	shape := g.AddConst("shape", NewInt64([]int64{2}, []int64{4, 5}))
+	shape.IsInput = true
+	g.Inputs = append(g.Inputs, shape)
+	cos := g.AddNode("ConstantOfShape", "cos", []*Value{shape}, "w")
+	g.AddOutput(cos.Outputs[0])
+	m := &Model{IRVersion: 3, Opsets: []OpsetImport{{"", 9}}, Graph: g}
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	if !cos.Outputs[0].Type.Equal(ty("float32[4,5]")) {
+		t.Errorf("ConstantOfShape of a default input: %s", cos.Outputs[0].Type)
+	}
+	if _, ok := ConstValue(shape); ok {
+		t.Errorf("an overridable input must not be a constant")
+	}
+	if _, ok := ConstValue(cos.Outputs[0]); ok {
+		t.Errorf("a value computed from an overridable input must not be a constant")
+	}
+}
