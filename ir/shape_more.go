@@ -126,7 +126,7 @@ func shapeIf(n *Node, _ int64) error {
 			taken = then
 		}
 		for i, o := range n.Outputs {
-			if o != nil && i < len(taken.Outputs) && taken.Outputs[i].Type.Kind != KindUnknown {
+			if o != nil && i < len(taken.Outputs) && taken.Outputs[i] != nil && taken.Outputs[i].Type.Kind != KindUnknown {
 				o.Type = taken.Outputs[i].Type.Clone()
 			}
 		}
@@ -135,6 +135,9 @@ func shapeIf(n *Node, _ int64) error {
 	for i := range n.Outputs {
 		if i >= len(then.Outputs) || i >= len(els.Outputs) {
 			break
+		}
+		if n.Outputs[i] == nil || then.Outputs[i] == nil || els.Outputs[i] == nil {
+			continue
 		}
 		a, b := then.Outputs[i].Type, els.Outputs[i].Type
 		if a.Kind != KindTensor || b.Kind != KindTensor || a.DType != b.DType {

@@ -1540,7 +1540,7 @@ func shapeConstant(n *Node, _ int64) error {
 		case "value_strings":
 			setOut(n, 0, String, S(int64(len(a.Strings))))
 		case "sparse_value":
-			if a.Sparse != nil {
+			if a.Sparse != nil && a.Sparse.Values != nil {
 				setOut(n, 0, a.Sparse.Values.DType, S(a.Sparse.Dims...))
 			}
 		}
