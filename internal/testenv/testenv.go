@@ -1,0 +1,55 @@
+// Package testenv finds the test data that lives outside the repository and
+// decides what a test does when it is missing: skip with a reason on a
+// developer machine, fail in CI (MCONV_REQUIRE_SHARED=1, set by .ci/run).
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// ONNXTests returns the ONNX backend test data folder named by
+// MCONV_ONNX_TESTS, or skips (fails in CI) when it is not set or missing.
+func ONNXTests(t testing.TB) string {
+	t.Helper()
+	return dirFromEnv(t, "MCONV_ONNX_TESTS", "the ONNX backend test data (../shared/onnx-tests)")
+}
+
+// FullModels returns the folder of full-size exported models named by
+// MCONV_FULL_MODELS (made by tools/reference/export_fixtures.py --full), or
+// skips when unset. CI does not have them, so this never fails.
+func FullModels(t testing.TB) string {
+	t.Helper()
+	d := os.Getenv("MCONV_FULL_MODELS")
+	if d == "" {
+		t.Skip("MCONV_FULL_MODELS not set: full-size models are made by tools/reference/export_fixtures.py --full")
+	}
+	if _, err := os.Stat(d); err != nil {
+		t.Skipf("MCONV_FULL_MODELS=%s: %v", d, err)
+	}
+	return d
+}
+
+func dirFromEnv(t testing.TB, env, what string) string {
+	t.Helper()
+	d := os.Getenv(env)
+	required := os.Getenv("MCONV_REQUIRE_SHARED") == "1"
+	if d == "" {
+		if required {
+			t.Fatalf("%s is not set but MCONV_REQUIRE_SHARED=1: CI must run the tests on %s", env, what)
+		}
+		t.Skipf("%s not set: skipping the tests on %s", env, what)
+	}
+	if st, err := os.Stat(d); err != nil || !st.IsDir() {
+		if required {
+			t.Fatalf("%s=%s is not a folder: %v", env, d, err)
+		}
+		t.Skipf("%s=%s is not a folder: %v", env, d, err)
+	}
+	abs, err := filepath.Abs(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
