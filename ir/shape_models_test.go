@@ -1,0 +1,123 @@
+package ir_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mconv/mconv/internal/testenv"
+	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/onnx"
+)
+
+// checkExportedModel re-infers every value of an exported network from its
+// input types alone and checks that (1) every value gets a shape whose
+// dims are static or one of the inputs' named symbols (a dynamic batch
+// flows through Shape/Gather/Concat/Reshape chains), (2) the outputs agree
+// with the types the exporter recorded, and (3) fixing the symbols with
+// SetInputShapes makes every value static.
+func checkExportedModel(t *testing.T, path string) {
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := make([]ir.Type, len(m.Graph.Outputs))
+	for i, o := range m.Graph.Outputs {
+		recorded[i] = o.Type.Clone()
+	}
+	syms := map[string]bool{}
+	fix := map[string][]int64{}
+	for _, in := range m.Graph.Inputs {
+		if in.Const != nil || !in.Type.HasShape {
+			continue
+		}
+		sizes := in.Type.Shape.Sizes()
+		for i, d := range in.Type.Shape {
+			if !d.Known() {
+				syms[d.Param] = true
+				sizes[i] = 3
+			}
+		}
+		fix[in.Name] = sizes
+	}
+	clearTypes(m.Graph)
+	if err := ir.InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := ir.Verify(m); err != nil {
+		t.Fatal(err)
+	}
+	allShaped := func(m *ir.Model, allowed map[string]bool) []string {
+		var bad []string
+		for _, n := range m.Graph.Nodes {
+			for _, o := range n.Outputs {
+				if o == nil {
+					continue
+				}
+				ok := o.Type.Kind == ir.KindTensor && o.Type.HasShape
+				for _, d := range o.Type.Shape {
+					if !d.Known() && (d.Param == "" || !allowed[d.Param]) {
+						ok = false
+					}
+				}
+				if !ok && len(bad) < 10 {
+					bad = append(bad, n.OpType+" "+n.Name+" -> "+o.Type.String())
+				}
+			}
+		}
+		return bad
+	}
+	if bad := allShaped(m, syms); len(bad) > 0 {
+		t.Errorf("values without a static or input-symbol shape:\n%s", strings.Join(bad, "\n"))
+	}
+	for i, o := range m.Graph.Outputs {
+		if recorded[i].Kind == ir.KindTensor && recorded[i].HasShape && !o.Type.Equal(recorded[i]) {
+			t.Errorf("output %q: inferred %s, exporter recorded %s", o.Name, o.Type, recorded[i])
+		}
+	}
+	if len(syms) == 0 {
+		return
+	}
+	if err := ir.SetInputShapes(m, fix); err != nil {
+		t.Fatal(err)
+	}
+	if bad := allShaped(m, nil); len(bad) > 0 {
+		t.Errorf("after SetInputShapes(%v), values not static:\n%s", fix, strings.Join(bad, "\n"))
+	}
+}
+
+// TestShapesExportedModels runs checkExportedModel over the PyTorch
+// exports in testdata (TorchScript and dynamo, training and deploy forms,
+// some with a dynamic batch).
+func TestShapesExportedModels(t *testing.T) {
+	var files []string
+	for _, pat := range []string{"../testdata/*.onnx", "../testdata/*/*.onnx", "../testdata/golden/*/*/*.onnx"} {
+		m, err := filepath.Glob(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no ONNX models under testdata/")
+	}
+	for _, f := range files {
+		t.Run(strings.TrimPrefix(f, "../testdata/"), func(t *testing.T) { checkExportedModel(t, f) })
+	}
+}
+
+// TestShapesFullModels does the same for full-size timm exports
+// (MCONV_FULL_MODELS, made by tools/reference/export_fixtures.py --full).
+func TestShapesFullModels(t *testing.T) {
+	dir := testenv.FullModels(t)
+	files, err := filepath.Glob(filepath.Join(dir, "*.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skipf("no .onnx files in MCONV_FULL_MODELS=%s", dir)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) { checkExportedModel(t, f) })
+	}
+}
