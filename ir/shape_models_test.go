@@ -121,3 +121,21 @@ func TestShapesFullModels(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) { checkExportedModel(t, f) })
 	}
 }
+
+// BenchmarkInferShapesDenseNet times a full re-inference of DenseNet-121
+// (1,746 nodes) from the shared test data.
+func BenchmarkInferShapesDenseNet(b *testing.B) {
+	root := testenv.ONNXTests(b)
+	m, err := onnx.Load(filepath.Join(root, "light", "light_densenet121.onnx"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		clearTypes(m.Graph)
+		if err := ir.InferShapes(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(m.Graph.Nodes)), "nodes")
+}

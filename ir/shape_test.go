@@ -161,6 +161,7 @@ func TestShapeElementwise(t *testing.T) {
 		{name: "cast", op: "Cast", args: []arg{in("float32[2,3]")}, attrs: []*Attr{aInt("to", int64(Int64))}, want: []string{"int64[2,3]"}},
 		{name: "castlike", op: "CastLike", args: []arg{in("float32[2,3]"), in("float16[]")}, want: []string{"float16[2,3]"}},
 		{name: "clip opset 13 inputs", op: "Clip", opset: 13, args: []arg{in("float32[1,16]"), f32s(0), f32s(6)}, want: []string{"float32[1,16]"}},
+		{name: "dropout opset 7 mask", op: "Dropout", opset: 7, args: []arg{in("float32[4,5]")}, want: []string{"float32[4,5]", "float32[4,5]"}},
 		{name: "dropout mask", op: "Dropout", args: []arg{in("float32[4,5]")}, want: []string{"float32[4,5]", "bool[4,5]"}},
 		{name: "softmax", op: "Softmax", args: []arg{in("float32[2,10]")}, want: []string{"float32[2,10]"}},
 		// [8,1,6,1] + [7,1,5] -> [8,7,6,5] (numpy broadcasting docs example)
@@ -291,6 +292,7 @@ func TestShapeMovement(t *testing.T) {
 		{name: "transpose default", op: "Transpose", args: []arg{in("float32[2,3,4]")}, want: []string{"float32[4,3,2]"}},
 		{name: "transpose bad perm", op: "Transpose", args: []arg{in("float32[2,3]")}, attrs: []*Attr{aInts("perm", 0, 0)}, err: "permutation"},
 		{name: "concat", op: "Concat", args: []arg{in("float32[N,16,8,8]"), in("float32[N,24,8,8]")}, attrs: []*Attr{aInt("axis", 1)}, want: []string{"float32[N,40,8,8]"}},
+		{name: "concat opset 1 default axis 1", op: "Concat", opset: 1, args: []arg{in("float32[2,3]"), in("float32[2,5]")}, want: []string{"float32[2,8]"}},
 		{name: "concat negative axis", op: "Concat", args: []arg{in("float32[2,3]"), in("float32[2,5]")}, attrs: []*Attr{aInt("axis", -1)}, want: []string{"float32[2,8]"}},
 		{name: "concat mismatch", op: "Concat", args: []arg{in("float32[1,16,8,8]"), in("float32[1,24,4,4]")}, attrs: []*Attr{aInt("axis", 1)}, err: "differ"},
 		{name: "split equal", op: "Split", opset: 13, args: []arg{in("float32[N,116,28,28]")}, attrs: []*Attr{aInt("axis", 1)}, want: []string{"float32[N,58,28,28]", "float32[N,58,28,28]"}},
@@ -338,6 +340,7 @@ func TestShapeSlicePadResize(t *testing.T) {
 		{name: "slice step 0", op: "Slice", args: []arg{in("float32[10]"), i64(0), i64(5), i64(0), i64(0)}, err: "step 0"},
 		// begins [0,0,1,2], ends [0,0,3,4]: 4+1+3 = 8, 4+2+4 = 10
 		{name: "pad opset 11", op: "Pad", opset: 11, args: []arg{in("float32[1,3,4,4]"), i64(0, 0, 1, 2, 0, 0, 3, 4)}, want: []string{"float32[1,3,8,10]"}},
+		{name: "pad opset 1 paddings", op: "Pad", opset: 1, args: []arg{in("float32[3,4]")}, attrs: []*Attr{aInts("paddings", 0, 1, 0, 2)}, want: []string{"float32[3,7]"}},
 		{name: "pad opset 2 attr", op: "Pad", opset: 2, args: []arg{in("float32[3,4]")}, attrs: []*Attr{aInts("pads", 1, 0, 1, 0)}, want: []string{"float32[5,4]"}},
 		{name: "pad axes", op: "Pad", opset: 18, args: []arg{in("float32[1,3,4,4]"), i64(1, 1, 1, 1), none, i64(2, 3)}, want: []string{"float32[1,3,6,6]"}},
 		{name: "pad negative crop", op: "Pad", opset: 13, args: []arg{in("float32[5]"), i64(-1, -2)}, want: []string{"float32[2]"}},
