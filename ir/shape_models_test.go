@@ -1,6 +1,7 @@
 package ir_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,9 +14,10 @@ import (
 // checkExportedModel re-infers every value of an exported network from its
 // input types alone and checks that (1) every value gets a shape whose
 // dims are static or one of the inputs' named symbols (a dynamic batch
-// flows through Shape/Gather/Concat/Reshape chains), (2) the outputs agree
-// with the types the exporter recorded, and (3) fixing the symbols with
-// SetInputShapes makes every value static.
+// flows through Shape/Gather/Concat/Reshape chains), (2) the outputs and
+// every intermediate with value_info agree with the types the exporter
+// recorded, and (3) fixing the symbols with SetInputShapes makes every
+// value static.
 func checkExportedModel(t *testing.T, path string) {
 	m, err := onnx.Load(path)
 	if err != nil {
@@ -40,6 +42,15 @@ func checkExportedModel(t *testing.T, path string) {
 		}
 		fix[in.Name] = sizes
 	}
+	// value_info the exporter wrote (ONNX's own inference, run by torch).
+	info := map[*ir.Value]ir.Type{}
+	for _, n := range m.Graph.Nodes {
+		for _, o := range n.Outputs {
+			if o != nil && o.HasInfo && o.Type.Kind == ir.KindTensor && o.Type.HasShape {
+				info[o] = o.Type.Clone()
+			}
+		}
+	}
 	clearTypes(m.Graph)
 	if err := ir.InferShapes(m); err != nil {
 		t.Fatal(err)
@@ -47,6 +58,14 @@ func checkExportedModel(t *testing.T, path string) {
 	if err := ir.Verify(m); err != nil {
 		t.Fatal(err)
 	}
+	checked := 0
+	for v, want := range info {
+		if !agrees(v.Type, want, syms) {
+			t.Errorf("value %q: inferred %s, recorded value_info %s", v.Name, v.Type, want)
+		}
+		checked++
+	}
+	t.Logf("%d nodes; %d values with recorded value_info agree", len(m.Graph.Nodes), checked)
 	allShaped := func(m *ir.Model, allowed map[string]bool) []string {
 		var bad []string
 		for _, n := range m.Graph.Nodes {
@@ -84,6 +103,25 @@ func checkExportedModel(t *testing.T, path string) {
 	if bad := allShaped(m, nil); len(bad) > 0 {
 		t.Errorf("after SetInputShapes(%v), values not static:\n%s", fix, strings.Join(bad, "\n"))
 	}
+}
+
+// agrees compares an inferred type with a recorded one: same dtype and
+// rank, equal known sizes, and the inputs' symbols where recorded; other
+// recorded symbols (exporter-made names) accept any size.
+func agrees(got, want ir.Type, syms map[string]bool) bool {
+	if got.DType != want.DType || !got.HasShape || len(got.Shape) != len(want.Shape) {
+		return false
+	}
+	for i, w := range want.Shape {
+		g := got.Shape[i]
+		switch {
+		case w.Known() && (!g.Known() || g.Size != w.Size):
+			return false
+		case !w.Known() && syms[w.Param] && (g.Known() || g.Param != w.Param):
+			return false
+		}
+	}
+	return true
 }
 
 // TestShapesExportedModels runs checkExportedModel over the PyTorch
@@ -138,4 +176,25 @@ func BenchmarkInferShapesDenseNet(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(m.Graph.Nodes)), "nodes")
+}
+
+// TestShapesReference checks models whose value_info was written by ONNX's
+// own shape inference (onnx.shape_inference.infer_shapes, data_prop=True):
+// tools/reference/xcheck_shapes.py prepares them in a folder named by
+// MCONV_SHAPES_REFERENCE and runs this test (make crosscheck).
+func TestShapesReference(t *testing.T) {
+	dir := os.Getenv("MCONV_SHAPES_REFERENCE")
+	if dir == "" {
+		t.Skip("MCONV_SHAPES_REFERENCE not set: run tools/reference/xcheck_shapes.py (make crosscheck)")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no .onnx files in MCONV_SHAPES_REFERENCE=%s", dir)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) { checkExportedModel(t, f) })
+	}
 }
