@@ -489,3 +489,71 @@ func TestShapeIfKnownCondition(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestShapeSequences: torch.chunk/split under the dynamo exporter become
+// SplitToSequence -> SequenceAt; each piece gets its own shape.
+func TestShapeSequences(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		split *Tensor // nil: pieces of 1
+		attrs []*Attr
+		seq   string // element type of the sequence
+		at    []string
+	}{
+		// [N,7,4] split by 3 along axis 1: 3,3,1
+		{"scalar split", NewInt64(nil, []int64{3}), []*Attr{aInt("axis", 1)}, "float32[N,?,4]", []string{"float32[N,3,4]", "float32[N,3,4]", "float32[N,1,4]"}},
+		{"sizes", NewInt64([]int64{2}, []int64{5, 2}), []*Attr{aInt("axis", 1)}, "float32[N,?,4]", []string{"float32[N,5,4]", "float32[N,2,4]", ""}},
+		{"equal chunks", NewInt64([]int64{2}, []int64{2, 2}), []*Attr{aInt("axis", -1)}, "float32[N,7,2]", []string{"float32[N,7,2]", "float32[N,7,2]", ""}},
+		{"ones no keepdims", nil, []*Attr{aInt("axis", 2), aInt("keepdims", 0)}, "float32[N,7]", []string{"float32[N,7]", "float32[N,7]", "float32[N,7]"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := NewGraph("g")
+			x := g.AddInput("x", ty("float32[N,7,4]"))
+			ins := []*Value{x}
+			if c.split != nil {
+				ins = append(ins, g.AddConst("split", c.split))
+			}
+			sp := g.AddNode("SplitToSequence", "split", ins, "seq")
+			sp.Attrs = c.attrs
+			var ats []*Node
+			for i, w := range c.at {
+				if w == "" {
+					continue
+				}
+				pos := int64(i)
+				if i == 2 {
+					pos = -1 // counted from the end
+				}
+				at := g.AddNode("SequenceAt", "at", []*Value{sp.Outputs[0], g.AddConst("", NewInt64(nil, []int64{pos}))}, "piece")
+				g.AddOutput(at.Outputs[0])
+				ats = append(ats, at)
+			}
+			ln := g.AddNode("SequenceLength", "len", []*Value{sp.Outputs[0]}, "n")
+			g.AddOutput(ln.Outputs[0])
+			m := &Model{IRVersion: 8, Opsets: []OpsetImport{{"", 17}}, Graph: g}
+			if err := InferShapes(m); err != nil {
+				t.Fatal(err)
+			}
+			st := sp.Outputs[0].Type
+			if st.Kind != KindSequence || st.Elem == nil || !st.Elem.Equal(ty(c.seq)) {
+				t.Errorf("sequence type %s, want seq<%s>", st, c.seq)
+			}
+			k := 0
+			for _, w := range c.at {
+				if w == "" {
+					continue
+				}
+				if got := ats[k].Outputs[0].Type; !got.Equal(ty(w)) {
+					t.Errorf("SequenceAt %d: %s, want %s", k, got, w)
+				}
+				k++
+			}
+			if !ln.Outputs[0].Type.Equal(ty("int64[]")) {
+				t.Errorf("SequenceLength: %s", ln.Outputs[0].Type)
+			}
+			if err := Verify(m); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
