@@ -557,3 +557,54 @@ func TestShapeSequences(t *testing.T) {
 		})
 	}
 }
+
+// TestShapeScanLoop: state outputs take the body's types; scan outputs
+// stack the body's along a new axis (Scan: the scan input's length; Loop:
+// an unknown trip count).
+func TestShapeScanLoop(t *testing.T) {
+	g := NewGraph("g")
+	init := g.AddInput("init", ty("float32[2]"))
+	xs := g.AddInput("xs", ty("float32[3,2]"))
+	body := NewSubgraph(g, "body")
+	s := body.AddInput("s", ty("float32[2]"))
+	x := body.AddInput("x", ty("float32[2]"))
+	sum := body.AddNode("Add", "add", []*Value{s, x}, "sum")
+	id := body.AddNode("Identity", "id", []*Value{sum.Outputs[0]}, "out")
+	body.AddOutput(sum.Outputs[0])
+	body.AddOutput(id.Outputs[0])
+	scan := g.AddNode("Scan", "scan", []*Value{init, xs}, "final", "stacked")
+	scan.SetAttr(aInt("num_scan_inputs", 1))
+	scan.SetAttr(&Attr{Name: "body", Type: AttrGraph, G: body})
+	g.AddOutput(scan.Outputs[0])
+	g.AddOutput(scan.Outputs[1])
+
+	lbody := NewSubgraph(g, "lbody")
+	lbody.AddInput("i", ty("int64[]"))
+	c := lbody.AddInput("c", ty("bool[]"))
+	v := lbody.AddInput("v", ty("float32[2]"))
+	dbl := lbody.AddNode("Add", "dbl", []*Value{v, v}, "v2")
+	cid := lbody.AddNode("Identity", "cid", []*Value{c}, "c2")
+	lbody.AddOutput(cid.Outputs[0])
+	lbody.AddOutput(dbl.Outputs[0])
+	lbody.AddOutput(dbl.Outputs[0])
+	loop := g.AddNode("Loop", "loop", []*Value{g.AddConst("M", NewInt64(nil, []int64{4})), nil, init}, "vf", "vs")
+	loop.SetAttr(&Attr{Name: "body", Type: AttrGraph, G: lbody})
+	g.AddOutput(loop.Outputs[0])
+	g.AddOutput(loop.Outputs[1])
+
+	m := &Model{IRVersion: 8, Opsets: []OpsetImport{{"", 17}}, Graph: g}
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	for v, want := range map[*Value]string{
+		scan.Outputs[0]: "float32[2]", scan.Outputs[1]: "float32[3,2]",
+		loop.Outputs[0]: "float32[2]", loop.Outputs[1]: "float32[?,2]",
+	} {
+		if !v.Type.Equal(ty(want)) {
+			t.Errorf("%s: %s, want %s", v.Name, v.Type, want)
+		}
+	}
+	if err := Verify(m); err != nil {
+		t.Fatal(err)
+	}
+}
