@@ -363,3 +363,25 @@ func TestConstEvalOverridableInput(t *testing.T) {
 		t.Errorf("a value computed from an overridable input must not be a constant")
 	}
 }
+
+// Integer values keep every bit: uint64 above 2^63 and int64 extremes do not
+// pass through float64.
+func TestConstEvalIntegersExact(t *testing.T) {
+	g := NewGraph("g")
+	b := &graphBuilder{g: g}
+	big := &Tensor{DType: Uint64, Dims: []int64{2}, Raw: []byte{
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // 2^64-1
+		0x01, 0, 0, 0, 0, 0, 0, 0x80, // 2^63+1
+	}}
+	u := b.op("Identity", nil, g.AddConst("u", big))
+	i := b.op("Concat", []*Attr{aInt("axis", 0)}, b.ints(1<<63-1), b.ints(-1<<63), b.ints(1<<53+1))
+	c, ok := ConstValue(u)
+	if !ok || c.DType != Uint64 || string(c.Raw) != string(big.Raw) {
+		t.Errorf("uint64 identity: %v %v", c, ok)
+	}
+	wantInts(t, "int64 extremes", i, []int64{1<<63 - 1, -1 << 63, 1<<53 + 1})
+	i8 := b.op("Cast", []*Attr{aInt("to", int64(Int8))}, b.ints(127, 128, -129))
+	if c, ok := ConstValue(i8); !ok || c.DType != Int8 || string(c.Raw) != string([]byte{127, 0x80, 0x7f}) {
+		t.Errorf("cast to int8 wraps: %v", c)
+	}
+}
