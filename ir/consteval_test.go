@@ -165,12 +165,20 @@ func TestConstEvalOps(t *testing.T) {
 	big := b.op("ConstantOfShape", nil, b.ints(1<<17))
 	// float math rounds to float32: 0.1 + 0.2 in float32 is 0.3 (float32).
 	fsum := b.op("Add", nil, g.AddConst("", NewFloat32(nil, []float32{0.1})), g.AddConst("", NewFloat32(nil, []float32{0.2})))
+	// Flatten a 2x2 constant (axis 1) and read it back; Neg/Abs on ints.
+	flat := b.op("Flatten", nil, b.op("Reshape", nil, b.ints(1, -2, 3, -4), b.ints(2, 2)))
+	absNeg := b.op("Abs", nil, b.op("Neg", nil, b.ints(5, -6)))
 	if err := InferShapes(m); err != nil {
 		t.Fatal(err)
 	}
 	if err := Verify(m); err != nil {
 		t.Fatal(err)
 	}
+	if c, ok := ConstValue(flat); !ok || !reflect.DeepEqual(c.Dims, []int64{2, 2}) {
+		t.Errorf("flatten: %v %v", c, ok)
+	}
+	wantInts(t, "flatten", flat, []int64{1, -2, 3, -4})
+	wantInts(t, "abs(neg)", absNeg, []int64{5, 6})
 	wantInts(t, "sizes", sizes, []int64{1, 3, 14, 20})
 	if !up.Type.Equal(ty("float32[1,3,14,20]")) {
 		t.Errorf("resize by computed sizes: %s", up.Type)
