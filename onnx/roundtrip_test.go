@@ -205,3 +205,49 @@ func BenchmarkEncode(b *testing.B) {
 		}
 	}
 }
+
+// TestSaveExternalData lowers the size threshold so that Save writes the
+// testdata model's large initializers to MODEL.data, then loads it back.
+func TestSaveExternalData(t *testing.T) {
+	old := externalThreshold
+	externalThreshold = 0
+	defer func() { externalThreshold = old }()
+	m, err := Load("../testdata/repvgg_mobileone_tiny.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ext.onnx")
+	if err := Save(m, out); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(out + ".data")
+	if err != nil {
+		t.Fatalf("no external data file: %v", err)
+	}
+	// The 3x3 convs of the stage (8*8*3*3*4 = 2304 bytes) are at least 1 KiB.
+	if st.Size() < 2304 {
+		t.Fatalf("external data file has %d bytes", st.Size())
+	}
+	var mp ModelProto
+	data, _ := os.ReadFile(out)
+	if err := proto.Unmarshal(data, &mp); err != nil {
+		t.Fatal(err)
+	}
+	ext := 0
+	for _, tp := range mp.Graph.Initializer {
+		if tp.GetDataLocation() == dataLocationExternal {
+			ext++
+		}
+	}
+	if ext == 0 {
+		t.Fatal("no initializer was moved to external data")
+	}
+	m2, err := Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := modelDiff(m, m2); d != "" {
+		t.Fatal(d)
+	}
+}
