@@ -82,9 +82,9 @@ func SameFile(a, b string) bool {
 // Encode serializes m as an ONNX ModelProto. Everything the importer keeps
 // is written back: names, doc strings, opsets, metadata, value_info of
 // values that had it, sparse initializers, functions, training info.
-// Tensors are written with raw_data (strings with string_data). Models that
-// contain mconv-domain fused ops are refused until they are expanded to
-// standard ops.
+// Tensors are written with raw_data (strings with string_data). mconv-domain
+// fused ops are expanded to standard ONNX ops (ir.ExpandFused, on a copy:
+// m is not changed).
 func Encode(m *ir.Model) ([]byte, error) {
 	mp, err := modelToProto(m)
 	if err != nil {
@@ -97,8 +97,17 @@ func modelToProto(m *ir.Model) (*ModelProto, error) {
 	if m.Graph == nil {
 		return nil, fmt.Errorf("model has no graph")
 	}
-	if err := checkNoFused(m.Graph); err != nil {
-		return nil, err
+	if hasFused(m.Graph) {
+		// Expand mconv's fused ops to standard ONNX ops on a copy, so
+		// that the file runs anywhere and m is left as it is.
+		c := ir.CloneModel(m)
+		if err := ir.ExpandFused(c); err != nil {
+			return nil, fmt.Errorf("expanding mconv fused ops: %w", err)
+		}
+		if err := checkNoFused(c.Graph); err != nil {
+			return nil, err
+		}
+		m = c
 	}
 	mp := &ModelProto{
 		IrVersion:     proto.Int64(m.IRVersion),
@@ -143,10 +152,14 @@ func modelToProto(m *ir.Model) (*ModelProto, error) {
 	return mp, nil
 }
 
+func hasFused(g *ir.Graph) bool {
+	return checkNoFused(g) != nil
+}
+
 func checkNoFused(g *ir.Graph) error {
 	for _, n := range g.Nodes {
 		if n.Domain == ir.FusedDomain {
-			return fmt.Errorf("node %q (%s): mconv fused op must be expanded to standard ONNX ops before export", n.Name, n.OpType)
+			return fmt.Errorf("node %q (%s): mconv fused op has no standard ONNX expansion", n.Name, n.OpType)
 		}
 		for _, s := range n.Subgraphs() {
 			if err := checkNoFused(s); err != nil {

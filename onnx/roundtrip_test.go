@@ -166,10 +166,11 @@ func TestSaveErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "out.onnx") {
 		t.Fatalf("save into a missing folder: %v", err)
 	}
-	// A fused op must be expanded before export.
+	// A fused op without an expansion cannot be exported.
 	m.Graph.Nodes[0].Domain = ir.FusedDomain
-	if _, err := Encode(m); err == nil || !strings.Contains(err.Error(), `node "relu"`) {
-		t.Fatalf("encode with a fused op: %v", err)
+	m.Graph.Nodes[0].OpType = "NoSuchFusedOp"
+	if _, err := Encode(m); err == nil || !strings.Contains(err.Error(), `node "relu"`) || !strings.Contains(err.Error(), "NoSuchFusedOp") {
+		t.Fatalf("encode with an unknown fused op: %v", err)
 	}
 	if !SameFile("../testdata/repvgg_mobileone_tiny.onnx", "../testdata/../testdata/repvgg_mobileone_tiny.onnx") {
 		t.Error("SameFile misses the same file")
@@ -249,5 +250,45 @@ func TestSaveExternalData(t *testing.T) {
 	}
 	if d := modelDiff(m, m2); d != "" {
 		t.Fatal(d)
+	}
+}
+
+// TestEncodeExpandsFused exports a model holding mconv's fused SiLU: the
+// file has only standard ops (Sigmoid, Mul) and no mconv opset, and the
+// model in memory keeps its fused node.
+func TestEncodeExpandsFused(t *testing.T) {
+	m, err := Decode(marshal(t, goodModel()), "good.onnx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := m.Graph.Nodes[0]
+	n.Domain, n.OpType = ir.FusedDomain, "SiLU"
+	m.Opsets = append(m.Opsets, ir.OpsetImport{Domain: ir.FusedDomain, Version: 1})
+	data, err := Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Decode(data, "expanded.onnx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]int{}
+	for _, n := range m2.Graph.Nodes {
+		if n.Domain != "" {
+			t.Errorf("exported node %s in domain %q", n, n.Domain)
+		}
+		ops[n.OpType]++
+	}
+	if ops["Sigmoid"] != 1 || ops["Mul"] != 1 || len(ops) != 2 {
+		t.Errorf("SiLU expanded to %v, want one Sigmoid and one Mul", ops)
+	}
+	if m2.Opset(ir.FusedDomain) != 0 {
+		t.Error("exported model still imports the mconv opset")
+	}
+	if m.Graph.Nodes[0].OpType != "SiLU" || m.Opset(ir.FusedDomain) != 1 {
+		t.Error("Encode changed the model in memory")
+	}
+	if m2.Graph.Outputs[0].Name != "y" {
+		t.Errorf("output renamed to %q", m2.Graph.Outputs[0].Name)
 	}
 }
