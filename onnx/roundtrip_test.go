@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,12 +132,18 @@ func TestRichModelRoundTrip(t *testing.T) {
 	}
 }
 
-// TestTestdataRoundTrip round-trips every model in testdata/ through
+// TestTestdataRoundTrip round-trips every model under testdata/ through
 // Load -> Save -> Load.
 func TestTestdataRoundTrip(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/*.onnx")
-	if len(files) == 0 {
-		t.Fatal("no models in testdata/")
+	var files []string
+	err := filepath.WalkDir("../testdata", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".onnx") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no models under testdata/: %v", err)
 	}
 	for _, f := range files {
 		m, err := Load(f)

@@ -2,7 +2,7 @@
 """Crosscheck of mconv's lossless ONNX export.
 
 Every shared ONNX test model ($MCONV_ONNX_TESTS/{node,pytorch-converted,
-pytorch-operator,simple}/*/model.onnx and light/*.onnx) and every model in
+pytorch-operator,simple}/*/model.onnx and light/*.onnx) and every model under
 testdata/ goes through `mconv roundtrip IN -o OUT` (load into the IR, write
 back). Then:
   1. onnx.checker.check_model(OUT, full_check=True) must pass (where it
@@ -10,7 +10,8 @@ back). Then:
      themselves; those are listed, not counted as mconv failures);
   2. ONNX Runtime must give bit-identical outputs for the original and the
      round-tripped model on the test inputs (test_data_set_0, or
-     arange(n)/n for the light models, random for testdata). Models that
+     <stem>_data_set_0 beside testdata/golden's deploy.onnx, or
+     arange(n)/n for the light models, seeded random otherwise). Models that
      ONNX Runtime cannot run in their original form are listed as such.
 
 Exits non-zero on any failure; prints 'N passed, N failed' at the end.
@@ -41,7 +42,7 @@ def models(shared):
     for sub in ("node", "pytorch-converted", "pytorch-operator", "simple"):
         out += sorted(glob.glob(os.path.join(shared, sub, "*", "model.onnx")))
     out += sorted(glob.glob(os.path.join(shared, "light", "*.onnx")))
-    out += sorted(glob.glob(os.path.join(ROOT, "testdata", "*.onnx")))
+    out += sorted(glob.glob(os.path.join(ROOT, "testdata", "**", "*.onnx"), recursive=True))
     return out
 
 
@@ -75,8 +76,9 @@ def feeds_for(model_path, m):
     inits = {t.name for t in m.graph.initializer}
     real = [v for v in m.graph.input if v.name not in inits]
     case = os.path.dirname(model_path)
-    ds = os.path.join(case, "test_data_set_0")
-    if os.path.basename(model_path) == "model.onnx" and os.path.isdir(ds):
+    stem = os.path.basename(model_path)[: -len(".onnx")]
+    ds = os.path.join(case, "test_data_set_0" if stem == "model" else stem + "_data_set_0")
+    if os.path.isdir(ds):
         feeds = {}
         for i, v in enumerate(real):
             p = os.path.join(ds, "input_%d.pb" % i)
