@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -80,7 +81,7 @@ func TestProtoMatchesGenerated(t *testing.T) {
 				if fd.Message() != nil {
 					typ = string(fd.Message().Name())
 				}
-				fromGo[name+" "+label+" "+typ+" "+string(fd.Name())+"="+itoa(int(fd.Number()))] = true
+				fromGo[name+" "+label+" "+typ+" "+string(fd.Name())+"="+strconv.Itoa(int(fd.Number()))] = true
 			}
 			walk(m.Messages(), name+".")
 		}
@@ -108,15 +109,4 @@ func TestProtoMatchesGenerated(t *testing.T) {
 	if got := string(File_onnx_proto.Package()); got != "mconv.onnx" {
 		t.Fatalf("proto package %q, want mconv.onnx (onnx-go registers \"onnx\")", got)
 	}
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
