@@ -18,7 +18,8 @@ func cloneFixture() *Model {
 	cond := g.AddInput("cond", TensorOf(Bool))
 	mul := g.AddNode("Mul", "mul", []*Value{x, w}, "m")
 	sq := g.AddNode("Mul", "square", []*Value{mul.Outputs[0], mul.Outputs[0]}, "sq")
-	sq.SetAttr(&Attr{Name: "note", Type: AttrTensor, T: NewInt64([]int64{2}, []int64{5, 6})})
+	cst := g.AddNode("Constant", "cst", nil, "cst_out")
+	cst.SetAttr(&Attr{Name: "value", Type: AttrTensor, T: NewInt64([]int64{2}, []int64{5, 6})})
 
 	then := NewSubgraph(g, "then")
 	tn := then.AddNode("Add", "t_add", []*Value{sq.Outputs[0], def}, "t_out")
@@ -28,7 +29,6 @@ func cloneFixture() *Model {
 	ifn := g.AddNode("If", "if", []*Value{cond}, "y")
 	ifn.SetAttr(&Attr{Name: "then_branch", Type: AttrGraph, G: then})
 	ifn.SetAttr(&Attr{Name: "else_branch", Type: AttrGraph, G: els})
-	ifn.SetAttr(&Attr{Name: "ks", Type: AttrInts, Ints: []int64{3, 3}})
 	g.AddOutput(ifn.Outputs[0])
 	g.AddOutput(mul.Outputs[0])
 	g.Meta = []KV{{"k", "v"}}
@@ -129,7 +129,7 @@ func TestCloneModel(t *testing.T) {
 	if u := c.Graph.Lookup("sq").Uses; len(u) != 1 || u[0].Node.Name != "t_add" || u[0].Node.Owner.Name != "then" {
 		t.Errorf("use list of sq: %+v", u)
 	}
-	if c.Graph.Nodes[2].Subgraphs()[1].Outputs[0] != c.Graph.Lookup("sq") {
+	if c.Graph.Nodes[3].Subgraphs()[1].Outputs[0] != c.Graph.Lookup("sq") {
 		t.Errorf("else branch output does not map to the cloned outer value")
 	}
 

@@ -131,7 +131,7 @@ func TestConstEvalOps(t *testing.T) {
 	g := NewGraph("g")
 	b := &graphBuilder{g: g}
 	x := g.AddInput("x", ty("float32[1,3,7,10]"))
-	m := &Model{IRVersion: 8, Opsets: []OpsetImport{{"", 13}}, Graph: g}
+	m := &Model{IRVersion: 8, Opsets: []OpsetImport{{"", 15}}, Graph: g}
 
 	shape := b.op("Shape", nil, x)
 	// Spatial size doubled through float: Slice [2:4] -> Cast float -> *2 -> Cast int64.

@@ -61,7 +61,7 @@ func marshal(t testing.TB, m proto.Message) []byte {
 }
 
 func extTensor(name, loc string, offset, length string) *TensorProto {
-	tp := &TensorProto{Name: proto.String(name), DataType: proto.Int32(1), Dims: []int64{2}, DataLocation: proto.Int32(1),
+	tp := &TensorProto{Name: proto.String(name), DataType: proto.Int32(1), Dims: []int64{2, 1, 1}, DataLocation: proto.Int32(1),
 		ExternalData: []*StringStringEntryProto{{Key: proto.String("location"), Value: proto.String(loc)}}}
 	if offset != "" {
 		tp.ExternalData = append(tp.ExternalData, &StringStringEntryProto{Key: proto.String("offset"), Value: proto.String(offset)})
@@ -235,7 +235,7 @@ func TestExternalDataFiles(t *testing.T) {
 		{"ok_no_length", extTensor("w", "sub/w.bin", "4", ""), ""},
 		{"past_end", extTensor("w", "sub/w.bin", "8", "8"), `external data "sub/w.bin": offset 8 + length 8 is past the end of the file (12 bytes)`},
 		{"offset_past_end", extTensor("w", "sub/w.bin", "100", ""), "offset 100 is past the end"},
-		{"wrong_length", extTensor("w", "sub/w.bin", "0", "12"), "length 12, shape [2] of float32 needs 8 bytes"},
+		{"wrong_length", extTensor("w", "sub/w.bin", "0", "12"), "length 12, shape [2 1 1] of float32 needs 8 bytes"},
 		{"bad_offset", extTensor("w", "sub/w.bin", "-3", ""), `bad offset "-3"`},
 		{"dotdot", extTensor("w", "../outside.bin", "4", "8"), `external data location "../outside.bin" leaves the model's folder`},
 		{"dotdot_inner", extTensor("w", "sub/../../outside.bin", "4", "8"), "leaves the model's folder"},
