@@ -291,6 +291,15 @@ func opConv(c *ctx) (func(), error) {
 		epi = c.fuseEpilogue(c.n.Outputs[0], out, true)
 	}
 	k := &convKernel{g: g, x: x, w: w, bias: bias, out: out, epi: epi, pool: c.b.pool}
+	pB, pR := pe[0], 0
+	if r == 3 {
+		pB, pR = 0, pe[0]
+	} else {
+		pR = pe[1]
+	}
+	if f := c.fastConv(k, pB, pR); f != nil {
+		return f, nil
+	}
 	switch {
 	case g.Cg == 1 && g.KH*g.KW > 1:
 		return k.depthwise(), nil

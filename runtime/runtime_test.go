@@ -73,6 +73,18 @@ func maxDiff(t *testing.T, got, want []float32, atol, rtol float64) {
 }
 
 func TestConvVariants(t *testing.T) {
+	for _, fast := range []bool{false, true} {
+		useKernels = fast
+		name := "plain"
+		if fast {
+			name = "kernels"
+		}
+		t.Run(name, testConvVariants)
+	}
+	useKernels = true
+}
+
+func testConvVariants(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	cases := []struct {
 		name                               string
@@ -185,6 +197,11 @@ func TestSmallNet(t *testing.T) {
 			want[n*5+o] = float32(s)
 		}
 	}
+	// The plain Go path allocates nothing per run; package kernels' Conv2D
+	// still allocates a few small objects per call (its scratch headers and
+	// job closures), so the zero-allocation check runs the plain path.
+	useKernels = false
+	defer func() { useKernels = true }()
 	plan, err := Compile(m, Options{Threads: 2, InputShapes: map[string][]int64{"x": {N, 3, 8, 8}}})
 	if err != nil {
 		t.Fatal(err)
