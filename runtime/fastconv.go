@@ -185,3 +185,67 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 	pool := c.b.pool
 	return func() { pool.parallelFor(T, 1, f) }
 }
+
+// fastGemm returns a package kernels kernel for Gemm with a constant B and
+// an optional bias C of shape [N] / [1, N] (constant), or nil. B's columns
+// are split into one chunk per thread, each packed once (PackB) and run
+// single-threaded by a pool worker; the bias (beta*C), a fused activation
+// and a fused residual Add run in the kernels' epilogue.
+func (c *ctx) fastGemm(a, b, cc, out *tval, ta, tb bool, M, N, K int, alpha, beta float32, epi epilogue) func() {
+	if !useKernels || !b.konst {
+		return nil
+	}
+	var bias []float32
+	if cc != nil {
+		if !cc.konst || cc.n != N || (len(cc.shape) == 2 && cc.shape[0] != 1) || len(cc.shape) > 2 || N == 1 && M > 1 {
+			return nil
+		}
+		bias = make([]float32, N)
+		for i, v := range cc.f32() {
+			bias[i] = beta * v
+		}
+	}
+	affine, ka, ealpha, ebeta, res, after, ok := kernelEpilogue(epi)
+	if !ok || len(affine) > 0 {
+		return nil
+	}
+	T := max(1, min(c.b.pool.threads, (N+15)/16))
+	type chunk struct {
+		pb     *kernels.PackedB
+		n0, n1 int
+		ep     kernels.Epilogue
+	}
+	chunks := make([]chunk, T)
+	bs := b.f32()
+	for i := range chunks {
+		n0, n1 := i*N/T, (i+1)*N/T
+		var pb *kernels.PackedB
+		if tb {
+			pb = kernels.PackB(true, K, n1-n0, bs[n0*K:], K)
+		} else {
+			pb = kernels.PackB(false, K, n1-n0, bs[n0:], N)
+		}
+		ep := kernels.Epilogue{BiasPerCol: true, Act: ka, Alpha: ealpha, Beta: ebeta, ActAfterResidual: after}
+		if bias != nil {
+			ep.Bias = bias[n0:n1]
+		}
+		chunks[i] = chunk{pb: pb, n0: n0, n1: n1, ep: ep}
+	}
+	lda := K
+	if ta {
+		lda = M
+	}
+	f := func(lo, hi int) {
+		as, os := a.f32(), out.f32()
+		for i := lo; i < hi; i++ {
+			ch := &chunks[i]
+			ep := ch.ep
+			if res != nil {
+				ep.Residual = res.f32()[ch.n0:]
+			}
+			kernels.GemmPackedB(ta, M, alpha, as, lda, ch.pb, 0, os[ch.n0:], N, &ep, 1)
+		}
+	}
+	pool := c.b.pool
+	return func() { pool.parallelFor(T, 1, f) }
+}

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -295,4 +296,117 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// TestGemm checks Gemm (transA/transB, alpha/beta, bias [N] or [M,N] or
+// scalar, fused Relu) on the plain path and package kernels' path against a
+// direct float64 computation.
+func TestGemm(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	cases := []struct {
+		name        string
+		M, N, K     int
+		ta, tb      bool
+		alpha, beta float32
+		cshape      []int64
+		relu        bool
+	}{
+		{"fc", 1, 1000, 64, false, true, 1, 1, []int64{1000}, false},
+		{"fc_batch_relu", 5, 37, 19, false, true, 1, 1, []int64{37}, true},
+		{"transA", 6, 9, 4, true, false, 0.5, 2, []int64{1, 9}, false},
+		{"full_c", 3, 4, 5, false, false, 1, 0.5, []int64{3, 4}, false},
+		{"scalar_c", 3, 4, 5, true, true, 2, 1, []int64{}, false},
+		{"no_c", 7, 3, 8, false, false, 1, 1, nil, true},
+	}
+	for _, tc := range cases {
+		for _, fast := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/kernels=%v", tc.name, fast), func(t *testing.T) {
+				useKernels = fast
+				defer func() { useKernels = true }()
+				m, g := newModel()
+				ash := ints64(int64(tc.M), int64(tc.K))
+				if tc.ta {
+					ash = ints64(int64(tc.K), int64(tc.M))
+				}
+				bsh := ints64(int64(tc.K), int64(tc.N))
+				if tc.tb {
+					bsh = ints64(int64(tc.N), int64(tc.K))
+				}
+				a := g.AddInput("a", ir.TensorOf(ir.Float32, ash...))
+				bv := randF32(r, tc.N*tc.K)
+				b := g.AddConst("b", ir.NewFloat32(bsh, bv))
+				ins := []*ir.Value{a, b}
+				var cv []float32
+				if tc.cshape != nil {
+					cv = randF32(r, int(ir.NumElements(tc.cshape)))
+					ins = append(ins, g.AddConst("c", ir.NewFloat32(tc.cshape, cv)))
+				}
+				n := g.AddNode("Gemm", "gemm", ins, "y")
+				n.SetAttr(&ir.Attr{Name: "transA", Type: ir.AttrInt, I: b2i(tc.ta)})
+				n.SetAttr(&ir.Attr{Name: "transB", Type: ir.AttrInt, I: b2i(tc.tb)})
+				n.SetAttr(&ir.Attr{Name: "alpha", Type: ir.AttrFloat, F: tc.alpha})
+				n.SetAttr(&ir.Attr{Name: "beta", Type: ir.AttrFloat, F: tc.beta})
+				out := n.Outputs[0]
+				if tc.relu {
+					out = g.AddNode("Relu", "relu", []*ir.Value{out}, "r").Outputs[0]
+				}
+				g.AddOutput(out)
+				av := randF32(r, tc.M*tc.K)
+				want := make([]float32, tc.M*tc.N)
+				for i := 0; i < tc.M; i++ {
+					for j := 0; j < tc.N; j++ {
+						s := 0.0
+						for k := 0; k < tc.K; k++ {
+							x := av[i*tc.K+k]
+							if tc.ta {
+								x = av[k*tc.M+i]
+							}
+							y := bv[k*tc.N+j]
+							if tc.tb {
+								y = bv[j*tc.K+k]
+							}
+							s += float64(x) * float64(y)
+						}
+						s *= float64(tc.alpha)
+						if cv != nil {
+							var c float32
+							switch len(cv) {
+							case 1:
+								c = cv[0]
+							case tc.N:
+								c = cv[j]
+							default:
+								c = cv[i*tc.N+j]
+							}
+							s += float64(tc.beta) * float64(c)
+						}
+						if tc.relu && s < 0 {
+							s = 0
+						}
+						want[i*tc.N+j] = float32(s)
+					}
+				}
+				for _, th := range []int{1, 2} {
+					p, err := Compile(m, Options{Threads: th})
+					if err != nil {
+						t.Fatal(err)
+					}
+					res, err := p.Run(map[string]*ir.Tensor{"a": ir.NewFloat32(ash, av)})
+					p.Close()
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, _ := res[out.Name].Float32s()
+					maxDiff(t, got, want, 1e-5, 1e-4)
+				}
+			})
+		}
+	}
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
