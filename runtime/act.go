@@ -182,7 +182,7 @@ func (a act) apply(dst, src []float32) {
 		}
 	case actGelu:
 		for i, x := range src {
-			dst[i] = float32(0.5 * float64(x) * (1 + math.Erf(float64(x)/math.Sqrt2)))
+			dst[i] = 0.5 * x * (1 + erf32(x*(1/math.Sqrt2)))
 		}
 	case actGeluTanh:
 		for i, x := range src {
