@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
@@ -26,6 +27,7 @@ type runOptions struct {
 	Out     string // folder for output_K.pb; empty: do not write
 	Threads int
 	Seed    int64
+	Repeat  int // extra timed runs after the first (0: none)
 }
 
 func newRunCmd() *cobra.Command {
@@ -51,12 +53,13 @@ output_K.pb to --out in the ONNX test-data layout.`,
 	c.Flags().StringVar(&o.Out, "out", "", "folder to write output_*.pb to")
 	c.Flags().IntVar(&o.Threads, "threads", 0, "threads (default: number of cores)")
 	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random inputs")
+	c.Flags().IntVar(&o.Repeat, "repeat", 0, "after the first run, time this many more runs and print their median and minimum latency")
 	return c
 }
 
 func (o *runOptions) run(w io.Writer) error {
-	if o.Threads < 0 {
-		return usageError{fmt.Errorf("--threads must be >= 0")}
+	if o.Threads < 0 || o.Repeat < 0 {
+		return usageError{fmt.Errorf("--threads and --repeat must be >= 0")}
 	}
 	m, err := onnx.Load(o.Model)
 	if err != nil {
@@ -74,11 +77,36 @@ func (o *runOptions) run(w io.Writer) error {
 	} else if inputs, err = randomInputs(m, o.Seed); err != nil {
 		return err
 	}
-	outs, plan, err := runOnce(m, inputs, o.Threads)
+	shapes := map[string][]int64{}
+	for k, t := range inputs {
+		shapes[k] = t.Dims
+	}
+	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, InputShapes: shapes})
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Model, err)
+	}
+	defer plan.Close()
+	outs, err := plan.Run(inputs)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Model, err)
 	}
 	fmt.Fprintf(w, "model: %s (%d threads, peak activation memory %.2f MiB)\n", o.Model, plan.Threads(), float64(plan.PeakActivationBytes())/(1<<20))
+	if o.Repeat > 0 {
+		lat := make([]float64, o.Repeat)
+		for i := range lat {
+			t0 := time.Now()
+			if err := plan.RunInto(inputs, outs); err != nil {
+				return err
+			}
+			lat[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
+		}
+		sort.Float64s(lat)
+		med := lat[len(lat)/2]
+		if len(lat)%2 == 0 {
+			med = (lat[len(lat)/2-1] + lat[len(lat)/2]) / 2
+		}
+		fmt.Fprintf(w, "latency: median %.3f ms, min %.3f ms over %d runs\n", med, lat[0], len(lat))
+	}
 	for i, v := range m.Graph.Outputs {
 		t := outs[v.Name]
 		summarize(w, v.Name, t)

@@ -47,6 +47,8 @@ func TestRunCommand(t *testing.T) {
 	}{
 		{"data", []string{"run", model, "--data", data, "--out", out, "--threads", "1"}, 0, `output "y": float32[2 3]`},
 		{"random", []string{"run", model, "--seed", "7"}, 0, `output "y"`},
+		{"repeat", []string{"run", model, "--repeat", "5"}, 0, "latency: median"},
+		{"bad repeat", []string{"run", model, "--repeat", "-1"}, 2, ""},
 		{"tiny repvgg random", []string{"run", tinyModel}, 0, "output"},
 		{"missing model", []string{"run", filepath.Join(dir, "nope.onnx")}, 1, ""},
 		{"missing data", []string{"run", model, "--data", filepath.Join(dir, "empty")}, 1, ""},
