@@ -100,6 +100,11 @@ func (o *runOptions) run(w io.Writer) error {
 			}
 			lat[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
 		}
+		parts := make([]string, len(lat))
+		for i, v := range lat {
+			parts[i] = strconv.FormatFloat(v, 'f', 3, 64)
+		}
+		fmt.Fprintf(w, "latencies_ms: %s\n", strings.Join(parts, " "))
 		sort.Float64s(lat)
 		med := lat[len(lat)/2]
 		if len(lat)%2 == 0 {
