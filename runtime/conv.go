@@ -54,7 +54,18 @@ func (e epilogue) apply(seg []float32, ch, off int) {
 // it takes the name of the last absorbed node's output.
 func (c *ctx) fuseEpilogue(v *ir.Value, out *tval, perChannel bool) epilogue {
 	var e epilogue
-	for v != nil && !v.IsOutput && len(v.Uses) == 1 {
+	for v != nil && !v.IsOutput && (len(v.Uses) == 1 || len(v.Uses) == 2) {
+		if len(v.Uses) == 2 {
+			nodes, y, ok := c.b.matchGelu(v)
+			if !ok || nodes[0].Owner != c.n.Owner {
+				break
+			}
+			e = append(e, epiStep{kind: epiAct, a: act{kind: actGelu}})
+			c.fused = append(c.fused, nodes...)
+			v = y
+			out.name = v.Name
+			continue
+		}
 		u := v.Uses[0].Node
 		if u.Owner != c.n.Owner || len(u.Outputs) == 0 || u.Outputs[0] == nil {
 			break

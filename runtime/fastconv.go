@@ -89,6 +89,14 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 	if !ok {
 		return nil
 	}
+	// Exact GELU runs after the kernel with the float32 erf (package
+	// kernels evaluates it in float64, several times slower), when it is
+	// the last step of the epilogue.
+	var post *act
+	if ka == kernels.ActGelu && (res == nil || after) {
+		post = &act{kind: actGelu}
+		ka, after = kernels.ActNone, false
+	}
 	g := k.g
 	p := kernels.ConvParams{N: g.N, C: g.C, H: g.H, W: g.W, M: g.M, KH: g.KH, KW: g.KW,
 		SH: g.SH, SW: g.SW, DH: g.DH, DW: g.DW, PadT: g.PT, PadL: g.PL, PadB: padB, PadR: padR,
@@ -179,6 +187,9 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 					r = rs[yo : yo+yl]
 				}
 				kernels.Conv2D(&ch.p, ch.pk, xs[xo:xo+ch.p.C*g.H*g.W], ch.bias, r, ys[yo:yo+yl], ch.ws.f32(), 1)
+				if post != nil {
+					post.apply(ys[yo:yo+yl], ys[yo:yo+yl])
+				}
 			}
 		}
 	}

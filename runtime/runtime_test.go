@@ -410,3 +410,66 @@ func b2i(b bool) int64 {
 	}
 	return 0
 }
+
+// TestGeluPattern: the exported exact-GELU subgraph (both Mul orders),
+// standalone and after a Conv, is fused into one kernel and matches
+// x/2*(1+erf(x/sqrt2)) computed in float64.
+func TestGeluPattern(t *testing.T) {
+	for _, variant := range []int{0, 1} {
+		for _, withConv := range []bool{false, true} {
+			t.Run(fmt.Sprintf("variant%d/conv=%v", variant, withConv), func(t *testing.T) {
+				m, g := newModel()
+				x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, 2, 3, 3))
+				v := x
+				var w []float32
+				if withConv {
+					w = []float32{1, 0.5, -0.25, 2}
+					wc := g.AddConst("w", ir.NewFloat32(ints64(2, 2, 1, 1), w))
+					v = g.AddNode("Conv", "conv", []*ir.Value{x, wc}, "c").Outputs[0]
+				}
+				sq := g.AddConst("sqrt2", ir.NewFloat32(nil, []float32{float32(math.Sqrt2)}))
+				one := g.AddConst("one", ir.NewFloat32(nil, []float32{1}))
+				half := g.AddConst("half", ir.NewFloat32(nil, []float32{0.5}))
+				d := g.AddNode("Div", "div", []*ir.Value{v, sq}, "d").Outputs[0]
+				e := g.AddNode("Erf", "erf", []*ir.Value{d}, "e").Outputs[0]
+				a := g.AddNode("Add", "add", []*ir.Value{e, one}, "a").Outputs[0]
+				var y *ir.Value
+				if variant == 0 {
+					m1 := g.AddNode("Mul", "m1", []*ir.Value{v, a}, "m1").Outputs[0]
+					y = g.AddNode("Mul", "m2", []*ir.Value{m1, half}, "y").Outputs[0]
+				} else {
+					m1 := g.AddNode("Mul", "m1", []*ir.Value{v, half}, "m1").Outputs[0]
+					y = g.AddNode("Mul", "m2", []*ir.Value{a, m1}, "y").Outputs[0]
+				}
+				g.AddOutput(y)
+				p, err := Compile(m, Options{Threads: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				if len(p.steps) != 1 {
+					t.Errorf("%d steps, want 1 (pattern fused)", len(p.steps))
+				}
+				xv := make([]float32, 18)
+				for i := range xv {
+					xv[i] = float32(i)/3 - 3
+				}
+				out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(1, 2, 3, 3), xv)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := out["y"].Float32s()
+				want := make([]float32, 18)
+				for i := range want {
+					c, s := i/9, i%9
+					u := float64(xv[i])
+					if withConv {
+						u = float64(w[c*2])*float64(xv[s]) + float64(w[c*2+1])*float64(xv[9+s])
+					}
+					want[i] = float32(u / 2 * (1 + math.Erf(u/math.Sqrt2)))
+				}
+				maxDiff(t, got, want, 1e-6, 1e-5)
+			})
+		}
+	}
+}
