@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // convKind is the algorithm chosen for a convolution.
 type convKind int
@@ -13,12 +16,23 @@ const (
 )
 
 // PackedConv is a convolution's weights prepared once for Conv2D.
+//
+// A PackedConv also keeps the state of a call, so that Conv2D allocates
+// nothing in steady state; concurrent Conv2D calls with the same
+// PackedConv are serialized.
 type PackedConv struct {
 	p    ConvParams
 	kind convKind
 	a    []*PackedA // per group: [M/G, C/G*KH*KW]
 	dw   []float32  // depthwise: [C, KH*KW]
-	offs []int      // shifted: row offsets into one group's padded input
+	offs []int      // shifted: row offsets into one group's padded input;
+	// depthwise: tap offsets into the phase planes
+
+	mu  sync.Mutex
+	wg  sync.WaitGroup
+	job gemmJob
+	s0  scratch
+	dwj dwJob
 }
 
 // Shifted convolution (stride 1). With the input zero-padded to
@@ -54,6 +68,7 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 	case p.isDepthwise():
 		pk.kind = convDepthwise
 		pk.dw = append([]float32(nil), w[:p.M*kdim]...)
+		pk.offs = dwOffsets(p)
 		return pk
 	case p.isPointwise():
 		pk.kind = convPointwise
@@ -123,13 +138,16 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 	case residual != nil && len(residual) < p.N*out:
 		panic(fmt.Sprintf("kernels.Conv2D: residual has %d elements, need %d", len(residual), p.N*out))
 	}
+	pk.mu.Lock()
+	defer pk.mu.Unlock()
 	if pk.kind == convDepthwise {
-		convDepthwise2D(p, pk.dw, x, bias, residual, y, ws, threads)
+		convDepthwise2D(p, pk, x, bias, residual, y, ws, threads)
 		return
 	}
 	var s0 *scratch
 	if len(ws) >= WorkspaceSize(p) {
-		s0 = &scratch{a: ws[:mc*kc], b: ws[mc*kc : mc*kc+nc*kc], buf: ws[mc*kc+nc*kc:]}
+		s0 = &pk.s0
+		*s0 = scratch{a: ws[:mc*kc], b: ws[mc*kc : mc*kc+nc*kc], buf: ws[mc*kc+nc*kc:], offs: s0.offs}
 	}
 	if pk.kind == convShifted {
 		convShifted2D(p, pk, x, bias, residual, y, s0, threads)
@@ -141,7 +159,9 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 		for g := 0; g < p.Group; g++ {
 			xg := x[n*in+g*cg*hw : n*in+(g+1)*cg*hw]
 			yo := n*out + g*mg*ohw
-			j := &gemmJob{M: mg, N: ohw, K: cg * p.KH * p.KW, pa: pk.a[g], C: y[yo : yo+mg*ohw], ldc: ohw}
+			j := &pk.job
+			j.reset()
+			j.M, j.N, j.K, j.pa, j.C, j.ldc = mg, ohw, cg*p.KH*p.KW, pk.a[g], y[yo:yo+mg*ohw], ohw
 			if pk.kind == convPointwise {
 				j.dense = denseB{B: xg, ldb: hw}
 			} else {
@@ -154,7 +174,7 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 			if residual != nil {
 				j.ep.Residual = residual[yo : yo+mg*ohw]
 			}
-			j.parallelRun(threads, s0)
+			j.parallelRun(threads, s0, &pk.wg)
 		}
 	}
 }
@@ -182,15 +202,17 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 			}
 		}
 		for g := 0; g < p.Group; g++ {
-			j := &gemmJob{M: mg, N: nsh, K: len(pk.offs), pa: pk.a[g], C: cbuf[:mg*nsh], ldc: nsh,
-				src: srcRows, rows: rowsB{x: xpad[g*cg*hp*wp : (g+1)*cg*hp*wp], offs: pk.offs}}
+			j := &pk.job
+			j.reset()
+			j.M, j.N, j.K, j.pa, j.C, j.ldc = mg, nsh, len(pk.offs), pk.a[g], cbuf[:mg*nsh], nsh
+			j.src, j.rows = srcRows, rowsB{x: xpad[g*cg*hp*wp : (g+1)*cg*hp*wp], offs: pk.offs}
 			if bias != nil {
 				j.ep.Bias = bias[g*mg : (g+1)*mg]
 			}
 			if residual == nil || !p.ActAfterResidual {
 				j.ep.Act, j.ep.Alpha, j.ep.Beta = p.Act, p.Alpha, p.Beta
 			}
-			j.parallelRun(threads, s0)
+			j.parallelRun(threads, s0, &pk.wg)
 			for m := 0; m < mg; m++ {
 				yo := n*out + (g*mg+m)*ohw
 				for oh := 0; oh < p.OH; oh++ {

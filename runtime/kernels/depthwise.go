@@ -39,54 +39,76 @@ func dwScratchSize(p *ConvParams) int {
 // of i and returns its length (0 without SIMD).
 var deinterleave2Vec = func(even, odd, src []float32) int { return 0 }
 
-func convDepthwise2D(p *ConvParams, w, x, bias, residual, y, ws []float32, threads int) {
+// dwOffsets returns the offset of every tap (kh, kw) into the phase
+// planes, relative to the start of an output row's input rows.
+func dwOffsets(p *ConvParams) []int {
 	g := dwGeometry(p)
-	need := dwScratchSize(p)
-	var s0 *scratch
-	if len(ws) >= need {
-		s0 = &scratch{buf: ws[:need]}
-	}
-	taps := p.KH * p.KW
-	var offsArr [64]int
-	offs := offsArr[:0]
-	if taps > len(offsArr) {
-		offs = make([]int, 0, taps)
-	}
+	var offs []int
 	for kh := 0; kh < p.KH; kh++ {
 		for kw := 0; kw < p.KW; kw++ {
 			f, off := (kw*p.DW)%p.SW, (kw*p.DW)/p.SW
 			offs = append(offs, f*g.plane+kh*p.DH*g.lw+off)
 		}
 	}
-	planes := p.N * p.C
+	return offs
+}
+
+// dwJob is one depthwise call; it lives in the PackedConv so that its
+// chunk function is built once.
+type dwJob struct {
+	p                    *ConvParams
+	g                    dwGeom
+	x, bias, residual, y []float32
+	need                 int
+	fn                   func(lo, hi int, s *scratch)
+}
+
+func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []float32, threads int) {
+	j := &pk.dwj
+	j.p, j.g, j.need = p, dwGeometry(p), dwScratchSize(p)
+	j.x, j.bias, j.residual, j.y = x, bias, residual, y
+	var s0 *scratch
+	if len(ws) >= j.need {
+		s0 = &pk.s0
+		s0.buf = ws[:j.need]
+	}
+	if j.fn == nil {
+		j.fn = func(lo, hi int, s *scratch) { j.planes(pk, lo, hi, s) }
+	}
+	parallel(threads, p.N*p.C, s0, &pk.wg, j.fn)
+}
+
+// planes computes the (image, channel) planes [lo, hi).
+func (j *dwJob) planes(pk *PackedConv, lo, hi int, s *scratch) {
+	p, g := j.p, &j.g
+	taps := p.KH * p.KW
+	buf := s.ensureBuf(j.need)
+	phases := buf[:p.SW*g.plane]
+	acc := buf[p.SW*g.plane : p.SW*g.plane+p.OH*g.ow8]
+	row := buf[p.SW*g.plane+p.OH*g.ow8 : j.need]
 	ohw := p.OH * p.OW
-	direct := g.ow8 == p.OW && residual == nil
-	parallel(threads, planes, s0, func(lo, hi int, s *scratch) {
-		buf := s.ensureBuf(need)
-		phases := buf[:p.SW*g.plane]
-		acc := buf[p.SW*g.plane : p.SW*g.plane+p.OH*g.ow8]
-		row := buf[p.SW*g.plane+p.OH*g.ow8 : need]
-		for pl := lo; pl < hi; pl++ {
-			c := pl % p.C
-			fillPhases(p, &g, x[pl*p.H*p.W:(pl+1)*p.H*p.W], phases, row)
-			var b float32
-			if bias != nil {
-				b = bias[c]
-			}
-			yp := y[pl*ohw : (pl+1)*ohw]
-			if direct {
-				dwKernel(yp, phases, offs, w[c*taps:(c+1)*taps], g.ow8, p.OH, p.SH*g.lw, p.OW, b)
-				ApplyAct(yp, p.Act, p.Alpha, p.Beta)
-				continue
-			}
-			dwKernel(acc, phases, offs, w[c*taps:(c+1)*taps], g.ow8, p.OH, p.SH*g.lw, g.ow8, b)
-			var res []float32
-			if residual != nil {
-				res = residual[pl*ohw : (pl+1)*ohw]
-			}
-			dwEpilogue(p, acc, g.ow8, yp, res)
+	direct := g.ow8 == p.OW && j.residual == nil
+	for pl := lo; pl < hi; pl++ {
+		c := pl % p.C
+		fillPhases(p, g, j.x[pl*p.H*p.W:(pl+1)*p.H*p.W], phases, row)
+		var b float32
+		if j.bias != nil {
+			b = j.bias[c]
 		}
-	})
+		wc := pk.dw[c*taps : (c+1)*taps]
+		yp := j.y[pl*ohw : (pl+1)*ohw]
+		if direct {
+			dwKernel(yp, phases, pk.offs, wc, g.ow8, p.OH, p.SH*g.lw, p.OW, b)
+			ApplyAct(yp, p.Act, p.Alpha, p.Beta)
+			continue
+		}
+		dwKernel(acc, phases, pk.offs, wc, g.ow8, p.OH, p.SH*g.lw, g.ow8, b)
+		var res []float32
+		if j.residual != nil {
+			res = j.residual[pl*ohw : (pl+1)*ohw]
+		}
+		dwEpilogue(p, acc, g.ow8, yp, res)
+	}
 }
 
 // fillPhases writes the zero-padded plane x (H x W) as SW phase planes;

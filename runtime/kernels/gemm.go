@@ -265,6 +265,14 @@ type gemmJob struct {
 	postColBias bool
 	postAct     bool
 	postRes     bool
+
+	byCols, byRows func(lo, hi int, s *scratch) // built once, see parallelRun
+}
+
+// reset clears j's problem, keeping the chunk functions.
+func (j *gemmJob) reset() {
+	byCols, byRows := j.byCols, j.byRows
+	*j = gemmJob{byCols: byCols, byRows: byRows}
 }
 
 func (j *gemmJob) prepare() {
@@ -442,51 +450,82 @@ func (j *gemmJob) finish(v float32, i, c int) float32 {
 }
 
 // parallelRun splits C between threads along the dimension with more
-// micro-tiles, in whole micro-tiles.
-func (j *gemmJob) parallelRun(threads int, s0 *scratch) {
+// micro-tiles, in whole micro-tiles. The chunk functions are built on the
+// first call and kept in j, so a gemmJob reused across calls (as in
+// PackedConv) runs without allocating.
+func (j *gemmJob) parallelRun(threads int, s0 *scratch, wg *sync.WaitGroup) {
 	j.prepare()
+	if j.byCols == nil {
+		j.byCols = func(lo, hi int, s *scratch) { j.run(0, j.M, lo*nr, min(hi*nr, j.N), s) }
+		j.byRows = func(lo, hi int, s *scratch) { j.run(lo*mr, min(hi*mr, j.M), 0, j.N, s) }
+	}
 	tm, tn := (j.M+mr-1)/mr, (j.N+nr-1)/nr
 	if threads > 1 && tn >= tm {
-		parallel(threads, tn, s0, func(lo, hi int, s *scratch) {
-			j.run(0, j.M, lo*nr, min(hi*nr, j.N), s)
-		})
+		parallel(threads, tn, s0, wg, j.byCols)
 	} else {
-		parallel(threads, tm, s0, func(lo, hi int, s *scratch) {
-			j.run(lo*mr, min(hi*mr, j.M), 0, j.N, s)
-		})
+		parallel(threads, tm, s0, wg, j.byRows)
 	}
 }
 
-// parallel runs f over [0, n) split into up to threads contiguous parts.
-// The caller's goroutine takes the first part with scratch s0 (nil: from
-// the pool); the others take scratch from the pool.
-func parallel(threads, n int, s0 *scratch, f func(lo, hi int, s *scratch)) {
-	if threads > n {
-		threads = n
+// A task is one chunk of a parallel loop for a worker.
+type task struct {
+	f      func(lo, hi int, s *scratch)
+	lo, hi int
+	wg     *sync.WaitGroup
+}
+
+// Workers are started on demand (as many as the largest thread count
+// asked for, less one) and live for the life of the process, blocked on
+// tasks when idle. Chunks never submit chunks, so there is no deadlock.
+var (
+	workerMu sync.Mutex
+	nWorkers int
+	tasks    = make(chan task, 256)
+)
+
+func ensureWorkers(n int) {
+	workerMu.Lock()
+	for nWorkers < n {
+		nWorkers++
+		go worker()
 	}
-	if threads < 1 {
-		threads = 1
+	workerMu.Unlock()
+}
+
+func worker() {
+	for t := range tasks {
+		s := scratchPool.Get().(*scratch)
+		t.f(t.lo, t.hi, s)
+		scratchPool.Put(s)
+		t.wg.Done()
 	}
+}
+
+// parallel runs f over [0, n) split into up to threads contiguous parts
+// and returns when all are done. The caller's goroutine takes the first
+// part with scratch s0 (nil: from the pool); workers take the others with
+// pooled scratch. wg must not be in use by another call. With f built once
+// and wg kept by the caller, parallel does not allocate.
+func parallel(threads, n int, s0 *scratch, wg *sync.WaitGroup, f func(lo, hi int, s *scratch)) {
+	threads = max(1, min(threads, n))
 	if threads > 1 {
-		var wg sync.WaitGroup
+		ensureWorkers(threads - 1)
 		wg.Add(threads - 1)
 		for t := 1; t < threads; t++ {
-			lo, hi := t*n/threads, (t+1)*n/threads
-			go func() {
-				defer wg.Done()
-				s := scratchPool.Get().(*scratch)
-				f(lo, hi, s)
-				scratchPool.Put(s)
-			}()
+			tasks <- task{f: f, lo: t * n / threads, hi: (t + 1) * n / threads, wg: wg}
 		}
-		defer wg.Wait()
 	}
 	s := s0
 	if s == nil {
 		s = scratchPool.Get().(*scratch)
-		defer scratchPool.Put(s)
 	}
 	f(0, n/threads, s)
+	if s0 == nil {
+		scratchPool.Put(s)
+	}
+	if threads > 1 {
+		wg.Wait()
+	}
 }
 
 func checkMat(fn, name string, trans bool, rows, cols int, a []float32, ld int) {
@@ -547,7 +586,7 @@ func GemmEpilogue(transA, transB bool, M, N, K int, alpha float32, A []float32, 
 	if ep != nil {
 		j.ep = *ep
 	}
-	j.parallelRun(threads, nil)
+	j.parallelRun(threads, nil, new(sync.WaitGroup))
 }
 
 // GemmPackedB is GemmEpilogue with a right operand packed by PackB.
@@ -563,7 +602,7 @@ func GemmPackedB(transA bool, M int, alpha float32, A []float32, lda int, pb *Pa
 	if ep != nil {
 		j.ep = *ep
 	}
-	j.parallelRun(threads, nil)
+	j.parallelRun(threads, nil, new(sync.WaitGroup))
 }
 
 // GemmPackedA computes C = A*op(B) (+ beta*C, + epilogue) with a left
@@ -580,5 +619,5 @@ func GemmPackedA(pa *PackedA, transB bool, N int, B []float32, ldb int, beta flo
 	if ep != nil {
 		j.ep = *ep
 	}
-	j.parallelRun(threads, nil)
+	j.parallelRun(threads, nil, new(sync.WaitGroup))
 }

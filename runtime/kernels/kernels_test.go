@@ -330,3 +330,30 @@ func TestMicroKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DNoAlloc: in steady state Conv2D allocates nothing, on every
+// path and with several threads (persistent workers, state kept in the
+// PackedConv, pooled scratch).
+func TestConv2DNoAlloc(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	for _, p := range []ConvParams{
+		convCase(1, 16, 12, 12, 20, 1, 1, 1, 1, 0, 1), // pointwise
+		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1),   // shifted
+		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 1),   // im2col
+		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 8),   // depthwise
+		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 2),   // groups
+	} {
+		p.Act = ActRelu
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
+		bias, y := randSlice(r, p.M), make([]float32, p.N*p.M*p.OH*p.OW)
+		res := randSlice(r, len(y))
+		pk := PackConvWeights(&p, w)
+		for _, th := range []int{1, 3} {
+			Conv2D(&p, pk, x, bias, res, y, nil, th)
+			if n := testing.AllocsPerRun(20, func() { Conv2D(&p, pk, x, bias, res, y, nil, th) }); n != 0 {
+				t.Errorf("%+v threads=%d: %v allocations per call", p, th, n)
+			}
+		}
+	}
+}
