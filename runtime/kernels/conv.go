@@ -35,21 +35,42 @@ type PackedConv struct {
 	dwj dwJob
 }
 
-// Shifted convolution (stride 1). With the input zero-padded to
-// Hp x Wp = (H+PadT+PadB) x (W+PadL+PadR) and the output computed at row
-// pitch Wp (column j = oh*Wp + ow, the Wp-OW columns past OW of each row
-// being discarded), row k = (c, kh, kw) of the im2col matrix is the padded
-// input read contiguously from offset c*Hp*Wp + kh*DH*Wp + kw*DW. So the
-// convolution is a GEMM whose right operand is packed with contiguous
-// copies (rowsB) instead of element-wise im2col. It is used when the
+// Shifted convolution. The zero-padded input (Hp x Wp = (H+PadT+PadB) x
+// (W+PadL+PadR)) of each channel is split into SH*SW phase planes of
+// Hq x Wq = ceil(Hp/SH) x ceil(Wp/SW), phase (fh, fw) holding padded
+// pixels (r*SH+fh, q*SW+fw). The output is computed at row pitch Wq
+// (column j = oh*Wq + ow; the Wq-OW columns past OW of each row are
+// discarded). Then input pixel (oh*SH + kh*DH, ow*SW + kw*DW) is phase
+// ((kh*DH)%SH, (kw*DW)%SW) at (oh + (kh*DH)/SH, ow + (kw*DW)/SW), so row
+// k = (c, kh, kw) of the im2col matrix is one phase plane read
+// contiguously from a fixed offset, and the convolution is a GEMM whose
+// right operand is packed with contiguous copies (rowsB) instead of
+// element-wise im2col. It is used for kernels larger than 1x1 when the
 // discarded columns are at most a quarter of OW.
-func (p *ConvParams) useShifted() bool {
-	return p.SH == 1 && p.SW == 1 && !p.isPointwise() && (p.KW-1)*p.DW*4 <= p.OW
+type shiftGeom struct {
+	hp, wp int // padded input
+	hq, wq int // one phase plane
+	phases int // SH*SW
+	chan_  int // floats per channel: phases*hq*wq
+	nsh    int // GEMM columns: (OH-1)*wq + OW
 }
 
-func (p *ConvParams) shiftedGeom() (hp, wp, nsh int) {
-	hp, wp = p.H+p.PadT+p.PadB, p.W+p.PadL+p.PadR
-	return hp, wp, (p.OH-1)*wp + p.OW
+func (p *ConvParams) shiftGeometry() shiftGeom {
+	var g shiftGeom
+	g.hp, g.wp = p.H+p.PadT+p.PadB, p.W+p.PadL+p.PadR
+	g.hq, g.wq = (g.hp+p.SH-1)/p.SH, (g.wp+p.SW-1)/p.SW
+	g.phases = p.SH * p.SW
+	g.chan_ = g.phases * g.hq * g.wq
+	g.nsh = (p.OH-1)*g.wq + p.OW
+	return g
+}
+
+func (p *ConvParams) useShifted() bool {
+	if p.KH*p.KW == 1 || p.isDepthwise() {
+		return false
+	}
+	g := p.shiftGeometry()
+	return (g.wq-p.OW)*4 <= p.OW
 }
 
 // PackConvWeights prepares the weights w [M, C/Group, KH, KW] of the
@@ -74,11 +95,13 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 		pk.kind = convPointwise
 	case p.useShifted():
 		pk.kind = convShifted
-		hp, wp, _ := p.shiftedGeom()
+		sg := p.shiftGeometry()
 		for c := 0; c < cg; c++ {
 			for kh := 0; kh < p.KH; kh++ {
 				for kw := 0; kw < p.KW; kw++ {
-					pk.offs = append(pk.offs, c*hp*wp+kh*p.DH*wp+kw*p.DW)
+					dh, dw := kh*p.DH, kw*p.DW
+					phase := (dh%p.SH)*p.SW + dw%p.SW
+					pk.offs = append(pk.offs, c*sg.chan_+phase*sg.hq*sg.wq+(dh/p.SH)*sg.wq+dw/p.SW)
 				}
 			}
 		}
@@ -106,8 +129,8 @@ func WorkspaceSize(p *ConvParams) int {
 }
 
 func shiftedBufSize(p *ConvParams) int {
-	hp, wp, nsh := p.shiftedGeom()
-	return p.C*hp*wp + p.M/p.Group*nsh
+	g := p.shiftGeometry()
+	return p.C*g.chan_ + p.M/p.Group*g.nsh + 2*g.wq + 16
 }
 
 // Conv2D computes y = conv(x) with p's epilogue (see ConvParams): x is
@@ -185,27 +208,23 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 		shared = scratchPool.Get().(*scratch)
 		defer scratchPool.Put(shared)
 	}
-	hp, wp, nsh := p.shiftedGeom()
+	sg := p.shiftGeometry()
+	nsh, wp := sg.nsh, sg.wq
 	buf := shared.ensureBuf(shiftedBufSize(p))
-	xpad := buf[:p.C*hp*wp]
-	cbuf := buf[p.C*hp*wp:]
+	xq := buf[:p.C*sg.chan_]
+	cbuf := buf[p.C*sg.chan_ : p.C*sg.chan_+p.M/p.Group*nsh]
+	row := buf[p.C*sg.chan_+p.M/p.Group*nsh:]
 	cg, mg := p.C/p.Group, p.M/p.Group
 	in, out, ohw := p.C*p.H*p.W, p.M*p.OH*p.OW, p.OH*p.OW
-	if p.PadT+p.PadB+p.PadL+p.PadR > 0 {
-		clear(xpad)
-	}
 	for n := 0; n < p.N; n++ {
 		for c := 0; c < p.C; c++ {
-			for h := 0; h < p.H; h++ {
-				src := x[n*in+(c*p.H+h)*p.W : n*in+(c*p.H+h+1)*p.W]
-				copy(xpad[(c*hp+h+p.PadT)*wp+p.PadL:], src)
-			}
+			fillShiftPhases(p, &sg, x[n*in+c*p.H*p.W:n*in+(c+1)*p.H*p.W], xq[c*sg.chan_:(c+1)*sg.chan_], row)
 		}
 		for g := 0; g < p.Group; g++ {
 			j := &pk.job
 			j.reset()
 			j.M, j.N, j.K, j.pa, j.C, j.ldc = mg, nsh, len(pk.offs), pk.a[g], cbuf[:mg*nsh], nsh
-			j.src, j.rows = srcRows, rowsB{x: xpad[g*cg*hp*wp : (g+1)*cg*hp*wp], offs: pk.offs}
+			j.src, j.rows = srcRows, rowsB{x: xq[g*cg*sg.chan_ : (g+1)*cg*sg.chan_], offs: pk.offs}
 			if bias != nil {
 				j.ep.Bias = bias[g*mg : (g+1)*mg]
 			}
@@ -228,6 +247,56 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 					}
 					if p.ActAfterResidual {
 						ApplyAct(yr, p.Act, p.Alpha, p.Beta)
+					}
+				}
+			}
+		}
+	}
+}
+
+// fillShiftPhases writes one channel's zero-padded plane x as the SH*SW
+// phase planes of the shifted convolution; row is scratch of at least
+// 2*wq floats.
+func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
+	plane := sg.hq * sg.wq
+	for fh := 0; fh < p.SH; fh++ {
+		for r := 0; r < sg.hq; r++ {
+			ih := r*p.SH + fh - p.PadT
+			if ih < 0 || ih >= p.H {
+				for fw := 0; fw < p.SW; fw++ {
+					o := (fh*p.SW+fw)*plane + r*sg.wq
+					clear(dst[o : o+sg.wq])
+				}
+				continue
+			}
+			src := x[ih*p.W : (ih+1)*p.W]
+			switch p.SW {
+			case 1:
+				d := dst[fh*plane+r*sg.wq : fh*plane+(r+1)*sg.wq]
+				clear(d[:p.PadL])
+				copy(d[p.PadL:], src)
+				clear(d[p.PadL+p.W:])
+			case 2:
+				pr := row[:2*sg.wq]
+				clear(pr[:p.PadL])
+				copy(pr[p.PadL:], src)
+				clear(pr[p.PadL+p.W:])
+				even := dst[(fh*2)*plane+r*sg.wq : (fh*2)*plane+(r+1)*sg.wq]
+				odd := dst[(fh*2+1)*plane+r*sg.wq : (fh*2+1)*plane+(r+1)*sg.wq]
+				q := deinterleave2Vec(even, odd, pr)
+				for ; q < sg.wq; q++ {
+					even[q], odd[q] = pr[2*q], pr[2*q+1]
+				}
+			default:
+				for fw := 0; fw < p.SW; fw++ {
+					d := dst[(fh*p.SW+fw)*plane+r*sg.wq : (fh*p.SW+fw)*plane+(r+1)*sg.wq]
+					for q := range d {
+						iw := q*p.SW + fw - p.PadL
+						if iw >= 0 && iw < p.W {
+							d[q] = src[iw]
+						} else {
+							d[q] = 0
+						}
 					}
 				}
 			}

@@ -191,6 +191,11 @@ func TestConv2D(t *testing.T) {
 		convCase(1, 3, 37, 41, 3, 3, 3, 2, 1, 0, 3),
 		convCase(1, 6, 20, 20, 9, 3, 3, 1, 2, 2, 3), // shifted path with dilation and groups
 		convCase(2, 5, 24, 21, 7, 3, 5, 1, 1, 0, 1), // shifted path without padding, batch 2
+		convCase(1, 4, 20, 20, 6, 3, 3, 2, 1, 1, 1), // shifted, stride 2
+		convCase(2, 4, 21, 23, 6, 3, 3, 2, 1, 1, 2), // shifted, stride 2, odd sizes, groups
+		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1), // shifted, stride 3
+		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1), // shifted, stride 2, dilation 3, even kernel
+		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),   // 1x1 stride 2: im2col
 		convCase(2, 2, 50, 50, 2, 5, 5, 2, 1, 2, 2),
 		convCase(1, 2, 33, 35, 2, 4, 4, 2, 3, 1, 2), // even kernel, dilation 3, stride 2
 		convCase(1, 4, 9, 9, 8, 3, 3, 1, 1, 1, 4),   // channel multiplier 2: grouped GEMM
@@ -204,6 +209,14 @@ func TestConv2D(t *testing.T) {
 	cases = append(cases, asymDW)
 
 	r := rand.New(rand.NewSource(3))
+	seen := map[convKind]int{}
+	defer func() {
+		for _, k := range []convKind{convGemm, convPointwise, convDepthwise, convShifted} {
+			if seen[k] == 0 {
+				t.Errorf("no case takes conv path %d", k)
+			}
+		}
+	}()
 	for i, p0 := range cases {
 		for ai, a := range []struct {
 			act      Act
@@ -232,6 +245,7 @@ func TestConv2D(t *testing.T) {
 				want := make([]float32, p.N*p.M*p.OH*p.OW)
 				RefConv2D(&p, x, w, bias, res, want)
 				pk := PackConvWeights(&p, w)
+				seen[pk.kind]++
 				var first []float32
 				for _, th := range threadCounts {
 					got := make([]float32, len(want))
