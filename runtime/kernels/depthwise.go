@@ -32,7 +32,7 @@ func dwGeometry(p *ConvParams) dwGeom {
 
 func dwScratchSize(p *ConvParams) int {
 	g := dwGeometry(p)
-	return p.SW*g.plane + p.OH*g.ow8 + 2*g.lw
+	return p.SW*g.plane + 2*g.lw
 }
 
 // deinterleave2Vec sets even[i] = src[2i], odd[i] = src[2i+1] for a prefix
@@ -84,10 +84,8 @@ func (j *dwJob) planes(pk *PackedConv, lo, hi int, s *scratch) {
 	taps := p.KH * p.KW
 	buf := s.ensureBuf(j.need)
 	phases := buf[:p.SW*g.plane]
-	acc := buf[p.SW*g.plane : p.SW*g.plane+p.OH*g.ow8]
-	row := buf[p.SW*g.plane+p.OH*g.ow8 : j.need]
+	row := buf[p.SW*g.plane : j.need]
 	ohw := p.OH * p.OW
-	direct := g.ow8 == p.OW && j.residual == nil
 	for pl := lo; pl < hi; pl++ {
 		c := pl % p.C
 		fillPhases(p, g, j.x[pl*p.H*p.W:(pl+1)*p.H*p.W], phases, row)
@@ -95,19 +93,13 @@ func (j *dwJob) planes(pk *PackedConv, lo, hi int, s *scratch) {
 		if j.bias != nil {
 			b = j.bias[c]
 		}
-		wc := pk.dw[c*taps : (c+1)*taps]
 		yp := j.y[pl*ohw : (pl+1)*ohw]
-		if direct {
-			dwKernel(yp, phases, pk.offs, wc, g.ow8, p.OH, p.SH*g.lw, p.OW, b)
-			ApplyAct(yp, p.Act, p.Alpha, p.Beta)
-			continue
-		}
-		dwKernel(acc, phases, pk.offs, wc, g.ow8, p.OH, p.SH*g.lw, g.ow8, b)
+		dwKernel(yp, phases, pk.offs, pk.dw[c*taps:(c+1)*taps], p.OW, p.OH, p.SH*g.lw, p.OW, b)
 		var res []float32
 		if j.residual != nil {
 			res = j.residual[pl*ohw : (pl+1)*ohw]
 		}
-		dwEpilogue(p, acc, g.ow8, yp, res)
+		dwEpilogue(p, yp, res)
 	}
 }
 
@@ -154,29 +146,21 @@ func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32) {
 	}
 }
 
-// dwEpilogue writes act(acc) + res or act(acc + res) to the plane y; acc
-// has rows of stride ld, y and res rows of p.OW.
-func dwEpilogue(p *ConvParams, acc []float32, ld int, y, res []float32) {
-	ow := p.OW
-	if res == nil || !p.ActAfterResidual {
-		ApplyAct(acc, p.Act, p.Alpha, p.Beta)
-		for r := 0; r < p.OH; r++ {
-			copy(y[r*ow:(r+1)*ow], acc[r*ld:r*ld+ow])
+// dwEpilogue applies the activation and residual to the plane y in place:
+// y = act(y) + res, or act(y + res) if ActAfterResidual.
+func dwEpilogue(p *ConvParams, y, res []float32) {
+	if res != nil && p.ActAfterResidual {
+		for i, v := range res[:len(y)] {
+			y[i] += v
 		}
-		if res != nil {
-			for i, v := range res[:len(y)] {
-				y[i] += v
-			}
-		}
-		return
-	}
-	for r := 0; r < p.OH; r++ {
-		yr, ar, rr := y[r*ow:(r+1)*ow], acc[r*ld:r*ld+ow], res[r*ow:(r+1)*ow]
-		for i, v := range ar {
-			yr[i] = v + rr[i]
-		}
+		res = nil
 	}
 	ApplyAct(y, p.Act, p.Alpha, p.Beta)
+	if res != nil {
+		for i, v := range res[:len(y)] {
+			y[i] += v
+		}
+	}
 }
 
 // fillPhases2 is fillPhases for stride 2: each padded row is built in row

@@ -29,9 +29,9 @@ const (
 // steps. It is the assembly kernel where the CPU allows, else kernelGo.
 var microKernel = kernelGo
 
-// dwKernel computes, for r in [0, rows) and j in [0, n) (n a multiple of
-// 8), y[r*outStride+j] = bias + sum over t of w[t]*x[r*inStride+offs[t]+j],
-// taps in order t = 0, 1, ...
+// dwKernel computes, for r in [0, rows) and j in [0, n),
+// y[r*outStride+j] = bias + sum over t of w[t]*x[r*inStride+offs[t]+j],
+// taps in order t = 0, 1, ... It may read x up to column roundUp(n, 8).
 var dwKernel = dwKernelGo
 
 // Kernel names the micro-kernels in use ("avx2-fma" or "go").

@@ -100,7 +100,7 @@ func kernelAVX2(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi
 }
 
 func dwKernelAVX2(y, x []float32, offs []int, w []float32, n, rows, inStride, outStride int, bias float32) {
-	if n%8 != 0 || n <= 0 || rows <= 0 {
+	if n <= 0 || rows <= 0 {
 		panic("kernels: bad depthwise plane geometry")
 	}
 	checkDWPlane(y, x, offs, w, n, rows, inStride, outStride)

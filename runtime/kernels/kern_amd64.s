@@ -171,10 +171,29 @@ noclamp:
 	VZEROUPPER
 	RET
 
+DATA dwMask<>+0(SB)/4, $0xffffffff
+DATA dwMask<>+4(SB)/4, $0xffffffff
+DATA dwMask<>+8(SB)/4, $0xffffffff
+DATA dwMask<>+12(SB)/4, $0xffffffff
+DATA dwMask<>+16(SB)/4, $0xffffffff
+DATA dwMask<>+20(SB)/4, $0xffffffff
+DATA dwMask<>+24(SB)/4, $0xffffffff
+DATA dwMask<>+28(SB)/4, $0xffffffff
+DATA dwMask<>+32(SB)/4, $0
+DATA dwMask<>+36(SB)/4, $0
+DATA dwMask<>+40(SB)/4, $0
+DATA dwMask<>+44(SB)/4, $0
+DATA dwMask<>+48(SB)/4, $0
+DATA dwMask<>+52(SB)/4, $0
+DATA dwMask<>+56(SB)/4, $0
+DATA dwMask<>+60(SB)/4, $0
+GLOBL dwMask<>(SB), RODATA|NOPTR, $64
+
 // func dwPlane8(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
-// For r in [0, rows), j in [0, n) (n a multiple of 8):
+// For r in [0, rows), j in [0, n):
 //   y[r*outStride + j] = bias + sum over t of w[t] * base[r*inStride + offs[t] + j],
-// taps in order; 32 columns at a time, then 8.
+// taps in order; 32 columns at a time, then 8; the last partial group of 8
+// is stored with a mask (its loads read up to 8 columns past n).
 TEXT ·dwPlane8(SB), NOSPLIT, $0-76
 	MOVQ y+0(FP), DI
 	MOVQ base+8(FP), SI
@@ -236,9 +255,23 @@ tap8:
 	INCQ BX
 	CMPQ BX, R8
 	JLT  tap8
+	LEAQ 8(R10), R11
+	CMPQ R11, R9
+	JGT  tail8
 	VMOVUPS Y0, (DI)(R10*4)
-	ADDQ $8, R10
+	MOVQ R11, R10
 	JMP  loop8
+
+tail8:
+	// rem = n - j in [1, 7]: mask = dwMask[8-rem : 16-rem]
+	MOVQ R9, AX
+	SUBQ R10, AX
+	SHLQ $2, AX
+	LEAQ dwMask<>+32(SB), BX
+	SUBQ AX, BX
+	VMOVDQU (BX), Y5
+	LEAQ (DI)(R10*4), AX
+	VMASKMOVPS Y0, Y5, (AX)
 
 rowdone:
 	ADDQ CX, SI

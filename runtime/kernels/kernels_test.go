@@ -329,15 +329,18 @@ func TestMicroKernels(t *testing.T) {
 		}
 	}
 	for _, taps := range []int{1, 9, 25, 49, 70} {
-		for _, n := range []int{8, 24, 32, 40, 112} {
+		for _, n := range []int{1, 7, 8, 13, 24, 29, 32, 40, 112} {
 			const rows, inStride, outStride = 3, 150, 120
 			offs := make([]int, taps)
 			for i := range offs {
 				offs[i] = r.Intn(30)
 			}
-			x := randSlice(r, (rows-1)*inStride+30+n)
+			x := randSlice(r, (rows-1)*inStride+30+roundUp(n, 8))
 			w := randSlice(r, taps)
 			want, got := make([]float32, rows*outStride), make([]float32, rows*outStride)
+			for i := range got {
+				want[i], got[i] = 42, 42 // must stay untouched past n
+			}
 			dwKernelGo(want, x, offs, w, n, rows, inStride, outStride, 0.25)
 			dwKernel(got, x, offs, w, n, rows, inStride, outStride, 0.25)
 			closeTo(t, fmt.Sprintf("dw taps=%d n=%d", taps, n), got, want, taps)
