@@ -12,7 +12,8 @@ const (
 	convGemm      convKind = iota // implicit im2col + GEMM, per group
 	convPointwise                 // 1x1, stride 1, no padding: plain GEMM on x
 	convDepthwise                 // group == C == M
-	convShifted                   // stride 1: shifted rows of the padded input
+	convShifted                   // shifted rows of the padded input's phase planes
+	convGemv                      // 1x1 on a 1x1 image: y^T = x^T W^T per group
 )
 
 // PackedConv is a convolution's weights prepared once for Conv2D.
@@ -24,6 +25,7 @@ type PackedConv struct {
 	p    ConvParams
 	kind convKind
 	a    []*PackedA // per group: [M/G, C/G*KH*KW]
+	bt   []*PackedB // gemv: per group, W^T [C/G, M/G]
 	dw   []float32  // depthwise: [C, KH*KW]
 	offs []int      // shifted: row offsets into one group's padded input;
 	// depthwise: tap offsets into the phase planes
@@ -91,6 +93,15 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 		pk.dw = append([]float32(nil), w[:p.M*kdim]...)
 		pk.offs = dwOffsets(p)
 		return pk
+	case p.isPointwise() && p.H*p.W == 1:
+		// One output column per image: as y^T = x^T W^T the output
+		// channels become GEMM columns, wasting 5 of 6 micro-kernel rows
+		// instead of 15 of 16 columns.
+		pk.kind = convGemv
+		for g := 0; g < p.Group; g++ {
+			pk.bt = append(pk.bt, PackB(true, kdim, mg, w[g*mg*kdim:(g+1)*mg*kdim], kdim))
+		}
+		return pk
 	case p.isPointwise():
 		pk.kind = convPointwise
 	case p.useShifted():
@@ -119,13 +130,20 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 // calling one when ws is shorter than this, from an internal pool (no
 // allocation in steady state).
 func WorkspaceSize(p *ConvParams) int {
-	if p.isDepthwise() {
+	switch {
+	case p.isDepthwise():
 		return dwScratchSize(p)
+	case p.isPointwise() && p.H*p.W == 1:
+		return 0
+	case p.useShifted():
+		return packBSize(p, p.shiftGeometry().nsh) + shiftedBufSize(p)
 	}
-	if p.useShifted() {
-		return mc*kc + nc*kc + shiftedBufSize(p)
-	}
-	return mc*kc + nc*kc
+	return packBSize(p, p.OH*p.OW)
+}
+
+// packBSize is the B pack buffer a conv's GEMM with n columns needs.
+func packBSize(p *ConvParams, n int) int {
+	return roundUp(min(nc, n), nr) * min(kc, p.C/p.Group*p.KH*p.KW)
 }
 
 func shiftedBufSize(p *ConvParams) int {
@@ -167,10 +185,36 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 		convDepthwise2D(p, pk, x, bias, residual, y, ws, threads)
 		return
 	}
+	if pk.kind == convGemv {
+		cg, mg := p.C/p.Group, p.M/p.Group
+		for n := 0; n < p.N; n++ {
+			for g := 0; g < p.Group; g++ {
+				xo, yo := n*p.C+g*cg, n*p.M+g*mg
+				j := &pk.job
+				j.reset()
+				j.M, j.N, j.K, j.A, j.lda, j.alpha, j.pb, j.C, j.ldc = 1, mg, cg, x[xo:xo+cg], cg, 1, pk.bt[g], y[yo:yo+mg], mg
+				j.ep = p.epilogue(nil, nil)
+				j.ep.BiasPerCol = true
+				if bias != nil {
+					j.ep.Bias = bias[g*mg : (g+1)*mg]
+				}
+				if residual != nil {
+					j.ep.Residual = residual[yo : yo+mg]
+				}
+				j.parallelRun(threads, nil, &pk.wg)
+			}
+		}
+		return
+	}
 	var s0 *scratch
 	if len(ws) >= WorkspaceSize(p) {
+		n := p.OH * p.OW
+		if pk.kind == convShifted {
+			n = p.shiftGeometry().nsh
+		}
+		nb := packBSize(p, n)
 		s0 = &pk.s0
-		*s0 = scratch{a: ws[:mc*kc], b: ws[mc*kc : mc*kc+nc*kc], buf: ws[mc*kc+nc*kc:], offs: s0.offs}
+		*s0 = scratch{b: ws[:nb:nb], buf: ws[nb:], offs: s0.offs}
 	}
 	if pk.kind == convShifted {
 		convShifted2D(p, pk, x, bias, residual, y, s0, threads)

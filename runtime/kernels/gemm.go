@@ -96,10 +96,18 @@ func packAPanel(dst []float32, transA bool, A []float32, lda, i0, rows, p0, kcb 
 
 // PackedB is a K x N matrix packed into nr-column panels per kc block of K,
 // as the right operand of GEMM. Columns past N are zero.
+//
+// A PackedB also keeps the state of a GemmPackedB call, so that the call
+// allocates nothing in steady state; concurrent calls with the same
+// PackedB are serialized.
 type PackedB struct {
 	K, N int
 	npad int
 	data []float32
+
+	mu  sync.Mutex
+	wg  sync.WaitGroup
+	job gemmJob
 }
 
 // PackB packs op(B) (K x N; B is N x K with leading dimension ldb if
@@ -217,12 +225,24 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-func (s *scratch) gemmBufs() {
-	if len(s.a) < mc*kc {
-		s.a = make([]float32, mc*kc)
+// packSizes returns the pack buffer lengths a job needs per thread.
+func (j *gemmJob) packSizes() (na, nb int) {
+	kk := min(kc, j.K)
+	if j.pa == nil {
+		na = roundUp(min(mc, j.M), mr) * kk
 	}
-	if len(s.b) < nc*kc {
-		s.b = make([]float32, nc*kc)
+	if j.pb == nil {
+		nb = roundUp(min(nc, j.N), nr) * kk
+	}
+	return na, nb
+}
+
+func (s *scratch) gemmBufs(na, nb int) {
+	if len(s.a) < na {
+		s.a = make([]float32, na)
+	}
+	if len(s.b) < nb {
+		s.b = make([]float32, nb)
 	}
 	if len(s.offs) < kc {
 		s.offs = make([]int, kc)
@@ -328,7 +348,7 @@ func (j *gemmJob) run(m0, m1, n0, n1 int, s *scratch) {
 		return
 	}
 	if j.pa == nil || j.pb == nil {
-		s.gemmBufs()
+		s.gemmBufs(j.packSizes())
 	}
 	for jc := n0; jc < n1; jc += nc {
 		ncb := min(nc, n1-jc)
@@ -455,6 +475,15 @@ func (j *gemmJob) finish(v float32, i, c int) float32 {
 // PackedConv) runs without allocating.
 func (j *gemmJob) parallelRun(threads int, s0 *scratch, wg *sync.WaitGroup) {
 	j.prepare()
+	if threads <= 1 {
+		s := s0
+		if s == nil {
+			s = scratchPool.Get().(*scratch)
+			defer scratchPool.Put(s)
+		}
+		j.run(0, j.M, 0, j.N, s)
+		return
+	}
 	if j.byCols == nil {
 		j.byCols = func(lo, hi int, s *scratch) { j.run(0, j.M, lo*nr, min(hi*nr, j.N), s) }
 		j.byRows = func(lo, hi int, s *scratch) { j.run(lo*mr, min(hi*mr, j.M), 0, j.N, s) }
@@ -589,7 +618,8 @@ func GemmEpilogue(transA, transB bool, M, N, K int, alpha float32, A []float32, 
 	j.parallelRun(threads, nil, new(sync.WaitGroup))
 }
 
-// GemmPackedB is GemmEpilogue with a right operand packed by PackB.
+// GemmPackedB is GemmEpilogue with a right operand packed by PackB. In
+// steady state it allocates nothing.
 func GemmPackedB(transA bool, M int, alpha float32, A []float32, lda int, pb *PackedB, beta float32, C []float32, ldc int, ep *Epilogue, threads int) {
 	N, K := pb.N, pb.K
 	checkMat("GemmPackedB", "A", transA, M, K, A, lda)
@@ -598,11 +628,16 @@ func GemmPackedB(transA bool, M int, alpha float32, A []float32, lda int, pb *Pa
 	if M == 0 || N == 0 {
 		return
 	}
-	j := &gemmJob{M: M, N: N, K: K, transA: transA, A: A, lda: lda, alpha: alpha, pb: pb, C: C, ldc: ldc, beta: beta}
+	pb.mu.Lock()
+	defer pb.mu.Unlock()
+	j := &pb.job
+	j.reset()
+	j.M, j.N, j.K, j.transA, j.A, j.lda, j.alpha, j.pb, j.C, j.ldc, j.beta = M, N, K, transA, A, lda, alpha, pb, C, ldc, beta
 	if ep != nil {
 		j.ep = *ep
 	}
-	j.parallelRun(threads, nil, new(sync.WaitGroup))
+	j.parallelRun(threads, nil, &pb.wg)
+	j.A, j.C, j.ep = nil, nil, Epilogue{} // do not keep the caller's data alive
 }
 
 // GemmPackedA computes C = A*op(B) (+ beta*C, + epilogue) with a left

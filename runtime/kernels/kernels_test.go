@@ -196,6 +196,8 @@ func TestConv2D(t *testing.T) {
 		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1), // shifted, stride 3
 		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1), // shifted, stride 2, dilation 3, even kernel
 		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),   // 1x1 stride 2: im2col
+		convCase(3, 40, 1, 1, 24, 1, 1, 1, 1, 0, 1), // 1x1 image (squeeze-excite): gemv
+		convCase(2, 40, 1, 1, 24, 1, 1, 1, 1, 0, 4), // gemv with groups
 		convCase(2, 2, 50, 50, 2, 5, 5, 2, 1, 2, 2),
 		convCase(1, 2, 33, 35, 2, 4, 4, 2, 3, 1, 2), // even kernel, dilation 3, stride 2
 		convCase(1, 4, 9, 9, 8, 3, 3, 1, 1, 1, 4),   // channel multiplier 2: grouped GEMM
@@ -211,7 +213,7 @@ func TestConv2D(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	seen := map[convKind]int{}
 	defer func() {
-		for _, k := range []convKind{convGemm, convPointwise, convDepthwise, convShifted} {
+		for _, k := range []convKind{convGemm, convPointwise, convDepthwise, convShifted, convGemv} {
 			if seen[k] == 0 {
 				t.Errorf("no case takes conv path %d", k)
 			}
@@ -359,6 +361,7 @@ func TestConv2DNoAlloc(t *testing.T) {
 		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 1),   // im2col
 		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 8),   // depthwise
 		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 2),   // groups
+		convCase(2, 64, 1, 1, 16, 1, 1, 1, 1, 0, 1),   // gemv
 	} {
 		p.Act = ActRelu
 		x := randSlice(r, p.N*p.C*p.H*p.W)
@@ -371,6 +374,21 @@ func TestConv2DNoAlloc(t *testing.T) {
 			if n := testing.AllocsPerRun(20, func() { Conv2D(&p, pk, x, bias, res, y, nil, th) }); n != 0 {
 				t.Errorf("%+v threads=%d: %v allocations per call", p, th, n)
 			}
+		}
+	}
+}
+
+// TestGemmPackedBNoAlloc: GemmPackedB allocates nothing in steady state.
+func TestGemmPackedBNoAlloc(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	M, N, K := 3, 100, 300
+	A, B, C := randSlice(r, M*K), randSlice(r, N*K), make([]float32, M*N)
+	pb := PackB(true, K, N, B, K)
+	ep := &Epilogue{Bias: randSlice(r, N), BiasPerCol: true, Act: ActRelu}
+	for _, th := range []int{1, 3} {
+		GemmPackedB(false, M, 1, A, K, pb, 0, C, N, ep, th)
+		if n := testing.AllocsPerRun(20, func() { GemmPackedB(false, M, 1, A, K, pb, 0, C, N, ep, th) }); n != 0 {
+			t.Errorf("threads=%d: %v allocations per call", th, n)
 		}
 	}
 }
