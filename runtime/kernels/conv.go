@@ -260,6 +260,8 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 	row := buf[p.C*sg.chan_+p.M/p.Group*nsh:]
 	cg, mg := p.C/p.Group, p.M/p.Group
 	in, out, ohw := p.C*p.H*p.W, p.M*p.OH*p.OW, p.OH*p.OW
+	clear(xq)
+	clear(row)
 	for n := 0; n < p.N; n++ {
 		for c := 0; c < p.C; c++ {
 			fillShiftPhases(p, &sg, x[n*in+c*p.H*p.W:n*in+(c+1)*p.H*p.W], xq[c*sg.chan_:(c+1)*sg.chan_], row)
@@ -298,51 +300,33 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 	}
 }
 
-// fillShiftPhases writes one channel's zero-padded plane x as the SH*SW
-// phase planes of the shifted convolution; row is scratch of at least
-// 2*wq floats.
+// fillShiftPhases writes one channel's zero-padded plane x into its
+// SH*SW phase planes of the shifted convolution; row is scratch of at least
+// 2*wq floats. dst and row must hold zeros wherever the padding goes (the
+// caller clears them once: every channel writes the same positions).
 func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
 	plane := sg.hq * sg.wq
-	for fh := 0; fh < p.SH; fh++ {
-		for r := 0; r < sg.hq; r++ {
-			ih := r*p.SH + fh - p.PadT
-			if ih < 0 || ih >= p.H {
-				for fw := 0; fw < p.SW; fw++ {
-					o := (fh*p.SW+fw)*plane + r*sg.wq
-					clear(dst[o : o+sg.wq])
-				}
-				continue
+	for ih := 0; ih < p.H; ih++ {
+		fh, r := (ih+p.PadT)%p.SH, (ih+p.PadT)/p.SH
+		src := x[ih*p.W : (ih+1)*p.W]
+		switch p.SW {
+		case 1:
+			o := fh*plane + r*sg.wq + p.PadL
+			copy(dst[o:o+p.W], src)
+		case 2:
+			pr := row[:2*sg.wq]
+			copy(pr[p.PadL:p.PadL+p.W], src)
+			even := dst[(fh*2)*plane+r*sg.wq : (fh*2)*plane+(r+1)*sg.wq]
+			odd := dst[(fh*2+1)*plane+r*sg.wq : (fh*2+1)*plane+(r+1)*sg.wq]
+			q := deinterleave2Vec(even, odd, pr)
+			for ; q < sg.wq; q++ {
+				even[q], odd[q] = pr[2*q], pr[2*q+1]
 			}
-			src := x[ih*p.W : (ih+1)*p.W]
-			switch p.SW {
-			case 1:
-				d := dst[fh*plane+r*sg.wq : fh*plane+(r+1)*sg.wq]
-				clear(d[:p.PadL])
-				copy(d[p.PadL:], src)
-				clear(d[p.PadL+p.W:])
-			case 2:
-				pr := row[:2*sg.wq]
-				clear(pr[:p.PadL])
-				copy(pr[p.PadL:], src)
-				clear(pr[p.PadL+p.W:])
-				even := dst[(fh*2)*plane+r*sg.wq : (fh*2)*plane+(r+1)*sg.wq]
-				odd := dst[(fh*2+1)*plane+r*sg.wq : (fh*2+1)*plane+(r+1)*sg.wq]
-				q := deinterleave2Vec(even, odd, pr)
-				for ; q < sg.wq; q++ {
-					even[q], odd[q] = pr[2*q], pr[2*q+1]
-				}
-			default:
-				for fw := 0; fw < p.SW; fw++ {
-					d := dst[(fh*p.SW+fw)*plane+r*sg.wq : (fh*p.SW+fw)*plane+(r+1)*sg.wq]
-					for q := range d {
-						iw := q*p.SW + fw - p.PadL
-						if iw >= 0 && iw < p.W {
-							d[q] = src[iw]
-						} else {
-							d[q] = 0
-						}
-					}
-				}
+		default:
+			for iw, v := range src {
+				c := iw + p.PadL
+				fw, q := c%p.SW, c/p.SW
+				dst[(fh*p.SW+fw)*plane+r*sg.wq+q] = v
 			}
 		}
 	}

@@ -88,7 +88,7 @@ func (j *dwJob) planes(pk *PackedConv, lo, hi int, s *scratch) {
 	ohw := p.OH * p.OW
 	for pl := lo; pl < hi; pl++ {
 		c := pl % p.C
-		fillPhases(p, g, j.x[pl*p.H*p.W:(pl+1)*p.H*p.W], phases, row)
+		fillPhases(p, g, j.x[pl*p.H*p.W:(pl+1)*p.H*p.W], phases, row, pl == lo)
 		var b float32
 		if j.bias != nil {
 			b = j.bias[c]
@@ -104,8 +104,13 @@ func (j *dwJob) planes(pk *PackedConv, lo, hi int, s *scratch) {
 }
 
 // fillPhases writes the zero-padded plane x (H x W) as SW phase planes;
-// row is scratch of 2*g.lw floats.
-func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32) {
+// row is scratch of 2*g.lw floats. Every plane of a convolution writes the
+// same positions, so the padding is cleared only when first is set.
+func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32, first bool) {
+	if first {
+		clear(phases[:p.SW*g.plane])
+		clear(row)
+	}
 	if p.SW == 2 {
 		fillPhases2(p, g, x, phases, row)
 		return
@@ -123,25 +128,42 @@ func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32) {
 			q1 = -1
 		}
 		q1 = min(q1+1, g.lw)
-		for r := 0; r < g.ph; r++ {
-			dst := ph[r*g.lw : (r+1)*g.lw]
-			ih := r - p.PadT
-			if ih < 0 || ih >= p.H || q0 >= q1 {
-				clear(dst)
-				continue
-			}
-			clear(dst[:q0])
-			clear(dst[q1:])
+		if q0 >= q1 {
+			continue
+		}
+		for ih := max(0, -p.PadT); ih < p.H && ih+p.PadT < g.ph; ih++ {
+			dst := ph[(ih+p.PadT)*g.lw+q0 : (ih+p.PadT)*g.lw+q1]
 			src := x[ih*p.W : (ih+1)*p.W]
 			iw := f + q0*p.SW - p.PadL
 			if p.SW == 1 {
-				copy(dst[q0:q1], src[iw:iw+q1-q0])
+				copy(dst, src[iw:iw+q1-q0])
 			} else {
-				d := dst[q0:q1]
-				for q := range d {
-					d[q] = src[iw+q*p.SW]
+				for q := range dst {
+					dst[q] = src[iw+q*p.SW]
 				}
 			}
+		}
+	}
+}
+
+// fillPhases2 is fillPhases for stride 2: each padded row is built in row
+// (padded column c at row[c], the padding zero) and split into its even
+// and odd columns.
+func fillPhases2(p *ConvParams, g *dwGeom, x, phases, row []float32) {
+	row = row[:2*g.lw]
+	n := min(p.W, 2*g.lw-p.PadL) // input columns that land in row
+	if n <= 0 {
+		return
+	}
+	for ih := 0; ih < p.H && ih+p.PadT < g.ph; ih++ {
+		r := ih + p.PadT
+		even := phases[r*g.lw : (r+1)*g.lw]
+		odd := phases[g.plane+r*g.lw : g.plane+(r+1)*g.lw]
+		copy(row[p.PadL:p.PadL+n], x[ih*p.W:ih*p.W+n])
+		q := deinterleave2Vec(even, odd, row)
+		for ; q < g.lw; q++ {
+			even[q] = row[2*q]
+			odd[q] = row[2*q+1]
 		}
 	}
 }
@@ -159,30 +181,6 @@ func dwEpilogue(p *ConvParams, y, res []float32) {
 	if res != nil {
 		for i, v := range res[:len(y)] {
 			y[i] += v
-		}
-	}
-}
-
-// fillPhases2 is fillPhases for stride 2: each padded row is built in row
-// (padded column c at row[c]) and split into its even and odd columns.
-func fillPhases2(p *ConvParams, g *dwGeom, x, phases, row []float32) {
-	row = row[:2*g.lw]
-	n := min(p.W, 2*g.lw-p.PadL) // input columns that land in row
-	clear(row)
-	for r := 0; r < g.ph; r++ {
-		even := phases[r*g.lw : (r+1)*g.lw]
-		odd := phases[g.plane+r*g.lw : g.plane+(r+1)*g.lw]
-		ih := r - p.PadT
-		if ih < 0 || ih >= p.H || n <= 0 {
-			clear(even)
-			clear(odd)
-			continue
-		}
-		copy(row[p.PadL:p.PadL+n], x[ih*p.W:ih*p.W+n])
-		q := deinterleave2Vec(even, odd, row)
-		for ; q < g.lw; q++ {
-			even[q] = row[2*q]
-			odd[q] = row[2*q+1]
 		}
 	}
 }

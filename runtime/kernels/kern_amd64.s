@@ -405,3 +405,129 @@ packinner:
 packdone:
 	VZEROUPPER
 	RET
+
+// func dw9(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride int, bias float32)
+// Depthwise plane kernel for exactly 9 taps, with the weights in Y7-Y15
+// and the tap offsets in registers: for r in [0, rows), j in [0, n),
+//   y[r*outStride + j] = ((bias + t0 + t1 + t2) + (t3 + t4 + t5)) + (t6 + t7 + t8),
+// t_i = w[i] * base[r*inStride + offs[i] + j], each group summed left to
+// right with fused multiply-adds; three partial sums shorten the
+// dependency chain. 16 columns at a time, then 8, then a masked partial
+// group (loads read up to 8 past n).
+TEXT ·dw9(SB), NOSPLIT, $0-68
+	MOVQ offs+16(FP), SI
+	MOVQ 0(SI), R8
+	MOVQ 8(SI), R9
+	MOVQ 16(SI), R10
+	MOVQ 24(SI), R11
+	MOVQ 32(SI), R12
+	MOVQ 40(SI), R13
+	MOVQ 48(SI), AX
+	MOVQ 56(SI), BX
+	MOVQ 64(SI), DX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, R11
+	SHLQ $2, R12
+	SHLQ $2, R13
+	SHLQ $2, AX
+	SHLQ $2, BX
+	SHLQ $2, DX
+	MOVQ w+24(FP), SI
+	VBROADCASTSS 0(SI), Y7
+	VBROADCASTSS 4(SI), Y8
+	VBROADCASTSS 8(SI), Y9
+	VBROADCASTSS 12(SI), Y10
+	VBROADCASTSS 16(SI), Y11
+	VBROADCASTSS 20(SI), Y12
+	VBROADCASTSS 24(SI), Y13
+	VBROADCASTSS 28(SI), Y14
+	VBROADCASTSS 32(SI), Y15
+	VBROADCASTSS bias+64(FP), Y6
+	CMPQ rows+40(FP), $0
+	JLE  d9done
+
+d9row:
+	MOVQ base+8(FP), SI
+	MOVQ y+0(FP), DI
+	MOVQ n+32(FP), CX
+
+d9loop16:
+	CMPQ CX, $16
+	JLT  d9loop8
+	VMOVAPS Y6, Y0
+	VMOVAPS Y6, Y1
+	VFMADD231PS (SI)(R8*1), Y7, Y0
+	VFMADD231PS 32(SI)(R8*1), Y7, Y1
+	VFMADD231PS (SI)(R9*1), Y8, Y0
+	VFMADD231PS 32(SI)(R9*1), Y8, Y1
+	VFMADD231PS (SI)(R10*1), Y9, Y0
+	VFMADD231PS 32(SI)(R10*1), Y9, Y1
+	VMULPS (SI)(R11*1), Y10, Y2
+	VMULPS 32(SI)(R11*1), Y10, Y3
+	VFMADD231PS (SI)(R12*1), Y11, Y2
+	VFMADD231PS 32(SI)(R12*1), Y11, Y3
+	VFMADD231PS (SI)(R13*1), Y12, Y2
+	VFMADD231PS 32(SI)(R13*1), Y12, Y3
+	VMULPS (SI)(AX*1), Y13, Y4
+	VMULPS 32(SI)(AX*1), Y13, Y5
+	VFMADD231PS (SI)(BX*1), Y14, Y4
+	VFMADD231PS 32(SI)(BX*1), Y14, Y5
+	VFMADD231PS (SI)(DX*1), Y15, Y4
+	VFMADD231PS 32(SI)(DX*1), Y15, Y5
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  d9loop16
+
+d9loop8:
+	TESTQ CX, CX
+	JLE   d9rowend
+	VMOVAPS Y6, Y0
+	VFMADD231PS (SI)(R8*1), Y7, Y0
+	VFMADD231PS (SI)(R9*1), Y8, Y0
+	VFMADD231PS (SI)(R10*1), Y9, Y0
+	VMULPS (SI)(R11*1), Y10, Y2
+	VFMADD231PS (SI)(R12*1), Y11, Y2
+	VFMADD231PS (SI)(R13*1), Y12, Y2
+	VMULPS (SI)(AX*1), Y13, Y4
+	VFMADD231PS (SI)(BX*1), Y14, Y4
+	VFMADD231PS (SI)(DX*1), Y15, Y4
+	VADDPS Y2, Y0, Y0
+	VADDPS Y4, Y0, Y0
+	CMPQ CX, $8
+	JLT  d9tail
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  d9loop8
+
+d9tail:
+	// CX in [1, 7]: mask = dwMask[8-CX : 16-CX]
+	SHLQ $2, CX
+	LEAQ dwMask<>+32(SB), SI
+	SUBQ CX, SI
+	VMOVDQU (SI), Y5
+	VMASKMOVPS Y0, Y5, (DI)
+
+d9rowend:
+	MOVQ inStride+48(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, base+8(FP)
+	MOVQ outStride+56(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, y+0(FP)
+	DECQ rows+40(FP)
+	JNZ  d9row
+
+d9done:
+	VZEROUPPER
+	RET
