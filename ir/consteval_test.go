@@ -1,0 +1,303 @@
+package ir
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// flattenModel is the PyTorch export of x.view(x.size(0), -1):
+// Shape -> Gather(0) -> Unsqueeze(0) -> Concat(_, [-1]) -> Reshape.
+func flattenModel(xType string, opset int64) (*Model, map[string]*Value) {
+	g := NewGraph("flatten")
+	x := g.AddInput("x", ty(xType))
+	vals := map[string]*Value{"x": x}
+	shape := g.AddNode("Shape", "shape", []*Value{x}, "s").Outputs[0]
+	idx := g.AddConst("zero", NewInt64(nil, []int64{0}))
+	gather := g.AddNode("Gather", "gather", []*Value{shape, idx}, "n")
+	gather.SetAttr(aInt("axis", 0))
+	var unsq *Node
+	if opset >= 13 {
+		unsq = g.AddNode("Unsqueeze", "unsqueeze", []*Value{gather.Outputs[0], g.AddConst("axes", NewInt64([]int64{1}, []int64{0}))}, "n1")
+	} else {
+		unsq = g.AddNode("Unsqueeze", "unsqueeze", []*Value{gather.Outputs[0]}, "n1")
+		unsq.SetAttr(aInts("axes", 0))
+	}
+	minus := g.AddNode("Constant", "minus_one", nil, "m1")
+	minus.SetAttr(aTensor("value", NewInt64([]int64{1}, []int64{-1})))
+	cat := g.AddNode("Concat", "concat", []*Value{unsq.Outputs[0], minus.Outputs[0]}, "target")
+	cat.SetAttr(aInt("axis", 0))
+	rs := g.AddNode("Reshape", "reshape", []*Value{x, cat.Outputs[0]}, "y")
+	g.AddOutput(rs.Outputs[0])
+	for _, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			vals[o.Name] = o
+		}
+	}
+	return &Model{IRVersion: 8, Opsets: []OpsetImport{{"", opset}}, Graph: g}, vals
+}
+
+func TestConstEvalFlattenChain(t *testing.T) {
+	for _, opset := range []int64{11, 13} {
+		m, v := flattenModel("float32[2,64,7,7]", opset)
+		if err := InferShapes(m); err != nil {
+			t.Fatal(err)
+		}
+		if err := Verify(m); err != nil {
+			t.Fatal(err)
+		}
+		if got := v["y"].Type; !got.Equal(ty("float32[2,3136]")) {
+			t.Errorf("opset %d: reshape output %s, want float32[2,3136] (64*7*7 = 3136)", opset, got)
+		}
+		tgt, ok := ConstValue(v["target"])
+		if !ok {
+			t.Fatalf("opset %d: target not evaluated", opset)
+		}
+		if got, _ := tgt.Int64s(); !reflect.DeepEqual(got, []int64{2, -1}) || tgt.DType != Int64 || !reflect.DeepEqual(tgt.Dims, []int64{2}) {
+			t.Errorf("opset %d: target = %v %v", opset, got, tgt.Dims)
+		}
+		if n, ok := ConstValue(v["n"]); !ok || len(n.Dims) != 0 {
+			t.Errorf("gather of a scalar index should be a scalar: %v %v", n, ok)
+		}
+	}
+}
+
+// With a symbolic batch the chain cannot be evaluated, but the symbol
+// flows through it: Reshape gives [N, 3136].
+func TestConstEvalSymbolicBatch(t *testing.T) {
+	m, v := flattenModel("float32[N,64,7,7]", 13)
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(m); err != nil {
+		t.Fatal(err)
+	}
+	if got := v["y"].Type; !got.Equal(ty("float32[N,3136]")) {
+		t.Errorf("reshape output %s, want float32[N,3136]", got)
+	}
+	if _, ok := ConstValue(v["target"]); ok {
+		t.Errorf("target with a symbolic batch must not be a constant")
+	}
+	// Fixing the batch makes everything static.
+	if err := SetInputShapes(m, map[string][]int64{"x": {8, 64, 7, 7}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := v["y"].Type; !got.Equal(ty("float32[8,3136]")) {
+		t.Errorf("after SetInputShapes: %s", got)
+	}
+	if tgt, ok := ConstValue(v["target"]); !ok {
+		t.Errorf("target not known after SetInputShapes")
+	} else if got, _ := tgt.Int64s(); !reflect.DeepEqual(got, []int64{8, -1}) {
+		t.Errorf("target = %v", got)
+	}
+	if err := Verify(m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// graphBuilder is a tiny helper to write evaluator tests as op chains.
+type graphBuilder struct {
+	g *Graph
+	k int
+}
+
+func (b *graphBuilder) op(op string, attrs []*Attr, ins ...*Value) *Value {
+	b.k++
+	n := b.g.AddNode(op, op+"_"+string(rune('a'+b.k)), ins, op+"_out_"+string(rune('a'+b.k)))
+	n.Attrs = attrs
+	return n.Outputs[0]
+}
+
+func (b *graphBuilder) ints(v ...int64) *Value {
+	return b.g.AddConst("", NewInt64([]int64{int64(len(v))}, v))
+}
+
+func (b *graphBuilder) scalar(v int64) *Value { return b.g.AddConst("", NewInt64(nil, []int64{v})) }
+
+func wantInts(t *testing.T, what string, v *Value, want []int64) {
+	t.Helper()
+	c, ok := ConstValue(v)
+	if !ok {
+		t.Errorf("%s: not evaluated", what)
+		return
+	}
+	got, err := c.Int64s()
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("%s = %v (%v), want %v", what, got, err, want)
+	}
+}
+
+func TestConstEvalOps(t *testing.T) {
+	g := NewGraph("g")
+	b := &graphBuilder{g: g}
+	x := g.AddInput("x", ty("float32[1,3,7,10]"))
+	m := &Model{IRVersion: 8, Opsets: []OpsetImport{{"", 15}}, Graph: g}
+
+	shape := b.op("Shape", nil, x)
+	// Spatial size doubled through float: Slice [2:4] -> Cast float -> *2 -> Cast int64.
+	hw := b.op("Slice", nil, shape, b.ints(2), b.ints(4))
+	hwf := b.op("Cast", []*Attr{aInt("to", int64(Float32))}, hw)
+	two := g.AddConst("two", NewFloat32(nil, []float32{2}))
+	dbl := b.op("Cast", []*Attr{aInt("to", int64(Int64))}, b.op("Mul", nil, hwf, two))
+	nc := b.op("Slice", nil, shape, b.ints(0), b.ints(2))
+	sizes := b.op("Concat", []*Attr{aInt("axis", 0)}, nc, dbl)
+	empty := g.AddConst("", NewFloat32([]int64{0}, nil))
+	up := b.op("Resize", nil, x, empty, empty, sizes)
+
+	// Integer arithmetic: Div truncates toward zero, Mod takes the divisor's sign.
+	div := b.op("Div", nil, b.ints(10, -7), b.ints(3, 2))
+	mod := b.op("Mod", nil, b.ints(10, -7), b.ints(3, 2))
+	sub := b.op("Sub", nil, b.op("Add", nil, b.ints(1, 2), b.scalar(10)), b.ints(5))
+	// Where(Equal(t, -1), 1, t): [3,-1,4] -> [3,1,4]
+	tv := b.ints(3, -1, 4)
+	where := b.op("Where", nil, b.op("Equal", nil, tv, b.scalar(-1)), b.scalar(1), tv)
+	// Gather with a negative index, Squeeze, Size, Range, ConstantOfShape.
+	last := b.op("Gather", nil, shape, b.ints(-1))
+	sq := b.op("Squeeze", nil, last, b.ints(0))
+	size := b.op("Size", nil, x)
+	rng := b.op("Range", nil, b.scalar(0), b.op("Div", nil, size, b.scalar(70)), b.scalar(1))
+	cos := b.op("ConstantOfShape", []*Attr{aTensor("value", NewInt64([]int64{1}, []int64{5}))}, b.ints(2, 2))
+	// Reverse a shape: Slice with step -1.
+	rev := b.op("Slice", nil, shape, b.ints(-1), b.ints(-1<<63), b.ints(0), b.ints(-1))
+	// Shape with start/end and ReduceProd (element count pattern).
+	prod := b.op("ReduceProd", []*Attr{aInt("keepdims", 0)}, b.op("Shape", []*Attr{aInt("start", 1)}, x))
+	tile := b.op("Tile", nil, x, b.op("Concat", []*Attr{aInt("axis", 0)}, b.ints(2, 1), b.op("Unsqueeze", nil, sq, b.ints(0)), b.ints(1)))
+	big := b.op("ConstantOfShape", nil, b.ints(1<<17))
+	// float math rounds to float32: 0.1 + 0.2 in float32 is 0.3 (float32).
+	fsum := b.op("Add", nil, g.AddConst("", NewFloat32(nil, []float32{0.1})), g.AddConst("", NewFloat32(nil, []float32{0.2})))
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(m); err != nil {
+		t.Fatal(err)
+	}
+	wantInts(t, "sizes", sizes, []int64{1, 3, 14, 20})
+	if !up.Type.Equal(ty("float32[1,3,14,20]")) {
+		t.Errorf("resize by computed sizes: %s", up.Type)
+	}
+	wantInts(t, "div", div, []int64{3, -3})
+	wantInts(t, "mod", mod, []int64{1, 1})
+	wantInts(t, "add/sub", sub, []int64{6, 7})
+	wantInts(t, "where", where, []int64{3, 1, 4})
+	wantInts(t, "gather -1", last, []int64{10})
+	wantInts(t, "squeeze", sq, []int64{10})
+	wantInts(t, "size", size, []int64{210})
+	wantInts(t, "range", rng, []int64{0, 1, 2})
+	wantInts(t, "constantofshape", cos, []int64{5, 5, 5, 5})
+	wantInts(t, "reverse", rev, []int64{10, 7, 3, 1})
+	wantInts(t, "reduceprod", prod, []int64{210})
+	if !tile.Type.Equal(ty("float32[2,3,70,10]")) {
+		t.Errorf("tile with computed repeats: %s", tile.Type)
+	}
+	if _, ok := ConstValue(big); ok {
+		t.Errorf("values past MaxEvalElements must not be evaluated")
+	}
+	if !big.Type.Equal(ty("float32[131072]")) {
+		t.Errorf("large ConstantOfShape still has a known shape: %s", big.Type)
+	}
+	if c, ok := ConstValue(fsum); !ok {
+		t.Errorf("float add not evaluated")
+	} else if f, _ := c.Float32s(); f[0] != float32(0.1)+float32(0.2) || c.DType != Float32 {
+		t.Errorf("float add = %v %s", f, c.DType)
+	}
+	if _, ok := ConstValue(x); ok {
+		t.Errorf("a graph input is not constant")
+	}
+	if c, ok := ConstValue(two); !ok || c != two.Const {
+		t.Errorf("initializer value not returned as is")
+	}
+}
+
+// Evaluation must not panic on bad constants: out-of-range gather index,
+// division by zero, huge Range, mismatched concat.
+func TestConstEvalBadInputs(t *testing.T) {
+	g := NewGraph("g")
+	b := &graphBuilder{g: g}
+	bad := []*Value{
+		b.op("Gather", nil, b.ints(1, 2), b.ints(5)),
+		b.op("Div", nil, b.ints(1), b.ints(0)),
+		b.op("Mod", nil, b.ints(1), b.ints(0)),
+		b.op("Range", nil, b.scalar(0), b.scalar(1<<50), b.scalar(1)),
+		b.op("Slice", nil, b.ints(1, 2), b.ints(0), b.ints(2), b.ints(3)),
+		b.op("Cast", []*Attr{aInt("to", 999)}, b.ints(1)),
+		b.op("Unsqueeze", nil, b.ints(1), b.ints(7)),
+	}
+	for i, v := range bad {
+		if c, ok := ConstValue(v); ok {
+			vals, _ := c.Int64s()
+			t.Errorf("bad case %d (%s) evaluated to %v", i, v.Producer.OpType, vals)
+		}
+	}
+	m := &Model{IRVersion: 8, Opsets: []OpsetImport{{"", 13}}, Graph: g}
+	err := InferShapes(m)
+	if err == nil || !strings.Contains(err.Error(), "Range") {
+		t.Errorf("huge Range: error = %v", err)
+	}
+}
+
+func TestSetInputShapesErrors(t *testing.T) {
+	m, _ := flattenModel("float32[N,64,7,7]", 13)
+	for _, c := range []struct {
+		shapes map[string][]int64
+		err    string
+	}{
+		{map[string][]int64{"nope": {1}}, `no graph input "nope"`},
+		{map[string][]int64{"x": {1, 64}}, "rank 4"},
+		{map[string][]int64{"x": {-1, 64, 7, 7}}, "negative"},
+		{map[string][]int64{"x": {1 << 20, 1 << 20, 1 << 20, 1}}, "2^40"},
+		// 5x5 spatial is fine for Reshape, but the known-size check still runs.
+		{map[string][]int64{"x": {1, 64, 5, 5}}, ""},
+	} {
+		err := SetInputShapes(m, c.shapes)
+		if c.err == "" {
+			if err != nil {
+				t.Errorf("%v: %v", c.shapes, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%v: error = %v, want %q", c.shapes, err, c.err)
+		}
+	}
+}
+
+// SetInputShapes re-infers from scratch: a spatial size change flows into
+// every node.
+func TestSetInputShapesConvNet(t *testing.T) {
+	g := NewGraph("net")
+	x := g.AddInput("x", ty("float32[N,3,224,224]"))
+	w := g.AddConst("w", NewFloat32([]int64{8, 3, 3, 3}, make([]float32, 8*3*3*3)))
+	conv := g.AddNode("Conv", "conv", []*Value{x, w}, "c")
+	conv.Attrs = []*Attr{aInts("strides", 2, 2), aInts("pads", 1, 1, 1, 1)}
+	pool := g.AddNode("GlobalAveragePool", "gap", []*Value{conv.Outputs[0]}, "p")
+	fl := g.AddNode("Flatten", "flat", []*Value{pool.Outputs[0]}, "f")
+	g.AddOutput(fl.Outputs[0])
+	m := &Model{IRVersion: 8, Opsets: []OpsetImport{{"", 17}}, Graph: g}
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	if got := conv.Outputs[0].Type; !got.Equal(ty("float32[N,8,112,112]")) {
+		t.Errorf("conv: %s", got)
+	}
+	if got := fl.Outputs[0].Type; !got.Equal(ty("float32[N,8]")) {
+		t.Errorf("flatten: %s", got)
+	}
+	// (96 + 2 - 3)/2 + 1 = 48
+	if err := SetInputShapes(m, map[string][]int64{"x": {2, 3, 96, 96}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := conv.Outputs[0].Type; !got.Equal(ty("float32[2,8,48,48]")) {
+		t.Errorf("conv after SetInputShapes: %s", got)
+	}
+	if got := fl.Outputs[0].Type; !got.Equal(ty("float32[2,8]")) {
+		t.Errorf("flatten after SetInputShapes: %s", got)
+	}
+	if err := Verify(m); err != nil {
+		t.Fatal(err)
+	}
+	// A wrong recorded shape is caught by Verify's re-inference.
+	conv.Outputs[0].Type = ty("float32[2,8,47,48]")
+	if err := Verify(m); err == nil || !strings.Contains(err.Error(), "inference gives") {
+		t.Errorf("Verify with a wrong recorded shape: %v", err)
+	}
+}

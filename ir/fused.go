@@ -1,0 +1,245 @@
+package ir
+
+import (
+	"fmt"
+	"math"
+)
+
+// Fused ops of the mconv domain (FusedDomain), produced by package passes
+// and run by the Go runtime as single kernels. ExpandFused rewrites them
+// back to standard ONNX ops so exported files run anywhere.
+//
+//	SqueezeExcite(x [N,C,H,W], w1 [Cr,C,1,1], b1 [Cr], w2 [C,Cr,1,1], b2 [C]) -> y [N,C,H,W]
+//	    attrs: gate = "sigmoid" | "hardsigmoid", alpha, beta (HardSigmoid's,
+//	    ONNX defaults 0.2 / 0.5; PyTorch's Hardsigmoid is 1/6 / 0.5)
+//	    s = mean over H,W of x; h = relu(w1*s + b1); g = gate(w2*h + b2); y = x*g
+//	Gelu(x) -> y    attr approximate = "none": y = x/2 * (1 + erf(x/sqrt 2))
+//	SiLU(x) -> y    y = x * sigmoid(x)
+func init() {
+	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "SqueezeExcite", Since: 1,
+		MinInputs: 5, MaxInputs: 5, MinOutputs: 1, MaxOutputs: 1,
+		Attrs: map[string]AttrType{"gate": AttrString, "alpha": AttrFloat, "beta": AttrFloat}})
+	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "Gelu", Since: 1,
+		MinInputs: 1, MaxInputs: 1, MinOutputs: 1, MaxOutputs: 1,
+		Attrs: map[string]AttrType{"approximate": AttrString}})
+	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "SiLU", Since: 1,
+		MinInputs: 1, MaxInputs: 1, MinOutputs: 1, MaxOutputs: 1,
+		Attrs: map[string]AttrType{}})
+	for _, op := range []string{"Gelu", "SiLU"} {
+		if LookupShapeFunc(FusedDomain, op) == nil {
+			RegisterShapeFunc(FusedDomain, op, sameAsInput0)
+		}
+	}
+	if LookupShapeFunc(FusedDomain, "SqueezeExcite") == nil {
+		RegisterShapeFunc(FusedDomain, "SqueezeExcite", squeezeExciteShape)
+	}
+}
+
+// sameAsInput0 gives the output the type of input 0.
+func sameAsInput0(n *Node, _ int64) error {
+	if n.Inputs[0] != nil && n.Outputs[0] != nil {
+		n.Outputs[0].Type = n.Inputs[0].Type.Clone()
+	}
+	return nil
+}
+
+// squeezeExciteShape checks the weight shapes against x and passes x's
+// type through.
+func squeezeExciteShape(n *Node, _ int64) error {
+	x := n.Inputs[0]
+	if x == nil {
+		return fmt.Errorf("missing input x")
+	}
+	t := x.Type
+	if t.HasShape && len(t.Shape) != 4 {
+		return fmt.Errorf("x must be 4-D, has shape %s", t.Shape)
+	}
+	var C, Cr int64 = -1, -1
+	if w1 := n.Inputs[1]; w1 != nil && w1.Type.HasShape {
+		if len(w1.Type.Shape) != 4 {
+			return fmt.Errorf("w1 must be [Cr,C,1,1], has %s", w1.Type.Shape)
+		}
+		Cr, C = w1.Type.Shape[0].Size, w1.Type.Shape[1].Size
+	}
+	if w2 := n.Inputs[3]; w2 != nil && w2.Type.HasShape {
+		s := w2.Type.Shape
+		if len(s) != 4 || (C >= 0 && s[0].Known() && s[0].Size != C) || (Cr >= 0 && s[1].Known() && s[1].Size != Cr) {
+			return fmt.Errorf("w2 shape %s does not match w1 [%d,%d,1,1]", s, Cr, C)
+		}
+	}
+	if t.HasShape && C >= 0 && t.Shape[1].Known() && t.Shape[1].Size != C {
+		return fmt.Errorf("x has %d channels, weights %d", t.Shape[1].Size, C)
+	}
+	n.Outputs[0].Type = t.Clone()
+	return nil
+}
+
+// ExpandFused rewrites every mconv-domain op (in the main graph and in
+// subgraphs) into standard ONNX ops valid at the model's default-domain
+// opset, keeping value names, and drops the mconv opset import when no
+// mconv op is left:
+//
+//	SqueezeExcite -> GlobalAveragePool, Conv, Relu, Conv, Sigmoid|HardSigmoid, Mul
+//	Gelu          -> Gelu (opset >= 20) or Div, Erf, Add, Mul, Mul
+//	SiLU          -> Sigmoid, Mul
+func ExpandFused(m *Model) error {
+	if m == nil || m.Graph == nil {
+		return fmt.Errorf("model has no graph")
+	}
+	if err := expandFusedGraph(m, m.Graph); err != nil {
+		return err
+	}
+	if !hasFused(m.Graph) {
+		for i, o := range m.Opsets {
+			if o.Domain == FusedDomain {
+				m.Opsets = append(m.Opsets[:i], m.Opsets[i+1:]...)
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func hasFused(g *Graph) bool {
+	for _, n := range g.Nodes {
+		if n.Domain == FusedDomain {
+			return true
+		}
+		for _, s := range n.Subgraphs() {
+			if hasFused(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func expandFusedGraph(m *Model, g *Graph) error {
+	opset := m.Opset("")
+	for _, n := range append([]*Node(nil), g.Nodes...) {
+		for _, s := range n.Subgraphs() {
+			if err := expandFusedGraph(m, s); err != nil {
+				return err
+			}
+		}
+		if n.Domain != FusedDomain {
+			continue
+		}
+		var err error
+		switch n.OpType {
+		case "SqueezeExcite":
+			err = expandSE(g, n)
+		case "Gelu":
+			err = expandGelu(g, n, opset)
+		case "SiLU":
+			err = expandSiLU(g, n)
+		default:
+			err = fmt.Errorf("unknown fused op")
+		}
+		if err != nil {
+			return fmt.Errorf("node %q (%s.%s): %w", n.Name, n.Domain, n.OpType, err)
+		}
+	}
+	return nil
+}
+
+// fusedScalar adds a one-element constant of x's float type.
+func fusedScalar(g *Graph, x *Value, name string, f float64) (*Value, error) {
+	dt := x.Type.DType
+	if dt == Undefined {
+		dt = Float32
+	}
+	if !dt.IsFloat() || dt.Size() == 0 {
+		return nil, fmt.Errorf("input %q has non-float type %s", x.Name, dt)
+	}
+	t, err := NewFromFloat64(dt, nil, []float64{f})
+	if err != nil {
+		return nil, err
+	}
+	v := g.AddConst(g.UniqueName(name), t)
+	t.Name = v.Name
+	return v, nil
+}
+
+// replaceFused moves n's output to last's output: readers and the name.
+func replaceFused(g *Graph, n, last *Node) {
+	old := n.Outputs[0]
+	name := old.Name
+	nw := last.Outputs[0]
+	nw.Type = old.Type.Clone()
+	old.ReplaceAllUsesWith(nw)
+	g.RemoveNode(n)
+	_ = g.Rename(nw, name)
+}
+
+func expandSE(g *Graph, n *Node) error {
+	if len(n.Inputs) != 5 || len(n.Outputs) != 1 {
+		return fmt.Errorf("want 5 inputs and 1 output")
+	}
+	for i, v := range n.Inputs {
+		if v == nil {
+			return fmt.Errorf("input %d missing", i)
+		}
+	}
+	x := n.Inputs[0]
+	base := n.Outputs[0].Name
+	pool := g.InsertNodeBefore(n, "GlobalAveragePool", n.Name+"/pool", []*Value{x}, g.UniqueName(base+"/pool"))
+	fc1 := g.InsertNodeBefore(n, "Conv", n.Name+"/fc1", []*Value{pool.Outputs[0], n.Inputs[1], n.Inputs[2]}, g.UniqueName(base+"/fc1"))
+	relu := g.InsertNodeBefore(n, "Relu", n.Name+"/relu", []*Value{fc1.Outputs[0]}, g.UniqueName(base+"/relu"))
+	fc2 := g.InsertNodeBefore(n, "Conv", n.Name+"/fc2", []*Value{relu.Outputs[0], n.Inputs[3], n.Inputs[4]}, g.UniqueName(base+"/fc2"))
+	var gate *Node
+	switch gt := n.AttrString("gate", "sigmoid"); gt {
+	case "sigmoid":
+		gate = g.InsertNodeBefore(n, "Sigmoid", n.Name+"/gate", []*Value{fc2.Outputs[0]}, g.UniqueName(base+"/gate"))
+	case "hardsigmoid":
+		gate = g.InsertNodeBefore(n, "HardSigmoid", n.Name+"/gate", []*Value{fc2.Outputs[0]}, g.UniqueName(base+"/gate"))
+		gate.SetAttr(&Attr{Name: "alpha", Type: AttrFloat, F: n.AttrFloat("alpha", 0.2)})
+		gate.SetAttr(&Attr{Name: "beta", Type: AttrFloat, F: n.AttrFloat("beta", 0.5)})
+	default:
+		return fmt.Errorf("unknown gate %q", gt)
+	}
+	mul := g.InsertNodeBefore(n, "Mul", n.Name+"/mul", []*Value{x, gate.Outputs[0]}, g.UniqueName(base+"/mul"))
+	replaceFused(g, n, mul)
+	return nil
+}
+
+func expandGelu(g *Graph, n *Node, opset int64) error {
+	if len(n.Inputs) != 1 || n.Inputs[0] == nil || len(n.Outputs) != 1 {
+		return fmt.Errorf("want 1 input and 1 output")
+	}
+	if a := n.AttrString("approximate", "none"); a != "none" {
+		return fmt.Errorf("approximate=%q not supported", a)
+	}
+	x := n.Inputs[0]
+	base := n.Outputs[0].Name
+	if opset >= 20 {
+		gl := g.InsertNodeBefore(n, "Gelu", n.Name, []*Value{x}, g.UniqueName(base+"/gelu"))
+		replaceFused(g, n, gl)
+		return nil
+	}
+	sqrt2, err := fusedScalar(g, x, base+"/sqrt2", math.Sqrt2)
+	if err != nil {
+		return err
+	}
+	one, _ := fusedScalar(g, x, base+"/one", 1)
+	half, _ := fusedScalar(g, x, base+"/half", 0.5)
+	div := g.InsertNodeBefore(n, "Div", n.Name+"/div", []*Value{x, sqrt2}, g.UniqueName(base+"/div"))
+	erf := g.InsertNodeBefore(n, "Erf", n.Name+"/erf", []*Value{div.Outputs[0]}, g.UniqueName(base+"/erf"))
+	add := g.InsertNodeBefore(n, "Add", n.Name+"/add", []*Value{erf.Outputs[0], one}, g.UniqueName(base+"/add"))
+	mul := g.InsertNodeBefore(n, "Mul", n.Name+"/mul", []*Value{x, add.Outputs[0]}, g.UniqueName(base+"/mul"))
+	mul2 := g.InsertNodeBefore(n, "Mul", n.Name+"/half", []*Value{mul.Outputs[0], half}, g.UniqueName(base+"/mul2"))
+	replaceFused(g, n, mul2)
+	return nil
+}
+
+func expandSiLU(g *Graph, n *Node) error {
+	if len(n.Inputs) != 1 || n.Inputs[0] == nil || len(n.Outputs) != 1 {
+		return fmt.Errorf("want 1 input and 1 output")
+	}
+	x := n.Inputs[0]
+	base := n.Outputs[0].Name
+	sig := g.InsertNodeBefore(n, "Sigmoid", n.Name+"/sigmoid", []*Value{x}, g.UniqueName(base+"/sigmoid"))
+	mul := g.InsertNodeBefore(n, "Mul", n.Name+"/mul", []*Value{x, sig.Outputs[0]}, g.UniqueName(base+"/mul"))
+	replaceFused(g, n, mul)
+	return nil
+}

@@ -1,0 +1,207 @@
+package onnx
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mconv/mconv/ir"
+	"google.golang.org/protobuf/proto"
+)
+
+// richModel exercises the parts of the format that the importer keeps for
+// lossless export: old-IR graph inputs that are also initializers, value_info,
+// doc strings, metadata (model, graph, node), an If whose branches read outer
+// values, a Constant node, an attribute without a type (old IR), a
+// sequence-typed output, and a model-local function.
+func richModel() *ModelProto {
+	m := goodModel()
+	m.IrVersion = proto.Int64(8)
+	m.DocString = proto.String("model doc")
+	m.Domain = proto.String("org.example")
+	m.ModelVersion = proto.Int64(3)
+	m.ProducerVersion = proto.String("1.2")
+	m.MetadataProps = []*StringStringEntryProto{{Key: proto.String("k"), Value: proto.String("v")}}
+	m.OpsetImport = append(m.OpsetImport, &OperatorSetIdProto{Domain: proto.String("org.example.fn"), Version: proto.Int64(1)})
+	m.Functions = []*FunctionProto{{
+		Name: proto.String("Twice"), Domain: proto.String("org.example.fn"),
+		Input: []string{"a"}, Output: []string{"b"},
+		Node:        []*NodeProto{node("", "Add", []string{"a", "a"}, []string{"b"})},
+		OpsetImport: []*OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(17)}},
+	}}
+	g := m.Graph
+	g.DocString = proto.String("graph doc")
+	g.MetadataProps = []*StringStringEntryProto{{Key: proto.String("gk"), Value: proto.String("gv")}}
+	// Old IR style: the initializer "bias" is also a graph input.
+	g.Initializer = []*TensorProto{{Name: proto.String("bias"), DataType: proto.Int32(1), Dims: []int64{1, 2, 1, 1}, FloatData: []float32{0.5, -0.5}}}
+	g.Input = append(g.Input, vi("bias", 1, 2, 1, 1))
+	cond := &TensorProto{DataType: proto.Int32(9), Dims: []int64{}, Int32Data: []int32{1}}
+	branch := func(name, op string) *GraphProto {
+		return &GraphProto{
+			Name:   proto.String(name),
+			Node:   []*NodeProto{node(name+"_n", op, []string{"sum"}, []string{name + "_out"})},
+			Output: []*ValueInfoProto{vi(name+"_out", 1, 2, 4, 4)},
+		}
+	}
+	relu := node("relu", "Relu", []string{"x"}, []string{"r"})
+	relu.DocString = proto.String("node doc")
+	relu.MetadataProps = []*StringStringEntryProto{{Key: proto.String("nk"), Value: proto.String("nv")}}
+	g.Node = []*NodeProto{
+		relu,
+		node("add", "Add", []string{"r", "bias"}, []string{"sum"}),
+		node("cond", "Constant", nil, []string{"c"}, &AttributeProto{Name: proto.String("value"), Type: proto.Int32(4), T: cond}),
+		node("if", "If", []string{"c"}, []string{"y"},
+			&AttributeProto{Name: proto.String("then_branch"), Type: proto.Int32(5), G: branch("then", "Relu")},
+			&AttributeProto{Name: proto.String("else_branch"), Type: proto.Int32(5), G: branch("else", "Neg")}),
+		// Old-IR attribute without a type field.
+		node("lrelu", "LeakyRelu", []string{"y"}, []string{"z"}, &AttributeProto{Name: proto.String("alpha"), F: proto.Float32(0.25)}),
+		{Name: proto.String("fn"), OpType: proto.String("Twice"), Domain: proto.String("org.example.fn"), Input: []string{"z"}, Output: []string{"w"}},
+		node("seq", "SequenceConstruct", []string{"w", "z"}, []string{"s"}),
+	}
+	g.ValueInfo = []*ValueInfoProto{vi("r", 1, 2, 4, 4), vi("sum", 1, 2, 4, 4)}
+	g.ValueInfo[0].DocString = proto.String("r doc")
+	seqType := &TypeProto{Value: &TypeProto_SequenceType{SequenceType: &TypeProto_Sequence{ElemType: vi("", 1, 2, 4, 4).Type}}}
+	g.Output = []*ValueInfoProto{vi("w", 1, 2, 4, 4), {Name: proto.String("s"), Type: seqType}}
+	return m
+}
+
+func TestRichModelRoundTrip(t *testing.T) {
+	data := marshal(t, richModel())
+	m, err := Decode(data, "rich.onnx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := m.Graph
+	bias := g.Lookup("bias")
+	if bias == nil || !bias.IsInput || bias.Const == nil || bias.IsConst() {
+		t.Fatalf("bias should be a graph input with a default: %+v", bias)
+	}
+	if a := g.Nodes[4].Attr("alpha"); a == nil || a.Type != ir.AttrFloat || a.F != 0.25 {
+		t.Fatalf("untyped attribute: %+v", a)
+	}
+	ifn := g.Nodes[3]
+	if ifn.OpType != "If" || len(ifn.Subgraphs()) != 2 || ifn.Subgraphs()[0].Nodes[0].Inputs[0] != g.Lookup("sum") {
+		t.Fatalf("If branch should read the outer value sum")
+	}
+	if s := g.Lookup("s"); s.Type.Kind != ir.KindSequence || s.Type.Elem == nil || !s.Type.Elem.Static() {
+		t.Fatalf("sequence output type: %s", s.Type)
+	}
+	if r := g.Lookup("r"); !r.HasInfo || r.Doc != "r doc" || !r.Type.Static() {
+		t.Fatalf("value_info of r lost: %+v", r)
+	}
+	out, err := Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Decode(out, "rich2.onnx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := modelDiff(m, m2); d != "" {
+		t.Fatal(d)
+	}
+	// Field-level checks on the exported protobuf.
+	var mp ModelProto
+	if err := proto.Unmarshal(out, &mp); err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"doc", mp.GetDocString(), "model doc"},
+		{"domain", mp.GetDomain(), "org.example"},
+		{"model_version", mp.GetModelVersion(), int64(3)},
+		{"metadata", mp.MetadataProps[0].GetValue(), "v"},
+		{"functions", len(mp.Functions), 1},
+		{"graph doc", mp.Graph.GetDocString(), "graph doc"},
+		{"graph metadata", mp.Graph.MetadataProps[0].GetKey(), "gk"},
+		{"node doc", mp.Graph.Node[0].GetDocString(), "node doc"},
+		{"node metadata", mp.Graph.Node[0].MetadataProps[0].GetValue(), "nv"},
+		{"inputs", len(mp.Graph.Input), 2},
+		{"initializers", len(mp.Graph.Initializer), 1},
+		{"value_info", len(mp.Graph.ValueInfo), 2},
+		{"opsets", len(mp.OpsetImport), 2},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)
+		}
+	}
+}
+
+// TestTestdataRoundTrip round-trips every model in testdata/ through
+// Load -> Save -> Load.
+func TestTestdataRoundTrip(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/*.onnx")
+	if len(files) == 0 {
+		t.Fatal("no models in testdata/")
+	}
+	for _, f := range files {
+		m, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "out.onnx")
+		if err := Save(m, out); err != nil {
+			t.Fatal(err)
+		}
+		m2, err := Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := modelDiff(m, m2); d != "" {
+			t.Errorf("%s: %s", f, d)
+		}
+	}
+}
+
+func TestSaveErrors(t *testing.T) {
+	m, err := Decode(marshal(t, goodModel()), "good.onnx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Save(m, filepath.Join(t.TempDir(), "missing-dir", "out.onnx"))
+	if err == nil || !strings.Contains(err.Error(), "out.onnx") {
+		t.Fatalf("save into a missing folder: %v", err)
+	}
+	// A fused op must be expanded before export.
+	m.Graph.Nodes[0].Domain = ir.FusedDomain
+	if _, err := Encode(m); err == nil || !strings.Contains(err.Error(), `node "relu"`) {
+		t.Fatalf("encode with a fused op: %v", err)
+	}
+	if !SameFile("../testdata/repvgg_mobileone_tiny.onnx", "../testdata/../testdata/repvgg_mobileone_tiny.onnx") {
+		t.Error("SameFile misses the same file")
+	}
+	if _, err := os.Stat("../testdata/repvgg_mobileone_tiny.onnx"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkDecode measures importing the testdata model (with Verify).
+func BenchmarkDecode(b *testing.B) {
+	data, err := os.ReadFile("../testdata/repvgg_mobileone_tiny.onnx")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Decode(data, "tiny.onnx", ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncode measures exporting the testdata model.
+func BenchmarkEncode(b *testing.B) {
+	m, err := Load("../testdata/repvgg_mobileone_tiny.onnx")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Encode(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

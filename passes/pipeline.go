@@ -1,0 +1,246 @@
+// Package passes rewrites mconv IR graphs into their deploy form: it folds
+// constants and BatchNorm, collapses structural-reparameterization branches
+// (RepVGG, MobileOne, RepViT, FastViT, ACNet, large-kernel reparam) into one
+// Conv, merges averaged classifier heads, and fuses Squeeze-and-Excite blocks
+// and activation chains.
+//
+// All passes are listed once, in order, in the pipeline variable below. Run
+// applies them repeatedly until a whole round rewrites nothing (a fixed
+// point), so the result does not depend on which pass happens to see a
+// pattern first, and running Run on its own output changes nothing.
+//
+// Every pass only rewrites when the result computes the same function (up
+// to float rounding). Patterns that almost match are left alone and the
+// Report says why.
+package passes
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mconv/mconv/ir"
+)
+
+// Options selects passes and checking.
+type Options struct {
+	// Passes lists the pass names to run, in pipeline order whatever the
+	// order given. nil or empty runs all; a single "none" runs nothing.
+	Passes []string
+	// CheckEachPass runs ir.Verify after every pass application and fails
+	// on the first violation (tests set it).
+	CheckEachPass bool
+	// MaxRounds bounds the fixed-point iteration (default 32).
+	MaxRounds int
+}
+
+// PassReport records what one pass did over all rounds.
+type PassReport struct {
+	Name     string
+	Rewrites int
+	// Changes describes each rewrite ("collapsed 5 nodes into Conv y").
+	Changes []string
+	// LeftAlone lists near-misses and why they were not rewritten
+	// (deduplicated over rounds).
+	LeftAlone []string
+}
+
+// Report is the result of Run.
+type Report struct {
+	Rounds int
+	Passes []*PassReport
+}
+
+// Total is the number of rewrites over all passes.
+func (r *Report) Total() int {
+	n := 0
+	for _, p := range r.Passes {
+		n += p.Rewrites
+	}
+	return n
+}
+
+// Pass returns the report of the named pass, or nil.
+func (r *Report) Pass(name string) *PassReport {
+	for _, p := range r.Passes {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// String formats the report, one pass per block.
+func (r *Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "passes: %d rewrites in %d rounds\n", r.Total(), r.Rounds)
+	for _, p := range r.Passes {
+		if p.Rewrites == 0 && len(p.LeftAlone) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s: %d rewrites\n", p.Name, p.Rewrites)
+		for _, c := range p.Changes {
+			fmt.Fprintf(&b, "    %s\n", c)
+		}
+		for _, c := range p.LeftAlone {
+			fmt.Fprintf(&b, "    left alone: %s\n", c)
+		}
+	}
+	return b.String()
+}
+
+// pass is one named graph rewrite. run applies it everywhere it matches
+// once and records its rewrites in c.
+type pass struct {
+	name string
+	run  func(c *ctx) error
+}
+
+// pipeline is THE ordered list of passes. Order matters only for speed:
+// Run iterates to a fixed point.
+var pipeline = []pass{
+	{"constant-fold", foldConstants},
+	{"identity-elim", eliminateIdentity},
+	{"dce", eliminateDeadCode},
+	{"reshape-canon", canonicalizeReshape},
+	{"pad-fold", foldPad},
+	{"conv-bn-fold", foldConvBN},
+	{"branch-collapse", collapseBranches},
+	{"gemm-bn-fold", foldBNIntoGemm},
+	{"gemm-collapse", collapseGemms},
+	{"bn-to-affine", lowerBatchNorm},
+	{"se-fuse", fuseSqueezeExcite},
+	{"act-fuse", fuseActivations},
+}
+
+// Names lists the pass names in pipeline order.
+func Names() []string {
+	out := make([]string, len(pipeline))
+	for i, p := range pipeline {
+		out[i] = p.name
+	}
+	return out
+}
+
+// Run rewrites m in place and reports what changed.
+func Run(m *ir.Model, opt Options) (*Report, error) {
+	if m == nil || m.Graph == nil {
+		return nil, fmt.Errorf("passes: model has no graph")
+	}
+	sel, err := selectPasses(opt.Passes)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{}
+	reps := map[string]*PassReport{}
+	seen := map[string]map[string]bool{}
+	for _, p := range sel {
+		pr := &PassReport{Name: p.name}
+		reps[p.name] = pr
+		rep.Passes = append(rep.Passes, pr)
+		seen[p.name] = map[string]bool{}
+	}
+	if len(sel) == 0 {
+		return rep, nil
+	}
+	if opt.CheckEachPass {
+		if err := ir.Verify(m); err != nil {
+			return rep, fmt.Errorf("passes: input model fails verification: %w", err)
+		}
+	}
+	maxRounds := opt.MaxRounds
+	if maxRounds <= 0 {
+		maxRounds = 32
+	}
+	for round := 0; round < maxRounds; round++ {
+		rep.Rounds = round + 1
+		changed := 0
+		for _, p := range sel {
+			c := &ctx{m: m, g: m.Graph, rep: reps[p.name], seen: seen[p.name]}
+			if err := p.run(c); err != nil {
+				return rep, fmt.Errorf("pass %s: %w", p.name, err)
+			}
+			changed += c.n
+			if c.n > 0 {
+				if err := m.Graph.Sort(); err != nil {
+					return rep, fmt.Errorf("pass %s: %w", p.name, err)
+				}
+			}
+			if opt.CheckEachPass {
+				if err := ir.Verify(m); err != nil {
+					return rep, fmt.Errorf("pass %s broke an IR invariant: %w", p.name, err)
+				}
+			}
+		}
+		if changed == 0 {
+			return rep, nil
+		}
+	}
+	return rep, fmt.Errorf("passes: no fixed point after %d rounds", maxRounds)
+}
+
+func selectPasses(names []string) ([]pass, error) {
+	if len(names) == 0 {
+		return pipeline, nil
+	}
+	if len(names) == 1 && (names[0] == "none" || names[0] == "") {
+		return nil, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "all" {
+			return pipeline, nil
+		}
+		found := false
+		for _, p := range pipeline {
+			if p.name == n {
+				found = true
+			}
+		}
+		if !found {
+			known := Names()
+			sort.Strings(known)
+			return nil, fmt.Errorf("unknown pass %q (known: none, all, %s)", n, strings.Join(known, ", "))
+		}
+		want[n] = true
+	}
+	var out []pass
+	for _, p := range pipeline {
+		if want[p.name] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// ctx is what a pass sees: the model, the main graph and its report.
+type ctx struct {
+	m    *ir.Model
+	g    *ir.Graph
+	rep  *PassReport
+	seen map[string]bool
+	n    int // rewrites in this application
+}
+
+// rewrote counts one rewrite with a description.
+func (c *ctx) rewrote(format string, args ...any) {
+	c.n++
+	c.rep.Rewrites++
+	c.rep.Changes = append(c.rep.Changes, fmt.Sprintf(format, args...))
+}
+
+// leftAlone records a near-miss (once per distinct message).
+func (c *ctx) leftAlone(n *ir.Node, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if n != nil {
+		msg = fmt.Sprintf("node %q (%s): %s", n.Name, n.OpType, msg)
+	}
+	if !c.seen[msg] {
+		c.seen[msg] = true
+		c.rep.LeftAlone = append(c.rep.LeftAlone, msg)
+	}
+}
+
+// opset is the default-domain opset of the model.
+func (c *ctx) opset() int64 { return c.m.Opset("") }

@@ -1,0 +1,93 @@
+package kernels
+
+import "math"
+
+var inf = math.Inf(1)
+
+// actScalar applies act to one value.
+func actScalar(v float32, act Act, alpha, beta float32) float32 {
+	switch act {
+	case ActNone:
+		return v
+	case ActRelu:
+		if v < 0 {
+			return 0
+		}
+		return v
+	case ActRelu6:
+		return clamp(v, 0, 6)
+	case ActClip:
+		return clamp(v, alpha, beta)
+	case ActHardSwish:
+		return v * clamp(v/6+0.5, 0, 1)
+	case ActHardSigmoid:
+		return clamp(alpha*v+beta, 0, 1)
+	case ActSigmoid:
+		return sigmoid(v)
+	case ActSiLU:
+		return v * sigmoid(v)
+	case ActGelu:
+		return float32(0.5 * float64(v) * (1 + math.Erf(float64(v)/math.Sqrt2)))
+	case ActGeluTanh:
+		x := float64(v)
+		return float32(0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x))))
+	case ActLeakyRelu:
+		if v < 0 {
+			return alpha * v
+		}
+		return v
+	case ActTanh:
+		return float32(math.Tanh(float64(v)))
+	}
+	panic("kernels: unknown activation " + act.String())
+}
+
+// clamp bounds v to [lo, hi]; NaN stays NaN.
+func clamp(v, lo, hi float32) float32 {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}
+
+func sigmoid(v float32) float32 {
+	return float32(1 / (1 + math.Exp(-float64(v))))
+}
+
+// Vectorized activations: each processes a prefix of v, computing exactly
+// what the scalar code computes, and returns its length (0 without SIMD).
+var (
+	clampVec     = func(v []float32, lo, hi float32) int { return 0 }
+	hardSwishVec = func(v []float32) int { return 0 }
+)
+
+// ApplyAct applies act in place to every element of v.
+func ApplyAct(v []float32, act Act, alpha, beta float32) {
+	switch act {
+	case ActNone:
+	case ActRelu, ActRelu6, ActClip:
+		lo, hi := float32(0), float32(6)
+		switch act {
+		case ActRelu:
+			hi = float32(inf)
+		case ActClip:
+			lo, hi = alpha, beta
+		}
+		v = v[clampVec(v, lo, hi):]
+		for i, x := range v {
+			v[i] = clamp(x, lo, hi)
+		}
+	case ActHardSwish:
+		v = v[hardSwishVec(v):]
+		for i, x := range v {
+			v[i] = x * clamp(x/6+0.5, 0, 1)
+		}
+	default:
+		for i, x := range v {
+			v[i] = actScalar(x, act, alpha, beta)
+		}
+	}
+}

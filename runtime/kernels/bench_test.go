@@ -1,0 +1,95 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+)
+
+// Convolution shapes from the deploy forms of the networks this project
+// targets, batch 1, 224x224 input.
+var benchConvs = []struct {
+	name string
+	p    ConvParams
+}{
+	{"pw1x1_56x56_64to128", convCase(1, 64, 56, 56, 128, 1, 1, 1, 1, 0, 1)},
+	{"MobileOneS0_stem3x3s2_224_3to48", convCase(1, 3, 224, 224, 48, 3, 3, 2, 1, 1, 1)},
+	{"MobileOneS0_dw3x3s2_112_48", convCase(1, 48, 112, 112, 48, 3, 3, 2, 1, 1, 48)},
+	{"MobileOneS0_dw3x3s1_28_128", convCase(1, 128, 28, 28, 128, 3, 3, 1, 1, 1, 128)},
+	{"MobileOneS0_pw1x1_28x28_128to128", convCase(1, 128, 28, 28, 128, 1, 1, 1, 1, 0, 1)},
+	{"MobileOneS0_pw1x1_14x14_256to256", convCase(1, 256, 14, 14, 256, 1, 1, 1, 1, 0, 1)},
+	{"MobileOneS0_pw1x1_7x7_256to1024", convCase(1, 256, 7, 7, 1024, 1, 1, 1, 1, 0, 1)},
+	{"MobileNetV3_dw3x3s1_112_16", convCase(1, 16, 112, 112, 16, 3, 3, 1, 1, 1, 16)},
+	{"MobileNetV3_dw5x5s2_56_72", convCase(1, 72, 56, 56, 72, 5, 5, 2, 1, 2, 72)},
+	{"MobileNetV3_pw1x1_56x56_24to72", convCase(1, 24, 56, 56, 72, 1, 1, 1, 1, 0, 1)},
+	{"MobileNetV3_pw1x1_14x14_80to480", convCase(1, 80, 14, 14, 480, 1, 1, 1, 1, 0, 1)},
+	{"MobileNetV3_pw1x1_7x7_160to960", convCase(1, 160, 7, 7, 960, 1, 1, 1, 1, 0, 1)},
+	{"RepVGGA0_3x3_56x56_48to48", convCase(1, 48, 56, 56, 48, 3, 3, 1, 1, 1, 1)},
+	{"RepVGGA0_3x3_28x28_96to96", convCase(1, 96, 28, 28, 96, 3, 3, 1, 1, 1, 1)},
+	{"RepVGGA0_3x3_14x14_192to192", convCase(1, 192, 14, 14, 192, 3, 3, 1, 1, 1, 1)},
+	{"RepVGGA0_3x3s2_14x14_192to1280", convCase(1, 192, 14, 14, 1280, 3, 3, 2, 1, 1, 1)},
+}
+
+// BenchmarkConv2D reports GFLOP/s (2 x MACs, epilogue bias + ReLU not
+// counted) per shape and thread count.
+func BenchmarkConv2D(b *testing.B) {
+	for _, c := range benchConvs {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", c.name, th), func(b *testing.B) {
+				p := c.p
+				p.Act = ActRelu
+				r := rand.New(rand.NewSource(1))
+				x := randSlice(r, p.N*p.C*p.H*p.W)
+				w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
+				bias := randSlice(r, p.M)
+				y := make([]float32, p.N*p.M*p.OH*p.OW)
+				ws := make([]float32, WorkspaceSize(&p))
+				pk := PackConvWeights(&p, w)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					Conv2D(&p, pk, x, bias, nil, y, ws, th)
+				}
+				b.ReportMetric(p.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkGemm: square-ish GEMMs and the classifier layer (1 x 1280 ->
+// 1000, packed weights).
+func BenchmarkGemm(b *testing.B) {
+	for _, s := range []struct{ m, n, k int }{{256, 256, 256}, {512, 512, 512}, {128, 3136, 64}} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%dx%d/threads=%d", s.m, s.n, s.k, th), func(b *testing.B) {
+				r := rand.New(rand.NewSource(1))
+				A, B, C := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
+				for b.Loop() {
+					Gemm(false, false, s.m, s.n, s.k, 1, A, s.k, B, s.n, 0, C, s.n, th)
+				}
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+	b.Run("fc_1x1280to1000_packed", func(b *testing.B) {
+		r := rand.New(rand.NewSource(1))
+		x, W, y := randSlice(r, 1280), randSlice(r, 1000*1280), make([]float32, 1000)
+		pb := PackB(true, 1280, 1000, W, 1280)
+		for b.Loop() {
+			GemmPackedB(false, 1, 1, x, 1280, pb, 0, y, 1000, nil, 1)
+		}
+		b.ReportMetric(2*1280*1000*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
+// BenchmarkMicroKernel measures the micro-kernel alone on L1-resident
+// panels: the ceiling for everything above.
+func BenchmarkMicroKernel(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	const k = 256
+	a, bb, c := randSlice(r, k*mr), randSlice(r, k*nr), make([]float32, mr*nr)
+	for b.Loop() {
+		microKernel(k, a, bb, c, nr, 0, nil, 0, 0)
+	}
+	b.ReportMetric(2*mr*nr*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

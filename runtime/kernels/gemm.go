@@ -1,0 +1,584 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Blocking parameters of the GEMM (BLIS-style loop nest). A micro-tile is
+// mr x nr; an A block (mc x kc, 144 KiB) stays in L2, a packed B
+// micro-panel (kc x nr, 16 KiB) in L1.
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 24 * mr
+	nc = 128 * nr
+)
+
+// Micro-kernel flags.
+const (
+	flagAcc   = 1 // add the tile's current contents of C
+	flagBias  = 2 // add a per-row bias
+	flagClamp = 4 // clamp to [lo, hi]
+)
+
+// microKernel computes one mr x nr tile: acc = sum over k of a[k*mr+i] *
+// b[k*nr+j]; then, per flags, acc += C, acc += bias[i], acc = clamp(acc,
+// lo, hi); then stores acc to c[i*ldc+j]. a and b are packed panels of k
+// steps. It is the assembly kernel where the CPU allows, else kernelGo.
+var microKernel = kernelGo
+
+// dwKernel computes, for r in [0, rows) and j in [0, n) (n a multiple of
+// 8), y[r*outStride+j] = bias + sum over t of w[t]*x[r*inStride+offs[t]+j],
+// taps in order t = 0, 1, ...
+var dwKernel = dwKernelGo
+
+// Kernel names the micro-kernels in use ("avx2-fma" or "go").
+var Kernel = "go"
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// PackedA is an M x K matrix packed into mr-row panels per kc block of K,
+// as the left operand of GEMM. Rows past M are zero.
+type PackedA struct {
+	M, K int
+	mpad int
+	data []float32
+}
+
+// PackA packs op(A) (M x K, row-major with leading dimension lda; A is K x
+// M if transA) for repeated use as the left GEMM operand, e.g. constant
+// convolution weights.
+func PackA(transA bool, M, K int, A []float32, lda int) *PackedA {
+	checkMat("PackA", "A", transA, M, K, A, lda)
+	pa := &PackedA{M: M, K: K, mpad: roundUp(M, mr)}
+	pa.data = make([]float32, pa.mpad*K)
+	for pc := 0; pc < K; pc += kc {
+		kcb := min(kc, K-pc)
+		for i0 := 0; i0 < M; i0 += mr {
+			packAPanel(pa.data[pc*pa.mpad+i0*kcb:], transA, A, lda, i0, min(mr, M-i0), pc, kcb, 1)
+		}
+	}
+	return pa
+}
+
+// panel returns the packed panels of block pc starting at row i0 (i0 a
+// multiple of mr).
+func (pa *PackedA) panel(pc, kcb, i0 int) []float32 { return pa.data[pc*pa.mpad+i0*kcb:] }
+
+// packAPanel writes rows [i0, i0+rows) x cols [p0, p0+kcb) of alpha*op(A)
+// as one mr-row panel: dst[k*mr+i].
+func packAPanel(dst []float32, transA bool, A []float32, lda, i0, rows, p0, kcb int, alpha float32) {
+	dst = dst[:kcb*mr]
+	if rows < mr {
+		clear(dst)
+	}
+	for i := 0; i < rows; i++ {
+		if transA {
+			for k := 0; k < kcb; k++ {
+				dst[k*mr+i] = alpha * A[(p0+k)*lda+i0+i]
+			}
+		} else {
+			src := A[(i0+i)*lda+p0 : (i0+i)*lda+p0+kcb]
+			if alpha == 1 {
+				for k, v := range src {
+					dst[k*mr+i] = v
+				}
+			} else {
+				for k, v := range src {
+					dst[k*mr+i] = alpha * v
+				}
+			}
+		}
+	}
+}
+
+// PackedB is a K x N matrix packed into nr-column panels per kc block of K,
+// as the right operand of GEMM. Columns past N are zero.
+type PackedB struct {
+	K, N int
+	npad int
+	data []float32
+}
+
+// PackB packs op(B) (K x N; B is N x K with leading dimension ldb if
+// transB) for repeated use as the right GEMM operand, e.g. the constant
+// weights of a fully connected layer (y = x W^T: transB true).
+func PackB(transB bool, K, N int, B []float32, ldb int) *PackedB {
+	checkMat("PackB", "B", transB, K, N, B, ldb)
+	pb := &PackedB{K: K, N: N, npad: roundUp(N, nr)}
+	pb.data = make([]float32, pb.npad*K)
+	src := denseB{trans: transB, B: B, ldb: ldb}
+	offs := make([]int, kc)
+	for pc := 0; pc < K; pc += kc {
+		kcb := min(kc, K-pc)
+		src.pack(pb.data[pc*pb.npad:], pc, kcb, 0, N, offs)
+	}
+	return pb
+}
+
+// Right operands packed on the fly. Each packs rows [p0, p0+kcb) x
+// columns [j0, j0+n) into nr-column panels, dst[(j/nr)*nr*kcb + k*nr +
+// j%nr], zero-filling the last panel past n.
+const (
+	srcDense  = iota // denseB
+	srcRows          // rowsB
+	srcIm2col        // im2colB
+)
+
+// denseB is a row-major matrix (K x N, or N x K when trans).
+type denseB struct {
+	trans bool
+	B     []float32
+	ldb   int
+}
+
+func (s denseB) pack(dst []float32, p0, kcb, j0, n int, offs []int) {
+	if !s.trans {
+		offs = offs[:kcb]
+		for k := range offs {
+			offs[k] = (p0 + k) * s.ldb
+		}
+		packRows(dst, s.B, offs, j0, n)
+		return
+	}
+	np := (n + nr - 1) / nr
+	dst = dst[:np*nr*kcb]
+	for jp := 0; jp < np; jp++ {
+		cnt := min(nr, n-jp*nr)
+		d := dst[jp*nr*kcb : (jp+1)*nr*kcb]
+		if cnt < nr {
+			clear(d)
+		}
+		for j := 0; j < cnt; j++ {
+			off := (j0+jp*nr+j)*s.ldb + p0
+			src := s.B[off : off+kcb]
+			for k, v := range src {
+				d[k*nr+j] = v
+			}
+		}
+	}
+}
+
+// rowsB is a matrix whose row k is x[offs[k]:], columns contiguous.
+type rowsB struct {
+	x    []float32
+	offs []int
+}
+
+func (s rowsB) pack(dst []float32, p0, kcb, j0, n int) {
+	packRows(dst, s.x, s.offs[p0:p0+kcb], j0, n)
+}
+
+// packRowsVec packs np full panels: for jp in [0, np), k in
+// [0, len(offs)): dst[(jp*len(offs)+k)*nr : +nr] = x[offs[k]+j0+jp*nr : +nr].
+// The caller has checked the bounds.
+var packRowsVec = func(dst, x []float32, offs []int, j0, np int) {
+	kcb := len(offs)
+	for jp := 0; jp < np; jp++ {
+		for k, off := range offs {
+			o := off + j0 + jp*nr
+			copy(dst[(jp*kcb+k)*nr:(jp*kcb+k+1)*nr], x[o:o+nr])
+		}
+	}
+}
+
+// packRows packs columns [j0, j0+n) of the rows x[offs[k]:] (see rowsB).
+func packRows(dst, x []float32, offs []int, j0, n int) {
+	kcb := len(offs)
+	np := (n + nr - 1) / nr
+	dst = dst[:np*nr*kcb]
+	for _, off := range offs {
+		if off < 0 || off+j0+n > len(x) {
+			panic("kernels: packed rows out of bounds")
+		}
+	}
+	full := n / nr
+	packRowsVec(dst, x, offs, j0, full)
+	if full < np {
+		cnt := n - full*nr
+		d := dst[full*nr*kcb:]
+		clear(d)
+		for k, off := range offs {
+			o := off + j0 + full*nr
+			copy(d[k*nr:k*nr+cnt], x[o:o+cnt])
+		}
+	}
+}
+
+// scratch is one thread's working memory.
+type scratch struct {
+	a, b []float32
+	buf  []float32
+	offs []int
+	tile [mr * nr]float32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func (s *scratch) gemmBufs() {
+	if len(s.a) < mc*kc {
+		s.a = make([]float32, mc*kc)
+	}
+	if len(s.b) < nc*kc {
+		s.b = make([]float32, nc*kc)
+	}
+	if len(s.offs) < kc {
+		s.offs = make([]int, kc)
+	}
+}
+
+func (s *scratch) ensureBuf(n int) []float32 {
+	if len(s.buf) < n {
+		s.buf = make([]float32, n)
+	}
+	return s.buf[:n]
+}
+
+// gemmJob is one C = op(A) op(B) (+ epilogue) problem.
+type gemmJob struct {
+	M, N, K int
+	// left operand: pa, or A (packed on the fly, scaled by alpha)
+	pa     *PackedA
+	transA bool
+	A      []float32
+	lda    int
+	alpha  float32
+	// right operand: pb, or one of the sources, packed on the fly
+	pb     *PackedB
+	src    int
+	dense  denseB
+	rows   rowsB
+	im2col im2colB
+	C      []float32
+	ldc    int
+	// beta: 0 overwrite C, 1 accumulate into C, else scale C first
+	beta float32
+	ep   Epilogue
+
+	// derived by prepare
+	preload     bool // residual copied/added into C before the product
+	kBias       bool
+	kClamp      bool
+	lo, hi      float32
+	postColBias bool
+	postAct     bool
+	postRes     bool
+}
+
+func (j *gemmJob) prepare() {
+	ep := &j.ep
+	j.preload = ep.Residual != nil && (ep.ActAfterResidual || ep.Act == ActNone)
+	j.postRes = ep.Residual != nil && !j.preload
+	j.kBias = ep.Bias != nil && !ep.BiasPerCol
+	j.postColBias = ep.Bias != nil && ep.BiasPerCol
+	lo, hi, isClamp, doClamp := clampBounds(ep.Act, ep.Alpha, ep.Beta)
+	j.kClamp = isClamp && doClamp && !j.postColBias
+	j.lo, j.hi = lo, hi
+	j.postAct = ep.Act != ActNone && !j.kClamp
+}
+
+// run computes rows [m0, m1) x columns [n0, n1) of C; m0 is a multiple of
+// mr and n0 of nr, so the tiling is the same as for the whole matrix.
+func (j *gemmJob) run(m0, m1, n0, n1 int, s *scratch) {
+	if m0 >= m1 || n0 >= n1 {
+		return
+	}
+	accInit := j.beta != 0
+	if j.beta != 0 && j.beta != 1 {
+		for i := m0; i < m1; i++ {
+			row := j.C[i*j.ldc+n0 : i*j.ldc+n1]
+			for k := range row {
+				row[k] *= j.beta
+			}
+		}
+	}
+	if j.preload {
+		for i := m0; i < m1; i++ {
+			row := j.C[i*j.ldc+n0 : i*j.ldc+n1]
+			res := j.ep.Residual[i*j.ldc+n0 : i*j.ldc+n1]
+			if accInit {
+				for k, v := range res {
+					row[k] += v
+				}
+			} else if &row[0] != &res[0] {
+				copy(row, res)
+			}
+		}
+		accInit = true
+	}
+	if j.K == 0 {
+		for i := m0; i < m1; i++ {
+			if !accInit {
+				clear(j.C[i*j.ldc+n0 : i*j.ldc+n1])
+			}
+			for c := n0; c < n1; c++ {
+				j.C[i*j.ldc+c] = j.finish(j.C[i*j.ldc+c], i, c)
+			}
+		}
+		return
+	}
+	if j.pa == nil || j.pb == nil {
+		s.gemmBufs()
+	}
+	for jc := n0; jc < n1; jc += nc {
+		ncb := min(nc, n1-jc)
+		for pc := 0; pc < j.K; pc += kc {
+			kcb := min(kc, j.K-pc)
+			var bp []float32
+			if j.pb != nil {
+				bp = j.pb.data[pc*j.pb.npad+jc*kcb:]
+			} else {
+				bp = s.b[:roundUp(ncb, nr)*kcb]
+				switch j.src {
+				case srcDense:
+					j.dense.pack(bp, pc, kcb, jc, ncb, s.offs)
+				case srcRows:
+					j.rows.pack(bp, pc, kcb, jc, ncb)
+				case srcIm2col:
+					j.im2col.pack(bp, pc, kcb, jc, ncb)
+				}
+			}
+			flags := 0
+			if pc > 0 || accInit {
+				flags |= flagAcc
+			}
+			last := pc+kcb >= j.K
+			if last && j.kBias {
+				flags |= flagBias
+			}
+			if last && j.kClamp {
+				flags |= flagClamp
+			}
+			for ic := m0; ic < m1; ic += mc {
+				mcb := min(mc, m1-ic)
+				var ap []float32
+				if j.pa != nil {
+					ap = j.pa.panel(pc, kcb, ic)
+				} else {
+					ap = s.a[:roundUp(mcb, mr)*kcb]
+					for ir := 0; ir < mcb; ir += mr {
+						packAPanel(ap[ir*kcb:], j.transA, j.A, j.lda, ic+ir, min(mr, mcb-ir), pc, kcb, j.alpha)
+					}
+				}
+				for jr := 0; jr < ncb; jr += nr {
+					cols := min(nr, ncb-jr)
+					for ir := 0; ir < mcb; ir += mr {
+						j.tile(ap[ir*kcb:], bp[jr*kcb:], ic+ir, jc+jr, min(mr, mcb-ir), cols, kcb, flags, last, s)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (j *gemmJob) tile(a, b []float32, i0, j0, rows, cols, kcb, flags int, last bool, s *scratch) {
+	ldc := j.ldc
+	c := j.C[i0*ldc+j0:]
+	var bias []float32
+	if flags&flagBias != 0 {
+		bias = j.ep.Bias[i0 : i0+rows]
+	}
+	if rows == mr && cols == nr {
+		microKernel(kcb, a, b, c, ldc, flags, bias, j.lo, j.hi)
+	} else {
+		// Edge tile: compute the full tile into scratch, then apply the
+		// same operations in the same order as the kernel does.
+		t := s.tile[:]
+		microKernel(kcb, a, b, t, nr, 0, nil, 0, 0)
+		for i := 0; i < rows; i++ {
+			for jj := 0; jj < cols; jj++ {
+				v := t[i*nr+jj]
+				if flags&flagAcc != 0 {
+					v = c[i*ldc+jj] + v
+				}
+				if flags&flagBias != 0 {
+					v += bias[i]
+				}
+				if flags&flagClamp != 0 {
+					v = clamp(v, j.lo, j.hi)
+				}
+				c[i*ldc+jj] = v
+			}
+		}
+	}
+	if last && (j.postColBias || j.postAct || j.postRes) {
+		for i := 0; i < rows; i++ {
+			row := c[i*ldc : i*ldc+cols]
+			if j.postColBias {
+				for jj := range row {
+					row[jj] += j.ep.Bias[j0+jj]
+				}
+			}
+			if j.postAct {
+				ApplyAct(row, j.ep.Act, j.ep.Alpha, j.ep.Beta)
+			}
+			if j.postRes {
+				res := j.ep.Residual[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+cols]
+				for jj, v := range res {
+					row[jj] += v
+				}
+			}
+		}
+	}
+}
+
+// finish applies the epilogue (minus a preloaded residual) to one value;
+// used only when K is 0.
+func (j *gemmJob) finish(v float32, i, c int) float32 {
+	if j.ep.Bias != nil {
+		if j.ep.BiasPerCol {
+			v += j.ep.Bias[c]
+		} else {
+			v += j.ep.Bias[i]
+		}
+	}
+	v = actScalar(v, j.ep.Act, j.ep.Alpha, j.ep.Beta)
+	if j.postRes {
+		v += j.ep.Residual[i*j.ldc+c]
+	}
+	return v
+}
+
+// parallelRun splits C between threads along the dimension with more
+// micro-tiles, in whole micro-tiles.
+func (j *gemmJob) parallelRun(threads int, s0 *scratch) {
+	j.prepare()
+	tm, tn := (j.M+mr-1)/mr, (j.N+nr-1)/nr
+	if threads > 1 && tn >= tm {
+		parallel(threads, tn, s0, func(lo, hi int, s *scratch) {
+			j.run(0, j.M, lo*nr, min(hi*nr, j.N), s)
+		})
+	} else {
+		parallel(threads, tm, s0, func(lo, hi int, s *scratch) {
+			j.run(lo*mr, min(hi*mr, j.M), 0, j.N, s)
+		})
+	}
+}
+
+// parallel runs f over [0, n) split into up to threads contiguous parts.
+// The caller's goroutine takes the first part with scratch s0 (nil: from
+// the pool); the others take scratch from the pool.
+func parallel(threads, n int, s0 *scratch, f func(lo, hi int, s *scratch)) {
+	if threads > n {
+		threads = n
+	}
+	if threads < 1 {
+		threads = 1
+	}
+	if threads > 1 {
+		var wg sync.WaitGroup
+		wg.Add(threads - 1)
+		for t := 1; t < threads; t++ {
+			lo, hi := t*n/threads, (t+1)*n/threads
+			go func() {
+				defer wg.Done()
+				s := scratchPool.Get().(*scratch)
+				f(lo, hi, s)
+				scratchPool.Put(s)
+			}()
+		}
+		defer wg.Wait()
+	}
+	s := s0
+	if s == nil {
+		s = scratchPool.Get().(*scratch)
+		defer scratchPool.Put(s)
+	}
+	f(0, n/threads, s)
+}
+
+func checkMat(fn, name string, trans bool, rows, cols int, a []float32, ld int) {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("kernels.%s: negative size %dx%d", fn, rows, cols))
+	}
+	r, c := rows, cols
+	if trans {
+		r, c = cols, rows
+	}
+	if r == 0 || c == 0 {
+		return
+	}
+	if ld < c {
+		panic(fmt.Sprintf("kernels.%s: leading dimension %d of %s < %d", fn, ld, name, c))
+	}
+	if len(a) < (r-1)*ld+c {
+		panic(fmt.Sprintf("kernels.%s: %s has %d elements, need %d", fn, name, len(a), (r-1)*ld+c))
+	}
+}
+
+func checkEpilogue(fn string, M, N int, ldc int, ep *Epilogue) {
+	if ep == nil {
+		return
+	}
+	if ep.Bias != nil {
+		need := M
+		if ep.BiasPerCol {
+			need = N
+		}
+		if len(ep.Bias) < need {
+			panic(fmt.Sprintf("kernels.%s: bias has %d elements, need %d", fn, len(ep.Bias), need))
+		}
+	}
+	if ep.Residual != nil && M > 0 && N > 0 && len(ep.Residual) < (M-1)*ldc+N {
+		panic(fmt.Sprintf("kernels.%s: residual has %d elements, need %d", fn, len(ep.Residual), (M-1)*ldc+N))
+	}
+}
+
+// Gemm computes C = alpha*op(A)*op(B) + beta*C, op(A) M x K and op(B)
+// K x N, row-major with leading dimensions lda, ldb, ldc (A is K x M if
+// transA, B is N x K if transB). When beta is 0, C is not read.
+func Gemm(transA, transB bool, M, N, K int, alpha float32, A []float32, lda int, B []float32, ldb int, beta float32, C []float32, ldc int, threads int) {
+	GemmEpilogue(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nil, threads)
+}
+
+// GemmEpilogue is Gemm followed by the epilogue ep (nil: none), fused.
+func GemmEpilogue(transA, transB bool, M, N, K int, alpha float32, A []float32, lda int, B []float32, ldb int, beta float32, C []float32, ldc int, ep *Epilogue, threads int) {
+	checkMat("Gemm", "A", transA, M, K, A, lda)
+	checkMat("Gemm", "B", transB, K, N, B, ldb)
+	checkMat("Gemm", "C", false, M, N, C, ldc)
+	checkEpilogue("Gemm", M, N, ldc, ep)
+	if M == 0 || N == 0 {
+		return
+	}
+	j := &gemmJob{M: M, N: N, K: K, transA: transA, A: A, lda: lda, alpha: alpha,
+		dense: denseB{trans: transB, B: B, ldb: ldb}, C: C, ldc: ldc, beta: beta}
+	if ep != nil {
+		j.ep = *ep
+	}
+	j.parallelRun(threads, nil)
+}
+
+// GemmPackedB is GemmEpilogue with a right operand packed by PackB.
+func GemmPackedB(transA bool, M int, alpha float32, A []float32, lda int, pb *PackedB, beta float32, C []float32, ldc int, ep *Epilogue, threads int) {
+	N, K := pb.N, pb.K
+	checkMat("GemmPackedB", "A", transA, M, K, A, lda)
+	checkMat("GemmPackedB", "C", false, M, N, C, ldc)
+	checkEpilogue("GemmPackedB", M, N, ldc, ep)
+	if M == 0 || N == 0 {
+		return
+	}
+	j := &gemmJob{M: M, N: N, K: K, transA: transA, A: A, lda: lda, alpha: alpha, pb: pb, C: C, ldc: ldc, beta: beta}
+	if ep != nil {
+		j.ep = *ep
+	}
+	j.parallelRun(threads, nil)
+}
+
+// GemmPackedA computes C = A*op(B) (+ beta*C, + epilogue) with a left
+// operand packed by PackA.
+func GemmPackedA(pa *PackedA, transB bool, N int, B []float32, ldb int, beta float32, C []float32, ldc int, ep *Epilogue, threads int) {
+	M, K := pa.M, pa.K
+	checkMat("GemmPackedA", "B", transB, K, N, B, ldb)
+	checkMat("GemmPackedA", "C", false, M, N, C, ldc)
+	checkEpilogue("GemmPackedA", M, N, ldc, ep)
+	if M == 0 || N == 0 {
+		return
+	}
+	j := &gemmJob{M: M, N: N, K: K, pa: pa, dense: denseB{trans: transB, B: B, ldb: ldb}, C: C, ldc: ldc, beta: beta}
+	if ep != nil {
+		j.ep = *ep
+	}
+	j.parallelRun(threads, nil)
+}

@@ -1,0 +1,108 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import "unsafe"
+
+// Implemented in kern_amd64.s.
+
+//go:noescape
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+
+//go:noescape
+func xgetbv0() (eax, edx uint32)
+
+//go:noescape
+func sgemm6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
+
+//go:noescape
+func clampAVX2(v *float32, n int, lo, hi float32)
+
+//go:noescape
+func deinterleave2AVX2(even, odd, src *float32, n int)
+
+//go:noescape
+func packRows16(dst, src *float32, offs *int, kcb, np int)
+
+//go:noescape
+func hardSwishAVX2(v *float32, n int)
+
+//go:noescape
+func dwPlane8(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
+
+// hasAVX2FMA reports whether the CPU supports AVX2 and FMA and the OS
+// saves the YMM registers.
+func hasAVX2FMA() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false
+	}
+	if xcr0, _ := xgetbv0(); xcr0&6 != 6 { // XMM and YMM state enabled
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<5) != 0 // AVX2
+}
+
+func init() {
+	if hasAVX2FMA() {
+		microKernel = kernelAVX2
+		dwKernel = dwKernelAVX2
+		clampVec = func(v []float32, lo, hi float32) int {
+			n := len(v) &^ 7
+			if n > 0 {
+				clampAVX2(&v[0], n, lo, hi)
+			}
+			return n
+		}
+		hardSwishVec = func(v []float32) int {
+			n := len(v) &^ 7
+			if n > 0 {
+				hardSwishAVX2(&v[0], n)
+			}
+			return n
+		}
+		deinterleave2Vec = func(even, odd, src []float32) int {
+			n := min(len(even), len(odd), len(src)/2) &^ 7
+			if n > 0 {
+				deinterleave2AVX2(&even[0], &odd[0], &src[0], n)
+			}
+			return n
+		}
+		packRowsVec = func(dst, x []float32, offs []int, j0, np int) {
+			if np > 0 && len(offs) > 0 {
+				_ = dst[np*len(offs)*nr-1]
+				packRows16(&dst[0], &x[j0], &offs[0], len(offs), np)
+			}
+		}
+		Kernel = "avx2-fma"
+	}
+}
+
+func kernelAVX2(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	// Bounds: the packed panels hold k steps; the tile is mr rows of nr.
+	if k > 0 {
+		_ = a[k*mr-1]
+		_ = b[k*nr-1]
+	}
+	_ = c[(mr-1)*ldc+nr-1]
+	var bp *float32
+	if flags&flagBias != 0 {
+		_ = bias[mr-1]
+		bp = &bias[0]
+	}
+	sgemm6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
+}
+
+func dwKernelAVX2(y, x []float32, offs []int, w []float32, n, rows, inStride, outStride int, bias float32) {
+	if n%8 != 0 || n <= 0 || rows <= 0 {
+		panic("kernels: bad depthwise plane geometry")
+	}
+	checkDWPlane(y, x, offs, w, n, rows, inStride, outStride)
+	dwPlane8(&y[0], &x[0], &offs[0], &w[0], len(offs), n, rows, inStride, outStride, bias)
+}

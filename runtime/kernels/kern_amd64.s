@@ -1,0 +1,374 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL eaxArg+0(FP), AX
+	MOVL ecxArg+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv0() (eax, edx uint32)
+TEXT ·xgetbv0(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+// func sgemm6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
+// 6x16 tile, rows i in Y(2i), Y(2i+1). a: packed 6 floats per k step,
+// b: packed 16 floats per k step.
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ CX, CX
+	JLE   loopdone
+
+loop:
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	VBROADCASTSS 0(AX), Y14
+	VBROADCASTSS 4(AX), Y15
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS 8(AX), Y14
+	VBROADCASTSS 12(AX), Y15
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VBROADCASTSS 16(AX), Y14
+	VBROADCASTSS 20(AX), Y15
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VFMADD231PS Y12, Y15, Y10
+	VFMADD231PS Y13, Y15, Y11
+	ADDQ $24, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  loop
+
+loopdone:
+	MOVQ flags+40(FP), SI
+	TESTQ $1, SI
+	JZ    noacc
+	MOVQ DI, R8
+	VADDPS (R8), Y0, Y0
+	VADDPS 32(R8), Y1, Y1
+	ADDQ DX, R8
+	VADDPS (R8), Y2, Y2
+	VADDPS 32(R8), Y3, Y3
+	ADDQ DX, R8
+	VADDPS (R8), Y4, Y4
+	VADDPS 32(R8), Y5, Y5
+	ADDQ DX, R8
+	VADDPS (R8), Y6, Y6
+	VADDPS 32(R8), Y7, Y7
+	ADDQ DX, R8
+	VADDPS (R8), Y8, Y8
+	VADDPS 32(R8), Y9, Y9
+	ADDQ DX, R8
+	VADDPS (R8), Y10, Y10
+	VADDPS 32(R8), Y11, Y11
+
+noacc:
+	TESTQ $2, SI
+	JZ    nobias
+	MOVQ bias+48(FP), R9
+	VBROADCASTSS 0(R9), Y14
+	VADDPS Y14, Y0, Y0
+	VADDPS Y14, Y1, Y1
+	VBROADCASTSS 4(R9), Y14
+	VADDPS Y14, Y2, Y2
+	VADDPS Y14, Y3, Y3
+	VBROADCASTSS 8(R9), Y14
+	VADDPS Y14, Y4, Y4
+	VADDPS Y14, Y5, Y5
+	VBROADCASTSS 12(R9), Y14
+	VADDPS Y14, Y6, Y6
+	VADDPS Y14, Y7, Y7
+	VBROADCASTSS 16(R9), Y14
+	VADDPS Y14, Y8, Y8
+	VADDPS Y14, Y9, Y9
+	VBROADCASTSS 20(R9), Y14
+	VADDPS Y14, Y10, Y10
+	VADDPS Y14, Y11, Y11
+
+nobias:
+	TESTQ $4, SI
+	JZ    noclamp
+	// max(lo, v) then min(hi, v) with v as the second source operand,
+	// so a NaN in v is kept (as the Go clamp does).
+	VBROADCASTSS lo+56(FP), Y14
+	VBROADCASTSS hi+60(FP), Y15
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
+	VMINPS Y0, Y15, Y0
+	VMINPS Y1, Y15, Y1
+	VMINPS Y2, Y15, Y2
+	VMINPS Y3, Y15, Y3
+	VMINPS Y4, Y15, Y4
+	VMINPS Y5, Y15, Y5
+	VMINPS Y6, Y15, Y6
+	VMINPS Y7, Y15, Y7
+	VMINPS Y8, Y15, Y8
+	VMINPS Y9, Y15, Y9
+	VMINPS Y10, Y15, Y10
+	VMINPS Y11, Y15, Y11
+
+noclamp:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ DX, DI
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	ADDQ DX, DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ DX, DI
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	ADDQ DX, DI
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	ADDQ DX, DI
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+	VZEROUPPER
+	RET
+
+// func dwPlane8(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
+// For r in [0, rows), j in [0, n) (n a multiple of 8):
+//   y[r*outStride + j] = bias + sum over t of w[t] * base[r*inStride + offs[t] + j],
+// taps in order; 32 columns at a time, then 8.
+TEXT ·dwPlane8(SB), NOSPLIT, $0-76
+	MOVQ y+0(FP), DI
+	MOVQ base+8(FP), SI
+	MOVQ offs+16(FP), R13
+	MOVQ w+24(FP), DX
+	MOVQ taps+32(FP), R8
+	MOVQ n+40(FP), R9
+	MOVQ rows+48(FP), R12
+	MOVQ inStride+56(FP), CX
+	SHLQ $2, CX
+	VBROADCASTSS bias+72(FP), Y15
+	TESTQ R12, R12
+	JLE   dwdone
+
+rowloop:
+	XORQ R10, R10
+
+loop32:
+	LEAQ 32(R10), R11
+	CMPQ R11, R9
+	JGT  loop8
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	XORQ BX, BX
+
+tap32:
+	MOVQ (R13)(BX*8), AX
+	ADDQ R10, AX
+	LEAQ (SI)(AX*4), AX
+	VBROADCASTSS (DX)(BX*4), Y4
+	VFMADD231PS (AX), Y4, Y0
+	VFMADD231PS 32(AX), Y4, Y1
+	VFMADD231PS 64(AX), Y4, Y2
+	VFMADD231PS 96(AX), Y4, Y3
+	INCQ BX
+	CMPQ BX, R8
+	JLT  tap32
+	LEAQ (DI)(R10*4), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	MOVQ R11, R10
+	JMP  loop32
+
+loop8:
+	CMPQ R10, R9
+	JGE  rowdone
+	VMOVAPS Y15, Y0
+	XORQ BX, BX
+
+tap8:
+	MOVQ (R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS (DX)(BX*4), Y4
+	VFMADD231PS (SI)(AX*4), Y4, Y0
+	INCQ BX
+	CMPQ BX, R8
+	JLT  tap8
+	VMOVUPS Y0, (DI)(R10*4)
+	ADDQ $8, R10
+	JMP  loop8
+
+rowdone:
+	ADDQ CX, SI
+	MOVQ outStride+64(FP), AX
+	LEAQ (DI)(AX*4), DI
+	DECQ R12
+	JNZ  rowloop
+
+dwdone:
+	VZEROUPPER
+	RET
+
+// func clampAVX2(v *float32, n int, lo, hi float32)
+// v[i] = min(max(v[i], lo), hi) for i in [0, n), n a multiple of 8; a NaN
+// in v is kept.
+TEXT ·clampAVX2(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS lo+16(FP), Y14
+	VBROADCASTSS hi+20(FP), Y15
+	SHRQ $3, CX
+	JZ   clampdone
+
+clamploop:
+	VMOVUPS (DI), Y0
+	VMAXPS Y0, Y14, Y0
+	VMINPS Y0, Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  clamploop
+
+clampdone:
+	VZEROUPPER
+	RET
+
+// func hardSwishAVX2(v *float32, n int)
+// v[i] = v[i] * min(max(v[i]/6 + 0.5, 0), 1), n a multiple of 8.
+TEXT ·hardSwishAVX2(SB), NOSPLIT, $0-16
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVL $0x40c00000, AX // 6.0
+	MOVQ AX, X10
+	VBROADCASTSS X10, Y10
+	MOVL $0x3f000000, AX // 0.5
+	MOVQ AX, X11
+	VBROADCASTSS X11, Y11
+	MOVL $0x3f800000, AX // 1.0
+	MOVQ AX, X12
+	VBROADCASTSS X12, Y12
+	VXORPS Y13, Y13, Y13
+	SHRQ $3, CX
+	JZ   hsdone
+
+hsloop:
+	VMOVUPS (DI), Y0
+	VDIVPS Y10, Y0, Y1
+	VADDPS Y11, Y1, Y1
+	VMAXPS Y1, Y13, Y1
+	VMINPS Y1, Y12, Y1
+	VMULPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  hsloop
+
+hsdone:
+	VZEROUPPER
+	RET
+
+// func deinterleave2AVX2(even, odd, src *float32, n int)
+// even[i] = src[2i], odd[i] = src[2i+1] for i in [0, n), n a multiple of 8.
+TEXT ·deinterleave2AVX2(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), SI
+	MOVQ src+16(FP), AX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   deidone
+
+deiloop:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2 // a0 a2 a8 a10 | a4 a6 a12 a14
+	VSHUFPS $0xDD, Y1, Y0, Y3 // a1 a3 a9 a11 | a5 a7 a13 a15
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (SI)
+	ADDQ $64, AX
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  deiloop
+
+deidone:
+	VZEROUPPER
+	RET
+
+// func packRows16(dst, src *float32, offs *int, kcb, np int)
+// For jp in [0, np), kk in [0, kcb):
+//   dst[(jp*kcb+kk)*16 : +16] = src[offs[kk]+jp*16 : +16].
+TEXT ·packRows16(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ kcb+24(FP), CX
+	MOVQ np+32(FP), DX
+	TESTQ DX, DX
+	JLE   packdone
+	TESTQ CX, CX
+	JLE   packdone
+
+packouter:
+	XORQ BX, BX
+
+packinner:
+	MOVQ (R8)(BX*8), AX
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, DI
+	INCQ BX
+	CMPQ BX, CX
+	JLT  packinner
+	ADDQ $64, SI
+	DECQ DX
+	JNZ  packouter
+
+packdone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,148 @@
+// Package kernels holds mconv's optimized float32 compute kernels: GEMM,
+// 2-D convolution (general via implicit im2col + GEMM, 1x1 as plain GEMM,
+// a dedicated depthwise path, grouped convolution per group) with fused
+// epilogues (bias, activation, residual add).
+//
+// Every fast kernel has a plain reference beside it in ref.go (RefGemm,
+// RefConv2D, RefAct) and is tested against it.
+//
+// The default build is pure Go. On amd64 (unless built with the purego tag)
+// the GEMM micro-kernel and the depthwise row kernel are AVX2+FMA assembly,
+// selected at start-up when the CPU and OS support AVX2 and FMA; otherwise
+// the pure-Go versions run. Pure Go and assembly round differently (the
+// assembly fuses multiply-add), but on one machine the same path is always
+// taken.
+//
+// Determinism: work is split between threads only over output rows,
+// columns, images or channels, never over a reduction, and every output
+// element is computed by the same sequence of floating-point operations
+// whatever the split, so results are bit-identical for every thread count.
+//
+// Argument errors (slices too short, inconsistent shapes) are programming
+// errors of the caller and panic with a message naming the kernel; the
+// runtime validates user models before calling these kernels.
+package kernels
+
+import "fmt"
+
+// Act is an activation fused into a kernel's epilogue.
+type Act int
+
+// Activations. Parameters (Alpha, Beta) are noted where used.
+const (
+	ActNone        Act = iota
+	ActRelu            // max(x, 0)
+	ActRelu6           // min(max(x, 0), 6)
+	ActClip            // min(max(x, Alpha), Beta)
+	ActHardSwish       // x * max(0, min(1, x/6 + 1/2)) (ONNX HardSwish)
+	ActHardSigmoid     // max(0, min(1, Alpha*x + Beta)) (ONNX defaults 0.2, 0.5)
+	ActSigmoid         // 1 / (1 + exp(-x))
+	ActSiLU            // x * sigmoid(x)
+	ActGelu            // x/2 * (1 + erf(x/sqrt(2))) (exact, approximate="none")
+	ActGeluTanh        // x/2 * (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3)))
+	ActLeakyRelu       // x if x >= 0 else Alpha*x (ONNX default Alpha 0.01)
+	ActTanh            // tanh(x)
+)
+
+var actNames = [...]string{"None", "Relu", "Relu6", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "SiLU", "Gelu", "GeluTanh", "LeakyRelu", "Tanh"}
+
+func (a Act) String() string {
+	if a >= 0 && int(a) < len(actNames) {
+		return actNames[a]
+	}
+	return fmt.Sprintf("Act(%d)", int(a))
+}
+
+// clampBounds reports whether act is a clamp (None, Relu, Relu6, Clip)
+// that the GEMM micro-kernel can apply itself, and its bounds.
+func clampBounds(act Act, alpha, beta float32) (lo, hi float32, isClamp, doClamp bool) {
+	switch act {
+	case ActNone:
+		return 0, 0, true, false
+	case ActRelu:
+		return 0, float32(inf), true, true
+	case ActRelu6:
+		return 0, 6, true, true
+	case ActClip:
+		return alpha, beta, true, true
+	}
+	return 0, 0, false, false
+}
+
+// ConvParams describes a 2-D convolution on NCHW float32 data.
+// x is [N, C, H, W], the weights [M, C/Group, KH, KW], y [N, M, OH, OW].
+// SH/SW are strides, DH/DW dilations, Pad* the explicit padding (auto_pad
+// must be resolved by the caller). The epilogue is
+//
+//	y = act(conv(x) + bias) + residual   (ActAfterResidual false)
+//	y = act(conv(x) + bias + residual)   (ActAfterResidual true)
+//
+// with bias [M] and residual [N, M, OH, OW], each optional.
+type ConvParams struct {
+	N, C, H, W       int
+	M, KH, KW        int
+	SH, SW, DH, DW   int
+	PadT, PadL       int
+	PadB, PadR       int
+	Group            int
+	OH, OW           int
+	Act              Act
+	Alpha, Beta      float32
+	ActAfterResidual bool
+}
+
+// Epilogue is applied to every output element of a GEMM, in this order:
+// add Bias (per row of C, or per column if BiasPerCol), then, if
+// ActAfterResidual, add Residual and apply Act; otherwise apply Act and
+// then add Residual. Residual has the layout of C (leading dimension ldc).
+type Epilogue struct {
+	Bias             []float32
+	BiasPerCol       bool
+	Residual         []float32
+	Act              Act
+	Alpha, Beta      float32
+	ActAfterResidual bool
+}
+
+// Validate checks p for internal consistency (positive sizes, output size
+// matching the convolution arithmetic, group dividing C and M).
+func (p *ConvParams) Validate() error {
+	if p.N < 0 || p.C <= 0 || p.H <= 0 || p.W <= 0 || p.M <= 0 || p.KH <= 0 || p.KW <= 0 {
+		return fmt.Errorf("conv: non-positive size in %+v", *p)
+	}
+	if p.SH <= 0 || p.SW <= 0 || p.DH <= 0 || p.DW <= 0 || p.Group <= 0 {
+		return fmt.Errorf("conv: stride, dilation and group must be positive, have %+v", *p)
+	}
+	if p.PadT < 0 || p.PadL < 0 || p.PadB < 0 || p.PadR < 0 {
+		return fmt.Errorf("conv: negative padding in %+v", *p)
+	}
+	if p.C%p.Group != 0 || p.M%p.Group != 0 {
+		return fmt.Errorf("conv: group %d does not divide C=%d and M=%d", p.Group, p.C, p.M)
+	}
+	oh := (p.H+p.PadT+p.PadB-(p.KH-1)*p.DH-1)/p.SH + 1
+	ow := (p.W+p.PadL+p.PadR-(p.KW-1)*p.DW-1)/p.SW + 1
+	if oh <= 0 || ow <= 0 || oh != p.OH || ow != p.OW {
+		return fmt.Errorf("conv: output size %dx%d, expected %dx%d from the input, kernel, stride, dilation and padding", p.OH, p.OW, oh, ow)
+	}
+	return nil
+}
+
+// OutSize returns the output size of a convolution along one axis.
+func OutSize(in, k, stride, dil, padBegin, padEnd int) int {
+	return (in+padBegin+padEnd-(k-1)*dil-1)/stride + 1
+}
+
+func (p *ConvParams) isDepthwise() bool { return p.Group == p.C && p.Group == p.M && p.Group > 1 }
+
+func (p *ConvParams) isPointwise() bool {
+	return p.KH == 1 && p.KW == 1 && p.SH == 1 && p.SW == 1 && p.PadT == 0 && p.PadL == 0 && p.PadB == 0 && p.PadR == 0
+}
+
+func (p *ConvParams) epilogue(bias, residual []float32) Epilogue {
+	return Epilogue{Bias: bias, Residual: residual, Act: p.Act, Alpha: p.Alpha, Beta: p.Beta, ActAfterResidual: p.ActAfterResidual}
+}
+
+// FLOPs returns 2*MACs of the convolution (epilogue not counted).
+func (p *ConvParams) FLOPs() float64 {
+	return 2 * float64(p.N) * float64(p.M) * float64(p.OH) * float64(p.OW) * float64(p.C/p.Group) * float64(p.KH) * float64(p.KW)
+}

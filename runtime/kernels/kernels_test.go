@@ -1,0 +1,332 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+// closeTo compares got with the plain reference want. The fast kernels sum
+// in a different order (K blocks, fused multiply-add), so they agree to a
+// tolerance that grows with the reduction length k.
+func closeTo(t *testing.T, what string, got, want []float32, k int) {
+	t.Helper()
+	tol := 1e-6 * float64(k+4)
+	bad := 0
+	for i := range want {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) != math.IsNaN(w) || math.Abs(g-w) > tol*math.Max(1, math.Abs(w)) {
+			if bad < 5 {
+				t.Errorf("%s: element %d = %v, reference %v", what, i, got[i], want[i])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d elements differ beyond %g", what, bad, len(want), tol)
+	}
+}
+
+func sameBits(t *testing.T, what string, a, b []float32) {
+	t.Helper()
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("%s: element %d differs: %v vs %v", what, i, a[i], b[i])
+		}
+	}
+}
+
+var threadCounts = []int{1, 2, 3, 4, 7}
+
+func TestGemm(t *testing.T) {
+	cases := []struct {
+		m, n, k        int
+		ta, tb         bool
+		alpha, beta    float32
+		padA, padB, pc int // extra leading-dimension padding
+	}{
+		{1, 1, 1, false, false, 1, 0, 0, 0, 0},
+		{6, 16, 8, false, false, 1, 0, 0, 0, 0},
+		{7, 17, 9, false, false, 1, 0, 0, 0, 0},
+		{13, 35, 300, false, false, 1, 0, 3, 1, 2},
+		{5, 3, 2, true, false, 0.5, 0, 0, 0, 0},
+		{33, 20, 70, false, true, 1, 1, 2, 3, 0},
+		{20, 33, 70, true, true, -1.5, 0.25, 0, 0, 5},
+		{150, 40, 600, false, false, 1, 1, 0, 0, 0},
+		{12, 2100, 20, false, false, 1, 0, 0, 0, 0},
+		{64, 49, 1000, false, true, 1, 0, 0, 0, 0},
+		{3, 4, 0, false, false, 1, 0.5, 0, 0, 0},
+	}
+	r := rand.New(rand.NewSource(1))
+	for _, c := range cases {
+		name := fmt.Sprintf("%dx%dx%d_ta%v_tb%v_a%v_b%v", c.m, c.n, c.k, c.ta, c.tb, c.alpha, c.beta)
+		t.Run(name, func(t *testing.T) {
+			ar, ac := c.m, c.k
+			if c.ta {
+				ar, ac = c.k, c.m
+			}
+			br, bc := c.k, c.n
+			if c.tb {
+				br, bc = c.n, c.k
+			}
+			lda, ldb, ldc := ac+c.padA, bc+c.padB, c.n+c.pc
+			A := randSlice(r, ar*lda)
+			B := randSlice(r, br*ldb)
+			C0 := randSlice(r, c.m*ldc)
+			want := append([]float32(nil), C0...)
+			RefGemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, A, lda, B, ldb, c.beta, want, ldc)
+			var first []float32
+			for _, th := range threadCounts {
+				got := append([]float32(nil), C0...)
+				Gemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, A, lda, B, ldb, c.beta, got, ldc, th)
+				closeTo(t, fmt.Sprintf("threads=%d", th), got, want, c.k)
+				if first == nil {
+					first = got
+				} else {
+					sameBits(t, fmt.Sprintf("threads=%d vs 1", th), got, first)
+				}
+			}
+			// Packed-B variant.
+			pb := PackB(c.tb, c.k, c.n, B, ldb)
+			got := append([]float32(nil), C0...)
+			GemmPackedB(c.ta, c.m, c.alpha, A, lda, pb, c.beta, got, ldc, nil, 2)
+			closeTo(t, "GemmPackedB", got, want, c.k)
+			// Packed-A variant (alpha 1 only).
+			if c.alpha == 1 {
+				pa := PackA(c.ta, c.m, c.k, A, lda)
+				got := append([]float32(nil), C0...)
+				GemmPackedA(pa, c.tb, c.n, B, ldb, c.beta, got, ldc, nil, 3)
+				closeTo(t, "GemmPackedA", got, want, c.k)
+			}
+		})
+	}
+}
+
+var allActs = []struct {
+	act         Act
+	alpha, beta float32
+}{
+	{ActNone, 0, 0}, {ActRelu, 0, 0}, {ActRelu6, 0, 0}, {ActClip, -0.3, 0.4},
+	{ActHardSwish, 0, 0}, {ActHardSigmoid, 1.0 / 6, 0.5}, {ActSigmoid, 0, 0}, {ActSiLU, 0, 0},
+	{ActGelu, 0, 0}, {ActGeluTanh, 0, 0}, {ActLeakyRelu, 0.1, 0}, {ActTanh, 0, 0},
+}
+
+func TestGemmEpilogue(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	M, N, K := 14, 37, 300
+	A, B := randSlice(r, M*K), randSlice(r, K*N)
+	rowBias, colBias, res := randSlice(r, M), randSlice(r, N), randSlice(r, M*N)
+	for _, a := range allActs {
+		for _, perCol := range []bool{false, true} {
+			for _, after := range []bool{false, true} {
+				for _, withRes := range []bool{false, true} {
+					ep := Epilogue{Bias: rowBias, BiasPerCol: perCol, Act: a.act, Alpha: a.alpha, Beta: a.beta, ActAfterResidual: after}
+					if perCol {
+						ep.Bias = colBias
+					}
+					if withRes {
+						ep.Residual = res
+					}
+					want := make([]float32, M*N)
+					RefGemm(false, false, M, N, K, 1, A, K, B, N, 0, want, N)
+					RefEpilogue(M, N, want, N, &ep)
+					var first []float32
+					for _, th := range threadCounts {
+						got := make([]float32, M*N)
+						GemmEpilogue(false, false, M, N, K, 1, A, K, B, N, 0, got, N, &ep, th)
+						what := fmt.Sprintf("%v percol=%v after=%v res=%v threads=%d", a.act, perCol, after, withRes, th)
+						closeTo(t, what, got, want, K)
+						if first == nil {
+							first = got
+						} else {
+							sameBits(t, what, got, first)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func convCase(n, c, h, w, m, kh, kw, s, d, pad, group int) ConvParams {
+	p := ConvParams{N: n, C: c, H: h, W: w, M: m, KH: kh, KW: kw, SH: s, SW: s, DH: d, DW: d,
+		PadT: pad, PadL: pad, PadB: pad, PadR: pad, Group: group}
+	p.OH = OutSize(h, kh, s, d, pad, pad)
+	p.OW = OutSize(w, kw, s, d, pad, pad)
+	return p
+}
+
+func TestConv2D(t *testing.T) {
+	cases := []ConvParams{
+		convCase(1, 3, 11, 13, 5, 3, 3, 1, 1, 1, 1),
+		convCase(2, 4, 9, 7, 6, 3, 3, 2, 1, 1, 1),
+		convCase(1, 8, 10, 10, 8, 3, 3, 1, 2, 2, 1),
+		convCase(1, 6, 9, 9, 9, 3, 3, 1, 1, 1, 3),
+		convCase(1, 6, 8, 8, 4, 1, 1, 1, 1, 0, 2),
+		convCase(2, 16, 12, 12, 20, 1, 1, 1, 1, 0, 1),
+		convCase(1, 16, 12, 12, 20, 1, 1, 2, 1, 0, 1),
+		convCase(1, 64, 9, 9, 70, 3, 3, 1, 1, 1, 1),  // K = 576 > kc
+		convCase(1, 3, 50, 50, 16, 3, 3, 1, 1, 1, 1), // N = 2500 > nc
+		convCase(1, 3, 17, 17, 7, 7, 7, 2, 1, 3, 1),
+		convCase(1, 5, 6, 6, 5, 5, 5, 1, 1, 4, 1), // padding > kernel half
+		// depthwise
+		convCase(1, 8, 13, 11, 8, 3, 3, 1, 1, 1, 8),
+		convCase(2, 7, 14, 15, 7, 3, 3, 2, 1, 1, 7),
+		convCase(1, 5, 19, 17, 5, 5, 5, 1, 1, 2, 5),
+		convCase(1, 5, 19, 17, 5, 5, 5, 2, 1, 2, 5),
+		convCase(1, 4, 20, 21, 4, 7, 7, 1, 1, 3, 4),
+		convCase(1, 4, 16, 16, 4, 3, 3, 1, 2, 2, 4),
+		convCase(1, 3, 16, 16, 3, 3, 3, 3, 1, 0, 3),
+		convCase(1, 3, 40, 40, 3, 3, 3, 1, 1, 0, 3),
+		convCase(1, 6, 5, 5, 6, 1, 1, 1, 1, 0, 6),
+		convCase(1, 3, 37, 41, 3, 3, 3, 2, 1, 0, 3),
+		convCase(1, 6, 20, 20, 9, 3, 3, 1, 2, 2, 3), // shifted path with dilation and groups
+		convCase(2, 5, 24, 21, 7, 3, 5, 1, 1, 0, 1), // shifted path without padding, batch 2
+		convCase(2, 2, 50, 50, 2, 5, 5, 2, 1, 2, 2),
+		convCase(1, 2, 33, 35, 2, 4, 4, 2, 3, 1, 2), // even kernel, dilation 3, stride 2
+		convCase(1, 4, 9, 9, 8, 3, 3, 1, 1, 1, 4),   // channel multiplier 2: grouped GEMM
+	}
+	// asymmetric padding, anisotropic stride
+	asym := ConvParams{N: 1, C: 3, H: 10, W: 12, M: 4, KH: 3, KW: 2, SH: 2, SW: 1, DH: 1, DW: 2, PadT: 0, PadL: 1, PadB: 2, PadR: 0, Group: 1}
+	asym.OH, asym.OW = OutSize(10, 3, 2, 1, 0, 2), OutSize(12, 2, 1, 2, 1, 0)
+	cases = append(cases, asym)
+	asymDW := asym
+	asymDW.M, asymDW.Group = 3, 3
+	cases = append(cases, asymDW)
+
+	r := rand.New(rand.NewSource(3))
+	for i, p0 := range cases {
+		for ai, a := range []struct {
+			act      Act
+			res      bool
+			after    bool
+			noBias   bool
+			alpha, b float32
+		}{{ActNone, false, false, false, 0, 0}, {ActRelu, true, true, false, 0, 0}, {ActHardSwish, true, false, true, 0, 0}, {ActRelu6, false, false, false, 0, 0}, {ActSiLU, true, true, false, 0, 0}} {
+			p := p0
+			p.Act, p.ActAfterResidual = a.act, a.after
+			name := fmt.Sprintf("%d_%dx%dx%dx%d_m%d_k%dx%d_s%d_d%d_g%d_%v", i, p.N, p.C, p.H, p.W, p.M, p.KH, p.KW, p.SH, p.DH, p.Group, ai)
+			t.Run(name, func(t *testing.T) {
+				if err := p.Validate(); err != nil {
+					t.Fatal(err)
+				}
+				x := randSlice(r, p.N*p.C*p.H*p.W)
+				w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
+				bias := randSlice(r, p.M)
+				if a.noBias {
+					bias = nil
+				}
+				var res []float32
+				if a.res {
+					res = randSlice(r, p.N*p.M*p.OH*p.OW)
+				}
+				want := make([]float32, p.N*p.M*p.OH*p.OW)
+				RefConv2D(&p, x, w, bias, res, want)
+				pk := PackConvWeights(&p, w)
+				var first []float32
+				for _, th := range threadCounts {
+					got := make([]float32, len(want))
+					for i := range got {
+						got[i] = float32(math.NaN())
+					}
+					var ws []float32
+					if th == 2 {
+						ws = make([]float32, WorkspaceSize(&p))
+					}
+					Conv2D(&p, pk, x, bias, res, got, ws, th)
+					closeTo(t, fmt.Sprintf("threads=%d", th), got, want, p.C/p.Group*p.KH*p.KW)
+					if first == nil {
+						first = got
+					} else {
+						sameBits(t, fmt.Sprintf("threads=%d vs 1", th), got, first)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestConvValidate(t *testing.T) {
+	p := convCase(1, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1)
+	p.OH = 7
+	if p.Validate() == nil {
+		t.Error("wrong OH accepted")
+	}
+	p = convCase(1, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1)
+	p.Group = 2
+	if p.Validate() == nil {
+		t.Error("group not dividing C accepted")
+	}
+}
+
+func TestActMatchesRef(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	v := randSlice(r, 1000)
+	for i := range v {
+		v[i] *= 8
+	}
+	v = append(v, 0, -3, 3, 6, -6, float32(math.Inf(1)), float32(math.Inf(-1)))
+	for _, a := range allActs {
+		got := append([]float32(nil), v...)
+		ApplyAct(got, a.act, a.alpha, a.beta)
+		for i, x := range v {
+			if want := RefAct(x, a.act, a.alpha, a.beta); got[i] != want && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+				t.Errorf("%v(%v) = %v, want %v", a.act, x, got[i], want)
+			}
+		}
+	}
+	// Hand-checked values from the ONNX definitions.
+	for _, c := range []struct {
+		act  Act
+		x, y float32
+	}{{ActHardSwish, 3, 3}, {ActHardSwish, -3, 0}, {ActHardSwish, 1, 1 * (1.0/6 + 0.5)}, {ActRelu6, 7, 6}, {ActSigmoid, 0, 0.5}, {ActSiLU, 0, 0}, {ActGelu, 0, 0}} {
+		if got := RefAct(c.x, c.act, 0, 0); math.Abs(float64(got-c.y)) > 1e-7 {
+			t.Errorf("%v(%v) = %v, want %v", c.act, c.x, got, c.y)
+		}
+	}
+}
+
+// TestMicroKernels checks the selected micro-kernels (assembly where the
+// CPU allows) against the pure-Go ones on random panels, for every flag
+// combination.
+func TestMicroKernels(t *testing.T) {
+	t.Logf("micro-kernel in use: %s", Kernel)
+	r := rand.New(rand.NewSource(5))
+	for _, k := range []int{0, 1, 3, 17, 256} {
+		a, b := randSlice(r, k*mr+1), randSlice(r, k*nr+1)
+		bias := randSlice(r, mr)
+		c0 := randSlice(r, mr*20)
+		c0[3] = float32(math.NaN())
+		for flags := 0; flags < 8; flags++ {
+			want := append([]float32(nil), c0...)
+			got := append([]float32(nil), c0...)
+			kernelGo(k, a, b, want, 20, flags, bias, -0.5, 0.7)
+			microKernel(k, a, b, got, 20, flags, bias, -0.5, 0.7)
+			closeTo(t, fmt.Sprintf("k=%d flags=%d", k, flags), got, want, k)
+		}
+	}
+	for _, taps := range []int{1, 9, 25, 49, 70} {
+		for _, n := range []int{8, 24, 32, 40, 112} {
+			const rows, inStride, outStride = 3, 150, 120
+			offs := make([]int, taps)
+			for i := range offs {
+				offs[i] = r.Intn(30)
+			}
+			x := randSlice(r, (rows-1)*inStride+30+n)
+			w := randSlice(r, taps)
+			want, got := make([]float32, rows*outStride), make([]float32, rows*outStride)
+			dwKernelGo(want, x, offs, w, n, rows, inStride, outStride, 0.25)
+			dwKernel(got, x, offs, w, n, rows, inStride, outStride, 0.25)
+			closeTo(t, fmt.Sprintf("dw taps=%d n=%d", taps, n), got, want, taps)
+		}
+	}
+}

@@ -1,0 +1,281 @@
+package runtime
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/mconv/mconv/ir"
+)
+
+func randF32(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
+func newModel() (*ir.Model, *ir.Graph) {
+	g := ir.NewGraph("test")
+	return &ir.Model{IRVersion: 8, Opsets: []ir.OpsetImport{{Domain: "", Version: 17}}, Graph: g}, g
+}
+
+func ints64(v ...int64) []int64 { return v }
+
+// refConv is a direct 2-D convolution written independently of the runtime
+// kernels (NCHW, explicit symmetric pads).
+func refConv(x []float32, N, C, H, W int, w []float32, M, KH, KW int, b []float32, stride, pad, group int) ([]float32, int, int) {
+	OH := (H+2*pad-KH)/stride + 1
+	OW := (W+2*pad-KW)/stride + 1
+	out := make([]float32, N*M*OH*OW)
+	cg, mg := C/group, M/group
+	for n := 0; n < N; n++ {
+		for m := 0; m < M; m++ {
+			gi := m / mg
+			for oy := 0; oy < OH; oy++ {
+				for ox := 0; ox < OW; ox++ {
+					s := float64(0)
+					if b != nil {
+						s = float64(b[m])
+					}
+					for ci := 0; ci < cg; ci++ {
+						c := gi*cg + ci
+						for ky := 0; ky < KH; ky++ {
+							for kx := 0; kx < KW; kx++ {
+								iy, ix := oy*stride-pad+ky, ox*stride-pad+kx
+								if iy < 0 || iy >= H || ix < 0 || ix >= W {
+									continue
+								}
+								s += float64(x[((n*C+c)*H+iy)*W+ix]) * float64(w[((m*cg+ci)*KH+ky)*KW+kx])
+							}
+						}
+					}
+					out[((n*M+m)*OH+oy)*OW+ox] = float32(s)
+				}
+			}
+		}
+	}
+	return out, OH, OW
+}
+
+func maxDiff(t *testing.T, got, want []float32, atol, rtol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("length %d, want %d", len(got), len(want))
+	}
+	for i := range got {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if d > atol+rtol*math.Abs(float64(want[i])) || math.IsNaN(float64(got[i])) {
+			t.Fatalf("element %d: got %v want %v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestConvVariants(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	cases := []struct {
+		name                               string
+		N, C, H, W, M, K, stride, pad, grp int
+	}{
+		{"3x3", 2, 3, 9, 11, 8, 3, 1, 1, 1},
+		{"3x3s2", 1, 4, 10, 10, 6, 3, 2, 1, 1},
+		{"1x1", 2, 16, 7, 5, 12, 1, 1, 0, 1},
+		{"1x1s2", 1, 8, 8, 8, 4, 1, 2, 0, 1},
+		{"depthwise", 2, 8, 9, 9, 8, 3, 1, 1, 8},
+		{"depthwise_s2_k5", 1, 6, 11, 11, 6, 5, 2, 2, 6},
+		{"depthwise_mult2", 1, 4, 6, 6, 8, 3, 1, 1, 4},
+		{"grouped", 1, 8, 6, 6, 12, 3, 1, 1, 4},
+		{"7x7s2", 1, 3, 20, 20, 5, 7, 2, 3, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, g := newModel()
+			x := g.AddInput("x", ir.TensorOf(ir.Float32, int64(tc.N), int64(tc.C), int64(tc.H), int64(tc.W)))
+			wv := randF32(r, tc.M*tc.C/tc.grp*tc.K*tc.K)
+			bv := randF32(r, tc.M)
+			w := g.AddConst("w", ir.NewFloat32(ints64(int64(tc.M), int64(tc.C/tc.grp), int64(tc.K), int64(tc.K)), wv))
+			b := g.AddConst("b", ir.NewFloat32(ints64(int64(tc.M)), bv))
+			n := g.AddNode("Conv", "conv", []*ir.Value{x, w, b}, "y")
+			p := int64(tc.pad)
+			n.SetAttr(&ir.Attr{Name: "pads", Type: ir.AttrInts, Ints: []int64{p, p, p, p}})
+			n.SetAttr(&ir.Attr{Name: "strides", Type: ir.AttrInts, Ints: []int64{int64(tc.stride), int64(tc.stride)}})
+			n.SetAttr(&ir.Attr{Name: "group", Type: ir.AttrInt, I: int64(tc.grp)})
+			g.AddOutput(n.Outputs[0])
+			xv := randF32(r, tc.N*tc.C*tc.H*tc.W)
+			want, _, _ := refConv(xv, tc.N, tc.C, tc.H, tc.W, wv, tc.M, tc.K, tc.K, bv, tc.stride, tc.pad, tc.grp)
+			var first []float32
+			for _, th := range []int{1, 2, 3} {
+				p, err := Compile(m, Options{Threads: th})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(x.Type.Shape.Sizes(), xv)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := out["y"].Float32s()
+				maxDiff(t, got, want, 1e-4, 1e-4)
+				if first == nil {
+					first = got
+				} else {
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("threads=%d differs from threads=1 at %d", th, i)
+						}
+					}
+				}
+				p.Close()
+			}
+		})
+	}
+}
+
+// smallNet builds x -> Conv3x3 -> Relu -> Conv1x1 -> Add(residual with the
+// relu output) -> GlobalAveragePool -> Flatten -> Gemm.
+func smallNet(r *rand.Rand) (*ir.Model, map[string][]float32) {
+	m, g := newModel()
+	x := g.AddInput("x", ir.Type{Kind: ir.KindTensor, DType: ir.Float32, HasShape: true, Shape: ir.Shape{{Size: -1, Param: "N"}, {Size: 3}, {Size: 8}, {Size: 8}}})
+	p := map[string][]float32{"w1": randF32(r, 4*3*9), "b1": randF32(r, 4), "w2": randF32(r, 4*4), "b2": randF32(r, 4), "fw": randF32(r, 5*4), "fb": randF32(r, 5)}
+	w1 := g.AddConst("w1", ir.NewFloat32(ints64(4, 3, 3, 3), p["w1"]))
+	b1 := g.AddConst("b1", ir.NewFloat32(ints64(4), p["b1"]))
+	w2 := g.AddConst("w2", ir.NewFloat32(ints64(4, 4, 1, 1), p["w2"]))
+	b2 := g.AddConst("b2", ir.NewFloat32(ints64(4), p["b2"]))
+	fw := g.AddConst("fw", ir.NewFloat32(ints64(5, 4), p["fw"]))
+	fb := g.AddConst("fb", ir.NewFloat32(ints64(5), p["fb"]))
+	c1 := g.AddNode("Conv", "c1", []*ir.Value{x, w1, b1}, "c1")
+	c1.SetAttr(&ir.Attr{Name: "pads", Type: ir.AttrInts, Ints: []int64{1, 1, 1, 1}})
+	r1 := g.AddNode("Relu", "r1", []*ir.Value{c1.Outputs[0]}, "r1")
+	c2 := g.AddNode("Conv", "c2", []*ir.Value{r1.Outputs[0], w2, b2}, "c2")
+	add := g.AddNode("Add", "add", []*ir.Value{c2.Outputs[0], r1.Outputs[0]}, "add")
+	gap := g.AddNode("GlobalAveragePool", "gap", []*ir.Value{add.Outputs[0]}, "gap")
+	fl := g.AddNode("Flatten", "fl", []*ir.Value{gap.Outputs[0]}, "fl")
+	gm := g.AddNode("Gemm", "fc", []*ir.Value{fl.Outputs[0], fw, fb}, "logits")
+	gm.SetAttr(&ir.Attr{Name: "transB", Type: ir.AttrInt, I: 1})
+	g.AddOutput(gm.Outputs[0])
+	return m, p
+}
+
+func TestSmallNet(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	m, p := smallNet(r)
+	const N = 3
+	xv := randF32(r, N*3*8*8)
+	// Reference, op by op with the independent refConv.
+	c1, _, _ := refConv(xv, N, 3, 8, 8, p["w1"], 4, 3, 3, p["b1"], 1, 1, 1)
+	for i, v := range c1 {
+		c1[i] = max(v, 0)
+	}
+	c2, _, _ := refConv(c1, N, 4, 8, 8, p["w2"], 4, 1, 1, p["b2"], 1, 0, 1)
+	want := make([]float32, N*5)
+	for n := 0; n < N; n++ {
+		var pooled [4]float64
+		for c := 0; c < 4; c++ {
+			for i := 0; i < 64; i++ {
+				k := (n*4+c)*64 + i
+				pooled[c] += float64(c2[k] + c1[k])
+			}
+			pooled[c] /= 64
+		}
+		for o := 0; o < 5; o++ {
+			s := float64(p["fb"][o])
+			for c := 0; c < 4; c++ {
+				s += pooled[c] * float64(p["fw"][o*4+c])
+			}
+			want[n*5+o] = float32(s)
+		}
+	}
+	plan, err := Compile(m, Options{Threads: 2, InputShapes: map[string][]int64{"x": {N, 3, 8, 8}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	// The Relu and the residual Add are fused into the convs.
+	if len(plan.steps) != 5 {
+		t.Errorf("plan has %d steps, want 5 (conv+relu, conv+add, gap, flatten, gemm)", len(plan.steps))
+	}
+	in := map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(N, 3, 8, 8), xv)}
+	out, err := plan.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := out["logits"].Float32s()
+	maxDiff(t, got, want, 1e-4, 1e-4)
+	// Steady state allocates nothing.
+	allocs := testing.AllocsPerRun(20, func() {
+		if err := plan.RunInto(in, out); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("RunInto allocates %v times per run", allocs)
+	}
+	if plan.PeakActivationBytes() <= 0 {
+		t.Errorf("peak activation bytes %d", plan.PeakActivationBytes())
+	}
+}
+
+// TestLiveness: a chain of ten elementwise ops needs two ping-pong buffers
+// (the input is dead after the first op, the output is the last buffer
+// written), not eleven tensors.
+func TestLiveness(t *testing.T) {
+	m, g := newModel()
+	v := g.AddInput("x", ir.TensorOf(ir.Float32, 1, 1024))
+	for i := 0; i < 10; i++ {
+		v = g.AddNode("Sigmoid", "s", []*ir.Value{v}, "s").Outputs[0]
+	}
+	g.AddOutput(v)
+	p, err := Compile(m, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if got, want := p.PeakActivationBytes(), int64(2*4096); got != want {
+		t.Errorf("peak %d bytes, want %d", got, want)
+	}
+	xv := make([]float32, 1024)
+	for i := range xv {
+		xv[i] = float32(i)/512 - 1
+	}
+	out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(1, 1024), xv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := out[v.Name].Float32s()
+	for i, x := range xv {
+		y := float64(x)
+		for k := 0; k < 10; k++ {
+			y = 1 / (1 + math.Exp(-y))
+		}
+		if math.Abs(float64(got[i])-y) > 1e-6 {
+			t.Fatalf("element %d: %v want %v", i, got[i], y)
+		}
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	m, g := newModel()
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, 2))
+	n := g.AddNode("NoSuchOp", "weird", []*ir.Value{x}, "y")
+	g.AddOutput(n.Outputs[0])
+	_, err := Compile(m, Options{})
+	if err == nil || !contains(err.Error(), `node "weird" (NoSuchOp): unsupported op`) {
+		t.Fatalf("error %v", err)
+	}
+	m2, g2 := newModel()
+	x2 := g2.AddInput("x", ir.Type{Kind: ir.KindTensor, DType: ir.Float32, HasShape: true, Shape: ir.Shape{{Size: -1, Param: "N"}}})
+	n2 := g2.AddNode("Relu", "r", []*ir.Value{x2}, "y")
+	g2.AddOutput(n2.Outputs[0])
+	if _, err := Compile(m2, Options{}); err == nil || !contains(err.Error(), "InputShapes") {
+		t.Fatalf("symbolic input: error %v", err)
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
