@@ -22,6 +22,10 @@ var (
 	tolFP16 = golden.Tolerance{RTol: 2e-2, ATol: 1e-6}
 )
 
+// logWorst logs each comparison's error relative to the output scale
+// (full-size models only, to keep the log short).
+var logWorst bool
+
 // roundTrip converts m to the format, reads it back (fp16 weights widened
 // to float32) and returns the read-back model.
 func roundTrip(m *ir.Model, format string, fp16 bool) (*ir.Model, error) {
@@ -96,6 +100,10 @@ func checkRoundTrip(t *testing.T, label string, m *ir.Model, sets []string) {
 					t.Errorf("%s: %v", name, err)
 				} else if !rep.OK() {
 					t.Errorf("%s on %s:\n%s", name, filepath.Base(sd), rep)
+				} else if logWorst {
+					for _, r := range rep.Results {
+						t.Logf("%s: max |err| / scale = %.3g", name, r.MaxAbs/max(r.Scale, 1e-30))
+					}
 				}
 			}
 		}
@@ -138,6 +146,8 @@ func TestGoldenRoundTrip(t *testing.T) {
 // convert to both formats and reproduce their stored outputs.
 func TestFullModelsRoundTrip(t *testing.T) {
 	dir := testenv.FullModels(t)
+	logWorst = true
+	defer func() { logWorst = false }()
 	models, _ := filepath.Glob(filepath.Join(dir, "*", "*.onnx"))
 	more, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
 	models = append(models, more...)
