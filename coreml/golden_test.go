@@ -2,6 +2,7 @@ package coreml
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,6 +58,36 @@ func roundTrip(m *ir.Model, format string, fp16 bool) (*ir.Model, error) {
 		return nil, err
 	}
 	return NeuralNetworkToIR(spec, ReadOptions{Float32: true})
+}
+
+// writeOut writes the four Core ML files of m into MCONV_COREML_OUT when
+// it is set (tools/reference/xcheck_coreml.py checks them with coremltools).
+func writeOut(t *testing.T, label string, m *ir.Model) {
+	t.Helper()
+	dir := os.Getenv("MCONV_COREML_OUT")
+	if dir == "" {
+		return
+	}
+	base := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_", ".onnx", "").Replace(label))
+	for _, fp16 := range []bool{false, true} {
+		prec := map[bool]string{false: "_fp32", true: "_fp16"}[fp16]
+		p, err := ConvertProgram(ir.CloneModel(m), Options{FP16: fp16})
+		if err != nil {
+			t.Errorf("%s: %v", label, err)
+			continue
+		}
+		if err := WritePackage(p, base+prec+".mlpackage"); err != nil {
+			t.Fatal(err)
+		}
+		s, err := ConvertNeuralNetwork(ir.CloneModel(m), Options{FP16: fp16})
+		if err != nil {
+			t.Errorf("%s: %v", label, err)
+			continue
+		}
+		if err := WriteModelFile(s, base+prec+".mlmodel"); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // checkRoundTrip runs every Core ML round trip of m in the Go runtime on
@@ -138,6 +169,7 @@ func TestGoldenRoundTrip(t *testing.T) {
 				t.Fatalf("%s: passes: %v", label, err)
 			}
 			checkRoundTrip(t, label+" fused", fused, file.sets)
+			writeOut(t, label+" fused", fused)
 		}
 	}
 }
@@ -167,6 +199,8 @@ func TestFullModelsRoundTrip(t *testing.T) {
 		if _, err := passes.Run(m, passes.Options{}); err != nil {
 			t.Fatalf("%s: passes: %v", p, err)
 		}
-		checkRoundTrip(t, strings.TrimPrefix(p, dir), m, sets)
+		label := "full" + strings.TrimPrefix(p, dir) + " fused"
+		checkRoundTrip(t, label, m, sets)
+		writeOut(t, label, m)
 	}
 }
