@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -114,6 +115,47 @@ func TestStatsExitCodes(t *testing.T) {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			if got := run(tc.args); got != tc.code {
 				t.Errorf("exit %d, want %d", got, tc.code)
+			}
+		})
+	}
+}
+
+// `stats --fuse` on every training-form fixture: the fused form has no BN
+// buffers and the MACs of the PyTorch-reparameterized deploy.onnx as the
+// independent Python count gives them (reference_counts.json), and no
+// more params than it (mconv also folds FastViT's layer scale, which timm's
+// deploy form keeps as a separate constant).
+func TestStatsFuseMatchesDeployReference(t *testing.T) {
+	models, err := filepath.Glob("../../testdata/golden/*/*/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(models) == 0 {
+		t.Fatal("no fixtures under testdata/golden")
+	}
+	for _, p := range models {
+		rel := strings.TrimPrefix(filepath.ToSlash(p), "../../")
+		t.Run(rel, func(t *testing.T) {
+			deploy := reference(t, strings.TrimSuffix(rel, "model.onnx")+"deploy.onnx")
+			var buf bytes.Buffer
+			o := &statsOptions{Paths: []string{p}, JSON: true, Fuse: true, Batch: 1, NoPlan: true, Out: &buf}
+			if err := o.run(); err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				Models []struct {
+					Params, Buffers, MACs int64
+				} `json:"models"`
+			}
+			if err := json.Unmarshal(buf.Bytes(), &got); err != nil || len(got.Models) != 2 {
+				t.Fatalf("bad JSON (%v): %s", err, buf.String())
+			}
+			f := got.Models[1]
+			if f.MACs != int64(deploy["macs"].(float64)) {
+				t.Errorf("fused MACs %d, deploy.onnx %v", f.MACs, deploy["macs"])
+			}
+			if f.Params > int64(deploy["params"].(float64)) || f.Buffers != 0 {
+				t.Errorf("fused params %d buffers %d, deploy.onnx params %v", f.Params, f.Buffers, deploy["params"])
 			}
 		})
 	}
