@@ -10,6 +10,7 @@ import (
 
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/ir/metrics"
+	"github.com/mconv/mconv/passes"
 	"github.com/mconv/mconv/runtime"
 	"github.com/mconv/mconv/runtime/bench"
 )
@@ -20,6 +21,7 @@ func init() { register(newBenchCmd) }
 type benchOptions struct {
 	Path     string
 	Compare  string // second model, run alternately with the first
+	Fuse     bool   // compare the model with its fused form (mconv's passes)
 	Threads  int
 	Batch    int // throughput batch size
 	Runs     int
@@ -42,12 +44,15 @@ latency at batch 1 (median, p90, min, max in ms over --runs runs after
 the median), the process's peak resident memory, the runtime plan's
 activation bytes, and the achieved GFLOP/s (mconv stats FLOPs / median).
 --compare OTHER runs the two models alternately (A B A B ...) and reports
-the ratio of medians. --profile times every node next to its MACs, FLOPs
+the ratio of medians; --fuse does the same with the model's fused form. --profile times every node next to its MACs, FLOPs
 and bytes; --svg FILE draws per-layer time against per-layer FLOPs.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Path = args[0]
 			o.Out = cmd.OutOrStdout()
+			if o.Fuse && o.Compare != "" {
+				return usageError{fmt.Errorf("--fuse and --compare are exclusive")}
+			}
 			if o.Batch < 1 || o.Runs < 1 || o.Warmup < 0 {
 				return usageError{fmt.Errorf("--batch and --runs must be at least 1, --warmup at least 0")}
 			}
@@ -65,6 +70,7 @@ and bytes; --svg FILE draws per-layer time against per-layer FLOPs.`,
 	f.IntVar(&o.Warmup, "warmup", 5, "untimed runs before timing")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object")
 	f.StringVar(&o.Compare, "compare", "", "second model to run alternately with the first (ratio of medians)")
+	f.BoolVar(&o.Fuse, "fuse", false, "compare the model with its fused form (mconv's passes), run alternately")
 	f.BoolVar(&o.Profile, "profile", false, "time every node and print per-layer time next to MACs and bytes")
 	f.StringVar(&o.SVG, "svg", "", "write a per-layer time vs FLOPs chart to this SVG file (implies profiling)")
 	return cmd
@@ -113,11 +119,10 @@ type benchModel struct {
 	profiled [][]bench.NodeTime
 }
 
-func (o *benchOptions) prepare(path string) (*benchModel, error) {
-	m, err := metricsLoadModel(path, 1, true)
-	if err != nil {
-		return nil, err
-	}
+// prepare counts m (inputs fixed to batch 1) and compiles it for batch 1
+// and batch B.
+func (o *benchOptions) prepare(m *ir.Model, path string) (*benchModel, error) {
+	var err error
 	bm := &benchModel{name: filepath.Base(path), m1: m}
 	if bm.report, err = metrics.Count(m, metrics.Options{}); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -182,12 +187,34 @@ func (o *benchOptions) run() error {
 	}()
 	names := displayNames(paths)
 	for i, p := range paths {
-		bm, err := o.prepare(p)
+		m, err := metricsLoadModel(p, 1, true)
+		if err != nil {
+			return err
+		}
+		var fused *ir.Model
+		if o.Fuse {
+			fused = ir.CloneModel(m)
+			if _, err := passes.Run(fused, passes.Options{}); err != nil {
+				return fmt.Errorf("%s: fuse: %w", p, err)
+			}
+			if err := ir.InferShapes(fused); err != nil {
+				return fmt.Errorf("%s: fused form: %w", p, err)
+			}
+		}
+		bm, err := o.prepare(m, p)
 		if err != nil {
 			return err
 		}
 		bm.name, bm.res.Model = names[i], names[i]
 		bms = append(bms, bm)
+		if fused != nil {
+			bm, err := o.prepare(fused, p+" (fused)")
+			if err != nil {
+				return err
+			}
+			bm.name, bm.res.Model = names[i]+" (fused)", names[i]+" (fused)"
+			bms = append(bms, bm)
+		}
 	}
 	opt := bench.Options{Runs: o.Runs, Warmup: o.Warmup, Progress: o.Progress}
 	// Latency at batch 1, alternating when comparing.

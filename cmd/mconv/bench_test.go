@@ -105,3 +105,34 @@ func near(a, b float64) bool {
 	}
 	return d <= 1e-9*(1+b)
 }
+
+// bench --fuse runs a training-form fixture against its fused form; the
+// fused side has the MACs of the PyTorch deploy form (independent count).
+func TestBenchFuse(t *testing.T) {
+	const rel = "testdata/golden/repvgg_ident/torchscript/"
+	var out bytes.Buffer
+	o := &benchOptions{Path: "../../" + rel + "model.onnx", Fuse: true, Threads: 1, Batch: 2, Runs: 2, Warmup: 0, JSON: true, Out: &out}
+	if err := o.run(); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Models       []benchResult `json:"models"`
+		LatencyRatio float64       `json:"latency_ratio"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got.Models) != 2 {
+		t.Fatalf("bad JSON (%v): %s", err, out.String())
+	}
+	want := int64(reference(t, rel+"deploy.onnx")["macs"].(float64))
+	if got.Models[1].MACs != want || !strings.HasSuffix(got.Models[1].Model, "(fused)") {
+		t.Errorf("fused %q MACs %d, deploy form %d", got.Models[1].Model, got.Models[1].MACs, want)
+	}
+	if got.Models[0].MACs <= want {
+		t.Errorf("training form MACs %d not above the fused %d", got.Models[0].MACs, want)
+	}
+	if got.LatencyRatio <= 0 {
+		t.Errorf("latency ratio %v", got.LatencyRatio)
+	}
+	if code := run([]string{"bench", "--fuse", "--compare", "x.onnx", "y.onnx"}); code != 2 {
+		t.Errorf("--fuse with --compare: exit %d, want 2", code)
+	}
+}
