@@ -182,7 +182,7 @@ func TestShapeElementwise(t *testing.T) {
 		{name: "prelu", op: "PRelu", args: []arg{in("float32[1,8,4,4]"), in("float32[8,1,1]")}, want: []string{"float32[1,8,4,4]"}},
 		{name: "pow", op: "Pow", args: []arg{in("float32[2,3]"), in("int64[]")}, want: []string{"float32[2,3]"}},
 		{name: "isnan", op: "IsNaN", args: []arg{in("float32[5]")}, want: []string{"bool[5]"}},
-		{name: "fused se", domain: FusedDomain, op: "SqueezeExcite", args: []arg{in("float32[1,32,7,7]")}, want: []string{"float32[1,32,7,7]"}},
+		{name: "fused se", domain: FusedDomain, op: "SqueezeExcite", args: []arg{in("float32[1,32,7,7]"), in("float32[8,32,1,1]"), in("float32[8]"), in("float32[32,8,1,1]"), in("float32[32]")}, want: []string{"float32[1,32,7,7]"}},
 	})
 }
 
