@@ -53,7 +53,7 @@ func newFuseCmd() *cobra.Command {
 	c.Flags().StringVar(&o.Passes, "passes", "", "comma-separated passes to run (default all; \"none\" loads and saves through the IR)")
 	c.Flags().BoolVar(&o.NoVerify, "no-verify", false, "do not compare original and fused outputs in the Go runtime")
 	c.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "list every rewrite (default: the first 8 per pass)")
-	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random verification inputs")
+	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random verification inputs (symbolic batch = 2, other symbolic dims = 1)")
 	c.Flags().Float64Var(&o.RTol, "rtol", 1e-4, "verification tolerance, relative to the largest reference output magnitude")
 	return c
 }
@@ -139,7 +139,12 @@ func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
 		dims := v.Type.Shape.Sizes()
 		for i, d := range dims {
 			if d < 0 {
-				dims[i] = 1 // symbolic (batch) dimension
+				// symbolic: batch 2 (catches batch-size baked into the
+				// graph), other dimensions 1
+				dims[i] = 1
+				if i == 0 {
+					dims[i] = 2
+				}
 			}
 		}
 		shapes[v.Name] = dims
