@@ -22,7 +22,11 @@ func se(b *builder, x *ir.Value, C, Cr int, variant string) *ir.Value {
 		s = b.op("GlobalAveragePool", []*ir.Value{x})
 	}
 	var z *ir.Value
-	if variant == "gemm" {
+	if variant == "gemm-reducemean" {
+		s = b.op("ReduceMean", []*ir.Value{x}, intsAttr("axes", 2, 3), intAttr("keepdims", 0))
+		h := b.op("Relu", []*ir.Value{b.op("Gemm", []*ir.Value{s, b.rnd(0.5, int64(Cr), int64(C)), b.rnd(0.5, int64(Cr))}, intAttr("transB", 1))})
+		z = b.op("Gemm", []*ir.Value{h, b.rnd(0.5, int64(C), int64(Cr)), b.rnd(0.5, int64(C))}, intAttr("transB", 1), floatAttr("alpha", 0.5))
+	} else if variant == "gemm" {
 		f := b.op("Flatten", []*ir.Value{s}, intAttr("axis", 1))
 		h := b.op("Relu", []*ir.Value{b.op("Gemm", []*ir.Value{f, b.rnd(0.5, int64(Cr), int64(C)), b.rnd(0.5, int64(Cr))}, intAttr("transB", 1))})
 		z = b.op("Gemm", []*ir.Value{h, b.rnd(0.5, int64(Cr), int64(C)), b.rnd(0.5, int64(C))}) // transB=0: W [Cr,C]
@@ -36,7 +40,7 @@ func se(b *builder, x *ir.Value, C, Cr int, variant string) *ir.Value {
 	} else {
 		g = b.op("Sigmoid", []*ir.Value{z})
 	}
-	if variant == "avgpool" || variant == "gemm" {
+	if variant == "avgpool" || variant == "gemm" || variant == "gemm-reducemean" {
 		g = b.op("Reshape", []*ir.Value{g, b.ints(-1, int64(C), 1, 1)})
 		return b.op("Mul", []*ir.Value{g, x})
 	}
@@ -45,7 +49,7 @@ func se(b *builder, x *ir.Value, C, Cr int, variant string) *ir.Value {
 
 func TestSqueezeExcite(t *testing.T) {
 	var cases []passCase
-	for _, v := range []string{"gap", "reducemean-attr", "reducemean-input", "avgpool", "hardsigmoid", "gemm", "nobias"} {
+	for _, v := range []string{"gap", "reducemean-attr", "reducemean-input", "avgpool", "hardsigmoid", "gemm", "gemm-reducemean", "nobias"} {
 		v := v
 		opset := int64(17)
 		if v == "reducemean-input" {
