@@ -41,6 +41,12 @@ func TestExpandFused(t *testing.T) {
 		{"gelu-opset17", fusedModel(17, "Gelu", 1, &Attr{Name: "approximate", Type: AttrString, S: []byte("none")}), "Div,Erf,Add,Mul,Mul", nil},
 		{"gelu-opset20", fusedModel(20, "Gelu", 1), "Gelu", nil},
 		{"silu", fusedModel(17, "SiLU", 1), "Sigmoid,Mul", nil},
+		{"hardswish-opset13", fusedModel(13, "HardSwish", 1), "HardSigmoid,Mul", func(t *testing.T, g *Graph) {
+			if a := g.Nodes[0].AttrFloat("alpha", 0); a != 1.0/6 {
+				t.Errorf("HardSigmoid alpha %v", a)
+			}
+		}},
+		{"hardswish-opset14", fusedModel(14, "HardSwish", 1), "HardSwish", nil},
 		{"se-sigmoid", fusedModel(17, "SqueezeExcite", 5, &Attr{Name: "gate", Type: AttrString, S: []byte("sigmoid")}),
 			"GlobalAveragePool,Conv,Relu,Conv,Sigmoid,Mul", nil},
 		{"se-hardsigmoid", fusedModel(17, "SqueezeExcite", 5, &Attr{Name: "gate", Type: AttrString, S: []byte("hardsigmoid")},

@@ -278,3 +278,37 @@ func TestSelectPasses(t *testing.T) {
 		t.Fatalf("conv-bn-fold alone: %v %v", err, rep)
 	}
 }
+
+// TestExpandFusedNumerics checks with the reference evaluator that every
+// mconv op and its standard-ONNX expansion compute the same, at an opset
+// with and without the standard op.
+func TestExpandFusedNumerics(t *testing.T) {
+	for _, opset := range []int64{13, 20} {
+		for _, op := range []string{"HardSwish", "Gelu", "SiLU"} {
+			b := newBuilder(opset, 3)
+			x := b.input(2, 5)
+			y := b.op(op, []*ir.Value{x})
+			y.Producer.Domain = ir.FusedDomain
+			b.m.Opsets = append(b.m.Opsets, ir.OpsetImport{Domain: ir.FusedDomain, Version: 1})
+			b.out(y)
+			in := randomInputs(b.m, 5)
+			ref, err := evalModel(b.m, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ir.ExpandFused(b.m); err != nil {
+				t.Fatal(err)
+			}
+			if err := ir.Verify(b.m); err != nil {
+				t.Fatal(err)
+			}
+			got, err := evalModel(b.m, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := maxRelErr(t, ref, got); e > 1e-6 {
+				t.Errorf("opset %d %s: expansion differs by %g (%s)", opset, op, e, ir.Dump(b.g))
+			}
+		}
+	}
+}
