@@ -71,6 +71,9 @@ func (o *fuseOptions) run(w io.Writer) error {
 			names = append(names, strings.TrimSpace(p))
 		}
 	}
+	if err := passes.CheckNames(names); err != nil {
+		return usageError{err}
+	}
 	m, err := onnx.Load(o.In)
 	if err != nil {
 		return err
@@ -89,10 +92,7 @@ func (o *fuseOptions) run(w io.Writer) error {
 	before := graphStats(m)
 	rep, err := passes.Run(m, passes.Options{Passes: names})
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "unknown pass") {
-			return usageError{err}
-		}
-		return err
+		return fmt.Errorf("%s: %w", o.In, err)
 	}
 	if o.afterPasses != nil {
 		o.afterPasses(m)
@@ -113,7 +113,7 @@ func (o *fuseOptions) run(w io.Writer) error {
 		}
 	}
 	if err := ir.ExpandFused(m); err != nil {
-		return fmt.Errorf("expanding fused ops for ONNX: %w", err)
+		return fmt.Errorf("%s: expanding fused ops for ONNX: %w", o.In, err)
 	}
 	if err := onnx.Save(m, o.Out); err != nil {
 		return err
