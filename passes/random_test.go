@@ -15,12 +15,13 @@ import (
 // intermediates read twice or made graph outputs.
 func randomGraph(b *builder, rng *rand.Rand) {
 	type tv struct {
-		v *ir.Value
-		c int
+		v  *ir.Value
+		c  int
+		hw int // spatial size
 	}
 	C := []int{2, 4, 6}[rng.Intn(3)]
 	x := b.input(1, int64(C), 6, 6)
-	pool := []tv{{x, C}}
+	pool := []tv{{x, C, 6}}
 	pick := func() tv {
 		if rng.Intn(10) < 7 {
 			return pool[len(pool)-1-rng.Intn(min(3, len(pool)))]
@@ -32,8 +33,9 @@ func randomGraph(b *builder, rng *rand.Rand) {
 		t := pick()
 		var out tv
 		switch op := rng.Intn(12); op {
-		case 10, 11: // a reparameterizable block on t
-			out = tv{randomBlock(b, rng, t.v, t.c), t.c}
+		case 10, 11: // a reparameterizable block on t, sometimes strided
+			stride := 1 + rng.Intn(2)
+			out = tv{randomBlock(b, rng, t.v, t.c, stride), t.c, (t.hw-1)/stride + 1}
 		case 0, 1, 2: // conv
 			cout := []int{t.c, t.c, 2, 4, 6}[rng.Intn(5)]
 			var groups []int
@@ -55,32 +57,32 @@ func randomGraph(b *builder, rng *rand.Rand) {
 				ins = append(ins, b.rnd(0.4, int64(cout)))
 			}
 			out = tv{b.op("Conv", ins, intsAttr("kernel_shape", int64(k[0]), int64(k[1])), intsAttr("pads", pads...),
-				intsAttr("dilations", d, d), intAttr("group", int64(g))), cout}
+				intsAttr("dilations", d, d), intAttr("group", int64(g))), cout, t.hw}
 		case 3, 4:
-			out = tv{b.bn(t.v, t.c), t.c}
+			out = tv{b.bn(t.v, t.c), t.c, t.hw}
 		case 5, 6: // Add / Sub / Sum of same-channel tensors
 			var same []tv
 			for _, u := range pool {
-				if u.c == t.c {
+				if u.c == t.c && u.hw == t.hw {
 					same = append(same, u)
 				}
 			}
 			u := same[rng.Intn(len(same))]
 			switch rng.Intn(3) {
 			case 0:
-				out = tv{b.add(t.v, u.v), t.c}
+				out = tv{b.add(t.v, u.v), t.c, t.hw}
 			case 1:
-				out = tv{b.op("Sub", []*ir.Value{t.v, u.v}), t.c}
+				out = tv{b.op("Sub", []*ir.Value{t.v, u.v}), t.c, t.hw}
 			default:
 				w := same[rng.Intn(len(same))]
-				out = tv{b.op("Sum", []*ir.Value{t.v, u.v, w.v}), t.c}
+				out = tv{b.op("Sum", []*ir.Value{t.v, u.v, w.v}), t.c, t.hw}
 			}
 		case 7:
-			out = tv{b.op("Mul", []*ir.Value{t.v, b.rnd(1, 1, int64(t.c), 1, 1)}), t.c}
+			out = tv{b.op("Mul", []*ir.Value{t.v, b.rnd(1, 1, int64(t.c), 1, 1)}), t.c, t.hw}
 		case 8:
-			out = tv{b.op("Add", []*ir.Value{b.rnd(1, int64(t.c), 1, 1), t.v}), t.c}
+			out = tv{b.op("Add", []*ir.Value{b.rnd(1, int64(t.c), 1, 1), t.v}), t.c, t.hw}
 		default:
-			out = tv{b.op("Relu", []*ir.Value{t.v}), t.c}
+			out = tv{b.op("Relu", []*ir.Value{t.v}), t.c, t.hw}
 		}
 		pool = append(pool, out)
 	}
@@ -89,7 +91,7 @@ func randomGraph(b *builder, rng *rand.Rand) {
 	last := pool[len(pool)-1]
 	terms := []*ir.Value{last.v}
 	for _, u := range pool[1 : len(pool)-1] {
-		if u.c == last.c && len(u.v.Uses) == 0 {
+		if u.c == last.c && u.hw == last.hw && len(u.v.Uses) == 0 {
 			terms = append(terms, u.v)
 		}
 	}
@@ -104,10 +106,10 @@ func randomGraph(b *builder, rng *rand.Rand) {
 }
 
 // randomBlock builds 2-5 random linear branches of x (Conv-BN of random
-// kernels and a shared group count, 1x1 or 3x3 with bias, BN(x), x),
+// kernels and groups, with or without bias, and at stride 1 BN(x) and x),
 // summed in a random nesting with Add/Sub/Sum, then optionally BN, a
 // per-channel scale and a Relu.
-func randomBlock(b *builder, rng *rand.Rand, x *ir.Value, c int) *ir.Value {
+func randomBlock(b *builder, rng *rand.Rand, x *ir.Value, c, stride int) *ir.Value {
 	var groups []int
 	for g := 1; g <= c; g++ {
 		if c%g == 0 {
@@ -118,14 +120,18 @@ func randomBlock(b *builder, rng *rand.Rand, x *ir.Value, c int) *ir.Value {
 	var br []*ir.Value
 	for i := 0; i < n; i++ {
 		g := groups[rng.Intn(len(groups))]
-		switch rng.Intn(5) {
+		kind := rng.Intn(5)
+		if stride > 1 && kind < 2 {
+			kind = 2 // identity branches only at stride 1
+		}
+		switch kind {
 		case 0:
 			br = append(br, b.bn(x, c))
 		case 1:
 			br = append(br, x)
 		default:
 			k := [][2]int{{1, 1}, {3, 3}, {5, 5}, {1, 3}, {3, 1}, {7, 7}}[rng.Intn(6)]
-			cv := b.convP(x, c, c, k[0], k[1], 1, g, rng.Intn(2) == 0,
+			cv := b.convP(x, c, c, k[0], k[1], stride, g, rng.Intn(2) == 0,
 				[]int64{int64(k[0]-1) / 2, int64(k[1]-1) / 2, int64(k[0]-1) / 2, int64(k[1]-1) / 2})
 			if rng.Intn(3) > 0 {
 				cv = b.bn(cv, c)
