@@ -3,6 +3,8 @@ package passes
 import (
 	"fmt"
 	"math/rand"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/mconv/mconv/ir"
@@ -180,6 +182,9 @@ func TestRandomGraphs(t *testing.T) {
 	n := 300
 	if testing.Short() {
 		n = 50
+	}
+	if v, err := strconv.Atoi(os.Getenv("MCONV_RANDOM_GRAPHS")); err == nil && v > 0 {
+		n = v // soak testing: MCONV_RANDOM_GRAPHS=10000 go test -run RandomGraphs ./passes
 	}
 	total := map[string]int{}
 	defer func() { t.Logf("rewrites over %d graphs: %v", n, total) }()
