@@ -64,7 +64,7 @@ func collapseBranches(c *ctx) error {
 				// branch of one of the subgraph's inputs (a real
 				// near-miss, not an ordinary residual connection).
 				for _, s := range w.shared {
-					if w.leaves[s.Producer.Inputs[0]] {
+					if len(s.Producer.Inputs) > 0 && w.leaves[s.Producer.Inputs[0]] {
 						w.why = fmt.Sprintf("branch output %q also used by %s", s.Name, otherUser(s, nil))
 						break
 					}
