@@ -37,7 +37,7 @@ func init() {
 // opset, keeping value names, and drops the mconv opset import when no
 // mconv op is left:
 //
-//	SqueezeExcite -> GlobalAveragePool, Conv, Relu, Conv, Sigmoid|HardSigmoid, Mul
+//	SqueezeExcite -> ReduceMean(H,W), Conv, Relu, Conv, Sigmoid|HardSigmoid, Mul
 //	Gelu          -> Gelu (opset >= 20) or Div, Erf, Add, Mul, Mul
 //	SiLU          -> Sigmoid, Mul
 //	HardSwish     -> HardSwish (opset >= 14) or HardSigmoid{1/6, 0.5}, Mul
@@ -87,7 +87,7 @@ func expandFusedGraph(m *Model, g *Graph) error {
 		var err error
 		switch n.OpType {
 		case "SqueezeExcite":
-			err = expandSE(g, n)
+			err = expandSE(m, g, n)
 		case "Gelu":
 			err = expandGelu(g, n, opset)
 		case "SiLU":
@@ -133,7 +133,7 @@ func replaceFused(g *Graph, n, last *Node) {
 	_ = g.Rename(nw, name)
 }
 
-func expandSE(g *Graph, n *Node) error {
+func expandSE(m *Model, g *Graph, n *Node) error {
 	if len(n.Inputs) != 5 || len(n.Outputs) != 1 {
 		return fmt.Errorf("want 5 inputs and 1 output")
 	}
@@ -148,7 +148,19 @@ func expandSE(g *Graph, n *Node) error {
 	}
 	x := n.Inputs[0]
 	base := n.Outputs[0].Name
-	pool := g.InsertNodeBefore(n, "GlobalAveragePool", n.Name+"/pool", []*Value{x}, g.UniqueName(base+"/pool"))
+	// ReduceMean over H,W (keepdims) as timm writes x.mean((2, 3), keepdim=True):
+	// axes as an input from opset 18, as an attribute before.
+	var pool *Node
+	if m.Opset("") >= 18 {
+		axes := NewInt64([]int64{2}, []int64{2, 3})
+		av := g.AddConst(g.UniqueName(base+"/axes"), axes)
+		axes.Name = av.Name
+		pool = g.InsertNodeBefore(n, "ReduceMean", n.Name+"/pool", []*Value{x, av}, g.UniqueName(base+"/pool"))
+	} else {
+		pool = g.InsertNodeBefore(n, "ReduceMean", n.Name+"/pool", []*Value{x}, g.UniqueName(base+"/pool"))
+		pool.SetAttr(&Attr{Name: "axes", Type: AttrInts, Ints: []int64{2, 3}})
+	}
+	pool.SetAttr(&Attr{Name: "keepdims", Type: AttrInt, I: 1})
 	fc1 := g.InsertNodeBefore(n, "Conv", n.Name+"/fc1", []*Value{pool.Outputs[0], n.Inputs[1], n.Inputs[2]}, g.UniqueName(base+"/fc1"))
 	relu := g.InsertNodeBefore(n, "Relu", n.Name+"/relu", []*Value{fc1.Outputs[0]}, g.UniqueName(base+"/relu"))
 	fc2 := g.InsertNodeBefore(n, "Conv", n.Name+"/fc2", []*Value{relu.Outputs[0], n.Inputs[3], n.Inputs[4]}, g.UniqueName(base+"/fc2"))

@@ -47,11 +47,16 @@ func TestExpandFused(t *testing.T) {
 			}
 		}},
 		{"hardswish-opset14", fusedModel(14, "HardSwish", 1), "HardSwish", nil},
+		{"se-opset18", fusedModel(18, "SqueezeExcite", 5), "ReduceMean,Conv,Relu,Conv,Sigmoid,Mul", func(t *testing.T, g *Graph) {
+			if rm := g.Nodes[0]; len(rm.Inputs) != 2 || !rm.Inputs[1].IsConst() || rm.Attr("axes") != nil {
+				t.Errorf("opset 18 ReduceMean should take axes as a constant input")
+			}
+		}},
 		{"se-sigmoid", fusedModel(17, "SqueezeExcite", 5, &Attr{Name: "gate", Type: AttrString, S: []byte("sigmoid")}),
-			"GlobalAveragePool,Conv,Relu,Conv,Sigmoid,Mul", nil},
+			"ReduceMean,Conv,Relu,Conv,Sigmoid,Mul", nil},
 		{"se-hardsigmoid", fusedModel(17, "SqueezeExcite", 5, &Attr{Name: "gate", Type: AttrString, S: []byte("hardsigmoid")},
 			&Attr{Name: "alpha", Type: AttrFloat, F: 1.0 / 6}, &Attr{Name: "beta", Type: AttrFloat, F: 0.5}),
-			"GlobalAveragePool,Conv,Relu,Conv,HardSigmoid,Mul", func(t *testing.T, g *Graph) {
+			"ReduceMean,Conv,Relu,Conv,HardSigmoid,Mul", func(t *testing.T, g *Graph) {
 				hs := g.Nodes[4]
 				if hs.AttrFloat("alpha", 0) != 1.0/6 || hs.AttrFloat("beta", 0) != 0.5 {
 					t.Errorf("HardSigmoid attrs alpha %v beta %v", hs.AttrFloat("alpha", 0), hs.AttrFloat("beta", 0))
