@@ -10,6 +10,7 @@ Exits non-zero on any failure; prints 'N passed, N failed' at the end.
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,7 @@ def main():
                     failed.append("%s: committed %s is stale (run inspect_reference.py)" % (rel, os.path.basename(exp)))
                     continue
         passed += 1
+    shutil.rmtree(tmp, ignore_errors=True)
     for f in failed:
         print("FAIL " + f)
     print("%d passed, %d failed" % (passed, len(failed)))
