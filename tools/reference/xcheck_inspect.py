@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Crosscheck of `mconv inspect --json`: for every model in testdata/ and
+"""Crosscheck of `mconv inspect --json`: for every model under testdata/ and
 every shared ONNX test model ($MCONV_ONNX_TESTS, when present), the summary
 must equal what the onnx Python package reports (inspect_reference.py), and
 the committed expected JSON next to a testdata model (MODEL.inspect.json)
@@ -22,7 +22,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 
 
 def models():
-    out = sorted(glob.glob(os.path.join(ROOT, "testdata", "*.onnx")))
+    out = sorted(glob.glob(os.path.join(ROOT, "testdata", "**", "*.onnx"), recursive=True))
     shared = os.path.abspath(os.environ.get("MCONV_ONNX_TESTS") or os.path.join(ROOT, "..", "shared", "onnx-tests"))
     if os.path.isdir(shared):
         for sub in ("node", "pytorch-converted", "pytorch-operator", "simple"):
