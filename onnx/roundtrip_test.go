@@ -398,3 +398,38 @@ func TestConstantsAndSparse(t *testing.T) {
 		}
 	}
 }
+
+// TestInferAttrType: attributes written without a type field (allowed
+// before IR 3 writers set it) get the type of the field that is set.
+func TestInferAttrType(t *testing.T) {
+	cases := []struct {
+		ap   *AttributeProto
+		want ir.AttrType
+	}{
+		{&AttributeProto{F: proto.Float32(0)}, ir.AttrFloat},
+		{&AttributeProto{I: proto.Int64(0)}, ir.AttrInt},
+		{&AttributeProto{S: []byte{}}, ir.AttrString},
+		{&AttributeProto{T: &TensorProto{}}, ir.AttrTensor},
+		{&AttributeProto{G: &GraphProto{}}, ir.AttrGraph},
+		{&AttributeProto{SparseTensor: &SparseTensorProto{}}, ir.AttrSparseTensor},
+		{&AttributeProto{Tp: &TypeProto{}}, ir.AttrTypeProto},
+		{&AttributeProto{Floats: []float32{1}}, ir.AttrFloats},
+		{&AttributeProto{Ints: []int64{1}}, ir.AttrInts},
+		{&AttributeProto{Strings: [][]byte{nil}}, ir.AttrStrings},
+		{&AttributeProto{Tensors: []*TensorProto{{}}}, ir.AttrTensors},
+		{&AttributeProto{Graphs: []*GraphProto{{}}}, ir.AttrGraphs},
+		{&AttributeProto{SparseTensors: []*SparseTensorProto{{}}}, ir.AttrSparseTensors},
+		{&AttributeProto{TypeProtos: []*TypeProto{{}}}, ir.AttrTypeProtos},
+		{&AttributeProto{}, ir.AttrUndefined},
+	}
+	for _, c := range cases {
+		// Through the wire, as a file would carry it.
+		var ap AttributeProto
+		if err := proto.Unmarshal(marshal(t, c.ap), &ap); err != nil {
+			t.Fatal(err)
+		}
+		if got := inferAttrType(&ap); got != c.want {
+			t.Errorf("%v: inferred %s, want %s", c.ap, got, c.want)
+		}
+	}
+}
