@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/mconv/mconv/runtime/kernels"
+
 	"github.com/mconv/mconv/ir"
 )
+
 
 // opGemm: Y = alpha * A' * B' + beta * C (float32). A constant transposed B
 // is transposed once at plan time; a run-time one into scratch. A following
@@ -184,6 +187,25 @@ func opMatMul(c *ctx) (func(), error) {
 	var epi epilogue
 	if !a.konst {
 		epi = c.fuseEpilogue(c.n.Outputs[0], out, false)
+	}
+	if useKernels && len(epi) == 0 {
+		// package kernels' GEMM per (batch, block of 16 rows), run
+		// single-threaded by the pool's workers.
+		const rb = 16
+		rTiles := (M + rb - 1) / rb
+		f := func(lo, hi int) {
+			av, bv, ov := a.f32(), b.f32(), out.f32()
+			for t := lo; t < hi; t++ {
+				bi, rt := t/rTiles, t%rTiles
+				m0, m1 := rt*rb, min(rt*rb+rb, M)
+				aoff := offsetIn(&bl, 0, bi)*M*K + m0*K
+				boff := offsetIn(&bl, 1, bi) * K * N
+				ooff := bi*M*N + m0*N
+				kernels.Gemm(false, false, m1-m0, N, K, 1, av[aoff:aoff+(m1-m0)*K], K, bv[boff:boff+K*N], N, 0, ov[ooff:ooff+(m1-m0)*N], N, 1)
+			}
+		}
+		pool := c.b.pool
+		return func() { pool.parallelFor(nb*rTiles, 1, f) }, nil
 	}
 	f := func(lo, hi int) {
 		av, bv, ov := a.f32(), b.f32(), out.f32()

@@ -473,3 +473,72 @@ func TestGeluPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestMatMul checks batched, broadcast and 1-D MatMul on both paths against
+// a direct computation.
+func TestMatMul(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	cases := []struct {
+		name   string
+		as, bs []int64
+	}{
+		{"2d", ints64(5, 7), ints64(7, 3)},
+		{"batched", ints64(2, 3, 20, 8), ints64(2, 3, 8, 6)},
+		{"broadcast_b", ints64(4, 33, 16), ints64(16, 9)},
+		{"broadcast_a", ints64(1, 5, 4), ints64(3, 4, 2)},
+		{"vec_mat", ints64(6), ints64(2, 6, 5)},
+		{"mat_vec", ints64(3, 6), ints64(6)},
+	}
+	for _, tc := range cases {
+		for _, fast := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/kernels=%v", tc.name, fast), func(t *testing.T) {
+				useKernels = fast
+				defer func() { useKernels = true }()
+				m, g := newModel()
+				a := g.AddInput("a", ir.TensorOf(ir.Float32, tc.as...))
+				b := g.AddInput("b", ir.TensorOf(ir.Float32, tc.bs...))
+				y := g.AddNode("MatMul", "mm", []*ir.Value{a, b}, "y").Outputs[0]
+				g.AddOutput(y)
+				av := randF32(r, int(ir.NumElements(tc.as)))
+				bv := randF32(r, int(ir.NumElements(tc.bs)))
+				p, err := Compile(m, Options{Threads: 2})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				out, err := p.Run(map[string]*ir.Tensor{"a": ir.NewFloat32(tc.as, av), "b": ir.NewFloat32(tc.bs, bv)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := out["y"].Float32s()
+				// Reference: promote 1-D operands, broadcast batch dims by
+				// hand over rank-3 views [batch, rows, cols].
+				as, bs := tc.as, tc.bs
+				if len(as) == 1 {
+					as = ints64(1, as[0])
+				}
+				if len(bs) == 1 {
+					bs = ints64(bs[0], 1)
+				}
+				M, K, N := int(as[len(as)-2]), int(as[len(as)-1]), int(bs[len(bs)-1])
+				na := int(ir.NumElements(as[:len(as)-2]))
+				nbt := int(ir.NumElements(bs[:len(bs)-2]))
+				batch := max(na, nbt)
+				want := make([]float32, 0, batch*M*N)
+				for bi := 0; bi < batch; bi++ {
+					ai, bj := bi%na, bi%nbt
+					for i := 0; i < M; i++ {
+						for j := 0; j < N; j++ {
+							s := 0.0
+							for k := 0; k < K; k++ {
+								s += float64(av[ai*M*K+i*K+k]) * float64(bv[bj*K*N+k*N+j])
+							}
+							want = append(want, float32(s))
+						}
+					}
+				}
+				maxDiff(t, got, want, 1e-5, 1e-4)
+			})
+		}
+	}
+}
