@@ -322,7 +322,14 @@ func constFromTensor(name string, t *ir.Tensor) (*tval, error) {
 	return v, nil
 }
 
-func (b *builder) planNode(n *ir.Node) error {
+func (b *builder) planNode(n *ir.Node) (err error) {
+	// Ops validate their inputs; this is the safety net for a malformed
+	// node that an op failed to reject (an omitted required input, say).
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invalid node (%v)", r)
+		}
+	}()
 	f := opTable[opKey(n.Domain, n.OpType)]
 	if f == nil {
 		d := n.Domain
@@ -333,6 +340,9 @@ func (b *builder) planNode(n *ir.Node) error {
 	}
 	if len(n.Subgraphs()) > 0 {
 		return fmt.Errorf("unsupported: ops with subgraphs")
+	}
+	if n.OpType != "Constant" && n.OpType != "SequenceEmpty" && (len(n.Inputs) == 0 || n.Inputs[0] == nil) {
+		return fmt.Errorf("input 0 is missing")
 	}
 	c := &ctx{b: b, n: n, opset: b.m.Opset(n.Domain)}
 	if c.opset == 0 && n.Domain == "" {

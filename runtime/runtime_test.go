@@ -287,6 +287,36 @@ func TestCompileErrors(t *testing.T) {
 	if _, err := Compile(m2, Options{}); err == nil || !contains(err.Error(), "InputShapes") {
 		t.Fatalf("symbolic input: error %v", err)
 	}
+	// Malformed nodes give named errors, not panics.
+	bad := []struct {
+		op   string
+		ins  int
+		want string
+	}{
+		{"Sqrt", 0, `node "n" (Sqrt): input 0 is missing`},
+		{"Add", 1, `node "n" (Add): needs two inputs`},
+		{"Conv", 1, `node "n" (Conv): needs X and W`},
+		{"Gather", 1, `node "n" (Gather)`},
+		{"Transpose", 1, ""},
+	}
+	for _, tc := range bad {
+		m3, g3 := newModel()
+		x3 := g3.AddInput("x", ir.TensorOf(ir.Float32, 2, 3))
+		var ins []*ir.Value
+		for i := 0; i < tc.ins; i++ {
+			ins = append(ins, x3)
+		}
+		n3 := g3.AddNode(tc.op, "n", ins, "y")
+		if tc.op == "Transpose" {
+			n3.SetAttr(&ir.Attr{Name: "perm", Type: ir.AttrInts, Ints: []int64{0, 0}})
+			tc.want = "invalid perm"
+		}
+		g3.AddOutput(n3.Outputs[0])
+		_, err := Compile(m3, Options{})
+		if err == nil || !contains(err.Error(), tc.want) {
+			t.Errorf("%s with %d inputs: error %v, want %q", tc.op, tc.ins, err, tc.want)
+		}
+	}
 }
 
 func contains(s, sub string) bool {
