@@ -572,3 +572,99 @@ func TestMatMul(t *testing.T) {
 		}
 	}
 }
+
+// TestFusedOps checks mconv's fused ops (domain "mconv") against their
+// definitions in the API contract, computed directly in float64.
+func TestFusedOps(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	const N, C, Cr, HW = 2, 4, 2, 6
+	xv := randF32(r, N*C*HW)
+	w1, b1, w2, b2 := randF32(r, Cr*C), randF32(r, Cr), randF32(r, C*Cr), randF32(r, C)
+	for _, gate := range []string{"sigmoid", "hardsigmoid"} {
+		m, g := newModel()
+		m.Opsets = append(m.Opsets, ir.OpsetImport{Domain: ir.FusedDomain, Version: 1})
+		x := g.AddInput("x", ir.TensorOf(ir.Float32, N, C, 2, 3))
+		ins := []*ir.Value{x,
+			g.AddConst("w1", ir.NewFloat32(ints64(Cr, C, 1, 1), w1)), g.AddConst("b1", ir.NewFloat32(ints64(Cr), b1)),
+			g.AddConst("w2", ir.NewFloat32(ints64(C, Cr, 1, 1), w2)), g.AddConst("b2", ir.NewFloat32(ints64(C), b2))}
+		n := g.AddNode("SqueezeExcite", "se", ins, "y")
+		n.Domain = ir.FusedDomain
+		n.SetAttr(&ir.Attr{Name: "gate", Type: ir.AttrString, S: []byte(gate)})
+		n.SetAttr(&ir.Attr{Name: "alpha", Type: ir.AttrFloat, F: 1.0 / 6})
+		n.SetAttr(&ir.Attr{Name: "beta", Type: ir.AttrFloat, F: 0.5})
+		g.AddOutput(n.Outputs[0])
+		p, err := Compile(m, Options{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(N, C, 2, 3), xv)})
+		p.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := out["y"].Float32s()
+		want := make([]float32, len(xv))
+		for b := 0; b < N; b++ {
+			var s [C]float64
+			for c := 0; c < C; c++ {
+				for i := 0; i < HW; i++ {
+					s[c] += float64(xv[(b*C+c)*HW+i]) / HW
+				}
+			}
+			var h [Cr]float64
+			for j := 0; j < Cr; j++ {
+				h[j] = float64(b1[j])
+				for c := 0; c < C; c++ {
+					h[j] += float64(w1[j*C+c]) * s[c]
+				}
+				h[j] = math.Max(h[j], 0)
+			}
+			for c := 0; c < C; c++ {
+				z := float64(b2[c])
+				for j := 0; j < Cr; j++ {
+					z += float64(w2[c*Cr+j]) * h[j]
+				}
+				gv := 1 / (1 + math.Exp(-z))
+				if gate == "hardsigmoid" {
+					gv = math.Min(1, math.Max(0, z/6+0.5))
+				}
+				for i := 0; i < HW; i++ {
+					want[(b*C+c)*HW+i] = float32(float64(xv[(b*C+c)*HW+i]) * gv)
+				}
+			}
+		}
+		maxDiff(t, got, want, 1e-6, 1e-5)
+	}
+	// Gelu and SiLU.
+	for _, op := range []string{"Gelu", "SiLU"} {
+		m, g := newModel()
+		x := g.AddInput("x", ir.TensorOf(ir.Float32, 40))
+		n := g.AddNode(op, "a", []*ir.Value{x}, "y")
+		n.Domain = ir.FusedDomain
+		g.AddOutput(n.Outputs[0])
+		p, err := Compile(m, Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := make([]float32, 40)
+		for i := range v {
+			v[i] = float32(i)/4 - 5
+		}
+		out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(40), v)})
+		p.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := out["y"].Float32s()
+		want := make([]float32, 40)
+		for i, xv := range v {
+			u := float64(xv)
+			if op == "Gelu" {
+				want[i] = float32(u / 2 * (1 + math.Erf(u/math.Sqrt2)))
+			} else {
+				want[i] = float32(u / (1 + math.Exp(-u)))
+			}
+		}
+		maxDiff(t, got, want, 1e-6, 1e-5)
+	}
+}
