@@ -126,7 +126,7 @@ func runCase(dir string) caseResult {
 // compileFreezing compiles m for the feeds' shapes. When the plan needs
 // the value of an input at compile time (a Reshape's shape, reduction axes,
 // Resize scales fed as graph inputs), it binds the integer inputs and short
-// 1-D float inputs other than first (Options.ConstInputs), removes them from
+// (at most 8-element, rank <= 1) float inputs (Options.ConstInputs), removes them from
 // feeds and compiles again; frozen reports that.
 func compileFreezing(m *ir.Model, feeds map[string]*ir.Tensor, shapes map[string][]int64, first string) (*Plan, bool, error) {
 	plan, err := Compile(m, Options{Threads: 2, InputShapes: shapes})
@@ -135,7 +135,7 @@ func compileFreezing(m *ir.Model, feeds map[string]*ir.Tensor, shapes map[string
 	}
 	consts := map[string]*ir.Tensor{}
 	for name, t := range feeds {
-		if t.DType.IsInt() || (len(t.Dims) <= 1 && ir.NumElements(t.Dims) <= 8 && name != first) {
+		if t.DType.IsInt() || (len(t.Dims) <= 1 && ir.NumElements(t.Dims) <= 8) {
 			consts[name] = t
 		}
 	}
@@ -281,7 +281,7 @@ func coverageMarkdown(results []caseResult) string {
 			nfz++
 		}
 	}
-	fmt.Fprintf(&b, "%d of the passing cases feed shape-like integer inputs (a Reshape's shape, reduction axes, ...) that a static-shape plan must know: the test binds the integer inputs (and short 1-D float inputs such as Resize scales) at compile time (Options.ConstInputs), and the same kernels compute at plan time.\n", nfz)
+	fmt.Fprintf(&b, "%d of the passing cases feed shape-like integer inputs (a Reshape's shape, reduction axes, ...) that a static-shape plan must know: the test binds the integer inputs (and scalar or short 1-D float inputs such as Resize scales or Range bounds) at compile time (Options.ConstInputs), and the same kernels compute at plan time.\n", nfz)
 	b.WriteString("A case counts once for every op it contains; \"unsupported\" means mconv refused the case at compile time with a named error (op, attribute or data type it does not implement).\n\n")
 	b.WriteString("| op | passed | failed | unsupported |\n|---|---:|---:|---:|\n")
 	for _, op := range ops {

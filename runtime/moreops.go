@@ -158,8 +158,9 @@ func opResize(c *ctx) (func(), error) {
 	if c.n.AttrInt("antialias", 0) != 0 {
 		return nil, fmt.Errorf("unsupported: antialias=1")
 	}
-	if p := c.n.AttrString("keep_aspect_ratio_policy", "stretch"); p != "stretch" {
-		return nil, fmt.Errorf("unsupported keep_aspect_ratio_policy %q", p)
+	policy := c.n.AttrString("keep_aspect_ratio_policy", "stretch")
+	if policy != "stretch" && policy != "not_larger" && policy != "not_smaller" {
+		return nil, fmt.Errorf("unsupported keep_aspect_ratio_policy %q", policy)
 	}
 	scales := make([]float64, r)
 	sizes := make([]int64, r)
@@ -214,6 +215,24 @@ func opResize(c *ctx) (func(), error) {
 	case sz != nil:
 		if len(sz) != len(axes) {
 			return nil, fmt.Errorf("sizes %v for %d axes", sz, len(axes))
+		}
+		if policy != "stretch" {
+			// One scale for all axes: the largest that fits (not_larger)
+			// or the smallest that covers (not_smaller) the sizes.
+			s := sz[0] / float64(x.shape[axes[0]])
+			for i, a := range axes {
+				r := sz[i] / float64(x.shape[a])
+				if policy == "not_larger" {
+					s = math.Min(s, r)
+				} else {
+					s = math.Max(s, r)
+				}
+			}
+			for _, a := range axes {
+				scales[a] = s
+				sizes[a] = int64(math.Round(s * float64(x.shape[a])))
+			}
+			break
 		}
 		for i, a := range axes {
 			sizes[a] = int64(sz[i])
