@@ -9,7 +9,6 @@ import (
 	"github.com/mconv/mconv/ir"
 )
 
-
 // opGemm: Y = alpha * A' * B' + beta * C (float32). A constant transposed B
 // is transposed once at plan time; a run-time one into scratch. A following
 // activation is fused.

@@ -198,11 +198,19 @@ func TestSmallNet(t *testing.T) {
 			want[n*5+o] = float32(s)
 		}
 	}
-	// The plain Go path allocates nothing per run; package kernels' Conv2D
-	// still allocates a few small objects per call (its scratch headers and
-	// job closures), so the zero-allocation check runs the plain path.
-	useKernels = false
-	defer func() { useKernels = true }()
+	for _, fast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kernels=%v", fast), func(t *testing.T) {
+			useKernels = fast
+			defer func() { useKernels = true }()
+			checkSmallNet(t, m, xv, want)
+		})
+	}
+}
+
+// checkSmallNet compiles smallNet for batch 3, checks the result, the
+// fusion, zero allocations per run and the peak memory.
+func checkSmallNet(t *testing.T, m *ir.Model, xv, want []float32) {
+	const N = 3
 	plan, err := Compile(m, Options{Threads: 2, InputShapes: map[string][]int64{"x": {N, 3, 8, 8}}})
 	if err != nil {
 		t.Fatal(err)
