@@ -250,11 +250,10 @@ func (c *ctx) fastGemm(a, b, cc, out *tval, ta, tb bool, M, N, K int, alpha, bet
 		as, os := a.f32(), out.f32()
 		for i := lo; i < hi; i++ {
 			ch := &chunks[i]
-			ep := ch.ep
 			if res != nil {
-				ep.Residual = res.f32()[ch.n0:]
+				ch.ep.Residual = res.f32()[ch.n0:]
 			}
-			kernels.GemmPackedB(ta, M, alpha, as, lda, ch.pb, 0, os[ch.n0:], N, &ep, 1)
+			kernels.GemmPackedB(ta, M, alpha, as, lda, ch.pb, 0, os[ch.n0:], N, &ch.ep, 1)
 		}
 	}
 	pool := c.b.pool

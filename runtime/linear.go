@@ -54,6 +54,13 @@ func opGemm(c *ctx) (func(), error) {
 			csm = int(cs[1])
 		}
 	}
+	var epi epilogue
+	if !a.konst {
+		epi = c.fuseEpilogue(c.n.Outputs[0], out, false)
+	}
+	if f := c.fastGemm(a, b, cc, out, ta, tb, M, N, K, alpha, beta, epi); f != nil {
+		return f, nil
+	}
 	// Prepare B as [K, N] row-major.
 	bk := b
 	if tb {
@@ -70,13 +77,6 @@ func opGemm(c *ctx) (func(), error) {
 		} else {
 			ak = c.newScratch(ir.Float32, M*K)
 		}
-	}
-	var epi epilogue
-	if !a.konst {
-		epi = c.fuseEpilogue(c.n.Outputs[0], out, false)
-	}
-	if f := c.fastGemm(a, b, cc, out, ta, tb, M, N, K, alpha, beta, epi); f != nil {
-		return f, nil
 	}
 	const nb = 256
 	nTiles := (N + nb - 1) / nb
