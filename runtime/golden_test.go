@@ -1,16 +1,18 @@
 package runtime
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/mconv/mconv/golden"
+	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
 )
 
 // TestGoldenFixtures runs every fixture of testdata/golden, training form
 // (model.onnx) and deploy form (deploy.onnx), on its stored inputs and
 // compares with the stored PyTorch outputs within rtol 1e-4 / atol 1e-5 of
-// the output's scale.
+// the output's scale, with 1, 2 and 3 threads giving bit-identical outputs.
 func TestGoldenFixtures(t *testing.T) {
 	fixtures, err := golden.LoadFixtures(golden.Dir())
 	if err != nil {
@@ -43,14 +45,27 @@ func TestGoldenFixtures(t *testing.T) {
 					for k, v := range in {
 						shapes[k] = v.Dims
 					}
-					plan, err := Compile(m, Options{InputShapes: shapes})
-					if err != nil {
-						t.Fatal(err)
-					}
-					got, err := plan.Run(in)
-					plan.Close()
-					if err != nil {
-						t.Fatal(err)
+					var got map[string]*ir.Tensor
+					// Results must be bit-identical for every thread count.
+					for _, th := range []int{1, 2, 3} {
+						plan, err := Compile(m, Options{Threads: th, InputShapes: shapes})
+						if err != nil {
+							t.Fatal(err)
+						}
+						res, err := plan.Run(in)
+						plan.Close()
+						if err != nil {
+							t.Fatal(err)
+						}
+						if got == nil {
+							got = res
+							continue
+						}
+						for k, v := range res {
+							if !bytes.Equal(v.Raw, got[k].Raw) {
+								t.Errorf("output %q with %d threads differs from 1 thread", k, th)
+							}
+						}
 					}
 					rep, err := golden.CompareOutputs(m, got, s, tol)
 					if err != nil {
