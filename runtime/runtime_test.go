@@ -676,3 +676,61 @@ func TestFusedOps(t *testing.T) {
 		maxDiff(t, got, want, 1e-6, 1e-5)
 	}
 }
+
+// TestLongEpilogue: Conv -> BatchNormalization -> Add(r1) -> Add(r2) ->
+// Relu -> Sigmoid is one step on both paths (package kernels does part of
+// it, the runtime the rest) and matches a direct computation.
+func TestLongEpilogue(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	const C, M, H, W = 3, 4, 5, 5
+	xv, r1v, r2v := randF32(r, C*H*W), randF32(r, M*H*W), randF32(r, M*H*W)
+	wv, bv := randF32(r, M*C*9), randF32(r, M)
+	sc, sh, mean := randF32(r, M), randF32(r, M), randF32(r, M)
+	vr := make([]float32, M)
+	for i := range vr {
+		vr[i] = 0.5 + float32(i)
+	}
+	for _, fast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kernels=%v", fast), func(t *testing.T) {
+			useKernels = fast
+			defer func() { useKernels = true }()
+			m, g := newModel()
+			x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, C, H, W))
+			r1 := g.AddInput("r1", ir.TensorOf(ir.Float32, 1, M, H, W))
+			r2 := g.AddInput("r2", ir.TensorOf(ir.Float32, 1, M, H, W))
+			cv := g.AddNode("Conv", "conv", []*ir.Value{x, g.AddConst("w", ir.NewFloat32(ints64(M, C, 3, 3), wv)), g.AddConst("b", ir.NewFloat32(ints64(M), bv))}, "c")
+			cv.SetAttr(&ir.Attr{Name: "pads", Type: ir.AttrInts, Ints: []int64{1, 1, 1, 1}})
+			bn := g.AddNode("BatchNormalization", "bn", []*ir.Value{cv.Outputs[0],
+				g.AddConst("s", ir.NewFloat32(ints64(M), sc)), g.AddConst("sh", ir.NewFloat32(ints64(M), sh)),
+				g.AddConst("mean", ir.NewFloat32(ints64(M), mean)), g.AddConst("var", ir.NewFloat32(ints64(M), vr))}, "bn")
+			a1 := g.AddNode("Add", "a1", []*ir.Value{r1, bn.Outputs[0]}, "a1")
+			a2 := g.AddNode("Add", "a2", []*ir.Value{a1.Outputs[0], r2}, "a2")
+			re := g.AddNode("Relu", "relu", []*ir.Value{a2.Outputs[0]}, "re")
+			sg := g.AddNode("Sigmoid", "sig", []*ir.Value{re.Outputs[0]}, "y")
+			g.AddOutput(sg.Outputs[0])
+			p, err := Compile(m, Options{Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if len(p.steps) != 1 {
+				t.Errorf("%d steps, want 1", len(p.steps))
+			}
+			out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(1, C, H, W), xv), "r1": ir.NewFloat32(ints64(1, M, H, W), r1v), "r2": ir.NewFloat32(ints64(1, M, H, W), r2v)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := out["y"].Float32s()
+			conv, _, _ := refConv(xv, 1, C, H, W, wv, M, 3, 3, bv, 1, 1, 1)
+			want := make([]float32, len(conv))
+			for i, v := range conv {
+				ch := i / (H * W)
+				z := (float64(v)-float64(mean[ch]))/math.Sqrt(float64(vr[ch])+1e-5)*float64(sc[ch]) + float64(sh[ch])
+				z += float64(r1v[i]) + float64(r2v[i])
+				z = math.Max(z, 0)
+				want[i] = float32(1 / (1 + math.Exp(-z)))
+			}
+			maxDiff(t, got, want, 1e-5, 1e-4)
+		})
+	}
+}
