@@ -227,10 +227,13 @@ func TestONNXConformance(t *testing.T) {
 		}
 	}
 	t.Logf("%d cases: %d pass, %d fail, %d unsupported", len(results), counts["pass"], counts["fail"], counts["unsupported"])
+	md := coverageMarkdown(results)
 	if *update {
-		if err := os.WriteFile("COVERAGE.md", []byte(coverageMarkdown(results)), 0o644); err != nil {
+		if err := os.WriteFile("COVERAGE.md", []byte(md), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	} else if old, err := os.ReadFile("COVERAGE.md"); err != nil || string(old) != md {
+		t.Errorf("COVERAGE.md is out of date (%v): run go generate ./runtime", err)
 	}
 	if len(bad) > 0 {
 		t.Errorf("%d unexpected results:\n%s", len(bad), strings.Join(bad, "\n"))
