@@ -208,6 +208,7 @@ func TestONNXConformance(t *testing.T) {
 		for _, d := range dirs {
 			r := runCase(d)
 			r.name = sub + "/" + r.name
+			r.detail = strings.ReplaceAll(r.detail, root+string(filepath.Separator), "")
 			results = append(results, r)
 		}
 	}
@@ -232,12 +233,22 @@ func TestONNXConformance(t *testing.T) {
 		if err := os.WriteFile("COVERAGE.md", []byte(md), 0o644); err != nil {
 			t.Fatal(err)
 		}
-	} else if old, err := os.ReadFile("COVERAGE.md"); err != nil || string(old) != md {
+	} else if old, err := os.ReadFile("COVERAGE.md"); err != nil || coverageTable(string(old)) != coverageTable(md) {
+		// The per-op table must be current; the list of reasons below it
+		// quotes other packages' messages and may drift in wording.
 		t.Errorf("COVERAGE.md is out of date (%v): run go generate ./runtime", err)
 	}
 	if len(bad) > 0 {
 		t.Errorf("%d unexpected results:\n%s", len(bad), strings.Join(bad, "\n"))
 	}
+}
+
+// coverageTable is COVERAGE.md up to the list of cases not passing.
+func coverageTable(md string) string {
+	if i := strings.Index(md, "## Cases not passing"); i >= 0 {
+		return md[:i]
+	}
+	return md
 }
 
 func coverageMarkdown(results []caseResult) string {
