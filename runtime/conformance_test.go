@@ -228,14 +228,31 @@ func TestONNXConformance(t *testing.T) {
 		}
 	}
 	t.Logf("%d cases: %d pass, %d fail, %d unsupported", len(results), counts["pass"], counts["fail"], counts["unsupported"])
-	md := coverageMarkdown(results)
+	// Whole networks: the light networks must match; the golden fixtures
+	// (checked by TestGoldenFixtures) are listed too.
+	var nets []netResult
+	for _, name := range lightNames(root) {
+		err := runLight(root, name)
+		if err != nil {
+			t.Errorf("light network %s: %v", name, err)
+		}
+		nets = append(nets, netResult{"light/" + name, err})
+	}
+	gold, err := goldenResults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range gold {
+		nets = append(nets, netResult{"testdata/golden/" + r.name, r.err})
+	}
+	md := coverageMarkdown(results, nets)
 	if *update {
 		if err := os.WriteFile("COVERAGE.md", []byte(md), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	} else if old, err := os.ReadFile("COVERAGE.md"); err != nil || coverageTable(string(old)) != coverageTable(md) {
-		// The per-op table must be current; the list of reasons below it
-		// quotes other packages' messages and may drift in wording.
+		// The per-op table must be current; the lists below it follow
+		// the fixtures and quote other packages' messages.
 		t.Errorf("COVERAGE.md is out of date (%v): run go generate ./runtime", err)
 	}
 	if len(bad) > 0 {
@@ -243,15 +260,16 @@ func TestONNXConformance(t *testing.T) {
 	}
 }
 
-// coverageTable is COVERAGE.md up to the list of cases not passing.
+// coverageTable is COVERAGE.md's summary and per-op table (up to the
+// whole-network list, which changes whenever fixtures are added).
 func coverageTable(md string) string {
-	if i := strings.Index(md, "## Cases not passing"); i >= 0 {
+	if i := strings.Index(md, "## Whole networks"); i >= 0 {
 		return md[:i]
 	}
 	return md
 }
 
-func coverageMarkdown(results []caseResult) string {
+func coverageMarkdown(results []caseResult, nets []netResult) string {
 	type row struct{ pass, fail, unsup int }
 	per := map[string]*row{}
 	for _, r := range results {
@@ -301,6 +319,16 @@ func coverageMarkdown(results []caseResult) string {
 	for _, op := range ops {
 		r := per[op]
 		fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", op, r.pass, r.fail, r.unsup)
+	}
+	b.WriteString("\n## Whole networks\n\n")
+	b.WriteString("The shared light networks (input arange(n)/n, tolerances of real/test_NAME/data.json) and every testdata/golden fixture file (PyTorch's output, rtol 1e-4 / atol 1e-5 of the output's scale, outputs bit-identical for 1, 2 and 3 threads).\n\n")
+	b.WriteString("| network | result |\n|---|---|\n")
+	for _, n := range nets {
+		res := "match"
+		if n.err != nil {
+			res = "MISMATCH"
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", n.name, res)
 	}
 	b.WriteString("\n## Cases not passing\n\n")
 	for _, r := range results {
