@@ -245,10 +245,31 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 		b.all = append(b.all, t)
 		plan.inputs = append(plan.inputs, t)
 	}
+	// Dead nodes (no output reaches a graph output) are not planned.
+	needed := map[*ir.Value]bool{}
+	for _, v := range g.Outputs {
+		needed[v] = true
+	}
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		live := false
+		for _, o := range n.Outputs {
+			live = live || (o != nil && needed[o])
+		}
+		if !live {
+			b.consumed[n] = true
+			continue
+		}
+		for _, in := range n.Inputs {
+			if in != nil {
+				needed[in] = true
+			}
+		}
+	}
 	// Constant nodes first (they read nothing), so that pattern matching
 	// at a node sees constants that appear later in the node order.
 	for _, n := range g.Nodes {
-		if n.Domain == "" && n.OpType == "Constant" && len(n.Inputs) == 0 {
+		if n.Domain == "" && n.OpType == "Constant" && len(n.Inputs) == 0 && !b.consumed[n] {
 			if err := b.planNode(n); err != nil {
 				return nil, fmt.Errorf("runtime: node %q (%s): %w", n.Name, n.OpType, err)
 			}

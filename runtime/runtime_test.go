@@ -734,3 +734,21 @@ func TestLongEpilogue(t *testing.T) {
 		})
 	}
 }
+
+// TestDeadNodes: nodes whose outputs reach no graph output are not run.
+func TestDeadNodes(t *testing.T) {
+	m, g := newModel()
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 4))
+	y := g.AddNode("Relu", "live", []*ir.Value{x}, "y").Outputs[0]
+	g.AddNode("Sigmoid", "dead", []*ir.Value{x}, "unused")
+	g.AddNode("NoSuchOp", "dead_unsupported", []*ir.Value{y}, "unused2")
+	g.AddOutput(y)
+	p, err := Compile(m, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if len(p.steps) != 1 {
+		t.Errorf("%d steps, want 1", len(p.steps))
+	}
+}
