@@ -369,10 +369,13 @@ func TestConv2DNoAlloc(t *testing.T) {
 		bias, y := randSlice(r, p.M), make([]float32, p.N*p.M*p.OH*p.OW)
 		res := randSlice(r, len(y))
 		pk := PackConvWeights(&p, w)
+		ws := make([]float32, WorkspaceSize(&p))
 		for _, th := range []int{1, 3} {
-			Conv2D(&p, pk, x, bias, res, y, nil, th)
-			if n := testing.AllocsPerRun(20, func() { Conv2D(&p, pk, x, bias, res, y, nil, th) }); n != 0 {
-				t.Errorf("%+v threads=%d: %v allocations per call", p, th, n)
+			for _, w := range [][]float32{nil, ws} {
+				Conv2D(&p, pk, x, bias, res, y, w, th)
+				if n := testing.AllocsPerRun(20, func() { Conv2D(&p, pk, x, bias, res, y, w, th) }); n != 0 {
+					t.Errorf("%+v threads=%d ws=%v: %v allocations per call", p, th, w != nil, n)
+				}
 			}
 		}
 	}
