@@ -16,9 +16,24 @@ func report(b *testing.B, flops float64, threads int, start time.Duration) {
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	if threads == 1 && start >= 0 {
 		if d := threadCPU() - start; d > 0 {
-			b.ReportMetric(flops*float64(b.N)/d.Seconds()/1e9, "cpuGFLOP/s")
+			g := flops * float64(b.N) / d.Seconds() / 1e9
+			b.ReportMetric(g, "cpuGFLOP/s")
+			if pk := peakGFLOPS(); pk > 0 {
+				b.ReportMetric(100*g/pk, "%peak")
+			}
 		}
 	}
+}
+
+// BenchmarkPeak reports the measured core clock and the single-core FP32
+// peak of the AVX2 kernels (clock x 2 FMA pipes x 8 lanes x 2 flops);
+// cpuGFLOP/s of the other benchmarks is reported against it as %peak.
+func BenchmarkPeak(b *testing.B) {
+	for b.Loop() {
+		coreGHz()
+	}
+	b.ReportMetric(coreGHz(), "GHz")
+	b.ReportMetric(peakGFLOPS(), "peakGFLOP/s")
 }
 
 // Convolution shapes from the deploy forms of the networks this project
