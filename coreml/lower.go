@@ -1,0 +1,405 @@
+package coreml
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/x448/float16"
+
+	"github.com/mconv/mconv/coreml/pb"
+	"github.com/mconv/mconv/ir"
+)
+
+// lowered is a model lowered to MIL operations.
+type lowered struct {
+	inputs  []*mvar // function inputs, fp32, in ONNX input order
+	outputs []*mvar // block outputs, fp32
+	ops     []*mop
+	onnxIn  []string // ONNX names of inputs, parallel to inputs
+	onnxOut []string // ONNX names of outputs, parallel to outputs
+	image   *ImageInput
+	ct      pb.DataType // compute dtype
+}
+
+// lowerer converts one IR graph.
+type lowerer struct {
+	m      *ir.Model
+	opset  int64
+	ct     pb.DataType
+	ops    []*mop
+	vars   map[*ir.Value]*mvar
+	consts map[*ir.Value]*ir.Tensor // known constant tensors (initializers, Constant, folded)
+	names  map[string]bool
+	cache  map[*ir.Value]*mvar   // constants materialized as const ops in compute dtype
+	seqs   map[*ir.Value][]*mvar // tensor sequences made by SplitToSequence
+}
+
+// errUnsupported marks a node the target cannot express.
+var errUnsupported = errors.New("not supported")
+
+func lower(m *ir.Model, opt *Options) (*lowered, error) {
+	if m == nil || m.Graph == nil {
+		return nil, errors.New("model has no graph")
+	}
+	l := &lowerer{
+		m: m, opset: m.Opset(""), ct: pb.DataType_FLOAT32,
+		vars: map[*ir.Value]*mvar{}, consts: map[*ir.Value]*ir.Tensor{},
+		names: map[string]bool{}, cache: map[*ir.Value]*mvar{},
+	}
+	if opt.FP16 {
+		l.ct = pb.DataType_FLOAT16
+	}
+	g := m.Graph
+	out := &lowered{ct: l.ct, image: opt.Image}
+	for _, v := range g.Initializers {
+		if !v.IsInput {
+			l.consts[v] = v.Const
+		}
+	}
+	// Inputs and outputs keep their (sanitized) ONNX names: reserve them.
+	var feeds []*ir.Value
+	for _, v := range g.Inputs {
+		if v.IsConst() || (v.Const != nil && v.IsInput) {
+			// An old-IR input with a default: treat as a constant.
+			l.consts[v] = v.Const
+			continue
+		}
+		feeds = append(feeds, v)
+	}
+	if opt.Image != nil && len(feeds) != 1 {
+		return nil, fmt.Errorf("--image-input needs a model with exactly one input, this one has %d", len(feeds))
+	}
+	for _, v := range feeds {
+		l.names[sanitize(v.Name)] = true
+	}
+	for _, v := range g.Outputs {
+		l.names[sanitize(v.Name)] = true
+	}
+	for _, v := range feeds {
+		shape, err := inputShape(v, opt.InputShapes)
+		if err != nil {
+			return nil, err
+		}
+		if v.Type.DType != ir.Float32 && v.Type.DType != ir.Float16 {
+			return nil, fmt.Errorf("input %q has type %s; Core ML conversion supports float inputs only", v.Name, v.Type.DType)
+		}
+		in := &mvar{name: sanitize(v.Name), dt: pb.DataType_FLOAT32, shape: shape}
+		out.inputs = append(out.inputs, in)
+		out.onnxIn = append(out.onnxIn, v.Name)
+		x := in
+		if opt.Image != nil {
+			if len(shape) != 4 || shape[0] != 1 || shape[1] != 3 {
+				return nil, fmt.Errorf("--image-input needs input %q of shape [1,3,H,W], got %v", v.Name, shape)
+			}
+			x = l.imagePreprocess(x, opt.Image)
+		}
+		if l.ct != pb.DataType_FLOAT32 {
+			x = l.cast(x, l.ct, x.name+"_to_fp16")
+		}
+		l.vars[v] = x
+	}
+	for _, n := range g.Nodes {
+		if err := l.node(n); err != nil {
+			return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, v := range g.Outputs {
+		x, ok := l.vars[v]
+		if !ok {
+			return nil, fmt.Errorf("output %q is a constant or not computed; Core ML outputs must be computed tensors", v.Name)
+		}
+		want := sanitize(v.Name)
+		if seen[want] {
+			return nil, fmt.Errorf("output %q is listed twice", v.Name)
+		}
+		seen[want] = true
+		if !isFloat(x.dt) {
+			return nil, fmt.Errorf("output %q has type %s; only float outputs are supported", v.Name, dtName(x.dt))
+		}
+		if x.dt != pb.DataType_FLOAT32 {
+			x = l.castNamed(x, pb.DataType_FLOAT32, want)
+		} else if x.name != want {
+			x = l.emit1("identity", want, []arg{{"x", []*mvar{x}}}, x.dt, x.shape, true)
+		}
+		out.outputs = append(out.outputs, x)
+		out.onnxOut = append(out.onnxOut, v.Name)
+	}
+	out.ops = l.ops
+	return out, nil
+}
+
+// inputShape is v's static shape: dimension 0 defaults to 1 when symbolic;
+// overrides come from shapes.
+func inputShape(v *ir.Value, shapes map[string][]int64) ([]int64, error) {
+	if s, ok := shapes[v.Name]; ok {
+		if v.Type.HasShape && len(s) != len(v.Type.Shape) {
+			return nil, fmt.Errorf("input %q: shape %v given, but the model says rank %d", v.Name, s, len(v.Type.Shape))
+		}
+		for i, d := range s {
+			if d <= 0 {
+				return nil, fmt.Errorf("input %q: dimension %d of given shape %v must be positive", v.Name, i, s)
+			}
+			if v.Type.HasShape && v.Type.Shape[i].Known() && v.Type.Shape[i].Size != d {
+				return nil, fmt.Errorf("input %q: given shape %v contradicts the model's %v", v.Name, s, v.Type.Shape)
+			}
+		}
+		return append([]int64(nil), s...), nil
+	}
+	if !v.Type.HasShape {
+		return nil, fmt.Errorf("input %q has no shape; give one with --input-shape", v.Name)
+	}
+	s := make([]int64, len(v.Type.Shape))
+	for i, d := range v.Type.Shape {
+		switch {
+		case d.Known():
+			s[i] = d.Size
+		case i == 0:
+			s[i] = 1
+		default:
+			return nil, fmt.Errorf("input %q: dimension %d (%s) is symbolic; give a size with --input-shape", v.Name, i, d)
+		}
+	}
+	return s, nil
+}
+
+// uniq returns a fresh MIL identifier based on base.
+func (l *lowerer) uniq(base string) string {
+	base = sanitize(base)
+	if !l.names[base] {
+		l.names[base] = true
+		return base
+	}
+	for i := 1; ; i++ {
+		s := base + "_" + strconv.Itoa(i)
+		if !l.names[s] {
+			l.names[s] = true
+			return s
+		}
+	}
+}
+
+// emit appends an op with the given outputs (name, dtype, shape triples).
+// When exact is set the op's name is used verbatim (it was reserved).
+func (l *lowerer) emit1(typ, name string, in []arg, dt pb.DataType, shape []int64, exact bool) *mvar {
+	if !exact {
+		name = l.uniq(name)
+	}
+	o := &mvar{name: name, dt: dt, shape: shape}
+	l.ops = append(l.ops, &mop{typ: typ, name: name, in: in, out: []*mvar{o}})
+	return o
+}
+
+// outName is the MIL name for ONNX value v: its own name when it is a graph
+// output in the compute dtype already, else a fresh name.
+func (l *lowerer) outName(v *ir.Value) (string, bool) {
+	if v.IsOutput && l.ct == pb.DataType_FLOAT32 && !l.reservedUsed(v) {
+		return sanitize(v.Name), true
+	}
+	if v.IsOutput {
+		return l.uniq(v.Name + "_" + dtName(l.ct)), false
+	}
+	return l.uniq(v.Name), false
+}
+
+// reservedUsed reports whether v's reserved output name is already taken by
+// an op (an output listed under two ONNX values that sanitize alike).
+func (l *lowerer) reservedUsed(v *ir.Value) bool {
+	want := sanitize(v.Name)
+	for _, o := range l.ops {
+		for _, x := range o.out {
+			if x.name == want {
+				return true
+			}
+		}
+	}
+	for _, x := range l.vars {
+		if x.name == want {
+			return true
+		}
+	}
+	return false
+}
+
+// def emits op typ computing ONNX value v.
+func (l *lowerer) def(v *ir.Value, typ string, in []arg, dt pb.DataType, shape []int64) *mvar {
+	name, _ := l.outName(v) // already unique
+	x := l.emit1(typ, name, in, dt, shape, true)
+	l.vars[v] = x
+	return x
+}
+
+func a(param string, vs ...*mvar) arg { return arg{param, vs} }
+
+// --- constants ---
+
+func (l *lowerer) constOp(base string, dt pb.DataType, shape []int64, c *constVal) *mvar {
+	name := l.uniq(base)
+	o := &mvar{name: name, dt: dt, shape: shape, konst: c}
+	l.ops = append(l.ops, &mop{typ: "const", name: name, out: []*mvar{o}})
+	return o
+}
+
+func (l *lowerer) cInts(base string, v ...int64) *mvar {
+	c := &constVal{i: make([]int32, len(v))}
+	for i, x := range v {
+		c.i[i] = int32(x)
+	}
+	return l.constOp(base, pb.DataType_INT32, []int64{int64(len(v))}, c)
+}
+
+func (l *lowerer) cInt(base string, v int64) *mvar {
+	return l.constOp(base, pb.DataType_INT32, nil, &constVal{i: []int32{int32(v)}})
+}
+
+func (l *lowerer) cBool(base string, v bool) *mvar {
+	return l.constOp(base, pb.DataType_BOOL, nil, &constVal{b: []bool{v}})
+}
+
+func (l *lowerer) cBools(base string, v []bool) *mvar {
+	return l.constOp(base, pb.DataType_BOOL, []int64{int64(len(v))}, &constVal{b: v})
+}
+
+func (l *lowerer) cStr(base string, s string) *mvar {
+	return l.constOp(base, pb.DataType_STRING, nil, &constVal{s: []string{s}})
+}
+
+// cFloat is a scalar in the compute dtype.
+func (l *lowerer) cFloat(base string, f float32) *mvar {
+	return l.cFloats(base, nil, []float32{f})
+}
+
+// cFloats is a float tensor in the compute dtype (rounded to fp16 if needed).
+func (l *lowerer) cFloats(base string, shape []int64, f []float32) *mvar {
+	if l.ct == pb.DataType_FLOAT16 {
+		r := make([]float32, len(f))
+		for i, x := range f {
+			r[i] = float16.Fromfloat32(x).Float32()
+		}
+		f = r
+	}
+	return l.constOp(base, l.ct, shape, &constVal{f: f})
+}
+
+func (l *lowerer) cast(x *mvar, dt pb.DataType, name string) *mvar {
+	return l.emit1("cast", name, []arg{a("x", x), a("dtype", l.cStr(name+"_dtype", dtName(dt)))}, dt, x.shape, false)
+}
+
+func (l *lowerer) castNamed(x *mvar, dt pb.DataType, name string) *mvar {
+	d := l.cStr(name+"_dtype", dtName(dt))
+	return l.emit1("cast", name, []arg{a("x", x), a("dtype", d)}, dt, x.shape, true)
+}
+
+func (l *lowerer) imagePreprocess(x *mvar, im *ImageInput) *mvar {
+	s := l.constOp(x.name+"_scale", pb.DataType_FLOAT32, nil, &constVal{f: []float32{im.Scale}})
+	y := l.emit1("mul", x.name+"_scaled", []arg{a("x", x), a("y", s)}, x.dt, x.shape, false)
+	bb := im.biasInChannelOrder()
+	b := l.constOp(x.name+"_bias", pb.DataType_FLOAT32, []int64{1, 3, 1, 1}, &constVal{f: bb[:]})
+	return l.emit1("add", x.name+"_biased", []arg{a("x", y), a("y", b)}, x.dt, x.shape, false)
+}
+
+// constOf returns the constant tensor at input i of n, or nil.
+func (l *lowerer) constOf(n *ir.Node, i int) *ir.Tensor {
+	v := n.Input(i)
+	if v == nil {
+		return nil
+	}
+	return l.consts[v]
+}
+
+// in returns the MIL variable for input i of n; a float constant becomes a
+// const op in the compute dtype.
+func (l *lowerer) in(n *ir.Node, i int) (*mvar, error) {
+	v := n.Input(i)
+	if v == nil {
+		return nil, fmt.Errorf("input %d is missing", i)
+	}
+	if x, ok := l.vars[v]; ok {
+		return x, nil
+	}
+	t := l.consts[v]
+	if t == nil {
+		return nil, fmt.Errorf("input %q is not computed before this node", v.Name)
+	}
+	if x, ok := l.cache[v]; ok {
+		return x, nil
+	}
+	if !t.DType.IsFloat() {
+		return nil, fmt.Errorf("constant input %q of type %s used as a tensor; only float tensors are supported here", v.Name, t.DType)
+	}
+	f, err := t.Float32s()
+	if err != nil {
+		return nil, err
+	}
+	x := l.cFloats(v.Name, t.Dims, f)
+	l.cache[v] = x
+	return x, nil
+}
+
+// floatsOf reads a float constant input; an error when it is not constant.
+func (l *lowerer) floatsOf(n *ir.Node, i int, what string) (*ir.Tensor, []float32, error) {
+	t := l.constOf(n, i)
+	if t == nil {
+		return nil, nil, fmt.Errorf("%s (input %d) must be a constant: %w", what, i, errUnsupported)
+	}
+	f, err := t.Float32s()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return t, f, nil
+}
+
+// intsOf reads an integer constant input.
+func (l *lowerer) intsOf(n *ir.Node, i int, what string) ([]int64, error) {
+	t := l.constOf(n, i)
+	if t == nil {
+		return nil, fmt.Errorf("%s (input %d) must be a constant: %w", what, i, errUnsupported)
+	}
+	v, err := t.Int64s()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
+}
+
+// node lowers one IR node.
+func (l *lowerer) node(n *ir.Node) error {
+	if n.Domain != "" && n.Domain != "ai.onnx" && n.Domain != ir.FusedDomain {
+		return fmt.Errorf("op domain %q: %w", n.Domain, errUnsupported)
+	}
+	key := n.OpType
+	if n.Domain == ir.FusedDomain {
+		key = "mconv." + n.OpType
+	}
+	f, ok := lowerers[key]
+	if !ok {
+		return fmt.Errorf("op %s has no Core ML mapping in mconv: %w", n.OpType, errUnsupported)
+	}
+	// Fold nodes whose inputs are all constants (shape arithmetic).
+	if folder, ok := folders[key]; ok && l.allConst(n) {
+		ts, err := folder(l, n)
+		if err != nil {
+			return err
+		}
+		for i, t := range ts {
+			if o := n.Output(i); o != nil {
+				l.consts[o] = t
+			}
+		}
+		return nil
+	}
+	return f(l, n)
+}
+
+func (l *lowerer) allConst(n *ir.Node) bool {
+	for _, v := range n.Inputs {
+		if v != nil && l.consts[v] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func f32bits(f float32) uint32 { return math.Float32bits(f) }

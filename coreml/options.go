@@ -1,0 +1,92 @@
+// Package coreml converts mconv IR models to Core ML: ML Programs
+// (.mlpackage, MIL ops, weights in weights/weight.bin) and NeuralNetwork
+// models (.mlmodel, specification version 4), and reads back what it wrote
+// into IR so that the Go runtime can check the conversion numerically.
+//
+// Core ML needs static shapes. Symbolic batch dimensions (dimension 0 of an
+// input) become 1; any other symbolic input dimension must be given in
+// Options.InputShapes. Inside the graph the converter computes every shape
+// itself from the MIL op definitions.
+package coreml
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Targets maps a deployment target to its specification version and MIL opset.
+var Targets = map[string]struct {
+	SpecVersion int32
+	Opset       string
+}{
+	"iOS15": {6, "CoreML5"},
+	"iOS16": {7, "CoreML6"},
+	"iOS17": {8, "CoreML7"},
+	"iOS18": {9, "CoreML8"},
+}
+
+// NeuralNetworkSpecVersion is the specification version of .mlmodel files
+// written by ConvertNeuralNetwork (iOS 13: N-D layers, exact shape mapping).
+const NeuralNetworkSpecVersion = 4
+
+// ImageInput makes the (single) model input an image. The network sees
+// pixel*Scale + Bias per channel.
+type ImageInput struct {
+	ColorSpace string     // "rgb" or "bgr": the channel order the model expects
+	Scale      float32    // multiplies every channel; must be non-zero
+	Bias       [3]float32 // R, G, B biases, added after scaling
+}
+
+// Options controls a conversion.
+type Options struct {
+	Target      string // "iOS15".."iOS18" (ML Program); empty means iOS15
+	FP16        bool   // store weights and compute in float16
+	Image       *ImageInput
+	InputShapes map[string][]int64 // overrides for symbolic input dimensions, keyed by ONNX input name
+
+	// Metadata.
+	Name, Author, Description, Version, License string
+	Source                                      string // source model file, recorded in metadata
+	MconvVersion                                string
+}
+
+func (o *Options) target() (string, error) {
+	t := o.Target
+	if t == "" {
+		t = "iOS15"
+	}
+	if _, ok := Targets[t]; !ok {
+		return "", fmt.Errorf("unknown target %q (want one of iOS15, iOS16, iOS17, iOS18)", o.Target)
+	}
+	return t, nil
+}
+
+func (o *Options) check() error {
+	if _, err := o.target(); err != nil {
+		return err
+	}
+	if im := o.Image; im != nil {
+		cs := strings.ToLower(im.ColorSpace)
+		if cs != "rgb" && cs != "bgr" {
+			return fmt.Errorf("image input color space %q: want rgb or bgr", im.ColorSpace)
+		}
+		if im.Scale == 0 || math.IsNaN(float64(im.Scale)) || math.IsInf(float64(im.Scale), 0) {
+			return fmt.Errorf("image input scale %v: want a finite non-zero number", im.Scale)
+		}
+		for _, b := range im.Bias {
+			if math.IsNaN(float64(b)) || math.IsInf(float64(b), 0) {
+				return fmt.Errorf("image input bias %v: want finite numbers", im.Bias)
+			}
+		}
+	}
+	return nil
+}
+
+// biasInChannelOrder returns the biases in the order of the image's channels.
+func (im *ImageInput) biasInChannelOrder() [3]float32 {
+	if strings.ToLower(im.ColorSpace) == "bgr" {
+		return [3]float32{im.Bias[2], im.Bias[1], im.Bias[0]}
+	}
+	return im.Bias
+}

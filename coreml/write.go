@@ -1,0 +1,181 @@
+package coreml
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mconv/mconv/coreml/pb"
+)
+
+// Paths inside an .mlpackage.
+const (
+	manifestName = "Manifest.json"
+	specRelPath  = "Data/com.apple.CoreML/model.mlmodel"
+	weightsRel   = "Data/com.apple.CoreML/weights/weight.bin"
+)
+
+func marshal(spec *pb.Model) ([]byte, error) {
+	return proto.MarshalOptions{Deterministic: true}.Marshal(spec)
+}
+
+// uuidFrom derives a stable UUID-formatted identifier from data and a label.
+func uuidFrom(label string, data []byte) string {
+	h := sha256.New()
+	h.Write([]byte(label))
+	h.Write(data)
+	s := h.Sum(nil)
+	s[6] = s[6]&0x0f | 0x40
+	s[8] = s[8]&0x3f | 0x80
+	return fmt.Sprintf("%X-%X-%X-%X-%X", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
+}
+
+type manifestItem struct {
+	Author      string `json:"author"`
+	Description string `json:"description"`
+	Name        string `json:"name"`
+	Path        string `json:"path"`
+}
+
+type manifest struct {
+	FileFormatVersion   string                  `json:"fileFormatVersion"`
+	ItemInfoEntries     map[string]manifestItem `json:"itemInfoEntries"`
+	RootModelIdentifier string                  `json:"rootModelIdentifier"`
+}
+
+// WritePackage writes p as an .mlpackage directory at path. It builds the
+// package in a temporary directory next to path and renames it into place,
+// so a failure leaves nothing behind; an existing package at path is
+// replaced only after the new one is complete.
+func WritePackage(p *Package, path string) error {
+	data, err := marshal(p.Spec)
+	if err != nil {
+		return fmt.Errorf("encoding Core ML spec: %w", err)
+	}
+	if st, err := os.Stat(path); err == nil {
+		if !st.IsDir() {
+			return fmt.Errorf("%s exists and is not an .mlpackage directory", path)
+		}
+		if _, err := os.Stat(filepath.Join(path, manifestName)); err != nil {
+			return fmt.Errorf("%s exists and is not an .mlpackage (no %s); not replacing it", path, manifestName)
+		}
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(path), ".mconv-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			os.RemoveAll(tmp)
+		}
+	}()
+	specID, wID := uuidFrom("spec", data), uuidFrom("weights", p.Weights)
+	mf := manifest{
+		FileFormatVersion: "1.0.0",
+		ItemInfoEntries: map[string]manifestItem{
+			specID: {Author: "com.apple.CoreML", Description: "CoreML Model Specification", Name: "model.mlmodel", Path: "com.apple.CoreML/model.mlmodel"},
+			wID:    {Author: "com.apple.CoreML", Description: "CoreML Model Weights", Name: "weights", Path: "com.apple.CoreML/weights"},
+		},
+		RootModelIdentifier: specID,
+	}
+	mj, err := json.MarshalIndent(mf, "", "    ")
+	if err != nil {
+		return err
+	}
+	files := []struct {
+		rel  string
+		data []byte
+	}{{manifestName, mj}, {specRelPath, data}, {weightsRel, p.Weights}}
+	for _, f := range files {
+		full := filepath.Join(tmp, f.rel)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(full, f.data, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if _, err := os.Stat(path); err == nil {
+		old := tmp + ".old"
+		if err := os.Rename(path, old); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			os.Rename(old, path)
+			return err
+		}
+		os.RemoveAll(old)
+	} else if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+// WriteModelFile writes a spec as a single .mlmodel file (temp file in the
+// target folder + rename).
+func WriteModelFile(spec *pb.Model, path string) error {
+	data, err := marshal(spec)
+	if err != nil {
+		return fmt.Errorf("encoding Core ML spec: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".mconv-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(f.Name(), 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return werr
+	}
+	return nil
+}
+
+// ReadPackage reads an .mlpackage written by WritePackage (or any package
+// with the standard layout): the spec and the weight file (nil if absent).
+func ReadPackage(path string) (*pb.Model, []byte, error) {
+	data, err := os.ReadFile(filepath.Join(path, specRelPath))
+	if err != nil {
+		return nil, nil, err
+	}
+	spec := &pb.Model{}
+	if err := proto.Unmarshal(data, spec); err != nil {
+		return nil, nil, fmt.Errorf("%s: decoding Core ML spec: %w", path, err)
+	}
+	w, err := os.ReadFile(filepath.Join(path, weightsRel))
+	if err != nil && !os.IsNotExist(err) {
+		return nil, nil, err
+	}
+	return spec, w, nil
+}
+
+// ReadModelFile reads a single-file .mlmodel spec.
+func ReadModelFile(path string) (*pb.Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	spec := &pb.Model{}
+	if err := proto.Unmarshal(data, spec); err != nil {
+		return nil, fmt.Errorf("%s: decoding Core ML spec: %w", path, err)
+	}
+	return spec, nil
+}
