@@ -181,6 +181,7 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 	}
 	pk.mu.Lock()
 	defer pk.mu.Unlock()
+	defer pk.release()
 	if pk.kind == convDepthwise {
 		convDepthwise2D(p, pk, x, bias, residual, y, ws, threads)
 		return
@@ -330,6 +331,14 @@ func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
 			}
 		}
 	}
+}
+
+// release drops the references to the caller's data that the kept call
+// state holds.
+func (pk *PackedConv) release() {
+	pk.job.reset()
+	pk.s0.a, pk.s0.b, pk.s0.buf = nil, nil, nil
+	pk.dwj.x, pk.dwj.bias, pk.dwj.residual, pk.dwj.y, pk.dwj.p = nil, nil, nil, nil, nil
 }
 
 // im2colB is the implicit im2col matrix of one image and group: row
