@@ -395,3 +395,77 @@ func TestGemmPackedBNoAlloc(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DRandomShapes checks Conv2D against RefConv2D on random small
+// geometries (every path, asymmetric padding, strides and dilations up to
+// 3, groups, batch up to 2, random epilogues), each with 1 and 3 threads.
+func TestConv2DRandomShapes(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	acts := []Act{ActNone, ActRelu, ActClip, ActHardSwish, ActLeakyRelu}
+	kinds := map[convKind]int{}
+	defer func() {
+		t.Logf("cases per conv path: %v", kinds)
+		if len(kinds) < 5 {
+			t.Errorf("random shapes reached only %d of 5 conv paths: %v", len(kinds), kinds)
+		}
+	}()
+	for i := 0; i < 400; i++ {
+		g := 1 + r.Intn(3)
+		dw := r.Intn(4) == 0
+		p := ConvParams{N: 1 + r.Intn(2), C: g * (1 + r.Intn(5)), H: 1 + r.Intn(13), W: 1 + r.Intn(13),
+			KH: 1 + r.Intn(5), KW: 1 + r.Intn(5), SH: 1 + r.Intn(3), SW: 1 + r.Intn(3), DH: 1 + r.Intn(3), DW: 1 + r.Intn(3),
+			PadT: r.Intn(3), PadL: r.Intn(3), PadB: r.Intn(3), PadR: r.Intn(3), Group: g}
+		p.M = g * (1 + r.Intn(6))
+		if !dw && r.Intn(4) == 0 { // pointwise, sometimes on a 1x1 image
+			p.KH, p.KW, p.SH, p.SW, p.PadT, p.PadL, p.PadB, p.PadR = 1, 1, 1, 1, 0, 0, 0, 0
+			if r.Intn(2) == 0 {
+				p.H, p.W = 1, 1
+			}
+		}
+		if dw {
+			p.C = 2 + r.Intn(6)
+			p.Group, p.M = p.C, p.C
+		}
+		p.OH = OutSize(p.H, p.KH, p.SH, p.DH, p.PadT, p.PadB)
+		p.OW = OutSize(p.W, p.KW, p.SW, p.DW, p.PadL, p.PadR)
+		if p.OH <= 0 || p.OW <= 0 || p.H+p.PadT+p.PadB < (p.KH-1)*p.DH+1 || p.W+p.PadL+p.PadR < (p.KW-1)*p.DW+1 {
+			continue
+		}
+		p.Act, p.Alpha, p.Beta = acts[r.Intn(len(acts))], -0.5, 0.5
+		if p.Act == ActLeakyRelu {
+			p.Alpha = 0.1
+		}
+		p.ActAfterResidual = r.Intn(2) == 0
+		if err := p.Validate(); err != nil {
+			t.Fatalf("%+v: %v", p, err)
+		}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
+		var bias, res []float32
+		if r.Intn(2) == 0 {
+			bias = randSlice(r, p.M)
+		}
+		if r.Intn(2) == 0 {
+			res = randSlice(r, p.N*p.M*p.OH*p.OW)
+		}
+		want := make([]float32, p.N*p.M*p.OH*p.OW)
+		RefConv2D(&p, x, w, bias, res, want)
+		pk := PackConvWeights(&p, w)
+		kinds[pk.kind]++
+		var first []float32
+		for _, th := range []int{1, 3} {
+			got := make([]float32, len(want))
+			Conv2D(&p, pk, x, bias, res, got, nil, th)
+			what := fmt.Sprintf("%+v kind=%d threads=%d", p, pk.kind, th)
+			closeTo(t, what, got, want, p.C/p.Group*p.KH*p.KW)
+			if first == nil {
+				first = got
+			} else {
+				sameBits(t, what, got, first)
+			}
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}
