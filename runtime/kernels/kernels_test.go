@@ -290,12 +290,18 @@ func TestActMatchesRef(t *testing.T) {
 	for i := range v {
 		v[i] *= 8
 	}
-	v = append(v, 0, -3, 3, 6, -6, float32(math.Inf(1)), float32(math.Inf(-1)))
+	v = append(v, 0, -3, 3, 6, -6, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()))
+	approx := map[Act]bool{ActSigmoid: true, ActSiLU: true, ActTanh: true, ActGelu: true, ActGeluTanh: true}
 	for _, a := range allActs {
 		got := append([]float32(nil), v...)
 		ApplyAct(got, a.act, a.alpha, a.beta)
 		for i, x := range v {
-			if want := RefAct(x, a.act, a.alpha, a.beta); got[i] != want && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+			want := RefAct(x, a.act, a.alpha, a.beta)
+			ok := got[i] == want || math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))
+			if !ok && approx[a.act] {
+				ok = math.Abs(float64(got[i])-float64(want)) <= 2e-6*math.Abs(float64(want))+1e-12
+			}
+			if !ok {
 				t.Errorf("%v(%v) = %v, want %v", a.act, x, got[i], want)
 			}
 		}
@@ -466,6 +472,57 @@ func TestConv2DRandomShapes(t *testing.T) {
 		}
 		if t.Failed() {
 			return
+		}
+	}
+}
+
+// TestFastActAccuracy sweeps the float32 approximations over [-30, 30]
+// (and the extremes) against the float64 definitions.
+func TestFastActAccuracy(t *testing.T) {
+	var xs []float32
+	for x := -30.0; x <= 30; x += 0.0009765625 * 3 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, 1e-30, -1e-30, 1e-8, -1e-8, 88, 89, -88, -104, -110, 3e38, -3e38)
+	for _, c := range []struct {
+		name string
+		f    func(float32) float32
+		ref  func(float64) float64
+	}{
+		{"exp", expf, math.Exp},
+		{"sigmoid", sigmoidf, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }},
+		{"tanh", tanhf, math.Tanh},
+		{"gelu", geluf, func(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }},
+		{"gelu_tanh", geluTanhf, func(x float64) float64 {
+			return x / (1 + math.Exp(-2*math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
+		}},
+	} {
+		worst, at := 0.0, float32(0)
+		for _, x := range xs {
+			want := c.ref(float64(x))
+			if math.Abs(want) > math.MaxFloat32 {
+				want = math.Inf(int(math.Copysign(1, want)))
+			}
+			got := float64(c.f(x))
+			if math.IsInf(want, 0) && got == want {
+				continue
+			}
+			if math.Abs(want) < 1e-30 { // tiny results: absolute
+				if math.Abs(got-want) > 1e-35 {
+					t.Errorf("%s(%v) = %v, want %v", c.name, x, got, want)
+				}
+				continue
+			}
+			if e := math.Abs(got-want) / math.Abs(want); e > worst {
+				worst, at = e, x
+			}
+		}
+		t.Logf("%s: worst relative error %.2g at %v", c.name, worst, at)
+		if worst > 2e-6 {
+			t.Errorf("%s: relative error %.2g at %v exceeds 2e-6", c.name, worst, at)
+		}
+		if got := c.f(float32(math.NaN())); got == got {
+			t.Errorf("%s(NaN) = %v", c.name, got)
 		}
 	}
 }
