@@ -37,6 +37,12 @@ type PackedConv struct {
 	dwj dwJob
 }
 
+var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv"}
+
+// Path names the algorithm PackConvWeights chose: "depthwise",
+// "pointwise-gemm", "gemv", "shifted-gemm" or "im2col-gemm".
+func (pk *PackedConv) Path() string { return convKindNames[pk.kind] }
+
 // Shifted convolution. The zero-padded input (Hp x Wp = (H+PadT+PadB) x
 // (W+PadL+PadR)) of each channel is split into SH*SW phase planes of
 // Hq x Wq = ceil(Hp/SH) x ceil(Wp/SW), phase (fh, fw) holding padded

@@ -248,6 +248,9 @@ func TestConv2D(t *testing.T) {
 				RefConv2D(&p, x, w, bias, res, want)
 				pk := PackConvWeights(&p, w)
 				seen[pk.kind]++
+				if pk.Path() == "" {
+					t.Errorf("kind %d has no name", pk.kind)
+				}
 				var first []float32
 				for _, th := range threadCounts {
 					got := make([]float32, len(want))
