@@ -75,20 +75,22 @@ func evaluable(dt DType) bool {
 }
 
 func (s *symTensor) tensor() *Tensor {
-	if s.dt == Int64 {
-		vals := make([]int64, len(s.e))
+	if isIntLike(s.dt) {
+		// Integers are written bit-exactly (little-endian two's complement,
+		// truncated to the element size), not through float64.
+		sz := s.dt.Size()
+		raw := make([]byte, sz*len(s.e))
 		for i, e := range s.e {
-			vals[i] = e.i
+			u := uint64(e.i)
+			for b := range sz {
+				raw[i*sz+b] = byte(u >> (8 * b))
+			}
 		}
-		return NewInt64(s.dims, vals)
+		return &Tensor{DType: s.dt, Dims: append([]int64{}, s.dims...), Raw: raw}
 	}
 	vals := make([]float64, len(s.e))
 	for i, e := range s.e {
-		if isIntLike(s.dt) {
-			vals[i] = float64(e.i)
-		} else {
-			vals[i] = e.f
-		}
+		vals[i] = e.f
 	}
 	t, err := NewFromFloat64(s.dt, s.dims, vals)
 	if err != nil {

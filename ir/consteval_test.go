@@ -165,12 +165,20 @@ func TestConstEvalOps(t *testing.T) {
 	big := b.op("ConstantOfShape", nil, b.ints(1<<17))
 	// float math rounds to float32: 0.1 + 0.2 in float32 is 0.3 (float32).
 	fsum := b.op("Add", nil, g.AddConst("", NewFloat32(nil, []float32{0.1})), g.AddConst("", NewFloat32(nil, []float32{0.2})))
+	// Flatten a 2x2 constant (axis 1) and read it back; Neg/Abs on ints.
+	flat := b.op("Flatten", nil, b.op("Reshape", nil, b.ints(1, -2, 3, -4), b.ints(2, 2)))
+	absNeg := b.op("Abs", nil, b.op("Neg", nil, b.ints(5, -6)))
 	if err := InferShapes(m); err != nil {
 		t.Fatal(err)
 	}
 	if err := Verify(m); err != nil {
 		t.Fatal(err)
 	}
+	if c, ok := ConstValue(flat); !ok || !reflect.DeepEqual(c.Dims, []int64{2, 2}) {
+		t.Errorf("flatten: %v %v", c, ok)
+	}
+	wantInts(t, "flatten", flat, []int64{1, -2, 3, -4})
+	wantInts(t, "abs(neg)", absNeg, []int64{5, 6})
 	wantInts(t, "sizes", sizes, []int64{1, 3, 14, 20})
 	if !up.Type.Equal(ty("float32[1,3,14,20]")) {
 		t.Errorf("resize by computed sizes: %s", up.Type)
@@ -361,5 +369,27 @@ func TestConstEvalOverridableInput(t *testing.T) {
 	}
 	if _, ok := ConstValue(cos.Outputs[0]); ok {
 		t.Errorf("a value computed from an overridable input must not be a constant")
+	}
+}
+
+// Integer values keep every bit: uint64 above 2^63 and int64 extremes do not
+// pass through float64.
+func TestConstEvalIntegersExact(t *testing.T) {
+	g := NewGraph("g")
+	b := &graphBuilder{g: g}
+	big := &Tensor{DType: Uint64, Dims: []int64{2}, Raw: []byte{
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // 2^64-1
+		0x01, 0, 0, 0, 0, 0, 0, 0x80, // 2^63+1
+	}}
+	u := b.op("Identity", nil, g.AddConst("u", big))
+	i := b.op("Concat", []*Attr{aInt("axis", 0)}, b.ints(1<<63-1), b.ints(-1<<63), b.ints(1<<53+1))
+	c, ok := ConstValue(u)
+	if !ok || c.DType != Uint64 || string(c.Raw) != string(big.Raw) {
+		t.Errorf("uint64 identity: %v %v", c, ok)
+	}
+	wantInts(t, "int64 extremes", i, []int64{1<<63 - 1, -1 << 63, 1<<53 + 1})
+	i8 := b.op("Cast", []*Attr{aInt("to", int64(Int8))}, b.ints(127, 128, -129))
+	if c, ok := ConstValue(i8); !ok || c.DType != Int8 || string(c.Raw) != string([]byte{127, 0x80, 0x7f}) {
+		t.Errorf("cast to int8 wraps: %v", c)
 	}
 }

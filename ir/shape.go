@@ -303,9 +303,6 @@ func unknownDims(r int) Shape {
 	return s
 }
 
-// dimSize is a known dimension (callers have checked v >= 0).
-func dimSize(v int64) Dim { return Dim{Size: v} }
-
 // broadcastShapes applies ONNX multidirectional (numpy) broadcasting.
 // Symbolic dimensions: a symbol against 1 stays, a symbol against a known
 // size > 1 becomes that size, two equal symbols stay, other pairs are

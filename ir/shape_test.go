@@ -377,6 +377,8 @@ func TestShapeGenerators(t *testing.T) {
 		{name: "shape", op: "Shape", args: []arg{in("float32[N,3,4]")}, want: []string{"int64[3]"}},
 		{name: "shape start end", op: "Shape", opset: 15, args: []arg{in("float32[N,3,4,5]")}, attrs: []*Attr{aInt("start", 1), aInt("end", -1)}, want: []string{"int64[2]"}},
 		{name: "size", op: "Size", args: []arg{in("float32[N,3]")}, want: []string{"int64[]"}},
+		{name: "random normal", op: "RandomNormal", args: nil, attrs: []*Attr{aInts("shape", 2, 5)}, want: []string{"float32[2,5]"}},
+		{name: "random uniform like", op: "RandomUniformLike", args: []arg{in("float16[3,1]")}, want: []string{"float16[3,1]"}},
 		{name: "nonzero", op: "NonZero", args: []arg{in("float32[3,4]")}, want: []string{"int64[2,?]"}},
 		{name: "onehot", op: "OneHot", args: []arg{in("int64[2,3]"), i64s(5), f32(0, 1)}, want: []string{"float32[2,3,5]"}},
 	})
