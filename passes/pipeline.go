@@ -211,6 +211,12 @@ func Run(m *ir.Model, opt Options) (rep *Report, err error) {
 	return rep, fmt.Errorf("passes: no fixed point after %d rounds", maxRounds)
 }
 
+// CheckNames validates a pass selection as Options.Passes takes it.
+func CheckNames(names []string) error {
+	_, err := selectPasses(names)
+	return err
+}
+
 func selectPasses(names []string) ([]pass, error) {
 	if len(names) == 0 {
 		return pipeline, nil
