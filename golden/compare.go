@@ -354,3 +354,35 @@ func CompareOutputs(m *ir.Model, got map[string]*ir.Tensor, s *Set, tol Toleranc
 	}
 	return rep, nil
 }
+
+// RunFunc runs a model on inputs keyed by graph input name and returns its
+// outputs keyed by graph output name (runtime.Plan.Run has this shape).
+type RunFunc func(inputs map[string]*ir.Tensor) (map[string]*ir.Tensor, error)
+
+// CheckSets loads each data set folder, binds its inputs to m, runs them
+// through run and compares the outputs under tol: one Report per set. An
+// unreadable set, a binding error or a run error stops with an error naming
+// the set; value mismatches are reported, not returned as errors.
+func CheckSets(m *ir.Model, sets []string, run RunFunc, tol Tolerance) ([]Report, error) {
+	var reps []Report
+	for _, dir := range sets {
+		s, err := LoadSet(dir)
+		if err != nil {
+			return reps, err
+		}
+		in, err := BindInputs(m, s)
+		if err != nil {
+			return reps, err
+		}
+		got, err := run(in)
+		if err != nil {
+			return reps, fmt.Errorf("%s: %w", dir, err)
+		}
+		rep, err := CompareOutputs(m, got, s, tol)
+		if err != nil {
+			return reps, err
+		}
+		reps = append(reps, rep)
+	}
+	return reps, nil
+}

@@ -320,3 +320,14 @@ func checkFits(v *ir.Value, t *ir.Tensor) error {
 	}
 	return nil
 }
+
+// InputShapes returns the shapes of bound inputs, keyed like them: what
+// runtime.Options.InputShapes and ir.SetInputShapes take to fix a model's
+// symbolic dimensions (a dynamic batch axis, say) to a data set's.
+func InputShapes(inputs map[string]*ir.Tensor) map[string][]int64 {
+	out := make(map[string][]int64, len(inputs))
+	for n, t := range inputs {
+		out[n] = append([]int64(nil), t.Dims...)
+	}
+	return out
+}

@@ -190,6 +190,12 @@ func TestBindInputs(t *testing.T) {
 					t.Errorf("input %q not bound to tensor %d", name, i)
 				}
 			}
+			shapes := InputShapes(got)
+			for name, tt := range got {
+				if !reflect.DeepEqual(shapes[name], tt.Dims) {
+					t.Errorf("InputShapes[%q] = %v, want %v", name, shapes[name], tt.Dims)
+				}
+			}
 		})
 	}
 }
@@ -203,5 +209,46 @@ func TestBindOutputs(t *testing.T) {
 	}
 	if _, err := BindOutputs(m, &Set{Dir: "s", Outputs: []*ir.Tensor{y, y}}); err == nil || !strings.Contains(err.Error(), "2 output files for a model with 1 outputs") {
 		t.Errorf("count mismatch: %v", err)
+	}
+}
+
+func TestCheckSets(t *testing.T) {
+	// model y = x (an Identity), one set whose output matches x and one off by 1 in one element
+	g := ir.NewGraph("g")
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, 3))
+	n := g.AddNode("Identity", "id", []*ir.Value{x}, "y")
+	g.AddOutput(n.Outputs[0])
+	m := &ir.Model{Graph: g}
+	root := t.TempDir()
+	in := named(ir.NewFloat32([]int64{1, 3}, []float32{1, 2, 3}), "x")
+	good := named(ir.NewFloat32([]int64{1, 3}, []float32{1, 2, 3}), "y")
+	bad := named(ir.NewFloat32([]int64{1, 3}, []float32{1, 2, 4}), "y")
+	s0, s1 := filepath.Join(root, "test_data_set_0"), filepath.Join(root, "test_data_set_1")
+	if err := WriteSet(s0, []*ir.Tensor{in}, []*ir.Tensor{good}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteSet(s1, []*ir.Tensor{in}, []*ir.Tensor{bad}); err != nil {
+		t.Fatal(err)
+	}
+	sets, err := FindSets(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	identity := func(in map[string]*ir.Tensor) (map[string]*ir.Tensor, error) {
+		return map[string]*ir.Tensor{"y": in["x"]}, nil
+	}
+	reps, err := CheckSets(m, sets, identity, DefaultTolerance)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reps) != 2 || !reps[0].OK() || reps[1].OK() {
+		t.Fatalf("want set 0 ok and set 1 failing, got %v", reps)
+	}
+	if r := reps[1].Results[0]; r.Bad != 1 || r.MaxAbs != 1 || !strings.Contains(reps[1].String(), "test_data_set_1: y: FAIL") {
+		t.Errorf("set 1 report: %s", reps[1])
+	}
+	failing := func(map[string]*ir.Tensor) (map[string]*ir.Tensor, error) { return nil, os.ErrInvalid }
+	if _, err := CheckSets(m, sets, failing, DefaultTolerance); err == nil || !strings.Contains(err.Error(), "test_data_set_0") {
+		t.Errorf("run error not reported with the set: %v", err)
 	}
 }

@@ -65,6 +65,8 @@ var movers = map[string]bool{
 	"GatherElements": true, "Pad": true, "Cast": true, "Expand": true, "Tile": true,
 	"DepthToSpace": true, "SpaceToDepth": true, "ConstantOfShape": true, "Range": true,
 	"Trilu": true, "ScatterND": true, "ScatterElements": true, "CastLike": true,
+	"SplitToSequence": true, "SequenceAt": true, "SequenceConstruct": true, "ConcatFromSequence": true,
+	"SequenceInsert": true, "SequenceErase": true, "SequenceEmpty": true, "SequenceLength": true,
 }
 
 func init() {
@@ -91,12 +93,15 @@ func (c *counter) layer(n *ir.Node) (Layer, error) {
 		if v == nil {
 			continue
 		}
-		s, err := staticShape(v)
+		dt, s, seq, err := tensorInfo(v)
 		if err != nil {
 			return l, err
 		}
+		if seq {
+			continue // a sequence costs nothing itself: its tensors are counted where they are made or taken out
+		}
 		in[i] = s
-		b := c.bytes(v.Type.DType, s)
+		b := c.bytes(dt, s)
 		if constTensor(v) != nil {
 			l.WeightBytes += b
 		} else {
@@ -108,12 +113,15 @@ func (c *counter) layer(n *ir.Node) (Layer, error) {
 		if v == nil {
 			continue
 		}
-		s, err := staticShape(v)
+		dt, s, seq, err := tensorInfo(v)
 		if err != nil {
 			return l, err
 		}
+		if seq {
+			continue
+		}
 		out[i] = s
-		l.OutputBytes += c.bytes(v.Type.DType, s)
+		l.OutputBytes += c.bytes(dt, s)
 	}
 	if len(out) > 0 && out[0] != nil {
 		l.OutputShape = out[0]
@@ -138,15 +146,110 @@ func (c *counter) layer(n *ir.Node) (Layer, error) {
 	return l, nil
 }
 
-// staticShape returns v's sizes or an error if v has no static tensor shape.
-func staticShape(v *ir.Value) ([]int64, error) {
+// seqMakers are the ops whose output is a sequence of tensors.
+var seqMakers = map[string]bool{
+	"SplitToSequence": true, "SequenceConstruct": true, "SequenceEmpty": true,
+	"SequenceInsert": true, "SequenceErase": true,
+}
+
+// isSequence reports whether v is a sequence: typed so, or untyped and made
+// by a sequence op.
+func isSequence(v *ir.Value) bool {
+	if v.Type.Kind == ir.KindSequence {
+		return true
+	}
+	return v.Type.Kind == ir.KindUnknown && v.Producer != nil && seqMakers[opName(v.Producer)]
+}
+
+// tensorInfo returns v's dtype and static shape, or seq for a sequence, or
+// an error if v has no static tensor shape.
+func tensorInfo(v *ir.Value) (ir.DType, []int64, bool, error) {
 	if t := constTensor(v); t != nil && !v.Type.Static() {
-		return t.Dims, nil
+		return t.DType, t.Dims, false, nil
 	}
-	if !v.Type.Static() {
-		return nil, fmt.Errorf("value %q has no static shape (%s); run shape inference and fix symbolic dimensions such as the batch", v.Name, v.Type)
+	if isSequence(v) {
+		return 0, nil, true, nil
 	}
-	return v.Type.Shape.Sizes(), nil
+	if v.Type.Static() {
+		return v.Type.DType, v.Type.Shape.Sizes(), false, nil
+	}
+	if dt, s, ok := sequenceAtShape(v); ok {
+		return dt, s, false, nil
+	}
+	return 0, nil, false, fmt.Errorf("value %q has no static shape (%s); run shape inference and fix symbolic dimensions such as the batch", v.Name, v.Type)
+}
+
+// sequenceAtShape works out the type of SequenceAt(SplitToSequence(X,
+// split), position) when shape inference left it open: piece position of
+// X split along axis (ONNX: no split = pieces of 1; a scalar split = equal
+// chunks, the last smaller; a 1-D split = the sizes), the axis dropped when
+// keepdims = 0 and split is absent.
+func sequenceAtShape(v *ir.Value) (ir.DType, []int64, bool) {
+	at := v.Producer
+	if at == nil || opName(at) != "SequenceAt" || len(at.Inputs) < 2 {
+		return 0, nil, false
+	}
+	sp := at.Inputs[0].Producer
+	pt := constTensor(at.Inputs[1])
+	if sp == nil || opName(sp) != "SplitToSequence" || pt == nil || len(sp.Inputs) == 0 || sp.Inputs[0] == nil {
+		return 0, nil, false
+	}
+	pos, err := pt.Int64s()
+	if err != nil || len(pos) != 1 {
+		return 0, nil, false
+	}
+	x := sp.Inputs[0]
+	if !x.Type.Static() {
+		return 0, nil, false
+	}
+	xs := x.Type.Shape.Sizes()
+	axis := sp.AttrInt("axis", 0)
+	if axis < 0 {
+		axis += int64(len(xs))
+	}
+	if axis < 0 || axis >= int64(len(xs)) {
+		return 0, nil, false
+	}
+	dim := xs[axis]
+	var sizes []int64
+	keep := true
+	switch st := constTensor(sp.Input(1)); {
+	case sp.Input(1) == nil:
+		for i := int64(0); i < dim; i++ {
+			sizes = append(sizes, 1)
+		}
+		keep = sp.AttrInt("keepdims", 1) != 0
+	case st != nil:
+		vals, err := st.Int64s()
+		if err != nil {
+			return 0, nil, false
+		}
+		if len(st.Dims) == 0 && len(vals) == 1 {
+			if vals[0] <= 0 {
+				return 0, nil, false
+			}
+			for left := dim; left > 0; left -= vals[0] {
+				sizes = append(sizes, min(left, vals[0]))
+			}
+		} else {
+			sizes = vals
+		}
+	default:
+		return 0, nil, false
+	}
+	p := pos[0]
+	if p < 0 {
+		p += int64(len(sizes))
+	}
+	if p < 0 || p >= int64(len(sizes)) {
+		return 0, nil, false
+	}
+	out := append([]int64{}, xs...)
+	out[axis] = sizes[p]
+	if !keep {
+		out = append(out[:axis], out[axis+1:]...)
+	}
+	return x.Type.DType, out, true
 }
 
 // bytes is the memory cost of a tensor of dt with shape s.

@@ -249,3 +249,56 @@ func TestGroup(t *testing.T) {
 		}
 	}
 }
+
+// SequenceAt(SplitToSequence(X, split), pos) gets its shape from the split
+// when shape inference left it open (ONNX SplitToSequence semantics).
+func TestSequenceAtShape(t *testing.T) {
+	tests := []struct {
+		name  string
+		x     []int64
+		split *ir.Tensor // nil: no split input
+		axis  int64
+		keep  int64
+		pos   int64
+		want  []int64
+	}{
+		// scalar split 4 of 6 channels: pieces 4 and 2; pos -1 is the last.
+		{"scalar split, last", []int64{1, 6, 4, 4}, &ir.Tensor{DType: ir.Int64, Raw: make([]byte, 8)}, 1, 1, -1, []int64{1, 2, 4, 4}},
+		{"sizes", []int64{1, 6, 4}, ir.NewInt64([]int64{2}, []int64{1, 5}), 1, 1, 1, []int64{1, 5, 4}},
+		// no split: pieces of 1, keepdims 0 drops the axis.
+		{"no split keepdims 0", []int64{1, 3, 2}, nil, 1, 0, 2, []int64{1, 2}},
+		{"no split keepdims 1", []int64{3, 2}, nil, 0, 1, 0, []int64{1, 2}},
+	}
+	tests[0].split.Raw[0] = 4
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := ir.NewGraph("seq")
+			m := &ir.Model{Graph: g}
+			x := g.AddInput("x", ir.TensorOf(ir.Float32, tc.x...))
+			ins := []*ir.Value{x}
+			if tc.split != nil {
+				ins = append(ins, g.AddConst("split", tc.split))
+			}
+			sp := g.AddNode("SplitToSequence", "split", ins, "seq")
+			sp.SetAttr(ai("axis", tc.axis))
+			sp.SetAttr(ai("keepdims", tc.keep))
+			at := g.AddNode("SequenceAt", "at", []*ir.Value{sp.Outputs[0], g.AddConst("pos", ir.NewInt64(nil, []int64{tc.pos}))}, "y")
+			g.AddOutput(at.Outputs[0])
+			r, err := Count(m, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := r.Layers[1].OutputShape
+			if shapeString(got) != shapeString(tc.want) {
+				t.Errorf("shape %v, want %v", got, tc.want)
+			}
+			// Split reads X; SequenceAt writes the piece and reads the position.
+			if r.Layers[0].InputBytes != 4*ir.NumElements(tc.x) || r.Layers[0].OutputBytes != 0 {
+				t.Errorf("split bytes in %d out %d", r.Layers[0].InputBytes, r.Layers[0].OutputBytes)
+			}
+			if r.Layers[1].OutputBytes != 4*ir.NumElements(tc.want) {
+				t.Errorf("piece bytes %d", r.Layers[1].OutputBytes)
+			}
+		})
+	}
+}

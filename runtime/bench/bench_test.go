@@ -181,7 +181,7 @@ func TestJoinProfile(t *testing.T) {
 	if err := WriteProfile(&buf, got); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "fused") || !strings.Contains(buf.String(), "total") {
+	if !strings.Contains(buf.String(), " - ") || !strings.Contains(buf.String(), "total") {
 		t.Errorf("profile table:\n%s", buf.String())
 	}
 }

@@ -79,7 +79,7 @@ func WriteProfile(w io.Writer, lts []LayerTime) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-40s %-22s %10s %6s %14s %14s %12s %8s\n", "layer", "op", "time ms", "%", "MACs", "FLOPs", "bytes", "GFLOP/s")
 	for _, l := range lts {
-		t, pct, gf := "fused", "", ""
+		t, pct, gf := "-", "", ""
 		if l.Timed {
 			t = fmt.Sprintf("%.4f", l.TimeMS)
 			if total > 0 {

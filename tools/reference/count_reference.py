@@ -12,12 +12,14 @@ conventions written in ir/metrics/README_SNIPPET.md:
          window pooling |Y| * prod(kernel_shape); global pooling and
          reductions |X|; data movement 0.
   bytes  activations read + written + constants read; float elements 4 bytes
-         (2 with --fp16); views (Reshape, Flatten, ...) 0.
+         (2 with --fp16); views (Reshape, Flatten, ...) 0; sequence values 0
+         (their tensors count where they are split off or taken out).
   params float constants at a weight slot or with more than one element;
          BN running mean/var are buffers.
 
 Symbolic dimensions of graph inputs are fixed to 1 (batch 1) before shape
-inference.
+inference. Values whose shapes ONNX's inference leaves open get them from an
+ONNX Runtime run on zeros (all intermediate values exposed as outputs).
 
 Usage:
   count_reference.py count MODEL.onnx... [--root DIR] [--fp16] [--out FILE]
@@ -83,10 +85,39 @@ def fix_batch(model):
                 d.dim_value = 1
 
 
+def ort_shapes(model, names):
+    """Shapes ONNX's inference leaves open (e.g. Expand of a Shape chain in
+    dynamo exports), taken from an actual ONNX Runtime run on zeros with
+    every named value exposed as a graph output."""
+    import onnxruntime as ort
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    have = {o.name for o in m.graph.output}
+    for name in names:
+        if name not in have:
+            m.graph.output.append(onnx.ValueInfoProto(name=name))
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.intra_op_num_threads = 1
+    sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    inits = {i.name for i in m.graph.initializer}
+    feeds = {}
+    for inp in m.graph.input:
+        if inp.name in inits:
+            continue
+        tt = inp.type.tensor_type
+        shape = [d.dim_value for d in tt.shape.dim]
+        feeds[inp.name] = np.zeros(shape, dtype=helper.tensor_dtype_to_np_dtype(tt.elem_type))
+    outs = sess.run(names, feeds)
+    shapes = {n: (helper.np_dtype_to_tensor_dtype(o.dtype), list(o.shape)) for n, o in zip(names, outs) if isinstance(o, np.ndarray)}
+    return shapes, {n for n, o in zip(names, outs) if isinstance(o, list)}
+
+
 def count(path, fp16=False):
     model = onnx.load(path)
     fix_batch(model)
-    model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+    original = model
+    model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
     g = model.graph
     # name -> (dtype, shape)
     info = {}
@@ -94,6 +125,12 @@ def count(path, fp16=False):
         tt = vi.type.tensor_type
         if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
             info[vi.name] = (tt.elem_type, [d.dim_value for d in tt.shape.dim])
+    seqs = {vi.name for vi in g.value_info if vi.type.HasField("sequence_type")}
+    missing = [o for n in g.node for o in n.output if o and o not in info and o not in seqs]
+    if missing:
+        found, more_seqs = ort_shapes(original, missing)
+        info.update(found)
+        seqs |= more_seqs
     consts = {}
     for t in g.initializer:
         consts[t.name] = t
@@ -144,11 +181,11 @@ def count(path, fp16=False):
         macs = flops = nbytes = 0
         if op not in VIEWS:
             for name in list(n.input) + list(n.output):
-                if name:
+                if name and name not in seqs:  # a sequence costs nothing itself
                     dt, s = shape(name, n)
                     nbytes += prod(s) * elem_bytes(dt, fp16)
-            ins = [shape(x, n)[1] if x else None for x in n.input]
-            y = shape(n.output[0], n)[1] if n.output and n.output[0] else None
+            ins = [shape(x, n)[1] if x and x not in seqs else None for x in n.input]
+            y = shape(n.output[0], n)[1] if n.output and n.output[0] and n.output[0] not in seqs else None
             attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
             if op == "Conv":
                 macs = prod(y) * prod(ins[1][1:])

@@ -292,7 +292,8 @@ class Chain(nn.Sequential):
     """Blocks applied one after the other (a named nn.Sequential)."""
 
 
-# name -> (family, description, builder, input shape)
+# name -> (family, description, builder, input shape[, options]); options:
+# dynamic_batch exports axis 0 of the input and output as the symbol "batch".
 FIXTURES = {
     # MobileOne (timm.models.byobnet.MobileOneBlock)
     "mobileone_dw_s1": ("mobileone", "depthwise MobileOneBlock k=3, 4 conv branches + 1x1 scale branch + identity BN, stride 1",
@@ -351,6 +352,9 @@ FIXTURES = {
                   lambda: MNV3Head(), (1, 40, 4, 4)),
     "mnv3_net": ("mobilenetv3", "whole small MobileNetV3-shaped net from timm blocks, head flattened with view",
                  MobileNetV3Small, (1, 3, 64, 64)),
+    "mnv3_net_dynbatch": ("mobilenetv3", "mnv3_net exported with a symbolic batch axis (view(x.size(0), -1) "
+                          "keeps a Shape chain), batch 2 in the data set",
+                          MobileNetV3Small, (2, 3, 64, 64), {"dynamic_batch": True}),
     # ShuffleNetV2 (plain torch)
     "shufflenet_unit_s1": ("shufflenetv2", "ShuffleNetV2 unit stride 1: chunk split, branch, concat, channel shuffle",
                            lambda: ShuffleUnit(32, 32, 1), (1, 32, 16, 16)),
@@ -358,6 +362,9 @@ FIXTURES = {
                            lambda: ShuffleUnit(16, 32, 2), (1, 16, 16, 16)),
     "shufflenet_net": ("shufflenetv2", "whole small ShuffleNetV2 with classifier",
                        ShuffleNetSmall, (1, 3, 64, 64)),
+    "shufflenet_unit_dynbatch": ("shufflenetv2", "ShuffleNetV2 unit stride 1 exported with a symbolic batch axis "
+                                 "(channel shuffle view(n, ...) from Shape)",
+                                 lambda: ShuffleUnit(32, 32, 1), (2, 32, 8, 8), {"dynamic_batch": True}),
     # ACNet (plain torch)
     "acnet_block": ("acnet", "ACNet block 3x3-BN + 1x3-BN + 3x1-BN, ReLU",
                     lambda: ACBlock(16, 16), (1, 16, 16, 16)),
@@ -490,18 +497,21 @@ def strip_stack_traces(proto):
     clean(proto.graph)
 
 
-def export(model, x, exporter, constant_folding=False):
+def export(model, x, exporter, constant_folding=False, dynamic_batch=False):
     """Returns the ModelProto of model exported by exporter, all tensors inline."""
     if exporter == "torchscript":
         f = io.BytesIO()
+        axes = {"input": {0: "batch"}, "output": {0: "batch"}} if dynamic_batch else None
         with quiet():
             torch.onnx.export(model, (x,), f, dynamo=False, opset_version=17,
                               do_constant_folding=constant_folding,
-                              input_names=["input"], output_names=["output"])
+                              input_names=["input"], output_names=["output"], dynamic_axes=axes)
         return onnx.load_from_string(f.getvalue())
     if exporter == "dynamo":
+        shapes = ({0: torch.export.Dim("batch", min=1, max=1024)},) if dynamic_batch else None
         with quiet():
-            prog = torch.onnx.export(model, (x,), dynamo=True, opset_version=18, optimize=False, verbose=False)
+            prog = torch.onnx.export(model, (x,), dynamo=True, opset_version=18, optimize=False, verbose=False,
+                                     dynamic_shapes=shapes)
         proto = prog.model_proto
         strip_stack_traces(proto)
         # round-trip through bytes: a plain, self-contained ModelProto
@@ -548,8 +558,13 @@ def write_set(d, in_name, x, out_names, outs):
             f.write(numpy_helper.from_array(y, n).SerializeToString())
 
 
+def fixture(name):
+    e = FIXTURES[name]
+    return e[0], e[1], e[2], e[3], (e[4] if len(e) > 4 else {})
+
+
 def build(name):
-    family, desc, builder, shape = FIXTURES[name]
+    family, desc, builder, shape, _ = fixture(name)
     torch.manual_seed(seed_for(name))
     gen = torch.Generator().manual_seed(seed_for(name))
     model = builder()
@@ -560,7 +575,8 @@ def build(name):
 
 
 def make_fixture(name, out_root, exporters):
-    family, desc, builder, shape = FIXTURES[name]
+    family, desc, builder, shape, opts = fixture(name)
+    dynamic = bool(opts.get("dynamic_batch"))
     model, x = build(name)
     blocks = block_classes(model)
     with torch.no_grad():
@@ -578,7 +594,7 @@ def make_fixture(name, out_root, exporters):
         staged = {}
         for fname, form, m, y, setdir in (("model.onnx", "training", model, y_train, "test_data_set_0"),
                                           ("deploy.onnx", "deploy", dep, y_dep, "deploy_data_set_0")):
-            proto = export(m, x, exp)
+            proto = export(m, x, exp, dynamic_batch=dynamic)
             onnx.checker.check_model(proto)
             got = ort_run(proto, xn)
             if len(got) != 1:
@@ -587,6 +603,14 @@ def make_fixture(name, out_root, exporters):
             if not ok:
                 raise RuntimeError(f"{name}/{exp}/{fname}: ONNX Runtime differs from PyTorch: max abs err {err:.3g} "
                                    f"(output scale {scale:.3g}, rtol {RTOL})")
+            if dynamic:  # the symbolic batch must really work: run batch 3 too
+                x3 = torch.randn((3,) + tuple(shape[1:]), generator=torch.Generator().manual_seed(seed_for(name) + 1))
+                with torch.no_grad():
+                    y3 = m(x3).numpy()
+                ok3, err3, scale3 = close(ort_run(proto, x3.numpy())[0], y3, RTOL)
+                if not ok3:
+                    raise RuntimeError(f"{name}/{exp}/{fname}: batch 3 through the dynamic batch axis: ONNX Runtime "
+                                       f"differs from PyTorch by {err3:.3g} (scale {scale3:.3g})")
             hist = op_histogram(proto)
             files[fname] = {"form": form, "data_sets": [setdir], "op_histogram": hist,
                             "input": proto.graph.input[0].name, "output": proto.graph.output[0].name}
@@ -612,6 +636,7 @@ def make_fixture(name, out_root, exporters):
             "versions": versions(),
             "seed": seed_for(name),
             "input_shape": list(shape),
+            "dynamic_batch": dynamic,
             "output_shape": list(y_train.shape),
             "files": files,
             "deploy": "timm.utils.reparameterize_model, then every Conv2d+BatchNorm2d pair folded",
@@ -677,7 +702,8 @@ def main(argv=None):
     torch.use_deterministic_algorithms(True)
 
     if args.list:
-        for n, (fam, desc, _, shape) in FIXTURES.items():
+        for n in FIXTURES:
+            fam, desc, _, shape, _ = fixture(n)
             print(f"{n:24s} {fam:13s} {list(shape)}  {desc}")
         return 0
     if args.full:

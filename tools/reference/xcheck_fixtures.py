@@ -3,8 +3,9 @@
 of PyTorch and of mconv, must reproduce the stored PyTorch output of every
 fixture file (model.onnx with test_data_set_N, deploy.onnx with
 deploy_data_set_N) within max|ort - torch| <= 1e-4 * max|torch| + 1e-6.
-Also checks each model with onnx.checker and that the training form and the
-deploy form were given the same input.
+Also checks each model with onnx.checker, its op histogram against
+meta.json, and that the training form and the deploy form were given the
+same input.
 
     python tools/reference/xcheck_fixtures.py [testdata/golden]
 
@@ -38,9 +39,19 @@ def load_set(d):
     return [load_pb(p) for p in ins], [load_pb(p) for p in outs]
 
 
-def check_file(model_path, set_dir):
+def op_histogram(model):
+    h = {}
+    for n in model.graph.node:
+        k = (n.domain + "." if n.domain else "") + n.op_type
+        h[k] = h.get(k, 0) + 1
+    return h
+
+
+def check_file(model_path, set_dir, want_hist=None):
     model = onnx.load(model_path)
     onnx.checker.check_model(model)
+    if want_hist is not None and op_histogram(model) != want_hist:
+        return f"op histogram {op_histogram(model)} differs from meta.json {want_hist}"
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
@@ -87,7 +98,7 @@ def main(argv):
             for sname in info["data_sets"]:
                 what = f"{rel}/{fname} with {sname}"
                 try:
-                    msg = check_file(os.path.join(d, fname), os.path.join(d, sname))
+                    msg = check_file(os.path.join(d, fname), os.path.join(d, sname), info.get("op_histogram"))
                     inputs.append(load_set(os.path.join(d, sname))[0][0][1])
                 except Exception as e:  # noqa: BLE001
                     msg = f"{type(e).__name__}: {e}"
