@@ -96,7 +96,7 @@ func TestImageInputNumerics(t *testing.T) {
 		pix := randInput(src, 5)["input.1"]
 		pf, _ := pix.Float32s()
 		for i := range pf {
-			pf[i] = float32(math.Round(float64(pf[i]*40+128))) // pixel-like values
+			pf[i] = float32(math.Round(float64(pf[i]*40 + 128))) // pixel-like values
 		}
 		pixels := ir.NewFloat32(pix.Dims, pf)
 		// By hand: channel c of the normalized input.
