@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/x448/float16"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/mconv/mconv/coreml/pb"
 	"github.com/mconv/mconv/ir"
@@ -713,4 +714,12 @@ func (b *irBuilder) op(o *mop) error {
 		return err
 	}
 	return fmt.Errorf("MIL op %s is not read back by mconv: %w", o.typ, errUnsupported)
+}
+
+func decodeSpec(data []byte) (*pb.Model, error) {
+	spec := &pb.Model{}
+	if err := proto.Unmarshal(data, spec); err != nil {
+		return nil, fmt.Errorf("decoding Core ML spec: %w", err)
+	}
+	return spec, nil
 }

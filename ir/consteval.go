@@ -25,7 +25,7 @@ func ConstValue(v *Value) (*Tensor, bool) {
 	if v.IsConst() {
 		return v.Const, true
 	}
-	s := newEvaluator().value(v, 0)
+	s := (&evaluator{memo: map[*Value]*symTensor{}}).value(v, 0)
 	if s == nil || !s.allKnown() {
 		return nil, false
 	}
@@ -75,20 +75,22 @@ func evaluable(dt DType) bool {
 }
 
 func (s *symTensor) tensor() *Tensor {
-	if s.dt == Int64 {
-		vals := make([]int64, len(s.e))
+	if isIntLike(s.dt) {
+		// Integers are written bit-exactly (little-endian two's complement,
+		// truncated to the element size), not through float64.
+		sz := s.dt.Size()
+		raw := make([]byte, sz*len(s.e))
 		for i, e := range s.e {
-			vals[i] = e.i
+			u := uint64(e.i)
+			for b := range sz {
+				raw[i*sz+b] = byte(u >> (8 * b))
+			}
 		}
-		return NewInt64(s.dims, vals)
+		return &Tensor{DType: s.dt, Dims: append([]int64{}, s.dims...), Raw: raw}
 	}
 	vals := make([]float64, len(s.e))
 	for i, e := range s.e {
-		if isIntLike(s.dt) {
-			vals[i] = float64(e.i)
-		} else {
-			vals[i] = e.f
-		}
+		vals[i] = e.f
 	}
 	t, err := NewFromFloat64(s.dt, s.dims, vals)
 	if err != nil {
@@ -165,12 +167,18 @@ func fromTensor(t *Tensor) *symTensor {
 
 type evaluator struct {
 	memo map[*Value]*symTensor
+	// defaults makes graph inputs that have an initializer (old-IR
+	// overridable inputs) count as their default value. Shape inference
+	// uses the defaults, as ONNX's does; ConstValue, whose result passes
+	// may fold into the graph, does not.
+	defaults bool
 }
 
-func newEvaluator() *evaluator { return &evaluator{memo: map[*Value]*symTensor{}} }
-
-// symValue is the (partially) known value of v, or nil.
-func symValue(v *Value) *symTensor { return newEvaluator().value(v, 0) }
+// symValue is the (partially) known value of v for shape inference, or
+// nil.
+func symValue(v *Value) *symTensor {
+	return (&evaluator{memo: map[*Value]*symTensor{}, defaults: true}).value(v, 0)
+}
 
 func (ev *evaluator) value(v *Value, depth int) *symTensor {
 	if v == nil {
@@ -181,7 +189,7 @@ func (ev *evaluator) value(v *Value, depth int) *symTensor {
 	}
 	var s *symTensor
 	switch {
-	case v.IsConst():
+	case v.IsConst() || (ev.defaults && v.Const != nil):
 		s = fromTensor(v.Const)
 	case v.IsInput || v.Producer == nil || depth > maxEvalDepth:
 	default:

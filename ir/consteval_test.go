@@ -165,12 +165,20 @@ func TestConstEvalOps(t *testing.T) {
 	big := b.op("ConstantOfShape", nil, b.ints(1<<17))
 	// float math rounds to float32: 0.1 + 0.2 in float32 is 0.3 (float32).
 	fsum := b.op("Add", nil, g.AddConst("", NewFloat32(nil, []float32{0.1})), g.AddConst("", NewFloat32(nil, []float32{0.2})))
+	// Flatten a 2x2 constant (axis 1) and read it back; Neg/Abs on ints.
+	flat := b.op("Flatten", nil, b.op("Reshape", nil, b.ints(1, -2, 3, -4), b.ints(2, 2)))
+	absNeg := b.op("Abs", nil, b.op("Neg", nil, b.ints(5, -6)))
 	if err := InferShapes(m); err != nil {
 		t.Fatal(err)
 	}
 	if err := Verify(m); err != nil {
 		t.Fatal(err)
 	}
+	if c, ok := ConstValue(flat); !ok || !reflect.DeepEqual(c.Dims, []int64{2, 2}) {
+		t.Errorf("flatten: %v %v", c, ok)
+	}
+	wantInts(t, "flatten", flat, []int64{1, -2, 3, -4})
+	wantInts(t, "abs(neg)", absNeg, []int64{5, 6})
 	wantInts(t, "sizes", sizes, []int64{1, 3, 14, 20})
 	if !up.Type.Equal(ty("float32[1,3,14,20]")) {
 		t.Errorf("resize by computed sizes: %s", up.Type)
@@ -237,6 +245,9 @@ func TestConstEvalBadInputs(t *testing.T) {
 
 func TestSetInputShapesErrors(t *testing.T) {
 	m, _ := flattenModel("float32[N,64,7,7]", 13)
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		shapes map[string][]int64
 		err    string
@@ -245,8 +256,8 @@ func TestSetInputShapesErrors(t *testing.T) {
 		{map[string][]int64{"x": {1, 64}}, "rank 4"},
 		{map[string][]int64{"x": {-1, 64, 7, 7}}, "negative"},
 		{map[string][]int64{"x": {1 << 20, 1 << 20, 1 << 20, 1}}, "2^40"},
-		// 5x5 spatial is fine for Reshape, but the known-size check still runs.
-		{map[string][]int64{"x": {1, 64, 5, 5}}, ""},
+		// One good and one unknown name: nothing changes.
+		{map[string][]int64{"x": {1, 64, 7, 7}, "nope2": {1}}, `no graph input "nope2"`},
 	} {
 		err := SetInputShapes(m, c.shapes)
 		if c.err == "" {
@@ -258,6 +269,40 @@ func TestSetInputShapesErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.err) {
 			t.Errorf("%v: error = %v, want %q", c.shapes, err, c.err)
 		}
+		// A failed call leaves every type as it was.
+		if err := Verify(m); err != nil {
+			t.Errorf("%v: model broken after a failed SetInputShapes: %v", c.shapes, err)
+		}
+		if x := m.Graph.Lookup("x"); !x.Type.Equal(ty("float32[N,64,7,7]")) {
+			t.Errorf("%v: input type changed to %s", c.shapes, x.Type)
+		}
+		if y := m.Graph.Lookup("y"); !y.Type.Equal(ty("float32[N,3136]")) {
+			t.Errorf("%v: output type changed to %s", c.shapes, y.Type)
+		}
+	}
+}
+
+// A shape the model cannot take fails during re-inference; the types
+// before the call are restored.
+func TestSetInputShapesRestoresOnInferenceError(t *testing.T) {
+	m, n := oneNode("Reshape", 17, []arg{in("float32[N,5]"), i64(2, -1)}, nil, 1)
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	before := n.Outputs[0].Type.Clone()
+	// 1*5 elements cannot be split into rows of 2.
+	err := SetInputShapes(m, map[string][]int64{"in0": {1, 5}})
+	if err == nil || !strings.Contains(err.Error(), `node "n" (Reshape)`) {
+		t.Fatalf("error = %v", err)
+	}
+	if !n.Outputs[0].Type.Equal(before) || !n.Inputs[0].Type.Equal(ty("float32[N,5]")) {
+		t.Errorf("types not restored: %s, %s", n.Inputs[0].Type, n.Outputs[0].Type)
+	}
+	if err := SetInputShapes(m, map[string][]int64{"in0": {4, 5}}); err != nil {
+		t.Fatal(err)
+	}
+	if !n.Outputs[0].Type.Equal(ty("float32[2,10]")) {
+		t.Errorf("after a good SetInputShapes: %s", n.Outputs[0].Type)
 	}
 }
 
@@ -299,5 +344,52 @@ func TestSetInputShapesConvNet(t *testing.T) {
 	conv.Outputs[0].Type = ty("float32[2,8,47,48]")
 	if err := Verify(m); err == nil || !strings.Contains(err.Error(), "inference gives") {
 		t.Errorf("Verify with a wrong recorded shape: %v", err)
+	}
+}
+
+// An old-IR graph input with an initializer is overridable: shape
+// inference uses its default (as ONNX's does), ConstValue does not offer
+// it for folding.
+func TestConstEvalOverridableInput(t *testing.T) {
+	g := NewGraph("g")
+	shape := g.AddConst("shape", NewInt64([]int64{2}, []int64{4, 5}))
+	shape.IsInput = true
+	g.Inputs = append(g.Inputs, shape)
+	cos := g.AddNode("ConstantOfShape", "cos", []*Value{shape}, "w")
+	g.AddOutput(cos.Outputs[0])
+	m := &Model{IRVersion: 3, Opsets: []OpsetImport{{"", 9}}, Graph: g}
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	if !cos.Outputs[0].Type.Equal(ty("float32[4,5]")) {
+		t.Errorf("ConstantOfShape of a default input: %s", cos.Outputs[0].Type)
+	}
+	if _, ok := ConstValue(shape); ok {
+		t.Errorf("an overridable input must not be a constant")
+	}
+	if _, ok := ConstValue(cos.Outputs[0]); ok {
+		t.Errorf("a value computed from an overridable input must not be a constant")
+	}
+}
+
+// Integer values keep every bit: uint64 above 2^63 and int64 extremes do not
+// pass through float64.
+func TestConstEvalIntegersExact(t *testing.T) {
+	g := NewGraph("g")
+	b := &graphBuilder{g: g}
+	big := &Tensor{DType: Uint64, Dims: []int64{2}, Raw: []byte{
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // 2^64-1
+		0x01, 0, 0, 0, 0, 0, 0, 0x80, // 2^63+1
+	}}
+	u := b.op("Identity", nil, g.AddConst("u", big))
+	i := b.op("Concat", []*Attr{aInt("axis", 0)}, b.ints(1<<63-1), b.ints(-1<<63), b.ints(1<<53+1))
+	c, ok := ConstValue(u)
+	if !ok || c.DType != Uint64 || string(c.Raw) != string(big.Raw) {
+		t.Errorf("uint64 identity: %v %v", c, ok)
+	}
+	wantInts(t, "int64 extremes", i, []int64{1<<63 - 1, -1 << 63, 1<<53 + 1})
+	i8 := b.op("Cast", []*Attr{aInt("to", int64(Int8))}, b.ints(127, 128, -129))
+	if c, ok := ConstValue(i8); !ok || c.DType != Int8 || string(c.Raw) != string([]byte{127, 0x80, 0x7f}) {
+		t.Errorf("cast to int8 wraps: %v", c)
 	}
 }

@@ -139,11 +139,43 @@ func checkSize(t Type) error {
 
 // SetInputShapes fixes the dimensions of the named graph inputs to the given
 // sizes (replacing symbolic ones such as a batch dimension, or known ones),
-// clears the types inferred for node outputs and infers them again.
+// clears the types inferred for node outputs and infers them again. On
+// error (an unknown input name, a rank mismatch, a shape the model cannot
+// take) every type is left as it was.
 func SetInputShapes(m *Model, shapes map[string][]int64) error {
 	if m == nil || m.Graph == nil {
 		return errors.New("set input shapes: model has no graph")
 	}
+	saved := saveTypes(m.Graph, map[*Value]Type{})
+	if err := setInputShapes(m, shapes); err != nil {
+		for v, t := range saved {
+			v.Type = t
+		}
+		return err
+	}
+	return nil
+}
+
+// saveTypes records the types of g's inputs and node outputs, subgraphs
+// included.
+func saveTypes(g *Graph, into map[*Value]Type) map[*Value]Type {
+	for _, v := range g.Inputs {
+		into[v] = v.Type.Clone()
+	}
+	for _, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			if o != nil {
+				into[o] = o.Type.Clone()
+			}
+		}
+		for _, s := range n.Subgraphs() {
+			saveTypes(s, into)
+		}
+	}
+	return into
+}
+
+func setInputShapes(m *Model, shapes map[string][]int64) error {
 	g := m.Graph
 	for name, sizes := range shapes {
 		var in *Value
@@ -270,9 +302,6 @@ func unknownDims(r int) Shape {
 	}
 	return s
 }
-
-// dimSize is a known dimension (callers have checked v >= 0).
-func dimSize(v int64) Dim { return Dim{Size: v} }
 
 // broadcastShapes applies ONNX multidirectional (numpy) broadcasting.
 // Symbolic dimensions: a symbol against 1 stays, a symbol against a known

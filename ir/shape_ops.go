@@ -248,15 +248,19 @@ func shapeWhere(n *Node, _ int64) error {
 	return nil
 }
 
-// shapeDropout: output 0 like input 0; optional mask (bool) of the same
-// shape.
-func shapeDropout(n *Node, _ int64) error {
+// shapeDropout: output 0 like input 0; optional mask of the same shape
+// (bool from opset 10, the input's dtype before).
+func shapeDropout(n *Node, opset int64) error {
 	t, ok := inType(n, 0)
 	if !ok {
 		return nil
 	}
+	mask := Bool
+	if opset > 0 && opset < 10 {
+		mask = t.DType
+	}
 	setOutMaybe(n, 0, t.DType, t.Shape, t.HasShape)
-	setOutMaybe(n, 1, Bool, t.Shape, t.HasShape)
+	setOutMaybe(n, 1, mask, t.Shape, t.HasShape)
 	return nil
 }
 
@@ -933,8 +937,9 @@ func shapeTranspose(n *Node, _ int64) error {
 	return nil
 }
 
-// shapeConcat: inputs agree except along axis, whose sizes add up.
-func shapeConcat(n *Node, _ int64) error {
+// shapeConcat: inputs agree except along axis (default 1 before opset 4,
+// required since), whose sizes add up.
+func shapeConcat(n *Node, opset int64) error {
 	dt := Undefined
 	var shapes []Shape
 	all := true
@@ -954,7 +959,11 @@ func shapeConcat(n *Node, _ int64) error {
 		return nil
 	}
 	r := len(shapes[0])
-	a := n.AttrInt("axis", 0)
+	def := int64(0)
+	if opset > 0 && opset < 4 {
+		def = 1
+	}
+	a := n.AttrInt("axis", def)
 	ax := normAxis(a, r)
 	if ax < 0 {
 		return fmt.Errorf("axis %d out of range for rank %d", a, r)
@@ -1253,8 +1262,8 @@ func shapeSize(n *Node, _ int64) error {
 }
 
 // shapePad: each dim grows by its begin and end pads, from the pads
-// attribute (opset < 11) or input 1 (opset >= 11), optionally restricted to
-// the axes of input 3 (opset 18).
+// attribute (opset 2-10; "paddings" in opset 1) or input 1 (opset >= 11),
+// optionally restricted to the axes of input 3 (opset 18).
 func shapePad(n *Node, opset int64) error {
 	t, ok := inType(n, 0)
 	if !ok {
@@ -1268,6 +1277,8 @@ func shapePad(n *Node, opset int64) error {
 	var pads []int64
 	if a := n.Attr("pads"); a != nil {
 		pads = a.Ints
+	} else if a := n.Attr("paddings"); a != nil {
+		pads = a.Ints // Pad-1
 	} else {
 		var ok bool
 		if pads, ok = knownInts(n, 1); !ok {
@@ -1540,7 +1551,7 @@ func shapeConstant(n *Node, _ int64) error {
 		case "value_strings":
 			setOut(n, 0, String, S(int64(len(a.Strings))))
 		case "sparse_value":
-			if a.Sparse != nil {
+			if a.Sparse != nil && a.Sparse.Values != nil {
 				setOut(n, 0, a.Sparse.Values.DType, S(a.Sparse.Dims...))
 			}
 		}

@@ -161,6 +161,7 @@ func TestShapeElementwise(t *testing.T) {
 		{name: "cast", op: "Cast", args: []arg{in("float32[2,3]")}, attrs: []*Attr{aInt("to", int64(Int64))}, want: []string{"int64[2,3]"}},
 		{name: "castlike", op: "CastLike", args: []arg{in("float32[2,3]"), in("float16[]")}, want: []string{"float16[2,3]"}},
 		{name: "clip opset 13 inputs", op: "Clip", opset: 13, args: []arg{in("float32[1,16]"), f32s(0), f32s(6)}, want: []string{"float32[1,16]"}},
+		{name: "dropout opset 7 mask", op: "Dropout", opset: 7, args: []arg{in("float32[4,5]")}, want: []string{"float32[4,5]", "float32[4,5]"}},
 		{name: "dropout mask", op: "Dropout", args: []arg{in("float32[4,5]")}, want: []string{"float32[4,5]", "bool[4,5]"}},
 		{name: "softmax", op: "Softmax", args: []arg{in("float32[2,10]")}, want: []string{"float32[2,10]"}},
 		// [8,1,6,1] + [7,1,5] -> [8,7,6,5] (numpy broadcasting docs example)
@@ -291,6 +292,7 @@ func TestShapeMovement(t *testing.T) {
 		{name: "transpose default", op: "Transpose", args: []arg{in("float32[2,3,4]")}, want: []string{"float32[4,3,2]"}},
 		{name: "transpose bad perm", op: "Transpose", args: []arg{in("float32[2,3]")}, attrs: []*Attr{aInts("perm", 0, 0)}, err: "permutation"},
 		{name: "concat", op: "Concat", args: []arg{in("float32[N,16,8,8]"), in("float32[N,24,8,8]")}, attrs: []*Attr{aInt("axis", 1)}, want: []string{"float32[N,40,8,8]"}},
+		{name: "concat opset 1 default axis 1", op: "Concat", opset: 1, args: []arg{in("float32[2,3]"), in("float32[2,5]")}, want: []string{"float32[2,8]"}},
 		{name: "concat negative axis", op: "Concat", args: []arg{in("float32[2,3]"), in("float32[2,5]")}, attrs: []*Attr{aInt("axis", -1)}, want: []string{"float32[2,8]"}},
 		{name: "concat mismatch", op: "Concat", args: []arg{in("float32[1,16,8,8]"), in("float32[1,24,4,4]")}, attrs: []*Attr{aInt("axis", 1)}, err: "differ"},
 		{name: "split equal", op: "Split", opset: 13, args: []arg{in("float32[N,116,28,28]")}, attrs: []*Attr{aInt("axis", 1)}, want: []string{"float32[N,58,28,28]", "float32[N,58,28,28]"}},
@@ -338,6 +340,7 @@ func TestShapeSlicePadResize(t *testing.T) {
 		{name: "slice step 0", op: "Slice", args: []arg{in("float32[10]"), i64(0), i64(5), i64(0), i64(0)}, err: "step 0"},
 		// begins [0,0,1,2], ends [0,0,3,4]: 4+1+3 = 8, 4+2+4 = 10
 		{name: "pad opset 11", op: "Pad", opset: 11, args: []arg{in("float32[1,3,4,4]"), i64(0, 0, 1, 2, 0, 0, 3, 4)}, want: []string{"float32[1,3,8,10]"}},
+		{name: "pad opset 1 paddings", op: "Pad", opset: 1, args: []arg{in("float32[3,4]")}, attrs: []*Attr{aInts("paddings", 0, 1, 0, 2)}, want: []string{"float32[3,7]"}},
 		{name: "pad opset 2 attr", op: "Pad", opset: 2, args: []arg{in("float32[3,4]")}, attrs: []*Attr{aInts("pads", 1, 0, 1, 0)}, want: []string{"float32[5,4]"}},
 		{name: "pad axes", op: "Pad", opset: 18, args: []arg{in("float32[1,3,4,4]"), i64(1, 1, 1, 1), none, i64(2, 3)}, want: []string{"float32[1,3,6,6]"}},
 		{name: "pad negative crop", op: "Pad", opset: 13, args: []arg{in("float32[5]"), i64(-1, -2)}, want: []string{"float32[2]"}},
@@ -374,6 +377,8 @@ func TestShapeGenerators(t *testing.T) {
 		{name: "shape", op: "Shape", args: []arg{in("float32[N,3,4]")}, want: []string{"int64[3]"}},
 		{name: "shape start end", op: "Shape", opset: 15, args: []arg{in("float32[N,3,4,5]")}, attrs: []*Attr{aInt("start", 1), aInt("end", -1)}, want: []string{"int64[2]"}},
 		{name: "size", op: "Size", args: []arg{in("float32[N,3]")}, want: []string{"int64[]"}},
+		{name: "random normal", op: "RandomNormal", args: nil, attrs: []*Attr{aInts("shape", 2, 5)}, want: []string{"float32[2,5]"}},
+		{name: "random uniform like", op: "RandomUniformLike", args: []arg{in("float16[3,1]")}, want: []string{"float16[3,1]"}},
 		{name: "nonzero", op: "NonZero", args: []arg{in("float32[3,4]")}, want: []string{"int64[2,?]"}},
 		{name: "onehot", op: "OneHot", args: []arg{in("int64[2,3]"), i64s(5), f32(0, 1)}, want: []string{"float32[2,3,5]"}},
 	})
@@ -482,6 +487,125 @@ func TestShapeIfKnownCondition(t *testing.T) {
 		t.Errorf("If output: %s", ifn.Outputs[0].Type)
 	}
 	wantInts(t, "If value", ifn.Outputs[0], []int64{2, 3})
+	if err := Verify(m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShapeSequences: torch.chunk/split under the dynamo exporter become
+// SplitToSequence -> SequenceAt; each piece gets its own shape.
+func TestShapeSequences(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		split *Tensor // nil: pieces of 1
+		attrs []*Attr
+		seq   string // element type of the sequence
+		at    []string
+	}{
+		// [N,7,4] split by 3 along axis 1: 3,3,1
+		{"scalar split", NewInt64(nil, []int64{3}), []*Attr{aInt("axis", 1)}, "float32[N,?,4]", []string{"float32[N,3,4]", "float32[N,3,4]", "float32[N,1,4]"}},
+		{"sizes", NewInt64([]int64{2}, []int64{5, 2}), []*Attr{aInt("axis", 1)}, "float32[N,?,4]", []string{"float32[N,5,4]", "float32[N,2,4]", ""}},
+		{"equal chunks", NewInt64([]int64{2}, []int64{2, 2}), []*Attr{aInt("axis", -1)}, "float32[N,7,2]", []string{"float32[N,7,2]", "float32[N,7,2]", ""}},
+		{"ones no keepdims", nil, []*Attr{aInt("axis", 2), aInt("keepdims", 0)}, "float32[N,7]", []string{"float32[N,7]", "float32[N,7]", "float32[N,7]"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := NewGraph("g")
+			x := g.AddInput("x", ty("float32[N,7,4]"))
+			ins := []*Value{x}
+			if c.split != nil {
+				ins = append(ins, g.AddConst("split", c.split))
+			}
+			sp := g.AddNode("SplitToSequence", "split", ins, "seq")
+			sp.Attrs = c.attrs
+			var ats []*Node
+			for i, w := range c.at {
+				if w == "" {
+					continue
+				}
+				pos := int64(i)
+				if i == 2 {
+					pos = -1 // counted from the end
+				}
+				at := g.AddNode("SequenceAt", "at", []*Value{sp.Outputs[0], g.AddConst("", NewInt64(nil, []int64{pos}))}, "piece")
+				g.AddOutput(at.Outputs[0])
+				ats = append(ats, at)
+			}
+			ln := g.AddNode("SequenceLength", "len", []*Value{sp.Outputs[0]}, "n")
+			g.AddOutput(ln.Outputs[0])
+			m := &Model{IRVersion: 8, Opsets: []OpsetImport{{"", 17}}, Graph: g}
+			if err := InferShapes(m); err != nil {
+				t.Fatal(err)
+			}
+			st := sp.Outputs[0].Type
+			if st.Kind != KindSequence || st.Elem == nil || !st.Elem.Equal(ty(c.seq)) {
+				t.Errorf("sequence type %s, want seq<%s>", st, c.seq)
+			}
+			k := 0
+			for _, w := range c.at {
+				if w == "" {
+					continue
+				}
+				if got := ats[k].Outputs[0].Type; !got.Equal(ty(w)) {
+					t.Errorf("SequenceAt %d: %s, want %s", k, got, w)
+				}
+				k++
+			}
+			if !ln.Outputs[0].Type.Equal(ty("int64[]")) {
+				t.Errorf("SequenceLength: %s", ln.Outputs[0].Type)
+			}
+			if err := Verify(m); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestShapeScanLoop: state outputs take the body's types; scan outputs
+// stack the body's along a new axis (Scan: the scan input's length; Loop:
+// an unknown trip count).
+func TestShapeScanLoop(t *testing.T) {
+	g := NewGraph("g")
+	init := g.AddInput("init", ty("float32[2]"))
+	xs := g.AddInput("xs", ty("float32[3,2]"))
+	body := NewSubgraph(g, "body")
+	s := body.AddInput("s", ty("float32[2]"))
+	x := body.AddInput("x", ty("float32[2]"))
+	sum := body.AddNode("Add", "add", []*Value{s, x}, "sum")
+	id := body.AddNode("Identity", "id", []*Value{sum.Outputs[0]}, "out")
+	body.AddOutput(sum.Outputs[0])
+	body.AddOutput(id.Outputs[0])
+	scan := g.AddNode("Scan", "scan", []*Value{init, xs}, "final", "stacked")
+	scan.SetAttr(aInt("num_scan_inputs", 1))
+	scan.SetAttr(&Attr{Name: "body", Type: AttrGraph, G: body})
+	g.AddOutput(scan.Outputs[0])
+	g.AddOutput(scan.Outputs[1])
+
+	lbody := NewSubgraph(g, "lbody")
+	lbody.AddInput("i", ty("int64[]"))
+	c := lbody.AddInput("c", ty("bool[]"))
+	v := lbody.AddInput("v", ty("float32[2]"))
+	dbl := lbody.AddNode("Add", "dbl", []*Value{v, v}, "v2")
+	cid := lbody.AddNode("Identity", "cid", []*Value{c}, "c2")
+	lbody.AddOutput(cid.Outputs[0])
+	lbody.AddOutput(dbl.Outputs[0])
+	lbody.AddOutput(dbl.Outputs[0])
+	loop := g.AddNode("Loop", "loop", []*Value{g.AddConst("M", NewInt64(nil, []int64{4})), nil, init}, "vf", "vs")
+	loop.SetAttr(&Attr{Name: "body", Type: AttrGraph, G: lbody})
+	g.AddOutput(loop.Outputs[0])
+	g.AddOutput(loop.Outputs[1])
+
+	m := &Model{IRVersion: 8, Opsets: []OpsetImport{{"", 17}}, Graph: g}
+	if err := InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	for v, want := range map[*Value]string{
+		scan.Outputs[0]: "float32[2]", scan.Outputs[1]: "float32[3,2]",
+		loop.Outputs[0]: "float32[2]", loop.Outputs[1]: "float32[?,2]",
+	} {
+		if !v.Type.Equal(ty(want)) {
+			t.Errorf("%s: %s, want %s", v.Name, v.Type, want)
+		}
+	}
 	if err := Verify(m); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/mconv/mconv/ir"
 	"google.golang.org/protobuf/proto"
@@ -11,13 +12,57 @@ import (
 
 // Save writes m to path as an ONNX file (see Encode), through a temporary
 // file in the target folder that is renamed into place, so a failed write
-// never leaves a partial file.
+// never leaves a partial file. A model whose protobuf would pass 2 GiB (the
+// protobuf limit other ONNX tools enforce) is written with its large
+// initializers in PATH.data beside it, as ONNX external data.
 func Save(m *ir.Model, path string) error {
-	data, err := Encode(m)
+	mp, err := modelToProto(m)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if proto.Size(mp) > externalThreshold {
+		if err := moveToExternal(mp, path); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return writeFileAtomic(path, data)
+}
+
+// externalThreshold is the encoded size above which Save moves tensors to
+// an external data file (a variable so tests can lower it).
+var externalThreshold = 2<<30 - 64<<20
+
+// minExternalBytes is the smallest tensor Save moves to external data.
+const minExternalBytes = 1024
+
+// moveToExternal writes the raw data of every initializer of the main graph
+// of at least minExternalBytes to PATH.data (64-byte aligned offsets) and
+// points the tensors at it.
+func moveToExternal(mp *ModelProto, path string) error {
+	loc := filepath.Base(path) + ".data"
+	var blob []byte
+	for _, tp := range mp.Graph.Initializer {
+		if len(tp.RawData) < minExternalBytes {
+			continue
+		}
+		for len(blob)%64 != 0 {
+			blob = append(blob, 0)
+		}
+		off := len(blob)
+		blob = append(blob, tp.RawData...)
+		tp.ExternalData = []*StringStringEntryProto{
+			{Key: proto.String("location"), Value: proto.String(loc)},
+			{Key: proto.String("offset"), Value: proto.String(strconv.Itoa(off))},
+			{Key: proto.String("length"), Value: proto.String(strconv.Itoa(len(tp.RawData)))},
+		}
+		tp.DataLocation = proto.Int32(dataLocationExternal)
+		tp.RawData = nil
+	}
+	return writeFileAtomic(filepath.Join(filepath.Dir(path), loc), blob)
 }
 
 // SameFile reports whether a and b name the same existing file (commands
@@ -37,9 +82,9 @@ func SameFile(a, b string) bool {
 // Encode serializes m as an ONNX ModelProto. Everything the importer keeps
 // is written back: names, doc strings, opsets, metadata, value_info of
 // values that had it, sparse initializers, functions, training info.
-// Tensors are written with raw_data (strings with string_data). Models that
-// contain mconv-domain fused ops are refused until they are expanded to
-// standard ops.
+// Tensors are written with raw_data (strings with string_data). mconv-domain
+// fused ops are expanded to standard ONNX ops (ir.ExpandFused, on a copy:
+// m is not changed).
 func Encode(m *ir.Model) ([]byte, error) {
 	mp, err := modelToProto(m)
 	if err != nil {
@@ -52,8 +97,17 @@ func modelToProto(m *ir.Model) (*ModelProto, error) {
 	if m.Graph == nil {
 		return nil, fmt.Errorf("model has no graph")
 	}
-	if err := checkNoFused(m.Graph); err != nil {
-		return nil, err
+	if hasFused(m.Graph) {
+		// Expand mconv's fused ops to standard ONNX ops on a copy, so
+		// that the file runs anywhere and m is left as it is.
+		c := ir.CloneModel(m)
+		if err := ir.ExpandFused(c); err != nil {
+			return nil, fmt.Errorf("expanding mconv fused ops: %w", err)
+		}
+		if err := checkNoFused(c.Graph); err != nil {
+			return nil, err
+		}
+		m = c
 	}
 	mp := &ModelProto{
 		IrVersion:     proto.Int64(m.IRVersion),
@@ -98,10 +152,14 @@ func modelToProto(m *ir.Model) (*ModelProto, error) {
 	return mp, nil
 }
 
+func hasFused(g *ir.Graph) bool {
+	return checkNoFused(g) != nil
+}
+
 func checkNoFused(g *ir.Graph) error {
 	for _, n := range g.Nodes {
 		if n.Domain == ir.FusedDomain {
-			return fmt.Errorf("node %q (%s): mconv fused op must be expanded to standard ONNX ops before export", n.Name, n.OpType)
+			return fmt.Errorf("node %q (%s): mconv fused op has no standard ONNX expansion", n.Name, n.OpType)
 		}
 		for _, s := range n.Subgraphs() {
 			if err := checkNoFused(s); err != nil {

@@ -27,6 +27,9 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// internalError marks errors that come from a bug in mconv.
+const internalError = "internal error in mconv (please report)"
+
 // Accepted versions; see the package comment. The newest accepted opset is
 // ir.SchemaOpsetVersions[""].
 const (
@@ -49,15 +52,24 @@ func Load(path string) (*ir.Model, error) {
 // Decode parses a serialized ModelProto. name is used in error messages
 // (usually the file path); dir is the folder that external data locations
 // are relative to ("" refuses external data). The result passes ir.Verify.
-func Decode(data []byte, name, dir string) (*ir.Model, error) {
+func Decode(data []byte, name, dir string) (m *ir.Model, err error) {
 	if name == "" {
 		name = "model"
 	}
+	// Last line of defence: a panic while importing (in the importer, or in
+	// the verifier and shape functions it runs) is a bug in mconv, but the
+	// user still gets an error naming the file, not a crash. FuzzImport
+	// fails on these errors so that the bug gets fixed.
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("%s: %s: %v", name, internalError, r)
+		}
+	}()
 	var mp ModelProto
 	if err := proto.Unmarshal(data, &mp); err != nil {
 		return nil, fmt.Errorf("%s: not an ONNX model (protobuf: %v)", name, err)
 	}
-	m, err := importModel(&mp, dir)
+	m, err = importModel(&mp, dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,12 +132,18 @@ func TestRichModelRoundTrip(t *testing.T) {
 	}
 }
 
-// TestTestdataRoundTrip round-trips every model in testdata/ through
+// TestTestdataRoundTrip round-trips every model under testdata/ through
 // Load -> Save -> Load.
 func TestTestdataRoundTrip(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/*.onnx")
-	if len(files) == 0 {
-		t.Fatal("no models in testdata/")
+	var files []string
+	err := filepath.WalkDir("../testdata", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".onnx") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no models under testdata/: %v", err)
 	}
 	for _, f := range files {
 		m, err := Load(f)
@@ -166,10 +173,11 @@ func TestSaveErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "out.onnx") {
 		t.Fatalf("save into a missing folder: %v", err)
 	}
-	// A fused op must be expanded before export.
+	// A fused op without an expansion cannot be exported.
 	m.Graph.Nodes[0].Domain = ir.FusedDomain
-	if _, err := Encode(m); err == nil || !strings.Contains(err.Error(), `node "relu"`) {
-		t.Fatalf("encode with a fused op: %v", err)
+	m.Graph.Nodes[0].OpType = "NoSuchFusedOp"
+	if _, err := Encode(m); err == nil || !strings.Contains(err.Error(), `node "relu"`) || !strings.Contains(err.Error(), "NoSuchFusedOp") {
+		t.Fatalf("encode with an unknown fused op: %v", err)
 	}
 	if !SameFile("../testdata/repvgg_mobileone_tiny.onnx", "../testdata/../testdata/repvgg_mobileone_tiny.onnx") {
 		t.Error("SameFile misses the same file")
@@ -203,5 +211,91 @@ func BenchmarkEncode(b *testing.B) {
 		if _, err := Encode(m); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSaveExternalData lowers the size threshold so that Save writes the
+// testdata model's large initializers to MODEL.data, then loads it back.
+func TestSaveExternalData(t *testing.T) {
+	old := externalThreshold
+	externalThreshold = 0
+	defer func() { externalThreshold = old }()
+	m, err := Load("../testdata/repvgg_mobileone_tiny.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ext.onnx")
+	if err := Save(m, out); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(out + ".data")
+	if err != nil {
+		t.Fatalf("no external data file: %v", err)
+	}
+	// The 3x3 convs of the stage (8*8*3*3*4 = 2304 bytes) are at least 1 KiB.
+	if st.Size() < 2304 {
+		t.Fatalf("external data file has %d bytes", st.Size())
+	}
+	var mp ModelProto
+	data, _ := os.ReadFile(out)
+	if err := proto.Unmarshal(data, &mp); err != nil {
+		t.Fatal(err)
+	}
+	ext := 0
+	for _, tp := range mp.Graph.Initializer {
+		if tp.GetDataLocation() == dataLocationExternal {
+			ext++
+		}
+	}
+	if ext == 0 {
+		t.Fatal("no initializer was moved to external data")
+	}
+	m2, err := Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := modelDiff(m, m2); d != "" {
+		t.Fatal(d)
+	}
+}
+
+// TestEncodeExpandsFused exports a model holding mconv's fused SiLU: the
+// file has only standard ops (Sigmoid, Mul) and no mconv opset, and the
+// model in memory keeps its fused node.
+func TestEncodeExpandsFused(t *testing.T) {
+	m, err := Decode(marshal(t, goodModel()), "good.onnx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := m.Graph.Nodes[0]
+	n.Domain, n.OpType = ir.FusedDomain, "SiLU"
+	m.Opsets = append(m.Opsets, ir.OpsetImport{Domain: ir.FusedDomain, Version: 1})
+	data, err := Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Decode(data, "expanded.onnx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]int{}
+	for _, n := range m2.Graph.Nodes {
+		if n.Domain != "" {
+			t.Errorf("exported node %s in domain %q", n, n.Domain)
+		}
+		ops[n.OpType]++
+	}
+	if ops["Sigmoid"] != 1 || ops["Mul"] != 1 || len(ops) != 2 {
+		t.Errorf("SiLU expanded to %v, want one Sigmoid and one Mul", ops)
+	}
+	if m2.Opset(ir.FusedDomain) != 0 {
+		t.Error("exported model still imports the mconv opset")
+	}
+	if m.Graph.Nodes[0].OpType != "SiLU" || m.Opset(ir.FusedDomain) != 1 {
+		t.Error("Encode changed the model in memory")
+	}
+	if m2.Graph.Outputs[0].Name != "y" {
+		t.Errorf("output renamed to %q", m2.Graph.Outputs[0].Name)
 	}
 }

@@ -14,6 +14,7 @@ import (
 //	Conv(x, W, B?)           2-D, constant W/B, kernel centred: pads = (k-1)/2*dilation, odd k
 //	BatchNormalization(t)    inference, constant parameters
 //	Add(t, u) / Sub(t, u)    of two such tensors, or of one and a per-channel constant
+//	Sum(t1, ..., tk)         of such tensors
 //	Mul(t, c) / Div(t, c)    by a per-channel (or scalar) constant, either operand order
 //	x itself                 (the identity branch)
 //
@@ -49,7 +50,7 @@ func collapseBranches(c *ctx) error {
 			continue
 		}
 		switch {
-		case isOp(n, "Add"), isOp(n, "Sub"), isOp(n, "BatchNormalization"), isOp(n, "Mul"), isOp(n, "Div"):
+		case isOp(n, "Add"), isOp(n, "Sub"), isOp(n, "Sum"), isOp(n, "BatchNormalization"), isOp(n, "Mul"), isOp(n, "Div"):
 		default:
 			continue
 		}
@@ -146,7 +147,7 @@ func (w *linWalk) walk(v *ir.Value, root bool) *linTerm {
 	if v.IsConst() || v.IsInput || n == nil || n.Owner != w.c.g || v.OutIndex != 0 {
 		return w.leaf(v)
 	}
-	decomposable := isOp(n, "Conv") || isOp(n, "BatchNormalization") || isOp(n, "Add") || isOp(n, "Sub") || isOp(n, "Mul") || isOp(n, "Div")
+	decomposable := isOp(n, "Conv") || isOp(n, "BatchNormalization") || isOp(n, "Add") || isOp(n, "Sub") || isOp(n, "Sum") || isOp(n, "Mul") || isOp(n, "Div")
 	if !decomposable {
 		return w.leaf(v)
 	}
@@ -219,6 +220,27 @@ func (w *linWalk) walk(v *ir.Value, root bool) *linTerm {
 		}
 		w.nodes = append(w.nodes, n)
 		return &linTerm{kind: termSum, a: ta, b: tb, sign: sign}
+	case isOp(n, "Sum"):
+		// Sum(t1, ..., tk) of tensors (no constants) is nested Adds.
+		var acc *linTerm
+		for _, in := range n.Inputs {
+			if in == nil || in.IsConst() {
+				return w.leaf(v)
+			}
+		}
+		for _, in := range n.Inputs {
+			t := w.walk(in, false)
+			if t == nil {
+				return nil
+			}
+			if acc == nil {
+				acc = t
+			} else {
+				acc = &linTerm{kind: termSum, a: acc, b: t, sign: 1}
+			}
+		}
+		w.nodes = append(w.nodes, n)
+		return acc
 	case isOp(n, "Mul"), isOp(n, "Div"):
 		if len(n.Inputs) != 2 {
 			return w.leaf(v)

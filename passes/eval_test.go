@@ -279,6 +279,15 @@ func evalNode(m *ir.Model, n *ir.Node, in []*tens) (*tens, error) {
 		return unary(in[0], func(v float64) float64 { return v * sigmoid(v) }), nil
 	case "Add":
 		return broadcast(in[0], in[1], func(x, y float64) float64 { return x + y })
+	case "Sum":
+		acc := in[0]
+		for _, t := range in[1:] {
+			var err error
+			if acc, err = broadcast(acc, t, func(x, y float64) float64 { return x + y }); err != nil {
+				return nil, err
+			}
+		}
+		return acc, nil
 	case "Sub":
 		return broadcast(in[0], in[1], func(x, y float64) float64 { return x - y })
 	case "Mul":
@@ -324,13 +333,8 @@ func evalNode(m *ir.Model, n *ir.Node, in []*tens) (*tens, error) {
 			r.dims = r.dims[:2]
 		}
 		return r, nil
-	case "AveragePool":
-		k := n.AttrInts("kernel_shape", nil)
-		x := in[0]
-		if int(k[0]) != x.dims[2] || int(k[1]) != x.dims[3] {
-			return nil, fmt.Errorf("test evaluator: AveragePool only over the full extent")
-		}
-		return spatialMean(x), nil
+	case "AveragePool", "MaxPool":
+		return pool2d(n, in[0])
 	case "Flatten":
 		ax := int(n.AttrInt("axis", 1))
 		return &tens{dims: []int{numel(in[0].dims[:ax]), numel(in[0].dims[ax:])}, d: in[0].d}, nil
@@ -462,4 +466,48 @@ func evalNode(m *ir.Model, n *ir.Node, in []*tens) (*tens, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("test evaluator does not know %s", n.OpType)
+}
+
+// pool2d is AveragePool / MaxPool on NCHW from the ONNX definition
+// (explicit pads, count_include_pad).
+func pool2d(n *ir.Node, x *tens) (*tens, error) {
+	k := n.AttrInts("kernel_shape", nil)
+	st := n.AttrInts("strides", []int64{1, 1})
+	p := n.AttrInts("pads", []int64{0, 0, 0, 0})
+	if len(k) != 2 || n.AttrString("auto_pad", "NOTSET") != "NOTSET" || n.AttrInt("ceil_mode", 0) != 0 {
+		return nil, fmt.Errorf("test evaluator: unsupported pool attributes")
+	}
+	incl := n.AttrInt("count_include_pad", 0) != 0
+	N, C, H, W := x.dims[0], x.dims[1], x.dims[2], x.dims[3]
+	OH := (H+int(p[0]+p[2])-int(k[0]))/int(st[0]) + 1
+	OW := (W+int(p[1]+p[3])-int(k[1]))/int(st[1]) + 1
+	out := &tens{dims: []int{N, C, OH, OW}, d: make([]float64, N*C*OH*OW)}
+	for nc := 0; nc < N*C; nc++ {
+		for oy := 0; oy < OH; oy++ {
+			for ox := 0; ox < OW; ox++ {
+				sum, cnt, mx := 0.0, 0, math.Inf(-1)
+				for ky := 0; ky < int(k[0]); ky++ {
+					for kx := 0; kx < int(k[1]); kx++ {
+						iy, ix := oy*int(st[0])-int(p[0])+ky, ox*int(st[1])-int(p[1])+kx
+						if iy < 0 || iy >= H || ix < 0 || ix >= W {
+							if incl {
+								cnt++
+							}
+							continue
+						}
+						v := x.d[(nc*H+iy)*W+ix]
+						sum += v
+						cnt++
+						mx = math.Max(mx, v)
+					}
+				}
+				if n.OpType == "MaxPool" {
+					out.d[(nc*OH+oy)*OW+ox] = mx
+				} else {
+					out.d[(nc*OH+oy)*OW+ox] = sum / float64(cnt)
+				}
+			}
+		}
+	}
+	return out, nil
 }

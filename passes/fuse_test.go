@@ -190,6 +190,21 @@ func TestCleanupPasses(t *testing.T) {
 			p := b.op("Pad", []*ir.Value{x, b.ints(0, 0, 1, 2, 0, 0, 1, 0)})
 			b.out(b.convP(p, 3, 4, 3, 3, 1, 1, true, []int64{0, 0, 0, 1}))
 		}, wantOps: map[string]int{"Pad": 0, "Conv": 1}},
+		{name: "pad-into-avgpool", build: func(b *builder) {
+			x := b.input(1, 3, 6, 6)
+			p := b.op("Pad", []*ir.Value{x, b.ints(0, 0, 1, 1, 0, 0, 1, 1)})
+			b.out(b.op("AveragePool", []*ir.Value{p}, intsAttr("kernel_shape", 3, 3), intsAttr("strides", 2, 2)))
+		}, wantOps: map[string]int{"Pad": 0, "AveragePool": 1}},
+		{name: "pad-avgpool-own-pads-kept", build: func(b *builder) {
+			x := b.input(1, 3, 6, 6)
+			p := b.op("Pad", []*ir.Value{x, b.ints(0, 0, 1, 1, 0, 0, 1, 1)})
+			b.out(b.op("AveragePool", []*ir.Value{p}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1)))
+		}, wantOps: map[string]int{"Pad": 1}, wantLeft: "count_include_pad=0", wantNone: true},
+		{name: "pad-maxpool-kept", build: func(b *builder) {
+			x := b.input(1, 3, 6, 6)
+			p := b.op("Pad", []*ir.Value{x, b.ints(0, 0, 1, 1, 0, 0, 1, 1)})
+			b.out(b.op("MaxPool", []*ir.Value{p}, intsAttr("kernel_shape", 3, 3)))
+		}, wantOps: map[string]int{"Pad": 1}, wantLeft: "MaxPool", wantNone: true},
 		{name: "pad-channels-kept", build: func(b *builder) {
 			x := b.input(1, 3, 6, 6)
 			p := b.op("Pad", []*ir.Value{x, b.ints(0, 1, 1, 1, 0, 0, 1, 1)})

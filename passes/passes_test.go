@@ -176,6 +176,9 @@ func runPassCase(t *testing.T, pc passCase) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, ir.Dump(fused.g))
 	}
+	if len(rep.Notes) > 0 {
+		t.Errorf("notes on a well-formed test graph: %v", rep.Notes)
+	}
 	got, err := evalModel(fused.m, inputs)
 	if err != nil {
 		t.Fatalf("evaluating the fused model: %v\n%s", err, ir.Dump(fused.g))
@@ -283,6 +286,26 @@ func TestBranchCollapse(t *testing.T) {
 			p := b.add(b.add(b.bn(b.conv(y, 6, 6, 1, 1, 1, false), 6), b.bn(y, 6)), b.bn(b.conv(y, 6, 6, 1, 1, 1, false), 6))
 			b.out(b.op("Relu", []*ir.Value{p}))
 		}, wantOps: map[string]int{"Conv": 2, "BatchNormalization": 0, "Add": 0}},
+		{name: "dilated", build: func(b *builder) {
+			x := b.input(1, 4, 9, 9)
+			d := b.op("Conv", []*ir.Value{x, b.rnd(0.3, 4, 4, 3, 3)}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 2, 2, 2, 2), intsAttr("dilations", 2, 2))
+			b.out(b.add(b.add(b.bn(d, 4), b.bn(b.conv(x, 4, 4, 1, 1, 1, false), 4)), b.bn(x, 4)))
+		}, wantOps: map[string]int{"Conv": 1, "BatchNormalization": 0, "Add": 0}},
+		{name: "near-miss-dilations", build: func(b *builder) {
+			x := b.input(1, 4, 9, 9)
+			d := b.op("Conv", []*ir.Value{x, b.rnd(0.3, 4, 4, 3, 3)}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 2, 2, 2, 2), intsAttr("dilations", 2, 2))
+			b.out(b.add(d, b.conv(x, 4, 4, 3, 1, 1, false)))
+		}, wantOps: map[string]int{"Conv": 2, "Add": 1}, wantLeft: "different dilations", wantNone: true},
+		{name: "constant-first-operands", build: func(b *builder) {
+			x := b.input(1, 4, 5, 5)
+			c := b.conv(x, 4, 4, 3, 1, 4, true)
+			y := b.op("Sub", []*ir.Value{b.rnd(1, 4, 1, 1), b.op("Mul", []*ir.Value{b.rnd(1, 1, 4, 1, 1), c})})
+			b.out(b.op("Sub", []*ir.Value{b.op("Add", []*ir.Value{b.scalar(0.5), y}), x}))
+		}, wantOps: map[string]int{"Conv": 1, "Sub": 0, "Add": 0, "Mul": 0}},
+		{name: "sum-of-branches", build: func(b *builder) {
+			x := b.input(1, 4, 5, 5)
+			b.out(b.op("Sum", []*ir.Value{b.bn(b.conv(x, 4, 4, 3, 1, 1, false), 4), x, b.bn(b.conv(x, 4, 4, 1, 1, 1, false), 4)}))
+		}, wantOps: map[string]int{"Conv": 1, "Sum": 0, "BatchNormalization": 0}},
 		{name: "repvit-repvggdw", build: func(b *builder) {
 			x := b.input(1, 8, 6, 6)
 			s := b.add(b.add(b.bn(b.conv(x, 8, 8, 3, 1, 8, false), 8), b.conv(x, 8, 8, 1, 1, 8, true)), x)

@@ -49,6 +49,9 @@ type PassReport struct {
 type Report struct {
 	Rounds int
 	Passes []*PassReport
+	// Notes are remarks on the whole run (e.g. shape inference failed, so
+	// passes that need shapes skipped some nodes).
+	Notes []string
 }
 
 // Total is the number of rewrites over all passes.
@@ -70,16 +73,32 @@ func (r *Report) Pass(name string) *PassReport {
 	return nil
 }
 
-// String formats the report, one pass per block.
-func (r *Report) String() string {
+// maxListed bounds the rewrites String lists per pass.
+const maxListed = 8
+
+// String formats the report, one pass per block, listing at most 8
+// rewrites per pass (Long lists all).
+func (r *Report) String() string { return r.format(maxListed) }
+
+// Long formats the report listing every rewrite.
+func (r *Report) Long() string { return r.format(-1) }
+
+func (r *Report) format(limit int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "passes: %d rewrites in %d rounds\n", r.Total(), r.Rounds)
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "  note: %s\n", n)
+	}
 	for _, p := range r.Passes {
 		if p.Rewrites == 0 && len(p.LeftAlone) == 0 {
 			continue
 		}
 		fmt.Fprintf(&b, "  %s: %d rewrites\n", p.Name, p.Rewrites)
-		for _, c := range p.Changes {
+		for i, c := range p.Changes {
+			if limit >= 0 && i == limit {
+				fmt.Fprintf(&b, "    ... and %d more\n", len(p.Changes)-limit)
+				break
+			}
 			fmt.Fprintf(&b, "    %s\n", c)
 		}
 		for _, c := range p.LeftAlone {
@@ -122,8 +141,11 @@ func Names() []string {
 	return out
 }
 
-// Run rewrites m in place and reports what changed.
-func Run(m *ir.Model, opt Options) (*Report, error) {
+// Run rewrites m in place and reports what changed. It first runs
+// ir.InferShapes (best effort: passes that need a shape skip nodes whose
+// shape is unknown). A panic inside a pass (a bug in mconv) is returned as
+// an error naming the pass, so a bad model cannot crash the caller.
+func Run(m *ir.Model, opt Options) (rep *Report, err error) {
 	if m == nil || m.Graph == nil {
 		return nil, fmt.Errorf("passes: model has no graph")
 	}
@@ -131,7 +153,7 @@ func Run(m *ir.Model, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{}
+	rep = &Report{}
 	reps := map[string]*PassReport{}
 	seen := map[string]map[string]bool{}
 	for _, p := range sel {
@@ -148,6 +170,15 @@ func Run(m *ir.Model, opt Options) (*Report, error) {
 			return rep, fmt.Errorf("passes: input model fails verification: %w", err)
 		}
 	}
+	if err := ir.InferShapes(m); err != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("shape inference: %v", err))
+	}
+	current := ""
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("pass %s: internal error: %v", current, r)
+		}
+	}()
 	maxRounds := opt.MaxRounds
 	if maxRounds <= 0 {
 		maxRounds = 32
@@ -156,6 +187,7 @@ func Run(m *ir.Model, opt Options) (*Report, error) {
 		rep.Rounds = round + 1
 		changed := 0
 		for _, p := range sel {
+			current = p.name
 			c := &ctx{m: m, g: m.Graph, rep: reps[p.name], seen: seen[p.name]}
 			if err := p.run(c); err != nil {
 				return rep, fmt.Errorf("pass %s: %w", p.name, err)

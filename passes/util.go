@@ -219,6 +219,9 @@ func bnParams(n *ir.Node) (s, t []float64, why string) {
 			return nil, nil, "BN running statistics outputs are used (training form)"
 		}
 	}
+	if n.Attr("spatial") != nil && n.AttrInt("spatial", 1) == 0 {
+		return nil, nil, "BN spatial=0 (per-activation statistics)"
+	}
 	if n.Attr("is_test") != nil && n.AttrInt("is_test", 0) == 0 {
 		return nil, nil, "BN is_test=0 (training form)"
 	}

@@ -182,7 +182,7 @@ func (a act) apply(dst, src []float32) {
 		}
 	case actGelu:
 		for i, x := range src {
-			dst[i] = float32(0.5 * float64(x) * (1 + math.Erf(float64(x)/math.Sqrt2)))
+			dst[i] = 0.5 * x * (1 + erf32(x*(1/math.Sqrt2)))
 		}
 	case actGeluTanh:
 		for i, x := range src {
@@ -323,7 +323,14 @@ func opAct(c *ctx) (func(), error) {
 	}
 	switch x.dt {
 	case ir.Float32:
-		return func() { a.apply(out.f32(), x.f32()) }, nil
+		const chunk = 1 << 14
+		f := func(lo, hi int) {
+			e0, e1 := lo*chunk, min(hi*chunk, x.n)
+			a.apply(out.f32()[e0:e1], x.f32()[e0:e1])
+		}
+		pool := c.b.pool
+		parts := (x.n + chunk - 1) / chunk
+		return func() { pool.parallelFor(parts, 1, f) }, nil
 	case ir.Float64:
 		return func() { a.apply64(out.f64(), x.f64()) }, nil
 	}

@@ -347,61 +347,97 @@ func logical(op string) func(o []uint8, a, b []uint8, sa, sb int) {
 	}
 }
 
-func binaryTyped[T number, U any](bl *bloop, out, a, b *tval, k func(o []U, a, b []T, sa, sb int)) func() {
-	return func() {
-		runBinary(bl, viewOf[U](out.buf, out.n), viewOf[T](a.buf, a.n), viewOf[T](b.buf, b.n), k)
+// binaryTyped builds the kernel of a broadcast binary op: parallel over
+// outer rows, or over chunks of the inner run when there is one row. Each
+// output element is computed independently, so the split does not change
+// results.
+func binaryTyped[T number, U any](pool *pool, bl *bloop, out, a, b *tval, k func(o []U, a, b []T, sa, sb int)) func() {
+	const chunk = 1 << 14
+	n := bl.inner
+	if bl.rows > 1 {
+		f := func(lo, hi int) {
+			o, av, bv := viewOf[U](out.buf, out.n), viewOf[T](a.buf, a.n), viewOf[T](b.buf, b.n)
+			for r := lo; r < hi; r++ {
+				oa, ob := bl.offset(0, r), bl.offset(1, r)
+				la, lb := 1, 1
+				if bl.istride[0] == 1 {
+					la = n
+				}
+				if bl.istride[1] == 1 {
+					lb = n
+				}
+				k(o[r*n:r*n+n], av[oa:oa+la], bv[ob:ob+lb], bl.istride[0], bl.istride[1])
+			}
+		}
+		grain := max(1, chunk/max(n, 1))
+		return func() { pool.parallelFor(bl.rows, grain, f) }
 	}
+	parts := (n + chunk - 1) / chunk
+	f := func(lo, hi int) {
+		o, av, bv := viewOf[U](out.buf, out.n), viewOf[T](a.buf, a.n), viewOf[T](b.buf, b.n)
+		e0, e1 := lo*chunk, min(hi*chunk, n)
+		sa, sb := bl.istride[0], bl.istride[1]
+		as, bs := av[0:1], bv[0:1]
+		if sa == 1 {
+			as = av[e0:e1]
+		}
+		if sb == 1 {
+			bs = bv[e0:e1]
+		}
+		k(o[e0:e1], as, bs, sa, sb)
+	}
+	return func() { pool.parallelFor(parts, 1, f) }
 }
 
 // numericDispatch builds a kernel for dtype dt by instantiating mk.
-func arithFor(dt ir.DType, op string, bl *bloop, out, a, b *tval) func() {
+func arithFor(p *pool, dt ir.DType, op string, bl *bloop, out, a, b *tval) func() {
 	switch dt {
 	case ir.Float32:
-		return binaryTyped[float32, float32](bl, out, a, b, arith[float32](op))
+		return binaryTyped[float32, float32](p, bl, out, a, b, arith[float32](op))
 	case ir.Float64:
-		return binaryTyped[float64, float64](bl, out, a, b, arith[float64](op))
+		return binaryTyped[float64, float64](p, bl, out, a, b, arith[float64](op))
 	case ir.Int64:
-		return binaryTyped[int64, int64](bl, out, a, b, arith[int64](op))
+		return binaryTyped[int64, int64](p, bl, out, a, b, arith[int64](op))
 	case ir.Int32:
-		return binaryTyped[int32, int32](bl, out, a, b, arith[int32](op))
+		return binaryTyped[int32, int32](p, bl, out, a, b, arith[int32](op))
 	case ir.Int16:
-		return binaryTyped[int16, int16](bl, out, a, b, arith[int16](op))
+		return binaryTyped[int16, int16](p, bl, out, a, b, arith[int16](op))
 	case ir.Int8:
-		return binaryTyped[int8, int8](bl, out, a, b, arith[int8](op))
+		return binaryTyped[int8, int8](p, bl, out, a, b, arith[int8](op))
 	case ir.Uint8:
-		return binaryTyped[uint8, uint8](bl, out, a, b, arith[uint8](op))
+		return binaryTyped[uint8, uint8](p, bl, out, a, b, arith[uint8](op))
 	case ir.Uint16:
-		return binaryTyped[uint16, uint16](bl, out, a, b, arith[uint16](op))
+		return binaryTyped[uint16, uint16](p, bl, out, a, b, arith[uint16](op))
 	case ir.Uint32:
-		return binaryTyped[uint32, uint32](bl, out, a, b, arith[uint32](op))
+		return binaryTyped[uint32, uint32](p, bl, out, a, b, arith[uint32](op))
 	case ir.Uint64:
-		return binaryTyped[uint64, uint64](bl, out, a, b, arith[uint64](op))
+		return binaryTyped[uint64, uint64](p, bl, out, a, b, arith[uint64](op))
 	}
 	return nil
 }
 
-func compareFor(dt ir.DType, op string, bl *bloop, out, a, b *tval) func() {
+func compareFor(p *pool, dt ir.DType, op string, bl *bloop, out, a, b *tval) func() {
 	switch dt {
 	case ir.Float32:
-		return binaryTyped[float32, uint8](bl, out, a, b, compare[float32](op))
+		return binaryTyped[float32, uint8](p, bl, out, a, b, compare[float32](op))
 	case ir.Float64:
-		return binaryTyped[float64, uint8](bl, out, a, b, compare[float64](op))
+		return binaryTyped[float64, uint8](p, bl, out, a, b, compare[float64](op))
 	case ir.Int64:
-		return binaryTyped[int64, uint8](bl, out, a, b, compare[int64](op))
+		return binaryTyped[int64, uint8](p, bl, out, a, b, compare[int64](op))
 	case ir.Int32:
-		return binaryTyped[int32, uint8](bl, out, a, b, compare[int32](op))
+		return binaryTyped[int32, uint8](p, bl, out, a, b, compare[int32](op))
 	case ir.Int16:
-		return binaryTyped[int16, uint8](bl, out, a, b, compare[int16](op))
+		return binaryTyped[int16, uint8](p, bl, out, a, b, compare[int16](op))
 	case ir.Int8:
-		return binaryTyped[int8, uint8](bl, out, a, b, compare[int8](op))
+		return binaryTyped[int8, uint8](p, bl, out, a, b, compare[int8](op))
 	case ir.Uint8, ir.Bool:
-		return binaryTyped[uint8, uint8](bl, out, a, b, compare[uint8](op))
+		return binaryTyped[uint8, uint8](p, bl, out, a, b, compare[uint8](op))
 	case ir.Uint16:
-		return binaryTyped[uint16, uint8](bl, out, a, b, compare[uint16](op))
+		return binaryTyped[uint16, uint8](p, bl, out, a, b, compare[uint16](op))
 	case ir.Uint32:
-		return binaryTyped[uint32, uint8](bl, out, a, b, compare[uint32](op))
+		return binaryTyped[uint32, uint8](p, bl, out, a, b, compare[uint32](op))
 	case ir.Uint64:
-		return binaryTyped[uint64, uint8](bl, out, a, b, compare[uint64](op))
+		return binaryTyped[uint64, uint8](p, bl, out, a, b, compare[uint64](op))
 	}
 	return nil
 }
@@ -455,7 +491,7 @@ func opBinary(c *ctx) (func(), error) {
 		if err != nil {
 			return nil, err
 		}
-		k = compareFor(a.dt, op, &bl, out, a, b)
+		k = compareFor(c.b.pool, a.dt, op, &bl, out, a, b)
 	case "And", "Or", "Xor":
 		if a.dt != ir.Bool {
 			return nil, fmt.Errorf("%s needs bool inputs, has %s", op, a.dt)
@@ -464,13 +500,13 @@ func opBinary(c *ctx) (func(), error) {
 		if err != nil {
 			return nil, err
 		}
-		k = binaryTyped[uint8, uint8](&bl, out, a, b, logical(op))
+		k = binaryTyped[uint8, uint8](c.b.pool, &bl, out, a, b, logical(op))
 	default:
 		out, err = c.setOut(0, a.dt, shape)
 		if err != nil {
 			return nil, err
 		}
-		k = arithFor(a.dt, op, &bl, out, a, b)
+		k = arithFor(c.b.pool, a.dt, op, &bl, out, a, b)
 	}
 	if k == nil {
 		return nil, fmt.Errorf("unsupported input type %s", a.dt)
@@ -513,14 +549,14 @@ func opVariadic(c *ctx) (func(), error) {
 	var ks []func()
 	zero := &tval{name: "zero", dt: out.dt, shape: []int64{}, n: 1, konst: true, buf: alignedBytes(int64(out.dt.Size()))}
 	bl0 := newBloop(shape, []int64{}, ins[0].shape)
-	k0 := arithFor(out.dt, "Add", &bl0, out, zero, ins[0])
+	k0 := arithFor(c.b.pool, out.dt, "Add", &bl0, out, zero, ins[0])
 	if k0 == nil {
 		return nil, fmt.Errorf("unsupported input type %s", out.dt)
 	}
 	ks = append(ks, k0)
 	for _, t := range ins[1:] {
 		bl := newBloop(shape, shape, t.shape)
-		k := arithFor(out.dt, op, &bl, out, out, t)
+		k := arithFor(c.b.pool, out.dt, op, &bl, out, out, t)
 		if k == nil {
 			return nil, fmt.Errorf("unsupported %s on %s", op, out.dt)
 		}

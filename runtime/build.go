@@ -245,9 +245,22 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 		b.all = append(b.all, t)
 		plan.inputs = append(plan.inputs, t)
 	}
+	// Constant nodes first (they read nothing), so that pattern matching
+	// at a node sees constants that appear later in the node order.
+	for _, n := range g.Nodes {
+		if n.Domain == "" && n.OpType == "Constant" && len(n.Inputs) == 0 {
+			if err := b.planNode(n); err != nil {
+				return nil, fmt.Errorf("runtime: node %q (%s): %w", n.Name, n.OpType, err)
+			}
+			b.consumed[n] = true
+		}
+	}
 	// Nodes.
 	for _, n := range g.Nodes {
 		if b.consumed[n] {
+			continue
+		}
+		if b.planGelu(n) {
 			continue
 		}
 		if err := b.planNode(n); err != nil {

@@ -81,28 +81,12 @@ func runCase(dir string) caseResult {
 			feeds[rtIn[i].Name] = t
 			shapes[rtIn[i].Name] = t.Dims
 		}
-		plan, err := Compile(m, Options{Threads: 2, InputShapes: shapes})
-		if err != nil && strings.Contains(err.Error(), "run time") {
-			// A static-shape plan needs the values of shape-like inputs
-			// (Reshape's shape, reduction axes, ...): bind the integer
-			// inputs at compile time and try again.
-			frozen := map[string]*ir.Tensor{}
-			for name, t := range feeds {
-				if t.DType.IsInt() || (len(t.Dims) == 1 && t.Dims[0] <= 8 && name != rtIn[0].Name) {
-					frozen[name] = t
-				}
-			}
-			if len(frozen) > 0 {
-				for name := range frozen {
-					delete(shapes, name)
-				}
-				plan, err = Compile(m, Options{Threads: 2, InputShapes: shapes, ConstInputs: frozen})
-				for name := range frozen {
-					delete(feeds, name)
-				}
-				res.frozen = true
-			}
+		first := ""
+		if len(rtIn) > 0 {
+			first = rtIn[0].Name
 		}
+		plan, frozen, err := compileFreezing(m, feeds, shapes, first)
+		res.frozen = res.frozen || frozen
 		if err != nil {
 			if strings.Contains(err.Error(), "unsupported") {
 				res.status = "unsupported"
@@ -137,6 +121,33 @@ func runCase(dir string) caseResult {
 	}
 	res.status = "pass"
 	return res
+}
+
+// compileFreezing compiles m for the feeds' shapes. When the plan needs
+// the value of an input at compile time (a Reshape's shape, reduction axes,
+// Resize scales fed as graph inputs), it binds the integer inputs and short
+// 1-D float inputs other than first (Options.ConstInputs), removes them from
+// feeds and compiles again; frozen reports that.
+func compileFreezing(m *ir.Model, feeds map[string]*ir.Tensor, shapes map[string][]int64, first string) (*Plan, bool, error) {
+	plan, err := Compile(m, Options{Threads: 2, InputShapes: shapes})
+	if err == nil || !strings.Contains(err.Error(), "run time") {
+		return plan, false, err
+	}
+	consts := map[string]*ir.Tensor{}
+	for name, t := range feeds {
+		if t.DType.IsInt() || (len(t.Dims) <= 1 && ir.NumElements(t.Dims) <= 8 && name != first) {
+			consts[name] = t
+		}
+	}
+	if len(consts) == 0 {
+		return nil, false, err
+	}
+	for name := range consts {
+		delete(shapes, name)
+		delete(feeds, name)
+	}
+	plan, err = Compile(m, Options{Threads: 2, InputShapes: shapes, ConstInputs: consts})
+	return plan, true, err
 }
 
 func pbIndex(f string) int {

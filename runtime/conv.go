@@ -54,7 +54,18 @@ func (e epilogue) apply(seg []float32, ch, off int) {
 // it takes the name of the last absorbed node's output.
 func (c *ctx) fuseEpilogue(v *ir.Value, out *tval, perChannel bool) epilogue {
 	var e epilogue
-	for v != nil && !v.IsOutput && len(v.Uses) == 1 {
+	for v != nil && !v.IsOutput && (len(v.Uses) == 1 || len(v.Uses) == 2) {
+		if len(v.Uses) == 2 {
+			nodes, y, ok := c.b.matchGelu(v)
+			if !ok || nodes[0].Owner != c.n.Owner {
+				break
+			}
+			e = append(e, epiStep{kind: epiAct, a: act{kind: actGelu}})
+			c.fused = append(c.fused, nodes...)
+			v = y
+			out.name = v.Name
+			continue
+		}
 		u := v.Uses[0].Node
 		if u.Owner != c.n.Owner || len(u.Outputs) == 0 || u.Outputs[0] == nil {
 			break
@@ -291,6 +302,15 @@ func opConv(c *ctx) (func(), error) {
 		epi = c.fuseEpilogue(c.n.Outputs[0], out, true)
 	}
 	k := &convKernel{g: g, x: x, w: w, bias: bias, out: out, epi: epi, pool: c.b.pool}
+	pB, pR := pe[0], 0
+	if r == 3 {
+		pB, pR = 0, pe[0]
+	} else {
+		pR = pe[1]
+	}
+	if f := c.fastConv(k, pB, pR); f != nil {
+		return f, nil
+	}
 	switch {
 	case g.Cg == 1 && g.KH*g.KW > 1:
 		return k.depthwise(), nil

@@ -73,6 +73,9 @@ func opGemm(c *ctx) (func(), error) {
 	if !a.konst {
 		epi = c.fuseEpilogue(c.n.Outputs[0], out, false)
 	}
+	if f := c.fastGemm(a, b, cc, out, ta, tb, M, N, K, alpha, beta, epi); f != nil {
+		return f, nil
+	}
 	const nb = 256
 	nTiles := (N + nb - 1) / nb
 	mTiles := (M + 3) / 4

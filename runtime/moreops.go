@@ -144,7 +144,10 @@ func opResize(c *ctx) (func(), error) {
 	ctm := c.n.AttrString("coordinate_transformation_mode", "half_pixel")
 	nm := c.n.AttrString("nearest_mode", "round_prefer_floor")
 	if c.n.OpType == "Upsample" || c.opset < 11 {
-		ctm, nm = "asymmetric", "floor"
+		// Before opset 11 (Upsample, Resize-10): asymmetric coordinates and
+		// ONNX Runtime's "simple" nearest rounding: ceil when downsampling,
+		// floor otherwise.
+		ctm, nm = "asymmetric", "simple"
 	}
 	if mode == "bilinear" {
 		mode = "linear"
@@ -284,6 +287,12 @@ func opResize(c *ctx) (func(), error) {
 					}
 				case "floor":
 					k = math.Floor(xo)
+				case "simple":
+					if s < 1 {
+						k = math.Ceil(xo)
+					} else {
+						k = math.Floor(xo)
+					}
 				case "ceil":
 					k = math.Ceil(xo)
 				default:

@@ -215,6 +215,9 @@ func opReduce(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if f := reduceContiguous(c, op, x, out, red); f != nil {
+		return f, nil
+	}
 	acc := make([]float64, out.n)
 	cnt := make([]int, out.n)
 	os := contiguousStrides(kshape)
@@ -293,6 +296,115 @@ func opReduce(c *ctx) (func(), error) {
 			writeF64(out, i, a)
 		}
 	}, nil
+}
+
+// reduceContiguous is the fast path of ReduceMean/Sum/Max/Min on float32
+// when the reduced axes are one contiguous block: x viewed as [outer, red,
+// inner], summed in float64 over red in order, parallel over outer.
+func reduceContiguous(c *ctx, op string, x, out *tval, red []bool) func() {
+	if x.dt != ir.Float32 || (op != "ReduceMean" && op != "ReduceSum" && op != "ReduceMax" && op != "ReduceMin") {
+		return nil
+	}
+	a, b := -1, -1
+	for i, r := range red {
+		if r {
+			if a < 0 {
+				a = i
+			} else if b >= 0 {
+				return nil // a second block
+			}
+		} else if a >= 0 && b < 0 {
+			b = i
+		}
+	}
+	if a < 0 {
+		return nil
+	}
+	if b < 0 {
+		b = len(red)
+	}
+	outer := int(ir.NumElements(x.shape[:a]))
+	rn := int(ir.NumElements(x.shape[a:b]))
+	inner := int(ir.NumElements(x.shape[b:]))
+	if rn == 0 {
+		return nil
+	}
+	acc := make([][]float64, c.b.pool.threads)
+	for i := range acc {
+		acc[i] = make([]float64, inner)
+	}
+	// parallelFor hands each chunk to one goroutine; chunk k starts at
+	// lo = floor(k*outer/chunks), so ceil(lo*T/outer) = k is distinct per
+	// chunk and below T: each chunk gets its own accumulator.
+	T := len(acc)
+	f := func(lo, hi int) {
+		xs, os := x.f32(), out.f32()
+		ac := acc[(lo*T+outer-1)/outer]
+		for o := lo; o < hi; o++ {
+			base := o * rn * inner
+			if inner == 1 {
+				row := xs[base : base+rn]
+				var s float64
+				switch op {
+				case "ReduceMax":
+					m := row[0]
+					for _, v := range row {
+						if v > m || v != v {
+							m = v
+						}
+					}
+					os[o] = m
+					continue
+				case "ReduceMin":
+					m := row[0]
+					for _, v := range row {
+						if v < m || v != v {
+							m = v
+						}
+					}
+					os[o] = m
+					continue
+				}
+				for _, v := range row {
+					s += float64(v)
+				}
+				if op == "ReduceMean" {
+					s /= float64(rn)
+				}
+				os[o] = float32(s)
+				continue
+			}
+			for i := range ac {
+				ac[i] = float64(xs[base+i])
+			}
+			for r := 1; r < rn; r++ {
+				row := xs[base+r*inner : base+(r+1)*inner]
+				for i, v := range row {
+					switch op {
+					case "ReduceMax":
+						if float64(v) > ac[i] || v != v {
+							ac[i] = float64(v)
+						}
+					case "ReduceMin":
+						if float64(v) < ac[i] || v != v {
+							ac[i] = float64(v)
+						}
+					default:
+						ac[i] += float64(v)
+					}
+				}
+			}
+			orow := os[o*inner : (o+1)*inner]
+			for i, v := range ac {
+				if op == "ReduceMean" {
+					v /= float64(rn)
+				}
+				orow[i] = float32(v)
+			}
+		}
+	}
+	pool := c.b.pool
+	return func() { pool.parallelFor(outer, 1, f) }
 }
 
 func readF64(t *tval, i int) float64 {

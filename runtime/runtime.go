@@ -13,6 +13,8 @@
 // bit-identical for every thread count.
 package runtime
 
+//go:generate sh -c "MCONV_ONNX_TESTS=${MCONV_ONNX_TESTS:-../../shared/onnx-tests} go test -run TestONNXConformance -update ."
+
 import (
 	"errors"
 	"fmt"

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -73,6 +74,18 @@ func maxDiff(t *testing.T, got, want []float32, atol, rtol float64) {
 }
 
 func TestConvVariants(t *testing.T) {
+	for _, fast := range []bool{false, true} {
+		useKernels = fast
+		name := "plain"
+		if fast {
+			name = "kernels"
+		}
+		t.Run(name, testConvVariants)
+	}
+	useKernels = true
+}
+
+func testConvVariants(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	cases := []struct {
 		name                               string
@@ -185,6 +198,11 @@ func TestSmallNet(t *testing.T) {
 			want[n*5+o] = float32(s)
 		}
 	}
+	// The plain Go path allocates nothing per run; package kernels' Conv2D
+	// still allocates a few small objects per call (its scratch headers and
+	// job closures), so the zero-allocation check runs the plain path.
+	useKernels = false
+	defer func() { useKernels = true }()
 	plan, err := Compile(m, Options{Threads: 2, InputShapes: map[string][]int64{"x": {N, 3, 8, 8}}})
 	if err != nil {
 		t.Fatal(err)
@@ -278,4 +296,180 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// TestGemm checks Gemm (transA/transB, alpha/beta, bias [N] or [M,N] or
+// scalar, fused Relu) on the plain path and package kernels' path against a
+// direct float64 computation.
+func TestGemm(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	cases := []struct {
+		name        string
+		M, N, K     int
+		ta, tb      bool
+		alpha, beta float32
+		cshape      []int64
+		relu        bool
+	}{
+		{"fc", 1, 1000, 64, false, true, 1, 1, []int64{1000}, false},
+		{"fc_batch_relu", 5, 37, 19, false, true, 1, 1, []int64{37}, true},
+		{"transA", 6, 9, 4, true, false, 0.5, 2, []int64{1, 9}, false},
+		{"full_c", 3, 4, 5, false, false, 1, 0.5, []int64{3, 4}, false},
+		{"scalar_c", 3, 4, 5, true, true, 2, 1, []int64{}, false},
+		{"no_c", 7, 3, 8, false, false, 1, 1, nil, true},
+	}
+	for _, tc := range cases {
+		for _, fast := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/kernels=%v", tc.name, fast), func(t *testing.T) {
+				useKernels = fast
+				defer func() { useKernels = true }()
+				m, g := newModel()
+				ash := ints64(int64(tc.M), int64(tc.K))
+				if tc.ta {
+					ash = ints64(int64(tc.K), int64(tc.M))
+				}
+				bsh := ints64(int64(tc.K), int64(tc.N))
+				if tc.tb {
+					bsh = ints64(int64(tc.N), int64(tc.K))
+				}
+				a := g.AddInput("a", ir.TensorOf(ir.Float32, ash...))
+				bv := randF32(r, tc.N*tc.K)
+				b := g.AddConst("b", ir.NewFloat32(bsh, bv))
+				ins := []*ir.Value{a, b}
+				var cv []float32
+				if tc.cshape != nil {
+					cv = randF32(r, int(ir.NumElements(tc.cshape)))
+					ins = append(ins, g.AddConst("c", ir.NewFloat32(tc.cshape, cv)))
+				}
+				n := g.AddNode("Gemm", "gemm", ins, "y")
+				n.SetAttr(&ir.Attr{Name: "transA", Type: ir.AttrInt, I: b2i(tc.ta)})
+				n.SetAttr(&ir.Attr{Name: "transB", Type: ir.AttrInt, I: b2i(tc.tb)})
+				n.SetAttr(&ir.Attr{Name: "alpha", Type: ir.AttrFloat, F: tc.alpha})
+				n.SetAttr(&ir.Attr{Name: "beta", Type: ir.AttrFloat, F: tc.beta})
+				out := n.Outputs[0]
+				if tc.relu {
+					out = g.AddNode("Relu", "relu", []*ir.Value{out}, "r").Outputs[0]
+				}
+				g.AddOutput(out)
+				av := randF32(r, tc.M*tc.K)
+				want := make([]float32, tc.M*tc.N)
+				for i := 0; i < tc.M; i++ {
+					for j := 0; j < tc.N; j++ {
+						s := 0.0
+						for k := 0; k < tc.K; k++ {
+							x := av[i*tc.K+k]
+							if tc.ta {
+								x = av[k*tc.M+i]
+							}
+							y := bv[k*tc.N+j]
+							if tc.tb {
+								y = bv[j*tc.K+k]
+							}
+							s += float64(x) * float64(y)
+						}
+						s *= float64(tc.alpha)
+						if cv != nil {
+							var c float32
+							switch len(cv) {
+							case 1:
+								c = cv[0]
+							case tc.N:
+								c = cv[j]
+							default:
+								c = cv[i*tc.N+j]
+							}
+							s += float64(tc.beta) * float64(c)
+						}
+						if tc.relu && s < 0 {
+							s = 0
+						}
+						want[i*tc.N+j] = float32(s)
+					}
+				}
+				for _, th := range []int{1, 2} {
+					p, err := Compile(m, Options{Threads: th})
+					if err != nil {
+						t.Fatal(err)
+					}
+					res, err := p.Run(map[string]*ir.Tensor{"a": ir.NewFloat32(ash, av)})
+					p.Close()
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, _ := res[out.Name].Float32s()
+					maxDiff(t, got, want, 1e-5, 1e-4)
+				}
+			})
+		}
+	}
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestGeluPattern: the exported exact-GELU subgraph (both Mul orders),
+// standalone and after a Conv, is fused into one kernel and matches
+// x/2*(1+erf(x/sqrt2)) computed in float64.
+func TestGeluPattern(t *testing.T) {
+	for _, variant := range []int{0, 1} {
+		for _, withConv := range []bool{false, true} {
+			t.Run(fmt.Sprintf("variant%d/conv=%v", variant, withConv), func(t *testing.T) {
+				m, g := newModel()
+				x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, 2, 3, 3))
+				v := x
+				var w []float32
+				if withConv {
+					w = []float32{1, 0.5, -0.25, 2}
+					wc := g.AddConst("w", ir.NewFloat32(ints64(2, 2, 1, 1), w))
+					v = g.AddNode("Conv", "conv", []*ir.Value{x, wc}, "c").Outputs[0]
+				}
+				sq := g.AddConst("sqrt2", ir.NewFloat32(nil, []float32{float32(math.Sqrt2)}))
+				one := g.AddConst("one", ir.NewFloat32(nil, []float32{1}))
+				half := g.AddConst("half", ir.NewFloat32(nil, []float32{0.5}))
+				d := g.AddNode("Div", "div", []*ir.Value{v, sq}, "d").Outputs[0]
+				e := g.AddNode("Erf", "erf", []*ir.Value{d}, "e").Outputs[0]
+				a := g.AddNode("Add", "add", []*ir.Value{e, one}, "a").Outputs[0]
+				var y *ir.Value
+				if variant == 0 {
+					m1 := g.AddNode("Mul", "m1", []*ir.Value{v, a}, "m1").Outputs[0]
+					y = g.AddNode("Mul", "m2", []*ir.Value{m1, half}, "y").Outputs[0]
+				} else {
+					m1 := g.AddNode("Mul", "m1", []*ir.Value{v, half}, "m1").Outputs[0]
+					y = g.AddNode("Mul", "m2", []*ir.Value{a, m1}, "y").Outputs[0]
+				}
+				g.AddOutput(y)
+				p, err := Compile(m, Options{Threads: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				if len(p.steps) != 1 {
+					t.Errorf("%d steps, want 1 (pattern fused)", len(p.steps))
+				}
+				xv := make([]float32, 18)
+				for i := range xv {
+					xv[i] = float32(i)/3 - 3
+				}
+				out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(1, 2, 3, 3), xv)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := out["y"].Float32s()
+				want := make([]float32, 18)
+				for i := range want {
+					c, s := i/9, i%9
+					u := float64(xv[i])
+					if withConv {
+						u = float64(w[c*2])*float64(xv[s]) + float64(w[c*2+1])*float64(xv[9+s])
+					}
+					want[i] = float32(u / 2 * (1 + math.Erf(u/math.Sqrt2)))
+				}
+				maxDiff(t, got, want, 1e-6, 1e-5)
+			})
+		}
+	}
 }

@@ -251,6 +251,14 @@ func opUnary(c *ctx) (func(), error) {
 	}
 	switch x.dt {
 	case ir.Float32:
+		if op == "Erf" {
+			return func() {
+				o := out.f32()
+				for i, v := range x.f32() {
+					o[i] = erf32(v)
+				}
+			}, nil
+		}
 		return func() {
 			o := out.f32()
 			for i, v := range x.f32() {

@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // convKind is the algorithm chosen for a convolution.
 type convKind int
@@ -9,33 +12,67 @@ const (
 	convGemm      convKind = iota // implicit im2col + GEMM, per group
 	convPointwise                 // 1x1, stride 1, no padding: plain GEMM on x
 	convDepthwise                 // group == C == M
-	convShifted                   // stride 1: shifted rows of the padded input
+	convShifted                   // shifted rows of the padded input's phase planes
+	convGemv                      // 1x1 on a 1x1 image: y^T = x^T W^T per group
 )
 
 // PackedConv is a convolution's weights prepared once for Conv2D.
+//
+// A PackedConv also keeps the state of a call, so that Conv2D allocates
+// nothing in steady state; concurrent Conv2D calls with the same
+// PackedConv are serialized.
 type PackedConv struct {
 	p    ConvParams
 	kind convKind
 	a    []*PackedA // per group: [M/G, C/G*KH*KW]
+	bt   []*PackedB // gemv: per group, W^T [C/G, M/G]
 	dw   []float32  // depthwise: [C, KH*KW]
-	offs []int      // shifted: row offsets into one group's padded input
+	offs []int      // shifted: row offsets into one group's padded input;
+	// depthwise: tap offsets into the phase planes
+
+	mu  sync.Mutex
+	wg  sync.WaitGroup
+	job gemmJob
+	s0  scratch
+	dwj dwJob
 }
 
-// Shifted convolution (stride 1). With the input zero-padded to
-// Hp x Wp = (H+PadT+PadB) x (W+PadL+PadR) and the output computed at row
-// pitch Wp (column j = oh*Wp + ow, the Wp-OW columns past OW of each row
-// being discarded), row k = (c, kh, kw) of the im2col matrix is the padded
-// input read contiguously from offset c*Hp*Wp + kh*DH*Wp + kw*DW. So the
-// convolution is a GEMM whose right operand is packed with contiguous
-// copies (rowsB) instead of element-wise im2col. It is used when the
+// Shifted convolution. The zero-padded input (Hp x Wp = (H+PadT+PadB) x
+// (W+PadL+PadR)) of each channel is split into SH*SW phase planes of
+// Hq x Wq = ceil(Hp/SH) x ceil(Wp/SW), phase (fh, fw) holding padded
+// pixels (r*SH+fh, q*SW+fw). The output is computed at row pitch Wq
+// (column j = oh*Wq + ow; the Wq-OW columns past OW of each row are
+// discarded). Then input pixel (oh*SH + kh*DH, ow*SW + kw*DW) is phase
+// ((kh*DH)%SH, (kw*DW)%SW) at (oh + (kh*DH)/SH, ow + (kw*DW)/SW), so row
+// k = (c, kh, kw) of the im2col matrix is one phase plane read
+// contiguously from a fixed offset, and the convolution is a GEMM whose
+// right operand is packed with contiguous copies (rowsB) instead of
+// element-wise im2col. It is used for kernels larger than 1x1 when the
 // discarded columns are at most a quarter of OW.
-func (p *ConvParams) useShifted() bool {
-	return p.SH == 1 && p.SW == 1 && !p.isPointwise() && (p.KW-1)*p.DW*4 <= p.OW
+type shiftGeom struct {
+	hp, wp int // padded input
+	hq, wq int // one phase plane
+	phases int // SH*SW
+	chan_  int // floats per channel: phases*hq*wq
+	nsh    int // GEMM columns: (OH-1)*wq + OW
 }
 
-func (p *ConvParams) shiftedGeom() (hp, wp, nsh int) {
-	hp, wp = p.H+p.PadT+p.PadB, p.W+p.PadL+p.PadR
-	return hp, wp, (p.OH-1)*wp + p.OW
+func (p *ConvParams) shiftGeometry() shiftGeom {
+	var g shiftGeom
+	g.hp, g.wp = p.H+p.PadT+p.PadB, p.W+p.PadL+p.PadR
+	g.hq, g.wq = (g.hp+p.SH-1)/p.SH, (g.wp+p.SW-1)/p.SW
+	g.phases = p.SH * p.SW
+	g.chan_ = g.phases * g.hq * g.wq
+	g.nsh = (p.OH-1)*g.wq + p.OW
+	return g
+}
+
+func (p *ConvParams) useShifted() bool {
+	if p.KH*p.KW == 1 || p.isDepthwise() {
+		return false
+	}
+	g := p.shiftGeometry()
+	return (g.wq-p.OW)*4 <= p.OW
 }
 
 // PackConvWeights prepares the weights w [M, C/Group, KH, KW] of the
@@ -54,16 +91,28 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 	case p.isDepthwise():
 		pk.kind = convDepthwise
 		pk.dw = append([]float32(nil), w[:p.M*kdim]...)
+		pk.offs = dwOffsets(p)
+		return pk
+	case p.isPointwise() && p.H*p.W == 1:
+		// One output column per image: as y^T = x^T W^T the output
+		// channels become GEMM columns, wasting 5 of 6 micro-kernel rows
+		// instead of 15 of 16 columns.
+		pk.kind = convGemv
+		for g := 0; g < p.Group; g++ {
+			pk.bt = append(pk.bt, PackB(true, kdim, mg, w[g*mg*kdim:(g+1)*mg*kdim], kdim))
+		}
 		return pk
 	case p.isPointwise():
 		pk.kind = convPointwise
 	case p.useShifted():
 		pk.kind = convShifted
-		hp, wp, _ := p.shiftedGeom()
+		sg := p.shiftGeometry()
 		for c := 0; c < cg; c++ {
 			for kh := 0; kh < p.KH; kh++ {
 				for kw := 0; kw < p.KW; kw++ {
-					pk.offs = append(pk.offs, c*hp*wp+kh*p.DH*wp+kw*p.DW)
+					dh, dw := kh*p.DH, kw*p.DW
+					phase := (dh%p.SH)*p.SW + dw%p.SW
+					pk.offs = append(pk.offs, c*sg.chan_+phase*sg.hq*sg.wq+(dh/p.SH)*sg.wq+dw/p.SW)
 				}
 			}
 		}
@@ -81,18 +130,25 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 // calling one when ws is shorter than this, from an internal pool (no
 // allocation in steady state).
 func WorkspaceSize(p *ConvParams) int {
-	if p.isDepthwise() {
+	switch {
+	case p.isDepthwise():
 		return dwScratchSize(p)
+	case p.isPointwise() && p.H*p.W == 1:
+		return 0
+	case p.useShifted():
+		return packBSize(p, p.shiftGeometry().nsh) + shiftedBufSize(p)
 	}
-	if p.useShifted() {
-		return mc*kc + nc*kc + shiftedBufSize(p)
-	}
-	return mc*kc + nc*kc
+	return packBSize(p, p.OH*p.OW)
+}
+
+// packBSize is the B pack buffer a conv's GEMM with n columns needs.
+func packBSize(p *ConvParams, n int) int {
+	return roundUp(min(nc, n), nr) * min(kc, p.C/p.Group*p.KH*p.KW)
 }
 
 func shiftedBufSize(p *ConvParams) int {
-	hp, wp, nsh := p.shiftedGeom()
-	return p.C*hp*wp + p.M/p.Group*nsh
+	g := p.shiftGeometry()
+	return p.C*g.chan_ + p.M/p.Group*g.nsh + 2*g.wq + 16
 }
 
 // Conv2D computes y = conv(x) with p's epilogue (see ConvParams): x is
@@ -123,13 +179,42 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 	case residual != nil && len(residual) < p.N*out:
 		panic(fmt.Sprintf("kernels.Conv2D: residual has %d elements, need %d", len(residual), p.N*out))
 	}
+	pk.mu.Lock()
+	defer pk.mu.Unlock()
 	if pk.kind == convDepthwise {
-		convDepthwise2D(p, pk.dw, x, bias, residual, y, ws, threads)
+		convDepthwise2D(p, pk, x, bias, residual, y, ws, threads)
+		return
+	}
+	if pk.kind == convGemv {
+		cg, mg := p.C/p.Group, p.M/p.Group
+		for n := 0; n < p.N; n++ {
+			for g := 0; g < p.Group; g++ {
+				xo, yo := n*p.C+g*cg, n*p.M+g*mg
+				j := &pk.job
+				j.reset()
+				j.M, j.N, j.K, j.A, j.lda, j.alpha, j.pb, j.C, j.ldc = 1, mg, cg, x[xo:xo+cg], cg, 1, pk.bt[g], y[yo:yo+mg], mg
+				j.ep = p.epilogue(nil, nil)
+				j.ep.BiasPerCol = true
+				if bias != nil {
+					j.ep.Bias = bias[g*mg : (g+1)*mg]
+				}
+				if residual != nil {
+					j.ep.Residual = residual[yo : yo+mg]
+				}
+				j.parallelRun(threads, nil, &pk.wg)
+			}
+		}
 		return
 	}
 	var s0 *scratch
 	if len(ws) >= WorkspaceSize(p) {
-		s0 = &scratch{a: ws[:mc*kc], b: ws[mc*kc : mc*kc+nc*kc], buf: ws[mc*kc+nc*kc:]}
+		n := p.OH * p.OW
+		if pk.kind == convShifted {
+			n = p.shiftGeometry().nsh
+		}
+		nb := packBSize(p, n)
+		s0 = &pk.s0
+		*s0 = scratch{b: ws[:nb:nb], buf: ws[nb:], offs: s0.offs}
 	}
 	if pk.kind == convShifted {
 		convShifted2D(p, pk, x, bias, residual, y, s0, threads)
@@ -141,7 +226,9 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 		for g := 0; g < p.Group; g++ {
 			xg := x[n*in+g*cg*hw : n*in+(g+1)*cg*hw]
 			yo := n*out + g*mg*ohw
-			j := &gemmJob{M: mg, N: ohw, K: cg * p.KH * p.KW, pa: pk.a[g], C: y[yo : yo+mg*ohw], ldc: ohw}
+			j := &pk.job
+			j.reset()
+			j.M, j.N, j.K, j.pa, j.C, j.ldc = mg, ohw, cg*p.KH*p.KW, pk.a[g], y[yo:yo+mg*ohw], ohw
 			if pk.kind == convPointwise {
 				j.dense = denseB{B: xg, ldb: hw}
 			} else {
@@ -154,7 +241,7 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 			if residual != nil {
 				j.ep.Residual = residual[yo : yo+mg*ohw]
 			}
-			j.parallelRun(threads, s0)
+			j.parallelRun(threads, s0, &pk.wg)
 		}
 	}
 }
@@ -165,32 +252,32 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 		shared = scratchPool.Get().(*scratch)
 		defer scratchPool.Put(shared)
 	}
-	hp, wp, nsh := p.shiftedGeom()
+	sg := p.shiftGeometry()
+	nsh, wp := sg.nsh, sg.wq
 	buf := shared.ensureBuf(shiftedBufSize(p))
-	xpad := buf[:p.C*hp*wp]
-	cbuf := buf[p.C*hp*wp:]
+	xq := buf[:p.C*sg.chan_]
+	cbuf := buf[p.C*sg.chan_ : p.C*sg.chan_+p.M/p.Group*nsh]
+	row := buf[p.C*sg.chan_+p.M/p.Group*nsh:]
 	cg, mg := p.C/p.Group, p.M/p.Group
 	in, out, ohw := p.C*p.H*p.W, p.M*p.OH*p.OW, p.OH*p.OW
-	if p.PadT+p.PadB+p.PadL+p.PadR > 0 {
-		clear(xpad)
-	}
+	clear(xq)
+	clear(row)
 	for n := 0; n < p.N; n++ {
 		for c := 0; c < p.C; c++ {
-			for h := 0; h < p.H; h++ {
-				src := x[n*in+(c*p.H+h)*p.W : n*in+(c*p.H+h+1)*p.W]
-				copy(xpad[(c*hp+h+p.PadT)*wp+p.PadL:], src)
-			}
+			fillShiftPhases(p, &sg, x[n*in+c*p.H*p.W:n*in+(c+1)*p.H*p.W], xq[c*sg.chan_:(c+1)*sg.chan_], row)
 		}
 		for g := 0; g < p.Group; g++ {
-			j := &gemmJob{M: mg, N: nsh, K: len(pk.offs), pa: pk.a[g], C: cbuf[:mg*nsh], ldc: nsh,
-				src: srcRows, rows: rowsB{x: xpad[g*cg*hp*wp : (g+1)*cg*hp*wp], offs: pk.offs}}
+			j := &pk.job
+			j.reset()
+			j.M, j.N, j.K, j.pa, j.C, j.ldc = mg, nsh, len(pk.offs), pk.a[g], cbuf[:mg*nsh], nsh
+			j.src, j.rows = srcRows, rowsB{x: xq[g*cg*sg.chan_ : (g+1)*cg*sg.chan_], offs: pk.offs}
 			if bias != nil {
 				j.ep.Bias = bias[g*mg : (g+1)*mg]
 			}
 			if residual == nil || !p.ActAfterResidual {
 				j.ep.Act, j.ep.Alpha, j.ep.Beta = p.Act, p.Alpha, p.Beta
 			}
-			j.parallelRun(threads, s0)
+			j.parallelRun(threads, s0, &pk.wg)
 			for m := 0; m < mg; m++ {
 				yo := n*out + (g*mg+m)*ohw
 				for oh := 0; oh < p.OH; oh++ {
@@ -208,6 +295,38 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 						ApplyAct(yr, p.Act, p.Alpha, p.Beta)
 					}
 				}
+			}
+		}
+	}
+}
+
+// fillShiftPhases writes one channel's zero-padded plane x into its
+// SH*SW phase planes of the shifted convolution; row is scratch of at least
+// 2*wq floats. dst and row must hold zeros wherever the padding goes (the
+// caller clears them once: every channel writes the same positions).
+func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
+	plane := sg.hq * sg.wq
+	for ih := 0; ih < p.H; ih++ {
+		fh, r := (ih+p.PadT)%p.SH, (ih+p.PadT)/p.SH
+		src := x[ih*p.W : (ih+1)*p.W]
+		switch p.SW {
+		case 1:
+			o := fh*plane + r*sg.wq + p.PadL
+			copy(dst[o:o+p.W], src)
+		case 2:
+			pr := row[:2*sg.wq]
+			copy(pr[p.PadL:p.PadL+p.W], src)
+			even := dst[(fh*2)*plane+r*sg.wq : (fh*2)*plane+(r+1)*sg.wq]
+			odd := dst[(fh*2+1)*plane+r*sg.wq : (fh*2+1)*plane+(r+1)*sg.wq]
+			q := deinterleave2Vec(even, odd, pr)
+			for ; q < sg.wq; q++ {
+				even[q], odd[q] = pr[2*q], pr[2*q+1]
+			}
+		default:
+			for iw, v := range src {
+				c := iw + p.PadL
+				fw, q := c%p.SW, c/p.SW
+				dst[(fh*p.SW+fw)*plane+r*sg.wq+q] = v
 			}
 		}
 	}

@@ -32,66 +32,85 @@ func dwGeometry(p *ConvParams) dwGeom {
 
 func dwScratchSize(p *ConvParams) int {
 	g := dwGeometry(p)
-	return p.SW*g.plane + p.OH*g.ow8 + 2*g.lw
+	return p.SW*g.plane + 2*g.lw
 }
 
 // deinterleave2Vec sets even[i] = src[2i], odd[i] = src[2i+1] for a prefix
 // of i and returns its length (0 without SIMD).
 var deinterleave2Vec = func(even, odd, src []float32) int { return 0 }
 
-func convDepthwise2D(p *ConvParams, w, x, bias, residual, y, ws []float32, threads int) {
+// dwOffsets returns the offset of every tap (kh, kw) into the phase
+// planes, relative to the start of an output row's input rows.
+func dwOffsets(p *ConvParams) []int {
 	g := dwGeometry(p)
-	need := dwScratchSize(p)
-	var s0 *scratch
-	if len(ws) >= need {
-		s0 = &scratch{buf: ws[:need]}
-	}
-	taps := p.KH * p.KW
-	var offsArr [64]int
-	offs := offsArr[:0]
-	if taps > len(offsArr) {
-		offs = make([]int, 0, taps)
-	}
+	var offs []int
 	for kh := 0; kh < p.KH; kh++ {
 		for kw := 0; kw < p.KW; kw++ {
 			f, off := (kw*p.DW)%p.SW, (kw*p.DW)/p.SW
 			offs = append(offs, f*g.plane+kh*p.DH*g.lw+off)
 		}
 	}
-	planes := p.N * p.C
+	return offs
+}
+
+// dwJob is one depthwise call; it lives in the PackedConv so that its
+// chunk function is built once.
+type dwJob struct {
+	p                    *ConvParams
+	g                    dwGeom
+	x, bias, residual, y []float32
+	need                 int
+	fn                   func(lo, hi int, s *scratch)
+}
+
+func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []float32, threads int) {
+	j := &pk.dwj
+	j.p, j.g, j.need = p, dwGeometry(p), dwScratchSize(p)
+	j.x, j.bias, j.residual, j.y = x, bias, residual, y
+	var s0 *scratch
+	if len(ws) >= j.need {
+		s0 = &pk.s0
+		s0.buf = ws[:j.need]
+	}
+	if j.fn == nil {
+		j.fn = func(lo, hi int, s *scratch) { j.planes(pk, lo, hi, s) }
+	}
+	parallel(threads, p.N*p.C, s0, &pk.wg, j.fn)
+}
+
+// planes computes the (image, channel) planes [lo, hi).
+func (j *dwJob) planes(pk *PackedConv, lo, hi int, s *scratch) {
+	p, g := j.p, &j.g
+	taps := p.KH * p.KW
+	buf := s.ensureBuf(j.need)
+	phases := buf[:p.SW*g.plane]
+	row := buf[p.SW*g.plane : j.need]
 	ohw := p.OH * p.OW
-	direct := g.ow8 == p.OW && residual == nil
-	parallel(threads, planes, s0, func(lo, hi int, s *scratch) {
-		buf := s.ensureBuf(need)
-		phases := buf[:p.SW*g.plane]
-		acc := buf[p.SW*g.plane : p.SW*g.plane+p.OH*g.ow8]
-		row := buf[p.SW*g.plane+p.OH*g.ow8 : need]
-		for pl := lo; pl < hi; pl++ {
-			c := pl % p.C
-			fillPhases(p, &g, x[pl*p.H*p.W:(pl+1)*p.H*p.W], phases, row)
-			var b float32
-			if bias != nil {
-				b = bias[c]
-			}
-			yp := y[pl*ohw : (pl+1)*ohw]
-			if direct {
-				dwKernel(yp, phases, offs, w[c*taps:(c+1)*taps], g.ow8, p.OH, p.SH*g.lw, p.OW, b)
-				ApplyAct(yp, p.Act, p.Alpha, p.Beta)
-				continue
-			}
-			dwKernel(acc, phases, offs, w[c*taps:(c+1)*taps], g.ow8, p.OH, p.SH*g.lw, g.ow8, b)
-			var res []float32
-			if residual != nil {
-				res = residual[pl*ohw : (pl+1)*ohw]
-			}
-			dwEpilogue(p, acc, g.ow8, yp, res)
+	for pl := lo; pl < hi; pl++ {
+		c := pl % p.C
+		fillPhases(p, g, j.x[pl*p.H*p.W:(pl+1)*p.H*p.W], phases, row, pl == lo)
+		var b float32
+		if j.bias != nil {
+			b = j.bias[c]
 		}
-	})
+		yp := j.y[pl*ohw : (pl+1)*ohw]
+		dwKernel(yp, phases, pk.offs, pk.dw[c*taps:(c+1)*taps], p.OW, p.OH, p.SH*g.lw, p.OW, b)
+		var res []float32
+		if j.residual != nil {
+			res = j.residual[pl*ohw : (pl+1)*ohw]
+		}
+		dwEpilogue(p, yp, res)
+	}
 }
 
 // fillPhases writes the zero-padded plane x (H x W) as SW phase planes;
-// row is scratch of 2*g.lw floats.
-func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32) {
+// row is scratch of 2*g.lw floats. Every plane of a convolution writes the
+// same positions, so the padding is cleared only when first is set.
+func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32, first bool) {
+	if first {
+		clear(phases[:p.SW*g.plane])
+		clear(row)
+	}
 	if p.SW == 2 {
 		fillPhases2(p, g, x, phases, row)
 		return
@@ -109,74 +128,59 @@ func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32) {
 			q1 = -1
 		}
 		q1 = min(q1+1, g.lw)
-		for r := 0; r < g.ph; r++ {
-			dst := ph[r*g.lw : (r+1)*g.lw]
-			ih := r - p.PadT
-			if ih < 0 || ih >= p.H || q0 >= q1 {
-				clear(dst)
-				continue
-			}
-			clear(dst[:q0])
-			clear(dst[q1:])
+		if q0 >= q1 {
+			continue
+		}
+		for ih := max(0, -p.PadT); ih < p.H && ih+p.PadT < g.ph; ih++ {
+			dst := ph[(ih+p.PadT)*g.lw+q0 : (ih+p.PadT)*g.lw+q1]
 			src := x[ih*p.W : (ih+1)*p.W]
 			iw := f + q0*p.SW - p.PadL
 			if p.SW == 1 {
-				copy(dst[q0:q1], src[iw:iw+q1-q0])
+				copy(dst, src[iw:iw+q1-q0])
 			} else {
-				d := dst[q0:q1]
-				for q := range d {
-					d[q] = src[iw+q*p.SW]
+				for q := range dst {
+					dst[q] = src[iw+q*p.SW]
 				}
 			}
 		}
 	}
 }
 
-// dwEpilogue writes act(acc) + res or act(acc + res) to the plane y; acc
-// has rows of stride ld, y and res rows of p.OW.
-func dwEpilogue(p *ConvParams, acc []float32, ld int, y, res []float32) {
-	ow := p.OW
-	if res == nil || !p.ActAfterResidual {
-		ApplyAct(acc, p.Act, p.Alpha, p.Beta)
-		for r := 0; r < p.OH; r++ {
-			copy(y[r*ow:(r+1)*ow], acc[r*ld:r*ld+ow])
-		}
-		if res != nil {
-			for i, v := range res[:len(y)] {
-				y[i] += v
-			}
-		}
-		return
-	}
-	for r := 0; r < p.OH; r++ {
-		yr, ar, rr := y[r*ow:(r+1)*ow], acc[r*ld:r*ld+ow], res[r*ow:(r+1)*ow]
-		for i, v := range ar {
-			yr[i] = v + rr[i]
-		}
-	}
-	ApplyAct(y, p.Act, p.Alpha, p.Beta)
-}
-
 // fillPhases2 is fillPhases for stride 2: each padded row is built in row
-// (padded column c at row[c]) and split into its even and odd columns.
+// (padded column c at row[c], the padding zero) and split into its even
+// and odd columns.
 func fillPhases2(p *ConvParams, g *dwGeom, x, phases, row []float32) {
 	row = row[:2*g.lw]
 	n := min(p.W, 2*g.lw-p.PadL) // input columns that land in row
-	clear(row)
-	for r := 0; r < g.ph; r++ {
+	if n <= 0 {
+		return
+	}
+	for ih := 0; ih < p.H && ih+p.PadT < g.ph; ih++ {
+		r := ih + p.PadT
 		even := phases[r*g.lw : (r+1)*g.lw]
 		odd := phases[g.plane+r*g.lw : g.plane+(r+1)*g.lw]
-		ih := r - p.PadT
-		if ih < 0 || ih >= p.H || n <= 0 {
-			clear(even)
-			clear(odd)
-			continue
-		}
 		copy(row[p.PadL:p.PadL+n], x[ih*p.W:ih*p.W+n])
 		q := deinterleave2Vec(even, odd, row)
 		for ; q < g.lw; q++ {
 			even[q] = row[2*q]
 			odd[q] = row[2*q+1]
+		}
+	}
+}
+
+// dwEpilogue applies the activation and residual to the plane y in place:
+// y = act(y) + res, or act(y + res) if ActAfterResidual.
+func dwEpilogue(p *ConvParams, y, res []float32) {
+	if res != nil && p.ActAfterResidual {
+		for i, v := range res[:len(y)] {
+			y[i] += v
+		}
+		res = nil
+	}
+	ApplyAct(y, p.Act, p.Alpha, p.Beta)
+	if res != nil {
+		for i, v := range res[:len(y)] {
+			y[i] += v
 		}
 	}
 }

@@ -29,9 +29,9 @@ const (
 // steps. It is the assembly kernel where the CPU allows, else kernelGo.
 var microKernel = kernelGo
 
-// dwKernel computes, for r in [0, rows) and j in [0, n) (n a multiple of
-// 8), y[r*outStride+j] = bias + sum over t of w[t]*x[r*inStride+offs[t]+j],
-// taps in order t = 0, 1, ...
+// dwKernel computes, for r in [0, rows) and j in [0, n),
+// y[r*outStride+j] = bias + sum over t of w[t]*x[r*inStride+offs[t]+j],
+// taps in order t = 0, 1, ... It may read x up to column roundUp(n, 8).
 var dwKernel = dwKernelGo
 
 // Kernel names the micro-kernels in use ("avx2-fma" or "go").
@@ -96,10 +96,18 @@ func packAPanel(dst []float32, transA bool, A []float32, lda, i0, rows, p0, kcb 
 
 // PackedB is a K x N matrix packed into nr-column panels per kc block of K,
 // as the right operand of GEMM. Columns past N are zero.
+//
+// A PackedB also keeps the state of a GemmPackedB call, so that the call
+// allocates nothing in steady state; concurrent calls with the same
+// PackedB are serialized.
 type PackedB struct {
 	K, N int
 	npad int
 	data []float32
+
+	mu  sync.Mutex
+	wg  sync.WaitGroup
+	job gemmJob
 }
 
 // PackB packs op(B) (K x N; B is N x K with leading dimension ldb if
@@ -217,12 +225,24 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-func (s *scratch) gemmBufs() {
-	if len(s.a) < mc*kc {
-		s.a = make([]float32, mc*kc)
+// packSizes returns the pack buffer lengths a job needs per thread.
+func (j *gemmJob) packSizes() (na, nb int) {
+	kk := min(kc, j.K)
+	if j.pa == nil {
+		na = roundUp(min(mc, j.M), mr) * kk
 	}
-	if len(s.b) < nc*kc {
-		s.b = make([]float32, nc*kc)
+	if j.pb == nil {
+		nb = roundUp(min(nc, j.N), nr) * kk
+	}
+	return na, nb
+}
+
+func (s *scratch) gemmBufs(na, nb int) {
+	if len(s.a) < na {
+		s.a = make([]float32, na)
+	}
+	if len(s.b) < nb {
+		s.b = make([]float32, nb)
 	}
 	if len(s.offs) < kc {
 		s.offs = make([]int, kc)
@@ -265,6 +285,14 @@ type gemmJob struct {
 	postColBias bool
 	postAct     bool
 	postRes     bool
+
+	byCols, byRows func(lo, hi int, s *scratch) // built once, see parallelRun
+}
+
+// reset clears j's problem, keeping the chunk functions.
+func (j *gemmJob) reset() {
+	byCols, byRows := j.byCols, j.byRows
+	*j = gemmJob{byCols: byCols, byRows: byRows}
 }
 
 func (j *gemmJob) prepare() {
@@ -320,7 +348,7 @@ func (j *gemmJob) run(m0, m1, n0, n1 int, s *scratch) {
 		return
 	}
 	if j.pa == nil || j.pb == nil {
-		s.gemmBufs()
+		s.gemmBufs(j.packSizes())
 	}
 	for jc := n0; jc < n1; jc += nc {
 		ncb := min(nc, n1-jc)
@@ -442,51 +470,91 @@ func (j *gemmJob) finish(v float32, i, c int) float32 {
 }
 
 // parallelRun splits C between threads along the dimension with more
-// micro-tiles, in whole micro-tiles.
-func (j *gemmJob) parallelRun(threads int, s0 *scratch) {
+// micro-tiles, in whole micro-tiles. The chunk functions are built on the
+// first call and kept in j, so a gemmJob reused across calls (as in
+// PackedConv) runs without allocating.
+func (j *gemmJob) parallelRun(threads int, s0 *scratch, wg *sync.WaitGroup) {
 	j.prepare()
+	if threads <= 1 {
+		s := s0
+		if s == nil {
+			s = scratchPool.Get().(*scratch)
+			defer scratchPool.Put(s)
+		}
+		j.run(0, j.M, 0, j.N, s)
+		return
+	}
+	if j.byCols == nil {
+		j.byCols = func(lo, hi int, s *scratch) { j.run(0, j.M, lo*nr, min(hi*nr, j.N), s) }
+		j.byRows = func(lo, hi int, s *scratch) { j.run(lo*mr, min(hi*mr, j.M), 0, j.N, s) }
+	}
 	tm, tn := (j.M+mr-1)/mr, (j.N+nr-1)/nr
 	if threads > 1 && tn >= tm {
-		parallel(threads, tn, s0, func(lo, hi int, s *scratch) {
-			j.run(0, j.M, lo*nr, min(hi*nr, j.N), s)
-		})
+		parallel(threads, tn, s0, wg, j.byCols)
 	} else {
-		parallel(threads, tm, s0, func(lo, hi int, s *scratch) {
-			j.run(lo*mr, min(hi*mr, j.M), 0, j.N, s)
-		})
+		parallel(threads, tm, s0, wg, j.byRows)
 	}
 }
 
-// parallel runs f over [0, n) split into up to threads contiguous parts.
-// The caller's goroutine takes the first part with scratch s0 (nil: from
-// the pool); the others take scratch from the pool.
-func parallel(threads, n int, s0 *scratch, f func(lo, hi int, s *scratch)) {
-	if threads > n {
-		threads = n
+// A task is one chunk of a parallel loop for a worker.
+type task struct {
+	f      func(lo, hi int, s *scratch)
+	lo, hi int
+	wg     *sync.WaitGroup
+}
+
+// Workers are started on demand (as many as the largest thread count
+// asked for, less one) and live for the life of the process, blocked on
+// tasks when idle. Chunks never submit chunks, so there is no deadlock.
+var (
+	workerMu sync.Mutex
+	nWorkers int
+	tasks    = make(chan task, 256)
+)
+
+func ensureWorkers(n int) {
+	workerMu.Lock()
+	for nWorkers < n {
+		nWorkers++
+		go worker()
 	}
-	if threads < 1 {
-		threads = 1
+	workerMu.Unlock()
+}
+
+func worker() {
+	for t := range tasks {
+		s := scratchPool.Get().(*scratch)
+		t.f(t.lo, t.hi, s)
+		scratchPool.Put(s)
+		t.wg.Done()
 	}
+}
+
+// parallel runs f over [0, n) split into up to threads contiguous parts
+// and returns when all are done. The caller's goroutine takes the first
+// part with scratch s0 (nil: from the pool); workers take the others with
+// pooled scratch. wg must not be in use by another call. With f built once
+// and wg kept by the caller, parallel does not allocate.
+func parallel(threads, n int, s0 *scratch, wg *sync.WaitGroup, f func(lo, hi int, s *scratch)) {
+	threads = max(1, min(threads, n))
 	if threads > 1 {
-		var wg sync.WaitGroup
+		ensureWorkers(threads - 1)
 		wg.Add(threads - 1)
 		for t := 1; t < threads; t++ {
-			lo, hi := t*n/threads, (t+1)*n/threads
-			go func() {
-				defer wg.Done()
-				s := scratchPool.Get().(*scratch)
-				f(lo, hi, s)
-				scratchPool.Put(s)
-			}()
+			tasks <- task{f: f, lo: t * n / threads, hi: (t + 1) * n / threads, wg: wg}
 		}
-		defer wg.Wait()
 	}
 	s := s0
 	if s == nil {
 		s = scratchPool.Get().(*scratch)
-		defer scratchPool.Put(s)
 	}
 	f(0, n/threads, s)
+	if s0 == nil {
+		scratchPool.Put(s)
+	}
+	if threads > 1 {
+		wg.Wait()
+	}
 }
 
 func checkMat(fn, name string, trans bool, rows, cols int, a []float32, ld int) {
@@ -547,10 +615,11 @@ func GemmEpilogue(transA, transB bool, M, N, K int, alpha float32, A []float32, 
 	if ep != nil {
 		j.ep = *ep
 	}
-	j.parallelRun(threads, nil)
+	j.parallelRun(threads, nil, new(sync.WaitGroup))
 }
 
-// GemmPackedB is GemmEpilogue with a right operand packed by PackB.
+// GemmPackedB is GemmEpilogue with a right operand packed by PackB. In
+// steady state it allocates nothing.
 func GemmPackedB(transA bool, M int, alpha float32, A []float32, lda int, pb *PackedB, beta float32, C []float32, ldc int, ep *Epilogue, threads int) {
 	N, K := pb.N, pb.K
 	checkMat("GemmPackedB", "A", transA, M, K, A, lda)
@@ -559,11 +628,16 @@ func GemmPackedB(transA bool, M int, alpha float32, A []float32, lda int, pb *Pa
 	if M == 0 || N == 0 {
 		return
 	}
-	j := &gemmJob{M: M, N: N, K: K, transA: transA, A: A, lda: lda, alpha: alpha, pb: pb, C: C, ldc: ldc, beta: beta}
+	pb.mu.Lock()
+	defer pb.mu.Unlock()
+	j := &pb.job
+	j.reset()
+	j.M, j.N, j.K, j.transA, j.A, j.lda, j.alpha, j.pb, j.C, j.ldc, j.beta = M, N, K, transA, A, lda, alpha, pb, C, ldc, beta
 	if ep != nil {
 		j.ep = *ep
 	}
-	j.parallelRun(threads, nil)
+	j.parallelRun(threads, nil, &pb.wg)
+	j.A, j.C, j.ep = nil, nil, Epilogue{} // do not keep the caller's data alive
 }
 
 // GemmPackedA computes C = A*op(B) (+ beta*C, + epilogue) with a left
@@ -580,5 +654,5 @@ func GemmPackedA(pa *PackedA, transB bool, N int, B []float32, ldb int, beta flo
 	if ep != nil {
 		j.ep = *ep
 	}
-	j.parallelRun(threads, nil)
+	j.parallelRun(threads, nil, new(sync.WaitGroup))
 }

@@ -28,6 +28,9 @@ func packRows16(dst, src *float32, offs *int, kcb, np int)
 func hardSwishAVX2(v *float32, n int)
 
 //go:noescape
+func dw9(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride int, bias float32)
+
+//go:noescape
 func dwPlane8(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
 
 // hasAVX2FMA reports whether the CPU supports AVX2 and FMA and the OS
@@ -100,9 +103,13 @@ func kernelAVX2(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi
 }
 
 func dwKernelAVX2(y, x []float32, offs []int, w []float32, n, rows, inStride, outStride int, bias float32) {
-	if n%8 != 0 || n <= 0 || rows <= 0 {
+	if n <= 0 || rows <= 0 {
 		panic("kernels: bad depthwise plane geometry")
 	}
 	checkDWPlane(y, x, offs, w, n, rows, inStride, outStride)
+	if len(offs) == 9 {
+		dw9(&y[0], &x[0], &offs[0], &w[0], n, rows, inStride, outStride, bias)
+		return
+	}
 	dwPlane8(&y[0], &x[0], &offs[0], &w[0], len(offs), n, rows, inStride, outStride, bias)
 }

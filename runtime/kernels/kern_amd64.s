@@ -171,10 +171,29 @@ noclamp:
 	VZEROUPPER
 	RET
 
+DATA dwMask<>+0(SB)/4, $0xffffffff
+DATA dwMask<>+4(SB)/4, $0xffffffff
+DATA dwMask<>+8(SB)/4, $0xffffffff
+DATA dwMask<>+12(SB)/4, $0xffffffff
+DATA dwMask<>+16(SB)/4, $0xffffffff
+DATA dwMask<>+20(SB)/4, $0xffffffff
+DATA dwMask<>+24(SB)/4, $0xffffffff
+DATA dwMask<>+28(SB)/4, $0xffffffff
+DATA dwMask<>+32(SB)/4, $0
+DATA dwMask<>+36(SB)/4, $0
+DATA dwMask<>+40(SB)/4, $0
+DATA dwMask<>+44(SB)/4, $0
+DATA dwMask<>+48(SB)/4, $0
+DATA dwMask<>+52(SB)/4, $0
+DATA dwMask<>+56(SB)/4, $0
+DATA dwMask<>+60(SB)/4, $0
+GLOBL dwMask<>(SB), RODATA|NOPTR, $64
+
 // func dwPlane8(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
-// For r in [0, rows), j in [0, n) (n a multiple of 8):
+// For r in [0, rows), j in [0, n):
 //   y[r*outStride + j] = bias + sum over t of w[t] * base[r*inStride + offs[t] + j],
-// taps in order; 32 columns at a time, then 8.
+// taps in order; 32 columns at a time, then 8; the last partial group of 8
+// is stored with a mask (its loads read up to 8 columns past n).
 TEXT ·dwPlane8(SB), NOSPLIT, $0-76
 	MOVQ y+0(FP), DI
 	MOVQ base+8(FP), SI
@@ -236,9 +255,23 @@ tap8:
 	INCQ BX
 	CMPQ BX, R8
 	JLT  tap8
+	LEAQ 8(R10), R11
+	CMPQ R11, R9
+	JGT  tail8
 	VMOVUPS Y0, (DI)(R10*4)
-	ADDQ $8, R10
+	MOVQ R11, R10
 	JMP  loop8
+
+tail8:
+	// rem = n - j in [1, 7]: mask = dwMask[8-rem : 16-rem]
+	MOVQ R9, AX
+	SUBQ R10, AX
+	SHLQ $2, AX
+	LEAQ dwMask<>+32(SB), BX
+	SUBQ AX, BX
+	VMOVDQU (BX), Y5
+	LEAQ (DI)(R10*4), AX
+	VMASKMOVPS Y0, Y5, (AX)
 
 rowdone:
 	ADDQ CX, SI
@@ -370,5 +403,131 @@ packinner:
 	JNZ  packouter
 
 packdone:
+	VZEROUPPER
+	RET
+
+// func dw9(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride int, bias float32)
+// Depthwise plane kernel for exactly 9 taps, with the weights in Y7-Y15
+// and the tap offsets in registers: for r in [0, rows), j in [0, n),
+//   y[r*outStride + j] = ((bias + t0 + t1 + t2) + (t3 + t4 + t5)) + (t6 + t7 + t8),
+// t_i = w[i] * base[r*inStride + offs[i] + j], each group summed left to
+// right with fused multiply-adds; three partial sums shorten the
+// dependency chain. 16 columns at a time, then 8, then a masked partial
+// group (loads read up to 8 past n).
+TEXT ·dw9(SB), NOSPLIT, $0-68
+	MOVQ offs+16(FP), SI
+	MOVQ 0(SI), R8
+	MOVQ 8(SI), R9
+	MOVQ 16(SI), R10
+	MOVQ 24(SI), R11
+	MOVQ 32(SI), R12
+	MOVQ 40(SI), R13
+	MOVQ 48(SI), AX
+	MOVQ 56(SI), BX
+	MOVQ 64(SI), DX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, R11
+	SHLQ $2, R12
+	SHLQ $2, R13
+	SHLQ $2, AX
+	SHLQ $2, BX
+	SHLQ $2, DX
+	MOVQ w+24(FP), SI
+	VBROADCASTSS 0(SI), Y7
+	VBROADCASTSS 4(SI), Y8
+	VBROADCASTSS 8(SI), Y9
+	VBROADCASTSS 12(SI), Y10
+	VBROADCASTSS 16(SI), Y11
+	VBROADCASTSS 20(SI), Y12
+	VBROADCASTSS 24(SI), Y13
+	VBROADCASTSS 28(SI), Y14
+	VBROADCASTSS 32(SI), Y15
+	VBROADCASTSS bias+64(FP), Y6
+	CMPQ rows+40(FP), $0
+	JLE  d9done
+
+d9row:
+	MOVQ base+8(FP), SI
+	MOVQ y+0(FP), DI
+	MOVQ n+32(FP), CX
+
+d9loop16:
+	CMPQ CX, $16
+	JLT  d9loop8
+	VMOVAPS Y6, Y0
+	VMOVAPS Y6, Y1
+	VFMADD231PS (SI)(R8*1), Y7, Y0
+	VFMADD231PS 32(SI)(R8*1), Y7, Y1
+	VFMADD231PS (SI)(R9*1), Y8, Y0
+	VFMADD231PS 32(SI)(R9*1), Y8, Y1
+	VFMADD231PS (SI)(R10*1), Y9, Y0
+	VFMADD231PS 32(SI)(R10*1), Y9, Y1
+	VMULPS (SI)(R11*1), Y10, Y2
+	VMULPS 32(SI)(R11*1), Y10, Y3
+	VFMADD231PS (SI)(R12*1), Y11, Y2
+	VFMADD231PS 32(SI)(R12*1), Y11, Y3
+	VFMADD231PS (SI)(R13*1), Y12, Y2
+	VFMADD231PS 32(SI)(R13*1), Y12, Y3
+	VMULPS (SI)(AX*1), Y13, Y4
+	VMULPS 32(SI)(AX*1), Y13, Y5
+	VFMADD231PS (SI)(BX*1), Y14, Y4
+	VFMADD231PS 32(SI)(BX*1), Y14, Y5
+	VFMADD231PS (SI)(DX*1), Y15, Y4
+	VFMADD231PS 32(SI)(DX*1), Y15, Y5
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  d9loop16
+
+d9loop8:
+	TESTQ CX, CX
+	JLE   d9rowend
+	VMOVAPS Y6, Y0
+	VFMADD231PS (SI)(R8*1), Y7, Y0
+	VFMADD231PS (SI)(R9*1), Y8, Y0
+	VFMADD231PS (SI)(R10*1), Y9, Y0
+	VMULPS (SI)(R11*1), Y10, Y2
+	VFMADD231PS (SI)(R12*1), Y11, Y2
+	VFMADD231PS (SI)(R13*1), Y12, Y2
+	VMULPS (SI)(AX*1), Y13, Y4
+	VFMADD231PS (SI)(BX*1), Y14, Y4
+	VFMADD231PS (SI)(DX*1), Y15, Y4
+	VADDPS Y2, Y0, Y0
+	VADDPS Y4, Y0, Y0
+	CMPQ CX, $8
+	JLT  d9tail
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  d9loop8
+
+d9tail:
+	// CX in [1, 7]: mask = dwMask[8-CX : 16-CX]
+	SHLQ $2, CX
+	LEAQ dwMask<>+32(SB), SI
+	SUBQ CX, SI
+	VMOVDQU (SI), Y5
+	VMASKMOVPS Y0, Y5, (DI)
+
+d9rowend:
+	MOVQ inStride+48(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, base+8(FP)
+	MOVQ outStride+56(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, y+0(FP)
+	DECQ rows+40(FP)
+	JNZ  d9row
+
+d9done:
 	VZEROUPPER
 	RET

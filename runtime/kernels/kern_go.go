@@ -69,7 +69,7 @@ func checkDWPlane(y, x []float32, offs []int, w []float32, n, rows, inStride, ou
 		}
 		maxOff = max(maxOff, o)
 	}
-	if (rows-1)*inStride+maxOff+n > len(x) || (rows-1)*outStride+n > len(y) {
+	if (rows-1)*inStride+maxOff+roundUp(n, 8) > len(x) || (rows-1)*outStride+n > len(y) {
 		panic("kernels: depthwise plane out of bounds")
 	}
 }

@@ -191,6 +191,13 @@ func TestConv2D(t *testing.T) {
 		convCase(1, 3, 37, 41, 3, 3, 3, 2, 1, 0, 3),
 		convCase(1, 6, 20, 20, 9, 3, 3, 1, 2, 2, 3), // shifted path with dilation and groups
 		convCase(2, 5, 24, 21, 7, 3, 5, 1, 1, 0, 1), // shifted path without padding, batch 2
+		convCase(1, 4, 20, 20, 6, 3, 3, 2, 1, 1, 1), // shifted, stride 2
+		convCase(2, 4, 21, 23, 6, 3, 3, 2, 1, 1, 2), // shifted, stride 2, odd sizes, groups
+		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1), // shifted, stride 3
+		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1), // shifted, stride 2, dilation 3, even kernel
+		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),   // 1x1 stride 2: im2col
+		convCase(3, 40, 1, 1, 24, 1, 1, 1, 1, 0, 1), // 1x1 image (squeeze-excite): gemv
+		convCase(2, 40, 1, 1, 24, 1, 1, 1, 1, 0, 4), // gemv with groups
 		convCase(2, 2, 50, 50, 2, 5, 5, 2, 1, 2, 2),
 		convCase(1, 2, 33, 35, 2, 4, 4, 2, 3, 1, 2), // even kernel, dilation 3, stride 2
 		convCase(1, 4, 9, 9, 8, 3, 3, 1, 1, 1, 4),   // channel multiplier 2: grouped GEMM
@@ -204,6 +211,14 @@ func TestConv2D(t *testing.T) {
 	cases = append(cases, asymDW)
 
 	r := rand.New(rand.NewSource(3))
+	seen := map[convKind]int{}
+	defer func() {
+		for _, k := range []convKind{convGemm, convPointwise, convDepthwise, convShifted, convGemv} {
+			if seen[k] == 0 {
+				t.Errorf("no case takes conv path %d", k)
+			}
+		}
+	}()
 	for i, p0 := range cases {
 		for ai, a := range []struct {
 			act      Act
@@ -232,6 +247,7 @@ func TestConv2D(t *testing.T) {
 				want := make([]float32, p.N*p.M*p.OH*p.OW)
 				RefConv2D(&p, x, w, bias, res, want)
 				pk := PackConvWeights(&p, w)
+				seen[pk.kind]++
 				var first []float32
 				for _, th := range threadCounts {
 					got := make([]float32, len(want))
@@ -315,18 +331,64 @@ func TestMicroKernels(t *testing.T) {
 		}
 	}
 	for _, taps := range []int{1, 9, 25, 49, 70} {
-		for _, n := range []int{8, 24, 32, 40, 112} {
+		for _, n := range []int{1, 7, 8, 13, 24, 29, 32, 40, 112} {
 			const rows, inStride, outStride = 3, 150, 120
 			offs := make([]int, taps)
 			for i := range offs {
 				offs[i] = r.Intn(30)
 			}
-			x := randSlice(r, (rows-1)*inStride+30+n)
+			x := randSlice(r, (rows-1)*inStride+30+roundUp(n, 8))
 			w := randSlice(r, taps)
 			want, got := make([]float32, rows*outStride), make([]float32, rows*outStride)
+			for i := range got {
+				want[i], got[i] = 42, 42 // must stay untouched past n
+			}
 			dwKernelGo(want, x, offs, w, n, rows, inStride, outStride, 0.25)
 			dwKernel(got, x, offs, w, n, rows, inStride, outStride, 0.25)
 			closeTo(t, fmt.Sprintf("dw taps=%d n=%d", taps, n), got, want, taps)
+		}
+	}
+}
+
+// TestConv2DNoAlloc: in steady state Conv2D allocates nothing, on every
+// path and with several threads (persistent workers, state kept in the
+// PackedConv, pooled scratch).
+func TestConv2DNoAlloc(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	for _, p := range []ConvParams{
+		convCase(1, 16, 12, 12, 20, 1, 1, 1, 1, 0, 1), // pointwise
+		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1),   // shifted
+		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 1),   // im2col
+		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 8),   // depthwise
+		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 2),   // groups
+		convCase(2, 64, 1, 1, 16, 1, 1, 1, 1, 0, 1),   // gemv
+	} {
+		p.Act = ActRelu
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
+		bias, y := randSlice(r, p.M), make([]float32, p.N*p.M*p.OH*p.OW)
+		res := randSlice(r, len(y))
+		pk := PackConvWeights(&p, w)
+		for _, th := range []int{1, 3} {
+			Conv2D(&p, pk, x, bias, res, y, nil, th)
+			if n := testing.AllocsPerRun(20, func() { Conv2D(&p, pk, x, bias, res, y, nil, th) }); n != 0 {
+				t.Errorf("%+v threads=%d: %v allocations per call", p, th, n)
+			}
+		}
+	}
+}
+
+// TestGemmPackedBNoAlloc: GemmPackedB allocates nothing in steady state.
+func TestGemmPackedBNoAlloc(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	M, N, K := 3, 100, 300
+	A, B, C := randSlice(r, M*K), randSlice(r, N*K), make([]float32, M*N)
+	pb := PackB(true, K, N, B, K)
+	ep := &Epilogue{Bias: randSlice(r, N), BiasPerCol: true, Act: ActRelu}
+	for _, th := range []int{1, 3} {
+		GemmPackedB(false, M, 1, A, K, pb, 0, C, N, ep, th)
+		if n := testing.AllocsPerRun(20, func() { GemmPackedB(false, M, 1, A, K, pb, 0, C, N, ep, th) }); n != 0 {
+			t.Errorf("threads=%d: %v allocations per call", th, n)
 		}
 	}
 }

@@ -9,9 +9,11 @@ Makes Core ML files with mconv, then:
   * every .mlmodel loads with coremltools.models.utils.load_spec and is a
     specification-version-4 NeuralNetwork whose layers carry consistent
     weight counts.
-The files come from `go test ./coreml -run TestWriteZoo` (hand-built models
-covering every mapped op) and from `mconv to-coreml` on every golden fixture
-in testdata/golden (train and deploy form, fp32 and fp16, both formats).
+The files come from `go test ./coreml` with MCONV_COREML_OUT set (hand-built
+models covering every mapped op; every golden fixture after mconv's passes;
+with MCONV_FULL_MODELS set, the full-size models after the passes) and from
+`mconv to-coreml` on every golden fixture file as exported (train and deploy
+form, fp32 and fp16, both formats).
 Prints 'N passed, N failed'; exits non-zero on any failure.
 """
 import glob
@@ -87,7 +89,10 @@ def check_mlmodel(path):
 def main():
     out = tempfile.mkdtemp(prefix="mconv-coreml-")
     env = dict(os.environ, MCONV_COREML_OUT=out)
-    subprocess.run(["go", "test", "./coreml", "-run", "TestWriteZoo", "-count=1"], cwd=ROOT, env=env, check=True)
+    # Zoo models, fused golden fixtures, and (with MCONV_FULL_MODELS) the
+    # fused full-size models.
+    subprocess.run(["go", "test", "./coreml", "-run", "TestWriteZoo|TestGoldenRoundTrip|TestFullModelsRoundTrip", "-count=1", "-timeout", "30m"],
+                   cwd=ROOT, env=env, check=True)
     golden = sorted(glob.glob(os.path.join(ROOT, "testdata", "golden", "*", "*", "*.onnx")))
     if golden:
         exe = os.path.join(out, "mconv")

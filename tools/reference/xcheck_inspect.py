@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Crosscheck of `mconv inspect --json`: for every model in testdata/, the
-summary must equal what the onnx Python package reports
-(inspect_reference.py), and the committed expected JSON next to the model
-(MODEL.inspect.json) must still be what the Python reader gives.
+"""Crosscheck of `mconv inspect --json`: for every model in testdata/ and
+every shared ONNX test model ($MCONV_ONNX_TESTS, when present), the summary
+must equal what the onnx Python package reports (inspect_reference.py), and
+the committed expected JSON next to a testdata model (MODEL.inspect.json)
+must still be what the Python reader gives.
 
 Exits non-zero on any failure; prints 'N passed, N failed' at the end.
 """
@@ -11,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import inspect_reference  # noqa: E402
@@ -18,12 +20,27 @@ import inspect_reference  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 
+def models():
+    out = sorted(glob.glob(os.path.join(ROOT, "testdata", "*.onnx")))
+    shared = os.path.abspath(os.environ.get("MCONV_ONNX_TESTS") or os.path.join(ROOT, "..", "shared", "onnx-tests"))
+    if os.path.isdir(shared):
+        for sub in ("node", "pytorch-converted", "pytorch-operator", "simple"):
+            out += sorted(glob.glob(os.path.join(shared, sub, "*", "model.onnx")))
+        out += sorted(glob.glob(os.path.join(shared, "light", "*.onnx")))
+    else:
+        print("note: no shared ONNX test data at %s; checking testdata only" % shared)
+    return out
+
+
 def main():
+    tmp = tempfile.mkdtemp(prefix="mconv-xinspect-")
+    mconv = os.path.join(tmp, "mconv")
+    subprocess.run(["go", "build", "-o", mconv, "./cmd/mconv"], cwd=ROOT, check=True)
     passed, failed = 0, []
-    for path in sorted(glob.glob(os.path.join(ROOT, "testdata", "*.onnx"))):
+    for path in models():
         rel = os.path.relpath(path, ROOT)
         want = inspect_reference.summarize(path)
-        r = subprocess.run(["go", "run", "./cmd/mconv", "inspect", "--json", path], cwd=ROOT, capture_output=True, text=True)
+        r = subprocess.run([mconv, "inspect", "--json", path], capture_output=True, text=True)
         if r.returncode != 0:
             failed.append("%s: mconv inspect failed: %s" % (rel, r.stderr.strip()))
             continue
@@ -33,7 +50,7 @@ def main():
             failed.append("%s: mconv and onnx differ on %s" % (rel, ", ".join("%s (%r vs %r)" % (k, got.get(k), want[k]) for k in diffs)))
             continue
         exp = path[: -len(".onnx")] + ".inspect.json"
-        if os.path.exists(exp):
+        if path.startswith(os.path.join(ROOT, "testdata")) and os.path.exists(exp):
             with open(exp) as f:
                 if json.load(f) != want:
                     failed.append("%s: committed %s is stale (run inspect_reference.py)" % (rel, os.path.basename(exp)))

@@ -2,7 +2,7 @@
 """Crosscheck of mconv's lossless ONNX export.
 
 Every shared ONNX test model ($MCONV_ONNX_TESTS/{node,pytorch-converted,
-pytorch-operator,simple}/*/model.onnx and light/*.onnx) and every model in
+pytorch-operator,simple}/*/model.onnx and light/*.onnx) and every model under
 testdata/ goes through `mconv roundtrip IN -o OUT` (load into the IR, write
 back). Then:
   1. onnx.checker.check_model(OUT, full_check=True) must pass (where it
@@ -10,11 +10,13 @@ back). Then:
      themselves; those are listed, not counted as mconv failures);
   2. ONNX Runtime must give bit-identical outputs for the original and the
      round-tripped model on the test inputs (test_data_set_0, or
-     arange(n)/n for the light models, random for testdata). Models that
+     <stem>_data_set_0 beside testdata/golden's deploy.onnx, or
+     arange(n)/n for the light models, seeded random otherwise). Models that
      ONNX Runtime cannot run in their original form are listed as such.
 
 Exits non-zero on any failure; prints 'N passed, N failed' at the end.
 """
+import ctypes
 import glob
 import os
 import subprocess
@@ -40,7 +42,7 @@ def models(shared):
     for sub in ("node", "pytorch-converted", "pytorch-operator", "simple"):
         out += sorted(glob.glob(os.path.join(shared, sub, "*", "model.onnx")))
     out += sorted(glob.glob(os.path.join(shared, "light", "*.onnx")))
-    out += sorted(glob.glob(os.path.join(ROOT, "testdata", "*.onnx")))
+    out += sorted(glob.glob(os.path.join(ROOT, "testdata", "**", "*.onnx"), recursive=True))
     return out
 
 
@@ -62,6 +64,8 @@ def load_value(path, type_proto):
         return numpy_helper.to_dict(m)
     t = onnx.TensorProto()
     t.ParseFromString(data)
+    if t.data_type in RAW_TYPES:
+        return t  # fed as raw bytes, see run_ort
     return numpy_helper.to_array(t)
 
 
@@ -72,8 +76,9 @@ def feeds_for(model_path, m):
     inits = {t.name for t in m.graph.initializer}
     real = [v for v in m.graph.input if v.name not in inits]
     case = os.path.dirname(model_path)
-    ds = os.path.join(case, "test_data_set_0")
-    if os.path.basename(model_path) == "model.onnx" and os.path.isdir(ds):
+    stem = os.path.basename(model_path)[: -len(".onnx")]
+    ds = os.path.join(case, "test_data_set_0" if stem == "model" else stem + "_data_set_0")
+    if os.path.isdir(ds):
         feeds = {}
         for i, v in enumerate(real):
             p = os.path.join(ds, "input_%d.pb" % i)
@@ -96,18 +101,66 @@ def feeds_for(model_path, m):
     return feeds
 
 
-def run_ort(path, feeds):
+# Element types numpy cannot hand to ONNX Runtime directly: bfloat16, the
+# 8-bit floats and float8e8m0 (ml_dtypes arrays), and the packed 4-bit and
+# 2-bit types. Inputs of these types are fed as OrtValues holding the raw
+# bytes of the test-data TensorProto, and when any input or output has such
+# a type all outputs are compared as raw bytes.
+RAW_TYPES = {16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26}
+
+
+def session(path):
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
     so.log_severity_level = 4
-    s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    return s.run(None, feeds)
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def raw_of(tp):
+    """The tensor's elements in ONNX raw_data layout (sub-byte types packed,
+    low bits first)."""
+    if tp.raw_data:
+        return bytes(tp.raw_data)
+    a = np.ascontiguousarray(numpy_helper.to_array(tp)).reshape(-1)
+    bits = {21: 4, 22: 4, 23: 4, 25: 2, 26: 2}.get(tp.data_type)
+    if bits is None:
+        return a.tobytes()
+    vals = [int(x) & ((1 << bits) - 1) for x in a.view(np.uint8)]
+    per = 8 // bits
+    vals += [0] * (-len(vals) % per)
+    return bytes(sum(vals[i + k] << (k * bits) for k in range(per)) for i in range(0, len(vals), per))
+
+
+def run_ort(path, feeds, types, out_types):
+    s = session(path)
+    if not any(t in RAW_TYPES for t in list(types.values()) + out_types):
+        return s.run(None, {k: (numpy_helper.to_array(v) if isinstance(v, onnx.TensorProto) else v) for k, v in feeds.items()})
+    vals = {}
+    for k, a in feeds.items():
+        if isinstance(a, onnx.TensorProto):
+            raw = raw_of(a)
+            v = ort.OrtValue.ortvalue_from_shape_and_type(list(a.dims), a.data_type)
+            if v.tensor_size_in_bytes() != len(raw):
+                raise RuntimeError("raw input %s: %d bytes, ORT wants %d" % (k, len(raw), v.tensor_size_in_bytes()))
+            ctypes.memmove(v.data_ptr(), raw, len(raw))
+            vals[k] = v
+        else:
+            vals[k] = ort.OrtValue.ortvalue_from_numpy(a)
+    outs = s.run_with_ort_values(None, vals)
+    res = []
+    for o in outs:
+        if not o.is_tensor():
+            raise RuntimeError("non-tensor output next to raw-typed values")
+        res.append(("raw", o.element_type(), tuple(o.shape()), ctypes.string_at(o.data_ptr(), o.tensor_size_in_bytes())))
+    return res
 
 
 def same(a, b):
     if type(a) is not type(b):
         return False
+    if isinstance(a, tuple):
+        return a == b
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
@@ -162,14 +215,16 @@ def main():
         m = onnx.load(src, load_external_data=False)
         try:
             feeds = feeds_for(src, m)
-            want = run_ort(src, feeds)
+            types = {v.name: v.type.tensor_type.elem_type for v in m.graph.input if v.type.HasField("tensor_type")}
+            out_types = [v.type.tensor_type.elem_type for v in m.graph.output if v.type.HasField("tensor_type")]
+            want = run_ort(src, feeds, types, out_types)
         except Exception as e:  # noqa: BLE001
-            stats["ort_cannot_run"].append("%s: %s" % (rel, str(e).splitlines()[0][:160]))
+            stats["ort_cannot_run"].append("%s: %s" % (rel, str(e).splitlines()[0][:160].replace("FAIL : ", "")))
             passed += 1
             os.remove(out)
             continue
         try:
-            got = run_ort(out, feeds)
+            got = run_ort(out, feeds, types, out_types)
         except Exception as e:  # noqa: BLE001
             failed.append("%s: ORT runs the original but not the round-tripped model: %s" % (rel, str(e).splitlines()[0][:200]))
             os.remove(out)
@@ -177,7 +232,7 @@ def main():
         if same(want, got):
             stats["ort_identical"] += 1
             passed += 1
-        elif not same(want, run_ort(src, feeds)):
+        elif not same(want, run_ort(src, feeds, types, out_types)):
             stats["nondeterministic"].append(rel)
             passed += 1
         else:

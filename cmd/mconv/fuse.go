@@ -1,0 +1,344 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand"
+	"sort"
+	"strings"
+
+	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/onnx"
+	"github.com/mconv/mconv/passes"
+	"github.com/mconv/mconv/runtime"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newFuseCmd) }
+
+// fuseOptions are the inputs of `mconv fuse`.
+type fuseOptions struct {
+	In, Out  string
+	Passes   string // comma-separated pass names, "" = all, "none"
+	NoVerify bool
+	Verbose  bool // list every rewrite, not the first few per pass
+	Seed     int64
+	RTol     float64 // verification tolerance relative to the largest reference magnitude
+
+	// afterPasses, if set, edits the fused model before verification
+	// (tests use it to plant a wrong rewrite).
+	afterPasses func(*ir.Model)
+}
+
+func newFuseCmd() *cobra.Command {
+	o := fuseOptions{Seed: 1, RTol: 1e-4}
+	c := &cobra.Command{
+		Use:   "fuse IN -o OUT",
+		Short: "Fold BatchNorm, collapse reparameterization branches, fuse SE and activations; check and write the deploy form",
+		Long: "fuse runs mconv's graph passes (see `--passes`) to a fixed point and prints what each rewrote, the op\n" +
+			"histogram, parameter count and MACs before and after. It then runs the original and the fused model\n" +
+			"on seeded random inputs with the Go runtime and writes OUT only if they agree within --rtol of the\n" +
+			"largest reference output magnitude (--no-verify skips the check). Fused mconv ops are written as\n" +
+			"standard ONNX ops. Passes: " + strings.Join(passes.Names(), ", ") + ".",
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.In = args[0]
+			return o.run(cmd.OutOrStdout())
+		},
+	}
+	c.Flags().StringVarP(&o.Out, "output", "o", "", "output ONNX file (required, must differ from IN)")
+	c.Flags().StringVar(&o.Passes, "passes", "", "comma-separated passes to run (default all; \"none\" loads and saves through the IR)")
+	c.Flags().BoolVar(&o.NoVerify, "no-verify", false, "do not compare original and fused outputs in the Go runtime")
+	c.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "list every rewrite (default: the first 8 per pass)")
+	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random verification inputs")
+	c.Flags().Float64Var(&o.RTol, "rtol", 1e-4, "verification tolerance, relative to the largest reference output magnitude")
+	return c
+}
+
+func (o *fuseOptions) run(w io.Writer) error {
+	if o.Out == "" {
+		return usageError{errors.New("fuse needs an output file: -o OUT")}
+	}
+	if onnx.SameFile(o.In, o.Out) {
+		return usageError{fmt.Errorf("output %s is the input file: refusing to overwrite the input", o.Out)}
+	}
+	var names []string
+	if o.Passes != "" {
+		for _, p := range strings.Split(o.Passes, ",") {
+			names = append(names, strings.TrimSpace(p))
+		}
+	}
+	m, err := onnx.Load(o.In)
+	if err != nil {
+		return err
+	}
+	if len(names) == 1 && names[0] == "none" {
+		if err := onnx.Save(m, o.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "passes: none; wrote %s\n", o.Out)
+		return nil
+	}
+	orig := ir.CloneModel(m)
+	if err := ir.InferShapes(m); err != nil {
+		fmt.Fprintf(w, "warning: shape inference: %v (passes that need shapes skip those nodes)\n", err)
+	}
+	before := graphStats(m)
+	rep, err := passes.Run(m, passes.Options{Passes: names})
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "unknown pass") {
+			return usageError{err}
+		}
+		return err
+	}
+	if o.afterPasses != nil {
+		o.afterPasses(m)
+	}
+	if err := ir.InferShapes(m); err != nil {
+		fmt.Fprintf(w, "warning: shape inference after the passes: %v\n", err)
+	}
+	after := graphStats(m)
+	if o.Verbose {
+		fmt.Fprint(w, rep.Long())
+	} else {
+		fmt.Fprint(w, rep.String())
+	}
+	printStats(w, before, after)
+	if !o.NoVerify {
+		if err := o.verify(w, orig, m); err != nil {
+			return err
+		}
+	}
+	if err := ir.ExpandFused(m); err != nil {
+		return fmt.Errorf("expanding fused ops for ONNX: %w", err)
+	}
+	if err := onnx.Save(m, o.Out); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %s\n", o.Out)
+	return nil
+}
+
+// verify runs both models on the same seeded random inputs and fails if
+// any output differs by more than RTol times that output's largest
+// reference magnitude.
+func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
+	shapes := map[string][]int64{}
+	inputs := map[string]*ir.Tensor{}
+	rng := rand.New(rand.NewSource(o.Seed))
+	for _, v := range orig.Graph.Inputs {
+		if v.Const != nil {
+			continue
+		}
+		if !v.Type.IsTensor() || !v.Type.HasShape || v.Type.DType != ir.Float32 {
+			return fmt.Errorf("cannot verify: input %q has type %s (want a float32 tensor of known rank); use --no-verify", v.Name, v.Type)
+		}
+		dims := v.Type.Shape.Sizes()
+		for i, d := range dims {
+			if d < 0 {
+				dims[i] = 1 // symbolic (batch) dimension
+			}
+		}
+		shapes[v.Name] = dims
+		n := ir.NumElements(dims)
+		if n < 0 || n > 1<<26 {
+			return fmt.Errorf("cannot verify: input %q shape %v too large; use --no-verify", v.Name, dims)
+		}
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = float32(rng.NormFloat64())
+		}
+		inputs[v.Name] = ir.NewFloat32(dims, d)
+	}
+	run := func(m *ir.Model, what string) (map[string]*ir.Tensor, error) {
+		p, err := runtime.Compile(m, runtime.Options{InputShapes: shapes})
+		if err != nil {
+			return nil, fmt.Errorf("cannot verify: compiling the %s model: %w (use --no-verify to skip the check)", what, err)
+		}
+		out, err := p.Run(inputs)
+		if err != nil {
+			return nil, fmt.Errorf("cannot verify: running the %s model: %w", what, err)
+		}
+		return out, nil
+	}
+	ref, err := run(orig, "original")
+	if err != nil {
+		return err
+	}
+	got, err := run(fused, "fused")
+	if err != nil {
+		return err
+	}
+	var worstMsg string
+	worst := 0.0
+	for _, v := range orig.Graph.Outputs {
+		r, g := ref[v.Name], got[v.Name]
+		if r == nil || g == nil {
+			return fmt.Errorf("verification: output %q missing", v.Name)
+		}
+		rf, err1 := r.Float64s()
+		gf, err2 := g.Float64s()
+		if err1 != nil || err2 != nil {
+			continue // non-numeric output: not compared
+		}
+		if len(rf) != len(gf) {
+			return fmt.Errorf("verification failed: output %q has %d elements, original %d; not written", v.Name, len(gf), len(rf))
+		}
+		scale := 0.0
+		for _, x := range rf {
+			scale = math.Max(scale, math.Abs(x))
+		}
+		for i := range rf {
+			e := math.Abs(rf[i] - gf[i])
+			if math.IsNaN(gf[i]) != math.IsNaN(rf[i]) {
+				e = math.Inf(1)
+			}
+			rel := e / math.Max(scale, 1e-30)
+			if rel > worst {
+				worst = rel
+				worstMsg = fmt.Sprintf("output %q element %d: fused %g, original %g, abs err %g, largest reference magnitude %g", v.Name, i, gf[i], rf[i], e, scale)
+			}
+		}
+	}
+	if worst > o.RTol {
+		return fmt.Errorf("verification failed (relative error %.3g > rtol %g): %s; %s not written", worst, o.RTol, worstMsg, o.Out)
+	}
+	fmt.Fprintf(w, "verified: original and fused agree on seeded random inputs (max error %.3g of the largest output magnitude, rtol %g)\n", worst, o.RTol)
+	return nil
+}
+
+// stats summarizes a graph for the fuse report.
+type stats struct {
+	ops    map[string]int
+	nodes  int
+	params int64
+	macs   int64
+	known  bool // MACs of every Conv/Gemm/MatMul were computable
+}
+
+// graphStats counts ops, parameters (elements of float initializers) and
+// multiply-accumulates of Conv, ConvTranspose, Gemm, MatMul and
+// SqueezeExcite from inferred shapes.
+func graphStats(m *ir.Model) stats {
+	s := stats{ops: map[string]int{}, known: true}
+	g := m.Graph
+	for _, v := range g.Initializers {
+		if v.Const != nil && v.Const.DType.IsFloat() {
+			s.params += v.Const.Len()
+		}
+	}
+	for _, n := range g.Nodes {
+		op := n.OpType
+		if n.Domain != "" && n.Domain != "ai.onnx" {
+			op = n.Domain + "." + op
+		}
+		s.ops[op]++
+		s.nodes++
+		macs, ok := nodeMACs(n)
+		if !ok {
+			s.known = false
+		}
+		s.macs += macs
+	}
+	return s
+}
+
+func elems(v *ir.Value) (int64, bool) {
+	if v == nil {
+		return 0, false
+	}
+	if v.Const != nil {
+		return v.Const.Len(), true
+	}
+	if !v.Type.Static() {
+		return 0, false
+	}
+	return ir.NumElements(v.Type.Shape.Sizes()), true
+}
+
+// nodeMACs returns the multiply-accumulates of one node (0 for ops that
+// are not matrix products or convolutions).
+func nodeMACs(n *ir.Node) (int64, bool) {
+	switch n.OpType {
+	case "Conv", "ConvTranspose":
+		// every output element (of Conv) takes C/group * prod(kernel) MACs;
+		// ConvTranspose: every input element scatters M/group * prod(kernel).
+		w := n.Input(1)
+		if w == nil || !w.Type.Static() && w.Const == nil {
+			return 0, false
+		}
+		var wd []int64
+		if w.Const != nil {
+			wd = w.Const.Dims
+		} else {
+			wd = w.Type.Shape.Sizes()
+		}
+		k := ir.NumElements(wd[1:])
+		if n.OpType == "Conv" {
+			out, ok := elems(n.Output(0))
+			return out * k, ok
+		}
+		in, ok := elems(n.Input(0))
+		return in * k, ok
+	case "Gemm", "MatMul":
+		// out [.., M, N]; K from the first input's last (or first, transA) dim
+		out, ok := elems(n.Output(0))
+		a := n.Input(0)
+		if !ok || a == nil || !a.Type.HasShape || len(a.Type.Shape) == 0 {
+			return 0, false
+		}
+		kd := a.Type.Shape[len(a.Type.Shape)-1]
+		if n.OpType == "Gemm" && n.AttrInt("transA", 0) != 0 {
+			kd = a.Type.Shape[0]
+		}
+		if !kd.Known() {
+			return 0, false
+		}
+		return out * kd.Size, true
+	case "SqueezeExcite":
+		// two 1x1 convs on the pooled vector, plus the gating multiply
+		x := n.Input(0)
+		w1 := n.Input(1)
+		if x == nil || !x.Type.Static() || w1 == nil || w1.Const == nil {
+			return 0, false
+		}
+		N, C := x.Type.Shape[0].Size, x.Type.Shape[1].Size
+		Cr := w1.Const.Dims[0]
+		return 2 * N * C * Cr, true
+	}
+	return 0, true
+}
+
+func printStats(w io.Writer, b, a stats) {
+	fmt.Fprintf(w, "%-28s %12s %12s\n", "", "before", "after")
+	fmt.Fprintf(w, "%-28s %12d %12d\n", "nodes", b.nodes, a.nodes)
+	fmt.Fprintf(w, "%-28s %12d %12d\n", "parameters", b.params, a.params)
+	mac := func(s stats) string {
+		if !s.known {
+			return fmt.Sprintf("%d+?", s.macs)
+		}
+		return fmt.Sprint(s.macs)
+	}
+	fmt.Fprintf(w, "%-28s %12s %12s\n", "MACs (Conv/Gemm/MatMul/SE)", mac(b), mac(a))
+	var ops []string
+	seen := map[string]bool{}
+	for op := range b.ops {
+		ops, seen[op] = append(ops, op), true
+	}
+	for op := range a.ops {
+		if !seen[op] {
+			ops = append(ops, op)
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool {
+		if b.ops[ops[i]] != b.ops[ops[j]] {
+			return b.ops[ops[i]] > b.ops[ops[j]]
+		}
+		return ops[i] < ops[j]
+	})
+	for _, op := range ops {
+		fmt.Fprintf(w, "  %-26s %12d %12d\n", op, b.ops[op], a.ops[op])
+	}
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mconv/mconv/internal/testenv"
+	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/onnx"
+)
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func histogram(t *testing.T, path string) map[string]int {
+	t.Helper()
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := map[string]int{}
+	for _, n := range m.Graph.Nodes {
+		h[n.OpType]++
+	}
+	return h
+}
+
+func TestFuseExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.onnx")
+	copyFile(t, tinyModel, in)
+	orig, _ := os.ReadFile(in)
+	cases := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"ok", []string{"fuse", in, "-o", filepath.Join(dir, "a.onnx")}, 0},
+		{"no-verify", []string{"fuse", in, "-o", filepath.Join(dir, "b.onnx"), "--no-verify"}, 0},
+		{"passes-none", []string{"fuse", in, "-o", filepath.Join(dir, "c.onnx"), "--passes", "none"}, 0},
+		{"some-passes", []string{"fuse", in, "-o", filepath.Join(dir, "d.onnx"), "--passes", "conv-bn-fold,dce"}, 0},
+		{"output-is-input", []string{"fuse", in, "-o", in}, 2},
+		{"output-is-input-other-spelling", []string{"fuse", in, "-o", filepath.Join(dir, ".", "in.onnx")}, 2},
+		{"no-output", []string{"fuse", in}, 2},
+		{"unknown-pass", []string{"fuse", in, "-o", filepath.Join(dir, "e.onnx"), "--passes", "bogus"}, 2},
+		{"missing-input", []string{"fuse", filepath.Join(dir, "nope.onnx"), "-o", filepath.Join(dir, "f.onnx")}, 1},
+		{"two-args", []string{"fuse", in, in, "-o", filepath.Join(dir, "g.onnx")}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := run(c.args); got != c.want {
+				t.Errorf("mconv %s: exit %d, want %d", strings.Join(c.args, " "), got, c.want)
+			}
+		})
+	}
+	if now, _ := os.ReadFile(in); !bytes.Equal(now, orig) {
+		t.Fatal("the input file was modified")
+	}
+	for _, f := range []string{"e.onnx", "f.onnx", "g.onnx"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s written by a failing command", f)
+		}
+	}
+	// --passes none: same graph back; all passes: deploy form.
+	if h0, h := histogram(t, tinyModel), histogram(t, filepath.Join(dir, "c.onnx")); len(h0) != len(h) || h0["BatchNormalization"] != h["BatchNormalization"] || h0["Conv"] != h["Conv"] {
+		t.Errorf("--passes none changed the ops: %v -> %v", h0, h)
+	}
+	h := histogram(t, filepath.Join(dir, "a.onnx"))
+	// make_testdata.py: stem RepVGG (3x3+1x1), stage RepVGG (3x3+1x1+id),
+	// MobileOne dw (2x dw3x3 + dw1x1 + id) then pw (2x 1x1 + id): 4 Convs.
+	if h["BatchNormalization"] != 0 || h["Add"] != 0 || h["Conv"] != 4 || h["Gemm"] != 1 {
+		t.Errorf("fused ops %v, want 4 Conv, 1 Gemm, no BatchNormalization or Add", h)
+	}
+	if h := histogram(t, filepath.Join(dir, "d.onnx")); h["BatchNormalization"] == 0 || h["Add"] == 0 {
+		t.Errorf("--passes conv-bn-fold,dce collapsed branches: %v", h)
+	}
+}
+
+// TestFuseReport checks the printed report against a hand count of the
+// tiny RepVGG/MobileOne model (see inspect_test.go for the training form's
+// 1634 parameters): deploy form stem 3x3 3->8 with bias 224, stage 3x3 8->8
+// 584, MobileOne dw3x3 80 and pw1x1 72, fc 90: 1050 parameters.
+func TestFuseReport(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	o := fuseOptions{In: tinyModel, Out: filepath.Join(dir, "out.onnx"), Seed: 1, RTol: 1e-4}
+	if err := o.run(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"conv-bn-fold", "branch-collapse", "verified", "BatchNormalization", "wrote "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	var params []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "parameters") {
+			params = strings.Fields(line)
+		}
+	}
+	if len(params) != 3 || params[1] != "1634" || params[2] != "1050" {
+		t.Errorf("parameters line %v, want before 1634 and after 1050\n%s", params, out)
+	}
+}
+
+// TestFuseRefusesWrongRewrite plants a wrong rewrite (scales one Conv
+// weight) and checks that verification refuses to write and explains.
+func TestFuseRefusesWrongRewrite(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.onnx")
+	var buf bytes.Buffer
+	o := fuseOptions{In: tinyModel, Out: out, Seed: 1, RTol: 1e-4, afterPasses: func(m *ir.Model) {
+		for _, n := range m.Graph.Nodes {
+			if n.OpType == "Conv" {
+				w := n.Inputs[1].Const
+				f, _ := w.Float32s()
+				f[0] += 0.5
+				t := ir.NewFloat32(w.Dims, f)
+				t.Name = w.Name
+				n.Inputs[1].Const = t
+				return
+			}
+		}
+	}}
+	err := o.run(&buf)
+	if err == nil || !strings.Contains(err.Error(), "verification failed") || !strings.Contains(err.Error(), "not written") {
+		t.Fatalf("want a verification failure, got %v\n%s", err, buf.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("output written despite failed verification")
+	}
+	// The same plant with --no-verify is written (the check is what stops it).
+	o.NoVerify = true
+	if err := o.run(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFuseFullModels fuses the full-size timm training-form models (when
+// MCONV_FULL_MODELS names them) and checks op counts against timm's
+// reparameterized export and, where published, the deploy-form parameter
+// and MAC counts (see /work/shared/reference/architectures.md: RepVGG-A0
+// 8.30 M params / 1.36 GMACs counted exactly, MobileOne-S0 2.08 M / 0.27 G).
+func TestFuseFullModels(t *testing.T) {
+	root := testenv.FullModels(t)
+	// value and tolerance: one unit in the last published digit
+	published := map[string]struct{ params, ptol, macs, mtol float64 }{
+		"repvgg_a0":    {8.30e6, 0.01e6, 1.36e9, 0.01e9},
+		"mobileone_s0": {2.08e6, 0.01e6, 0.27e9, 0.01e9},
+	}
+	dirs, _ := filepath.Glob(filepath.Join(root, "*", "train.onnx"))
+	if len(dirs) == 0 {
+		t.Skipf("no */train.onnx under %s", root)
+	}
+	for _, p := range dirs {
+		name := filepath.Base(filepath.Dir(p))
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "fused.onnx")
+			var buf bytes.Buffer
+			o := fuseOptions{In: p, Out: out, Seed: 1, RTol: 1e-4}
+			if err := o.run(&buf); err != nil {
+				t.Fatalf("%v\n%s", err, buf.String())
+			}
+			got, want := histogram(t, out), histogram(t, filepath.Join(filepath.Dir(p), "deploy.onnx"))
+			for _, op := range []string{"Conv", "Gemm", "BatchNormalization", "Sub"} {
+				if got[op] != want[op] {
+					t.Errorf("%d %s, timm deploy.onnx has %d", got[op], op, want[op])
+				}
+			}
+			pub, ok := published[name]
+			if !ok {
+				return
+			}
+			m, err := onnx.Load(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ir.InferShapes(m); err != nil {
+				t.Fatal(err)
+			}
+			s := graphStats(m)
+			if math.Abs(float64(s.params)-pub.params) > pub.ptol || math.Abs(float64(s.macs)-pub.macs) > pub.mtol || !s.known {
+				t.Errorf("deploy form has %d params and %d MACs, published %.3g and %.3g", s.params, s.macs, pub.params, pub.macs)
+			}
+		})
+	}
+}

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/onnx"
+	"github.com/mconv/mconv/runtime"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newRunCmd) }
+
+// runOptions are the inputs of `mconv run`.
+type runOptions struct {
+	Model   string
+	Data    string // folder with input_K.pb; empty: seeded random inputs
+	Out     string // folder for output_K.pb; empty: do not write
+	Threads int
+	Seed    int64
+	Repeat  int // extra timed runs after the first (0: none)
+}
+
+func newRunCmd() *cobra.Command {
+	var o runOptions
+	c := &cobra.Command{
+		Use:   "run MODEL",
+		Short: "Run a model with the native Go runtime and print (and optionally write) its outputs",
+		Long: `Run MODEL with mconv's native runtime.
+
+Inputs come from --data DIR (input_K.pb TensorProto files, matched to the
+graph inputs by name when every file names one, else by position), or are
+seeded random numbers (standard normal floats) when --data is absent;
+symbolic dimensions are then 1. Outputs are printed (name, shape, range and,
+for a [N, K] classifier output, the top-5 classes) and written as
+output_K.pb to --out in the ONNX test-data layout.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Model = args[0]
+			return o.run(cmd.OutOrStdout())
+		},
+	}
+	c.Flags().StringVar(&o.Data, "data", "", "folder holding input_*.pb")
+	c.Flags().StringVar(&o.Out, "out", "", "folder to write output_*.pb to")
+	c.Flags().IntVar(&o.Threads, "threads", 0, "threads (default: number of cores)")
+	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random inputs")
+	c.Flags().IntVar(&o.Repeat, "repeat", 0, "after the first run, time this many more runs and print their median and minimum latency")
+	return c
+}
+
+func (o *runOptions) run(w io.Writer) error {
+	if o.Threads < 0 || o.Repeat < 0 {
+		return usageError{fmt.Errorf("--threads and --repeat must be >= 0")}
+	}
+	m, err := onnx.Load(o.Model)
+	if err != nil {
+		return err
+	}
+	var inputs map[string]*ir.Tensor
+	if o.Data != "" {
+		ins, err := readInputFiles(o.Data)
+		if err != nil {
+			return err
+		}
+		if inputs, err = bindInputs(m, ins); err != nil {
+			return fmt.Errorf("%s: %w", o.Data, err)
+		}
+	} else if inputs, err = randomInputs(m, o.Seed); err != nil {
+		return err
+	}
+	shapes := map[string][]int64{}
+	for k, t := range inputs {
+		shapes[k] = t.Dims
+	}
+	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, InputShapes: shapes})
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Model, err)
+	}
+	defer plan.Close()
+	outs, err := plan.Run(inputs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Model, err)
+	}
+	fmt.Fprintf(w, "model: %s (%d threads, peak activation memory %.2f MiB)\n", o.Model, plan.Threads(), float64(plan.PeakActivationBytes())/(1<<20))
+	if o.Repeat > 0 {
+		lat := make([]float64, o.Repeat)
+		for i := range lat {
+			t0 := time.Now()
+			if err := plan.RunInto(inputs, outs); err != nil {
+				return err
+			}
+			lat[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
+		}
+		parts := make([]string, len(lat))
+		for i, v := range lat {
+			parts[i] = strconv.FormatFloat(v, 'f', 3, 64)
+		}
+		fmt.Fprintf(w, "latencies_ms: %s\n", strings.Join(parts, " "))
+		sort.Float64s(lat)
+		med := lat[len(lat)/2]
+		if len(lat)%2 == 0 {
+			med = (lat[len(lat)/2-1] + lat[len(lat)/2]) / 2
+		}
+		fmt.Fprintf(w, "latency: median %.3f ms, min %.3f ms over %d runs\n", med, lat[0], len(lat))
+	}
+	for i, v := range m.Graph.Outputs {
+		t := outs[v.Name]
+		summarize(w, v.Name, t)
+		if o.Out != "" {
+			if err := os.MkdirAll(o.Out, 0o755); err != nil {
+				return err
+			}
+			t.Name = v.Name
+			p := filepath.Join(o.Out, fmt.Sprintf("output_%d.pb", i))
+			if err := onnx.WriteTensorFile(p, t); err != nil {
+				return err
+			}
+		}
+	}
+	if o.Out != "" {
+		fmt.Fprintf(w, "wrote %d output(s) to %s\n", len(m.Graph.Outputs), o.Out)
+	}
+	return nil
+}
+
+// runOnce compiles m for the inputs' shapes and runs it once.
+func runOnce(m *ir.Model, inputs map[string]*ir.Tensor, threads int) (map[string]*ir.Tensor, *runtime.Plan, error) {
+	shapes := map[string][]int64{}
+	for k, t := range inputs {
+		shapes[k] = t.Dims
+	}
+	plan, err := runtime.Compile(m, runtime.Options{Threads: threads, InputShapes: shapes})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer plan.Close()
+	outs, err := plan.Run(inputs)
+	return outs, plan, err
+}
+
+// feedInputs are the graph inputs without initializer.
+func feedInputs(m *ir.Model) []*ir.Value {
+	var vs []*ir.Value
+	for _, v := range m.Graph.Inputs {
+		if v.Const == nil {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// readInputFiles reads DIR/input_0.pb, input_1.pb, ... in index order.
+func readInputFiles(dir string) ([]*ir.Tensor, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "input_*.pb"))
+	if err != nil {
+		return nil, err
+	}
+	idx := map[int]string{}
+	for _, f := range files {
+		s := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "input_"), ".pb")
+		k, err := strconv.Atoi(s)
+		if err != nil || k < 0 {
+			continue
+		}
+		idx[k] = f
+	}
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("%s: no input_*.pb files", dir)
+	}
+	var out []*ir.Tensor
+	for k := 0; k < len(idx); k++ {
+		f, ok := idx[k]
+		if !ok {
+			return nil, fmt.Errorf("%s: input_%d.pb missing (indices must run 0, 1, ...)", dir, k)
+		}
+		t, err := onnx.ReadTensorFile(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// bindInputs maps tensors to graph inputs by name when every tensor names a
+// graph input, else by position.
+func bindInputs(m *ir.Model, ts []*ir.Tensor) (map[string]*ir.Tensor, error) {
+	feeds := feedInputs(m)
+	byName := true
+	for _, t := range ts {
+		v := m.Graph.Lookup(t.Name)
+		if t.Name == "" || v == nil || !v.IsInput {
+			byName = false
+		}
+	}
+	out := map[string]*ir.Tensor{}
+	if byName {
+		for _, t := range ts {
+			out[t.Name] = t
+		}
+	} else {
+		if len(ts) != len(feeds) {
+			return nil, fmt.Errorf("%d input files for %d graph inputs", len(ts), len(feeds))
+		}
+		for i, t := range ts {
+			out[feeds[i].Name] = t
+		}
+	}
+	for _, v := range feeds {
+		if out[v.Name] == nil {
+			return nil, fmt.Errorf("no data for graph input %q", v.Name)
+		}
+	}
+	return out, nil
+}
+
+// randomInputs makes seeded inputs for every graph input: standard normal
+// floats, zeros for other types; symbolic dimensions are 1.
+func randomInputs(m *ir.Model, seed int64) (map[string]*ir.Tensor, error) {
+	r := rand.New(rand.NewSource(seed))
+	out := map[string]*ir.Tensor{}
+	for _, v := range feedInputs(m) {
+		if v.Type.Kind != ir.KindTensor || !v.Type.HasShape {
+			return nil, fmt.Errorf("input %q has no tensor shape; give inputs with --data", v.Name)
+		}
+		dims := make([]int64, len(v.Type.Shape))
+		for i, d := range v.Type.Shape {
+			dims[i] = d.Size
+			if !d.Known() {
+				dims[i] = 1
+			}
+		}
+		n := ir.NumElements(dims)
+		if n < 0 {
+			return nil, fmt.Errorf("input %q: invalid shape %v", v.Name, dims)
+		}
+		vals := make([]float64, n)
+		if v.Type.DType.IsFloat() {
+			for i := range vals {
+				vals[i] = r.NormFloat64()
+			}
+		}
+		t, err := ir.NewFromFloat64(v.Type.DType, dims, vals)
+		if err != nil {
+			return nil, fmt.Errorf("input %q: %w", v.Name, err)
+		}
+		t.Name = v.Name
+		out[v.Name] = t
+	}
+	return out, nil
+}
+
+// summarize prints an output's shape, range and, for a [N, K] float output,
+// the top-5 classes of (up to 4) rows.
+func summarize(w io.Writer, name string, t *ir.Tensor) {
+	fmt.Fprintf(w, "output %q: %s%v", name, t.DType, t.Dims)
+	f, err := t.Float64s()
+	if err != nil || len(f) == 0 {
+		fmt.Fprintln(w)
+		return
+	}
+	lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
+	for _, v := range f {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+		sum += v
+	}
+	fmt.Fprintf(w, " min %.6g max %.6g mean %.6g\n", lo, hi, sum/float64(len(f)))
+	if len(t.Dims) != 2 || t.Dims[1] < 2 || !t.DType.IsFloat() {
+		return
+	}
+	K := int(t.Dims[1])
+	for row := 0; row < int(t.Dims[0]) && row < 4; row++ {
+		vals := f[row*K : (row+1)*K]
+		idx := make([]int, K)
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return vals[idx[a]] > vals[idx[b]] })
+		var parts []string
+		for _, i := range idx[:min(5, K)] {
+			parts = append(parts, fmt.Sprintf("%d (%.4g)", i, vals[i]))
+		}
+		fmt.Fprintf(w, "  row %d top-5: %s\n", row, strings.Join(parts, ", "))
+	}
+}

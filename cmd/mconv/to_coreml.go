@@ -1,0 +1,168 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mconv/mconv/coreml"
+	"github.com/mconv/mconv/onnx"
+)
+
+func init() { register(newToCoreMLCmd) }
+
+// toCoreMLOptions are the flags of `mconv to-coreml`.
+type toCoreMLOptions struct {
+	Input, Output string
+	Target        string
+	FP16          bool
+	ImageInput    string // "", "rgb" or "bgr"
+	Scale         float32
+	Bias          string // "R,G,B"
+	InputShapes   []string
+	Name, Author  string
+	Description   string
+	Version       string
+}
+
+func newToCoreMLCmd() *cobra.Command {
+	o := &toCoreMLOptions{}
+	cmd := &cobra.Command{
+		Use:   "to-coreml MODEL.onnx -o OUT.mlpackage|OUT.mlmodel",
+		Short: "Convert a model to Core ML (ML Program .mlpackage, or NeuralNetwork .mlmodel)",
+		Long: `Convert an ONNX model to Core ML.
+
+OUT.mlpackage writes an ML Program (iOS 15+; --target picks the MIL opset).
+OUT.mlmodel writes a NeuralNetwork model (specification version 4, iOS 13+).
+Core ML needs static shapes: a symbolic batch dimension becomes 1, other
+symbolic input dimensions need --input-shape. Run 'mconv fuse' first to
+convert the deployment form of a reparameterized model.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Input = args[0]
+			return o.run(cmd)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Output, "output", "o", "", "output path ending in .mlpackage (ML Program) or .mlmodel (NeuralNetwork)")
+	f.StringVar(&o.Target, "target", "", "ML Program deployment target: iOS15, iOS16, iOS17 or iOS18 (default iOS15)")
+	f.BoolVar(&o.FP16, "fp16", false, "store weights and compute in float16")
+	f.StringVar(&o.ImageInput, "image-input", "", "make the input an image: rgb or bgr")
+	f.Float32Var(&o.Scale, "scale", 1, "image input: multiply pixels by this")
+	f.StringVar(&o.Bias, "bias", "", "image input: R,G,B biases added after scaling")
+	f.StringArrayVar(&o.InputShapes, "input-shape", nil, "fix an input's shape: NAME=D0,D1,... (repeatable)")
+	f.StringVar(&o.Name, "name", "", "model name (metadata)")
+	f.StringVar(&o.Author, "author", "", "author (metadata)")
+	f.StringVar(&o.Description, "description", "", "short description (metadata)")
+	f.StringVar(&o.Version, "version", "", "model version string (metadata)")
+	return cmd
+}
+
+// coremlOptions validates the flags and builds the library options.
+func (o *toCoreMLOptions) coremlOptions(cmd *cobra.Command) (coreml.Options, error) {
+	opt := coreml.Options{Target: o.Target, FP16: o.FP16, Name: o.Name, Author: o.Author, Description: o.Description,
+		Version: o.Version, Source: filepath.Base(o.Input), MconvVersion: Version}
+	if o.Output == "" {
+		return opt, usageError{errors.New("to-coreml needs -o OUT.mlpackage or -o OUT.mlmodel")}
+	}
+	ext := strings.ToLower(filepath.Ext(strings.TrimRight(o.Output, "/")))
+	if ext != ".mlpackage" && ext != ".mlmodel" {
+		return opt, usageError{fmt.Errorf("output %q: the name must end in .mlpackage (ML Program) or .mlmodel (NeuralNetwork)", o.Output)}
+	}
+	if ext == ".mlmodel" && o.Target != "" {
+		return opt, usageError{fmt.Errorf("--target applies to ML Programs (.mlpackage); .mlmodel files are NeuralNetwork specification version %d", coreml.NeuralNetworkSpecVersion)}
+	}
+	if o.Target != "" {
+		if _, ok := coreml.Targets[o.Target]; !ok {
+			return opt, usageError{fmt.Errorf("--target %q: want iOS15, iOS16, iOS17 or iOS18", o.Target)}
+		}
+	}
+	changed := func(n string) bool { return cmd != nil && cmd.Flags().Changed(n) }
+	if o.ImageInput == "" {
+		if changed("scale") || o.Bias != "" {
+			return opt, usageError{errors.New("--scale and --bias need --image-input rgb|bgr")}
+		}
+	} else {
+		cs := strings.ToLower(o.ImageInput)
+		if cs != "rgb" && cs != "bgr" {
+			return opt, usageError{fmt.Errorf("--image-input %q: want rgb or bgr", o.ImageInput)}
+		}
+		im := &coreml.ImageInput{ColorSpace: cs, Scale: o.Scale}
+		if o.Bias != "" {
+			parts := strings.Split(o.Bias, ",")
+			if len(parts) != 3 {
+				return opt, usageError{fmt.Errorf("--bias %q: want three numbers R,G,B", o.Bias)}
+			}
+			for i, p := range parts {
+				v, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
+				if err != nil {
+					return opt, usageError{fmt.Errorf("--bias %q: %q is not a number", o.Bias, p)}
+				}
+				im.Bias[i] = float32(v)
+			}
+		}
+		opt.Image = im
+	}
+	if len(o.InputShapes) > 0 {
+		opt.InputShapes = map[string][]int64{}
+		for _, s := range o.InputShapes {
+			name, dims, ok := strings.Cut(s, "=")
+			if !ok || name == "" || dims == "" {
+				return opt, usageError{fmt.Errorf("--input-shape %q: want NAME=D0,D1,...", s)}
+			}
+			var shape []int64
+			for _, d := range strings.Split(dims, ",") {
+				v, err := strconv.ParseInt(strings.TrimSpace(d), 10, 64)
+				if err != nil || v <= 0 {
+					return opt, usageError{fmt.Errorf("--input-shape %q: %q is not a positive size", s, d)}
+				}
+				shape = append(shape, v)
+			}
+			opt.InputShapes[name] = shape
+		}
+	}
+	return opt, nil
+}
+
+func (o *toCoreMLOptions) run(cmd *cobra.Command) error {
+	opt, err := o.coremlOptions(cmd)
+	if err != nil {
+		return err
+	}
+	if same(o.Input, o.Output) {
+		return usageError{fmt.Errorf("output %q is the input; refusing to overwrite it", o.Output)}
+	}
+	m, err := onnx.Load(o.Input)
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(filepath.Ext(strings.TrimRight(o.Output, "/")), ".mlmodel") {
+		spec, err := coreml.ConvertNeuralNetwork(m, opt)
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.Input, err)
+		}
+		return coreml.WriteModelFile(spec, o.Output)
+	}
+	p, err := coreml.ConvertProgram(m, opt)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Input, err)
+	}
+	return coreml.WritePackage(p, strings.TrimRight(o.Output, "/"))
+}
+
+// same reports whether two paths name the same file.
+func same(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	if err1 == nil && err2 == nil {
+		return os.SameFile(sa, sb)
+	}
+	pa, _ := filepath.Abs(a)
+	pb, _ := filepath.Abs(b)
+	return pa == pb
+}

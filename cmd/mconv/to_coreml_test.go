@@ -1,0 +1,133 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mconv/mconv/coreml"
+	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/onnx"
+)
+
+const coremlFixture = "../../testdata/golden/mnv3_net/torchscript/deploy.onnx" // input [1,3,64,64]
+
+// hardmaxModel is a valid ONNX model whose op (Hardmax) Core ML conversion
+// does not map.
+func hardmaxModel(t *testing.T, dir string) string {
+	t.Helper()
+	g := ir.NewGraph("g")
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, 3, 4, 4))
+	n := g.AddNode("Hardmax", "hm", []*ir.Value{x}, "y")
+	n.Outputs[0].Type = ir.TensorOf(ir.Float32, 1, 3, 4, 4)
+	g.AddOutput(n.Outputs[0])
+	m := &ir.Model{IRVersion: 8, Opsets: []ir.OpsetImport{{Domain: "", Version: 17}}, Graph: g}
+	p := filepath.Join(dir, "hardmax.onnx")
+	if err := onnx.Save(m, p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestToCoreML(t *testing.T) {
+	dir := t.TempDir()
+	bad := hardmaxModel(t, dir)
+	// An ONNX file whose name ends in .mlmodel: -o naming it must not
+	// overwrite it.
+	self := filepath.Join(dir, "self.mlmodel")
+	data, err := os.ReadFile(coremlFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(self, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := func(name string) string { return filepath.Join(dir, name) }
+	cases := []struct {
+		name    string
+		args    []string
+		code    int
+		written string // path that must exist afterwards ("" none)
+		absent  string // path that must not exist afterwards
+	}{
+		{"ml program", []string{coremlFixture, "-o", out("a.mlpackage")}, 0, out("a.mlpackage/Manifest.json"), ""},
+		{"ml program fp16 iOS17 metadata", []string{coremlFixture, "-o", out("b.mlpackage"), "--fp16", "--target", "iOS17", "--name", "net", "--author", "me", "--description", "d", "--version", "1.2"}, 0, out("b.mlpackage/Data/com.apple.CoreML/weights/weight.bin"), ""},
+		{"image input", []string{coremlFixture, "-o", out("c.mlpackage"), "--image-input", "bgr", "--scale", "0.0078", "--bias", "-1,-1,-1"}, 0, out("c.mlpackage/Data/com.apple.CoreML/model.mlmodel"), ""},
+		{"neural network fp16", []string{coremlFixture, "-o", out("d.mlmodel"), "--fp16"}, 0, out("d.mlmodel"), ""},
+		{"no output", []string{coremlFixture}, 2, "", ""},
+		{"bad extension", []string{coremlFixture, "-o", out("e.onnx")}, 2, "", out("e.onnx")},
+		{"bad target", []string{coremlFixture, "-o", out("f.mlpackage"), "--target", "iOS14"}, 2, "", out("f.mlpackage")},
+		{"target with mlmodel", []string{coremlFixture, "-o", out("g.mlmodel"), "--target", "iOS16"}, 2, "", out("g.mlmodel")},
+		{"bias without image", []string{coremlFixture, "-o", out("h.mlpackage"), "--bias", "1,2,3"}, 2, "", out("h.mlpackage")},
+		{"bad bias", []string{coremlFixture, "-o", out("i.mlpackage"), "--image-input", "rgb", "--bias", "1,2"}, 2, "", out("i.mlpackage")},
+		{"bad color", []string{coremlFixture, "-o", out("j.mlpackage"), "--image-input", "yuv"}, 2, "", out("j.mlpackage")},
+		{"bad input shape", []string{coremlFixture, "-o", out("k.mlpackage"), "--input-shape", "input=1,3,x"}, 2, "", out("k.mlpackage")},
+		{"unsupported op", []string{bad, "-o", out("l.mlpackage")}, 1, "", out("l.mlpackage")},
+		{"unsupported op nn", []string{bad, "-o", out("m.mlmodel")}, 1, "", out("m.mlmodel")},
+		{"missing input", []string{out("nope.onnx"), "-o", out("n.mlpackage")}, 1, "", out("n.mlpackage")},
+		{"overwrite input", []string{self, "-o", self}, 2, self, ""},
+	}
+	for _, c := range cases {
+		if code := run(append([]string{"to-coreml"}, c.args...)); code != c.code {
+			t.Errorf("%s: exit %d, want %d", c.name, code, c.code)
+		}
+		if c.written != "" {
+			if _, err := os.Stat(c.written); err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		}
+		if c.absent != "" {
+			if _, err := os.Stat(c.absent); err == nil {
+				t.Errorf("%s: %s was written", c.name, c.absent)
+			}
+		}
+	}
+	// Nothing but our outputs and the test model in the folder: failed
+	// conversions left no temporary files behind.
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".mconv-") {
+			t.Errorf("temporary %s left behind", e.Name())
+		}
+	}
+	if after, _ := os.ReadFile(self); string(after) != string(data) {
+		t.Errorf("the input %s was changed", self)
+	}
+	// The metadata flags landed in the spec.
+	spec, _, err := coreml.ReadPackage(out("b.mlpackage"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := spec.Description.Metadata
+	if spec.SpecificationVersion != 8 || md.Author != "me" || md.ShortDescription != "d" || md.VersionString != "1.2" ||
+		md.UserDefined["mconv.name"] != "net" || md.UserDefined["mconv.source"] != "deploy.onnx" || md.UserDefined["mconv.precision"] != "fp16" {
+		t.Errorf("spec version %d, metadata %v", spec.SpecificationVersion, md)
+	}
+}
+
+// TestToCoreMLErrorText checks the messages of flag errors.
+func TestToCoreMLErrorText(t *testing.T) {
+	cases := []struct {
+		o    toCoreMLOptions
+		want string
+	}{
+		{toCoreMLOptions{Input: "m.onnx"}, "to-coreml needs -o OUT.mlpackage or -o OUT.mlmodel"},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.bin"}, `output "x.bin": the name must end in .mlpackage (ML Program) or .mlmodel (NeuralNetwork)`},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlmodel", Target: "iOS16"}, "--target applies to ML Programs (.mlpackage); .mlmodel files are NeuralNetwork specification version 4"},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", Target: "ios16"}, `--target "ios16": want iOS15, iOS16, iOS17 or iOS18`},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", Bias: "1,2,3"}, "--scale and --bias need --image-input rgb|bgr"},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", ImageInput: "rgb", Scale: 1, Bias: "1,a,3"}, `--bias "1,a,3": "a" is not a number`},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", InputShapes: []string{"x"}}, `--input-shape "x": want NAME=D0,D1,...`},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", InputShapes: []string{"x=1,0"}}, `--input-shape "x=1,0": "0" is not a positive size`},
+	}
+	for _, c := range cases {
+		_, err := c.o.coremlOptions(nil)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%+v: err = %v, want %q", c.o, err, c.want)
+		}
+		if _, ok := err.(usageError); !ok {
+			t.Errorf("%+v: not a usage error", c.o)
+		}
+	}
+}

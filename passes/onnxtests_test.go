@@ -1,0 +1,191 @@
+package passes
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mconv/mconv/internal/testenv"
+	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/onnx"
+	"github.com/mconv/mconv/runtime"
+)
+
+// TestONNXTestData runs every pass on every model of the ONNX backend test
+// data (node, pytorch-converted, pytorch-operator, simple, light) with
+// ir.Verify after each pass, and checks in the Go runtime that the
+// outputs are unchanged wherever the runtime runs the original model.
+func TestONNXTestData(t *testing.T) {
+	root := testenv.ONNXTests(t)
+	var models []string
+	for _, sub := range []string{"node", "pytorch-converted", "pytorch-operator", "simple"} {
+		ms, _ := filepath.Glob(filepath.Join(root, sub, "*", "model.onnx"))
+		models = append(models, ms...)
+	}
+	light, _ := filepath.Glob(filepath.Join(root, "light", "light_*.onnx"))
+	if testing.Short() {
+		t.Logf("-short: skipping the %d light/ whole networks", len(light))
+	} else {
+		models = append(models, light...)
+	}
+	if len(models) == 0 {
+		t.Fatalf("no models under %s", root)
+	}
+	var compared, unsupported, rewritten int
+	rewrites := map[string]int{}
+	for _, p := range models {
+		name, _ := filepath.Rel(root, p)
+		m, err := onnx.Load(p)
+		if err != nil {
+			continue // import errors are the importer's tests' business
+		}
+		// Every pass runs on every model that loads, whether or not the
+		// runtime can execute it: no error, no panic, Verify after each pass.
+		fm := ir.CloneModel(m)
+		_ = ir.InferShapes(fm) // best effort: passes also work without types
+		rep, err := Run(fm, Options{CheckEachPass: true})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if rep.Total() > 0 {
+			rewritten++
+			for _, pr := range rep.Passes {
+				rewrites[pr.Name] += pr.Rewrites
+			}
+		}
+		if err := ir.ExpandFused(ir.CloneModel(fm)); err != nil {
+			t.Errorf("%s: ExpandFused: %v", name, err)
+		}
+		inputs, err := testInputs(m, p)
+		if err != nil {
+			continue
+		}
+		ref, err := runModel(m, inputs)
+		if err != nil {
+			unsupported++
+			continue
+		}
+		got, err := runModel(fm, inputs)
+		if err != nil {
+			t.Errorf("%s: the runtime runs the original but not the fused model: %v\n%s", name, err, rep)
+			continue
+		}
+		if msg := compareOutputs(ref, got); msg != "" {
+			t.Errorf("%s: outputs changed: %s\n%s", name, msg, rep)
+		}
+		if err := ir.ExpandFused(fm); err == nil {
+			if err := ir.Verify(fm); err != nil {
+				t.Errorf("%s: after ExpandFused: %v", name, err)
+			} else if got, err := runModel(fm, inputs); err != nil {
+				t.Errorf("%s: expanded model does not run: %v", name, err)
+			} else if msg := compareOutputs(ref, got); msg != "" {
+				t.Errorf("%s: expanded model outputs changed: %s", name, msg)
+			}
+		}
+		compared++
+	}
+	var rs []string
+	for k, v := range rewrites {
+		rs = append(rs, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(rs)
+	t.Logf("%d models: passes ran on all that load (%d rewritten: %s); %d compared in the Go runtime, %d not run by the runtime",
+		len(models), rewritten, strings.Join(rs, " "), compared, unsupported)
+	if compared == 0 {
+		t.Fatal("no model could be compared")
+	}
+}
+
+// testInputs reads test_data_set_0/input_*.pb for node-style folders, or
+// builds arange(n)/n inputs for light/ models.
+func testInputs(m *ir.Model, path string) (map[string]*ir.Tensor, error) {
+	in := map[string]*ir.Tensor{}
+	var feeds []*ir.Value
+	for _, v := range m.Graph.Inputs {
+		if v.Const == nil {
+			feeds = append(feeds, v)
+		}
+	}
+	if strings.HasPrefix(filepath.Base(path), "light_") {
+		for _, v := range feeds {
+			if !v.Type.Static() || v.Type.DType != ir.Float32 {
+				return nil, fmt.Errorf("light input %q not static float", v.Name)
+			}
+			n := ir.NumElements(v.Type.Shape.Sizes())
+			d := make([]float32, n)
+			for i := range d {
+				d[i] = float32(i) / float32(n)
+			}
+			in[v.Name] = ir.NewFloat32(v.Type.Shape.Sizes(), d)
+		}
+		return in, nil
+	}
+	dir := filepath.Join(filepath.Dir(path), "test_data_set_0")
+	for i, v := range feeds {
+		f := filepath.Join(dir, fmt.Sprintf("input_%d.pb", i))
+		if _, err := os.Stat(f); err != nil {
+			return nil, err
+		}
+		t, err := onnx.ReadTensorFile(f)
+		if err != nil {
+			return nil, err
+		}
+		in[v.Name] = t
+	}
+	return in, nil
+}
+
+func runModel(m *ir.Model, in map[string]*ir.Tensor) (out map[string]*ir.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("runtime panic: %v", r)
+		}
+	}()
+	p, err := runtime.Compile(m, runtime.Options{Threads: 1})
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(in)
+}
+
+// compareOutputs returns "" when every numeric output agrees within 1e-4
+// of its largest reference magnitude (NaN where the reference has NaN).
+func compareOutputs(ref, got map[string]*ir.Tensor) string {
+	for name, r := range ref {
+		g := got[name]
+		if g == nil {
+			return fmt.Sprintf("output %q missing", name)
+		}
+		rf, err1 := r.Float64s()
+		gf, err2 := g.Float64s()
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if len(rf) != len(gf) || fmt.Sprint(r.Dims) != fmt.Sprint(g.Dims) {
+			return fmt.Sprintf("output %q shape %v, want %v", name, g.Dims, r.Dims)
+		}
+		scale := 0.0
+		for _, v := range rf {
+			if !math.IsInf(v, 0) && !math.IsNaN(v) {
+				scale = math.Max(scale, math.Abs(v))
+			}
+		}
+		for i := range rf {
+			if math.IsNaN(rf[i]) || math.IsInf(rf[i], 0) {
+				if !(math.IsNaN(rf[i]) && math.IsNaN(gf[i])) && rf[i] != gf[i] {
+					return fmt.Sprintf("output %q[%d] = %g, want %g", name, i, gf[i], rf[i])
+				}
+				continue
+			}
+			if math.Abs(rf[i]-gf[i]) > 1e-4*scale+1e-6 {
+				return fmt.Sprintf("output %q[%d] = %g, want %g (scale %g)", name, i, gf[i], rf[i], scale)
+			}
+		}
+	}
+	return ""
+}
