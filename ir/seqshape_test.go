@@ -6,7 +6,8 @@ import (
 )
 
 // Expected types worked by hand from the ONNX SplitToSequence / SequenceAt
-// specification.
+// specification (shape functions in shape_seq.go; mconv stats needs these
+// values typed).
 func TestSequenceShapes(t *testing.T) {
 	i64 := func(dims []int64, v ...int64) *Tensor { return NewInt64(dims, v) }
 	tests := []struct {
