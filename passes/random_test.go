@@ -235,3 +235,91 @@ func TestRandomGraphs(t *testing.T) {
 		}
 	}
 }
+
+// randomHead builds a classifier head on x [3, K]: 1-3 linear branches
+// (Gemm with random transB/alpha/beta and bias shape, optionally on BN(x);
+// MatMul + Add), combined with Add/Sub, then optionally scaled (Mul/Div by
+// a scalar or per-feature constant) and BN.
+func randomHead(b *builder, rng *rand.Rand) {
+	K, N := int64(4+rng.Intn(5)), int64(2+rng.Intn(5))
+	x := b.input(3, K)
+	var br []*ir.Value
+	for i, n := 0, 1+rng.Intn(3); i < n; i++ {
+		in := x
+		if rng.Intn(2) == 0 {
+			in = b.bn(x, int(K))
+		}
+		switch rng.Intn(3) {
+		case 0, 1:
+			var w *ir.Value
+			tb := rng.Intn(2)
+			if tb == 1 {
+				w = b.rnd(0.4, N, K)
+			} else {
+				w = b.rnd(0.4, K, N)
+			}
+			ins := []*ir.Value{in, w}
+			switch rng.Intn(3) {
+			case 0:
+				ins = append(ins, b.rnd(0.4, N))
+			case 1:
+				ins = append(ins, b.rnd(0.4, 1, N))
+			}
+			br = append(br, b.op("Gemm", ins, intAttr("transB", int64(tb)), floatAttr("alpha", float32(0.5+rng.Float64())),
+				floatAttr("beta", float32(0.5+rng.Float64()))))
+		default:
+			br = append(br, b.add(b.op("MatMul", []*ir.Value{in, b.rnd(0.4, K, N)}), b.rnd(0.4, N)))
+		}
+	}
+	y := br[0]
+	for _, v := range br[1:] {
+		if rng.Intn(2) == 0 {
+			y = b.add(y, v)
+		} else {
+			y = b.op("Sub", []*ir.Value{v, y})
+		}
+	}
+	switch rng.Intn(3) {
+	case 0:
+		y = b.op("Div", []*ir.Value{y, b.scalar(float64(len(br)))})
+	case 1:
+		y = b.op("Mul", []*ir.Value{b.rnd(1, N), y})
+	}
+	if rng.Intn(2) == 0 {
+		y = b.bn(y, int(N))
+	}
+	b.out(y)
+}
+
+// TestRandomHeads checks the Gemm passes on 200 seeded random heads: same
+// function, and each head becomes one Gemm when every branch reads x or
+// BN(x) (always the case here).
+func TestRandomHeads(t *testing.T) {
+	for seed := int64(0); seed < 200; seed++ {
+		mk := func() *builder {
+			b := newBuilder(17, seed)
+			randomHead(b, rand.New(rand.NewSource(seed)))
+			return b
+		}
+		orig, fused := mk(), mk()
+		inputs := randomInputs(orig.m, seed)
+		ref, err := evalModel(orig.m, inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(fused.m, Options{CheckEachPass: true})
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		got, err := evalModel(fused.m, inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := maxRelErr(t, ref, got); e > 1e-5 {
+			t.Errorf("seed %d: max rel err %g\n%s\n%s", seed, e, rep, ir.Dump(orig.g))
+		}
+		if h := opCounts(fused.g); len(fused.g.Nodes) != 1 || h["Gemm"] != 1 {
+			t.Errorf("seed %d: head not merged into one Gemm: %v\n%s\n%s", seed, h, rep, ir.Dump(orig.g))
+		}
+	}
+}
