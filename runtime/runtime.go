@@ -63,7 +63,6 @@ type Plan struct {
 	steps   []step
 	inputs  []*tval
 	outputs []*tval
-	arena   []uint64
 	peak    int64
 	pool    *pool
 	threads int
