@@ -752,3 +752,49 @@ func TestDeadNodes(t *testing.T) {
 		t.Errorf("%d steps, want 1", len(p.steps))
 	}
 }
+
+// TestChannelConstEpilogue: per-channel and scalar constant Mul/Add/Sub/Div
+// after a Conv fuse as affine steps; a [C] constant (broadcast along W, not
+// channels) does not. Both paths match a direct computation.
+func TestChannelConstEpilogue(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	const C, M, H, W = 2, 3, 3, 3
+	xv, wv := randF32(r, C*H*W), randF32(r, M*C)
+	gamma, beta := []float32{0.5, -2, 3}, []float32{1, 2, -1}
+	wlast := []float32{1, 2, 3} // [W]-shaped, broadcasts along the last axis
+	for _, fast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kernels=%v", fast), func(t *testing.T) {
+			useKernels = fast
+			defer func() { useKernels = true }()
+			m, g := newModel()
+			x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, C, H, W))
+			v := g.AddNode("Conv", "conv", []*ir.Value{x, g.AddConst("w", ir.NewFloat32(ints64(M, C, 1, 1), wv))}, "c").Outputs[0]
+			v = g.AddNode("Mul", "scale", []*ir.Value{g.AddConst("gamma", ir.NewFloat32(ints64(M, 1, 1), gamma)), v}, "m").Outputs[0]
+			v = g.AddNode("Add", "shift", []*ir.Value{v, g.AddConst("beta", ir.NewFloat32(ints64(1, M, 1, 1), beta))}, "a").Outputs[0]
+			v = g.AddNode("Div", "div", []*ir.Value{v, g.AddConst("four", ir.NewFloat32(nil, []float32{4}))}, "d").Outputs[0]
+			v = g.AddNode("Sub", "sub", []*ir.Value{v, g.AddConst("half", ir.NewFloat32(nil, []float32{0.5}))}, "s").Outputs[0]
+			v = g.AddNode("Mul", "wmul", []*ir.Value{v, g.AddConst("wlast", ir.NewFloat32(ints64(W), wlast))}, "y").Outputs[0]
+			g.AddOutput(v)
+			p, err := Compile(m, Options{Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if len(p.steps) != 2 {
+				t.Errorf("%d steps, want 2 (conv with 4 fused steps, then the [W] Mul)", len(p.steps))
+			}
+			out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(1, C, H, W), xv)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := out["y"].Float32s()
+			conv, _, _ := refConv(xv, 1, C, H, W, wv, M, 1, 1, nil, 1, 0, 1)
+			want := make([]float32, len(conv))
+			for i, c := range conv {
+				ch := i / (H * W)
+				want[i] = float32(((float64(c)*float64(gamma[ch])+float64(beta[ch]))/4 - 0.5) * float64(wlast[i%W]))
+			}
+			maxDiff(t, got, want, 1e-5, 1e-5)
+		})
+	}
+}
