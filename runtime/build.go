@@ -62,10 +62,6 @@ type ctx struct {
 	extraReads []*tval
 }
 
-func (c *ctx) errf(format string, args ...any) error {
-	return fmt.Errorf(format, args...)
-}
-
 // input returns input i or nil when omitted.
 func (c *ctx) input(i int) *tval {
 	if i < len(c.in) {

@@ -330,7 +330,6 @@ func opConv(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = pe
 	g := convGeom{N: int(x.shape[0]), C: int(x.shape[1]), M: int(w.shape[0]), G: int(c.n.AttrInt("group", 1))}
 	if r == 3 {
 		g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.DH, g.DW, g.OH, g.OW = 1, int(x.shape[2]), 1, int(kernel[0]), 1, st[0], 0, pb[0], 1, dl[0], 1, outs[0]
