@@ -27,10 +27,12 @@ func actScalar(v float32, act Act, alpha, beta float32) float32 {
 	case ActSiLU:
 		return v * sigmoid(v)
 	case ActGelu:
-		return float32(0.5 * float64(v) * (1 + math.Erf(float64(v)/math.Sqrt2)))
+		// 1 + erf(z) = erfc(-z), without the cancellation for negative v.
+		return float32(0.5 * float64(v) * math.Erfc(-float64(v)/math.Sqrt2))
 	case ActGeluTanh:
+		// x/2 * (1 + tanh(z)) = x / (1 + e^(-2z)), without cancellation.
 		x := float64(v)
-		return float32(0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x))))
+		return float32(x / (1 + math.Exp(-2*math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x))))
 	case ActLeakyRelu:
 		if v < 0 {
 			return alpha * v
@@ -64,7 +66,10 @@ var (
 	hardSwishVec = func(v []float32) int { return 0 }
 )
 
-// ApplyAct applies act in place to every element of v.
+// ApplyAct applies act in place to every element of v. The piecewise
+// linear activations compute exactly what RefAct does; Sigmoid, SiLU, Tanh,
+// Gelu and GeluTanh use the float32 approximations of act_fast.go
+// (relative error below 2e-6 against RefAct).
 func ApplyAct(v []float32, act Act, alpha, beta float32) {
 	switch act {
 	case ActNone:
@@ -84,6 +89,36 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 		v = v[hardSwishVec(v):]
 		for i, x := range v {
 			v[i] = x * clamp(x/6+0.5, 0, 1)
+		}
+	case ActHardSigmoid:
+		for i, x := range v {
+			v[i] = clamp(alpha*x+beta, 0, 1)
+		}
+	case ActLeakyRelu:
+		for i, x := range v {
+			if x < 0 {
+				v[i] = alpha * x
+			}
+		}
+	case ActSigmoid:
+		for i, x := range v {
+			v[i] = sigmoidf(x)
+		}
+	case ActSiLU:
+		for i, x := range v {
+			v[i] = x * sigmoidf(x)
+		}
+	case ActTanh:
+		for i, x := range v {
+			v[i] = tanhf(x)
+		}
+	case ActGelu:
+		for i, x := range v {
+			v[i] = geluf(x)
+		}
+	case ActGeluTanh:
+		for i, x := range v {
+			v[i] = geluTanhf(x)
 		}
 	default:
 		for i, x := range v {

@@ -37,6 +37,12 @@ type PackedConv struct {
 	dwj dwJob
 }
 
+var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv"}
+
+// Path names the algorithm PackConvWeights chose: "depthwise",
+// "pointwise-gemm", "gemv", "shifted-gemm" or "im2col-gemm".
+func (pk *PackedConv) Path() string { return convKindNames[pk.kind] }
+
 // Shifted convolution. The zero-padded input (Hp x Wp = (H+PadT+PadB) x
 // (W+PadL+PadR)) of each channel is split into SH*SW phase planes of
 // Hq x Wq = ceil(Hp/SH) x ceil(Wp/SW), phase (fh, fw) holding padded
@@ -181,6 +187,7 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 	}
 	pk.mu.Lock()
 	defer pk.mu.Unlock()
+	defer pk.release()
 	if pk.kind == convDepthwise {
 		convDepthwise2D(p, pk, x, bias, residual, y, ws, threads)
 		return
@@ -330,6 +337,14 @@ func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
 			}
 		}
 	}
+}
+
+// release drops the references to the caller's data that the kept call
+// state holds.
+func (pk *PackedConv) release() {
+	pk.job.reset()
+	pk.s0.a, pk.s0.b, pk.s0.buf = nil, nil, nil
+	pk.dwj.x, pk.dwj.bias, pk.dwj.residual, pk.dwj.y, pk.dwj.p = nil, nil, nil, nil, nil
 }
 
 // im2colB is the implicit im2col matrix of one image and group: row

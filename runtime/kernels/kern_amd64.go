@@ -12,6 +12,12 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 //go:noescape
 func xgetbv0() (eax, edx uint32)
 
+// addChain runs n iterations of 8 dependent one-cycle adds (8n cycles);
+// BenchmarkPeak uses it to measure the clock (clock_amd64.s).
+//
+//go:noescape
+func addChain(n int)
+
 //go:noescape
 func sgemm6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
 

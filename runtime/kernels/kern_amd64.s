@@ -192,8 +192,11 @@ GLOBL dwMask<>(SB), RODATA|NOPTR, $64
 // func dwPlane8(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
 // For r in [0, rows), j in [0, n):
 //   y[r*outStride + j] = bias + sum over t of w[t] * base[r*inStride + offs[t] + j],
-// taps in order; 32 columns at a time, then 8; the last partial group of 8
-// is stored with a mask (its loads read up to 8 columns past n).
+// taps in order; 32 columns at a time; then 8 at a time, where the taps
+// are summed in four partial sums (t mod 4; ((s0 + s1) + (s2 + s3)), s0
+// starting from the bias and taking the taps past the last multiple of 4);
+// the last partial group of 8 is stored with a mask (its loads read up to 8
+// columns past n).
 TEXT ·dwPlane8(SB), NOSPLIT, $0-76
 	MOVQ y+0(FP), DI
 	MOVQ base+8(FP), SI
@@ -244,17 +247,52 @@ tap32:
 loop8:
 	CMPQ R10, R9
 	JGE  rowdone
+	// Four partial sums over the taps (t mod 4), to shorten the chain of
+	// dependent multiply-adds; taps past the last multiple of 4 go to Y0.
 	VMOVAPS Y15, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
 	XORQ BX, BX
+	MOVQ R8, R11
+	ANDQ $-4, R11
+	JZ   tap8rest
 
-tap8:
+tap8x4:
+	MOVQ (R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS (DX)(BX*4), Y4
+	VFMADD231PS (SI)(AX*4), Y4, Y0
+	MOVQ 8(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 4(DX)(BX*4), Y5
+	VFMADD231PS (SI)(AX*4), Y5, Y1
+	MOVQ 16(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 8(DX)(BX*4), Y6
+	VFMADD231PS (SI)(AX*4), Y6, Y2
+	MOVQ 24(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 12(DX)(BX*4), Y7
+	VFMADD231PS (SI)(AX*4), Y7, Y3
+	ADDQ $4, BX
+	CMPQ BX, R11
+	JLT  tap8x4
+
+tap8rest:
+	CMPQ BX, R8
+	JGE  tap8sum
 	MOVQ (R13)(BX*8), AX
 	ADDQ R10, AX
 	VBROADCASTSS (DX)(BX*4), Y4
 	VFMADD231PS (SI)(AX*4), Y4, Y0
 	INCQ BX
-	CMPQ BX, R8
-	JLT  tap8
+	JMP  tap8rest
+
+tap8sum:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
 	LEAQ 8(R10), R11
 	CMPQ R11, R9
 	JGT  tail8

@@ -7,11 +7,28 @@
 // RefConv2D, RefAct) and is tested against it.
 //
 // The default build is pure Go. On amd64 (unless built with the purego tag)
-// the GEMM micro-kernel and the depthwise row kernel are AVX2+FMA assembly,
-// selected at start-up when the CPU and OS support AVX2 and FMA; otherwise
-// the pure-Go versions run. Pure Go and assembly round differently (the
-// assembly fuses multiply-add), but on one machine the same path is always
-// taken.
+// the inner loops are AVX2+FMA Go assembly (kern_amd64.s: the 6x16 GEMM
+// micro-kernel, the depthwise plane kernels, B-panel packing, stride-2
+// deinterleave, clamp and HardSwish), selected at start-up by a CPUID/XGETBV
+// check when the CPU and OS support AVX2 and FMA; otherwise the pure-Go
+// versions in kern_go.go run (Kernel names the choice). Assembly rather
+// than GOEXPERIMENT=simd (simd/archsimd) so that a default `go build` gets
+// the fast path without an experiment flag. Pure Go and assembly round
+// differently (the assembly fuses multiply-add and sums some taps in
+// partial sums), but on one machine the same path is always taken.
+//
+// Convolution paths (PackConvWeights picks one):
+//   - depthwise (group == C == M > 1): per channel plane, the padded input
+//     split into stride phases, rows computed 8..32 columns at a time;
+//   - pointwise (1x1, stride 1, no padding): GEMM straight on x;
+//   - 1x1 on a 1x1 image (squeeze-excite): y^T = x^T W^T;
+//   - shifted (kernels > 1x1 whose padded rows waste little): GEMM whose
+//     right operand is read as contiguous rows of the input's phase planes;
+//   - otherwise implicit im2col packed straight into GEMM panels.
+//
+// Threads: Conv2D and GemmPackedB keep their call state in the packed
+// weights and use process-wide worker goroutines started on demand, so in
+// steady state they allocate nothing for any thread count.
 //
 // Determinism: work is split between threads only over output rows,
 // columns, images or channels, never over a reduction, and every output

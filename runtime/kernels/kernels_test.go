@@ -248,6 +248,9 @@ func TestConv2D(t *testing.T) {
 				RefConv2D(&p, x, w, bias, res, want)
 				pk := PackConvWeights(&p, w)
 				seen[pk.kind]++
+				if pk.Path() == "" {
+					t.Errorf("kind %d has no name", pk.kind)
+				}
 				var first []float32
 				for _, th := range threadCounts {
 					got := make([]float32, len(want))
@@ -290,12 +293,18 @@ func TestActMatchesRef(t *testing.T) {
 	for i := range v {
 		v[i] *= 8
 	}
-	v = append(v, 0, -3, 3, 6, -6, float32(math.Inf(1)), float32(math.Inf(-1)))
+	v = append(v, 0, -3, 3, 6, -6, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()))
+	approx := map[Act]bool{ActSigmoid: true, ActSiLU: true, ActTanh: true, ActGelu: true, ActGeluTanh: true}
 	for _, a := range allActs {
 		got := append([]float32(nil), v...)
 		ApplyAct(got, a.act, a.alpha, a.beta)
 		for i, x := range v {
-			if want := RefAct(x, a.act, a.alpha, a.beta); got[i] != want && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+			want := RefAct(x, a.act, a.alpha, a.beta)
+			ok := got[i] == want || math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))
+			if !ok && approx[a.act] {
+				ok = math.Abs(float64(got[i])-float64(want)) <= 2e-6*math.Abs(float64(want))+1e-12
+			}
+			if !ok {
 				t.Errorf("%v(%v) = %v, want %v", a.act, x, got[i], want)
 			}
 		}
@@ -369,10 +378,13 @@ func TestConv2DNoAlloc(t *testing.T) {
 		bias, y := randSlice(r, p.M), make([]float32, p.N*p.M*p.OH*p.OW)
 		res := randSlice(r, len(y))
 		pk := PackConvWeights(&p, w)
+		ws := make([]float32, WorkspaceSize(&p))
 		for _, th := range []int{1, 3} {
-			Conv2D(&p, pk, x, bias, res, y, nil, th)
-			if n := testing.AllocsPerRun(20, func() { Conv2D(&p, pk, x, bias, res, y, nil, th) }); n != 0 {
-				t.Errorf("%+v threads=%d: %v allocations per call", p, th, n)
+			for _, w := range [][]float32{nil, ws} {
+				Conv2D(&p, pk, x, bias, res, y, w, th)
+				if n := testing.AllocsPerRun(20, func() { Conv2D(&p, pk, x, bias, res, y, w, th) }); n != 0 {
+					t.Errorf("%+v threads=%d ws=%v: %v allocations per call", p, th, w != nil, n)
+				}
 			}
 		}
 	}
@@ -389,6 +401,131 @@ func TestGemmPackedBNoAlloc(t *testing.T) {
 		GemmPackedB(false, M, 1, A, K, pb, 0, C, N, ep, th)
 		if n := testing.AllocsPerRun(20, func() { GemmPackedB(false, M, 1, A, K, pb, 0, C, N, ep, th) }); n != 0 {
 			t.Errorf("threads=%d: %v allocations per call", th, n)
+		}
+	}
+}
+
+// TestConv2DRandomShapes checks Conv2D against RefConv2D on random small
+// geometries (every path, asymmetric padding, strides and dilations up to
+// 3, groups, batch up to 2, random epilogues), each with 1 and 3 threads.
+func TestConv2DRandomShapes(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	acts := []Act{ActNone, ActRelu, ActClip, ActHardSwish, ActLeakyRelu}
+	kinds := map[convKind]int{}
+	defer func() {
+		t.Logf("cases per conv path: %v", kinds)
+		if len(kinds) < 5 {
+			t.Errorf("random shapes reached only %d of 5 conv paths: %v", len(kinds), kinds)
+		}
+	}()
+	for i := 0; i < 400; i++ {
+		g := 1 + r.Intn(3)
+		dw := r.Intn(4) == 0
+		p := ConvParams{N: 1 + r.Intn(2), C: g * (1 + r.Intn(5)), H: 1 + r.Intn(13), W: 1 + r.Intn(13),
+			KH: 1 + r.Intn(5), KW: 1 + r.Intn(5), SH: 1 + r.Intn(3), SW: 1 + r.Intn(3), DH: 1 + r.Intn(3), DW: 1 + r.Intn(3),
+			PadT: r.Intn(3), PadL: r.Intn(3), PadB: r.Intn(3), PadR: r.Intn(3), Group: g}
+		p.M = g * (1 + r.Intn(6))
+		if !dw && r.Intn(4) == 0 { // pointwise, sometimes on a 1x1 image
+			p.KH, p.KW, p.SH, p.SW, p.PadT, p.PadL, p.PadB, p.PadR = 1, 1, 1, 1, 0, 0, 0, 0
+			if r.Intn(2) == 0 {
+				p.H, p.W = 1, 1
+			}
+		}
+		if dw {
+			p.C = 2 + r.Intn(6)
+			p.Group, p.M = p.C, p.C
+		}
+		p.OH = OutSize(p.H, p.KH, p.SH, p.DH, p.PadT, p.PadB)
+		p.OW = OutSize(p.W, p.KW, p.SW, p.DW, p.PadL, p.PadR)
+		if p.OH <= 0 || p.OW <= 0 || p.H+p.PadT+p.PadB < (p.KH-1)*p.DH+1 || p.W+p.PadL+p.PadR < (p.KW-1)*p.DW+1 {
+			continue
+		}
+		p.Act, p.Alpha, p.Beta = acts[r.Intn(len(acts))], -0.5, 0.5
+		if p.Act == ActLeakyRelu {
+			p.Alpha = 0.1
+		}
+		p.ActAfterResidual = r.Intn(2) == 0
+		if err := p.Validate(); err != nil {
+			t.Fatalf("%+v: %v", p, err)
+		}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
+		var bias, res []float32
+		if r.Intn(2) == 0 {
+			bias = randSlice(r, p.M)
+		}
+		if r.Intn(2) == 0 {
+			res = randSlice(r, p.N*p.M*p.OH*p.OW)
+		}
+		want := make([]float32, p.N*p.M*p.OH*p.OW)
+		RefConv2D(&p, x, w, bias, res, want)
+		pk := PackConvWeights(&p, w)
+		kinds[pk.kind]++
+		var first []float32
+		for _, th := range []int{1, 3} {
+			got := make([]float32, len(want))
+			Conv2D(&p, pk, x, bias, res, got, nil, th)
+			what := fmt.Sprintf("%+v kind=%d threads=%d", p, pk.kind, th)
+			closeTo(t, what, got, want, p.C/p.Group*p.KH*p.KW)
+			if first == nil {
+				first = got
+			} else {
+				sameBits(t, what, got, first)
+			}
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// TestFastActAccuracy sweeps the float32 approximations over [-30, 30]
+// (and the extremes) against the float64 definitions.
+func TestFastActAccuracy(t *testing.T) {
+	var xs []float32
+	for x := -30.0; x <= 30; x += 0.0009765625 * 3 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, 1e-30, -1e-30, 1e-8, -1e-8, 88, 89, -88, -104, -110, 3e38, -3e38)
+	for _, c := range []struct {
+		name string
+		f    func(float32) float32
+		ref  func(float64) float64
+	}{
+		{"exp", expf, math.Exp},
+		{"sigmoid", sigmoidf, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }},
+		{"tanh", tanhf, math.Tanh},
+		{"gelu", geluf, func(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }},
+		{"gelu_tanh", geluTanhf, func(x float64) float64 {
+			return x / (1 + math.Exp(-2*math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
+		}},
+	} {
+		worst, at := 0.0, float32(0)
+		for _, x := range xs {
+			want := c.ref(float64(x))
+			if math.Abs(want) > math.MaxFloat32 {
+				want = math.Inf(int(math.Copysign(1, want)))
+			}
+			got := float64(c.f(x))
+			if math.IsInf(want, 0) && got == want {
+				continue
+			}
+			if math.Abs(want) < 1e-30 { // tiny results: absolute
+				if math.Abs(got-want) > 1e-35 {
+					t.Errorf("%s(%v) = %v, want %v", c.name, x, got, want)
+				}
+				continue
+			}
+			if e := math.Abs(got-want) / math.Abs(want); e > worst {
+				worst, at = e, x
+			}
+		}
+		t.Logf("%s: worst relative error %.2g at %v", c.name, worst, at)
+		if worst > 2e-6 {
+			t.Errorf("%s: relative error %.2g at %v exceeds 2e-6", c.name, worst, at)
+		}
+		if got := c.f(float32(math.NaN())); got == got {
+			t.Errorf("%s(NaN) = %v", c.name, got)
 		}
 	}
 }
