@@ -12,8 +12,12 @@ import (
 // split into q_num_heads / kv_num_heads heads, grouped-query attention (a
 // kv head serves Hq/Hkv query heads), past_key/past_value concatenated
 // before K/V (and returned as present_key/present_value), a causal mask
-// (is_causal, top-left aligned) and an attention mask (bool: attend where
-// true; float: added). The qk_matmul_output output is not supported.
+// (is_causal, aligned bottom-right: key j is visible to query i when
+// j <= i + past length), an attention mask (bool: attend where true; float:
+// added; a short last dim is padded as masked), fully masked rows giving
+// zeros, and the optional qk_matmul_output (modes 0 and 1: scaled and
+// softcapped QK^T, 2: with the mask, 3: after softmax), as the ONNX
+// reference implementation computes them.
 func opAttention(c *ctx) (func(), error) {
 	q, k, v := c.input(0), c.input(1), c.input(2)
 	mask, pk, pv := c.input(3), c.input(4), c.input(5)
@@ -28,8 +32,9 @@ func opAttention(c *ctx) (func(), error) {
 	if c.input(6) != nil {
 		return nil, fmt.Errorf("unsupported: nonpad_kv_seqlen")
 	}
-	if len(c.out) > 3 && c.n.Outputs[3] != nil {
-		return nil, fmt.Errorf("unsupported: qk_matmul_output")
+	qkMode := int(c.n.AttrInt("qk_matmul_output_mode", 0))
+	if qkMode < 0 || qkMode > 3 {
+		return nil, fmt.Errorf("unsupported qk_matmul_output_mode %d", qkMode)
 	}
 	var B, Hq, Hkv, Sq, Skv, D, Dv int
 	three := len(q.shape) == 3
@@ -69,12 +74,18 @@ func opAttention(c *ctx) (func(), error) {
 	}
 	St := Sp + Skv
 	// The mask broadcasts to [B, Hq, Sq, St].
+	// The mask broadcasts to [B, Hq, Sq, Lm] with Lm <= St; key positions
+	// at or past Lm are masked (ONNX pads a short mask with false / -inf).
 	var mbl *bloop
+	Lm := St
 	if mask != nil {
-		full := []int64{int64(B), int64(Hq), int64(Sq), int64(St)}
-		if len(mask.shape) > 4 || mask.dt != ir.Bool && mask.dt != ir.Float32 {
+		if len(mask.shape) < 1 || len(mask.shape) > 4 || mask.dt != ir.Bool && mask.dt != ir.Float32 {
 			return nil, fmt.Errorf("unsupported: attn_mask %s%v", mask.dt, mask.shape)
 		}
+		if l := int(mask.shape[len(mask.shape)-1]); l > 1 && l < St {
+			Lm = l
+		}
+		full := []int64{int64(B), int64(Hq), int64(Sq), int64(Lm)}
 		if bs, err := broadcastShape(full, mask.shape); err != nil || !sameDims(bs, full) {
 			return nil, fmt.Errorf("unsupported: attn_mask %v does not broadcast to %v", mask.shape, full)
 		}
@@ -94,10 +105,11 @@ func opAttention(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	// present K/V [B, Hkv, St, D]: outputs when requested, else scratch.
+	// present K/V [B, Hkv, St, D]: outputs (also when omitted), else
+	// scratch.
 	kt := func(i int, d int) (*tval, error) {
 		shape := []int64{int64(B), int64(Hkv), int64(St), int64(d)}
-		if i < len(c.out) && c.n.Outputs[i] != nil {
+		if i < len(c.out) {
 			return c.setOut(i, ir.Float32, shape)
 		}
 		return c.newScratch(ir.Float32, B*Hkv*St*d), nil
@@ -109,6 +121,12 @@ func opAttention(c *ctx) (func(), error) {
 	pV, err := kt(2, Dv)
 	if err != nil {
 		return nil, err
+	}
+	var qkOut *tval
+	if len(c.out) > 3 {
+		if qkOut, err = c.setOut(3, ir.Float32, []int64{int64(B), int64(Hq), int64(Sq), int64(St)}); err != nil {
+			return nil, err
+		}
 	}
 	row := make([]float64, St)
 	return func() {
@@ -154,30 +172,56 @@ func opAttention(c *ctx) (func(), error) {
 							s += float64(qv) * float64(krow[t])
 						}
 						s *= scale
+						qi := ((b*Hq+h)*Sq+i)*St + j
 						if softcap > 0 {
 							s = softcap * math.Tanh(s/softcap)
 						}
-						if causal && j > i {
-							s = math.Inf(-1)
+						if qkOut != nil && qkMode <= 1 {
+							qkOut.f32()[qi] = float32(s)
+						}
+						// Causal: bottom-right aligned, key j visible to
+						// query i when j <= i + past length.
+						var bias float64
+						if causal && j > i+Sp {
+							bias = math.Inf(-1)
 						}
 						if mbl != nil {
-							flat := ((b*Hq+h)*Sq+i)*St + j
-							mo := offsetIn(mbl, 0, flat)
-							if mask.dt == ir.Bool {
-								if mask.u8()[mo] == 0 {
-									s = math.Inf(-1)
-								}
+							if j >= Lm {
+								bias = math.Inf(-1)
 							} else {
-								s += float64(mask.f32()[mo])
+								mo := offsetIn(mbl, 0, ((b*Hq+h)*Sq+i)*Lm+j)
+								if mask.dt == ir.Bool {
+									if mask.u8()[mo] == 0 {
+										bias = math.Inf(-1)
+									}
+								} else {
+									bias += float64(mask.f32()[mo])
+								}
 							}
+						}
+						s += bias
+						if qkOut != nil && qkMode == 2 {
+							qkOut.f32()[qi] = float32(s)
 						}
 						row[j] = s
 						m = math.Max(m, s)
 					}
 					var sum float64
 					for j := range row {
+						if math.IsInf(m, -1) {
+							row[j] = 0 // fully masked row: zeros
+							continue
+						}
 						row[j] = math.Exp(row[j] - m)
 						sum += row[j]
+					}
+					if sum == 0 {
+						sum = 1
+					}
+					if qkOut != nil && qkMode == 3 {
+						for j, e := range row {
+							qkOut.f32()[((b*Hq+h)*Sq+i)*St+j] = float32(e / sum)
+						}
 					}
 					var orow []float32
 					if three {
