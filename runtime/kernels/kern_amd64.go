@@ -19,6 +19,9 @@ func xgetbv0() (eax, edx uint32)
 func addChain(n int)
 
 //go:noescape
+func sgemm6x8(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
+
+//go:noescape
 func sgemm6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
 
 //go:noescape
@@ -61,6 +64,7 @@ func hasAVX2FMA() bool {
 func init() {
 	if hasAVX2FMA() {
 		microKernel = kernelAVX2
+		microKernel8 = kernelAVX2x8
 		dwKernel = dwKernelAVX2
 		clampVec = func(v []float32, lo, hi float32) int {
 			n := len(v) &^ 7
@@ -106,6 +110,20 @@ func kernelAVX2(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi
 		bp = &bias[0]
 	}
 	sgemm6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
+}
+
+func kernelAVX2x8(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	if k > 0 {
+		_ = a[k*mr-1]
+		_ = b[(k-1)*nr+7]
+	}
+	_ = c[(mr-1)*ldc+7]
+	var bp *float32
+	if flags&flagBias != 0 {
+		_ = bias[mr-1]
+		bp = &bias[0]
+	}
+	sgemm6x8(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
 }
 
 func dwKernelAVX2(y, x []float32, offs []int, w []float32, n, rows, inStride, outStride int, bias float32) {

@@ -337,6 +337,16 @@ func TestMicroKernels(t *testing.T) {
 			kernelGo(k, a, b, want, 20, flags, bias, -0.5, 0.7)
 			microKernel(k, a, b, got, 20, flags, bias, -0.5, 0.7)
 			closeTo(t, fmt.Sprintf("k=%d flags=%d", k, flags), got, want, k)
+			// The 8-column kernels compute the first 8 columns with the
+			// same operations and leave the others alone.
+			got8, want8 := append([]float32(nil), c0...), append([]float32(nil), c0...)
+			kernelGo8(k, a, b, want8, 20, flags, bias, -0.5, 0.7)
+			microKernel8(k, a, b, got8, 20, flags, bias, -0.5, 0.7)
+			for i := 0; i < mr; i++ {
+				sameBits(t, "kernelGo8 vs kernelGo", want8[i*20:i*20+8], want[i*20:i*20+8])
+				sameBits(t, "microKernel8 vs microKernel", got8[i*20:i*20+8], got[i*20:i*20+8])
+				sameBits(t, "microKernel8 past column 8", got8[i*20+8:i*20+20], c0[i*20+8:i*20+20])
+			}
 		}
 	}
 	for _, taps := range []int{1, 9, 25, 49, 70} {
