@@ -34,6 +34,9 @@ func deinterleave2AVX2(even, odd, src *float32, n int)
 func packRows16(dst, src *float32, offs *int, kcb, np int)
 
 //go:noescape
+func geluAVX2(v *float32, n int)
+
+//go:noescape
 func hardSwishAVX2(v *float32, n int)
 
 //go:noescape
@@ -92,6 +95,13 @@ func init() {
 				_ = dst[np*len(offs)*nr-1]
 				packRows16(&dst[0], &x[j0], &offs[0], len(offs), np)
 			}
+		}
+		geluVec = func(v []float32) int {
+			n := len(v) &^ 7
+			if n > 0 {
+				geluAVX2(&v[0], n)
+			}
+			return n
 		}
 		Kernel = "avx2-fma"
 	}
