@@ -68,7 +68,7 @@ func TestConvertErrors(t *testing.T) {
 		{"image two inputs", twoInputs(), Options{Image: img}, false, `--image-input needs a model with exactly one input, this one has 2`, false},
 		{"image wrong channels", oneOp("Relu", "", nil), Options{Image: img, InputShapes: map[string][]int64{"x": {1, 3, 8, 8}}}, false, "", false},
 		{"nn ceil pool", oneOp("AveragePool", "", nil, ints("kernel_shape", 3, 3), ints("strides", 2, 2), aint("ceil_mode", 1)), Options{}, true,
-			`op "y" (avg_pool): ceil_mode pooling with output [1 3 4 4] (floor mode gives 3 on axis 2): not supported`, true},
+			`node "the_node" (AveragePool): MIL op avg_pool: ceil_mode pooling with output [1 3 4 4] (floor mode gives 3 on axis 2): not supported`, true},
 	}
 	for _, c := range cases {
 		var err error

@@ -29,9 +29,9 @@ var logWorst bool
 
 // roundTrip converts m to the format, reads it back (fp16 weights widened
 // to float32) and returns the read-back model.
-func roundTrip(m *ir.Model, format string, fp16 bool) (*ir.Model, error) {
+func roundTrip(m *ir.Model, format string, fp16 bool, shapes map[string][]int64) (*ir.Model, error) {
 	if format == "mlprogram" {
-		p, err := ConvertProgram(ir.CloneModel(m), Options{FP16: fp16})
+		p, err := ConvertProgram(ir.CloneModel(m), Options{FP16: fp16, InputShapes: shapes})
 		if err != nil {
 			return nil, err
 		}
@@ -45,7 +45,7 @@ func roundTrip(m *ir.Model, format string, fp16 bool) (*ir.Model, error) {
 		}
 		return ProgramToIR(spec, p.Weights, ReadOptions{Float32: true})
 	}
-	s, err := ConvertNeuralNetwork(ir.CloneModel(m), Options{FP16: fp16})
+	s, err := ConvertNeuralNetwork(ir.CloneModel(m), Options{FP16: fp16, InputShapes: shapes})
 	if err != nil {
 		return nil, err
 	}
@@ -91,30 +91,41 @@ func writeOut(t *testing.T, label string, m *ir.Model) {
 }
 
 // checkRoundTrip runs every Core ML round trip of m in the Go runtime on
-// the data sets and compares with their stored outputs.
+// the data sets and compares with their stored outputs. Core ML shapes are
+// static: each set's input shapes (a batch of 2, say) are given to the
+// converter.
 func checkRoundTrip(t *testing.T, label string, m *ir.Model, sets []string) {
 	t.Helper()
-	for _, format := range []string{"mlprogram", "neuralnetwork"} {
-		for _, fp16 := range []bool{false, true} {
-			name := fmt.Sprintf("%s %s fp16=%v", label, format, fp16)
-			back, err := roundTrip(m, format, fp16)
-			if err != nil {
-				t.Errorf("%s: %v", name, err)
-				continue
-			}
-			plan, err := runtime.Compile(back, runtime.Options{Threads: 1})
-			if err != nil {
-				t.Errorf("%s: compiling the read-back model: %v", name, err)
-				continue
-			}
-			tol := tolFP32
-			if fp16 {
-				tol = tolFP16
-			}
-			for _, sd := range sets {
-				set, err := golden.LoadSet(sd)
+	for _, sd := range sets {
+		set, err := golden.LoadSet(sd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bound, err := golden.BindInputs(m, set)
+		if err != nil {
+			t.Errorf("%s: %v", label, err)
+			continue
+		}
+		shapes := map[string][]int64{}
+		for name, tt := range bound {
+			shapes[name] = tt.Dims
+		}
+		for _, format := range []string{"mlprogram", "neuralnetwork"} {
+			for _, fp16 := range []bool{false, true} {
+				name := fmt.Sprintf("%s %s fp16=%v", label, format, fp16)
+				back, err := roundTrip(m, format, fp16, shapes)
 				if err != nil {
-					t.Fatal(err)
+					t.Errorf("%s: %v", name, err)
+					continue
+				}
+				plan, err := runtime.Compile(back, runtime.Options{Threads: 1})
+				if err != nil {
+					t.Errorf("%s: compiling the read-back model: %v", name, err)
+					continue
+				}
+				tol := tolFP32
+				if fp16 {
+					tol = tolFP16
 				}
 				in, err := golden.BindInputs(back, set)
 				if err != nil {

@@ -34,6 +34,7 @@ type lowerer struct {
 	names  map[string]bool
 	cache  map[*ir.Value]*mvar   // constants materialized as const ops in compute dtype
 	seqs   map[*ir.Value][]*mvar // tensor sequences made by SplitToSequence
+	cur    *ir.Node              // node being lowered
 }
 
 // errUnsupported marks a node the target cannot express.
@@ -101,10 +102,12 @@ func lower(m *ir.Model, opt *Options) (*lowered, error) {
 		l.vars[v] = x
 	}
 	for _, n := range g.Nodes {
+		l.cur = n
 		if err := l.node(n); err != nil {
 			return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
 		}
 	}
+	l.cur = nil
 	seen := map[string]bool{}
 	for _, v := range g.Outputs {
 		x, ok := l.vars[v]
@@ -188,7 +191,7 @@ func (l *lowerer) emit1(typ, name string, in []arg, dt pb.DataType, shape []int6
 		name = l.uniq(name)
 	}
 	o := &mvar{name: name, dt: dt, shape: shape}
-	l.ops = append(l.ops, &mop{typ: typ, name: name, in: in, out: []*mvar{o}})
+	l.ops = append(l.ops, &mop{typ: typ, name: name, in: in, out: []*mvar{o}, src: l.cur})
 	return o
 }
 

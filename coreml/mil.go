@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mconv/mconv/coreml/pb"
+	"github.com/mconv/mconv/ir"
 )
 
 // The converter lowers IR to a list of MIL operations (mop) with fully known
@@ -43,6 +44,7 @@ type mop struct {
 	name string
 	in   []arg
 	out  []*mvar
+	src  *ir.Node // the IR node this op was lowered from, if any
 }
 
 func (o *mop) input(param string) *mvar {

@@ -40,6 +40,9 @@ func ConvertNeuralNetwork(m *ir.Model, opt Options) (*pb.Model, error) {
 	}
 	for _, o := range lw.ops {
 		if err := nw.op(o); err != nil {
+			if o.src != nil {
+				return nil, fmt.Errorf("node %q (%s): MIL op %s: %w", o.src.Name, o.src.OpType, o.typ, err)
+			}
 			return nil, fmt.Errorf("op %q (%s): %w", o.name, o.typ, err)
 		}
 	}

@@ -789,6 +789,7 @@ func lowerSplit(l *lowerer, n *ir.Node) error {
 		l.vars[v] = mv
 	}
 	o.name = o.out[0].name
+	o.src = l.cur
 	l.ops = append(l.ops, o)
 	return nil
 }
@@ -1239,6 +1240,7 @@ func lowerSplitToSequence(l *lowerer, n *ir.Node) error {
 		seq = append(seq, &mvar{name: name, dt: x.dt, shape: s})
 	}
 	o.out = seq
+	o.src = l.cur
 	l.ops = append(l.ops, o)
 	if l.seqs == nil {
 		l.seqs = map[*ir.Value][]*mvar{}

@@ -194,3 +194,40 @@ func TestReadErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad reads written files back through Load, by path.
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	p, err := ConvertProgram(zooMobile(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePackage(p, dir+"/m.mlpackage"); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := ConvertNeuralNetwork(zooMobile(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteModelFile(spec, dir+"/m.mlmodel"); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteModelFile(p.Spec, dir+"/prog.mlmodel"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"m.mlpackage", "m.mlmodel"} {
+		m, err := Load(dir+"/"+f, ReadOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if m.Graph.Inputs[0].Name != "input.1" || len(m.Graph.Outputs) != 1 {
+			t.Errorf("%s: inputs %v outputs %d", f, m.Graph.Inputs[0].Name, len(m.Graph.Outputs))
+		}
+	}
+	if _, err := Load(dir+"/prog.mlmodel", ReadOptions{}); err == nil || !strings.Contains(err.Error(), "needs its weights") {
+		t.Errorf("ML Program as a bare .mlmodel: err = %v", err)
+	}
+	if _, err := Load(dir+"/missing.mlpackage", ReadOptions{}); err == nil {
+		t.Error("missing path: no error")
+	}
+}

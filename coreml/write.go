@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mconv/mconv/coreml/pb"
+	"github.com/mconv/mconv/ir"
 )
 
 // Paths inside an .mlpackage.
@@ -178,4 +179,41 @@ func ReadModelFile(path string) (*pb.Model, error) {
 		return nil, fmt.Errorf("%s: decoding Core ML spec: %w", path, err)
 	}
 	return spec, nil
+}
+
+// Load reads a Core ML model written by mconv, an .mlpackage directory (ML
+// Program) or an .mlmodel file (NeuralNetwork), back into IR.
+func Load(path string, opt ReadOptions) (*ir.Model, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		spec, w, err := ReadPackage(path)
+		if err != nil {
+			return nil, err
+		}
+		m, err := ProgramToIR(spec, w, opt)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return m, nil
+	}
+	spec, err := ReadModelFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m *ir.Model
+	switch {
+	case spec.GetNeuralNetwork() != nil:
+		m, err = NeuralNetworkToIR(spec, opt)
+	case spec.GetMlProgram() != nil:
+		err = fmt.Errorf("an ML Program needs its weights: give the .mlpackage directory")
+	default:
+		err = fmt.Errorf("not a NeuralNetwork or ML Program model")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }

@@ -15,6 +15,7 @@ import (
 //	    s = mean over H,W of x; h = relu(w1*s + b1); g = gate(w2*h + b2); y = x*g
 //	Gelu(x) -> y    attr approximate = "none": y = x/2 * (1 + erf(x/sqrt 2))
 //	SiLU(x) -> y    y = x * sigmoid(x)
+//	HardSwish(x) -> y   y = x * max(0, min(1, x/6 + 1/2)) (for opsets before 14)
 func init() {
 	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "SqueezeExcite", Since: 1,
 		MinInputs: 5, MaxInputs: 5, MinOutputs: 1, MaxOutputs: 1,
@@ -25,53 +26,10 @@ func init() {
 	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "SiLU", Since: 1,
 		MinInputs: 1, MaxInputs: 1, MinOutputs: 1, MaxOutputs: 1,
 		Attrs: map[string]AttrType{}})
-	for _, op := range []string{"Gelu", "SiLU"} {
-		if LookupShapeFunc(FusedDomain, op) == nil {
-			RegisterShapeFunc(FusedDomain, op, sameAsInput0)
-		}
-	}
-	if LookupShapeFunc(FusedDomain, "SqueezeExcite") == nil {
-		RegisterShapeFunc(FusedDomain, "SqueezeExcite", squeezeExciteShape)
-	}
-}
-
-// sameAsInput0 gives the output the type of input 0.
-func sameAsInput0(n *Node, _ int64) error {
-	if n.Inputs[0] != nil && n.Outputs[0] != nil {
-		n.Outputs[0].Type = n.Inputs[0].Type.Clone()
-	}
-	return nil
-}
-
-// squeezeExciteShape checks the weight shapes against x and passes x's
-// type through.
-func squeezeExciteShape(n *Node, _ int64) error {
-	x := n.Inputs[0]
-	if x == nil {
-		return fmt.Errorf("missing input x")
-	}
-	t := x.Type
-	if t.HasShape && len(t.Shape) != 4 {
-		return fmt.Errorf("x must be 4-D, has shape %s", t.Shape)
-	}
-	var C, Cr int64 = -1, -1
-	if w1 := n.Inputs[1]; w1 != nil && w1.Type.HasShape {
-		if len(w1.Type.Shape) != 4 {
-			return fmt.Errorf("w1 must be [Cr,C,1,1], has %s", w1.Type.Shape)
-		}
-		Cr, C = w1.Type.Shape[0].Size, w1.Type.Shape[1].Size
-	}
-	if w2 := n.Inputs[3]; w2 != nil && w2.Type.HasShape {
-		s := w2.Type.Shape
-		if len(s) != 4 || (C >= 0 && s[0].Known() && s[0].Size != C) || (Cr >= 0 && s[1].Known() && s[1].Size != Cr) {
-			return fmt.Errorf("w2 shape %s does not match w1 [%d,%d,1,1]", s, Cr, C)
-		}
-	}
-	if t.HasShape && C >= 0 && t.Shape[1].Known() && t.Shape[1].Size != C {
-		return fmt.Errorf("x has %d channels, weights %d", t.Shape[1].Size, C)
-	}
-	n.Outputs[0].Type = t.Clone()
-	return nil
+	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "HardSwish", Since: 1,
+		MinInputs: 1, MaxInputs: 1, MinOutputs: 1, MaxOutputs: 1,
+		Attrs: map[string]AttrType{}})
+	// Shape functions of these ops are in shape_ops.go (output = x's type).
 }
 
 // ExpandFused rewrites every mconv-domain op (in the main graph and in
@@ -79,9 +37,10 @@ func squeezeExciteShape(n *Node, _ int64) error {
 // opset, keeping value names, and drops the mconv opset import when no
 // mconv op is left:
 //
-//	SqueezeExcite -> GlobalAveragePool, Conv, Relu, Conv, Sigmoid|HardSigmoid, Mul
+//	SqueezeExcite -> ReduceMean(H,W), Conv, Relu, Conv, Sigmoid|HardSigmoid, Mul
 //	Gelu          -> Gelu (opset >= 20) or Div, Erf, Add, Mul, Mul
 //	SiLU          -> Sigmoid, Mul
+//	HardSwish     -> HardSwish (opset >= 14) or HardSigmoid{1/6, 0.5}, Mul
 func ExpandFused(m *Model) error {
 	if m == nil || m.Graph == nil {
 		return fmt.Errorf("model has no graph")
@@ -128,11 +87,13 @@ func expandFusedGraph(m *Model, g *Graph) error {
 		var err error
 		switch n.OpType {
 		case "SqueezeExcite":
-			err = expandSE(g, n)
+			err = expandSE(m, g, n)
 		case "Gelu":
 			err = expandGelu(g, n, opset)
 		case "SiLU":
 			err = expandSiLU(g, n)
+		case "HardSwish":
+			err = expandHardSwish(g, n, opset)
 		default:
 			err = fmt.Errorf("unknown fused op")
 		}
@@ -172,7 +133,7 @@ func replaceFused(g *Graph, n, last *Node) {
 	_ = g.Rename(nw, name)
 }
 
-func expandSE(g *Graph, n *Node) error {
+func expandSE(m *Model, g *Graph, n *Node) error {
 	if len(n.Inputs) != 5 || len(n.Outputs) != 1 {
 		return fmt.Errorf("want 5 inputs and 1 output")
 	}
@@ -181,22 +142,36 @@ func expandSE(g *Graph, n *Node) error {
 			return fmt.Errorf("input %d missing", i)
 		}
 	}
+	gt := n.AttrString("gate", "sigmoid")
+	if gt != "sigmoid" && gt != "hardsigmoid" {
+		return fmt.Errorf("unknown gate %q", gt)
+	}
 	x := n.Inputs[0]
 	base := n.Outputs[0].Name
-	pool := g.InsertNodeBefore(n, "GlobalAveragePool", n.Name+"/pool", []*Value{x}, g.UniqueName(base+"/pool"))
+	// ReduceMean over H,W (keepdims) as timm writes x.mean((2, 3), keepdim=True):
+	// axes as an input from opset 18, as an attribute before.
+	var pool *Node
+	if m.Opset("") >= 18 {
+		axes := NewInt64([]int64{2}, []int64{2, 3})
+		av := g.AddConst(g.UniqueName(base+"/axes"), axes)
+		axes.Name = av.Name
+		pool = g.InsertNodeBefore(n, "ReduceMean", n.Name+"/pool", []*Value{x, av}, g.UniqueName(base+"/pool"))
+	} else {
+		pool = g.InsertNodeBefore(n, "ReduceMean", n.Name+"/pool", []*Value{x}, g.UniqueName(base+"/pool"))
+		pool.SetAttr(&Attr{Name: "axes", Type: AttrInts, Ints: []int64{2, 3}})
+	}
+	pool.SetAttr(&Attr{Name: "keepdims", Type: AttrInt, I: 1})
 	fc1 := g.InsertNodeBefore(n, "Conv", n.Name+"/fc1", []*Value{pool.Outputs[0], n.Inputs[1], n.Inputs[2]}, g.UniqueName(base+"/fc1"))
 	relu := g.InsertNodeBefore(n, "Relu", n.Name+"/relu", []*Value{fc1.Outputs[0]}, g.UniqueName(base+"/relu"))
 	fc2 := g.InsertNodeBefore(n, "Conv", n.Name+"/fc2", []*Value{relu.Outputs[0], n.Inputs[3], n.Inputs[4]}, g.UniqueName(base+"/fc2"))
 	var gate *Node
-	switch gt := n.AttrString("gate", "sigmoid"); gt {
+	switch gt {
 	case "sigmoid":
 		gate = g.InsertNodeBefore(n, "Sigmoid", n.Name+"/gate", []*Value{fc2.Outputs[0]}, g.UniqueName(base+"/gate"))
 	case "hardsigmoid":
 		gate = g.InsertNodeBefore(n, "HardSigmoid", n.Name+"/gate", []*Value{fc2.Outputs[0]}, g.UniqueName(base+"/gate"))
 		gate.SetAttr(&Attr{Name: "alpha", Type: AttrFloat, F: n.AttrFloat("alpha", 0.2)})
 		gate.SetAttr(&Attr{Name: "beta", Type: AttrFloat, F: n.AttrFloat("beta", 0.5)})
-	default:
-		return fmt.Errorf("unknown gate %q", gt)
 	}
 	mul := g.InsertNodeBefore(n, "Mul", n.Name+"/mul", []*Value{x, gate.Outputs[0]}, g.UniqueName(base+"/mul"))
 	replaceFused(g, n, mul)
@@ -240,6 +215,25 @@ func expandSiLU(g *Graph, n *Node) error {
 	base := n.Outputs[0].Name
 	sig := g.InsertNodeBefore(n, "Sigmoid", n.Name+"/sigmoid", []*Value{x}, g.UniqueName(base+"/sigmoid"))
 	mul := g.InsertNodeBefore(n, "Mul", n.Name+"/mul", []*Value{x, sig.Outputs[0]}, g.UniqueName(base+"/mul"))
+	replaceFused(g, n, mul)
+	return nil
+}
+
+func expandHardSwish(g *Graph, n *Node, opset int64) error {
+	if len(n.Inputs) != 1 || n.Inputs[0] == nil || len(n.Outputs) != 1 {
+		return fmt.Errorf("want 1 input and 1 output")
+	}
+	x := n.Inputs[0]
+	base := n.Outputs[0].Name
+	if opset >= 14 {
+		hs := g.InsertNodeBefore(n, "HardSwish", n.Name, []*Value{x}, g.UniqueName(base+"/hardswish"))
+		replaceFused(g, n, hs)
+		return nil
+	}
+	hsig := g.InsertNodeBefore(n, "HardSigmoid", n.Name+"/hardsigmoid", []*Value{x}, g.UniqueName(base+"/hardsigmoid"))
+	hsig.SetAttr(&Attr{Name: "alpha", Type: AttrFloat, F: 1.0 / 6})
+	hsig.SetAttr(&Attr{Name: "beta", Type: AttrFloat, F: 0.5})
+	mul := g.InsertNodeBefore(n, "Mul", n.Name+"/mul", []*Value{x, hsig.Outputs[0]}, g.UniqueName(base+"/mul"))
 	replaceFused(g, n, mul)
 	return nil
 }

@@ -158,7 +158,7 @@ type Attr struct {
 type Node struct {
 	Name    string
 	OpType  string
-	Domain  string // "" is ai.onnx
+	Domain  string   // "" is ai.onnx
 	Inputs  []*Value // nil entries are omitted optional inputs
 	Outputs []*Value // nil entries are omitted optional outputs
 	Attrs   []*Attr

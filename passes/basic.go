@@ -182,6 +182,9 @@ func lowerBatchNorm(c *ctx) error {
 		if !live(bn) || !isOp(bn, "BatchNormalization") || len(bn.Inputs) < 5 {
 			continue
 		}
+		if !isFloat32Const(bn.Inputs[1], 1) {
+			continue // the scale and shift are written as float32
+		}
 		s, t, why := bnParams(bn)
 		if why != "" {
 			c.leftAlone(bn, "%s", why)

@@ -12,6 +12,8 @@ import (
 // built only from
 //
 //	Conv(x, W, B?)           2-D, constant W/B, kernel centred: pads = (k-1)/2*dilation, odd k
+//	                         (a non-centred Conv only as the single Conv, with per-channel
+//	                         ops on top: layer scale after a patch-embedding Conv, say)
 //	BatchNormalization(t)    inference, constant parameters
 //	Add(t, u) / Sub(t, u)    of two such tensors, or of one and a per-channel constant
 //	Sum(t1, ..., tk)         of such tensors
@@ -62,7 +64,7 @@ func collapseBranches(c *ctx) error {
 				// branch of one of the subgraph's inputs (a real
 				// near-miss, not an ordinary residual connection).
 				for _, s := range w.shared {
-					if w.leaves[s.Producer.Inputs[0]] {
+					if len(s.Producer.Inputs) > 0 && w.leaves[s.Producer.Inputs[0]] {
 						w.why = fmt.Sprintf("branch output %q also used by %s", s.Name, otherUser(s, nil))
 						break
 					}
@@ -93,6 +95,15 @@ func (c *ctx) emitConv(root *ir.Node, lm *linMap, w *linWalk) {
 	wv := c.addConst(base+"_weight", []int64{int64(lm.M), int64(lm.C / lm.G), int64(lm.kh), int64(lm.kw)}, lm.K)
 	bv := c.addConst(base+"_bias", []int64{int64(lm.M)}, lm.b)
 	conv := c.g.InsertNodeBefore(root, "Conv", root.Name+"_reparam", []*ir.Value{w.x, wv, bv}, c.g.UniqueName(base+"_reparam"))
+	if lm.raw != nil {
+		for _, a := range lm.raw.Attrs {
+			ac := *a
+			conv.SetAttr(&ac)
+		}
+		c.replace(out, conv.Outputs[0], true)
+		c.rewrote("folded %d per-channel ops into Conv %q (pads kept) producing %q", len(w.nodes)-1, lm.raw.Name, conv.Outputs[0].Name)
+		return
+	}
 	dil := []int64{max(lm.dil[0], 1), max(lm.dil[1], 1)}
 	conv.SetAttr(intsAttr("dilations", dil...))
 	conv.SetAttr(intAttr("group", int64(lm.G)))
@@ -302,9 +313,11 @@ func (w *linWalk) conv(n *ir.Node) *linTerm {
 	default:
 		centred = false
 	}
+	var raw *ir.Node
 	if !centred {
-		w.why = fmt.Sprintf("Conv %q kernel %dx%d is not centred (pads %v)", n.Name, kh, kw, pads)
-		return w.leaf(n.Outputs[0])
+		// Usable only as the single Conv of the subgraph (per-channel
+		// scales and shifts on top); it cannot be summed with others.
+		raw = n
 	}
 	t := w.leaf(n.Inputs[0])
 	if t == nil {
@@ -323,7 +336,7 @@ func (w *linWalk) conv(n *ir.Node) *linTerm {
 	if kw == 1 {
 		d[1] = 0
 	}
-	return &linTerm{kind: termConv, conv: n, w: n.Inputs[1], bias: nil, bv: bias,
+	return &linTerm{kind: termConv, conv: n, w: n.Inputs[1], bv: bias, raw: raw,
 		group: int(n.AttrInt("group", 1)), stride: [2]int64{strides[0], strides[1]}, dil: d}
 }
 
@@ -343,6 +356,7 @@ type linTerm struct {
 	sign        float64
 	scale, bias []float64 // termAffine: length 1 or M (nil: 1 / 0)
 	conv        *ir.Node
+	raw         *ir.Node // a non-centred Conv: kept with its own attributes
 	w, bv       *ir.Value
 	group       int
 	stride      [2]int64
@@ -357,6 +371,9 @@ type linMap struct {
 	b       []float64
 	stride  [2]int64
 	dil     [2]int64 // 0 on axes where any dilation fits (kernel size 1)
+	// raw is set when the map is one non-centred Conv (scaled and
+	// shifted): its padding attributes are kept as they are.
+	raw *ir.Node
 }
 
 // eval computes the map of a term; x's channel count comes from a Conv
@@ -402,7 +419,7 @@ func (t *linTerm) evalC(C int) (*linMap, error) {
 		if err != nil {
 			return nil, err
 		}
-		lm := &linMap{M: M, C: C, G: t.group, kh: int(wd[2]), kw: int(wd[3]), K: k, b: make([]float64, M), stride: t.stride, dil: t.dil}
+		lm := &linMap{M: M, C: C, G: t.group, kh: int(wd[2]), kw: int(wd[3]), K: k, b: make([]float64, M), stride: t.stride, dil: t.dil, raw: t.raw}
 		if t.bv != nil {
 			b, err := t.bv.Const.Float64s()
 			if err != nil {
@@ -456,6 +473,12 @@ func (t *linTerm) evalC(C int) (*linMap, error) {
 func addMaps(a, b *linMap, sign float64) (*linMap, error) {
 	if a.M != b.M || a.C != b.C {
 		return nil, fmt.Errorf("branches have different shapes (%d vs %d channels)", a.M, b.M)
+	}
+	for _, m := range []*linMap{a, b} {
+		if m.raw != nil {
+			return nil, fmt.Errorf("Conv %q kernel %v is not centred (pads %v), so its taps do not align with the other branches",
+				m.raw.Name, m.raw.Inputs[1].Const.Dims[2:], m.raw.AttrInts("pads", []int64{0, 0, 0, 0}))
+		}
 	}
 	if a.stride != b.stride {
 		return nil, fmt.Errorf("different strides %v and %v", a.stride[:], b.stride[:])

@@ -170,6 +170,14 @@ func toNum(v *ir.Value) (*numT, error) {
 	if err != nil {
 		return nil, err
 	}
+	if v.Const.DType == ir.Int64 || v.Const.DType == ir.Uint64 {
+		// float64 is exact only up to 2^53 (INT64_MAX in Slice ends is not)
+		for _, x := range f {
+			if math.Abs(x) > 1<<53 {
+				return nil, fmt.Errorf("integer beyond 2^53 not folded")
+			}
+		}
+	}
 	return &numT{dt: v.Const.DType, dims: v.Const.Dims, f: f}, nil
 }
 

@@ -22,7 +22,11 @@ func se(b *builder, x *ir.Value, C, Cr int, variant string) *ir.Value {
 		s = b.op("GlobalAveragePool", []*ir.Value{x})
 	}
 	var z *ir.Value
-	if variant == "gemm" {
+	if variant == "gemm-reducemean" {
+		s = b.op("ReduceMean", []*ir.Value{x}, intsAttr("axes", 2, 3), intAttr("keepdims", 0))
+		h := b.op("Relu", []*ir.Value{b.op("Gemm", []*ir.Value{s, b.rnd(0.5, int64(Cr), int64(C)), b.rnd(0.5, int64(Cr))}, intAttr("transB", 1))})
+		z = b.op("Gemm", []*ir.Value{h, b.rnd(0.5, int64(C), int64(Cr)), b.rnd(0.5, int64(C))}, intAttr("transB", 1), floatAttr("alpha", 0.5))
+	} else if variant == "gemm" {
 		f := b.op("Flatten", []*ir.Value{s}, intAttr("axis", 1))
 		h := b.op("Relu", []*ir.Value{b.op("Gemm", []*ir.Value{f, b.rnd(0.5, int64(Cr), int64(C)), b.rnd(0.5, int64(Cr))}, intAttr("transB", 1))})
 		z = b.op("Gemm", []*ir.Value{h, b.rnd(0.5, int64(Cr), int64(C)), b.rnd(0.5, int64(C))}) // transB=0: W [Cr,C]
@@ -36,7 +40,7 @@ func se(b *builder, x *ir.Value, C, Cr int, variant string) *ir.Value {
 	} else {
 		g = b.op("Sigmoid", []*ir.Value{z})
 	}
-	if variant == "avgpool" || variant == "gemm" {
+	if variant == "avgpool" || variant == "gemm" || variant == "gemm-reducemean" {
 		g = b.op("Reshape", []*ir.Value{g, b.ints(-1, int64(C), 1, 1)})
 		return b.op("Mul", []*ir.Value{g, x})
 	}
@@ -45,7 +49,7 @@ func se(b *builder, x *ir.Value, C, Cr int, variant string) *ir.Value {
 
 func TestSqueezeExcite(t *testing.T) {
 	var cases []passCase
-	for _, v := range []string{"gap", "reducemean-attr", "reducemean-input", "avgpool", "hardsigmoid", "gemm", "nobias"} {
+	for _, v := range []string{"gap", "reducemean-attr", "reducemean-input", "avgpool", "hardsigmoid", "gemm", "gemm-reducemean", "nobias"} {
 		v := v
 		opset := int64(17)
 		if v == "reducemean-input" {
@@ -229,6 +233,12 @@ func TestCleanupPasses(t *testing.T) {
 			c := b.op("Conv", []*ir.Value{x, w, bias}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1))
 			b.out(b.add(b.bn(c, 6), b.bn(b.conv(x, 4, 6, 1, 1, 1, false), 6)))
 		}, wantOps: map[string]int{"Shape": 0, "Expand": 0, "CastLike": 0, "Constant": 0, "Conv": 1, "BatchNormalization": 0, "Add": 0}},
+		{name: "int64-max-not-folded", build: func(b *builder) {
+			x := b.input(2, 4, 3, 3)
+			big := b.op("Concat", []*ir.Value{b.ints(9223372036854775807), b.ints(1)}, intAttr("axis", 0))
+			b.out(b.op("Relu", []*ir.Value{x}))
+			b.out(big)
+		}, wantOps: map[string]int{"Concat": 1}, wantNone: true},
 		{name: "reshape-reshape", build: func(b *builder) {
 			x := b.input(2, 4, 3, 3)
 			r := b.op("Reshape", []*ir.Value{b.op("Relu", []*ir.Value{x}), b.ints(2, 36)})
@@ -266,5 +276,39 @@ func TestSelectPasses(t *testing.T) {
 	rep, err = Run(b.m, Options{Passes: []string{"conv-bn-fold"}, CheckEachPass: true})
 	if err != nil || rep.Pass("conv-bn-fold").Rewrites != 1 || opCounts(b.g)["BatchNormalization"] != 0 {
 		t.Fatalf("conv-bn-fold alone: %v %v", err, rep)
+	}
+}
+
+// TestExpandFusedNumerics checks with the reference evaluator that every
+// mconv op and its standard-ONNX expansion compute the same, at an opset
+// with and without the standard op.
+func TestExpandFusedNumerics(t *testing.T) {
+	for _, opset := range []int64{13, 20} {
+		for _, op := range []string{"HardSwish", "Gelu", "SiLU"} {
+			b := newBuilder(opset, 3)
+			x := b.input(2, 5)
+			y := b.op(op, []*ir.Value{x})
+			y.Producer.Domain = ir.FusedDomain
+			b.m.Opsets = append(b.m.Opsets, ir.OpsetImport{Domain: ir.FusedDomain, Version: 1})
+			b.out(y)
+			in := randomInputs(b.m, 5)
+			ref, err := evalModel(b.m, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ir.ExpandFused(b.m); err != nil {
+				t.Fatal(err)
+			}
+			if err := ir.Verify(b.m); err != nil {
+				t.Fatal(err)
+			}
+			got, err := evalModel(b.m, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := maxRelErr(t, ref, got); e > 1e-6 {
+				t.Errorf("opset %d %s: expansion differs by %g (%s)", opset, op, e, ir.Dump(b.g))
+			}
+		}
 	}
 }

@@ -89,3 +89,18 @@ func TestGoldenFixtures(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRun measures the whole pipeline on a fixture network (FastViT,
+// both reparameterization and activation patterns).
+func BenchmarkRun(b *testing.B) {
+	m, err := onnx.Load(golden.Dir() + "/fastvit_net/torchscript/model.onnx")
+	if err != nil {
+		b.Skipf("fixture not available: %v", err)
+	}
+	for b.Loop() {
+		c := ir.CloneModel(m)
+		if _, err := Run(c, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -348,6 +348,16 @@ func TestBranchCollapse(t *testing.T) {
 			x := b.input(1, 3, 8, 8)
 			b.out(b.bn(b.convP(x, 3, 5, 3, 3, 2, 1, true, []int64{0, 0, 1, 1}), 5))
 		}, wantOps: map[string]int{"Conv": 1, "BatchNormalization": 0}},
+		{name: "noncentred-layer-scale", build: func(b *builder) {
+			x := b.input(1, 3, 8, 8)
+			c := b.convP(x, 3, 4, 2, 2, 2, 1, true, []int64{0, 0, 1, 1})
+			b.out(b.op("Add", []*ir.Value{b.op("Mul", []*ir.Value{b.bn(c, 4), b.rnd(1, 4, 1, 1)}), b.rnd(1, 1, 4, 1, 1)}))
+		}, wantOps: map[string]int{"Conv": 1, "BatchNormalization": 0, "Mul": 0, "Add": 0}},
+		{name: "near-miss-noncentred-branch", build: func(b *builder) {
+			x := b.input(1, 3, 7, 7)
+			c1 := b.convP(x, 3, 4, 3, 3, 1, 1, false, []int64{2, 2, 0, 0})
+			b.out(b.add(c1, b.conv(x, 3, 4, 1, 1, 1, false)))
+		}, wantOps: map[string]int{"Conv": 2, "Add": 1}, wantLeft: "not centred", wantNone: true},
 		{name: "near-miss-shared-branch", build: func(b *builder) {
 			x := b.input(1, 4, 5, 5)
 			br1 := b.conv(x, 4, 4, 1, 1, 1, false)

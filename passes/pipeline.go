@@ -113,23 +113,28 @@ func (r *Report) format(limit int) string {
 type pass struct {
 	name string
 	run  func(c *ctx) error
+	// late passes are last resorts: they run only in a round where no
+	// other pass changed anything (so BN is lowered to Mul+Add only when
+	// no fold could absorb it).
+	late bool
 }
 
-// pipeline is THE ordered list of passes. Order matters only for speed:
-// Run iterates to a fixed point.
+// pipeline is THE ordered list of passes. Run iterates to a fixed point;
+// within a round the order matters only for speed, except that late passes
+// (last resorts) run only after a round in which nothing else changed.
 var pipeline = []pass{
-	{"constant-fold", foldConstants},
-	{"identity-elim", eliminateIdentity},
-	{"dce", eliminateDeadCode},
-	{"reshape-canon", canonicalizeReshape},
-	{"pad-fold", foldPad},
-	{"conv-bn-fold", foldConvBN},
-	{"branch-collapse", collapseBranches},
-	{"gemm-bn-fold", foldBNIntoGemm},
-	{"gemm-collapse", collapseGemms},
-	{"bn-to-affine", lowerBatchNorm},
-	{"se-fuse", fuseSqueezeExcite},
-	{"act-fuse", fuseActivations},
+	{"constant-fold", foldConstants, false},
+	{"identity-elim", eliminateIdentity, false},
+	{"dce", eliminateDeadCode, false},
+	{"reshape-canon", canonicalizeReshape, false},
+	{"pad-fold", foldPad, false},
+	{"conv-bn-fold", foldConvBN, false},
+	{"branch-collapse", collapseBranches, false},
+	{"gemm-bn-fold", foldBNIntoGemm, false},
+	{"gemm-collapse", collapseGemms, false},
+	{"bn-to-affine", lowerBatchNorm, true},
+	{"se-fuse", fuseSqueezeExcite, false},
+	{"act-fuse", fuseActivations, false},
 }
 
 // Names lists the pass names in pipeline order.
@@ -183,32 +188,61 @@ func Run(m *ir.Model, opt Options) (rep *Report, err error) {
 	if maxRounds <= 0 {
 		maxRounds = 32
 	}
+	apply := func(p pass) (int, error) {
+		current = p.name
+		c := &ctx{m: m, g: m.Graph, rep: reps[p.name], seen: seen[p.name]}
+		if err := p.run(c); err != nil {
+			return 0, fmt.Errorf("pass %s: %w", p.name, err)
+		}
+		if c.n > 0 {
+			if err := m.Graph.Sort(); err != nil {
+				return 0, fmt.Errorf("pass %s: %w", p.name, err)
+			}
+		}
+		if opt.CheckEachPass {
+			if err := ir.Verify(m); err != nil {
+				return 0, fmt.Errorf("pass %s broke an IR invariant: %w", p.name, err)
+			}
+		}
+		return c.n, nil
+	}
 	for round := 0; round < maxRounds; round++ {
 		rep.Rounds = round + 1
 		changed := 0
 		for _, p := range sel {
-			current = p.name
-			c := &ctx{m: m, g: m.Graph, rep: reps[p.name], seen: seen[p.name]}
-			if err := p.run(c); err != nil {
-				return rep, fmt.Errorf("pass %s: %w", p.name, err)
+			if p.late {
+				continue
 			}
-			changed += c.n
-			if c.n > 0 {
-				if err := m.Graph.Sort(); err != nil {
-					return rep, fmt.Errorf("pass %s: %w", p.name, err)
-				}
+			n, err := apply(p)
+			if err != nil {
+				return rep, err
 			}
-			if opt.CheckEachPass {
-				if err := ir.Verify(m); err != nil {
-					return rep, fmt.Errorf("pass %s broke an IR invariant: %w", p.name, err)
-				}
+			changed += n
+		}
+		if changed > 0 {
+			continue
+		}
+		for _, p := range sel {
+			if !p.late {
+				continue
 			}
+			n, err := apply(p)
+			if err != nil {
+				return rep, err
+			}
+			changed += n
 		}
 		if changed == 0 {
 			return rep, nil
 		}
 	}
 	return rep, fmt.Errorf("passes: no fixed point after %d rounds", maxRounds)
+}
+
+// CheckNames validates a pass selection as Options.Passes takes it.
+func CheckNames(names []string) error {
+	_, err := selectPasses(names)
+	return err
 }
 
 func selectPasses(names []string) ([]pass, error) {

@@ -467,7 +467,7 @@ func opBinary(c *ctx) (func(), error) {
 	if op == "Pow" && a.dt != b.dt {
 		// Cast the exponent to the base's type once at plan time if constant.
 		if !b.konst {
-			return nil, fmt.Errorf("unsupported: Pow with run-time exponent of type %s (base %s)", b.dt, a.dt)
+			return powMixed(c, a, b, shape)
 		}
 		f, err := b.floats()
 		if err != nil {
@@ -512,6 +512,30 @@ func opBinary(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("unsupported input type %s", a.dt)
 	}
 	return k, nil
+}
+
+// powMixed is Pow with a run-time exponent of another numeric type than the
+// base: elements are read as float64, the result has the base's type.
+func powMixed(c *ctx, a, b *tval, shape []int64) (func(), error) {
+	if a.dt.Size() == 0 || b.dt.Size() == 0 || !castable(a.dt) || !castable(b.dt) {
+		return nil, fmt.Errorf("unsupported Pow types %s, %s", a.dt, b.dt)
+	}
+	out, err := c.setOut(0, a.dt, shape)
+	if err != nil {
+		return nil, err
+	}
+	bl := newBloop(shape, a.shape, b.shape)
+	return func() {
+		n := bl.inner
+		for r := 0; r < bl.rows; r++ {
+			oa, ob := bl.offset(0, r), bl.offset(1, r)
+			for i := 0; i < n; i++ {
+				x := getF(a.dt, a.buf, oa+i*bl.istride[0])
+				y := getF(b.dt, b.buf, ob+i*bl.istride[1])
+				setF(out.dt, out.buf, r*n+i, math.Pow(x, y))
+			}
+		}
+	}, nil
 }
 
 // opVariadic implements Sum, Max, Min, Mean over any number of inputs by

@@ -245,10 +245,31 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 		b.all = append(b.all, t)
 		plan.inputs = append(plan.inputs, t)
 	}
+	// Dead nodes (no output reaches a graph output) are not planned.
+	needed := map[*ir.Value]bool{}
+	for _, v := range g.Outputs {
+		needed[v] = true
+	}
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		live := false
+		for _, o := range n.Outputs {
+			live = live || (o != nil && needed[o])
+		}
+		if !live {
+			b.consumed[n] = true
+			continue
+		}
+		for _, in := range n.Inputs {
+			if in != nil {
+				needed[in] = true
+			}
+		}
+	}
 	// Constant nodes first (they read nothing), so that pattern matching
 	// at a node sees constants that appear later in the node order.
 	for _, n := range g.Nodes {
-		if n.Domain == "" && n.OpType == "Constant" && len(n.Inputs) == 0 {
+		if n.Domain == "" && n.OpType == "Constant" && len(n.Inputs) == 0 && !b.consumed[n] {
 			if err := b.planNode(n); err != nil {
 				return nil, fmt.Errorf("runtime: node %q (%s): %w", n.Name, n.OpType, err)
 			}
@@ -322,7 +343,14 @@ func constFromTensor(name string, t *ir.Tensor) (*tval, error) {
 	return v, nil
 }
 
-func (b *builder) planNode(n *ir.Node) error {
+func (b *builder) planNode(n *ir.Node) (err error) {
+	// Ops validate their inputs; this is the safety net for a malformed
+	// node that an op failed to reject (an omitted required input, say).
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invalid node (%v)", r)
+		}
+	}()
 	f := opTable[opKey(n.Domain, n.OpType)]
 	if f == nil {
 		d := n.Domain
@@ -333,6 +361,9 @@ func (b *builder) planNode(n *ir.Node) error {
 	}
 	if len(n.Subgraphs()) > 0 {
 		return fmt.Errorf("unsupported: ops with subgraphs")
+	}
+	if n.OpType != "Constant" && n.OpType != "SequenceEmpty" && (len(n.Inputs) == 0 || n.Inputs[0] == nil) {
+		return fmt.Errorf("input 0 is missing")
 	}
 	c := &ctx{b: b, n: n, opset: b.m.Opset(n.Domain)}
 	if c.opset == 0 && n.Domain == "" {

@@ -261,11 +261,17 @@ func opConv(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("unsupported: Conv on %s (only float32)", x.dt)
 	}
 	r := len(x.shape)
-	if r != 3 && r != 4 {
-		return nil, fmt.Errorf("unsupported: Conv with %d spatial dims (1-D and 2-D only)", r-2)
+	if r < 3 {
+		return nil, fmt.Errorf("X has rank %d, want at least 3", r)
 	}
 	if len(w.shape) != r {
 		return nil, fmt.Errorf("W has rank %d, X has rank %d", len(w.shape), r)
+	}
+	if r > 4 {
+		if ks := c.n.AttrInts("kernel_shape", nil); ks != nil && !sameDims(ks, w.shape[2:]) {
+			return nil, fmt.Errorf("kernel_shape %v does not match W %v", ks, w.shape)
+		}
+		return opConvND(c, x, w, bias)
 	}
 	kernel := w.shape[2:]
 	if ks := c.n.AttrInts("kernel_shape", nil); ks != nil && !sameDims(ks, kernel) {

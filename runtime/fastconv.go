@@ -41,9 +41,11 @@ func kernelAct(a act) (kernels.Act, float32, float32, bool) {
 }
 
 // kernelEpilogue splits a fused epilogue into leading per-channel affine
-// steps (folded into the weights) and the kernels' act/residual form:
-// [], [act], [add], [act, add], [add, act].
-func kernelEpilogue(e epilogue) (affine []epiStep, ka kernels.Act, alpha, beta float32, res *tval, actAfterRes, ok bool) {
+// steps (folded into the weights), the longest next part that package
+// kernels' epilogue can do ([act], [add], [act, add] or [add, act]), and the
+// rest, which the runtime applies after the kernel (post). Exact GELU at the
+// end of the kernel part moves to post, where the float32 erf is used.
+func kernelEpilogue(e epilogue) (affine []epiStep, ka kernels.Act, alpha, beta float32, res *tval, actAfterRes bool, post epilogue) {
 	i := 0
 	for i < len(e) && e[i].kind == epiAffine {
 		affine = append(affine, e[i])
@@ -51,30 +53,33 @@ func kernelEpilogue(e epilogue) (affine []epiStep, ka kernels.Act, alpha, beta f
 	}
 	rest := e[i:]
 	ka = kernels.ActNone
-	setAct := func(s epiStep) bool {
-		var good bool
-		ka, alpha, beta, good = kernelAct(s.a)
+	mapAct := func(s epiStep) bool {
+		if s.kind != epiAct {
+			return false
+		}
+		k, a, b, good := kernelAct(s.a)
+		if good {
+			ka, alpha, beta = k, a, b
+		}
 		return good
 	}
-	switch len(rest) {
-	case 0:
-		return affine, ka, 0, 0, nil, false, true
-	case 1:
-		if rest[0].kind == epiAdd {
-			return affine, ka, 0, 0, rest[0].other, false, true
-		}
-		if rest[0].kind == epiAct && setAct(rest[0]) {
-			return affine, ka, alpha, beta, nil, false, true
-		}
-	case 2:
-		if rest[0].kind == epiAct && rest[1].kind == epiAdd && setAct(rest[0]) {
-			return affine, ka, alpha, beta, rest[1].other, false, true
-		}
-		if rest[0].kind == epiAdd && rest[1].kind == epiAct && setAct(rest[1]) {
-			return affine, ka, alpha, beta, rest[0].other, true, true
-		}
+	n := 0
+	switch {
+	case len(rest) >= 2 && rest[0].kind == epiAct && rest[1].kind == epiAdd && mapAct(rest[0]):
+		res, n = rest[1].other, 2
+	case len(rest) >= 2 && rest[0].kind == epiAdd && rest[1].kind == epiAct && mapAct(rest[1]):
+		res, actAfterRes, n = rest[0].other, true, 2
+	case len(rest) >= 1 && rest[0].kind == epiAdd:
+		res, n = rest[0].other, 1
+	case len(rest) >= 1 && mapAct(rest[0]):
+		n = 1
 	}
-	return nil, 0, 0, 0, nil, false, false
+	post = append(epilogue(nil), rest[n:]...)
+	if ka == kernels.ActGelu && (res == nil || actAfterRes) {
+		post = append(epilogue{{kind: epiAct, a: act{kind: actGelu}}}, post...)
+		ka, alpha, beta, actAfterRes = kernels.ActNone, 0, 0, false
+	}
+	return affine, ka, alpha, beta, res, actAfterRes, post
 }
 
 // fastConv returns a kernels.Conv2D-based kernel for k, or nil when the
@@ -85,18 +90,7 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 	if !useKernels || !k.w.konst || (k.bias != nil && !k.bias.konst) {
 		return nil
 	}
-	affine, ka, alpha, beta, res, after, ok := kernelEpilogue(k.epi)
-	if !ok {
-		return nil
-	}
-	// Exact GELU runs after the kernel with the float32 erf (package
-	// kernels evaluates it in float64, several times slower), when it is
-	// the last step of the epilogue.
-	var post *act
-	if ka == kernels.ActGelu && (res == nil || after) {
-		post = &act{kind: actGelu}
-		ka, after = kernels.ActNone, false
-	}
+	affine, ka, alpha, beta, res, after, post := kernelEpilogue(k.epi)
 	g := k.g
 	p := kernels.ConvParams{N: g.N, C: g.C, H: g.H, W: g.W, M: g.M, KH: g.KH, KW: g.KW,
 		SH: g.SH, SW: g.SW, DH: g.DH, DW: g.DW, PadT: g.PT, PadL: g.PL, PadB: padB, PadR: padR,
@@ -187,8 +181,9 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 					r = rs[yo : yo+yl]
 				}
 				kernels.Conv2D(&ch.p, ch.pk, xs[xo:xo+ch.p.C*g.H*g.W], ch.bias, r, ys[yo:yo+yl], ch.ws.f32(), 1)
-				if post != nil {
-					post.apply(ys[yo:yo+yl], ys[yo:yo+yl])
+				for m := 0; m < ch.mCount && len(post) > 0; m++ {
+					o := yo + m*g.OHW
+					post.apply(ys[o:o+g.OHW], ch.m0+m, o)
 				}
 			}
 		}
@@ -216,8 +211,8 @@ func (c *ctx) fastGemm(a, b, cc, out *tval, ta, tb bool, M, N, K int, alpha, bet
 			bias[i] = beta * v
 		}
 	}
-	affine, ka, ealpha, ebeta, res, after, ok := kernelEpilogue(epi)
-	if !ok || len(affine) > 0 {
+	affine, ka, ealpha, ebeta, res, after, post := kernelEpilogue(epi)
+	if len(affine) > 0 {
 		return nil
 	}
 	T := max(1, min(c.b.pool.threads, (N+15)/16))
@@ -250,11 +245,13 @@ func (c *ctx) fastGemm(a, b, cc, out *tval, ta, tb bool, M, N, K int, alpha, bet
 		as, os := a.f32(), out.f32()
 		for i := lo; i < hi; i++ {
 			ch := &chunks[i]
-			ep := ch.ep
 			if res != nil {
-				ep.Residual = res.f32()[ch.n0:]
+				ch.ep.Residual = res.f32()[ch.n0:]
 			}
-			kernels.GemmPackedB(ta, M, alpha, as, lda, ch.pb, 0, os[ch.n0:], N, &ep, 1)
+			kernels.GemmPackedB(ta, M, alpha, as, lda, ch.pb, 0, os[ch.n0:], N, &ch.ep, 1)
+			for m := 0; m < M && len(post) > 0; m++ {
+				post.apply(os[m*N+ch.n0:m*N+ch.n1], 0, m*N+ch.n0)
+			}
 		}
 	}
 	pool := c.b.pool

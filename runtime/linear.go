@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/mconv/mconv/runtime/kernels"
+
 	"github.com/mconv/mconv/ir"
 )
 
@@ -52,6 +54,13 @@ func opGemm(c *ctx) (func(), error) {
 			csm = int(cs[1])
 		}
 	}
+	var epi epilogue
+	if !a.konst {
+		epi = c.fuseEpilogue(c.n.Outputs[0], out, false)
+	}
+	if f := c.fastGemm(a, b, cc, out, ta, tb, M, N, K, alpha, beta, epi); f != nil {
+		return f, nil
+	}
 	// Prepare B as [K, N] row-major.
 	bk := b
 	if tb {
@@ -68,13 +77,6 @@ func opGemm(c *ctx) (func(), error) {
 		} else {
 			ak = c.newScratch(ir.Float32, M*K)
 		}
-	}
-	var epi epilogue
-	if !a.konst {
-		epi = c.fuseEpilogue(c.n.Outputs[0], out, false)
-	}
-	if f := c.fastGemm(a, b, cc, out, ta, tb, M, N, K, alpha, beta, epi); f != nil {
-		return f, nil
 	}
 	const nb = 256
 	nTiles := (N + nb - 1) / nb
@@ -184,6 +186,25 @@ func opMatMul(c *ctx) (func(), error) {
 	var epi epilogue
 	if !a.konst {
 		epi = c.fuseEpilogue(c.n.Outputs[0], out, false)
+	}
+	if useKernels && len(epi) == 0 {
+		// package kernels' GEMM per (batch, block of 16 rows), run
+		// single-threaded by the pool's workers.
+		const rb = 16
+		rTiles := (M + rb - 1) / rb
+		f := func(lo, hi int) {
+			av, bv, ov := a.f32(), b.f32(), out.f32()
+			for t := lo; t < hi; t++ {
+				bi, rt := t/rTiles, t%rTiles
+				m0, m1 := rt*rb, min(rt*rb+rb, M)
+				aoff := offsetIn(&bl, 0, bi)*M*K + m0*K
+				boff := offsetIn(&bl, 1, bi) * K * N
+				ooff := bi*M*N + m0*N
+				kernels.Gemm(false, false, m1-m0, N, K, 1, av[aoff:aoff+(m1-m0)*K], K, bv[boff:boff+K*N], N, 0, ov[ooff:ooff+(m1-m0)*N], N, 1)
+			}
+		}
+		pool := c.b.pool
+		return func() { pool.parallelFor(nb*rTiles, 1, f) }, nil
 	}
 	f := func(lo, hi int) {
 		av, bv, ov := a.f32(), b.f32(), out.f32()

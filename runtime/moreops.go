@@ -152,14 +152,15 @@ func opResize(c *ctx) (func(), error) {
 	if mode == "bilinear" {
 		mode = "linear"
 	}
-	if mode != "nearest" && mode != "linear" {
+	if mode != "nearest" && mode != "linear" && mode != "cubic" {
 		return nil, fmt.Errorf("unsupported mode %q", mode)
 	}
 	if c.n.AttrInt("antialias", 0) != 0 {
 		return nil, fmt.Errorf("unsupported: antialias=1")
 	}
-	if p := c.n.AttrString("keep_aspect_ratio_policy", "stretch"); p != "stretch" {
-		return nil, fmt.Errorf("unsupported keep_aspect_ratio_policy %q", p)
+	policy := c.n.AttrString("keep_aspect_ratio_policy", "stretch")
+	if policy != "stretch" && policy != "not_larger" && policy != "not_smaller" {
+		return nil, fmt.Errorf("unsupported keep_aspect_ratio_policy %q", policy)
 	}
 	scales := make([]float64, r)
 	sizes := make([]int64, r)
@@ -215,6 +216,24 @@ func opResize(c *ctx) (func(), error) {
 		if len(sz) != len(axes) {
 			return nil, fmt.Errorf("sizes %v for %d axes", sz, len(axes))
 		}
+		if policy != "stretch" {
+			// One scale for all axes: the largest that fits (not_larger)
+			// or the smallest that covers (not_smaller) the sizes.
+			s := sz[0] / float64(x.shape[axes[0]])
+			for i, a := range axes {
+				r := sz[i] / float64(x.shape[a])
+				if policy == "not_larger" {
+					s = math.Min(s, r)
+				} else {
+					s = math.Max(s, r)
+				}
+			}
+			for _, a := range axes {
+				scales[a] = s
+				sizes[a] = int64(math.Round(s * float64(x.shape[a])))
+			}
+			break
+		}
 		for i, a := range axes {
 			sizes[a] = int64(sz[i])
 			scales[a] = sz[i] / float64(x.shape[a])
@@ -238,9 +257,23 @@ func opResize(c *ctx) (func(), error) {
 		return nil, err
 	}
 	// Per axis: for every output index, two input indices and weights.
+	// tap: the input indices and weights that make one output index.
 	type tap struct {
-		i0, i1 int
-		w1     float64
+		n   int
+		idx [4]int
+		w   [4]float64
+	}
+	ca := float64(c.n.AttrFloat("cubic_coeff_a", -0.75))
+	exclude := c.n.AttrInt("exclude_outside", 0) == 1
+	cubicW := func(d float64) float64 {
+		d = math.Abs(d)
+		switch {
+		case d <= 1:
+			return ((ca+2)*d-(ca+3))*d*d + 1
+		case d < 2:
+			return ((ca*d-5*ca)*d+8*ca)*d - 4*ca
+		}
+		return 0
 	}
 	taps := make([][]tap, r)
 	for a := 0; a < r; a++ {
@@ -299,55 +332,77 @@ func opResize(c *ctx) (func(), error) {
 					return nil, fmt.Errorf("unsupported nearest_mode %q", nm)
 				}
 				i := min(max(int(k), 0), in-1)
-				taps[a][o] = tap{i, i, 0}
+				taps[a][o] = tap{n: 1, idx: [4]int{i}, w: [4]float64{1}}
+				continue
+			}
+			if mode == "cubic" {
+				x0 := math.Floor(xo)
+				t := xo - x0
+				var tp tap
+				tp.n = 4
+				sum := 0.0
+				for j := 0; j < 4; j++ {
+					i := int(x0) - 1 + j
+					w := cubicW(t + 1 - float64(j))
+					if exclude && (i < 0 || i >= in) {
+						w = 0
+					}
+					tp.idx[j], tp.w[j] = min(max(i, 0), in-1), w
+					sum += w
+				}
+				if exclude && sum != 0 {
+					for j := range tp.w {
+						tp.w[j] /= sum
+					}
+				}
+				taps[a][o] = tp
 				continue
 			}
 			xo = min(max(xo, 0), float64(in-1))
 			i0 := int(math.Floor(xo))
 			i1 := min(i0+1, in-1)
-			taps[a][o] = tap{i0, i1, xo - float64(i0)}
+			w1 := xo - float64(i0)
+			taps[a][o] = tap{n: 2, idx: [4]int{i0, i1}, w: [4]float64{1 - w1, w1}}
 		}
 	}
 	is := contiguousStrides(x.shape)
 	idx := make([]int, r)
+	cnt := make([]int, r)
 	return func() {
 		xs, os := x.f32(), out.f32()
 		for i := range idx {
 			idx[i] = 0
 		}
 		for k := range os {
-			if mode == "nearest" {
+			// Sum over the product of the axes' taps (weights 0 skipped).
+			var s float64
+			for i := range cnt {
+				cnt[i] = 0
+			}
+			for {
+				w := 1.0
 				off := 0
 				for a := 0; a < r; a++ {
-					off += taps[a][idx[a]].i0 * is[a]
+					t := &taps[a][idx[a]]
+					w *= t.w[cnt[a]]
+					off += t.idx[cnt[a]] * is[a]
 				}
-				os[k] = xs[off]
-			} else {
-				// Sum over the 2^r corners (axes with zero weight skip).
-				var s float64
-				for m := 0; m < 1<<r; m++ {
-					w := 1.0
-					off := 0
-					for a := 0; a < r; a++ {
-						t := taps[a][idx[a]]
-						if m>>a&1 == 1 {
-							if t.w1 == 0 {
-								w = 0
-								break
-							}
-							w *= t.w1
-							off += t.i1 * is[a]
-						} else {
-							w *= 1 - t.w1
-							off += t.i0 * is[a]
-						}
-					}
-					if w != 0 {
-						s += w * float64(xs[off])
-					}
+				if w != 0 {
+					s += w * float64(xs[off])
 				}
-				os[k] = float32(s)
+				a := r - 1
+				for ; a >= 0; a-- {
+					cnt[a]++
+					if cnt[a] < taps[a][idx[a]].n {
+						break
+					}
+					cnt[a] = 0
+				}
+				if a < 0 {
+					break
+				}
 			}
+			os[k] = float32(s)
 			for a := r - 1; a >= 0; a-- {
 				idx[a]++
 				if idx[a] < int(sizes[a]) {

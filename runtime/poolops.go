@@ -15,8 +15,8 @@ func opPool(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("unsupported: %s on %s (only float32)", c.n.OpType, x.dt)
 	}
 	r := len(x.shape)
-	if r != 3 && r != 4 {
-		return nil, fmt.Errorf("unsupported: %d spatial dims (1-D and 2-D only)", r-2)
+	if r < 3 {
+		return nil, fmt.Errorf("X has rank %d, want at least 3", r)
 	}
 	isMax := c.n.OpType == "MaxPool"
 	if isMax && len(c.n.Outputs) > 1 && c.n.Outputs[1] != nil {
@@ -30,6 +30,9 @@ func opPool(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("kernel_shape %v for %d spatial dims", kernel, r-2)
 	}
 	ceil := c.n.AttrInt("ceil_mode", 0) == 1
+	if r > 4 {
+		return opPoolND(c, x, kernel, ceil, isMax)
+	}
 	outs, pb, _, st, dl, err := spatialAttrs(c.n, x.shape[2:], kernel, ceil)
 	if err != nil {
 		return nil, err

@@ -125,13 +125,24 @@ func (p *Plan) Run(inputs map[string]*ir.Tensor) (map[string]*ir.Tensor, error) 
 // writing into caller-provided output tensors keyed by graph output name
 // (each with the compiled dtype and shape and a Raw of the right length).
 // It allocates nothing.
-func (p *Plan) RunInto(inputs, outputs map[string]*ir.Tensor) error {
+func (p *Plan) RunInto(inputs, outputs map[string]*ir.Tensor) (err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.loadInputs(inputs); err != nil {
 		return err
 	}
-	for i := range p.steps {
+	i := 0
+	defer func() {
+		// A kernel panic is a runtime bug; report it instead of crashing.
+		if r := recover(); r != nil {
+			name := "(output copy)"
+			if n := p.steps[i].node; n != nil {
+				name = fmt.Sprintf("node %q (%s)", n.Name, n.OpType)
+			}
+			err = fmt.Errorf("runtime: internal error in %s: %v", name, r)
+		}
+	}()
+	for i = range p.steps {
 		p.steps[i].run()
 	}
 	return p.storeOutputs(outputs)

@@ -198,11 +198,19 @@ func TestSmallNet(t *testing.T) {
 			want[n*5+o] = float32(s)
 		}
 	}
-	// The plain Go path allocates nothing per run; package kernels' Conv2D
-	// still allocates a few small objects per call (its scratch headers and
-	// job closures), so the zero-allocation check runs the plain path.
-	useKernels = false
-	defer func() { useKernels = true }()
+	for _, fast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kernels=%v", fast), func(t *testing.T) {
+			useKernels = fast
+			defer func() { useKernels = true }()
+			checkSmallNet(t, m, xv, want)
+		})
+	}
+}
+
+// checkSmallNet compiles smallNet for batch 3, checks the result, the
+// fusion, zero allocations per run and the peak memory.
+func checkSmallNet(t *testing.T, m *ir.Model, xv, want []float32) {
+	const N = 3
 	plan, err := Compile(m, Options{Threads: 2, InputShapes: map[string][]int64{"x": {N, 3, 8, 8}}})
 	if err != nil {
 		t.Fatal(err)
@@ -286,6 +294,36 @@ func TestCompileErrors(t *testing.T) {
 	g2.AddOutput(n2.Outputs[0])
 	if _, err := Compile(m2, Options{}); err == nil || !contains(err.Error(), "InputShapes") {
 		t.Fatalf("symbolic input: error %v", err)
+	}
+	// Malformed nodes give named errors, not panics.
+	bad := []struct {
+		op   string
+		ins  int
+		want string
+	}{
+		{"Sqrt", 0, `node "n" (Sqrt): input 0 is missing`},
+		{"Add", 1, `node "n" (Add): needs two inputs`},
+		{"Conv", 1, `node "n" (Conv): needs X and W`},
+		{"Gather", 1, `node "n" (Gather)`},
+		{"Transpose", 1, ""},
+	}
+	for _, tc := range bad {
+		m3, g3 := newModel()
+		x3 := g3.AddInput("x", ir.TensorOf(ir.Float32, 2, 3))
+		var ins []*ir.Value
+		for i := 0; i < tc.ins; i++ {
+			ins = append(ins, x3)
+		}
+		n3 := g3.AddNode(tc.op, "n", ins, "y")
+		if tc.op == "Transpose" {
+			n3.SetAttr(&ir.Attr{Name: "perm", Type: ir.AttrInts, Ints: []int64{0, 0}})
+			tc.want = "invalid perm"
+		}
+		g3.AddOutput(n3.Outputs[0])
+		_, err := Compile(m3, Options{})
+		if err == nil || !contains(err.Error(), tc.want) {
+			t.Errorf("%s with %d inputs: error %v, want %q", tc.op, tc.ins, err, tc.want)
+		}
 	}
 }
 
@@ -471,5 +509,246 @@ func TestGeluPattern(t *testing.T) {
 				maxDiff(t, got, want, 1e-6, 1e-5)
 			})
 		}
+	}
+}
+
+// TestMatMul checks batched, broadcast and 1-D MatMul on both paths against
+// a direct computation.
+func TestMatMul(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	cases := []struct {
+		name   string
+		as, bs []int64
+	}{
+		{"2d", ints64(5, 7), ints64(7, 3)},
+		{"batched", ints64(2, 3, 20, 8), ints64(2, 3, 8, 6)},
+		{"broadcast_b", ints64(4, 33, 16), ints64(16, 9)},
+		{"broadcast_a", ints64(1, 5, 4), ints64(3, 4, 2)},
+		{"vec_mat", ints64(6), ints64(2, 6, 5)},
+		{"mat_vec", ints64(3, 6), ints64(6)},
+	}
+	for _, tc := range cases {
+		for _, fast := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/kernels=%v", tc.name, fast), func(t *testing.T) {
+				useKernels = fast
+				defer func() { useKernels = true }()
+				m, g := newModel()
+				a := g.AddInput("a", ir.TensorOf(ir.Float32, tc.as...))
+				b := g.AddInput("b", ir.TensorOf(ir.Float32, tc.bs...))
+				y := g.AddNode("MatMul", "mm", []*ir.Value{a, b}, "y").Outputs[0]
+				g.AddOutput(y)
+				av := randF32(r, int(ir.NumElements(tc.as)))
+				bv := randF32(r, int(ir.NumElements(tc.bs)))
+				p, err := Compile(m, Options{Threads: 2})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				out, err := p.Run(map[string]*ir.Tensor{"a": ir.NewFloat32(tc.as, av), "b": ir.NewFloat32(tc.bs, bv)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := out["y"].Float32s()
+				// Reference: promote 1-D operands, broadcast batch dims by
+				// hand over rank-3 views [batch, rows, cols].
+				as, bs := tc.as, tc.bs
+				if len(as) == 1 {
+					as = ints64(1, as[0])
+				}
+				if len(bs) == 1 {
+					bs = ints64(bs[0], 1)
+				}
+				M, K, N := int(as[len(as)-2]), int(as[len(as)-1]), int(bs[len(bs)-1])
+				na := int(ir.NumElements(as[:len(as)-2]))
+				nbt := int(ir.NumElements(bs[:len(bs)-2]))
+				batch := max(na, nbt)
+				want := make([]float32, 0, batch*M*N)
+				for bi := 0; bi < batch; bi++ {
+					ai, bj := bi%na, bi%nbt
+					for i := 0; i < M; i++ {
+						for j := 0; j < N; j++ {
+							s := 0.0
+							for k := 0; k < K; k++ {
+								s += float64(av[ai*M*K+i*K+k]) * float64(bv[bj*K*N+k*N+j])
+							}
+							want = append(want, float32(s))
+						}
+					}
+				}
+				maxDiff(t, got, want, 1e-5, 1e-4)
+			})
+		}
+	}
+}
+
+// TestFusedOps checks mconv's fused ops (domain "mconv") against their
+// definitions in the API contract, computed directly in float64.
+func TestFusedOps(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	const N, C, Cr, HW = 2, 4, 2, 6
+	xv := randF32(r, N*C*HW)
+	w1, b1, w2, b2 := randF32(r, Cr*C), randF32(r, Cr), randF32(r, C*Cr), randF32(r, C)
+	for _, gate := range []string{"sigmoid", "hardsigmoid"} {
+		m, g := newModel()
+		m.Opsets = append(m.Opsets, ir.OpsetImport{Domain: ir.FusedDomain, Version: 1})
+		x := g.AddInput("x", ir.TensorOf(ir.Float32, N, C, 2, 3))
+		ins := []*ir.Value{x,
+			g.AddConst("w1", ir.NewFloat32(ints64(Cr, C, 1, 1), w1)), g.AddConst("b1", ir.NewFloat32(ints64(Cr), b1)),
+			g.AddConst("w2", ir.NewFloat32(ints64(C, Cr, 1, 1), w2)), g.AddConst("b2", ir.NewFloat32(ints64(C), b2))}
+		n := g.AddNode("SqueezeExcite", "se", ins, "y")
+		n.Domain = ir.FusedDomain
+		n.SetAttr(&ir.Attr{Name: "gate", Type: ir.AttrString, S: []byte(gate)})
+		n.SetAttr(&ir.Attr{Name: "alpha", Type: ir.AttrFloat, F: 1.0 / 6})
+		n.SetAttr(&ir.Attr{Name: "beta", Type: ir.AttrFloat, F: 0.5})
+		g.AddOutput(n.Outputs[0])
+		p, err := Compile(m, Options{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(N, C, 2, 3), xv)})
+		p.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := out["y"].Float32s()
+		want := make([]float32, len(xv))
+		for b := 0; b < N; b++ {
+			var s [C]float64
+			for c := 0; c < C; c++ {
+				for i := 0; i < HW; i++ {
+					s[c] += float64(xv[(b*C+c)*HW+i]) / HW
+				}
+			}
+			var h [Cr]float64
+			for j := 0; j < Cr; j++ {
+				h[j] = float64(b1[j])
+				for c := 0; c < C; c++ {
+					h[j] += float64(w1[j*C+c]) * s[c]
+				}
+				h[j] = math.Max(h[j], 0)
+			}
+			for c := 0; c < C; c++ {
+				z := float64(b2[c])
+				for j := 0; j < Cr; j++ {
+					z += float64(w2[c*Cr+j]) * h[j]
+				}
+				gv := 1 / (1 + math.Exp(-z))
+				if gate == "hardsigmoid" {
+					gv = math.Min(1, math.Max(0, z/6+0.5))
+				}
+				for i := 0; i < HW; i++ {
+					want[(b*C+c)*HW+i] = float32(float64(xv[(b*C+c)*HW+i]) * gv)
+				}
+			}
+		}
+		maxDiff(t, got, want, 1e-6, 1e-5)
+	}
+	// Gelu and SiLU.
+	for _, op := range []string{"Gelu", "SiLU"} {
+		m, g := newModel()
+		x := g.AddInput("x", ir.TensorOf(ir.Float32, 40))
+		n := g.AddNode(op, "a", []*ir.Value{x}, "y")
+		n.Domain = ir.FusedDomain
+		g.AddOutput(n.Outputs[0])
+		p, err := Compile(m, Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := make([]float32, 40)
+		for i := range v {
+			v[i] = float32(i)/4 - 5
+		}
+		out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(40), v)})
+		p.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := out["y"].Float32s()
+		want := make([]float32, 40)
+		for i, xv := range v {
+			u := float64(xv)
+			if op == "Gelu" {
+				want[i] = float32(u / 2 * (1 + math.Erf(u/math.Sqrt2)))
+			} else {
+				want[i] = float32(u / (1 + math.Exp(-u)))
+			}
+		}
+		maxDiff(t, got, want, 1e-6, 1e-5)
+	}
+}
+
+// TestLongEpilogue: Conv -> BatchNormalization -> Add(r1) -> Add(r2) ->
+// Relu -> Sigmoid is one step on both paths (package kernels does part of
+// it, the runtime the rest) and matches a direct computation.
+func TestLongEpilogue(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	const C, M, H, W = 3, 4, 5, 5
+	xv, r1v, r2v := randF32(r, C*H*W), randF32(r, M*H*W), randF32(r, M*H*W)
+	wv, bv := randF32(r, M*C*9), randF32(r, M)
+	sc, sh, mean := randF32(r, M), randF32(r, M), randF32(r, M)
+	vr := make([]float32, M)
+	for i := range vr {
+		vr[i] = 0.5 + float32(i)
+	}
+	for _, fast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kernels=%v", fast), func(t *testing.T) {
+			useKernels = fast
+			defer func() { useKernels = true }()
+			m, g := newModel()
+			x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, C, H, W))
+			r1 := g.AddInput("r1", ir.TensorOf(ir.Float32, 1, M, H, W))
+			r2 := g.AddInput("r2", ir.TensorOf(ir.Float32, 1, M, H, W))
+			cv := g.AddNode("Conv", "conv", []*ir.Value{x, g.AddConst("w", ir.NewFloat32(ints64(M, C, 3, 3), wv)), g.AddConst("b", ir.NewFloat32(ints64(M), bv))}, "c")
+			cv.SetAttr(&ir.Attr{Name: "pads", Type: ir.AttrInts, Ints: []int64{1, 1, 1, 1}})
+			bn := g.AddNode("BatchNormalization", "bn", []*ir.Value{cv.Outputs[0],
+				g.AddConst("s", ir.NewFloat32(ints64(M), sc)), g.AddConst("sh", ir.NewFloat32(ints64(M), sh)),
+				g.AddConst("mean", ir.NewFloat32(ints64(M), mean)), g.AddConst("var", ir.NewFloat32(ints64(M), vr))}, "bn")
+			a1 := g.AddNode("Add", "a1", []*ir.Value{r1, bn.Outputs[0]}, "a1")
+			a2 := g.AddNode("Add", "a2", []*ir.Value{a1.Outputs[0], r2}, "a2")
+			re := g.AddNode("Relu", "relu", []*ir.Value{a2.Outputs[0]}, "re")
+			sg := g.AddNode("Sigmoid", "sig", []*ir.Value{re.Outputs[0]}, "y")
+			g.AddOutput(sg.Outputs[0])
+			p, err := Compile(m, Options{Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if len(p.steps) != 1 {
+				t.Errorf("%d steps, want 1", len(p.steps))
+			}
+			out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(1, C, H, W), xv), "r1": ir.NewFloat32(ints64(1, M, H, W), r1v), "r2": ir.NewFloat32(ints64(1, M, H, W), r2v)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := out["y"].Float32s()
+			conv, _, _ := refConv(xv, 1, C, H, W, wv, M, 3, 3, bv, 1, 1, 1)
+			want := make([]float32, len(conv))
+			for i, v := range conv {
+				ch := i / (H * W)
+				z := (float64(v)-float64(mean[ch]))/math.Sqrt(float64(vr[ch])+1e-5)*float64(sc[ch]) + float64(sh[ch])
+				z += float64(r1v[i]) + float64(r2v[i])
+				z = math.Max(z, 0)
+				want[i] = float32(1 / (1 + math.Exp(-z)))
+			}
+			maxDiff(t, got, want, 1e-5, 1e-4)
+		})
+	}
+}
+
+// TestDeadNodes: nodes whose outputs reach no graph output are not run.
+func TestDeadNodes(t *testing.T) {
+	m, g := newModel()
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 4))
+	y := g.AddNode("Relu", "live", []*ir.Value{x}, "y").Outputs[0]
+	g.AddNode("Sigmoid", "dead", []*ir.Value{x}, "unused")
+	g.AddNode("NoSuchOp", "dead_unsupported", []*ir.Value{y}, "unused2")
+	g.AddOutput(y)
+	p, err := Compile(m, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if len(p.steps) != 1 {
+		t.Errorf("%d steps, want 1", len(p.steps))
 	}
 }

@@ -208,7 +208,7 @@ func opDropout(c *ctx) (func(), error) {
 	}
 	if tm := c.input(2); tm != nil {
 		if !tm.konst {
-			return nil, fmt.Errorf("unsupported: run-time training_mode")
+			return nil, fmt.Errorf("training_mode must be constant at plan time (it is computed at run time)")
 		}
 		v, err := tm.floats()
 		if err != nil {
@@ -752,7 +752,7 @@ func opConstantOfShape(c *ctx) (func(), error) {
 func opRange(c *ctx) (func(), error) {
 	s, l, d := c.input(0), c.input(1), c.input(2)
 	if !s.konst || !l.konst || !d.konst {
-		return nil, fmt.Errorf("unsupported: Range with run-time inputs")
+		return nil, fmt.Errorf("start, limit and delta must be constant at plan time (they are computed at run time)")
 	}
 	fs, _ := s.floats()
 	fl, _ := l.floats()

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/ir/metrics"
 	"github.com/mconv/mconv/onnx"
 	"github.com/mconv/mconv/passes"
 	"github.com/mconv/mconv/runtime"
@@ -52,7 +53,7 @@ func newFuseCmd() *cobra.Command {
 	c.Flags().StringVar(&o.Passes, "passes", "", "comma-separated passes to run (default all; \"none\" loads and saves through the IR)")
 	c.Flags().BoolVar(&o.NoVerify, "no-verify", false, "do not compare original and fused outputs in the Go runtime")
 	c.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "list every rewrite (default: the first 8 per pass)")
-	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random verification inputs")
+	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random verification inputs (symbolic batch = 2, other symbolic dims = 1)")
 	c.Flags().Float64Var(&o.RTol, "rtol", 1e-4, "verification tolerance, relative to the largest reference output magnitude")
 	return c
 }
@@ -69,6 +70,9 @@ func (o *fuseOptions) run(w io.Writer) error {
 		for _, p := range strings.Split(o.Passes, ",") {
 			names = append(names, strings.TrimSpace(p))
 		}
+	}
+	if err := passes.CheckNames(names); err != nil {
+		return usageError{err}
 	}
 	m, err := onnx.Load(o.In)
 	if err != nil {
@@ -88,10 +92,7 @@ func (o *fuseOptions) run(w io.Writer) error {
 	before := graphStats(m)
 	rep, err := passes.Run(m, passes.Options{Passes: names})
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "unknown pass") {
-			return usageError{err}
-		}
-		return err
+		return fmt.Errorf("%s: %w", o.In, err)
 	}
 	if o.afterPasses != nil {
 		o.afterPasses(m)
@@ -112,7 +113,7 @@ func (o *fuseOptions) run(w io.Writer) error {
 		}
 	}
 	if err := ir.ExpandFused(m); err != nil {
-		return fmt.Errorf("expanding fused ops for ONNX: %w", err)
+		return fmt.Errorf("%s: expanding fused ops for ONNX: %w", o.In, err)
 	}
 	if err := onnx.Save(m, o.Out); err != nil {
 		return err
@@ -138,7 +139,12 @@ func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
 		dims := v.Type.Shape.Sizes()
 		for i, d := range dims {
 			if d < 0 {
-				dims[i] = 1 // symbolic (batch) dimension
+				// symbolic: batch 2 (catches batch-size baked into the
+				// graph), other dimensions 1
+				dims[i] = 1
+				if i == 0 {
+					dims[i] = 2
+				}
 			}
 		}
 		shapes[v.Name] = dims
@@ -211,117 +217,74 @@ func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
 
 // stats summarizes a graph for the fuse report.
 type stats struct {
-	ops    map[string]int
-	nodes  int
-	params int64
-	macs   int64
-	known  bool // MACs of every Conv/Gemm/MatMul were computable
+	ops     map[string]int
+	nodes   int
+	params  int64 // trainable parameters (ir/metrics convention)
+	buffers int64 // BatchNorm running statistics
+	macs    int64 // multiply-accumulates of Conv/Gemm/MatMul/SqueezeExcite
+	known   bool  // ir/metrics could count the model
+	warn    string
 }
 
-// graphStats counts ops, parameters (elements of float initializers) and
-// multiply-accumulates of Conv, ConvTranspose, Gemm, MatMul and
-// SqueezeExcite from inferred shapes.
+// graphStats counts ops, and parameters and MACs with ir/metrics (the
+// numbers `mconv stats` prints), on a copy whose symbolic input dimensions
+// (the batch) are fixed to 1.
 func graphStats(m *ir.Model) stats {
-	s := stats{ops: map[string]int{}, known: true}
-	g := m.Graph
-	for _, v := range g.Initializers {
-		if v.Const != nil && v.Const.DType.IsFloat() {
-			s.params += v.Const.Len()
-		}
-	}
-	for _, n := range g.Nodes {
+	s := stats{ops: map[string]int{}}
+	for _, n := range m.Graph.Nodes {
 		op := n.OpType
 		if n.Domain != "" && n.Domain != "ai.onnx" {
 			op = n.Domain + "." + op
 		}
 		s.ops[op]++
 		s.nodes++
-		macs, ok := nodeMACs(n)
-		if !ok {
-			s.known = false
-		}
-		s.macs += macs
 	}
+	fixed := map[string][]int64{}
+	for _, v := range m.Graph.Inputs {
+		if v.Const == nil && v.Type.IsTensor() && v.Type.HasShape && !v.Type.Shape.Static() {
+			dims := v.Type.Shape.Sizes()
+			for i, d := range dims {
+				if d < 0 {
+					dims[i] = 1
+				}
+			}
+			fixed[v.Name] = dims
+		}
+	}
+	if len(fixed) > 0 {
+		m = ir.CloneModel(m)
+		if err := ir.SetInputShapes(m, fixed); err != nil {
+			s.warn = err.Error()
+			return s
+		}
+	}
+	r, err := metrics.Count(m, metrics.Options{})
+	if err != nil {
+		s.warn = err.Error()
+		return s
+	}
+	s.known = true
+	s.params, s.buffers, s.macs = r.Params, r.Buffers, r.MACs
 	return s
-}
-
-func elems(v *ir.Value) (int64, bool) {
-	if v == nil {
-		return 0, false
-	}
-	if v.Const != nil {
-		return v.Const.Len(), true
-	}
-	if !v.Type.Static() {
-		return 0, false
-	}
-	return ir.NumElements(v.Type.Shape.Sizes()), true
-}
-
-// nodeMACs returns the multiply-accumulates of one node (0 for ops that
-// are not matrix products or convolutions).
-func nodeMACs(n *ir.Node) (int64, bool) {
-	switch n.OpType {
-	case "Conv", "ConvTranspose":
-		// every output element (of Conv) takes C/group * prod(kernel) MACs;
-		// ConvTranspose: every input element scatters M/group * prod(kernel).
-		w := n.Input(1)
-		if w == nil || !w.Type.Static() && w.Const == nil {
-			return 0, false
-		}
-		var wd []int64
-		if w.Const != nil {
-			wd = w.Const.Dims
-		} else {
-			wd = w.Type.Shape.Sizes()
-		}
-		k := ir.NumElements(wd[1:])
-		if n.OpType == "Conv" {
-			out, ok := elems(n.Output(0))
-			return out * k, ok
-		}
-		in, ok := elems(n.Input(0))
-		return in * k, ok
-	case "Gemm", "MatMul":
-		// out [.., M, N]; K from the first input's last (or first, transA) dim
-		out, ok := elems(n.Output(0))
-		a := n.Input(0)
-		if !ok || a == nil || !a.Type.HasShape || len(a.Type.Shape) == 0 {
-			return 0, false
-		}
-		kd := a.Type.Shape[len(a.Type.Shape)-1]
-		if n.OpType == "Gemm" && n.AttrInt("transA", 0) != 0 {
-			kd = a.Type.Shape[0]
-		}
-		if !kd.Known() {
-			return 0, false
-		}
-		return out * kd.Size, true
-	case "SqueezeExcite":
-		// two 1x1 convs on the pooled vector, plus the gating multiply
-		x := n.Input(0)
-		w1 := n.Input(1)
-		if x == nil || !x.Type.Static() || w1 == nil || w1.Const == nil {
-			return 0, false
-		}
-		N, C := x.Type.Shape[0].Size, x.Type.Shape[1].Size
-		Cr := w1.Const.Dims[0]
-		return 2 * N * C * Cr, true
-	}
-	return 0, true
 }
 
 func printStats(w io.Writer, b, a stats) {
 	fmt.Fprintf(w, "%-28s %12s %12s\n", "", "before", "after")
 	fmt.Fprintf(w, "%-28s %12d %12d\n", "nodes", b.nodes, a.nodes)
-	fmt.Fprintf(w, "%-28s %12d %12d\n", "parameters", b.params, a.params)
-	mac := func(s stats) string {
+	num := func(s stats, v int64) string {
 		if !s.known {
-			return fmt.Sprintf("%d+?", s.macs)
+			return "?"
 		}
-		return fmt.Sprint(s.macs)
+		return fmt.Sprint(v)
 	}
-	fmt.Fprintf(w, "%-28s %12s %12s\n", "MACs (Conv/Gemm/MatMul/SE)", mac(b), mac(a))
+	fmt.Fprintf(w, "%-28s %12s %12s\n", "parameters", num(b, b.params), num(a, a.params))
+	fmt.Fprintf(w, "%-28s %12s %12s\n", "buffers (BN statistics)", num(b, b.buffers), num(a, a.buffers))
+	fmt.Fprintf(w, "%-28s %12s %12s\n", "MACs (symbolic dims = 1)", num(b, b.macs), num(a, a.macs))
+	for _, s := range []stats{b, a} {
+		if s.warn != "" {
+			fmt.Fprintf(w, "warning: counting parameters and MACs: %s\n", s.warn)
+		}
+	}
 	var ops []string
 	seen := map[string]bool{}
 	for op := range b.ops {

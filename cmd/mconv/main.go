@@ -68,7 +68,6 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
-
 // exactArgs is cobra.ExactArgs returning a usage error.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {

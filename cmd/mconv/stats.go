@@ -114,6 +114,15 @@ func (o *statsOptions) run() error {
 	if err := metrics.WriteCompare(o.Out, reports); err != nil {
 		return err
 	}
+	for _, r := range reports {
+		for _, w := range r.Warnings {
+			fmt.Fprintf(o.Out, "warning (%s): %s\n", r.Model, w)
+		}
+	}
+	fmt.Fprintln(o.Out, "conventions:")
+	for _, s := range metrics.Rules {
+		fmt.Fprintf(o.Out, "  %s\n", s)
+	}
 	if o.PerLayer {
 		for _, r := range reports {
 			fmt.Fprintln(o.Out)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mconv/mconv/coreml"
 	"github.com/mconv/mconv/onnx"
+	"github.com/mconv/mconv/passes"
 )
 
 func init() { register(newToCoreMLCmd) }
@@ -21,6 +22,7 @@ type toCoreMLOptions struct {
 	Input, Output string
 	Target        string
 	FP16          bool
+	Fuse          bool   // run mconv's passes (BN folding, branch collapse, SE/activation fusion) first
 	ImageInput    string // "", "rgb" or "bgr"
 	Scale         float32
 	Bias          string // "R,G,B"
@@ -40,8 +42,9 @@ func newToCoreMLCmd() *cobra.Command {
 OUT.mlpackage writes an ML Program (iOS 15+; --target picks the MIL opset).
 OUT.mlmodel writes a NeuralNetwork model (specification version 4, iOS 13+).
 Core ML needs static shapes: a symbolic batch dimension becomes 1, other
-symbolic input dimensions need --input-shape. Run 'mconv fuse' first to
-convert the deployment form of a reparameterized model.`,
+symbolic input dimensions need --input-shape. With --fuse, mconv's passes
+run first (BatchNorm folding, reparameterization-branch collapse, SE and
+activation fusion), so a training-form export becomes its deploy form.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Input = args[0]
@@ -52,6 +55,7 @@ convert the deployment form of a reparameterized model.`,
 	f.StringVarP(&o.Output, "output", "o", "", "output path ending in .mlpackage (ML Program) or .mlmodel (NeuralNetwork)")
 	f.StringVar(&o.Target, "target", "", "ML Program deployment target: iOS15, iOS16, iOS17 or iOS18 (default iOS15)")
 	f.BoolVar(&o.FP16, "fp16", false, "store weights and compute in float16")
+	f.BoolVar(&o.Fuse, "fuse", false, "run mconv's passes first (as 'mconv fuse'): convert a training-form model to its deploy form")
 	f.StringVar(&o.ImageInput, "image-input", "", "make the input an image: rgb or bgr")
 	f.Float32Var(&o.Scale, "scale", 1, "image input: multiply pixels by this")
 	f.StringVar(&o.Bias, "bias", "", "image input: R,G,B biases added after scaling")
@@ -140,6 +144,11 @@ func (o *toCoreMLOptions) run(cmd *cobra.Command) error {
 	m, err := onnx.Load(o.Input)
 	if err != nil {
 		return err
+	}
+	if o.Fuse {
+		if _, err := passes.Run(m, passes.Options{}); err != nil {
+			return fmt.Errorf("%s: %w", o.Input, err)
+		}
 	}
 	if strings.EqualFold(filepath.Ext(strings.TrimRight(o.Output, "/")), ".mlmodel") {
 		spec, err := coreml.ConvertNeuralNetwork(m, opt)

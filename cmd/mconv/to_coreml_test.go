@@ -54,6 +54,7 @@ func TestToCoreML(t *testing.T) {
 		{"ml program", []string{coremlFixture, "-o", out("a.mlpackage")}, 0, out("a.mlpackage/Manifest.json"), ""},
 		{"ml program fp16 iOS17 metadata", []string{coremlFixture, "-o", out("b.mlpackage"), "--fp16", "--target", "iOS17", "--name", "net", "--author", "me", "--description", "d", "--version", "1.2"}, 0, out("b.mlpackage/Data/com.apple.CoreML/weights/weight.bin"), ""},
 		{"image input", []string{coremlFixture, "-o", out("c.mlpackage"), "--image-input", "bgr", "--scale", "0.0078", "--bias", "-1,-1,-1"}, 0, out("c.mlpackage/Data/com.apple.CoreML/model.mlmodel"), ""},
+		{"fused training form", []string{"../../testdata/golden/repvgg_net/torchscript/model.onnx", "-o", out("o.mlpackage"), "--fuse"}, 0, out("o.mlpackage/Manifest.json"), ""},
 		{"neural network fp16", []string{coremlFixture, "-o", out("d.mlmodel"), "--fp16"}, 0, out("d.mlmodel"), ""},
 		{"no output", []string{coremlFixture}, 2, "", ""},
 		{"bad extension", []string{coremlFixture, "-o", out("e.onnx")}, 2, "", out("e.onnx")},
@@ -93,6 +94,29 @@ func TestToCoreML(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(self); string(after) != string(data) {
 		t.Errorf("the input %s was changed", self)
+	}
+	// --fuse collapsed RepVGG's branches: no batch_norm left, and fewer
+	// convs than the training form has.
+	fusedSpec, _, err := coreml.ReadPackage(out("o.mlpackage"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]int{}
+	for _, op := range fusedSpec.GetMlProgram().Functions["main"].BlockSpecializations["CoreML5"].Operations {
+		ops[op.Type]++
+	}
+	src, err := onnx.Load("../../testdata/golden/repvgg_net/torchscript/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcConvs := 0
+	for _, n := range src.Graph.Nodes {
+		if n.OpType == "Conv" {
+			srcConvs++
+		}
+	}
+	if ops["batch_norm"] != 0 || ops["conv"] == 0 || ops["conv"] >= srcConvs {
+		t.Errorf("--fuse: %d conv and %d batch_norm ops from %d training-form convs", ops["conv"], ops["batch_norm"], srcConvs)
 	}
 	// The metadata flags landed in the spec.
 	spec, _, err := coreml.ReadPackage(out("b.mlpackage"))

@@ -27,7 +27,7 @@ func WriteJSON(w io.Writer, v any) error {
 }
 
 // WriteText writes the totals, the rules and, with perLayer, the layer
-// table.
+// table (Constant nodes left out: they cost nothing).
 func WriteText(w io.Writer, r *Report, perLayer bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "model\t%s\n", r.Model)
@@ -54,6 +54,9 @@ func WriteText(w io.Writer, r *Report, perLayer bool) error {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "name\top\toutput shape\tparams\tMACs\tFLOPs\tbytes moved\tFLOP/B\t")
 	for _, l := range r.Layers {
+		if l.Op == "Constant" {
+			continue // no cost; still listed in the JSON
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t\n", l.Name, l.Op, shapeString(l.OutputShape), l.Params, l.MACs, l.FLOPs, l.MemoryAccessBytes, l.Intensity)
 	}
 	return tw.Flush()

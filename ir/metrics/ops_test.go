@@ -250,9 +250,9 @@ func TestGroup(t *testing.T) {
 	}
 }
 
-// SequenceAt(SplitToSequence(X, split), pos) gets its shape from the split
-// when shape inference left it open (ONNX SplitToSequence semantics).
-func TestSequenceAtShape(t *testing.T) {
+// SequenceAt(SplitToSequence(X, split), pos): shape inference (ir/seqshape.go)
+// types the piece; the sequence itself costs no bytes.
+func TestSequenceCounting(t *testing.T) {
 	tests := []struct {
 		name  string
 		x     []int64
@@ -284,6 +284,9 @@ func TestSequenceAtShape(t *testing.T) {
 			sp.SetAttr(ai("keepdims", tc.keep))
 			at := g.AddNode("SequenceAt", "at", []*ir.Value{sp.Outputs[0], g.AddConst("pos", ir.NewInt64(nil, []int64{tc.pos}))}, "y")
 			g.AddOutput(at.Outputs[0])
+			if err := ir.InferShapes(m); err != nil {
+				t.Fatal(err)
+			}
 			r, err := Count(m, Options{})
 			if err != nil {
 				t.Fatal(err)

@@ -281,6 +281,22 @@ def make_models(out_dir):
     onnx.save(m, os.path.join(out_dir, "mlp.onnx"))
 
 
+def dump(res):
+    """JSON with one line per model total and one line per layer (compact,
+    diff-friendly), keys sorted."""
+    out = ['{"models": {']
+    models = sorted(res["models"].items())
+    for i, (path, r) in enumerate(models):
+        tot = {k: v for k, v in r.items() if k != "layers"}
+        out.append(" %s: %s" % (json.dumps(path), json.dumps(tot, sort_keys=True)[:-1] + ', "layers": {'))
+        layers = sorted(r["layers"].items())
+        for j, (name, l) in enumerate(layers):
+            out.append("  %s: %s%s" % (json.dumps(name), json.dumps(l, sort_keys=True), "," if j < len(layers) - 1 else ""))
+        out.append(" }}" + ("," if i < len(models) - 1 else ""))
+    out.append("}}")
+    return "\n".join(out) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -298,7 +314,7 @@ def main():
     res = {"models": {}}
     for p in a.models:
         res["models"][os.path.relpath(p, a.root)] = count(p, a.fp16)
-    text = json.dumps(res, indent=1, sort_keys=True) + "\n"
+    text = dump(res)
     if a.out:
         tmp = a.out + ".tmp"
         with open(tmp, "w") as f:

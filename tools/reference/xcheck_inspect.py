@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Crosscheck of `mconv inspect --json`: for every model in testdata/ and
+"""Crosscheck of `mconv inspect --json`: for every model under testdata/ and
 every shared ONNX test model ($MCONV_ONNX_TESTS, when present), the summary
 must equal what the onnx Python package reports (inspect_reference.py), and
 the committed expected JSON next to a testdata model (MODEL.inspect.json)
@@ -10,6 +10,7 @@ Exits non-zero on any failure; prints 'N passed, N failed' at the end.
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,7 +22,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 
 
 def models():
-    out = sorted(glob.glob(os.path.join(ROOT, "testdata", "*.onnx")))
+    out = sorted(glob.glob(os.path.join(ROOT, "testdata", "**", "*.onnx"), recursive=True))
     shared = os.path.abspath(os.environ.get("MCONV_ONNX_TESTS") or os.path.join(ROOT, "..", "shared", "onnx-tests"))
     if os.path.isdir(shared):
         for sub in ("node", "pytorch-converted", "pytorch-operator", "simple"):
@@ -56,6 +57,7 @@ def main():
                     failed.append("%s: committed %s is stale (run inspect_reference.py)" % (rel, os.path.basename(exp)))
                     continue
         passed += 1
+    shutil.rmtree(tmp, ignore_errors=True)
     for f in failed:
         print("FAIL " + f)
     print("%d passed, %d failed" % (passed, len(failed)))

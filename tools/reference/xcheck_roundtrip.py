@@ -19,6 +19,7 @@ Exits non-zero on any failure; prints 'N passed, N failed' at the end.
 import ctypes
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -248,6 +249,7 @@ def main():
     for s in stats["ort_cannot_run"]:
         print("  " + s)
     print("nondeterministic in ONNX Runtime (original differs from itself): %d %s" % (len(stats["nondeterministic"]), stats["nondeterministic"]))
+    shutil.rmtree(tmp, ignore_errors=True)
     for f in failed:
         print("FAIL " + f)
     print("%d passed, %d failed" % (passed, len(failed)))
