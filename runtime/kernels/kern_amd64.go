@@ -37,6 +37,9 @@ func packRows16(dst, src *float32, offs *int, kcb, np int)
 func geluAVX2(v *float32, n int)
 
 //go:noescape
+func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
+
+//go:noescape
 func hardSwishAVX2(v *float32, n int)
 
 //go:noescape
@@ -102,6 +105,14 @@ func init() {
 				geluAVX2(&v[0], n)
 			}
 			return n
+		}
+		copyRows = func(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
+			if rows <= 0 || n <= 0 {
+				return
+			}
+			_ = dst[(rows-1)*dstStride+n-1]
+			_ = src[(rows-1)*srcStride+n-1]
+			copyRowsAVX2(&dst[0], dstStride, &src[0], srcStride, rows, n)
 		}
 		Kernel = "avx2-fma"
 	}

@@ -857,3 +857,59 @@ geluloop:
 geludone:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
+// Copies rows rows of n floats (strides in floats), 8 at a time, the last
+// partial group with masked loads and stores (nothing outside a row is
+// read or written).
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ n+40(FP), R11
+	TESTQ R10, R10
+	JLE  crdone
+	TESTQ R11, R11
+	JLE  crdone
+	// mask for the n%8 tail: dwMask[8-rem : 16-rem]
+	MOVQ R11, AX
+	ANDQ $7, AX
+	SHLQ $2, AX
+	LEAQ dwMask<>+32(SB), BX
+	SUBQ AX, BX
+	VMOVDQU (BX), Y5
+
+crrow:
+	XORQ CX, CX
+	MOVQ R11, DX
+
+cr8:
+	CMPQ DX, $8
+	JLT  crtail
+	VMOVUPS (SI)(CX*4), Y0
+	VMOVUPS Y0, (DI)(CX*4)
+	ADDQ $8, CX
+	SUBQ $8, DX
+	JMP  cr8
+
+crtail:
+	TESTQ DX, DX
+	JZ    crnext
+	LEAQ (SI)(CX*4), AX
+	VMASKMOVPS (AX), Y5, Y0
+	LEAQ (DI)(CX*4), AX
+	VMASKMOVPS Y0, Y5, (AX)
+
+crnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ  crrow
+
+crdone:
+	VZEROUPPER
+	RET

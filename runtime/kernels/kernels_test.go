@@ -563,3 +563,26 @@ func TestFastActAccuracy(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyRows: the vectorized row copy writes exactly the rows' n floats.
+func TestCopyRows(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	for _, n := range []int{1, 7, 8, 9, 16, 23, 56} {
+		for _, rows := range []int{1, 3} {
+			src := randSlice(r, rows*(n+5))
+			dst := make([]float32, rows*(n+11))
+			for i := range dst {
+				dst[i] = 42
+			}
+			copyRows(dst, n+11, src, n+5, rows, n)
+			for i := 0; i < rows; i++ {
+				sameBits(t, fmt.Sprintf("n=%d row %d", n, i), dst[i*(n+11):i*(n+11)+n], src[i*(n+5):i*(n+5)+n])
+				for j := n; j < n+11; j++ {
+					if dst[i*(n+11)+j] != 42 {
+						t.Fatalf("n=%d: wrote past the row at %d", n, j)
+					}
+				}
+			}
+		}
+	}
+}
