@@ -62,6 +62,9 @@ type ctx struct {
 	extraReads []*tval
 	// isView: the outputs share the input's storage; no step is needed
 	isView bool
+	// kernels: the step runs a package kernels kernel (not the plain Go
+	// reference path)
+	kernels bool
 }
 
 // input returns input i or nil when omitted.
@@ -481,7 +484,7 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 		b.all = append(b.all, s)
 	}
 	if !c.isView {
-		b.steps = append(b.steps, step{node: n, run: run})
+		b.steps = append(b.steps, step{node: n, run: run, kernels: c.kernels})
 	}
 	return nil
 }
