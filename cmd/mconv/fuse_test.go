@@ -191,8 +191,22 @@ func TestFuseFullModels(t *testing.T) {
 				t.Fatalf("%v\n%s", err, buf.String())
 			}
 			got, want := histogram(t, out), histogram(t, filepath.Join(filepath.Dir(p), "deploy.onnx"))
-			for _, op := range []string{"Conv", "Gemm", "BatchNormalization", "Sub"} {
-				if got[op] != want[op] {
+			// The whole op histogram equals timm's reparameterized export,
+			// except Constant nodes (timm's export writes some constants as
+			// nodes, mconv as initializers) and Mul, of which mconv may have
+			// fewer (FastViT's layer scales folded into the Conv before them).
+			ops := map[string]bool{}
+			for op := range got {
+				ops[op] = true
+			}
+			for op := range want {
+				ops[op] = true
+			}
+			for op := range ops {
+				switch {
+				case op == "Constant":
+				case op == "Mul" && got[op] <= want[op]:
+				case got[op] != want[op]:
 					t.Errorf("%d %s, timm deploy.onnx has %d", got[op], op, want[op])
 				}
 			}
