@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -151,6 +152,15 @@ func TestFuseRefusesWrongRewrite(t *testing.T) {
 	err := o.run(&buf)
 	if err == nil || !strings.Contains(err.Error(), "verification failed") || !strings.Contains(err.Error(), "not written") {
 		t.Fatalf("want a verification failure, got %v\n%s", err, buf.String())
+	}
+	// it names the worst element and its error, and exits 1 (not a usage error)
+	for _, want := range []string{"element", "fused ", "original ", "abs err", "largest reference magnitude"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("verification error lacks %q: %v", want, err)
+		}
+	}
+	if ue := (usageError{}); errors.As(err, &ue) {
+		t.Errorf("verification failure is a usage error (exit 2), want exit 1: %v", err)
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Fatal("output written despite failed verification")
