@@ -128,6 +128,22 @@ func TestFuseReport(t *testing.T) {
 	if len(buffers) != 5 || buffers[3] != "192" || buffers[4] != "0" {
 		t.Errorf("buffers line %v, want before 192 and after 0\n%s", buffers, out)
 	}
+	// MACs at input 1x3x32x32 (make_testdata.py), by hand; the stem has
+	// stride 2, so every later layer sees 16x16 = 256 positions:
+	// deploy: stem 3x3 3->8 8*256*27 = 55296, stage 3x3 8->8 8*256*72 =
+	// 147456, dw3x3 8*256*9 = 18432, pw 8*256*8 = 16384, fc 80: 237648.
+	// training form adds the 1x1 branches (stem 8*256*3 = 6144, stage
+	// 16384, dw1x1 2048, second pw 16384) and the second dw3x3 (18432):
+	// 297040 (BN is not counted as MACs).
+	var macs []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "MACs") {
+			macs = strings.Fields(line)
+		}
+	}
+	if n := len(macs); n < 2 || macs[n-2] != "297040" || macs[n-1] != "237648" {
+		t.Errorf("MACs line %v, want before 297040 and after 237648\n%s", macs, out)
+	}
 }
 
 // TestFuseRefusesWrongRewrite plants a wrong rewrite (scales one Conv
