@@ -69,6 +69,14 @@ func TestSqueezeExcite(t *testing.T) {
 			b.out(b.op("Mul", []*ir.Value{x, g}))
 			b.out(g)
 		}, wantOps: map[string]int{"SqueezeExcite": 0, "Mul": 1}},
+		passCase{name: "near-miss-partial-avgpool", build: func(b *builder) {
+			// a 3x3 window with stride 3 on 5x5 gives a 1x1 output (so the
+			// Mul broadcasts) but averages only the top-left 3x3 corner
+			x := b.input(2, 8, 5, 5)
+			s := b.op("AveragePool", []*ir.Value{x}, intsAttr("kernel_shape", 3, 3), intsAttr("strides", 3, 3))
+			z := b.conv(b.op("Relu", []*ir.Value{b.conv(s, 8, 4, 1, 1, 1, true)}), 4, 8, 1, 1, 1, true)
+			b.out(b.op("Mul", []*ir.Value{x, b.op("Sigmoid", []*ir.Value{z})}))
+		}, wantOps: map[string]int{"SqueezeExcite": 0, "AveragePool": 1, "Mul": 1}},
 		passCase{name: "near-miss-other-tensor", build: func(b *builder) {
 			x := b.input(1, 4, 3, 3)
 			y := b.input(1, 4, 3, 3)
