@@ -64,6 +64,7 @@ func sigmoid(v float32) float32 {
 var (
 	clampVec     = func(v []float32, lo, hi float32) int { return 0 }
 	hardSwishVec = func(v []float32) int { return 0 }
+	geluVec      = func(v []float32) int { return 0 }
 )
 
 // ApplyAct applies act in place to every element of v. The piecewise
@@ -113,6 +114,7 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 			v[i] = tanhf(x)
 		}
 	case ActGelu:
+		v = v[geluVec(v):]
 		for i, x := range v {
 			v[i] = geluf(x)
 		}
