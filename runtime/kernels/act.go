@@ -65,6 +65,7 @@ var (
 	clampVec     = func(v []float32, lo, hi float32) int { return 0 }
 	hardSwishVec = func(v []float32) int { return 0 }
 	geluVec      = func(v []float32) int { return 0 }
+	sigmoidVec   = func(v []float32, silu bool) int { return 0 } // silu: x * sigmoid(x)
 )
 
 // ApplyAct applies act in place to every element of v. The piecewise
@@ -102,10 +103,12 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 			}
 		}
 	case ActSigmoid:
+		v = v[sigmoidVec(v, false):]
 		for i, x := range v {
 			v[i] = sigmoidf(x)
 		}
 	case ActSiLU:
+		v = v[sigmoidVec(v, true):]
 		for i, x := range v {
 			v[i] = x * sigmoidf(x)
 		}
