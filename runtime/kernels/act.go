@@ -93,8 +93,14 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 			v[i] = x * clamp(x/6+0.5, 0, 1)
 		}
 	case ActHardSigmoid:
+		// alpha*x + beta, then the vectorized clamp: the same operations
+		// as clamp(alpha*x+beta, 0, 1) without a branch per element.
 		for i, x := range v {
-			v[i] = clamp(alpha*x+beta, 0, 1)
+			v[i] = alpha*x + beta
+		}
+		v = v[clampVec(v, 0, 1):]
+		for i, x := range v {
+			v[i] = clamp(x, 0, 1)
 		}
 	case ActLeakyRelu:
 		for i, x := range v {
