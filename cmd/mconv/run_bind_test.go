@@ -138,3 +138,50 @@ func TestRunInputBinding(t *testing.T) {
 		})
 	}
 }
+
+// TestRunSeed: without --data the inputs are seeded random numbers: the
+// same --seed gives the same outputs, another seed different ones; the
+// random inputs are standard normal, so Relu keeps about half of them.
+func TestRunSeed(t *testing.T) {
+	dir := t.TempDir()
+	model := writeReluModel(t, dir)
+	outputs := map[string][]float32{}
+	for _, tc := range []struct{ name, seed string }{{"a", "5"}, {"b", "5"}, {"c", "6"}} {
+		out := filepath.Join(dir, tc.name)
+		captureStdout(t, func() {
+			if code := run([]string{"run", model, "--seed", tc.seed, "--out", out}); code != 0 {
+				t.Fatalf("seed %s: exit %d", tc.seed, code)
+			}
+		})
+		got, err := onnx.ReadTensorFile(filepath.Join(out, "output_0.pb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs[tc.name], _ = got.Float32s()
+	}
+	same := func(x, y []float32) bool {
+		for i := range x {
+			if x[i] != y[i] {
+				return false
+			}
+		}
+		return len(x) == len(y)
+	}
+	if !same(outputs["a"], outputs["b"]) {
+		t.Errorf("seed 5 twice: %v and %v", outputs["a"], outputs["b"])
+	}
+	if same(outputs["a"], outputs["c"]) {
+		t.Errorf("seeds 5 and 6 gave the same outputs %v", outputs["a"])
+	}
+	zeros := 0
+	for _, v := range append(outputs["a"], outputs["c"]...) {
+		if v == 0 {
+			zeros++
+		} else if v < 0 {
+			t.Fatalf("Relu output %v < 0", v)
+		}
+	}
+	if zeros == 0 || zeros == 12 {
+		t.Errorf("%d of 12 outputs are 0: inputs do not look standard normal", zeros)
+	}
+}
