@@ -149,3 +149,18 @@ func TestBenchProgressPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchProfileText: --profile prints per-layer time next to per-layer
+// MACs, FLOPs and bytes, one row per node of mlp.onnx (mm1, add1, ...).
+func TestBenchProfileText(t *testing.T) {
+	var out bytes.Buffer
+	o := &benchOptions{Path: statsMLP, Threads: 1, Batch: 2, Runs: 2, Warmup: 0, Profile: true, Out: &out}
+	if err := o.run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"time ms", "MACs", "FLOPs", "bytes", "mm1", "add1", "3456", "total (sum of node times)"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("profile output lacks %q:\n%s", w, out.String())
+		}
+	}
+}
