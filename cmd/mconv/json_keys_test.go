@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/onnx"
 )
 
 // objectKeys returns the keys of the JSON object in data in the order they
@@ -162,5 +166,49 @@ func TestBenchProfileText(t *testing.T) {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("profile output lacks %q:\n%s", w, out.String())
 		}
+	}
+}
+
+// TestBenchDefaults: without flags, latency is at batch 1 and throughput
+// at batch 8 (the issue's defaults).
+func TestBenchDefaults(t *testing.T) {
+	f := newBenchCmd().Flags()
+	if d := f.Lookup("batch").DefValue; d != "8" {
+		t.Errorf("--batch default %s, want 8", d)
+	}
+}
+
+// TestBenchThroughputUnavailable: a model fixed to batch 1 by a constant
+// Reshape target cannot run at batch 8; bench still reports latency, and
+// the JSON has "throughput": null with the reason.
+func TestBenchThroughputUnavailable(t *testing.T) {
+	g := ir.NewGraph("fixed")
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, 2, 3))
+	shape := g.AddConst("shape", ir.NewInt64([]int64{2}, []int64{1, 6}))
+	r := g.AddNode("Reshape", "reshape", []*ir.Value{x, shape}, "flat")
+	y := g.AddNode("Relu", "relu", []*ir.Value{r.Outputs[0]}, "y")
+	g.AddOutput(y.Outputs[0])
+	m := &ir.Model{IRVersion: 8, Opsets: []ir.OpsetImport{{Domain: "", Version: 17}}, Graph: g}
+	if err := ir.InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "fixed.onnx")
+	if err := onnx.Save(m, path); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	o := &benchOptions{Path: path, Threads: 1, Batch: 8, Runs: 2, Warmup: 0, JSON: true, Out: &out}
+	if err := o.run(); err != nil {
+		t.Fatal(err)
+	}
+	_, vals := objectKeys(t, out.Bytes())
+	if string(vals["throughput"]) != "null" || len(vals["throughput_error"]) < 3 {
+		t.Errorf("throughput %s, throughput_error %s; want null and a reason", vals["throughput"], vals["throughput_error"])
+	}
+	var lat struct {
+		Runs int `json:"runs"`
+	}
+	if err := json.Unmarshal(vals["latency_batch1"], &lat); err != nil || lat.Runs != 2 {
+		t.Errorf("latency_batch1 %s", vals["latency_batch1"])
 	}
 }
