@@ -2,6 +2,7 @@ package coreml
 
 import (
 	"bytes"
+	"github.com/mconv/mconv/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,9 +12,7 @@ import (
 // TestGeneratedCodeUpToDate regenerates pb/*.pb.go from proto/*.proto with
 // the same command as `go generate` and compares with the committed files.
 func TestGeneratedCodeUpToDate(t *testing.T) {
-	if _, err := exec.LookPath("protoc"); err != nil {
-		t.Skip("protoc not installed (apt-get install protobuf-compiler): cannot check pb/ against proto/")
-	}
+	testenv.Tool(t, "protoc", "apt-get install protobuf-compiler")
 	if testing.Short() {
 		t.Skip("-short: skipping the protoc run")
 	}

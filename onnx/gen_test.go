@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"bytes"
+	"github.com/mconv/mconv/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +14,7 @@ import (
 // a temporary folder and compares with the committed onnx.pb.go. It needs
 // protoc on PATH; without it the test skips and says so.
 func TestGeneratedCodeUpToDate(t *testing.T) {
-	if _, err := exec.LookPath("protoc"); err != nil {
-		t.Skip("protoc not on PATH (apt-get install protobuf-compiler): cannot check that onnx.pb.go matches onnx.proto")
-	}
+	testenv.Tool(t, "protoc", "apt-get install protobuf-compiler")
 	if testing.Short() {
 		t.Skip("-short: skipping protoc run")
 	}

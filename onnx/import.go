@@ -11,9 +11,15 @@
 // to opset 25 and IR 13, so the bounds are what the schema table can check
 // instead. Anything newer is refused with a message saying so.
 //
-// Export writes everything the importer read (names, doc strings, opsets,
-// metadata, value_info, functions, training info), so that
-// Decode(Encode(Decode(f))) gives the same graph as Decode(f).
+// Export writes back what the importer read (names, doc strings, opsets,
+// metadata, value_info of intermediate values, sparse initializers,
+// functions, training info, device configurations, quantization
+// annotations), so that Decode(Encode(Decode(f))) gives the same graph as
+// Decode(f). Not kept, as the IR has no place for them: a node's IR 11
+// device_configurations, the metadata_props of tensors and value_info
+// entries, value_info entries naming a graph input or initializer (they
+// repeat its type), and typed data fields, which are written as raw_data.
+// Opaque types are refused on import.
 package onnx
 
 import (

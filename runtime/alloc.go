@@ -86,5 +86,4 @@ func (b *builder) allocate(p *Plan) {
 			t.buf = t.root().buf[:t.bytes()]
 		}
 	}
-	p.arena = nil
 }

@@ -60,10 +60,8 @@ type ctx struct {
 	fused []*ir.Node
 	// values read by the step besides its inputs (a fused residual)
 	extraReads []*tval
-}
-
-func (c *ctx) errf(format string, args ...any) error {
-	return fmt.Errorf(format, args...)
+	// isView: the outputs share the input's storage; no step is needed
+	isView bool
 }
 
 // input returns input i or nil when omitted.
@@ -482,6 +480,8 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 		s.first, s.last = idx, idx
 		b.all = append(b.all, s)
 	}
-	b.steps = append(b.steps, step{node: n, run: run})
+	if !c.isView {
+		b.steps = append(b.steps, step{node: n, run: run})
+	}
 	return nil
 }

@@ -88,6 +88,26 @@ func (c *ctx) fuseEpilogue(v *ir.Value, out *tval, perChannel bool) epilogue {
 			if err == nil && u.AttrInt("training_mode", 0) == 0 {
 				st, ok = epiStep{kind: epiAffine, scale: sc, shift: sh}, true
 			}
+		case u.Domain == "" && perChannel && len(u.Inputs) == 2 && (u.OpType == "Mul" || u.OpType == "Add" ||
+			(u.OpType == "Sub" || u.OpType == "Div") && v.Uses[0].Index == 0) && channelConst(c.b.vals[u.Inputs[1-v.Uses[0].Index]], out.shape) != nil:
+			// Per-channel (or scalar) constant: an affine step, e.g. a
+			// layer scale. Div becomes a multiply by the reciprocal.
+			k := channelConst(c.b.vals[u.Inputs[1-v.Uses[0].Index]], out.shape)
+			C := int(out.shape[1])
+			sc, sh := make([]float32, C), make([]float32, C)
+			for i := range sc {
+				switch u.OpType {
+				case "Mul":
+					sc[i] = k[i]
+				case "Div":
+					sc[i] = 1 / k[i]
+				case "Add":
+					sc[i], sh[i] = 1, k[i]
+				case "Sub":
+					sc[i], sh[i] = 1, -k[i]
+				}
+			}
+			st, ok = epiStep{kind: epiAffine, scale: sc, shift: sh}, true
 		case u.Domain == "" && u.OpType == "Add" && len(u.Inputs) == 2:
 			other := u.Inputs[1-v.Uses[0].Index]
 			ot := c.b.vals[other]
@@ -118,6 +138,35 @@ func (c *ctx) fuseEpilogue(v *ir.Value, out *tval, perChannel bool) epilogue {
 		out.name = v.Name
 	}
 	return e
+}
+
+// channelConst returns the per-channel values of t when t is a float32
+// constant that broadcasts to out (rank >= 2, NCHW) along the channel axis
+// only ([C,1,..,1], [1,C,1,..,1], or one element), else nil.
+func channelConst(t *tval, out []int64) []float32 {
+	if t == nil || !t.konst || t.dt != ir.Float32 || len(t.shape) > len(out) || len(out) < 2 {
+		return nil
+	}
+	C := int(out[1])
+	vals := t.f32()
+	if t.n == 1 {
+		k := make([]float32, C)
+		for i := range k {
+			k[i] = vals[0]
+		}
+		return k
+	}
+	if t.n != C {
+		return nil
+	}
+	// The one non-1 dimension must line up with axis 1 of out.
+	off := len(out) - len(t.shape)
+	for i, d := range t.shape {
+		if d != 1 && off+i != 1 {
+			return nil
+		}
+	}
+	return append([]float32(nil), vals...)
 }
 
 // bnAffine computes per-channel scale and shift of an inference
@@ -281,7 +330,6 @@ func opConv(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = pe
 	g := convGeom{N: int(x.shape[0]), C: int(x.shape[1]), M: int(w.shape[0]), G: int(c.n.AttrInt("group", 1))}
 	if r == 3 {
 		g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.DH, g.DW, g.OH, g.OW = 1, int(x.shape[2]), 1, int(kernel[0]), 1, st[0], 0, pb[0], 1, dl[0], 1, outs[0]

@@ -83,7 +83,6 @@ func (w *ndWindow) each(f func(o int, visit func(g func(xi, ki int)) int)) {
 
 // opConvND is Conv with three or more spatial dims (direct, plain Go).
 func opConvND(c *ctx, x, w, bias *tval) (func(), error) {
-	r := len(x.shape)
 	kernel := w.shape[2:]
 	outs, pb, pe, st, dl, err := spatialAttrs(c.n, x.shape[2:], kernel, false)
 	if err != nil {
@@ -105,7 +104,6 @@ func opConvND(c *ctx, x, w, bias *tval) (func(), error) {
 	osp := int(ir.NumElements(int64s(outs)))
 	ksz := int(ir.NumElements(kernel))
 	Cg, Mg := C/G, M/G
-	_ = r
 	return func() {
 		xs, ws, os := x.f32(), w.f32(), out.f32()
 		for n := 0; n < N; n++ {

@@ -48,16 +48,3 @@ func sgemmAcc(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, 
 		}
 	}
 }
-
-// gemmRef is the naive reference: C = A*B (overwrites C), used by tests.
-func gemmRef(c, a, b []float32, M, N, K int) {
-	for i := 0; i < M; i++ {
-		for j := 0; j < N; j++ {
-			var s float32
-			for k := 0; k < K; k++ {
-				s += a[i*K+k] * b[k*N+j]
-			}
-			c[i*N+j] = s
-		}
-	}
-}

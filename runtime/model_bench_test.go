@@ -10,7 +10,6 @@ import (
 
 	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/internal/testenv"
-	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
 )
 
@@ -134,5 +133,4 @@ func TestProfileFullModel(t *testing.T) {
 	for _, k := range keys[:min(25, len(keys))] {
 		t.Logf("%8.3f ms  %s", float64(agg[k].Microseconds())/10000, k)
 	}
-	_ = ir.Float32
 }

@@ -19,6 +19,11 @@ func opPool(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("X has rank %d, want at least 3", r)
 	}
 	isMax := c.n.OpType == "MaxPool"
+	isLp := c.n.OpType == "LpPool"
+	lpP := float64(c.n.AttrInt("p", 2))
+	if isLp && r > 4 {
+		return nil, fmt.Errorf("unsupported: LpPool with %d spatial dims", r-2)
+	}
 	if isMax && len(c.n.Outputs) > 1 && c.n.Outputs[1] != nil {
 		return nil, fmt.Errorf("unsupported: MaxPool Indices output")
 	}
@@ -87,6 +92,11 @@ func opPool(c *ctx) (func(), error) {
 								continue
 							}
 							v := xp[iy*g.W+ix]
+							if isLp {
+								s += float32(math.Pow(math.Abs(float64(v)), lpP))
+								cnt++
+								continue
+							}
 							if isMax {
 								if v > s || v != v {
 									s = v
@@ -96,6 +106,10 @@ func opPool(c *ctx) (func(), error) {
 							}
 							cnt++
 						}
+					}
+					if isLp {
+						op[oy*g.OW+ox] = float32(math.Pow(float64(s), 1/lpP))
+						continue
 					}
 					if !isMax {
 						if includePad {
@@ -560,6 +574,7 @@ func opArgMinMax(c *ctx) (func(), error) {
 func init() {
 	register("", "MaxPool", opPool)
 	register("", "AveragePool", opPool)
+	register("", "LpPool", opPool)
 	register("", "GlobalAveragePool", opGlobalPool)
 	register("", "GlobalMaxPool", opGlobalPool)
 	for _, op := range []string{"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp"} {

@@ -43,7 +43,8 @@ type Options struct {
 }
 
 // NodeTime is the time one plan step took; a fused group is attributed to
-// its first node (the Conv or Gemm).
+// its first node (the Conv or Gemm). Node is nil for the final copy of a
+// graph output that is a graph input or a constant.
 type NodeTime struct {
 	Node *ir.Node
 	Dur  time.Duration
@@ -63,7 +64,6 @@ type Plan struct {
 	steps   []step
 	inputs  []*tval
 	outputs []*tval
-	arena   []uint64
 	peak    int64
 	pool    *pool
 	threads int

@@ -217,8 +217,8 @@ func checkSmallNet(t *testing.T, m *ir.Model, xv, want []float32) {
 	}
 	defer plan.Close()
 	// The Relu and the residual Add are fused into the convs.
-	if len(plan.steps) != 5 {
-		t.Errorf("plan has %d steps, want 5 (conv+relu, conv+add, gap, flatten, gemm)", len(plan.steps))
+	if len(plan.steps) != 4 {
+		t.Errorf("plan has %d steps, want 4 (conv+relu, conv+add, gap, gemm; flatten is a view)", len(plan.steps))
 	}
 	in := map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(N, 3, 8, 8), xv)}
 	out, err := plan.Run(in)
@@ -750,5 +750,103 @@ func TestDeadNodes(t *testing.T) {
 	defer p.Close()
 	if len(p.steps) != 1 {
 		t.Errorf("%d steps, want 1", len(p.steps))
+	}
+}
+
+// TestChannelConstEpilogue: per-channel and scalar constant Mul/Add/Sub/Div
+// after a Conv fuse as affine steps; a [C] constant (broadcast along W, not
+// channels) does not. Both paths match a direct computation.
+func TestChannelConstEpilogue(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	const C, M, H, W = 2, 3, 3, 3
+	xv, wv := randF32(r, C*H*W), randF32(r, M*C)
+	gamma, beta := []float32{0.5, -2, 3}, []float32{1, 2, -1}
+	wlast := []float32{1, 2, 3} // [W]-shaped, broadcasts along the last axis
+	for _, fast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kernels=%v", fast), func(t *testing.T) {
+			useKernels = fast
+			defer func() { useKernels = true }()
+			m, g := newModel()
+			x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, C, H, W))
+			v := g.AddNode("Conv", "conv", []*ir.Value{x, g.AddConst("w", ir.NewFloat32(ints64(M, C, 1, 1), wv))}, "c").Outputs[0]
+			v = g.AddNode("Mul", "scale", []*ir.Value{g.AddConst("gamma", ir.NewFloat32(ints64(M, 1, 1), gamma)), v}, "m").Outputs[0]
+			v = g.AddNode("Add", "shift", []*ir.Value{v, g.AddConst("beta", ir.NewFloat32(ints64(1, M, 1, 1), beta))}, "a").Outputs[0]
+			v = g.AddNode("Div", "div", []*ir.Value{v, g.AddConst("four", ir.NewFloat32(nil, []float32{4}))}, "d").Outputs[0]
+			v = g.AddNode("Sub", "sub", []*ir.Value{v, g.AddConst("half", ir.NewFloat32(nil, []float32{0.5}))}, "s").Outputs[0]
+			v = g.AddNode("Mul", "wmul", []*ir.Value{v, g.AddConst("wlast", ir.NewFloat32(ints64(W), wlast))}, "y").Outputs[0]
+			g.AddOutput(v)
+			p, err := Compile(m, Options{Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if len(p.steps) != 2 {
+				t.Errorf("%d steps, want 2 (conv with 4 fused steps, then the [W] Mul)", len(p.steps))
+			}
+			out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(1, C, H, W), xv)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := out["y"].Float32s()
+			conv, _, _ := refConv(xv, 1, C, H, W, wv, M, 1, 1, nil, 1, 0, 1)
+			want := make([]float32, len(conv))
+			for i, c := range conv {
+				ch := i / (H * W)
+				want[i] = float32(((float64(c)*float64(gamma[ch])+float64(beta[ch]))/4 - 0.5) * float64(wlast[i%W]))
+			}
+			maxDiff(t, got, want, 1e-5, 1e-5)
+		})
+	}
+}
+
+// TestConstInputsAndProfile: a Reshape whose shape is a graph input
+// compiles once the input is bound with ConstInputs (and names it
+// otherwise); Profile times every step; Inputs/Outputs report the compiled
+// shapes.
+func TestConstInputsAndProfile(t *testing.T) {
+	m, g := newModel()
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 2, 6))
+	s := g.AddInput("shape", ir.TensorOf(ir.Int64, 3))
+	y := g.AddNode("Reshape", "rs", []*ir.Value{x, s}, "r").Outputs[0]
+	z := g.AddNode("Relu", "relu", []*ir.Value{y}, "y").Outputs[0]
+	g.AddOutput(z)
+	if _, err := Compile(m, Options{}); err == nil || !contains(err.Error(), `node "rs" (Reshape): input 1 (shape) must be constant at plan time`) {
+		t.Fatalf("error %v", err)
+	}
+	p, err := Compile(m, Options{Threads: 1, ConstInputs: map[string]*ir.Tensor{"shape": ir.NewInt64(ints64(3), []int64{3, -1, 2})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if in := p.Inputs(); len(in) != 1 || in[0].Name != "x" {
+		t.Errorf("inputs %+v", in)
+	}
+	if out := p.Outputs(); len(out) != 1 || !sameDims(out[0].Shape, []int64{3, 2, 2}) {
+		t.Errorf("outputs %+v", out)
+	}
+	xv := []float32{-1, 2, -3, 4, -5, 6, 7, -8, 9, -10, 11, -12}
+	feeds := map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(2, 6), xv)}
+	times, err := p.Profile(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(times) != 1 || times[0].Node == nil || times[0].Node.OpType != "Relu" {
+		t.Errorf("profile %+v, want one Relu step (the Reshape is a view)", times)
+	}
+	out, err := p.Run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := out["y"].Float32s()
+	for i, v := range xv {
+		if want := max(v, 0); got[i] != want {
+			t.Fatalf("element %d: %v want %v", i, got[i], want)
+		}
+	}
+	if _, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(3, 4), xv)}); err == nil || !contains(err.Error(), "compiled for") {
+		t.Errorf("wrong input shape: error %v", err)
+	}
+	if _, err := p.Run(map[string]*ir.Tensor{}); err == nil || !contains(err.Error(), `missing input "x"`) {
+		t.Errorf("missing input: error %v", err)
 	}
 }

@@ -57,6 +57,7 @@ func (c *ctx) view(shape []int64) (func(), error) {
 		return nil, nil
 	}
 	out.alias = x
+	c.isView = true
 	return func() {}, nil
 }
 
@@ -475,6 +476,7 @@ func opSequenceAt(c *ctx) (func(), error) {
 		return nil, nil
 	}
 	out.alias = e
+	c.isView = true
 	return func() {}, nil
 }
 

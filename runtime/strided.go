@@ -1,10 +1,6 @@
 package runtime
 
-import (
-	"fmt"
-
-	"github.com/mconv/mconv/ir"
-)
+import "fmt"
 
 // strided describes a copy of an n-D block: dst[doff + sum i_k*ds_k] =
 // src[soff + sum i_k*ss_k] for every index i in shape. Adjacent dimensions
@@ -121,8 +117,8 @@ func copyKernelT[T any](dst *tval, srcs []*tval, ps []*strided) func() {
 	}
 }
 
-// copyKernelRev is copyKernel for a single source with dst and src roles
-// used by Split (one source, many destinations).
+// splitKernel copies slices of one source into several destinations
+// (Split, SplitToSequence).
 func splitKernel(dsts []*tval, src *tval, ps []*strided) (func(), error) {
 	var ks []func()
 	for i, d := range dsts {
@@ -148,5 +144,3 @@ func normAxis(a int64, r int) (int, error) {
 	}
 	return int(a), nil
 }
-
-var _ = ir.Float32

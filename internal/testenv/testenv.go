@@ -5,6 +5,7 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -52,4 +53,19 @@ func dirFromEnv(t testing.TB, env, what string) string {
 		t.Fatal(err)
 	}
 	return abs
+}
+
+// Tool returns the path of an external program a test needs (protoc, say),
+// or skips when it is missing, failing instead in CI
+// (MCONV_REQUIRE_SHARED=1), where the README's commands install it.
+func Tool(t testing.TB, name, install string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("MCONV_REQUIRE_SHARED") == "1" {
+			t.Fatalf("%s not on PATH but MCONV_REQUIRE_SHARED=1 (install: %s)", name, install)
+		}
+		t.Skipf("%s not on PATH (install: %s)", name, install)
+	}
+	return p
 }

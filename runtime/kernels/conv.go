@@ -313,6 +313,10 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 // caller clears them once: every channel writes the same positions).
 func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
 	plane := sg.hq * sg.wq
+	if p.SW == 1 && p.SH == 1 {
+		copyRows(dst[p.PadT*sg.wq+p.PadL:], sg.wq, x, p.W, p.H, p.W)
+		return
+	}
 	for ih := 0; ih < p.H; ih++ {
 		fh, r := (ih+p.PadT)%p.SH, (ih+p.PadT)/p.SH
 		src := x[ih*p.W : (ih+1)*p.W]

@@ -35,6 +35,14 @@ func dwScratchSize(p *ConvParams) int {
 	return p.SW*g.plane + 2*g.lw
 }
 
+// copyRows copies rows rows of n floats from src (row stride srcStride) to
+// dst (row stride dstStride): one call instead of one copy per short row.
+var copyRows = func(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
+	for r := 0; r < rows; r++ {
+		copy(dst[r*dstStride:r*dstStride+n], src[r*srcStride:r*srcStride+n])
+	}
+}
+
 // deinterleave2Vec sets even[i] = src[2i], odd[i] = src[2i+1] for a prefix
 // of i and returns its length (0 without SIMD).
 var deinterleave2Vec = func(even, odd, src []float32) int { return 0 }
@@ -131,16 +139,18 @@ func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32, first bool) 
 		if q0 >= q1 {
 			continue
 		}
-		for ih := max(0, -p.PadT); ih < p.H && ih+p.PadT < g.ph; ih++ {
+		ih0, ih1 := max(0, -p.PadT), min(p.H, g.ph-p.PadT)
+		iw := f + q0*p.SW - p.PadL
+		if p.SW == 1 && ih1 > ih0 {
+			o := (ih0+p.PadT)*g.lw + q0
+			copyRows(ph[o:], g.lw, x[ih0*p.W+iw:], p.W, ih1-ih0, q1-q0)
+			continue
+		}
+		for ih := ih0; ih < ih1; ih++ {
 			dst := ph[(ih+p.PadT)*g.lw+q0 : (ih+p.PadT)*g.lw+q1]
 			src := x[ih*p.W : (ih+1)*p.W]
-			iw := f + q0*p.SW - p.PadL
-			if p.SW == 1 {
-				copy(dst, src[iw:iw+q1-q0])
-			} else {
-				for q := range dst {
-					dst[q] = src[iw+q*p.SW]
-				}
+			for q := range dst {
+				dst[q] = src[iw+q*p.SW]
 			}
 		}
 	}

@@ -29,6 +29,11 @@ const (
 // steps. It is the assembly kernel where the CPU allows, else kernelGo.
 var microKernel = kernelGo
 
+// microKernel8 is microKernel for the first 8 columns of a tile (the last
+// panel of a matrix whose width leaves at most 8 columns there); each
+// output is computed by the same operations as in microKernel.
+var microKernel8 = kernelGo8
+
 // dwKernel computes, for r in [0, rows) and j in [0, n),
 // y[r*outStride+j] = bias + sum over t of w[t]*x[r*inStride+offs[t]+j],
 // taps in order t = 0, 1, ... It may read x up to column roundUp(n, 8).
@@ -408,13 +413,21 @@ func (j *gemmJob) tile(a, b []float32, i0, j0, rows, cols, kcb, flags int, last 
 	if flags&flagBias != 0 {
 		bias = j.ep.Bias[i0 : i0+rows]
 	}
-	if rows == mr && cols == nr {
-		microKernel(kcb, a, b, c, ldc, flags, bias, j.lo, j.hi)
+	if rows == mr && (cols == nr || cols == 8) {
+		if cols == nr {
+			microKernel(kcb, a, b, c, ldc, flags, bias, j.lo, j.hi)
+		} else {
+			microKernel8(kcb, a, b, c, ldc, flags, bias, j.lo, j.hi)
+		}
 	} else {
-		// Edge tile: compute the full tile into scratch, then apply the
-		// same operations in the same order as the kernel does.
+		// Edge tile: compute the tile into scratch, then apply the same
+		// operations in the same order as the kernel does.
 		t := s.tile[:]
-		microKernel(kcb, a, b, t, nr, 0, nil, 0, 0)
+		if cols <= 8 {
+			microKernel8(kcb, a, b, t, nr, 0, nil, 0, 0)
+		} else {
+			microKernel(kcb, a, b, t, nr, 0, nil, 0, 0)
+		}
 		for i := 0; i < rows; i++ {
 			for jj := 0; jj < cols; jj++ {
 				v := t[i*nr+jj]

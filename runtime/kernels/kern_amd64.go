@@ -19,6 +19,9 @@ func xgetbv0() (eax, edx uint32)
 func addChain(n int)
 
 //go:noescape
+func sgemm6x8(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
+
+//go:noescape
 func sgemm6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
 
 //go:noescape
@@ -29,6 +32,15 @@ func deinterleave2AVX2(even, odd, src *float32, n int)
 
 //go:noescape
 func packRows16(dst, src *float32, offs *int, kcb, np int)
+
+//go:noescape
+func geluAVX2(v *float32, n int)
+
+//go:noescape
+func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
+
+//go:noescape
+func sigmoidAVX2(v *float32, n int, silu int)
 
 //go:noescape
 func hardSwishAVX2(v *float32, n int)
@@ -61,6 +73,7 @@ func hasAVX2FMA() bool {
 func init() {
 	if hasAVX2FMA() {
 		microKernel = kernelAVX2
+		microKernel8 = kernelAVX2x8
 		dwKernel = dwKernelAVX2
 		clampVec = func(v []float32, lo, hi float32) int {
 			n := len(v) &^ 7
@@ -89,6 +102,32 @@ func init() {
 				packRows16(&dst[0], &x[j0], &offs[0], len(offs), np)
 			}
 		}
+		geluVec = func(v []float32) int {
+			n := len(v) &^ 7
+			if n > 0 {
+				geluAVX2(&v[0], n)
+			}
+			return n
+		}
+		copyRows = func(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
+			if rows <= 0 || n <= 0 {
+				return
+			}
+			_ = dst[(rows-1)*dstStride+n-1]
+			_ = src[(rows-1)*srcStride+n-1]
+			copyRowsAVX2(&dst[0], dstStride, &src[0], srcStride, rows, n)
+		}
+		sigmoidVec = func(v []float32, silu bool) int {
+			n := len(v) &^ 7
+			if n > 0 {
+				s := 0
+				if silu {
+					s = 1
+				}
+				sigmoidAVX2(&v[0], n, s)
+			}
+			return n
+		}
 		Kernel = "avx2-fma"
 	}
 }
@@ -106,6 +145,20 @@ func kernelAVX2(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi
 		bp = &bias[0]
 	}
 	sgemm6x16(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
+}
+
+func kernelAVX2x8(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	if k > 0 {
+		_ = a[k*mr-1]
+		_ = b[(k-1)*nr+7]
+	}
+	_ = c[(mr-1)*ldc+7]
+	var bp *float32
+	if flags&flagBias != 0 {
+		_ = bias[mr-1]
+		bp = &bias[0]
+	}
+	sgemm6x8(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
 }
 
 func dwKernelAVX2(y, x []float32, offs []int, w []float32, n, rows, inStride, outStride int, bias float32) {

@@ -569,3 +569,435 @@ d9rowend:
 d9done:
 	VZEROUPPER
 	RET
+
+// func sgemm6x8(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
+// sgemm6x16 for the first 8 columns of a panel (b still has 16 floats per
+// k step): rows i in Y(i). Each output is the same chain of operations as
+// in sgemm6x16.
+TEXT ·sgemm6x8(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	TESTQ CX, CX
+	JLE   k8loopdone
+
+k8loop:
+	VMOVUPS (BX), Y12
+	VBROADCASTSS 0(AX), Y14
+	VBROADCASTSS 4(AX), Y15
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 8(AX), Y14
+	VBROADCASTSS 12(AX), Y15
+	VFMADD231PS Y12, Y14, Y2
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 16(AX), Y14
+	VBROADCASTSS 20(AX), Y15
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y12, Y15, Y5
+	ADDQ $24, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  k8loop
+
+k8loopdone:
+	MOVQ flags+40(FP), SI
+	TESTQ $1, SI
+	JZ    k8noacc
+	MOVQ DI, R8
+	VADDPS (R8), Y0, Y0
+	ADDQ DX, R8
+	VADDPS (R8), Y1, Y1
+	ADDQ DX, R8
+	VADDPS (R8), Y2, Y2
+	ADDQ DX, R8
+	VADDPS (R8), Y3, Y3
+	ADDQ DX, R8
+	VADDPS (R8), Y4, Y4
+	ADDQ DX, R8
+	VADDPS (R8), Y5, Y5
+
+k8noacc:
+	TESTQ $2, SI
+	JZ    k8nobias
+	MOVQ bias+48(FP), R9
+	VBROADCASTSS 0(R9), Y14
+	VADDPS Y14, Y0, Y0
+	VBROADCASTSS 4(R9), Y14
+	VADDPS Y14, Y1, Y1
+	VBROADCASTSS 8(R9), Y14
+	VADDPS Y14, Y2, Y2
+	VBROADCASTSS 12(R9), Y14
+	VADDPS Y14, Y3, Y3
+	VBROADCASTSS 16(R9), Y14
+	VADDPS Y14, Y4, Y4
+	VBROADCASTSS 20(R9), Y14
+	VADDPS Y14, Y5, Y5
+
+k8nobias:
+	TESTQ $4, SI
+	JZ    k8noclamp
+	VBROADCASTSS lo+56(FP), Y14
+	VBROADCASTSS hi+60(FP), Y15
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMINPS Y0, Y15, Y0
+	VMINPS Y1, Y15, Y1
+	VMINPS Y2, Y15, Y2
+	VMINPS Y3, Y15, Y3
+	VMINPS Y4, Y15, Y4
+	VMINPS Y5, Y15, Y5
+
+k8noclamp:
+	VMOVUPS Y0, (DI)
+	ADDQ DX, DI
+	VMOVUPS Y1, (DI)
+	ADDQ DX, DI
+	VMOVUPS Y2, (DI)
+	ADDQ DX, DI
+	VMOVUPS Y3, (DI)
+	ADDQ DX, DI
+	VMOVUPS Y4, (DI)
+	ADDQ DX, DI
+	VMOVUPS Y5, (DI)
+	VZEROUPPER
+	RET
+
+// Constants of geluAVX2 (float32 bit patterns; the decimal values in the
+// comments are those of act_fast.go: Eigen's erf rational, the Numerical
+// Recipes erfcc polynomial, the Cephes expf reduction and polynomial).
+DATA geluK<>+0(SB)/4, $0x3f000000 // HALF 0.5
+DATA geluK<>+4(SB)/4, $0x3f800000 // ONE 1.0
+DATA geluK<>+8(SB)/4, $0x3f3504f3 // RSQRT2 0.7071067811865476
+DATA geluK<>+12(SB)/4, $0x40800000 // FOUR 4.0
+DATA geluK<>+16(SB)/4, $0xc0800000 // MFOUR -4.0
+DATA geluK<>+20(SB)/4, $0xbf800000 // M1 -1.0
+DATA geluK<>+24(SB)/4, $0xaf95df0b // A13 -2.72614225801306e-10
+DATA geluK<>+28(SB)/4, $0x32edffee // A11 2.77068142495902e-08
+DATA geluK<>+32(SB)/4, $0xb60cff51 // A9 -2.10102402082508e-06
+DATA geluK<>+36(SB)/4, $0xb86ec2d2 // A7 -5.69250639462346e-05
+DATA geluK<>+40(SB)/4, $0xba40ac63 // A5 -0.000734990630326855
+DATA geluK<>+44(SB)/4, $0xbb41a1f6 // A3 -0.00295459980854025
+DATA geluK<>+48(SB)/4, $0xbc83dbd4 // A1 -0.0160960333262415
+DATA geluK<>+52(SB)/4, $0xb77460cd // B8 -1.45660718464996e-05
+DATA geluK<>+56(SB)/4, $0xb95fbd29 // B6 -0.000213374055278905
+DATA geluK<>+60(SB)/4, $0xbadc924e // B4 -0.00168282697438203
+DATA geluK<>+64(SB)/4, $0xbbf19bf8 // B2 -0.00737332916720468
+DATA geluK<>+68(SB)/4, $0xbc69b6a7 // B0 -0.0142647390514189
+DATA geluK<>+72(SB)/4, $0x3e2ef945 // N9 0.17087277
+DATA geluK<>+76(SB)/4, $0xbf527892 // N8 -0.82215223
+DATA geluK<>+80(SB)/4, $0x3fbe87b0 // N7 1.48851587
+DATA geluK<>+84(SB)/4, $0xbf914e5d // N6 -1.13520398
+DATA geluK<>+88(SB)/4, $0x3e8ec7cc // N5 0.27886807
+DATA geluK<>+92(SB)/4, $0xbe3ec24c // N4 -0.18628806
+DATA geluK<>+96(SB)/4, $0x3dc636c9 // N3 0.09678418
+DATA geluK<>+100(SB)/4, $0x3ebf88fb // N2 0.37409196
+DATA geluK<>+104(SB)/4, $0x3f8000c7 // N1 1.00002368
+DATA geluK<>+108(SB)/4, $0xbfa1fc4e // N0 -1.26551223
+DATA geluK<>+112(SB)/4, $0xc2ae999a // EXPMIN -87.3
+DATA geluK<>+116(SB)/4, $0x3fb8aa3b // LOG2E 1.4426950408889634
+DATA geluK<>+120(SB)/4, $0x3f318000 // C1 0.693359375
+DATA geluK<>+124(SB)/4, $0xb95e8083 // C2 -0.00021219444
+DATA geluK<>+128(SB)/4, $0x39506967 // E5 0.000198756915
+DATA geluK<>+132(SB)/4, $0x3ab743ce // E4 0.0013981999507
+DATA geluK<>+136(SB)/4, $0x3c088908 // E3 0.0083334519073
+DATA geluK<>+140(SB)/4, $0x3d2aa9c1 // E2 0.041665795894
+DATA geluK<>+144(SB)/4, $0x3e2aaaaa // E1 0.16666665459
+DATA geluK<>+148(SB)/4, $0x3f000000 // E0 0.50000001201
+DATA geluK<>+152(SB)/4, $0x0000007f // I127 (integer 127)
+DATA geluK<>+156(SB)/4, $0xfffff000 // WMASK: clears the low 12 mantissa bits
+DATA geluK<>+160(SB)/4, $0xc1500000 // XMIN -13.0
+GLOBL geluK<>(SB), RODATA|NOPTR, $164
+
+// func geluAVX2(v *float32, n int)
+// v[i] = x/2 * (1 + erf(x/sqrt2)) in place for i in [0, n), n a multiple
+// of 8, x = v[i]. Both forms of act_fast.go are computed for every lane
+// and blended: x >= -1: x * (1 + erf(u)) / 2 by Eigen's rational erf on
+// u = clamp(x/sqrt2, -4, 4); x < -1: x * erfc(w) / 2, w = -x/sqrt2, by the
+// erfcc polynomial and a vector exp (Cephes reduction and polynomial).
+TEXT ·geluAVX2(SB), NOSPLIT, $0-16
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+	JZ   geludone
+	VBROADCASTSS geluK<>+8(SB), Y15
+	VBROADCASTSS geluK<>+4(SB), Y13
+
+geluloop:
+	VMOVUPS (DI), Y0
+	// path A: Y5 = x * (1 + erf(u))
+	VMULPS Y15, Y0, Y1
+	VBROADCASTSS geluK<>+12(SB), Y14
+	VMINPS Y14, Y1, Y1
+	VBROADCASTSS geluK<>+16(SB), Y14
+	VMAXPS Y14, Y1, Y1
+	VMULPS Y1, Y1, Y2
+	VBROADCASTSS geluK<>+24(SB), Y3
+	VBROADCASTSS geluK<>+28(SB), Y14
+	VFMADD213PS Y14, Y2, Y3
+	VBROADCASTSS geluK<>+32(SB), Y14
+	VFMADD213PS Y14, Y2, Y3
+	VBROADCASTSS geluK<>+36(SB), Y14
+	VFMADD213PS Y14, Y2, Y3
+	VBROADCASTSS geluK<>+40(SB), Y14
+	VFMADD213PS Y14, Y2, Y3
+	VBROADCASTSS geluK<>+44(SB), Y14
+	VFMADD213PS Y14, Y2, Y3
+	VBROADCASTSS geluK<>+48(SB), Y14
+	VFMADD213PS Y14, Y2, Y3
+	VMULPS Y1, Y3, Y3
+	VBROADCASTSS geluK<>+52(SB), Y4
+	VBROADCASTSS geluK<>+56(SB), Y14
+	VFMADD213PS Y14, Y2, Y4
+	VBROADCASTSS geluK<>+60(SB), Y14
+	VFMADD213PS Y14, Y2, Y4
+	VBROADCASTSS geluK<>+64(SB), Y14
+	VFMADD213PS Y14, Y2, Y4
+	VBROADCASTSS geluK<>+68(SB), Y14
+	VFMADD213PS Y14, Y2, Y4
+	VDIVPS Y4, Y3, Y3
+	VADDPS Y13, Y3, Y3
+	VMULPS Y3, Y0, Y5
+	// path B: Y10 = x * erfc(w) = x * t * exp(-x*x/2 + P(t)), w = -x/sqrt2,
+	// t = 1/(1 + w/2). For the exponent, x is clamped at -13 and split:
+	// xh = x with its low 12 mantissa bits cleared, -x*x/2 + P = s - xh*xh/2,
+	// s = (xh-x)(xh+x)/2 + P; xh*xh/2 and n*C1 are exact and so is their
+	// difference, which keeps the reduced argument accurate for large |x|.
+	VMULPS Y15, Y0, Y6
+	VXORPS Y7, Y7, Y7
+	VSUBPS Y6, Y7, Y6
+	VBROADCASTSS geluK<>+0(SB), Y12
+	VMULPS Y12, Y6, Y7
+	VADDPS Y13, Y7, Y7
+	VDIVPS Y7, Y13, Y7
+	VBROADCASTSS geluK<>+72(SB), Y8
+	VBROADCASTSS geluK<>+76(SB), Y14
+	VFMADD213PS Y14, Y7, Y8
+	VBROADCASTSS geluK<>+80(SB), Y14
+	VFMADD213PS Y14, Y7, Y8
+	VBROADCASTSS geluK<>+84(SB), Y14
+	VFMADD213PS Y14, Y7, Y8
+	VBROADCASTSS geluK<>+88(SB), Y14
+	VFMADD213PS Y14, Y7, Y8
+	VBROADCASTSS geluK<>+92(SB), Y14
+	VFMADD213PS Y14, Y7, Y8
+	VBROADCASTSS geluK<>+96(SB), Y14
+	VFMADD213PS Y14, Y7, Y8
+	VBROADCASTSS geluK<>+100(SB), Y14
+	VFMADD213PS Y14, Y7, Y8
+	VBROADCASTSS geluK<>+104(SB), Y14
+	VFMADD213PS Y14, Y7, Y8
+	VBROADCASTSS geluK<>+108(SB), Y14
+	VFMADD213PS Y14, Y7, Y8
+	VBROADCASTSS geluK<>+160(SB), Y14
+	VMAXPS Y14, Y0, Y9
+	VBROADCASTSS geluK<>+156(SB), Y14
+	VANDPS Y14, Y9, Y11
+	VSUBPS Y9, Y11, Y10
+	VADDPS Y9, Y11, Y3
+	VMULPS Y3, Y10, Y10
+	VFMADD231PS Y12, Y10, Y8
+	VMULPS Y11, Y11, Y9
+	VMULPS Y12, Y9, Y9
+	VSUBPS Y9, Y8, Y10
+	VBROADCASTSS geluK<>+116(SB), Y14
+	VMULPS Y14, Y10, Y10
+	VROUNDPS $0, Y10, Y10
+	VBROADCASTSS geluK<>+120(SB), Y14
+	VMULPS Y14, Y10, Y11
+	VADDPS Y11, Y9, Y11
+	VSUBPS Y11, Y8, Y11
+	VBROADCASTSS geluK<>+124(SB), Y14
+	VFNMADD231PS Y14, Y10, Y11
+	VBROADCASTSS geluK<>+128(SB), Y4
+	VBROADCASTSS geluK<>+132(SB), Y14
+	VFMADD213PS Y14, Y11, Y4
+	VBROADCASTSS geluK<>+136(SB), Y14
+	VFMADD213PS Y14, Y11, Y4
+	VBROADCASTSS geluK<>+140(SB), Y14
+	VFMADD213PS Y14, Y11, Y4
+	VBROADCASTSS geluK<>+144(SB), Y14
+	VFMADD213PS Y14, Y11, Y4
+	VBROADCASTSS geluK<>+148(SB), Y14
+	VFMADD213PS Y14, Y11, Y4
+	VMULPS Y11, Y11, Y3
+	VFMADD213PS Y11, Y3, Y4
+	VADDPS Y13, Y4, Y4
+	VCVTPS2DQ Y10, Y10
+	VBROADCASTSS geluK<>+152(SB), Y14
+	VPADDD Y14, Y10, Y10
+	VPSLLD $23, Y10, Y10
+	VMULPS Y10, Y4, Y4
+	VMULPS Y7, Y4, Y4
+	VMULPS Y4, Y0, Y10
+	// blend on x >= -1, halve
+	VBROADCASTSS geluK<>+20(SB), Y14
+	VCMPPS $13, Y14, Y0, Y11
+	VBLENDVPS Y11, Y5, Y10, Y12
+	VBROADCASTSS geluK<>+0(SB), Y14
+	VMULPS Y14, Y12, Y12
+	VMOVUPS Y12, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  geluloop
+
+geludone:
+	VZEROUPPER
+	RET
+
+// func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
+// Copies rows rows of n floats (strides in floats), 8 at a time, the last
+// partial group with masked loads and stores (nothing outside a row is
+// read or written).
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ n+40(FP), R11
+	TESTQ R10, R10
+	JLE  crdone
+	TESTQ R11, R11
+	JLE  crdone
+	// mask for the n%8 tail: dwMask[8-rem : 16-rem]
+	MOVQ R11, AX
+	ANDQ $7, AX
+	SHLQ $2, AX
+	LEAQ dwMask<>+32(SB), BX
+	SUBQ AX, BX
+	VMOVDQU (BX), Y5
+
+crrow:
+	XORQ CX, CX
+	MOVQ R11, DX
+
+cr8:
+	CMPQ DX, $8
+	JLT  crtail
+	VMOVUPS (SI)(CX*4), Y0
+	VMOVUPS Y0, (DI)(CX*4)
+	ADDQ $8, CX
+	SUBQ $8, DX
+	JMP  cr8
+
+crtail:
+	TESTQ DX, DX
+	JZ    crnext
+	LEAQ (SI)(CX*4), AX
+	VMASKMOVPS (AX), Y5, Y0
+	LEAQ (DI)(CX*4), AX
+	VMASKMOVPS Y0, Y5, (AX)
+
+crnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ  crrow
+
+crdone:
+	VZEROUPPER
+	RET
+
+// Constants of sigmoidAVX2 (float32 bit patterns; Cephes expf reduction
+// and polynomial as in act_fast.go).
+DATA sigK<>+0(SB)/4, $0x3f800000 // ONE 1.0
+DATA sigK<>+4(SB)/4, $0xc2ae999a // AMIN -87.3
+DATA sigK<>+8(SB)/4, $0x42b00000 // AMAX 88.0
+DATA sigK<>+12(SB)/4, $0x3fb8aa3b // LOG2E 1.4426950408889634
+DATA sigK<>+16(SB)/4, $0x3f318000 // C1 0.693359375
+DATA sigK<>+20(SB)/4, $0xb95e8083 // C2 -0.00021219444
+DATA sigK<>+24(SB)/4, $0x39506967 // E5 0.000198756915
+DATA sigK<>+28(SB)/4, $0x3ab743ce // E4 0.0013981999507
+DATA sigK<>+32(SB)/4, $0x3c088908 // E3 0.0083334519073
+DATA sigK<>+36(SB)/4, $0x3d2aa9c1 // E2 0.041665795894
+DATA sigK<>+40(SB)/4, $0x3e2aaaaa // E1 0.16666665459
+DATA sigK<>+44(SB)/4, $0x3f000000 // E0 0.50000001201
+DATA sigK<>+48(SB)/4, $0x0000007f // I127 (integer 127)
+DATA sigK<>+52(SB)/4, $0x42b17217 // OVF 88.72283: exp overflows above
+DATA sigK<>+56(SB)/4, $0x7f800000 // +Inf
+GLOBL sigK<>(SB), RODATA|NOPTR, $60
+
+// func sigmoidAVX2(v *float32, n int, silu int)
+// v[i] = s = 1 / (1 + exp(-x)) in place (times x when silu != 0) for i in
+// [0, n), n a multiple of 8, x = v[i]; exp(a) for a = -x clamped to
+// [-87.3, 88] by the Cephes reduction and polynomial, +Inf above 88.72 (as
+// expd); NaN stays NaN.
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ silu+16(FP), DX
+	SHRQ $3, CX
+	JZ   sigdone
+	VBROADCASTSS sigK<>+0(SB), Y13
+
+sigloop:
+	VMOVUPS (DI), Y0
+	VXORPS Y1, Y1, Y1
+	VSUBPS Y0, Y1, Y1
+	VMOVAPS Y1, Y5
+	VBROADCASTSS sigK<>+4(SB), Y14
+	VMAXPS Y1, Y14, Y1
+	VBROADCASTSS sigK<>+8(SB), Y14
+	VMINPS Y1, Y14, Y1
+	VBROADCASTSS sigK<>+12(SB), Y14
+	VMULPS Y14, Y1, Y2
+	VROUNDPS $0, Y2, Y2
+	VBROADCASTSS sigK<>+16(SB), Y14
+	VFNMADD231PS Y14, Y2, Y1
+	VBROADCASTSS sigK<>+20(SB), Y14
+	VFNMADD231PS Y14, Y2, Y1
+	VBROADCASTSS sigK<>+24(SB), Y3
+	VBROADCASTSS sigK<>+28(SB), Y14
+	VFMADD213PS Y14, Y1, Y3
+	VBROADCASTSS sigK<>+32(SB), Y14
+	VFMADD213PS Y14, Y1, Y3
+	VBROADCASTSS sigK<>+36(SB), Y14
+	VFMADD213PS Y14, Y1, Y3
+	VBROADCASTSS sigK<>+40(SB), Y14
+	VFMADD213PS Y14, Y1, Y3
+	VBROADCASTSS sigK<>+44(SB), Y14
+	VFMADD213PS Y14, Y1, Y3
+	VMULPS Y1, Y1, Y4
+	VFMADD213PS Y1, Y4, Y3
+	VADDPS Y13, Y3, Y3
+	VCVTPS2DQ Y2, Y2
+	VBROADCASTSS sigK<>+48(SB), Y14
+	VPADDD Y14, Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VMULPS Y2, Y3, Y3
+	// exp(a) = +Inf where a > 88.72 (a NaN stays NaN through the clamps)
+	VBROADCASTSS sigK<>+52(SB), Y14
+	VCMPPS $14, Y14, Y5, Y6
+	VBROADCASTSS sigK<>+56(SB), Y14
+	VBLENDVPS Y6, Y14, Y3, Y3
+	VADDPS Y13, Y3, Y3
+	VDIVPS Y3, Y13, Y3
+	TESTQ DX, DX
+	JZ    sigstore
+	VMULPS Y3, Y0, Y3
+
+sigstore:
+	VMOVUPS Y3, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  sigloop
+
+sigdone:
+	VZEROUPPER
+	RET

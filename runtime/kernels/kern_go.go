@@ -2,10 +2,19 @@ package kernels
 
 // kernelGo is the pure-Go GEMM micro-kernel (see microKernel).
 func kernelGo(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	kernelGoCols(k, a, b, c, ldc, flags, bias, lo, hi, nr)
+}
+
+// kernelGo8 is kernelGo for the first 8 columns of the tile.
+func kernelGo8(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	kernelGoCols(k, a, b, c, ldc, flags, bias, lo, hi, 8)
+}
+
+func kernelGoCols(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32, cols int) {
 	a = a[:k*mr]
 	b = b[:k*nr]
 	for i := 0; i < mr; i++ {
-		for h := 0; h < nr; h += 8 {
+		for h := 0; h < cols; h += 8 {
 			var c0, c1, c2, c3, c4, c5, c6, c7 float32
 			for p := 0; p < k; p++ {
 				ai := a[p*mr+i]

@@ -7,9 +7,9 @@
 // RefConv2D, RefAct) and is tested against it.
 //
 // The default build is pure Go. On amd64 (unless built with the purego tag)
-// the inner loops are AVX2+FMA Go assembly (kern_amd64.s: the 6x16 GEMM
-// micro-kernel, the depthwise plane kernels, B-panel packing, stride-2
-// deinterleave, clamp and HardSwish), selected at start-up by a CPUID/XGETBV
+// the inner loops are AVX2+FMA Go assembly (kern_amd64.s: the 6x16 and 6x8
+// GEMM micro-kernels, the depthwise plane kernels, B-panel packing, stride-2
+// deinterleave, and the clamp, HardSwish and GELU epilogues), selected at start-up by a CPUID/XGETBV
 // check when the CPU and OS support AVX2 and FMA; otherwise the pure-Go
 // versions in kern_go.go run (Kernel names the choice). Assembly rather
 // than GOEXPERIMENT=simd (simd/archsimd) so that a default `go build` gets

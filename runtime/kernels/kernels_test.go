@@ -337,6 +337,16 @@ func TestMicroKernels(t *testing.T) {
 			kernelGo(k, a, b, want, 20, flags, bias, -0.5, 0.7)
 			microKernel(k, a, b, got, 20, flags, bias, -0.5, 0.7)
 			closeTo(t, fmt.Sprintf("k=%d flags=%d", k, flags), got, want, k)
+			// The 8-column kernels compute the first 8 columns with the
+			// same operations and leave the others alone.
+			got8, want8 := append([]float32(nil), c0...), append([]float32(nil), c0...)
+			kernelGo8(k, a, b, want8, 20, flags, bias, -0.5, 0.7)
+			microKernel8(k, a, b, got8, 20, flags, bias, -0.5, 0.7)
+			for i := 0; i < mr; i++ {
+				sameBits(t, "kernelGo8 vs kernelGo", want8[i*20:i*20+8], want[i*20:i*20+8])
+				sameBits(t, "microKernel8 vs microKernel", got8[i*20:i*20+8], got[i*20:i*20+8])
+				sameBits(t, "microKernel8 past column 8", got8[i*20+8:i*20+20], c0[i*20+8:i*20+20])
+			}
 		}
 	}
 	for _, taps := range []int{1, 9, 25, 49, 70} {
@@ -363,6 +373,9 @@ func TestMicroKernels(t *testing.T) {
 // path and with several threads (persistent workers, state kept in the
 // PackedConv, pooled scratch).
 func TestConv2DNoAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on goroutine hand-offs; allocation counts are checked without -race")
+	}
 	r := rand.New(rand.NewSource(6))
 	for _, p := range []ConvParams{
 		convCase(1, 16, 12, 12, 20, 1, 1, 1, 1, 0, 1), // pointwise
@@ -392,6 +405,9 @@ func TestConv2DNoAlloc(t *testing.T) {
 
 // TestGemmPackedBNoAlloc: GemmPackedB allocates nothing in steady state.
 func TestGemmPackedBNoAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on goroutine hand-offs; allocation counts are checked without -race")
+	}
 	r := rand.New(rand.NewSource(7))
 	M, N, K := 3, 100, 300
 	A, B, C := randSlice(r, M*K), randSlice(r, N*K), make([]float32, M*N)
@@ -496,17 +512,38 @@ func TestFastActAccuracy(t *testing.T) {
 		{"sigmoid", sigmoidf, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }},
 		{"tanh", tanhf, math.Tanh},
 		{"gelu", geluf, func(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }},
+		{"gelu_applyact", nil, func(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }},
+		{"sigmoid_applyact", nil, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }},
+		{"silu_applyact", nil, func(x float64) float64 { return x / (1 + math.Exp(-x)) }},
 		{"gelu_tanh", geluTanhf, func(x float64) float64 {
 			return x / (1 + math.Exp(-2*math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
 		}},
 	} {
 		worst, at := 0.0, float32(0)
+		f := c.f
+		if f == nil { // ApplyAct (vectorized) on whole slices
+			act := map[string]Act{"gelu_applyact": ActGelu, "sigmoid_applyact": ActSigmoid, "silu_applyact": ActSiLU}[c.name]
+			vec := append([]float32(nil), xs...)
+			ApplyAct(vec, act, 0, 0)
+			res := map[float32]float32{}
+			for i, x := range xs {
+				res[x] = vec[i]
+			}
+			f = func(x float32) float32 {
+				if x != x {
+					v := []float32{x, x, x, x, x, x, x, x}
+					ApplyAct(v, act, 0, 0)
+					return v[0]
+				}
+				return res[x]
+			}
+		}
 		for _, x := range xs {
 			want := c.ref(float64(x))
 			if math.Abs(want) > math.MaxFloat32 {
 				want = math.Inf(int(math.Copysign(1, want)))
 			}
-			got := float64(c.f(x))
+			got := float64(f(x))
 			if math.IsInf(want, 0) && got == want {
 				continue
 			}
@@ -524,8 +561,31 @@ func TestFastActAccuracy(t *testing.T) {
 		if worst > 2e-6 {
 			t.Errorf("%s: relative error %.2g at %v exceeds 2e-6", c.name, worst, at)
 		}
-		if got := c.f(float32(math.NaN())); got == got {
+		if got := f(float32(math.NaN())); got == got {
 			t.Errorf("%s(NaN) = %v", c.name, got)
+		}
+	}
+}
+
+// TestCopyRows: the vectorized row copy writes exactly the rows' n floats.
+func TestCopyRows(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	for _, n := range []int{1, 7, 8, 9, 16, 23, 56} {
+		for _, rows := range []int{1, 3} {
+			src := randSlice(r, rows*(n+5))
+			dst := make([]float32, rows*(n+11))
+			for i := range dst {
+				dst[i] = 42
+			}
+			copyRows(dst, n+11, src, n+5, rows, n)
+			for i := 0; i < rows; i++ {
+				sameBits(t, fmt.Sprintf("n=%d row %d", n, i), dst[i*(n+11):i*(n+11)+n], src[i*(n+5):i*(n+5)+n])
+				for j := n; j < n+11; j++ {
+					if dst[i*(n+11)+j] != 42 {
+						t.Fatalf("n=%d: wrote past the row at %d", n, j)
+					}
+				}
+			}
 		}
 	}
 }

@@ -9,17 +9,21 @@ sequential execution, all graph optimizations), then one
 warms up and times BLOCK runs), and again, until each side has at least
 --runs timed runs. Latency per engine is the median of its per-block
 medians (the same statistic for both sides; ONNX Runtime's plain median
-over all its runs is printed too). The table gives the ratio mconv / ORT
-and, per engine, the speed-up of the largest thread count over 1.
+over all its runs and every block median are in the --json output). The
+table gives the ratio mconv / ORT, each engine's fastest run and their
+ratio (on a machine shared with other work the minimum is the figure least
+disturbed by it), and per engine the speed-up of the largest thread count
+over the smallest.
 
 Usage:
-  python bench_ort.py --models-dir DIR [--models a,b] [--threads 1,2]
+  python bench_ort.py [--models-dir DIR] [--models a,b] [--threads 1,2]
                       [--runs 20] [--block 5] [--mconv PATH] [--json OUT]
                       [--max-ratio R]
 
 DIR/<name>/deploy.onnx is each model (the fixtures issue exports them to
-.cache/full/<name>/deploy.onnx). Without --mconv the script builds
-./cmd/mconv from the repository holding this file. Exit status: 0 when
+.cache/full/<name>/deploy.onnx); DIR defaults to $MCONV_FULL_MODELS.
+Without --mconv the script builds ./cmd/mconv from the repository holding
+this file. Exit status: 0 when
 every measurement ran (and, with --max-ratio, every single-thread ratio is
 at most R), 1 otherwise.
 """
@@ -124,7 +128,8 @@ def measure(exe, path, threads, runs, block, warmup):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models-dir", required=True, help="folder holding <name>/deploy.onnx")
+    ap.add_argument("--models-dir", default=os.environ.get("MCONV_FULL_MODELS"),
+                    help="folder holding <name>/deploy.onnx (default: $MCONV_FULL_MODELS)")
     ap.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated model folder names")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--runs", type=int, default=20, help="timed runs per engine (at least 20)")
@@ -134,6 +139,8 @@ def main():
     ap.add_argument("--json", help="also write the results as JSON to this file")
     ap.add_argument("--max-ratio", type=float, help="fail when a single-thread mconv/ORT ratio exceeds this")
     a = ap.parse_args()
+    if not a.models_dir:
+        ap.error("--models-dir is required (or set MCONV_FULL_MODELS)")
     if a.runs < 20:
         ap.error("--runs must be at least 20")
     if a.block < 1:
