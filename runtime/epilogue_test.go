@@ -122,3 +122,47 @@ func TestConvActivationEpilogues(t *testing.T) {
 		}
 	}
 }
+
+// TestReluClipSpecialValues: Relu and Clip keep NaN (as numpy's maximum
+// and clip in the ONNX reference do), and Clip with min > max gives max
+// everywhere (ONNX Clip-13: "When 'min' is greater than 'max', the clip
+// operator sets all the 'input' values to the value of 'max'").
+func TestReluClipSpecialValues(t *testing.T) {
+	nan := float32(math.NaN())
+	in := []float32{nan, -1, 0.5, 2, 7}
+	cases := []struct {
+		op     string
+		lo, hi float32
+		want   []float32
+	}{
+		{"Relu", 0, 0, []float32{nan, 0, 0.5, 2, 7}},
+		{"Clip", 0, 6, []float32{nan, 0, 0.5, 2, 6}},
+		{"Clip", 5, 1, []float32{nan, 1, 1, 1, 1}},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s_%g_%g", tc.op, tc.lo, tc.hi), func(t *testing.T) {
+			m, g := newModel()
+			x := g.AddInput("x", ir.TensorOf(ir.Float32, 5))
+			ins := []*ir.Value{x}
+			if tc.op == "Clip" {
+				ins = append(ins, g.AddConst("lo", ir.NewFloat32(nil, []float32{tc.lo})), g.AddConst("hi", ir.NewFloat32(nil, []float32{tc.hi})))
+			}
+			g.AddOutput(g.AddNode(tc.op, "n", ins, "y").Outputs[0])
+			p, err := Compile(m, Options{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(5), in)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := out["y"].Float32s()
+			for i, w := range tc.want {
+				if math.IsNaN(float64(w)) != math.IsNaN(float64(got[i])) || !math.IsNaN(float64(w)) && got[i] != w {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
