@@ -15,10 +15,11 @@ import (
 // after it must run as one step on package kernels, not on the plain
 // reference path (the metrics team measured such convs 15x slower when they
 // fell off the fast path), and the result must match a direct float64
-// computation. In timm's node order (identity BN, 1x1, 3x3, as in the
-// exported RepVGG-A0) both residual Adds and the Relu fuse into the 3x3
-// step too; with the 3x3 branch first, the residual fusion needs the other
-// branch computed already, so only the first Add fuses (into the 1x1 step).
+// computation. Whatever the order of the branches in the node list (timm's:
+// identity BN, 1x1, 3x3, as in the exported RepVGG-A0; or 3x3 first) and of
+// the Adds' operands, both residual Adds and the Relu fuse into a conv
+// step: 3 steps (the identity BN, one conv+BN, the other conv+BN+Add+Add+
+// Relu), no Add or Relu step.
 func TestTrainFormBlockOnKernels(t *testing.T) {
 	r := rand.New(rand.NewSource(21))
 	const C, H, W = 8, 9, 7
@@ -34,11 +35,14 @@ func TestTrainFormBlockOnKernels(t *testing.T) {
 	}
 	bn := [3]bnp{mk(), mk(), mk()}
 	for _, tc := range []struct {
-		fast, timmOrder bool
-		steps           int
-	}{{false, true, 3}, {true, true, 3}, {false, false, 5}, {true, false, 5}} {
+		fast, timmOrder, swapped bool
+		steps                    int
+	}{
+		{false, true, false, 3}, {true, true, false, 3}, {false, false, false, 3}, {true, false, false, 3},
+		{false, true, true, 3}, {true, true, true, 3}, {false, false, true, 3}, {true, false, true, 3},
+	} {
 		fast := tc.fast
-		t.Run(fmt.Sprintf("kernels=%v/timm_order=%v", fast, tc.timmOrder), func(t *testing.T) {
+		t.Run(fmt.Sprintf("kernels=%v/timm_order=%v/swapped_add_operands=%v", fast, tc.timmOrder, tc.swapped), func(t *testing.T) {
 			useKernels = fast
 			defer func() { useKernels = true }()
 			m, g := newModel()
@@ -57,20 +61,27 @@ func TestTrainFormBlockOnKernels(t *testing.T) {
 				c1 := g.AddNode("Conv", "conv1", []*ir.Value{x, g.AddConst("w1", ir.NewFloat32(ints64(C, C, 1, 1), w1))}, "c1")
 				return addBN("bn1", c1.Outputs[0], bn[1])
 			}
+			// add adds its operands in the given order, or swapped.
+			add := func(name string, p, q *ir.Value) *ir.Node {
+				if tc.swapped {
+					p, q = q, p
+				}
+				return g.AddNode("Add", name, []*ir.Value{p, q}, name+"_y")
+			}
 			var a2 *ir.Node
 			if tc.timmOrder {
 				// timm: id = BN(x); y = conv_1x1(x) ... + conv_kxk(x) + id
 				bi := addBN("bnid", x, bn[2])
 				b1 := conv1()
 				b3 := conv3()
-				a1 := g.AddNode("Add", "add1", []*ir.Value{b1, b3}, "a1")
-				a2 = g.AddNode("Add", "add2", []*ir.Value{a1.Outputs[0], bi}, "a2")
+				a1 := add("add1", b1, b3)
+				a2 = add("add2", a1.Outputs[0], bi)
 			} else {
 				b3 := conv3()
 				b1 := conv1()
 				bi := addBN("bnid", x, bn[2])
-				a1 := g.AddNode("Add", "add1", []*ir.Value{b3, b1}, "a1")
-				a2 = g.AddNode("Add", "add2", []*ir.Value{a1.Outputs[0], bi}, "a2")
+				a1 := add("add1", b3, b1)
+				a2 = add("add2", a1.Outputs[0], bi)
 			}
 			y := g.AddNode("Relu", "relu", []*ir.Value{a2.Outputs[0]}, "y")
 			g.AddOutput(y.Outputs[0])
@@ -94,10 +105,13 @@ func TestTrainFormBlockOnKernels(t *testing.T) {
 					if s.node.Name != "bnid" {
 						t.Errorf("BatchNormalization %q runs as its own step; want it folded into its Conv", s.node.Name)
 					}
+				default:
+					t.Errorf("%s %q runs as its own step; want it fused into a Conv epilogue", s.node.OpType, s.node.Name)
 				}
 			}
-			// timm order: bnid, conv1+bn1, conv3+bn3+add1+add2+relu;
-			// else conv3+bn3, conv1+bn1+add1, bnid, add2, relu.
+			// bnid, one conv+BN, the other conv+BN+add1+add2+relu (the
+			// branches the Adds read are planned before the conv whose
+			// epilogue takes the Adds).
 			if convs != 2 || len(p.steps) != tc.steps {
 				t.Errorf("%d steps with %d Conv, want %d steps with 2 Conv", len(p.steps), convs, tc.steps)
 			}
