@@ -32,7 +32,7 @@ func seChunks(w, b []float32, k, cols, T int, ka kernels.Act, alpha, beta float3
 // phases with fixed reduction order, so that results are bit-identical for
 // every thread count:
 //
-//  1. S[n,c] = mean of plane (n,c) (planeMean: 8 partial sums in a fixed
+//  1. S[n,c] = mean of plane (n,c) (planeMean: vectorized sum in a fixed
 //     order), parallel over planes;
 //  2. H = relu(S * W1^T + b1) ([N,C] x [C,Cr]) with package kernels'
 //     packed GEMM, relu and bias in its epilogue, parallel over column
@@ -40,7 +40,8 @@ func seChunks(w, b []float32, k, cols, T int, ka kernels.Act, alpha, beta float3
 //     the split);
 //  3. G = gate(H * W2^T + b2) likewise ([N,Cr] x [Cr,C]), the gate applied
 //     by the kernels' vectorized activation;
-//  4. y[n,c,:] = x[n,c,:] * G[n,c], parallel over planes (planeScale).
+//  4. y[n,c,:] = x[n,c,:] * G[n,c], parallel over planes (planeScale,
+//     vectorized).
 //
 // The weights are packed once here, at plan time; a run allocates nothing.
 func (c *ctx) fastSqueezeExcite(x, out *tval, W1, B1, W2, B2 []float32, N, C, Cr, HW int, gate act) func() {
@@ -91,44 +92,11 @@ func (c *ctx) fastSqueezeExcite(x, out *tval, W1, B1, W2, B2 []float32, N, C, Cr
 	}
 }
 
-// planeMean is the mean of v in float32 with eight interleaved partial sums
-// (element i goes to sum i mod 8 for the leading multiple of 8), combined
-// pairwise, then the tail in order: independent add chains instead of one
-// serial chain, in an order that depends on len(v) only.
+// planeMean is the mean of v: kernels.SumF32 (vectorized, in a fixed
+// order that depends on len(v) only) divided by len(v).
 func planeMean(v []float32) float32 {
-	var a0, a1, a2, a3, a4, a5, a6, a7 float32
-	i := 0
-	for ; i+8 <= len(v); i += 8 {
-		w := v[i : i+8 : i+8]
-		a0 += w[0]
-		a1 += w[1]
-		a2 += w[2]
-		a3 += w[3]
-		a4 += w[4]
-		a5 += w[5]
-		a6 += w[6]
-		a7 += w[7]
-	}
-	s := ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
-	for ; i < len(v); i++ {
-		s += v[i]
-	}
-	return s / float32(len(v))
+	return kernels.SumF32(v) / float32(len(v))
 }
 
-// planeScale sets dst[i] = src[i] * g (dst may be src).
-func planeScale(dst, src []float32, g float32) {
-	src = src[:len(dst)]
-	i := 0
-	for ; i+4 <= len(dst); i += 4 {
-		s := src[i : i+4 : i+4]
-		d := dst[i : i+4 : i+4]
-		d[0] = s[0] * g
-		d[1] = s[1] * g
-		d[2] = s[2] * g
-		d[3] = s[3] * g
-	}
-	for ; i < len(dst); i++ {
-		dst[i] = src[i] * g
-	}
-}
+// planeScale sets dst[i] = src[i] * g (dst may be src), vectorized.
+func planeScale(dst, src []float32, g float32) { kernels.ScaleF32(dst, src, g) }
