@@ -99,64 +99,7 @@ func opLpNorm(c *ctx) (func(), error) {
 }
 
 // opCumProd: cumulative product along a constant axis (exclusive, reverse).
-func opCumProd(c *ctx) (func(), error) {
-	x := c.input(0)
-	a, err := c.constInts(1)
-	if err != nil {
-		return nil, err
-	}
-	if len(a) != 1 {
-		return nil, fmt.Errorf("axis must be a scalar")
-	}
-	ax, err := normAxis(a[0], len(x.shape))
-	if err != nil {
-		return nil, err
-	}
-	if x.dt != ir.Float32 && x.dt != ir.Float64 && x.dt != ir.Int32 && x.dt != ir.Int64 {
-		return nil, fmt.Errorf("unsupported: CumProd on %s", x.dt)
-	}
-	out, err := c.setOut(0, x.dt, x.shape)
-	if err != nil {
-		return nil, err
-	}
-	excl, rev := c.n.AttrInt("exclusive", 0) == 1, c.n.AttrInt("reverse", 0) == 1
-	outer := int(ir.NumElements(x.shape[:ax]))
-	n := int(x.shape[ax])
-	st := int(ir.NumElements(x.shape[ax+1:]))
-	return func() {
-		for o := 0; o < outer; o++ {
-			for s := 0; s < st; s++ {
-				acc, iacc := 1.0, int64(1)
-				for k := 0; k < n; k++ {
-					kk := k
-					if rev {
-						kk = n - 1 - k
-					}
-					j := o*n*st + kk*st + s
-					if x.dt.IsInt() {
-						v := getI(x.dt, x.buf, j)
-						if excl {
-							setI(x.dt, out.buf, j, iacc)
-							iacc *= v
-						} else {
-							iacc *= v
-							setI(x.dt, out.buf, j, iacc)
-						}
-						continue
-					}
-					v := getF(x.dt, x.buf, j)
-					if excl {
-						setF(x.dt, out.buf, j, acc)
-						acc *= v
-					} else {
-						acc *= v
-						setF(x.dt, out.buf, j, acc)
-					}
-				}
-			}
-		}
-	}, nil
-}
+func opCumProd(c *ctx) (func(), error) { return cumulative(c, "CumProd", true) }
 
 // opTopK: the k largest (or smallest) elements along axis, sorted, with
 // their indices; ties keep the lower index first.

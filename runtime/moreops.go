@@ -764,7 +764,12 @@ func opGatherElements(c *ctx) (func(), error) {
 }
 
 // opCumSum: cumulative sum along a constant axis (exclusive, reverse).
-func opCumSum(c *ctx) (func(), error) {
+func opCumSum(c *ctx) (func(), error) { return cumulative(c, "CumSum", false) }
+
+// cumulative implements CumSum (prod false) and CumProd (prod true) along a
+// constant axis, honouring the exclusive and reverse attributes; op names
+// the operator in errors.
+func cumulative(c *ctx, op string, prod bool) (func(), error) {
 	x := c.input(0)
 	a, err := c.constInts(1)
 	if err != nil {
@@ -778,7 +783,7 @@ func opCumSum(c *ctx) (func(), error) {
 		return nil, err
 	}
 	if x.dt != ir.Float32 && x.dt != ir.Float64 && x.dt != ir.Int32 && x.dt != ir.Int64 {
-		return nil, fmt.Errorf("unsupported: CumSum on %s", x.dt)
+		return nil, fmt.Errorf("unsupported: %s on %s", op, x.dt)
 	}
 	out, err := c.setOut(0, x.dt, x.shape)
 	if err != nil {
@@ -791,8 +796,10 @@ func opCumSum(c *ctx) (func(), error) {
 	return func() {
 		for o := 0; o < outer; o++ {
 			for s := 0; s < st; s++ {
-				var acc float64
-				var iacc int64
+				acc, iacc := 0.0, int64(0)
+				if prod {
+					acc, iacc = 1, 1
+				}
 				for k := 0; k < n; k++ {
 					kk := k
 					if rev {
@@ -803,9 +810,9 @@ func opCumSum(c *ctx) (func(), error) {
 						v := getI(x.dt, x.buf, j)
 						if excl {
 							setI(x.dt, out.buf, j, iacc)
-							iacc += v
+							iacc = accI(iacc, v, prod)
 						} else {
-							iacc += v
+							iacc = accI(iacc, v, prod)
 							setI(x.dt, out.buf, j, iacc)
 						}
 						continue
@@ -813,15 +820,30 @@ func opCumSum(c *ctx) (func(), error) {
 					v := getF(x.dt, x.buf, j)
 					if excl {
 						setF(x.dt, out.buf, j, acc)
-						acc += v
+						acc = accF(acc, v, prod)
 					} else {
-						acc += v
+						acc = accF(acc, v, prod)
 						setF(x.dt, out.buf, j, acc)
 					}
 				}
 			}
 		}
 	}, nil
+}
+
+// accI and accF advance a cumulative sum or product by v.
+func accI(acc, v int64, prod bool) int64 {
+	if prod {
+		return acc * v
+	}
+	return acc + v
+}
+
+func accF(acc, v float64, prod bool) float64 {
+	if prod {
+		return acc * v
+	}
+	return acc + v
 }
 
 // opTrilu keeps the upper (or lower) triangle of the last two dims.
