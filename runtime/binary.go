@@ -133,12 +133,15 @@ func (b *bloop) offset(j, r int) int {
 	return off
 }
 
-type binKernel[T any] func(o, a, b []T, sa, sb int)
-
 // runBinary applies k over the broadcast loop.
 func runBinary[T any, U any](bl *bloop, o []U, a, b []T, k func(o []U, a, b []T, sa, sb int)) {
+	runRows(bl, 0, bl.rows, o, a, b, k)
+}
+
+// runRows applies k to the outer rows lo..hi-1 of the broadcast loop.
+func runRows[T any, U any](bl *bloop, lo, hi int, o []U, a, b []T, k func(o []U, a, b []T, sa, sb int)) {
 	n := bl.inner
-	for r := 0; r < bl.rows; r++ {
+	for r := lo; r < hi; r++ {
 		oa, ob := bl.offset(0, r), bl.offset(1, r)
 		la, lb := 1, 1
 		if bl.istride[0] == 1 {
@@ -356,18 +359,7 @@ func binaryTyped[T number, U any](pool *pool, bl *bloop, out, a, b *tval, k func
 	n := bl.inner
 	if bl.rows > 1 {
 		f := func(lo, hi int) {
-			o, av, bv := viewOf[U](out.buf, out.n), viewOf[T](a.buf, a.n), viewOf[T](b.buf, b.n)
-			for r := lo; r < hi; r++ {
-				oa, ob := bl.offset(0, r), bl.offset(1, r)
-				la, lb := 1, 1
-				if bl.istride[0] == 1 {
-					la = n
-				}
-				if bl.istride[1] == 1 {
-					lb = n
-				}
-				k(o[r*n:r*n+n], av[oa:oa+la], bv[ob:ob+lb], bl.istride[0], bl.istride[1])
-			}
+			runRows(bl, lo, hi, viewOf[U](out.buf, out.n), viewOf[T](a.buf, a.n), viewOf[T](b.buf, b.n), k)
 		}
 		grain := max(1, chunk/max(n, 1))
 		return func() { pool.parallelFor(bl.rows, grain, f) }
