@@ -50,18 +50,10 @@ func inferGraph(m *Model, g *Graph) error {
 // the output types, as InferShapes does for each node. Passes that add
 // nodes call it to type the new outputs.
 func InferNode(m *Model, n *Node) error {
-	f := LookupShapeFunc(n.Domain, n.OpType)
-	if f == nil {
+	saved, ran, err := rerunShapeFunc(m, n)
+	if !ran {
 		return nil
 	}
-	saved := make([]Type, len(n.Outputs))
-	for i, o := range n.Outputs {
-		if o != nil {
-			saved[i] = o.Type
-			o.Type = Type{}
-		}
-	}
-	err := f(n, m.Opset(n.Domain))
 	for i, o := range n.Outputs {
 		if o == nil {
 			continue
@@ -82,6 +74,24 @@ func InferNode(m *Model, n *Node) error {
 		return fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
 	}
 	return nil
+}
+
+// rerunShapeFunc runs n's registered shape function (ran false when there
+// is none) with n's output types cleared first; it returns the types they
+// had before, which the caller merges, compares or restores.
+func rerunShapeFunc(m *Model, n *Node) (saved []Type, ran bool, err error) {
+	f := LookupShapeFunc(n.Domain, n.OpType)
+	if f == nil {
+		return nil, false, nil
+	}
+	saved = make([]Type, len(n.Outputs))
+	for i, o := range n.Outputs {
+		if o != nil {
+			saved[i] = o.Type
+			o.Type = Type{}
+		}
+	}
+	return saved, true, f(n, m.Opset(n.Domain))
 }
 
 // mergeType combines an inferred type with the one recorded before: the

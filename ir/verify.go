@@ -219,18 +219,10 @@ func arity(lo, hi int) string {
 // checkShapes re-runs shape inference on a scratch copy of n's outputs and
 // compares with the recorded types where both are known.
 func checkShapes(m *Model, n *Node) error {
-	f := LookupShapeFunc(n.Domain, n.OpType)
-	if f == nil {
+	saved, ran, err := rerunShapeFunc(m, n)
+	if !ran {
 		return nil
 	}
-	saved := make([]Type, len(n.Outputs))
-	for i, o := range n.Outputs {
-		if o != nil {
-			saved[i] = o.Type
-			o.Type = Type{}
-		}
-	}
-	err := f(n, m.Opset(n.Domain))
 	var mismatch error
 	for i, o := range n.Outputs {
 		if o == nil {
