@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -142,7 +143,7 @@ func Compare(got, want *ir.Tensor, tol Tolerance) Result {
 		r.Err = "no expected tensor"
 		return r
 	}
-	if !equalDims(got.Dims, want.Dims) {
+	if !slices.Equal(got.Dims, want.Dims) {
 		r.Err = fmt.Sprintf("shape %v, want %v", got.Dims, want.Dims)
 		return r
 	}
@@ -271,18 +272,6 @@ func argmax(x []float64) int {
 		}
 	}
 	return best
-}
-
-func equalDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Report is the comparison of a whole data set, one Result per output.

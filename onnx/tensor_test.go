@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,7 +56,7 @@ func TestTensorReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if int32(tt.DType) != r.DType || !equalInts(tt.Dims, r.Dims) {
+			if int32(tt.DType) != r.DType || !slices.Equal(tt.Dims, r.Dims) {
 				t.Fatalf("got %s%v, want dtype %d %v", tt.DType, tt.Dims, r.DType, r.Dims)
 			}
 			var b []byte
@@ -84,18 +85,6 @@ func TestTensorReference(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func le32(vs ...uint32) []byte {

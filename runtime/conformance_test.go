@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -166,7 +167,7 @@ func compareTensors(got, want *ir.Tensor, rtol, atol float64) string {
 	if got.DType != want.DType {
 		return fmt.Sprintf("dtype %s, want %s", got.DType, want.DType)
 	}
-	if !sameDims(got.Dims, want.Dims) {
+	if !slices.Equal(got.Dims, want.Dims) {
 		return fmt.Sprintf("shape %v, want %v", got.Dims, want.Dims)
 	}
 	if want.DType == ir.String {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mconv/mconv/ir"
 )
@@ -111,7 +112,7 @@ func (c *ctx) fuseEpilogue(v *ir.Value, out *tval, perChannel bool) epilogue {
 		case u.Domain == "" && u.OpType == "Add" && len(u.Inputs) == 2:
 			other := u.Inputs[1-v.Uses[0].Index]
 			ot := c.b.vals[other]
-			if ot != nil && ot.dt == ir.Float32 && sameDims(ot.shape, out.shape) && other != v {
+			if ot != nil && ot.dt == ir.Float32 && slices.Equal(ot.shape, out.shape) && other != v {
 				st, ok = epiStep{kind: epiAdd, other: ot}, true
 				c.extraReads = append(c.extraReads, ot)
 			}
@@ -317,13 +318,13 @@ func opConv(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("W has rank %d, X has rank %d", len(w.shape), r)
 	}
 	if r > 4 {
-		if ks := c.n.AttrInts("kernel_shape", nil); ks != nil && !sameDims(ks, w.shape[2:]) {
+		if ks := c.n.AttrInts("kernel_shape", nil); ks != nil && !slices.Equal(ks, w.shape[2:]) {
 			return nil, fmt.Errorf("kernel_shape %v does not match W %v", ks, w.shape)
 		}
 		return opConvND(c, x, w, bias)
 	}
 	kernel := w.shape[2:]
-	if ks := c.n.AttrInts("kernel_shape", nil); ks != nil && !sameDims(ks, kernel) {
+	if ks := c.n.AttrInts("kernel_shape", nil); ks != nil && !slices.Equal(ks, kernel) {
 		return nil, fmt.Errorf("kernel_shape %v does not match W %v", ks, w.shape)
 	}
 	outs, pb, pe, st, dl, err := spatialAttrs(c.n, x.shape[2:], kernel, false)

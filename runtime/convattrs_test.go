@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/mconv/mconv/ir"
@@ -171,7 +172,7 @@ func TestConvAttributes(t *testing.T) {
 					if tc.oneD {
 						wantDims = ints64(int64(s.N), int64(s.M), int64(OW))
 					}
-					if !sameDims(y.Dims, wantDims) {
+					if !slices.Equal(y.Dims, wantDims) {
 						t.Fatalf("output shape %v, want %v", y.Dims, wantDims)
 					}
 					got, _ := y.Float32s()

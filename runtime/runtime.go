@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	goruntime "runtime"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -174,7 +175,7 @@ func (p *Plan) loadInputs(inputs map[string]*ir.Tensor) error {
 		if t == nil {
 			return fmt.Errorf("runtime: missing input %q", in.name)
 		}
-		if t.DType != in.dt || !sameDims(t.Dims, in.shape) {
+		if t.DType != in.dt || !slices.Equal(t.Dims, in.shape) {
 			return fmt.Errorf("runtime: input %q is %s%v, plan was compiled for %s%v", in.name, t.DType, t.Dims, in.dt, in.shape)
 		}
 		if len(t.Raw) != len(in.buf) {
@@ -191,24 +192,12 @@ func (p *Plan) storeOutputs(outputs map[string]*ir.Tensor) error {
 		if t == nil {
 			return fmt.Errorf("runtime: no tensor given for output %q", o.name)
 		}
-		if t.DType != o.dt || !sameDims(t.Dims, o.shape) || len(t.Raw) != len(o.buf) {
+		if t.DType != o.dt || !slices.Equal(t.Dims, o.shape) || len(t.Raw) != len(o.buf) {
 			return fmt.Errorf("runtime: output tensor %q is %s%v (%d bytes), want %s%v", o.name, t.DType, t.Dims, len(t.Raw), o.dt, o.shape)
 		}
 		copy(t.Raw, o.buf)
 	}
 	return nil
-}
-
-func sameDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // tval is a tensor value of the plan: its dtype, static shape and storage.

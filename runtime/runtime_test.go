@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/mconv/mconv/ir"
@@ -821,7 +822,7 @@ func TestConstInputsAndProfile(t *testing.T) {
 	if in := p.Inputs(); len(in) != 1 || in[0].Name != "x" {
 		t.Errorf("inputs %+v", in)
 	}
-	if out := p.Outputs(); len(out) != 1 || !sameDims(out[0].Shape, []int64{3, 2, 2}) {
+	if out := p.Outputs(); len(out) != 1 || !slices.Equal(out[0].Shape, []int64{3, 2, 2}) {
 		t.Errorf("outputs %+v", out)
 	}
 	xv := []float32{-1, 2, -3, 4, -5, 6, 7, -8, 9, -10, 11, -12}

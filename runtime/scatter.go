@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mconv/mconv/ir"
 )
@@ -57,7 +58,7 @@ func scatterReduction(c *ctx) (string, error) {
 // (reduction) updates[i].
 func opScatterElements(c *ctx) (func(), error) {
 	x, idx, upd := c.input(0), c.input(1), c.input(2)
-	if idx == nil || upd == nil || (idx.dt != ir.Int64 && idx.dt != ir.Int32) || upd.dt != x.dt || !sameDims(idx.shape, upd.shape) || len(idx.shape) != len(x.shape) {
+	if idx == nil || upd == nil || (idx.dt != ir.Int64 && idx.dt != ir.Int32) || upd.dt != x.dt || !slices.Equal(idx.shape, upd.shape) || len(idx.shape) != len(x.shape) {
 		return nil, fmt.Errorf("indices and updates must have one shape and the data's rank")
 	}
 	if !castable(x.dt) {
