@@ -368,7 +368,29 @@ func buildIR(spec *pb.Model, ops []*mop, inputs []*mvar, outputs []string, opt R
 	return &ir.Model{IRVersion: 9, ProducerName: "mconv-coreml-reader", Opsets: []ir.OpsetImport{{Domain: "", Version: ReadOpset}}, Graph: g}, nil
 }
 
-func konstInts(o *mop, p string) ([]int64, error) { return constInts(o, p) }
+// mparams reads constant parameters of one MIL op, keeping the first error.
+type mparams struct {
+	o   *mop
+	err error
+}
+
+func (p *mparams) ints(name string) []int64 {
+	if p.err != nil {
+		return nil
+	}
+	v, err := constInts(p.o, name)
+	p.err = err
+	return v
+}
+
+func (p *mparams) float(name string) float32 {
+	if p.err != nil {
+		return 0
+	}
+	v, err := constFloat(p.o, name)
+	p.err = err
+	return v
+}
 
 // op converts one MIL op into IR nodes (opset 20 semantics).
 func (b *irBuilder) op(o *mop) error {
@@ -430,21 +452,10 @@ func (b *irBuilder) op(o *mop) error {
 		if s := constStr(o, "pad_type"); s != "custom" {
 			return fmt.Errorf("pad_type %q: only custom pads are read", s)
 		}
-		pad, err := konstInts(o, "pad")
-		if err != nil {
-			return err
-		}
-		st, err := konstInts(o, "strides")
-		if err != nil {
-			return err
-		}
-		dl, err := konstInts(o, "dilations")
-		if err != nil {
-			return err
-		}
-		gr, err := konstInts(o, "groups")
-		if err != nil {
-			return err
+		p := mparams{o: o}
+		pad, st, dl, gr := p.ints("pad"), p.ints("strides"), p.ints("dilations"), p.ints("groups")
+		if p.err != nil {
+			return p.err
 		}
 		w := o.input("weight")
 		_, err = b.node("Conv", y, vs, attrInts("kernel_shape", w.shape[2], w.shape[3]), attrInts("strides", st...),
@@ -521,13 +532,10 @@ func (b *irBuilder) op(o *mop) error {
 		if err != nil {
 			return err
 		}
-		al, err := constFloat(o, "alpha")
-		if err != nil {
-			return err
-		}
-		be, err := constFloat(o, "beta")
-		if err != nil {
-			return err
+		p := mparams{o: o}
+		al, be := p.float("alpha"), p.float("beta")
+		if p.err != nil {
+			return p.err
 		}
 		_, err = b.node("HardSigmoid", y, vs, attrFloat("alpha", al), attrFloat("beta", be))
 		return err
@@ -536,13 +544,10 @@ func (b *irBuilder) op(o *mop) error {
 		if err != nil {
 			return err
 		}
-		lo, err := constFloat(o, "alpha")
-		if err != nil {
-			return err
-		}
-		hi, err := constFloat(o, "beta")
-		if err != nil {
-			return err
+		p := mparams{o: o}
+		lo, hi := p.float("alpha"), p.float("beta")
+		if p.err != nil {
+			return p.err
 		}
 		_, err = b.node("Clip", y, []*ir.Value{vs[0], b.f32c(o.name+"_min", lo), b.f32c(o.name+"_max", hi)})
 		return err
@@ -577,7 +582,7 @@ func (b *irBuilder) op(o *mop) error {
 		if err != nil {
 			return err
 		}
-		axes, err := konstInts(o, "axes")
+		axes, err := constInts(o, "axes")
 		if err != nil {
 			return err
 		}
@@ -593,17 +598,10 @@ func (b *irBuilder) op(o *mop) error {
 		if err != nil {
 			return err
 		}
-		ks, err := konstInts(o, "kernel_sizes")
-		if err != nil {
-			return err
-		}
-		st, err := konstInts(o, "strides")
-		if err != nil {
-			return err
-		}
-		pad, err := konstInts(o, "pad")
-		if err != nil {
-			return err
+		p := mparams{o: o}
+		ks, st, pad := p.ints("kernel_sizes"), p.ints("strides"), p.ints("pad")
+		if p.err != nil {
+			return p.err
 		}
 		if s := constStr(o, "pad_type"); s != "custom" {
 			return fmt.Errorf("pad_type %q: only custom pads are read", s)
@@ -626,7 +624,7 @@ func (b *irBuilder) op(o *mop) error {
 		if err != nil {
 			return err
 		}
-		ax, err := konstInts(o, "axis")
+		ax, err := constInts(o, "axis")
 		if err != nil {
 			return err
 		}
@@ -641,7 +639,7 @@ func (b *irBuilder) op(o *mop) error {
 			}
 			vs = append(vs, v)
 		}
-		ax, err := konstInts(o, "axis")
+		ax, err := constInts(o, "axis")
 		if err != nil {
 			return err
 		}
@@ -655,13 +653,10 @@ func (b *irBuilder) op(o *mop) error {
 		if err != nil {
 			return err
 		}
-		ax, err := konstInts(o, "axis")
-		if err != nil {
-			return err
-		}
-		sz, err := konstInts(o, "split_sizes")
-		if err != nil {
-			return err
+		p := mparams{o: o}
+		ax, sz := p.ints("axis"), p.ints("split_sizes")
+		if p.err != nil {
+			return p.err
 		}
 		_, err = b.nodeN("Split", o.out, []*ir.Value{vs[0], b.i64(o.name+"_split", sz...)}, attrInt("axis", ax[0]))
 		return err
@@ -670,7 +665,7 @@ func (b *irBuilder) op(o *mop) error {
 		if err != nil {
 			return err
 		}
-		s, err := konstInts(o, "shape")
+		s, err := constInts(o, "shape")
 		if err != nil {
 			return err
 		}
@@ -681,7 +676,7 @@ func (b *irBuilder) op(o *mop) error {
 		if err != nil {
 			return err
 		}
-		p, err := konstInts(o, "perm")
+		p, err := constInts(o, "perm")
 		if err != nil {
 			return err
 		}
@@ -692,17 +687,10 @@ func (b *irBuilder) op(o *mop) error {
 		if err != nil {
 			return err
 		}
-		bg, err := konstInts(o, "begin")
-		if err != nil {
-			return err
-		}
-		en, err := konstInts(o, "end")
-		if err != nil {
-			return err
-		}
-		st, err := konstInts(o, "stride")
-		if err != nil {
-			return err
+		p := mparams{o: o}
+		bg, en, st := p.ints("begin"), p.ints("end"), p.ints("stride")
+		if p.err != nil {
+			return p.err
 		}
 		axes := make([]int64, len(bg))
 		for i := range axes {
