@@ -512,22 +512,16 @@ func reshaped(x *symTensor, dims []int64) *symTensor {
 }
 
 func evalUnsqueeze(n *Node, in func(int) *symTensor) *symTensor {
-	x := in(0)
-	if x == nil {
-		return nil
-	}
-	axes, ok := axesOf(n, in, 1)
-	if !ok {
-		return nil
-	}
-	dims, err := unsqueezeDims(S(x.dims...), axes)
-	if err != nil {
-		return nil
-	}
-	return reshaped(x, dims.Sizes())
+	return evalAxesReshape(n, in, unsqueezeDims)
 }
 
 func evalSqueeze(n *Node, in func(int) *symTensor) *symTensor {
+	return evalAxesReshape(n, in, squeezeDims)
+}
+
+// evalAxesReshape evaluates Squeeze or Unsqueeze: the data is unchanged,
+// the dims are dims(x's shape, axes).
+func evalAxesReshape(n *Node, in func(int) *symTensor, dims func(Shape, []int64) (Shape, error)) *symTensor {
 	x := in(0)
 	if x == nil {
 		return nil
@@ -536,11 +530,11 @@ func evalSqueeze(n *Node, in func(int) *symTensor) *symTensor {
 	if !ok {
 		return nil
 	}
-	dims, err := squeezeDims(S(x.dims...), axes)
+	d, err := dims(S(x.dims...), axes)
 	if err != nil {
 		return nil
 	}
-	return reshaped(x, dims.Sizes())
+	return reshaped(x, d.Sizes())
 }
 
 func evalFlatten(n *Node, in func(int) *symTensor) *symTensor {
@@ -702,13 +696,7 @@ func evalSlice(n *Node, in func(int) *symTensor) *symTensor {
 			off += (first[d] + idx[d]*step[d]) * st[d]
 		}
 		out.e = append(out.e, x.e[off])
-		for d := r - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < count[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, count)
 	}
 	return out
 }
@@ -748,6 +736,18 @@ func evalExpand(n *Node, in func(int) *symTensor) *symTensor {
 	return broadcastTo(x, dims.Sizes())
 }
 
+// nextIndex advances the multi-index idx over dims in row-major order
+// (last axis fastest), wrapping to all zeros after the last element.
+func nextIndex(idx, dims []int64) {
+	for d := len(idx) - 1; d >= 0; d-- {
+		idx[d]++
+		if idx[d] < dims[d] {
+			return
+		}
+		idx[d] = 0
+	}
+}
+
 // broadcastTo repeats x's elements to fill dims (numpy broadcasting).
 func broadcastTo(x *symTensor, dims []int64) *symTensor {
 	total := NumElements(dims)
@@ -772,13 +772,7 @@ func broadcastTo(x *symTensor, dims []int64) *symTensor {
 			off += idx[d] * bs[d]
 		}
 		out.e[k] = x.e[off]
-		for d := r - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < dims[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, dims)
 	}
 	return out
 }
