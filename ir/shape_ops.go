@@ -506,21 +506,33 @@ func convShape(n *Node, xi, wi, bi int, dt DType) error {
 			return fmt.Errorf("bias shape %s does not match %d output channels", b, m.Size)
 		}
 	}
-	strides, dil, pads, err := spatialAttrs(n, k)
+	sp, err := windowDims(n, x, kernel, false)
 	if err != nil {
 		return err
 	}
+	setOut(n, 0, dt, append(Shape{x[0], m}, sp...))
+	return nil
+}
+
+// windowDims is the spatial output size of a sliding window (Conv,
+// pooling) of the given kernel over x's spatial axes, with n's strides,
+// dilations, pads and auto_pad attributes, rounding up when ceil is set.
+func windowDims(n *Node, x Shape, kernel []int64, ceil bool) (Shape, error) {
+	k := len(x) - 2
+	strides, dil, pads, err := spatialAttrs(n, k)
+	if err != nil {
+		return nil, err
+	}
 	autoPad := n.AttrString("auto_pad", "NOTSET")
-	out := Shape{x[0], m}
+	var out Shape
 	for i := range k {
-		d, err := windowOut(x[2+i], kernel[i], strides[i], dil[i], pads[i], pads[i+k], autoPad, false)
+		d, err := windowOut(x[2+i], kernel[i], strides[i], dil[i], pads[i], pads[i+k], autoPad, ceil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out = append(out, d)
 	}
-	setOut(n, 0, dt, out)
-	return nil
+	return out, nil
 }
 
 // shapeConvTranspose: Y [N, W[1]*group, out...], out = stride*(in-1) +
@@ -645,20 +657,11 @@ func shapePool(n *Node, _ int64) error {
 			return fmt.Errorf("kernel_shape %v must be positive", kernel)
 		}
 	}
-	strides, dil, pads, err := spatialAttrs(n, k)
+	sp, err := windowDims(n, x, kernel, n.AttrInt("ceil_mode", 0) != 0)
 	if err != nil {
 		return err
 	}
-	autoPad := n.AttrString("auto_pad", "NOTSET")
-	ceil := n.AttrInt("ceil_mode", 0) != 0
-	out := Shape{x[0], x[1]}
-	for i := range k {
-		d, err := windowOut(x[2+i], kernel[i], strides[i], dil[i], pads[i], pads[i+k], autoPad, ceil)
-		if err != nil {
-			return err
-		}
-		out = append(out, d)
-	}
+	out := append(Shape{x[0], x[1]}, sp...)
 	setOut(n, 0, dt, out)
 	setOut(n, 1, Int64, out)
 	return nil
