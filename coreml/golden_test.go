@@ -191,12 +191,7 @@ func TestFullModelsRoundTrip(t *testing.T) {
 	dir := testenv.FullModels(t)
 	logWorst = true
 	defer func() { logWorst = false }()
-	models, _ := filepath.Glob(filepath.Join(dir, "*", "*.onnx"))
-	more, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
-	models = append(models, more...)
-	if len(models) == 0 {
-		t.Fatalf("no .onnx files under %s", dir)
-	}
+	models := testenv.Glob(t, filepath.Join(dir, "*", "*.onnx"), filepath.Join(dir, "*.onnx"))
 	for _, p := range models {
 		sets, err := golden.SetsFor(p)
 		if err != nil || len(sets) == 0 {

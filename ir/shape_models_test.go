@@ -132,17 +132,7 @@ func agrees(got, want ir.Type, syms map[string]bool) bool {
 // exports in testdata (TorchScript and dynamo, training and deploy forms,
 // some with a dynamic batch).
 func TestShapesExportedModels(t *testing.T) {
-	var files []string
-	for _, pat := range []string{"../testdata/*.onnx", "../testdata/*/*.onnx", "../testdata/golden/*/*/*.onnx"} {
-		m, err := filepath.Glob(pat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	if len(files) == 0 {
-		t.Fatal("no ONNX models under testdata/")
-	}
+	files := testenv.Glob(t, "../testdata/*.onnx", "../testdata/*/*.onnx", "../testdata/golden/*/*/*.onnx")
 	for _, f := range files {
 		t.Run(strings.TrimPrefix(f, "../testdata/"), func(t *testing.T) { checkExportedModel(t, f) })
 	}
@@ -191,13 +181,7 @@ func TestShapesReference(t *testing.T) {
 	if dir == "" {
 		t.Skip("MCONV_SHAPES_REFERENCE not set: run tools/reference/xcheck_shapes.py (make crosscheck)")
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no .onnx files in MCONV_SHAPES_REFERENCE=%s", dir)
-	}
+	files := testenv.Glob(t, filepath.Join(dir, "*.onnx"))
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) { checkExportedModel(t, f) })
 	}

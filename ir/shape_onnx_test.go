@@ -199,13 +199,7 @@ func compatible(s ir.Shape, dims []int64) bool {
 // compares the output with the expected output tensor's dims.
 func TestShapesONNXLightNetworks(t *testing.T) {
 	root := testenv.ONNXTests(t)
-	files, err := filepath.Glob(filepath.Join(root, "light", "light_*.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no light_*.onnx under %s", root)
-	}
+	files := testenv.Glob(t, filepath.Join(root, "light", "light_*.onnx"))
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".onnx")
 		t.Run(name, func(t *testing.T) {

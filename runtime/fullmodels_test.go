@@ -19,13 +19,7 @@ import (
 // the deploy forms only.
 func TestFullModelsMatch(t *testing.T) {
 	root := testenv.FullModels(t)
-	models, err := filepath.Glob(filepath.Join(root, "*", "*.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(models) == 0 {
-		t.Fatalf("%s: no NAME/*.onnx files", root)
-	}
+	models := testenv.Glob(t, filepath.Join(root, "*", "*.onnx"))
 	for _, path := range models {
 		rel, _ := filepath.Rel(root, path)
 		t.Run(rel, func(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mconv/mconv/internal/testenv"
 )
 
 const (
@@ -128,13 +130,7 @@ func TestStatsExitCodes(t *testing.T) {
 // more params than it (mconv also folds FastViT's layer scale, which timm's
 // deploy form keeps as a separate constant).
 func TestStatsFuseMatchesDeployReference(t *testing.T) {
-	models, err := filepath.Glob("../../testdata/golden/*/*/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(models) == 0 {
-		t.Fatal("no fixtures under testdata/golden")
-	}
+	models := testenv.Glob(t, "../../testdata/golden/*/*/model.onnx")
 	for _, p := range models {
 		rel := strings.TrimPrefix(filepath.ToSlash(p), "../../")
 		t.Run(rel, func(t *testing.T) {

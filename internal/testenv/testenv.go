@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -68,4 +69,23 @@ func Tool(t testing.TB, name, install string) string {
 		t.Skipf("%s not on PATH (install: %s)", name, install)
 	}
 	return p
+}
+
+// Glob returns the files matching each pattern in turn (filepath.Glob
+// order within a pattern) and fails the test when a pattern is malformed
+// or nothing matches at all.
+func Glob(t testing.TB, patterns ...string) []string {
+	t.Helper()
+	var files []string
+	for _, p := range patterns {
+		m, err := filepath.Glob(p)
+		if err != nil {
+			t.Fatalf("glob %s: %v", p, err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no files match %s", strings.Join(patterns, ", "))
+	}
+	return files
 }
