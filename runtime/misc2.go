@@ -53,19 +53,9 @@ func opCenterCropPad(c *ctx) (func(), error) {
 		return nil, err
 	}
 	r := len(x.shape)
-	axes := make([]int, 0, r)
-	if a := c.n.AttrInts("axes", nil); a != nil {
-		for _, v := range a {
-			k, err := normAxis(v, r)
-			if err != nil {
-				return nil, err
-			}
-			axes = append(axes, k)
-		}
-	} else {
-		for i := 0; i < r; i++ {
-			axes = append(axes, i)
-		}
+	axes, err := axesAttr(c.n, r)
+	if err != nil {
+		return nil, err
 	}
 	if len(target) != len(axes) {
 		return nil, fmt.Errorf("shape %v for %d axes", target, len(axes))

@@ -194,19 +194,9 @@ func opResize(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	axes := make([]int, 0, r)
-	if a := c.n.AttrInts("axes", nil); a != nil {
-		for _, v := range a {
-			k, err := normAxis(v, r)
-			if err != nil {
-				return nil, err
-			}
-			axes = append(axes, k)
-		}
-	} else {
-		for i := 0; i < r; i++ {
-			axes = append(axes, i)
-		}
+	axes, err := axesAttr(c.n, r)
+	if err != nil {
+		return nil, err
 	}
 	for i := range scales {
 		scales[i], sizes[i] = 1, x.shape[i]
@@ -900,4 +890,24 @@ func init() {
 	register("", "GatherElements", opGatherElements)
 	register("", "CumSum", opCumSum)
 	register("", "Trilu", opTrilu)
+}
+
+// axesAttr is n's "axes" attribute normalized for rank r, or all r axes
+// when the attribute is absent.
+func axesAttr(n *ir.Node, r int) ([]int, error) {
+	axes := make([]int, 0, r)
+	if a := n.AttrInts("axes", nil); a != nil {
+		for _, v := range a {
+			k, err := normAxis(v, r)
+			if err != nil {
+				return nil, err
+			}
+			axes = append(axes, k)
+		}
+	} else {
+		for i := 0; i < r; i++ {
+			axes = append(axes, i)
+		}
+	}
+	return axes, nil
 }
