@@ -28,6 +28,22 @@ func convModel(C, H, W, M, K, stride, group int, relu bool) *ir.Model {
 	return m
 }
 
+// benchRunInto runs p once to allocate the outputs, then b.N times into
+// them with the timer reset (what every benchmark here times).
+func benchRunInto(b *testing.B, p *Plan, in map[string]*ir.Tensor) {
+	b.Helper()
+	out, err := p.Run(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := p.RunInto(in, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkConv measures single convolutions of mobile-network sizes with
 // the plain Go path and package kernels, reporting GFLOP/s (2 FLOPs per
 // multiply-add).
@@ -60,18 +76,9 @@ func BenchmarkConv(b *testing.B) {
 					}
 					defer p.Close()
 					in := map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(1, int64(tc.C), int64(tc.H), int64(tc.W)), randF32(rand.New(rand.NewSource(1)), tc.C*tc.H*tc.W))}
-					out, err := p.Run(in)
-					if err != nil {
-						b.Fatal(err)
-					}
 					o := p.Outputs()[0].Shape
 					flops := 2 * float64(o[1]*o[2]*o[3]) * float64(tc.C/tc.grp*tc.K*tc.K)
-					b.ResetTimer()
-					for i := 0; i < b.N; i++ {
-						if err := p.RunInto(in, out); err != nil {
-							b.Fatal(err)
-						}
-					}
+					benchRunInto(b, p, in)
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})
 			}
@@ -106,16 +113,7 @@ func BenchmarkGemm(b *testing.B) {
 					}
 					defer p.Close()
 					in := map[string]*ir.Tensor{"a": ir.NewFloat32(ints64(int64(tc.M), int64(tc.K)), randF32(r, tc.M*tc.K))}
-					out, err := p.Run(in)
-					if err != nil {
-						b.Fatal(err)
-					}
-					b.ResetTimer()
-					for i := 0; i < b.N; i++ {
-						if err := p.RunInto(in, out); err != nil {
-							b.Fatal(err)
-						}
-					}
+					benchRunInto(b, p, in)
 					b.ReportMetric(2*float64(tc.M*tc.N*tc.K)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})
 			}
@@ -146,16 +144,7 @@ func BenchmarkElementwise(b *testing.B) {
 				if op != "Mul" {
 					delete(in, "s")
 				}
-				out, err := p.Run(in)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if err := p.RunInto(in, out); err != nil {
-						b.Fatal(err)
-					}
-				}
+				benchRunInto(b, p, in)
 				b.ReportMetric(4*96*56*56*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 			})
 		}

@@ -36,16 +36,7 @@ func benchModel(b *testing.B, path string, sets []string, threads int) {
 		b.Fatal(err)
 	}
 	defer p.Close()
-	out, err := p.Run(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := p.RunInto(in, out); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchRunInto(b, p, in)
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/run")
 }
 

@@ -63,16 +63,7 @@ func BenchmarkRepVGGBlockForms(b *testing.B) {
 			}
 			defer p.Close()
 			in := map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(1, C, H, W), randF32(rand.New(rand.NewSource(1)), C*H*W))}
-			out, err := p.Run(in)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := p.RunInto(in, out); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchRunInto(b, p, in)
 			b.ReportMetric(2*float64(C*C*9*H*W)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
