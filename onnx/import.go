@@ -703,7 +703,7 @@ func typeFromProto(tp *TypeProto) (ir.Type, error) {
 			if err != nil {
 				return ir.Type{}, err
 			}
-			t.Elem = &et
+			t.Elem = elemType(et)
 		}
 	case *TypeProto_OptionalType:
 		t.Kind = ir.KindOptional
@@ -712,7 +712,7 @@ func typeFromProto(tp *TypeProto) (ir.Type, error) {
 			if err != nil {
 				return ir.Type{}, err
 			}
-			t.Elem = &et
+			t.Elem = elemType(et)
 		}
 	case *TypeProto_MapType:
 		t.Kind = ir.KindMap
@@ -722,12 +722,22 @@ func typeFromProto(tp *TypeProto) (ir.Type, error) {
 			if err != nil {
 				return ir.Type{}, err
 			}
-			t.Elem = &et
+			t.Elem = elemType(et)
 		}
 	case *TypeProto_OpaqueType:
 		return ir.Type{}, errors.New("opaque types are not supported")
 	}
 	return t, nil
+}
+
+// elemType returns the element type of a sequence, optional or map, or nil
+// when the TypeProto said nothing (an empty elem_type message): export
+// writes nil as no elem_type, so both spellings import the same.
+func elemType(et ir.Type) *ir.Type {
+	if et.Kind == ir.KindUnknown && et.Denot == "" {
+		return nil
+	}
+	return &et
 }
 
 func shapeFromProto(t *ir.Type, sp *TensorShapeProto) error {
