@@ -2,9 +2,11 @@ package golden
 
 import (
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/mconv/mconv/internal/testenv"
@@ -46,6 +48,7 @@ func TestFixtures(t *testing.T) {
 		networks[f.Name] = true
 		exporters[f.Exporter]++
 		families[f.Meta.Family] = true
+		checkMeta(t, f)
 		for _, file := range []struct {
 			path string
 			sets []string
@@ -66,6 +69,75 @@ func TestFixtures(t *testing.T) {
 		if !families[fam] {
 			t.Errorf("no fixture of family %s", fam)
 		}
+	}
+}
+
+// wantOpset is the opset each exporter is run with (export_fixtures.py).
+var wantOpset = map[string]int64{"torchscript": 17, "dynamo": 18}
+
+// checkMeta: meta.json records what the issue asks for: torch and timm
+// versions, the block classes, the exporter (matching the folder) and its
+// opset; the timm families are built from timm's own classes.
+func checkMeta(t *testing.T, f Fixture) {
+	t.Helper()
+	where := f.Name + "/" + f.Exporter + "/meta.json"
+	if f.Meta.Name != f.Name || f.Meta.Exporter != f.Exporter {
+		t.Errorf("%s: name %q exporter %q do not match the folder", where, f.Meta.Name, f.Meta.Exporter)
+	}
+	if want, ok := wantOpset[f.Exporter]; !ok || f.Meta.Opset != want {
+		t.Errorf("%s: exporter %q with opset %d, want torchscript/17 or dynamo/18", where, f.Exporter, f.Meta.Opset)
+	}
+	for _, k := range []string{"torch", "timm", "onnx"} {
+		if f.Meta.Versions[k] == "" {
+			t.Errorf("%s: no %s version", where, k)
+		}
+	}
+	if len(f.Meta.Blocks) == 0 {
+		t.Errorf("%s: no block classes recorded", where)
+	}
+	switch {
+	case f.Name == "mnv3_head": // MobileNetV3's head is plain torch (pool, conv, HardSwish, view, Linear)
+	case f.Meta.Family == "mobileone", f.Meta.Family == "repvgg", f.Meta.Family == "repvit", f.Meta.Family == "fastvit", f.Meta.Family == "mobilenetv3":
+		timmBlock := false
+		for _, b := range f.Meta.Blocks {
+			if strings.HasPrefix(b, "timm.models.") {
+				timmBlock = true
+			}
+		}
+		if !timmBlock {
+			t.Errorf("%s: family %s built without any timm.models block class: %v", where, f.Meta.Family, f.Meta.Blocks)
+		}
+	}
+	for _, file := range []string{"model.onnx", "deploy.onnx"} {
+		if fm, ok := f.Meta.Files[file]; !ok || len(fm.OpHistogram) == 0 {
+			t.Errorf("%s: no op histogram for %s", where, file)
+		}
+	}
+}
+
+// TestFixtureSizes: the fixtures stay small enough to commit: each ONNX
+// file well under 1 MB, the whole testdata/golden under 20 MB.
+func TestFixtureSizes(t *testing.T) {
+	var total int64
+	err := filepath.WalkDir(Dir(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		total += info.Size()
+		if strings.HasSuffix(p, ".onnx") && info.Size() >= 1<<20 {
+			t.Errorf("%s: %d bytes, want under 1 MB", p, info.Size())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total >= 20<<20 {
+		t.Errorf("testdata/golden holds %d bytes, want under 20 MB", total)
 	}
 }
 

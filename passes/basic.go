@@ -65,6 +65,11 @@ func scalarConstAny(v *ir.Value) (float64, bool) {
 //
 //	before: t = Op(...)  with t unused
 //	after:  (nothing)
+//
+// Algebra: a value no graph output depends on cannot change an output, and
+// ONNX ops have no side effects. Preconditions: none beyond that (graph
+// inputs and outputs are never removed; subgraphs of removed nodes are
+// detached with them).
 func eliminateDeadCode(c *ctx) error {
 	nodes, consts := 0, 0
 	for i := len(c.g.Nodes) - 1; i >= 0; i-- {

@@ -457,6 +457,69 @@ func evalNode(m *ir.Model, n *ir.Node, in []*tens) (*tens, error) {
 		return out, nil
 	case "Unsqueeze": // of a scalar, axis 0
 		return &tens{dims: append([]int{1}, in[0].dims...), d: in[0].d}, nil
+	case "ConstantOfShape": // ONNX default value: float32 0
+		s := ints64(in[0])
+		dims := make([]int, len(s))
+		for i, v := range s {
+			dims[i] = int(v)
+		}
+		out := &tens{dims: dims, d: make([]float64, numel(dims))}
+		if a := n.Attr("value"); a != nil && a.T != nil {
+			v, err := fromIR(a.T)
+			if err != nil {
+				return nil, err
+			}
+			for i := range out.d {
+				out.d[i] = v.d[0]
+			}
+		}
+		return out, nil
+	case "Cast": // numeric types: integers truncate toward zero
+		to := ir.DType(n.AttrInt("to", 0))
+		out := &tens{dims: in[0].dims, d: make([]float64, len(in[0].d))}
+		for i, v := range in[0].d {
+			switch to {
+			case ir.Float32:
+				v = float64(float32(v))
+			case ir.Float64:
+			case ir.Int64, ir.Int32, ir.Int16, ir.Int8, ir.Uint8:
+				v = math.Trunc(v)
+			default:
+				return nil, fmt.Errorf("test evaluator: Cast to %s", to)
+			}
+			out.d[i] = v
+		}
+		return out, nil
+	case "Transpose": // perm default: reversed axes
+		x := in[0]
+		r := len(x.dims)
+		perm := n.AttrInts("perm", nil)
+		if perm == nil {
+			for i := r - 1; i >= 0; i-- {
+				perm = append(perm, int64(i))
+			}
+		}
+		dims := make([]int, r)
+		for i, p := range perm {
+			dims[i] = x.dims[p]
+		}
+		out := &tens{dims: dims, d: make([]float64, len(x.d))}
+		idx := make([]int, r) // index into out
+		src := make([]int, r)
+		for o := range out.d {
+			for i, p := range perm {
+				src[p] = idx[i]
+			}
+			out.d[o] = x.at(src)
+			for i := r - 1; i >= 0; i-- {
+				idx[i]++
+				if idx[i] < dims[i] {
+					break
+				}
+				idx[i] = 0
+			}
+		}
+		return out, nil
 	case "Concat": // 1-D, axis 0
 		out := &tens{}
 		for _, t := range in {

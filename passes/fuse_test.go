@@ -69,6 +69,14 @@ func TestSqueezeExcite(t *testing.T) {
 			b.out(b.op("Mul", []*ir.Value{x, g}))
 			b.out(g)
 		}, wantOps: map[string]int{"SqueezeExcite": 0, "Mul": 1}},
+		passCase{name: "near-miss-partial-avgpool", build: func(b *builder) {
+			// a 3x3 window with stride 3 on 5x5 gives a 1x1 output (so the
+			// Mul broadcasts) but averages only the top-left 3x3 corner
+			x := b.input(2, 8, 5, 5)
+			s := b.op("AveragePool", []*ir.Value{x}, intsAttr("kernel_shape", 3, 3), intsAttr("strides", 3, 3))
+			z := b.conv(b.op("Relu", []*ir.Value{b.conv(s, 8, 4, 1, 1, 1, true)}), 4, 8, 1, 1, 1, true)
+			b.out(b.op("Mul", []*ir.Value{x, b.op("Sigmoid", []*ir.Value{z})}))
+		}, wantOps: map[string]int{"SqueezeExcite": 0, "AveragePool": 1, "Mul": 1}},
 		passCase{name: "near-miss-other-tensor", build: func(b *builder) {
 			x := b.input(1, 4, 3, 3)
 			y := b.input(1, 4, 3, 3)
@@ -233,6 +241,18 @@ func TestCleanupPasses(t *testing.T) {
 			c := b.op("Conv", []*ir.Value{x, w, bias}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1))
 			b.out(b.add(b.bn(c, 6), b.bn(b.conv(x, 4, 6, 1, 1, 1, false), 6)))
 		}, wantOps: map[string]int{"Shape": 0, "Expand": 0, "CastLike": 0, "Constant": 0, "Conv": 1, "BatchNormalization": 0, "Add": 0}},
+		{name: "constant-weights", build: func(b *builder) {
+			// weights as exporters and converters emit them: an HWIO kernel
+			// transposed to OIHW, an integer bias cast to float, a
+			// ConstantOfShape shift and a reshaped per-channel scale
+			x := b.input(1, 4, 5, 5)
+			w := b.op("Transpose", []*ir.Value{b.rnd(0.3, 3, 3, 4, 6)}, intsAttr("perm", 3, 2, 0, 1))
+			bias := b.op("Cast", []*ir.Value{b.ints(1, -2, 3, 0, 5, -1)}, intAttr("to", int64(ir.Float32)))
+			c := b.op("Conv", []*ir.Value{x, w, bias}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1))
+			shift := b.op("ConstantOfShape", []*ir.Value{b.ints(1, 6, 1, 1)}, &ir.Attr{Name: "value", Type: ir.AttrTensor, T: ir.NewFloat32([]int64{1}, []float32{0.25})})
+			scale := b.op("Reshape", []*ir.Value{b.rnd(1, 6), b.ints(1, 6, 1, 1)})
+			b.out(b.op("Mul", []*ir.Value{b.add(c, shift), scale}))
+		}, wantOps: map[string]int{"Transpose": 0, "Cast": 0, "ConstantOfShape": 0, "Reshape": 0, "Add": 0, "Mul": 0, "Conv": 1}},
 		{name: "int64-max-not-folded", build: func(b *builder) {
 			x := b.input(2, 4, 3, 3)
 			big := b.op("Concat", []*ir.Value{b.ints(9223372036854775807), b.ints(1)}, intAttr("axis", 0))

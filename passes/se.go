@@ -15,7 +15,15 @@ import (
 //	after:  y = mconv.SqueezeExcite(x, W1', b1, W2', b2) {gate, alpha, beta}
 //
 // W1' is [Cr,C,1,1] and W2' [C,Cr,1,1] (Gemm weights reshaped, alpha and
-// beta of Gemm folded in); absent biases become zeros. Preconditions:
+// beta of Gemm folded in); absent biases become zeros.
+//
+// Algebra: the three poolings compute the same per-channel mean s [N,C,1,1]
+// (AveragePool only when its kernel is x's whole static H x W, unpadded); a
+// 1x1 Conv on [N,C,1,1] is the Gemm s W^T + b on the flattened [N,C], so
+// either form gives h and z = W2 h + b2; Flatten/Reshape between [N,C] and
+// [N,C,1,1] only relabel the same N*C values; Mul is commutative. That is
+// SqueezeExcite's definition with gate = Sigmoid or HardSigmoid{alpha,
+// beta} (the node's own values). Preconditions:
 // x is 4-D; each intermediate has one reader and is not a graph output;
 // 1x1 Convs are plain (group 1, stride 1, no padding); weights constant.
 func fuseSqueezeExcite(c *ctx) error {

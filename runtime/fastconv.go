@@ -75,10 +75,6 @@ func kernelEpilogue(e epilogue) (affine []epiStep, ka kernels.Act, alpha, beta f
 		n = 1
 	}
 	post = append(epilogue(nil), rest[n:]...)
-	if ka == kernels.ActGelu && (res == nil || actAfterRes) {
-		post = append(epilogue{{kind: epiAct, a: act{kind: actGelu}}}, post...)
-		ka, alpha, beta, actAfterRes = kernels.ActNone, 0, 0, false
-	}
 	return affine, ka, alpha, beta, res, actAfterRes, post
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -127,6 +128,22 @@ func TestFuseReport(t *testing.T) {
 	if len(buffers) != 5 || buffers[3] != "192" || buffers[4] != "0" {
 		t.Errorf("buffers line %v, want before 192 and after 0\n%s", buffers, out)
 	}
+	// MACs at input 1x3x32x32 (make_testdata.py), by hand; the stem has
+	// stride 2, so every later layer sees 16x16 = 256 positions:
+	// deploy: stem 3x3 3->8 8*256*27 = 55296, stage 3x3 8->8 8*256*72 =
+	// 147456, dw3x3 8*256*9 = 18432, pw 8*256*8 = 16384, fc 80: 237648.
+	// training form adds the 1x1 branches (stem 8*256*3 = 6144, stage
+	// 16384, dw1x1 2048, second pw 16384) and the second dw3x3 (18432):
+	// 297040 (BN is not counted as MACs).
+	var macs []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "MACs") {
+			macs = strings.Fields(line)
+		}
+	}
+	if n := len(macs); n < 2 || macs[n-2] != "297040" || macs[n-1] != "237648" {
+		t.Errorf("MACs line %v, want before 297040 and after 237648\n%s", macs, out)
+	}
 }
 
 // TestFuseRefusesWrongRewrite plants a wrong rewrite (scales one Conv
@@ -151,6 +168,15 @@ func TestFuseRefusesWrongRewrite(t *testing.T) {
 	err := o.run(&buf)
 	if err == nil || !strings.Contains(err.Error(), "verification failed") || !strings.Contains(err.Error(), "not written") {
 		t.Fatalf("want a verification failure, got %v\n%s", err, buf.String())
+	}
+	// it names the worst element and its error, and exits 1 (not a usage error)
+	for _, want := range []string{"element", "fused ", "original ", "abs err", "largest reference magnitude"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("verification error lacks %q: %v", want, err)
+		}
+	}
+	if ue := (usageError{}); errors.As(err, &ue) {
+		t.Errorf("verification failure is a usage error (exit 2), want exit 1: %v", err)
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Fatal("output written despite failed verification")
@@ -191,8 +217,22 @@ func TestFuseFullModels(t *testing.T) {
 				t.Fatalf("%v\n%s", err, buf.String())
 			}
 			got, want := histogram(t, out), histogram(t, filepath.Join(filepath.Dir(p), "deploy.onnx"))
-			for _, op := range []string{"Conv", "Gemm", "BatchNormalization", "Sub"} {
-				if got[op] != want[op] {
+			// The whole op histogram equals timm's reparameterized export,
+			// except Constant nodes (timm's export writes some constants as
+			// nodes, mconv as initializers) and Mul, of which mconv may have
+			// fewer (FastViT's layer scales folded into the Conv before them).
+			ops := map[string]bool{}
+			for op := range got {
+				ops[op] = true
+			}
+			for op := range want {
+				ops[op] = true
+			}
+			for op := range ops {
+				switch {
+				case op == "Constant":
+				case op == "Mul" && got[op] <= want[op]:
+				case got[op] != want[op]:
 					t.Errorf("%d %s, timm deploy.onnx has %d", got[op], op, want[op])
 				}
 			}

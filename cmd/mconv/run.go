@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
 	"github.com/mconv/mconv/runtime"
@@ -37,8 +38,10 @@ func newRunCmd() *cobra.Command {
 		Short: "Run a model with the native Go runtime and print (and optionally write) its outputs",
 		Long: `Run MODEL with mconv's native runtime.
 
-Inputs come from --data DIR (input_K.pb TensorProto files, matched to the
-graph inputs by name when every file names one, else by position), or are
+Inputs come from --data DIR (input_K.pb TensorProto files in the ONNX
+test-data layout, read with package golden: matched to the graph inputs by
+name when every file names one, else by position, and checked against the
+inputs' declared dtypes and shapes), or are
 seeded random numbers (standard normal floats) when --data is absent;
 symbolic dimensions are then 1. Outputs are printed (name, shape, range and,
 for a [N, K] classifier output, the top-5 classes) and written as
@@ -72,12 +75,16 @@ func (o *runOptions) run(w io.Writer) error {
 	}
 	var inputs map[string]*ir.Tensor
 	if o.Data != "" {
-		ins, err := readInputFiles(o.Data)
+		// the ONNX test-data layout, read and bound by package golden
+		set, err := golden.LoadSet(o.Data)
 		if err != nil {
 			return err
 		}
-		if inputs, err = bindInputs(m, ins); err != nil {
-			return fmt.Errorf("%s: %w", o.Data, err)
+		if len(set.Inputs) == 0 {
+			return fmt.Errorf("%s: no input_*.pb files", o.Data)
+		}
+		if inputs, err = golden.BindInputs(m, set); err != nil {
+			return err
 		}
 	} else if inputs, err = randomInputs(m, o.Seed); err != nil {
 		return err
@@ -161,71 +168,6 @@ func feedInputs(m *ir.Model) []*ir.Value {
 		}
 	}
 	return vs
-}
-
-// readInputFiles reads DIR/input_0.pb, input_1.pb, ... in index order.
-func readInputFiles(dir string) ([]*ir.Tensor, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "input_*.pb"))
-	if err != nil {
-		return nil, err
-	}
-	idx := map[int]string{}
-	for _, f := range files {
-		s := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "input_"), ".pb")
-		k, err := strconv.Atoi(s)
-		if err != nil || k < 0 {
-			continue
-		}
-		idx[k] = f
-	}
-	if len(idx) == 0 {
-		return nil, fmt.Errorf("%s: no input_*.pb files", dir)
-	}
-	var out []*ir.Tensor
-	for k := 0; k < len(idx); k++ {
-		f, ok := idx[k]
-		if !ok {
-			return nil, fmt.Errorf("%s: input_%d.pb missing (indices must run 0, 1, ...)", dir, k)
-		}
-		t, err := onnx.ReadTensorFile(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
-}
-
-// bindInputs maps tensors to graph inputs by name when every tensor names a
-// graph input, else by position.
-func bindInputs(m *ir.Model, ts []*ir.Tensor) (map[string]*ir.Tensor, error) {
-	feeds := feedInputs(m)
-	byName := true
-	for _, t := range ts {
-		v := m.Graph.Lookup(t.Name)
-		if t.Name == "" || v == nil || !v.IsInput {
-			byName = false
-		}
-	}
-	out := map[string]*ir.Tensor{}
-	if byName {
-		for _, t := range ts {
-			out[t.Name] = t
-		}
-	} else {
-		if len(ts) != len(feeds) {
-			return nil, fmt.Errorf("%d input files for %d graph inputs", len(ts), len(feeds))
-		}
-		for i, t := range ts {
-			out[feeds[i].Name] = t
-		}
-	}
-	for _, v := range feeds {
-		if out[v.Name] == nil {
-			return nil, fmt.Errorf("no data for graph input %q", v.Name)
-		}
-	}
-	return out, nil
 }
 
 // randomInputs makes seeded inputs for every graph input: standard normal

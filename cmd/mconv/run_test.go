@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
 )
@@ -99,4 +102,68 @@ func captureStdout(t *testing.T, f func()) string {
 	w.Close()
 	os.Stdout = old
 	return <-done
+}
+
+// TestRunDataSets: --data reads the ONNX test-data layout through package
+// golden. A fixture's PyTorch input gives PyTorch's output (within mconv's
+// float32 tolerance), and files that do not fit the graph's inputs are
+// errors naming the input and the mismatch.
+func TestRunDataSets(t *testing.T) {
+	fix := filepath.Join(golden.Dir(), "repvgg_ident", "torchscript")
+	outDir := filepath.Join(t.TempDir(), "out")
+	o := runOptions{Model: filepath.Join(fix, "model.onnx"), Data: filepath.Join(fix, "test_data_set_0"), Out: outDir, Threads: 1}
+	var buf bytes.Buffer
+	if err := o.run(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := onnx.ReadTensorFile(filepath.Join(outDir, "output_0.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := onnx.ReadTensorFile(filepath.Join(fix, "test_data_set_0", "output_0.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := golden.Compare(got, want, golden.DefaultTolerance); !r.OK() {
+		t.Errorf("mconv run vs PyTorch: %s", r)
+	}
+
+	dir := t.TempDir()
+	model := writeReluModel(t, dir) // x float32[2,3]
+	set := func(name string, ts ...*ir.Tensor) string {
+		d := filepath.Join(dir, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i, x := range ts {
+			if err := onnx.WriteTensorFile(filepath.Join(d, fmt.Sprintf("input_%d.pb", i)), x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	named := func(x *ir.Tensor, n string) *ir.Tensor { x.Name = n; return x }
+	for _, tc := range []struct {
+		name, data, errHas string
+	}{
+		{"by name", set("byname", named(ir.NewFloat32([]int64{2, 3}, make([]float32, 6)), "x")), ""},
+		{"wrong shape", set("shape", ir.NewFloat32([]int64{3, 2}, make([]float32, 6))), `graph input "x": file has shape [3 2], input wants [2,3]`},
+		{"wrong dtype", set("dtype", ir.NewInt64([]int64{2, 3}, make([]int64, 6))), `graph input "x": file has int64 data, input wants float32`},
+		{"too many files", set("many", ir.NewFloat32([]int64{2, 3}, make([]float32, 6)), ir.NewFloat32([]int64{2, 3}, make([]float32, 6))), "2 input files for a model with 1 inputs"},
+		{"no files", set("none"), "not a test data set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := runOptions{Model: model, Data: tc.data, Threads: 1}
+			err := o.run(io.Discard)
+			if tc.errHas == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.errHas) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.errHas)
+			}
+		})
+	}
 }

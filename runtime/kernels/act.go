@@ -65,6 +65,7 @@ var (
 	clampVec     = func(v []float32, lo, hi float32) int { return 0 }
 	hardSwishVec = func(v []float32) int { return 0 }
 	geluVec      = func(v []float32) int { return 0 }
+	sigmoidVec   = func(v []float32, silu bool) int { return 0 } // silu: x * sigmoid(x)
 )
 
 // ApplyAct applies act in place to every element of v. The piecewise
@@ -92,8 +93,14 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 			v[i] = x * clamp(x/6+0.5, 0, 1)
 		}
 	case ActHardSigmoid:
+		// alpha*x + beta, then the vectorized clamp: the same operations
+		// as clamp(alpha*x+beta, 0, 1) without a branch per element.
 		for i, x := range v {
-			v[i] = clamp(alpha*x+beta, 0, 1)
+			v[i] = alpha*x + beta
+		}
+		v = v[clampVec(v, 0, 1):]
+		for i, x := range v {
+			v[i] = clamp(x, 0, 1)
 		}
 	case ActLeakyRelu:
 		for i, x := range v {
@@ -102,10 +109,12 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 			}
 		}
 	case ActSigmoid:
+		v = v[sigmoidVec(v, false):]
 		for i, x := range v {
 			v[i] = sigmoidf(x)
 		}
 	case ActSiLU:
+		v = v[sigmoidVec(v, true):]
 		for i, x := range v {
 			v[i] = x * sigmoidf(x)
 		}

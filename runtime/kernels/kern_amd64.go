@@ -40,6 +40,9 @@ func geluAVX2(v *float32, n int)
 func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
 
 //go:noescape
+func sigmoidAVX2(v *float32, n int, silu int)
+
+//go:noescape
 func hardSwishAVX2(v *float32, n int)
 
 //go:noescape
@@ -113,6 +116,17 @@ func init() {
 			_ = dst[(rows-1)*dstStride+n-1]
 			_ = src[(rows-1)*srcStride+n-1]
 			copyRowsAVX2(&dst[0], dstStride, &src[0], srcStride, rows, n)
+		}
+		sigmoidVec = func(v []float32, silu bool) int {
+			n := len(v) &^ 7
+			if n > 0 {
+				s := 0
+				if silu {
+					s = 1
+				}
+				sigmoidAVX2(&v[0], n, s)
+			}
+			return n
 		}
 		Kernel = "avx2-fma"
 	}

@@ -913,3 +913,91 @@ crnext:
 crdone:
 	VZEROUPPER
 	RET
+
+// Constants of sigmoidAVX2 (float32 bit patterns; Cephes expf reduction
+// and polynomial as in act_fast.go).
+DATA sigK<>+0(SB)/4, $0x3f800000 // ONE 1.0
+DATA sigK<>+4(SB)/4, $0xc2ae999a // AMIN -87.3
+DATA sigK<>+8(SB)/4, $0x42b00000 // AMAX 88.0
+DATA sigK<>+12(SB)/4, $0x3fb8aa3b // LOG2E 1.4426950408889634
+DATA sigK<>+16(SB)/4, $0x3f318000 // C1 0.693359375
+DATA sigK<>+20(SB)/4, $0xb95e8083 // C2 -0.00021219444
+DATA sigK<>+24(SB)/4, $0x39506967 // E5 0.000198756915
+DATA sigK<>+28(SB)/4, $0x3ab743ce // E4 0.0013981999507
+DATA sigK<>+32(SB)/4, $0x3c088908 // E3 0.0083334519073
+DATA sigK<>+36(SB)/4, $0x3d2aa9c1 // E2 0.041665795894
+DATA sigK<>+40(SB)/4, $0x3e2aaaaa // E1 0.16666665459
+DATA sigK<>+44(SB)/4, $0x3f000000 // E0 0.50000001201
+DATA sigK<>+48(SB)/4, $0x0000007f // I127 (integer 127)
+DATA sigK<>+52(SB)/4, $0x42b17217 // OVF 88.72283: exp overflows above
+DATA sigK<>+56(SB)/4, $0x7f800000 // +Inf
+GLOBL sigK<>(SB), RODATA|NOPTR, $60
+
+// func sigmoidAVX2(v *float32, n int, silu int)
+// v[i] = s = 1 / (1 + exp(-x)) in place (times x when silu != 0) for i in
+// [0, n), n a multiple of 8, x = v[i]; exp(a) for a = -x clamped to
+// [-87.3, 88] by the Cephes reduction and polynomial, +Inf above 88.72 (as
+// expd); NaN stays NaN.
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ silu+16(FP), DX
+	SHRQ $3, CX
+	JZ   sigdone
+	VBROADCASTSS sigK<>+0(SB), Y13
+
+sigloop:
+	VMOVUPS (DI), Y0
+	VXORPS Y1, Y1, Y1
+	VSUBPS Y0, Y1, Y1
+	VMOVAPS Y1, Y5
+	VBROADCASTSS sigK<>+4(SB), Y14
+	VMAXPS Y1, Y14, Y1
+	VBROADCASTSS sigK<>+8(SB), Y14
+	VMINPS Y1, Y14, Y1
+	VBROADCASTSS sigK<>+12(SB), Y14
+	VMULPS Y14, Y1, Y2
+	VROUNDPS $0, Y2, Y2
+	VBROADCASTSS sigK<>+16(SB), Y14
+	VFNMADD231PS Y14, Y2, Y1
+	VBROADCASTSS sigK<>+20(SB), Y14
+	VFNMADD231PS Y14, Y2, Y1
+	VBROADCASTSS sigK<>+24(SB), Y3
+	VBROADCASTSS sigK<>+28(SB), Y14
+	VFMADD213PS Y14, Y1, Y3
+	VBROADCASTSS sigK<>+32(SB), Y14
+	VFMADD213PS Y14, Y1, Y3
+	VBROADCASTSS sigK<>+36(SB), Y14
+	VFMADD213PS Y14, Y1, Y3
+	VBROADCASTSS sigK<>+40(SB), Y14
+	VFMADD213PS Y14, Y1, Y3
+	VBROADCASTSS sigK<>+44(SB), Y14
+	VFMADD213PS Y14, Y1, Y3
+	VMULPS Y1, Y1, Y4
+	VFMADD213PS Y1, Y4, Y3
+	VADDPS Y13, Y3, Y3
+	VCVTPS2DQ Y2, Y2
+	VBROADCASTSS sigK<>+48(SB), Y14
+	VPADDD Y14, Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VMULPS Y2, Y3, Y3
+	// exp(a) = +Inf where a > 88.72 (a NaN stays NaN through the clamps)
+	VBROADCASTSS sigK<>+52(SB), Y14
+	VCMPPS $14, Y14, Y5, Y6
+	VBROADCASTSS sigK<>+56(SB), Y14
+	VBLENDVPS Y6, Y14, Y3, Y3
+	VADDPS Y13, Y3, Y3
+	VDIVPS Y3, Y13, Y3
+	TESTQ DX, DX
+	JZ    sigstore
+	VMULPS Y3, Y0, Y3
+
+sigstore:
+	VMOVUPS Y3, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  sigloop
+
+sigdone:
+	VZEROUPPER
+	RET

@@ -513,23 +513,26 @@ func TestFastActAccuracy(t *testing.T) {
 		{"tanh", tanhf, math.Tanh},
 		{"gelu", geluf, func(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }},
 		{"gelu_applyact", nil, func(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }},
+		{"sigmoid_applyact", nil, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }},
+		{"silu_applyact", nil, func(x float64) float64 { return x / (1 + math.Exp(-x)) }},
 		{"gelu_tanh", geluTanhf, func(x float64) float64 {
 			return x / (1 + math.Exp(-2*math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
 		}},
 	} {
 		worst, at := 0.0, float32(0)
 		f := c.f
-		if f == nil { // ApplyAct's vectorized GELU on whole slices
+		if f == nil { // ApplyAct (vectorized) on whole slices
+			act := map[string]Act{"gelu_applyact": ActGelu, "sigmoid_applyact": ActSigmoid, "silu_applyact": ActSiLU}[c.name]
 			vec := append([]float32(nil), xs...)
-			ApplyAct(vec, ActGelu, 0, 0)
+			ApplyAct(vec, act, 0, 0)
 			res := map[float32]float32{}
 			for i, x := range xs {
 				res[x] = vec[i]
 			}
 			f = func(x float32) float32 {
 				if x != x {
-					v := []float32{x}
-					ApplyAct(v, ActGelu, 0, 0)
+					v := []float32{x, x, x, x, x, x, x, x}
+					ApplyAct(v, act, 0, 0)
 					return v[0]
 				}
 				return res[x]
