@@ -9,7 +9,9 @@
 // the importer asked for IR 3-10 and opsets 7-22; the ONNX backend test data
 // the project must import goes down to opset 6 (old PyTorch exports) and up
 // to opset 25 and IR 13, so the bounds are what the schema table can check
-// instead. Anything newer is refused with a message saying so.
+// instead. Anything newer is refused with a message saying so, as is an
+// opset of another domain of the table (ai.onnx.ml, the preview domains)
+// newer than the table's (TestVersionBounds checks the edges).
 //
 // Export writes back what the importer read (names, doc strings, opsets,
 // metadata, value_info of intermediate values, sparse initializers,
@@ -184,11 +186,16 @@ func normDomain(d string) string {
 	return d
 }
 
-// checkOpsets checks the default-domain opset version range.
+// checkOpsets checks the default-domain opset version range, and that no
+// other domain of the schema table (ai.onnx.ml, ...) is imported at a
+// version newer than the table knows.
 func checkOpsets(m *ir.Model) error {
 	for _, o := range m.Opsets {
 		d := normDomain(o.Domain)
 		if d != "" {
+			if max := newestOpset(d); max > 0 && o.Version > max {
+				return fmt.Errorf("opset %d of domain %q is newer than the newest this mconv knows (%d); update mconv", o.Version, o.Domain, max)
+			}
 			continue
 		}
 		max := newestOpset("")
