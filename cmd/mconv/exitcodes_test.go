@@ -181,7 +181,7 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.Contains(filepath.Base(p), ".tmp") {
+		if b := filepath.Base(p); err == nil && (strings.Contains(b, ".tmp") || strings.HasPrefix(b, ".mconv-")) {
 			t.Errorf("temporary file left behind: %s", p)
 		}
 		return nil
