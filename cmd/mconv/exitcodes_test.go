@@ -75,7 +75,10 @@ func TestExitCodes(t *testing.T) {
 		args []string
 		code int
 	}{
+		{"", "no command", []string{}, 2},
+		{"", "help", []string{"--help"}, 0},
 		{"", "no such command", []string{"frobnicate"}, 2},
+		{"", "no such command with arguments", []string{"frobnicate", model}, 2},
 		{"", "unknown root flag", []string{"--frob"}, 2},
 
 		{"version", "ok", []string{"version"}, 0},
