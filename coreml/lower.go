@@ -35,6 +35,9 @@ type lowerer struct {
 	cache  map[*ir.Value]*mvar   // constants materialized as const ops in compute dtype
 	seqs   map[*ir.Value][]*mvar // tensor sequences made by SplitToSequence
 	cur    *ir.Node              // node being lowered
+	// outNames holds each graph output's feature name, reserved up front
+	// and unique even when two ONNX names sanitize alike.
+	outNames map[*ir.Value]string
 }
 
 // errUnsupported marks a node the target cannot express.
@@ -72,11 +75,19 @@ func lower(m *ir.Model, opt *Options) (*lowered, error) {
 	if opt.Image != nil && len(feeds) != 1 {
 		return nil, fmt.Errorf("--image-input needs a model with exactly one input, this one has %d", len(feeds))
 	}
+	// Every input and output gets its own MIL identifier, even when two
+	// ONNX names sanitize alike ("input.1", "input_1"): later ones get a
+	// suffix; the metadata maps them back. An input that is also an output
+	// gets a second name (the output is an identity of it).
+	inNames := map[*ir.Value]string{}
 	for _, v := range feeds {
-		l.names[sanitize(v.Name)] = true
+		inNames[v] = l.uniq(v.Name)
 	}
+	l.outNames = map[*ir.Value]string{}
 	for _, v := range g.Outputs {
-		l.names[sanitize(v.Name)] = true
+		if _, ok := l.outNames[v]; !ok {
+			l.outNames[v] = l.uniq(v.Name)
+		}
 	}
 	for _, v := range feeds {
 		shape, err := inputShape(v, opt.InputShapes)
@@ -86,7 +97,7 @@ func lower(m *ir.Model, opt *Options) (*lowered, error) {
 		if v.Type.DType != ir.Float32 && v.Type.DType != ir.Float16 {
 			return nil, fmt.Errorf("input %q has type %s; Core ML conversion supports float inputs only", v.Name, v.Type.DType)
 		}
-		in := &mvar{name: sanitize(v.Name), dt: pb.DataType_FLOAT32, shape: shape}
+		in := &mvar{name: inNames[v], dt: pb.DataType_FLOAT32, shape: shape}
 		out.inputs = append(out.inputs, in)
 		out.onnxIn = append(out.onnxIn, v.Name)
 		x := in
@@ -108,17 +119,17 @@ func lower(m *ir.Model, opt *Options) (*lowered, error) {
 		}
 	}
 	l.cur = nil
-	seen := map[string]bool{}
+	seen := map[*ir.Value]bool{}
 	for _, v := range g.Outputs {
 		x, ok := l.vars[v]
 		if !ok {
 			return nil, fmt.Errorf("output %q is a constant or not computed; Core ML outputs must be computed tensors", v.Name)
 		}
-		want := sanitize(v.Name)
-		if seen[want] {
+		want := l.outNames[v]
+		if seen[v] {
 			return nil, fmt.Errorf("output %q is listed twice", v.Name)
 		}
-		seen[want] = true
+		seen[v] = true
 		if !isFloat(x.dt) {
 			return nil, fmt.Errorf("output %q has type %s; only float outputs are supported", v.Name, dtName(x.dt))
 		}
@@ -198,8 +209,8 @@ func (l *lowerer) emit1(typ, name string, in []arg, dt pb.DataType, shape []int6
 // outName is the MIL name for ONNX value v: its own name when it is a graph
 // output in the compute dtype already, else a fresh name.
 func (l *lowerer) outName(v *ir.Value) (string, bool) {
-	if v.IsOutput && l.ct == pb.DataType_FLOAT32 && !l.reservedUsed(v) {
-		return sanitize(v.Name), true
+	if want, ok := l.outNames[v]; ok && l.ct == pb.DataType_FLOAT32 && !l.reservedUsed(want) {
+		return want, true
 	}
 	if v.IsOutput {
 		return l.uniq(v.Name + "_" + dtName(l.ct)), false
@@ -207,10 +218,9 @@ func (l *lowerer) outName(v *ir.Value) (string, bool) {
 	return l.uniq(v.Name), false
 }
 
-// reservedUsed reports whether v's reserved output name is already taken by
-// an op (an output listed under two ONNX values that sanitize alike).
-func (l *lowerer) reservedUsed(v *ir.Value) bool {
-	want := sanitize(v.Name)
+// reservedUsed reports whether the reserved output name want is already
+// taken by an op or a variable (e.g. an input that is also an output).
+func (l *lowerer) reservedUsed(want string) bool {
 	for _, o := range l.ops {
 		for _, x := range o.out {
 			if x.name == want {

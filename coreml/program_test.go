@@ -148,4 +148,19 @@ func TestWriteZooNeuralNetworks(t *testing.T) {
 			}
 		}
 	}
+	// An image input (NeuralNetwork preprocessing: scaler on an image
+	// feature), also checked by xcheck_coreml.py.
+	spec, err := ConvertNeuralNetwork(zooMobile(), Options{Image: &ImageInput{ColorSpace: "bgr", Scale: 1.0 / 255, Bias: [3]float32{-0.5, -0.4, -0.3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := spec.Description.Input[0]
+	pre := spec.GetNeuralNetwork().Preprocessing
+	if in.Type.GetImageType() == nil || in.Type.GetImageType().ColorSpace != pb.ImageFeatureType_BGR || len(pre) != 1 ||
+		pre[0].FeatureName != in.Name || pre[0].GetScaler().GetChannelScale() != 1.0/255 || pre[0].GetScaler().GetBlueBias() != -0.3 {
+		t.Errorf("image input %v, preprocessing %v", in, pre)
+	}
+	if err := WriteModelFile(spec, filepath.Join(dir, "mobile_image.mlmodel")); err != nil {
+		t.Fatal(err)
+	}
 }

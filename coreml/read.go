@@ -350,6 +350,16 @@ func buildIR(spec *pb.Model, ops []*mop, inputs []*mvar, outputs []string, opt R
 			pre = "mconv.output."
 		}
 		if orig, ok := ud[pre+v.Name]; ok && orig != v.Name {
+			// An ONNX graph input that is also a graph output was written
+			// as an identity under a second feature name: make the input
+			// itself the output again.
+			if w := g.Lookup(orig); v.IsOutput && w != nil && w.IsInput && v.Producer != nil &&
+				v.Producer.OpType == "Identity" && v.Producer.Inputs[0] == w && len(v.Uses) == 0 {
+				id := v.Producer
+				v.ReplaceAllUsesWith(w)
+				g.RemoveNode(id)
+				continue
+			}
 			if err := g.Rename(v, orig); err != nil {
 				return nil, fmt.Errorf("restoring name %q: %w", orig, err)
 			}

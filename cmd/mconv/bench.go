@@ -67,8 +67,7 @@ and bytes; --svg FILE draws per-layer time against per-layer FLOPs.`,
 					}
 				}
 			}
-			// Progress only to a terminal, and not when JSON goes to a pipe.
-			if benchIsTerminal(os.Stderr) && (!o.JSON || benchIsTerminal(os.Stdout)) {
+			if benchWantsProgress(benchIsTerminal(os.Stderr), benchIsTerminal(os.Stdout), o.JSON) {
 				o.Progress = cmd.ErrOrStderr()
 			}
 			return o.run()
@@ -85,6 +84,13 @@ and bytes; --svg FILE draws per-layer time against per-layer FLOPs.`,
 	f.BoolVar(&o.Profile, "profile", false, "time every node and print per-layer time next to MACs and bytes")
 	f.StringVar(&o.SVG, "svg", "", "write a per-layer time vs FLOPs chart to this SVG file (implies profiling)")
 	return cmd
+}
+
+// benchWantsProgress says whether bench writes its progress line to
+// stderr: only when stderr is a terminal, and not when JSON goes to a pipe
+// or file (stdout not a terminal).
+func benchWantsProgress(stderrTTY, stdoutTTY, jsonOut bool) bool {
+	return stderrTTY && (!jsonOut || stdoutTTY)
 }
 
 func benchIsTerminal(f *os.File) bool {

@@ -70,7 +70,9 @@ func TestStatsOutputs(t *testing.T) {
 		want []string
 	}{
 		{"text", statsOptions{Paths: []string{statsOps}}, []string{"MACs", "65,500", "conventions:", "BN buffers"}},
-		{"per-layer", statsOptions{Paths: []string{statsOps}, PerLayer: true}, []string{"conv_grouped_dilated", "[1,8,8,14]", "16128"}},
+		{"per-layer", statsOptions{Paths: []string{statsOps}, PerLayer: true}, []string{"conv_grouped_dilated", "[1,8,8,14]", "16128",
+			// the columns the issue names: name, op, output shape, params, MACs, bytes moved, intensity
+			"name", "op", "output shape", "params", "MACs", "bytes moved", "FLOP/B"}},
 		{"side by side", statsOptions{Paths: []string{statsOps, statsMLP}}, []string{"ops.onnx", "mlp.onnx", "ratio"}},
 		{"side by side json", statsOptions{Paths: []string{statsOps, statsMLP}, JSON: true}, []string{`"models": [`}},
 		// --fp16 halves float bytes: the JSON reports 2 bytes per float.

@@ -128,6 +128,14 @@ func TestToCoreML(t *testing.T) {
 		md.UserDefined["mconv.name"] != "net" || md.UserDefined["mconv.source"] != "deploy.onnx" || md.UserDefined["mconv.precision"] != "fp16" {
 		t.Errorf("spec version %d, metadata %v", spec.SpecificationVersion, md)
 	}
+	// The metadata records mconv's version; --target iOS17 is MIL opset
+	// CoreML7 (coreml-format.md: iOS15..iOS18 = CoreML5..CoreML8).
+	if md.UserDefined["mconv.version"] != Version || md.UserDefined["mconv.target"] != "iOS17" {
+		t.Errorf("mconv.version %q (want %q), mconv.target %q", md.UserDefined["mconv.version"], Version, md.UserDefined["mconv.target"])
+	}
+	if fn := spec.GetMlProgram().Functions["main"]; fn == nil || fn.Opset != "CoreML7" || fn.BlockSpecializations["CoreML7"] == nil {
+		t.Errorf("--target iOS17: main function opset %q, want CoreML7", fn.GetOpset())
+	}
 }
 
 // TestToCoreMLErrorText checks the messages of flag errors.

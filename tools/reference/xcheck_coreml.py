@@ -91,7 +91,7 @@ def main():
     env = dict(os.environ, MCONV_COREML_OUT=out)
     # Zoo models, fused golden fixtures, and (with MCONV_FULL_MODELS) the
     # fused full-size models.
-    subprocess.run(["go", "test", "./coreml", "-run", "TestWriteZoo|TestGoldenRoundTrip|TestFullModelsRoundTrip", "-count=1", "-timeout", "30m"],
+    subprocess.run(["go", "test", "./coreml", "-run", "TestWriteZoo|TestGoldenRoundTrip|TestFullModelsRoundTrip|TestFeatureNames|TestInputAlsoOutput", "-count=1", "-timeout", "30m"],
                    cwd=ROOT, env=env, check=True)
     golden = sorted(glob.glob(os.path.join(ROOT, "testdata", "golden", "*", "*", "*.onnx")))
     if golden:
