@@ -2,7 +2,7 @@
 // graph and its (static) shapes: parameters, BatchNorm buffers, MACs, FLOPs,
 // memory access cost and arithmetic intensity, per layer and in total.
 //
-// Conventions (also in README_SNIPPET.md and printed by `mconv stats`):
+// Conventions (also in README.md (section "Efficiency metrics") and printed by `mconv stats`):
 //
 //   - Params: elements of the floating-point constants that a layer owns as
 //     weights: Conv/ConvTranspose/Gemm/MatMul weights and biases, BatchNorm

@@ -186,7 +186,7 @@ func TestSharedConstantCountsOnce(t *testing.T) {
 	}
 }
 
-// The JSON keys are documented in README_SNIPPET.md: check names and order.
+// The JSON keys are documented in README.md (section "Efficiency metrics"): check names and order.
 func TestJSONKeys(t *testing.T) {
 	r, err := Count(mobileOneS0Deploy(), Options{})
 	if err != nil {

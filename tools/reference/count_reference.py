@@ -4,7 +4,7 @@
 Recomputes, with the Python `onnx` package and ONNX's own shape inference
 (not mconv's), the figures mconv reports: params, BatchNorm buffers, MACs,
 FLOPs and memory access bytes, per node and in total, following the
-conventions written in ir/metrics/README_SNIPPET.md:
+conventions written in ir/metrics/README.md (section "Efficiency metrics"):
 
   MACs   Conv: |Y| * prod(W.shape[1:]); ConvTranspose: |X| * prod(W.shape[1:]);
          Gemm: |Y| * K; MatMul: |Y| * A.shape[-1]; biases not counted.
