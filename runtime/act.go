@@ -122,22 +122,15 @@ func (a act) apply(dst, src []float32) {
 	case actNone:
 		copy(dst, src)
 	case actRelu:
+		// max, not a branch: the sign of activations is unpredictable.
 		for i, x := range src {
-			if x < 0 {
-				x = 0
-			}
-			dst[i] = x
+			dst[i] = max(x, 0)
 		}
 	case actClip:
+		// min/max, not branches; NaN stays NaN, lo > hi gives hi (ONNX).
 		lo, hi := a.a, a.b
 		for i, x := range src {
-			if x < lo {
-				x = lo
-			}
-			if x > hi {
-				x = hi
-			}
-			dst[i] = x
+			dst[i] = min(max(x, lo), hi)
 		}
 	case actLeaky:
 		for i, x := range src {

@@ -62,6 +62,9 @@ type ctx struct {
 	extraReads []*tval
 	// isView: the outputs share the input's storage; no step is needed
 	isView bool
+	// kernels: the step runs a package kernels kernel (not the plain Go
+	// reference path)
+	kernels bool
 }
 
 // input returns input i or nil when omitted.
@@ -275,15 +278,36 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 		}
 	}
 	// Nodes.
+	pos := make(map[*ir.Node]int, len(g.Nodes))
+	for i, n := range g.Nodes {
+		pos[n] = i
+	}
+	planOne := func(n *ir.Node) error {
+		if b.planGelu(n) {
+			return nil
+		}
+		if err := b.planNode(n); err != nil {
+			return fmt.Errorf("runtime: node %q (%s): %w", n.Name, n.OpType, err)
+		}
+		return nil
+	}
 	for _, n := range g.Nodes {
 		if b.consumed[n] {
 			continue
 		}
-		if b.planGelu(n) {
-			continue
+		// Plan first what the residual Adds of n's epilogue read, so
+		// that they fuse whatever the order of the Add's operands.
+		for _, h := range b.residualProducers(n, pos) {
+			if b.consumed[h] {
+				continue // fused into a step planned just before
+			}
+			if err := planOne(h); err != nil {
+				return nil, err
+			}
+			b.consumed[h] = true
 		}
-		if err := b.planNode(n); err != nil {
-			return nil, fmt.Errorf("runtime: node %q (%s): %w", n.Name, n.OpType, err)
+		if err := planOne(n); err != nil {
+			return nil, err
 		}
 	}
 	// Outputs.
@@ -481,7 +505,7 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 		b.all = append(b.all, s)
 	}
 	if !c.isView {
-		b.steps = append(b.steps, step{node: n, run: run})
+		b.steps = append(b.steps, step{node: n, run: run, kernels: c.kernels})
 	}
 	return nil
 }

@@ -363,6 +363,7 @@ func opConv(c *ctx) (func(), error) {
 		pR = pe[1]
 	}
 	if f := c.fastConv(k, pB, pR); f != nil {
+		c.kernels = true
 		return f, nil
 	}
 	switch {

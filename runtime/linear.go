@@ -59,6 +59,7 @@ func opGemm(c *ctx) (func(), error) {
 		epi = c.fuseEpilogue(c.n.Outputs[0], out, false)
 	}
 	if f := c.fastGemm(a, b, cc, out, ta, tb, M, N, K, alpha, beta, epi); f != nil {
+		c.kernels = true
 		return f, nil
 	}
 	// Prepare B as [K, N] row-major.

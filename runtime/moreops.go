@@ -415,7 +415,9 @@ func opResize(c *ctx) (func(), error) {
 }
 
 // opSqueezeExcite is mconv's fused Squeeze-and-Excite: s = mean_HW(x);
-// h = relu(w1*s + b1); g = gate(w2*h + b2); y = x * g.
+// h = relu(w1*s + b1); g = gate(w2*h + b2); y = x * g. With constant
+// weights and the optimized kernels enabled it runs fastSqueezeExcite
+// (se.go); otherwise the plain reference below.
 func opSqueezeExcite(c *ctx) (func(), error) {
 	x, w1, b1, w2, b2 := c.input(0), c.input(1), c.input(2), c.input(3), c.input(4)
 	for i, t := range []*tval{x, w1, b1, w2, b2} {
@@ -443,6 +445,10 @@ func opSqueezeExcite(c *ctx) (func(), error) {
 	out, err := c.setOut(0, ir.Float32, x.shape)
 	if err != nil {
 		return nil, err
+	}
+	if useKernels && w1.konst && b1.konst && w2.konst && b2.konst && Cr > 0 && C > 0 && HW > 0 {
+		c.kernels = true
+		return c.fastSqueezeExcite(x, out, w1.f32(), b1.f32(), w2.f32(), b2.f32(), N, C, Cr, HW, gate), nil
 	}
 	s := make([]float32, C)
 	h := make([]float32, Cr)

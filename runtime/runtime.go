@@ -70,8 +70,9 @@ type Plan struct {
 }
 
 type step struct {
-	node *ir.Node // head node of the (possibly fused) group
-	run  func()
+	node    *ir.Node // head node of the (possibly fused) group
+	run     func()
+	kernels bool // runs a package kernels kernel (tests check the fast path is taken)
 }
 
 // Threads is the number of threads the plan's kernels use.
