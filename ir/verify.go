@@ -55,14 +55,6 @@ func verifyGraph(m *Model, g *Graph, outer map[*Value]bool) error {
 	for v := range outer {
 		defined[v] = true
 	}
-	// Uses recorded anywhere must match real inputs; count real uses.
-	realUses := map[*Value]map[Use]bool{}
-	addUse := func(v *Value, u Use) {
-		if realUses[v] == nil {
-			realUses[v] = map[Use]bool{}
-		}
-		realUses[v][u] = true
-	}
 	for _, v := range g.Inputs {
 		if v == nil {
 			return fail(nil, "nil graph input")
@@ -110,7 +102,6 @@ func verifyGraph(m *Model, g *Graph, outer map[*Value]bool) error {
 				}
 				return fail(n, "input %d %q is not defined", i, in.Name)
 			}
-			addUse(in, Use{n, i})
 		}
 		if err := checkSchema(m, n); err != nil {
 			return fail(n, "%v", err)
@@ -161,12 +152,33 @@ func verifyGraph(m *Model, g *Graph, outer map[*Value]bool) error {
 		if g.Lookup(v.Name) != v {
 			return fail(nil, "value %q missing from the name index", v.Name)
 		}
-		if len(v.Uses) < len(realUses[v]) {
-			return fail(nil, "value %q: use list has %d entries, graph has more uses", v.Name, len(v.Uses))
-		}
+		seen := make(map[Use]bool, len(v.Uses))
 		for _, u := range v.Uses {
 			if u.Node == nil || u.Index >= len(u.Node.Inputs) || u.Node.Inputs[u.Index] != v {
 				return fail(nil, "value %q: stale use", v.Name)
+			}
+			if seen[u] {
+				return fail(nil, "value %q: use by node %q input %d is listed twice", v.Name, u.Node.Name, u.Index)
+			}
+			seen[u] = true
+		}
+	}
+	// Every input of every node of g (including values of enclosing graphs
+	// that g reads) is in that value's use list.
+	listed := map[*Value]map[Use]bool{}
+	for _, n := range g.Nodes {
+		for i, in := range n.Inputs {
+			if in == nil {
+				continue
+			}
+			if listed[in] == nil {
+				listed[in] = make(map[Use]bool, len(in.Uses))
+				for _, u := range in.Uses {
+					listed[in][u] = true
+				}
+			}
+			if !listed[in][Use{n, i}] {
+				return fail(n, "input %d %q: the value's use list lacks this use", i, in.Name)
 			}
 		}
 	}

@@ -23,9 +23,17 @@ func modelDiff(a, b *ir.Model) string {
 	if fmt.Sprint(a.Metadata) != fmt.Sprint(b.Metadata) {
 		return "metadata differs"
 	}
+	if len(a.Opaque) != len(b.Opaque) {
+		return "opaque parts differ"
+	}
 	for k, v := range a.Opaque {
 		if len(v) != len(b.Opaque[k]) {
 			return "opaque " + k + " differs"
+		}
+		for i := range v {
+			if !bytes.Equal(v[i], b.Opaque[k][i]) {
+				return fmt.Sprintf("opaque %s %d differs", k, i)
+			}
 		}
 	}
 	return graphDiff(a.Graph, b.Graph)
@@ -48,6 +56,23 @@ func graphDiff(a, b *ir.Graph) string {
 	}
 	if a.Name != b.Name || a.Doc != b.Doc || fmt.Sprint(a.Meta) != fmt.Sprint(b.Meta) || len(a.Quant) != len(b.Quant) {
 		return fmt.Sprintf("graph %q fields differ", a.Name)
+	}
+	if len(a.SparseInits) != len(b.SparseInits) {
+		return fmt.Sprintf("graph %q: %d sparse initializers vs %d", a.Name, len(a.SparseInits), len(b.SparseInits))
+	}
+	for i, x := range a.SparseInits {
+		y := b.SparseInits[i]
+		if x.Value.Name != y.Value.Name || fmt.Sprint(x.Sparse.Dims) != fmt.Sprint(y.Sparse.Dims) {
+			return fmt.Sprintf("graph %q: sparse initializer %q differs", a.Name, x.Value.Name)
+		}
+		if d := tensorDiff(x.Sparse.Values, y.Sparse.Values) + tensorDiff(x.Sparse.Indices, y.Sparse.Indices); d != "" {
+			return fmt.Sprintf("graph %q: sparse initializer %q: %s", a.Name, x.Value.Name, d)
+		}
+	}
+	for i := range a.Quant {
+		if !bytes.Equal(a.Quant[i], b.Quant[i]) {
+			return fmt.Sprintf("graph %q: quantization annotation %d differs", a.Name, i)
+		}
 	}
 	va, vb := a.AllValues(), b.AllValues()
 	if len(va) != len(vb) {
@@ -88,9 +113,28 @@ func graphDiff(a, b *ir.Graph) string {
 					return fmt.Sprintf("node %q attribute %q: %s", n.Name, at.Name, d)
 				}
 			}
-			if at.Sparse != nil {
-				if d := tensorDiff(at.Sparse.Values, bt.Sparse.Values) + tensorDiff(at.Sparse.Indices, bt.Sparse.Indices); d != "" {
-					return fmt.Sprintf("node %q attribute %q: %s", n.Name, at.Name, d)
+			sa, sb := append([]*ir.SparseTensor{at.Sparse}, at.Sparses...), append([]*ir.SparseTensor{bt.Sparse}, bt.Sparses...)
+			if len(sa) != len(sb) {
+				return fmt.Sprintf("node %q attribute %q: sparse tensors differ", n.Name, at.Name)
+			}
+			for j := range sa {
+				if (sa[j] == nil) != (sb[j] == nil) {
+					return fmt.Sprintf("node %q attribute %q: sparse tensor vs none", n.Name, at.Name)
+				}
+				if sa[j] == nil {
+					continue
+				}
+				if d := tensorDiff(sa[j].Values, sb[j].Values) + tensorDiff(sa[j].Indices, sb[j].Indices); d != "" || fmt.Sprint(sa[j].Dims) != fmt.Sprint(sb[j].Dims) {
+					return fmt.Sprintf("node %q attribute %q: sparse %s (dims %v vs %v)", n.Name, at.Name, d, sa[j].Dims, sb[j].Dims)
+				}
+			}
+			ta, tb := append([]*ir.Type{at.TP}, at.TPs...), append([]*ir.Type{bt.TP}, bt.TPs...)
+			if len(ta) != len(tb) {
+				return fmt.Sprintf("node %q attribute %q: type protos differ", n.Name, at.Name)
+			}
+			for j := range ta {
+				if (ta[j] == nil) != (tb[j] == nil) || ta[j] != nil && !ta[j].Equal(*tb[j]) {
+					return fmt.Sprintf("node %q attribute %q: type proto %d differs", n.Name, at.Name, j)
 				}
 			}
 		}

@@ -9,7 +9,9 @@
 // the importer asked for IR 3-10 and opsets 7-22; the ONNX backend test data
 // the project must import goes down to opset 6 (old PyTorch exports) and up
 // to opset 25 and IR 13, so the bounds are what the schema table can check
-// instead. Anything newer is refused with a message saying so.
+// instead. Anything newer is refused with a message saying so, as is an
+// opset of another domain of the table (ai.onnx.ml, the preview domains)
+// newer than the table's (TestVersionBounds checks the edges).
 //
 // Export writes back what the importer read (names, doc strings, opsets,
 // metadata, value_info of intermediate values, sparse initializers,
@@ -184,11 +186,16 @@ func normDomain(d string) string {
 	return d
 }
 
-// checkOpsets checks the default-domain opset version range.
+// checkOpsets checks the default-domain opset version range, and that no
+// other domain of the schema table (ai.onnx.ml, ...) is imported at a
+// version newer than the table knows.
 func checkOpsets(m *ir.Model) error {
 	for _, o := range m.Opsets {
 		d := normDomain(o.Domain)
 		if d != "" {
+			if max := newestOpset(d); max > 0 && o.Version > max {
+				return fmt.Errorf("opset %d of domain %q is newer than the newest this mconv knows (%d); update mconv", o.Version, o.Domain, max)
+			}
 			continue
 		}
 		max := newestOpset("")
@@ -703,7 +710,7 @@ func typeFromProto(tp *TypeProto) (ir.Type, error) {
 			if err != nil {
 				return ir.Type{}, err
 			}
-			t.Elem = &et
+			t.Elem = elemType(et)
 		}
 	case *TypeProto_OptionalType:
 		t.Kind = ir.KindOptional
@@ -712,7 +719,7 @@ func typeFromProto(tp *TypeProto) (ir.Type, error) {
 			if err != nil {
 				return ir.Type{}, err
 			}
-			t.Elem = &et
+			t.Elem = elemType(et)
 		}
 	case *TypeProto_MapType:
 		t.Kind = ir.KindMap
@@ -722,12 +729,22 @@ func typeFromProto(tp *TypeProto) (ir.Type, error) {
 			if err != nil {
 				return ir.Type{}, err
 			}
-			t.Elem = &et
+			t.Elem = elemType(et)
 		}
 	case *TypeProto_OpaqueType:
 		return ir.Type{}, errors.New("opaque types are not supported")
 	}
 	return t, nil
+}
+
+// elemType returns the element type of a sequence, optional or map, or nil
+// when the TypeProto said nothing (an empty elem_type message): export
+// writes nil as no elem_type, so both spellings import the same.
+func elemType(et ir.Type) *ir.Type {
+	if et.Kind == ir.KindUnknown && et.Denot == "" {
+		return nil
+	}
+	return &et
 }
 
 func shapeFromProto(t *ir.Type, sp *TensorShapeProto) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/ir/metrics"
+	"github.com/mconv/mconv/onnx"
 	"github.com/mconv/mconv/passes"
 	"github.com/mconv/mconv/runtime"
 	"github.com/mconv/mconv/runtime/bench"
@@ -55,6 +56,16 @@ and bytes; --svg FILE draws per-layer time against per-layer FLOPs.`,
 			}
 			if o.Batch < 1 || o.Runs < 1 || o.Warmup < 0 {
 				return usageError{fmt.Errorf("--batch and --runs must be at least 1, --warmup at least 0")}
+			}
+			if o.SVG != "" {
+				// The second model's chart goes to NAME.compare.EXT (see run).
+				ext := filepath.Ext(o.SVG)
+				second := o.SVG[:len(o.SVG)-len(ext)] + ".compare" + ext
+				for _, in := range []string{o.Path, o.Compare} {
+					if in != "" && (onnx.SameFile(in, o.SVG) || onnx.SameFile(in, second)) {
+						return usageError{fmt.Errorf("--svg %s would overwrite the input model %s", o.SVG, in)}
+					}
+				}
 			}
 			if benchWantsProgress(benchIsTerminal(os.Stderr), benchIsTerminal(os.Stdout), o.JSON) {
 				o.Progress = cmd.ErrOrStderr()

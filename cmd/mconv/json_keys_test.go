@@ -56,7 +56,7 @@ func checkKeys(t *testing.T, what string, data []byte, want string) map[string]j
 	return vals
 }
 
-// The documented --json layouts (ir/metrics/README_SNIPPET.md, sections
+// The documented --json layouts (README.md, "Efficiency metrics" sections
 // "mconv stats --json" and "mconv bench"): every key present, in this
 // order, so scripts may rely on them. The key lists are copied from the
 // documentation, not from the output.

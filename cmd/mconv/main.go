@@ -32,6 +32,12 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	// No command is a usage error (exit 2), after the usage text on stderr.
+	root.RunE = func(c *cobra.Command, args []string) error {
+		c.SetOut(c.ErrOrStderr())
+		c.Usage()
+		return usageError{errors.New("no command given")}
+	}
 	for _, f := range subcommands {
 		root.AddCommand(f())
 	}

@@ -64,6 +64,11 @@ func (o *runOptions) run(w io.Writer) error {
 	if o.Threads < 0 || o.Repeat < 0 {
 		return usageError{fmt.Errorf("--threads and --repeat must be >= 0")}
 	}
+	// --out must not name an input: not the model file, and not the --data
+	// folder (a test_data_set folder keeps the expected output_K.pb there).
+	if o.Out != "" && (onnx.SameFile(o.Model, o.Out) || (o.Data != "" && onnx.SameFile(o.Data, o.Out))) {
+		return usageError{fmt.Errorf("--out %s is an input (the model or the --data folder): refusing to overwrite it", o.Out)}
+	}
 	m, err := onnx.Load(o.Model)
 	if err != nil {
 		return err

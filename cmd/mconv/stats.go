@@ -37,8 +37,8 @@ func newStatsCmd() *cobra.Command {
 		Long: `stats counts a model's efficiency figures from its graph and shapes, without
 running it: parameters (by dtype; BatchNorm running statistics apart as
 buffers), MACs of Conv/ConvTranspose/Gemm/MatMul, FLOPs (2 x MACs + 1 per
-output element of elementwise ops, activations and normalizations; pooling
-and reductions 1 per element read), memory access cost (activations read +
+output element of elementwise ops, activations, normalizations, pooling and
+reductions), memory access cost (activations read +
 written + weights read, 4 bytes per float, 2 with --fp16), arithmetic
 intensity, and the peak activation memory of the runtime's buffer plan.
 Symbolic input dimensions are fixed to --batch (default 1).

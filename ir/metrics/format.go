@@ -14,7 +14,7 @@ var Rules = []string{
 	"params: float constants owned as weights (conv/linear weights and biases, BN gamma/beta, ...); PyTorch parameters() convention",
 	"buffers: BatchNorm running mean/var, counted apart (PyTorch buffers)",
 	"MACs: multiply-accumulates of Conv, ConvTranspose, Gemm, MatMul (papers' convention; biases not counted)",
-	"FLOPs: 2 x MACs + 1 per output element of elementwise ops, activations, normalizations; pooling/reductions: 1 per input element read",
+	"FLOPs: 2 x MACs + 1 per output element of elementwise ops, activations, normalizations, pooling and reductions (the additions inside pooling windows are not counted)",
 	"memory access: activations read + written + constants read per layer, summed; views (Reshape, Flatten, ...) move 0 bytes",
 }
 

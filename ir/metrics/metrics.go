@@ -2,7 +2,7 @@
 // graph and its (static) shapes: parameters, BatchNorm buffers, MACs, FLOPs,
 // memory access cost and arithmetic intensity, per layer and in total.
 //
-// Conventions (also in README_SNIPPET.md and printed by `mconv stats`):
+// Conventions (also in README.md (section "Efficiency metrics") and printed by `mconv stats`):
 //
 //   - Params: elements of the floating-point constants that a layer owns as
 //     weights: Conv/ConvTranspose/Gemm/MatMul weights and biases, BatchNorm
@@ -19,11 +19,11 @@
 //     every output position including padded borders; bias additions are
 //     not counted. This is the papers' convention (MobileNetV2 at 224 = 300M).
 //   - FLOPs = 2 x MACs, plus one FLOP per output element of every elementwise
-//     op, activation and normalization (BatchNormalization, LayerNorm,
-//     Softmax, ...), each counted as one whatever its internal arithmetic;
-//     pooling and reductions count one FLOP per input element read (a
-//     window op: output elements x kernel window; a global op or reduction:
-//     input elements). Data movement (Reshape, Transpose, Concat, Slice,
+//     op, activation, normalization (BatchNormalization, LayerNorm,
+//     Softmax, ...), pooling (window and global) and reduction, each counted
+//     as one whatever its internal arithmetic (issue 7's rule; for pooling
+//     and reductions this under-counts the additions or comparisons inside
+//     each window). Data movement (Reshape, Transpose, Concat, Slice,
 //     Gather, Pad, Cast, ...) counts zero FLOPs.
 //   - Memory access cost (bytes): activations read + activations written +
 //     constants read, per layer (ShuffleNetV2's MAC, generalized). A float

@@ -17,29 +17,12 @@ var costs = map[string]opCost{
 	"Gemm":                costGemm,
 	"MatMul":              costMatMul,
 	"mconv.SqueezeExcite": costSqueezeExcite,
-
-	"MaxPool":           costWindowPool,
-	"AveragePool":       costWindowPool,
-	"LpPool":            costWindowPool,
-	"GlobalAveragePool": costReadAll,
-	"GlobalMaxPool":     costReadAll,
-	"GlobalLpPool":      costReadAll,
-	"ReduceMean":        costReadAll,
-	"ReduceSum":         costReadAll,
-	"ReduceMax":         costReadAll,
-	"ReduceMin":         costReadAll,
-	"ReduceProd":        costReadAll,
-	"ReduceL1":          costReadAll,
-	"ReduceL2":          costReadAll,
-	"ReduceLogSum":      costReadAll,
-	"ReduceLogSumExp":   costReadAll,
-	"ReduceSumSquare":   costReadAll,
-	"ArgMax":            costReadAll,
-	"ArgMin":            costReadAll,
 }
 
-// elementwise ops, activations and normalizations: one FLOP per output
-// element.
+// elementwise ops, activations, normalizations, pooling (window and global)
+// and reductions: one FLOP per output element (issue 7's rule; for pooling
+// and reductions this under-counts the additions/comparisons inside each
+// window, which is the convention).
 var perOutput = []string{
 	"Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean",
 	"Neg", "Abs", "Sqrt", "Reciprocal", "Exp", "Log", "Floor", "Ceil", "Round", "Sign", "Erf",
@@ -51,6 +34,10 @@ var perOutput = []string{
 	"BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization",
 	"LpNormalization", "Softmax", "LogSoftmax", "Hardmax",
 	"Resize", "Upsample",
+	"MaxPool", "AveragePool", "LpPool",
+	"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
+	"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+	"ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin",
 }
 
 // views move no data: zero FLOPs and zero bytes.
@@ -289,8 +276,9 @@ func costMatMul(n *ir.Node, in, out [][]int64) (int64, int64, error) {
 }
 
 // costSqueezeExcite counts mconv's fused SqueezeExcite as its expansion:
-// mean over H,W (|X| reads), 1x1 conv C->Cr and Cr->C (N x 2 x C x Cr MACs),
-// ReLU (N x Cr), gate (N x C), and the broadcast Mul (|X|).
+// mean over H,W (a global pool: one FLOP per output element, N x C), 1x1
+// conv C->Cr and Cr->C (N x 2 x C x Cr MACs), ReLU (N x Cr), gate (N x C),
+// and the broadcast Mul (|X|).
 func costSqueezeExcite(n *ir.Node, in, out [][]int64) (int64, int64, error) {
 	x, err := need(in, 0, 2, "X")
 	if err != nil {
@@ -302,40 +290,16 @@ func costSqueezeExcite(n *ir.Node, in, out [][]int64) (int64, int64, error) {
 	}
 	nb, ch, cr := x[0], x[1], w1[0]
 	macs := nb * 2 * ch * cr
-	flops := 2*macs + numel(x) + nb*cr + nb*ch + numel(x)
+	flops := 2*macs + nb*ch + nb*cr + nb*ch + numel(x)
 	return macs, flops, nil
 }
 
 // costPerOutput: one FLOP per output element (elementwise ops, activations,
-// normalizations).
+// normalizations, pooling and reductions).
 func costPerOutput(n *ir.Node, in, out [][]int64) (int64, int64, error) {
 	y, err := firstOut(out)
 	if err != nil {
 		return 0, 0, err
 	}
 	return 0, numel(y), nil
-}
-
-// costWindowPool: one FLOP per input element read in each window:
-// |Y| x prod(kernel_shape).
-func costWindowPool(n *ir.Node, in, out [][]int64) (int64, int64, error) {
-	y, err := firstOut(out)
-	if err != nil {
-		return 0, 0, err
-	}
-	k := n.AttrInts("kernel_shape", nil)
-	if len(k) == 0 {
-		return 0, 0, fmt.Errorf("missing kernel_shape")
-	}
-	return 0, numel(y) * numel(k), nil
-}
-
-// costReadAll: global pooling and reductions read every input element once:
-// |X| FLOPs.
-func costReadAll(n *ir.Node, in, out [][]int64) (int64, int64, error) {
-	x, err := need(in, 0, 0, "X")
-	if err != nil {
-		return 0, 0, err
-	}
-	return 0, numel(x), nil
 }

@@ -81,20 +81,33 @@ func TestOpCosts(t *testing.T) {
 			flops: 16, bytes: 4 * (16 + 4 + 16), params: 4},
 		// Div by a scalar (GELU's sqrt 2): a constant, not a param.
 		{name: "div scalar", op: "Div", x: []int64{1, 4}, consts: [][]int64{{}}, out: []int64{1, 4}, flops: 4, bytes: 4 * (4 + 1 + 4)},
-		// MaxPool 3x3 stride 2 on 8x8 pad 1 -> 4x4: 16*2 outputs x 9 reads.
+		// Pooling and reductions (issue 7): one FLOP per OUTPUT element, the
+		// window's 9 (or 49) reads are not counted.
+		// MaxPool 3x3 stride 2 on 8x8 pad 1 -> 4x4: |Y| = 1*2*4*4 = 32 FLOPs
+		// (was 32 outputs x 9 reads = 288 under the per-input-read rule).
 		{name: "maxpool", op: "MaxPool", x: []int64{1, 2, 8, 8}, out: []int64{1, 2, 4, 4},
-			attrs: []*ir.Attr{ints("kernel_shape", 3, 3), ints("strides", 2, 2)}, flops: 32 * 9, bytes: 4 * (128 + 32)},
-		{name: "global average pool", op: "GlobalAveragePool", x: []int64{1, 2, 7, 7}, out: []int64{1, 2, 1, 1}, flops: 98, bytes: 4 * (98 + 2)},
-		{name: "reduce mean", op: "ReduceMean", x: []int64{1, 2, 7, 7}, out: []int64{1, 2}, attrs: []*ir.Attr{ints("axes", 2, 3), ai("keepdims", 0)}, flops: 98, bytes: 4 * 100},
+			attrs: []*ir.Attr{ints("kernel_shape", 3, 3), ints("strides", 2, 2)}, flops: 32, bytes: 4 * (128 + 32)},
+		// AveragePool 2x2 stride 1 on 5x5 -> 4x4, 3 channels: |Y| = 3*4*4 = 48
+		// FLOPs (not 48 x 4 = 192).
+		{name: "avgpool", op: "AveragePool", x: []int64{1, 3, 5, 5}, out: []int64{1, 3, 4, 4},
+			attrs: []*ir.Attr{ints("kernel_shape", 2, 2)}, flops: 48, bytes: 4 * (75 + 48)},
+		// GlobalAveragePool [1,2,7,7] -> [1,2,1,1]: |Y| = 2 FLOPs (was |X| = 98).
+		{name: "global average pool", op: "GlobalAveragePool", x: []int64{1, 2, 7, 7}, out: []int64{1, 2, 1, 1}, flops: 2, bytes: 4 * (98 + 2)},
+		// ReduceMean over H,W of [1,2,7,7], keepdims 0 -> [1,2]: |Y| = 2 FLOPs (was |X| = 98).
+		{name: "reduce mean", op: "ReduceMean", x: []int64{1, 2, 7, 7}, out: []int64{1, 2}, attrs: []*ir.Attr{ints("axes", 2, 3), ai("keepdims", 0)}, flops: 2, bytes: 4 * 100},
+		// ReduceMax over C of [1,10,3,3], keepdims 1 -> [1,1,3,3]: |Y| = 9
+		// FLOPs (not |X| = 90); bytes 4 * (90 read + 9 written).
+		{name: "reduce max", op: "ReduceMax", x: []int64{1, 10, 3, 3}, out: []int64{1, 1, 3, 3}, attrs: []*ir.Attr{ints("axes", 1)}, flops: 9, bytes: 4 * (90 + 9)},
 		// Transpose: no FLOPs, bytes read and written.
 		{name: "transpose", op: "Transpose", x: []int64{1, 2, 3, 4}, out: []int64{1, 3, 2, 4}, bytes: 4 * 48},
 		// Flatten: a view, no bytes.
 		{name: "flatten view", op: "Flatten", x: []int64{1, 2, 3, 4}, out: []int64{1, 24}},
-		// Fused SE on [1,16,7,7], Cr = 4: 2*16*4 MACs; FLOPs 2*128 + 784 (mean)
-		// + 4 (relu) + 16 (gate) + 784 (mul).
+		// Fused SE on [1,16,7,7], Cr = 4: 2*16*4 MACs; FLOPs 2*128 + 16 (mean
+		// over H,W, a global pool: one per output element, N*C = 16; was
+		// |X| = 784) + 4 (relu) + 16 (gate) + 784 (mul).
 		{name: "fused squeeze excite", op: "SqueezeExcite", domain: ir.FusedDomain, x: []int64{1, 16, 7, 7},
 			consts: [][]int64{{4, 16, 1, 1}, {4}, {16, 4, 1, 1}, {16}}, out: []int64{1, 16, 7, 7},
-			macs: 128, flops: 256 + 784 + 4 + 16 + 784, bytes: 4 * (784 + 784 + 64 + 4 + 64 + 16), params: 64 + 4 + 64 + 16},
+			macs: 128, flops: 256 + 16 + 4 + 16 + 784, bytes: 4 * (784 + 784 + 64 + 4 + 64 + 16), params: 64 + 4 + 64 + 16},
 		{name: "mconv SiLU", op: "SiLU", domain: ir.FusedDomain, x: []int64{1, 4}, out: []int64{1, 4}, flops: 4, bytes: 32},
 		// --fp16: 2 bytes per float element.
 		{name: "conv fp16", op: "Conv", x: []int64{1, 8, 10, 10}, consts: [][]int64{{16, 8, 3, 3}}, out: []int64{1, 16, 10, 10}, fp16: true,
@@ -173,7 +186,7 @@ func TestSharedConstantCountsOnce(t *testing.T) {
 	}
 }
 
-// The JSON keys are documented in README_SNIPPET.md: check names and order.
+// The JSON keys are documented in README.md (section "Efficiency metrics"): check names and order.
 func TestJSONKeys(t *testing.T) {
 	r, err := Count(mobileOneS0Deploy(), Options{})
 	if err != nil {

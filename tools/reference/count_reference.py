@@ -4,13 +4,13 @@
 Recomputes, with the Python `onnx` package and ONNX's own shape inference
 (not mconv's), the figures mconv reports: params, BatchNorm buffers, MACs,
 FLOPs and memory access bytes, per node and in total, following the
-conventions written in ir/metrics/README_SNIPPET.md:
+conventions written in ir/metrics/README.md (section "Efficiency metrics"):
 
   MACs   Conv: |Y| * prod(W.shape[1:]); ConvTranspose: |X| * prod(W.shape[1:]);
          Gemm: |Y| * K; MatMul: |Y| * A.shape[-1]; biases not counted.
-  FLOPs  2 * MACs; +|Y| for elementwise ops, activations, normalizations;
-         window pooling |Y| * prod(kernel_shape); global pooling and
-         reductions |X|; data movement 0.
+  FLOPs  2 * MACs; +|Y| for elementwise ops, activations, normalizations,
+         pooling (window and global) and reductions (issue 7's rule; it
+         under-counts the additions inside pooling windows); data movement 0.
   bytes  activations read + written + constants read; float elements 4 bytes
          (2 with --fp16); views (Reshape, Flatten, ...) 0; sequence values 0
          (their tensors count where they are split off or taken out).
@@ -44,16 +44,18 @@ WEIGHT_SLOTS = {
     "LayerNormalization": {1, 2}, "GroupNormalization": {1, 2}, "PRelu": {1},
     "mconv.SqueezeExcite": {1, 2, 3, 4},
 }
+# One FLOP per output element: elementwise ops, activations, normalizations,
+# and (issue 7's rule) pooling, window and global, and reductions; for those
+# this under-counts the additions/comparisons inside each window.
 PER_OUTPUT = set("""Add Sub Mul Div Pow Mod Max Min Sum Mean Neg Abs Sqrt Reciprocal Exp Log
 Floor Ceil Round Sign Erf Sin Cos Tan Tanh Where Equal Less Greater LessOrEqual GreaterOrEqual
 And Or Xor Not Relu LeakyRelu PRelu Sigmoid HardSigmoid HardSwish Clip Elu Selu Celu Gelu
 Softplus Softsign Mish ThresholdedRelu Shrink mconv.Gelu mconv.SiLU BatchNormalization
 InstanceNormalization LayerNormalization GroupNormalization LpNormalization Softmax LogSoftmax
-Hardmax Resize Upsample""".split())
-WINDOW_POOL = {"MaxPool", "AveragePool", "LpPool"}
-READ_ALL = set("""GlobalAveragePool GlobalMaxPool GlobalLpPool ReduceMean ReduceSum ReduceMax
-ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceSumSquare ArgMax
-ArgMin""".split())
+Hardmax Resize Upsample
+MaxPool AveragePool LpPool GlobalAveragePool GlobalMaxPool GlobalLpPool ReduceMean ReduceSum
+ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceSumSquare
+ArgMax ArgMin""".split())
 VIEWS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Shape", "Size", "Constant"}
 FLOAT_TYPES = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.BFLOAT16}
 
@@ -199,13 +201,11 @@ def count(path, fp16=False):
             elif op == "mconv.SqueezeExcite":
                 nb, ch, cr = ins[0][0], ins[0][1], ins[1][0]
                 macs = nb * 2 * ch * cr
-                flops = prod(ins[0]) * 2 + nb * cr + nb * ch
+                # mean over H,W (global pool: N*C outputs), ReLU (N*Cr),
+                # gate (N*C), broadcast Mul (|X|)
+                flops = nb * ch + nb * cr + nb * ch + prod(ins[0])
             elif op in PER_OUTPUT:
                 flops = prod(y)
-            elif op in WINDOW_POOL:
-                flops = prod(y) * prod(attrs["kernel_shape"])
-            elif op in READ_ALL:
-                flops = prod(ins[0])
             flops += 2 * macs
         key = n.output[0]
         layers[key] = {"op": op, "macs": macs, "flops": flops, "memory_access_bytes": nbytes}
