@@ -298,12 +298,8 @@ func shapeMaxUnpool(n *Node, _ int64) error {
 
 // shapeDet: [*, M, M] -> [*].
 func shapeDet(n *Node, _ int64) error {
-	t, ok := inType(n, 0)
+	t, ok := shapedInput0(n)
 	if !ok {
-		return nil
-	}
-	if !t.HasShape {
-		setOutNoShape(n, 0, t.DType)
 		return nil
 	}
 	r := len(t.Shape)

@@ -907,14 +907,25 @@ func shapeReshape(n *Node, _ int64) error {
 	return nil
 }
 
-// shapeTranspose: dims permuted by perm (default: reversed).
-func shapeTranspose(n *Node, _ int64) error {
+// shapedInput0 returns input 0's type when it has a shape. Otherwise it
+// gives output 0 input 0's dtype without a shape (nothing when input 0's
+// type is unknown) and reports false: the caller is done.
+func shapedInput0(n *Node) (Type, bool) {
 	t, ok := inType(n, 0)
 	if !ok {
-		return nil
+		return t, false
 	}
 	if !t.HasShape {
 		setOutNoShape(n, 0, t.DType)
+		return t, false
+	}
+	return t, true
+}
+
+// shapeTranspose: dims permuted by perm (default: reversed).
+func shapeTranspose(n *Node, _ int64) error {
+	t, ok := shapedInput0(n)
+	if !ok {
 		return nil
 	}
 	r := len(t.Shape)
@@ -1089,12 +1100,8 @@ func shapeSplit(n *Node, opset int64) error {
 // shapeSlice: starts/ends/axes/steps from attributes (opset < 10) or
 // inputs; starts and ends are clamped, negative values count from the end.
 func shapeSlice(n *Node, opset int64) error {
-	t, ok := inType(n, 0)
+	t, ok := shapedInput0(n)
 	if !ok {
-		return nil
-	}
-	if !t.HasShape {
-		setOutNoShape(n, 0, t.DType)
 		return nil
 	}
 	r := len(t.Shape)
@@ -1268,12 +1275,8 @@ func shapeSize(n *Node, _ int64) error {
 // attribute (opset 2-10; "paddings" in opset 1) or input 1 (opset >= 11),
 // optionally restricted to the axes of input 3 (opset 18).
 func shapePad(n *Node, opset int64) error {
-	t, ok := inType(n, 0)
+	t, ok := shapedInput0(n)
 	if !ok {
-		return nil
-	}
-	if !t.HasShape {
-		setOutNoShape(n, 0, t.DType)
 		return nil
 	}
 	r := len(t.Shape)
@@ -1332,12 +1335,8 @@ func shapePad(n *Node, opset int64) error {
 // or the scales input (input 1 for Upsample and Resize-10, input 2 from
 // Resize-11).
 func shapeResize(n *Node, opset int64) error {
-	t, ok := inType(n, 0)
+	t, ok := shapedInput0(n)
 	if !ok {
-		return nil
-	}
-	if !t.HasShape {
-		setOutNoShape(n, 0, t.DType)
 		return nil
 	}
 	r := len(t.Shape)
@@ -1473,12 +1472,8 @@ func shapeExpand(n *Node, _ int64) error {
 
 // shapeTile: each dim times its repeat.
 func shapeTile(n *Node, _ int64) error {
-	t, ok := inType(n, 0)
+	t, ok := shapedInput0(n)
 	if !ok {
-		return nil
-	}
-	if !t.HasShape {
-		setOutNoShape(n, 0, t.DType)
 		return nil
 	}
 	r := len(t.Shape)
