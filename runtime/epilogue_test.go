@@ -90,11 +90,7 @@ func TestConvActivationEpilogues(t *testing.T) {
 						y = addAct(g.AddNode("Add", "add", []*ir.Value{res, cv.Outputs[0]}, "s").Outputs[0])
 					}
 					g.AddOutput(y)
-					p, err := Compile(m, Options{Threads: 2})
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer p.Close()
+					p := mustCompile(t, m, Options{Threads: 2})
 					if len(p.steps) != 1 {
 						t.Errorf("%d steps, want 1 (activation and Add fused into the Conv)", len(p.steps))
 					}
@@ -148,11 +144,7 @@ func TestReluClipSpecialValues(t *testing.T) {
 				ins = append(ins, g.AddConst("lo", ir.NewFloat32(nil, []float32{tc.lo})), g.AddConst("hi", ir.NewFloat32(nil, []float32{tc.hi})))
 			}
 			g.AddOutput(g.AddNode(tc.op, "n", ins, "y").Outputs[0])
-			p, err := Compile(m, Options{Threads: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			p := mustCompile(t, m, Options{Threads: 1})
 			out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32(ints64(5), in)})
 			if err != nil {
 				t.Fatal(err)

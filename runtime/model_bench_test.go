@@ -91,11 +91,7 @@ func TestProfileFullModel(t *testing.T) {
 	sets, _ := golden.SetsFor(path)
 	s, _ := golden.LoadSet(sets[0])
 	in, _ := golden.BindInputs(m, s)
-	p, err := Compile(m, Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := mustCompile(t, m, Options{Threads: 1})
 	agg := map[string]time.Duration{}
 	var total time.Duration
 	for r := 0; r < 10; r++ {

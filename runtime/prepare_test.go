@@ -42,11 +42,7 @@ func TestFloat16Weights(t *testing.T) {
 	cv := g.AddNode("Conv", "conv", []*ir.Value{x, cast.Outputs[0]}, "y")
 	cv.SetAttr(&ir.Attr{Name: "pads", Type: ir.AttrInts, Ints: []int64{1, 1, 1, 1}})
 	g.AddOutput(cv.Outputs[0])
-	p, err := Compile(m, Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := mustCompile(t, m, Options{Threads: 2})
 	if len(p.steps) != 1 || p.steps[0].node == nil || p.steps[0].node.OpType != "Conv" || !p.steps[0].kernels {
 		var ops []string
 		for _, s := range p.steps {

@@ -74,6 +74,18 @@ func maxDiff(t *testing.T, got, want []float32, atol, rtol float64) {
 	}
 }
 
+// mustCompile compiles m or fails the test; the plan is closed when the
+// test ends.
+func mustCompile(t testing.TB, m *ir.Model, opt Options) *Plan {
+	t.Helper()
+	p, err := Compile(m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
 func TestConvVariants(t *testing.T) {
 	for _, fast := range []bool{false, true} {
 		useKernels = fast
@@ -252,11 +264,7 @@ func TestLiveness(t *testing.T) {
 		v = g.AddNode("Sigmoid", "s", []*ir.Value{v}, "s").Outputs[0]
 	}
 	g.AddOutput(v)
-	p, err := Compile(m, Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := mustCompile(t, m, Options{Threads: 1})
 	if got, want := p.PeakActivationBytes(), int64(2*4096); got != want {
 		t.Errorf("peak %d bytes, want %d", got, want)
 	}
@@ -481,11 +489,7 @@ func TestGeluPattern(t *testing.T) {
 					y = g.AddNode("Mul", "m2", []*ir.Value{a, m1}, "y").Outputs[0]
 				}
 				g.AddOutput(y)
-				p, err := Compile(m, Options{Threads: 1})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.Close()
+				p := mustCompile(t, m, Options{Threads: 1})
 				if len(p.steps) != 1 {
 					t.Errorf("%d steps, want 1 (pattern fused)", len(p.steps))
 				}
@@ -540,11 +544,7 @@ func TestMatMul(t *testing.T) {
 				g.AddOutput(y)
 				av := randF32(r, int(ir.NumElements(tc.as)))
 				bv := randF32(r, int(ir.NumElements(tc.bs)))
-				p, err := Compile(m, Options{Threads: 2})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.Close()
+				p := mustCompile(t, m, Options{Threads: 2})
 				out, err := p.Run(map[string]*ir.Tensor{"a": ir.NewFloat32(tc.as, av), "b": ir.NewFloat32(tc.bs, bv)})
 				if err != nil {
 					t.Fatal(err)
@@ -709,11 +709,7 @@ func TestLongEpilogue(t *testing.T) {
 			re := g.AddNode("Relu", "relu", []*ir.Value{a2.Outputs[0]}, "re")
 			sg := g.AddNode("Sigmoid", "sig", []*ir.Value{re.Outputs[0]}, "y")
 			g.AddOutput(sg.Outputs[0])
-			p, err := Compile(m, Options{Threads: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			p := mustCompile(t, m, Options{Threads: 2})
 			if len(p.steps) != 1 {
 				t.Errorf("%d steps, want 1", len(p.steps))
 			}
@@ -744,11 +740,7 @@ func TestDeadNodes(t *testing.T) {
 	g.AddNode("Sigmoid", "dead", []*ir.Value{x}, "unused")
 	g.AddNode("NoSuchOp", "dead_unsupported", []*ir.Value{y}, "unused2")
 	g.AddOutput(y)
-	p, err := Compile(m, Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := mustCompile(t, m, Options{Threads: 1})
 	if len(p.steps) != 1 {
 		t.Errorf("%d steps, want 1", len(p.steps))
 	}
@@ -776,11 +768,7 @@ func TestChannelConstEpilogue(t *testing.T) {
 			v = g.AddNode("Sub", "sub", []*ir.Value{v, g.AddConst("half", ir.NewFloat32(nil, []float32{0.5}))}, "s").Outputs[0]
 			v = g.AddNode("Mul", "wmul", []*ir.Value{v, g.AddConst("wlast", ir.NewFloat32(ints64(W), wlast))}, "y").Outputs[0]
 			g.AddOutput(v)
-			p, err := Compile(m, Options{Threads: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			p := mustCompile(t, m, Options{Threads: 2})
 			if len(p.steps) != 2 {
 				t.Errorf("%d steps, want 2 (conv with 4 fused steps, then the [W] Mul)", len(p.steps))
 			}
@@ -814,11 +802,7 @@ func TestConstInputsAndProfile(t *testing.T) {
 	if _, err := Compile(m, Options{}); err == nil || !contains(err.Error(), `node "rs" (Reshape): input 1 (shape) must be constant at plan time`) {
 		t.Fatalf("error %v", err)
 	}
-	p, err := Compile(m, Options{Threads: 1, ConstInputs: map[string]*ir.Tensor{"shape": ir.NewInt64(ints64(3), []int64{3, -1, 2})}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := mustCompile(t, m, Options{Threads: 1, ConstInputs: map[string]*ir.Tensor{"shape": ir.NewInt64(ints64(3), []int64{3, -1, 2})}})
 	if in := p.Inputs(); len(in) != 1 || in[0].Name != "x" {
 		t.Errorf("inputs %+v", in)
 	}

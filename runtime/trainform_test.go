@@ -85,11 +85,7 @@ func TestTrainFormBlockOnKernels(t *testing.T) {
 			}
 			y := g.AddNode("Relu", "relu", []*ir.Value{a2.Outputs[0]}, "y")
 			g.AddOutput(y.Outputs[0])
-			p, err := Compile(m, Options{Threads: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			p := mustCompile(t, m, Options{Threads: 2})
 			convs := 0
 			for _, s := range p.steps {
 				if s.node == nil {
