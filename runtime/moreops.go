@@ -121,13 +121,7 @@ func opPad(c *ctx) (func(), error) {
 			} else {
 				copy(ob[k*sz:(k+1)*sz], xb[off*sz:(off+1)*sz])
 			}
-			for a := r - 1; a >= 0; a-- {
-				idx[a]++
-				if idx[a] < int(shape[a]) {
-					break
-				}
-				idx[a] = 0
-			}
+			nextIndex(idx, shape)
 		}
 	}, nil
 }
@@ -393,13 +387,7 @@ func opResize(c *ctx) (func(), error) {
 				}
 			}
 			os[k] = float32(s)
-			for a := r - 1; a >= 0; a-- {
-				idx[a]++
-				if idx[a] < int(sizes[a]) {
-					break
-				}
-				idx[a] = 0
-			}
+			nextIndex(idx, sizes)
 		}
 	}, nil
 }
@@ -742,13 +730,7 @@ func opGatherElements(c *ctx) (func(), error) {
 			} else {
 				copy(out.buf[k*sz:(k+1)*sz], x.buf[off*sz:(off+1)*sz])
 			}
-			for a := r - 1; a >= 0; a-- {
-				cnt[a]++
-				if cnt[a] < int(idx.shape[a]) {
-					break
-				}
-				cnt[a] = 0
-			}
+			nextIndex(cnt, idx.shape)
 		}
 	}, nil
 }

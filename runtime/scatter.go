@@ -101,13 +101,7 @@ func opScatterElements(c *ctx) (func(), error) {
 				}
 				combine(x.dt, out.buf, off, upd.buf, k, red)
 			}
-			for a := r - 1; a >= 0; a-- {
-				cnt[a]++
-				if cnt[a] < int(idx.shape[a]) {
-					break
-				}
-				cnt[a] = 0
-			}
+			nextIndex(cnt, idx.shape)
 		}
 	}, nil
 }

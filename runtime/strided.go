@@ -135,6 +135,18 @@ func splitKernel(dsts []*tval, src *tval, ps []*strided) (func(), error) {
 	}, nil
 }
 
+// nextIndex advances the multi-index idx over shape in row-major order
+// (last axis fastest), wrapping to all zeros after the last element.
+func nextIndex(idx []int, shape []int64) {
+	for a := len(idx) - 1; a >= 0; a-- {
+		idx[a]++
+		if idx[a] < int(shape[a]) {
+			return
+		}
+		idx[a] = 0
+	}
+}
+
 func normAxis(a int64, r int) (int, error) {
 	if a < -int64(r) || a >= int64(r) {
 		return 0, fmt.Errorf("axis %d out of range for rank %d", a, r)
