@@ -59,16 +59,7 @@ func TestRunCommand(t *testing.T) {
 		{"no model", []string{"run"}, 2, ""},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			stdout := captureStdout(t, func() {
-				if code := run(tc.args); code != tc.code {
-					t.Errorf("exit %d, want %d", code, tc.code)
-				}
-			})
-			if !strings.Contains(stdout, tc.want) {
-				t.Errorf("output %q lacks %q", stdout, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRun(t, tc.args, tc.code, tc.want) })
 	}
 	got, err := onnx.ReadTensorFile(filepath.Join(out, "output_0.pb"))
 	if err != nil {
@@ -80,6 +71,20 @@ func TestRunCommand(t *testing.T) {
 		if f[i] != want[i] {
 			t.Fatalf("output_0.pb = %v, want %v", f, want)
 		}
+	}
+}
+
+// checkRun runs the command line args and checks the exit code and that
+// stdout contains want.
+func checkRun(t *testing.T, args []string, code int, want string) {
+	t.Helper()
+	out := captureStdout(t, func() {
+		if got := run(args); got != code {
+			t.Errorf("exit %d, want %d", got, code)
+		}
+	})
+	if !strings.Contains(out, want) {
+		t.Errorf("output %q lacks %q", out, want)
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/mconv/mconv/ir"
@@ -77,15 +76,6 @@ func TestVerifyGoldenPerturbed(t *testing.T) {
 		{"bad inputs", []string{"verify", model, deploy, "--inputs", "0"}, 2, ""},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			out := captureStdout(t, func() {
-				if code := run(tc.args); code != tc.code {
-					t.Errorf("exit %d, want %d", code, tc.code)
-				}
-			})
-			if !strings.Contains(out, tc.want) {
-				t.Errorf("output %q lacks %q", out, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRun(t, tc.args, tc.code, tc.want) })
 	}
 }
