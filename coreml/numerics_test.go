@@ -25,10 +25,7 @@ func runModel(t *testing.T, m *ir.Model, in map[string]*ir.Tensor) map[string]*i
 }
 
 func shapesOf(in map[string]*ir.Tensor) map[string][]int64 {
-	s := map[string][]int64{}
-	for k, v := range in {
-		s[k] = v.Dims
-	}
+	s := golden.InputShapes(in)
 	return s
 }
 

@@ -119,10 +119,7 @@ func runFixtureFile(path string, sets []string) error {
 		if err != nil {
 			return err
 		}
-		shapes := map[string][]int64{}
-		for k, v := range in {
-			shapes[k] = v.Dims
-		}
+		shapes := golden.InputShapes(in)
 		var got map[string]*ir.Tensor
 		for _, th := range []int{1, 2, 3} {
 			plan, err := Compile(m, Options{Threads: th, InputShapes: shapes})

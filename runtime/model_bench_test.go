@@ -27,10 +27,7 @@ func benchModel(b *testing.B, path string, sets []string, threads int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	shapes := map[string][]int64{}
-	for k, v := range in {
-		shapes[k] = v.Dims
-	}
+	shapes := golden.InputShapes(in)
 	p, err := Compile(m, Options{Threads: threads, InputShapes: shapes})
 	if err != nil {
 		b.Fatal(err)

@@ -89,10 +89,7 @@ func TestGoldenNetsAllocateNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			shapes := map[string][]int64{}
-			for k, v := range in {
-				shapes[k] = v.Dims
-			}
+			shapes := golden.InputShapes(in)
 			for _, th := range []int{1, 2} {
 				p, err := Compile(m, Options{Threads: th, InputShapes: shapes})
 				if err != nil {

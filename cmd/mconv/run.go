@@ -89,10 +89,7 @@ func (o *runOptions) run(w io.Writer) error {
 	} else if inputs, err = randomInputs(m, o.Seed); err != nil {
 		return err
 	}
-	shapes := map[string][]int64{}
-	for k, t := range inputs {
-		shapes[k] = t.Dims
-	}
+	shapes := golden.InputShapes(inputs)
 	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, InputShapes: shapes})
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Model, err)
@@ -146,10 +143,7 @@ func (o *runOptions) run(w io.Writer) error {
 
 // runOnce compiles m for the inputs' shapes and runs it once.
 func runOnce(m *ir.Model, inputs map[string]*ir.Tensor, threads int) (map[string]*ir.Tensor, *runtime.Plan, error) {
-	shapes := map[string][]int64{}
-	for k, t := range inputs {
-		shapes[k] = t.Dims
-	}
+	shapes := golden.InputShapes(inputs)
 	plan, err := runtime.Compile(m, runtime.Options{Threads: threads, InputShapes: shapes})
 	if err != nil {
 		return nil, nil, err
