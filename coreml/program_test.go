@@ -9,14 +9,20 @@ import (
 	"github.com/mconv/mconv/coreml/pb"
 )
 
+// outDir is MCONV_COREML_OUT when set (tools/reference/xcheck_coreml.py
+// checks what is left there), else a temporary folder.
+func outDir(t *testing.T) string {
+	if dir := os.Getenv("MCONV_COREML_OUT"); dir != "" {
+		return dir
+	}
+	return t.TempDir()
+}
+
 // TestWriteZooPackages converts every zoo model for every target in fp32
 // and fp16 and checks the package structure. With MCONV_COREML_OUT set it
 // leaves the packages there for tools/reference/xcheck_coreml.py.
 func TestWriteZooPackages(t *testing.T) {
-	dir := os.Getenv("MCONV_COREML_OUT")
-	if dir == "" {
-		dir = t.TempDir()
-	}
+	dir := outDir(t)
 	for name, mk := range zoo() {
 		for target := range Targets {
 			for _, fp16 := range []bool{false, true} {
@@ -109,10 +115,7 @@ func checkPackage(t *testing.T, path string, spec int32, opset string, fp16 bool
 // TestWriteZooNeuralNetworks converts every zoo model to a NeuralNetwork
 // .mlmodel in fp32 and fp16 weights.
 func TestWriteZooNeuralNetworks(t *testing.T) {
-	dir := os.Getenv("MCONV_COREML_OUT")
-	if dir == "" {
-		dir = t.TempDir()
-	}
+	dir := outDir(t)
 	for name, mk := range zoo() {
 		for _, fp16 := range []bool{false, true} {
 			spec, err := ConvertNeuralNetwork(mk(), Options{FP16: fp16})
