@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"fmt"
-	goruntime "runtime"
 	"sort"
 
 	"github.com/mconv/mconv/ir"
@@ -336,7 +335,6 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 	b.allocate(plan)
 	plan.steps = b.steps
 	ok = true
-	goruntime.AddCleanup(plan, func(p *pool) { p.close() }, b.pool)
 	return plan, nil
 }
 

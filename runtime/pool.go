@@ -1,49 +1,26 @@
 package runtime
 
-import "sync"
+import "github.com/mconv/mconv/runtime/kernels"
 
-// pool is a fixed set of worker goroutines that run the chunks of a parallel
-// loop. The caller runs the last chunk itself. A parallel loop splits an
-// index range into contiguous chunks; each index computes its own outputs
-// with a fixed reduction order, so results do not depend on the number of
+// pool runs the chunks of a parallel loop on the kernels' worker pool
+// (kernels.ParallelFor), which the convolution and GEMM kernels share, so
+// that a plan has one set of workers. A parallel loop splits an index
+// range into contiguous chunks; each index computes its own outputs with a
+// fixed reduction order, so results do not depend on the number of
 // threads. parallelFor is not re-entrant: kernels never nest it.
 type pool struct {
 	threads int
-	work    chan poolTask
-	wg      sync.WaitGroup
-}
-
-type poolTask struct {
-	f      func(lo, hi int)
-	lo, hi int
-	wg     *sync.WaitGroup
+	closed  bool
+	group   kernels.Group
 }
 
 func newPool(threads int) *pool {
-	p := &pool{threads: threads}
-	if threads > 1 {
-		p.work = make(chan poolTask, threads)
-		for i := 0; i < threads-1; i++ {
-			go worker(p.work)
-		}
-	}
-	return p
+	return &pool{threads: threads}
 }
 
-func worker(work chan poolTask) {
-	for t := range work {
-		t.f(t.lo, t.hi)
-		t.wg.Done()
-	}
-}
-
-// close stops the workers.
-func (p *pool) close() {
-	if p.work != nil {
-		close(p.work)
-		p.work = nil
-	}
-}
+// close marks the pool closed (a closed plan must not run); the shared
+// workers live on.
+func (p *pool) close() { p.closed = true }
 
 // parallelFor calls f over [0, n) split into at most p.threads contiguous
 // chunks of at least grain indices each. f must be built once (at plan
@@ -59,15 +36,9 @@ func (p *pool) parallelFor(n, grain int, f func(lo, hi int)) {
 	if chunks > p.threads {
 		chunks = p.threads
 	}
-	if chunks <= 1 || p.work == nil {
+	if chunks <= 1 {
 		f(0, n)
 		return
 	}
-	p.wg.Add(chunks - 1)
-	for c := 0; c < chunks-1; c++ {
-		lo, hi := c*n/chunks, (c+1)*n/chunks
-		p.work <- poolTask{f: f, lo: lo, hi: hi, wg: &p.wg}
-	}
-	f((chunks-1)*n/chunks, n)
-	p.wg.Wait()
+	kernels.ParallelFor(chunks, n, &p.group, f)
 }

@@ -99,8 +99,8 @@ func ioInfo(vs []*tval) []IOInfo {
 	return out
 }
 
-// Close stops the plan's worker goroutines. A closed plan must not be run.
-// Plans that are not closed stop their workers when garbage collected.
+// Close marks the plan closed; a closed plan must not be run. (Worker
+// goroutines are shared by all plans and live for the life of the process.)
 func (p *Plan) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -167,7 +167,7 @@ func (p *Plan) Profile(inputs map[string]*ir.Tensor) ([]NodeTime, error) {
 }
 
 func (p *Plan) loadInputs(inputs map[string]*ir.Tensor) error {
-	if p.pool == nil || (p.threads > 1 && p.pool.work == nil) {
+	if p.pool == nil || p.pool.closed {
 		return errors.New("runtime: plan is closed")
 	}
 	for _, in := range p.inputs {

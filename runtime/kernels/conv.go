@@ -31,7 +31,7 @@ type PackedConv struct {
 	// depthwise: tap offsets into the phase planes
 
 	mu  sync.Mutex
-	wg  sync.WaitGroup
+	wg  Group
 	job gemmJob
 	s0  scratch
 	dwj dwJob

@@ -111,7 +111,7 @@ type PackedB struct {
 	data []float32
 
 	mu  sync.Mutex
-	wg  sync.WaitGroup
+	wg  Group
 	job gemmJob
 }
 
@@ -486,7 +486,7 @@ func (j *gemmJob) finish(v float32, i, c int) float32 {
 // micro-tiles, in whole micro-tiles. The chunk functions are built on the
 // first call and kept in j, so a gemmJob reused across calls (as in
 // PackedConv) runs without allocating.
-func (j *gemmJob) parallelRun(threads int, s0 *scratch, wg *sync.WaitGroup) {
+func (j *gemmJob) parallelRun(threads int, s0 *scratch, wg *Group) {
 	j.prepare()
 	if threads <= 1 {
 		s := s0
@@ -506,67 +506,6 @@ func (j *gemmJob) parallelRun(threads int, s0 *scratch, wg *sync.WaitGroup) {
 		parallel(threads, tn, s0, wg, j.byCols)
 	} else {
 		parallel(threads, tm, s0, wg, j.byRows)
-	}
-}
-
-// A task is one chunk of a parallel loop for a worker.
-type task struct {
-	f      func(lo, hi int, s *scratch)
-	lo, hi int
-	wg     *sync.WaitGroup
-}
-
-// Workers are started on demand (as many as the largest thread count
-// asked for, less one) and live for the life of the process, blocked on
-// tasks when idle. Chunks never submit chunks, so there is no deadlock.
-var (
-	workerMu sync.Mutex
-	nWorkers int
-	tasks    = make(chan task, 256)
-)
-
-func ensureWorkers(n int) {
-	workerMu.Lock()
-	for nWorkers < n {
-		nWorkers++
-		go worker()
-	}
-	workerMu.Unlock()
-}
-
-func worker() {
-	for t := range tasks {
-		s := scratchPool.Get().(*scratch)
-		t.f(t.lo, t.hi, s)
-		scratchPool.Put(s)
-		t.wg.Done()
-	}
-}
-
-// parallel runs f over [0, n) split into up to threads contiguous parts
-// and returns when all are done. The caller's goroutine takes the first
-// part with scratch s0 (nil: from the pool); workers take the others with
-// pooled scratch. wg must not be in use by another call. With f built once
-// and wg kept by the caller, parallel does not allocate.
-func parallel(threads, n int, s0 *scratch, wg *sync.WaitGroup, f func(lo, hi int, s *scratch)) {
-	threads = max(1, min(threads, n))
-	if threads > 1 {
-		ensureWorkers(threads - 1)
-		wg.Add(threads - 1)
-		for t := 1; t < threads; t++ {
-			tasks <- task{f: f, lo: t * n / threads, hi: (t + 1) * n / threads, wg: wg}
-		}
-	}
-	s := s0
-	if s == nil {
-		s = scratchPool.Get().(*scratch)
-	}
-	f(0, n/threads, s)
-	if s0 == nil {
-		scratchPool.Put(s)
-	}
-	if threads > 1 {
-		wg.Wait()
 	}
 }
 
@@ -628,7 +567,7 @@ func GemmEpilogue(transA, transB bool, M, N, K int, alpha float32, A []float32, 
 	if ep != nil {
 		j.ep = *ep
 	}
-	j.parallelRun(threads, nil, new(sync.WaitGroup))
+	j.parallelRun(threads, nil, new(Group))
 }
 
 // GemmPackedB is GemmEpilogue with a right operand packed by PackB. In
@@ -667,5 +606,5 @@ func GemmPackedA(pa *PackedA, transB bool, N int, B []float32, ldb int, beta flo
 	if ep != nil {
 		j.ep = *ep
 	}
-	j.parallelRun(threads, nil, new(sync.WaitGroup))
+	j.parallelRun(threads, nil, new(Group))
 }
