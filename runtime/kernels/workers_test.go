@@ -3,6 +3,7 @@ package kernels
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestParallelForCoversRange checks that ParallelFor calls f on disjoint
@@ -31,5 +32,26 @@ func TestParallelForCoversRange(t *testing.T) {
 				t.Fatalf("threads %d n %d: %d chunks, want %d", tc.threads, tc.n, calls.Load(), want)
 			}
 		}
+	}
+}
+
+// BenchmarkParallelForHandoff measures the fixed cost of one two-chunk
+// parallel loop with trivial chunks: handing a chunk to a worker and
+// waiting for it, the overhead every parallel layer pays. In gap-20us the
+// caller first works alone for 20µs (a single-threaded step between two
+// parallel layers), so ns/op less 20000 is the hand-off cost when the
+// worker has been idle that long.
+func BenchmarkParallelForHandoff(b *testing.B) {
+	var g Group
+	var sink [2]int64
+	f := func(lo, hi int) { sink[lo] += int64(hi) }
+	for _, gap := range []time.Duration{0, 20 * time.Microsecond} {
+		b.Run("gap-"+gap.String(), func(b *testing.B) {
+			for b.Loop() {
+				for t0 := time.Now(); time.Since(t0) < gap; {
+				}
+				ParallelFor(2, 2, &g, f)
+			}
+		})
 	}
 }
