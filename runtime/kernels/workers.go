@@ -95,15 +95,18 @@ func ensureWorkers(n int) {
 	workerMu.Unlock()
 }
 
+// worker runs tasks for the life of the process. Each worker owns its
+// scratch, grown to the largest size a chunk asks for and then reused: a
+// sync.Pool would hand out fresh scratch (and so allocate) after a GC or
+// when the worker moves to another P.
 func worker() {
+	s := new(scratch)
 	for {
 		t := nextTask()
 		if t.g != nil {
 			t.g(t.lo, t.hi)
 		} else {
-			s := scratchPool.Get().(*scratch)
 			t.f(t.lo, t.hi, s)
-			scratchPool.Put(s)
 		}
 		t.wg.done()
 	}
