@@ -142,13 +142,8 @@ func TestShapesExportedModels(t *testing.T) {
 // (MCONV_FULL_MODELS, made by tools/reference/export_fixtures.py --full).
 func TestShapesFullModels(t *testing.T) {
 	dir := testenv.FullModels(t)
-	files, err := filepath.Glob(filepath.Join(dir, "*.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Skipf("no .onnx files in MCONV_FULL_MODELS=%s", dir)
-	}
+	// export_fixtures.py --full writes DIR/<name>/{train,deploy}.onnx.
+	files := testenv.Glob(t, filepath.Join(dir, "*", "*.onnx"))
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) { checkExportedModel(t, f) })
 	}

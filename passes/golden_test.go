@@ -96,7 +96,7 @@ func TestGoldenFixtures(t *testing.T) {
 func BenchmarkRun(b *testing.B) {
 	m, err := onnx.Load(golden.Dir() + "/fastvit_net/torchscript/model.onnx")
 	if err != nil {
-		b.Skipf("fixture not available: %v", err)
+		b.Fatalf("shipped fixture: %v", err)
 	}
 	for b.Loop() {
 		c := ir.CloneModel(m)

@@ -166,6 +166,6 @@ func TestFullModels(t *testing.T) {
 		}
 	}
 	if found == 0 {
-		t.Skipf("no full-size models under %s", dir)
+		t.Fatalf("MCONV_FULL_MODELS=%s holds no full-size models (export_fixtures.py --full writes DIR/<name>/{train,deploy}.onnx)", dir)
 	}
 }
