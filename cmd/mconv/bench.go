@@ -360,7 +360,7 @@ func (o *benchOptions) write(bms []*benchModel, rssErr error) error {
 		} else {
 			fmt.Fprintf(w, "  throughput, batch %d: n/a (%s)\n", o.Batch, r.ThroughputError)
 		}
-		fmt.Fprintf(w, "  compute:            %sMACs, %sFLOPs per image, %.2f GFLOP/s at batch 1\n", benchSI(r.MACs), benchSI(r.FLOPs), r.GFLOPS)
+		fmt.Fprintf(w, "  compute:            %s, %s per image, %.2f GFLOP/s at batch 1\n", metrics.SI(r.MACs, "MACs"), metrics.SI(r.FLOPs, "FLOPs"), r.GFLOPS)
 		fmt.Fprintf(w, "  memory:             planned activations %.2f MiB (batch 1)", float64(r.PlannedActivationBytes)/(1<<20))
 		if rssErr == nil {
 			fmt.Fprintf(w, ", peak RSS %.1f MiB (whole process)\n", float64(r.PeakRSSBytes)/(1<<20))
@@ -393,19 +393,6 @@ func (o *benchOptions) write(bms []*benchModel, rssErr error) error {
 }
 
 // benchSI writes n with a decimal prefix and a trailing space: "275.11 M".
-func benchSI(n int64) string {
-	f := float64(n)
-	for _, u := range []struct {
-		div float64
-		sfx string
-	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
-		if f >= u.div {
-			return fmt.Sprintf("%.2f %s", f/u.div, u.sfx)
-		}
-	}
-	return fmt.Sprintf("%d ", n)
-}
-
 func benchSafeDiv(a, b float64) float64 {
 	if b == 0 {
 		return 0

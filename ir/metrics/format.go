@@ -75,8 +75,8 @@ func totalRows(r *Report) [][2]string {
 	return [][2]string{
 		{"params", fmt.Sprintf("%s (%s; %s)", group(r.Params), bytesString(r.ParamBytes), strings.Join(dt, ", "))},
 		{"BN buffers", fmt.Sprintf("%s (%s)", group(r.Buffers), bytesString(r.BufferBytes))},
-		{"MACs", fmt.Sprintf("%s (%s)", group(r.MACs), si(r.MACs))},
-		{"FLOPs", fmt.Sprintf("%s (%s)", group(r.FLOPs), si(r.FLOPs))},
+		{"MACs", fmt.Sprintf("%s (%s)", group(r.MACs), SI(r.MACs, ""))},
+		{"FLOPs", fmt.Sprintf("%s (%s)", group(r.FLOPs), SI(r.FLOPs, ""))},
 		{"memory access", fmt.Sprintf("%s (%d B per float element)", bytesString(r.MemoryAccessBytes), r.BytesPerFloat)},
 		{"intensity", fmt.Sprintf("%.2f FLOP/B", r.Intensity)},
 		{"peak activations", peak},
@@ -168,17 +168,23 @@ func group(n int64) string {
 }
 
 // si writes n with a decimal unit: 300.77 M.
-func si(n int64) string {
+// SI writes a count with a decimal prefix and an optional unit:
+// SI(1051900000, "MACs") = "1.05 GMACs", SI(123, "MACs") = "123 MACs",
+// SI(2080000, "") = "2.08 M".
+func SI(n int64, unit string) string {
 	f := float64(n)
 	for _, u := range []struct {
 		div float64
 		sfx string
 	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
 		if f >= u.div {
-			return fmt.Sprintf("%.2f %s", f/u.div, u.sfx)
+			return fmt.Sprintf("%.2f %s%s", f/u.div, u.sfx, unit)
 		}
 	}
-	return fmt.Sprint(n)
+	if unit == "" {
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%d %s", n, unit)
 }
 
 // bytesString writes a byte count in binary units: 13.37 MiB.
