@@ -68,7 +68,7 @@ func verifyGraph(m *Model, g *Graph, outer map[*Value]bool) error {
 		if !v.IsInput {
 			return fail(nil, "input %q not flagged as input", v.Name)
 		}
-		if defined[v] && outer[v] == false {
+		if defined[v] {
 			return fail(nil, "input %q listed twice", v.Name)
 		}
 		defined[v] = true
