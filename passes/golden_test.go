@@ -6,7 +6,7 @@ import (
 	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
-	"github.com/mconv/mconv/runtime"
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 // TestGoldenFixtures runs the whole pipeline on every training-form
@@ -70,7 +70,7 @@ func TestGoldenFixtures(t *testing.T) {
 						t.Fatal(err)
 					}
 					// The data set fixes symbolic dims (a dynamic batch axis).
-					p, err := runtime.Compile(mm, runtime.Options{Threads: 1, InputShapes: golden.InputShapes(in)})
+					p, err := engine.Compile(mm, engine.Options{Threads: 1, InputShapes: golden.InputShapes(in)})
 					if err != nil {
 						t.Fatalf("the Go runtime cannot run this model: %v", err)
 					}

@@ -12,7 +12,7 @@ import (
 	"github.com/mconv/mconv/internal/testenv"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
-	"github.com/mconv/mconv/runtime"
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 // TestONNXTestData runs every pass on every model of the ONNX backend test
@@ -185,7 +185,7 @@ func runModel(m *ir.Model, in map[string]*ir.Tensor) (out map[string]*ir.Tensor,
 			err = fmt.Errorf("runtime panic: %v", r)
 		}
 	}()
-	p, err := runtime.Compile(m, runtime.Options{Threads: 1})
+	p, err := engine.Compile(m, engine.Options{Threads: 1})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,102 @@
+package engine
+
+import "github.com/mconv/mconv/runtime/kernels"
+
+// seChunk is one thread's share of the output columns of one of the two
+// small GEMMs of fastSqueezeExcite, with its own packed weights.
+type seChunk struct {
+	pb     *kernels.PackedB
+	n0, n1 int
+	ep     kernels.Epilogue
+}
+
+// seChunks packs the constant weights w ([cols, k] row-major, as a 1x1
+// conv stores them) as the right GEMM operand w^T, split into at most T
+// column blocks, with bias b per column and activation ka.
+func seChunks(w, b []float32, k, cols, T int, ka kernels.Act, alpha, beta float32) []seChunk {
+	T = max(1, min(T, (cols+15)/16))
+	ch := make([]seChunk, T)
+	for i := range ch {
+		n0, n1 := i*cols/T, (i+1)*cols/T
+		ch[i] = seChunk{
+			pb: kernels.PackB(true, k, n1-n0, w[n0*k:], k),
+			n0: n0, n1: n1,
+			ep: kernels.Epilogue{Bias: b[n0:n1], BiasPerCol: true, Act: ka, Alpha: alpha, Beta: beta},
+		}
+	}
+	return ch
+}
+
+// fastSqueezeExcite is the optimized SqueezeExcite (reference: the plain
+// loop in opSqueezeExcite). For a batch of N images, as four parallel
+// phases with fixed reduction order, so that results are bit-identical for
+// every thread count:
+//
+//  1. S[n,c] = mean of plane (n,c) (planeMean: vectorized sum in a fixed
+//     order), parallel over planes;
+//  2. H = relu(S * W1^T + b1) ([N,C] x [C,Cr]) with package kernels'
+//     packed GEMM, relu and bias in its epilogue, parallel over column
+//     blocks of H (each output's sum over C is in a fixed order whatever
+//     the split);
+//  3. G = gate(H * W2^T + b2) likewise ([N,Cr] x [Cr,C]), the gate applied
+//     by the kernels' vectorized activation;
+//  4. y[n,c,:] = x[n,c,:] * G[n,c], parallel over planes (planeScale,
+//     vectorized).
+//
+// The weights are packed once here, at plan time; a run allocates nothing.
+func (c *ctx) fastSqueezeExcite(x, out *tval, W1, B1, W2, B2 []float32, N, C, Cr, HW int, gate act) func() {
+	T := c.b.pool.threads
+	ga, gb := gate.a, gate.b
+	gk := kernels.ActSigmoid
+	if gate.kind == actHardSigmoid {
+		gk = kernels.ActHardSigmoid
+	}
+	ch1 := seChunks(W1, B1, C, Cr, T, kernels.ActRelu, 0, 0)
+	ch2 := seChunks(W2, B2, Cr, C, T, gk, ga, gb)
+	S := make([]float32, N*C)
+	H := make([]float32, N*Cr)
+	G := make([]float32, N*C)
+	mean := func(lo, hi int) {
+		xs := x.f32()
+		for i := lo; i < hi; i++ {
+			S[i] = planeMean(xs[i*HW : (i+1)*HW])
+		}
+	}
+	gemm1 := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ch := &ch1[i]
+			kernels.GemmPackedB(false, N, 1, S, C, ch.pb, 0, H[ch.n0:], Cr, &ch.ep, 1)
+		}
+	}
+	gemm2 := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ch := &ch2[i]
+			kernels.GemmPackedB(false, N, 1, H, Cr, ch.pb, 0, G[ch.n0:], C, &ch.ep, 1)
+		}
+	}
+	scale := func(lo, hi int) {
+		xs, os := x.f32(), out.f32()
+		for i := lo; i < hi; i++ {
+			planeScale(os[i*HW:(i+1)*HW], xs[i*HW:(i+1)*HW], G[i])
+		}
+	}
+	// Planes per chunk: at least ~4096 elements, so small maps are not
+	// split into chunks too small to pay for the hand-off.
+	grain := max(1, 4096/HW)
+	pool := c.b.pool
+	return func() {
+		pool.parallelFor(N*C, grain, mean)
+		pool.parallelFor(len(ch1), 1, gemm1)
+		pool.parallelFor(len(ch2), 1, gemm2)
+		pool.parallelFor(N*C, grain, scale)
+	}
+}
+
+// planeMean is the mean of v: kernels.SumF32 (vectorized, in a fixed
+// order that depends on len(v) only) divided by len(v).
+func planeMean(v []float32) float32 {
+	return kernels.SumF32(v) / float32(len(v))
+}
+
+// planeScale sets dst[i] = src[i] * g (dst may be src), vectorized.
+func planeScale(dst, src []float32, g float32) { kernels.ScaleF32(dst, src, g) }
