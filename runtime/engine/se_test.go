@@ -49,7 +49,7 @@ func runSE(t *testing.T, m *ir.Model, in map[string]*ir.Tensor, fast bool, threa
 	t.Helper()
 	useKernels = fast
 	defer func() { useKernels = true }()
-	p, err := Compile(m, Options{Threads: threads})
+	p, err := compileFull(m, Options{Threads: threads})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func BenchmarkSqueezeExcite(b *testing.B) {
 					useKernels = fast
 					defer func() { useKernels = true }()
 					m, in := seModel(1, sh.C, sh.Cr, sh.HW, sh.HW, "hardsigmoid", 1)
-					p, err := Compile(m, Options{Threads: th})
+					p, err := compileFull(m, Options{Threads: th})
 					if err != nil {
 						b.Fatal(err)
 					}
