@@ -12,6 +12,7 @@ import (
 	"github.com/mconv/mconv/onnx"
 	"github.com/mconv/mconv/passes"
 	"github.com/mconv/mconv/runtime"
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 // forms are the three forms of one network that runtime.Compile must reach
@@ -218,4 +219,98 @@ func mustSet(t *testing.T, dir string) *golden.Set {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// efficientNetBlock builds an EfficientNet MBConv block as PyTorch exports
+// it (opset 17): 1x1 expand Conv + SiLU, depthwise 3x3 Conv + SiLU, SE
+// (ReduceMean, 1x1 Conv, SiLU, 1x1 Conv, Sigmoid, Mul), 1x1 project Conv,
+// residual Add; SiLU as x * Sigmoid(x).
+func efficientNetBlock() *ir.Model {
+	const C, E, R, H, W = 8, 16, 4, 6, 5
+	g := ir.NewGraph("mbconv")
+	m := &ir.Model{IRVersion: 8, Opsets: []ir.OpsetImport{{Domain: "", Version: 17}}, Graph: g}
+	seed := uint32(7)
+	w := func(name string, dims ...int64) *ir.Value {
+		n := ir.NumElements(dims)
+		v := make([]float32, n)
+		for i := range v {
+			seed = seed*1664525 + 1013904223
+			v[i] = (float32(seed>>8)/float32(1<<24) - 0.5) / 2
+		}
+		return g.AddConst(name, ir.NewFloat32(dims, v))
+	}
+	silu := func(name string, x *ir.Value) *ir.Value {
+		s := g.AddNode("Sigmoid", name+"_sig", []*ir.Value{x}, name+"_sig_y").Outputs[0]
+		return g.AddNode("Mul", name+"_mul", []*ir.Value{x, s}, name+"_y").Outputs[0]
+	}
+	conv := func(name string, x *ir.Value, out, in, k, group int64) *ir.Value {
+		c := g.AddNode("Conv", name, []*ir.Value{x, w(name+"_w", out, in, k, k), w(name+"_b", out)}, name+"_y")
+		if k == 3 {
+			c.SetAttr(&ir.Attr{Name: "pads", Type: ir.AttrInts, Ints: []int64{1, 1, 1, 1}})
+		}
+		if group > 1 {
+			c.SetAttr(&ir.Attr{Name: "group", Type: ir.AttrInt, I: group})
+		}
+		return c.Outputs[0]
+	}
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, C, H, W))
+	y := silu("act1", conv("expand", x, E, C, 1, 1))
+	y = silu("act2", conv("dw", y, E, 1, 3, E))
+	pool := g.AddNode("ReduceMean", "se_pool", []*ir.Value{y}, "se_pool_y")
+	pool.SetAttr(&ir.Attr{Name: "axes", Type: ir.AttrInts, Ints: []int64{2, 3}})
+	pool.SetAttr(&ir.Attr{Name: "keepdims", Type: ir.AttrInt, I: 1})
+	h := silu("se_act", conv("se_reduce", pool.Outputs[0], R, E, 1, 1))
+	gate := g.AddNode("Sigmoid", "se_gate", []*ir.Value{conv("se_expand", h, E, R, 1, 1)}, "se_gate_y").Outputs[0]
+	y = g.AddNode("Mul", "se_mul", []*ir.Value{y, gate}, "se_y").Outputs[0]
+	y = conv("project", y, C, E, 1, 1)
+	g.AddOutput(g.AddNode("Add", "residual", []*ir.Value{y, x}, "y").Outputs[0])
+	return m
+}
+
+// TestEfficientNetBlockFusedFile: an EfficientNet MBConv block, fused and
+// written to disk, compiles with no standalone Sigmoid or ReduceMean step
+// (SiLU re-fused into the convolutions, the SE block with its SiLU into
+// mconv.SqueezeExcite, the residual Add into the project Conv), and
+// computes what the training form computes op by op (engine.Compile plans
+// the unfused graph node by node).
+func TestEfficientNetBlockFusedFile(t *testing.T) {
+	m := efficientNetBlock()
+	if err := ir.Verify(m); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "block.onnx")
+	if err := onnx.Save(m, file); err != nil {
+		t.Fatal(err)
+	}
+	f := loadForms(t, file)
+	xv := make([]float32, 8*6*5)
+	for i := range xv {
+		xv[i] = float32(i%13)/6 - 1
+	}
+	in := map[string]*ir.Tensor{"x": ir.NewFloat32([]int64{1, 8, 6, 5}, xv)}
+	ref, err := engine.Compile(m, engine.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	want, err := ref.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := runtime.Compile(f.disk, runtime.Options{Threads: 1, CheckPhases: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	kinds := p.StepKinds()
+	if w := []string{"mconv.FusedConv", "mconv.FusedConv", "mconv.SqueezeExcite", "mconv.FusedConv"}; !slices.Equal(kinds, w) {
+		t.Errorf("steps %v, want %v", kinds, w)
+	}
+	got, err := p.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := golden.Compare(got["y"], want["y"], golden.DefaultTolerance); !r.OK() {
+		t.Errorf("fused file vs training form op by op: %s", r)
+	}
 }
