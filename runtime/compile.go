@@ -9,7 +9,8 @@ import (
 
 // Lower runs the graph phases of Compile on a clone of m and returns the
 // clone: (1) input shapes fixed from opt.InputShapes, opt.ConstInputs bound
-// as initializers, and the passes pipeline (passes.Run, every pass);
+// as initializers, and the passes pipeline (passes.Run; every pass unless
+// opt.Passes selects);
 // (2) the runtime lowering (lowerings). The result is what the engine
 // plans, one node per step. m is not modified. With opt.CheckPhases,
 // ir.Verify runs after each phase and each lowering pass.
@@ -36,7 +37,7 @@ func Lower(m *ir.Model, opt Options) (*ir.Model, error) {
 	if err := verify("binding inputs", lm); err != nil {
 		return nil, err
 	}
-	if _, err := passes.Run(lm, passes.Options{CheckEachPass: check}); err != nil {
+	if _, err := passes.Run(lm, passes.Options{Passes: opt.Passes, CheckEachPass: check}); err != nil {
 		return nil, fmt.Errorf("runtime: graph passes: %w", err)
 	}
 	if err := verify("the graph passes", lm); err != nil {

@@ -313,4 +313,14 @@ func TestEfficientNetBlockFusedFile(t *testing.T) {
 	if r := golden.Compare(got["y"], want["y"], golden.DefaultTolerance); !r.OK() {
 		t.Errorf("fused file vs training form op by op: %s", r)
 	}
+	// Options.Passes {"none"} runs the model as written (mconv fuse's
+	// check): SiLU and SE stay unfused.
+	q, err := runtime.Compile(m, runtime.Options{Threads: 1, Passes: []string{"none"}, CheckPhases: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if k := q.StepKinds(); !slices.Contains(k, "Sigmoid") || !slices.Contains(k, "ReduceMean") {
+		t.Errorf("without graph passes: steps %v, want the Sigmoid and ReduceMean steps of the file", k)
+	}
 }

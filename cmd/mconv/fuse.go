@@ -159,7 +159,9 @@ func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
 		inputs[v.Name] = ir.NewFloat32(dims, d)
 	}
 	run := func(m *ir.Model, what string) (map[string]*ir.Tensor, error) {
-		p, err := runtime.Compile(m, runtime.Options{InputShapes: shapes})
+		// Each model as written: without graph passes, which would give
+		// both the same graph and hide a wrong rewrite.
+		p, err := runtime.Compile(m, runtime.Options{InputShapes: shapes, Passes: []string{"none"}})
 		if err != nil {
 			return nil, fmt.Errorf("cannot verify: compiling the %s model: %w (use --no-verify to skip the check)", what, err)
 		}

@@ -43,6 +43,12 @@ type Options struct {
 	// Reshape or the axes of a reduction fed as graph inputs). Bound inputs
 	// are not fed to Run.
 	ConstInputs map[string]*ir.Tensor
+	// Passes selects the graph passes of runtime.Compile's first phase as
+	// passes.Options.Passes does: nil runs the whole pipeline, {"none"}
+	// none (to run a model as written, as mconv fuse does to check the
+	// passes' output against the original). Compile of this package
+	// ignores it.
+	Passes []string
 	// CheckPhases makes runtime.Compile run ir.Verify after each of its
 	// graph phases and after every lowering pass, failing on the first
 	// broken invariant (tests set it; Compile of this package ignores it).
