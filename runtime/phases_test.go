@@ -324,3 +324,59 @@ func TestEfficientNetBlockFusedFile(t *testing.T) {
 		t.Errorf("without graph passes: steps %v, want the Sigmoid and ReduceMean steps of the file", k)
 	}
 }
+
+// TestHardSwishOpset13FusedFile: at opset 13 (no ai.onnx HardSwish),
+// MobileNetV3's HardSwish is exported as x * HardSigmoid(x){1/6, 1/2}; the
+// passes fuse it into mconv.HardSwish, the fused file writes the pair back,
+// and compiling that file fuses it again into the Conv before it: no
+// HardSigmoid step, and the output of the training form.
+func TestHardSwishOpset13FusedFile(t *testing.T) {
+	g := ir.NewGraph("hswish")
+	m := &ir.Model{IRVersion: 7, Opsets: []ir.OpsetImport{{Domain: "", Version: 13}}, Graph: g}
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, 3, 4, 4))
+	wv := make([]float32, 6*3*3*3)
+	for i := range wv {
+		wv[i] = float32(i%7)/3 - 1
+	}
+	c := g.AddNode("Conv", "conv", []*ir.Value{x, g.AddConst("w", ir.NewFloat32([]int64{6, 3, 3, 3}, wv))}, "c").Outputs[0]
+	hs := g.AddNode("HardSigmoid", "hsig", []*ir.Value{c}, "hs")
+	hs.SetAttr(&ir.Attr{Name: "alpha", Type: ir.AttrFloat, F: 1.0 / 6})
+	hs.SetAttr(&ir.Attr{Name: "beta", Type: ir.AttrFloat, F: 0.5})
+	g.AddOutput(g.AddNode("Mul", "mul", []*ir.Value{c, hs.Outputs[0]}, "y").Outputs[0])
+	file := filepath.Join(t.TempDir(), "hswish.onnx")
+	if err := onnx.Save(m, file); err != nil {
+		t.Fatal(err)
+	}
+	f := loadForms(t, file)
+	xv := make([]float32, 3*4*4)
+	for i := range xv {
+		xv[i] = float32(i%11) - 5
+	}
+	in := map[string]*ir.Tensor{"x": ir.NewFloat32([]int64{1, 3, 4, 4}, xv)}
+	ref, err := engine.Compile(m, engine.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	want, err := ref.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.each(func(name string, fm *ir.Model) {
+		p, err := runtime.Compile(fm, runtime.Options{Threads: 1, CheckPhases: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		defer p.Close()
+		if k := p.StepKinds(); !slices.Equal(k, []string{"mconv.FusedConv"}) {
+			t.Errorf("%s: steps %v, want one mconv.FusedConv", name, k)
+		}
+		got, err := p.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := golden.Compare(got["y"], want["y"], golden.DefaultTolerance); !r.OK() {
+			t.Errorf("%s vs the training form op by op: %s", name, r)
+		}
+	})
+}
