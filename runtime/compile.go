@@ -34,6 +34,11 @@ func Lower(m *ir.Model, opt Options) (*ir.Model, error) {
 	if err := bindInputs(lm, opt); err != nil {
 		return nil, err
 	}
+	// Planning reads the nodes in order: make it topological (ONNX
+	// requires it, but exporters have listed Constant nodes late).
+	if err := lm.Graph.Sort(); err != nil {
+		return nil, fmt.Errorf("runtime: %w", err)
+	}
 	if err := verify("binding inputs", lm); err != nil {
 		return nil, err
 	}

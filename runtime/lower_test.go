@@ -129,3 +129,34 @@ func TestLowerResidualOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestCompileSortsNodes: a Constant node listed after the node reading it
+// (as some exporters write) compiles: Compile sorts the clone
+// topologically before planning.
+func TestCompileSortsNodes(t *testing.T) {
+	g := ir.NewGraph("late")
+	m := &ir.Model{IRVersion: 8, Opsets: []ir.OpsetImport{{Domain: "", Version: 17}}, Graph: g}
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 2))
+	k := g.NewValue("k", ir.Type{})
+	add := g.AddNode("Add", "add", []*ir.Value{x, k}, "y")
+	c := g.AddNode("Constant", "const", nil)
+	c.Outputs = []*ir.Value{k}
+	k.Producer = c
+	c.SetAttr(&ir.Attr{Name: "value", Type: ir.AttrTensor, T: ir.NewFloat32([]int64{2}, []float32{1, 2})})
+	g.AddOutput(add.Outputs[0])
+	p, err := Compile(m, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	out, err := p.Run(map[string]*ir.Tensor{"x": ir.NewFloat32([]int64{2}, []float32{10, 20})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := out["y"].Float32s(); !slices.Equal(got, []float32{11, 22}) {
+		t.Errorf("y = %v, want [11 22]", got)
+	}
+	if g.Nodes[0] != add {
+		t.Error("Compile reordered its input model's nodes")
+	}
+}
