@@ -212,6 +212,22 @@ func headPools(m *ir.Model) int {
 	return n
 }
 
+// runOpByOp runs m as written, node by node (engine.Compile alone: no
+// graph passes, no lowering), the reference of the fused forms.
+func runOpByOp(t *testing.T, m *ir.Model, in map[string]*ir.Tensor) map[string]*ir.Tensor {
+	t.Helper()
+	p, err := engine.Compile(m, engine.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	out, err := p.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func mustSet(t *testing.T, dir string) *golden.Set {
 	t.Helper()
 	s, err := golden.LoadSet(dir)
@@ -288,15 +304,7 @@ func TestEfficientNetBlockFusedFile(t *testing.T) {
 		xv[i] = float32(i%13)/6 - 1
 	}
 	in := map[string]*ir.Tensor{"x": ir.NewFloat32([]int64{1, 8, 6, 5}, xv)}
-	ref, err := engine.Compile(m, engine.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Close()
-	want, err := ref.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := runOpByOp(t, m, in)
 	p, err := runtime.Compile(f.disk, runtime.Options{Threads: 1, CheckPhases: true})
 	if err != nil {
 		t.Fatal(err)
@@ -353,15 +361,7 @@ func TestHardSwishOpset13FusedFile(t *testing.T) {
 		xv[i] = float32(i%11) - 5
 	}
 	in := map[string]*ir.Tensor{"x": ir.NewFloat32([]int64{1, 3, 4, 4}, xv)}
-	ref, err := engine.Compile(m, engine.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Close()
-	want, err := ref.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := runOpByOp(t, m, in)
 	f.each(func(name string, fm *ir.Model) {
 		p, err := runtime.Compile(fm, runtime.Options{Threads: 1, CheckPhases: true})
 		if err != nil {
