@@ -8,11 +8,11 @@ import (
 // mconv.SqueezeExcite (see ir/fused.go).
 //
 //	before: s = GlobalAveragePool(x) | ReduceMean(x, axes=[2,3]) | AveragePool(x, kernel=[H,W])
-//	        [Flatten/Reshape] -> h = Relu | mconv.SiLU (Conv1x1(s, W1, b1) | Gemm(s, W1, b1))
+//	        [Flatten/Reshape] -> h = Relu(Conv1x1(s, W1, b1) | Gemm(s, W1, b1))
 //	        z = Conv1x1(h, W2, b2) | Gemm(h, W2, b2)
 //	        g = Sigmoid(z) | HardSigmoid(z) [-> Reshape to [N,C,1,1]]
 //	        y = Mul(x, g) | Mul(g, x)
-//	after:  y = mconv.SqueezeExcite(x, W1', b1, W2', b2) {gate, alpha, beta, act}
+//	after:  y = mconv.SqueezeExcite(x, W1', b1, W2', b2) {gate, alpha, beta}
 //
 // W1' is [Cr,C,1,1] and W2' [C,Cr,1,1] (Gemm weights reshaped, alpha and
 // beta of Gemm folded in); absent biases become zeros.
@@ -23,8 +23,7 @@ import (
 // either form gives h and z = W2 h + b2; Flatten/Reshape between [N,C] and
 // [N,C,1,1] only relabel the same N*C values; Mul is commutative. That is
 // SqueezeExcite's definition with gate = Sigmoid or HardSigmoid{alpha,
-// beta} (the node's own values) and act = relu or silu (EfficientNet's SE:
-// x * Sigmoid(x), which act-fuse rewrites to mconv.SiLU first). Preconditions:
+// beta} (the node's own values). Preconditions:
 // x is 4-D; each intermediate has one reader and is not a graph output;
 // 1x1 Convs are plain (group 1, stride 1, no padding); weights constant.
 func fuseSqueezeExcite(c *ctx) error {
@@ -48,7 +47,6 @@ type seMatch struct {
 	C, Cr          int
 	gate           string
 	alpha, beta    float32
-	act            string // inner activation: "relu" or "silu"
 	nodes          int
 }
 
@@ -94,12 +92,6 @@ func matchSE(x, gv *ir.Value) *seMatch {
 	}
 	h := fc2.Inputs[0]
 	relu := producedBy(h, "Relu")
-	se.act = "relu"
-	if relu == nil {
-		if p := h.Producer; p != nil && p.Domain == ir.FusedDomain && p.OpType == "SiLU" {
-			relu, se.act = p, "silu"
-		}
-	}
 	if relu == nil || !singleUse(h) || !singleUse(relu.Inputs[0]) {
 		return nil
 	}
@@ -299,12 +291,9 @@ func (c *ctx) emitSE(m *ir.Node, x *ir.Value, se *seMatch) {
 		n.SetAttr(floatAttr("alpha", se.alpha))
 		n.SetAttr(floatAttr("beta", se.beta))
 	}
-	if se.act != "relu" {
-		n.SetAttr(stringAttr("act", se.act))
-	}
 	c.useFusedDomain()
 	c.replace(out, n.Outputs[0], true)
-	c.rewrote("fused Squeeze-and-Excite (%d nodes, C=%d, Cr=%d, %s, %s) into SqueezeExcite %q", se.nodes, se.C, se.Cr, se.act, se.gate, n.Outputs[0].Name)
+	c.rewrote("fused Squeeze-and-Excite (%d nodes, C=%d, Cr=%d, %s) into SqueezeExcite %q", se.nodes, se.C, se.Cr, se.gate, n.Outputs[0].Name)
 }
 
 // useFusedDomain adds the mconv opset import if missing.

@@ -420,21 +420,13 @@ func opSqueezeExcite(c *ctx) (func(), error) {
 	default:
 		return nil, fmt.Errorf("unsupported gate %q", gs)
 	}
-	inner := act{kind: actRelu}
-	switch as := c.n.AttrString("act", "relu"); as {
-	case "relu":
-	case "silu":
-		inner = act{kind: actSiLU}
-	default:
-		return nil, fmt.Errorf("unsupported act %q", as)
-	}
 	out, err := c.setOut(0, ir.Float32, x.shape)
 	if err != nil {
 		return nil, err
 	}
 	if useKernels && w1.konst && b1.konst && w2.konst && b2.konst && Cr > 0 && C > 0 && HW > 0 {
 		c.kernels = true
-		return c.fastSqueezeExcite(x, out, w1.f32(), b1.f32(), w2.f32(), b2.f32(), N, C, Cr, HW, inner, gate), nil
+		return c.fastSqueezeExcite(x, out, w1.f32(), b1.f32(), w2.f32(), b2.f32(), N, C, Cr, HW, gate), nil
 	}
 	s := make([]float32, C)
 	h := make([]float32, Cr)
@@ -452,9 +444,8 @@ func opSqueezeExcite(c *ctx) (func(), error) {
 				for ch, sv := range s {
 					v += W1[i*C+ch] * sv
 				}
-				h[i] = v
+				h[i] = max(v, 0)
 			}
-			inner.apply(h, h)
 			for ch := 0; ch < C; ch++ {
 				v := B2[ch]
 				for i, hv := range h {
