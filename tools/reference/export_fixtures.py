@@ -59,9 +59,9 @@ from onnx import numpy_helper
 import timm
 from timm.layers import ConvNormAct, get_attn
 from timm.layers.norm_act import BatchNormAct2d
-from timm.models import byobnet, fastvit, repvit
+from timm.models import byobnet, efficientnet, fastvit, repvit
 from timm.models._efficientnet_blocks import InvertedResidual, SqueezeExcite
-from timm.models._efficientnet_builder import round_channels
+from timm.models._efficientnet_builder import decode_arch_def, round_channels
 from timm.utils import reparameterize_model
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -181,6 +181,20 @@ class MNV3Head(nn.Module):
         x = self.act(self.conv_head(self.pool(x)))
         x = x.view(x.size(0), -1)
         return self.classifier(x)
+
+
+def efficientnet_net():
+    """A small EfficientNet from timm's own EfficientNet class and block
+    decoder: SiLU everywhere (exported as Sigmoid + Mul), depthwise-separable
+    and inverted-residual blocks with SE (SiLU inside, sigmoid gate), pooled
+    head. Same block kinds as efficientnet_b0, narrower and shallower."""
+    arch_def = [
+        ["ds_r1_k3_s1_e1_c16_se0.25"],
+        ["ir_r2_k3_s2_e6_c24_se0.25"],
+        ["ir_r1_k5_s2_e6_c40_se0.25"],
+    ]
+    return efficientnet.EfficientNet(block_args=decode_arch_def(arch_def), num_classes=10, stem_size=16,
+                                     num_features=128, act_layer=nn.SiLU)
 
 
 def conv_bn(cin, cout, k, stride=1, groups=1, pad=None):
@@ -355,6 +369,13 @@ FIXTURES = {
     "mnv3_net_dynbatch": ("mobilenetv3", "mnv3_net exported with a symbolic batch axis (view(x.size(0), -1) "
                           "keeps a Shape chain), batch 2 in the data set",
                           MobileNetV3Small, (2, 3, 64, 64), {"dynamic_batch": True}),
+    # EfficientNet (timm.models.efficientnet)
+    "efficientnet_ir_se": ("efficientnet", "InvertedResidual 16->16 dw3x3 with SqueezeExcite (SiLU, sigmoid gate) and SiLU, residual",
+                           lambda: InvertedResidual(16, 16, dw_kernel_size=3, exp_ratio=4, act_layer=nn.SiLU,
+                                                    se_layer=partial(SqueezeExcite, rd_ratio=0.25)),
+                           (1, 16, 16, 16)),
+    "efficientnet_net": ("efficientnet", "whole small EfficientNet (timm EfficientNet class, ds/ir blocks with SE, SiLU)",
+                         efficientnet_net, (1, 3, 64, 64)),
     # ShuffleNetV2 (plain torch)
     "shufflenet_unit_s1": ("shufflenetv2", "ShuffleNetV2 unit stride 1: chunk split, branch, concat, channel shuffle",
                            lambda: ShuffleUnit(32, 32, 1), (1, 32, 16, 16)),
@@ -373,7 +394,8 @@ FIXTURES = {
 }
 
 # Full-size timm models for benchmarks (--full): never committed.
-FULL_MODELS = ["mobileone_s0", "repvgg_a0", "repvit_m0_9", "mobilenetv3_large_100", "mobilenetv2_100", "fastvit_t8"]
+FULL_MODELS = ["mobileone_s0", "repvgg_a0", "repvit_m0_9", "mobilenetv3_large_100", "mobilenetv2_100", "fastvit_t8",
+               "efficientnet_b0"]
 
 
 # ---------------------------------------------------------------------------
