@@ -2,44 +2,21 @@ package coreml
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"path/filepath"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mconv/mconv/internal/gosrc"
 )
 
 func parseCoremlSources(t *testing.T) map[string]*ast.File {
 	t.Helper()
-	paths, err := filepath.Glob("*.go")
+	files, err := gosrc.ParseDir(token.NewFileSet(), ".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fset := token.NewFileSet()
-	out := map[string]*ast.File{}
-	for _, p := range paths {
-		if strings.HasSuffix(p, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, p, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[p] = f
-	}
-	return out
-}
-
-func strLit(e ast.Expr) (string, bool) {
-	bl, ok := e.(*ast.BasicLit)
-	if !ok || bl.Kind != token.STRING {
-		return "", false
-	}
-	v, err := strconv.Unquote(bl.Value)
-	return v, err == nil
+	return files
 }
 
 // TestNNLayerOps checks nnLayerOps against the cases of the switch on o.typ
@@ -55,29 +32,12 @@ func TestNNLayerOps(t *testing.T) {
 			if st, ok := fd.Recv.List[0].Type.(*ast.StarExpr); !ok || st.X.(*ast.Ident).Name != "nnWriter" {
 				continue
 			}
-			ast.Inspect(fd.Body, func(n ast.Node) bool {
-				sw, ok := n.(*ast.SwitchStmt)
-				if !ok {
-					return true
-				}
-				if se, ok := sw.Tag.(*ast.SelectorExpr); !ok || se.Sel.Name != "typ" {
-					return true
-				}
-				for _, st := range sw.Body.List {
-					for _, e := range st.(*ast.CaseClause).List {
-						if v, ok := strLit(e); ok {
-							cases = append(cases, v)
-						}
-					}
-				}
-				return true
-			})
+			cases = append(cases, gosrc.SwitchCases(fd.Body, "typ")...)
 		}
 	}
 	if len(cases) == 0 {
 		t.Fatal("found no switch on o.typ in nnWriter.op")
 	}
-	sort.Strings(cases)
 	if !slices.Equal(cases, nnLayerOps) {
 		t.Errorf("nnWriter.op handles %v\nnnLayerOps lists     %v", cases, nnLayerOps)
 	}
@@ -114,7 +74,7 @@ func TestLoweredMILOpsHaveLayers(t *testing.T) {
 					arg = 1
 				}
 				if arg >= 0 && arg < len(x.Args) {
-					if v, ok := strLit(x.Args[arg]); ok {
+					if v, ok := gosrc.StringLit(x.Args[arg]); ok {
 						emitted[v] = path
 					}
 				}
@@ -122,7 +82,7 @@ func TestLoweredMILOpsHaveLayers(t *testing.T) {
 				if id, ok := x.Type.(*ast.Ident); ok && id.Name == "mop" {
 					for _, e := range x.Elts {
 						if kv, ok := e.(*ast.KeyValueExpr); ok && kv.Key.(*ast.Ident).Name == "typ" {
-							if v, ok := strLit(kv.Value); ok {
+							if v, ok := gosrc.StringLit(kv.Value); ok {
 								emitted[v] = path
 							}
 						}

@@ -3,17 +3,16 @@ package passes
 import (
 	"go/ast"
 	"go/importer"
-	"go/parser"
 	"go/token"
 	"go/types"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mconv/mconv/internal/gosrc"
 )
 
 // passSource is package passes type-checked from its source files (tests
@@ -27,19 +26,12 @@ type passSource struct {
 func loadPassSource(t *testing.T) *passSource {
 	t.Helper()
 	fset := token.NewFileSet()
-	paths, err := filepath.Glob("*.go")
+	byFile, err := gosrc.ParseDir(fset, ".")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var files []*ast.File
-	for _, p := range paths {
-		if strings.HasSuffix(p, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, p, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range byFile {
 		files = append(files, f)
 	}
 	info := &types.Info{Defs: map[*ast.Ident]types.Object{}, Uses: map[*ast.Ident]types.Object{}}
@@ -67,14 +59,6 @@ func loadPassSource(t *testing.T) *passSource {
 func (s *passSource) matchedOps(root *ast.FuncDecl) []string {
 	ops := map[string]bool{}
 	seen := map[*ast.FuncDecl]bool{}
-	lit := func(e ast.Expr) (string, bool) {
-		bl, ok := e.(*ast.BasicLit)
-		if !ok || bl.Kind != token.STRING {
-			return "", false
-		}
-		v, err := strconv.Unquote(bl.Value)
-		return v, err == nil
-	}
 	var visit func(fd *ast.FuncDecl)
 	visit = func(fd *ast.FuncDecl) {
 		if fd == nil || seen[fd] {
@@ -98,13 +82,13 @@ func (s *passSource) matchedOps(root *ast.FuncDecl) []string {
 					id = f.Sel
 				}
 				if id != nil && (id.Name == "isOp" || id.Name == "producedBy") && len(x.Args) == 2 {
-					if v, ok := lit(x.Args[1]); ok {
+					if v, ok := gosrc.StringLit(x.Args[1]); ok {
 						ops[v] = true
 					}
 				}
 			case *ast.BinaryExpr:
 				if se, ok := x.X.(*ast.SelectorExpr); ok && se.Sel.Name == "OpType" && x.Op == token.EQL {
-					if v, ok := lit(x.Y); ok {
+					if v, ok := gosrc.StringLit(x.Y); ok {
 						ops[v] = true
 					}
 				}
@@ -119,32 +103,6 @@ func (s *passSource) matchedOps(root *ast.FuncDecl) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// switchCases returns the string cases of the switch statements on .OpType
-// in fd's own body.
-func switchCases(fd *ast.FuncDecl) []string {
-	var out []string
-	ast.Inspect(fd.Body, func(n ast.Node) bool {
-		sw, ok := n.(*ast.SwitchStmt)
-		if !ok {
-			return true
-		}
-		if se, ok := sw.Tag.(*ast.SelectorExpr); !ok || se.Sel.Name != "OpType" {
-			return true
-		}
-		for _, st := range sw.Body.List {
-			for _, e := range st.(*ast.CaseClause).List {
-				if bl, ok := e.(*ast.BasicLit); ok && bl.Kind == token.STRING {
-					v, _ := strconv.Unquote(bl.Value)
-					out = append(out, v)
-				}
-			}
-		}
-		return true
-	})
-	sort.Strings(out)
-	return slices.Compact(out)
 }
 
 // passFunc names the function of a pipeline entry.
@@ -197,13 +155,7 @@ func TestConstantFoldableMatchesCode(t *testing.T) {
 	if fc == nil {
 		t.Fatal("foldConstants not found")
 	}
-	byName := switchCases(fc)
-	for _, op := range byName {
-		if !ConstantFoldable("", op) {
-			t.Errorf("foldConstants folds %s by name, but ConstantFoldable says no", op)
-		}
-	}
-	if !slices.Equal(byName, foldByName) {
+	if byName := gosrc.SwitchCases(fc.Body, "OpType"); !slices.Equal(byName, foldByName) {
 		t.Errorf("foldConstants's own cases are %v, foldByName lists %v", byName, foldByName)
 	}
 	ev := s.byName["evalConst"]
@@ -212,16 +164,8 @@ func TestConstantFoldableMatchesCode(t *testing.T) {
 	}
 	// evalConst's first switch lists what it evaluates; later switches
 	// only pick among those.
-	evaluated := switchCases(ev)
-	for _, op := range evaluated {
-		if !ConstantFoldable("", op) {
-			t.Errorf("evalConst evaluates %s, but ConstantFoldable says no", op)
-		}
-	}
-	for _, op := range foldEvaluated {
-		if !slices.Contains(evaluated, op) {
-			t.Errorf("foldEvaluated lists %s, which evalConst does not evaluate", op)
-		}
+	if evaluated := gosrc.SwitchCases(ev.Body, "OpType"); !slices.Equal(evaluated, foldEvaluated) {
+		t.Errorf("evalConst evaluates %v, foldEvaluated lists %v", evaluated, foldEvaluated)
 	}
 	if ConstantFoldable("mconv", "Add") || ConstantFoldable("", "Conv") {
 		t.Error("ConstantFoldable accepts an op constant folding does not evaluate")
