@@ -59,7 +59,7 @@ dimension is the batch: 1 for latency, --batch for throughput.`,
 		},
 	}
 	f := cmd.Flags()
-	addPlanFlags(cmd, &o.planOpts, "the random inputs", "its shape for the latency and (with the batch dimension set to --batch) throughput runs")
+	addPlanFlags(cmd, &o.planOpts, "seed of the random inputs", "its shape for the latency and (with the batch dimension set to --batch) throughput runs")
 	f.IntVar(&o.Batch, "batch", 8, "batch size for the throughput measurement")
 	f.IntVar(&o.Runs, "runs", 50, "timed runs per measurement")
 	f.IntVar(&o.Warmup, "warmup", 5, "untimed runs before timing")

@@ -53,7 +53,7 @@ func newFuseCmd() *cobra.Command {
 	c.Flags().StringVar(&o.Passes, "passes", "", "comma-separated passes to run (default all; \"none\" loads and saves through the IR)")
 	c.Flags().BoolVar(&o.NoVerify, "no-verify", false, "do not compare original and fused outputs in the Go runtime")
 	c.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "list every rewrite (default: the first 8 per pass)")
-	addPlanFlags(c, &o.planOpts, "the random verification inputs (symbolic batch = 2, other symbolic dims = 1)", "the shape of its random verification input")
+	addPlanFlags(c, &o.planOpts, "seed of the random verification inputs (symbolic batch = 2, other symbolic dims = 1)", "the shape of its random verification input")
 	c.Flags().Float64Var(&o.RTol, "rtol", 1e-4, "verification tolerance, relative to the largest reference output magnitude")
 	return c
 }

@@ -22,14 +22,14 @@ type planOpts struct {
 	InputShapes []string
 }
 
-// addPlanFlags registers --threads, --seed and --input-shape on c. seed and
-// shape complete the help text: what the seed draws, and what a fixed
-// input shape is used for in this command. The --threads default is
+// addPlanFlags registers --threads, --seed and --input-shape on c. seed is
+// the --seed help text (what the seed draws in this command) and shape
+// completes the --input-shape one (what the shape is used for). The --threads default is
 // p.Threads as set before the call (0: one thread per core).
 func addPlanFlags(c *cobra.Command, p *planOpts, seed, shape string) {
 	f := c.Flags()
 	f.IntVar(&p.Threads, "threads", p.Threads, "threads the runtime uses (0: one per core)")
-	f.Int64Var(&p.Seed, "seed", 1, "seed of "+seed)
+	f.Int64Var(&p.Seed, "seed", 1, seed)
 	f.StringArrayVar(&p.InputShapes, "input-shape", nil, "fix an input's shape, NAME=D0,D1,... (repeatable): "+shape)
 }
 

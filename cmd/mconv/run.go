@@ -56,7 +56,7 @@ layout.`,
 	c.Flags().StringVar(&o.Data, "data", "", "folder holding input_*.pb")
 	c.Flags().StringVarP(&o.Out, "output", "o", "", "folder to write output_*.pb to (--out: the same)")
 	addOutputAlias(c, &o.Out)
-	addPlanFlags(c, &o.planOpts, "the random inputs (without --data)", "the shape of its random input (without --data)")
+	addPlanFlags(c, &o.planOpts, "seed of the random inputs (without --data)", "the shape of its random input (without --data)")
 	c.Flags().IntVar(&o.Repeat, "repeat", 0, "after the first run, time this many more runs and print their median and minimum latency")
 	return c
 }

@@ -68,7 +68,7 @@ With two models, or one and --fuse, prints them side by side.`,
 	f.BoolVar(&o.Fuse, "fuse", false, "also run mconv's passes and show the fused form beside the original")
 	f.IntVar(&o.Batch, "batch", 1, "batch size for the inputs' first dimension")
 	f.BoolVar(&o.NoPlan, "no-plan", false, "do not build a runtime plan (peak activation bytes become null)")
-	addPlanFlags(cmd, &o.planOpts, "nothing (stats draws no inputs; accepted like every planning command's)", "its shape when counting and planning")
+	addPlanFlags(cmd, &o.planOpts, "unused: stats draws no inputs (accepted like every planning command's)", "its shape when counting and planning")
 	return cmd
 }
 

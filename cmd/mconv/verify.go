@@ -60,7 +60,7 @@ Exit status 0 when all outputs pass, 1 otherwise.`,
 	c.Flags().Float64Var(&o.RTol, "rtol", 1e-4, "relative tolerance (of the output's largest magnitude)")
 	c.Flags().Float64Var(&o.ATol, "atol", 1e-5, "absolute tolerance")
 	c.Flags().IntVar(&o.Inputs, "inputs", 3, "random input sets when comparing two models")
-	addPlanFlags(c, &o.planOpts, "the first random input set (two models; set K uses seed+K)", "the shape of A's random input (two models)")
+	addPlanFlags(c, &o.planOpts, "seed of the first random input set (two models; set K uses seed+K)", "the shape of A's random input (two models)")
 	return c
 }
 
