@@ -24,7 +24,7 @@ const (
 )
 
 var opGaps = []opGap{
-	{allButFold, "control flow: the runtime does not plan subgraphs, the Core ML lowering and the counter skip them",
+	{allButFold, "control flow (subgraphs): the runtime does not plan subgraphs, Core ML has no lowering for them, and the counter warns that it does not count inside them",
 		[]string{"If", "Loop", "Scan"}},
 	{allButFold, "recurrent layers: outside mconv's scope (mobile vision networks)", []string{"GRU", "LSTM", "RNN"}},
 	{allButFold, "random generators: not implemented (their outputs are not a function of the inputs, so nothing could verify them)",
