@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mconv/mconv/ir"
@@ -605,7 +606,8 @@ func TestFusedOps(t *testing.T) {
 	const N, C, Cr, HW = 2, 4, 2, 6
 	xv := randF32(r, N*C*HW)
 	w1, b1, w2, b2 := randF32(r, Cr*C), randF32(r, Cr), randF32(r, C*Cr), randF32(r, C)
-	for _, gate := range []string{"sigmoid", "hardsigmoid"} {
+	for _, gate := range []string{"sigmoid", "hardsigmoid", "sigmoid/silu", "hardsigmoid/silu"} {
+		gate, inner, _ := strings.Cut(gate, "/")
 		m, g := newModel()
 		m.Opsets = append(m.Opsets, ir.OpsetImport{Domain: ir.FusedDomain, Version: 1})
 		x := g.AddInput("x", ir.TensorOf(ir.Float32, N, C, 2, 3))
@@ -617,6 +619,9 @@ func TestFusedOps(t *testing.T) {
 		n.SetAttr(&ir.Attr{Name: "gate", Type: ir.AttrString, S: []byte(gate)})
 		n.SetAttr(&ir.Attr{Name: "alpha", Type: ir.AttrFloat, F: 1.0 / 6})
 		n.SetAttr(&ir.Attr{Name: "beta", Type: ir.AttrFloat, F: 0.5})
+		if inner != "" {
+			n.SetAttr(&ir.Attr{Name: "act", Type: ir.AttrString, S: []byte(inner)})
+		}
 		g.AddOutput(n.Outputs[0])
 		p, err := compileFull(m, Options{Threads: 2})
 		if err != nil {
@@ -642,7 +647,11 @@ func TestFusedOps(t *testing.T) {
 				for c := 0; c < C; c++ {
 					h[j] += float64(w1[j*C+c]) * s[c]
 				}
-				h[j] = math.Max(h[j], 0)
+				if inner == "silu" {
+					h[j] /= 1 + math.Exp(-h[j])
+				} else {
+					h[j] = math.Max(h[j], 0)
+				}
 			}
 			for c := 0; c < C; c++ {
 				z := float64(b2[c])
