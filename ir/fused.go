@@ -54,7 +54,6 @@ var fusedOps = []struct {
 	{"Gelu", 1, 1, map[string]AttrType{"approximate": AttrString}, shapeSameAsInput},
 	{"SiLU", 1, 1, map[string]AttrType{}, shapeSameAsInput},
 	{"HardSwish", 1, 1, map[string]AttrType{}, shapeSameAsInput},
-	{"HardSigmoid", 1, 1, map[string]AttrType{"alpha": AttrFloat, "beta": AttrFloat}, shapeSameAsInput},
 	{"FusedConv", 2, -1, epilogueAttrs(map[string]AttrType{"auto_pad": AttrString, "dilations": AttrInts,
 		"group": AttrInt, "kernel_shape": AttrInts, "pads": AttrInts, "strides": AttrInts}), shapeConv},
 	{"FusedGemm", 2, -1, epilogueAttrs(map[string]AttrType{"alpha": AttrFloat, "beta": AttrFloat,
