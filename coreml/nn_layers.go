@@ -187,13 +187,10 @@ func nnLeakyRelu(w *nnWriter, o *mop) error {
 
 // nnHardSigmoid writes sigmoid_hard as a sigmoidHard activation.
 func nnHardSigmoid(w *nnWriter, o *mop) error {
-	al, err := constFloat(o, "alpha")
-	if err != nil {
-		return err
-	}
-	be, err := constFloat(o, "beta")
-	if err != nil {
-		return err
+	p := mparams{o: o}
+	al, be := p.float("alpha"), p.float("beta")
+	if p.err != nil {
+		return p.err
 	}
 	w.add(o.name, w.xin(o), outNames(o), &pb.ActivationParams{NonlinearityType: &pb.ActivationParams_SigmoidHard{SigmoidHard: &pb.ActivationSigmoidHard{Alpha: al, Beta: be}}})
 	return nil
@@ -209,13 +206,10 @@ func nnSilu(w *nnWriter, o *mop) error {
 
 // nnClip writes clip (bounds alpha, beta) as a clip layer.
 func nnClip(w *nnWriter, o *mop) error {
-	lo, err := constFloat(o, "alpha")
-	if err != nil {
-		return err
-	}
-	hi, err := constFloat(o, "beta")
-	if err != nil {
-		return err
+	p := mparams{o: o}
+	lo, hi := p.float("alpha"), p.float("beta")
+	if p.err != nil {
+		return p.err
 	}
 	w.add(o.name, w.xin(o), outNames(o), &pb.ClipLayerParams{MinVal: lo, MaxVal: hi})
 	return nil

@@ -94,6 +94,19 @@ func (r *layerReader) weightConst(suffix string, w *pb.WeightParams, shape ...in
 	return r.l.constOp(r.base+suffix, pb.DataType_FLOAT32, shape, &constVal{f: f}), nil
 }
 
+// withBias returns args with a "bias" argument of n weights w appended
+// when has is set.
+func (r *layerReader) withBias(args []arg, has bool, w *pb.WeightParams, n int64) ([]arg, error) {
+	if !has {
+		return args, nil
+	}
+	b, err := r.weightConst("_bias", w, n)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, a("bias", b)), nil
+}
+
 // layerLoadConstant reads loadConstantND as a const.
 func layerLoadConstant(r *layerReader) error {
 	p := r.layer.GetLoadConstantND()
@@ -139,12 +152,9 @@ func layerConvolution(r *layerReader) error {
 		return err
 	}
 	args := []arg{a("x", x), a("weight", r.l.constOp(r.base+"_weight", pb.DataType_FLOAT32, ws, &constVal{f: wf}))}
-	if c.HasBias {
-		b, err := r.weightConst("_bias", c.Bias, ws[0])
-		if err != nil {
-			return err
-		}
-		args = append(args, a("bias", b))
+	args, err = r.withBias(args, c.HasBias, c.Bias, ws[0])
+	if err != nil {
+		return err
 	}
 	args = append(args, r.l.geomArgs(r.base, g)...)
 	args = append(args, a("dilations", r.l.cInts(r.base+"_dilations", g.d[0], g.d[1])), a("groups", r.l.cInt(r.base+"_groups", int64(c.NGroups))))
@@ -167,13 +177,9 @@ func layerInnerProduct(r *layerReader) error {
 	if err != nil {
 		return err
 	}
-	args := []arg{a("x", x), a("weight", wt)}
-	if c.HasBias {
-		b, err := r.weightConst("_bias", c.Bias, dout)
-		if err != nil {
-			return err
-		}
-		args = append(args, a("bias", b))
+	args, err := r.withBias([]arg{a("x", x), a("weight", wt)}, c.HasBias, c.Bias, dout)
+	if err != nil {
+		return err
 	}
 	s := append(append([]int64(nil), x.shape[:len(x.shape)-1]...), dout)
 	r.def("linear", args, s)

@@ -23,20 +23,20 @@ var milReaders = map[string]func(*irBuilder, *mop) error{
 	"conv":           readConv,
 	"linear":         readLinear,
 	"matmul":         readMatmul,
-	"leaky_relu":     readLeakyRelu,
-	"sigmoid_hard":   readHardSigmoid,
+	"leaky_relu":     readOne("LeakyRelu", leakyReluAttrs),
+	"sigmoid_hard":   readOne("HardSigmoid", hardSigmoidAttrs),
 	"clip":           readClip,
-	"gelu":           readGelu,
+	"gelu":           readOne("Gelu", geluAttrs),
 	"silu":           readSilu,
 	"reduce_mean":    readReduce("ReduceMean"),
 	"reduce_max":     readReduce("ReduceMax"),
 	"avg_pool":       readPool,
 	"max_pool":       readPool,
-	"softmax":        readSoftmax,
+	"softmax":        readOne("Softmax", softmaxAttrs),
 	"concat":         readConcat,
 	"split":          readSplit,
 	"reshape":        readReshape,
-	"transpose":      readTranspose,
+	"transpose":      readOne("Transpose", transposeAttrs),
 	"slice_by_index": readSlice,
 	"batch_norm":     readBatchNorm,
 }
@@ -105,13 +105,32 @@ func (p *mparams) float(name string) float32 {
 // as the ONNX op onnxOp without attributes.
 func readSimple(onnxOp string) func(*irBuilder, *mop) error {
 	return func(b *irBuilder, o *mop) error {
-		vs, err := b.ins(o, withOptional(o, []string{"x"}, "y")...)
-		if err != nil {
-			return err
-		}
-		_, err = b.node(onnxOp, o.out[0], vs)
+		return b.readNode(o, onnxOp, withOptional(o, []string{"x"}, "y"), nil)
+	}
+}
+
+// readOne reads o as one node of onnxOp on input x with the attributes
+// attrs makes from o's constant parameters.
+func readOne(onnxOp string, attrs func(*mop) ([]*ir.Attr, error)) func(*irBuilder, *mop) error {
+	return func(b *irBuilder, o *mop) error { return b.readNode(o, onnxOp, []string{"x"}, attrs) }
+}
+
+// readNode adds one node of onnxOp computing o's first output from o's
+// inputs ps, with the attributes attrs (nil: none) makes from o's constant
+// parameters.
+func (b *irBuilder) readNode(o *mop, onnxOp string, ps []string, attrs func(*mop) ([]*ir.Attr, error)) error {
+	vs, err := b.ins(o, ps...)
+	if err != nil {
 		return err
 	}
+	var as []*ir.Attr
+	if attrs != nil {
+		if as, err = attrs(o); err != nil {
+			return err
+		}
+	}
+	_, err = b.node(onnxOp, o.out[0], vs, as...)
+	return err
 }
 
 // readCast reads cast as Cast, or as Identity when float types are read as
@@ -136,22 +155,22 @@ func readCast(b *irBuilder, o *mop) error {
 
 // readConv reads conv with custom pads as Conv.
 func readConv(b *irBuilder, o *mop) error {
-	vs, err := b.ins(o, withOptional(o, []string{"x", "weight"}, "bias")...)
-	if err != nil {
-		return err
-	}
+	return b.readNode(o, "Conv", withOptional(o, []string{"x", "weight"}, "bias"), convAttrs)
+}
+
+// convAttrs returns the Conv attributes of conv o.
+func convAttrs(o *mop) ([]*ir.Attr, error) {
 	if s := constStr(o, "pad_type"); s != "custom" {
-		return fmt.Errorf("pad_type %q: only custom pads are read", s)
+		return nil, fmt.Errorf("pad_type %q: only custom pads are read", s)
 	}
 	p := mparams{o: o}
 	pad, st, dl, gr := p.ints("pad"), p.ints("strides"), p.ints("dilations"), p.ints("groups")
 	if p.err != nil {
-		return p.err
+		return nil, p.err
 	}
 	w := o.input("weight")
-	_, err = b.node("Conv", o.out[0], vs, attrInts("kernel_shape", w.shape[2], w.shape[3]), attrInts("strides", st...),
-		attrInts("pads", pad[0], pad[2], pad[1], pad[3]), attrInts("dilations", dl...), attrInt("group", gr[0]))
-	return err
+	return []*ir.Attr{attrInts("kernel_shape", w.shape[2], w.shape[3]), attrInts("strides", st...),
+		attrInts("pads", pad[0], pad[2], pad[1], pad[3]), attrInts("dilations", dl...), attrInt("group", gr[0])}, nil
 }
 
 // readLinear reads linear as Gemm (transB) on a matrix, else as
@@ -214,33 +233,23 @@ func readMatmul(b *irBuilder, o *mop) error {
 	return err
 }
 
-// readLeakyRelu reads leaky_relu as LeakyRelu.
-func readLeakyRelu(b *irBuilder, o *mop) error {
-	vs, err := b.ins(o, "x")
-	if err != nil {
-		return err
-	}
+// leakyReluAttrs returns the LeakyRelu attributes of leaky_relu o.
+func leakyReluAttrs(o *mop) ([]*ir.Attr, error) {
 	al, err := constFloat(o, "alpha")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = b.node("LeakyRelu", o.out[0], vs, attrFloat("alpha", al))
-	return err
+	return []*ir.Attr{attrFloat("alpha", al)}, nil
 }
 
-// readHardSigmoid reads sigmoid_hard as HardSigmoid.
-func readHardSigmoid(b *irBuilder, o *mop) error {
-	vs, err := b.ins(o, "x")
-	if err != nil {
-		return err
-	}
+// hardSigmoidAttrs returns the HardSigmoid attributes of sigmoid_hard o.
+func hardSigmoidAttrs(o *mop) ([]*ir.Attr, error) {
 	p := mparams{o: o}
 	al, be := p.float("alpha"), p.float("beta")
 	if p.err != nil {
-		return p.err
+		return nil, p.err
 	}
-	_, err = b.node("HardSigmoid", o.out[0], vs, attrFloat("alpha", al), attrFloat("beta", be))
-	return err
+	return []*ir.Attr{attrFloat("alpha", al), attrFloat("beta", be)}, nil
 }
 
 // readClip reads clip (bounds alpha, beta) as Clip with scalar min and max
@@ -259,23 +268,18 @@ func readClip(b *irBuilder, o *mop) error {
 	return err
 }
 
-// readGelu reads gelu as Gelu (opset 20), mode TANH_APPROXIMATION as
-// approximate="tanh".
-func readGelu(b *irBuilder, o *mop) error {
-	vs, err := b.ins(o, "x")
-	if err != nil {
-		return err
-	}
+// geluAttrs returns the Gelu (opset 20) attributes of gelu o: mode
+// TANH_APPROXIMATION is approximate="tanh".
+func geluAttrs(o *mop) ([]*ir.Attr, error) {
 	ap := "none"
 	switch m := constStr(o, "mode"); m {
 	case "EXACT", "":
 	case "TANH_APPROXIMATION":
 		ap = "tanh"
 	default:
-		return fmt.Errorf("gelu mode %q: %w", m, errUnsupported)
+		return nil, fmt.Errorf("gelu mode %q: %w", m, errUnsupported)
 	}
-	_, err = b.node("Gelu", o.out[0], vs, attrStr("approximate", ap))
-	return err
+	return []*ir.Attr{attrStr("approximate", ap)}, nil
 }
 
 // readSilu reads silu as x * Sigmoid(x).
@@ -317,45 +321,41 @@ func readReduce(op string) func(*irBuilder, *mop) error {
 // readPool reads avg_pool and max_pool with custom pads as AveragePool and
 // MaxPool.
 func readPool(b *irBuilder, o *mop) error {
-	vs, err := b.ins(o, "x")
-	if err != nil {
-		return err
+	op := "MaxPool"
+	if o.typ == "avg_pool" {
+		op = "AveragePool"
 	}
+	return b.readNode(o, op, []string{"x"}, poolAttrs)
+}
+
+// poolAttrs returns the AveragePool or MaxPool attributes of avg_pool or
+// max_pool o.
+func poolAttrs(o *mop) ([]*ir.Attr, error) {
 	p := mparams{o: o}
 	ks, st, pad := p.ints("kernel_sizes"), p.ints("strides"), p.ints("pad")
 	if p.err != nil {
-		return p.err
+		return nil, p.err
 	}
 	if s := constStr(o, "pad_type"); s != "custom" {
-		return fmt.Errorf("pad_type %q: only custom pads are read", s)
+		return nil, fmt.Errorf("pad_type %q: only custom pads are read", s)
 	}
 	attrs := []*ir.Attr{attrInts("kernel_shape", ks...), attrInts("strides", st...), attrInts("pads", pad[0], pad[2], pad[1], pad[3])}
 	if constBool(o, "ceil_mode") {
 		attrs = append(attrs, attrInt("ceil_mode", 1))
 	}
-	op := "MaxPool"
-	if o.typ == "avg_pool" {
-		op = "AveragePool"
-		if !constBool(o, "exclude_padding_from_average") {
-			attrs = append(attrs, attrInt("count_include_pad", 1))
-		}
+	if o.typ == "avg_pool" && !constBool(o, "exclude_padding_from_average") {
+		attrs = append(attrs, attrInt("count_include_pad", 1))
 	}
-	_, err = b.node(op, o.out[0], vs, attrs...)
-	return err
+	return attrs, nil
 }
 
-// readSoftmax reads softmax as Softmax.
-func readSoftmax(b *irBuilder, o *mop) error {
-	vs, err := b.ins(o, "x")
-	if err != nil {
-		return err
-	}
+// softmaxAttrs returns the Softmax attributes of softmax o.
+func softmaxAttrs(o *mop) ([]*ir.Attr, error) {
 	ax, err := constInts(o, "axis")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = b.node("Softmax", o.out[0], vs, attrInt("axis", ax[0]))
-	return err
+	return []*ir.Attr{attrInt("axis", ax[0])}, nil
 }
 
 // readConcat reads concat (not interleaved) as Concat.
@@ -408,18 +408,13 @@ func readReshape(b *irBuilder, o *mop) error {
 	return err
 }
 
-// readTranspose reads transpose as Transpose.
-func readTranspose(b *irBuilder, o *mop) error {
-	vs, err := b.ins(o, "x")
-	if err != nil {
-		return err
-	}
+// transposeAttrs returns the Transpose attributes of transpose o.
+func transposeAttrs(o *mop) ([]*ir.Attr, error) {
 	p, err := constInts(o, "perm")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = b.node("Transpose", o.out[0], vs, attrInts("perm", p...))
-	return err
+	return []*ir.Attr{attrInts("perm", p...)}, nil
 }
 
 // readSlice reads slice_by_index (one bound per axis) as Slice with
@@ -445,14 +440,11 @@ func readSlice(b *irBuilder, o *mop) error {
 
 // readBatchNorm reads batch_norm as BatchNormalization.
 func readBatchNorm(b *irBuilder, o *mop) error {
-	vs, err := b.ins(o, "x", "gamma", "beta", "mean", "variance")
-	if err != nil {
-		return err
-	}
-	eps, err := constFloat(o, "epsilon")
-	if err != nil {
-		return err
-	}
-	_, err = b.node("BatchNormalization", o.out[0], vs, attrFloat("epsilon", eps))
-	return err
+	return b.readNode(o, "BatchNormalization", []string{"x", "gamma", "beta", "mean", "variance"}, func(o *mop) ([]*ir.Attr, error) {
+		eps, err := constFloat(o, "epsilon")
+		if err != nil {
+			return nil, err
+		}
+		return []*ir.Attr{attrFloat("epsilon", eps)}, nil
+	})
 }
