@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/mconv/mconv/ir"
+)
+
+// Eval computes node n on constant inputs with the runtime's own op table:
+// the same path (planNode) that computes a plan's constant nodes at plan
+// time, so that constant folding in passes and in the Core ML converter
+// means exactly what running the model means. inputs is parallel to
+// n.Inputs (nil for an omitted optional input); opset is the version of n's
+// domain that the model imports (0: the newest the runtime knows). The
+// result is parallel to n.Outputs (nil for an omitted output).
+//
+// n itself is not planned: Eval plans a detached copy whose outputs have no
+// consumers, so no later node is fused into it. n must not have subgraphs.
+// Errors name the node and op (`node "x" (Op): ...`); an op the runtime
+// does not implement gives an "unsupported op" error. Eval allocates the
+// outputs whatever their size: a caller that folds must bound them first.
+func Eval(n *ir.Node, opset int64, inputs []*ir.Tensor) (outs []*ir.Tensor, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
+		}
+	}()
+	if len(inputs) != len(n.Inputs) {
+		return nil, fmt.Errorf("%d input tensors for %d inputs", len(inputs), len(n.Inputs))
+	}
+	m := &ir.Model{Opsets: []ir.OpsetImport{{Domain: n.Domain, Version: opset}}}
+	b := &builder{m: m, vals: map[*ir.Value]*tval{}, pool: newPool(1), consumed: map[*ir.Node]bool{}}
+	d := &ir.Node{Name: n.Name, OpType: n.OpType, Domain: n.Domain, Attrs: n.Attrs}
+	for i, t := range inputs {
+		if t == nil {
+			d.Inputs = append(d.Inputs, nil)
+			continue
+		}
+		name := fmt.Sprintf("%s#in%d", n.Name, i)
+		if v := n.Input(i); v != nil {
+			name = v.Name
+		}
+		kt, err := constFromTensor(name, t)
+		if err != nil {
+			return nil, fmt.Errorf("input %d: %w", i, err)
+		}
+		v := &ir.Value{Name: name, Const: t}
+		b.vals[v] = kt
+		d.Inputs = append(d.Inputs, v)
+	}
+	for i, o := range n.Outputs {
+		if o == nil {
+			d.Outputs = append(d.Outputs, nil)
+			continue
+		}
+		d.Outputs = append(d.Outputs, &ir.Value{Name: o.Name, Producer: d, OutIndex: i})
+	}
+	if err := b.planNode(d); err != nil {
+		return nil, err
+	}
+	outs = make([]*ir.Tensor, len(d.Outputs))
+	for i, o := range d.Outputs {
+		if o == nil {
+			continue
+		}
+		t := b.vals[o]
+		switch {
+		case t == nil:
+			return nil, fmt.Errorf("internal: output %d not bound", i)
+		case t.seq != nil:
+			return nil, fmt.Errorf("output %d: unsupported: sequence outputs", i)
+		case !t.konst:
+			return nil, fmt.Errorf("output %d is not computed at plan time", i)
+		}
+		raw := make([]byte, t.bytes())
+		copy(raw, t.buf)
+		outs[i] = &ir.Tensor{Name: o.Name, DType: t.dt, Dims: append([]int64{}, t.shape...), Raw: raw}
+	}
+	return outs, nil
+}
