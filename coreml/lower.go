@@ -10,6 +10,7 @@ import (
 
 	"github.com/mconv/mconv/coreml/pb"
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 // lowered is a model lowered to MIL operations.
@@ -391,10 +392,10 @@ func (l *lowerer) node(n *ir.Node) error {
 		return fmt.Errorf("op %s has no Core ML mapping in mconv: %w", n.OpType, errUnsupported)
 	}
 	// Fold nodes whose inputs are all constants (shape arithmetic).
-	if folder, ok := folders[key]; ok && l.allConst(n) {
-		ts, err := folder(l, n)
+	if ins, ok := l.constInputs(n); ok && foldOps[key] {
+		ts, err := engine.Eval(n, l.m.Opset(n.Domain), ins)
 		if err != nil {
-			return err
+			return errors.Unwrap(err) // lower names the node itself
 		}
 		for i, t := range ts {
 			if o := n.Output(i); o != nil {
@@ -406,13 +407,30 @@ func (l *lowerer) node(n *ir.Node) error {
 	return f(l, n)
 }
 
-func (l *lowerer) allConst(n *ir.Node) bool {
-	for _, v := range n.Inputs {
-		if v != nil && l.consts[v] == nil {
-			return false
+// foldOps are the ops lowered by evaluating them (engine.Eval, the
+// runtime's kernels) when all their inputs are constant: the Shape ->
+// Gather -> Unsqueeze -> Concat -> Reshape chains of PyTorch exports,
+// constant Casts and the arithmetic on them. Other ops with constant
+// inputs are lowered as MIL ops on const operands.
+var foldOps = map[string]bool{
+	"Gather": true, "Unsqueeze": true, "Squeeze": true, "Concat": true, "Cast": true,
+	"Add": true, "Sub": true, "Mul": true, "Div": true, "Reshape": true, "Identity": true,
+	"ConstantOfShape": true, "Expand": true,
+}
+
+// constInputs returns n's inputs when all are known constants (nil for an
+// omitted input).
+func (l *lowerer) constInputs(n *ir.Node) ([]*ir.Tensor, bool) {
+	ins := make([]*ir.Tensor, len(n.Inputs))
+	for i, v := range n.Inputs {
+		if v == nil {
+			continue
+		}
+		if ins[i] = l.consts[v]; ins[i] == nil {
+			return nil, false
 		}
 	}
-	return true
+	return ins, true
 }
 
 func f32bits(f float32) uint32 { return math.Float32bits(f) }

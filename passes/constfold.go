@@ -8,7 +8,7 @@ import (
 )
 
 // maxFoldElements bounds the size of a tensor constant folding creates.
-const maxFoldElements = 1 << 24
+const maxFoldElements = engine.MaxEvalElements
 
 // foldOps are the ops constant folding evaluates (with engine.Eval) when
 // all their inputs are constant: shape arithmetic and the reshaping, casting
@@ -33,8 +33,8 @@ var foldOps = map[string]bool{
 // computes. Shape chains feeding a Reshape (x.view(x.size(0), -1))
 // therefore become constant shapes once input shapes are static.
 // Preconditions: the result has at most maxFoldElements elements (checked
-// before evaluating for the ops that broadcast); a node that fails to
-// evaluate is left alone.
+// before evaluating for the ops that broadcast or take their output shape
+// from an input's value); a node that fails to evaluate is left alone.
 func foldConstants(c *ctx) error {
 	for _, n := range nodesSnapshot(c.g) {
 		if !live(n) || (n.Domain != "" && n.Domain != "ai.onnx") || len(n.Outputs) != 1 || n.Outputs[0] == nil || len(n.Subgraphs()) > 0 {
@@ -75,9 +75,12 @@ func foldConstants(c *ctx) error {
 }
 
 // evalConst computes n's single output with engine.Eval from its constant
-// inputs (ins, when given, replaces them). It first bounds the result of
-// ops whose output can be much larger than their inputs (ConstantOfShape,
-// Expand, broadcasting arithmetic): nil when over maxFoldElements.
+// inputs (ins, when given, replaces them). An arithmetic result that
+// broadcasting would make larger than maxFoldElements is not computed
+// (nil); Eval itself bounds ConstantOfShape and Expand
+// (engine.MaxEvalElements); the other foldOps' results are no larger than
+// their inputs (Gather: indices times slices) and are checked after
+// evaluation.
 func evalConst(c *ctx, n *ir.Node, ins []*ir.Tensor) (*ir.Tensor, error) {
 	if ins == nil {
 		for _, v := range n.Inputs {
@@ -88,22 +91,17 @@ func evalConst(c *ctx, n *ir.Node, ins []*ir.Tensor) (*ir.Tensor, error) {
 			ins = append(ins, t)
 		}
 	}
-	var dims [][]int64
-	for i, t := range ins {
-		switch {
-		case t == nil:
-		case n.OpType == "ConstantOfShape" || n.OpType == "Expand" && i == 1:
-			s, err := t.Int64s()
-			if err != nil {
-				return nil, err
+	switch n.OpType {
+	case "Add", "Sub", "Mul", "Div":
+		var dims [][]int64
+		for _, t := range ins {
+			if t != nil {
+				dims = append(dims, t.Dims)
 			}
-			dims = append(dims, s)
-		default:
-			dims = append(dims, t.Dims)
 		}
-	}
-	if s := broadcastSize(dims); s < 0 || s > maxFoldElements {
-		return nil, nil
+		if s := broadcastSize(dims); s < 0 || s > maxFoldElements {
+			return nil, nil
+		}
 	}
 	out, err := engine.Eval(n, c.m.Opset(n.Domain), ins)
 	if err != nil {

@@ -17,8 +17,10 @@ import (
 // n itself is not planned: Eval plans a detached copy whose outputs have no
 // consumers, so no later node is fused into it. n must not have subgraphs.
 // Errors name the node and op (`node "x" (Op): ...`); an op the runtime
-// does not implement gives an "unsupported op" error. Eval allocates the
-// outputs whatever their size: a caller that folds must bound them first.
+// does not implement gives an "unsupported op" error. ConstantOfShape and
+// Expand, whose output size is an input's value, are refused over
+// MaxEvalElements elements; other ops' outputs are allocated whatever their
+// size (a caller that folds bounds them from the input shapes).
 func Eval(n *ir.Node, opset int64, inputs []*ir.Tensor) (outs []*ir.Tensor, err error) {
 	defer func() {
 		if err != nil {
@@ -27,6 +29,9 @@ func Eval(n *ir.Node, opset int64, inputs []*ir.Tensor) (outs []*ir.Tensor, err 
 	}()
 	if len(inputs) != len(n.Inputs) {
 		return nil, fmt.Errorf("%d input tensors for %d inputs", len(inputs), len(n.Inputs))
+	}
+	if err := checkEvalSize(n, inputs); err != nil {
+		return nil, err
 	}
 	m := &ir.Model{Opsets: []ir.OpsetImport{{Domain: n.Domain, Version: opset}}}
 	b := &builder{m: m, vals: map[*ir.Value]*tval{}, pool: newPool(1), consumed: map[*ir.Node]bool{}}
@@ -77,4 +82,45 @@ func Eval(n *ir.Node, opset int64, inputs []*ir.Tensor) (outs []*ir.Tensor, err 
 		outs[i] = &ir.Tensor{Name: o.Name, DType: t.dt, Dims: append([]int64{}, t.shape...), Raw: raw}
 	}
 	return outs, nil
+}
+
+// MaxEvalElements bounds the outputs of ConstantOfShape and Expand that Eval
+// computes.
+const MaxEvalElements = 1 << 24
+
+// checkEvalSize refuses a ConstantOfShape or Expand whose output would have
+// more than MaxEvalElements elements, before anything is allocated.
+func checkEvalSize(n *ir.Node, inputs []*ir.Tensor) error {
+	var shape *ir.Tensor
+	switch {
+	case n.Domain != "" && n.Domain != "ai.onnx":
+		return nil
+	case n.OpType == "ConstantOfShape" && len(inputs) > 0:
+		shape = inputs[0]
+	case n.OpType == "Expand" && len(inputs) > 1:
+		shape = inputs[1]
+	}
+	if shape == nil {
+		return nil
+	}
+	s, err := shape.Int64s()
+	if err != nil {
+		return fmt.Errorf("shape: %w", err)
+	}
+	if n.OpType == "Expand" && inputs[0] != nil {
+		// Expand broadcasts: right-aligned, the larger size of each axis
+		// (an upper bound when the shapes do not broadcast).
+		x := inputs[0].Dims
+		if len(x) > len(s) {
+			s = append(append([]int64{}, x[:len(x)-len(s)]...), s...)
+		}
+		for i, d := range x {
+			j := len(s) - len(x) + i
+			s[j] = max(s[j], d)
+		}
+	}
+	if c := ir.NumElements(s); c < 0 || c > MaxEvalElements {
+		return fmt.Errorf("output of shape %v is over the %d elements Eval computes", s, MaxEvalElements)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -140,6 +141,23 @@ func TestEvalSmall(t *testing.T) {
 	}
 	if f, _ := got[0].Float32s(); len(f) != 3 || f[0] != -5 || f[1] != 1 || f[2] != 2 {
 		t.Errorf("Clip(max=2): got %v", f)
+	}
+
+	// Shapes from values are bounded before anything is allocated.
+	cos := g.AddNode("ConstantOfShape", "cos", []*ir.Value{x}, "k")
+	if _, err := Eval(cos, 17, []*ir.Tensor{ir.NewInt64([]int64{2}, []int64{1 << 30, 1 << 30})}); err == nil || !strings.Contains(err.Error(), `node "cos" (ConstantOfShape)`) {
+		t.Errorf("huge ConstantOfShape: got %v", err)
+	}
+	ex := g.AddNode("Expand", "ex", []*ir.Value{x, w}, "e")
+	if _, err := Eval(ex, 17, []*ir.Tensor{ir.NewFloat32([]int64{1 << 13, 1}, make([]float32, 1<<13)), ir.NewInt64([]int64{1}, []int64{1 << 12})}); err == nil {
+		t.Errorf("Expand to [8192,4096]: no error")
+	}
+	got, err = Eval(ex, 17, []*ir.Tensor{ir.NewFloat32([]int64{2, 1}, []float32{1, 2}), ir.NewInt64([]int64{3}, []int64{2, 1, 3})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := got[0].Float32s(); !slices.Equal(got[0].Dims, []int64{2, 2, 3}) || !slices.Equal(f, []float32{1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2}) {
+		t.Errorf("Expand([2,1] to [2,1,3]): got %v %v", got[0].Dims, f)
 	}
 
 	bad := g.AddNode("NoSuchOp", "weird", []*ir.Value{x}, "q")
