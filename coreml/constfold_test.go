@@ -43,3 +43,25 @@ func TestConversionFolding(t *testing.T) {
 		t.Errorf("folding error: got %v, want it to name node bad_target once", err)
 	}
 }
+
+// TestConversionFoldsWeightTranspose: a Conv weight given as a Transpose of
+// an HWIO constant (as TensorFlow converters write it) is folded, so the
+// Conv sees a constant weight of shape [O,I,kH,kW].
+func TestConversionFoldsWeightTranspose(t *testing.T) {
+	b := newBuilder(5)
+	x := b.g.AddInput("x", ir.TensorOf(ir.Float32, 1, 3, 8, 8))
+	w := b.op("Transpose", []*ir.Value{b.w(3, 3, 3, 4)}, ints("perm", 3, 2, 0, 1))
+	y := b.op("Conv", []*ir.Value{x, w}, ints("kernel_shape", 3, 3), ints("pads", 1, 1, 1, 1))
+	l, err := lower(b.model(y), &Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range l.ops {
+		if o.typ == "transpose" {
+			t.Errorf("the weight transpose was lowered, not folded")
+		}
+		if o.typ == "conv" && !slices.Equal(o.out[0].shape, []int64{1, 4, 8, 8}) {
+			t.Errorf("conv output %v, want [1 4 8 8]", o.out[0].shape)
+		}
+	}
+}

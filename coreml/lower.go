@@ -391,8 +391,9 @@ func (l *lowerer) node(n *ir.Node) error {
 	if !ok {
 		return fmt.Errorf("op %s has no Core ML mapping in mconv: %w", n.OpType, errUnsupported)
 	}
-	// Fold nodes whose inputs are all constants (shape arithmetic).
-	if ins, ok := l.constInputs(n); ok && foldOps[key] {
+	// Fold nodes whose inputs are all constants (shape arithmetic, weight
+	// transposes and casts).
+	if ins, ok := l.constInputs(n); ok && engine.Folded(key) {
 		ts, err := engine.Eval(n, l.m.Opset(n.Domain), ins)
 		if err != nil {
 			return errors.Unwrap(err) // lower names the node itself
@@ -405,17 +406,6 @@ func (l *lowerer) node(n *ir.Node) error {
 		return nil
 	}
 	return f(l, n)
-}
-
-// foldOps are the ops lowered by evaluating them (engine.Eval, the
-// runtime's kernels) when all their inputs are constant: the Shape ->
-// Gather -> Unsqueeze -> Concat -> Reshape chains of PyTorch exports,
-// constant Casts and the arithmetic on them. Other ops with constant
-// inputs are lowered as MIL ops on const operands.
-var foldOps = map[string]bool{
-	"Gather": true, "Unsqueeze": true, "Squeeze": true, "Concat": true, "Cast": true,
-	"Add": true, "Sub": true, "Mul": true, "Div": true, "Reshape": true, "Identity": true,
-	"ConstantOfShape": true, "Expand": true,
 }
 
 // constInputs returns n's inputs when all are known constants (nil for an

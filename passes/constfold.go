@@ -10,17 +10,6 @@ import (
 // maxFoldElements bounds the size of a tensor constant folding creates.
 const maxFoldElements = engine.MaxEvalElements
 
-// foldOps are the ops constant folding evaluates (with engine.Eval) when
-// all their inputs are constant: shape arithmetic and the reshaping, casting
-// and arithmetic that exporters put on weights. Other ops with constant
-// inputs are left alone on purpose: DequantizeLinear of quantized weights,
-// say, would grow the file.
-var foldOps = map[string]bool{
-	"Identity": true, "Cast": true, "Reshape": true, "Unsqueeze": true, "Squeeze": true,
-	"Concat": true, "Gather": true, "Transpose": true, "Add": true, "Sub": true, "Mul": true,
-	"Div": true, "Neg": true, "Sqrt": true, "Reciprocal": true, "ConstantOfShape": true, "Expand": true,
-}
-
 // foldConstants evaluates nodes whose inputs are all constants.
 //
 //	before: y = Constant{value=T}              after: initializer y = T
@@ -28,9 +17,9 @@ var foldOps = map[string]bool{
 //	before: y = Shape(x), x of static shape    after: initializer y = dims of x
 //	before: y = CastLike(c, x), c constant     after: initializer y = Cast(c, to=dtype of x)
 //
-// Op is one of foldOps; it is computed by engine.Eval, the runtime's own
-// kernels, so a folded value is bit-identical to what running the model
-// computes. Shape chains feeding a Reshape (x.view(x.size(0), -1))
+// Op is one that engine.Folded names; it is computed by engine.Eval, the
+// runtime's own kernels, so a folded value is bit-identical to what
+// running the model computes. Shape chains feeding a Reshape (x.view(x.size(0), -1))
 // therefore become constant shapes once input shapes are static.
 // Preconditions: the result has at most maxFoldElements elements (checked
 // before evaluating for the ops that broadcast or take their output shape
@@ -50,7 +39,7 @@ func foldConstants(c *ctx) error {
 		case "CastLike":
 			t, err = foldCastLike(c, n)
 		default:
-			if !foldOps[n.OpType] || !allConst(n) {
+			if !engine.Folded(n.OpType) || !allConst(n) {
 				continue
 			}
 			t, err = evalConst(c, n, nil)
@@ -78,7 +67,7 @@ func foldConstants(c *ctx) error {
 // inputs (ins, when given, replaces them). An arithmetic result that
 // broadcasting would make larger than maxFoldElements is not computed
 // (nil); Eval itself bounds ConstantOfShape and Expand
-// (engine.MaxEvalElements); the other foldOps' results are no larger than
+// (engine.MaxEvalElements); the other folded ops' results are no larger than
 // their inputs (Gather: indices times slices) and are checked after
 // evaluation.
 func evalConst(c *ctx, n *ir.Node, ins []*ir.Tensor) (*ir.Tensor, error) {

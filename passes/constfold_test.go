@@ -8,7 +8,7 @@ import (
 
 // TestFoldConstantsEval checks what constant folding folds and leaves
 // alone: integers beyond 2^53 fold exactly (INT64_MAX in a Slice end), a
-// ConstantOfShape over maxFoldElements and an op outside foldOps
+// ConstantOfShape over maxFoldElements and an op engine.Folded leaves out
 // (DequantizeLinear of quantized weights) stay nodes.
 func TestFoldConstantsEval(t *testing.T) {
 	b := newBuilder(17, 1)

@@ -124,3 +124,18 @@ func checkEvalSize(n *ir.Node, inputs []*ir.Tensor) error {
 	}
 	return nil
 }
+
+// Folded reports whether constant folding at conversion time (passes'
+// constant-fold, the Core ML converter) evaluates op of the default domain
+// with Eval when all its inputs are constant: shape arithmetic and the
+// casts, reshapes and arithmetic exporters put on weights. Other ops with
+// constant inputs stay nodes on purpose (DequantizeLinear of quantized
+// weights, say, would grow the file). Plan-time evaluation folds every
+// op.
+func Folded(op string) bool { return foldedOps[op] }
+
+var foldedOps = map[string]bool{
+	"Identity": true, "Cast": true, "Reshape": true, "Unsqueeze": true, "Squeeze": true,
+	"Concat": true, "Gather": true, "Transpose": true, "Add": true, "Sub": true, "Mul": true,
+	"Div": true, "Neg": true, "Sqrt": true, "Reciprocal": true, "ConstantOfShape": true, "Expand": true,
+}
