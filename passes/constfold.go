@@ -42,7 +42,7 @@ func foldConstants(c *ctx) error {
 			if !engine.Folded(n.OpType) || !allConst(n) {
 				continue
 			}
-			t, err = evalConst(c, n, nil)
+			t, err = evalFolded(c, n, nil)
 		}
 		if err != nil || t == nil {
 			if err != nil && n.OpType == "Constant" {
@@ -63,14 +63,14 @@ func foldConstants(c *ctx) error {
 	return nil
 }
 
-// evalConst computes n's single output with engine.Eval from its constant
+// evalFolded computes n's single output with engine.Eval from its constant
 // inputs (ins, when given, replaces them). An arithmetic result that
 // broadcasting would make larger than maxFoldElements is not computed
 // (nil); Eval itself bounds ConstantOfShape and Expand
 // (engine.MaxEvalElements); the other folded ops' results are no larger than
 // their inputs (Gather: indices times slices) and are checked after
 // evaluation.
-func evalConst(c *ctx, n *ir.Node, ins []*ir.Tensor) (*ir.Tensor, error) {
+func evalFolded(c *ctx, n *ir.Node, ins []*ir.Tensor) (*ir.Tensor, error) {
 	if ins == nil {
 		for _, v := range n.Inputs {
 			var t *ir.Tensor
@@ -203,7 +203,7 @@ func foldCastLike(c *ctx, n *ir.Node) (*ir.Tensor, error) {
 	if !tgt.IsConst() && !tgt.Type.IsTensor() || !dt.Valid() || dt.Size() == 0 || dt == ir.String {
 		return nil, nil
 	}
-	return evalConst(c, n, []*ir.Tensor{n.Inputs[0].Const, {DType: dt, Dims: []int64{0}, Raw: []byte{}}})
+	return evalFolded(c, n, []*ir.Tensor{n.Inputs[0].Const, {DType: dt, Dims: []int64{0}, Raw: []byte{}}})
 }
 
 // reshapeDims resolves a Reshape target (0 copies, -1 infers).

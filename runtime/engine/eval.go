@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/mconv/mconv/ir"
 )
@@ -133,6 +134,16 @@ func checkEvalSize(n *ir.Node, inputs []*ir.Tensor) error {
 // weights, say, would grow the file). Plan-time evaluation folds every
 // op.
 func Folded(op string) bool { return foldedOps[op] }
+
+// FoldedOps lists the ops Folded accepts, sorted.
+func FoldedOps() []string {
+	var out []string
+	for op := range foldedOps {
+		out = append(out, op)
+	}
+	sort.Strings(out)
+	return out
+}
 
 var foldedOps = map[string]bool{
 	"Identity": true, "Cast": true, "Reshape": true, "Unsqueeze": true, "Squeeze": true,
