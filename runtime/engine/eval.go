@@ -16,7 +16,8 @@ import (
 // result is parallel to n.Outputs (nil for an omitted output).
 //
 // n itself is not planned: Eval plans a detached copy whose outputs have no
-// consumers, so no later node is fused into it. n must not have subgraphs.
+// consumers, so no later node is fused into it (the builder's fusion
+// bookkeeping is never reached). n must not have subgraphs.
 // Errors name the node and op (`node "x" (Op): ...`); an op the runtime
 // does not implement gives an "unsupported op" error. ConstantOfShape and
 // Expand, whose output size is an input's value, are refused over
@@ -35,7 +36,7 @@ func Eval(n *ir.Node, opset int64, inputs []*ir.Tensor) (outs []*ir.Tensor, err 
 		return nil, err
 	}
 	m := &ir.Model{Opsets: []ir.OpsetImport{{Domain: n.Domain, Version: opset}}}
-	b := &builder{m: m, vals: map[*ir.Value]*tval{}, pool: newPool(1), consumed: map[*ir.Node]bool{}}
+	b := &builder{m: m, vals: map[*ir.Value]*tval{}, pool: newPool(1)}
 	d := &ir.Node{Name: n.Name, OpType: n.OpType, Domain: n.Domain, Attrs: n.Attrs}
 	for i, t := range inputs {
 		if t == nil {
