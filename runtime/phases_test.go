@@ -321,6 +321,19 @@ func TestEfficientNetBlockFusedFile(t *testing.T) {
 	if r := golden.Compare(got["y"], want["y"], golden.DefaultTolerance); !r.OK() {
 		t.Errorf("fused file vs training form op by op: %s", r)
 	}
+	// Profile times each step under its node; a fused node keeps the name
+	// of the Conv it extends (what mconv bench --profile joins layers by).
+	times, err := p.Profile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, nt := range times {
+		names = append(names, nt.Node.Name)
+	}
+	if len(names) != 4 || names[0] != "expand" || names[1] != "dw" || names[3] != "project" {
+		t.Errorf("profiled steps %v, want expand, dw, the SE node, project", names)
+	}
 	// Options.Passes {"none"} runs the model as written (mconv fuse's
 	// check): SiLU and SE stay unfused.
 	q, err := runtime.Compile(m, runtime.Options{Threads: 1, Passes: []string{"none"}, CheckPhases: true})
