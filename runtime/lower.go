@@ -2,10 +2,10 @@ package runtime
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/passes"
 	"github.com/mconv/mconv/runtime/engine"
 )
 
@@ -151,7 +151,7 @@ func epilogueStep(g *ir.Graph, head *ir.Node, lin linearOp, opset int64, v *ir.V
 	if u.Domain == "" {
 		switch u.OpType {
 		case "BatchNormalization":
-			if !lin.perChannel || idx != 0 || C <= 0 || u.AttrInt("training_mode", 0) != 0 {
+			if !lin.perChannel || idx != 0 || C <= 0 {
 				return epiStep{}, false
 			}
 			sc, sh, ok := bnAffine(u, C)
@@ -335,31 +335,17 @@ func channelConst(k, y *ir.Value) []float32 {
 	return vals
 }
 
-// bnAffine is the per-channel scale and shift of an inference
-// BatchNormalization with constant parameters of C elements:
-// y = (x - mean) / sqrt(var + eps) * gamma + beta = x*s + (beta - mean*s).
+// bnAffine is the per-channel scale and shift, rounded to float32, of an
+// inference BatchNormalization with constant parameters of C elements
+// (passes.BatchNormAffine: y = x*s + (beta - mean*s), s = gamma/sqrt(var+eps)).
 func bnAffine(n *ir.Node, C int) (sc, sh []float32, ok bool) {
-	if len(n.Inputs) < 5 {
+	s, t, why := passes.BatchNormAffine(n)
+	if why != "" || len(s) != C {
 		return nil, nil, false
 	}
-	var p [4][]float64
-	for i := range p {
-		v := n.Inputs[i+1]
-		if !v.IsConst() {
-			return nil, nil, false
-		}
-		f, err := v.Const.Float64s()
-		if err != nil || len(f) != C {
-			return nil, nil, false
-		}
-		p[i] = f
-	}
-	eps := float64(n.AttrFloat("epsilon", 1e-5))
 	sc, sh = make([]float32, C), make([]float32, C)
 	for i := range sc {
-		k := p[0][i] / math.Sqrt(p[3][i]+eps)
-		sc[i] = float32(k)
-		sh[i] = float32(p[1][i] - p[2][i]*k)
+		sc[i], sh[i] = float32(s[i]), float32(t[i])
 	}
 	return sc, sh, true
 }
