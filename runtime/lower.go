@@ -306,33 +306,22 @@ func dependsOn(v *ir.Value, n *ir.Node) bool {
 
 // channelConst returns the per-channel values of k when k is a float32
 // constant that broadcasts to y (rank >= 2, channels on axis 1) along the
-// channel axis only ([C,1,..,1], [1,C,1,..,1], or one element), else nil.
+// channel axis only (passes.ChannelConst: [C,1,..,1], [1,C,1,..,1], or one
+// element), else nil.
 func channelConst(k, y *ir.Value) []float32 {
 	C := channels(y)
-	if !k.IsConst() || k.Const.DType != ir.Float32 || C <= 0 || len(k.Const.Dims) > len(y.Type.Shape) {
+	if !k.IsConst() || k.Const.DType != ir.Float32 || C <= 0 {
 		return nil
 	}
-	vals, err := k.Const.Float32s()
-	if err != nil {
+	f, ok := passes.ChannelConst(k, len(y.Type.Shape))
+	if !ok || len(f) != 1 && len(f) != C {
 		return nil
 	}
-	if len(vals) == 1 {
-		out := make([]float32, C)
-		for i := range out {
-			out[i] = vals[0]
-		}
-		return out
+	out := make([]float32, C)
+	for i := range out {
+		out[i] = float32(f[min(i, len(f)-1)])
 	}
-	if len(vals) != C {
-		return nil
-	}
-	off := len(y.Type.Shape) - len(k.Const.Dims)
-	for i, d := range k.Const.Dims {
-		if d != 1 && off+i != 1 {
-			return nil
-		}
-	}
-	return vals
+	return out
 }
 
 // bnAffine is the per-channel scale and shift, rounded to float32, of an
