@@ -7,16 +7,23 @@ import (
 	"testing"
 )
 
-// TestBenchProfileFusedFile: `mconv fuse` on the MobileNetV3 fixture writes
-// SE blocks back as ReduceMean, Conv, Relu, Conv, HardSigmoid, Mul (standard
-// ONNX); `mconv bench --profile --json` on that file must time no
-// Sigmoid, HardSigmoid or ReduceMean step of its own: the runtime fuses
-// them again (the head's global pooling is a GlobalAveragePool in this
-// TorchScript export).
+// TestBenchProfileFusedFile: `mconv fuse` on the MobileNetV3 and
+// EfficientNet fixtures writes SE blocks back as ReduceMean, Conv,
+// Relu|SiLU, Conv, HardSigmoid|Sigmoid, Mul and SiLU as Sigmoid, Mul
+// (standard ONNX); `mconv bench --profile --json` on that file must time
+// no Sigmoid, HardSigmoid or ReduceMean step of its own: the runtime fuses
+// them again (the head's global pooling is a GlobalAveragePool in these
+// TorchScript exports).
 func TestBenchProfileFusedFile(t *testing.T) {
+	for _, net := range []string{"mnv3_net", "efficientnet_net"} {
+		t.Run(net, func(t *testing.T) { benchProfileFused(t, "../../testdata/golden/"+net+"/torchscript/model.onnx") })
+	}
+}
+
+func benchProfileFused(t *testing.T, model string) {
 	fused := filepath.Join(t.TempDir(), "fused.onnx")
 	for _, args := range [][]string{
-		{"fuse", "../../testdata/golden/mnv3_net/torchscript/model.onnx", "-o", fused},
+		{"fuse", model, "-o", fused},
 		{"bench", fused, "--profile", "--json", "--threads", "1", "--runs", "2", "--warmup", "0", "--batch", "1"},
 	} {
 		var out bytes.Buffer
