@@ -39,6 +39,8 @@ type lowerer struct {
 	// outNames holds each graph output's feature name, reserved up front
 	// and unique even when two ONNX names sanitize alike.
 	outNames map[*ir.Value]string
+	// budget bounds the constants folding computes (Options.MaxMemory).
+	budget *engine.Budget
 }
 
 // errUnsupported marks a node the target cannot express.
@@ -52,6 +54,7 @@ func lower(m *ir.Model, opt *Options) (*lowered, error) {
 		m: m, opset: m.Opset(""), ct: pb.DataType_FLOAT32,
 		vars: map[*ir.Value]*mvar{}, consts: map[*ir.Value]*ir.Tensor{},
 		names: map[string]bool{}, cache: map[*ir.Value]*mvar{},
+		budget: engine.NewBudget(opt.MaxMemory),
 	}
 	if opt.FP16 {
 		l.ct = pb.DataType_FLOAT16
@@ -394,9 +397,20 @@ func (l *lowerer) node(n *ir.Node) error {
 	// Fold nodes whose inputs are all constants (shape arithmetic, weight
 	// transposes and casts).
 	if ins, ok := l.constInputs(n); ok && engine.Folded(key) {
-		ts, err := engine.Eval(n, l.m.Opset(n.Domain), ins)
+		if l.budget == nil {
+			l.budget = engine.NewBudget(0)
+		}
+		ts, err := engine.Eval(n, l.m.Opset(n.Domain), ins, l.budget)
 		if err != nil {
 			return errors.Unwrap(err) // lower names the node itself
+		}
+		for _, t := range ts {
+			if t == nil {
+				continue
+			}
+			if err := l.budget.Reserve(int64(len(t.Raw))); err != nil {
+				return err
+			}
 		}
 		for i, t := range ts {
 			if o := n.Output(i); o != nil {

@@ -44,6 +44,10 @@ type Options struct {
 	FP16        bool   // store weights and compute in float16
 	Image       *ImageInput
 	InputShapes map[string][]int64 // overrides for symbolic input dimensions, keyed by ONNX input name
+	// MaxMemory bounds, in bytes, the constants the converter folds
+	// (engine.Budget, as runtime.Options.MaxMemory); 0 means
+	// engine.DefaultMaxMemory().
+	MaxMemory int64
 
 	// Metadata.
 	Name, Author, Description, Version, License string

@@ -7,8 +7,14 @@ import (
 	"github.com/mconv/mconv/runtime/engine"
 )
 
-// maxFoldElements bounds the size of a tensor constant folding creates.
-const maxFoldElements = engine.MaxEvalElements
+// maxFoldElements bounds the size of a tensor constant folding creates (a
+// larger result would grow the file; the plan computes it instead).
+const maxFoldElements = 1 << 24
+
+// maxFoldBytes bounds what one evaluation may allocate (the copies of its
+// inputs, its output and the returned copy): 256 MiB, enough for a
+// maxFoldElements float32 result.
+const maxFoldBytes = 1 << 28
 
 // foldConstants evaluates nodes whose inputs are all constants.
 //
@@ -53,6 +59,10 @@ func foldConstants(c *ctx) error {
 		if t.Len() > maxFoldElements || t.Check() != nil {
 			continue
 		}
+		if err := c.budget.Reserve(int64(len(t.Raw))); err != nil {
+			c.leftAlone(n, "not folded: %v", err)
+			continue
+		}
 		out := n.Outputs[0]
 		v := c.g.AddConst(c.g.UniqueName(out.Name+"_folded"), t)
 		t.Name = v.Name
@@ -66,10 +76,9 @@ func foldConstants(c *ctx) error {
 // evalFolded computes n's single output with engine.Eval from its constant
 // inputs (ins, when given, replaces them). An arithmetic result that
 // broadcasting would make larger than maxFoldElements is not computed
-// (nil); Eval itself bounds ConstantOfShape and Expand
-// (engine.MaxEvalElements); the other folded ops' results are no larger than
-// their inputs (Gather: indices times slices) and are checked after
-// evaluation.
+// (nil). Eval checks what it allocates against what remains of the run's
+// memory budget, at most maxFoldBytes, before allocating (ConstantOfShape
+// and Expand take their output size from an input's value).
 func evalFolded(c *ctx, n *ir.Node, ins []*ir.Tensor) (*ir.Tensor, error) {
 	if ins == nil {
 		for _, v := range n.Inputs {
@@ -92,7 +101,11 @@ func evalFolded(c *ctx, n *ir.Node, ins []*ir.Tensor) (*ir.Tensor, error) {
 			return nil, nil
 		}
 	}
-	out, err := engine.Eval(n, c.m.Opset(n.Domain), ins)
+	left := min(c.budget.Max()-c.budget.Used(), maxFoldBytes)
+	if left <= 0 {
+		return nil, nil
+	}
+	out, err := engine.Eval(n, c.m.Opset(n.Domain), ins, engine.NewBudget(left))
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 // Options selects passes and checking.
@@ -32,6 +33,11 @@ type Options struct {
 	CheckEachPass bool
 	// MaxRounds bounds the fixed-point iteration (default 32).
 	MaxRounds int
+	// MaxMemory bounds, in bytes, the constants folding computes over the
+	// whole run (engine.Budget; runtime.Options.MaxMemory): each
+	// evaluation is checked before it allocates and a fold that would
+	// pass the budget is left alone. 0 means engine.DefaultMaxMemory().
+	MaxMemory int64
 }
 
 // PassReport records what one pass did over all rounds.
@@ -159,6 +165,7 @@ func Run(m *ir.Model, opt Options) (rep *Report, err error) {
 		return nil, err
 	}
 	rep = &Report{}
+	budget := engine.NewBudget(opt.MaxMemory)
 	reps := map[string]*PassReport{}
 	seen := map[string]map[string]bool{}
 	for _, p := range sel {
@@ -190,7 +197,7 @@ func Run(m *ir.Model, opt Options) (rep *Report, err error) {
 	}
 	apply := func(p pass) (int, error) {
 		current = p.name
-		c := &ctx{m: m, g: m.Graph, rep: reps[p.name], seen: seen[p.name]}
+		c := &ctx{m: m, g: m.Graph, rep: reps[p.name], seen: seen[p.name], budget: budget}
 		if err := p.run(c); err != nil {
 			return 0, fmt.Errorf("pass %s: %w", p.name, err)
 		}
@@ -287,6 +294,8 @@ type ctx struct {
 	rep  *PassReport
 	seen map[string]bool
 	n    int // rewrites in this application
+	// budget bounds the constants folding makes over the run.
+	budget *engine.Budget
 }
 
 // rewrote counts one rewrite with a description.

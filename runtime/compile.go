@@ -42,7 +42,7 @@ func Lower(m *ir.Model, opt Options) (*ir.Model, error) {
 	if err := verify("binding inputs", lm); err != nil {
 		return nil, err
 	}
-	if _, err := passes.Run(lm, passes.Options{Passes: opt.Passes, CheckEachPass: check}); err != nil {
+	if _, err := passes.Run(lm, passes.Options{Passes: opt.Passes, CheckEachPass: check, MaxMemory: opt.MaxMemory}); err != nil {
 		return nil, fmt.Errorf("runtime: graph passes: %w", err)
 	}
 	if err := verify("the graph passes", lm); err != nil {

@@ -171,7 +171,7 @@ func (o *benchOptions) check() error {
 }
 
 func (o *benchOptions) compile(m *ir.Model, passes []string) (*runtime.Plan, map[string]*ir.Tensor, error) {
-	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, Passes: passes})
+	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, MaxMemory: o.MaxMemory, Passes: passes})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -220,7 +220,7 @@ func (o *benchOptions) run(w io.Writer) error {
 		var fused *ir.Model
 		if o.Fuse {
 			fused = ir.CloneModel(m)
-			if _, err := passes.Run(fused, passes.Options{}); err != nil {
+			if _, err := passes.Run(fused, passes.Options{MaxMemory: o.MaxMemory}); err != nil {
 				return fmt.Errorf("%s: fuse: %w", p, err)
 			}
 			if err := ir.InferShapes(fused); err != nil {

@@ -96,7 +96,7 @@ func (o *fuseOptions) run(w io.Writer) error {
 		fmt.Fprintf(w, "warning: shape inference: %v (passes that need shapes skip those nodes)\n", err)
 	}
 	before := graphStats(m)
-	rep, err := passes.Run(m, passes.Options{Passes: names})
+	rep, err := passes.Run(m, passes.Options{Passes: names, MaxMemory: o.MaxMemory})
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.In, err)
 	}
@@ -178,7 +178,7 @@ func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
 	run := func(m *ir.Model, what string) (map[string]*ir.Tensor, error) {
 		// Each model as written: without graph passes, which would give
 		// both the same graph and hide a wrong rewrite.
-		p, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, InputShapes: shapes, Passes: []string{"none"}})
+		p, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, MaxMemory: o.MaxMemory, InputShapes: shapes, Passes: []string{"none"}})
 		if err != nil {
 			return nil, fmt.Errorf("cannot verify: compiling the %s model: %w (use --no-verify to skip the check)", what, err)
 		}

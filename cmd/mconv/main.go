@@ -52,10 +52,11 @@ func main() { os.Exit(run(os.Args[1:])) }
 func run(args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
-	err := root.Execute()
+	c, err := root.ExecuteC()
 	if err == nil {
 		return 0
 	}
+	err = nameFiles(c, err)
 	fmt.Fprintln(os.Stderr, "mconv:", err)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {

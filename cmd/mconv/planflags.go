@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime"
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 // planOpts are the flags every command that builds a runtime plan takes
@@ -20,9 +23,17 @@ type planOpts struct {
 	Seed int64
 	// InputShapes are the --input-shape flags as given: NAME=D0,D1,...
 	InputShapes []string
+	// MaxMemory is --max-memory in bytes (runtime.Options.MaxMemory; 0:
+	// the default share of physical memory).
+	MaxMemory int64
 }
 
-// addPlanFlags registers --threads, --seed and --input-shape on c. seed is
+// options are the runtime.Options the flags set (threads, memory budget).
+func (p *planOpts) options() runtime.Options {
+	return runtime.Options{Threads: p.Threads, MaxMemory: p.MaxMemory}
+}
+
+// addPlanFlags registers --threads, --seed, --input-shape and --max-memory on c. seed is
 // the --seed help text (what the seed draws in this command) and shape
 // completes the --input-shape one (what the shape is used for). The --threads default is
 // p.Threads as set before the call (0: one thread per core).
@@ -31,6 +42,42 @@ func addPlanFlags(c *cobra.Command, p *planOpts, seed, shape string) {
 	f.IntVar(&p.Threads, "threads", p.Threads, "threads the runtime uses (0: one per core)")
 	f.Int64Var(&p.Seed, "seed", 1, seed)
 	f.StringArrayVar(&p.InputShapes, "input-shape", nil, "fix an input's shape, NAME=D0,D1,... (repeatable): "+shape)
+	addMaxMemoryFlag(c, &p.MaxMemory)
+}
+
+// addMaxMemoryFlag registers --max-memory on c, bound to *v in bytes: the
+// memory budget of plans and constant folding (runtime.Options.MaxMemory).
+func addMaxMemoryFlag(c *cobra.Command, v *int64) {
+	c.Flags().Var((*byteSize)(v), "max-memory", fmt.Sprintf(
+		"memory budget for the runtime plan and constant folding, in bytes or with a unit (512MiB, 4GiB); a model over it is refused before allocating (0: half the physical memory, %d MiB to %d GiB; here %d MiB)",
+		engine.MinDefaultMemory>>20, engine.MaxDefaultMemory>>30, engine.DefaultMaxMemory()>>20))
+}
+
+// byteSize is a size flag: an integer number of bytes with an optional
+// binary unit (B, K/KiB, M/MiB, G/GiB, T/TiB; KB, MB, GB, TB are read as
+// the binary units too).
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Type() string { return "size" }
+
+func (b *byteSize) Set(s string) error {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return r < '0' || r > '9' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	}
+	shift := map[string]uint{"": 0, "b": 0, "k": 10, "kb": 10, "kib": 10, "m": 20, "mb": 20, "mib": 20,
+		"g": 30, "gb": 30, "gib": 30, "t": 40, "tb": 40, "tib": 40}
+	sh, ok := shift[unit]
+	v, err := strconv.ParseInt(num, 10, 64)
+	if !ok || err != nil || v < 0 || v > math.MaxInt64>>sh {
+		return fmt.Errorf("%q is not a size (bytes, or a number with a unit such as 512MiB or 4GiB)", s)
+	}
+	*b = byteSize(v << sh)
+	return nil
 }
 
 // check validates the flags (a usage error when they are malformed).

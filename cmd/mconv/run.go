@@ -97,12 +97,15 @@ func (o *runOptions) run(w io.Writer) error {
 		if err := o.applyShapes(m); err != nil {
 			return err
 		}
+		if err := checkInputsFit(m, o.MaxMemory); err != nil {
+			return err
+		}
 		if inputs, err = randomInputs(m, o.Seed); err != nil {
 			return err
 		}
 	}
 	shapes := golden.InputShapes(inputs)
-	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, InputShapes: shapes})
+	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, MaxMemory: o.MaxMemory, InputShapes: shapes})
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Model, err)
 	}
@@ -155,8 +158,14 @@ func (o *runOptions) run(w io.Writer) error {
 
 // runOnce compiles m for the inputs' shapes and runs it once.
 func runOnce(m *ir.Model, inputs map[string]*ir.Tensor, threads int) (map[string]*ir.Tensor, *runtime.Plan, error) {
-	shapes := golden.InputShapes(inputs)
-	plan, err := runtime.Compile(m, runtime.Options{Threads: threads, InputShapes: shapes})
+	return runOnceWith(m, inputs, runtime.Options{Threads: threads})
+}
+
+// runOnceWith is runOnce with the options opt (the input shapes are the
+// inputs').
+func runOnceWith(m *ir.Model, inputs map[string]*ir.Tensor, opt runtime.Options) (map[string]*ir.Tensor, *runtime.Plan, error) {
+	opt.InputShapes = golden.InputShapes(inputs)
+	plan, err := runtime.Compile(m, opt)
 	if err != nil {
 		return nil, nil, err
 	}

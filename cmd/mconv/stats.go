@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/mconv/mconv/onnx"
 	"github.com/mconv/mconv/passes"
 	"github.com/mconv/mconv/runtime"
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 func init() { register(newStatsCmd) }
@@ -95,7 +97,7 @@ func (o *statsOptions) run(w io.Writer) error {
 		}
 		reports = append(reports, r)
 		if o.Fuse {
-			if _, err := passes.Run(m, passes.Options{}); err != nil {
+			if _, err := passes.Run(m, passes.Options{MaxMemory: o.MaxMemory}); err != nil {
 				return fmt.Errorf("%s: fuse: %w", p, err)
 			}
 			if err := ir.InferShapes(m); err != nil {
@@ -151,7 +153,13 @@ func (o *statsOptions) count(m *ir.Model, name string) (*metrics.Report, error) 
 	}
 	r.Model = name
 	if !o.NoPlan {
-		plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads})
+		plan, err := runtime.Compile(m, o.options())
+		var over *engine.BudgetError
+		if errors.As(err, &over) {
+			// Over the memory budget is a failure, not a gap of the
+			// runtime: the model would not run here.
+			return nil, err
+		}
 		if err != nil {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("no runtime plan, so no peak activation bytes: %v", err))
 		} else {

@@ -32,6 +32,7 @@ type toCoreMLOptions struct {
 	Name, Author  string
 	Description   string
 	Version       string
+	MaxMemory     int64 // --max-memory: the budget of constant folding (coreml.Options.MaxMemory)
 }
 
 func newToCoreMLCmd() *cobra.Command {
@@ -72,12 +73,13 @@ conversion runs nothing, so it takes no --threads or --seed.`,
 	f.StringVar(&o.Author, "author", "", "author (metadata)")
 	f.StringVar(&o.Description, "description", "", "short description (metadata)")
 	f.StringVar(&o.Version, "version", "", "model version string (metadata)")
+	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	return cmd
 }
 
 // coremlOptions validates the flags and builds the library options.
 func (o *toCoreMLOptions) coremlOptions() (coreml.Options, error) {
-	opt := coreml.Options{Target: o.Target, FP16: o.FP16, Name: o.Name, Author: o.Author, Description: o.Description,
+	opt := coreml.Options{Target: o.Target, FP16: o.FP16, MaxMemory: o.MaxMemory, Name: o.Name, Author: o.Author, Description: o.Description,
 		Version: o.Version, Source: filepath.Base(o.Input), MconvVersion: Version}
 	if o.Output == "" {
 		return opt, usageError{errors.New("to-coreml needs -o OUT.mlpackage or -o OUT.mlmodel")}
@@ -141,7 +143,7 @@ func (o *toCoreMLOptions) run(w io.Writer) error {
 		return err
 	}
 	if o.Fuse {
-		if _, err := passes.Run(m, passes.Options{}); err != nil {
+		if _, err := passes.Run(m, passes.Options{MaxMemory: o.MaxMemory}); err != nil {
 			return fmt.Errorf("%s: %w", o.Input, err)
 		}
 	}

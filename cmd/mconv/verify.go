@@ -103,7 +103,7 @@ func (o *verifyOptions) verifyGolden(w io.Writer, tol golden.Tolerance) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", dir, err)
 		}
-		got, _, err := runOnce(m, in, o.Threads)
+		got, _, err := runOnceWith(m, in, o.options())
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.Models[0], err)
 		}
@@ -132,6 +132,9 @@ func (o *verifyOptions) verifyPair(w io.Writer, tol golden.Tolerance) error {
 	if err := o.applyShapes(a); err != nil {
 		return err
 	}
+	if err := checkInputsFit(a, o.MaxMemory); err != nil {
+		return err
+	}
 	ok := true
 	for k := 0; k < o.Inputs; k++ {
 		inA, err := randomInputs(a, o.Seed+int64(k))
@@ -147,11 +150,11 @@ func (o *verifyOptions) verifyPair(w io.Writer, tol golden.Tolerance) error {
 		for i, v := range fb {
 			inB[v.Name] = inA[fa[i].Name]
 		}
-		outA, _, err := runOnce(a, inA, o.Threads)
+		outA, _, err := runOnceWith(a, inA, o.options())
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.Models[0], err)
 		}
-		outB, _, err := runOnce(b, inB, o.Threads)
+		outB, _, err := runOnceWith(b, inB, o.options())
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.Models[1], err)
 		}

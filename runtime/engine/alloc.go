@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"sort"
 )
@@ -12,7 +13,11 @@ const arenaAlign = 64
 // before the first step) to the last step that reads it or any view of it
 // (outputs: to the end). Values are placed greedily in step order into the
 // smallest gap between live slots that fits (best fit), else at the end.
-func (b *builder) allocate(p *Plan) {
+//
+// The arena is counted in b's budget before it is allocated: a value that
+// takes the arena over the budget is refused, naming the node that
+// computes it.
+func (b *builder) allocate(p *Plan) error {
 	var roots []*tval
 	for _, t := range b.all {
 		if t.konst || t.alias != nil || t.allocated || t.seq != nil {
@@ -68,6 +73,12 @@ func (b *builder) allocate(p *Plan) {
 		t.off = best
 		if best+size > top {
 			top = best + size
+			if err := b.budget.Fits(top); err != nil {
+				if n := t.producedBy; n != nil {
+					return fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
+				}
+				return fmt.Errorf("value %q: %w", t.name, err)
+			}
 		}
 		nb := block{best, size, t}
 		i := sort.Search(len(live), func(i int) bool { return live[i].off >= best })
@@ -76,7 +87,10 @@ func (b *builder) allocate(p *Plan) {
 		live[i] = nb
 	}
 	p.peak = top
-	arenaBytes := alignedBytes(top)
+	arenaBytes, err := b.alloc(top)
+	if err != nil {
+		return err
+	}
 	for _, t := range roots {
 		t.buf = arenaBytes[t.off : t.off+t.bytes() : t.off+t.bytes()]
 	}
@@ -86,4 +100,5 @@ func (b *builder) allocate(p *Plan) {
 			t.buf = t.root().buf[:t.bytes()]
 		}
 	}
+	return nil
 }

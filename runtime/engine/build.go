@@ -43,6 +43,8 @@ type builder struct {
 	steps []step
 	all   []*tval // every non-constant value in creation order
 	pool  *pool
+	// budget bounds what planning allocates (Options.MaxMemory).
+	budget *Budget
 
 	pendingScratch []*tval // scratch requested by the op being planned
 }
@@ -79,6 +81,12 @@ func (c *ctx) setOut(i int, dt ir.DType, shape []int64) (*tval, error) {
 	if dt.Size() == 0 {
 		return nil, fmt.Errorf("output %d: unsupported data type %s", i, dt)
 	}
+	// An output alone over the whole budget is refused here, before the
+	// op allocates anything sized by it; what the plan holds in all is
+	// counted where storage is allocated (alloc, allocate).
+	if bytes := n * int64(dt.Size()); bytes > c.b.budget.Max() {
+		return nil, &BudgetError{Need: bytes, Max: c.b.budget.Max()}
+	}
 	t.dt, t.shape, t.n = dt, append([]int64{}, shape...), int(n)
 	return t, nil
 }
@@ -92,7 +100,9 @@ func (c *ctx) setConst(i int, dt ir.DType, shape []int64, raw []byte) error {
 	if int64(len(raw)) != t.bytes() {
 		return fmt.Errorf("output %d: %d bytes for %s%v", i, len(raw), dt, shape)
 	}
-	t.buf = alignedBytes(t.bytes())
+	if t.buf, err = c.b.alloc(t.bytes()); err != nil {
+		return err
+	}
 	copy(t.buf, raw)
 	t.konst = true
 	return nil
@@ -165,7 +175,7 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 	}
 	g := m.Graph
 	threads := defaultThreads(opt.Threads)
-	b := &builder{m: m, vals: map[*ir.Value]*tval{}, pool: newPool(threads)}
+	b := &builder{m: m, vals: map[*ir.Value]*tval{}, pool: newPool(threads), budget: NewBudget(opt.MaxMemory)}
 	plan := &Plan{pool: b.pool, threads: threads}
 	ok := false
 	defer func() {
@@ -187,7 +197,7 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 				continue // fed at run time
 			}
 		}
-		t, err := constFromTensor(v.Name, v.Const)
+		t, err := b.konstFrom(v.Name, v.Const)
 		if err != nil {
 			return nil, fmt.Errorf("runtime: initializer %q: %w", v.Name, err)
 		}
@@ -202,7 +212,7 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 		if v.Type.Kind == ir.KindTensor && v.Type.DType != ir.Undefined && v.Type.DType != t.DType {
 			return nil, fmt.Errorf("runtime: ConstInputs[%q] is %s, the input is %s", name, t.DType, v.Type.DType)
 		}
-		ct, err := constFromTensor(name, t)
+		ct, err := b.konstFrom(name, t)
 		if err != nil {
 			return nil, fmt.Errorf("runtime: ConstInputs[%q]: %w", name, err)
 		}
@@ -274,7 +284,9 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 		t.isOut = true
 		plan.outputs = append(plan.outputs, t)
 	}
-	b.allocate(plan)
+	if err := b.allocate(plan); err != nil {
+		return nil, fmt.Errorf("runtime: %w", err)
+	}
 	plan.steps = b.steps
 	ok = true
 	return plan, nil
@@ -314,6 +326,22 @@ func containsTval(list []*tval, t *tval) bool {
 	return false
 }
 
+// konstFrom is constFromTensor with the copy counted in b's budget.
+func (b *builder) konstFrom(name string, t *ir.Tensor) (*tval, error) {
+	if t == nil {
+		return nil, fmt.Errorf("no data")
+	}
+	if err := t.Check(); err != nil {
+		return nil, err
+	}
+	if err := b.budget.Reserve(int64(len(t.Raw))); err != nil {
+		return nil, err
+	}
+	return constFromTensor(name, t)
+}
+
+// constFromTensor copies t into a plan-time constant (not counted in a
+// budget: callers copy tensors no larger than ones already counted).
 func constFromTensor(name string, t *ir.Tensor) (*tval, error) {
 	if t == nil {
 		return nil, fmt.Errorf("no data")
@@ -395,7 +423,22 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 			}
 		}
 	} else if allConst {
-		// Constant folding: run the kernel now on temporary storage.
+		// Constant folding: run the kernel now on temporary storage,
+		// counted in the budget before anything is allocated (scratch
+		// is given back after the run).
+		var need, scratch int64
+		for _, t := range c.out {
+			need += t.bytes()
+			for _, e := range t.seq {
+				need += e.bytes()
+			}
+		}
+		for _, s := range b.pendingScratch {
+			scratch += s.bytes()
+		}
+		if err := b.budget.Reserve(need + scratch); err != nil {
+			return err
+		}
 		for _, t := range c.out {
 			if t.alias != nil {
 				t.buf = t.root().buf
@@ -413,6 +456,10 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 			}
 		}
 		run()
+		for _, s := range b.pendingScratch {
+			s.buf = nil
+		}
+		b.budget.Release(scratch)
 		for _, t := range c.out {
 			if t.alias != nil {
 				buf := alignedBytes(t.bytes())

@@ -175,6 +175,12 @@ func convOp(c *ctx, fused bool) (func(), error) {
 	} else {
 		pR = pe[1]
 	}
+	if k.w.konst && useKernels {
+		// The fast path packs a copy of the weights.
+		if err := c.b.charge(k.w.bytes()); err != nil {
+			return nil, err
+		}
+	}
 	if f := c.fastConv(k, pB, pR); f != nil {
 		c.kernels = true
 		return f, nil

@@ -19,11 +19,14 @@ import (
 // one node as one step; fusion is runtime.Compile's lowering, before
 // planning). n must not have subgraphs.
 // Errors name the node and op (`node "x" (Op): ...`); an op the runtime
-// does not implement gives an "unsupported op" error. ConstantOfShape and
-// Expand, whose output size is an input's value, are refused over
-// MaxEvalElements elements; other ops' outputs are allocated whatever their
-// size (a caller that folds bounds them from the input shapes).
-func Eval(n *ir.Node, opset int64, inputs []*ir.Tensor) (outs []*ir.Tensor, err error) {
+// does not implement gives an "unsupported op" error.
+//
+// What Eval allocates (the copies of the inputs, the outputs, scratch) is
+// checked against budget before it is allocated, as planning checks a
+// plan's (a nil budget is NewBudget(0), the default). The budget is
+// borrowed: Eval gives back what it reserved when it returns, so a caller
+// that keeps the results (constant folding) reserves their size itself.
+func Eval(n *ir.Node, opset int64, inputs []*ir.Tensor, budget *Budget) (outs []*ir.Tensor, err error) {
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
@@ -32,11 +35,12 @@ func Eval(n *ir.Node, opset int64, inputs []*ir.Tensor) (outs []*ir.Tensor, err 
 	if len(inputs) != len(n.Inputs) {
 		return nil, fmt.Errorf("%d input tensors for %d inputs", len(inputs), len(n.Inputs))
 	}
-	if err := checkEvalSize(n, inputs); err != nil {
-		return nil, err
+	if budget == nil {
+		budget = NewBudget(0)
 	}
+	defer func(used int64) { budget.used = used }(budget.used)
 	m := &ir.Model{Opsets: []ir.OpsetImport{{Domain: n.Domain, Version: opset}}}
-	b := &builder{m: m, vals: map[*ir.Value]*tval{}, pool: newPool(1)}
+	b := &builder{m: m, vals: map[*ir.Value]*tval{}, pool: newPool(1), budget: budget}
 	d := &ir.Node{Name: n.Name, OpType: n.OpType, Domain: n.Domain, Attrs: n.Attrs}
 	for i, t := range inputs {
 		if t == nil {
@@ -47,7 +51,7 @@ func Eval(n *ir.Node, opset int64, inputs []*ir.Tensor) (outs []*ir.Tensor, err 
 		if v := n.Input(i); v != nil {
 			name = v.Name
 		}
-		kt, err := constFromTensor(name, t)
+		kt, err := b.konstFrom(name, t)
 		if err != nil {
 			return nil, fmt.Errorf("input %d: %w", i, err)
 		}
@@ -79,52 +83,14 @@ func Eval(n *ir.Node, opset int64, inputs []*ir.Tensor) (outs []*ir.Tensor, err 
 		case !t.konst:
 			return nil, fmt.Errorf("output %d is not computed at plan time", i)
 		}
+		if err := budget.Reserve(t.bytes()); err != nil {
+			return nil, fmt.Errorf("output %d: %w", i, err)
+		}
 		raw := make([]byte, t.bytes())
 		copy(raw, t.buf)
 		outs[i] = &ir.Tensor{Name: o.Name, DType: t.dt, Dims: append([]int64{}, t.shape...), Raw: raw}
 	}
 	return outs, nil
-}
-
-// MaxEvalElements bounds the outputs of ConstantOfShape and Expand that Eval
-// computes.
-const MaxEvalElements = 1 << 24
-
-// checkEvalSize refuses a ConstantOfShape or Expand whose output would have
-// more than MaxEvalElements elements, before anything is allocated.
-func checkEvalSize(n *ir.Node, inputs []*ir.Tensor) error {
-	var shape *ir.Tensor
-	switch {
-	case n.Domain != "" && n.Domain != "ai.onnx":
-		return nil
-	case n.OpType == "ConstantOfShape" && len(inputs) > 0:
-		shape = inputs[0]
-	case n.OpType == "Expand" && len(inputs) > 1:
-		shape = inputs[1]
-	}
-	if shape == nil {
-		return nil
-	}
-	s, err := shape.Int64s()
-	if err != nil {
-		return fmt.Errorf("shape: %w", err)
-	}
-	if n.OpType == "Expand" && inputs[0] != nil {
-		// Expand broadcasts: right-aligned, the larger size of each axis
-		// (an upper bound when the shapes do not broadcast).
-		x := inputs[0].Dims
-		if len(x) > len(s) {
-			s = append(append([]int64{}, x[:len(x)-len(s)]...), s...)
-		}
-		for i, d := range x {
-			j := len(s) - len(x) + i
-			s[j] = max(s[j], d)
-		}
-	}
-	if c := ir.NumElements(s); c < 0 || c > MaxEvalElements {
-		return fmt.Errorf("output of shape %v is over the %d elements Eval computes", s, MaxEvalElements)
-	}
-	return nil
 }
 
 // Folded reports whether constant folding at conversion time (passes'

@@ -55,7 +55,7 @@ func evalCase(t *testing.T, dir string) (skip bool, err error) {
 			inputs[i] = feeds[v]
 		}
 	}
-	got, err := Eval(n, m.Opset(n.Domain), inputs)
+	got, err := Eval(n, m.Opset(n.Domain), inputs, nil)
 	if err != nil {
 		return false, err
 	}
@@ -114,7 +114,7 @@ func TestEvalSmall(t *testing.T) {
 	got, err := Eval(conv, 13, []*ir.Tensor{
 		ir.NewFloat32([]int64{1, 1, 1, 2}, []float32{1, 2}),
 		ir.NewFloat32([]int64{1, 1, 1, 1}, []float32{-3}),
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestEvalSmall(t *testing.T) {
 	// Reshape with 0 and -1, int64 values beyond 2^53 kept exactly.
 	r := g.AddNode("Reshape", "r", []*ir.Value{x, w}, "y")
 	big := int64(1)<<60 + 1
-	got, err = Eval(r, 0, []*ir.Tensor{ir.NewInt64([]int64{2, 3}, []int64{big, 2, 3, 4, 5, 6}), ir.NewInt64([]int64{2}, []int64{0, -1})})
+	got, err = Eval(r, 0, []*ir.Tensor{ir.NewInt64([]int64{2, 3}, []int64{big, 2, 3, 4, 5, 6}), ir.NewInt64([]int64{2}, []int64{0, -1})}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestEvalSmall(t *testing.T) {
 
 	// Omitted optional input (Clip without min) and omitted output.
 	clip := g.AddNode("Clip", "clip", []*ir.Value{x, nil, w}, "z")
-	got, err = Eval(clip, 13, []*ir.Tensor{ir.NewFloat32([]int64{3}, []float32{-5, 1, 5}), nil, ir.NewFloat32(nil, []float32{2})})
+	got, err = Eval(clip, 13, []*ir.Tensor{ir.NewFloat32([]int64{3}, []float32{-5, 1, 5}), nil, ir.NewFloat32(nil, []float32{2})}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,14 +145,14 @@ func TestEvalSmall(t *testing.T) {
 
 	// Shapes from values are bounded before anything is allocated.
 	cos := g.AddNode("ConstantOfShape", "cos", []*ir.Value{x}, "k")
-	if _, err := Eval(cos, 17, []*ir.Tensor{ir.NewInt64([]int64{2}, []int64{1 << 30, 1 << 30})}); err == nil || !strings.Contains(err.Error(), `node "cos" (ConstantOfShape)`) {
+	if _, err := Eval(cos, 17, []*ir.Tensor{ir.NewInt64([]int64{2}, []int64{1 << 30, 1 << 30})}, nil); err == nil || !strings.Contains(err.Error(), `node "cos" (ConstantOfShape)`) {
 		t.Errorf("huge ConstantOfShape: got %v", err)
 	}
 	ex := g.AddNode("Expand", "ex", []*ir.Value{x, w}, "e")
-	if _, err := Eval(ex, 17, []*ir.Tensor{ir.NewFloat32([]int64{1 << 13, 1}, make([]float32, 1<<13)), ir.NewInt64([]int64{1}, []int64{1 << 12})}); err == nil {
-		t.Errorf("Expand to [8192,4096]: no error")
+	if _, err := Eval(ex, 17, []*ir.Tensor{ir.NewFloat32([]int64{1 << 13, 1}, make([]float32, 1<<13)), ir.NewInt64([]int64{1}, []int64{1 << 12})}, NewBudget(64<<20)); err == nil || !strings.Contains(err.Error(), "over the memory budget of 67108864 bytes") {
+		t.Errorf("Expand to [8192,4096] (128 MiB) under a 64 MiB budget: got %v", err)
 	}
-	got, err = Eval(ex, 17, []*ir.Tensor{ir.NewFloat32([]int64{2, 1}, []float32{1, 2}), ir.NewInt64([]int64{3}, []int64{2, 1, 3})})
+	got, err = Eval(ex, 17, []*ir.Tensor{ir.NewFloat32([]int64{2, 1}, []float32{1, 2}), ir.NewInt64([]int64{3}, []int64{2, 1, 3})}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,11 +161,11 @@ func TestEvalSmall(t *testing.T) {
 	}
 
 	bad := g.AddNode("NoSuchOp", "weird", []*ir.Value{x}, "q")
-	_, err = Eval(bad, 13, []*ir.Tensor{ir.NewFloat32(nil, []float32{1})})
+	_, err = Eval(bad, 13, []*ir.Tensor{ir.NewFloat32(nil, []float32{1})}, nil)
 	if err == nil || !strings.Contains(err.Error(), `node "weird" (NoSuchOp)`) || !strings.Contains(err.Error(), "unsupported") {
 		t.Errorf("unsupported op: got %v", err)
 	}
-	if _, err := Eval(conv, 13, nil); err == nil || !strings.Contains(err.Error(), `node "conv" (Conv)`) {
+	if _, err := Eval(conv, 13, nil, nil); err == nil || !strings.Contains(err.Error(), `node "conv" (Conv)`) {
 		t.Errorf("missing inputs: got %v", err)
 	}
 }

@@ -66,6 +66,17 @@ func gemmOp(c *ctx, fused bool) (func(), error) {
 			return nil, err
 		}
 	}
+	// The fast path packs a copy of constant B; the reference path
+	// transposes constant operands once.
+	var packed int64
+	for _, t := range []*tval{a, b} {
+		if t.konst {
+			packed += t.bytes()
+		}
+	}
+	if err := c.b.charge(packed); err != nil {
+		return nil, err
+	}
 	if f := c.fastGemm(a, b, cc, out, ta, tb, M, N, K, alpha, beta, epi); f != nil {
 		c.kernels = true
 		return f, nil

@@ -27,6 +27,9 @@ func opWindow(c *ctx) (func(), error) {
 	if c.n.AttrInt("periodic", 1) == 0 {
 		d = float64(n - 1)
 	}
+	if _, err := c.setOut(0, dt, []int64{int64(n)}); err != nil {
+		return nil, err
+	}
 	raw := make([]byte, n*dt.Size())
 	for i := 0; i < n; i++ {
 		x := 2 * math.Pi * float64(i) / d

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/mconv/mconv/ir"
 )
@@ -54,15 +55,33 @@ func opPad(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("pads %v for rank %d", pads, r)
 	}
 	shape := make([]int64, r)
+	for i := 0; i < r; i++ {
+		b, e := pads[i], pads[i+r]
+		if max(b, e) > ir.MaxElements || min(b, e) < -ir.MaxElements {
+			return nil, fmt.Errorf("pads %v out of range", pads)
+		}
+		if shape[i] = x.shape[i] + b + e; shape[i] < 0 {
+			return nil, fmt.Errorf("pads %v give a negative size", pads)
+		}
+	}
+	// The output's size is checked (setOut) before the index tables
+	// sized by it are made.
+	out, err := c.setOut(0, x.dt, shape)
+	if err != nil {
+		return nil, err
+	}
+	var tableBytes int64
+	for _, o := range shape {
+		tableBytes += o * int64(unsafe.Sizeof(int(0)))
+	}
+	if err := c.b.charge(tableBytes); err != nil {
+		return nil, err
+	}
 	tables := make([][]int, r)
 	for i := 0; i < r; i++ {
 		d := int(x.shape[i])
-		b, e := int(pads[i]), int(pads[i+r])
-		o := d + b + e
-		if o < 0 {
-			return nil, fmt.Errorf("pads %v give a negative size", pads)
-		}
-		shape[i] = int64(o)
+		b := int(pads[i])
+		o := int(shape[i])
 		t := make([]int, o)
 		for k := range t {
 			s := k - b
@@ -93,10 +112,6 @@ func opPad(c *ctx) (func(), error) {
 			t[k] = s
 		}
 		tables[i] = t
-	}
-	out, err := c.setOut(0, x.dt, shape)
-	if err != nil {
-		return nil, err
 	}
 	is := contiguousStrides(x.shape)
 	sz := x.dt.Size()
@@ -258,6 +273,16 @@ func opResize(c *ctx) (func(), error) {
 			return ((ca*d-5*ca)*d+8*ca)*d - 4*ca
 		}
 		return 0
+	}
+	var tapBytes int64
+	for a := 0; a < r; a++ {
+		if sizes[a] > ir.MaxElements {
+			return nil, fmt.Errorf("output size %d on axis %d is too large", sizes[a], a)
+		}
+		tapBytes += sizes[a] * int64(unsafe.Sizeof(tap{}))
+	}
+	if err := c.b.charge(tapBytes); err != nil {
+		return nil, err
 	}
 	taps := make([][]tap, r)
 	for a := 0; a < r; a++ {
@@ -435,6 +460,10 @@ func opSqueezeExcite(c *ctx) (func(), error) {
 	}
 	if useKernels && w1.konst && b1.konst && w2.konst && b2.konst && Cr > 0 && C > 0 && HW > 0 {
 		c.kernels = true
+		// The fast path packs copies of the weights.
+		if err := c.b.charge(w1.bytes() + w2.bytes()); err != nil {
+			return nil, err
+		}
 		return c.fastSqueezeExcite(x, out, w1.f32(), b1.f32(), w2.f32(), b2.f32(), N, C, Cr, HW, inner, gate), nil
 	}
 	s := make([]float32, C)

@@ -53,6 +53,14 @@ type Options struct {
 	// graph phases and after every lowering pass, failing on the first
 	// broken invariant (tests set it; Compile of this package ignores it).
 	CheckPhases bool
+	// MaxMemory is the memory budget in bytes of Compile (see Budget):
+	// the constants computed or copied at plan time, the packed weights
+	// and the activation arena together; runtime.Compile's constant
+	// folding obeys it too. A model over it is refused before the memory
+	// is allocated, with an error naming the node, its op and the bytes.
+	// 0 means DefaultMaxMemory(): half the physical memory, at least
+	// 256 MiB and at most 64 GiB.
+	MaxMemory int64
 }
 
 // NodeTime is the time one plan step took. Node is the step's node in the

@@ -619,6 +619,9 @@ func opTile(c *ctx) (func(), error) {
 		if rep[i] < 0 {
 			return nil, fmt.Errorf("negative repeat")
 		}
+		if rep[i] > ir.MaxElements || (x.shape[i] > 0 && rep[i] > ir.MaxElements/x.shape[i]) {
+			return nil, fmt.Errorf("repeats %v: output too large", rep)
+		}
 		shape[i] = x.shape[i] * rep[i]
 	}
 	out, err := c.setOut(0, x.dt, shape)
@@ -762,7 +765,15 @@ func opRange(c *ctx) (func(), error) {
 	if len(fs) != 1 || len(fl) != 1 || len(fd) != 1 || fd[0] == 0 {
 		return nil, fmt.Errorf("Range needs scalar start, limit and nonzero delta")
 	}
-	n := int64(math.Max(math.Ceil((fl[0]-fs[0])/fd[0]), 0))
+	cnt := math.Max(math.Ceil((fl[0]-fs[0])/fd[0]), 0)
+	if !(cnt <= float64(ir.MaxElements)) {
+		return nil, fmt.Errorf("Range of %g elements is too large", cnt)
+	}
+	n := int64(cnt)
+	// The size is checked before the values are computed.
+	if _, err := c.setOut(0, s.dt, []int64{n}); err != nil {
+		return nil, err
+	}
 	vals := make([]float64, n)
 	for i := range vals {
 		vals[i] = fs[0] + float64(i)*fd[0]
