@@ -1,0 +1,114 @@
+package imageprep
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mconv/mconv/onnx"
+)
+
+// fixtures is testdata/imageprep, made by tools/reference/image_fixtures.py
+// with timm's create_transform on PIL.
+var fixtures = filepath.Join("..", "testdata", "imageprep")
+
+type fixtureCase struct {
+	InputSize     int       `json:"input_size"`
+	CropPct       float64   `json:"crop_pct"`
+	Interpolation string    `json:"interpolation"`
+	Mean          []float32 `json:"mean"`
+	Std           []float32 `json:"std"`
+}
+
+func (fc fixtureCase) config(t *testing.T) Config {
+	in, err := ParseInterpolation(fc.Interpolation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Config{Size: fc.InputSize, CropPct: fc.CropPct, Interpolation: in}
+	copy(c.Mean[:], fc.Mean)
+	copy(c.Std[:], fc.Std)
+	return c
+}
+
+func maxDiff(t *testing.T, got []float32, wantPath string, wantDims []int64) float64 {
+	t.Helper()
+	want, err := onnx.ReadTensorFile(wantPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Dims) == 3 {
+		want.Dims = append([]int64{1}, want.Dims...)
+	}
+	if len(want.Dims) != len(wantDims) {
+		t.Fatalf("%s: dims %v, got %v", wantPath, want.Dims, wantDims)
+	}
+	for i := range wantDims {
+		if want.Dims[i] != wantDims[i] {
+			t.Fatalf("%s: dims %v, got %v", wantPath, want.Dims, wantDims)
+		}
+	}
+	w, err := want.Float32s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := 0.0
+	for i := range w {
+		d = math.Max(d, math.Abs(float64(got[i]-w[i])))
+	}
+	return d
+}
+
+// TestTimmTransformPNG checks the whole transform (PIL resize, crop,
+// ToTensor, Normalize) against timm's output on the same PNG: every case of
+// cases.json (bilinear and bicubic, downscaling and upscaling, two
+// mean/std pairs) within 1e-5 per element.
+func TestTimmTransformPNG(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(fixtures, "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []fixtureCase
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 4 {
+		t.Fatalf("%d cases", len(cases))
+	}
+	img, err := Load(filepath.Join(fixtures, "photo.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, fc := range cases {
+		c := fc.config(t)
+		x := c.Tensor(img)
+		got, _ := x.Float32s()
+		d := maxDiff(t, got, filepath.Join(fixtures, "case_"+string(rune('0'+k))+".pb"), x.Dims)
+		t.Logf("case %d (%+v): max |go - timm| = %.3g", k, fc, d)
+		if d > 1e-5 {
+			t.Errorf("case %d (%+v): max |go - timm| = %g > 1e-5", k, fc, d)
+		}
+	}
+}
+
+// TestTimmTransformJPEG bounds the decoder difference on the JPEG fixture
+// (4:4:4, quality 95): Go's image/jpeg against libjpeg under PIL, through
+// the same bicubic transform. A few 1/255 steps per pixel, normalised by
+// std ~0.225: the bound 0.1 is about 5 steps.
+func TestTimmTransformJPEG(t *testing.T) {
+	img, err := Load(filepath.Join(fixtures, "photo.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := Preset("imagenet")
+	c.Size = 64
+	x := c.Tensor(img)
+	got, _ := x.Float32s()
+	d := maxDiff(t, got, filepath.Join(fixtures, "jpeg_input.pb"), x.Dims)
+	t.Logf("JPEG: max |go - timm| = %.3g (normalised units)", d)
+	if d > 0.1 {
+		t.Errorf("JPEG: max |go - timm| = %g > 0.1", d)
+	}
+}
