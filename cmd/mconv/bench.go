@@ -242,6 +242,34 @@ func (o *benchOptions) run(w io.Writer) error {
 			bms = append(bms, bm)
 		}
 	}
+	if err := o.measure(bms, o.Profile || o.SVG != ""); err != nil {
+		return err
+	}
+	rss, rssErr := bench.PeakRSS()
+	for _, bm := range bms {
+		bm.res.PeakRSSBytes = rss
+	}
+	if o.SVG != "" {
+		for i, bm := range bms {
+			path := o.SVG
+			if i > 0 {
+				ext := filepath.Ext(path)
+				path = path[:len(path)-len(ext)] + ".compare" + ext
+			}
+			if err := benchWriteFile(path, func(w io.Writer) error {
+				return bench.WriteSVG(w, fmt.Sprintf("%s: time per layer vs FLOPs (%d threads, batch 1)", bm.name, bm.res.Threads), bm.res.Profile)
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return o.write(w, bms, rssErr)
+}
+
+// measure times the prepared models: latency at batch 1, then throughput at
+// --batch for those with a batch-B plan, each alternating over the models
+// (A B A B ...), and with profile every node of the batch-1 plans.
+func (o *benchOptions) measure(bms []*benchModel, profile bool) error {
 	opt := bench.Options{Runs: o.Runs, Warmup: o.Warmup, Progress: o.Progress}
 	// Latency at batch 1, alternating when comparing.
 	var rs []bench.Runner
@@ -284,32 +312,14 @@ func (o *benchOptions) run(w io.Writer) error {
 			bm.res.Throughput = t
 		}
 	}
-	if o.Profile || o.SVG != "" {
+	if profile {
 		for _, bm := range bms {
 			if err := o.profile(bm); err != nil {
 				return err
 			}
 		}
 	}
-	rss, rssErr := bench.PeakRSS()
-	for _, bm := range bms {
-		bm.res.PeakRSSBytes = rss
-	}
-	if o.SVG != "" {
-		for i, bm := range bms {
-			path := o.SVG
-			if i > 0 {
-				ext := filepath.Ext(path)
-				path = path[:len(path)-len(ext)] + ".compare" + ext
-			}
-			if err := benchWriteFile(path, func(w io.Writer) error {
-				return bench.WriteSVG(w, fmt.Sprintf("%s: time per layer vs FLOPs (%d threads, batch 1)", bm.name, bm.res.Threads), bm.res.Profile)
-			}); err != nil {
-				return err
-			}
-		}
-	}
-	return o.write(w, bms, rssErr)
+	return nil
 }
 
 // profile times every plan step over several runs and joins the times
