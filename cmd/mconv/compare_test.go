@@ -94,7 +94,9 @@ func fattr(t *testing.T, n *xnode, name string) float64 {
 	return v
 }
 
-func sameNum(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) }
+func sameNum(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
 
 // shownMatches reports whether a table cell's text ("7.69 k", "0.60",
 // "0.131") shows v to its printed precision; mib: the column is in MiB.
