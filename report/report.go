@@ -17,7 +17,7 @@ import (
 	"io"
 	"math"
 	"sort"
-	"text/tabwriter"
+	"strings"
 
 	"github.com/mconv/mconv/runtime/bench"
 )
@@ -144,25 +144,39 @@ func (r *Report) header(c column) string {
 }
 
 // WriteTable writes the comparison as an aligned text table, one row per
-// model ("n/a" where a figure is missing).
+// model, names left-aligned and figures right-aligned ("n/a" where a
+// figure is missing).
 func WriteTable(w io.Writer, r *Report) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "model\t")
+	rows := [][]string{{"model"}}
 	for _, c := range columns {
-		fmt.Fprintf(tw, "%s\t", r.header(c))
+		rows[0] = append(rows[0], r.header(c))
 	}
-	fmt.Fprintln(tw)
 	for i := range r.Models {
 		m := &r.Models[i]
-		fmt.Fprintf(tw, "%s\t", m.Name)
+		row := []string{m.Name}
 		for _, c := range columns {
 			if v, ok := c.value(m); ok {
-				fmt.Fprintf(tw, "%s\t", c.text(v))
+				row = append(row, c.text(v))
 			} else {
-				fmt.Fprint(tw, "n/a\t")
+				row = append(row, "n/a")
 			}
 		}
-		fmt.Fprintln(tw)
+		rows = append(rows, row)
 	}
-	return tw.Flush()
+	width := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for j, cell := range row {
+			width[j] = max(width[j], len(cell))
+		}
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		fmt.Fprintf(&b, "%-*s", width[0], row[0])
+		for j, cell := range row[1:] {
+			fmt.Fprintf(&b, "  %*s", width[j+1], cell)
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
