@@ -59,16 +59,23 @@ dimension is the batch: 1 for latency, --batch for throughput.`,
 		},
 	}
 	f := cmd.Flags()
-	addPlanFlags(cmd, &o.planOpts, "seed of the random inputs", "its shape for the latency and (with the batch dimension set to --batch) throughput runs")
-	f.IntVar(&o.Batch, "batch", 8, "batch size for the throughput measurement")
-	f.IntVar(&o.Runs, "runs", 50, "timed runs per measurement")
-	f.IntVar(&o.Warmup, "warmup", 5, "untimed runs before timing")
-	f.BoolVar(&o.JSON, "json", false, "print one JSON object")
+	addTimingFlags(cmd, &o.planOpts, &o.Batch, &o.Runs, &o.Warmup, &o.JSON)
 	f.StringVar(&o.Compare, "compare", "", "second model to run alternately with the first (ratio of medians)")
 	f.BoolVar(&o.Fuse, "fuse", false, "compare the model with its fused form (mconv's passes), run alternately")
 	f.BoolVar(&o.Profile, "profile", false, "time every node and print per-layer time next to MACs and bytes")
 	f.StringVar(&o.SVG, "svg", "", "write a per-layer time vs FLOPs chart to this SVG file (implies profiling)")
 	return cmd
+}
+
+// addTimingFlags registers the flags of the commands that time models
+// (bench, compare): the plan flags, --batch, --runs, --warmup and --json.
+func addTimingFlags(cmd *cobra.Command, p *planOpts, batch, runs, warmup *int, json *bool) {
+	f := cmd.Flags()
+	addPlanFlags(cmd, p, "seed of the random inputs", "its shape for the latency and (with the batch dimension set to --batch) throughput runs")
+	f.IntVar(batch, "batch", 8, "batch size for the throughput measurement")
+	f.IntVar(runs, "runs", 50, "timed runs per measurement")
+	f.IntVar(warmup, "warmup", 5, "untimed runs before timing")
+	f.BoolVar(json, "json", false, "print one JSON object")
 }
 
 // benchWantsProgress says whether bench writes its progress line to

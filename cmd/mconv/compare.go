@@ -63,11 +63,7 @@ Progress goes to stderr. Inputs are uniform in [-1, 1) from --seed;
 		},
 	}
 	f := cmd.Flags()
-	addPlanFlags(cmd, &o.planOpts, "seed of the random inputs", "its shape for the latency and (with the batch dimension set to --batch) throughput runs")
-	f.IntVar(&o.Batch, "batch", 8, "batch size for the throughput measurement")
-	f.IntVar(&o.Runs, "runs", 50, "timed runs per measurement")
-	f.IntVar(&o.Warmup, "warmup", 5, "untimed runs before timing")
-	f.BoolVar(&o.JSON, "json", false, "print one JSON object")
+	addTimingFlags(cmd, &o.planOpts, &o.Batch, &o.Runs, &o.Warmup, &o.JSON)
 	f.StringVar(&o.SVG, "svg", "", "write the charts (latency vs MACs, latency vs params, time by op) to this SVG file")
 	f.StringVar(&o.HTML, "html", "", "write a self-contained HTML report (table, charts, per-layer tables) to this file")
 	return cmd
