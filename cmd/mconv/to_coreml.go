@@ -105,8 +105,11 @@ func (o *toCoreMLOptions) coremlOptions() (coreml.Options, error) {
 		}
 	}
 	if o.ImageInput == "" {
-		if o.ScaleSet || o.Bias != "" || o.Preprocess != "" {
-			return opt, usageError{errors.New("--scale, --bias and --preprocess need --image-input rgb|bgr")}
+		if o.ScaleSet || o.Bias != "" {
+			return opt, usageError{errors.New("--scale and --bias need --image-input rgb|bgr")}
+		}
+		if o.Preprocess != "" {
+			return opt, usageError{errors.New("--preprocess needs --image-input rgb|bgr")}
 		}
 	} else {
 		if o.Preprocess != "" && (o.ScaleSet || o.Bias != "") {
