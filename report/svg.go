@@ -90,7 +90,13 @@ func scatter(b *strings.Builder, r *Report, id, title, xName, xUnit string, x fu
 	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%.0f" height="%.0f" fill="none" stroke="black"/>`+"\n", padL, padT, pw, ph)
 	fmt.Fprintf(b, `<text class="xlabel" x="%.0f" y="%d" text-anchor="middle">%s</text>`+"\n", padL+pw/2, chartH-18, esc(fmt.Sprintf("%s (%s%s)", xName, prefix, xUnit)))
 	fmt.Fprintf(b, `<text class="ylabel" x="18" y="%.0f" text-anchor="middle" transform="rotate(-90 18 %.0f)">latency, batch 1 (ms): median, whisker to p90</text>`+"\n", padT+ph/2, padT+ph/2)
+	// labels avoid the points and their whiskers, then each other
 	var placed []box
+	for i := range r.Models {
+		m := &r.Models[i]
+		px, py, p90 := xOf(x(m)), yOf(m.LatencyMedianMS), yOf(math.Min(m.LatencyP90MS, yTop))
+		placed = append(placed, box{px - 6, py - 6, px + 6, py + 6}, box{px - 1, p90, px + 1, py})
+	}
 	for i := range r.Models {
 		m := &r.Models[i]
 		// the axis covers the medians; a p90 whisker above it is cut at the frame
@@ -123,7 +129,11 @@ func opBars(b *strings.Builder, r *Report) {
 		}
 		maxT = math.Max(maxT, t)
 	}
-	const barH, gap, legendW = 26, 14, 170
+	const barH, gap = 26, 14
+	legendW := 40
+	for op := range colour {
+		legendW = max(legendW, 40+7*len(op))
+	}
 	h := padT + padB + len(r.Models)*(barH+gap) + 20
 	h = max(h, padT+padB+18*len(ops))
 	labelW := 160

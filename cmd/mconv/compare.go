@@ -8,8 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/ir/metrics"
 	"github.com/mconv/mconv/onnx"
+	"github.com/mconv/mconv/passes"
 	"github.com/mconv/mconv/report"
 )
 
@@ -24,6 +26,7 @@ type compareOptions struct {
 	JSON     bool
 	SVG      string
 	HTML     string
+	Fuse     bool      // run mconv's passes on every model first
 	Progress io.Writer // stage lines; nil: none
 	planOpts
 }
@@ -48,7 +51,8 @@ self-contained page (inline SVG and style, no scripts) with the table, the
 charts and every model's per-layer table. --json prints one object: per
 model the table's row, the full mconv stats report ("stats") and the full
 mconv bench --profile result ("bench") the row was taken from.
-Progress goes to stderr. Inputs are uniform in [-1, 1) from --seed;
+--fuse runs mconv's passes on every model first (training-form exports
+are compared in their deploy form). Progress goes to stderr. Inputs are uniform in [-1, 1) from --seed;
 --input-shape fixes an input's shape (all models must have that input).`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 2 {
@@ -65,6 +69,7 @@ Progress goes to stderr. Inputs are uniform in [-1, 1) from --seed;
 	f := cmd.Flags()
 	addTimingFlags(cmd, &o.planOpts, &o.Batch, &o.Runs, &o.Warmup, &o.JSON)
 	f.StringVar(&o.SVG, "svg", "", "write the charts (latency vs MACs, latency vs params, time by op) to this SVG file")
+	f.BoolVar(&o.Fuse, "fuse", false, "run mconv's passes on every model first: compare deploy forms of training-form exports")
 	f.StringVar(&o.HTML, "html", "", "write a self-contained HTML report (table, charts, per-layer tables) to this file")
 	return cmd
 }
@@ -120,6 +125,14 @@ func (o *compareOptions) run(w io.Writer) error {
 		m, err := metricsLoadModel(p, 1, true, o.shapes())
 		if err != nil {
 			return err
+		}
+		if o.Fuse {
+			if _, err := passes.Run(m, passes.Options{}); err != nil {
+				return fmt.Errorf("%s: fuse: %w", p, err)
+			}
+			if err := ir.InferShapes(m); err != nil {
+				return fmt.Errorf("%s: fused form: %w", p, err)
+			}
 		}
 		st, err := so.count(m, names[i])
 		if err != nil {

@@ -417,6 +417,26 @@ func TestCompareCommand(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
 	}
+	// --fuse compares deploy forms: the fused training exports have the
+	// MACs of PyTorch's deploy exports.
+	var res compareResult
+	out = captureStdout(t, func() {
+		code = run([]string{"compare", "--fuse", "--json", "--runs", "1", "--warmup", "0", "--batch", "1", "--threads", "1",
+			filepath.Join(g, "mobileone_net", "torchscript", "model.onnx"), filepath.Join(g, "repvgg_net", "torchscript", "model.onnx")})
+	})
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || len(res.Models) != 2 {
+		t.Fatalf("compare --fuse: exit %d, %v", code, err)
+	}
+	for i, d := range []string{a, b} {
+		var st metrics.Report
+		s := captureStdout(t, func() { code = run([]string{"stats", "--json", "--no-plan", d}) })
+		if err := json.Unmarshal([]byte(s), &st); err != nil {
+			t.Fatal(err)
+		}
+		if res.Models[i].MACs != st.MACs {
+			t.Errorf("compare --fuse %s: %d MACs, the deploy export has %d", res.Models[i].Name, res.Models[i].MACs, st.MACs)
+		}
+	}
 	if got := uniqueNames([]string{"a/x/deploy.onnx", "b/x/deploy.onnx", "c/y.onnx"}); strings.Join(got, " ") != "a/x/deploy.onnx b/x/deploy.onnx c/y.onnx" {
 		t.Errorf("uniqueNames: %q", got)
 	}
