@@ -160,6 +160,27 @@ func TestRunImageBatch(t *testing.T) {
 			t.Errorf("%s: alone %+v, batched %+v", p, a, b)
 		}
 	}
+	// A model with a symbolic batch runs the images as one batch.
+	dyn := filepath.Join("..", "..", "testdata", "golden", "mnv3_net_dynbatch", "torchscript", "deploy.onnx")
+	runDyn := func(args ...string) imageReport {
+		t.Helper()
+		var code int
+		out := captureStdout(t, func() { code = run(append([]string{"run", dyn, "--json", "--threads", "1", "--topk", "10"}, args...)) })
+		var rep imageReport
+		if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil {
+			t.Fatalf("%v: exit %d, %v: %s", args, code, err, out)
+		}
+		return rep
+	}
+	batched := runDyn("--image", png, "--image", jpg, "--image", png)
+	for i, p := range []string{png, jpg, png} {
+		alone := runDyn("--image", p)
+		for j, c := range alone.Images[0].Top {
+			if d := batched.Images[i].Top[j]; d.Index != c.Index || math.Abs(d.Logit-c.Logit) > 1e-5 {
+				t.Errorf("dynamic batch, image %d rank %d: batched %+v, alone %+v", i, j, d, c)
+			}
+		}
+	}
 	for _, args := range [][]string{
 		{"--image", jpg, "--preprocess", "vgg"},
 		{"--image", jpg, "--mean", "1,2"},
