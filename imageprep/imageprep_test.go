@@ -112,3 +112,34 @@ func TestTimmTransformJPEG(t *testing.T) {
 		t.Errorf("JPEG: max |go - timm| = %g > 0.1", d)
 	}
 }
+
+// TestFromImageModes: gray, gray+alpha, palette and RGBA PNGs decode to the
+// RGB bytes PIL's convert("RGB") gives (alpha dropped, not composited).
+func TestFromImageModes(t *testing.T) {
+	for _, mode := range []string{"L", "LA", "P", "RGBA"} {
+		img, err := Load(filepath.Join(fixtures, "mode_"+mode+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := onnx.ReadTensorFile(filepath.Join(fixtures, "mode_"+mode+"_rgb.pb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := want.Float64s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want.Dims) != 3 || want.Dims[0] != int64(img.H) || want.Dims[1] != int64(img.W) || len(w) != len(img.Pix) {
+			t.Fatalf("mode %s: PIL %v, Go %dx%d", mode, want.Dims, img.W, img.H)
+		}
+		bad := 0
+		for i := range w {
+			if float64(img.Pix[i]) != w[i] {
+				bad++
+			}
+		}
+		if bad > 0 {
+			t.Errorf("mode %s: %d of %d bytes differ from PIL's convert(\"RGB\")", mode, bad, len(w))
+		}
+	}
+}

@@ -22,6 +22,10 @@ Written (every tensor a TensorProto .pb, as onnx.numpy_helper writes it):
                          photo.jpg as PIL decodes it (size 64, crop_pct
                          0.875, bicubic, ImageNet mean/std)
     jpeg_input.pb        that transform's output [1, 3, 64, 64]
+    mode_M.png           a 16x12 crop of photo.png saved in PIL mode M (L,
+                         LA, P, RGBA: gray, gray+alpha, palette,
+                         transparency) and mode_M_rgb.pb, PIL's
+                         convert("RGB") of it as uint8 [12, 16, 3]
 
 The JPEG image is chosen among seeded candidates as the one whose top-4
 logits are farthest apart, so the top-3 order is robust to the small
@@ -103,6 +107,22 @@ def main():
         cases.append(c)
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
+
+    small = png.crop((8, 8, 24, 20))
+    rng = np.random.default_rng(7)
+    alpha = Image.fromarray(rng.integers(0, 256, (12, 16), dtype=np.uint8), "L")
+    for mode in ["L", "LA", "P", "RGBA"]:
+        if mode == "P":
+            im = small.quantize(colors=37)
+        elif mode in ("LA", "RGBA"):
+            im = small.convert(mode[:-1])
+            im.putalpha(alpha)
+        else:
+            im = small.convert(mode)
+        path = os.path.join(OUT, f"mode_{mode}.png")
+        im.save(path)
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        save(os.path.join(OUT, f"mode_{mode}_rgb.pb"), rgb, f"mode_{mode}")
 
     model, _ = export_fixtures.build(MODEL)
     model = export_fixtures.deploy_form(model).eval()
