@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -28,6 +29,7 @@ type compareOptions struct {
 	HTML     string
 	Fuse     bool      // run mconv's passes on every model first
 	Progress io.Writer // stage lines; nil: none
+	Live     bool      // also bench's live progress line on Progress (a terminal)
 	planOpts
 }
 
@@ -63,6 +65,7 @@ are compared in their deploy form). Progress goes to stderr. Inputs are uniform 
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			o.Progress = cmd.ErrOrStderr()
+			o.Live = benchWantsProgress(benchIsTerminal(os.Stderr), benchIsTerminal(os.Stdout), o.JSON)
 			return o.run(cmd.OutOrStdout())
 		},
 	}
@@ -98,6 +101,9 @@ func (o *compareOptions) progress(format string, a ...any) {
 
 func (o *compareOptions) run(w io.Writer) error {
 	bo := &benchOptions{Batch: o.Batch, Runs: o.Runs, Warmup: o.Warmup, planOpts: o.planOpts}
+	if o.Live {
+		bo.Progress = o.Progress
+	}
 	if err := bo.check(); err != nil {
 		return err
 	}
