@@ -13,8 +13,10 @@
 //  2. resize the short side to floor(Size / CropPct) and the long side in
 //     proportion, truncated (torchvision's Resize(int)), with PIL's
 //     antialiased bilinear or bicubic resampling on uint8 (resample.go
-//     replicates Pillow's Resample.c: fixed-point coefficients, horizontal
-//     then vertical pass, each rounded to bytes);
+//     replicates Pillow's Resample.c: fixed-point coefficients, a
+//     horizontal and a vertical pass, each rounded to bytes, vertical first
+//     when the height shrinks by more than twice what the width does, as
+//     Pillow 13 orders them);
 //  3. center-crop Size x Size, top = round((h - Size) / 2) with Python's
 //     round half to even (torchvision's CenterCrop; zero padding when the
 //     image is smaller);

@@ -7,8 +7,9 @@ import "math"
 // Go so that mconv's preprocessing gives the bytes PIL gives: an
 // antialiased separable convolution whose filter support grows with the
 // downscale factor, coefficients normalised to sum 1 and turned into fixed
-// point with precisionBits fraction bits, a horizontal pass and then a
-// vertical one, each rounding to uint8 (clip8).
+// point with precisionBits fraction bits, a horizontal and a vertical pass
+// (in the order Pillow 13 picks, see resize), each rounding to uint8
+// (clip8).
 
 // precisionBits is Resample.c's PRECISION_BITS (32 - 8 - 2): the fraction
 // bits of the fixed-point coefficients.
@@ -126,53 +127,74 @@ func clip8(in int32) uint8 {
 
 // resize is PIL's Image.resize((w, h), interp) of an RGB image (box: the
 // whole image, no reducing_gap): ImagingResampleInner's horizontal pass,
-// when the width changes, then its vertical pass, when the height changes.
+// when the width changes, and its vertical pass, when the height changes,
+// each rounding to bytes. Pillow 13 runs the vertical pass first when the
+// height shrinks by more than twice what the width shrinks,
+// 2*(src.W-w) < src.H-h with h < src.H (so the horizontal pass has fewer
+// rows to do); otherwise horizontal first. The order changes the rounding
+// of the intermediate image, so it is part of the result. (Pillow's
+// horizontal pass skips source rows the vertical pass does not read; that
+// changes no value.)
 func resize(src *RGB, w, h int, interp Interpolation) *RGB {
 	if w == src.W && h == src.H {
 		return src.clone()
 	}
 	fp := interp.filter()
-	img := src
-	if w != src.W {
-		c := precomputeCoeffs(src.W, 0, float32(src.W), w, fp)
-		out := &RGB{W: w, H: img.H, Pix: make([]uint8, w*img.H*3)}
-		for y := 0; y < img.H; y++ {
-			row := img.Pix[y*img.W*3 : (y+1)*img.W*3]
-			for xx := 0; xx < w; xx++ {
-				xmin, xmax := c.bounds[xx*2], c.bounds[xx*2+1]
-				k := c.k[xx*c.ksize:]
-				var s0, s1, s2 int32 = 1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1)
-				for x := 0; x < xmax; x++ {
-					p := row[(x+xmin)*3:]
-					s0 += int32(p[0]) * k[x]
-					s1 += int32(p[1]) * k[x]
-					s2 += int32(p[2]) * k[x]
-				}
-				o := out.Pix[(y*w+xx)*3:]
-				o[0], o[1], o[2] = clip8(s0), clip8(s1), clip8(s2)
-			}
-		}
-		img = out
+	if h < src.H && 2*(src.W-w) < src.H-h {
+		return resizeH(resizeV(src, h, fp), w, fp)
 	}
-	if h != src.H {
-		c := precomputeCoeffs(src.H, 0, float32(src.H), h, fp)
-		out := &RGB{W: img.W, H: h, Pix: make([]uint8, img.W*h*3)}
-		for yy := 0; yy < h; yy++ {
-			ymin, ymax := c.bounds[yy*2], c.bounds[yy*2+1]
-			k := c.k[yy*c.ksize:]
-			for xx := 0; xx < img.W; xx++ {
-				var s0, s1, s2 int32 = 1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1)
-				for y := 0; y < ymax; y++ {
-					p := img.Pix[((y+ymin)*img.W+xx)*3:]
-					s0 += int32(p[0]) * k[y]
-					s1 += int32(p[1]) * k[y]
-					s2 += int32(p[2]) * k[y]
-				}
-				o := out.Pix[(yy*img.W+xx)*3:]
-				o[0], o[1], o[2] = clip8(s0), clip8(s1), clip8(s2)
-			}
-		}
-		img = out
+	return resizeV(resizeH(src, w, fp), h, fp)
+}
+
+// resizeH is the horizontal pass to width w (img itself when the width
+// stays).
+func resizeH(img *RGB, w int, fp filter) *RGB {
+	if w == img.W {
+		return img
 	}
-	return img
+	c := precomputeCoeffs(img.W, 0, float32(img.W), w, fp)
+	out := &RGB{W: w, H: img.H, Pix: make([]uint8, w*img.H*3)}
+	for y := 0; y < img.H; y++ {
+		row := img.Pix[y*img.W*3 : (y+1)*img.W*3]
+		for xx := 0; xx < w; xx++ {
+			xmin, xmax := c.bounds[xx*2], c.bounds[xx*2+1]
+			k := c.k[xx*c.ksize:]
+			var s0, s1, s2 int32 = 1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1)
+			for x := 0; x < xmax; x++ {
+				p := row[(x+xmin)*3:]
+				s0 += int32(p[0]) * k[x]
+				s1 += int32(p[1]) * k[x]
+				s2 += int32(p[2]) * k[x]
+			}
+			o := out.Pix[(y*w+xx)*3:]
+			o[0], o[1], o[2] = clip8(s0), clip8(s1), clip8(s2)
+		}
+	}
+	return out
+}
+
+// resizeV is the vertical pass to height h (img itself when the height
+// stays).
+func resizeV(img *RGB, h int, fp filter) *RGB {
+	if h == img.H {
+		return img
+	}
+	c := precomputeCoeffs(img.H, 0, float32(img.H), h, fp)
+	out := &RGB{W: img.W, H: h, Pix: make([]uint8, img.W*h*3)}
+	for yy := 0; yy < h; yy++ {
+		ymin, ymax := c.bounds[yy*2], c.bounds[yy*2+1]
+		k := c.k[yy*c.ksize:]
+		for xx := 0; xx < img.W; xx++ {
+			var s0, s1, s2 int32 = 1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1)
+			for y := 0; y < ymax; y++ {
+				p := img.Pix[((y+ymin)*img.W+xx)*3:]
+				s0 += int32(p[0]) * k[y]
+				s1 += int32(p[1]) * k[y]
+				s2 += int32(p[2]) * k[y]
+			}
+			o := out.Pix[(yy*img.W+xx)*3:]
+			o[0], o[1], o[2] = clip8(s0), clip8(s1), clip8(s2)
+		}
+	}
+	return out
 }

@@ -9,8 +9,10 @@ Written (every tensor a TensorProto .pb, as onnx.numpy_helper writes it):
 
     photo.png            64x48 RGB synthetic "photo" (smooth gradients, a
                          disc, stripes and mild noise; seeded)
-    case_K.pb            timm.data.create_transform(...)(photo.png) for the
-                         cases in cases.json (input_size, crop_pct,
+    photo_tall.png       30x72, the same kind (Pillow 13 resizes it
+                         vertical pass first)
+    case_K.pb            timm.data.create_transform(...)(image) for the
+                         cases in cases.json (image, input_size, crop_pct,
                          interpolation, mean, std): a float32 [3, S, S]
     cases.json           the cases, in order
     photo.jpg            a JPEG photo (4:4:4 chroma, quality 95) for the
@@ -54,10 +56,13 @@ CASES = [
     dict(input_size=32, crop_pct=0.875, interpolation="bilinear"),
     dict(input_size=32, crop_pct=0.875, interpolation="bicubic"),
     dict(input_size=40, crop_pct=0.95, interpolation="bicubic", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
-    dict(input_size=40, crop_pct=0.95, interpolation="bilinear"),
-    dict(input_size=48, crop_pct=0.7, interpolation="bicubic"),  # upsampling: short side 48 -> 68
-    dict(input_size=48, crop_pct=0.7, interpolation="bilinear"),
+    dict(input_size=44, crop_pct=0.7, interpolation="bicubic"),  # upsampling: short side 48 -> 62
+    dict(input_size=44, crop_pct=0.7, interpolation="bilinear"),
     dict(input_size=35, crop_pct=0.875, interpolation="bicubic"),  # 53x40, crop top (40-35)/2 = 2.5 rounds to 2
+    # photo_tall.png (30x72) -> 27x64: the height shrinks by more than twice
+    # what the width does, so Pillow 13 resamples vertically first
+    dict(image="photo_tall.png", input_size=24, crop_pct=0.875, interpolation="bicubic"),
+    dict(image="photo_tall.png", input_size=24, crop_pct=0.875, interpolation="bilinear"),
 ]
 
 LABELS = ["tench", "goldfish", "great white shark", "tiger shark", "hammerhead",
@@ -97,13 +102,19 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     png = photo(64, 48, 1)
     png.save(os.path.join(OUT, "photo.png"), optimize=True)
+    photo(30, 72, 3).save(os.path.join(OUT, "photo_tall.png"), optimize=True)
     png = Image.open(os.path.join(OUT, "photo.png")).convert("RGB")
+    for old in os.listdir(OUT):
+        if old.startswith("case_"):
+            os.remove(os.path.join(OUT, old))
     cases = []
     for k, c in enumerate(CASES):
         c = dict(c)
+        c.setdefault("image", "photo.png")
         c.setdefault("mean", list(timm.data.IMAGENET_DEFAULT_MEAN))
         c.setdefault("std", list(timm.data.IMAGENET_DEFAULT_STD))
-        save(os.path.join(OUT, f"case_{k}.pb"), transform(png, c), f"case_{k}")
+        img = Image.open(os.path.join(OUT, c["image"])).convert("RGB")
+        save(os.path.join(OUT, f"case_{k}.pb"), transform(img, c), f"case_{k}")
         cases.append(c)
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
