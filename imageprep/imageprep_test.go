@@ -3,6 +3,8 @@ package imageprep
 import (
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
@@ -144,5 +146,60 @@ func TestFromImageModes(t *testing.T) {
 		if bad > 0 {
 			t.Errorf("mode %s: %d of %d bytes differ from PIL's convert(\"RGB\")", mode, bad, len(w))
 		}
+	}
+}
+
+// TestJPEGLikeLibjpeg: a 4:2:0 JPEG with odd sizes decodes to within a few
+// 1/255 of what PIL (libjpeg-turbo) gives: chroma upsampled and converted as
+// libjpeg does; what remains is Go's IDCT, which is not libjpeg's. Go's own
+// YCbCr.At (nearest chroma) is logged for comparison.
+func TestJPEGLikeLibjpeg(t *testing.T) {
+	want, err := onnx.ReadTensorFile(filepath.Join(fixtures, "photo420_rgb.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := want.Float64s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(fixtures, "photo420.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, ok := m.(*image.YCbCr)
+	if !ok || y.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		t.Fatalf("photo420.jpg decodes to %T", m)
+	}
+	stats := func(pix []uint8) (int, float64) {
+		mx, sum := 0, 0.0
+		for i := range w {
+			d := math.Abs(float64(pix[i]) - w[i])
+			mx = max(mx, int(d))
+			sum += d
+		}
+		return mx, sum / float64(len(w))
+	}
+	img := FromImage(m)
+	if len(img.Pix) != len(w) {
+		t.Fatalf("%d bytes, PIL %d", len(img.Pix), len(w))
+	}
+	mx, mean := stats(img.Pix)
+	nearest := make([]uint8, 0, len(w))
+	for yy := 0; yy < y.Rect.Dy(); yy++ {
+		for xx := 0; xx < y.Rect.Dx(); xx++ {
+			c := y.YCbCrAt(xx, yy)
+			r, g, b := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+			nearest = append(nearest, r, g, b)
+		}
+	}
+	gmx, gmean := stats(nearest)
+	t.Logf("4:2:0 JPEG vs PIL: max %d/255, mean %.3f (Go's YCbCr.At: max %d, mean %.3f)", mx, mean, gmx, gmean)
+	if mx > 4 || mean > 0.25 {
+		t.Errorf("4:2:0 JPEG vs PIL: max %d/255, mean %.3f; want <= 4 and <= 0.25", mx, mean)
 	}
 }

@@ -24,6 +24,10 @@ Written (every tensor a TensorProto .pb, as onnx.numpy_helper writes it):
                          photo.jpg as PIL decodes it (size 64, crop_pct
                          0.875, bicubic, ImageNet mean/std)
     jpeg_input.pb        that transform's output [1, 3, 64, 64]
+    photo420.jpg         a 47x39 JPEG with 4:2:0 chroma (odd sizes: edge
+                         chroma) and photo420_rgb.pb, PIL's decoding of it
+                         (libjpeg-turbo, fancy upsampling) as uint8
+                         [39, 47, 3]
     mode_M.png           a 16x12 crop of photo.png saved in PIL mode M (L,
                          LA, P, RGBA: gray, gray+alpha, palette,
                          transparency) and mode_M_rgb.pb, PIL's
@@ -118,6 +122,10 @@ def main():
         cases.append(c)
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
+
+    photo(47, 39, 4).save(os.path.join(OUT, "photo420.jpg"), quality=90, subsampling=2)
+    rgb = np.asarray(Image.open(os.path.join(OUT, "photo420.jpg")).convert("RGB"))
+    save(os.path.join(OUT, "photo420_rgb.pb"), rgb, "photo420")
 
     small = png.crop((8, 8, 24, 20))
     rng = np.random.default_rng(7)
