@@ -1,6 +1,7 @@
 package imageprep
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -149,57 +150,61 @@ func TestFromImageModes(t *testing.T) {
 	}
 }
 
-// TestJPEGLikeLibjpeg: a 4:2:0 JPEG with odd sizes decodes to within a few
-// 1/255 of what PIL (libjpeg-turbo) gives: chroma upsampled and converted as
-// libjpeg does; what remains is Go's IDCT, which is not libjpeg's. Go's own
-// YCbCr.At (nearest chroma) is logged for comparison.
+// TestJPEGLikeLibjpeg: 4:2:0 and 4:2:2 JPEGs with odd sizes decode to
+// within a few 1/255 of what PIL (libjpeg-turbo) gives: chroma upsampled
+// and converted as libjpeg does; what remains is Go's IDCT, which is not
+// libjpeg's. Go's own YCbCr.At (nearest chroma) is logged for comparison.
 func TestJPEGLikeLibjpeg(t *testing.T) {
-	want, err := onnx.ReadTensorFile(filepath.Join(fixtures, "photo420_rgb.pb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := want.Float64s()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join(fixtures, "photo420.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, ok := m.(*image.YCbCr)
-	if !ok || y.SubsampleRatio != image.YCbCrSubsampleRatio420 {
-		t.Fatalf("photo420.jpg decodes to %T", m)
-	}
-	stats := func(pix []uint8) (int, float64) {
-		mx, sum := 0, 0.0
-		for i := range w {
-			d := math.Abs(float64(pix[i]) - w[i])
-			mx = max(mx, int(d))
-			sum += d
+	for _, c := range []struct {
+		name  string
+		ratio image.YCbCrSubsampleRatio
+	}{{"photo420", image.YCbCrSubsampleRatio420}, {"photo422", image.YCbCrSubsampleRatio422}} {
+		want, err := onnx.ReadTensorFile(filepath.Join(fixtures, c.name+"_rgb.pb"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		return mx, sum / float64(len(w))
-	}
-	img := FromImage(m)
-	if len(img.Pix) != len(w) {
-		t.Fatalf("%d bytes, PIL %d", len(img.Pix), len(w))
-	}
-	mx, mean := stats(img.Pix)
-	nearest := make([]uint8, 0, len(w))
-	for yy := 0; yy < y.Rect.Dy(); yy++ {
-		for xx := 0; xx < y.Rect.Dx(); xx++ {
-			c := y.YCbCrAt(xx, yy)
-			r, g, b := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
-			nearest = append(nearest, r, g, b)
+		w, err := want.Float64s()
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	gmx, gmean := stats(nearest)
-	t.Logf("4:2:0 JPEG vs PIL: max %d/255, mean %.3f (Go's YCbCr.At: max %d, mean %.3f)", mx, mean, gmx, gmean)
-	if mx > 4 || mean > 0.25 {
-		t.Errorf("4:2:0 JPEG vs PIL: max %d/255, mean %.3f; want <= 4 and <= 0.25", mx, mean)
+		b, err := os.ReadFile(filepath.Join(fixtures, c.name+".jpg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := image.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, ok := m.(*image.YCbCr)
+		if !ok || y.SubsampleRatio != c.ratio {
+			t.Fatalf("%s.jpg decodes to %T, not %v", c.name, m, c.ratio)
+		}
+		stats := func(pix []uint8) (int, float64) {
+			mx, sum := 0, 0.0
+			for i := range w {
+				d := math.Abs(float64(pix[i]) - w[i])
+				mx = max(mx, int(d))
+				sum += d
+			}
+			return mx, sum / float64(len(w))
+		}
+		img := FromImage(m)
+		if len(img.Pix) != len(w) {
+			t.Fatalf("%s: %d bytes, PIL %d", c.name, len(img.Pix), len(w))
+		}
+		mx, mean := stats(img.Pix)
+		nearest := make([]uint8, 0, len(w))
+		for yy := 0; yy < y.Rect.Dy(); yy++ {
+			for xx := 0; xx < y.Rect.Dx(); xx++ {
+				p := y.YCbCrAt(xx, yy)
+				r, g, b := color.YCbCrToRGB(p.Y, p.Cb, p.Cr)
+				nearest = append(nearest, r, g, b)
+			}
+		}
+		gmx, gmean := stats(nearest)
+		t.Logf("%s vs PIL: max %d/255, mean %.3f (Go's YCbCr.At: max %d, mean %.3f)", c.name, mx, mean, gmx, gmean)
+		if mx > 4 || mean > 0.25 {
+			t.Errorf("%s vs PIL: max %d/255, mean %.3f; want <= 4 and <= 0.25", c.name, mx, mean)
+		}
 	}
 }

@@ -6,7 +6,7 @@ import (
 
 // This file turns the Y, Cb and Cr planes Go's image/jpeg decodes into RGB
 // the way libjpeg(-turbo), and so PIL, does by default: "fancy" (triangle
-// filter) upsampling of subsampled chroma (jdsample.c: h2v1, h1v2 and
+// filter) upsampling of subsampled chroma (jdsample.c: h2v1 and
 // h2v2_fancy_upsample; edge samples replicated) and the fixed-point YCbCr
 // to RGB tables of jdcolor.c. Go's own YCbCr.At repeats the nearest chroma
 // sample and rounds the colour conversion differently, which moves 4:2:0
@@ -40,7 +40,8 @@ func rangeLimit(v int32) uint8 {
 
 // libjpegRGB converts a decoded JPEG image to RGB as libjpeg does; ok is
 // false for layouts it does not handle (then the caller uses Go's
-// conversion): a non-zero origin, or 4:1:1 and 4:1:0 chroma.
+// conversion): a non-zero origin, or 4:4:0, 4:1:1 and 4:1:0 chroma
+// (PIL cannot write those to test against).
 func libjpegRGB(m *image.YCbCr) (*RGB, bool) {
 	r := m.Rect
 	if r.Min != (image.Point{}) {
@@ -55,8 +56,6 @@ func libjpegRGB(m *image.YCbCr) (*RGB, bool) {
 		hs, vs = 2, 1
 	case image.YCbCrSubsampleRatio420:
 		hs, vs = 2, 2
-	case image.YCbCrSubsampleRatio440:
-		hs, vs = 1, 2
 	default:
 		return nil, false
 	}
@@ -79,7 +78,8 @@ func libjpegRGB(m *image.YCbCr) (*RGB, bool) {
 }
 
 // upsample expands a cw x ch chroma plane (row stride stride) to w x h with
-// libjpeg's fancy upsampling for subsampling factors hs, vs (1 or 2).
+// libjpeg's fancy upsampling for subsampling factors (hs, vs) of (1, 1),
+// (2, 1) or (2, 2).
 func upsample(p []uint8, stride, cw, ch, w, h, hs, vs int) []uint8 {
 	at := func(x, y int) int32 { // edge samples replicated
 		x, y = min(max(x, 0), cw-1), min(max(y, 0), ch-1)
@@ -103,12 +103,6 @@ func upsample(p []uint8, stride, cw, ch, w, h, hs, vs int) []uint8 {
 					v = at(c, cy)
 				default:
 					v = (3*at(c, cy) + at(c+1, cy) + 2) >> 2
-				}
-			case hs == 1 && vs == 2: // h1v2_fancy_upsample
-				if y%2 == 0 {
-					v = (3*at(c, cy) + at(c, cy-1) + 1) >> 2
-				} else {
-					v = (3*at(c, cy) + at(c, cy+1) + 2) >> 2
 				}
 			default: // h2v2_fancy_upsample
 				far := cy - 1 // the nearer of the other chroma rows

@@ -27,7 +27,8 @@ Written (every tensor a TensorProto .pb, as onnx.numpy_helper writes it):
     photo420.jpg         a 47x39 JPEG with 4:2:0 chroma (odd sizes: edge
                          chroma) and photo420_rgb.pb, PIL's decoding of it
                          (libjpeg-turbo, fancy upsampling) as uint8
-                         [39, 47, 3]
+                         [39, 47, 3]; photo422.jpg and photo422_rgb.pb
+                         the same for a 31x21 4:2:2 JPEG
     mode_M.png           a 16x12 crop of photo.png saved in PIL mode M (L,
                          LA, P, RGBA: gray, gray+alpha, palette,
                          transparency) and mode_M_rgb.pb, PIL's
@@ -123,9 +124,10 @@ def main():
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
 
-    photo(47, 39, 4).save(os.path.join(OUT, "photo420.jpg"), quality=90, subsampling=2)
-    rgb = np.asarray(Image.open(os.path.join(OUT, "photo420.jpg")).convert("RGB"))
-    save(os.path.join(OUT, "photo420_rgb.pb"), rgb, "photo420")
+    for name, size, sub in [("photo420", (47, 39), 2), ("photo422", (31, 21), 1)]:
+        photo(*size, 4).save(os.path.join(OUT, name + ".jpg"), quality=90, subsampling=sub)
+        rgb = np.asarray(Image.open(os.path.join(OUT, name + ".jpg")).convert("RGB"))
+        save(os.path.join(OUT, name + "_rgb.pb"), rgb, name)
 
     small = png.crop((8, 8, 24, 20))
     rng = np.random.default_rng(7)
