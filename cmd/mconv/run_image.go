@@ -32,7 +32,7 @@ func addImageFlags(c *cobra.Command, o *imageOpts) {
 	f := c.Flags()
 	f.StringArrayVar(&o.Images, "image", nil, "a JPEG or PNG file to classify (repeatable; several are batched); replaces --data and random inputs")
 	f.StringVar(&o.Preprocess, "preprocess", "imagenet", "preprocessing preset of --image: imagenet, inception or none (see README)")
-	f.IntVar(&o.Size, "size", -1, "crop size of --image (default: the model's input height and width, else the preset's)")
+	f.IntVar(&o.Size, "size", -1, "crop size of --image; -1: the model's input height and width, else the preset's; 0: no resize or crop")
 	f.Float64Var(&o.CropPct, "crop-pct", 0, "crop fraction of --image: the short side is resized to floor(size / crop-pct) (default: the preset's, 0.875)")
 	f.StringVar(&o.Mean, "mean", "", "per-channel mean R,G,B of --image (default: the preset's)")
 	f.StringVar(&o.Std, "std", "", "per-channel std R,G,B of --image (default: the preset's)")
