@@ -144,7 +144,7 @@ func (o *compareOptions) run(w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		bm, err := bo.prepare(m, p)
+		bm, err := bo.prepare(m, p, nil)
 		if err != nil {
 			return err
 		}
