@@ -133,7 +133,7 @@ func (o *compareOptions) run(w io.Writer) error {
 			return err
 		}
 		if o.Fuse {
-			if _, err := passes.Run(m, passes.Options{}); err != nil {
+			if _, err := passes.Run(m, passes.Options{MaxMemory: o.MaxMemory}); err != nil {
 				return fmt.Errorf("%s: fuse: %w", p, err)
 			}
 			if err := ir.InferShapes(m); err != nil {

@@ -49,8 +49,8 @@ func addPlanFlags(c *cobra.Command, p *planOpts, seed, shape string) {
 // memory budget of plans and constant folding (runtime.Options.MaxMemory).
 func addMaxMemoryFlag(c *cobra.Command, v *int64) {
 	c.Flags().Var((*byteSize)(v), "max-memory", fmt.Sprintf(
-		"memory budget for the runtime plan and constant folding, in bytes or with a unit (512MiB, 4GiB); a model over it is refused before allocating (0: half the physical memory, %d MiB to %d GiB; here %d MiB)",
-		engine.MinDefaultMemory>>20, engine.MaxDefaultMemory>>30, engine.DefaultMaxMemory()>>20))
+		"memory budget for the runtime plan and constant folding, in bytes or with a unit (512MiB, 4GiB); a model over it is refused before allocating (0: half the physical memory, %d MiB to %d GiB)",
+		engine.MinDefaultMemory>>20, engine.MaxDefaultMemory>>30))
 }
 
 // byteSize is a size flag: an integer number of bytes with an optional

@@ -160,7 +160,7 @@ func (o *runOptions) runImages(w io.Writer, m *ir.Model) error {
 	}
 	per := int(x.Dims[1] * x.Dims[2] * x.Dims[3])
 	shape := []int64{int64(batch), 3, x.Dims[2], x.Dims[3]}
-	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, InputShapes: map[string][]int64{in.Name: shape}})
+	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, MaxMemory: o.MaxMemory, InputShapes: map[string][]int64{in.Name: shape}})
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Model, err)
 	}
