@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mconv/mconv/coreml/pb"
+	"github.com/mconv/mconv/internal/atomicfile"
 	"github.com/mconv/mconv/ir"
 )
 
@@ -65,7 +66,7 @@ func WritePackage(p *Package, path string) error {
 			return fmt.Errorf("%s exists and is not an .mlpackage (no %s); not replacing it", path, manifestName)
 		}
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(path), ".mconv-"+filepath.Base(path)+"-*")
+	tmp, err := atomicfile.TempDir(path)
 	if err != nil {
 		return err
 	}
@@ -97,24 +98,11 @@ func WritePackage(p *Package, path string) error {
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(full, f.data, 0o644); err != nil {
+		if err := atomicfile.WriteIn(full, f.data); err != nil {
 			return err
 		}
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	if _, err := os.Stat(path); err == nil {
-		old := tmp + ".old"
-		if err := os.Rename(path, old); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			os.Rename(old, path)
-			return err
-		}
-		os.RemoveAll(old)
-	} else if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.ReplaceDir(tmp, path); err != nil {
 		return err
 	}
 	ok = true
@@ -128,26 +116,7 @@ func WriteModelFile(spec *pb.Model, path string) error {
 	if err != nil {
 		return fmt.Errorf("encoding Core ML spec: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".mconv-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(f.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-		return werr
-	}
-	return nil
+	return atomicfile.WriteFile(path, data)
 }
 
 // ReadPackage reads an .mlpackage written by WritePackage (or any package

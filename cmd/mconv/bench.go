@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mconv/mconv/internal/atomicfile"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/ir/metrics"
 	"github.com/mconv/mconv/onnx"
@@ -432,26 +434,12 @@ func benchSafeDiv(a, b float64) float64 {
 	return a / b
 }
 
-// benchWriteFile writes through a temporary file in the target folder and
-// renames it into place.
+// benchWriteFile writes what write makes through a temporary file in the
+// target folder renamed into place (atomicfile.WriteFile).
 func benchWriteFile(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
 		return err
 	}
-	tmp := f.Name()
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
