@@ -1,0 +1,61 @@
+package runtime_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mconv/mconv/internal/fuzzmodel"
+	"github.com/mconv/mconv/runtime"
+)
+
+// fuzzBudget is the memory budget of the fuzz targets' plans (64 MiB).
+const fuzzBudget = 64 << 20
+
+// FuzzCompileRun compiles and runs mutated models (fuzzmodel: the testdata
+// networks, ONNX node tests and hostile single-node models, edited by the
+// fuzz bytes and read back from ONNX) under a 64 MiB budget. It fails on a
+// panic or fatal error (the fuzzer reports those), on an internal error
+// (a pass or kernel panic mconv recovered from) and on a plan whose arena
+// passes the budget; every other error is a refusal, which is fine. Run it
+// under an address-space limit so that an allocation past the budget
+// crashes:
+//
+//	(ulimit -v 8000000; go test -run '^$' -fuzz FuzzCompileRun -fuzztime 5m -parallel 1 ./runtime/)
+func FuzzCompileRun(f *testing.F) {
+	bases, err := fuzzmodel.Bases("..")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range bases {
+		f.Add([]byte{byte(i)})
+		f.Add([]byte{byte(i), 5, 1, 0, 9, 4, 200, 7, 3, 5, 0, 6})
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := fuzzmodel.Build(bases, data)
+		if m == nil {
+			return
+		}
+		shapes, ok := fuzzmodel.InputShapes(m, 1<<20)
+		if !ok {
+			return
+		}
+		p, err := runtime.Compile(m, runtime.Options{Threads: 2, MaxMemory: fuzzBudget, InputShapes: shapes})
+		if err != nil {
+			if strings.Contains(err.Error(), "internal error") {
+				t.Fatal(err)
+			}
+			return
+		}
+		defer p.Close()
+		if peak := p.PeakActivationBytes(); peak > fuzzBudget {
+			t.Fatalf("arena of %d bytes over the %d-byte budget", peak, fuzzBudget)
+		}
+		in := fuzzmodel.Inputs(m, shapes, uint64(len(data)))
+		if in == nil {
+			return
+		}
+		if _, err := p.Run(in); err != nil && strings.Contains(err.Error(), "internal error") {
+			t.Fatal(err)
+		}
+	})
+}
