@@ -1,0 +1,99 @@
+package passes_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/mconv/mconv/golden"
+	"github.com/mconv/mconv/internal/fuzzmodel"
+	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/passes"
+	"github.com/mconv/mconv/runtime"
+)
+
+// fuzzBudget is the memory budget of the fuzz plans and folding (64 MiB).
+const fuzzBudget = 64 << 20
+
+// FuzzPasses runs the whole pipeline with CheckEachPass on mutated models
+// (fuzzmodel) that pass ir.Verify: Verify must hold after every pass (a
+// violation, like a pass's internal error, fails), and when the passes
+// rewrite, the rewritten model must compute what the original computes on
+// a pseudo-random input (rtol 1e-3 of the output's scale, atol 1e-4; both
+// run as written, Passes none) or the passes must refuse with an error.
+// Models whose reference outputs are not finite are not compared.
+//
+//	(ulimit -v 8000000; go test -run '^$' -fuzz FuzzPasses -fuzztime 5m -parallel 1 ./passes/)
+func FuzzPasses(f *testing.F) {
+	bases, err := fuzzmodel.Bases("..")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range bases {
+		f.Add([]byte{byte(i)})
+		f.Add([]byte{byte(i), 0, 3, 1, 7, 2, 9, 4, 200, 5, 6, 1})
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := fuzzmodel.Build(bases, data)
+		if m == nil || ir.Verify(m) != nil {
+			return
+		}
+		shapes, ok := fuzzmodel.InputShapes(m, 1<<16)
+		if !ok {
+			return
+		}
+		in := fuzzmodel.Inputs(m, shapes, uint64(len(data)))
+		if in == nil {
+			return
+		}
+		opt := runtime.Options{Threads: 1, MaxMemory: fuzzBudget, InputShapes: shapes, Passes: []string{"none"}}
+		run := func(m *ir.Model) (map[string]*ir.Tensor, error) {
+			p, err := runtime.Compile(m, opt)
+			if err != nil {
+				return nil, err
+			}
+			defer p.Close()
+			return p.Run(in)
+		}
+		want, err := run(m)
+		if err != nil {
+			return // nothing to compare with
+		}
+		for _, w := range want {
+			if f, err := w.Float64s(); err == nil {
+				for _, v := range f {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						return
+					}
+				}
+			}
+		}
+		fused := ir.CloneModel(m)
+		rep, err := passes.Run(fused, passes.Options{CheckEachPass: true, MaxMemory: fuzzBudget})
+		if err != nil {
+			if strings.Contains(err.Error(), "internal error") || strings.Contains(err.Error(), "verif") {
+				t.Fatal(err)
+			}
+			return // refused
+		}
+		rewrites := 0
+		for _, p := range rep.Passes {
+			rewrites += p.Rewrites
+		}
+		if rewrites == 0 {
+			return
+		}
+		got, err := run(fused)
+		if err != nil {
+			if strings.Contains(err.Error(), "over the memory budget") {
+				return
+			}
+			t.Fatalf("the original runs, the rewritten model does not: %v", err)
+		}
+		for name, w := range want {
+			if r := golden.Compare(got[name], w, golden.Tolerance{RTol: 1e-3, ATol: 1e-4}); !r.OK() {
+				t.Fatalf("output %q changed by the passes: %s", name, r)
+			}
+		}
+	})
+}
