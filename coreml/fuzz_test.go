@@ -23,14 +23,7 @@ const fuzzBudget = 64 << 20
 //
 //	(ulimit -v 8000000; go test -run '^$' -fuzz FuzzToCoreML -fuzztime 5m -parallel 1 ./coreml/)
 func FuzzToCoreML(f *testing.F) {
-	bases, err := fuzzmodel.Bases("..")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for i := range bases {
-		f.Add([]byte{byte(i)})
-		f.Add([]byte{byte(i), 3, 0, 2, 5, 1, 9, 6, 40, 11, 2, 7})
-	}
+	bases := fuzzmodel.Seeds(f, "..")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := fuzzmodel.Build(bases, data)
 		if m == nil {

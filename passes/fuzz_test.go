@@ -25,14 +25,7 @@ const fuzzBudget = 64 << 20
 //
 //	(ulimit -v 8000000; go test -run '^$' -fuzz FuzzPasses -fuzztime 5m -parallel 1 ./passes/)
 func FuzzPasses(f *testing.F) {
-	bases, err := fuzzmodel.Bases("..")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for i := range bases {
-		f.Add([]byte{byte(i)})
-		f.Add([]byte{byte(i), 0, 3, 1, 7, 2, 9, 4, 200, 5, 6, 1})
-	}
+	bases := fuzzmodel.Seeds(f, "..")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := fuzzmodel.Build(bases, data)
 		if m == nil || ir.Verify(m) != nil {

@@ -43,6 +43,21 @@ func loadConcurrent(t *testing.T, rel string) (*ir.Model, map[string]*ir.Tensor)
 	return m, in
 }
 
+// reference runs m on in with a plan of one thread, made and closed here.
+func reference(t *testing.T, m *ir.Model, in map[string]*ir.Tensor) map[string]*ir.Tensor {
+	t.Helper()
+	p, err := runtime.Compile(m, runtime.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	want, err := p.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
 // sameBits fails unless got and want hold the same outputs, byte for byte.
 func sameBits(t *testing.T, what string, got, want map[string]*ir.Tensor) {
 	t.Helper()
@@ -69,15 +84,7 @@ func TestConcurrentPlan(t *testing.T) {
 	for _, rel := range concurrentModels {
 		t.Run(rel, func(t *testing.T) {
 			m, in := loadConcurrent(t, rel)
-			ref1, err := runtime.Compile(m, runtime.Options{Threads: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := ref1.Run(in)
-			ref1.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := reference(t, m, in)
 			// One plan, many goroutines.
 			shared, err := runtime.Compile(m, runtime.Options{Threads: 2})
 			if err != nil {
@@ -108,15 +115,7 @@ func TestConcurrentPlan(t *testing.T) {
 	for i := 0; i < 2*len(concurrentModels); i++ {
 		rel := concurrentModels[i%len(concurrentModels)]
 		m, in := loadConcurrent(t, rel)
-		ref, err := runtime.Compile(m, runtime.Options{Threads: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := ref.Run(in)
-		ref.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := reference(t, m, in)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -22,14 +22,7 @@ const fuzzBudget = 64 << 20
 //
 //	(ulimit -v 8000000; go test -run '^$' -fuzz FuzzCompileRun -fuzztime 5m -parallel 1 ./runtime/)
 func FuzzCompileRun(f *testing.F) {
-	bases, err := fuzzmodel.Bases("..")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for i := range bases {
-		f.Add([]byte{byte(i)})
-		f.Add([]byte{byte(i), 5, 1, 0, 9, 4, 200, 7, 3, 5, 0, 6})
-	}
+	bases := fuzzmodel.Seeds(f, "..")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := fuzzmodel.Build(bases, data)
 		if m == nil {

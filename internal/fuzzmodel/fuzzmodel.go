@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
@@ -66,6 +67,20 @@ func Bases(root string) ([]Base, error) {
 		out = append(out, Base{e.Name(), m})
 	}
 	return append(out, hostile()...), nil
+}
+
+// Seeds loads the seed models (Bases; root as there) for the fuzz target f
+// and adds its seed corpus: each base as is and with a fixed edit.
+func Seeds(f *testing.F, root string) []Base {
+	bases, err := Bases(root)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range bases {
+		f.Add([]byte{byte(i)})
+		f.Add([]byte{byte(i), 5, 1, 0, 9, 4, 200, 7, 3, 5, 0, 6})
+	}
+	return bases
 }
 
 // nodeTest loads an ONNX node test folder: model.onnx with its

@@ -357,7 +357,9 @@ func logical(op string) func(o []uint8, a, b []uint8, sa, sb int) {
 func binaryTyped[T number, U any](pool *pool, bl *bloop, out, a, b *tval, k func(o []U, a, b []T, sa, sb int)) func() {
 	const chunk = 1 << 14
 	n := bl.inner
-	if bl.rows > 1 {
+	// rows is 0 when an outer axis is empty: the row path then runs
+	// nothing (the one-row path would read element 0 of empty inputs).
+	if bl.rows != 1 {
 		f := func(lo, hi int) {
 			runRows(bl, lo, hi, viewOf[U](out.buf, out.n), viewOf[T](a.buf, a.n), viewOf[T](b.buf, b.n), k)
 		}
