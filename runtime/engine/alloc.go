@@ -54,6 +54,11 @@ func (b *builder) allocate(p *Plan) error {
 			k++
 		}
 		live = live[:k]
+		if t.n < 0 || t.bytes() < 0 {
+			// An op computed a size that overflowed: a bug, reported
+			// rather than sliced.
+			return fmt.Errorf("internal error: value %q has a negative size %d", t.name, t.n)
+		}
 		size := (t.bytes() + arenaAlign - 1) / arenaAlign * arenaAlign
 		if size == 0 {
 			size = arenaAlign

@@ -136,6 +136,13 @@ func (p *ConvParams) Validate() error {
 	if p.C%p.Group != 0 || p.M%p.Group != 0 {
 		return fmt.Errorf("conv: group %d does not divide C=%d and M=%d", p.Group, p.C, p.M)
 	}
+	// Products of these (workspace and packing sizes, offsets) must not
+	// overflow: a larger size, stride or dilation is refused.
+	for _, v := range []int{p.N, p.C, p.H, p.W, p.M, p.KH, p.KW, p.SH, p.SW, p.DH, p.DW, p.PadT, p.PadL, p.PadB, p.PadR} {
+		if v > maxConvExtent {
+			return fmt.Errorf("conv: a size, stride, dilation or pad over %d in %+v", maxConvExtent, *p)
+		}
+	}
 	oh := (p.H+p.PadT+p.PadB-(p.KH-1)*p.DH-1)/p.SH + 1
 	ow := (p.W+p.PadL+p.PadR-(p.KW-1)*p.DW-1)/p.SW + 1
 	if oh <= 0 || ow <= 0 || oh != p.OH || ow != p.OW {
@@ -143,6 +150,10 @@ func (p *ConvParams) Validate() error {
 	}
 	return nil
 }
+
+// maxConvExtent bounds every size, stride, dilation and pad Validate
+// accepts (2^24).
+const maxConvExtent = 1 << 24
 
 // OutSize returns the output size of a convolution along one axis.
 func OutSize(in, k, stride, dil, padBegin, padEnd int) int {
