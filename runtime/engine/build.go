@@ -326,6 +326,16 @@ func containsTval(list []*tval, t *tval) bool {
 	return false
 }
 
+// allEmpty reports whether every output is a tensor of no element.
+func allEmpty(out []*tval) bool {
+	for _, t := range out {
+		if t.seq != nil || t.n != 0 || t.dt == ir.Undefined {
+			return false
+		}
+	}
+	return len(out) > 0
+}
+
 // konstFrom is constFromTensor with the copy counted in b's budget.
 func (b *builder) konstFrom(name string, t *ir.Tensor) (*tval, error) {
 	if t == nil {
@@ -415,6 +425,11 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 		if t.dt == ir.Undefined && t.alias == nil && t.seq == nil {
 			return fmt.Errorf("internal: op did not set output %d", i)
 		}
+	}
+	if run != nil && allEmpty(c.out) {
+		// Nothing to compute: kernels need not handle empty tensors
+		// (an empty batch), whose size they may divide by or index.
+		run = func() {}
 	}
 	if run == nil {
 		for i, t := range c.out {
