@@ -353,13 +353,11 @@ func geometry(n *ir.Node, hw [2]int64, k [2]int64, dilated bool) (convGeom, erro
 	case "VALID":
 	case "SAME_UPPER", "SAME_LOWER":
 		for i := 0; i < 2; i++ {
-			out := (hw[i] + g.s[i] - 1) / g.s[i]
-			total := max(0, (out-1)*g.s[i]+(g.k[i]-1)*g.d[i]+1-hw[i])
-			lo := total / 2
-			if ap == "SAME_LOWER" {
-				lo = total - total/2
+			_, lo, hi, err := ir.WindowAxis(ap, hw[i], g.k[i], g.s[i], g.d[i], 0, 0, false)
+			if err != nil {
+				return g, err
 			}
-			g.pad[2*i], g.pad[2*i+1] = lo, total-lo
+			g.pad[2*i], g.pad[2*i+1] = lo, hi
 		}
 	default:
 		return g, fmt.Errorf("auto_pad %q: %w", ap, errUnsupported)
@@ -367,22 +365,15 @@ func geometry(n *ir.Node, hw [2]int64, k [2]int64, dilated bool) (convGeom, erro
 	return g, nil
 }
 
-// outSize is the output spatial size of a window op.
+// outSize is the output spatial size of a window op (ir.WindowAxis with
+// the resolved pads).
 func (g convGeom) outSize(hw [2]int64, ceil bool) ([2]int64, error) {
 	var o [2]int64
 	for i := 0; i < 2; i++ {
-		span := hw[i] + g.pad[2*i] + g.pad[2*i+1] - ((g.k[i]-1)*g.d[i] + 1)
-		if span < 0 {
-			return o, fmt.Errorf("window %v larger than padded input %v", g.k, hw)
-		}
-		if ceil {
-			o[i] = (span+g.s[i]-1)/g.s[i] + 1
-			// The last window must start inside the input or left padding.
-			if (o[i]-1)*g.s[i] >= hw[i]+g.pad[2*i] {
-				o[i]--
-			}
-		} else {
-			o[i] = span/g.s[i] + 1
+		var err error
+		o[i], _, _, err = ir.WindowAxis("NOTSET", hw[i], g.k[i], g.s[i], g.d[i], g.pad[2*i], g.pad[2*i+1], ceil)
+		if err != nil {
+			return o, err
 		}
 	}
 	return o, nil

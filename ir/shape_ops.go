@@ -364,81 +364,6 @@ func shapeLayerNorm(n *Node, _ int64) error {
 	return nil
 }
 
-// spatialAttrs reads kernel-window attributes for k spatial dims with
-// ONNX defaults (strides 1, dilations 1, pads 0).
-func spatialAttrs(n *Node, k int) (strides, dilations, pads []int64, err error) {
-	strides = n.AttrInts("strides", nil)
-	dilations = n.AttrInts("dilations", nil)
-	pads = n.AttrInts("pads", nil)
-	if strides == nil {
-		strides = ones(k)
-	}
-	if dilations == nil {
-		dilations = ones(k)
-	}
-	if pads == nil {
-		pads = make([]int64, 2*k)
-	}
-	if len(strides) != k || len(dilations) != k || len(pads) != 2*k {
-		return nil, nil, nil, fmt.Errorf("strides %v, dilations %v, pads %v do not match %d spatial dimensions", strides, dilations, pads, k)
-	}
-	for i := range k {
-		if strides[i] < 1 || dilations[i] < 1 {
-			return nil, nil, nil, fmt.Errorf("strides %v and dilations %v must be positive", strides, dilations)
-		}
-		if pads[i] < 0 || pads[i+k] < 0 {
-			return nil, nil, nil, fmt.Errorf("negative pads %v", pads)
-		}
-	}
-	return strides, dilations, pads, nil
-}
-
-func ones(k int) []int64 {
-	s := make([]int64, k)
-	for i := range s {
-		s[i] = 1
-	}
-	return s
-}
-
-// windowOut is the output size of a sliding window over in: auto_pad
-// SAME_UPPER/SAME_LOWER gives ceil(in/stride), VALID
-// ceil((in-dk+1)/stride), NOTSET floor((in+pads-dk)/stride)+1 (or ceil
-// with ceil_mode, dropping a last window that would start in the end
-// padding), where dk = (kernel-1)*dilation+1.
-func windowOut(in Dim, kernel, stride, dil, padBegin, padEnd int64, autoPad string, ceil bool) (Dim, error) {
-	if !in.Known() {
-		return Dim{Size: -1}, nil
-	}
-	dk := (kernel-1)*dil + 1
-	var out int64
-	switch autoPad {
-	case "SAME_UPPER", "SAME_LOWER":
-		out = (in.Size + stride - 1) / stride
-	case "VALID":
-		if in.Size < dk {
-			return Dim{}, fmt.Errorf("kernel extent %d larger than input size %d", dk, in.Size)
-		}
-		out = (in.Size-dk)/stride + 1
-	case "NOTSET", "":
-		padded := in.Size + padBegin + padEnd
-		if padded < dk {
-			return Dim{}, fmt.Errorf("kernel extent %d larger than padded input size %d", dk, padded)
-		}
-		if ceil {
-			out = (padded-dk+stride-1)/stride + 1
-			if (out-1)*stride >= in.Size+padBegin {
-				out--
-			}
-		} else {
-			out = (padded-dk)/stride + 1
-		}
-	default:
-		return Dim{}, fmt.Errorf("unknown auto_pad %q", autoPad)
-	}
-	return Dim{Size: out}, nil
-}
-
 // shapeConv: Y [N, M, out...] for X [N, C, in...] and W [M, C/group, k...].
 func shapeConv(n *Node, _ int64) error {
 	return convShape(n, 0, 1, 2, inDType(n, 0))
@@ -512,27 +437,6 @@ func convShape(n *Node, xi, wi, bi int, dt DType) error {
 	}
 	setOut(n, 0, dt, append(Shape{x[0], m}, sp...))
 	return nil
-}
-
-// windowDims is the spatial output size of a sliding window (Conv,
-// pooling) of the given kernel over x's spatial axes, with n's strides,
-// dilations, pads and auto_pad attributes, rounding up when ceil is set.
-func windowDims(n *Node, x Shape, kernel []int64, ceil bool) (Shape, error) {
-	k := len(x) - 2
-	strides, dil, pads, err := spatialAttrs(n, k)
-	if err != nil {
-		return nil, err
-	}
-	autoPad := n.AttrString("auto_pad", "NOTSET")
-	var out Shape
-	for i := range k {
-		d, err := windowOut(x[2+i], kernel[i], strides[i], dil[i], pads[i], pads[i+k], autoPad, ceil)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, nil
 }
 
 // shapeConvTranspose: Y [N, W[1]*group, out...], out = stride*(in-1) +

@@ -38,7 +38,7 @@ func opPool(c *ctx) (func(), error) {
 	if r > 4 {
 		return opPoolND(c, x, kernel, ceil, isMax)
 	}
-	outs, pb, _, st, dl, err := spatialAttrs(c.n, x.shape[2:], kernel, ceil)
+	outs, pb, pe, st, dl, err := spatialAttrs(c.n, x.shape[2:], kernel, ceil)
 	if err != nil {
 		return nil, err
 	}
@@ -49,16 +49,11 @@ func opPool(c *ctx) (func(), error) {
 		g.H, g.W, g.KH, g.KW = int(x.shape[2]), int(x.shape[3]), int(kernel[0]), int(kernel[1])
 		g.SH, g.SW, g.PT, g.PL, g.DH, g.DW, g.OH, g.OW = st[0], st[1], pb[0], pb[1], dl[0], dl[1], outs[0], outs[1]
 	}
-	// Padded extent for count_include_pad (the explicit pads; the ceil-mode
-	// overhang is never counted).
-	padH, padW := g.H+2*0, g.W
+	// Padded extent for count_include_pad (the resolved pads; the
+	// ceil-mode overhang is never counted).
+	padH, padW := 1, g.W+pb[len(pb)-1]+pe[len(pe)-1]
 	if r == 4 {
-		_, pbh, peh, _ := convPads(c.n.AttrString("auto_pad", "NOTSET"), g.H, g.KH, g.SH, g.DH, pb[0], padEnd(c.n, 0, 2), ceil)
-		_, pbw, pew, _ := convPads(c.n.AttrString("auto_pad", "NOTSET"), g.W, g.KW, g.SW, g.DW, pb[1], padEnd(c.n, 1, 2), ceil)
-		padH, padW = g.H+pbh+peh, g.W+pbw+pew
-	} else {
-		_, pbw, pew, _ := convPads(c.n.AttrString("auto_pad", "NOTSET"), g.W, g.KW, g.SW, g.DW, pb[0], padEnd(c.n, 0, 1), ceil)
-		padH, padW = 1, g.W+pbw+pew
+		padH = g.H + pb[0] + pe[0]
 	}
 	includePad := c.n.AttrInt("count_include_pad", 0) == 1
 	out, err := c.setOut(0, ir.Float32, append([]int64{x.shape[0], x.shape[1]}, int64s(outs)...))
@@ -125,15 +120,6 @@ func opPool(c *ctx) (func(), error) {
 		}
 	}
 	return func() { c.b.pool.parallelFor(g.N*g.C, 1, f) }, nil
-}
-
-// padEnd reads the end pad of spatial axis i (0 when absent).
-func padEnd(n *ir.Node, i, nsp int) int {
-	p := n.AttrInts("pads", nil)
-	if len(p) != 2*nsp {
-		return 0
-	}
-	return int(p[nsp+i])
 }
 
 // opGlobalPool implements GlobalAveragePool and GlobalMaxPool (float32).
