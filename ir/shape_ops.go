@@ -63,8 +63,6 @@ func init() {
 		{"Identity", shapeIdentity},
 		{"PRelu", shapePRelu},
 		{"Dropout", shapeDropout},
-		{"Cast", shapeCast},
-		{"CastLike", shapeCastLike},
 		{"Where", shapeWhere},
 		{"BatchNormalization", shapeBatchNorm},
 		{"LayerNormalization", shapeLayerNorm},
@@ -261,29 +259,6 @@ func shapeDropout(n *Node, opset int64) error {
 	}
 	setOutMaybe(n, 0, t.DType, t.Shape, t.HasShape)
 	setOutMaybe(n, 1, mask, t.Shape, t.HasShape)
-	return nil
-}
-
-// shapeCast: input 0's shape, dtype attribute `to`.
-func shapeCast(n *Node, _ int64) error {
-	to := DType(n.AttrInt("to", 0))
-	if to <= 0 {
-		return fmt.Errorf("invalid target type %d", to)
-	}
-	s, ok := inShape(n, 0)
-	if !to.Valid() {
-		// An element type newer than the IR (INT2, FLOAT8E8M0, ...): the
-		// output type stays unknown.
-		return nil
-	}
-	setOutMaybe(n, 0, to, s, ok)
-	return nil
-}
-
-// shapeCastLike: input 0's shape, input 1's dtype.
-func shapeCastLike(n *Node, _ int64) error {
-	s, ok := inShape(n, 0)
-	setOutMaybe(n, 0, inDType(n, 1), s, ok)
 	return nil
 }
 

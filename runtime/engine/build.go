@@ -421,6 +421,9 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 			return fmt.Errorf("internal: op did not set output %d", i)
 		}
 	}
+	if err := checkPlannedShapes(c); err != nil {
+		return err
+	}
 	// The op may have fused following nodes: the values it produces are then
 	// the fused group's final outputs (c.out updated by the op).
 	if run == nil {
