@@ -199,7 +199,7 @@ func foldReshape(l *lowerer, n *ir.Node) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := resolveReshape(d.Dims, shape, n.AttrInt("allowzero", 0) != 0)
+	s, err := ir.ReshapeTarget(d.Dims, shape, n.AttrInt("allowzero", 0) != 0)
 	if err != nil {
 		return nil, err
 	}

@@ -436,7 +436,7 @@ func (l *lowerer) readLayer(layer *pb.NeuralNetworkLayer, vars map[string]*mvar)
 		if err := need(1); err != nil {
 			return err
 		}
-		s, err := resolveReshape(in[0].shape, p.ReshapeStatic.TargetShape, false)
+		s, err := ir.ReshapeTarget(in[0].shape, p.ReshapeStatic.TargetShape, false)
 		if err != nil {
 			return err
 		}

@@ -142,33 +142,16 @@ func lowerShape(l *lowerer, n *ir.Node) error {
 	} else {
 		return fmt.Errorf("input unknown")
 	}
-	r := int64(len(shape))
-	start, end := n.AttrInt("start", 0), n.AttrInt("end", r)
-	start, end = clampAxis(start, r), clampAxis(end, r)
-	if end < start {
-		end = start
-	}
+	start, end := ir.ShapeStartEnd(n, len(shape))
 	s := append([]int64(nil), shape[start:end]...)
 	l.consts[n.Outputs[0]] = ir.NewInt64([]int64{int64(len(s))}, s)
 	return nil
 }
 
-func clampAxis(a, r int64) int64 {
-	if a < 0 {
-		a += r
-	}
-	return max(0, min(a, r))
-}
-
-// normAxis maps a possibly negative axis into [0, r).
+// normAxis is ir.NormAxis as an int64.
 func normAxis(a int64, r int) (int64, error) {
-	if a < -int64(r) || a >= int64(r) {
-		return 0, fmt.Errorf("axis %d out of range for rank %d", a, r)
-	}
-	if a < 0 {
-		a += int64(r)
-	}
-	return a, nil
+	ax, err := ir.NormAxis(a, r)
+	return int64(ax), err
 }
 
 // broadcast is numpy-style broadcasting of two shapes.
@@ -808,42 +791,11 @@ func lowerReshape(l *lowerer, n *ir.Node) error {
 	} else {
 		shape = n.AttrInts("shape", nil)
 	}
-	s, err := resolveReshape(x.shape, shape, n.AttrInt("allowzero", 0) != 0)
+	s, err := ir.ReshapeTarget(x.shape, shape, n.AttrInt("allowzero", 0) != 0)
 	if err != nil {
 		return err
 	}
 	return l.reshapeTo(n, x, s)
-}
-
-func resolveReshape(in, shape []int64, allowzero bool) ([]int64, error) {
-	s := append([]int64(nil), shape...)
-	neg := -1
-	known := int64(1)
-	for i, d := range s {
-		switch {
-		case d == 0 && !allowzero:
-			if i >= len(in) {
-				return nil, fmt.Errorf("reshape %v: 0 at %d beyond input rank", shape, i)
-			}
-			s[i] = in[i]
-		case d == -1:
-			if neg >= 0 {
-				return nil, fmt.Errorf("reshape %v: more than one -1", shape)
-			}
-			neg = i
-			continue
-		case d < 0:
-			return nil, fmt.Errorf("reshape %v: bad dimension %d", shape, d)
-		}
-		known *= s[i]
-	}
-	if neg >= 0 {
-		if known == 0 || numel(in)%known != 0 {
-			return nil, fmt.Errorf("cannot reshape %v to %v", in, shape)
-		}
-		s[neg] = numel(in) / known
-	}
-	return s, nil
 }
 
 func lowerFlatten(l *lowerer, n *ir.Node) error {
@@ -999,51 +951,19 @@ func lowerSlice(l *lowerer, n *ir.Node) error {
 	} else {
 		starts, ends, axes = n.AttrInts("starts", nil), n.AttrInts("ends", nil), n.AttrInts("axes", nil)
 	}
-	if len(starts) != len(ends) || (axes != nil && len(axes) != len(starts)) || (steps != nil && len(steps) != len(starts)) {
-		return fmt.Errorf("starts/ends/axes/steps lengths differ")
+	begin, s, stride, err := ir.ResolveSlice(x.shape, starts, ends, axes, steps)
+	if err != nil {
+		return err
 	}
-	begin := make([]int64, r)
-	end := append([]int64(nil), x.shape...)
-	stride := make([]int64, r)
-	for i := range stride {
-		stride[i] = 1
-	}
-	for i := range starts {
-		ax := int64(i)
-		if axes != nil {
-			ax = axes[i]
-		}
-		ax, err := normAxis(ax, r)
-		if err != nil {
-			return err
-		}
-		st := int64(1)
-		if steps != nil {
-			st = steps[i]
-		}
-		if st <= 0 {
-			return fmt.Errorf("step %d: only positive steps are supported: %w", st, errUnsupported)
-		}
-		d := x.shape[ax]
-		b, e := starts[i], ends[i]
-		if b < 0 {
-			b += d
-		}
-		if e < 0 {
-			e += d
-		}
-		b, e = max(0, min(b, d)), max(0, min(e, d))
-		if e < b {
-			e = b
-		}
-		begin[ax], end[ax], stride[ax] = b, e, st
-	}
-	s := make([]int64, r)
+	end := make([]int64, r)
 	for i := range s {
-		s[i] = (end[i] - begin[i] + stride[i] - 1) / stride[i]
+		if stride[i] <= 0 {
+			return fmt.Errorf("step %d: only positive steps are supported: %w", stride[i], errUnsupported)
+		}
 		if s[i] == 0 {
 			return fmt.Errorf("slice is empty on axis %d: %w", i, errUnsupported)
 		}
+		end[i] = begin[i] + (s[i]-1)*stride[i] + 1
 	}
 	base := n.Outputs[0].Name
 	l.def(n.Outputs[0], "slice_by_index", []arg{a("x", x), a("begin", l.cInts(base+"_begin", begin...)),

@@ -304,29 +304,12 @@ func evalConstant(n *Node, _ func(int) *symTensor) *symTensor {
 	return nil
 }
 
-// shapeRange applies Shape's start/end attributes (opset 15) to a rank.
-func shapeStartEnd(n *Node, rank int) (int, int) {
-	r := int64(rank)
-	start, end := n.AttrInt("start", 0), n.AttrInt("end", r)
-	clamp := func(x int64) int64 {
-		if x < 0 {
-			x += r
-		}
-		return min(max(x, 0), r)
-	}
-	s, e := clamp(start), clamp(end)
-	if e < s {
-		e = s
-	}
-	return int(s), int(e)
-}
-
 func evalShape(n *Node, _ func(int) *symTensor) *symTensor {
 	x := n.Input(0)
 	if x == nil || !x.Type.HasShape {
 		return nil
 	}
-	s, e := shapeStartEnd(n, len(x.Type.Shape))
+	s, e := ShapeStartEnd(n, len(x.Type.Shape))
 	out := &symTensor{dt: Int64, dims: []int64{int64(e - s)}}
 	for _, d := range x.Type.Shape[s:e] {
 		if d.Known() {
@@ -431,17 +414,6 @@ func evalCast(n *Node, in func(int) *symTensor) *symTensor {
 		out.e[i] = convert(e, x.dt, to)
 	}
 	return out
-}
-
-// normAxis maps a possibly negative axis into [0, rank), or -1.
-func normAxis(a int64, rank int) int {
-	if a < 0 {
-		a += int64(rank)
-	}
-	if a < 0 || a >= int64(rank) {
-		return -1
-	}
-	return int(a)
 }
 
 func strides(dims []int64) []int64 {
@@ -637,31 +609,6 @@ func sliceParams(n *Node, in func(int) *symTensor, opset int64) (starts, ends, a
 	return starts, ends, axes, steps, true
 }
 
-// sliceAxis computes the clamped start and the element count of slicing a
-// dimension of size dim (ONNX Slice semantics).
-func sliceAxis(start, end, step, dim int64) (int64, int64) {
-	if start < 0 {
-		start += dim
-	}
-	if end < 0 {
-		end += dim
-	}
-	if step > 0 {
-		start = min(max(start, 0), dim)
-		end = min(max(end, 0), dim)
-		if end <= start {
-			return start, 0
-		}
-		return start, (end - start + step - 1) / step
-	}
-	start = min(max(start, -1), dim-1)
-	end = min(max(end, -1), dim-1)
-	if end >= start {
-		return start, 0
-	}
-	return start, (start - end + (-step) - 1) / (-step)
-}
-
 func evalSlice(n *Node, in func(int) *symTensor) *symTensor {
 	x := in(0)
 	if x == nil {
@@ -671,21 +618,11 @@ func evalSlice(n *Node, in func(int) *symTensor) *symTensor {
 	if !ok {
 		return nil
 	}
+	first, count, step, err := ResolveSlice(x.dims, starts, ends, axes, steps)
+	if err != nil {
+		return nil
+	}
 	r := len(x.dims)
-	first := make([]int64, r)
-	count := append([]int64{}, x.dims...)
-	step := make([]int64, r)
-	for i := range step {
-		step[i] = 1
-	}
-	for i, a := range axes {
-		ax := normAxis(a, r)
-		if ax < 0 || steps[i] == 0 {
-			return nil
-		}
-		first[ax], count[ax] = sliceAxis(starts[i], ends[i], steps[i], x.dims[ax])
-		step[ax] = steps[i]
-	}
 	st := strides(x.dims)
 	out := &symTensor{dt: x.dt, dims: count}
 	total := NumElements(count)

@@ -1029,7 +1029,7 @@ func shapeSlice(n *Node, opset int64) error {
 			out[ax] = Dim{Size: -1}
 			continue
 		}
-		_, cnt := sliceAxis(starts[i], ends[i], steps[i], d.Size)
+		_, cnt := SliceAxis(starts[i], ends[i], steps[i], d.Size)
 		out[ax] = Dim{Size: cnt}
 	}
 	setOut(n, 0, t.DType, out)
@@ -1139,7 +1139,7 @@ func shapeShape(n *Node, _ int64) error {
 		}
 		return nil
 	}
-	st, e := shapeStartEnd(n, len(s))
+	st, e := ShapeStartEnd(n, len(s))
 	setOut(n, 0, Int64, S(int64(e-st)))
 	return nil
 }

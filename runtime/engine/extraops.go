@@ -16,7 +16,7 @@ func opRMSNorm(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("unsupported: RMSNormalization on %s", x.dt)
 	}
 	r := len(x.shape)
-	ax, err := normAxis(c.n.AttrInt("axis", -1), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", -1), r)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func opLpNorm(c *ctx) (func(), error) {
 	if x.dt != ir.Float32 && x.dt != ir.Float64 {
 		return nil, fmt.Errorf("unsupported: LpNormalization on %s", x.dt)
 	}
-	ax, err := normAxis(c.n.AttrInt("axis", -1), len(x.shape))
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", -1), len(x.shape))
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func opTopK(c *ctx) (func(), error) {
 	if x.dt != ir.Float32 && x.dt != ir.Float64 && x.dt != ir.Int32 && x.dt != ir.Int64 {
 		return nil, fmt.Errorf("unsupported: TopK on %s", x.dt)
 	}
-	ax, err := normAxis(c.n.AttrInt("axis", -1), len(x.shape))
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", -1), len(x.shape))
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func opPad(c *ctx) (func(), error) {
 			}
 			full := make([]int64, 2*r)
 			for i, a := range axes {
-				k, err := normAxis(a, r)
+				k, err := ir.NormAxis(a, r)
 				if err != nil {
 					return nil, err
 				}
@@ -474,7 +474,7 @@ func opLayerNorm(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("unsupported: LayerNormalization on %s", x.dt)
 	}
 	r := len(x.shape)
-	ax, err := normAxis(c.n.AttrInt("axis", -1), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", -1), r)
 	if err != nil {
 		return nil, err
 	}
@@ -693,7 +693,7 @@ func opDepthSpace(c *ctx) (func(), error) {
 func opGatherElements(c *ctx) (func(), error) {
 	x, idx := c.input(0), c.input(1)
 	r := len(x.shape)
-	ax, err := normAxis(c.n.AttrInt("axis", 0), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", 0), r)
 	if err != nil {
 		return nil, err
 	}
@@ -750,7 +750,7 @@ func cumulative(c *ctx, op string, prod bool) (func(), error) {
 	if len(a) != 1 {
 		return nil, fmt.Errorf("axis must be a scalar")
 	}
-	ax, err := normAxis(a[0], len(x.shape))
+	ax, err := ir.NormAxis(a[0], len(x.shape))
 	if err != nil {
 		return nil, err
 	}
@@ -880,7 +880,7 @@ func axesAttr(n *ir.Node, r int) ([]int, error) {
 	axes := make([]int, 0, r)
 	if a := n.AttrInts("axes", nil); a != nil {
 		for _, v := range a {
-			k, err := normAxis(v, r)
+			k, err := ir.NormAxis(v, r)
 			if err != nil {
 				return nil, err
 			}

@@ -195,7 +195,7 @@ func opReduce(c *ctx) (func(), error) {
 		}
 	}
 	for _, a := range axes {
-		i, err := normAxis(a, r)
+		i, err := ir.NormAxis(a, r)
 		if err != nil {
 			return nil, err
 		}
@@ -450,7 +450,7 @@ func opSoftmax(c *ctx) (func(), error) {
 	if c.opset < 13 {
 		def = 1
 	}
-	ax, err := normAxis(c.n.AttrInt("axis", def), max(r, 1))
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", def), max(r, 1))
 	if err != nil {
 		return nil, err
 	}
@@ -512,7 +512,7 @@ func opSoftmax(c *ctx) (func(), error) {
 func opArgMinMax(c *ctx) (func(), error) {
 	x := c.input(0)
 	r := len(x.shape)
-	ax, err := normAxis(c.n.AttrInt("axis", 0), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", 0), r)
 	if err != nil {
 		return nil, err
 	}

@@ -20,19 +20,8 @@ func rawInt64s(v []int64) []byte {
 // plan-time constant.
 func opShape(c *ctx) (func(), error) {
 	x := c.input(0)
-	r := int64(len(x.shape))
-	start, end := c.n.AttrInt("start", 0), c.n.AttrInt("end", r)
-	clampIdx := func(i int64) int64 {
-		if i < 0 {
-			i += r
-		}
-		return min(max(i, 0), r)
-	}
-	start, end = clampIdx(start), clampIdx(end)
-	var s []int64
-	if end > start {
-		s = x.shape[start:end]
-	}
+	start, end := ir.ShapeStartEnd(c.n, len(x.shape))
+	s := x.shape[start:end]
 	return nil, c.setConst(0, ir.Int64, []int64{int64(len(s))}, rawInt64s(s))
 }
 
@@ -73,35 +62,9 @@ func opReshape(c *ctx) (func(), error) {
 			return nil, err
 		}
 	}
-	allowZero := c.n.AttrInt("allowzero", 0) == 1
-	shape := make([]int64, len(spec))
-	infer := -1
-	known := int64(1)
-	for i, d := range spec {
-		switch {
-		case d == 0 && !allowZero:
-			if i >= len(x.shape) {
-				return nil, fmt.Errorf("shape %v copies dim %d of a rank-%d input", spec, i, len(x.shape))
-			}
-			shape[i] = x.shape[i]
-		case d == -1:
-			if infer >= 0 {
-				return nil, fmt.Errorf("shape %v has two -1", spec)
-			}
-			infer = i
-			continue
-		case d < -1:
-			return nil, fmt.Errorf("invalid shape %v", spec)
-		default:
-			shape[i] = d
-		}
-		known *= shape[i]
-	}
-	if infer >= 0 {
-		if known == 0 || int64(x.n)%known != 0 {
-			return nil, fmt.Errorf("cannot reshape %v to %v", x.shape, spec)
-		}
-		shape[infer] = int64(x.n) / known
+	shape, err := ir.ReshapeTarget(x.shape, spec, c.n.AttrInt("allowzero", 0) == 1)
+	if err != nil {
+		return nil, err
 	}
 	return c.view(shape)
 }
@@ -141,7 +104,7 @@ func opSqueeze(c *ctx) (func(), error) {
 	drop := map[int]bool{}
 	if given {
 		for _, a := range axes {
-			i, err := normAxis(a, len(x.shape))
+			i, err := ir.NormAxis(a, len(x.shape))
 			if err != nil {
 				return nil, err
 			}
@@ -178,7 +141,7 @@ func opUnsqueeze(c *ctx) (func(), error) {
 	r := len(x.shape) + len(axes)
 	ins := map[int]bool{}
 	for _, a := range axes {
-		i, err := normAxis(a, r)
+		i, err := ir.NormAxis(a, r)
 		if err != nil {
 			return nil, err
 		}
@@ -294,7 +257,7 @@ func opConcat(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("no inputs")
 	}
 	r := len(ins[0].shape)
-	ax, err := normAxis(c.n.AttrInt("axis", 0), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", 0), r)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +291,7 @@ func opConcat(c *ctx) (func(), error) {
 func opSplit(c *ctx) (func(), error) {
 	x := c.input(0)
 	r := len(x.shape)
-	ax, err := normAxis(c.n.AttrInt("axis", 0), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", 0), r)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +358,7 @@ func opSplit(c *ctx) (func(), error) {
 func opSplitToSequence(c *ctx) (func(), error) {
 	x := c.input(0)
 	r := len(x.shape)
-	ax, err := normAxis(c.n.AttrInt("axis", 0), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", 0), r)
 	if err != nil {
 		return nil, err
 	}
@@ -513,47 +476,9 @@ func opSlice(c *ctx) (func(), error) {
 			}
 		}
 	}
-	if len(starts) != len(ends) || (axes != nil && len(axes) != len(starts)) || (steps != nil && len(steps) != len(starts)) {
-		return nil, fmt.Errorf("starts/ends/axes/steps lengths differ")
-	}
-	st := make([]int64, r)
-	sh := append([]int64{}, x.shape...)
-	step := make([]int64, r)
-	for i := range step {
-		step[i] = 1
-	}
-	for i := range starts {
-		a := int64(i)
-		if axes != nil {
-			a = axes[i]
-		}
-		ax, err := normAxis(a, r)
-		if err != nil {
-			return nil, err
-		}
-		s := int64(1)
-		if steps != nil {
-			s = steps[i]
-		}
-		if s == 0 {
-			return nil, fmt.Errorf("step 0")
-		}
-		d := x.shape[ax]
-		b, e := starts[i], ends[i]
-		if b < 0 {
-			b += d
-		}
-		if e < 0 {
-			e += d
-		}
-		if s > 0 {
-			b, e = min(max(b, 0), d), min(max(e, 0), d)
-			sh[ax] = max(0, (e-b+s-1)/s)
-		} else {
-			b, e = min(max(b, -1), d-1), min(max(e, -1), d-1)
-			sh[ax] = max(0, (b-e+(-s)-1)/(-s))
-		}
-		st[ax], step[ax] = b, s
+	st, sh, step, err := ir.ResolveSlice(x.shape, starts, ends, axes, steps)
+	if err != nil {
+		return nil, err
 	}
 	out, err := c.setOut(0, x.dt, sh)
 	if err != nil {
@@ -640,7 +565,7 @@ func opTile(c *ctx) (func(), error) {
 func opGather(c *ctx) (func(), error) {
 	x, idx := c.input(0), c.input(1)
 	r := len(x.shape)
-	ax, err := normAxis(c.n.AttrInt("axis", 0), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", 0), r)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,127 @@
+package ir
+
+import "fmt"
+
+// Resolution of op parameters against a known input shape, shared by shape
+// inference, the runtime and the Core ML lowering: axes, Reshape targets
+// and Slice bounds.
+
+// NormAxis maps axis a of a rank-r tensor, negative counting from the end,
+// into [0, r); a outside [-r, r) is an error.
+func NormAxis(a int64, r int) (int, error) {
+	if a < -int64(r) || a >= int64(r) {
+		return 0, fmt.Errorf("axis %d out of range for rank %d", a, r)
+	}
+	if a < 0 {
+		a += int64(r)
+	}
+	return int(a), nil
+}
+
+// normAxis is NormAxis with -1 for an axis out of range.
+func normAxis(a int64, rank int) int {
+	ax, err := NormAxis(a, rank)
+	if err != nil {
+		return -1
+	}
+	return ax
+}
+
+// ShapeStartEnd resolves Shape's start and end attributes (opset 15;
+// defaults 0 and rank, negative counting from the end, clamped to
+// [0, rank], end at least start) for an input of the given rank.
+func ShapeStartEnd(n *Node, rank int) (start, end int) {
+	r := int64(rank)
+	clamp := func(x int64) int64 {
+		if x < 0 {
+			x += r
+		}
+		return min(max(x, 0), r)
+	}
+	s, e := clamp(n.AttrInt("start", 0)), clamp(n.AttrInt("end", r))
+	return int(s), int(max(e, s))
+}
+
+// ReshapeTarget resolves Reshape's target for a static input shape in: a
+// 0 copies the input dimension at its index (unless allowzero), one -1
+// takes the remaining element count, and the element count must not
+// change (reshapeShape's rule, for known sizes).
+func ReshapeTarget(in, target []int64, allowzero bool) ([]int64, error) {
+	es := make([]elem, len(target))
+	for i, v := range target {
+		es[i] = elem{i: v, known: true}
+	}
+	s, err := reshapeShape(S(in...), es, allowzero)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Static() {
+		return nil, fmt.Errorf("cannot reshape %v to %v", in, target)
+	}
+	return s.Sizes(), nil
+}
+
+// SliceAxis is ONNX Slice on one axis of size dim: start and end,
+// negative counting from the end, are clamped to [0, dim] for a positive
+// step and to [-1, dim-1] for a negative one; it returns the first index
+// taken and the number of elements.
+func SliceAxis(start, end, step, dim int64) (first, count int64) {
+	if start < 0 {
+		start += dim
+	}
+	if end < 0 {
+		end += dim
+	}
+	if step > 0 {
+		start = min(max(start, 0), dim)
+		end = min(max(end, 0), dim)
+		if end <= start {
+			return start, 0
+		}
+		return start, (end - start + step - 1) / step
+	}
+	start = min(max(start, -1), dim-1)
+	end = min(max(end, -1), dim-1)
+	if end >= start {
+		return start, 0
+	}
+	return start, (start - end + (-step) - 1) / (-step)
+}
+
+// ResolveSlice resolves ONNX Slice over a static input shape in: axes
+// (nil: 0, 1, ...) may be negative and appear once each, steps (nil: all
+// 1) must not be 0, and each sliced axis is resolved by SliceAxis. It
+// returns per input axis the first index, the element count and the step
+// (an axis not sliced: 0, its size, 1).
+func ResolveSlice(in, starts, ends, axes, steps []int64) (first, count, step []int64, err error) {
+	if len(ends) != len(starts) || axes != nil && len(axes) != len(starts) || steps != nil && len(steps) != len(starts) {
+		return nil, nil, nil, fmt.Errorf("starts %v, ends %v, axes %v and steps %v differ in length", starts, ends, axes, steps)
+	}
+	r := len(in)
+	first, count, step = make([]int64, r), append([]int64(nil), in...), ones(r)
+	seen := make([]bool, r)
+	for i := range starts {
+		a := int64(i)
+		if axes != nil {
+			a = axes[i]
+		}
+		ax, err := NormAxis(a, r)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if seen[ax] {
+			return nil, nil, nil, fmt.Errorf("axis %d repeated", a)
+		}
+		seen[ax] = true
+		s := int64(1)
+		if steps != nil {
+			s = steps[i]
+		}
+		if s == 0 {
+			return nil, nil, nil, fmt.Errorf("step 0 on axis %d", a)
+		}
+		first[ax], count[ax] = SliceAxis(starts[i], ends[i], s, in[ax])
+		step[ax] = s
+	}
+	return first, count, step, nil
+}
