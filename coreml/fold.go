@@ -130,7 +130,7 @@ func foldCast(l *lowerer, n *ir.Node) ([]*ir.Tensor, error) {
 
 // foldBroadcast applies f elementwise with numpy broadcasting.
 func foldBroadcast(x, y *ir.Tensor, f func(a, b float64) float64) (*ir.Tensor, error) {
-	s, err := broadcast(x.Dims, y.Dims)
+	s, err := ir.BroadcastShape(x.Dims, y.Dims)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func foldExpand(l *lowerer, n *ir.Node) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := broadcast(d.Dims, shape)
+	s, err := ir.BroadcastShape(d.Dims, shape)
 	if err != nil {
 		return nil, err
 	}

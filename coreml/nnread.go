@@ -312,7 +312,7 @@ func (l *lowerer) readLayer(layer *pb.NeuralNetworkLayer, vars map[string]*mvar)
 		if mu := layer.GetMultiply(); mu != nil && mu.Alpha != 0 && mu.Alpha != 1 {
 			return fmt.Errorf("multiply with alpha: %w", errUnsupported)
 		}
-		s, err := broadcast(in[0].shape, in[1].shape)
+		s, err := ir.BroadcastShape(in[0].shape, in[1].shape)
 		if err != nil {
 			return err
 		}

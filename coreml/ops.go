@@ -107,28 +107,11 @@ func lowerIdentity(l *lowerer, n *ir.Node) error {
 }
 
 func lowerConstant(l *lowerer, n *ir.Node) error {
-	at := n.Attr("value")
-	if at == nil || at.T == nil {
-		for _, k := range []string{"value_float", "value_floats", "value_int", "value_ints"} {
-			if b := n.Attr(k); b != nil {
-				var t *ir.Tensor
-				switch k {
-				case "value_float":
-					t = ir.NewFloat32(nil, []float32{b.F})
-				case "value_floats":
-					t = ir.NewFloat32([]int64{int64(len(b.Floats))}, b.Floats)
-				case "value_int":
-					t = ir.NewInt64(nil, []int64{b.I})
-				case "value_ints":
-					t = ir.NewInt64([]int64{int64(len(b.Ints))}, b.Ints)
-				}
-				l.consts[n.Outputs[0]] = t
-				return nil
-			}
-		}
-		return fmt.Errorf("Constant without a tensor value: %w", errUnsupported)
+	t, err := ir.ConstantValue(n)
+	if err != nil || t.DType == ir.String {
+		return fmt.Errorf("Constant without a numeric tensor value: %w", errUnsupported)
 	}
-	l.consts[n.Outputs[0]] = at.T
+	l.consts[n.Outputs[0]] = t
 	return nil
 }
 
@@ -154,30 +137,6 @@ func normAxis(a int64, r int) (int64, error) {
 	return int64(ax), err
 }
 
-// broadcast is numpy-style broadcasting of two shapes.
-func broadcast(x, y []int64) ([]int64, error) {
-	r := max(len(x), len(y))
-	out := make([]int64, r)
-	for i := 0; i < r; i++ {
-		dx, dy := int64(1), int64(1)
-		if j := len(x) - r + i; j >= 0 {
-			dx = x[j]
-		}
-		if j := len(y) - r + i; j >= 0 {
-			dy = y[j]
-		}
-		switch {
-		case dx == dy || dy == 1:
-			out[i] = dx
-		case dx == 1:
-			out[i] = dy
-		default:
-			return nil, fmt.Errorf("shapes %v and %v do not broadcast", x, y)
-		}
-	}
-	return out, nil
-}
-
 func binaryOp(typ string) func(*lowerer, *ir.Node) error {
 	return func(l *lowerer, n *ir.Node) error {
 		x, err := l.in(n, 0)
@@ -188,7 +147,7 @@ func binaryOp(typ string) func(*lowerer, *ir.Node) error {
 		if err != nil {
 			return err
 		}
-		s, err := broadcast(x.shape, y.shape)
+		s, err := ir.BroadcastShape(x.shape, y.shape)
 		if err != nil {
 			return err
 		}
@@ -509,7 +468,7 @@ func matmulShape(x, y []int64) ([]int64, error) {
 	if x[len(x)-1] != y[len(y)-2] {
 		return nil, fmt.Errorf("MatMul of shapes %v and %v: inner dimensions differ", x, y)
 	}
-	b, err := broadcast(x[:len(x)-2], y[:len(y)-2])
+	b, err := ir.BroadcastShape(x[:len(x)-2], y[:len(y)-2])
 	if err != nil {
 		return nil, err
 	}

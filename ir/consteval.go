@@ -279,29 +279,11 @@ func init() {
 }
 
 func evalConstant(n *Node, _ func(int) *symTensor) *symTensor {
-	for _, a := range n.Attrs {
-		switch a.Name {
-		case "value":
-			return fromTensor(a.T)
-		case "value_float":
-			return &symTensor{dt: Float32, e: []elem{{f: float64(a.F), known: true}}}
-		case "value_floats":
-			s := &symTensor{dt: Float32, dims: []int64{int64(len(a.Floats))}}
-			for _, f := range a.Floats {
-				s.e = append(s.e, elem{f: float64(f), known: true})
-			}
-			return s
-		case "value_int":
-			return &symTensor{dt: Int64, e: []elem{{i: a.I, known: true}}}
-		case "value_ints":
-			s := &symTensor{dt: Int64, dims: []int64{int64(len(a.Ints))}}
-			for _, v := range a.Ints {
-				s.e = append(s.e, elem{i: v, known: true})
-			}
-			return s
-		}
+	t, err := ConstantValue(n)
+	if err != nil {
+		return nil
 	}
-	return nil
+	return fromTensor(t)
 }
 
 func evalShape(n *Node, _ func(int) *symTensor) *symTensor {

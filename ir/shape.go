@@ -361,6 +361,19 @@ func broadcastShapes(a, b Shape) (Shape, error) {
 	return out, nil
 }
 
+// BroadcastShape is the ONNX multidirectional (numpy) broadcast of static
+// shapes: broadcastShapes' rule for known sizes, over any number of shapes.
+func BroadcastShape(shapes ...[]int64) ([]int64, error) {
+	out := Shape{}
+	for _, s := range shapes {
+		var err error
+		if out, err = broadcastShapes(out, S(s...)); err != nil {
+			return nil, err
+		}
+	}
+	return out.Sizes(), nil
+}
+
 // unsqueezeDims inserts size-1 dimensions at axes (indices into the
 // output, negative counted from its end).
 func unsqueezeDims(s Shape, axes []int64) (Shape, error) {

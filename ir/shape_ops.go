@@ -1408,31 +1408,20 @@ func shapeConstantOfShape(n *Node, _ int64) error {
 // shapeConstant: the type of the value attribute (value, value_float(s),
 // value_int(s), value_string(s), sparse_value).
 func shapeConstant(n *Node, _ int64) error {
-	for _, a := range n.Attrs {
-		switch a.Name {
-		case "value":
-			if a.T == nil {
-				return fmt.Errorf("value attribute has no tensor")
-			}
-			setOut(n, 0, a.T.DType, S(a.T.Dims...))
-		case "value_float":
-			setOut(n, 0, Float32, Shape{})
-		case "value_floats":
-			setOut(n, 0, Float32, S(int64(len(a.Floats))))
-		case "value_int":
-			setOut(n, 0, Int64, Shape{})
-		case "value_ints":
-			setOut(n, 0, Int64, S(int64(len(a.Ints))))
-		case "value_string":
-			setOut(n, 0, String, Shape{})
-		case "value_strings":
-			setOut(n, 0, String, S(int64(len(a.Strings))))
-		case "sparse_value":
-			if a.Sparse != nil && a.Sparse.Values != nil {
-				setOut(n, 0, a.Sparse.Values.DType, S(a.Sparse.Dims...))
-			}
+	if a := n.Attr("sparse_value"); a != nil {
+		if a.Sparse != nil && a.Sparse.Values != nil {
+			setOut(n, 0, a.Sparse.Values.DType, S(a.Sparse.Dims...))
 		}
+		return nil
 	}
+	t, err := ConstantValue(n)
+	if err != nil {
+		if n.Attr("value") != nil {
+			return err // a value attribute without a tensor
+		}
+		return nil
+	}
+	setOut(n, 0, t.DType, S(t.Dims...))
 	return nil
 }
 

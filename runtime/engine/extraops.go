@@ -21,7 +21,7 @@ func opRMSNorm(c *ctx) (func(), error) {
 		return nil, err
 	}
 	norm := x.shape[ax:]
-	if _, err := broadcastShape(norm, sc.shape); err != nil || len(sc.shape) > len(norm) {
+	if _, err := ir.BroadcastShape(norm, sc.shape); err != nil || len(sc.shape) > len(norm) {
 		return nil, fmt.Errorf("scale %v does not broadcast to %v", sc.shape, norm)
 	}
 	bl := newBloop(norm, sc.shape, sc.shape)

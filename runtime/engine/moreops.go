@@ -486,7 +486,7 @@ func opLayerNorm(c *ctx) (func(), error) {
 		if t == nil {
 			return nil, nil
 		}
-		if _, err := broadcastShape(norm, t.shape); err != nil || len(t.shape) > len(norm) {
+		if _, err := ir.BroadcastShape(norm, t.shape); err != nil || len(t.shape) > len(norm) {
 			return nil, fmt.Errorf("scale/bias %v do not broadcast to %v", t.shape, norm)
 		}
 		bl := newBloop(norm, t.shape, t.shape)

@@ -503,7 +503,7 @@ func opExpand(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, err := broadcastShape(x.shape, spec)
+	shape, err := ir.BroadcastShape(x.shape, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -615,29 +615,14 @@ func opGather(c *ctx) (func(), error) {
 }
 
 func opConstant(c *ctx) (func(), error) {
-	for _, a := range c.n.Attrs {
-		switch a.Name {
-		case "value":
-			if a.T == nil {
-				return nil, fmt.Errorf("value attribute without tensor")
-			}
-			if err := a.T.Check(); err != nil {
-				return nil, err
-			}
-			return nil, c.setConst(0, a.T.DType, a.T.Dims, a.T.Raw)
-		case "value_float":
-			t := ir.NewFloat32(nil, []float32{a.F})
-			return nil, c.setConst(0, ir.Float32, nil, t.Raw)
-		case "value_floats":
-			t := ir.NewFloat32([]int64{int64(len(a.Floats))}, a.Floats)
-			return nil, c.setConst(0, ir.Float32, t.Dims, t.Raw)
-		case "value_int":
-			return nil, c.setConst(0, ir.Int64, nil, rawInt64s([]int64{a.I}))
-		case "value_ints":
-			return nil, c.setConst(0, ir.Int64, []int64{int64(len(a.Ints))}, rawInt64s(a.Ints))
-		}
+	t, err := ir.ConstantValue(c.n)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unsupported Constant attribute (sparse or string value)")
+	if t.DType == ir.String {
+		return nil, fmt.Errorf("unsupported: string Constant")
+	}
+	return nil, c.setConst(0, t.DType, t.Dims, t.Raw)
 }
 
 func opConstantOfShape(c *ctx) (func(), error) {
