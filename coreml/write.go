@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mconv/mconv/coreml/pb"
+	"github.com/mconv/mconv/internal/atomicfile"
 	"github.com/mconv/mconv/ir"
 )
 
@@ -121,33 +122,14 @@ func WritePackage(p *Package, path string) error {
 	return nil
 }
 
-// WriteModelFile writes a spec as a single .mlmodel file (temp file in the
-// target folder + rename).
+// WriteModelFile writes a spec as a single .mlmodel file
+// (atomicfile.WriteFile).
 func WriteModelFile(spec *pb.Model, path string) error {
 	data, err := marshal(spec)
 	if err != nil {
 		return fmt.Errorf("encoding Core ML spec: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".mconv-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(f.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-		return werr
-	}
-	return nil
+	return atomicfile.WriteFile(path, data)
 }
 
 // ReadPackage reads an .mlpackage written by WritePackage (or any package

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mconv/mconv/internal/atomicfile"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/ir/metrics"
 	"github.com/mconv/mconv/onnx"
@@ -293,7 +294,7 @@ func (o *benchOptions) run() error {
 				ext := filepath.Ext(path)
 				path = path[:len(path)-len(ext)] + ".compare" + ext
 			}
-			if err := benchWriteFile(path, func(w io.Writer) error {
+			if err := atomicfile.Write(path, func(w io.Writer) error {
 				return bench.WriteSVG(w, fmt.Sprintf("%s: time per layer vs FLOPs (%d threads, batch 1)", bm.name, bm.res.Threads), bm.res.Profile)
 			}); err != nil {
 				return err
@@ -398,28 +399,4 @@ func benchSafeDiv(a, b float64) float64 {
 		return 0
 	}
 	return a / b
-}
-
-// benchWriteFile writes through a temporary file in the target folder and
-// renames it into place.
-func benchWriteFile(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
