@@ -3,6 +3,7 @@ package coreml
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/x448/float16"
 
@@ -432,7 +433,7 @@ func (w *nnWriter) op(o *mop) error {
 			w.add(o.name+"__bn_reshape", bnOut, out, &pb.ReshapeStaticLayerParams{TargetShape: x.shape})
 		}
 	default:
-		return fmt.Errorf("no NeuralNetwork layer for MIL op %s: %w", o.typ, errUnsupported)
+		return fmt.Errorf("no NeuralNetwork layer for MIL op %s (layers exist for %s): %w", o.typ, strings.Join(nnLayerOps, ", "), errUnsupported)
 	}
 	return nil
 }

@@ -963,7 +963,7 @@ func lowerBatchNorm(l *lowerer, n *ir.Node) error {
 }
 
 // lowerSqueezeExcite expands mconv's fused SqueezeExcite(x, w1, b1, w2, b2):
-// s = reduce_mean(x, [2,3]); h = relu(conv(s, w1, b1));
+// s = reduce_mean(x, [2,3]); h = relu|silu(conv(s, w1, b1));
 // g = gate(conv(h, w2, b2)); y = x * g.
 func lowerSqueezeExcite(l *lowerer, n *ir.Node) error {
 	x, err := l.x0(n)
@@ -1002,7 +1002,11 @@ func lowerSqueezeExcite(l *lowerer, n *ir.Node) error {
 		return l.emit1("conv", base+nm, args, x.dt, []int64{N, cout, 1, 1}, false)
 	}
 	h := conv(s, p[0], p[1], Cr, "_reduce")
-	h = l.emit1("relu", base+"_relu", []arg{a("x", h)}, x.dt, h.shape, false)
+	inner := n.AttrString("act", "relu")
+	if inner != "relu" && inner != "silu" {
+		return fmt.Errorf("act %q: %w", inner, errUnsupported)
+	}
+	h = l.emit1(inner, base+"_"+inner, []arg{a("x", h)}, x.dt, h.shape, false)
 	e := conv(h, p[2], p[3], C, "_expand")
 	var gt *mvar
 	switch gate := n.AttrString("gate", "sigmoid"); gate {

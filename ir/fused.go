@@ -11,15 +11,17 @@ import (
 //
 //	SqueezeExcite(x [N,C,H,W], w1 [Cr,C,1,1], b1 [Cr], w2 [C,Cr,1,1], b2 [C]) -> y [N,C,H,W]
 //	    attrs: gate = "sigmoid" | "hardsigmoid", alpha, beta (HardSigmoid's,
-//	    ONNX defaults 0.2 / 0.5; PyTorch's Hardsigmoid is 1/6 / 0.5)
-//	    s = mean over H,W of x; h = relu(w1*s + b1); g = gate(w2*h + b2); y = x*g
+//	    ONNX defaults 0.2 / 0.5; PyTorch's Hardsigmoid is 1/6 / 0.5),
+//	    act = "relu" (default; MobileNetV3, RepViT, MobileOne) | "silu"
+//	    (EfficientNet: SiLU inside the block)
+//	    s = mean over H,W of x; h = act(w1*s + b1); g = gate(w2*h + b2); y = x*g
 //	Gelu(x) -> y    attr approximate = "none": y = x/2 * (1 + erf(x/sqrt 2))
 //	SiLU(x) -> y    y = x * sigmoid(x)
 //	HardSwish(x) -> y   y = x * max(0, min(1, x/6 + 1/2)) (for opsets before 14)
 func init() {
 	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "SqueezeExcite", Since: 1,
 		MinInputs: 5, MaxInputs: 5, MinOutputs: 1, MaxOutputs: 1,
-		Attrs: map[string]AttrType{"gate": AttrString, "alpha": AttrFloat, "beta": AttrFloat}})
+		Attrs: map[string]AttrType{"gate": AttrString, "alpha": AttrFloat, "beta": AttrFloat, "act": AttrString}})
 	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "Gelu", Since: 1,
 		MinInputs: 1, MaxInputs: 1, MinOutputs: 1, MaxOutputs: 1,
 		Attrs: map[string]AttrType{"approximate": AttrString}})
@@ -37,7 +39,7 @@ func init() {
 // opset, keeping value names, and drops the mconv opset import when no
 // mconv op is left:
 //
-//	SqueezeExcite -> ReduceMean(H,W), Conv, Relu, Conv, Sigmoid|HardSigmoid, Mul
+//	SqueezeExcite -> ReduceMean(H,W), Conv, Relu|(Sigmoid, Mul), Conv, Sigmoid|HardSigmoid, Mul
 //	Gelu          -> Gelu (opset >= 20) or Div, Erf, Add, Mul, Mul
 //	SiLU          -> Sigmoid, Mul
 //	HardSwish     -> HardSwish (opset >= 14) or HardSigmoid{1/6, 0.5}, Mul
@@ -146,6 +148,10 @@ func expandSE(m *Model, g *Graph, n *Node) error {
 	if gt != "sigmoid" && gt != "hardsigmoid" {
 		return fmt.Errorf("unknown gate %q", gt)
 	}
+	inner := n.AttrString("act", "relu")
+	if inner != "relu" && inner != "silu" {
+		return fmt.Errorf("unknown act %q", inner)
+	}
 	x := n.Inputs[0]
 	base := n.Outputs[0].Name
 	// ReduceMean over H,W (keepdims) as timm writes x.mean((2, 3), keepdim=True):
@@ -162,8 +168,14 @@ func expandSE(m *Model, g *Graph, n *Node) error {
 	}
 	pool.SetAttr(&Attr{Name: "keepdims", Type: AttrInt, I: 1})
 	fc1 := g.InsertNodeBefore(n, "Conv", n.Name+"/fc1", []*Value{pool.Outputs[0], n.Inputs[1], n.Inputs[2]}, g.UniqueName(base+"/fc1"))
-	relu := g.InsertNodeBefore(n, "Relu", n.Name+"/relu", []*Value{fc1.Outputs[0]}, g.UniqueName(base+"/relu"))
-	fc2 := g.InsertNodeBefore(n, "Conv", n.Name+"/fc2", []*Value{relu.Outputs[0], n.Inputs[3], n.Inputs[4]}, g.UniqueName(base+"/fc2"))
+	var h *Node
+	if inner == "silu" { // x * sigmoid(x), as PyTorch exports SiLU
+		sig := g.InsertNodeBefore(n, "Sigmoid", n.Name+"/act_sigmoid", []*Value{fc1.Outputs[0]}, g.UniqueName(base+"/act_sigmoid"))
+		h = g.InsertNodeBefore(n, "Mul", n.Name+"/act", []*Value{fc1.Outputs[0], sig.Outputs[0]}, g.UniqueName(base+"/act"))
+	} else {
+		h = g.InsertNodeBefore(n, "Relu", n.Name+"/relu", []*Value{fc1.Outputs[0]}, g.UniqueName(base+"/relu"))
+	}
+	fc2 := g.InsertNodeBefore(n, "Conv", n.Name+"/fc2", []*Value{h.Outputs[0], n.Inputs[3], n.Inputs[4]}, g.UniqueName(base+"/fc2"))
 	var gate *Node
 	switch gt {
 	case "sigmoid":

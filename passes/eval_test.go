@@ -392,7 +392,7 @@ func evalNode(m *ir.Model, n *ir.Node, in []*tens) (*tens, error) {
 		}
 		return out, nil
 	case "SqueezeExcite":
-		// Straight from the contract: s = mean(x); h = relu(w1 s + b1);
+		// Straight from the contract: s = mean(x); h = act(w1 s + b1);
 		// g = gate(w2 h + b2); y = x * g.
 		x := in[0]
 		N, C, HW := x.dims[0], x.dims[1], x.dims[2]*x.dims[3]
@@ -408,6 +408,9 @@ func evalNode(m *ir.Model, n *ir.Node, in []*tens) (*tens, error) {
 					acc += in[1].d[r*C+c] * s.d[nn*C+c]
 				}
 				h[r] = math.Max(acc, 0)
+				if n.AttrString("act", "relu") == "silu" {
+					h[r] = acc * sigmoid(acc)
+				}
 			}
 			for c := 0; c < C; c++ {
 				acc := in[4].d[c]

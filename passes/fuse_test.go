@@ -30,6 +30,10 @@ func se(b *builder, x *ir.Value, C, Cr int, variant string) *ir.Value {
 		f := b.op("Flatten", []*ir.Value{s}, intAttr("axis", 1))
 		h := b.op("Relu", []*ir.Value{b.op("Gemm", []*ir.Value{f, b.rnd(0.5, int64(Cr), int64(C)), b.rnd(0.5, int64(Cr))}, intAttr("transB", 1))})
 		z = b.op("Gemm", []*ir.Value{h, b.rnd(0.5, int64(Cr), int64(C)), b.rnd(0.5, int64(C))}) // transB=0: W [Cr,C]
+	} else if variant == "silu" { // EfficientNet: SiLU (Sigmoid, Mul as exported) inside
+		r := b.conv(s, C, Cr, 1, 1, 1, true)
+		h := b.op("Mul", []*ir.Value{r, b.op("Sigmoid", []*ir.Value{r})})
+		z = b.conv(h, Cr, C, 1, 1, 1, true)
 	} else {
 		h := b.op("Relu", []*ir.Value{b.conv(s, C, Cr, 1, 1, 1, true)})
 		z = b.conv(h, Cr, C, 1, 1, 1, variant != "nobias")
@@ -49,7 +53,7 @@ func se(b *builder, x *ir.Value, C, Cr int, variant string) *ir.Value {
 
 func TestSqueezeExcite(t *testing.T) {
 	var cases []passCase
-	for _, v := range []string{"gap", "reducemean-attr", "reducemean-input", "avgpool", "hardsigmoid", "gemm", "gemm-reducemean", "nobias"} {
+	for _, v := range []string{"gap", "reducemean-attr", "reducemean-input", "avgpool", "hardsigmoid", "gemm", "gemm-reducemean", "nobias", "silu"} {
 		v := v
 		opset := int64(17)
 		if v == "reducemean-input" {

@@ -8,7 +8,7 @@ import (
 // mconv.SqueezeExcite (see ir/fused.go).
 //
 //	before: s = GlobalAveragePool(x) | ReduceMean(x, axes=[2,3]) | AveragePool(x, kernel=[H,W])
-//	        [Flatten/Reshape] -> h = Relu(Conv1x1(s, W1, b1) | Gemm(s, W1, b1))
+//	        [Flatten/Reshape] -> h = Relu|mconv.SiLU(Conv1x1(s, W1, b1) | Gemm(s, W1, b1))
 //	        z = Conv1x1(h, W2, b2) | Gemm(h, W2, b2)
 //	        g = Sigmoid(z) | HardSigmoid(z) [-> Reshape to [N,C,1,1]]
 //	        y = Mul(x, g) | Mul(g, x)
@@ -23,7 +23,9 @@ import (
 // either form gives h and z = W2 h + b2; Flatten/Reshape between [N,C] and
 // [N,C,1,1] only relabel the same N*C values; Mul is commutative. That is
 // SqueezeExcite's definition with gate = Sigmoid or HardSigmoid{alpha,
-// beta} (the node's own values). Preconditions:
+// beta} (the node's own values) and act = relu or silu (EfficientNet's SE:
+// SiLU, fused to mconv.SiLU by act-fuse in an earlier round, sits where
+// MobileNetV3's Relu does). Preconditions:
 // x is 4-D; each intermediate has one reader and is not a graph output;
 // 1x1 Convs are plain (group 1, stride 1, no padding); weights constant.
 func fuseSqueezeExcite(c *ctx) error {
@@ -46,6 +48,7 @@ type seMatch struct {
 	w1, b1, w2, b2 []float64
 	C, Cr          int
 	gate           string
+	act            string // inner activation: "relu" or "silu"
 	alpha, beta    float32
 	nodes          int
 }
@@ -91,11 +94,19 @@ func matchSE(x, gv *ir.Value) *seMatch {
 		return nil // a Gemm gate must be viewed back to [N,C,1,1]
 	}
 	h := fc2.Inputs[0]
-	relu := producedBy(h, "Relu")
-	if relu == nil || !singleUse(h) || !singleUse(relu.Inputs[0]) {
+	inner := h.Producer
+	switch {
+	case isOp(inner, "Relu"):
+		se.act = "relu"
+	case inner != nil && inner.Domain == ir.FusedDomain && inner.OpType == "SiLU":
+		se.act = "silu"
+	default:
 		return nil
 	}
-	fc1 := relu.Inputs[0].Producer
+	if !singleUse(h) || len(inner.Inputs) != 1 || !singleUse(inner.Inputs[0]) {
+		return nil
+	}
+	fc1 := inner.Inputs[0].Producer
 	var C, Cr int
 	gemm1 := false
 	switch {
@@ -287,13 +298,16 @@ func (c *ctx) emitSE(m *ir.Node, x *ir.Value, se *seMatch) {
 	n := c.g.InsertNodeBefore(m, "SqueezeExcite", m.Name+"_se", []*ir.Value{x, w1, b1, w2, b2}, c.g.UniqueName(out.Name+"_se"))
 	n.Domain = ir.FusedDomain
 	n.SetAttr(stringAttr("gate", se.gate))
+	if se.act != "relu" {
+		n.SetAttr(stringAttr("act", se.act))
+	}
 	if se.gate == "hardsigmoid" {
 		n.SetAttr(floatAttr("alpha", se.alpha))
 		n.SetAttr(floatAttr("beta", se.beta))
 	}
 	c.useFusedDomain()
 	c.replace(out, n.Outputs[0], true)
-	c.rewrote("fused Squeeze-and-Excite (%d nodes, C=%d, Cr=%d, %s) into SqueezeExcite %q", se.nodes, se.C, se.Cr, se.gate, n.Outputs[0].Name)
+	c.rewrote("fused Squeeze-and-Excite (%d nodes, C=%d, Cr=%d, %s) into SqueezeExcite %q", se.nodes, se.C, se.Cr, se.act+"/"+se.gate, n.Outputs[0].Name)
 }
 
 // useFusedDomain adds the mconv opset import if missing.

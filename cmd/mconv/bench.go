@@ -24,15 +24,14 @@ type benchOptions struct {
 	Path     string
 	Compare  string // second model, run alternately with the first
 	Fuse     bool   // compare the model with its fused form (mconv's passes)
-	Threads  int
-	Batch    int // throughput batch size
+	Batch    int    // throughput batch size
 	Runs     int
 	Warmup   int
 	JSON     bool
 	Profile  bool
 	SVG      string
-	Out      io.Writer
 	Progress io.Writer // nil: no progress line
+	planOpts
 }
 
 func newBenchCmd() *cobra.Command {
@@ -47,35 +46,21 @@ the median), the process's peak resident memory, the runtime plan's
 activation bytes, and the achieved GFLOP/s (mconv stats FLOPs / median).
 --compare OTHER runs the two models alternately (A B A B ...) and reports
 the ratio of medians; --fuse does the same with the model's fused form. --profile times every node next to its MACs, FLOPs
-and bytes; --svg FILE draws per-layer time against per-layer FLOPs.`,
+and bytes; --svg FILE draws per-layer time against per-layer FLOPs.
+Inputs are uniform in [-1, 1) drawn from --seed; --input-shape fixes an
+input's shape (symbolic dimensions past the batch need it), whose first
+dimension is the batch: 1 for latency, --batch for throughput.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Path = args[0]
-			o.Out = cmd.OutOrStdout()
-			if o.Fuse && o.Compare != "" {
-				return usageError{fmt.Errorf("--fuse and --compare are exclusive")}
-			}
-			if o.Batch < 1 || o.Runs < 1 || o.Warmup < 0 {
-				return usageError{fmt.Errorf("--batch and --runs must be at least 1, --warmup at least 0")}
-			}
-			if o.SVG != "" {
-				// The second model's chart goes to NAME.compare.EXT (see run).
-				ext := filepath.Ext(o.SVG)
-				second := o.SVG[:len(o.SVG)-len(ext)] + ".compare" + ext
-				for _, in := range []string{o.Path, o.Compare} {
-					if in != "" && (onnx.SameFile(in, o.SVG) || onnx.SameFile(in, second)) {
-						return usageError{fmt.Errorf("--svg %s would overwrite the input model %s", o.SVG, in)}
-					}
-				}
-			}
 			if benchWantsProgress(benchIsTerminal(os.Stderr), benchIsTerminal(os.Stdout), o.JSON) {
 				o.Progress = cmd.ErrOrStderr()
 			}
-			return o.run()
+			return o.run(cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.Threads, "threads", 0, "threads for the runtime (0: all CPUs)")
+	addPlanFlags(cmd, &o.planOpts, "seed of the random inputs", "its shape for the latency and (with the batch dimension set to --batch) throughput runs")
 	f.IntVar(&o.Batch, "batch", 8, "batch size for the throughput measurement")
 	f.IntVar(&o.Runs, "runs", 50, "timed runs per measurement")
 	f.IntVar(&o.Warmup, "warmup", 5, "untimed runs before timing")
@@ -165,6 +150,27 @@ func (o *benchOptions) prepare(m *ir.Model, path string) (*benchModel, error) {
 	return bm, nil
 }
 
+// check validates the flags; a usage error when they conflict.
+func (o *benchOptions) check() error {
+	if o.Fuse && o.Compare != "" {
+		return usageError{fmt.Errorf("--fuse and --compare are exclusive")}
+	}
+	if o.Batch < 1 || o.Runs < 1 || o.Warmup < 0 {
+		return usageError{fmt.Errorf("--batch and --runs must be at least 1, --warmup at least 0")}
+	}
+	if o.SVG != "" {
+		// The second model's chart goes to NAME.compare.EXT (see run).
+		ext := filepath.Ext(o.SVG)
+		second := o.SVG[:len(o.SVG)-len(ext)] + ".compare" + ext
+		for _, in := range []string{o.Path, o.Compare} {
+			if in != "" && (onnx.SameFile(in, o.SVG) || onnx.SameFile(in, second)) {
+				return usageError{fmt.Errorf("--svg %s would overwrite the input model %s", o.SVG, in)}
+			}
+		}
+	}
+	return o.planOpts.check()
+}
+
 func (o *benchOptions) compile(m *ir.Model) (*runtime.Plan, map[string]*ir.Tensor, error) {
 	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads})
 	if err != nil {
@@ -181,7 +187,7 @@ func (o *benchOptions) compile(m *ir.Model) (*runtime.Plan, map[string]*ir.Tenso
 		}
 		shapes[v.Name] = v.Type.Shape.Sizes()
 	}
-	in, err := bench.RandomInputs(shapes)
+	in, err := bench.RandomInputsSeed(shapes, o.Seed)
 	if err != nil {
 		plan.Close()
 		return nil, nil, err
@@ -189,7 +195,10 @@ func (o *benchOptions) compile(m *ir.Model) (*runtime.Plan, map[string]*ir.Tenso
 	return plan, in, nil
 }
 
-func (o *benchOptions) run() error {
+func (o *benchOptions) run(w io.Writer) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	paths := []string{o.Path}
 	if o.Compare != "" {
 		paths = append(paths, o.Compare)
@@ -205,7 +214,7 @@ func (o *benchOptions) run() error {
 	}()
 	names := displayNames(paths)
 	for i, p := range paths {
-		m, err := metricsLoadModel(p, 1, true)
+		m, err := metricsLoadModel(p, 1, true, o.shapes())
 		if err != nil {
 			return err
 		}
@@ -301,7 +310,7 @@ func (o *benchOptions) run() error {
 			}
 		}
 	}
-	return o.write(bms, rssErr)
+	return o.write(w, bms, rssErr)
 }
 
 // profile times every plan step over several runs and joins the times
@@ -333,8 +342,7 @@ func (o *benchOptions) profile(bm *benchModel) error {
 	return nil
 }
 
-func (o *benchOptions) write(bms []*benchModel, rssErr error) error {
-	w := o.Out
+func (o *benchOptions) write(w io.Writer, bms []*benchModel, rssErr error) error {
 	if o.JSON {
 		if len(bms) == 1 {
 			return metrics.WriteJSON(w, bms[0].res)

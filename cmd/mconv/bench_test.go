@@ -15,8 +15,8 @@ func TestBenchJSONAndSVG(t *testing.T) {
 	dir := t.TempDir()
 	svg := filepath.Join(dir, "chart.svg")
 	var out, progress bytes.Buffer
-	o := &benchOptions{Path: statsMLP, Threads: 1, Batch: 4, Runs: 3, Warmup: 1, JSON: true, Profile: true, SVG: svg, Out: &out, Progress: &progress}
-	if err := o.run(); err != nil {
+	o := &benchOptions{Path: statsMLP, planOpts: planOpts{Threads: 1}, Batch: 4, Runs: 3, Warmup: 1, JSON: true, Profile: true, SVG: svg, Progress: &progress}
+	if err := o.run(&out); err != nil {
 		t.Fatal(err)
 	}
 	var r benchResult
@@ -72,8 +72,8 @@ func TestBenchJSONAndSVG(t *testing.T) {
 
 func TestBenchCompareText(t *testing.T) {
 	var out bytes.Buffer
-	o := &benchOptions{Path: statsMLP, Compare: statsMLP, Threads: 1, Batch: 2, Runs: 2, Warmup: 0, Out: &out}
-	if err := o.run(); err != nil {
+	o := &benchOptions{Path: statsMLP, Compare: statsMLP, planOpts: planOpts{Threads: 1}, Batch: 2, Runs: 2, Warmup: 0}
+	if err := o.run(&out); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"latency, batch 1", "throughput, batch 2", "ratio of medians", "run alternately"} {
@@ -111,8 +111,8 @@ func near(a, b float64) bool {
 func TestBenchFuse(t *testing.T) {
 	const rel = "testdata/golden/repvgg_ident/torchscript/"
 	var out bytes.Buffer
-	o := &benchOptions{Path: "../../" + rel + "model.onnx", Fuse: true, Threads: 1, Batch: 2, Runs: 2, Warmup: 0, JSON: true, Out: &out}
-	if err := o.run(); err != nil {
+	o := &benchOptions{Path: "../../" + rel + "model.onnx", Fuse: true, planOpts: planOpts{Threads: 1}, Batch: 2, Runs: 2, Warmup: 0, JSON: true}
+	if err := o.run(&out); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {

@@ -17,7 +17,7 @@ import (
 // command must have a success case and a usage-error case, and a failure
 // case unless it cannot fail (version); a new command without rows fails
 // the test. Commands that write refuse an output naming one of their
-// inputs (fuse -o, roundtrip -o, to-coreml -o, run --out, bench --svg)
+// inputs (fuse -o, roundtrip -o, to-coreml -o, run -o, bench --svg)
 // with status 2, and the input stays byte for byte as it was.
 func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()
@@ -84,6 +84,11 @@ func TestExitCodes(t *testing.T) {
 		{"version", "ok", []string{"version"}, 0},
 		{"version", "extra argument", []string{"version", "x"}, 2},
 
+		{"ops", "ok", []string{"ops"}, 0},
+		{"ops", "json", []string{"ops", "--json"}, 0},
+		{"ops", "extra argument", []string{"ops", model}, 2},
+		{"ops", "unknown flag", []string{"ops", "--frob"}, 2},
+
 		{"inspect", "ok", []string{"inspect", model}, 0},
 		{"inspect", "json", []string{"inspect", "--json", model}, 0},
 		{"inspect", "missing file", []string{"inspect", missing}, 1},
@@ -110,6 +115,7 @@ func TestExitCodes(t *testing.T) {
 		{"run", "not a model", []string{"run", bad}, 1},
 		{"run", "no input files", []string{"run", model, "--data", filepath.Join(dir, "out")}, 1},
 		{"run", "no argument", []string{"run"}, 2},
+		{"run", "-o is the --data folder", []string{"run", model, "--data", data, "-o", data}, 2},
 		{"run", "--out is the --data folder", []string{"run", model, "--data", data, "--out", data}, 2},
 		{"run", "--out is the model", []string{"run", model, "--out", model}, 2},
 
@@ -160,7 +166,7 @@ func TestExitCodes(t *testing.T) {
 	sort.Strings(names)
 	for _, n := range names {
 		want := []int{0, 1, 2}
-		if n == "version" {
+		if n == "version" || n == "ops" { // they read no input, so cannot fail
 			want = []int{0, 2}
 		}
 		for _, code := range want {

@@ -24,9 +24,9 @@ type fuseOptions struct {
 	In, Out  string
 	Passes   string // comma-separated pass names, "" = all, "none"
 	NoVerify bool
-	Verbose  bool // list every rewrite, not the first few per pass
-	Seed     int64
+	Verbose  bool    // list every rewrite, not the first few per pass
 	RTol     float64 // verification tolerance relative to the largest reference magnitude
+	planOpts         // the verification's plans and random inputs
 
 	// afterPasses, if set, edits the fused model before verification
 	// (tests use it to plant a wrong rewrite).
@@ -34,7 +34,7 @@ type fuseOptions struct {
 }
 
 func newFuseCmd() *cobra.Command {
-	o := fuseOptions{Seed: 1, RTol: 1e-4}
+	o := fuseOptions{RTol: 1e-4}
 	c := &cobra.Command{
 		Use:   "fuse IN -o OUT",
 		Short: "Fold BatchNorm, collapse reparameterization branches, fuse SE and activations; check and write the deploy form",
@@ -53,7 +53,7 @@ func newFuseCmd() *cobra.Command {
 	c.Flags().StringVar(&o.Passes, "passes", "", "comma-separated passes to run (default all; \"none\" loads and saves through the IR)")
 	c.Flags().BoolVar(&o.NoVerify, "no-verify", false, "do not compare original and fused outputs in the Go runtime")
 	c.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "list every rewrite (default: the first 8 per pass)")
-	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random verification inputs (symbolic batch = 2, other symbolic dims = 1)")
+	addPlanFlags(c, &o.planOpts, "seed of the random verification inputs (symbolic batch = 2, other symbolic dims = 1)", "the shape of its random verification input")
 	c.Flags().Float64Var(&o.RTol, "rtol", 1e-4, "verification tolerance, relative to the largest reference output magnitude")
 	return c
 }
@@ -64,6 +64,12 @@ func (o *fuseOptions) run(w io.Writer) error {
 	}
 	if onnx.SameFile(o.In, o.Out) {
 		return usageError{fmt.Errorf("output %s is the input file: refusing to overwrite the input", o.Out)}
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	if o.NoVerify && len(o.InputShapes) > 0 {
+		return usageError{errors.New("--input-shape shapes the verification inputs; --no-verify runs none")}
 	}
 	var names []string
 	if o.Passes != "" {
@@ -129,6 +135,17 @@ func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
 	shapes := map[string][]int64{}
 	inputs := map[string]*ir.Tensor{}
 	rng := rand.New(rand.NewSource(o.Seed))
+	// --input-shape: both models are verified with those input shapes (on
+	// copies: the fused model is written with its own).
+	given := o.shapes()
+	if len(given) > 0 {
+		orig, fused = ir.CloneModel(orig), ir.CloneModel(fused)
+		for _, m := range []*ir.Model{orig, fused} {
+			if err := setInputShapes(m, given); err != nil {
+				return fmt.Errorf("cannot verify: %w", err)
+			}
+		}
+	}
 	for _, v := range orig.Graph.Inputs {
 		if v.Const != nil {
 			continue
@@ -159,7 +176,7 @@ func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
 		inputs[v.Name] = ir.NewFloat32(dims, d)
 	}
 	run := func(m *ir.Model, what string) (map[string]*ir.Tensor, error) {
-		p, err := runtime.Compile(m, runtime.Options{InputShapes: shapes})
+		p, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, InputShapes: shapes})
 		if err != nil {
 			return nil, fmt.Errorf("cannot verify: compiling the %s model: %w (use --no-verify to skip the check)", what, err)
 		}

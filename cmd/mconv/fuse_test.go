@@ -103,7 +103,7 @@ func TestFuseExitCodes(t *testing.T) {
 func TestFuseReport(t *testing.T) {
 	dir := t.TempDir()
 	var buf bytes.Buffer
-	o := fuseOptions{In: tinyModel, Out: filepath.Join(dir, "out.onnx"), Seed: 1, RTol: 1e-4}
+	o := fuseOptions{In: tinyModel, Out: filepath.Join(dir, "out.onnx"), planOpts: planOpts{Seed: 1}, RTol: 1e-4}
 	if err := o.run(&buf); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestFuseRefusesWrongRewrite(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.onnx")
 	var buf bytes.Buffer
-	o := fuseOptions{In: tinyModel, Out: out, Seed: 1, RTol: 1e-4, afterPasses: func(m *ir.Model) {
+	o := fuseOptions{In: tinyModel, Out: out, planOpts: planOpts{Seed: 1}, RTol: 1e-4, afterPasses: func(m *ir.Model) {
 		for _, n := range m.Graph.Nodes {
 			if n.OpType == "Conv" {
 				w := n.Inputs[1].Const
@@ -212,7 +212,7 @@ func TestFuseFullModels(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "fused.onnx")
 			var buf bytes.Buffer
-			o := fuseOptions{In: p, Out: out, Seed: 1, RTol: 1e-4}
+			o := fuseOptions{In: p, Out: out, planOpts: planOpts{Seed: 1}, RTol: 1e-4}
 			if err := o.run(&buf); err != nil {
 				t.Fatalf("%v\n%s", err, buf.String())
 			}

@@ -110,14 +110,15 @@ func newRoundtripCmd() *cobra.Command {
 		Args:   exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.In = args[0]
-			return o.run()
+			return o.run(cmd.OutOrStdout())
 		},
 	}
 	c.Flags().StringVarP(&o.Out, "output", "o", "", "output file (required, not the input)")
 	return c
 }
 
-func (o *roundtripOptions) run() error {
+// run writes the model; it prints nothing on success.
+func (o *roundtripOptions) run(w io.Writer) error {
 	if o.Out == "" {
 		return usageError{fmt.Errorf("roundtrip: -o OUT is required")}
 	}

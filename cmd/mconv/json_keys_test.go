@@ -79,15 +79,14 @@ func TestStatsJSONKeysDocumented(t *testing.T) {
 		name string
 		o    statsOptions
 	}{
-		{"plan", statsOptions{Paths: []string{statsMLP}, JSON: true, Batch: 1}},
+		{"plan", statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{statsMLP}, JSON: true, Batch: 1}},
 		// Without a runtime plan the key is still there (null).
-		{"no plan", statsOptions{Paths: []string{statsMLP}, JSON: true, Batch: 1, NoPlan: true}},
+		{"no plan", statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{statsMLP}, JSON: true, Batch: 1, NoPlan: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			o := tc.o
-			o.Out = &buf
-			if err := o.run(); err != nil {
+			if err := o.run(&buf); err != nil {
 				t.Fatal(err)
 			}
 			vals := checkKeys(t, "stats", buf.Bytes(), statsKeys)
@@ -104,8 +103,8 @@ func TestStatsJSONKeysDocumented(t *testing.T) {
 	}
 	// Two models: {"models": [A, B]}, each with the single-model layout.
 	var buf bytes.Buffer
-	o := &statsOptions{Paths: []string{statsMLP, statsOps}, JSON: true, Batch: 1, NoPlan: true, Out: &buf}
-	if err := o.run(); err != nil {
+	o := &statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{statsMLP, statsOps}, JSON: true, Batch: 1, NoPlan: true}
+	if err := o.run(&buf); err != nil {
 		t.Fatal(err)
 	}
 	vals := checkKeys(t, "stats A B", buf.Bytes(), "models")
@@ -114,8 +113,8 @@ func TestStatsJSONKeysDocumented(t *testing.T) {
 
 func TestBenchJSONKeysDocumented(t *testing.T) {
 	var out bytes.Buffer
-	o := &benchOptions{Path: statsMLP, Threads: 1, Batch: 2, Runs: 2, Warmup: 0, JSON: true, Profile: true, Out: &out}
-	if err := o.run(); err != nil {
+	o := &benchOptions{Path: statsMLP, planOpts: planOpts{Threads: 1}, Batch: 2, Runs: 2, Warmup: 0, JSON: true, Profile: true}
+	if err := o.run(&out); err != nil {
 		t.Fatal(err)
 	}
 	vals := checkKeys(t, "bench", out.Bytes(), benchKeys)
@@ -125,8 +124,8 @@ func TestBenchJSONKeysDocumented(t *testing.T) {
 	checkKeys(t, "bench profile", firstElem(t, vals["profile"]), benchProfileKeys)
 
 	out.Reset()
-	o = &benchOptions{Path: statsMLP, Compare: statsMLP, Threads: 1, Batch: 2, Runs: 2, Warmup: 0, JSON: true, Out: &out}
-	if err := o.run(); err != nil {
+	o = &benchOptions{Path: statsMLP, Compare: statsMLP, planOpts: planOpts{Threads: 1}, Batch: 2, Runs: 2, Warmup: 0, JSON: true}
+	if err := o.run(&out); err != nil {
 		t.Fatal(err)
 	}
 	vals = checkKeys(t, "bench --compare", out.Bytes(), compareKeys)
@@ -158,8 +157,8 @@ func TestBenchProgressPolicy(t *testing.T) {
 // MACs, FLOPs and bytes, one row per node of mlp.onnx (mm1, add1, ...).
 func TestBenchProfileText(t *testing.T) {
 	var out bytes.Buffer
-	o := &benchOptions{Path: statsMLP, Threads: 1, Batch: 2, Runs: 2, Warmup: 0, Profile: true, Out: &out}
-	if err := o.run(); err != nil {
+	o := &benchOptions{Path: statsMLP, planOpts: planOpts{Threads: 1}, Batch: 2, Runs: 2, Warmup: 0, Profile: true}
+	if err := o.run(&out); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"time ms", "MACs", "FLOPs", "bytes", "mm1", "add1", "3456", "total (sum of node times)"} {
@@ -197,8 +196,8 @@ func TestBenchThroughputUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	o := &benchOptions{Path: path, Threads: 1, Batch: 8, Runs: 2, Warmup: 0, JSON: true, Out: &out}
-	if err := o.run(); err != nil {
+	o := &benchOptions{Path: path, planOpts: planOpts{Threads: 1}, Batch: 8, Runs: 2, Warmup: 0, JSON: true}
+	if err := o.run(&out); err != nil {
 		t.Fatal(err)
 	}
 	_, vals := objectKeys(t, out.Bytes())

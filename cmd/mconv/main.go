@@ -8,6 +8,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -84,13 +85,22 @@ func exactArgs(n int) cobra.PositionalArgs {
 	}
 }
 
+// versionOptions are the inputs of `mconv version` (none).
+type versionOptions struct{}
+
+func (o *versionOptions) run(w io.Writer) error {
+	_, err := fmt.Fprintln(w, "mconv", Version)
+	return err
+}
+
 func init() {
 	register(func() *cobra.Command {
+		o := &versionOptions{}
 		return &cobra.Command{
 			Use:   "version",
 			Short: "Print mconv's version",
 			Args:  exactArgs(0),
-			Run:   func(cmd *cobra.Command, args []string) { fmt.Fprintln(cmd.OutOrStdout(), "mconv", Version) },
+			RunE:  func(cmd *cobra.Command, args []string) error { return o.run(cmd.OutOrStdout()) },
 		}
 	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -71,6 +72,81 @@ func TestREADMEQuickStart(t *testing.T) {
 		captureStdout(t, func() { code = run(args) })
 		if code != 0 {
 			t.Errorf("README quick start: mconv %s: exit %d", strings.Join(args, " "), code)
+		}
+	}
+}
+
+// TestREADMESynopses checks the command lines in README.md's code blocks
+// (`mconv CMD ...` and `./mconv CMD ...`, with their indented `[...]`
+// continuation lines) against the commands: every flag a line names exists
+// on its command, and each planning command's lines name --threads, --seed
+// and --input-shape.
+func TestREADMESynopses(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd()
+	flagRE := regexp.MustCompile(`(^|[\s\[|(])(--[a-z][a-z0-9-]*|-[a-zA-Z])\b`)
+	named := map[string]map[string]bool{} // command -> flags its lines name
+	inBlock, cmd := false, ""
+	lines := 0
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inBlock, cmd = !inBlock, ""
+			continue
+		}
+		if !inBlock {
+			continue
+		}
+		line, _, _ = strings.Cut(line, "#")
+		trim := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(trim, "mconv ") || strings.HasPrefix(trim, "./mconv "):
+			f := strings.Fields(trim)
+			cmd = f[1]
+			if strings.HasPrefix(cmd, "-") {
+				cmd = ""
+				continue
+			}
+			lines++
+		case cmd != "" && strings.HasPrefix(trim, "["):
+			// continuation of cmd's synopsis
+		default:
+			cmd = ""
+			continue
+		}
+		c, _, err := root.Find([]string{cmd})
+		if err != nil || c.Name() != cmd {
+			t.Errorf("README names command %q, which mconv does not have (line %q)", cmd, trim)
+			cmd = ""
+			continue
+		}
+		if named[cmd] == nil {
+			named[cmd] = map[string]bool{}
+		}
+		for _, m := range flagRE.FindAllStringSubmatch(trim, -1) {
+			fl := m[2]
+			var ok bool
+			if strings.HasPrefix(fl, "--") {
+				ok = c.Flags().Lookup(fl[2:]) != nil
+				named[cmd][fl[2:]] = true
+			} else {
+				ok = c.Flags().ShorthandLookup(fl[1:]) != nil
+			}
+			if !ok {
+				t.Errorf("README: mconv %s has no flag %s (line %q)", cmd, fl, trim)
+			}
+		}
+	}
+	if lines < 10 {
+		t.Fatalf("found only %d mconv command lines in README.md", lines)
+	}
+	for _, c := range planCommands {
+		for _, fl := range []string{"threads", "seed", "input-shape"} {
+			if !named[c][fl] {
+				t.Errorf("README's synopses of mconv %s do not name --%s", c, fl)
+			}
 		}
 	}
 }

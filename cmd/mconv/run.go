@@ -23,12 +23,11 @@ func init() { register(newRunCmd) }
 
 // runOptions are the inputs of `mconv run`.
 type runOptions struct {
-	Model   string
-	Data    string // folder with input_K.pb; empty: seeded random inputs
-	Out     string // folder for output_K.pb; empty: do not write
-	Threads int
-	Seed    int64
-	Repeat  int // extra timed runs after the first (0: none)
+	Model  string
+	Data   string // folder with input_K.pb; empty: seeded random inputs
+	Out    string // folder for output_K.pb (-o); empty: do not write
+	Repeat int    // extra timed runs after the first (0: none)
+	planOpts
 }
 
 func newRunCmd() *cobra.Command {
@@ -42,10 +41,12 @@ Inputs come from --data DIR (input_K.pb TensorProto files in the ONNX
 test-data layout, read with package golden: matched to the graph inputs by
 name when every file names one, else by position, and checked against the
 inputs' declared dtypes and shapes), or are
-seeded random numbers (standard normal floats) when --data is absent;
-symbolic dimensions are then 1. Outputs are printed (name, shape, range and,
-for a [N, K] classifier output, the top-5 classes) and written as
-output_K.pb to --out in the ONNX test-data layout.`,
+seeded random numbers (standard normal floats, --seed) when --data is
+absent; symbolic dimensions are then 1 unless --input-shape fixes the
+input's shape. Outputs are printed (name, shape, range and, for a [N, K]
+classifier output, the top-5 classes) and written as output_K.pb to the
+folder -o/--output names (--out is the old spelling), in the ONNX test-data
+layout.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Model = args[0]
@@ -53,21 +54,27 @@ output_K.pb to --out in the ONNX test-data layout.`,
 		},
 	}
 	c.Flags().StringVar(&o.Data, "data", "", "folder holding input_*.pb")
-	c.Flags().StringVar(&o.Out, "out", "", "folder to write output_*.pb to")
-	c.Flags().IntVar(&o.Threads, "threads", 0, "threads (default: number of cores)")
-	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random inputs")
+	c.Flags().StringVarP(&o.Out, "output", "o", "", "folder to write output_*.pb to (--out: the same)")
+	addOutputAlias(c, &o.Out)
+	addPlanFlags(c, &o.planOpts, "seed of the random inputs (without --data)", "the shape of its random input (without --data)")
 	c.Flags().IntVar(&o.Repeat, "repeat", 0, "after the first run, time this many more runs and print their median and minimum latency")
 	return c
 }
 
 func (o *runOptions) run(w io.Writer) error {
-	if o.Threads < 0 || o.Repeat < 0 {
-		return usageError{fmt.Errorf("--threads and --repeat must be >= 0")}
+	if err := o.check(); err != nil {
+		return err
 	}
-	// --out must not name an input: not the model file, and not the --data
+	if o.Repeat < 0 {
+		return usageError{fmt.Errorf("--repeat must be >= 0")}
+	}
+	if o.Data != "" && len(o.InputShapes) > 0 {
+		return usageError{fmt.Errorf("--input-shape shapes the random inputs; with --data the inputs' shapes are those of the files")}
+	}
+	// -o must not name an input: not the model file, and not the --data
 	// folder (a test_data_set folder keeps the expected output_K.pb there).
 	if o.Out != "" && (onnx.SameFile(o.Model, o.Out) || (o.Data != "" && onnx.SameFile(o.Data, o.Out))) {
-		return usageError{fmt.Errorf("--out %s is an input (the model or the --data folder): refusing to overwrite it", o.Out)}
+		return usageError{fmt.Errorf("-o %s is an input (the model or the --data folder): refusing to overwrite it", o.Out)}
 	}
 	m, err := onnx.Load(o.Model)
 	if err != nil {
@@ -86,8 +93,13 @@ func (o *runOptions) run(w io.Writer) error {
 		if inputs, err = golden.BindInputs(m, set); err != nil {
 			return err
 		}
-	} else if inputs, err = randomInputs(m, o.Seed); err != nil {
-		return err
+	} else {
+		if err := o.applyShapes(m); err != nil {
+			return err
+		}
+		if inputs, err = randomInputs(m, o.Seed); err != nil {
+			return err
+		}
 	}
 	shapes := golden.InputShapes(inputs)
 	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, InputShapes: shapes})

@@ -116,7 +116,7 @@ func captureStdout(t *testing.T, f func()) string {
 func TestRunDataSets(t *testing.T) {
 	fix := filepath.Join(golden.Dir(), "repvgg_ident", "torchscript")
 	outDir := filepath.Join(t.TempDir(), "out")
-	o := runOptions{Model: filepath.Join(fix, "model.onnx"), Data: filepath.Join(fix, "test_data_set_0"), Out: outDir, Threads: 1}
+	o := runOptions{Model: filepath.Join(fix, "model.onnx"), Data: filepath.Join(fix, "test_data_set_0"), Out: outDir, planOpts: planOpts{Threads: 1}}
 	var buf bytes.Buffer
 	if err := o.run(&buf); err != nil {
 		t.Fatal(err)
@@ -158,7 +158,7 @@ func TestRunDataSets(t *testing.T) {
 		{"no files", set("none"), "not a test data set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := runOptions{Model: model, Data: tc.data, Threads: 1}
+			o := runOptions{Model: model, Data: tc.data, planOpts: planOpts{Threads: 1}}
 			err := o.run(io.Discard)
 			if tc.errHas == "" {
 				if err != nil {

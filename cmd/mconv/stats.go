@@ -26,11 +26,11 @@ type statsOptions struct {
 	Batch    int  // batch size for symbolic (or, when BatchSet, all) batch dimensions
 	BatchSet bool
 	NoPlan   bool // skip the runtime plan (peak activations)
-	Out      io.Writer
+	planOpts      // the peak-activation plan's threads; input shapes
 }
 
 func newStatsCmd() *cobra.Command {
-	o := &statsOptions{}
+	o := &statsOptions{planOpts: planOpts{Threads: 1}}
 	cmd := &cobra.Command{
 		Use:   "stats MODEL [MODEL2]",
 		Short: "Count params, MACs, FLOPs, memory access cost and peak activations (static)",
@@ -40,8 +40,13 @@ buffers), MACs of Conv/ConvTranspose/Gemm/MatMul, FLOPs (2 x MACs + 1 per
 output element of elementwise ops, activations, normalizations, pooling and
 reductions), memory access cost (activations read +
 written + weights read, 4 bytes per float, 2 with --fp16), arithmetic
-intensity, and the peak activation memory of the runtime's buffer plan.
-Symbolic input dimensions are fixed to --batch (default 1).
+intensity, and the peak activation memory of the runtime's buffer plan
+(built for --threads threads, default 1: per-thread scratch buffers count).
+--fp16 only changes the byte counts (2 bytes per float element); the model
+is counted as it is. Symbolic input dimensions are fixed to --batch
+(default 1); --input-shape fixes a whole input shape (--batch, when given,
+still sets its first dimension). --seed is accepted like every planning
+command's but unused: stats draws no inputs.
 
 With two models, or one and --fuse, prints them side by side.`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -52,32 +57,35 @@ With two models, or one and --fuse, prints them side by side.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
-			o.Out = cmd.OutOrStdout()
 			o.BatchSet = cmd.Flags().Changed("batch")
-			if o.Fuse && len(args) != 1 {
-				return usageError{fmt.Errorf("--fuse takes one model")}
-			}
-			if o.Batch < 1 {
-				return usageError{fmt.Errorf("--batch must be at least 1")}
-			}
-			return o.run()
+			return o.run(cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object (see README: keys params, macs, flops, memory_access_bytes, peak_activation_bytes, layers)")
 	f.BoolVar(&o.PerLayer, "per-layer", false, "print a per-layer table")
-	f.BoolVar(&o.FP16, "fp16", false, "count 2 bytes per float element in memory access cost")
+	f.BoolVar(&o.FP16, "fp16", false, "count 2 bytes per float element in memory access cost (the model itself is not converted)")
 	f.BoolVar(&o.Fuse, "fuse", false, "also run mconv's passes and show the fused form beside the original")
 	f.IntVar(&o.Batch, "batch", 1, "batch size for the inputs' first dimension")
 	f.BoolVar(&o.NoPlan, "no-plan", false, "do not build a runtime plan (peak activation bytes become null)")
+	addPlanFlags(cmd, &o.planOpts, "unused: stats draws no inputs (accepted like every planning command's)", "its shape when counting and planning")
 	return cmd
 }
 
-func (o *statsOptions) run() error {
+func (o *statsOptions) run(w io.Writer) error {
+	if o.Fuse && len(o.Paths) != 1 {
+		return usageError{fmt.Errorf("--fuse takes one model")}
+	}
+	if o.Batch < 1 {
+		return usageError{fmt.Errorf("--batch must be at least 1")}
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
 	var reports []*metrics.Report
 	names := displayNames(o.Paths)
 	for i, p := range o.Paths {
-		m, err := metricsLoadModel(p, o.Batch, o.BatchSet)
+		m, err := metricsLoadModel(p, o.Batch, o.BatchSet, o.shapes())
 		if err != nil {
 			return err
 		}
@@ -102,31 +110,31 @@ func (o *statsOptions) run() error {
 	}
 	if len(reports) == 1 {
 		if o.JSON {
-			return metrics.WriteJSON(o.Out, reports[0])
+			return metrics.WriteJSON(w, reports[0])
 		}
-		return metrics.WriteText(o.Out, reports[0], o.PerLayer)
+		return metrics.WriteText(w, reports[0], o.PerLayer)
 	}
 	if o.JSON {
-		return metrics.WriteJSON(o.Out, struct {
+		return metrics.WriteJSON(w, struct {
 			Models []*metrics.Report `json:"models"`
 		}{reports})
 	}
-	if err := metrics.WriteCompare(o.Out, reports); err != nil {
+	if err := metrics.WriteCompare(w, reports); err != nil {
 		return err
 	}
 	for _, r := range reports {
-		for _, w := range r.Warnings {
-			fmt.Fprintf(o.Out, "warning (%s): %s\n", r.Model, w)
+		for _, warn := range r.Warnings {
+			fmt.Fprintf(w, "warning (%s): %s\n", r.Model, warn)
 		}
 	}
-	fmt.Fprintln(o.Out, "conventions:")
+	fmt.Fprintln(w, "conventions:")
 	for _, s := range metrics.Rules {
-		fmt.Fprintf(o.Out, "  %s\n", s)
+		fmt.Fprintf(w, "  %s\n", s)
 	}
 	if o.PerLayer {
 		for _, r := range reports {
-			fmt.Fprintln(o.Out)
-			if err := metrics.WriteText(o.Out, r, true); err != nil {
+			fmt.Fprintln(w)
+			if err := metrics.WriteText(w, r, true); err != nil {
 				return err
 			}
 		}
@@ -143,7 +151,7 @@ func (o *statsOptions) count(m *ir.Model, name string) (*metrics.Report, error) 
 	}
 	r.Model = name
 	if !o.NoPlan {
-		plan, err := runtime.Compile(m, runtime.Options{Threads: 1})
+		plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads})
 		if err != nil {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("no runtime plan, so no peak activation bytes: %v", err))
 		} else {
@@ -171,13 +179,17 @@ func displayNames(paths []string) []string {
 	return out
 }
 
-// metricsLoadModel loads a model and gives its inputs static shapes: a symbolic
-// first (batch) dimension becomes batch (every first dimension when force
-// is set); any other symbolic dimension is an error.
-func metricsLoadModel(path string, batch int, force bool) (*ir.Model, error) {
+// metricsLoadModel loads a model and gives its inputs static shapes: first
+// those of shapes (--input-shape), then a symbolic first (batch) dimension
+// becomes batch (every first dimension when force is set); any other
+// symbolic dimension is an error.
+func metricsLoadModel(path string, batch int, force bool, shapes map[string][]int64) (*ir.Model, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
+	}
+	if err := setInputShapes(m, shapes); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := metricsFixBatch(m, batch, force); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -44,8 +44,8 @@ func TestStatsJSONMatchesReference(t *testing.T) {
 	} {
 		t.Run(tc.rel, func(t *testing.T) {
 			var buf bytes.Buffer
-			o := &statsOptions{Paths: []string{tc.path}, JSON: true, Batch: 1, Out: &buf}
-			if err := o.run(); err != nil {
+			o := &statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{tc.path}, JSON: true, Batch: 1}
+			if err := o.run(&buf); err != nil {
 				t.Fatal(err)
 			}
 			var got map[string]any
@@ -71,26 +71,25 @@ func TestStatsOutputs(t *testing.T) {
 		o    statsOptions
 		want []string
 	}{
-		{"text", statsOptions{Paths: []string{statsOps}}, []string{"MACs", "65,500", "conventions:", "BN buffers"}},
-		{"per-layer", statsOptions{Paths: []string{statsOps}, PerLayer: true}, []string{"conv_grouped_dilated", "[1,8,8,14]", "16128",
+		{"text", statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{statsOps}}, []string{"MACs", "65,500", "conventions:", "BN buffers"}},
+		{"per-layer", statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{statsOps}, PerLayer: true}, []string{"conv_grouped_dilated", "[1,8,8,14]", "16128",
 			// the columns the issue names: name, op, output shape, params, MACs, bytes moved, intensity
 			"name", "op", "output shape", "params", "MACs", "bytes moved", "FLOP/B"}},
-		{"side by side", statsOptions{Paths: []string{statsOps, statsMLP}}, []string{"ops.onnx", "mlp.onnx", "ratio"}},
-		{"side by side json", statsOptions{Paths: []string{statsOps, statsMLP}, JSON: true}, []string{`"models": [`}},
+		{"side by side", statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{statsOps, statsMLP}}, []string{"ops.onnx", "mlp.onnx", "ratio"}},
+		{"side by side json", statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{statsOps, statsMLP}, JSON: true}, []string{`"models": [`}},
 		// --fp16 halves float bytes: the JSON reports 2 bytes per float.
-		{"fp16", statsOptions{Paths: []string{statsMLP}, JSON: true, FP16: true}, []string{`"bytes_per_float": 2`}},
+		{"fp16", statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{statsMLP}, JSON: true, FP16: true}, []string{`"bytes_per_float": 2`}},
 		// --batch 3 fixes the symbolic batch of ops.onnx to 3.
-		{"batch", statsOptions{Paths: []string{statsOps}, JSON: true, Batch: 3, BatchSet: true}, []string{"196500"}},
+		{"batch", statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{statsOps}, JSON: true, Batch: 3, BatchSet: true}, []string{"196500"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			o := tc.o
-			o.Out = &buf
 			if o.Batch == 0 {
 				o.Batch = 1
 			}
-			if err := o.run(); err != nil {
+			if err := o.run(&buf); err != nil {
 				t.Fatal(err)
 			}
 			for _, w := range tc.want {
@@ -136,8 +135,8 @@ func TestStatsFuseMatchesDeployReference(t *testing.T) {
 		t.Run(rel, func(t *testing.T) {
 			deploy := reference(t, strings.TrimSuffix(rel, "model.onnx")+"deploy.onnx")
 			var buf bytes.Buffer
-			o := &statsOptions{Paths: []string{p}, JSON: true, Fuse: true, Batch: 1, NoPlan: true, Out: &buf}
-			if err := o.run(); err != nil {
+			o := &statsOptions{planOpts: planOpts{Threads: 1}, Paths: []string{p}, JSON: true, Fuse: true, Batch: 1, NoPlan: true}
+			if err := o.run(&buf); err != nil {
 				t.Fatal(err)
 			}
 			var got struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,7 @@ type toCoreMLOptions struct {
 	Fuse          bool   // run mconv's passes (BN folding, branch collapse, SE/activation fusion) first
 	ImageInput    string // "", "rgb" or "bgr"
 	Scale         float32
+	ScaleSet      bool   // --scale was given
 	Bias          string // "R,G,B"
 	InputShapes   []string
 	Name, Author  string
@@ -44,17 +46,23 @@ OUT.mlmodel writes a NeuralNetwork model (specification version 4, iOS 13+).
 Core ML needs static shapes: a symbolic batch dimension becomes 1, other
 symbolic input dimensions need --input-shape. With --fuse, mconv's passes
 run first (BatchNorm folding, reparameterization-branch collapse, SE and
-activation fusion), so a training-form export becomes its deploy form.`,
+activation fusion), so a training-form export becomes its deploy form.
+--fp16 makes a float16 model: weights stored in float16 and, in an ML
+Program, computed in float16 (inputs and outputs stay float32); a
+NeuralNetwork has no compute precision of its own, so there it stores the
+weights in float16 and Core ML picks the precision at run time. The
+conversion runs nothing, so it takes no --threads or --seed.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Input = args[0]
-			return o.run(cmd)
+			o.ScaleSet = cmd.Flags().Changed("scale")
+			return o.run(cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.Output, "output", "o", "", "output path ending in .mlpackage (ML Program) or .mlmodel (NeuralNetwork)")
 	f.StringVar(&o.Target, "target", "", "ML Program deployment target: iOS15, iOS16, iOS17 or iOS18 (default iOS15)")
-	f.BoolVar(&o.FP16, "fp16", false, "store weights and compute in float16")
+	f.BoolVar(&o.FP16, "fp16", false, "float16 model: weights in float16, and compute in float16 in an ML Program (a NeuralNetwork leaves compute precision to Core ML)")
 	f.BoolVar(&o.Fuse, "fuse", false, "run mconv's passes first (as 'mconv fuse'): convert a training-form model to its deploy form")
 	f.StringVar(&o.ImageInput, "image-input", "", "make the input an image: rgb or bgr")
 	f.Float32Var(&o.Scale, "scale", 1, "image input: multiply pixels by this")
@@ -68,7 +76,7 @@ activation fusion), so a training-form export becomes its deploy form.`,
 }
 
 // coremlOptions validates the flags and builds the library options.
-func (o *toCoreMLOptions) coremlOptions(cmd *cobra.Command) (coreml.Options, error) {
+func (o *toCoreMLOptions) coremlOptions() (coreml.Options, error) {
 	opt := coreml.Options{Target: o.Target, FP16: o.FP16, Name: o.Name, Author: o.Author, Description: o.Description,
 		Version: o.Version, Source: filepath.Base(o.Input), MconvVersion: Version}
 	if o.Output == "" {
@@ -86,9 +94,8 @@ func (o *toCoreMLOptions) coremlOptions(cmd *cobra.Command) (coreml.Options, err
 			return opt, usageError{fmt.Errorf("--target %q: want iOS15, iOS16, iOS17 or iOS18", o.Target)}
 		}
 	}
-	changed := func(n string) bool { return cmd != nil && cmd.Flags().Changed(n) }
 	if o.ImageInput == "" {
-		if changed("scale") || o.Bias != "" {
+		if o.ScaleSet || o.Bias != "" {
 			return opt, usageError{errors.New("--scale and --bias need --image-input rgb|bgr")}
 		}
 	} else {
@@ -112,29 +119,17 @@ func (o *toCoreMLOptions) coremlOptions(cmd *cobra.Command) (coreml.Options, err
 		}
 		opt.Image = im
 	}
-	if len(o.InputShapes) > 0 {
-		opt.InputShapes = map[string][]int64{}
-		for _, s := range o.InputShapes {
-			name, dims, ok := strings.Cut(s, "=")
-			if !ok || name == "" || dims == "" {
-				return opt, usageError{fmt.Errorf("--input-shape %q: want NAME=D0,D1,...", s)}
-			}
-			var shape []int64
-			for _, d := range strings.Split(dims, ",") {
-				v, err := strconv.ParseInt(strings.TrimSpace(d), 10, 64)
-				if err != nil || v <= 0 {
-					return opt, usageError{fmt.Errorf("--input-shape %q: %q is not a positive size", s, d)}
-				}
-				shape = append(shape, v)
-			}
-			opt.InputShapes[name] = shape
-		}
+	shapes, err := parseInputShapes(o.InputShapes)
+	if err != nil {
+		return opt, err
 	}
+	opt.InputShapes = shapes
 	return opt, nil
 }
 
-func (o *toCoreMLOptions) run(cmd *cobra.Command) error {
-	opt, err := o.coremlOptions(cmd)
+// run converts and writes the model; it prints nothing on success.
+func (o *toCoreMLOptions) run(w io.Writer) error {
+	opt, err := o.coremlOptions()
 	if err != nil {
 		return err
 	}

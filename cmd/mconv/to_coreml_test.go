@@ -154,7 +154,7 @@ func TestToCoreMLErrorText(t *testing.T) {
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", InputShapes: []string{"x=1,0"}}, `--input-shape "x=1,0": "0" is not a positive size`},
 	}
 	for _, c := range cases {
-		_, err := c.o.coremlOptions(nil)
+		_, err := c.o.coremlOptions()
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%+v: err = %v, want %q", c.o, err, c.want)
 		}

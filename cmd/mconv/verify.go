@@ -16,13 +16,12 @@ func init() { register(newVerifyCmd) }
 
 // verifyOptions are the inputs of `mconv verify`.
 type verifyOptions struct {
-	Golden  string   // data set folder (or folder of sets); empty: compare two models
-	Models  []string // MODEL, or A.onnx B.onnx
-	RTol    float64
-	ATol    float64
-	Inputs  int   // random input sets when comparing two models
-	Seed    int64 // seed of the first random set
-	Threads int
+	Golden   string   // data set folder (or folder of sets); empty: compare two models
+	Models   []string // MODEL, or A.onnx B.onnx
+	RTol     float64
+	ATol     float64
+	Inputs   int // random input sets when comparing two models
+	planOpts     // Seed: of the first random set
 }
 
 // errMismatch is returned when outputs differ beyond the tolerance (exit 1).
@@ -36,7 +35,8 @@ func newVerifyCmd() *cobra.Command {
 		Long: `With --golden DIR, run MODEL on every data set of DIR (one
 test_data_set_N folder, or a folder holding several) and compare with the
 stored outputs. With two models, run both on the same --inputs random input
-sets (seeded by --seed) and compare B's outputs with A's.
+sets (seeded by --seed; symbolic dimensions 1, or the shapes --input-shape
+gives A's inputs) and compare B's outputs with A's.
 
 Per output it prints the max abs and max relative error, the cosine
 similarity and, for [N, K] outputs, top-1 agreement. An output passes when
@@ -60,14 +60,19 @@ Exit status 0 when all outputs pass, 1 otherwise.`,
 	c.Flags().Float64Var(&o.RTol, "rtol", 1e-4, "relative tolerance (of the output's largest magnitude)")
 	c.Flags().Float64Var(&o.ATol, "atol", 1e-5, "absolute tolerance")
 	c.Flags().IntVar(&o.Inputs, "inputs", 3, "random input sets when comparing two models")
-	c.Flags().Int64Var(&o.Seed, "seed", 1, "seed of the random inputs")
-	c.Flags().IntVar(&o.Threads, "threads", 0, "threads (default: number of cores)")
+	addPlanFlags(c, &o.planOpts, "seed of the first random input set (two models; set K uses seed+K)", "the shape of A's random input (two models)")
 	return c
 }
 
 func (o *verifyOptions) run(w io.Writer) error {
-	if o.RTol < 0 || o.ATol < 0 || o.Inputs < 1 || o.Threads < 0 {
-		return usageError{fmt.Errorf("--rtol and --atol must be >= 0, --inputs >= 1, --threads >= 0")}
+	if o.RTol < 0 || o.ATol < 0 || o.Inputs < 1 {
+		return usageError{fmt.Errorf("--rtol and --atol must be >= 0, --inputs >= 1")}
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	if o.Golden != "" && len(o.InputShapes) > 0 {
+		return usageError{fmt.Errorf("--input-shape shapes the random inputs of two models; with --golden the inputs are the data set's")}
 	}
 	tol := golden.Tolerance{RTol: o.RTol, ATol: o.ATol}
 	if o.Golden != "" {
@@ -123,6 +128,9 @@ func (o *verifyOptions) verifyPair(w io.Writer, tol golden.Tolerance) error {
 	}
 	if len(a.Graph.Outputs) != len(b.Graph.Outputs) {
 		return fmt.Errorf("%s has %d outputs, %s has %d", o.Models[0], len(a.Graph.Outputs), o.Models[1], len(b.Graph.Outputs))
+	}
+	if err := o.applyShapes(a); err != nil {
+		return err
 	}
 	ok := true
 	for k := 0; k < o.Inputs; k++ {

@@ -33,6 +33,23 @@ func FullModels(t testing.TB) string {
 	return d
 }
 
+// Zoo returns the folder of the benchmark zoo named by MCONV_ZOO (made by
+// tools/reference/export_fixtures.py --zoo: NAME/EXPORTER/train.onnx with
+// train_data_set_0), or skips when unset. CI does not have it (the zoo is
+// hundreds of MB of full-size models), so this never fails; a set folder
+// that holds no model fails in the caller's testenv.Glob.
+func Zoo(t testing.TB) string {
+	t.Helper()
+	d := os.Getenv("MCONV_ZOO")
+	if d == "" {
+		t.Skip("MCONV_ZOO not set: the zoo is made by tools/reference/export_fixtures.py --zoo")
+	}
+	if _, err := os.Stat(d); err != nil {
+		t.Fatalf("MCONV_ZOO=%s: %v", d, err)
+	}
+	return d
+}
+
 func dirFromEnv(t testing.TB, env, what string) string {
 	t.Helper()
 	d := os.Getenv(env)

@@ -180,8 +180,15 @@ func parseVmHWM(r io.Reader) (int64, error) {
 }
 
 // RandomInputs builds deterministic pseudo-random float32 inputs in
-// [-1, 1) for the given shapes (an xorshift generator seeded per input).
+// [-1, 1) for the given shapes: RandomInputsSeed with seed 1.
 func RandomInputs(shapes map[string][]int64) (map[string]*ir.Tensor, error) {
+	return RandomInputsSeed(shapes, 1)
+}
+
+// RandomInputsSeed builds deterministic pseudo-random float32 inputs in
+// [-1, 1) for the given shapes (an xorshift generator per input, seeded
+// from seed and the input's place in name order).
+func RandomInputsSeed(shapes map[string][]int64, seed int64) (map[string]*ir.Tensor, error) {
 	names := make([]string, 0, len(shapes))
 	for k := range shapes {
 		names = append(names, k)
@@ -195,7 +202,10 @@ func RandomInputs(shapes map[string][]int64) (map[string]*ir.Tensor, error) {
 			return nil, fmt.Errorf("input %q: invalid shape %v", name, s)
 		}
 		data := make([]float32, n)
-		x := uint64(0x9E3779B97F4A7C15) ^ uint64(i+1)
+		x := uint64(0x9E3779B97F4A7C15) ^ uint64(i+1) ^ uint64(seed-1)*0xBF58476D1CE4E5B9
+		if x == 0 {
+			x = 1 // xorshift's fixed point
+		}
 		for j := range data {
 			x ^= x << 13
 			x ^= x >> 7

@@ -393,7 +393,7 @@ func opResize(c *ctx) (func(), error) {
 }
 
 // opSqueezeExcite is mconv's fused Squeeze-and-Excite: s = mean_HW(x);
-// h = relu(w1*s + b1); g = gate(w2*h + b2); y = x * g. With constant
+// h = act(w1*s + b1) (act relu or silu); g = gate(w2*h + b2); y = x * g. With constant
 // weights and the optimized kernels enabled it runs fastSqueezeExcite
 // (se.go); otherwise the plain reference below.
 func opSqueezeExcite(c *ctx) (func(), error) {
@@ -420,13 +420,22 @@ func opSqueezeExcite(c *ctx) (func(), error) {
 	default:
 		return nil, fmt.Errorf("unsupported gate %q", gs)
 	}
+	var inner act
+	switch as := c.n.AttrString("act", "relu"); as {
+	case "relu":
+		inner = act{kind: actRelu}
+	case "silu":
+		inner = act{kind: actSiLU}
+	default:
+		return nil, fmt.Errorf("unsupported act %q", as)
+	}
 	out, err := c.setOut(0, ir.Float32, x.shape)
 	if err != nil {
 		return nil, err
 	}
 	if useKernels && w1.konst && b1.konst && w2.konst && b2.konst && Cr > 0 && C > 0 && HW > 0 {
 		c.kernels = true
-		return c.fastSqueezeExcite(x, out, w1.f32(), b1.f32(), w2.f32(), b2.f32(), N, C, Cr, HW, gate), nil
+		return c.fastSqueezeExcite(x, out, w1.f32(), b1.f32(), w2.f32(), b2.f32(), N, C, Cr, HW, inner, gate), nil
 	}
 	s := make([]float32, C)
 	h := make([]float32, Cr)
@@ -444,8 +453,9 @@ func opSqueezeExcite(c *ctx) (func(), error) {
 				for ch, sv := range s {
 					v += W1[i*C+ch] * sv
 				}
-				h[i] = max(v, 0)
+				h[i] = v
 			}
+			inner.apply(h, h)
 			for ch := 0; ch < C; ch++ {
 				v := B2[ch]
 				for i, hv := range h {

@@ -34,8 +34,8 @@ func seChunks(w, b []float32, k, cols, T int, ka kernels.Act, alpha, beta float3
 //
 //  1. S[n,c] = mean of plane (n,c) (planeMean: vectorized sum in a fixed
 //     order), parallel over planes;
-//  2. H = relu(S * W1^T + b1) ([N,C] x [C,Cr]) with package kernels'
-//     packed GEMM, relu and bias in its epilogue, parallel over column
+//  2. H = act(S * W1^T + b1) (act relu or silu) ([N,C] x [C,Cr]) with package kernels'
+//     packed GEMM, the activation and bias in its epilogue, parallel over column
 //     blocks of H (each output's sum over C is in a fixed order whatever
 //     the split);
 //  3. G = gate(H * W2^T + b2) likewise ([N,Cr] x [Cr,C]), the gate applied
@@ -44,14 +44,18 @@ func seChunks(w, b []float32, k, cols, T int, ka kernels.Act, alpha, beta float3
 //     vectorized).
 //
 // The weights are packed once here, at plan time; a run allocates nothing.
-func (c *ctx) fastSqueezeExcite(x, out *tval, W1, B1, W2, B2 []float32, N, C, Cr, HW int, gate act) func() {
+func (c *ctx) fastSqueezeExcite(x, out *tval, W1, B1, W2, B2 []float32, N, C, Cr, HW int, inner, gate act) func() {
 	T := c.b.pool.threads
 	ga, gb := gate.a, gate.b
 	gk := kernels.ActSigmoid
 	if gate.kind == actHardSigmoid {
 		gk = kernels.ActHardSigmoid
 	}
-	ch1 := seChunks(W1, B1, C, Cr, T, kernels.ActRelu, 0, 0)
+	ik := kernels.ActRelu
+	if inner.kind == actSiLU {
+		ik = kernels.ActSiLU
+	}
+	ch1 := seChunks(W1, B1, C, Cr, T, ik, 0, 0)
 	ch2 := seChunks(W2, B2, Cr, C, T, gk, ga, gb)
 	S := make([]float32, N*C)
 	H := make([]float32, N*Cr)

@@ -6,6 +6,7 @@ timm's own block classes, as PyTorch's two ONNX exporters emit them.
     python tools/reference/export_fixtures.py --only repvgg_ident
     python tools/reference/export_fixtures.py --list
     python tools/reference/export_fixtures.py --full     # full-size models into .cache/full
+    python tools/reference/export_fixtures.py --zoo      # the benchmark zoo into .cache/zoo (both exporters)
 
 Layout written for every fixture NAME and exporter EXP (torchscript | dynamo):
 
@@ -59,14 +60,15 @@ from onnx import numpy_helper
 import timm
 from timm.layers import ConvNormAct, get_attn
 from timm.layers.norm_act import BatchNormAct2d
-from timm.models import byobnet, fastvit, repvit
+from timm.models import byobnet, efficientnet, fastvit, repvit
 from timm.models._efficientnet_blocks import InvertedResidual, SqueezeExcite
-from timm.models._efficientnet_builder import round_channels
+from timm.models._efficientnet_builder import decode_arch_def, round_channels
 from timm.utils import reparameterize_model
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEFAULT_OUT = os.path.join(REPO, "testdata", "golden")
 DEFAULT_FULL_OUT = os.path.join(REPO, ".cache", "full")
+DEFAULT_ZOO_OUT = os.path.join(REPO, ".cache", "zoo")
 
 RTOL = 1e-4  # ORT vs PyTorch, relative to the largest magnitude of the output
 ATOL = 1e-6
@@ -181,6 +183,20 @@ class MNV3Head(nn.Module):
         x = self.act(self.conv_head(self.pool(x)))
         x = x.view(x.size(0), -1)
         return self.classifier(x)
+
+
+def efficientnet_net():
+    """A small EfficientNet from timm's own EfficientNet class and block
+    decoder: SiLU everywhere (exported as Sigmoid + Mul), depthwise-separable
+    and inverted-residual blocks with SE (SiLU inside, sigmoid gate), pooled
+    head. Same block kinds as efficientnet_b0, narrower and shallower."""
+    arch_def = [
+        ["ds_r1_k3_s1_e1_c16_se0.25"],
+        ["ir_r2_k3_s2_e6_c24_se0.25"],
+        ["ir_r1_k5_s2_e6_c40_se0.25"],
+    ]
+    return efficientnet.EfficientNet(block_args=decode_arch_def(arch_def), num_classes=10, stem_size=16,
+                                     num_features=128, act_layer=nn.SiLU)
 
 
 def conv_bn(cin, cout, k, stride=1, groups=1, pad=None):
@@ -355,6 +371,13 @@ FIXTURES = {
     "mnv3_net_dynbatch": ("mobilenetv3", "mnv3_net exported with a symbolic batch axis (view(x.size(0), -1) "
                           "keeps a Shape chain), batch 2 in the data set",
                           MobileNetV3Small, (2, 3, 64, 64), {"dynamic_batch": True}),
+    # EfficientNet (timm.models.efficientnet)
+    "efficientnet_ir_se": ("efficientnet", "InvertedResidual 16->16 dw3x3 with SqueezeExcite (SiLU, sigmoid gate) and SiLU, residual",
+                           lambda: InvertedResidual(16, 16, dw_kernel_size=3, exp_ratio=4, act_layer=nn.SiLU,
+                                                    se_layer=partial(SqueezeExcite, rd_ratio=0.25)),
+                           (1, 16, 16, 16)),
+    "efficientnet_net": ("efficientnet", "whole small EfficientNet (timm EfficientNet class, ds/ir blocks with SE, SiLU)",
+                         efficientnet_net, (1, 3, 64, 64)),
     # ShuffleNetV2 (plain torch)
     "shufflenet_unit_s1": ("shufflenetv2", "ShuffleNetV2 unit stride 1: chunk split, branch, concat, channel shuffle",
                            lambda: ShuffleUnit(32, 32, 1), (1, 32, 16, 16)),
@@ -373,7 +396,8 @@ FIXTURES = {
 }
 
 # Full-size timm models for benchmarks (--full): never committed.
-FULL_MODELS = ["mobileone_s0", "repvgg_a0", "repvit_m0_9", "mobilenetv3_large_100", "mobilenetv2_100", "fastvit_t8"]
+FULL_MODELS = ["mobileone_s0", "repvgg_a0", "repvit_m0_9", "mobilenetv3_large_100", "mobilenetv2_100", "fastvit_t8",
+               "efficientnet_b0"]
 
 
 # ---------------------------------------------------------------------------
@@ -687,6 +711,95 @@ def export_full(names, out_root):
                 raise RuntimeError(f"{name}/{fname}: ONNX Runtime differs from PyTorch")
 
 
+# The benchmark zoo (--zoo): full-size backbones of every mobile family users
+# bring, timm's unless marked torchvision. Never committed (tens of MB each).
+ZOO = [
+    ("mobilenetv1_100", "timm"), ("mobilenetv2_100", "timm"), ("mobilenetv3_large_100", "timm"),
+    ("mobilenetv3_small_100", "timm"), ("mobilenetv4_conv_small", "timm"), ("mobilenetv4_hybrid_medium", "timm"),
+    ("efficientnet_b0", "timm"), ("lcnet_050", "timm"), ("ghostnet_100", "timm"), ("repghostnet_100", "timm"),
+    ("ghostnetv3_100", "timm"), ("shufflenet_v2_x1_0", "torchvision"), ("resnet18", "timm"), ("repvgg_a0", "timm"),
+    ("mobileone_s0", "timm"), ("repvit_m0_9", "timm"), ("fastvit_t8", "timm"), ("fastvit_sa12", "timm"),
+    ("efficientformerv2_s0", "timm"), ("levit_128s", "timm"), ("efficientvit_b0", "timm"), ("efficientvit_m0", "timm"),
+    ("shvit_s1", "timm"), ("mobilevitv2_050", "timm"), ("starnet_s1", "timm"), ("inception_next_atto", "timm"),
+    ("hgnetv2_b0", "timm"),
+]
+
+
+def zoo_model(name, source):
+    """The model in training form (random weights, BN statistics from data)
+    and its input shape (the model's own default resolution)."""
+    torch.manual_seed(seed_for(name))
+    gen = torch.Generator().manual_seed(seed_for(name))
+    if source == "torchvision":
+        import torchvision
+        model = getattr(torchvision.models, name)()
+        shape = (1, 3, 224, 224)
+    else:
+        model = timm.create_model(name, pretrained=False, num_classes=1000)
+        shape = (1,) + tuple(model.pretrained_cfg.get("input_size", (3, 224, 224)))
+    randomize(model, gen)
+    calibrate_bn(model, shape, gen, batches=2, batch=4)
+    x = torch.randn(shape, generator=gen)
+    return model, x
+
+
+def export_zoo(names, out_root, exporters):
+    """Every zoo model by each exporter into OUT/NAME/EXPORTER/train.onnx
+    (training form, every BN kept) with train_data_set_0 (PyTorch's output);
+    ONNX Runtime must reproduce it. OUT/zoo.json lists what was written and
+    what failed (and why); a failure does not stop the others."""
+    src = dict(ZOO)
+    manifest_path = os.path.join(out_root, "zoo.json")
+    manifest = {"models": {}}
+    if os.path.exists(manifest_path):
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+    manifest["versions"] = versions()
+    failed = 0
+    for name in names:
+        entry = manifest["models"].setdefault(name, {})
+        try:
+            model, x = zoo_model(name, src.get(name, "timm"))
+            with torch.no_grad():
+                y = model(x).numpy()
+        except Exception as e:
+            failed += 1
+            entry["error"] = f"build: {type(e).__name__}: {e}"[:500]
+            print(f"FAIL {name}: {entry['error']}", flush=True)
+            continue
+        entry.update({"source": src.get(name, "timm"), "input_shape": list(x.shape),
+                      "params": sum(p.numel() for p in model.parameters())})
+        entry.pop("error", None)
+        for exp in exporters:
+            d = os.path.join(out_root, name, exp)
+            os.makedirs(d, exist_ok=True)
+            try:
+                proto = export(model, x, exp)
+                got = ort_run(proto, x.numpy())[0]
+                ok, err, scale = close(got, y, RTOL)
+                if not ok:
+                    raise RuntimeError(f"ONNX Runtime differs from PyTorch: max abs err {err:.3g} (scale {scale:.3g})")
+                tmp = os.path.join(d, "train.onnx.tmp")
+                onnx.save(proto, tmp)
+                os.replace(tmp, os.path.join(d, "train.onnx"))
+                write_set(os.path.join(d, "train_data_set_0"), proto.graph.input[0].name, x.numpy(),
+                          [o.name for o in proto.graph.output], [y])
+                entry[exp] = {"ok": True, "ort_err": float(f"{err:.2e}"), "scale": float(f"{scale:.3e}"),
+                              "op_histogram": op_histogram(proto)}
+                print(f"ok   {name}/{exp}: ort err {err:.1e} (scale {scale:.1e}); {len(proto.graph.node)} nodes",
+                      flush=True)
+            except Exception as e:
+                failed += 1
+                entry[exp] = {"ok": False, "error": f"{type(e).__name__}: {e}"[:500]}
+                print(f"FAIL {name}/{exp}: {entry[exp]['error']}", flush=True)
+        os.makedirs(out_root, exist_ok=True)
+        with open(manifest_path + ".tmp", "w") as f:
+            json.dump(manifest, f, indent=1, sort_keys=True)
+        os.replace(manifest_path + ".tmp", manifest_path)
+    print(f"{len(names)} zoo models, {failed} failures")
+    return failed
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default testdata/golden)")
@@ -696,6 +809,9 @@ def main(argv=None):
     ap.add_argument("--full", action="store_true", help="export the full-size timm models instead")
     ap.add_argument("--full-out", default=DEFAULT_FULL_OUT, help="folder for --full (default .cache/full)")
     ap.add_argument("--full-only", nargs="*", help="full-size model names (default all)")
+    ap.add_argument("--zoo", action="store_true", help="export the benchmark zoo (full-size, both exporters)")
+    ap.add_argument("--zoo-out", default=DEFAULT_ZOO_OUT, help="folder for --zoo (default .cache/zoo)")
+    ap.add_argument("--zoo-only", nargs="*", help="zoo model names (default all)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
@@ -709,6 +825,12 @@ def main(argv=None):
     if args.full:
         export_full(args.full_only or FULL_MODELS, args.full_out)
         return 0
+    if args.zoo:
+        names = args.zoo_only or [n for n, _ in ZOO]
+        unknown = [n for n in names if n not in dict(ZOO)]
+        if unknown:
+            ap.error(f"unknown zoo models {unknown}")
+        return 1 if export_zoo(names, args.zoo_out, args.exporters) else 0
     names = args.only or list(FIXTURES)
     unknown = [n for n in names if n not in FIXTURES]
     if unknown:
