@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/internal/atomicfile"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/ir/metrics"
@@ -176,18 +177,13 @@ func (o *benchOptions) compile(m *ir.Model) (*runtime.Plan, map[string]*ir.Tenso
 	if err != nil {
 		return nil, nil, err
 	}
-	shapes := map[string][]int64{}
-	for _, v := range m.Graph.Inputs {
-		if v.Const != nil {
-			continue
-		}
+	for _, v := range golden.FeedInputs(m.Graph) {
 		if v.Type.DType != ir.Float32 {
 			plan.Close()
 			return nil, nil, fmt.Errorf("input %q is %s; bench feeds float32 inputs only", v.Name, v.Type.DType)
 		}
-		shapes[v.Name] = v.Type.Shape.Sizes()
 	}
-	in, err := bench.RandomInputsSeed(shapes, o.Seed)
+	in, err := golden.RandomInputs(m, o.Seed, 1)
 	if err != nil {
 		plan.Close()
 		return nil, nil, err

@@ -47,8 +47,6 @@ var opGaps = []opGap{
 		[]string{"mconv.HardSigmoid"}},
 	{[]string{"mlprogram", "neuralnetwork", "stats"}, "nothing emits it any more (act-fuse emits ai.onnx HardSwish from opset 14 and keeps x*HardSigmoid(x) before); only shape inference and the runtime keep it",
 		[]string{"mconv.HardSwish"}},
-	{[]string{"shape"}, "no shape function in ir yet: shape inference leaves its outputs unknown; the runtime derives them at plan time",
-		[]string{"Attention", "BitCast", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}},
 	{coremlCols, "bool and integer tensors: the Core ML lowering computes in one float dtype",
 		[]string{"And", "BitCast", "BitShift", "BitwiseAnd", "BitwiseNot", "BitwiseOr", "BitwiseXor", "Equal", "Greater",
 			"GreaterOrEqual", "IsInf", "IsNaN", "Less", "LessOrEqual", "Not", "Or", "Where", "Xor"}},
