@@ -762,13 +762,9 @@ func lowerFlatten(l *lowerer, n *ir.Node) error {
 	if err != nil {
 		return err
 	}
-	r := len(x.shape)
-	ax := n.AttrInt("axis", 1)
-	if ax < 0 {
-		ax += int64(r)
-	}
-	if ax < 0 || ax > int64(r) {
-		return fmt.Errorf("axis %d out of range for rank %d", n.AttrInt("axis", 1), r)
+	ax, err := ir.FlattenAxis(n, len(x.shape))
+	if err != nil {
+		return err
 	}
 	return l.reshapeTo(n, x, []int64{numel(x.shape[:ax]), numel(x.shape[ax:])})
 }

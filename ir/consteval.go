@@ -496,12 +496,8 @@ func evalFlatten(n *Node, in func(int) *symTensor) *symTensor {
 	if x == nil {
 		return nil
 	}
-	r := len(x.dims)
-	ax := n.AttrInt("axis", 1)
-	if ax < 0 {
-		ax += int64(r)
-	}
-	if ax < 0 || ax > int64(r) {
+	ax, err := FlattenAxis(n, len(x.dims))
+	if err != nil {
 		return nil
 	}
 	return reshaped(x, []int64{NumElements(x.dims[:ax]), NumElements(x.dims[ax:])})

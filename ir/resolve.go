@@ -18,6 +18,19 @@ func NormAxis(a int64, r int) (int, error) {
 	return int(a), nil
 }
 
+// FlattenAxis is Flatten's axis attribute (default 1) for an input of the
+// given rank, negative counting from the end, mapped into [0, rank].
+func FlattenAxis(n *Node, rank int) (int, error) {
+	a := n.AttrInt("axis", 1)
+	if a < -int64(rank) || a > int64(rank) {
+		return 0, fmt.Errorf("axis %d out of range for rank %d", a, rank)
+	}
+	if a < 0 {
+		a += int64(rank)
+	}
+	return int(a), nil
+}
+
 // normAxis is NormAxis with -1 for an axis out of range.
 func normAxis(a int64, rank int) int {
 	ax, err := NormAxis(a, rank)

@@ -731,13 +731,9 @@ func shapeFlatten(n *Node, _ int64) error {
 		setOut(n, 0, t.DType, unknownDims(2))
 		return nil
 	}
-	r := int64(len(t.Shape))
-	ax := n.AttrInt("axis", 1)
-	if ax < 0 {
-		ax += r
-	}
-	if ax < 0 || ax > r {
-		return fmt.Errorf("axis %d out of range for rank %d", n.AttrInt("axis", 1), r)
+	ax, err := FlattenAxis(n, len(t.Shape))
+	if err != nil {
+		return err
 	}
 	setOut(n, 0, t.DType, Shape{productDim(t.Shape[:ax]), productDim(t.Shape[ax:])})
 	return nil

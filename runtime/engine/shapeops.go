@@ -71,13 +71,9 @@ func opReshape(c *ctx) (func(), error) {
 
 func opFlatten(c *ctx) (func(), error) {
 	x := c.input(0)
-	r := len(x.shape)
-	a := c.n.AttrInt("axis", 1)
-	if a < -int64(r) || a > int64(r) {
-		return nil, fmt.Errorf("axis %d out of range for rank %d", a, r)
-	}
-	if a < 0 {
-		a += int64(r)
+	a, err := ir.FlattenAxis(c.n, len(x.shape))
+	if err != nil {
+		return nil, err
 	}
 	outer := ir.NumElements(x.shape[:a])
 	return c.view([]int64{outer, int64(x.n) / max(outer, 1)})
