@@ -456,57 +456,25 @@ func shapeConvTranspose(n *Node, _ int64) error {
 			kernel = append(kernel, d.Size)
 		}
 	}
-	strides, dil, pads, err := spatialAttrs(n, k)
+	strides, dil, pads, outPad, outShape, err := transposeAttrs(n, k)
 	if err != nil {
 		return err
 	}
-	outPad := n.AttrInts("output_padding", make([]int64, k))
-	if len(outPad) != k {
-		return fmt.Errorf("output_padding %v does not match %d spatial dimensions", outPad, k)
-	}
-	out := Shape{x[0], m}
-	if os := n.AttrInts("output_shape", nil); os != nil {
-		if len(os) == len(x) {
-			os = os[2:]
-		}
-		if len(os) != k {
-			return fmt.Errorf("output_shape %v does not match %d spatial dimensions", os, k)
-		}
-		for _, d := range os {
-			if d < 0 {
-				return fmt.Errorf("negative output_shape %v", os)
-			}
-		}
-		setOut(n, 0, dt, append(out, S(os...)...))
-		return nil
-	}
-	if len(kernel) != k {
-		setOut(n, 0, dt, append(out, unknownDims(k)...))
-		return nil
-	}
 	autoPad := n.AttrString("auto_pad", "NOTSET")
+	out := Shape{x[0], m}
 	for i := range k {
-		if !x[2+i].Known() {
+		switch {
+		case outShape != nil:
+			out = append(out, Dim{Size: outShape[i]})
+		case len(kernel) != k || !x[2+i].Known():
 			out = append(out, Dim{Size: -1})
-			continue
-		}
-		in := x[2+i].Size
-		var o int64
-		switch autoPad {
-		case "SAME_UPPER", "SAME_LOWER":
-			o = in * strides[i]
-		case "VALID", "NOTSET", "":
-			o = strides[i]*(in-1) + outPad[i] + (kernel[i]-1)*dil[i] + 1
-			if autoPad != "VALID" {
-				o -= pads[i] + pads[i+k]
-			}
 		default:
-			return fmt.Errorf("unknown auto_pad %q", autoPad)
+			o, _, _, err := TransposeWindowAxis(autoPad, x[2+i].Size, kernel[i], strides[i], dil[i], outPad[i], pads[i], pads[i+k], -1)
+			if err != nil {
+				return fmt.Errorf("spatial axis %d: %w", i, err)
+			}
+			out = append(out, Dim{Size: o})
 		}
-		if o < 0 {
-			return fmt.Errorf("output size %d along spatial axis %d is negative", o, i)
-		}
-		out = append(out, Dim{Size: o})
 	}
 	setOut(n, 0, dt, out)
 	return nil

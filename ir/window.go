@@ -147,3 +147,102 @@ func windowDims(n *Node, x Shape, kernel []int64, ceil bool) (Shape, error) {
 	}
 	return out, nil
 }
+
+// TransposeWindowAxis resolves one spatial axis of ConvTranspose: the
+// output size and the begin/end pads for input size in, kernel, stride,
+// dilation dil, output_padding outPad, the pads attribute's
+// padBegin/padEnd and the output_shape entry outShape (-1: none). With
+// full = stride*(in-1) + outPad + (kernel-1)*dil + 1:
+//
+//   - output_shape given: out = outShape, total pad full-out (it may be
+//     negative) split in floor halves, the odd one at the end for
+//     SAME_UPPER and at the beginning otherwise, as the ONNX definition
+//     says;
+//   - SAME_UPPER / SAME_LOWER: out = in*stride, total pad max(0, full-out)
+//     split the same way;
+//   - VALID: out = full, no pads; NOTSET: out = full - pads.
+//
+// An output size below 0 is an error.
+func TransposeWindowAxis(autoPad string, in, kernel, stride, dil, outPad, padBegin, padEnd, outShape int64) (out, begin, end int64, err error) {
+	full := stride*(in-1) + outPad + (kernel-1)*dil + 1
+	split := func(total int64) (int64, int64) {
+		h := total >> 1 // floor, also for a negative total
+		if autoPad == "SAME_UPPER" {
+			return h, total - h
+		}
+		return total - h, h
+	}
+	switch {
+	case outShape >= 0:
+		out = outShape
+		begin, end = split(full - out)
+	case autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER":
+		out = in * stride
+		begin, end = split(max(0, full-out))
+	case autoPad == "VALID":
+		out = full
+	case autoPad == "NOTSET" || autoPad == "":
+		out, begin, end = full-padBegin-padEnd, padBegin, padEnd
+	default:
+		return 0, 0, 0, fmt.Errorf("unknown auto_pad %q", autoPad)
+	}
+	if out < 0 {
+		return 0, 0, 0, fmt.Errorf("output size %d is negative", out)
+	}
+	return out, begin, end, nil
+}
+
+// transposeAttrs reads ConvTranspose's window attributes for k spatial
+// axes: strides, dilations and pads (spatialAttrs), output_padding
+// (default 0) and output_shape (nil when absent; k or k+2 entries, the
+// spatial ones returned).
+func transposeAttrs(n *Node, k int) (strides, dil, pads, outPad, outShape []int64, err error) {
+	if strides, dil, pads, err = spatialAttrs(n, k); err != nil {
+		return
+	}
+	outPad = n.AttrInts("output_padding", make([]int64, k))
+	if len(outPad) != k {
+		return nil, nil, nil, nil, nil, fmt.Errorf("output_padding %v does not match %d spatial dimensions", outPad, k)
+	}
+	if outShape = n.AttrInts("output_shape", nil); outShape != nil {
+		if len(outShape) == k+2 {
+			outShape = outShape[2:]
+		}
+		if len(outShape) != k {
+			return nil, nil, nil, nil, nil, fmt.Errorf("output_shape %v does not match %d spatial dimensions", outShape, k)
+		}
+		for _, d := range outShape {
+			if d < 0 {
+				return nil, nil, nil, nil, nil, fmt.Errorf("negative output_shape %v", outShape)
+			}
+		}
+	}
+	return strides, dil, pads, outPad, outShape, nil
+}
+
+// ResolveTransposeWindow reads n's ConvTranspose window attributes and
+// resolves each spatial axis of input sizes in with kernel sizes kernel by
+// TransposeWindowAxis.
+func ResolveTransposeWindow(n *Node, in, kernel []int64) (Window, error) {
+	k := len(in)
+	if len(kernel) != k {
+		return Window{}, fmt.Errorf("kernel %v does not match %d spatial dimensions", kernel, k)
+	}
+	strides, dil, pads, outPad, outShape, err := transposeAttrs(n, k)
+	if err != nil {
+		return Window{}, err
+	}
+	w := Window{Strides: strides, Dilations: dil, Out: make([]int64, k), PadBegin: make([]int64, k), PadEnd: make([]int64, k)}
+	autoPad := n.AttrString("auto_pad", "NOTSET")
+	for i := range k {
+		os := int64(-1)
+		if outShape != nil {
+			os = outShape[i]
+		}
+		w.Out[i], w.PadBegin[i], w.PadEnd[i], err = TransposeWindowAxis(autoPad, in[i], kernel[i], strides[i], dil[i], outPad[i], pads[i], pads[i+k], os)
+		if err != nil {
+			return Window{}, err
+		}
+	}
+	return w, nil
+}
