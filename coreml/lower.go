@@ -10,6 +10,7 @@ import (
 
 	"github.com/mconv/mconv/coreml/pb"
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 // lowered is a model lowered to MIL operations.
@@ -390,11 +391,12 @@ func (l *lowerer) node(n *ir.Node) error {
 	if !ok {
 		return fmt.Errorf("op %s has no Core ML mapping in mconv: %w", n.OpType, errUnsupported)
 	}
-	// Fold nodes whose inputs are all constants (shape arithmetic).
-	if folder, ok := folders[key]; ok && l.allConst(n) {
-		ts, err := folder(l, n)
+	// Fold nodes whose inputs are all constants (shape arithmetic, weight
+	// transposes and casts).
+	if ins, ok := l.constInputs(n); ok && engine.Folded(key) {
+		ts, err := engine.Eval(n, l.m.Opset(n.Domain), ins)
 		if err != nil {
-			return err
+			return errors.Unwrap(err) // lower names the node itself
 		}
 		for i, t := range ts {
 			if o := n.Output(i); o != nil {
@@ -406,13 +408,19 @@ func (l *lowerer) node(n *ir.Node) error {
 	return f(l, n)
 }
 
-func (l *lowerer) allConst(n *ir.Node) bool {
-	for _, v := range n.Inputs {
-		if v != nil && l.consts[v] == nil {
-			return false
+// constInputs returns n's inputs when all are known constants (nil for an
+// omitted input).
+func (l *lowerer) constInputs(n *ir.Node) ([]*ir.Tensor, bool) {
+	ins := make([]*ir.Tensor, len(n.Inputs))
+	for i, v := range n.Inputs {
+		if v == nil {
+			continue
+		}
+		if ins[i] = l.consts[v]; ins[i] == nil {
+			return nil, false
 		}
 	}
-	return true
+	return ins, true
 }
 
 func f32bits(f float32) uint32 { return math.Float32bits(f) }

@@ -1,23 +1,19 @@
 package coreml
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/mconv/mconv/ir"
 )
 
-// nnLayerOps lists the MIL op types nnWriter.op turns into NeuralNetwork
-// layers, sorted. The writer's default case names them; TestNNLayerOps
-// checks the list against the writer's switch, and TestLoweredMILOpsHaveLayers
-// that every MIL op the lowering emits (in float32) is in it.
-var nnLayerOps = []string{
-	"add", "avg_pool", "batch_norm", "clip", "concat", "const", "conv", "erf", "gelu", "identity",
-	"leaky_relu", "linear", "matmul", "max_pool", "mul", "real_div", "reduce_max", "reduce_mean", "relu",
-	"reshape", "sigmoid", "sigmoid_hard", "silu", "slice_by_index", "softmax", "split", "sub", "tanh",
-	"transpose",
-}
+// nnLayerOps lists the MIL op types the NeuralNetwork writer turns into
+// layers (the keys of nnLayers), sorted. TestLoweredMILOpsHaveLayers
+// checks that every MIL op the lowering emits (in float32) is in it.
+var nnLayerOps = slices.Sorted(maps.Keys(nnLayers))
 
 // mlProgramOnly names the ONNX ops (lowerers keys) whose lowering emits a
 // MIL op with no NeuralNetwork layer, with the reason. Empty: every ONNX op

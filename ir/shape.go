@@ -9,8 +9,8 @@ import (
 // InferShapes fills in the type of every node output of m's graphs
 // (subgraphs first, then the node holding them), in node order, with the
 // shape functions registered by RegisterShapeFunc. Values computed from
-// shapes (Shape -> Gather -> Concat -> Reshape, ...) are evaluated by
-// ConstValue's evaluator where the input shapes allow it. Ops without a
+// shapes (Shape -> Gather -> Concat -> Reshape, ...) are evaluated as
+// symbolic shape values (symValue) where the input shapes allow it. Ops without a
 // shape function keep whatever type their outputs had. A type recorded
 // before (from the file's value_info) is refined where it agrees with the
 // inferred one and replaced where it does not. Inconsistent inputs are an

@@ -3,6 +3,8 @@ package passes
 import (
 	"slices"
 	"sort"
+
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 // passOps lists, per pass, the op types (ai.onnx domain) its pattern
@@ -36,17 +38,9 @@ var allOpPasses = map[string]string{
 // static shape) and CastLike (of a constant, whatever the dtype input).
 var foldByName = []string{"CastLike", "Constant", "Shape"}
 
-// foldEvaluated are the ops constant folding evaluates when all their
-// inputs are constants (evalConst's list in constfold.go, which
-// TestConstantFoldableMatchesCode checks). When folding evaluates through
-// the runtime's op table (engine.Eval), foldEvaluates becomes
-// engine.Supported and this list goes.
-var foldEvaluated = []string{"Add", "Cast", "Concat", "ConstantOfShape", "Div", "Expand", "Gather", "Identity",
-	"Mul", "Neg", "Reciprocal", "Reshape", "Sqrt", "Squeeze", "Sub", "Transpose", "Unsqueeze"}
-
 // foldEvaluates reports whether constant folding computes an ai.onnx op
-// over constant inputs.
-var foldEvaluates = func(op string) bool { return slices.Contains(foldEvaluated, op) }
+// over constant inputs (with engine.Eval; engine.Folded is the list).
+var foldEvaluates = engine.Folded
 
 // ConstantFoldable reports whether the constant-fold pass replaces a node of
 // op in domain by its value (when its inputs are constant, or for Constant,
@@ -98,7 +92,7 @@ func PassOps() []string {
 	for _, op := range foldByName {
 		add(op)
 	}
-	for _, op := range foldEvaluated {
+	for _, op := range engine.FoldedOps() {
 		add(op)
 	}
 	sort.Strings(out)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/mconv/mconv/internal/gosrc"
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 // passSource is package passes type-checked from its source files (tests
@@ -148,7 +149,8 @@ func TestPassOpsMatchCode(t *testing.T) {
 }
 
 // TestConstantFoldableMatchesCode checks ConstantFoldable against the op
-// cases of foldConstants and (while it exists) evalConst.
+// cases of foldConstants and engine.Folded (what its default case
+// evaluates).
 func TestConstantFoldableMatchesCode(t *testing.T) {
 	s := loadPassSource(t)
 	fc := s.byName["foldConstants"]
@@ -158,16 +160,12 @@ func TestConstantFoldableMatchesCode(t *testing.T) {
 	if byName := gosrc.SwitchCases(fc.Body, "OpType"); !slices.Equal(byName, foldByName) {
 		t.Errorf("foldConstants's own cases are %v, foldByName lists %v", byName, foldByName)
 	}
-	ev := s.byName["evalConst"]
-	if ev == nil {
-		t.Fatal("evalConst is gone: constant folding now evaluates through another table; make foldEvaluates that table and drop foldEvaluated")
+	for _, op := range []string{"Add", "Cast", "Concat", "Gather", "Reshape", "Transpose", "Unsqueeze"} {
+		if !ConstantFoldable("", op) || !engine.Folded(op) {
+			t.Errorf("%s: ConstantFoldable %v, engine.Folded %v; want both", op, ConstantFoldable("", op), engine.Folded(op))
+		}
 	}
-	// evalConst's first switch lists what it evaluates; later switches
-	// only pick among those.
-	if evaluated := gosrc.SwitchCases(ev.Body, "OpType"); !slices.Equal(evaluated, foldEvaluated) {
-		t.Errorf("evalConst evaluates %v, foldEvaluated lists %v", evaluated, foldEvaluated)
-	}
-	if ConstantFoldable("mconv", "Add") || ConstantFoldable("", "Conv") {
+	if ConstantFoldable("mconv", "Add") || ConstantFoldable("", "Conv") || ConstantFoldable("", "DequantizeLinear") {
 		t.Error("ConstantFoldable accepts an op constant folding does not evaluate")
 	}
 }

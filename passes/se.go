@@ -98,7 +98,7 @@ func matchSE(x, gv *ir.Value) *seMatch {
 	switch {
 	case isOp(inner, "Relu"):
 		se.act = "relu"
-	case inner != nil && inner.Domain == ir.FusedDomain && inner.OpType == "SiLU":
+	case isFusedOp(inner, "SiLU"):
 		se.act = "silu"
 	default:
 		return nil

@@ -14,6 +14,12 @@ func isOp(n *ir.Node, op string) bool {
 	return n != nil && n.OpType == op && (n.Domain == "" || n.Domain == "ai.onnx")
 }
 
+// isFusedOp reports whether n is mconv's fused op op (domain ir.FusedDomain;
+// such ops are not listed in passOps, which is about ai.onnx ops).
+func isFusedOp(n *ir.Node, op string) bool {
+	return n != nil && n.OpType == op && n.Domain == ir.FusedDomain
+}
+
 // producedBy returns v's producer if it is the default-domain op op.
 func producedBy(v *ir.Value, op string) *ir.Node {
 	if v == nil || v.Producer == nil || !isOp(v.Producer, op) {

@@ -1,6 +1,6 @@
 // Package gosrc reads a package's Go source for tests that check a table
 // against the code it describes (passes' op table against the matchers,
-// coreml's NeuralNetwork layer list against the writer's switch).
+// coreml's lowered MIL ops against the NeuralNetwork layer table).
 package gosrc
 
 import (

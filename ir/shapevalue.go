@@ -6,32 +6,12 @@ import (
 	"github.com/x448/float16"
 )
 
-// MaxEvalElements bounds the size of values the constant evaluator computes
-// (shape arithmetic is small; anything larger is left to passes).
+// MaxEvalElements bounds the size of the shape values shape inference
+// computes (shape arithmetic is small).
 const MaxEvalElements = 1 << 16
 
 // maxEvalDepth bounds how far back through producers the evaluator looks.
 const maxEvalDepth = 64
-
-// ConstValue returns the known value of v: its initializer data, the value
-// of a Constant node, or the result of a small computation on known values
-// (Shape of a statically shaped tensor, then Gather, Unsqueeze, Concat,
-// Slice, Cast, arithmetic, ...; see evalOps). Computed values are limited to
-// MaxEvalElements elements. The returned tensor must not be modified.
-func ConstValue(v *Value) (*Tensor, bool) {
-	if v == nil {
-		return nil, false
-	}
-	if v.IsConst() {
-		return v.Const, true
-	}
-	s := (&evaluator{memo: map[*Value]*symTensor{}}).value(v, 0)
-	if s == nil || !s.allKnown() {
-		return nil, false
-	}
-	t := s.tensor()
-	return t, t != nil
-}
 
 // elem is one element of a partially known small tensor. Integer and bool
 // elements use i, floating-point ones f. An unknown element may carry the
@@ -167,17 +147,25 @@ func fromTensor(t *Tensor) *symTensor {
 
 type evaluator struct {
 	memo map[*Value]*symTensor
-	// defaults makes graph inputs that have an initializer (old-IR
-	// overridable inputs) count as their default value. Shape inference
-	// uses the defaults, as ONNX's does; ConstValue, whose result passes
-	// may fold into the graph, does not.
-	defaults bool
 }
 
 // symValue is the (partially) known value of v for shape inference, or
-// nil.
+// nil: ONNX's data propagation. A symbolic shape value keeps unknown
+// elements with the name of the dimension they came from, so that
+// Shape -> Gather -> Unsqueeze -> Concat -> Reshape over a [N,64,7,7] input
+// gives [N,3136]; this is what only shape inference can do (the runtime
+// and the converters see static shapes). The evaluator also computes
+// fully known values (integer and float arithmetic, Cast, comparisons,
+// Where, ReduceProd, ...) because exporters compute Reshape targets,
+// Resize scales and sizes, Tile repeats and Pad amounts from constants and
+// shapes, and InferShapes runs on a model as imported, before any constant
+// folding; ir cannot call engine.Eval (the engine imports ir). Constant
+// folding itself (passes, coreml) uses engine.Eval. Graph inputs that have
+// an initializer (old-IR overridable inputs) count as their default
+// value, as in ONNX's shape inference. Values are limited to
+// MaxEvalElements elements.
 func symValue(v *Value) *symTensor {
-	return (&evaluator{memo: map[*Value]*symTensor{}, defaults: true}).value(v, 0)
+	return (&evaluator{memo: map[*Value]*symTensor{}}).value(v, 0)
 }
 
 func (ev *evaluator) value(v *Value, depth int) *symTensor {
@@ -189,7 +177,7 @@ func (ev *evaluator) value(v *Value, depth int) *symTensor {
 	}
 	var s *symTensor
 	switch {
-	case v.IsConst() || (ev.defaults && v.Const != nil):
+	case v.Const != nil:
 		s = fromTensor(v.Const)
 	case v.IsInput || v.Producer == nil || depth > maxEvalDepth:
 	default:
