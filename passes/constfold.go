@@ -184,4 +184,3 @@ func foldCastLike(c *ctx, n *ir.Node) (*ir.Tensor, error) {
 	}
 	return evalFolded(c, n, []*ir.Tensor{n.Inputs[0].Const, {DType: dt, Dims: []int64{0}, Raw: []byte{}}})
 }
-

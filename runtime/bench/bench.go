@@ -178,4 +178,3 @@ func parseVmHWM(r io.Reader) (int64, error) {
 	}
 	return 0, errors.New("no VmHWM line in /proc/self/status")
 }
-
