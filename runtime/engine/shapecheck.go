@@ -8,70 +8,89 @@ import (
 
 // checkShapes, when set (tests only: see shapecheck_test.go), makes
 // Compile compare every planned output buffer's dtype and shape with what
-// the node's ir shape function infers from the planned input types (and
-// the plan-time constant inputs), failing the node on a disagreement.
+// the ir shape functions infer from the planned input types (and the
+// plan-time constant inputs), failing the node on a disagreement.
 var checkShapes = false
 
-// checkPlannedShapes is the test-mode check of one planned node (c after
-// its op prepared it): n's ir shape function is run on a copy of n whose
-// inputs carry the planned dtypes, shapes and constant data, and each
-// output whose inferred type is known must match the planned one (unknown
-// inferred dims match anything). Steps that absorbed later nodes (a fused
-// epilogue: c.out are then the last fused node's outputs), sequence values
-// and ops without a shape function are not checked.
+// checkPlannedShapes is the test-mode check of one planned step (c after
+// its op prepared it): the ir shape function of c.n, then of each node the
+// step absorbed (c.fused, a fused epilogue), runs on a copy of the node
+// whose inputs carry the planned dtypes, shapes and constant data (or the
+// types inferred for earlier nodes of the step), and each of c.out whose
+// inferred type is known must match the planned one (unknown inferred
+// dims match anything). Steps over sequences, and steps with a node
+// without a shape function, are not checked.
 func checkPlannedShapes(c *ctx) error {
-	if !checkShapes || len(c.fused) > 0 {
+	if !checkShapes {
 		return nil
 	}
-	n := c.n
-	f := ir.LookupShapeFunc(n.Domain, n.OpType)
-	if f == nil {
-		return nil
-	}
-	cp := *n
-	cp.Inputs = make([]*ir.Value, len(n.Inputs))
-	cp.Outputs = make([]*ir.Value, len(n.Outputs))
-	for i, t := range c.in {
-		if t == nil || i >= len(n.Inputs) || n.Inputs[i] == nil {
-			continue
-		}
-		if t.seq != nil {
+	inferred := map[*ir.Value]ir.Type{}
+	var outs []*ir.Value
+	for k, n := range append([]*ir.Node{c.n}, c.fused...) {
+		f := ir.LookupShapeFunc(n.Domain, n.OpType)
+		if f == nil {
 			return nil
 		}
-		v := &ir.Value{Name: n.Inputs[i].Name, Type: ir.TensorOf(t.dt, t.shape...)}
-		if t.konst {
-			v.Const = &ir.Tensor{DType: t.dt, Dims: t.shape, Raw: t.buf[:t.bytes()]}
+		cp := *n
+		cp.Inputs = make([]*ir.Value, len(n.Inputs))
+		cp.Outputs = make([]*ir.Value, len(n.Outputs))
+		for i, v := range n.Inputs {
+			if v == nil {
+				continue
+			}
+			if t, ok := inferred[v]; ok {
+				cp.Inputs[i] = &ir.Value{Name: v.Name, Type: t}
+				continue
+			}
+			t := c.b.vals[v]
+			if k == 0 {
+				t = c.input(i)
+			}
+			if t == nil || t.seq != nil {
+				return nil
+			}
+			cv := &ir.Value{Name: v.Name, Type: ir.TensorOf(t.dt, t.shape...)}
+			if t.konst && int64(len(t.buf)) >= t.bytes() {
+				cv.Const = &ir.Tensor{DType: t.dt, Dims: t.shape, Raw: t.buf[:t.bytes()]}
+			}
+			cp.Inputs[i] = cv
 		}
-		cp.Inputs[i] = v
-	}
-	for i, o := range n.Outputs {
-		if o != nil {
-			cp.Outputs[i] = &ir.Value{Name: o.Name, Producer: &cp, OutIndex: i}
+		for i, o := range n.Outputs {
+			if o != nil {
+				cp.Outputs[i] = &ir.Value{Name: o.Name, Producer: &cp, OutIndex: i}
+			}
 		}
-	}
-	if err := f(&cp, c.opset); err != nil {
-		return fmt.Errorf("shape check: ir shape function fails on the planned inputs: %w", err)
+		opset := c.opset
+		if n.Domain != c.n.Domain {
+			opset = c.b.m.Opset(n.Domain)
+		}
+		if err := f(&cp, opset); err != nil {
+			return fmt.Errorf("shape check: ir shape function of %s fails on the planned inputs: %w", n.OpType, err)
+		}
+		for i, o := range n.Outputs {
+			if o != nil {
+				inferred[o] = cp.Outputs[i].Type
+			}
+		}
+		outs = cp.Outputs
 	}
 	for i, t := range c.out {
-		if i >= len(cp.Outputs) || cp.Outputs[i] == nil || t.seq != nil {
+		if i >= len(outs) || outs[i] == nil || t.seq != nil {
 			continue
 		}
-		want := cp.Outputs[i].Type
+		want := outs[i].Type
 		if want.Kind != ir.KindTensor {
 			continue
 		}
-		if want.DType != ir.Undefined && want.DType != t.dt {
-			return fmt.Errorf("shape check: output %d (%s) planned as %s%v, ir infers %s", i, cp.Outputs[i].Name, t.dt, t.shape, want)
-		}
-		if !want.HasShape {
-			continue
-		}
-		ok := len(want.Shape) == len(t.shape)
-		for j := 0; ok && j < len(t.shape); j++ {
-			ok = !want.Shape[j].Known() || want.Shape[j].Size == t.shape[j]
+		ok := want.DType == ir.Undefined || want.DType == t.dt
+		if ok && want.HasShape {
+			ok = len(want.Shape) == len(t.shape)
+			for j := 0; ok && j < len(t.shape); j++ {
+				ok = !want.Shape[j].Known() || want.Shape[j].Size == t.shape[j]
+			}
 		}
 		if !ok {
-			return fmt.Errorf("shape check: output %d (%s) planned as %s%v, ir infers %s", i, cp.Outputs[i].Name, t.dt, t.shape, want)
+			return fmt.Errorf("shape check: output %d (%s) planned as %s%v, ir infers %s", i, outs[i].Name, t.dt, t.shape, want)
 		}
 	}
 	return nil
