@@ -1131,12 +1131,9 @@ func lowerSequenceAt(l *lowerer, n *ir.Node) error {
 	if len(idx) != 1 {
 		return fmt.Errorf("position has %d elements", len(idx))
 	}
-	i := idx[0]
-	if i < 0 {
-		i += int64(len(seq))
-	}
-	if i < 0 || i >= int64(len(seq)) {
-		return fmt.Errorf("position %d out of range for %d tensors", idx[0], len(seq))
+	i, err := ir.SequencePosition(idx[0], len(seq))
+	if err != nil {
+		return err
 	}
 	x := seq[i]
 	if n.Outputs[0].IsOutput {

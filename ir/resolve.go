@@ -18,6 +18,18 @@ func NormAxis(a int64, r int) (int, error) {
 	return int(a), nil
 }
 
+// SequencePosition maps SequenceAt's position p in a sequence of n
+// tensors, negative counting from the end, into [0, n).
+func SequencePosition(p int64, n int) (int, error) {
+	if p < -int64(n) || p >= int64(n) {
+		return 0, fmt.Errorf("position %d out of range for a sequence of %d tensors", p, n)
+	}
+	if p < 0 {
+		p += int64(n)
+	}
+	return int(p), nil
+}
+
 // FlattenAxis is Flatten's axis attribute (default 1) for an input of the
 // given rank, negative counting from the end, mapped into [0, rank].
 func FlattenAxis(n *Node, rank int) (int, error) {

@@ -418,12 +418,9 @@ func opSequenceAt(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	p := pos[0]
-	if p < 0 {
-		p += int64(len(s.seq))
-	}
-	if p < 0 || p >= int64(len(s.seq)) {
-		return nil, fmt.Errorf("position %d out of range for %d elements", pos[0], len(s.seq))
+	p, err := ir.SequencePosition(pos[0], len(s.seq))
+	if err != nil {
+		return nil, err
 	}
 	e := s.seq[p]
 	out, err := c.setOut(0, e.dt, e.shape)
