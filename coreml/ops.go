@@ -33,6 +33,7 @@ func init() {
 		"Gelu":                lowerGelu,
 		"mconv.Gelu":          lowerGelu,
 		"mconv.SiLU":          unary("silu"),
+		"mconv.HardSwish":     lowerHardSwish,
 		"Add":                 binaryOp("add"),
 		"Sub":                 binaryOp("sub"),
 		"Mul":                 binaryOp("mul"),

@@ -85,7 +85,7 @@ func zooMobile() *ir.Model {
 	y = b.op("HardSwish", []*ir.Value{y})
 	y = b.fused("SqueezeExcite", []*ir.Value{y, b.w(4, 16, 1, 1), b.w(4), b.w(16, 4, 1, 1), b.w(16)},
 		astr("gate", "hardsigmoid"), aflt("alpha", 1.0/6), aflt("beta", 0.5))
-	y = b.fused("SqueezeExcite", []*ir.Value{y, b.w(4, 16, 1, 1), b.w(4), b.w(16, 4, 1, 1), b.w(16)}, astr("gate", "sigmoid"))
+	y = b.fused("SqueezeExcite", []*ir.Value{y, b.w(4, 16, 1, 1), b.w(4), b.w(16, 4, 1, 1), b.w(16)}, astr("gate", "sigmoid"), astr("act", "silu"))
 	y = b.op("Conv", []*ir.Value{y, b.w(16, 16, 3, 3)}, ints("dilations", 2, 2), astr("auto_pad", "SAME_UPPER"))
 	y = b.op("LeakyRelu", []*ir.Value{y}, aflt("alpha", 0.1))
 	y = b.op("GlobalAveragePool", []*ir.Value{y})

@@ -6,8 +6,8 @@ import (
 )
 
 // Fused ops of the mconv domain (FusedDomain), produced by package passes
-// and run by the Go runtime as single kernels. ExpandFused rewrites them
-// back to standard ONNX ops so exported files run anywhere.
+// and run by the Go runtime as single kernels. ExpandFused rewrites the
+// first four back to standard ONNX ops so exported files run anywhere.
 //
 //	SqueezeExcite(x [N,C,H,W], w1 [Cr,C,1,1], b1 [Cr], w2 [C,Cr,1,1], b2 [C]) -> y [N,C,H,W]
 //	    attrs: gate = "sigmoid" | "hardsigmoid", alpha, beta (HardSigmoid's,
@@ -18,20 +18,55 @@ import (
 //	Gelu(x) -> y    attr approximate = "none": y = x/2 * (1 + erf(x/sqrt 2))
 //	SiLU(x) -> y    y = x * sigmoid(x)
 //	HardSwish(x) -> y   y = x * max(0, min(1, x/6 + 1/2)) (for opsets before 14)
+//
+// The runtime's lowering (package runtime) also writes, for its own plans
+// only, linear ops with an explicit epilogue:
+//
+//	FusedConv(X, W, [B], extra...)   Conv's attributes
+//	FusedGemm(A, B, [C], extra...)   Gemm's attributes
+//	FusedMatMul(A, B, extra...)
+//	    y = epilogue(op(inputs)); attr epilogue lists the steps in order:
+//	    "affine" (y = y*scale[c] + shift[c] per channel, axis 1: reads the
+//	    next two extra inputs, scale and shift, float32 [C]), "add" (y +=
+//	    the next extra input, of y's shape: a residual) or an activation
+//	    named by its op type (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid,
+//	    HardSwish, SiLU, Tanh, Gelu, GeluTanh, Elu, Celu, Selu, Softplus,
+//	    Softsign, Mish, ThresholdedRelu) with its parameters in
+//	    epilogue_alpha / epilogue_beta (one entry per step: Clip's min/max,
+//	    LeakyRelu's alpha, HardSigmoid's alpha/beta, ...).
 func init() {
-	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "SqueezeExcite", Since: 1,
-		MinInputs: 5, MaxInputs: 5, MinOutputs: 1, MaxOutputs: 1,
-		Attrs: map[string]AttrType{"gate": AttrString, "alpha": AttrFloat, "beta": AttrFloat, "act": AttrString}})
-	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "Gelu", Since: 1,
-		MinInputs: 1, MaxInputs: 1, MinOutputs: 1, MaxOutputs: 1,
-		Attrs: map[string]AttrType{"approximate": AttrString}})
-	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "SiLU", Since: 1,
-		MinInputs: 1, MaxInputs: 1, MinOutputs: 1, MaxOutputs: 1,
-		Attrs: map[string]AttrType{}})
-	RegisterSchema(&OpSchema{Domain: FusedDomain, Name: "HardSwish", Since: 1,
-		MinInputs: 1, MaxInputs: 1, MinOutputs: 1, MaxOutputs: 1,
-		Attrs: map[string]AttrType{}})
-	// Shape functions of these ops are in shape_ops.go (output = x's type).
+	for _, op := range fusedOps {
+		RegisterSchema(&OpSchema{Domain: FusedDomain, Name: op.name, Since: 1,
+			MinInputs: op.minIn, MaxInputs: op.maxIn, MinOutputs: 1, MaxOutputs: 1, Attrs: op.attrs})
+		RegisterShapeFunc(FusedDomain, op.name, op.shape)
+	}
+}
+
+// fusedOps is THE table of mconv-domain ops: arity, attributes and shape
+// function of each (see the list above for their semantics).
+var fusedOps = []struct {
+	name         string
+	minIn, maxIn int // maxIn < 0: no limit
+	attrs        map[string]AttrType
+	shape        ShapeFunc
+}{
+	{"SqueezeExcite", 5, 5, map[string]AttrType{"gate": AttrString, "alpha": AttrFloat, "beta": AttrFloat, "act": AttrString}, shapeSameAsInput},
+	{"Gelu", 1, 1, map[string]AttrType{"approximate": AttrString}, shapeSameAsInput},
+	{"SiLU", 1, 1, map[string]AttrType{}, shapeSameAsInput},
+	{"HardSwish", 1, 1, map[string]AttrType{}, shapeSameAsInput},
+	{"FusedConv", 2, -1, epilogueAttrs(map[string]AttrType{"auto_pad": AttrString, "dilations": AttrInts,
+		"group": AttrInt, "kernel_shape": AttrInts, "pads": AttrInts, "strides": AttrInts}), shapeConv},
+	{"FusedGemm", 2, -1, epilogueAttrs(map[string]AttrType{"alpha": AttrFloat, "beta": AttrFloat,
+		"transA": AttrInt, "transB": AttrInt}), shapeGemm},
+	{"FusedMatMul", 2, -1, epilogueAttrs(map[string]AttrType{}), shapeMatMul},
+}
+
+// epilogueAttrs adds the epilogue attributes of the Fused linear ops to a.
+func epilogueAttrs(a map[string]AttrType) map[string]AttrType {
+	a["epilogue"] = AttrStrings
+	a["epilogue_alpha"] = AttrFloats
+	a["epilogue_beta"] = AttrFloats
+	return a
 }
 
 // ExpandFused rewrites every mconv-domain op (in the main graph and in

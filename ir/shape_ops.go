@@ -23,9 +23,6 @@ func init() {
 	} {
 		RegisterShapeFunc("", op, shapeSameAsInput)
 	}
-	for _, op := range []string{"SqueezeExcite", "Gelu", "SiLU", "HardSwish", "HardSigmoid"} {
-		RegisterShapeFunc(FusedDomain, op, shapeSameAsInput)
-	}
 	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Pow", "Mod", "BitShift",
 		"BitwiseAnd", "BitwiseOr", "BitwiseXor", "Max", "Min", "Mean", "Sum"} {
 		RegisterShapeFunc("", op, shapeBroadcast(false))

@@ -18,7 +18,8 @@ import (
 // commutative and associative, so every order is the same function.
 //
 // HardSwish: y = Mul(x, HardSigmoid(x){alpha=1/6, beta=0.5}) -> HardSwish(x)
-// (opset >= 14; earlier opsets keep the pair), since
+// (ai.onnx HardSwish at opset >= 14, else mconv.HardSwish, which
+// ir.ExpandFused writes back as the pair), since
 // HardSwish(x) = x * max(0, min(1, x/6 + 1/2)).
 //
 // SiLU: y = Mul(x, Sigmoid(x)) -> mconv.SiLU(x).
@@ -47,7 +48,7 @@ func fuseActivations(c *ctx) error {
 				}
 				if isOp(p, "HardSigmoid") && approx(float64(p.AttrFloat("alpha", 0.2)), 1.0/6) && approx(float64(p.AttrFloat("beta", 0.5)), 0.5) {
 					if c.opset() < 14 {
-						c.leftAlone(n, "x*HardSigmoid(x) kept: HardSwish needs opset 14 (model has %d)", c.opset())
+						c.emitAct(n, x, "HardSwish", ir.FusedDomain, 2)
 						break
 					}
 					c.emitAct(n, x, "HardSwish", "", 2)

@@ -3,9 +3,18 @@
 // it was loaded (training form, deploy form or a file mconv fuse wrote) and
 // returns a Plan; Plan.Run and Plan.RunInto execute it.
 //
-// The work is done in phases, each a separate package: the graph passes
-// (package passes), and planning and execution (package runtime/engine,
-// which holds every op's kernel and the arena planner).
+// Compile works in phases, like tract's declutter -> codegen -> plan and the
+// Go compiler's pass list:
+//
+//  1. the graph passes (package passes: constant folding, BatchNorm folds,
+//     branch collapse, SE and activation fusion) on a clone of the model, so
+//     that a training-form file, a fused file written to disk and an
+//     in-memory fused model reach the same graph;
+//  2. the runtime lowering (lowerings in lower.go), which rewrites Conv,
+//     Gemm and MatMul with the elementwise ops that follow them into
+//     explicit fused nodes (mconv.FusedConv, FusedGemm, FusedMatMul);
+//  3. planning (package runtime/engine): one node, one step;
+//  4. arena allocation by liveness (runtime/engine).
 package runtime
 
 import (
@@ -25,5 +34,22 @@ type NodeTime = engine.NodeTime
 // IOInfo describes a graph input or output of a plan.
 type IOInfo = engine.IOInfo
 
-// Compile builds a plan for m. It does not modify m.
-func Compile(m *ir.Model, opt Options) (*Plan, error) { return engine.Compile(m, opt) }
+// Compile builds a plan for m through the phases listed in the package
+// comment. It does not modify m.
+func Compile(m *ir.Model, opt Options) (*Plan, error) {
+	lm, err := Lower(m, opt)
+	if err != nil {
+		return nil, err
+	}
+	eopt := opt
+	if len(opt.ConstInputs) > 0 {
+		// Bound as initializers of lm: no longer graph inputs.
+		eopt.ConstInputs, eopt.InputShapes = nil, map[string][]int64{}
+		for name, s := range opt.InputShapes {
+			if opt.ConstInputs[name] == nil {
+				eopt.InputShapes[name] = s
+			}
+		}
+	}
+	return engine.Compile(lm, eopt)
+}

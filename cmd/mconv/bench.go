@@ -124,14 +124,14 @@ type benchModel struct {
 }
 
 // prepare counts m (inputs fixed to batch 1) and compiles it for batch 1
-// and batch B.
-func (o *benchOptions) prepare(m *ir.Model, path string) (*benchModel, error) {
+// and batch B, with the graph passes passes selects (runtime.Options.Passes).
+func (o *benchOptions) prepare(m *ir.Model, path string, passes []string) (*benchModel, error) {
 	var err error
 	bm := &benchModel{name: filepath.Base(path), m1: m}
 	if bm.report, err = metrics.Count(m, metrics.Options{}); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if bm.plan1, bm.in1, err = o.compile(m); err != nil {
+	if bm.plan1, bm.in1, err = o.compile(m, passes); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	// Throughput: a copy with the batch dimension set to B. Models exported
@@ -140,7 +140,7 @@ func (o *benchOptions) prepare(m *ir.Model, path string) (*benchModel, error) {
 	mB := ir.CloneModel(m)
 	if err := metricsFixBatch(mB, o.Batch, true); err != nil {
 		bm.errB = err
-	} else if bm.planB, bm.inB, err = o.compile(mB); err != nil {
+	} else if bm.planB, bm.inB, err = o.compile(mB, passes); err != nil {
 		bm.errB = err
 	}
 	bm.res = &benchResult{Model: bm.name, Threads: bm.plan1.Threads(), MACs: bm.report.MACs, FLOPs: bm.report.FLOPs,
@@ -172,8 +172,8 @@ func (o *benchOptions) check() error {
 	return o.planOpts.check()
 }
 
-func (o *benchOptions) compile(m *ir.Model) (*runtime.Plan, map[string]*ir.Tensor, error) {
-	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads})
+func (o *benchOptions) compile(m *ir.Model, passes []string) (*runtime.Plan, map[string]*ir.Tensor, error) {
+	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, Passes: passes})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -224,14 +224,21 @@ func (o *benchOptions) run(w io.Writer) error {
 				return fmt.Errorf("%s: fused form: %w", p, err)
 			}
 		}
-		bm, err := o.prepare(m, p)
+		// With --fuse the model runs as written (runtime.Compile would
+		// otherwise run the same passes on it and both forms would plan
+		// alike).
+		var asWritten []string
+		if o.Fuse {
+			asWritten = []string{"none"}
+		}
+		bm, err := o.prepare(m, p, asWritten)
 		if err != nil {
 			return err
 		}
 		bm.name, bm.res.Model = names[i], names[i]
 		bms = append(bms, bm)
 		if fused != nil {
-			bm, err := o.prepare(fused, p+" (fused)")
+			bm, err := o.prepare(fused, p+" (fused)", nil)
 			if err != nil {
 				return err
 			}

@@ -161,7 +161,9 @@ func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
 		return fmt.Errorf("cannot verify: %w", err)
 	}
 	run := func(m *ir.Model, what string) (map[string]*ir.Tensor, error) {
-		p, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, InputShapes: shapes})
+		// Each model as written: without graph passes, which would give
+		// both the same graph and hide a wrong rewrite.
+		p, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, InputShapes: shapes, Passes: []string{"none"}})
 		if err != nil {
 			return nil, fmt.Errorf("cannot verify: compiling the %s model: %w (use --no-verify to skip the check)", what, err)
 		}

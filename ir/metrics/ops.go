@@ -30,7 +30,7 @@ var perOutput = []string{
 	"And", "Or", "Xor", "Not",
 	"Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Clip", "Elu", "Selu",
 	"Celu", "Gelu", "Softplus", "Softsign", "Mish", "ThresholdedRelu", "Shrink",
-	"mconv.Gelu", "mconv.SiLU",
+	"mconv.Gelu", "mconv.SiLU", "mconv.HardSwish",
 	"BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization",
 	"LpNormalization", "Softmax", "LogSoftmax", "Hardmax",
 	"Resize", "Upsample",

@@ -70,7 +70,7 @@ func BenchmarkConv(b *testing.B) {
 					useKernels = fast
 					defer func() { useKernels = true }()
 					m := convModel(tc.C, tc.H, tc.W, tc.M, tc.K, tc.stride, tc.grp, true)
-					p, err := Compile(m, Options{Threads: th})
+					p, err := compileFull(m, Options{Threads: th})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -107,7 +107,7 @@ func BenchmarkGemm(b *testing.B) {
 					n := g.AddNode("Gemm", "fc", []*ir.Value{a, w, bias}, "y")
 					n.SetAttr(&ir.Attr{Name: "transB", Type: ir.AttrInt, I: 1})
 					g.AddOutput(n.Outputs[0])
-					p, err := Compile(m, Options{Threads: th})
+					p, err := compileFull(m, Options{Threads: th})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -135,7 +135,7 @@ func BenchmarkElementwise(b *testing.B) {
 					ins = append(ins, g.AddInput("s", ir.TensorOf(ir.Float32, 1, 96, 1, 1)))
 				}
 				g.AddOutput(g.AddNode(op, "op", ins, "y").Outputs[0])
-				p, err := Compile(m, Options{Threads: th})
+				p, err := compileFull(m, Options{Threads: th})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -38,12 +38,11 @@ func SupportedOps() []string {
 }
 
 type builder struct {
-	m        *ir.Model
-	vals     map[*ir.Value]*tval
-	steps    []step
-	all      []*tval // every non-constant value in creation order
-	pool     *pool
-	consumed map[*ir.Node]bool
+	m     *ir.Model
+	vals  map[*ir.Value]*tval
+	steps []step
+	all   []*tval // every non-constant value in creation order
+	pool  *pool
 
 	pendingScratch []*tval // scratch requested by the op being planned
 }
@@ -55,10 +54,6 @@ type ctx struct {
 	opset int64
 	in    []*tval // nil for omitted inputs
 	out   []*tval
-	// extra nodes absorbed into this step (fused epilogue)
-	fused []*ir.Node
-	// values read by the step besides its inputs (a fused residual)
-	extraReads []*tval
 	// isView: the outputs share the input's storage; no step is needed
 	isView bool
 	// kernels: the step runs a package kernels kernel (not the plain Go
@@ -170,7 +165,7 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 	}
 	g := m.Graph
 	threads := defaultThreads(opt.Threads)
-	b := &builder{m: m, vals: map[*ir.Value]*tval{}, pool: newPool(threads), consumed: map[*ir.Node]bool{}}
+	b := &builder{m: m, vals: map[*ir.Value]*tval{}, pool: newPool(threads)}
 	plan := &Plan{pool: b.pool, threads: threads}
 	ok := false
 	defer func() {
@@ -245,68 +240,15 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 		b.all = append(b.all, t)
 		plan.inputs = append(plan.inputs, t)
 	}
+	// Nodes, one step each (or none: a view or a plan-time constant).
 	// Dead nodes (no output reaches a graph output) are not planned.
-	needed := map[*ir.Value]bool{}
-	for _, v := range g.Outputs {
-		needed[v] = true
-	}
-	for i := len(g.Nodes) - 1; i >= 0; i-- {
-		n := g.Nodes[i]
-		live := false
-		for _, o := range n.Outputs {
-			live = live || (o != nil && needed[o])
-		}
-		if !live {
-			b.consumed[n] = true
-			continue
-		}
-		for _, in := range n.Inputs {
-			if in != nil {
-				needed[in] = true
-			}
-		}
-	}
-	// Constant nodes first (they read nothing), so that pattern matching
-	// at a node sees constants that appear later in the node order.
+	live := liveNodes(g)
 	for _, n := range g.Nodes {
-		if n.Domain == "" && n.OpType == "Constant" && len(n.Inputs) == 0 && !b.consumed[n] {
-			if err := b.planNode(n); err != nil {
-				return nil, fmt.Errorf("runtime: node %q (%s): %w", n.Name, n.OpType, err)
-			}
-			b.consumed[n] = true
-		}
-	}
-	// Nodes.
-	pos := make(map[*ir.Node]int, len(g.Nodes))
-	for i, n := range g.Nodes {
-		pos[n] = i
-	}
-	planOne := func(n *ir.Node) error {
-		if b.planGelu(n) {
-			return nil
+		if !live[n] {
+			continue
 		}
 		if err := b.planNode(n); err != nil {
-			return fmt.Errorf("runtime: node %q (%s): %w", n.Name, n.OpType, err)
-		}
-		return nil
-	}
-	for _, n := range g.Nodes {
-		if b.consumed[n] {
-			continue
-		}
-		// Plan first what the residual Adds of n's epilogue read, so
-		// that they fuse whatever the order of the Add's operands.
-		for _, h := range b.residualProducers(n, pos) {
-			if b.consumed[h] {
-				continue // fused into a step planned just before
-			}
-			if err := planOne(h); err != nil {
-				return nil, err
-			}
-			b.consumed[h] = true
-		}
-		if err := planOne(n); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("runtime: node %q (%s): %w", n.Name, n.OpType, err)
 		}
 	}
 	// Outputs.
@@ -336,6 +278,31 @@ func Compile(m *ir.Model, opt Options) (*Plan, error) {
 	plan.steps = b.steps
 	ok = true
 	return plan, nil
+}
+
+// liveNodes marks the nodes of g some output of which reaches a graph
+// output (g.Nodes in topological order).
+func liveNodes(g *ir.Graph) map[*ir.Node]bool {
+	needed := map[*ir.Value]bool{}
+	for _, v := range g.Outputs {
+		needed[v] = true
+	}
+	live := map[*ir.Node]bool{}
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		for _, o := range n.Outputs {
+			live[n] = live[n] || (o != nil && needed[o])
+		}
+		if !live[n] {
+			continue
+		}
+		for _, in := range n.Inputs {
+			if in != nil {
+				needed[in] = true
+			}
+		}
+	}
+	return live
 }
 
 func containsTval(list []*tval, t *tval) bool {
@@ -424,15 +391,13 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 	if err := checkPlannedShapes(c); err != nil {
 		return err
 	}
-	// The op may have fused following nodes: the values it produces are then
-	// the fused group's final outputs (c.out updated by the op).
 	if run == nil {
 		for i, t := range c.out {
 			if !t.konst {
 				return fmt.Errorf("internal: output %d neither computed nor constant", i)
 			}
 		}
-	} else if allConst && len(c.fused) == 0 {
+	} else if allConst {
 		// Constant folding: run the kernel now on temporary storage.
 		for _, t := range c.out {
 			if t.alias != nil {
@@ -462,14 +427,7 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 		run = nil
 	}
 	// Bind values.
-	outs := n.Outputs
-	if len(c.fused) > 0 {
-		outs = c.fused[len(c.fused)-1].Outputs
-		for _, fn := range c.fused {
-			b.consumed[fn] = true
-		}
-	}
-	for i, o := range outs {
+	for i, o := range n.Outputs {
 		if i < len(c.out) && o != nil {
 			b.vals[o] = c.out[i]
 		}
@@ -482,11 +440,6 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 		if t != nil && !t.konst {
 			t.root().last = max(t.root().last, idx)
 			t.last = max(t.last, idx)
-		}
-	}
-	for _, t := range c.extraReads {
-		if !t.konst {
-			t.root().last = max(t.root().last, idx)
 		}
 	}
 	for _, t := range c.out {

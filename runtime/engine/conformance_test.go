@@ -129,7 +129,7 @@ func runCase(dir string) caseResult {
 // (at most 8-element, rank <= 1) float inputs (Options.ConstInputs), removes them from
 // feeds and compiles again; frozen reports that.
 func compileFreezing(m *ir.Model, feeds map[string]*ir.Tensor, shapes map[string][]int64, first string) (*Plan, bool, error) {
-	plan, err := Compile(m, Options{Threads: 2, InputShapes: shapes})
+	plan, err := compileFull(m, Options{Threads: 2, InputShapes: shapes})
 	if err == nil || !strings.Contains(err.Error(), "run time") {
 		return plan, false, err
 	}
@@ -146,7 +146,7 @@ func compileFreezing(m *ir.Model, feeds map[string]*ir.Tensor, shapes map[string
 		delete(shapes, name)
 		delete(feeds, name)
 	}
-	plan, err = Compile(m, Options{Threads: 2, InputShapes: shapes, ConstInputs: consts})
+	plan, err = compileFull(m, Options{Threads: 2, InputShapes: shapes, ConstInputs: consts})
 	return plan, true, err
 }
 

@@ -2,210 +2,10 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/mconv/mconv/ir"
 )
-
-// epiStep is one elementwise step of a fused epilogue.
-type epiStep struct {
-	kind         int // epiAct, epiAdd, epiAffine
-	a            act
-	other        *tval     // epiAdd: tensor of the output's shape
-	scale, shift []float32 // epiAffine: per channel
-}
-
-const (
-	epiAct = iota
-	epiAdd
-	epiAffine
-)
-
-// epilogue is what a Conv applies to its output after accumulation, per
-// output row segment (one channel).
-type epilogue []epiStep
-
-// apply runs the epilogue on seg = out[off : off+len(seg)], all in channel ch.
-func (e epilogue) apply(seg []float32, ch, off int) {
-	for i := range e {
-		s := &e[i]
-		switch s.kind {
-		case epiAct:
-			s.a.apply(seg, seg)
-		case epiAdd:
-			o := s.other.f32()[off : off+len(seg)]
-			for j := range seg {
-				seg[j] += o[j]
-			}
-		case epiAffine:
-			k, b := s.scale[ch], s.shift[ch]
-			for j := range seg {
-				seg[j] = seg[j]*k + b
-			}
-		}
-	}
-}
-
-// fuseEpilogue absorbs the nodes that follow value v (the output of c.n)
-// into an epilogue while each intermediate has exactly one consumer and is
-// not a graph output: BatchNormalization in inference mode with constant
-// parameters (when perChannel), float activations, and Add of a planned
-// tensor of the same shape (residual). out is the tval the kernel writes;
-// it takes the name of the last absorbed node's output.
-func (c *ctx) fuseEpilogue(v *ir.Value, out *tval, perChannel bool) epilogue {
-	var e epilogue
-	for v != nil && !v.IsOutput && (len(v.Uses) == 1 || len(v.Uses) == 2) {
-		if len(v.Uses) == 2 {
-			nodes, y, ok := c.b.matchGelu(v)
-			if !ok || nodes[0].Owner != c.n.Owner {
-				break
-			}
-			e = append(e, epiStep{kind: epiAct, a: act{kind: actGelu}})
-			c.fused = append(c.fused, nodes...)
-			v = y
-			out.name = v.Name
-			continue
-		}
-		u := v.Uses[0].Node
-		if u.Owner != c.n.Owner || len(u.Outputs) == 0 || u.Outputs[0] == nil {
-			break
-		}
-		for _, o := range u.Outputs[1:] {
-			if o != nil && (len(o.Uses) > 0 || o.IsOutput) {
-				u = nil
-				break
-			}
-		}
-		if u == nil {
-			break
-		}
-		opset := c.b.m.Opset(u.Domain)
-		var st epiStep
-		ok := false
-		switch {
-		case u.Domain == "" && u.OpType == "BatchNormalization" && perChannel && v.Uses[0].Index == 0:
-			sc, sh, err := bnAffine(c.b, u, out.shape[1])
-			if err == nil && u.AttrInt("training_mode", 0) == 0 {
-				st, ok = epiStep{kind: epiAffine, scale: sc, shift: sh}, true
-			}
-		case u.Domain == "" && perChannel && len(u.Inputs) == 2 && (u.OpType == "Mul" || u.OpType == "Add" ||
-			(u.OpType == "Sub" || u.OpType == "Div") && v.Uses[0].Index == 0) && channelConst(c.b.vals[u.Inputs[1-v.Uses[0].Index]], out.shape) != nil:
-			// Per-channel (or scalar) constant: an affine step, e.g. a
-			// layer scale. Div becomes a multiply by the reciprocal.
-			k := channelConst(c.b.vals[u.Inputs[1-v.Uses[0].Index]], out.shape)
-			C := int(out.shape[1])
-			sc, sh := make([]float32, C), make([]float32, C)
-			for i := range sc {
-				switch u.OpType {
-				case "Mul":
-					sc[i] = k[i]
-				case "Div":
-					sc[i] = 1 / k[i]
-				case "Add":
-					sc[i], sh[i] = 1, k[i]
-				case "Sub":
-					sc[i], sh[i] = 1, -k[i]
-				}
-			}
-			st, ok = epiStep{kind: epiAffine, scale: sc, shift: sh}, true
-		case u.Domain == "" && u.OpType == "Add" && len(u.Inputs) == 2:
-			other := u.Inputs[1-v.Uses[0].Index]
-			ot := c.b.vals[other]
-			if ot != nil && ot.dt == ir.Float32 && slices.Equal(ot.shape, out.shape) && other != v {
-				st, ok = epiStep{kind: epiAdd, other: ot}, true
-				c.extraReads = append(c.extraReads, ot)
-			}
-		default:
-			if v.Uses[0].Index != 0 {
-				break
-			}
-			a, isAct, err := actOf(u, opset, func(i int) *tval {
-				if i < len(u.Inputs) && u.Inputs[i] != nil {
-					return c.b.vals[u.Inputs[i]]
-				}
-				return nil
-			})
-			if err == nil && isAct {
-				st, ok = epiStep{kind: epiAct, a: a}, true
-			}
-		}
-		if !ok {
-			break
-		}
-		e = append(e, st)
-		c.fused = append(c.fused, u)
-		v = u.Outputs[0]
-		out.name = v.Name
-	}
-	return e
-}
-
-// channelConst returns the per-channel values of t when t is a float32
-// constant that broadcasts to out (rank >= 2, NCHW) along the channel axis
-// only ([C,1,..,1], [1,C,1,..,1], or one element), else nil.
-func channelConst(t *tval, out []int64) []float32 {
-	if t == nil || !t.konst || t.dt != ir.Float32 || len(t.shape) > len(out) || len(out) < 2 {
-		return nil
-	}
-	C := int(out[1])
-	vals := t.f32()
-	if t.n == 1 {
-		k := make([]float32, C)
-		for i := range k {
-			k[i] = vals[0]
-		}
-		return k
-	}
-	if t.n != C {
-		return nil
-	}
-	// The one non-1 dimension must line up with axis 1 of out.
-	off := len(out) - len(t.shape)
-	for i, d := range t.shape {
-		if d != 1 && off+i != 1 {
-			return nil
-		}
-	}
-	return append([]float32(nil), vals...)
-}
-
-// bnAffine computes per-channel scale and shift of an inference
-// BatchNormalization with constant parameters:
-// y = (x - mean) / sqrt(var + eps) * scale + B = x*k + (B - mean*k).
-func bnAffine(b *builder, n *ir.Node, C int64) ([]float32, []float32, error) {
-	if len(n.Inputs) < 5 {
-		return nil, nil, fmt.Errorf("BatchNormalization needs 5 inputs")
-	}
-	var p [4][]float64
-	for i := 0; i < 4; i++ {
-		v := n.Inputs[i+1]
-		if v == nil {
-			return nil, nil, fmt.Errorf("missing input %d", i+1)
-		}
-		t := b.vals[v]
-		if t == nil || !t.konst {
-			return nil, nil, fmt.Errorf("input %d is not constant", i+1)
-		}
-		if int64(t.n) != C {
-			return nil, nil, fmt.Errorf("input %d has %d elements for %d channels", i+1, t.n, C)
-		}
-		f, err := t.floats()
-		if err != nil {
-			return nil, nil, err
-		}
-		p[i] = f
-	}
-	eps := float64(n.AttrFloat("epsilon", 1e-5))
-	sc := make([]float32, C)
-	sh := make([]float32, C)
-	for i := range sc {
-		k := p[0][i] / math.Sqrt(p[3][i]+eps)
-		sc[i] = float32(k)
-		sh[i] = float32(p[1][i] - p[2][i]*k)
-	}
-	return sc, sh, nil
-}
 
 // convGeom is the geometry of a 2-D convolution (1-D convs use H = 1).
 type convGeom struct {
@@ -229,8 +29,15 @@ func spatialAttrs(n *ir.Node, in []int64, kernel []int64, ceil bool) (outs, pb, 
 }
 
 // opConv implements Conv (1-D and 2-D, float32) with depthwise, 1x1-GEMM
-// and im2col+GEMM paths and a fused epilogue.
-func opConv(c *ctx) (func(), error) {
+// and im2col+GEMM paths.
+func opConv(c *ctx) (func(), error) { return convOp(c, false) }
+
+// opFusedConv implements mconv.FusedConv: Conv with the epilogue its
+// attributes state (see ir/fused.go and fusedEpilogue).
+func opFusedConv(c *ctx) (func(), error) { return convOp(c, true) }
+
+// convOp is Conv, with the epilogue read from the node when fused.
+func convOp(c *ctx, fused bool) (func(), error) {
 	x, w, bias := c.input(0), c.input(1), c.input(2)
 	if x == nil || w == nil {
 		return nil, fmt.Errorf("needs X and W")
@@ -246,6 +53,9 @@ func opConv(c *ctx) (func(), error) {
 		return nil, fmt.Errorf("W has rank %d, X has rank %d", len(w.shape), r)
 	}
 	if r > 4 {
+		if fused {
+			return nil, fmt.Errorf("unsupported: fused epilogue on a %d-D convolution", r-2)
+		}
 		if ks := c.n.AttrInts("kernel_shape", nil); ks != nil && !slices.Equal(ks, w.shape[2:]) {
 			return nil, fmt.Errorf("kernel_shape %v does not match W %v", ks, w.shape)
 		}
@@ -281,8 +91,10 @@ func opConv(c *ctx) (func(), error) {
 		return nil, err
 	}
 	var epi epilogue
-	if !x.konst {
-		epi = c.fuseEpilogue(c.n.Outputs[0], out, true)
+	if fused {
+		if epi, err = c.fusedEpilogue(3, out, true); err != nil {
+			return nil, err
+		}
 	}
 	k := &convKernel{g: g, x: x, w: w, bias: bias, out: out, epi: epi, pool: c.b.pool}
 	pB, pR := pe[0], 0
@@ -493,4 +305,5 @@ func dwPlane(o, xs, w []float32, bias float32, g *convGeom) {
 
 func init() {
 	register("", "Conv", opConv)
+	register(ir.FusedDomain, "FusedConv", opFusedConv)
 }

@@ -158,7 +158,7 @@ func TestConvAttributes(t *testing.T) {
 				g.AddOutput(n.Outputs[0])
 				var first []float32
 				for _, th := range []int{1, 2} {
-					p, err := Compile(m, Options{Threads: th})
+					p, err := compileFull(m, Options{Threads: th})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -15,9 +15,9 @@ import (
 // domain that the model imports (0: the newest the runtime knows). The
 // result is parallel to n.Outputs (nil for an omitted output).
 //
-// n itself is not planned: Eval plans a detached copy whose outputs have no
-// consumers, so no later node is fused into it (the builder's fusion
-// bookkeeping is never reached). n must not have subgraphs.
+// n itself is not planned: Eval plans a detached copy (planning computes
+// one node as one step; fusion is runtime.Compile's lowering, before
+// planning). n must not have subgraphs.
 // Errors name the node and op (`node "x" (Op): ...`); an op the runtime
 // does not implement gives an "unsupported op" error. ConstantOfShape and
 // Expand, whose output size is an input's value, are refused over

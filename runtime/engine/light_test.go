@@ -67,7 +67,7 @@ func runLight(root, name string) error {
 	for i := range xs {
 		xs[i] = float32(i) / float32(n)
 	}
-	plan, err := Compile(m, Options{})
+	plan, err := compileFull(m, Options{})
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func runFixtureFile(path string, sets []string) error {
 		shapes := golden.InputShapes(in)
 		var got map[string]*ir.Tensor
 		for _, th := range []int{1, 2, 3} {
-			plan, err := Compile(m, Options{Threads: th, InputShapes: shapes})
+			plan, err := compileFull(m, Options{Threads: th, InputShapes: shapes})
 			if err != nil {
 				return err
 			}

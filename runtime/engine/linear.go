@@ -10,9 +10,15 @@ import (
 )
 
 // opGemm: Y = alpha * A' * B' + beta * C (float32). A constant transposed B
-// is transposed once at plan time; a run-time one into scratch. A following
-// activation is fused.
-func opGemm(c *ctx) (func(), error) {
+// is transposed once at plan time; a run-time one into scratch.
+func opGemm(c *ctx) (func(), error) { return gemmOp(c, false) }
+
+// opFusedGemm implements mconv.FusedGemm: Gemm with the epilogue its
+// attributes state (see ir/fused.go).
+func opFusedGemm(c *ctx) (func(), error) { return gemmOp(c, true) }
+
+// gemmOp is Gemm, with the epilogue read from the node when fused.
+func gemmOp(c *ctx, fused bool) (func(), error) {
 	a, b, cc := c.input(0), c.input(1), c.input(2)
 	if a == nil || b == nil {
 		return nil, fmt.Errorf("needs A and B")
@@ -55,8 +61,10 @@ func opGemm(c *ctx) (func(), error) {
 		}
 	}
 	var epi epilogue
-	if !a.konst {
-		epi = c.fuseEpilogue(c.n.Outputs[0], out, false)
+	if fused {
+		if epi, err = c.fusedEpilogue(3, out, false); err != nil {
+			return nil, err
+		}
 	}
 	if f := c.fastGemm(a, b, cc, out, ta, tb, M, N, K, alpha, beta, epi); f != nil {
 		c.kernels = true
@@ -141,7 +149,14 @@ func transpose2D(dst, src []float32, rows, cols int) {
 
 // opMatMul: numpy-style matrix product with batch broadcasting (float32),
 // parallel over (batch, row tiles, column tiles).
-func opMatMul(c *ctx) (func(), error) {
+func opMatMul(c *ctx) (func(), error) { return matmulOp(c, false) }
+
+// opFusedMatMul implements mconv.FusedMatMul: MatMul with the epilogue its
+// attributes state (see ir/fused.go).
+func opFusedMatMul(c *ctx) (func(), error) { return matmulOp(c, true) }
+
+// matmulOp is MatMul, with the epilogue read from the node when fused.
+func matmulOp(c *ctx, fused bool) (func(), error) {
 	a, b := c.input(0), c.input(1)
 	if a.dt != ir.Float32 || b.dt != ir.Float32 {
 		return nil, fmt.Errorf("unsupported: MatMul on %s (only float32)", a.dt)
@@ -185,8 +200,10 @@ func opMatMul(c *ctx) (func(), error) {
 	nTiles := (N + nbCols - 1) / nbCols
 	mTiles := (M + 3) / 4
 	var epi epilogue
-	if !a.konst {
-		epi = c.fuseEpilogue(c.n.Outputs[0], out, false)
+	if fused {
+		if epi, err = c.fusedEpilogue(2, out, false); err != nil {
+			return nil, err
+		}
 	}
 	if useKernels && len(epi) == 0 {
 		// package kernels' GEMM per (batch, block of 16 rows), run
@@ -315,5 +332,7 @@ func opBatchNorm(c *ctx) (func(), error) {
 func init() {
 	register("", "Gemm", opGemm)
 	register("", "MatMul", opMatMul)
+	register(ir.FusedDomain, "FusedGemm", opFusedGemm)
+	register(ir.FusedDomain, "FusedMatMul", opFusedMatMul)
 	register("", "BatchNormalization", opBatchNorm)
 }

@@ -28,7 +28,7 @@ func benchModel(b *testing.B, path string, sets []string, threads int) {
 		b.Fatal(err)
 	}
 	shapes := golden.InputShapes(in)
-	p, err := Compile(m, Options{Threads: threads, InputShapes: shapes})
+	p, err := compileFull(m, Options{Threads: threads, InputShapes: shapes})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,9 +1,11 @@
 // Package engine plans and executes mconv IR graphs natively in Go.
 //
-// Compile turns a model into a Plan: shapes are fixed for the given input
-// shapes, every node gets one kernel (convolutions and GEMMs absorb a
-// following bias, BatchNormalization, activation and residual Add as a fused
-// epilogue), constant subgraphs (shape arithmetic, weight casts) are
+// Compile turns a model into a Plan (phases 3 and 4 of runtime.Compile,
+// which first runs the graph passes and the runtime lowering): shapes are
+// fixed for the given input shapes, every node gets one step with one
+// kernel (the fused ops mconv.FusedConv, FusedGemm and FusedMatMul apply the
+// epilogue their attributes state: per-channel affine, activation, residual
+// Add), constant subgraphs (shape arithmetic, weight casts) are
 // evaluated once at plan time, and activations live in one arena whose slots
 // are assigned by liveness, so that memory is reused. Run then allocates
 // nothing but the returned output tensors (RunInto allocates nothing).
@@ -41,11 +43,22 @@ type Options struct {
 	// Reshape or the axes of a reduction fed as graph inputs). Bound inputs
 	// are not fed to Run.
 	ConstInputs map[string]*ir.Tensor
+	// Passes selects the graph passes of runtime.Compile's first phase as
+	// passes.Options.Passes does: nil runs the whole pipeline, {"none"}
+	// none (to run a model as written, as mconv fuse does to check the
+	// passes' output against the original). Compile of this package
+	// ignores it.
+	Passes []string
+	// CheckPhases makes runtime.Compile run ir.Verify after each of its
+	// graph phases and after every lowering pass, failing on the first
+	// broken invariant (tests set it; Compile of this package ignores it).
+	CheckPhases bool
 }
 
-// NodeTime is the time one plan step took; a fused group is attributed to
-// its first node (the Conv or Gemm). Node is nil for the final copy of a
-// graph output that is a graph input or a constant.
+// NodeTime is the time one plan step took. Node is the step's node in the
+// compiled graph (a fused node of runtime.Compile's lowering keeps the name
+// of the Conv, Gemm or MatMul it absorbed its epilogue into); it is nil for
+// the final copy of a graph output that is a graph input or a constant.
 type NodeTime struct {
 	Node *ir.Node
 	Dur  time.Duration
@@ -74,6 +87,25 @@ type step struct {
 	node    *ir.Node // head node of the (possibly fused) group
 	run     func()
 	kernels bool // runs a package kernels kernel (tests check the fast path is taken)
+}
+
+// StepKinds lists, in execution order, the op of each step's node as
+// "Op" for the ONNX domain and "domain.Op" otherwise (e.g.
+// "mconv.FusedConv"); "copy" for the final copy of a graph output that is
+// a graph input or a constant.
+func (p *Plan) StepKinds() []string {
+	out := make([]string, len(p.steps))
+	for i, s := range p.steps {
+		switch {
+		case s.node == nil:
+			out[i] = "copy"
+		case s.node.Domain == "" || s.node.Domain == "ai.onnx":
+			out[i] = s.node.OpType
+		default:
+			out[i] = s.node.Domain + "." + s.node.OpType
+		}
+	}
+	return out
 }
 
 // Threads is the number of threads the plan's kernels use.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mconv/mconv/ir"
@@ -76,9 +77,25 @@ func maxDiff(t *testing.T, got, want []float32, atol, rtol float64) {
 
 // mustCompile compiles m or fails the test; the plan is closed when the
 // test ends.
+// FullCompile is runtime.Compile (every phase: graph passes, lowering,
+// planning), installed by phases_hook_test.go, an external test package
+// that can import package runtime. Tests that compile whole models use it
+// through compileFull; tests of the planner alone call Compile.
+var FullCompile func(*ir.Model, Options) (*Plan, error)
+
+// compileFull compiles m through every phase of runtime.Compile with
+// ir.Verify after each.
+func compileFull(m *ir.Model, opt Options) (*Plan, error) {
+	if FullCompile == nil {
+		panic("engine tests: FullCompile not installed (phases_hook_test.go)")
+	}
+	opt.CheckPhases = true
+	return FullCompile(m, opt)
+}
+
 func mustCompile(t testing.TB, m *ir.Model, opt Options) *Plan {
 	t.Helper()
-	p, err := Compile(m, opt)
+	p, err := compileFull(m, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +149,7 @@ func testConvVariants(t *testing.T) {
 			want, _, _ := refConv(xv, tc.N, tc.C, tc.H, tc.W, wv, tc.M, tc.K, tc.K, bv, tc.stride, tc.pad, tc.grp)
 			var first []float32
 			for _, th := range []int{1, 2, 3} {
-				p, err := Compile(m, Options{Threads: th})
+				p, err := compileFull(m, Options{Threads: th})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -224,7 +241,7 @@ func TestSmallNet(t *testing.T) {
 // fusion, zero allocations per run and the peak memory.
 func checkSmallNet(t *testing.T, m *ir.Model, xv, want []float32) {
 	const N = 3
-	plan, err := Compile(m, Options{Threads: 2, InputShapes: map[string][]int64{"x": {N, 3, 8, 8}}})
+	plan, err := compileFull(m, Options{Threads: 2, InputShapes: map[string][]int64{"x": {N, 3, 8, 8}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +310,7 @@ func TestCompileErrors(t *testing.T) {
 	x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, 2))
 	n := g.AddNode("NoSuchOp", "weird", []*ir.Value{x}, "y")
 	g.AddOutput(n.Outputs[0])
-	_, err := Compile(m, Options{})
+	_, err := compileFull(m, Options{})
 	if err == nil || !contains(err.Error(), `node "weird" (NoSuchOp): unsupported op`) {
 		t.Fatalf("error %v", err)
 	}
@@ -301,7 +318,7 @@ func TestCompileErrors(t *testing.T) {
 	x2 := g2.AddInput("x", ir.Type{Kind: ir.KindTensor, DType: ir.Float32, HasShape: true, Shape: ir.Shape{{Size: -1, Param: "N"}}})
 	n2 := g2.AddNode("Relu", "r", []*ir.Value{x2}, "y")
 	g2.AddOutput(n2.Outputs[0])
-	if _, err := Compile(m2, Options{}); err == nil || !contains(err.Error(), "InputShapes") {
+	if _, err := compileFull(m2, Options{}); err == nil || !contains(err.Error(), "InputShapes") {
 		t.Fatalf("symbolic input: error %v", err)
 	}
 	// Malformed nodes give named errors, not panics.
@@ -329,7 +346,7 @@ func TestCompileErrors(t *testing.T) {
 			tc.want = "invalid perm"
 		}
 		g3.AddOutput(n3.Outputs[0])
-		_, err := Compile(m3, Options{})
+		_, err := compileFull(m3, Options{})
 		if err == nil || !contains(err.Error(), tc.want) {
 			t.Errorf("%s with %d inputs: error %v, want %q", tc.op, tc.ins, err, tc.want)
 		}
@@ -434,7 +451,7 @@ func TestGemm(t *testing.T) {
 					}
 				}
 				for _, th := range []int{1, 2} {
-					p, err := Compile(m, Options{Threads: th})
+					p, err := compileFull(m, Options{Threads: th})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -589,7 +606,8 @@ func TestFusedOps(t *testing.T) {
 	const N, C, Cr, HW = 2, 4, 2, 6
 	xv := randF32(r, N*C*HW)
 	w1, b1, w2, b2 := randF32(r, Cr*C), randF32(r, Cr), randF32(r, C*Cr), randF32(r, C)
-	for _, gate := range []string{"sigmoid", "hardsigmoid"} {
+	for _, gate := range []string{"sigmoid", "hardsigmoid", "sigmoid/silu", "hardsigmoid/silu"} {
+		gate, inner, _ := strings.Cut(gate, "/")
 		m, g := newModel()
 		m.Opsets = append(m.Opsets, ir.OpsetImport{Domain: ir.FusedDomain, Version: 1})
 		x := g.AddInput("x", ir.TensorOf(ir.Float32, N, C, 2, 3))
@@ -601,8 +619,11 @@ func TestFusedOps(t *testing.T) {
 		n.SetAttr(&ir.Attr{Name: "gate", Type: ir.AttrString, S: []byte(gate)})
 		n.SetAttr(&ir.Attr{Name: "alpha", Type: ir.AttrFloat, F: 1.0 / 6})
 		n.SetAttr(&ir.Attr{Name: "beta", Type: ir.AttrFloat, F: 0.5})
+		if inner != "" {
+			n.SetAttr(&ir.Attr{Name: "act", Type: ir.AttrString, S: []byte(inner)})
+		}
 		g.AddOutput(n.Outputs[0])
-		p, err := Compile(m, Options{Threads: 2})
+		p, err := compileFull(m, Options{Threads: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -626,7 +647,11 @@ func TestFusedOps(t *testing.T) {
 				for c := 0; c < C; c++ {
 					h[j] += float64(w1[j*C+c]) * s[c]
 				}
-				h[j] = math.Max(h[j], 0)
+				if inner == "silu" {
+					h[j] /= 1 + math.Exp(-h[j])
+				} else {
+					h[j] = math.Max(h[j], 0)
+				}
 			}
 			for c := 0; c < C; c++ {
 				z := float64(b2[c])
@@ -651,7 +676,7 @@ func TestFusedOps(t *testing.T) {
 		n := g.AddNode(op, "a", []*ir.Value{x}, "y")
 		n.Domain = ir.FusedDomain
 		g.AddOutput(n.Outputs[0])
-		p, err := Compile(m, Options{Threads: 1})
+		p, err := compileFull(m, Options{Threads: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -799,7 +824,7 @@ func TestConstInputsAndProfile(t *testing.T) {
 	y := g.AddNode("Reshape", "rs", []*ir.Value{x, s}, "r").Outputs[0]
 	z := g.AddNode("Relu", "relu", []*ir.Value{y}, "y").Outputs[0]
 	g.AddOutput(z)
-	if _, err := Compile(m, Options{}); err == nil || !contains(err.Error(), `node "rs" (Reshape): input 1 (shape) must be constant at plan time`) {
+	if _, err := compileFull(m, Options{}); err == nil || !contains(err.Error(), `node "rs" (Reshape): input 1 (shape) must be constant at plan time`) {
 		t.Fatalf("error %v", err)
 	}
 	p := mustCompile(t, m, Options{Threads: 1, ConstInputs: map[string]*ir.Tensor{"shape": ir.NewInt64(ints64(3), []int64{3, -1, 2})}})

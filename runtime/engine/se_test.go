@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/mconv/mconv/ir"
@@ -12,7 +13,7 @@ import (
 // seModel builds a graph with one mconv SqueezeExcite node on x [N,C,H,W]
 // with constant random weights (scaled by 1/sqrt(fan-in), as trained
 // weights are) and returns it with an input for it.
-func seModel(N, C, Cr, H, W int, gate string, seed int64) (*ir.Model, map[string]*ir.Tensor) {
+func seModel(N, C, Cr, H, W int, gate, inner string, seed int64) (*ir.Model, map[string]*ir.Tensor) {
 	r := rand.New(rand.NewSource(seed))
 	scaled := func(n, fanIn int) []float32 {
 		v := randF32(r, n)
@@ -36,6 +37,9 @@ func seModel(N, C, Cr, H, W int, gate string, seed int64) (*ir.Model, map[string
 		n.SetAttr(&ir.Attr{Name: "alpha", Type: ir.AttrFloat, F: 1.0 / 6})
 		n.SetAttr(&ir.Attr{Name: "beta", Type: ir.AttrFloat, F: 0.5})
 	}
+	if inner != "relu" {
+		n.SetAttr(&ir.Attr{Name: "act", Type: ir.AttrString, S: []byte(inner)})
+	}
 	g.AddOutput(n.Outputs[0])
 	// Inputs: post-activation-like values (mean well away from 0).
 	xv := randF32(r, N*C*H*W)
@@ -49,7 +53,7 @@ func runSE(t *testing.T, m *ir.Model, in map[string]*ir.Tensor, fast bool, threa
 	t.Helper()
 	useKernels = fast
 	defer func() { useKernels = true }()
-	p, err := Compile(m, Options{Threads: threads})
+	p, err := compileFull(m, Options{Threads: threads})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,9 +93,13 @@ func TestSqueezeExciteFast(t *testing.T) {
 		{2, 120, 32, 9, 11},
 	}
 	for _, tc := range cases {
-		for _, gate := range []string{"sigmoid", "hardsigmoid"} {
-			t.Run(fmt.Sprintf("%dx%dx%dx%d_cr%d_%s", tc.N, tc.C, tc.H, tc.W, tc.Cr, gate), func(t *testing.T) {
-				m, in := seModel(tc.N, tc.C, tc.Cr, tc.H, tc.W, gate, int64(tc.C*tc.H))
+		for _, gate := range []string{"sigmoid", "hardsigmoid", "sigmoid/silu"} {
+			gate, inner, _ := strings.Cut(gate, "/")
+			if inner == "" {
+				inner = "relu"
+			}
+			t.Run(fmt.Sprintf("%dx%dx%dx%d_cr%d_%s_%s", tc.N, tc.C, tc.H, tc.W, tc.Cr, inner, gate), func(t *testing.T) {
+				m, in := seModel(tc.N, tc.C, tc.Cr, tc.H, tc.W, gate, inner, int64(tc.C*tc.H))
 				want := runSE(t, m, in, false, 1)
 				got1 := runSE(t, m, in, true, 1)
 				maxDiff(t, got1, want, 1e-6, 1e-5)
@@ -146,8 +154,8 @@ func BenchmarkSqueezeExcite(b *testing.B) {
 				b.Run(fmt.Sprintf("C%d_Cr%d_%dx%d/%s/threads=%d", sh.C, sh.Cr, sh.HW, sh.HW, kind, th), func(b *testing.B) {
 					useKernels = fast
 					defer func() { useKernels = true }()
-					m, in := seModel(1, sh.C, sh.Cr, sh.HW, sh.HW, "hardsigmoid", 1)
-					p, err := Compile(m, Options{Threads: th})
+					m, in := seModel(1, sh.C, sh.Cr, sh.HW, sh.HW, "hardsigmoid", "relu", 1)
+					p, err := compileFull(m, Options{Threads: th})
 					if err != nil {
 						b.Fatal(err)
 					}

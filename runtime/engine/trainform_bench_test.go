@@ -57,7 +57,7 @@ func BenchmarkRepVGGBlockForms(b *testing.B) {
 	const C, H, W = 96, 28, 28
 	for _, train := range []bool{true, false} {
 		b.Run(fmt.Sprintf("train=%v", train), func(b *testing.B) {
-			p, err := Compile(repvggBlockModel(C, H, W, train), Options{Threads: 1})
+			p, err := compileFull(repvggBlockModel(C, H, W, train), Options{Threads: 1})
 			if err != nil {
 				b.Fatal(err)
 			}
