@@ -3,31 +3,37 @@ package ir
 import "fmt"
 
 // Resolution of op parameters against a known input shape, shared by shape
-// inference, the runtime and the Core ML lowering: axes, Reshape targets
-// and Slice bounds.
+// inference, the runtime and the Core ML lowering: axes and positions,
+// Shape's start and end, Reshape targets and Slice bounds.
 
 // NormAxis maps axis a of a rank-r tensor, negative counting from the end,
 // into [0, r); a outside [-r, r) is an error.
 func NormAxis(a int64, r int) (int, error) {
-	if a < -int64(r) || a >= int64(r) {
-		return 0, fmt.Errorf("axis %d out of range for rank %d", a, r)
+	if ax, ok := wrapIndex(a, r); ok {
+		return ax, nil
 	}
-	if a < 0 {
-		a += int64(r)
-	}
-	return int(a), nil
+	return 0, fmt.Errorf("axis %d out of range for rank %d", a, r)
 }
 
 // SequencePosition maps SequenceAt's position p in a sequence of n
 // tensors, negative counting from the end, into [0, n).
 func SequencePosition(p int64, n int) (int, error) {
-	if p < -int64(n) || p >= int64(n) {
-		return 0, fmt.Errorf("position %d out of range for a sequence of %d tensors", p, n)
+	if i, ok := wrapIndex(p, n); ok {
+		return i, nil
 	}
-	if p < 0 {
-		p += int64(n)
+	return 0, fmt.Errorf("position %d out of range for a sequence of %d tensors", p, n)
+}
+
+// wrapIndex maps i in [-n, n) to [0, n), negative counting from the end;
+// ok is false outside that range.
+func wrapIndex(i int64, n int) (int, bool) {
+	if i < -int64(n) || i >= int64(n) {
+		return 0, false
 	}
-	return int(p), nil
+	if i < 0 {
+		i += int64(n)
+	}
+	return int(i), true
 }
 
 // FlattenAxis is Flatten's axis attribute (default 1) for an input of the
@@ -45,11 +51,10 @@ func FlattenAxis(n *Node, rank int) (int, error) {
 
 // normAxis is NormAxis with -1 for an axis out of range.
 func normAxis(a int64, rank int) int {
-	ax, err := NormAxis(a, rank)
-	if err != nil {
-		return -1
+	if ax, ok := wrapIndex(a, rank); ok {
+		return ax
 	}
-	return ax
+	return -1
 }
 
 // ShapeStartEnd resolves Shape's start and end attributes (opset 15;
