@@ -51,3 +51,33 @@ func TestWindowAxisSamePads(t *testing.T) {
 		t.Error("unknown auto_pad: no error")
 	}
 }
+
+// TestTransposeWindowAxisORT pins TransposeWindowAxis to ONNX Runtime
+// 1.32.0's ConvTranspose over a [1,1,in] input of ones with a kernel of
+// ones: the output size, and the begin pad read off the output values
+// (the output is the unpadded result shifted by it).
+func TestTransposeWindowAxisORT(t *testing.T) {
+	for _, c := range []struct {
+		autoPad                                     string
+		in, k, s, d, outPad, pb, pe, outShape, want int64
+		begin                                       int64
+	}{
+		{"NOTSET", 4, 3, 2, 1, 0, 0, 0, -1, 9, 0},
+		{"NOTSET", 4, 3, 2, 1, 0, 1, 1, -1, 7, 1},
+		{"NOTSET", 4, 3, 2, 1, 1, 1, 2, -1, 7, 1},
+		{"VALID", 4, 3, 2, 1, 0, 0, 0, -1, 9, 0},
+		{"SAME_UPPER", 4, 3, 2, 1, 0, 0, 0, -1, 8, 0},
+		{"SAME_LOWER", 4, 3, 2, 1, 0, 0, 0, -1, 8, 1},
+		{"NOTSET", 3, 3, 2, 2, 0, 0, 0, -1, 9, 0},
+		{"NOTSET", 4, 3, 2, 1, 0, 0, 0, 8, 8, 1},
+		{"SAME_UPPER", 4, 3, 2, 1, 0, 0, 0, 8, 8, 0},
+		{"SAME_LOWER", 4, 3, 2, 1, 0, 0, 0, 8, 8, 1},
+		{"NOTSET", 4, 3, 2, 1, 0, 0, 0, 10, 10, 0},
+	} {
+		out, b, _, err := TransposeWindowAxis(c.autoPad, c.in, c.k, c.s, c.d, c.outPad, c.pb, c.pe, c.outShape)
+		if err != nil || out != c.want || b != c.begin {
+			t.Errorf("TransposeWindowAxis(%s, in %d, k %d, s %d, d %d, output_padding %d, pads %d,%d, output_shape %d) = %d, begin %d, %v; ONNX Runtime gives %d, begin %d",
+				c.autoPad, c.in, c.k, c.s, c.d, c.outPad, c.pb, c.pe, c.outShape, out, b, err, c.want, c.begin)
+		}
+	}
+}
