@@ -15,3 +15,9 @@ func BatchNormAffine(n *ir.Node) (s, t []float64, why string) { return bnParams(
 // or M) or false: the per-channel test of this package's folds, shared
 // with the runtime's lowering.
 func ChannelConst(v *ir.Value, r int) ([]float64, bool) { return channelConst(v, r) }
+
+// SpatialMean reports whether ReduceMean node n averages over exactly axes
+// 2 and 3 of a 4-D tensor (attribute or constant input; negative axes
+// allowed): the squeeze of a Squeeze-and-Excite and a classifier head's
+// global pool. Shared with the runtime's lowering.
+func SpatialMean(n *ir.Node) bool { return isSpatialMean(n) }

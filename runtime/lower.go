@@ -27,6 +27,7 @@ var lowerings = []lowerPass{
 	{"conv-epilogue", func(m *ir.Model) int { return fuseEpilogues(m, convLinear) }},
 	{"gemm-epilogue", func(m *ir.Model) int { return fuseEpilogues(m, gemmLinear) }},
 	{"matmul-epilogue", func(m *ir.Model) int { return fuseEpilogues(m, matmulLinear) }},
+	{"mean-to-global-pool", meanToGlobalPool},
 }
 
 // lower runs the lowering passes in order on m's main graph, calling
@@ -47,6 +48,54 @@ func lower(m *ir.Model, verify func(phase string, m *ir.Model) error) error {
 		}
 	}
 	return nil
+}
+
+// meanToGlobalPool rewrites a spatial mean (what the dynamo exporter
+// writes for a classifier head's x.mean((2, 3))) into the pooling op that
+// computes it, so that no ReduceMean step is left for a global pool.
+//
+//	before: y = ReduceMean(x, axes = {2, 3} (attribute or constant input), keepdims)
+//	after:  y = GlobalAveragePool(x)                   keepdims = 1 (default)
+//	        y = Flatten(GlobalAveragePool(x), axis=1)  keepdims = 0
+//
+// Preconditions: x is a float32 tensor of rank 4 and the axes are constant
+// and name exactly the two spatial axes (passes.SpatialMean, the test
+// se-fuse applies). Algebra: GlobalAveragePool is the mean over every
+// spatial axis with the reduced axes kept as 1; Flatten(axis=1) of
+// [N,C,1,1] is [N,C], ReduceMean's keepdims=0 result. Flatten is a view in
+// the engine, so either form is one step.
+func meanToGlobalPool(m *ir.Model) int {
+	g := m.Graph
+	n := 0
+	for _, r := range slices.Clone(g.Nodes) {
+		if r.Domain != "" || r.OpType != "ReduceMean" || len(r.Outputs) != 1 || r.Outputs[0] == nil ||
+			len(r.Inputs) == 0 || !isFloat32(r.Inputs[0]) || !passes.SpatialMean(r) {
+			continue
+		}
+		x, y := r.Inputs[0], r.Outputs[0]
+		if !x.Type.HasShape || len(x.Type.Shape) != 4 {
+			continue
+		}
+		name := y.Name
+		out := g.InsertNodeBefore(r, "GlobalAveragePool", r.Name, []*ir.Value{x}, g.UniqueName(name+"_pool")).Outputs[0]
+		if r.AttrInt("keepdims", 1) == 0 {
+			f := g.InsertNodeBefore(r, "Flatten", r.Name+"_flatten", []*ir.Value{out}, g.UniqueName(name+"_flat"))
+			f.SetAttr(&ir.Attr{Name: "axis", Type: ir.AttrInt, I: 1})
+			out = f.Outputs[0]
+		}
+		out.Type = y.Type.Clone()
+		y.ReplaceAllUsesWith(out)
+		axes := r.Input(1)
+		g.RemoveNode(r)
+		if axes != nil && axes.IsConst() && axes.Owner == g && len(axes.Uses) == 0 && !axes.IsOutput {
+			g.RemoveConst(axes)
+		}
+		if err := g.Rename(out, name); err != nil {
+			panic(fmt.Sprintf("runtime: lowering: renaming %s: %v", out.Name, err)) // name was just freed
+		}
+		n++
+	}
+	return n
 }
 
 // linearOp describes a linear op a lowering pass fuses an epilogue into.

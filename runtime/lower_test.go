@@ -160,3 +160,78 @@ func TestCompileSortsNodes(t *testing.T) {
 		t.Error("Compile reordered its input model's nodes")
 	}
 }
+
+// TestMeanToGlobalPool: a spatial ReduceMean (axes as attribute at opset 17
+// or as a constant input at opset 18, negative axes too, keepdims 1 or 0)
+// runs as one GlobalAveragePool step and computes what the engine's
+// ReduceMean kernel computes; a mean over other axes is left alone.
+func TestMeanToGlobalPool(t *testing.T) {
+	for _, tc := range []struct {
+		opset    int64
+		axes     []int64
+		keepdims int64
+		want     string
+	}{
+		{17, []int64{2, 3}, 1, "GlobalAveragePool"},
+		{17, []int64{-1, -2}, 0, "GlobalAveragePool"},
+		{18, []int64{2, 3}, 0, "GlobalAveragePool"},
+		{18, []int64{3, -2}, 1, "GlobalAveragePool"},
+		{17, []int64{1, 2}, 1, "ReduceMean"},
+		{17, []int64{2}, 1, "ReduceMean"},
+	} {
+		t.Run(fmt.Sprintf("opset%d_axes%v_keep%d", tc.opset, tc.axes, tc.keepdims), func(t *testing.T) {
+			g := ir.NewGraph("mean")
+			m := &ir.Model{IRVersion: 8, Opsets: []ir.OpsetImport{{Domain: "", Version: tc.opset}}, Graph: g}
+			x := g.AddInput("x", ir.TensorOf(ir.Float32, 2, 3, 5, 7))
+			ins := []*ir.Value{x}
+			if tc.opset >= 18 {
+				ins = append(ins, g.AddConst("axes", ir.NewInt64([]int64{int64(len(tc.axes))}, tc.axes)))
+			}
+			r := g.AddNode("ReduceMean", "mean", ins, "y")
+			if tc.opset < 18 {
+				r.SetAttr(&ir.Attr{Name: "axes", Type: ir.AttrInts, Ints: tc.axes})
+			}
+			r.SetAttr(&ir.Attr{Name: "keepdims", Type: ir.AttrInt, I: tc.keepdims})
+			g.AddOutput(r.Outputs[0])
+			if err := ir.InferShapes(m); err != nil {
+				t.Fatal(err)
+			}
+			xv := make([]float32, 2*3*5*7)
+			for i := range xv {
+				xv[i] = float32(math.Sin(float64(i)))
+			}
+			in := map[string]*ir.Tensor{"x": ir.NewFloat32([]int64{2, 3, 5, 7}, xv)}
+			ref, err := engine.Compile(m, engine.Options{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ref.Close()
+			want, err := ref.Run(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Compile(m, Options{Threads: 1, CheckPhases: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if k := p.StepKinds(); !slices.Equal(k, []string{tc.want}) {
+				t.Errorf("steps %v, want [%s]", k, tc.want)
+			}
+			got, err := p.Run(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got["y"].Dims, want["y"].Dims) {
+				t.Fatalf("shape %v, want %v", got["y"].Dims, want["y"].Dims)
+			}
+			gv, _ := got["y"].Float32s()
+			wv, _ := want["y"].Float32s()
+			for i := range wv {
+				if math.Abs(float64(gv[i]-wv[i])) > 1e-6 {
+					t.Fatalf("element %d: %g, want %g", i, gv[i], wv[i])
+				}
+			}
+		})
+	}
+}

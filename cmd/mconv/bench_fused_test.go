@@ -11,12 +11,15 @@ import (
 // EfficientNet fixtures writes SE blocks back as ReduceMean, Conv,
 // Relu|SiLU, Conv, HardSigmoid|Sigmoid, Mul and SiLU as Sigmoid, Mul
 // (standard ONNX); `mconv bench --profile --json` on that file must time
-// no Sigmoid, HardSigmoid or ReduceMean step of its own: the runtime fuses
-// them again (the head's global pooling is a GlobalAveragePool in these
-// TorchScript exports).
+// no Sigmoid, HardSigmoid or ReduceMean step (kernel) of its own: the
+// runtime fuses them again. The head's global pooling is a
+// GlobalAveragePool in the TorchScript exports and a ReduceMean in the
+// dynamo ones; the runtime runs the latter as a GlobalAveragePool.
 func TestBenchProfileFusedFile(t *testing.T) {
 	for _, net := range []string{"mnv3_net", "efficientnet_net"} {
-		t.Run(net, func(t *testing.T) { benchProfileFused(t, "../../testdata/golden/"+net+"/torchscript/model.onnx") })
+		for _, exp := range []string{"torchscript", "dynamo"} {
+			t.Run(net+"/"+exp, func(t *testing.T) { benchProfileFused(t, "../../testdata/golden/"+net+"/"+exp+"/model.onnx") })
+		}
 	}
 }
 
@@ -47,9 +50,11 @@ func benchProfileFused(t *testing.T, model string) {
 				continue
 			}
 			timed++
-			switch l.Op {
+			switch l.Kernel {
 			case "Sigmoid", "HardSigmoid", "ReduceMean":
-				t.Errorf("layer %q (%s) runs as its own step", l.Name, l.Op)
+				t.Errorf("layer %q (%s) runs as its own %s step", l.Name, l.Op, l.Kernel)
+			case "":
+				t.Errorf("timed layer %q (%s) names no kernel", l.Name, l.Op)
 			}
 		}
 		if timed == 0 {

@@ -70,7 +70,7 @@ const (
 	benchKeys        = "model threads latency_batch1 throughput peak_rss_bytes planned_activation_bytes macs flops gflops_per_s profile"
 	benchStatsKeys   = "runs median_ms p90_ms min_ms max_ms mean_ms"
 	benchThruKeys    = "batch stats batches_per_s images_per_s gflops_per_s"
-	benchProfileKeys = "name op time_ms timed macs flops memory_access_bytes"
+	benchProfileKeys = "name op kernel time_ms timed macs flops memory_access_bytes"
 	compareKeys      = "models latency_ratio throughput_ratio"
 )
 

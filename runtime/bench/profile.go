@@ -12,8 +12,10 @@ import (
 	"github.com/mconv/mconv/ir/metrics"
 )
 
-// NodeTime is the time of one node in one profiled run, keyed by node
-// name (runtime.NodeTime converted by the caller).
+// NodeTime is the time of one plan step in one profiled run, keyed by the
+// name of the step's node (runtime.NodeTime converted by the caller); Op is
+// the step's op type (a fused node of the runtime, e.g. mconv.FusedConv,
+// keeps the name of the layer it extends).
 type NodeTime struct {
 	Name string
 	Op   string
@@ -24,6 +26,11 @@ type NodeTime struct {
 type LayerTime struct {
 	Name string `json:"name"`
 	Op   string `json:"op"`
+	// Kernel is the op type of the plan step that ran the layer (what
+	// the runtime made of it: mconv.FusedConv for a Conv with its
+	// epilogue, GlobalAveragePool for a spatial ReduceMean, ...); empty
+	// when the layer has no step of its own.
+	Kernel string `json:"kernel"`
 	// TimeMS is the median time over the profiled runs; Timed is false
 	// when the runtime ran the layer inside another node (a fused
 	// epilogue: bias, activation, residual add), so it has no time of its own.
@@ -56,14 +63,14 @@ func JoinProfile(runs [][]NodeTime, layers []metrics.Layer) []LayerTime {
 	for _, l := range layers {
 		lt := LayerTime{Name: l.Name, Op: l.Op, MACs: l.MACs, FLOPs: l.FLOPs, MemoryAccessBytes: l.MemoryAccessBytes}
 		if ds, ok := per[l.Name]; ok && !used[l.Name] {
-			lt.TimeMS, lt.Timed = Summarize(ds).MedianMS, true
+			lt.TimeMS, lt.Timed, lt.Kernel = Summarize(ds).MedianMS, true, ops[l.Name]
 			used[l.Name] = true
 		}
 		out = append(out, lt)
 	}
 	for _, name := range order {
 		if !used[name] {
-			out = append(out, LayerTime{Name: name, Op: ops[name], TimeMS: Summarize(per[name]).MedianMS, Timed: true})
+			out = append(out, LayerTime{Name: name, Op: ops[name], Kernel: ops[name], TimeMS: Summarize(per[name]).MedianMS, Timed: true})
 		}
 	}
 	return out
@@ -77,11 +84,11 @@ func WriteProfile(w io.Writer, lts []LayerTime) error {
 		total += l.TimeMS
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-40s %-22s %10s %6s %14s %14s %12s %8s\n", "layer", "op", "time ms", "%", "MACs", "FLOPs", "bytes", "GFLOP/s")
+	fmt.Fprintf(&b, "%-40s %-22s %-22s %10s %6s %14s %14s %12s %8s\n", "layer", "op", "kernel", "time ms", "%", "MACs", "FLOPs", "bytes", "GFLOP/s")
 	for _, l := range lts {
-		t, pct, gf := "-", "", ""
+		t, pct, gf, k := "-", "", "", "(fused)"
 		if l.Timed {
-			t = fmt.Sprintf("%.4f", l.TimeMS)
+			t, k = fmt.Sprintf("%.4f", l.TimeMS), l.Kernel
 			if total > 0 {
 				pct = fmt.Sprintf("%.1f", 100*l.TimeMS/total)
 			}
@@ -89,9 +96,9 @@ func WriteProfile(w io.Writer, lts []LayerTime) error {
 				gf = fmt.Sprintf("%.2f", float64(l.FLOPs)/(l.TimeMS*1e6))
 			}
 		}
-		fmt.Fprintf(&b, "%-40s %-22s %10s %6s %14d %14d %12d %8s\n", clip(l.Name, 40), clip(l.Op, 22), t, pct, l.MACs, l.FLOPs, l.MemoryAccessBytes, gf)
+		fmt.Fprintf(&b, "%-40s %-22s %-22s %10s %6s %14d %14d %12d %8s\n", clip(l.Name, 40), clip(l.Op, 22), clip(k, 22), t, pct, l.MACs, l.FLOPs, l.MemoryAccessBytes, gf)
 	}
-	fmt.Fprintf(&b, "%-40s %-22s %10.4f\n", "total (sum of node times)", "", total)
+	fmt.Fprintf(&b, "%-40s %-22s %-22s %10.4f\n", "total (sum of node times)", "", "", total)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
