@@ -786,23 +786,9 @@ func lowerSqueeze(l *lowerer, n *ir.Node) error {
 	if err != nil {
 		return err
 	}
-	drop := map[int64]bool{}
-	for _, ax := range axes {
-		v, err := normAxis(ax, len(x.shape))
-		if err != nil {
-			return err
-		}
-		if x.shape[v] != 1 {
-			return fmt.Errorf("cannot squeeze axis %d of shape %v", ax, x.shape)
-		}
-		drop[v] = true
-	}
-	var s []int64
-	for i, d := range x.shape {
-		if (len(axes) == 0 && d == 1) || drop[int64(i)] {
-			continue
-		}
-		s = append(s, d)
+	s, err := ir.SqueezeShape(x.shape, axes)
+	if err != nil {
+		return err
 	}
 	return l.reshapeTo(n, x, s)
 }
@@ -816,37 +802,11 @@ func lowerUnsqueeze(l *lowerer, n *ir.Node) error {
 	if err != nil {
 		return err
 	}
-	s, err := unsqueezeShape(x.shape, axes)
+	s, err := ir.UnsqueezeShape(x.shape, axes)
 	if err != nil {
 		return err
 	}
 	return l.reshapeTo(n, x, s)
-}
-
-func unsqueezeShape(in, axes []int64) ([]int64, error) {
-	r := len(in) + len(axes)
-	ins := map[int64]bool{}
-	for _, ax := range axes {
-		v, err := normAxis(ax, r)
-		if err != nil {
-			return nil, err
-		}
-		ins[v] = true
-	}
-	s := make([]int64, 0, r)
-	j := 0
-	for i := 0; i < r; i++ {
-		if ins[int64(i)] {
-			s = append(s, 1)
-		} else if j < len(in) {
-			s = append(s, in[j])
-			j++
-		}
-	}
-	if len(s) != r {
-		return nil, fmt.Errorf("bad unsqueeze axes %v", axes)
-	}
-	return s, nil
 }
 
 func lowerTranspose(l *lowerer, n *ir.Node) error {

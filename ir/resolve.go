@@ -91,6 +91,29 @@ func ReshapeTarget(in, target []int64, allowzero bool) ([]int64, error) {
 	return s.Sizes(), nil
 }
 
+// SqueezeShape is Squeeze's output for a static input shape in: the
+// dimensions at axes (negative counting from the end; each of size 1)
+// removed, or, with no axes (nil or empty, as ONNX Runtime does), every
+// dimension of size 1 (squeezeDims' rule).
+func SqueezeShape(in, axes []int64) ([]int64, error) {
+	s, err := squeezeDims(S(in...), axes)
+	if err != nil {
+		return nil, err
+	}
+	return s.Sizes(), nil
+}
+
+// UnsqueezeShape is Unsqueeze's output for a static input shape in: a
+// size-1 dimension inserted at each of axes (indices into the output,
+// negative counting from its end, each once; unsqueezeDims' rule).
+func UnsqueezeShape(in, axes []int64) ([]int64, error) {
+	s, err := unsqueezeDims(S(in...), axes)
+	if err != nil {
+		return nil, err
+	}
+	return s.Sizes(), nil
+}
+
 // SliceAxis is ONNX Slice on one axis of size dim: start and end,
 // negative counting from the end, are clamped to [0, dim] for a positive
 // step and to [-1, dim-1] for a negative one; it returns the first index

@@ -61,3 +61,29 @@ func TestReshapeTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestSqueezeShape: an empty axes list squeezes every size-1 dimension, as
+// ONNX Runtime 1.32.0 does for Squeeze-21 on [1,3,1] with an empty axes
+// initializer (output [3]); explicit axes, negative ones included, drop
+// only those.
+func TestSqueezeShape(t *testing.T) {
+	for _, c := range []struct{ in, axes, want []int64 }{
+		{[]int64{1, 3, 1}, []int64{}, []int64{3}},
+		{[]int64{1, 3, 1}, nil, []int64{3}},
+		{[]int64{1, 3, 1}, []int64{-1}, []int64{1, 3}},
+	} {
+		got, err := SqueezeShape(c.in, c.axes)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("SqueezeShape(%v, %v) = %v, %v; want %v", c.in, c.axes, got, err, c.want)
+		}
+	}
+	if _, err := SqueezeShape([]int64{1, 3}, []int64{1}); err == nil {
+		t.Error("squeezing a size-3 axis: no error")
+	}
+	if got, err := UnsqueezeShape([]int64{3, 4}, []int64{0, -1}); err != nil || !slices.Equal(got, []int64{1, 3, 4, 1}) {
+		t.Errorf("UnsqueezeShape([3 4], [0 -1]) = %v, %v; want [1 3 4 1]", got, err)
+	}
+	if _, err := UnsqueezeShape([]int64{3}, []int64{0, 0}); err == nil {
+		t.Error("a repeated unsqueeze axis: no error")
+	}
+}

@@ -93,34 +93,13 @@ func (c *ctx) axesArg(idx int, attrBefore int64) ([]int64, bool, error) {
 
 func opSqueeze(c *ctx) (func(), error) {
 	x := c.input(0)
-	axes, given, err := c.axesArg(1, 13)
+	axes, _, err := c.axesArg(1, 13)
 	if err != nil {
 		return nil, err
 	}
-	drop := map[int]bool{}
-	if given {
-		for _, a := range axes {
-			i, err := ir.NormAxis(a, len(x.shape))
-			if err != nil {
-				return nil, err
-			}
-			if x.shape[i] != 1 {
-				return nil, fmt.Errorf("cannot squeeze axis %d of size %d", i, x.shape[i])
-			}
-			drop[i] = true
-		}
-	} else {
-		for i, d := range x.shape {
-			if d == 1 {
-				drop[i] = true
-			}
-		}
-	}
-	var shape []int64
-	for i, d := range x.shape {
-		if !drop[i] {
-			shape = append(shape, d)
-		}
+	shape, err := ir.SqueezeShape(x.shape, axes)
+	if err != nil {
+		return nil, err
 	}
 	return c.view(shape)
 }
@@ -134,27 +113,9 @@ func opUnsqueeze(c *ctx) (func(), error) {
 	if !given {
 		return nil, fmt.Errorf("missing axes")
 	}
-	r := len(x.shape) + len(axes)
-	ins := map[int]bool{}
-	for _, a := range axes {
-		i, err := ir.NormAxis(a, r)
-		if err != nil {
-			return nil, err
-		}
-		if ins[i] {
-			return nil, fmt.Errorf("duplicate axis %d", a)
-		}
-		ins[i] = true
-	}
-	shape := make([]int64, 0, r)
-	j := 0
-	for i := 0; i < r; i++ {
-		if ins[i] {
-			shape = append(shape, 1)
-		} else {
-			shape = append(shape, x.shape[j])
-			j++
-		}
+	shape, err := ir.UnsqueezeShape(x.shape, axes)
+	if err != nil {
+		return nil, err
 	}
 	return c.view(shape)
 }
