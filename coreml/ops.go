@@ -495,37 +495,21 @@ func lowerMatMul(l *lowerer, n *ir.Node) error {
 	return nil
 }
 
-// reduceAxes normalizes axes (empty: all) and returns the output shape.
+// reduceShape is ir.ReduceAxes' reduced axes in increasing order and
+// ir.ReduceShape's output shape.
 func reduceShape(shape []int64, axes []int64, keep bool) ([]int64, []int64, error) {
-	r := len(shape)
-	if len(axes) == 0 {
-		for i := 0; i < r; i++ {
-			axes = append(axes, int64(i))
+	red, err := ir.ReduceAxes(axes, len(shape))
+	if err != nil {
+		return nil, nil, err
+	}
+	var norm []int64
+	for i, r := range red {
+		if r {
+			norm = append(norm, int64(i))
 		}
 	}
-	red := make([]bool, r)
-	norm := make([]int64, len(axes))
-	for i, ax := range axes {
-		v, err := normAxis(ax, r)
-		if err != nil {
-			return nil, nil, err
-		}
-		if red[v] {
-			return nil, nil, fmt.Errorf("axis %d repeated in %v", ax, axes)
-		}
-		red[v] = true
-		norm[i] = v
-	}
-	var out []int64
-	for i, d := range shape {
-		switch {
-		case !red[i]:
-			out = append(out, d)
-		case keep:
-			out = append(out, 1)
-		}
-	}
-	return norm, out, nil
+	out, err := ir.ReduceShape(shape, axes, keep)
+	return norm, out, err
 }
 
 func lowerReduceMean(l *lowerer, n *ir.Node) error {

@@ -434,20 +434,41 @@ func squeezeDims(s Shape, axes []int64) (Shape, error) {
 	return out, nil
 }
 
-// reduceShape is the shape of reducing s over axes (all axes when empty).
-func reduceShape(s Shape, axes []int64, keep bool) (Shape, error) {
-	red := make([]bool, len(s))
+// ReduceAxes is the mask of the axes a reduction over axes reduces in a
+// rank-r input: negative axes count from the end, a repeated axis counts
+// once, and no axes means every axis.
+func ReduceAxes(axes []int64, r int) ([]bool, error) {
+	red := make([]bool, r)
+	for _, a := range axes {
+		ax, err := NormAxis(a, r)
+		if err != nil {
+			return nil, err
+		}
+		red[ax] = true
+	}
 	if len(axes) == 0 {
 		for i := range red {
 			red[i] = true
 		}
 	}
-	for _, a := range axes {
-		ax := normAxis(a, len(s))
-		if ax < 0 {
-			return nil, fmt.Errorf("axis %d out of range for rank %d", a, len(s))
-		}
-		red[ax] = true
+	return red, nil
+}
+
+// ReduceShape is the output shape of reducing the static shape in over
+// axes (ReduceAxes), a reduced axis kept as size 1 when keep is set.
+func ReduceShape(in, axes []int64, keep bool) ([]int64, error) {
+	s, err := reduceShape(S(in...), axes, keep)
+	if err != nil {
+		return nil, err
+	}
+	return s.Sizes(), nil
+}
+
+// reduceShape is the shape of reducing s over axes (ReduceAxes).
+func reduceShape(s Shape, axes []int64, keep bool) (Shape, error) {
+	red, err := ReduceAxes(axes, len(s))
+	if err != nil {
+		return nil, err
 	}
 	out := Shape{}
 	for i, d := range s {

@@ -184,22 +184,13 @@ func opReduce(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	r := len(x.shape)
-	red := make([]bool, r)
-	if !given || len(axes) == 0 {
-		if c.n.AttrInt("noop_with_empty_axes", 0) == 1 {
-			return c.view(x.shape)
-		}
-		for i := range red {
-			red[i] = true
-		}
+	if (!given || len(axes) == 0) && c.n.AttrInt("noop_with_empty_axes", 0) == 1 {
+		return c.view(x.shape)
 	}
-	for _, a := range axes {
-		i, err := ir.NormAxis(a, r)
-		if err != nil {
-			return nil, err
-		}
-		red[i] = true
+	r := len(x.shape)
+	red, err := ir.ReduceAxes(axes, r)
+	if err != nil {
+		return nil, err
 	}
 	keep := c.n.AttrInt("keepdims", 1) == 1
 	var oshape, kshape []int64
