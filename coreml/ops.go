@@ -798,23 +798,12 @@ func lowerTranspose(l *lowerer, n *ir.Node) error {
 	if err != nil {
 		return err
 	}
-	r := len(x.shape)
-	perm := n.AttrInts("perm", nil)
-	if perm == nil {
-		for i := r - 1; i >= 0; i-- {
-			perm = append(perm, int64(i))
-		}
+	perm, err := ir.TransposePerm(n, len(x.shape))
+	if err != nil {
+		return err
 	}
-	if len(perm) != r {
-		return fmt.Errorf("perm %v for rank %d", perm, r)
-	}
-	seen := make([]bool, r)
-	s := make([]int64, r)
+	s := make([]int64, len(perm))
 	for i, p := range perm {
-		if p < 0 || p >= int64(r) || seen[p] {
-			return fmt.Errorf("perm %v is not a permutation", perm)
-		}
-		seen[p] = true
 		s[i] = x.shape[p]
 	}
 	l.def(n.Outputs[0], "transpose", []arg{a("x", x), a("perm", l.cInts(n.Outputs[0].Name+"_perm", perm...))}, x.dt, s)

@@ -91,6 +91,28 @@ func ReshapeTarget(in, target []int64, allowzero bool) ([]int64, error) {
 	return s.Sizes(), nil
 }
 
+// TransposePerm is Transpose's perm attribute for a rank-r input (default:
+// the axes reversed), checked to be a permutation of 0..r-1.
+func TransposePerm(n *Node, r int) ([]int64, error) {
+	perm := n.AttrInts("perm", nil)
+	if perm == nil {
+		for i := r - 1; i >= 0; i-- {
+			perm = append(perm, int64(i))
+		}
+	}
+	if len(perm) != r {
+		return nil, fmt.Errorf("perm %v does not match rank %d", perm, r)
+	}
+	seen := make([]bool, r)
+	for _, p := range perm {
+		if p < 0 || p >= int64(r) || seen[p] {
+			return nil, fmt.Errorf("perm %v is not a permutation of 0..%d", perm, r-1)
+		}
+		seen[p] = true
+	}
+	return perm, nil
+}
+
 // SqueezeShape is Squeeze's output for a static input shape in: the
 // dimensions at axes (negative counting from the end; each of size 1)
 // removed, or, with no axes (nil or empty, as ONNX Runtime does), every

@@ -768,23 +768,12 @@ func shapeTranspose(n *Node, _ int64) error {
 	if !ok {
 		return nil
 	}
-	r := len(t.Shape)
-	perm := n.AttrInts("perm", nil)
-	if perm == nil {
-		for i := r - 1; i >= 0; i-- {
-			perm = append(perm, int64(i))
-		}
+	perm, err := TransposePerm(n, len(t.Shape))
+	if err != nil {
+		return err
 	}
-	if len(perm) != r {
-		return fmt.Errorf("perm %v does not match rank %d", perm, r)
-	}
-	seen := make([]bool, r)
-	out := make(Shape, r)
+	out := make(Shape, len(perm))
 	for i, p := range perm {
-		if p < 0 || p >= int64(r) || seen[p] {
-			return fmt.Errorf("perm %v is not a permutation of 0..%d", perm, r-1)
-		}
-		seen[p] = true
 		out[i] = t.Shape[p]
 	}
 	setOut(n, 0, t.DType, out)

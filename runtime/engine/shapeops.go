@@ -165,25 +165,15 @@ func onesF(n int) []float64 {
 
 func opTranspose(c *ctx) (func(), error) {
 	x := c.input(0)
-	r := len(x.shape)
-	perm := c.n.AttrInts("perm", nil)
-	if perm == nil {
-		for i := r - 1; i >= 0; i-- {
-			perm = append(perm, int64(i))
-		}
+	perm, err := ir.TransposePerm(c.n, len(x.shape))
+	if err != nil {
+		return nil, err
 	}
-	if len(perm) != r {
-		return nil, fmt.Errorf("perm %v for rank %d", perm, r)
-	}
-	seen := make([]bool, r)
+	r := len(perm)
 	shape := make([]int64, r)
 	is := contiguousStrides(x.shape)
 	ss := make([]int, r)
 	for i, p := range perm {
-		if p < 0 || int(p) >= r || seen[p] {
-			return nil, fmt.Errorf("invalid perm %v", perm)
-		}
-		seen[p] = true
 		shape[i] = x.shape[p]
 		ss[i] = is[p]
 	}
