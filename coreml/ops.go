@@ -637,26 +637,16 @@ func lowerConcat(l *lowerer, n *ir.Node) error {
 	if len(xs) == 0 {
 		return fmt.Errorf("no inputs")
 	}
-	r := len(xs[0].shape)
-	ax, err := normAxis(n.AttrInt("axis", 0), r)
+	shapes := make([][]int64, len(xs))
+	for i, x := range xs {
+		shapes[i] = x.shape
+	}
+	s, ax, err := ir.ConcatShape(shapes, n.AttrInt("axis", 0))
 	if err != nil {
 		return err
 	}
-	s := append([]int64(nil), xs[0].shape...)
-	s[ax] = 0
-	for _, x := range xs {
-		if len(x.shape) != r {
-			return fmt.Errorf("inputs of different rank")
-		}
-		for i := range x.shape {
-			if int64(i) != ax && x.shape[i] != xs[0].shape[i] {
-				return fmt.Errorf("input shapes %v and %v differ off axis %d", xs[0].shape, x.shape, ax)
-			}
-		}
-		s[ax] += x.shape[ax]
-	}
 	base := n.Outputs[0].Name
-	l.def(n.Outputs[0], "concat", []arg{a("values", xs...), a("axis", l.cInt(base+"_axis", ax)), a("interleave", l.cBool(base+"_interleave", false))}, xs[0].dt, s)
+	l.def(n.Outputs[0], "concat", []arg{a("values", xs...), a("axis", l.cInt(base+"_axis", int64(ax))), a("interleave", l.cBool(base+"_interleave", false))}, xs[0].dt, s)
 	return nil
 }
 

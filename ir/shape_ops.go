@@ -782,6 +782,63 @@ func shapeTranspose(n *Node, _ int64) error {
 
 // shapeConcat: inputs agree except along axis (default 1 before opset 4,
 // required since), whose sizes add up.
+// concatShapes is the shape of concatenating shapes along axis a
+// (negative counting from the end): equal ranks, dims off the axis that
+// agree (sameDim), and along the axis their sum (unknown when one is);
+// it also returns the normalised axis.
+func concatShapes(shapes []Shape, a int64) (Shape, int, error) {
+	r := len(shapes[0])
+	ax, err := NormAxis(a, r)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := append(Shape{}, shapes[0]...)
+	sum := int64(0)
+	known := true
+	for _, s := range shapes {
+		if len(s) != r {
+			return nil, 0, fmt.Errorf("inputs have different ranks: %s and %s", shapes[0], s)
+		}
+		for d := range r {
+			if d == ax {
+				continue
+			}
+			m, ok := sameDim(out[d], s[d])
+			if !ok {
+				return nil, 0, fmt.Errorf("inputs differ in dimension %d: %s and %s", d, shapes[0], s)
+			}
+			out[d] = m
+		}
+		if s[ax].Known() {
+			sum += s[ax].Size
+		} else {
+			known = false
+		}
+	}
+	out[ax] = Dim{Size: -1}
+	if known {
+		out[ax] = Dim{Size: sum}
+	}
+	return out, ax, nil
+}
+
+// ConcatShape is Concat's output for static input shapes along axis
+// (concatShapes' rule), with the normalised axis.
+func ConcatShape(shapes [][]int64, axis int64) ([]int64, int, error) {
+	if len(shapes) == 0 {
+		return nil, 0, fmt.Errorf("no inputs")
+	}
+	ss := make([]Shape, len(shapes))
+	for i, s := range shapes {
+		ss[i] = S(s...)
+	}
+	out, ax, err := concatShapes(ss, axis)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out.Sizes(), ax, nil
+}
+
 func shapeConcat(n *Node, opset int64) error {
 	dt := Undefined
 	var shapes []Shape
@@ -801,42 +858,15 @@ func shapeConcat(n *Node, opset int64) error {
 		setOutNoShape(n, 0, dt)
 		return nil
 	}
-	r := len(shapes[0])
 	def := int64(0)
 	if opset > 0 && opset < 4 {
 		def = 1
 	}
-	a := n.AttrInt("axis", def)
-	ax := normAxis(a, r)
-	if ax < 0 {
-		return fmt.Errorf("axis %d out of range for rank %d", a, r)
+	out, ax, err := concatShapes(shapes, n.AttrInt("axis", def))
+	if err != nil {
+		return err
 	}
-	out := append(Shape{}, shapes[0]...)
-	sum := int64(0)
-	known := true
-	for _, s := range shapes {
-		if len(s) != r {
-			return fmt.Errorf("inputs have different ranks: %s and %s", shapes[0], s)
-		}
-		for d := range r {
-			if d == ax {
-				continue
-			}
-			m, ok := sameDim(out[d], s[d])
-			if !ok {
-				return fmt.Errorf("inputs differ in dimension %d: %s and %s", d, shapes[0], s)
-			}
-			out[d] = m
-		}
-		if s[ax].Known() {
-			sum += s[ax].Size
-		} else {
-			known = false
-		}
-	}
-	if known && all {
-		out[ax] = Dim{Size: sum}
-	} else {
+	if !all {
 		out[ax] = Dim{Size: -1}
 	}
 	setOut(n, 0, dt, out)

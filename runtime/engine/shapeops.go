@@ -203,23 +203,16 @@ func opConcat(c *ctx) (func(), error) {
 	if len(ins) == 0 {
 		return nil, fmt.Errorf("no inputs")
 	}
-	r := len(ins[0].shape)
-	ax, err := ir.NormAxis(c.n.AttrInt("axis", 0), r)
+	shapes := make([][]int64, len(ins))
+	for i, t := range ins {
+		if t.dt != ins[0].dt {
+			return nil, fmt.Errorf("inputs differ in type: %s and %s", ins[0].dt, t.dt)
+		}
+		shapes[i] = t.shape
+	}
+	shape, ax, err := ir.ConcatShape(shapes, c.n.AttrInt("axis", 0))
 	if err != nil {
 		return nil, err
-	}
-	shape := append([]int64{}, ins[0].shape...)
-	shape[ax] = 0
-	for _, t := range ins {
-		if len(t.shape) != r || t.dt != ins[0].dt {
-			return nil, fmt.Errorf("inputs differ in rank or type")
-		}
-		for i := range t.shape {
-			if i != ax && t.shape[i] != ins[0].shape[i] {
-				return nil, fmt.Errorf("input shapes %v and %v differ off axis %d", ins[0].shape, t.shape, ax)
-			}
-		}
-		shape[ax] += t.shape[ax]
 	}
 	out, err := c.setOut(0, ins[0].dt, shape)
 	if err != nil {
