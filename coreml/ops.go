@@ -665,26 +665,16 @@ func lowerSplit(l *lowerer, n *ir.Node) error {
 			return err
 		}
 	}
-	k := int64(len(n.Outputs))
 	if len(sizes) == 0 {
-		d := x.shape[ax]
-		if nout := n.AttrInt("num_outputs", 0); nout > 0 {
-			k = nout
-		}
-		c := (d + k - 1) / k
-		for i := int64(0); i < k; i++ {
-			sizes = append(sizes, min(c, d-i*c))
-		}
+		sizes = nil
 	}
-	total := int64(0)
+	if sizes, err = ir.SplitSizes(sizes, x.shape[ax], len(n.Outputs), n.AttrInt("num_outputs", 0)); err != nil {
+		return err
+	}
 	for _, s := range sizes {
 		if s <= 0 {
 			return fmt.Errorf("split sizes %v: zero or negative parts are not supported: %w", sizes, errUnsupported)
 		}
-		total += s
-	}
-	if total != x.shape[ax] || len(sizes) != len(n.Outputs) {
-		return fmt.Errorf("split sizes %v do not divide dimension %d (%d) into %d outputs", sizes, ax, x.shape[ax], len(n.Outputs))
 	}
 	base := n.Outputs[0].Name
 	o := &mop{typ: "split", in: []arg{a("x", x), a("split_sizes", l.cInts(base+"_sizes", sizes...)), a("axis", l.cInt(base+"_axis", ax))}}

@@ -113,6 +113,53 @@ func TransposePerm(n *Node, r int) ([]int64, error) {
 	return perm, nil
 }
 
+// SplitSizes resolves Split's part sizes along an axis of size dim (-1:
+// unknown) into nout outputs. Given split sizes (the attribute or input;
+// nil when absent) must be nout non-negative sizes summing to dim. Without
+// them, num_outputs (numOutputs > 0, opset 18; it must equal nout) gives
+// parts of ceil(dim/nout) with a smaller last one, and otherwise dim must
+// divide into nout equal parts. With dim unknown and no split, the sizes
+// are unknown (nil).
+func SplitSizes(split []int64, dim int64, nout int, numOutputs int64) ([]int64, error) {
+	if split != nil {
+		if len(split) != nout {
+			return nil, fmt.Errorf("split %v has %d entries for %d outputs", split, len(split), nout)
+		}
+		sum := int64(0)
+		for _, s := range split {
+			if s < 0 {
+				return nil, fmt.Errorf("negative split %v", split)
+			}
+			sum += s
+		}
+		if dim >= 0 && sum != dim {
+			return nil, fmt.Errorf("split %v sums to %d, the axis has size %d", split, sum, dim)
+		}
+		return split, nil
+	}
+	if numOutputs > 0 && numOutputs != int64(nout) || nout < 1 {
+		return nil, fmt.Errorf("num_outputs %d does not match %d outputs", numOutputs, nout)
+	}
+	if dim < 0 {
+		return nil, nil
+	}
+	parts := int64(nout)
+	if numOutputs > 0 {
+		chunk := (dim + parts - 1) / parts
+		for i := range parts {
+			split = append(split, max(0, min(chunk, dim-i*chunk)))
+		}
+		return split, nil
+	}
+	if dim%parts != 0 {
+		return nil, fmt.Errorf("an axis of size %d cannot be split into %d equal parts", dim, parts)
+	}
+	for range parts {
+		split = append(split, dim/parts)
+	}
+	return split, nil
+}
+
 // SqueezeShape is Squeeze's output for a static input shape in: the
 // dimensions at axes (negative counting from the end; each of size 1)
 // removed, or, with no axes (nil or empty, as ONNX Runtime does), every

@@ -87,3 +87,36 @@ func TestSqueezeShape(t *testing.T) {
 		t.Error("a repeated unsqueeze axis: no error")
 	}
 }
+
+// TestSplitSizes: the test_split_* cases of the ONNX backend data (part
+// sizes from their output tensors).
+func TestSplitSizes(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		split      []int64
+		dim        int64
+		nout       int
+		numOutputs int64
+		want       []int64
+	}{
+		{"1d_uneven_split_opset18", nil, 7, 4, 4, []int64{2, 2, 2, 1}},
+		{"2d_uneven_split_opset18", nil, 8, 3, 3, []int64{3, 3, 2}},
+		{"equal_parts_1d_opset13", nil, 6, 3, 0, []int64{2, 2, 2}},
+		{"variable_parts_1d_opset13", []int64{2, 4}, 6, 2, 0, []int64{2, 4}},
+		{"zero_size_splits_opset13", []int64{0, 0, 0}, 0, 3, 0, []int64{0, 0, 0}},
+	} {
+		got, err := SplitSizes(c.split, c.dim, c.nout, c.numOutputs)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%s: SplitSizes = %v, %v; want %v", c.name, got, err, c.want)
+		}
+	}
+	for _, bad := range []struct {
+		split []int64
+		dim   int64
+		nout  int
+	}{{[]int64{2, 3}, 6, 2}, {[]int64{-1, 7}, 6, 2}, {nil, 7, 3}, {[]int64{6}, 6, 2}} {
+		if got, err := SplitSizes(bad.split, bad.dim, bad.nout, 0); err == nil {
+			t.Errorf("SplitSizes(%v, %d, %d) = %v, want an error", bad.split, bad.dim, bad.nout, got)
+		}
+	}
+}

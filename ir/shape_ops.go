@@ -895,9 +895,8 @@ func shapeSplit(n *Node, opset int64) error {
 		return fmt.Errorf("axis %d out of range for rank %d", a, r)
 	}
 	var split []int64
-	haveSplit := false
 	if s := n.Attr("split"); s != nil {
-		split, haveSplit = s.Ints, true
+		split = s.Ints
 	} else if n.Input(1) != nil {
 		v, ok := knownInts(n, 1)
 		if !ok {
@@ -908,41 +907,15 @@ func shapeSplit(n *Node, opset int64) error {
 			}
 			return nil
 		}
-		split, haveSplit = v, true
+		split = v
 	}
-	dim := t.Shape[ax]
-	if haveSplit {
-		if len(split) != nout {
-			return fmt.Errorf("split %v has %d entries for %d outputs", split, len(split), nout)
-		}
-		sum := int64(0)
-		for _, s := range split {
-			if s < 0 {
-				return fmt.Errorf("negative split %v", split)
-			}
-			sum += s
-		}
-		if dim.Known() && sum != dim.Size {
-			return fmt.Errorf("split %v sums to %d, axis %d has size %d", split, sum, ax, dim.Size)
-		}
-	} else if dim.Known() {
-		parts := n.AttrInt("num_outputs", int64(nout))
-		if parts < 1 || parts != int64(nout) {
-			return fmt.Errorf("num_outputs %d does not match %d outputs", parts, nout)
-		}
-		if n.Attr("num_outputs") != nil {
-			chunk := (dim.Size + parts - 1) / parts
-			for i := range parts {
-				split = append(split, max(0, min(chunk, dim.Size-i*chunk)))
-			}
-		} else {
-			if dim.Size%parts != 0 {
-				return fmt.Errorf("axis %d of size %d cannot be split into %d equal parts", ax, dim.Size, parts)
-			}
-			for range parts {
-				split = append(split, dim.Size/parts)
-			}
-		}
+	dim := t.Shape[ax].Size
+	if !t.Shape[ax].Known() {
+		dim = -1
+	}
+	split, err := SplitSizes(split, dim, nout, n.AttrInt("num_outputs", 0))
+	if err != nil {
+		return err
 	}
 	for i := range nout {
 		sh := append(Shape{}, t.Shape...)

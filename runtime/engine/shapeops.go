@@ -243,37 +243,9 @@ func opSplit(c *ctx) (func(), error) {
 			return nil, err
 		}
 	}
-	nout := len(c.out)
-	if split == nil {
-		d := x.shape[ax]
-		if no := c.n.AttrInt("num_outputs", 0); no > 0 {
-			nout = int(no)
-			if nout != len(c.out) {
-				return nil, fmt.Errorf("num_outputs %d but %d outputs", nout, len(c.out))
-			}
-			chunk := (d + int64(nout) - 1) / int64(nout)
-			for i := 0; i < nout; i++ {
-				s := min(chunk, d-chunk*int64(i))
-				split = append(split, max(s, 0))
-			}
-		} else {
-			if d%int64(nout) != 0 {
-				return nil, fmt.Errorf("axis size %d not divisible into %d outputs", d, nout)
-			}
-			for i := 0; i < nout; i++ {
-				split = append(split, d/int64(nout))
-			}
-		}
-	}
-	if len(split) != nout {
-		return nil, fmt.Errorf("split %v for %d outputs", split, nout)
-	}
-	var sum int64
-	for _, s := range split {
-		sum += s
-	}
-	if sum != x.shape[ax] {
-		return nil, fmt.Errorf("split %v does not sum to %d", split, x.shape[ax])
+	split, err = ir.SplitSizes(split, x.shape[ax], len(c.out), c.n.AttrInt("num_outputs", 0))
+	if err != nil {
+		return nil, err
 	}
 	is := contiguousStrides(x.shape)
 	var ps []*strided
