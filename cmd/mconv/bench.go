@@ -61,16 +61,23 @@ dimension is the batch: 1 for latency, --batch for throughput.`,
 		},
 	}
 	f := cmd.Flags()
-	addPlanFlags(cmd, &o.planOpts, "seed of the random inputs", "its shape for the latency and (with the batch dimension set to --batch) throughput runs")
-	f.IntVar(&o.Batch, "batch", 8, "batch size for the throughput measurement")
-	f.IntVar(&o.Runs, "runs", 50, "timed runs per measurement")
-	f.IntVar(&o.Warmup, "warmup", 5, "untimed runs before timing")
-	f.BoolVar(&o.JSON, "json", false, "print one JSON object")
+	addTimingFlags(cmd, &o.planOpts, &o.Batch, &o.Runs, &o.Warmup, &o.JSON)
 	f.StringVar(&o.Compare, "compare", "", "second model to run alternately with the first (ratio of medians)")
 	f.BoolVar(&o.Fuse, "fuse", false, "compare the model with its fused form (mconv's passes), run alternately")
 	f.BoolVar(&o.Profile, "profile", false, "time every node and print per-layer time next to MACs and bytes")
 	f.StringVar(&o.SVG, "svg", "", "write a per-layer time vs FLOPs chart to this SVG file (implies profiling)")
 	return cmd
+}
+
+// addTimingFlags registers the flags of the commands that time models
+// (bench, compare): the plan flags, --batch, --runs, --warmup and --json.
+func addTimingFlags(cmd *cobra.Command, p *planOpts, batch, runs, warmup *int, json *bool) {
+	f := cmd.Flags()
+	addPlanFlags(cmd, p, "seed of the random inputs", "its shape for the latency and (with the batch dimension set to --batch) throughput runs")
+	f.IntVar(batch, "batch", 8, "batch size for the throughput measurement")
+	f.IntVar(runs, "runs", 50, "timed runs per measurement")
+	f.IntVar(warmup, "warmup", 5, "untimed runs before timing")
+	f.BoolVar(json, "json", false, "print one JSON object")
 }
 
 // benchWantsProgress says whether bench writes its progress line to
@@ -246,6 +253,34 @@ func (o *benchOptions) run(w io.Writer) error {
 			bms = append(bms, bm)
 		}
 	}
+	if err := o.measure(bms, o.Profile || o.SVG != ""); err != nil {
+		return err
+	}
+	rss, rssErr := bench.PeakRSS()
+	for _, bm := range bms {
+		bm.res.PeakRSSBytes = rss
+	}
+	if o.SVG != "" {
+		for i, bm := range bms {
+			path := o.SVG
+			if i > 0 {
+				ext := filepath.Ext(path)
+				path = path[:len(path)-len(ext)] + ".compare" + ext
+			}
+			if err := atomicfile.Write(path, func(w io.Writer) error {
+				return bench.WriteSVG(w, fmt.Sprintf("%s: time per layer vs FLOPs (%d threads, batch 1)", bm.name, bm.res.Threads), bm.res.Profile)
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return o.write(w, bms, rssErr)
+}
+
+// measure times the prepared models: latency at batch 1, then throughput at
+// --batch for those with a batch-B plan, each alternating over the models
+// (A B A B ...), and with profile every node of the batch-1 plans.
+func (o *benchOptions) measure(bms []*benchModel, profile bool) error {
 	opt := bench.Options{Runs: o.Runs, Warmup: o.Warmup, Progress: o.Progress}
 	// Latency at batch 1, alternating when comparing.
 	var rs []bench.Runner
@@ -288,32 +323,14 @@ func (o *benchOptions) run(w io.Writer) error {
 			bm.res.Throughput = t
 		}
 	}
-	if o.Profile || o.SVG != "" {
+	if profile {
 		for _, bm := range bms {
 			if err := o.profile(bm); err != nil {
 				return err
 			}
 		}
 	}
-	rss, rssErr := bench.PeakRSS()
-	for _, bm := range bms {
-		bm.res.PeakRSSBytes = rss
-	}
-	if o.SVG != "" {
-		for i, bm := range bms {
-			path := o.SVG
-			if i > 0 {
-				ext := filepath.Ext(path)
-				path = path[:len(path)-len(ext)] + ".compare" + ext
-			}
-			if err := atomicfile.Write(path, func(w io.Writer) error {
-				return bench.WriteSVG(w, fmt.Sprintf("%s: time per layer vs FLOPs (%d threads, batch 1)", bm.name, bm.res.Threads), bm.res.Profile)
-			}); err != nil {
-				return err
-			}
-		}
-	}
-	return o.write(w, bms, rssErr)
+	return nil
 }
 
 // profile times every plan step over several runs and joins the times

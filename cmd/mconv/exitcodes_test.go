@@ -17,7 +17,8 @@ import (
 // command must have a success case and a usage-error case, and a failure
 // case unless it cannot fail (version); a new command without rows fails
 // the test. Commands that write refuse an output naming one of their
-// inputs (fuse -o, roundtrip -o, to-coreml -o, run -o, bench --svg)
+// inputs (fuse -o, roundtrip -o, to-coreml -o, run -o, bench --svg,
+// compare --svg and --html)
 // with status 2, and the input stays byte for byte as it was.
 func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()
@@ -138,6 +139,11 @@ func TestExitCodes(t *testing.T) {
 		{"bench", "bad --runs", []string{"bench", model, "--runs", "0"}, 2},
 		{"bench", "--svg is the model", []string{"bench", model, "--runs", "1", "--svg", model}, 2},
 		{"bench", "--svg is the compared model", []string{"bench", model, "--compare", other, "--runs", "1", "--svg", other}, 2},
+		{"compare", "ok", []string{"compare", model, model, "--runs", "1", "--warmup", "0", "--batch", "1", "--threads", "1", "--svg", out("c.svg"), "--html", out("c.html")}, 0},
+		{"compare", "not a model", []string{"compare", model, bad}, 1},
+		{"compare", "one model", []string{"compare", model}, 2},
+		{"compare", "--html is a model", []string{"compare", model, other, "--runs", "1", "--html", other}, 2},
+		{"compare", "--svg is a model", []string{"compare", model, other, "--runs", "1", "--svg", model}, 2},
 	}
 	covered := map[string]map[int]bool{}
 	for _, c := range cases {

@@ -1,4 +1,5 @@
-// Command mconv converts, verifies, runs and measures mobile vision models.
+// Command mconv converts, verifies, runs, measures and compares mobile vision
+// models.
 //
 // This package is thin: each subcommand parses its flags into an options
 // struct and calls a library package. Subcommands register themselves in

@@ -10,7 +10,7 @@ import (
 
 // planCommands are the commands that build a runtime plan: each takes
 // --threads, --seed and --input-shape, registered by addPlanFlags.
-var planCommands = []string{"run", "verify", "fuse", "bench", "stats"}
+var planCommands = []string{"run", "verify", "fuse", "bench", "stats", "compare"}
 
 // TestPlanFlagsRegistered: every planning command has the three plan
 // flags with the one spelling and type; every command that writes a file
@@ -128,6 +128,12 @@ func TestPlanFlags(t *testing.T) {
 		{"stats input-shape", []string{"stats", model, "--json", "--input-shape", "input=1,3,16,16"}, 0, `"shape": [`},
 		{"stats input-shape unknown input", []string{"stats", model, "--input-shape", "x=1"}, 2, ""},
 		{"stats input-shape malformed", []string{"stats", model, "--input-shape", "input=1,,3"}, 2, ""},
+
+		{"compare threads", []string{"compare", model, model, "--runs", "1", "--warmup", "0", "--batch", "1", "--threads", "1"}, 0, "1 threads"},
+		{"compare threads negative", []string{"compare", model, model, "--threads", "-1"}, 2, ""},
+		{"compare seed", []string{"compare", model, model, "--runs", "1", "--warmup", "0", "--batch", "1", "--seed", "3"}, 0, "latency"},
+		{"compare input-shape", []string{"compare", model, model, "--runs", "1", "--warmup", "0", "--batch", "2", "--threads", "1", "--input-shape", "input=1,3,16,16", "--json"}, 0, `"throughput_batch": 2`},
+		{"compare input-shape unknown input", []string{"compare", model, model, "--input-shape", "x=1,3,16,16"}, 2, ""},
 
 		{"to-coreml input-shape", []string{"to-coreml", coremlFixture, "-o", out("c.mlpackage"), "--input-shape", "input=1,3,64,64"}, 0, ""},
 		{"to-coreml input-shape malformed", []string{"to-coreml", coremlFixture, "-o", out("d.mlpackage"), "--input-shape", "input"}, 2, ""},

@@ -27,6 +27,7 @@ type runOptions struct {
 	Out    string // folder for output_K.pb (-o); empty: do not write
 	Repeat int    // extra timed runs after the first (0: none)
 	planOpts
+	imageOpts // --image: photos in, top-k labels out (run_image.go)
 }
 
 func newRunCmd() *cobra.Command {
@@ -45,7 +46,14 @@ absent; symbolic dimensions are then 1 unless --input-shape fixes the
 input's shape. Outputs are printed (name, shape, range and, for a [N, K]
 classifier output, the top-5 classes) and written as output_K.pb to the
 folder -o/--output names (--out is the old spelling), in the ONNX test-data
-layout.`,
+layout.
+
+--image FILE (repeatable) classifies JPEG/PNG photos instead: each is
+preprocessed like timm's eval transform (--preprocess preset, overridden by
+--size, --crop-pct, --mean, --std, --interpolation; package imageprep), the
+images are batched, and the top --topk classes of the first output are
+printed with softmax probabilities, logits and the names of --labels FILE
+(--json: one JSON object).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Model = args[0]
@@ -57,6 +65,7 @@ layout.`,
 	addOutputAlias(c, &o.Out)
 	addPlanFlags(c, &o.planOpts, "seed of the random inputs (without --data)", "the shape of its random input (without --data)")
 	c.Flags().IntVar(&o.Repeat, "repeat", 0, "after the first run, time this many more runs and print their median and minimum latency")
+	addImageFlags(c, &o.imageOpts)
 	return c
 }
 
@@ -75,9 +84,21 @@ func (o *runOptions) run(w io.Writer) error {
 	if o.Out != "" && (onnx.SameFile(o.Model, o.Out) || (o.Data != "" && onnx.SameFile(o.Data, o.Out))) {
 		return usageError{fmt.Errorf("-o %s is an input (the model or the --data folder): refusing to overwrite it", o.Out)}
 	}
+	if len(o.Images) > 0 && (o.Data != "" || o.Out != "" || o.Repeat > 0) {
+		return usageError{fmt.Errorf("--image makes the inputs and prints top-k: it excludes --data, -o and --repeat")}
+	}
+	if len(o.Images) == 0 && (o.JSON || o.Labels != "") {
+		return usageError{fmt.Errorf("--json and --labels go with --image")}
+	}
 	m, err := onnx.Load(o.Model)
 	if err != nil {
 		return err
+	}
+	if len(o.Images) > 0 {
+		if err := o.applyShapes(m); err != nil {
+			return err
+		}
+		return o.runImages(w, m)
 	}
 	var inputs map[string]*ir.Tensor
 	if o.Data != "" {

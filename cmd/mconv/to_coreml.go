@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mconv/mconv/coreml"
+	"github.com/mconv/mconv/imageprep"
 	"github.com/mconv/mconv/onnx"
 	"github.com/mconv/mconv/passes"
 )
@@ -28,6 +29,7 @@ type toCoreMLOptions struct {
 	Scale         float32
 	ScaleSet      bool   // --scale was given
 	Bias          string // "R,G,B"
+	Preprocess    string // an imageprep preset for the image input ("": --scale/--bias)
 	InputShapes   []string
 	Name, Author  string
 	Description   string
@@ -51,7 +53,14 @@ activation fusion), so a training-form export becomes its deploy form.
 Program, computed in float16 (inputs and outputs stay float32); a
 NeuralNetwork has no compute precision of its own, so there it stores the
 weights in float16 and Core ML picks the precision at run time. The
-conversion runs nothing, so it takes no --threads or --seed.`,
+conversion runs nothing, so it takes no --threads or --seed.
+
+--image-input rgb|bgr makes the input an image: Core ML computes
+pixel * --scale + --bias per channel before the network. --preprocess
+imagenet|inception|none sets them (adding a per-channel Mul when the
+preset's std differs per channel) so that the Core ML model computes on
+the crop's pixels what mconv run --image --preprocess feeds the ONNX model;
+resizing and cropping the photo stay with the app (mconv run's are timm's).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Input = args[0]
@@ -67,6 +76,7 @@ conversion runs nothing, so it takes no --threads or --seed.`,
 	f.StringVar(&o.ImageInput, "image-input", "", "make the input an image: rgb or bgr")
 	f.Float32Var(&o.Scale, "scale", 1, "image input: multiply pixels by this")
 	f.StringVar(&o.Bias, "bias", "", "image input: R,G,B biases added after scaling")
+	f.StringVar(&o.Preprocess, "preprocess", "", "image input: normalise as mconv run --preprocess does (imagenet, inception or none) instead of --scale/--bias")
 	f.StringArrayVar(&o.InputShapes, "input-shape", nil, "fix an input's shape: NAME=D0,D1,... (repeatable)")
 	f.StringVar(&o.Name, "name", "", "model name (metadata)")
 	f.StringVar(&o.Author, "author", "", "author (metadata)")
@@ -98,7 +108,16 @@ func (o *toCoreMLOptions) coremlOptions() (coreml.Options, error) {
 		if o.ScaleSet || o.Bias != "" {
 			return opt, usageError{errors.New("--scale and --bias need --image-input rgb|bgr")}
 		}
+		if o.Preprocess != "" {
+			return opt, usageError{errors.New("--preprocess needs --image-input rgb|bgr")}
+		}
 	} else {
+		if o.Preprocess != "" && (o.ScaleSet || o.Bias != "") {
+			return opt, usageError{errors.New("--preprocess sets the image input's scale and bias: it excludes --scale and --bias")}
+		}
+		if _, err := imageprep.Preset(o.Preprocess); o.Preprocess != "" && err != nil {
+			return opt, usageError{fmt.Errorf("--preprocess: %w", err)}
+		}
 		cs := strings.ToLower(o.ImageInput)
 		if cs != "rgb" && cs != "bgr" {
 			return opt, usageError{fmt.Errorf("--image-input %q: want rgb or bgr", o.ImageInput)}
@@ -142,6 +161,11 @@ func (o *toCoreMLOptions) run(w io.Writer) error {
 	}
 	if o.Fuse {
 		if _, err := passes.Run(m, passes.Options{}); err != nil {
+			return fmt.Errorf("%s: %w", o.Input, err)
+		}
+	}
+	if o.Preprocess != "" {
+		if err := coremlPreprocess(m, o.Preprocess, opt.Image); err != nil {
 			return fmt.Errorf("%s: %w", o.Input, err)
 		}
 	}

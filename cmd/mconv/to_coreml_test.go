@@ -150,6 +150,8 @@ func TestToCoreMLErrorText(t *testing.T) {
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", Target: "ios16"}, `--target "ios16": want iOS15, iOS16, iOS17 or iOS18`},
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", Bias: "1,2,3"}, "--scale and --bias need --image-input rgb|bgr"},
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", ImageInput: "rgb", Scale: 1, Bias: "1,a,3"}, `--bias "1,a,3": "a" is not a number`},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", Preprocess: "imagenet"}, "--preprocess needs --image-input rgb|bgr"},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", ImageInput: "rgb", Preprocess: "imagenet", Bias: "1,2,3"}, "--preprocess sets the image input's scale and bias: it excludes --scale and --bias"},
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", InputShapes: []string{"x"}}, `--input-shape "x": want NAME=D0,D1,...`},
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", InputShapes: []string{"x=1,0"}}, `--input-shape "x=1,0": "0" is not a positive size`},
 	}

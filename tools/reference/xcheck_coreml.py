@@ -86,6 +86,30 @@ def check_mlmodel(path):
         assert o.name in blobs, f"output {o.name} not produced"
 
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+
+
+def check_image_input(path):
+    """A to-coreml --image-input rgb --preprocess imagenet file: the input is
+    an RGB image; a NeuralNetwork's scaler is 1/255 with bias -mean (the
+    per-channel 1/std is a layer of the network), an ML Program's scaling is
+    in its ops (type-checked by check_package)."""
+    if path.endswith(".mlpackage"):
+        spec = ct.models.MLModel(path, skip_model_load=True).get_spec()
+    else:
+        spec = ct.models.utils.load_spec(path)
+    t = spec.description.input[0].type
+    assert t.WhichOneof("Type") == "imageType", f"input is {t.WhichOneof('Type')}"
+    assert t.imageType.colorSpace == ct.proto.FeatureTypes_pb2.ImageFeatureType.RGB, "not RGB"
+    if path.endswith(".mlmodel"):
+        pp = spec.neuralNetwork.preprocessing
+        assert len(pp) == 1, f"{len(pp)} preprocessing entries"
+        sc = pp[0].scaler
+        assert abs(sc.channelScale - 1 / 255) < 1e-9, sc.channelScale
+        for got, m in zip((sc.redBias, sc.greenBias, sc.blueBias), IMAGENET_MEAN):
+            assert abs(got + m) < 1e-6, (got, m)
+
+
 def main():
     out = tempfile.mkdtemp(prefix="mconv-coreml-")
     env = dict(os.environ, MCONV_COREML_OUT=out)
@@ -100,7 +124,12 @@ def main():
         for g in golden:
             rel = os.path.relpath(g, os.path.join(ROOT, "testdata", "golden"))
             base = os.path.join(out, rel.replace(os.sep, "_")[:-5])
-            for args, suffix in [([], "_fp32.mlpackage"), (["--fp16"], "_fp16.mlpackage"), ([], "_fp32.mlmodel"), (["--fp16"], "_fp16.mlmodel")]:
+            variants = [([], "_fp32.mlpackage"), (["--fp16"], "_fp16.mlpackage"), ([], "_fp32.mlmodel"), (["--fp16"], "_fp16.mlmodel")]
+            if g.endswith("deploy.onnx"):
+                # mconv run --image's normalisation inside the Core ML model
+                img = ["--image-input", "rgb", "--preprocess", "imagenet"]
+                variants += [(img, "_img.mlpackage"), (img, "_img.mlmodel")]
+            for args, suffix in variants:
                 r = subprocess.run([exe, "to-coreml", g, "-o", base + suffix] + args, capture_output=True, text=True)
                 result(r.returncode == 0, f"mconv to-coreml {rel} {suffix}", r.stderr.strip())
     else:
@@ -117,6 +146,12 @@ def main():
             result(True, p)
         except Exception as e:
             result(False, p, f"{type(e).__name__}: {e}")
+    for p in sorted(glob.glob(os.path.join(out, "*_img.ml*"))):
+        try:
+            check_image_input(p)
+            result(True, p + " (image input)")
+        except Exception as e:
+            result(False, p + " (image input)", f"{type(e).__name__}: {e}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
