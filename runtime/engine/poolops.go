@@ -507,17 +507,10 @@ func opArgMinMax(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	keep := c.n.AttrInt("keepdims", 1) == 1
 	last := c.n.AttrInt("select_last_index", 0) == 1
-	var oshape []int64
-	for i, d := range x.shape {
-		if i == ax {
-			if keep {
-				oshape = append(oshape, 1)
-			}
-		} else {
-			oshape = append(oshape, d)
-		}
+	oshape, err := ir.ReduceShape(x.shape, []int64{int64(ax)}, c.n.AttrInt("keepdims", 1) == 1)
+	if err != nil {
+		return nil, err
 	}
 	if x.dt != ir.Float32 && x.dt != ir.Float64 && x.dt != ir.Int64 && x.dt != ir.Int32 {
 		return nil, fmt.Errorf("unsupported: %s on %s", c.n.OpType, x.dt)
