@@ -88,8 +88,6 @@ func shapeTranspose(n *Node, _ int64) error {
 	return nil
 }
 
-// shapeConcat: inputs agree except along axis (default 1 before opset 4,
-// required since), whose sizes add up.
 // concatShapes is the shape of concatenating shapes along axis a
 // (negative counting from the end): equal ranks, dims off the axis that
 // agree (sameDim), and along the axis their sum (unknown when one is);
@@ -147,6 +145,8 @@ func ConcatShape(shapes [][]int64, axis int64) ([]int64, int, error) {
 	return out.Sizes(), ax, nil
 }
 
+// shapeConcat: inputs agree except along axis (default 1 before opset 4,
+// required since), whose sizes add up.
 func shapeConcat(n *Node, opset int64) error {
 	dt := Undefined
 	var shapes []Shape

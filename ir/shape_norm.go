@@ -7,7 +7,7 @@ import (
 // Shape functions of normalization ops: BatchNormalization and
 // LayerNormalization.
 
-// channelDim checks that input i (a per-channel vector) has shape [C].
+// channelCheck checks that input i (a per-channel vector) has shape [C].
 func channelCheck(n *Node, i int, c Dim, what string) error {
 	s, ok := inShape(n, i)
 	if !ok || !c.Known() {

@@ -64,7 +64,7 @@ var (
 	opOr        = compare(func(a, b int64) bool { return a != 0 || b != 0 }, nil)
 )
 
-// isCompare reports whether op yields bool.
+// isCompareOp reports whether op yields bool.
 func isCompareOp(op string) bool {
 	switch op {
 	case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not":
