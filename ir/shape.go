@@ -286,7 +286,7 @@ func setOut(n *Node, i int, dt DType, s Shape) {
 	}
 }
 
-// setOutRank records output i as a tensor of dtype dt and unknown rank
+// setOutNoShape records output i as a tensor of dtype dt and unknown rank
 // (nothing is recorded when dt is unknown too).
 func setOutNoShape(n *Node, i int, dt DType) {
 	if o := n.Output(i); o != nil && dt != Undefined {
@@ -294,8 +294,8 @@ func setOutNoShape(n *Node, i int, dt DType) {
 	}
 }
 
-// setOutLike records output i with input j's dtype and shape s, or unknown
-// rank when s is nil and unknown is set.
+// setOutMaybe records output i with dtype dt and shape s, or with unknown
+// rank when known is false.
 func setOutMaybe(n *Node, i int, dt DType, s Shape, known bool) {
 	if known {
 		setOut(n, i, dt, s)
@@ -629,9 +629,9 @@ func elemsString(es []elem) string {
 	return "[" + strings.Join(parts, ",") + "]"
 }
 
-// valueDims reads a 1-D shape-like input (Reshape, Expand, ConstantOfShape,
-// Tile repeats) as dimensions: known elements as sizes, unknown ones as
-// symbolic dims. ok is false when not even the length is known.
+// valueElems reads a 1-D shape-like input (Reshape, Expand, ConstantOfShape,
+// Tile repeats) as elements: known ones as sizes, unknown ones as symbolic
+// dims. ok is false when not even the length is known.
 func valueElems(n *Node, i int) ([]elem, bool) {
 	v := n.Input(i)
 	if v == nil {

@@ -421,7 +421,7 @@ func (o *benchOptions) write(w io.Writer, bms []*benchModel, rssErr error) error
 	return nil
 }
 
-// benchSI writes n with a decimal prefix and a trailing space: "275.11 M".
+// benchSafeDiv returns a/b, or 0 when b is 0.
 func benchSafeDiv(a, b float64) float64 {
 	if b == 0 {
 		return 0

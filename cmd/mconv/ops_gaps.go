@@ -18,7 +18,7 @@ var (
 )
 
 const (
-	whyNoCoreML = "no Core ML lowering (coreml/ops.go covers the ops of the supported CNN families: conv, linear, " +
+	whyNoCoreML = "no Core ML lowering (coreml/lowerers.go covers the ops of the supported CNN families: conv, linear, " +
 		"activations, pooling, BatchNorm, reshapes); converting a model that uses it fails naming the node"
 	whyNoCost = "no cost rule in ir/metrics/ops.go: mconv stats counts it as 0 MACs and 0 FLOPs and warns"
 )

@@ -96,7 +96,7 @@ func newBloop(out []int64, ins ...[]int64) bloop {
 	return b
 }
 
-// offsets returns the start offsets of each input for outer row r.
+// offset returns the start offset of input j for outer row r.
 func (b *bloop) offset(j, r int) int {
 	off := 0
 	for i := len(b.dims) - 1; i >= 0; i-- {
@@ -355,7 +355,8 @@ func binaryTyped[T number, U any](pool *pool, bl *bloop, out, a, b *tval, k func
 	return func() { pool.parallelFor(parts, 1, f) }
 }
 
-// numericDispatch builds a kernel for dtype dt by instantiating mk.
+// arithFor builds the kernel of arithmetic op for dtype dt over the
+// broadcast loop bl.
 func arithFor(p *pool, dt ir.DType, op string, bl *bloop, out, a, b *tval) func() {
 	switch dt {
 	case ir.Float32:

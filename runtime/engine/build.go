@@ -98,7 +98,7 @@ func (c *ctx) setConst(i int, dt ir.DType, shape []int64, raw []byte) error {
 	return nil
 }
 
-// scratch requests a temporary buffer that lives only during this step.
+// newScratch requests a temporary buffer that lives only during this step.
 func (c *ctx) newScratch(dt ir.DType, n int) *tval {
 	t := &tval{name: c.n.Name + "#scratch", dt: dt, shape: []int64{int64(n)}, n: n, scratch: true}
 	c.b.pendingScratch = append(c.b.pendingScratch, t)

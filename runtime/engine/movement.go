@@ -1,34 +1,14 @@
 package engine
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/mconv/mconv/ir"
 )
 
-func rawInt64s(v []int64) []byte {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], uint64(x))
-	}
-	return b
-}
-
-// opShape: the shape of the input as int64 (start/end since opset 15); a
-// plan-time constant.
-func opShape(c *ctx) (func(), error) {
-	x := c.input(0)
-	start, end := ir.ShapeStartEnd(c.n, len(x.shape))
-	s := x.shape[start:end]
-	return nil, c.setConst(0, ir.Int64, []int64{int64(len(s))}, rawInt64s(s))
-}
-
-// opSize: number of elements, a plan-time constant.
-func opSize(c *ctx) (func(), error) {
-	return nil, c.setConst(0, ir.Int64, []int64{}, rawInt64s([]int64{int64(c.input(0).n)}))
-}
+// Data movement: Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout,
+// Transpose, Concat, Split, Slice, Expand, Tile, DepthToSpace and SpaceToDepth
+// (views where the data is unchanged).
 
 // view makes output 0 a view of input 0 with a new shape (Reshape, Flatten,
 // Squeeze, Unsqueeze, Identity, Dropout): no copy.
@@ -265,101 +245,6 @@ func opSplit(c *ctx) (func(), error) {
 	return splitKernel(outs, x, ps)
 }
 
-// opSplitToSequence splits along axis into a sequence of tensors (sizes
-// from the split input, or chunks of 1 with keepdims).
-func opSplitToSequence(c *ctx) (func(), error) {
-	x := c.input(0)
-	r := len(x.shape)
-	ax, err := ir.NormAxis(c.n.AttrInt("axis", 0), r)
-	if err != nil {
-		return nil, err
-	}
-	d := x.shape[ax]
-	var split []int64
-	keep := true
-	if c.input(1) == nil {
-		for i := int64(0); i < d; i++ {
-			split = append(split, 1)
-		}
-		keep = c.n.AttrInt("keepdims", 1) == 1
-	} else {
-		sv, err := c.constInts(1)
-		if err != nil {
-			return nil, err
-		}
-		if len(c.input(1).shape) == 0 {
-			if sv[0] <= 0 {
-				return nil, fmt.Errorf("split size %d", sv[0])
-			}
-			for off := int64(0); off < d; off += sv[0] {
-				split = append(split, min(sv[0], d-off))
-			}
-		} else {
-			split = sv
-		}
-	}
-	var sum int64
-	for _, s := range split {
-		sum += s
-	}
-	if sum != d {
-		return nil, fmt.Errorf("split %v does not sum to %d", split, d)
-	}
-	seq := c.out[0]
-	is := contiguousStrides(x.shape)
-	var ps []*strided
-	off := 0
-	for i, s := range split {
-		shape := append([]int64{}, x.shape...)
-		shape[ax] = s
-		e := &tval{name: fmt.Sprintf("%s[%d]", seq.name, i), dt: x.dt, shape: shape, n: int(ir.NumElements(shape)), producedBy: c.n}
-		ps = append(ps, newStrided(ints(shape), contiguousStrides(shape), is, 0, off*is[ax]))
-		off += int(s)
-		if !keep {
-			e.shape = append(append([]int64{}, shape[:ax]...), shape[ax+1:]...)
-		}
-		seq.seq = append(seq.seq, e)
-	}
-	return splitKernel(seq.seq, x, ps)
-}
-
-// opSequenceAt returns element position (a plan-time constant) of a
-// sequence, as a view.
-func opSequenceAt(c *ctx) (func(), error) {
-	s := c.input(0)
-	if s.seq == nil {
-		return nil, fmt.Errorf("input 0 is not a sequence")
-	}
-	pos, err := c.constInts(1)
-	if err != nil {
-		return nil, err
-	}
-	p, err := ir.SequencePosition(pos[0], len(s.seq))
-	if err != nil {
-		return nil, err
-	}
-	e := s.seq[p]
-	out, err := c.setOut(0, e.dt, e.shape)
-	if err != nil {
-		return nil, err
-	}
-	if e.konst {
-		out.buf, out.konst = e.buf, true
-		return nil, nil
-	}
-	out.alias = e
-	c.isView = true
-	return func() {}, nil
-}
-
-func opSequenceLength(c *ctx) (func(), error) {
-	s := c.input(0)
-	if s.seq == nil {
-		return nil, fmt.Errorf("input 0 is not a sequence")
-	}
-	return nil, c.setConst(0, ir.Int64, nil, rawInt64s([]int64{int64(len(s.seq))}))
-}
-
 func opSlice(c *ctx) (func(), error) {
 	x := c.input(0)
 	r := len(x.shape)
@@ -471,140 +356,52 @@ func opTile(c *ctx) (func(), error) {
 	return copyKernel(out, []*tval{x}, []*strided{p})
 }
 
-func opGather(c *ctx) (func(), error) {
-	x, idx := c.input(0), c.input(1)
-	r := len(x.shape)
-	ax, err := ir.NormAxis(c.n.AttrInt("axis", 0), r)
+// opDepthSpace implements DepthToSpace (DCR, CRD) and SpaceToDepth as a
+// 6-D strided copy.
+func opDepthSpace(c *ctx) (func(), error) {
+	x := c.input(0)
+	if len(x.shape) != 4 {
+		return nil, fmt.Errorf("input must be 4-D, is %v", x.shape)
+	}
+	b := c.n.AttrInt("blocksize", 0)
+	if b < 1 {
+		return nil, fmt.Errorf("blocksize must be >= 1")
+	}
+	N, C, H, W := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	var v6, perm []int64
+	var oshape []int64
+	if c.n.OpType == "DepthToSpace" {
+		if C%(b*b) != 0 {
+			return nil, fmt.Errorf("channels %d not divisible by blocksize^2", C)
+		}
+		if c.n.AttrString("mode", "DCR") == "CRD" {
+			v6, perm = []int64{N, C / (b * b), b, b, H, W}, []int64{0, 1, 4, 2, 5, 3}
+		} else {
+			v6, perm = []int64{N, b, b, C / (b * b), H, W}, []int64{0, 3, 4, 1, 5, 2}
+		}
+		oshape = []int64{N, C / (b * b), H * b, W * b}
+	} else {
+		if H%b != 0 || W%b != 0 {
+			return nil, fmt.Errorf("spatial dims not divisible by blocksize")
+		}
+		v6, perm = []int64{N, C, H / b, b, W / b, b}, []int64{0, 3, 5, 1, 2, 4}
+		oshape = []int64{N, C * b * b, H / b, W / b}
+	}
+	out, err := c.setOut(0, x.dt, oshape)
 	if err != nil {
 		return nil, err
 	}
-	if idx.dt != ir.Int64 && idx.dt != ir.Int32 {
-		return nil, fmt.Errorf("indices must be int32 or int64, have %s", idx.dt)
+	is := contiguousStrides(v6)
+	sh := make([]int64, 6)
+	ss := make([]int, 6)
+	for i, p := range perm {
+		sh[i], ss[i] = v6[p], is[p]
 	}
-	shape := append(append(append([]int64{}, x.shape[:ax]...), idx.shape...), x.shape[ax+1:]...)
-	out, err := c.setOut(0, x.dt, shape)
-	if err != nil {
-		return nil, err
-	}
-	outer := int(ir.NumElements(x.shape[:ax]))
-	inner := int(ir.NumElements(x.shape[ax+1:]))
-	d := int(x.shape[ax])
-	if idx.konst {
-		iv, _ := idx.ints()
-		for _, i := range iv {
-			if i < -int64(d) || i >= int64(d) {
-				return nil, fmt.Errorf("index %d out of range for axis of size %d", i, d)
-			}
-		}
-	}
-	sz := x.dt.Size()
-	return func() {
-		xb, ob := x.buf, out.buf
-		ni := idx.n
-		for o := 0; o < outer; o++ {
-			for k := 0; k < ni; k++ {
-				var i int
-				if idx.dt == ir.Int64 {
-					i = int(idx.i64()[k])
-				} else {
-					i = int(idx.i32()[k])
-				}
-				if i < 0 {
-					i += d
-				}
-				dst := ob[((o*ni)+k)*inner*sz : ((o*ni)+k+1)*inner*sz]
-				if i < 0 || i >= d {
-					clear(dst) // out-of-range run-time index: zeros
-					continue
-				}
-				copy(dst, xb[((o*d)+i)*inner*sz:((o*d)+i+1)*inner*sz])
-			}
-		}
-	}, nil
-}
-
-func opConstant(c *ctx) (func(), error) {
-	t, err := ir.ConstantValue(c.n)
-	if err != nil {
-		return nil, err
-	}
-	if t.DType == ir.String {
-		return nil, fmt.Errorf("unsupported: string Constant")
-	}
-	return nil, c.setConst(0, t.DType, t.Dims, t.Raw)
-}
-
-func opConstantOfShape(c *ctx) (func(), error) {
-	shape, err := c.constInts(0)
-	if err != nil {
-		return nil, err
-	}
-	dt := ir.Float32
-	val := []byte{0, 0, 0, 0}
-	if a := c.n.Attr("value"); a != nil && a.T != nil {
-		if err := a.T.Check(); err != nil {
-			return nil, err
-		}
-		if a.T.Len() != 1 {
-			return nil, fmt.Errorf("value must have one element")
-		}
-		dt, val = a.T.DType, a.T.Raw
-	}
-	out, err := c.setOut(0, dt, shape)
-	if err != nil {
-		return nil, err
-	}
-	sz := dt.Size()
-	if sz == 0 {
-		return nil, fmt.Errorf("unsupported value type %s", dt)
-	}
-	return func() {
-		b := out.buf
-		if len(b) == 0 {
-			return
-		}
-		copy(b[:sz], val)
-		for filled := sz; filled < len(b); filled *= 2 {
-			copy(b[filled:], b[:filled])
-		}
-	}, nil
-}
-
-func opRange(c *ctx) (func(), error) {
-	s, l, d := c.input(0), c.input(1), c.input(2)
-	if !s.konst || !l.konst || !d.konst {
-		return nil, fmt.Errorf("start, limit and delta must be constant at plan time (they are computed at run time)")
-	}
-	fs, _ := s.floats()
-	fl, _ := l.floats()
-	fd, _ := d.floats()
-	if len(fs) != 1 || len(fl) != 1 || len(fd) != 1 || fd[0] == 0 {
-		return nil, fmt.Errorf("Range needs scalar start, limit and nonzero delta")
-	}
-	n := int64(math.Max(math.Ceil((fl[0]-fs[0])/fd[0]), 0))
-	vals := make([]float64, n)
-	for i := range vals {
-		vals[i] = fs[0] + float64(i)*fd[0]
-	}
-	t, err := ir.NewFromFloat64(s.dt, []int64{n}, vals)
-	if err != nil {
-		return nil, err
-	}
-	if s.dt == ir.Int64 {
-		iv := make([]int64, n)
-		st, _ := s.ints()
-		dv, _ := d.ints()
-		for i := range iv {
-			iv[i] = st[0] + int64(i)*dv[0]
-		}
-		t = ir.NewInt64([]int64{n}, iv)
-	}
-	return nil, c.setConst(0, s.dt, []int64{n}, t.Raw)
+	p := newStrided(ints(sh), contiguousStrides(sh), ss, 0, 0)
+	return copyKernel(out, []*tval{x}, []*strided{p})
 }
 
 func init() {
-	register("", "Shape", opShape)
-	register("", "Size", opSize)
 	register("", "Reshape", opReshape)
 	register("", "Flatten", opFlatten)
 	register("", "Squeeze", opSqueeze)
@@ -615,13 +412,8 @@ func init() {
 	register("", "Concat", opConcat)
 	register("", "Split", opSplit)
 	register("", "Slice", opSlice)
-	register("", "SplitToSequence", opSplitToSequence)
-	register("", "SequenceAt", opSequenceAt)
-	register("", "SequenceLength", opSequenceLength)
 	register("", "Expand", opExpand)
 	register("", "Tile", opTile)
-	register("", "Gather", opGather)
-	register("", "Constant", opConstant)
-	register("", "ConstantOfShape", opConstantOfShape)
-	register("", "Range", opRange)
+	register("", "DepthToSpace", opDepthSpace)
+	register("", "SpaceToDepth", opDepthSpace)
 }
