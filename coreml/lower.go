@@ -199,7 +199,7 @@ func (l *lowerer) uniq(base string) string {
 	}
 }
 
-// emit appends an op with the given outputs (name, dtype, shape triples).
+// emit1 appends an op with one output of the given name, dtype and shape.
 // When exact is set the op's name is used verbatim (it was reserved).
 func (l *lowerer) emit1(typ, name string, in []arg, dt pb.DataType, shape []int64, exact bool) *mvar {
 	if !exact {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mconv/mconv/coreml/pb"
+	"github.com/mconv/mconv/ir"
 )
 
 // nnLayers maps a MIL op type to the NeuralNetwork layers that compute it,
@@ -268,10 +269,13 @@ func nnPool(w *nnWriter, o *mop) error {
 		t = pb.PoolingLayerParams_AVERAGE
 	}
 	p := &pb.PoolingLayerParams{Type: t, KernelSize: u64s(ks...), Stride: u64s(st...), AvgPoolExcludePadding: constBool(o, "exclude_padding_from_average")}
-	// Valid padding gives floor((H + pads - k)/s) + 1; a ceil_mode pool
-	// whose output size differs from that cannot be expressed.
+	// Valid padding gives floor mode's size (ir.WindowAxis without
+	// ceil_mode); a ceil_mode pool whose output differs cannot be expressed.
 	for i := 0; i < 2; i++ {
-		fl := (x.shape[2+i]+pad[2*i]+pad[2*i+1]-ks[i])/st[i] + 1
+		fl, _, _, err := ir.WindowAxis("NOTSET", x.shape[2+i], ks[i], st[i], 1, pad[2*i], pad[2*i+1], false)
+		if err != nil {
+			return err
+		}
 		if fl != y.shape[2+i] {
 			return fmt.Errorf("ceil_mode pooling with output %v (floor mode gives %d on axis %d): %w", y.shape, fl, 2+i, errUnsupported)
 		}

@@ -280,7 +280,7 @@ func layerBinary(typ string) func(*layerReader) error {
 		if mu := r.layer.GetMultiply(); mu != nil && mu.Alpha != 0 && mu.Alpha != 1 {
 			return fmt.Errorf("multiply with alpha: %w", errUnsupported)
 		}
-		s, err := broadcast(r.in[0].shape, r.in[1].shape)
+		s, err := ir.BroadcastShape(r.in[0].shape, r.in[1].shape)
 		if err != nil {
 			return err
 		}
@@ -437,7 +437,7 @@ func layerReshapeStatic(r *layerReader) error {
 	if err := r.need(1); err != nil {
 		return err
 	}
-	s, err := resolveReshape(r.in[0].shape, r.layer.GetReshapeStatic().TargetShape, false)
+	s, err := ir.ReshapeTarget(r.in[0].shape, r.layer.GetReshapeStatic().TargetShape, false)
 	if err != nil {
 		return err
 	}

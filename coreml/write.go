@@ -109,8 +109,8 @@ func WritePackage(p *Package, path string) error {
 	return nil
 }
 
-// WriteModelFile writes a spec as a single .mlmodel file (temp file in the
-// target folder + rename).
+// WriteModelFile writes a spec as a single .mlmodel file
+// (atomicfile.WriteFile).
 func WriteModelFile(spec *pb.Model, path string) error {
 	data, err := marshal(spec)
 	if err != nil {

@@ -375,3 +375,21 @@ func CheckSets(m *ir.Model, sets []string, run RunFunc, tol Tolerance) ([]Report
 	}
 	return reps, nil
 }
+
+// CompareModels compares the outputs of two models run on the same inputs:
+// got's graph output i (in gotOut, keyed by graph output name) against
+// want's graph output i (in wantOut), under tol, each result named after
+// want's output. The models must have as many outputs.
+func CompareModels(want *ir.Model, wantOut map[string]*ir.Tensor, got *ir.Model, gotOut map[string]*ir.Tensor, tol Tolerance) (Report, error) {
+	wo, gob := want.Graph.Outputs, got.Graph.Outputs
+	if len(wo) != len(gob) {
+		return Report{}, fmt.Errorf("the models have %d and %d outputs", len(wo), len(gob))
+	}
+	var rep Report
+	for i, v := range wo {
+		r := Compare(gotOut[gob[i].Name], wantOut[v.Name], tol)
+		r.Name = v.Name
+		rep.Results = append(rep.Results, r)
+	}
+	return rep, nil
+}

@@ -5,6 +5,8 @@ import (
 	"math"
 )
 
+// init registers the schemas of the fused ops described here.
+//
 // Fused ops of the mconv domain (FusedDomain), produced by package passes
 // and run by the Go runtime as single kernels. ExpandFused rewrites the
 // first four back to standard ONNX ops so exported files run anywhere.

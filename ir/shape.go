@@ -286,7 +286,7 @@ func setOut(n *Node, i int, dt DType, s Shape) {
 	}
 }
 
-// setOutRank records output i as a tensor of dtype dt and unknown rank
+// setOutNoShape records output i as a tensor of dtype dt and unknown rank
 // (nothing is recorded when dt is unknown too).
 func setOutNoShape(n *Node, i int, dt DType) {
 	if o := n.Output(i); o != nil && dt != Undefined {
@@ -294,8 +294,8 @@ func setOutNoShape(n *Node, i int, dt DType) {
 	}
 }
 
-// setOutLike records output i with input j's dtype and shape s, or unknown
-// rank when s is nil and unknown is set.
+// setOutMaybe records output i with dtype dt and shape s, or with unknown
+// rank when known is false.
 func setOutMaybe(n *Node, i int, dt DType, s Shape, known bool) {
 	if known {
 		setOut(n, i, dt, s)
@@ -361,6 +361,19 @@ func broadcastShapes(a, b Shape) (Shape, error) {
 	return out, nil
 }
 
+// BroadcastShape is the ONNX multidirectional (numpy) broadcast of static
+// shapes: broadcastShapes' rule for known sizes, over any number of shapes.
+func BroadcastShape(shapes ...[]int64) ([]int64, error) {
+	out := Shape{}
+	for _, s := range shapes {
+		var err error
+		if out, err = broadcastShapes(out, S(s...)); err != nil {
+			return nil, err
+		}
+	}
+	return out.Sizes(), nil
+}
+
 // unsqueezeDims inserts size-1 dimensions at axes (indices into the
 // output, negative counted from its end).
 func unsqueezeDims(s Shape, axes []int64) (Shape, error) {
@@ -421,20 +434,41 @@ func squeezeDims(s Shape, axes []int64) (Shape, error) {
 	return out, nil
 }
 
-// reduceShape is the shape of reducing s over axes (all axes when empty).
-func reduceShape(s Shape, axes []int64, keep bool) (Shape, error) {
-	red := make([]bool, len(s))
+// ReduceAxes is the mask of the axes a reduction over axes reduces in a
+// rank-r input: negative axes count from the end, a repeated axis counts
+// once, and no axes means every axis.
+func ReduceAxes(axes []int64, r int) ([]bool, error) {
+	red := make([]bool, r)
+	for _, a := range axes {
+		ax, err := NormAxis(a, r)
+		if err != nil {
+			return nil, err
+		}
+		red[ax] = true
+	}
 	if len(axes) == 0 {
 		for i := range red {
 			red[i] = true
 		}
 	}
-	for _, a := range axes {
-		ax := normAxis(a, len(s))
-		if ax < 0 {
-			return nil, fmt.Errorf("axis %d out of range for rank %d", a, len(s))
-		}
-		red[ax] = true
+	return red, nil
+}
+
+// ReduceShape is the output shape of reducing the static shape in over
+// axes (ReduceAxes), a reduced axis kept as size 1 when keep is set.
+func ReduceShape(in, axes []int64, keep bool) ([]int64, error) {
+	s, err := reduceShape(S(in...), axes, keep)
+	if err != nil {
+		return nil, err
+	}
+	return s.Sizes(), nil
+}
+
+// reduceShape is the shape of reducing s over axes (ReduceAxes).
+func reduceShape(s Shape, axes []int64, keep bool) (Shape, error) {
+	red, err := ReduceAxes(axes, len(s))
+	if err != nil {
+		return nil, err
 	}
 	out := Shape{}
 	for i, d := range s {
@@ -595,9 +629,9 @@ func elemsString(es []elem) string {
 	return "[" + strings.Join(parts, ",") + "]"
 }
 
-// valueDims reads a 1-D shape-like input (Reshape, Expand, ConstantOfShape,
-// Tile repeats) as dimensions: known elements as sizes, unknown ones as
-// symbolic dims. ok is false when not even the length is known.
+// valueElems reads a 1-D shape-like input (Reshape, Expand, ConstantOfShape,
+// Tile repeats) as elements: known ones as sizes, unknown ones as symbolic
+// dims. ok is false when not even the length is known.
 func valueElems(n *Node, i int) ([]elem, bool) {
 	v := n.Input(i)
 	if v == nil {

@@ -166,12 +166,9 @@ func shapeSequenceAt(n *Node, _ int64) error {
 			parts, ok, err := splitToSequenceParts(p, s)
 			pos, pok := knownInts(n, 1)
 			if err == nil && ok && pok && len(pos) == 1 {
-				i := pos[0]
-				if i < 0 {
-					i += int64(len(parts))
-				}
-				if i < 0 || i >= int64(len(parts)) {
-					return fmt.Errorf("position %d out of range for a sequence of %d tensors", pos[0], len(parts))
+				i, err := SequencePosition(pos[0], len(parts))
+				if err != nil {
+					return err
 				}
 				setOut(n, 0, inDType(p, 0), parts[i])
 				return nil

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/mconv/mconv/internal/atomicfile"
 	"github.com/mconv/mconv/ir"
 	"google.golang.org/protobuf/proto"
 )
@@ -29,7 +30,7 @@ func Save(m *ir.Model, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeFileAtomic(path, data)
+	return atomicfile.WriteFile(path, data)
 }
 
 // externalThreshold is the encoded size above which Save moves tensors to
@@ -62,7 +63,7 @@ func moveToExternal(mp *ModelProto, path string) error {
 		tp.DataLocation = proto.Int32(dataLocationExternal)
 		tp.RawData = nil
 	}
-	return writeFileAtomic(filepath.Join(filepath.Dir(path), loc), blob)
+	return atomicfile.WriteFile(filepath.Join(filepath.Dir(path), loc), blob)
 }
 
 // SameFile reports whether a and b name the same existing file (commands

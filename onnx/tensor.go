@@ -65,12 +65,8 @@ func WriteTensorFile(path string, t *ir.Tensor) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeFileAtomic(path, data)
+	return atomicfile.WriteFile(path, data)
 }
-
-// writeFileAtomic writes data to path through a temporary sibling renamed
-// into place (package atomicfile).
-func writeFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
 
 // tensorName is the tensor's name for error messages.
 func tensorName(tp *TensorProto) string {

@@ -145,27 +145,17 @@ func allConst(n *ir.Node) bool {
 	return true
 }
 
-// constantValue reads a Constant node's value attribute.
+// constantValue is a Constant node's value (ir.ConstantValue), checked;
+// string and sparse values are not folded.
 func constantValue(n *ir.Node) (*ir.Tensor, error) {
-	for _, a := range n.Attrs {
-		switch a.Name {
-		case "value":
-			if a.T == nil {
-				return nil, fmt.Errorf("value attribute has no tensor")
-			}
-			t := a.T.Clone()
-			return t, t.Check()
-		case "value_float":
-			return ir.NewFloat32(nil, []float32{a.F}), nil
-		case "value_floats":
-			return ir.NewFloat32([]int64{int64(len(a.Floats))}, a.Floats), nil
-		case "value_int":
-			return ir.NewInt64(nil, []int64{a.I}), nil
-		case "value_ints":
-			return ir.NewInt64([]int64{int64(len(a.Ints))}, a.Ints), nil
-		}
+	t, err := ir.ConstantValue(n)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("Constant kind not folded (sparse or string value)")
+	if t.DType == ir.String {
+		return nil, fmt.Errorf("Constant kind not folded (string value)")
+	}
+	return t, t.Check()
 }
 
 // foldShape evaluates Shape(x) when the requested dims of x are static.
@@ -180,18 +170,7 @@ func foldShape(n *ir.Node) (*ir.Tensor, error) {
 	default:
 		return nil, nil
 	}
-	r := int64(len(dims))
-	start, end := n.AttrInt("start", 0), n.AttrInt("end", r)
-	if start < 0 {
-		start += r
-	}
-	if end < 0 {
-		end += r
-	}
-	start, end = min(max(start, 0), r), min(max(end, 0), r)
-	if end < start {
-		end = start
-	}
+	start, end := ir.ShapeStartEnd(n, len(dims))
 	out := dims[start:end]
 	for _, d := range out {
 		if d < 0 {
@@ -217,40 +196,4 @@ func foldCastLike(c *ctx, n *ir.Node) (*ir.Tensor, error) {
 		return nil, nil
 	}
 	return evalFolded(c, n, []*ir.Tensor{n.Inputs[0].Const, {DType: dt, Dims: []int64{0}, Raw: []byte{}}})
-}
-
-// reshapeDims resolves a Reshape target (0 copies, -1 infers).
-func reshapeDims(in, shape []int64, allowzero bool) ([]int64, error) {
-	total := ir.NumElements(in)
-	out := make([]int64, len(shape))
-	infer, known := -1, int64(1)
-	for i, s := range shape {
-		switch {
-		case s == 0 && !allowzero:
-			if i >= len(in) {
-				return nil, fmt.Errorf("reshape: 0 at axis %d beyond input rank", i)
-			}
-			out[i] = in[i]
-		case s == -1:
-			if infer >= 0 {
-				return nil, fmt.Errorf("reshape: two -1")
-			}
-			infer = i
-			continue
-		case s < 0:
-			return nil, fmt.Errorf("reshape: bad size %d", s)
-		default:
-			out[i] = s
-		}
-		known *= out[i]
-	}
-	if infer >= 0 {
-		if known == 0 || total%known != 0 {
-			return nil, fmt.Errorf("reshape: cannot infer -1")
-		}
-		out[infer] = total / known
-	} else if known != total {
-		return nil, fmt.Errorf("reshape: %v to %v changes the element count", in, shape)
-	}
-	return out, nil
 }

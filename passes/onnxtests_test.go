@@ -2,13 +2,13 @@ package passes
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/internal/testenv"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
@@ -192,38 +192,19 @@ func runModel(m *ir.Model, in map[string]*ir.Tensor) (out map[string]*ir.Tensor,
 	return p.Run(in)
 }
 
-// compareOutputs returns "" when every numeric output agrees within 1e-4
-// of its largest reference magnitude (NaN where the reference has NaN).
+// compareOutputs returns "" when every output agrees under
+// golden.DefaultTolerance (1e-4 of its largest reference magnitude, plus
+// 1e-6; NaN where the reference has NaN).
 func compareOutputs(ref, got map[string]*ir.Tensor) string {
-	for name, r := range ref {
-		g := got[name]
-		if g == nil {
-			return fmt.Sprintf("output %q missing", name)
-		}
-		rf, err1 := r.Float64s()
-		gf, err2 := g.Float64s()
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		if len(rf) != len(gf) || fmt.Sprint(r.Dims) != fmt.Sprint(g.Dims) {
-			return fmt.Sprintf("output %q shape %v, want %v", name, g.Dims, r.Dims)
-		}
-		scale := 0.0
-		for _, v := range rf {
-			if !math.IsInf(v, 0) && !math.IsNaN(v) {
-				scale = math.Max(scale, math.Abs(v))
-			}
-		}
-		for i := range rf {
-			if math.IsNaN(rf[i]) || math.IsInf(rf[i], 0) {
-				if !(math.IsNaN(rf[i]) && math.IsNaN(gf[i])) && rf[i] != gf[i] {
-					return fmt.Sprintf("output %q[%d] = %g, want %g", name, i, gf[i], rf[i])
-				}
-				continue
-			}
-			if math.Abs(rf[i]-gf[i]) > 1e-4*scale+1e-6 {
-				return fmt.Sprintf("output %q[%d] = %g, want %g (scale %g)", name, i, gf[i], rf[i], scale)
-			}
+	names := make([]string, 0, len(ref))
+	for name := range ref {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if r := golden.Compare(got[name], ref[name], golden.DefaultTolerance); !r.OK() {
+			r.Name = name
+			return r.String()
 		}
 	}
 	return ""

@@ -147,7 +147,7 @@ func canonicalizeReshape(c *ctx) error {
 			}
 		}
 		if in.Type.IsTensor() && in.Type.HasShape && in.Type.Shape.Static() {
-			dims, err := reshapeDims(in.Type.Shape.Sizes(), s, false)
+			dims, err := ir.ReshapeTarget(in.Type.Shape.Sizes(), s, false)
 			if err != nil || !ir.S(dims...).Equal(in.Type.Shape) {
 				continue
 			}

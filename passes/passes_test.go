@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/ir"
 )
 
@@ -101,22 +102,24 @@ func opCounts(g *ir.Graph) map[string]int {
 	return h
 }
 
+// randomInputs are golden.RandomInputs as the reference evaluator's
+// tensors.
 func randomInputs(m *ir.Model, seed int64) map[string]*tens {
-	rng := rand.New(rand.NewSource(seed))
+	ts, err := golden.RandomInputs(m, seed, 1)
+	if err != nil {
+		panic(err)
+	}
 	in := map[string]*tens{}
-	for _, v := range m.Graph.Inputs {
-		if v.IsConst() || v.Const != nil {
-			continue
+	for name, t := range ts {
+		d, err := t.Float64s()
+		if err != nil {
+			panic(err)
 		}
-		dims := make([]int, len(v.Type.Shape))
-		for i, d := range v.Type.Shape {
-			dims[i] = int(d.Size)
+		dims := make([]int, len(t.Dims))
+		for i, v := range t.Dims {
+			dims[i] = int(v)
 		}
-		t := &tens{dims: dims, d: make([]float64, numel(dims))}
-		for i := range t.d {
-			t.d[i] = rng.NormFloat64()
-		}
-		in[v.Name] = t
+		in[name] = &tens{dims: dims, d: d}
 	}
 	return in
 }

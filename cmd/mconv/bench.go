@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/internal/atomicfile"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/ir/metrics"
@@ -180,22 +180,17 @@ func (o *benchOptions) check() error {
 }
 
 func (o *benchOptions) compile(m *ir.Model, passes []string) (*runtime.Plan, map[string]*ir.Tensor, error) {
-	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, MaxMemory: o.MaxMemory, Passes: passes})
+	plan, err := runtime.Compile(m, runtime.Options{Threads: o.Threads, Passes: passes})
 	if err != nil {
 		return nil, nil, err
 	}
-	shapes := map[string][]int64{}
-	for _, v := range m.Graph.Inputs {
-		if v.Const != nil {
-			continue
-		}
+	for _, v := range golden.FeedInputs(m.Graph) {
 		if v.Type.DType != ir.Float32 {
 			plan.Close()
 			return nil, nil, fmt.Errorf("input %q is %s; bench feeds float32 inputs only", v.Name, v.Type.DType)
 		}
-		shapes[v.Name] = v.Type.Shape.Sizes()
 	}
-	in, err := bench.RandomInputsSeed(shapes, o.Seed)
+	in, err := golden.RandomInputs(m, o.Seed, 1)
 	if err != nil {
 		plan.Close()
 		return nil, nil, err
@@ -229,7 +224,7 @@ func (o *benchOptions) run(w io.Writer) error {
 		var fused *ir.Model
 		if o.Fuse {
 			fused = ir.CloneModel(m)
-			if _, err := passes.Run(fused, passes.Options{MaxMemory: o.MaxMemory}); err != nil {
+			if _, err := passes.Run(fused, passes.Options{}); err != nil {
 				return fmt.Errorf("%s: fuse: %w", p, err)
 			}
 			if err := ir.InferShapes(fused); err != nil {
@@ -272,7 +267,7 @@ func (o *benchOptions) run(w io.Writer) error {
 				ext := filepath.Ext(path)
 				path = path[:len(path)-len(ext)] + ".compare" + ext
 			}
-			if err := benchWriteFile(path, func(w io.Writer) error {
+			if err := atomicfile.Write(path, func(w io.Writer) error {
 				return bench.WriteSVG(w, fmt.Sprintf("%s: time per layer vs FLOPs (%d threads, batch 1)", bm.name, bm.res.Threads), bm.res.Profile)
 			}); err != nil {
 				return err
@@ -426,20 +421,10 @@ func (o *benchOptions) write(w io.Writer, bms []*benchModel, rssErr error) error
 	return nil
 }
 
-// benchSI writes n with a decimal prefix and a trailing space: "275.11 M".
+// benchSafeDiv returns a/b, or 0 when b is 0.
 func benchSafeDiv(a, b float64) float64 {
 	if b == 0 {
 		return 0
 	}
 	return a / b
-}
-
-// benchWriteFile writes what write makes through a temporary file in the
-// target folder renamed into place (atomicfile.WriteFile).
-func benchWriteFile(path string, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, buf.Bytes())
 }

@@ -8,29 +8,22 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/runtime/engine"
 )
 
-// checkInputsFit refuses, before anything is allocated, random inputs for
-// m's fed inputs (symbolic dimensions 1, as randomInputs makes them) that
-// would pass the memory budget maxMemory (--max-memory; 0: the default):
-// randomInputs stages each as float64 values before converting it.
+// checkInputsFit refuses, before anything is allocated, the random
+// inputs golden.RandomInputs would make for m's fed inputs (batch 1) when
+// they would pass the memory budget maxMemory (--max-memory; 0: the
+// default): it stages each as float64 values before converting it.
 func checkInputsFit(m *ir.Model, maxMemory int64) error {
 	b := engine.NewBudget(maxMemory)
-	for _, v := range feedInputs(m) {
-		if v.Type.Kind != ir.KindTensor || !v.Type.HasShape {
-			continue // randomInputs reports it
-		}
-		dims := v.Type.Shape.Sizes()
-		for i, d := range dims {
-			if d < 0 {
-				dims[i] = 1
-			}
-		}
+	for _, v := range golden.FeedInputs(m.Graph) {
+		dims, ok := golden.InputShape(v, 1)
 		n := ir.NumElements(dims)
-		if n < 0 {
-			continue // randomInputs reports it
+		if !ok || n < 0 {
+			continue // golden.RandomInputs reports it
 		}
 		if err := b.Reserve(n * int64(8+v.Type.DType.Size())); err != nil {
 			return fmt.Errorf("input %q (%s%v): %w", v.Name, v.Type.DType, dims, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mconv/mconv/internal/atomicfile"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/ir/metrics"
 	"github.com/mconv/mconv/onnx"
@@ -171,13 +172,13 @@ func (o *compareOptions) run(w io.Writer) error {
 		rep.Models = append(rep.Models, cm.Model)
 	}
 	if o.SVG != "" {
-		if err := benchWriteFile(o.SVG, func(w io.Writer) error { return report.WriteSVG(w, rep) }); err != nil {
+		if err := atomicfile.Write(o.SVG, func(w io.Writer) error { return report.WriteSVG(w, rep) }); err != nil {
 			return err
 		}
 		o.progress("wrote %s", o.SVG)
 	}
 	if o.HTML != "" {
-		if err := benchWriteFile(o.HTML, func(w io.Writer) error { return report.WriteHTML(w, rep) }); err != nil {
+		if err := atomicfile.Write(o.HTML, func(w io.Writer) error { return report.WriteHTML(w, rep) }); err != nil {
 			return err
 		}
 		o.progress("wrote %s", o.HTML)

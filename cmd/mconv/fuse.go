@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand"
 	"sort"
 	"strings"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/ir/metrics"
 	"github.com/mconv/mconv/onnx"
@@ -132,9 +132,6 @@ func (o *fuseOptions) run(w io.Writer) error {
 // any output differs by more than RTol times that output's largest
 // reference magnitude.
 func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
-	shapes := map[string][]int64{}
-	inputs := map[string]*ir.Tensor{}
-	rng := rand.New(rand.NewSource(o.Seed))
 	// --input-shape: both models are verified with those input shapes (on
 	// copies: the fused model is written with its own).
 	given := o.shapes()
@@ -146,34 +143,22 @@ func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
 			}
 		}
 	}
-	for _, v := range orig.Graph.Inputs {
-		if v.Const != nil {
-			continue
-		}
-		if !v.Type.IsTensor() || !v.Type.HasShape || v.Type.DType != ir.Float32 {
+	// Symbolic dimensions: batch 2 (catches a batch size baked into the
+	// graph), other dimensions 1.
+	shapes := map[string][]int64{}
+	for _, v := range golden.FeedInputs(orig.Graph) {
+		dims, ok := golden.InputShape(v, 2)
+		if !ok || v.Type.DType != ir.Float32 {
 			return fmt.Errorf("cannot verify: input %q has type %s (want a float32 tensor of known rank); use --no-verify", v.Name, v.Type)
 		}
-		dims := v.Type.Shape.Sizes()
-		for i, d := range dims {
-			if d < 0 {
-				// symbolic: batch 2 (catches batch-size baked into the
-				// graph), other dimensions 1
-				dims[i] = 1
-				if i == 0 {
-					dims[i] = 2
-				}
-			}
-		}
-		shapes[v.Name] = dims
-		n := ir.NumElements(dims)
-		if n < 0 || n > 1<<26 {
+		if n := ir.NumElements(dims); n < 0 || n > 1<<26 {
 			return fmt.Errorf("cannot verify: input %q shape %v too large; use --no-verify", v.Name, dims)
 		}
-		d := make([]float32, n)
-		for i := range d {
-			d[i] = float32(rng.NormFloat64())
-		}
-		inputs[v.Name] = ir.NewFloat32(dims, d)
+		shapes[v.Name] = dims
+	}
+	inputs, err := golden.RandomInputs(orig, o.Seed, 2)
+	if err != nil {
+		return fmt.Errorf("cannot verify: %w", err)
 	}
 	run := func(m *ir.Model, what string) (map[string]*ir.Tensor, error) {
 		// Each model as written: without graph passes, which would give
@@ -196,38 +181,31 @@ func (o *fuseOptions) verify(w io.Writer, orig, fused *ir.Model) error {
 	if err != nil {
 		return err
 	}
+	rep, err := golden.CompareModels(orig, ref, fused, got, golden.Tolerance{RTol: o.RTol})
+	if err != nil {
+		return fmt.Errorf("verification: %w", err)
+	}
+	// The worst error relative to its output's largest magnitude.
 	var worstMsg string
 	worst := 0.0
-	for _, v := range orig.Graph.Outputs {
-		r, g := ref[v.Name], got[v.Name]
-		if r == nil || g == nil {
-			return fmt.Errorf("verification: output %q missing", v.Name)
+	for _, r := range rep.Results {
+		rel := 0.0
+		switch {
+		case r.Err != "" || r.NaNs > 0 || r.Infs > 0:
+			rel = math.Inf(1)
+		case r.MaxAbs > 0:
+			rel = r.MaxAbs / r.Scale
 		}
-		rf, err1 := r.Float64s()
-		gf, err2 := g.Float64s()
-		if err1 != nil || err2 != nil {
-			continue // non-numeric output: not compared
-		}
-		if len(rf) != len(gf) {
-			return fmt.Errorf("verification failed: output %q has %d elements, original %d; not written", v.Name, len(gf), len(rf))
-		}
-		scale := 0.0
-		for _, x := range rf {
-			scale = math.Max(scale, math.Abs(x))
-		}
-		for i := range rf {
-			e := math.Abs(rf[i] - gf[i])
-			if math.IsNaN(gf[i]) != math.IsNaN(rf[i]) {
-				e = math.Inf(1)
-			}
-			rel := e / math.Max(scale, 1e-30)
-			if rel > worst {
-				worst = rel
-				worstMsg = fmt.Sprintf("output %q element %d: fused %g, original %g, abs err %g, largest reference magnitude %g", v.Name, i, gf[i], rf[i], e, scale)
+		if rel > worst || worstMsg == "" && !r.OK() {
+			worst, worstMsg = rel, r.String()
+			rf, err1 := ref[r.Name].Float64s()
+			gf, err2 := got[r.Name].Float64s()
+			if at := r.MaxAbsAt; r.Err == "" && err1 == nil && err2 == nil && at < len(rf) && at < len(gf) {
+				worstMsg = fmt.Sprintf("output %q element %d: fused %g, original %g, abs err %g, largest reference magnitude %g", r.Name, at, gf[at], rf[at], r.MaxAbs, r.Scale)
 			}
 		}
 	}
-	if worst > o.RTol {
+	if !rep.OK() {
 		return fmt.Errorf("verification failed (relative error %.3g > rtol %g): %s; %s not written", worst, o.RTol, worstMsg, o.Out)
 	}
 	fmt.Fprintf(w, "verified: original and fused agree on seeded random inputs (max error %.3g of the largest output magnitude, rtol %g)\n", worst, o.RTol)

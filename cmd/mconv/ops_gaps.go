@@ -18,7 +18,7 @@ var (
 )
 
 const (
-	whyNoCoreML = "no Core ML lowering (coreml/ops.go covers the ops of the supported CNN families: conv, linear, " +
+	whyNoCoreML = "no Core ML lowering (coreml/lowerers.go covers the ops of the supported CNN families: conv, linear, " +
 		"activations, pooling, BatchNorm, reshapes); converting a model that uses it fails naming the node"
 	whyNoCost = "no cost rule in ir/metrics/ops.go: mconv stats counts it as 0 MACs and 0 FLOPs and warns"
 )
@@ -45,8 +45,6 @@ var opGaps = []opGap{
 		[]string{"GlobalLpPool"}},
 	{[]string{"mlprogram", "neuralnetwork", "stats"}, "the runtime's lowered linear ops with an epilogue (runtime/lower.go): they exist only inside runtime.Compile's plans, never in a model mconv writes, converts or counts",
 		[]string{"mconv.FusedConv", "mconv.FusedGemm", "mconv.FusedMatMul"}},
-	{[]string{"shape"}, "no shape function in ir yet: shape inference leaves its outputs unknown; the runtime derives them at plan time",
-		[]string{"Attention", "BitCast", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}},
 	{coremlCols, "bool and integer tensors: the Core ML lowering computes in one float dtype",
 		[]string{"And", "BitCast", "BitShift", "BitwiseAnd", "BitwiseNot", "BitwiseOr", "BitwiseXor", "Equal", "Greater",
 			"GreaterOrEqual", "IsInf", "IsNaN", "Less", "LessOrEqual", "Not", "Or", "Where", "Xor"}},

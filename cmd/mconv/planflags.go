@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/runtime"
 	"github.com/mconv/mconv/runtime/engine"
@@ -123,7 +124,7 @@ func checkInputShapes(m *ir.Model, shapes map[string][]int64) error {
 	for name, dims := range shapes {
 		var in *ir.Value
 		var names []string
-		for _, v := range feedInputs(m) {
+		for _, v := range golden.FeedInputs(m.Graph) {
 			names = append(names, v.Name)
 			if v.Name == name {
 				in = v

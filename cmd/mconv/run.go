@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"sort"
@@ -121,8 +120,8 @@ func (o *runOptions) run(w io.Writer) error {
 		if err := checkInputsFit(m, o.MaxMemory); err != nil {
 			return err
 		}
-		if inputs, err = randomInputs(m, o.Seed); err != nil {
-			return err
+		if inputs, err = golden.RandomInputs(m, o.Seed, 1); err != nil {
+			return fmt.Errorf("%w; give inputs with --data", err)
 		}
 	}
 	shapes := golden.InputShapes(inputs)
@@ -193,53 +192,6 @@ func runOnceWith(m *ir.Model, inputs map[string]*ir.Tensor, opt runtime.Options)
 	defer plan.Close()
 	outs, err := plan.Run(inputs)
 	return outs, plan, err
-}
-
-// feedInputs are the graph inputs without initializer.
-func feedInputs(m *ir.Model) []*ir.Value {
-	var vs []*ir.Value
-	for _, v := range m.Graph.Inputs {
-		if v.Const == nil {
-			vs = append(vs, v)
-		}
-	}
-	return vs
-}
-
-// randomInputs makes seeded inputs for every graph input: standard normal
-// floats, zeros for other types; symbolic dimensions are 1.
-func randomInputs(m *ir.Model, seed int64) (map[string]*ir.Tensor, error) {
-	r := rand.New(rand.NewSource(seed))
-	out := map[string]*ir.Tensor{}
-	for _, v := range feedInputs(m) {
-		if v.Type.Kind != ir.KindTensor || !v.Type.HasShape {
-			return nil, fmt.Errorf("input %q has no tensor shape; give inputs with --data", v.Name)
-		}
-		dims := make([]int64, len(v.Type.Shape))
-		for i, d := range v.Type.Shape {
-			dims[i] = d.Size
-			if !d.Known() {
-				dims[i] = 1
-			}
-		}
-		n := ir.NumElements(dims)
-		if n < 0 {
-			return nil, fmt.Errorf("input %q: invalid shape %v", v.Name, dims)
-		}
-		vals := make([]float64, n)
-		if v.Type.DType.IsFloat() {
-			for i := range vals {
-				vals[i] = r.NormFloat64()
-			}
-		}
-		t, err := ir.NewFromFloat64(v.Type.DType, dims, vals)
-		if err != nil {
-			return nil, fmt.Errorf("input %q: %w", v.Name, err)
-		}
-		t.Name = v.Name
-		out[v.Name] = t
-	}
-	return out, nil
 }
 
 // summarize prints an output's shape, range and, for a [N, K] float output,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/imageprep"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/ir/metrics"
@@ -114,7 +115,7 @@ func (o *runOptions) runImages(w io.Writer, m *ir.Model) error {
 	if o.TopK < 1 {
 		return usageError{fmt.Errorf("--topk must be at least 1")}
 	}
-	fed := feedInputs(m)
+	fed := golden.FeedInputs(m.Graph)
 	if len(fed) != 1 || !fed[0].Type.HasShape || len(fed[0].Type.Shape) != 4 || fed[0].Type.DType != ir.Float32 {
 		return fmt.Errorf("%s: --image needs a model with one float32 NCHW input", o.Model)
 	}

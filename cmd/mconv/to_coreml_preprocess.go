@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mconv/mconv/coreml"
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/imageprep"
 	"github.com/mconv/mconv/ir"
 )
@@ -36,11 +37,14 @@ func coremlPreprocess(m *ir.Model, preset string, im *coreml.ImageInput) error {
 	for c := range im.Bias {
 		im.Bias[c] = -cfg.Mean[c]
 	}
-	fed := feedInputs(m)
+	fed := golden.FeedInputs(m.Graph)
 	if len(fed) != 1 {
 		return fmt.Errorf("--image-input needs a model with one input, not %d", len(fed))
 	}
 	in := fed[0]
+	if sh := in.Type.Shape; !in.Type.HasShape || len(sh) != 4 || !sh[1].Known() || sh[1].Size != 3 {
+		return fmt.Errorf("--image-input needs input %q of shape [1,3,H,W], got %s", in.Name, in.Type.Shape)
+	}
 	inv := make([]float32, 3)
 	for c := range inv {
 		src := c

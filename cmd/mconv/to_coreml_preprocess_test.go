@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mconv/mconv/coreml"
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/imageprep"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
@@ -62,7 +63,7 @@ func TestToCoreMLPreprocess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fed := feedInputs(back)
+			fed := golden.FeedInputs(back.Graph)
 			if len(fed) != 1 {
 				t.Fatalf("%s: %d inputs", out, len(fed))
 			}

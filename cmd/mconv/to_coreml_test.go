@@ -64,6 +64,7 @@ func TestToCoreML(t *testing.T) {
 		{"bad bias", []string{coremlFixture, "-o", out("i.mlpackage"), "--image-input", "rgb", "--bias", "1,2"}, 2, "", out("i.mlpackage")},
 		{"bad color", []string{coremlFixture, "-o", out("j.mlpackage"), "--image-input", "yuv"}, 2, "", out("j.mlpackage")},
 		{"bad input shape", []string{coremlFixture, "-o", out("k.mlpackage"), "--input-shape", "input=1,3,x"}, 2, "", out("k.mlpackage")},
+		{"preprocess on a non-image input", []string{"../../testdata/golden/mnv3_head/torchscript/deploy.onnx", "-o", out("p.mlpackage"), "--image-input", "rgb", "--preprocess", "imagenet"}, 1, "", out("p.mlpackage")},
 		{"unsupported op", []string{bad, "-o", out("l.mlpackage")}, 1, "", out("l.mlpackage")},
 		{"unsupported op nn", []string{bad, "-o", out("m.mlmodel")}, 1, "", out("m.mlmodel")},
 		{"missing input", []string{out("nope.onnx"), "-o", out("n.mlpackage")}, 1, "", out("n.mlpackage")},

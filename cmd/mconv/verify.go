@@ -137,12 +137,12 @@ func (o *verifyOptions) verifyPair(w io.Writer, tol golden.Tolerance) error {
 	}
 	ok := true
 	for k := 0; k < o.Inputs; k++ {
-		inA, err := randomInputs(a, o.Seed+int64(k))
+		inA, err := golden.RandomInputs(a, o.Seed+int64(k), 1)
 		if err != nil {
 			return err
 		}
 		// Feed B the same tensors, by position over its graph inputs.
-		fa, fb := feedInputs(a), feedInputs(b)
+		fa, fb := golden.FeedInputs(a.Graph), golden.FeedInputs(b.Graph)
 		if len(fa) != len(fb) {
 			return fmt.Errorf("%s has %d inputs, %s has %d", o.Models[0], len(fa), o.Models[1], len(fb))
 		}
@@ -158,13 +158,15 @@ func (o *verifyOptions) verifyPair(w io.Writer, tol golden.Tolerance) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.Models[1], err)
 		}
-		var lines []string
-		for i, v := range a.Graph.Outputs {
-			r := golden.Compare(outB[b.Graph.Outputs[i].Name], outA[v.Name], tol)
-			r.Name = v.Name
-			lines = append(lines, r.String())
-			ok = ok && r.OK()
+		rep, err := golden.CompareModels(a, outA, b, outB, tol)
+		if err != nil {
+			return err
 		}
+		var lines []string
+		for _, r := range rep.Results {
+			lines = append(lines, r.String())
+		}
+		ok = ok && rep.OK()
 		fmt.Fprintf(w, "inputs %d (seed %d):\n  %s\n", k, o.Seed+int64(k), strings.Join(lines, "\n  "))
 	}
 	return verdict(w, ok)

@@ -1,55 +1,21 @@
-// Package atomicfile writes files and folders (an .mlpackage) so that the
-// target is never seen partly written, even when the writer is killed:
-// the data goes to a temporary sibling named TempPrefix(path)+random,
-// which is renamed over the target when complete. A killed writer can
-// leave its temporary sibling behind; the next write of the same target
-// removes such leftovers first (RemoveStale), so none survive a
-// successful write.
+// Package atomicfile writes files and folders (an .mlpackage) through a
+// temporary sibling that is renamed into place, so that readers never see
+// a partly written target and a failed or killed write leaves the old one
+// as it was (a folder replacement killed between its two renames leaves
+// none, never a partial one). The temporary siblings are named
+// TempPrefix(path)+random; a killed writer can leave one behind, and the
+// next write of the same target removes such leftovers first
+// (RemoveStale), so none survive a successful write.
 package atomicfile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 )
-
-// testDelay, from the environment variable MCONV_ATOMICFILE_TEST_DELAY (a
-// Go duration), is a pause in the middle of every write: after half the
-// data of a file, and between the renames of ReplaceDir. Tests set it to
-// kill a writer while its temporary sibling is partial.
-var testDelay, _ = time.ParseDuration(os.Getenv("MCONV_ATOMICFILE_TEST_DELAY"))
-
-func pause() {
-	if testDelay > 0 {
-		time.Sleep(testDelay)
-	}
-}
-
-// writeAll writes data to f, pausing halfway (testDelay).
-func writeAll(f *os.File, data []byte) error {
-	if _, err := f.Write(data[:len(data)/2]); err != nil {
-		return err
-	}
-	pause()
-	_, err := f.Write(data[len(data)/2:])
-	return err
-}
-
-// WriteIn writes data to the file path in a folder being built (from
-// TempDir; not itself atomic), with the test pause of WriteFile.
-func WriteIn(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	werr := writeAll(f, data)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	return werr
-}
 
 // TempPrefix is the name prefix of the temporary siblings of path:
 // ".mconv-BASE-".
@@ -73,30 +39,77 @@ func RemoveStale(path string) {
 	}
 }
 
-// WriteFile writes data to path with permission 0644 through a temporary
-// sibling renamed into place.
-func WriteFile(path string, data []byte) error {
+// testDelay, from the environment variable MCONV_ATOMICFILE_TEST_DELAY (a
+// Go duration), is a pause in the middle of every write: halfway through
+// the data of WriteFile and WriteIn, before the rename of Write, between
+// the renames of ReplaceDir. Tests set it to kill a writer while its
+// temporary sibling is partial.
+var testDelay, _ = time.ParseDuration(os.Getenv("MCONV_ATOMICFILE_TEST_DELAY"))
+
+func pause() {
+	if testDelay > 0 {
+		time.Sleep(testDelay)
+	}
+}
+
+// writeHalves writes data to w in two halves with the test pause between.
+func writeHalves(w io.Writer, data []byte) error {
+	if _, err := w.Write(data[:len(data)/2]); err != nil {
+		return err
+	}
+	pause()
+	_, err := w.Write(data[len(data)/2:])
+	return err
+}
+
+// Write writes path's new content with write into a temporary file in
+// path's folder (mode 0644) and renames it over path. On any error the
+// temporary file is removed; errors of the file system are wrapped
+// "writing PATH: ...", errors of write are returned as they are.
+func Write(path string, write func(io.Writer) error) error {
 	RemoveStale(path)
 	f, err := os.CreateTemp(filepath.Dir(path), TempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
-	werr := writeAll(f, data)
+	if err := write(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	pause()
+	err = f.Close()
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteFile is Write of data.
+func WriteFile(path string, data []byte) error {
+	return Write(path, func(w io.Writer) error { return writeHalves(w, data) })
+}
+
+// WriteIn writes data to the file path inside a folder being built (from
+// TempDir; not itself atomic), with the test pause of WriteFile.
+func WriteIn(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	werr := writeHalves(f, data)
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, werr)
-	}
-	return nil
+	return werr
 }
 
 // TempDir makes the temporary sibling folder a folder target is built in

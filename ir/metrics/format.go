@@ -167,7 +167,6 @@ func group(n int64) string {
 	return b.String()
 }
 
-// si writes n with a decimal unit: 300.77 M.
 // SI writes a count with a decimal prefix and an optional unit:
 // SI(1051900000, "MACs") = "1.05 GMACs", SI(123, "MACs") = "123 MACs",
 // SI(2080000, "") = "2.08 M".

@@ -125,34 +125,6 @@ func TestParseVmHWM(t *testing.T) {
 	}
 }
 
-func TestRandomInputs(t *testing.T) {
-	in, err := RandomInputs(map[string][]int64{"x": {1, 3, 4, 4}, "y": {2}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, _ := in["x"].Float32s()
-	if len(x) != 48 || in["y"].Len() != 2 {
-		t.Fatalf("lens %d %d", len(x), in["y"].Len())
-	}
-	distinct := map[float32]bool{}
-	for _, v := range x {
-		if v < -1 || v >= 1 {
-			t.Fatalf("value %v out of [-1,1)", v)
-		}
-		distinct[v] = true
-	}
-	if len(distinct) < 40 {
-		t.Errorf("only %d distinct values", len(distinct))
-	}
-	again, _ := RandomInputs(map[string][]int64{"x": {1, 3, 4, 4}, "y": {2}})
-	if !bytes.Equal(again["x"].Raw, in["x"].Raw) {
-		t.Error("not deterministic")
-	}
-	if _, err := RandomInputs(map[string][]int64{"x": {-1}}); err == nil {
-		t.Error("negative dim accepted")
-	}
-}
-
 func TestJoinProfile(t *testing.T) {
 	layers := []metrics.Layer{
 		{Name: "conv", Op: "Conv", MACs: 100, FLOPs: 200},

@@ -87,7 +87,7 @@ func opAttention(c *ctx) (func(), error) {
 			Lm = l
 		}
 		full := []int64{int64(B), int64(Hq), int64(Sq), int64(Lm)}
-		if bs, err := broadcastShape(full, mask.shape); err != nil || !slices.Equal(bs, full) {
+		if bs, err := ir.BroadcastShape(full, mask.shape); err != nil || !slices.Equal(bs, full) {
 			return nil, fmt.Errorf("unsupported: attn_mask %v does not broadcast to %v", mask.shape, full)
 		}
 		bl := newBloop(full, mask.shape, mask.shape)

@@ -11,32 +11,6 @@ type number interface {
 	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
 }
 
-// broadcastShape is ONNX multidirectional broadcasting of shapes.
-func broadcastShape(shapes ...[]int64) ([]int64, error) {
-	r := 0
-	for _, s := range shapes {
-		r = max(r, len(s))
-	}
-	out := make([]int64, r)
-	for i := range out {
-		out[i] = 1
-	}
-	for _, s := range shapes {
-		off := r - len(s)
-		for i, d := range s {
-			o := out[off+i]
-			switch {
-			case d == o || d == 1:
-			case o == 1:
-				out[off+i] = d
-			default:
-				return nil, fmt.Errorf("shapes %v are not broadcastable", shapes)
-			}
-		}
-	}
-	return out, nil
-}
-
 // bloop is a broadcast loop over an output shape for k inputs: the output is
 // walked as outer rows of a contiguous inner run; every input advances by
 // its own stride (0 when broadcast) along each coalesced dimension.
@@ -122,7 +96,7 @@ func newBloop(out []int64, ins ...[]int64) bloop {
 	return b
 }
 
-// offsets returns the start offsets of each input for outer row r.
+// offset returns the start offset of input j for outer row r.
 func (b *bloop) offset(j, r int) int {
 	off := 0
 	for i := len(b.dims) - 1; i >= 0; i-- {
@@ -383,7 +357,8 @@ func binaryTyped[T number, U any](pool *pool, bl *bloop, out, a, b *tval, k func
 	return func() { pool.parallelFor(parts, 1, f) }
 }
 
-// numericDispatch builds a kernel for dtype dt by instantiating mk.
+// arithFor builds the kernel of arithmetic op for dtype dt over the
+// broadcast loop bl.
 func arithFor(p *pool, dt ir.DType, op string, bl *bloop, out, a, b *tval) func() {
 	switch dt {
 	case ir.Float32:
@@ -454,7 +429,7 @@ func opBinary(c *ctx) (func(), error) {
 	if op == "Mod" && c.n.AttrInt("fmod", 0) == 1 {
 		op = "FMod"
 	}
-	shape, err := broadcastShape(a.shape, b.shape)
+	shape, err := ir.BroadcastShape(a.shape, b.shape)
 	if err != nil {
 		return nil, err
 	}
@@ -551,7 +526,7 @@ func opVariadic(c *ctx) (func(), error) {
 		}
 		shapes = append(shapes, t.shape)
 	}
-	shape, err := broadcastShape(shapes...)
+	shape, err := ir.BroadcastShape(shapes...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ func opBitwise(c *ctx) (func(), error) {
 	if b == nil || a.dt != b.dt || !a.dt.IsInt() {
 		return nil, fmt.Errorf("unsupported: %s on %s", c.n.OpType, a.dt)
 	}
-	shape, err := broadcastShape(a.shape, b.shape)
+	shape, err := ir.BroadcastShape(a.shape, b.shape)
 	if err != nil {
 		return nil, err
 	}

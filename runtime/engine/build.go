@@ -108,7 +108,7 @@ func (c *ctx) setConst(i int, dt ir.DType, shape []int64, raw []byte) error {
 	return nil
 }
 
-// scratch requests a temporary buffer that lives only during this step.
+// newScratch requests a temporary buffer that lives only during this step.
 func (c *ctx) newScratch(dt ir.DType, n int) *tval {
 	t := &tval{name: c.n.Name + "#scratch", dt: dt, shape: []int64{int64(n)}, n: n, scratch: true}
 	c.b.pendingScratch = append(c.b.pendingScratch, t)
@@ -425,6 +425,9 @@ func (b *builder) planNode(n *ir.Node) (err error) {
 		if t.dt == ir.Undefined && t.alias == nil && t.seq == nil {
 			return fmt.Errorf("internal: op did not set output %d", i)
 		}
+	}
+	if err := checkPlannedShapes(c); err != nil {
+		return err
 	}
 	if run != nil && allEmpty(c.out) {
 		// Nothing to compute: kernels need not handle empty tensors

@@ -3,14 +3,13 @@ package engine
 import (
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/internal/testenv"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
@@ -158,38 +157,16 @@ func pbIndex(f string) int {
 	return n
 }
 
-// compareTensors checks dtype, shape and values (|g-w| <= atol + rtol*|w|,
-// NaN matches NaN, integers and bools exactly). It returns "" when equal.
+// compareTensors is golden.Compare under the ONNX runner's elementwise
+// tolerance (|g-w| <= atol + rtol*|w|, NaN matching NaN), exact for
+// integers and bools; it returns "" when equal.
 func compareTensors(got, want *ir.Tensor, rtol, atol float64) string {
-	if got == nil {
-		return "missing"
+	tol := golden.Tolerance{RTol: rtol, ATol: atol, Elementwise: true}
+	if want != nil && !want.DType.IsFloat() {
+		tol = golden.Tolerance{Elementwise: true}
 	}
-	if got.DType != want.DType {
-		return fmt.Sprintf("dtype %s, want %s", got.DType, want.DType)
-	}
-	if !slices.Equal(got.Dims, want.Dims) {
-		return fmt.Sprintf("shape %v, want %v", got.Dims, want.Dims)
-	}
-	if want.DType == ir.String {
-		return "string compare unsupported"
-	}
-	g, err1 := got.Float64s()
-	w, err2 := want.Float64s()
-	if err1 != nil || err2 != nil {
-		return fmt.Sprintf("cannot read values: %v %v", err1, err2)
-	}
-	exact := !want.DType.IsFloat()
-	for i := range w {
-		if math.IsNaN(w[i]) && math.IsNaN(g[i]) {
-			continue
-		}
-		if math.IsInf(w[i], 0) && g[i] == w[i] {
-			continue
-		}
-		d := math.Abs(g[i] - w[i])
-		if exact && d != 0 || !exact && !(d <= atol+rtol*math.Abs(w[i])) {
-			return fmt.Sprintf("element %d: got %v, want %v", i, g[i], w[i])
-		}
+	if r := golden.Compare(got, want, tol); !r.OK() {
+		return r.String()
 	}
 	return ""
 }

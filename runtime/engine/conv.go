@@ -19,85 +19,13 @@ type convGeom struct {
 	Cg, Mg, K, OHW int
 }
 
-// convPads resolves auto_pad / pads for one spatial axis, returning the
-// output size and the begin/end pads.
-func convPads(autoPad string, in, k, s, d int, pb, pe int, ceil bool) (out, b, e int, err error) {
-	ek := d*(k-1) + 1
-	switch autoPad {
-	case "", "NOTSET":
-		num := in + pb + pe - ek
-		if num < 0 {
-			return 0, 0, 0, fmt.Errorf("kernel extent %d larger than padded input %d", ek, in+pb+pe)
-		}
-		if ceil {
-			out = (num+s-1)/s + 1
-			// The last window must start inside the input or left pad.
-			if (out-1)*s >= in+pb {
-				out--
-			}
-		} else {
-			out = num/s + 1
-		}
-		return out, pb, pe, nil
-	case "VALID":
-		if in < ek {
-			return 0, 0, 0, fmt.Errorf("kernel extent %d larger than input %d", ek, in)
-		}
-		if ceil {
-			out = (in-ek+s-1)/s + 1
-		} else {
-			out = (in-ek)/s + 1
-		}
-		return out, 0, 0, nil
-	case "SAME_UPPER", "SAME_LOWER":
-		out = (in + s - 1) / s
-		total := max(0, (out-1)*s+ek-in)
-		if autoPad == "SAME_UPPER" {
-			b = total / 2
-		} else {
-			b = total - total/2
-		}
-		return out, b, total - b, nil
-	}
-	return 0, 0, 0, fmt.Errorf("unsupported auto_pad %q", autoPad)
-}
-
-// spatialAttrs reads kernel_shape/strides/dilations/pads for nsp spatial
-// dims and resolves output sizes.
+// spatialAttrs resolves n's window over spatial sizes in (ir.ResolveWindow).
 func spatialAttrs(n *ir.Node, in []int64, kernel []int64, ceil bool) (outs, pb, pe, strides, dil []int, err error) {
-	nsp := len(in)
-	strides = make([]int, nsp)
-	dil = make([]int, nsp)
-	pb = make([]int, nsp)
-	pe = make([]int, nsp)
-	outs = make([]int, nsp)
-	st := n.AttrInts("strides", nil)
-	dl := n.AttrInts("dilations", nil)
-	pads := n.AttrInts("pads", nil)
-	if st != nil && len(st) != nsp || dl != nil && len(dl) != nsp || pads != nil && len(pads) != 2*nsp {
-		return nil, nil, nil, nil, nil, fmt.Errorf("strides/dilations/pads do not match %d spatial dims", nsp)
+	w, err := ir.ResolveWindow(n, in, kernel, ceil)
+	if err != nil {
+		return nil, nil, nil, nil, nil, err
 	}
-	ap := n.AttrString("auto_pad", "NOTSET")
-	for i := 0; i < nsp; i++ {
-		strides[i], dil[i] = 1, 1
-		if st != nil {
-			strides[i] = int(st[i])
-		}
-		if dl != nil {
-			dil[i] = int(dl[i])
-		}
-		if pads != nil {
-			pb[i], pe[i] = int(pads[i]), int(pads[i+nsp])
-		}
-		if strides[i] < 1 || dil[i] < 1 || pb[i] < 0 || pe[i] < 0 || kernel[i] < 1 {
-			return nil, nil, nil, nil, nil, fmt.Errorf("invalid strides %v / dilations %v / pads %v / kernel %v", st, dl, pads, kernel)
-		}
-		outs[i], pb[i], pe[i], err = convPads(ap, int(in[i]), int(kernel[i]), strides[i], dil[i], pb[i], pe[i], ceil)
-		if err != nil {
-			return nil, nil, nil, nil, nil, err
-		}
-	}
-	return outs, pb, pe, strides, dil, nil
+	return ints(w.Out), ints(w.PadBegin), ints(w.PadEnd), ints(w.Strides), ints(w.Dilations), nil
 }
 
 // opConv implements Conv (1-D and 2-D, float32) with depthwise, 1x1-GEMM

@@ -138,18 +138,9 @@ func opPoolND(c *ctx, x *tval, kernel []int64, ceil, isMax bool) (func(), error)
 	if err != nil {
 		return nil, err
 	}
-	// Padded extent for count_include_pad: explicit pads only (the
+	// Padded extent for count_include_pad: the resolved pads (the
 	// ceil-mode overhang is not counted).
-	pads := c.n.AttrInts("pads", nil)
-	epe := make([]int, len(pe))
-	for i := range epe {
-		if len(pads) == 2*len(pe) {
-			epe[i] = int(pads[len(pe)+i])
-		} else {
-			epe[i] = pe[i]
-		}
-	}
-	win := newNDWindow(x.shape[2:], outs, ints(kernel), st, dl, pb, epe)
+	win := newNDWindow(x.shape[2:], outs, ints(kernel), st, dl, pb, pe)
 	includePad := c.n.AttrInt("count_include_pad", 0) == 1
 	sp := int(ir.NumElements(x.shape[2:]))
 	osp := int(ir.NumElements(int64s(outs)))

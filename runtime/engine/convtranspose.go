@@ -35,74 +35,14 @@ func opConvTranspose(c *ctx) (func(), error) {
 	if bias != nil && bias.n != M {
 		return nil, fmt.Errorf("B has %d elements for %d output channels", bias.n, M)
 	}
-	get := func(name string, def int64) []int {
-		v := c.n.AttrInts(name, nil)
-		out := make([]int, nsp)
-		for i := range out {
-			out[i] = int(def)
-			if v != nil {
-				if len(v) != nsp {
-					return nil
-				}
-				out[i] = int(v[i])
-			}
-		}
-		return out
+	win, err := ir.ResolveTransposeWindow(c.n, x.shape[2:], w.shape[2:])
+	if err != nil {
+		return nil, err
 	}
-	st, dl, op := get("strides", 1), get("dilations", 1), get("output_padding", 0)
-	if st == nil || dl == nil || op == nil {
-		return nil, fmt.Errorf("strides/dilations/output_padding do not match %d spatial dims", nsp)
-	}
-	ks := ints(w.shape[2:])
-	pb, pe := make([]int, nsp), make([]int, nsp)
-	if p := c.n.AttrInts("pads", nil); p != nil {
-		if len(p) != 2*nsp {
-			return nil, fmt.Errorf("pads %v for %d spatial dims", p, nsp)
-		}
-		for i := range pb {
-			pb[i], pe[i] = int(p[i]), int(p[i+nsp])
-		}
-	}
-	outs := make([]int, nsp)
-	os := c.n.AttrInts("output_shape", nil)
-	ap := c.n.AttrString("auto_pad", "NOTSET")
-	for i := 0; i < nsp; i++ {
-		in := int(x.shape[2+i])
-		full := st[i]*(in-1) + op[i] + (ks[i]-1)*dl[i] + 1
-		switch {
-		case os != nil:
-			if len(os) != nsp && len(os) != r {
-				return nil, fmt.Errorf("output_shape %v", os)
-			}
-			outs[i] = int(os[len(os)-nsp+i])
-			// ONNX: SAME_UPPER puts total/2 at the start, otherwise
-			// total - total/2 (floor division; a negative total pads the
-			// output beyond the last input's reach).
-			total := full - outs[i]
-			h := total >> 1
-			if ap == "SAME_UPPER" {
-				pb[i], pe[i] = h, total-h
-			} else {
-				pb[i], pe[i] = total-h, h
-			}
-		case ap == "SAME_UPPER" || ap == "SAME_LOWER":
-			outs[i] = in * st[i]
-			total := max(0, full-outs[i])
-			if ap == "SAME_UPPER" {
-				pb[i], pe[i] = total/2, total-total/2
-			} else {
-				pb[i], pe[i] = total-total/2, total/2
-			}
-		case ap == "VALID":
-			outs[i] = full
-			pb[i], pe[i] = 0, 0
-		case ap == "NOTSET":
-			outs[i] = full - pb[i] - pe[i]
-		default:
-			return nil, fmt.Errorf("unsupported auto_pad %q", ap)
-		}
-		if outs[i] <= 0 {
-			return nil, fmt.Errorf("output size %d <= 0", outs[i])
+	ks, st, dl, pb, outs := ints(w.shape[2:]), ints(win.Strides), ints(win.Dilations), ints(win.PadBegin), ints(win.Out)
+	for i, o := range outs {
+		if o <= 0 {
+			return nil, fmt.Errorf("output size %d <= 0 on spatial axis %d", o, i)
 		}
 	}
 	out, err := c.setOut(0, ir.Float32, append([]int64{int64(N), int64(M)}, int64s(outs)...))

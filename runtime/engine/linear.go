@@ -49,7 +49,7 @@ func gemmOp(c *ctx, fused bool) (func(), error) {
 	// C broadcast to [M, N]: element (i, j) is C[i*csm + j*csn].
 	csm, csn := 0, 0
 	if cc != nil {
-		if _, err := broadcastShape([]int64{int64(M), int64(N)}, cc.shape); err != nil || len(cc.shape) > 2 {
+		if _, err := ir.BroadcastShape([]int64{int64(M), int64(N)}, cc.shape); err != nil || len(cc.shape) > 2 {
 			return nil, fmt.Errorf("C %v does not broadcast to [%d %d]", cc.shape, M, N)
 		}
 		cs := append([]int64{1, 1}, cc.shape...)[len(cc.shape):]
@@ -190,7 +190,7 @@ func matmulOp(c *ctx, fused bool) (func(), error) {
 	if K != K2 {
 		return nil, fmt.Errorf("inner dimensions differ: %v x %v", a.shape, b.shape)
 	}
-	batch, err := broadcastShape(as[:len(as)-2], bs[:len(bs)-2])
+	batch, err := ir.BroadcastShape(as[:len(as)-2], bs[:len(bs)-2])
 	if err != nil {
 		return nil, err
 	}

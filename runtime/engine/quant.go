@@ -30,7 +30,7 @@ func qparams(c *ctx, x, scale *tval) (func(i int) int, error) {
 	if scale.n == 1 && len(scale.shape) <= 1 {
 		return func(int) int { return 0 }, nil
 	}
-	ax, err := normAxis(c.n.AttrInt("axis", 1), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", 1), r)
 	if err != nil {
 		return nil, err
 	}

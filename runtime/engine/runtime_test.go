@@ -343,7 +343,7 @@ func TestCompileErrors(t *testing.T) {
 		n3 := g3.AddNode(tc.op, "n", ins, "y")
 		if tc.op == "Transpose" {
 			n3.SetAttr(&ir.Attr{Name: "perm", Type: ir.AttrInts, Ints: []int64{0, 0}})
-			tc.want = "invalid perm"
+			tc.want = "is not a permutation"
 		}
 		g3.AddOutput(n3.Outputs[0])
 		_, err := compileFull(m3, Options{})

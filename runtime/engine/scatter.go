@@ -69,7 +69,7 @@ func opScatterElements(c *ctx) (func(), error) {
 		return nil, err
 	}
 	r := len(x.shape)
-	ax, err := normAxis(c.n.AttrInt("axis", 0), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", 0), r)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +230,7 @@ func opOneHot(c *ctx) (func(), error) {
 	}
 	depth := int(dv[0])
 	r := len(idx.shape) + 1
-	ax, err := normAxis(c.n.AttrInt("axis", -1), r)
+	ax, err := ir.NormAxis(c.n.AttrInt("axis", -1), r)
 	if err != nil {
 		return nil, err
 	}

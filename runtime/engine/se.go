@@ -1,6 +1,11 @@
 package engine
 
-import "github.com/mconv/mconv/runtime/kernels"
+import (
+	"fmt"
+
+	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
+)
 
 // seChunk is one thread's share of the output columns of one of the two
 // small GEMMs of fastSqueezeExcite, with its own packed weights.
@@ -104,3 +109,95 @@ func planeMean(v []float32) float32 {
 
 // planeScale sets dst[i] = src[i] * g (dst may be src), vectorized.
 func planeScale(dst, src []float32, g float32) { kernels.ScaleF32(dst, src, g) }
+
+// opSqueezeExcite is mconv's fused Squeeze-and-Excite: s = mean_HW(x);
+// h = act(w1*s + b1) (act relu or silu); g = gate(w2*h + b2); y = x * g. With constant
+// weights and the optimized kernels enabled it runs fastSqueezeExcite
+// (se.go); otherwise the plain reference below.
+func opSqueezeExcite(c *ctx) (func(), error) {
+	x, w1, b1, w2, b2 := c.input(0), c.input(1), c.input(2), c.input(3), c.input(4)
+	for i, t := range []*tval{x, w1, b1, w2, b2} {
+		if t == nil || t.dt != ir.Float32 {
+			return nil, fmt.Errorf("input %d must be float32", i)
+		}
+	}
+	if len(x.shape) != 4 {
+		return nil, fmt.Errorf("x must be [N,C,H,W], is %v", x.shape)
+	}
+	N, C, HW := int(x.shape[0]), int(x.shape[1]), int(x.shape[2]*x.shape[3])
+	Cr := int(w1.shape[0])
+	if w1.n != Cr*C || b1.n != Cr || w2.n != C*Cr || b2.n != C {
+		return nil, fmt.Errorf("weights %v %v %v %v do not fit %d channels", w1.shape, b1.shape, w2.shape, b2.shape, C)
+	}
+	var gate act
+	switch gs := c.n.AttrString("gate", "sigmoid"); gs {
+	case "sigmoid":
+		gate = act{kind: actSigmoid}
+	case "hardsigmoid":
+		gate = act{kind: actHardSigmoid, a: c.n.AttrFloat("alpha", 0.2), b: c.n.AttrFloat("beta", 0.5)}
+	default:
+		return nil, fmt.Errorf("unsupported gate %q", gs)
+	}
+	var inner act
+	switch as := c.n.AttrString("act", "relu"); as {
+	case "relu":
+		inner = act{kind: actRelu}
+	case "silu":
+		inner = act{kind: actSiLU}
+	default:
+		return nil, fmt.Errorf("unsupported act %q", as)
+	}
+	out, err := c.setOut(0, ir.Float32, x.shape)
+	if err != nil {
+		return nil, err
+	}
+	if useKernels && w1.konst && b1.konst && w2.konst && b2.konst && Cr > 0 && C > 0 && HW > 0 {
+		c.kernels = true
+		// The fast path packs copies of the weights.
+		if err := c.b.charge(w1.bytes() + w2.bytes()); err != nil {
+			return nil, err
+		}
+		return c.fastSqueezeExcite(x, out, w1.f32(), b1.f32(), w2.f32(), b2.f32(), N, C, Cr, HW, inner, gate), nil
+	}
+	s := make([]float32, C)
+	h := make([]float32, Cr)
+	g := make([]float32, C)
+	return func() {
+		xs, os := x.f32(), out.f32()
+		W1, B1, W2, B2 := w1.f32(), b1.f32(), w2.f32(), b2.f32()
+		for n := 0; n < N; n++ {
+			xn := xs[n*C*HW : (n+1)*C*HW]
+			for ch := 0; ch < C; ch++ {
+				s[ch] = poolPlane(xn[ch*HW:(ch+1)*HW], false)
+			}
+			for i := 0; i < Cr; i++ {
+				v := B1[i]
+				for ch, sv := range s {
+					v += W1[i*C+ch] * sv
+				}
+				h[i] = v
+			}
+			inner.apply(h, h)
+			for ch := 0; ch < C; ch++ {
+				v := B2[ch]
+				for i, hv := range h {
+					v += W2[ch*Cr+i] * hv
+				}
+				g[ch] = v
+			}
+			gate.apply(g, g)
+			on := os[n*C*HW : (n+1)*C*HW]
+			for ch := 0; ch < C; ch++ {
+				gv := g[ch]
+				xr, or := xn[ch*HW:(ch+1)*HW], on[ch*HW:(ch+1)*HW]
+				for i, v := range xr {
+					or[i] = v * gv
+				}
+			}
+		}
+	}, nil
+}
+
+func init() {
+	register(ir.FusedDomain, "SqueezeExcite", opSqueezeExcite)
+}

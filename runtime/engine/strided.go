@@ -146,13 +146,3 @@ func nextIndex(idx []int, shape []int64) {
 		idx[a] = 0
 	}
 }
-
-func normAxis(a int64, r int) (int, error) {
-	if a < -int64(r) || a >= int64(r) {
-		return 0, fmt.Errorf("axis %d out of range for rank %d", a, r)
-	}
-	if a < 0 {
-		a += int64(r)
-	}
-	return int(a), nil
-}

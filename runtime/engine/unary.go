@@ -347,7 +347,7 @@ func opWhere(c *ctx) (func(), error) {
 	if cond.dt != ir.Bool || x.dt != y.dt {
 		return nil, fmt.Errorf("Where needs bool condition and equal value types")
 	}
-	shape, err := broadcastShape(cond.shape, x.shape, y.shape)
+	shape, err := ir.BroadcastShape(cond.shape, x.shape, y.shape)
 	if err != nil {
 		return nil, err
 	}
@@ -388,7 +388,7 @@ func opPRelu(c *ctx) (func(), error) {
 			sshape = append(sshape, 1)
 		}
 	}
-	shape, err := broadcastShape(x.shape, sshape)
+	shape, err := ir.BroadcastShape(x.shape, sshape)
 	if err != nil {
 		return nil, err
 	}

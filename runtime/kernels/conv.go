@@ -43,7 +43,7 @@ var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "s
 // "pointwise-gemm", "gemv", "shifted-gemm" or "im2col-gemm".
 func (pk *PackedConv) Path() string { return convKindNames[pk.kind] }
 
-// Shifted convolution. The zero-padded input (Hp x Wp = (H+PadT+PadB) x
+// shiftGeom is the geometry of a shifted convolution. The zero-padded input (Hp x Wp = (H+PadT+PadB) x
 // (W+PadL+PadR)) of each channel is split into SH*SW phase planes of
 // Hq x Wq = ceil(Hp/SH) x ceil(Wp/SW), phase (fh, fw) holding padded
 // pixels (r*SH+fh, q*SW+fw). The output is computed at row pitch Wq

@@ -30,6 +30,18 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 passed = failed = 0
 
 
+def image_like(path):
+    """Whether the model's single input is an image tensor [N,3,H,W]."""
+    import onnx
+    m = onnx.load(path, load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    feeds = [i for i in m.graph.input if i.name not in inits]
+    if len(feeds) != 1:
+        return False
+    dims = feeds[0].type.tensor_type.shape.dim
+    return len(dims) == 4 and dims[1].HasField("dim_value") and dims[1].dim_value == 3
+
+
 def result(ok, what, why=""):
     global passed, failed
     if ok:
@@ -125,7 +137,7 @@ def main():
             rel = os.path.relpath(g, os.path.join(ROOT, "testdata", "golden"))
             base = os.path.join(out, rel.replace(os.sep, "_")[:-5])
             variants = [([], "_fp32.mlpackage"), (["--fp16"], "_fp16.mlpackage"), ([], "_fp32.mlmodel"), (["--fp16"], "_fp16.mlmodel")]
-            if g.endswith("deploy.onnx"):
+            if g.endswith("deploy.onnx") and image_like(g):
                 # mconv run --image's normalisation inside the Core ML model
                 img = ["--image-input", "rgb", "--preprocess", "imagenet"]
                 variants += [(img, "_img.mlpackage"), (img, "_img.mlmodel")]
