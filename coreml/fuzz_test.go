@@ -11,9 +11,6 @@ import (
 	"github.com/mconv/mconv/ir"
 )
 
-// fuzzBudget is the memory budget of the converter's folding (64 MiB).
-const fuzzBudget = 64 << 20
-
 // FuzzToCoreML converts mutated models (fuzzmodel) to an ML Program and a
 // NeuralNetwork under a 64 MiB folding budget. Each conversion either
 // succeeds with a spec that, encoded and decoded again, mconv's Core ML
@@ -25,15 +22,11 @@ const fuzzBudget = 64 << 20
 func FuzzToCoreML(f *testing.F) {
 	bases := fuzzmodel.Seeds(f, "..")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m := fuzzmodel.Build(bases, data)
-		if m == nil {
-			return
-		}
-		shapes, ok := fuzzmodel.InputShapes(m, 1<<20)
+		m, shapes, ok := fuzzmodel.Model(bases, data, 1<<20)
 		if !ok {
 			return
 		}
-		opt := Options{MaxMemory: fuzzBudget, InputShapes: shapes}
+		opt := Options{MaxMemory: fuzzmodel.Budget, InputShapes: shapes}
 		check := func(what string, err error) bool {
 			if err == nil {
 				return true

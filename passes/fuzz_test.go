@@ -12,9 +12,6 @@ import (
 	"github.com/mconv/mconv/runtime"
 )
 
-// fuzzBudget is the memory budget of the fuzz plans and folding (64 MiB).
-const fuzzBudget = 64 << 20
-
 // FuzzPasses runs the whole pipeline with CheckEachPass on mutated models
 // (fuzzmodel) that pass ir.Verify: Verify must hold after every pass (a
 // violation, like a pass's internal error, fails), and when the passes
@@ -31,19 +28,15 @@ const fuzzBudget = 64 << 20
 func FuzzPasses(f *testing.F) {
 	bases := fuzzmodel.Seeds(f, "..")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m := fuzzmodel.Build(bases, data)
-		if m == nil || ir.Verify(m) != nil {
-			return
-		}
-		shapes, ok := fuzzmodel.InputShapes(m, 1<<16)
-		if !ok {
+		m, shapes, ok := fuzzmodel.Model(bases, data, 1<<16)
+		if !ok || ir.Verify(m) != nil {
 			return
 		}
 		in := fuzzmodel.Inputs(m, shapes, uint64(len(data)))
 		if in == nil {
 			return
 		}
-		opt := runtime.Options{Threads: 1, MaxMemory: fuzzBudget, InputShapes: shapes, Passes: []string{"none"}}
+		opt := runtime.Options{Threads: 1, MaxMemory: fuzzmodel.Budget, InputShapes: shapes, Passes: []string{"none"}}
 		run := func(m *ir.Model) (map[string]*ir.Tensor, error) {
 			p, err := runtime.Compile(m, opt)
 			if err != nil {
@@ -69,7 +62,7 @@ func FuzzPasses(f *testing.F) {
 			}
 		}
 		fused := ir.CloneModel(m)
-		rep, err := passes.Run(fused, passes.Options{CheckEachPass: true, MaxMemory: fuzzBudget})
+		rep, err := passes.Run(fused, passes.Options{CheckEachPass: true, MaxMemory: fuzzmodel.Budget})
 		if err != nil {
 			if strings.Contains(err.Error(), "internal error") || strings.Contains(err.Error(), "verif") {
 				t.Fatal(err)

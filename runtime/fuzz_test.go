@@ -8,9 +8,6 @@ import (
 	"github.com/mconv/mconv/runtime"
 )
 
-// fuzzBudget is the memory budget of the fuzz targets' plans (64 MiB).
-const fuzzBudget = 64 << 20
-
 // FuzzCompileRun compiles and runs mutated models (fuzzmodel: the testdata
 // networks, ONNX node tests and hostile single-node models, edited by the
 // fuzz bytes and read back from ONNX) under a 64 MiB budget. It fails on a
@@ -24,15 +21,11 @@ const fuzzBudget = 64 << 20
 func FuzzCompileRun(f *testing.F) {
 	bases := fuzzmodel.Seeds(f, "..")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m := fuzzmodel.Build(bases, data)
-		if m == nil {
-			return
-		}
-		shapes, ok := fuzzmodel.InputShapes(m, 1<<20)
+		m, shapes, ok := fuzzmodel.Model(bases, data, 1<<20)
 		if !ok {
 			return
 		}
-		p, err := runtime.Compile(m, runtime.Options{Threads: 2, MaxMemory: fuzzBudget, InputShapes: shapes})
+		p, err := runtime.Compile(m, runtime.Options{Threads: 2, MaxMemory: fuzzmodel.Budget, InputShapes: shapes})
 		if err != nil {
 			if strings.Contains(err.Error(), "internal error") {
 				t.Fatal(err)
@@ -40,8 +33,8 @@ func FuzzCompileRun(f *testing.F) {
 			return
 		}
 		defer p.Close()
-		if peak := p.PeakActivationBytes(); peak > fuzzBudget {
-			t.Fatalf("arena of %d bytes over the %d-byte budget", peak, fuzzBudget)
+		if peak := p.PeakActivationBytes(); peak > fuzzmodel.Budget {
+			t.Fatalf("arena of %d bytes over the %d-byte budget", peak, fuzzmodel.Budget)
 		}
 		in := fuzzmodel.Inputs(m, shapes, uint64(len(data)))
 		if in == nil {

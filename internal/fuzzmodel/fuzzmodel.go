@@ -25,6 +25,23 @@ import (
 	"github.com/mconv/mconv/onnx"
 )
 
+// Budget is the memory budget (64 MiB) the fuzz targets compile, fold and
+// convert under (runtime.Options.MaxMemory and the like).
+const Budget = 64 << 20
+
+// Model is Build followed by InputShapes: the fuzz input's model and the
+// static shapes of its fed inputs, ok false when there is nothing to do
+// (no model, or an input without shape or over maxElements elements).
+func Model(bases []Base, data []byte, maxElements int64) (m *ir.Model, shapes map[string][]int64, ok bool) {
+	if m = Build(bases, data); m == nil {
+		return nil, nil, false
+	}
+	if shapes, ok = InputShapes(m, maxElements); !ok {
+		return nil, nil, false
+	}
+	return m, shapes, true
+}
+
 // Base is a seed model.
 type Base struct {
 	Name  string
