@@ -41,6 +41,9 @@ type lowerer struct {
 	outNames map[*ir.Value]string
 	// budget bounds the constants folding computes (Options.MaxMemory).
 	budget *engine.Budget
+	// rangeErr is an integer parameter of the node being lowered that
+	// int32 cannot hold (see int32).
+	rangeErr error
 }
 
 // errUnsupported marks a node the target cannot express.
@@ -262,13 +265,23 @@ func (l *lowerer) constOp(base string, dt pb.DataType, shape []int64, c *constVa
 func (l *lowerer) cInts(base string, v ...int64) *mvar {
 	c := &constVal{i: make([]int32, len(v))}
 	for i, x := range v {
-		c.i[i] = int32(x)
+		c.i[i] = l.int32(base, x)
 	}
 	return l.constOp(base, pb.DataType_INT32, []int64{int64(len(v))}, c)
 }
 
 func (l *lowerer) cInt(base string, v int64) *mvar {
-	return l.constOp(base, pb.DataType_INT32, nil, &constVal{i: []int32{int32(v)}})
+	return l.constOp(base, pb.DataType_INT32, nil, &constVal{i: []int32{l.int32(base, v)}})
+}
+
+// int32 converts v for an int32 constant; a value outside int32's range
+// (Core ML's integer parameters are int32) is recorded in l.rangeErr,
+// which fails the node being lowered.
+func (l *lowerer) int32(base string, v int64) int32 {
+	if v != int64(int32(v)) && l.rangeErr == nil {
+		l.rangeErr = fmt.Errorf("%s: value %d is outside the int32 range of Core ML's integer parameters: %w", base, v, errUnsupported)
+	}
+	return int32(v)
 }
 
 func (l *lowerer) cBool(base string, v bool) *mvar {
@@ -419,7 +432,11 @@ func (l *lowerer) node(n *ir.Node) error {
 		}
 		return nil
 	}
-	return f(l, n)
+	l.rangeErr = nil
+	if err := f(l, n); err != nil {
+		return err
+	}
+	return l.rangeErr
 }
 
 // constInputs returns n's inputs when all are known constants (nil for an
