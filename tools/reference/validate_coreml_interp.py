@@ -1,0 +1,117 @@
+"""Validate coreml_interp.py on coremltools' OWN conversions (run by hand:
+needs torch, timm, torchvision and coremltools==9.0 in one environment,
+e.g. the export venv with `pip install coremltools==9.0`):
+
+    python tools/reference/validate_coreml_interp.py [--models NAME ...] [--formats mlprogram neuralnetwork]
+
+Each zoo model is rebuilt in PyTorch exactly as export_fixtures.py --zoo
+builds it (zoo_model: same seed, random weights, BN statistics from data,
+same input), reparameterized (timm.utils.reparameterize_model), traced and
+converted by coremltools.convert to an fp32 ML Program
+(compute_precision=FLOAT32) and, where coremltools supports it, to a
+NeuralNetwork. The interpreter runs each file on the same input; its output
+must match PyTorch's within 1e-4 x max(1, output scale), scale = max |y|.
+This checks the interpreter against a converter it shares no code with
+(coremltools' own PyTorch frontend and its documented op semantics).
+Prints one table row per model and format, then 'N passed, N failed'.
+"""
+import argparse
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import coreml_interp  # noqa: E402
+import export_fixtures  # noqa: E402
+
+DEFAULT = ["mobilenetv2_100", "mobilenetv3_large_100", "efficientnet_b0", "repvgg_a0", "mobileone_s0",
+           "repvit_m0_9", "fastvit_t8", "resnet18", "shufflenet_v2_x1_0", "efficientformerv2_s0", "levit_128s",
+           "mobilevitv2_050", "mobilenetv1_100", "lcnet_050", "ghostnet_100", "mobilenetv4_conv_small",
+           "inception_next_atto", "starnet_s1"]
+TOL = 1e-4
+
+
+def convert(model, x, fmt, out_dir, name):
+    import coremltools as ct
+    from timm.utils.model import reparameterize_model
+    m = reparameterize_model(model.eval()).eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(m, x)
+    kw = dict(inputs=[ct.TensorType(name="x", shape=tuple(x.shape))], convert_to=fmt)
+    if fmt == "mlprogram":
+        kw["compute_precision"] = ct.precision.FLOAT32
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        mlm = ct.convert(traced, **kw)
+    path = os.path.join(out_dir, name + (".mlpackage" if fmt == "mlprogram" else ".mlmodel"))
+    mlm.save(path)
+    return path
+
+
+def main(argv):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", nargs="*", default=DEFAULT)
+    ap.add_argument("--formats", nargs="*", default=["mlprogram", "neuralnetwork"])
+    args = ap.parse_args(argv)
+    src = dict(export_fixtures.ZOO)
+    passed = failed = 0
+    rows = []
+    print(f"{'model':26} {'format':14} {'converted':9} {'err/scale':>10} {'scale':>8} {'ops':>5} result  time")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.models:
+            try:
+                model, x = export_fixtures.zoo_model(name, src.get(name, "timm"))
+                model.eval()
+                with torch.no_grad():
+                    want = model(x).numpy().astype(np.float64)
+            except Exception as e:
+                print(f"{name:26} build failed: {type(e).__name__}: {e}")
+                failed += 1
+                continue
+            scale = float(np.abs(want).max())
+            for fmt in args.formats:
+                t0 = time.time()
+                try:
+                    path = convert(model, x, fmt, tmp, name)
+                except Exception as e:
+                    why = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:90]
+                    print(f"{name:26} {fmt:14} {'no':9} {'':>10} {'':>8} {'':>5} n/a     ({why})", flush=True)
+                    rows.append((name, fmt, False, None))
+                    continue
+                try:
+                    prog = coreml_interp.load(path)
+                    feeds = {coreml_interp.input_shapes(prog.spec).popitem()[0]: x.numpy()}
+                    got = list(prog.run(feeds).values())[0].astype(np.float64).reshape(want.shape)
+                    err = float(np.abs(got - want).max()) / max(1.0, scale)
+                    ok = err <= TOL
+                    nops = len(prog.operations())
+                except Exception as e:
+                    traceback.print_exc(limit=1)
+                    err, ok, nops = float("nan"), False, 0
+                    print(f"  interpreter: {type(e).__name__}: {e}"[:300])
+                passed += ok
+                failed += not ok
+                rows.append((name, fmt, True, err))
+                print(f"{name:26} {fmt:14} {'yes':9} {err:10.1e} {scale:8.2f} {nops:5d} {'pass' if ok else 'FAIL':7} "
+                      f"{time.time() - t0:4.0f}s", flush=True)
+                if os.path.isdir(path):
+                    import shutil
+                    shutil.rmtree(path)
+                elif os.path.exists(path):
+                    os.remove(path)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
