@@ -28,7 +28,7 @@ import sys
 import numpy as np
 
 # MIL DataType enum (MIL.proto) -> numpy dtype.
-MIL_DTYPES = {1: np.bool_, 10: np.float16, 11: np.float32, 12: np.float64, 21: np.int8, 22: np.int16,
+MIL_DTYPES = {1: np.bool_, 2: np.object_, 10: np.float16, 11: np.float32, 12: np.float64, 21: np.int8, 22: np.int16,
               23: np.int32, 24: np.int64, 31: np.uint8, 32: np.uint16, 33: np.uint32, 34: np.uint64}
 # MIL blob storage v2 dtype codes (milstorage) -> numpy dtype.
 BLOB_DTYPES = {1: np.float16, 2: np.float32, 3: np.uint8, 4: np.int8, 6: np.int16, 7: np.uint16, 8: np.int32,
@@ -191,7 +191,7 @@ class MILProgram:
                 raise InterpError(f"op {name!r} ({op.type}): {len(outs)} results for {len(op.outputs)} outputs")
             for o, val in zip(op.outputs, outs):
                 dt, dims = _tensor_type(o.type)
-                if not isinstance(val, str):
+                if not isinstance(val, str) and dt is not np.object_:
                     val = _to(np.asarray(val), dt, mode)
                     if any(d is not None and d != s for d, s in zip(dims, val.shape)) or len(dims) != val.ndim:
                         raise InterpError(f"op {name!r} ({op.type}): output {o.name} shape {val.shape}, "
@@ -901,7 +901,6 @@ def _nn_add_mul(op):
 def _nn_batchnorm(p, xs, ft):
     x = xs[0]
     c = int(p.channels)
-    sh = (-1,) + (1,) * 2 if x.ndim in (3, 5) or x.ndim == 4 else (-1,)
     sh = (1, c, 1, 1) if x.ndim == 4 else (c, 1, 1)
     g, b = _weights(p.gamma).astype(ft).reshape(sh), _weights(p.beta).astype(ft).reshape(sh)
     if p.instanceNormalization:

@@ -50,7 +50,8 @@ def convert(model, x, fmt, out_dir, name):
     kw = dict(inputs=[ct.TensorType(name="x", shape=tuple(x.shape))], convert_to=fmt)
     if fmt == "mlprogram":
         kw["compute_precision"] = ct.precision.FLOAT32
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         mlm = ct.convert(traced, **kw)
     path = os.path.join(out_dir, name + (".mlpackage" if fmt == "mlprogram" else ".mlmodel"))
