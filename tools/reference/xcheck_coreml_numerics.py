@@ -23,10 +23,17 @@ outputs of the fused ONNX model wherever the (sanitized) tensor names match.
 A negative control (conv weights with kH and kW swapped on one fixture)
 must fail, so the comparison cannot pass vacuously.
 Prints 'N passed, N failed' last; exits non-zero on any failure.
+
+By hand, `--zoo [DIR]` checks the full-size zoo instead (.cache/zoo from
+`export_fixtures.py --zoo`: NAME/EXPORTER/train.onnx with
+train_data_set_0); files mconv refuses to convert are listed as skipped
+(that is coverage, not numbers). `--only NAME...` and `--variants
+mlpackage-fp32 ...` narrow it.
 """
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -132,8 +139,11 @@ def first_divergence(prog, feeds, fp16, fused, x, tol):
     return f"no traced value of the {matched} matched by name exceeds the tolerance"
 
 
-def check_file(exe, onnx_path, data_dir, tmp):
-    rel = os.path.relpath(onnx_path, os.path.join(ROOT, "testdata", "golden"))
+VARIANTS = [(".mlpackage", False), (".mlpackage", True), (".mlmodel", False), (".mlmodel", True)]
+
+
+def check_file(exe, onnx_path, data_dir, tmp, root, variants=VARIANTS, refused_ok=False):
+    rel = os.path.relpath(onnx_path, root)
     model = onnx.load(onnx_path)
     x = read_pb(os.path.join(data_dir, "input_0.pb"))
     want = read_pb(os.path.join(data_dir, "output_0.pb")).astype(np.float64)
@@ -149,42 +159,46 @@ def check_file(exe, onnx_path, data_dir, tmp):
         return
     fused = onnx.load(fused_path)
     ref16 = None
-    for ext in (".mlpackage", ".mlmodel"):
-        for fp16 in (False, True):
-            what = f"{rel} {ext[1:]} {'fp16' if fp16 else 'fp32'}"
-            out = base + ("_fp16" if fp16 else "_fp32") + ext
-            r = subprocess.run([exe, "to-coreml", onnx_path, "-o", out, "--fuse"] + (["--fp16"] if fp16 else [])
-                               + shape_arg, capture_output=True, text=True)
-            if r.returncode != 0:
-                result(False, what, "mconv to-coreml: " + r.stderr.strip()[-300:])
+    for ext, fp16 in variants:
+        what = f"{rel} {ext[1:]} {'fp16' if fp16 else 'fp32'}"
+        out = base + ("_fp16" if fp16 else "_fp32") + ext
+        r = subprocess.run([exe, "to-coreml", onnx_path, "-o", out, "--fuse"] + (["--fp16"] if fp16 else [])
+                           + shape_arg, capture_output=True, text=True)
+        if r.returncode != 0:
+            if refused_ok:  # coverage, not numbers: listed, not counted
+                print(f"skip {what}: mconv refuses it: {r.stderr.strip().splitlines()[-1][-200:]}")
                 continue
+            result(False, what, "mconv to-coreml: " + r.stderr.strip()[-300:])
+            continue
+        try:
+            prog = coreml_interp.load(out)
+            feeds = {next(iter(coreml_interp.input_shapes(prog.spec))): x}
+            res = prog.run(feeds, fp16=fp16) if ext == ".mlmodel" else prog.run(feeds)
+            got = np.asarray(list(res.values())[0], dtype=np.float64).reshape(want.shape)
+        except Exception as e:
+            result(False, what, f"interpreter: {type(e).__name__}: {e}"[:400])
+            continue
+        err = float(np.abs(got - want).max())
+        if refused_ok:  # zoo files are large: drop each once checked
+            shutil.rmtree(out) if os.path.isdir(out) else os.remove(out)
+        if not fp16:
+            ok = err <= TOL32 * scale
+            detail = f"err/scale {err / scale:.1e}"
+            tol = TOL32
+        else:
+            if ref16 is None:
+                sess = ort_session(round_weights_fp16(fused))
+                y16 = sess.run(None, {sess.get_inputs()[0].name: x})[0].astype(np.float64)
+                ref16 = float(np.abs(y16.reshape(want.shape) - want).max())
+            ok = err <= TOL16 * scale or err <= FP16_REF_FACTOR * ref16
+            detail = f"err/scale {err / scale:.1e} (fp16-weights ORT {ref16 / scale:.1e})"
+            tol = TOL16
+        if not ok:
             try:
-                prog = coreml_interp.load(out)
-                feeds = {next(iter(coreml_interp.input_shapes(prog.spec))): x}
-                res = prog.run(feeds, fp16=fp16) if ext == ".mlmodel" else prog.run(feeds)
-                got = np.asarray(list(res.values())[0], dtype=np.float64).reshape(want.shape)
+                detail += "; " + first_divergence(prog, feeds, fp16, fused, x, tol)
             except Exception as e:
-                result(False, what, f"interpreter: {type(e).__name__}: {e}"[:400])
-                continue
-            err = float(np.abs(got - want).max())
-            if not fp16:
-                ok = err <= TOL32 * scale
-                detail = f"err/scale {err / scale:.1e}"
-                tol = TOL32
-            else:
-                if ref16 is None:
-                    sess = ort_session(round_weights_fp16(fused))
-                    y16 = sess.run(None, {sess.get_inputs()[0].name: x})[0].astype(np.float64)
-                    ref16 = float(np.abs(y16.reshape(want.shape) - want).max())
-                ok = err <= TOL16 * scale or err <= FP16_REF_FACTOR * ref16
-                detail = f"err/scale {err / scale:.1e} (fp16-weights ORT {ref16 / scale:.1e})"
-                tol = TOL16
-            if not ok:
-                try:
-                    detail += "; " + first_divergence(prog, feeds, fp16, fused, x, tol)
-                except Exception as e:
-                    detail += f"; divergence search failed: {type(e).__name__}: {e}"
-            result(ok, what, detail)
+                detail += f"; divergence search failed: {type(e).__name__}: {e}"
+        result(ok, what, detail)
 
 
 def negative_control(tmp, exe):
@@ -217,28 +231,45 @@ def negative_control(tmp, exe):
            "negative control: repvgg_net conv weights with kH/kW swapped are caught", f"err/scale {err:.1e}; {where}")
 
 
-def main():
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser(description="Core ML numbers of mconv's output vs PyTorch (see the module doc)")
+    ap.add_argument("--zoo", nargs="?", const=os.path.join(ROOT, ".cache", "zoo"),
+                    help="by hand: check the zoo (export_fixtures.py --zoo; default .cache/zoo) instead of "
+                         "the golden fixtures; models mconv refuses are listed, not counted")
+    ap.add_argument("--only", nargs="*", help="zoo model names (default all)")
+    ap.add_argument("--variants", nargs="*", default=["mlpackage-fp32", "mlpackage-fp16", "mlmodel-fp32",
+                                                      "mlmodel-fp16"])
+    args = ap.parse_args(argv)
+    variants = [("." + v.split("-")[0], v.endswith("fp16")) for v in args.variants]
     t0 = time.time()
-    golden = sorted(glob.glob(os.path.join(ROOT, "testdata", "golden", "*", "*", "*.onnx")))
-    if not golden:
-        print("no testdata/golden fixtures in this checkout")
+    if args.zoo:
+        root = args.zoo
+        files = sorted(glob.glob(os.path.join(root, "*", "*", "train.onnx")))
+        if args.only:
+            files = [f for f in files if os.path.basename(os.path.dirname(os.path.dirname(f))) in args.only]
+    else:
+        root = os.path.join(ROOT, "testdata", "golden")
+        files = sorted(glob.glob(os.path.join(root, "*", "*", "*.onnx")))
+    if not files:
+        print(f"no fixtures under {root}")
         print("0 passed, 0 failed")
         return 0
+    data_dirs = {"model.onnx": "test_data_set_0", "deploy.onnx": "deploy_data_set_0", "train.onnx": "train_data_set_0"}
     with tempfile.TemporaryDirectory(prefix="mconv-coreml-num-") as tmp:
         exe = os.path.join(tmp, "mconv")
         subprocess.run(["go", "build", "-o", exe, "./cmd/mconv"], cwd=ROOT, check=True)
-        for g in golden:
-            name = os.path.basename(g)
-            data = os.path.join(os.path.dirname(g), {"model.onnx": "test_data_set_0",
-                                                     "deploy.onnx": "deploy_data_set_0"}.get(name, ""))
+        for g in files:
+            data = os.path.join(os.path.dirname(g), data_dirs.get(os.path.basename(g), ""))
             if not os.path.isdir(data):
                 continue
-            check_file(exe, g, data, tmp)
-        negative_control(tmp, exe)
+            check_file(exe, g, data, tmp, root, variants, refused_ok=bool(args.zoo))
+        if not args.zoo:
+            negative_control(tmp, exe)
     print(f"({time.time() - t0:.0f}s)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
