@@ -1048,13 +1048,17 @@ def _nn_layer_norm(p, xs, ft):
 
 
 def _nn_mvn(p, xs, ft):
+    """MVN: (x - mean) / sqrt(var + epsilon) over the last 2 (or 3) dims.
+    NeuralNetwork.proto does not say where epsilon goes; inside the square
+    root is what coremltools' NeuralNetwork backend assumes when it lowers
+    layer_norm to mvn (validate_coreml_interp.py, InceptionNeXt)."""
     x = xs[0]
     axes = (-3, -2, -1) if p.acrossChannels else (-2, -1)
     m = x.mean(axis=axes, keepdims=True)
     if not p.normalizeVariance:
         return x - m
     v = ((x - m) ** 2).mean(axis=axes, keepdims=True)
-    return (x - m) / (np.sqrt(v) + p.epsilon)
+    return (x - m) / np.sqrt(v + p.epsilon)
 
 
 def _nn_gather(p, xs, ft):
@@ -1095,6 +1099,16 @@ def _nn_scale(p, xs, ft):
     return y
 
 
+def _nn_slice(p, xs, ft):
+    """SliceLayerParams: numpy [startIndex:endIndex:stride] along channel,
+    height or width (axis 0/1/2 of the last three dims)."""
+    x = xs[0]
+    ax = x.ndim - 3 + int(p.axis)
+    idx = [slice(None)] * x.ndim
+    idx[ax] = slice(int(p.startIndex), int(p.endIndex), int(p.stride) or 1)
+    return x[tuple(idx)]
+
+
 NN_LAYERS = {
     "convolution": _nn_conv,
     "pooling": _nn_pool,
@@ -1125,6 +1139,8 @@ NN_LAYERS = {
     "permute": lambda p, xs, ft: np.transpose(xs[0], [int(a) for a in p.axis]) if xs[0].ndim == 4
     else np.transpose(xs[0], [int(a) - 1 for a in p.axis[1:]]),
     "reshapeStatic": lambda p, xs, ft: xs[0].reshape([int(s) for s in p.targetShape]),
+    "rankPreservingReshape": lambda p, xs, ft: xs[0].reshape([xs[0].shape[i] if d == 0 else int(d)
+                                                              for i, d in enumerate(p.targetShape)]),
     "reshape": lambda p, xs, ft: xs[0].reshape(xs[0].shape[:-3] + tuple(int(s) for s in p.targetShape[-3:])),
     "flatten": _nn_flatten,
     "flattenTo2D": lambda p, xs, ft: xs[0].reshape(int(np.prod(xs[0].shape[:int(p.axis) % xs[0].ndim])), -1),
@@ -1162,6 +1178,15 @@ NN_LAYERS = {
     "sqrt": lambda p, xs, ft: np.sqrt(xs[0]),
     "tanh": lambda p, xs, ft: np.tanh(xs[0]),
     "sigmoid": lambda p, xs, ft: _sigmoid(xs[0]),
+    "clampedReLU": lambda p, xs, ft: np.minimum(np.where(xs[0] >= 0, xs[0], p.alpha * xs[0]), p.beta),
+    "broadcastToStatic": lambda p, xs, ft: np.broadcast_to(xs[0], [int(s) for s in p.targetShape]).copy(),
+    "fillStatic": lambda p, xs, ft: np.full([int(s) for s in p.targetShape], p.value, dtype=ft),
+    "stack": lambda p, xs, ft: np.stack(xs, axis=int(p.axis)),
+    "sliceBySize": lambda p, xs, ft: np.take(xs[0], np.arange(int(np.asarray(xs[1]).reshape(-1)[0]),
+                                                              int(np.asarray(xs[1]).reshape(-1)[0]) + int(p.size)),
+                                             axis=int(p.axis)),
+    "copy": lambda p, xs, ft: xs[0],
+    "slice": _nn_slice,
 }
 
 

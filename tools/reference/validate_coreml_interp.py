@@ -11,6 +11,9 @@ converted by coremltools.convert to an fp32 ML Program
 (compute_precision=FLOAT32) and, where coremltools supports it, to a
 NeuralNetwork. The interpreter runs each file on the same input; its output
 must match PyTorch's within 1e-4 x max(1, output scale), scale = max |y|.
+A third row converts with compute_precision=FLOAT16 (every op in fp16) and
+runs the interpreter's device mode (every fp16 value rounded to float16):
+within 2e-2 x max(1, scale).
 This checks the interpreter against a converter it shares no code with
 (coremltools' own PyTorch frontend and its documented op semantics).
 Prints one table row per model and format, then 'N passed, N failed'.
@@ -39,6 +42,7 @@ DEFAULT = ["mobilenetv2_100", "mobilenetv3_large_100", "efficientnet_b0", "repvg
            "mobilevitv2_050", "mobilenetv1_100", "lcnet_050", "ghostnet_100", "mobilenetv4_conv_small",
            "inception_next_atto", "starnet_s1"]
 TOL = 1e-4
+TOL16 = 2e-2  # coremltools' fp16 ML Program: the interpreter rounds every fp16 value
 
 
 def convert(model, x, fmt, out_dir, name):
@@ -47,14 +51,16 @@ def convert(model, x, fmt, out_dir, name):
     m = reparameterize_model(model.eval()).eval()
     with torch.no_grad():
         traced = torch.jit.trace(m, x)
-    kw = dict(inputs=[ct.TensorType(name="x", shape=tuple(x.shape))], convert_to=fmt)
+    kw = dict(inputs=[ct.TensorType(name="x", shape=tuple(x.shape))], convert_to=fmt.split("-")[0])
     if fmt == "mlprogram":
         kw["compute_precision"] = ct.precision.FLOAT32
+    elif fmt == "mlprogram-fp16":
+        kw["compute_precision"] = ct.precision.FLOAT16
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
             contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         mlm = ct.convert(traced, **kw)
-    path = os.path.join(out_dir, name + (".mlpackage" if fmt == "mlprogram" else ".mlmodel"))
+    path = os.path.join(out_dir, name + (".mlpackage" if fmt.startswith("mlprogram") else ".mlmodel"))
     mlm.save(path)
     return path
 
@@ -62,7 +68,8 @@ def convert(model, x, fmt, out_dir, name):
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", nargs="*", default=DEFAULT)
-    ap.add_argument("--formats", nargs="*", default=["mlprogram", "neuralnetwork"])
+    ap.add_argument("--formats", nargs="*", default=["mlprogram", "neuralnetwork", "mlprogram-fp16"],
+                    help="mlprogram (fp32), neuralnetwork, mlprogram-fp16 (compute_precision=FLOAT16)")
     args = ap.parse_args(argv)
     src = dict(export_fixtures.ZOO)
     passed = failed = 0
@@ -94,7 +101,7 @@ def main(argv):
                     feeds = {coreml_interp.input_shapes(prog.spec).popitem()[0]: x.numpy()}
                     got = list(prog.run(feeds).values())[0].astype(np.float64).reshape(want.shape)
                     err = float(np.abs(got - want).max()) / max(1.0, scale)
-                    ok = err <= TOL
+                    ok = err <= (TOL16 if fmt.endswith("fp16") else TOL)
                     nops = len(prog.operations())
                 except Exception as e:
                     traceback.print_exc(limit=1)
