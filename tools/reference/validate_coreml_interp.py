@@ -37,10 +37,7 @@ sys.path.insert(0, HERE)
 import coreml_interp  # noqa: E402
 import export_fixtures  # noqa: E402
 
-DEFAULT = ["mobilenetv2_100", "mobilenetv3_large_100", "efficientnet_b0", "repvgg_a0", "mobileone_s0",
-           "repvit_m0_9", "fastvit_t8", "resnet18", "shufflenet_v2_x1_0", "efficientformerv2_s0", "levit_128s",
-           "mobilevitv2_050", "mobilenetv1_100", "lcnet_050", "ghostnet_100", "mobilenetv4_conv_small",
-           "inception_next_atto", "starnet_s1"]
+DEFAULT = [n for n, _ in export_fixtures.ZOO]  # all 27 zoo models
 TOL = 1e-4
 TOL16 = 2e-2  # coremltools' fp16 ML Program: the interpreter rounds every fp16 value
 
@@ -74,6 +71,7 @@ def main(argv):
     src = dict(export_fixtures.ZOO)
     passed = failed = 0
     rows = []
+    kinds = {}
     print(f"{'model':26} {'format':14} {'converted':9} {'err/scale':>10} {'scale':>8} {'ops':>5} result  time")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
@@ -103,6 +101,9 @@ def main(argv):
                     err = float(np.abs(got - want).max()) / max(1.0, scale)
                     ok = err <= (TOL16 if fmt.endswith("fp16") else TOL)
                     nops = len(prog.operations())
+                    for o in prog.operations():
+                        kinds.setdefault(fmt, set()).add(o.type if hasattr(o, "type") and isinstance(o.type, str)
+                                                         else o.WhichOneof("layer"))
                 except Exception as e:
                     traceback.print_exc(limit=1)
                     err, ok, nops = float("nan"), False, 0
@@ -117,6 +118,8 @@ def main(argv):
                     shutil.rmtree(path)
                 elif os.path.exists(path):
                     os.remove(path)
+    for fmt, ks in sorted(kinds.items()):
+        print(f"{fmt} op types exercised: {' '.join(sorted(ks))}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
