@@ -53,6 +53,7 @@ TOL32 = 1e-4
 TOL16 = 2e-2
 FP16_REF_FACTOR = 1.5
 passed = failed = 0
+exercised = {}  # file kind -> op types the interpreter ran
 
 
 def result(ok, what, detail=""):
@@ -172,6 +173,8 @@ def check_file(exe, onnx_path, data_dir, tmp, root, variants=VARIANTS, refused_o
             continue
         try:
             prog = coreml_interp.load(out)
+            exercised.setdefault(ext, set()).update(
+                o.type if ext == ".mlpackage" else o.WhichOneof("layer") for o in prog.operations())
             feeds = {next(iter(coreml_interp.input_shapes(prog.spec))): x}
             res = prog.run(feeds, fp16=fp16) if ext == ".mlmodel" else prog.run(feeds)
             got = np.asarray(list(res.values())[0], dtype=np.float64).reshape(want.shape)
@@ -266,6 +269,8 @@ def main(argv):
             check_file(exe, g, data, tmp, root, variants, refused_ok=bool(args.zoo))
         if not args.zoo:
             negative_control(tmp, exe)
+    for ext, kinds in sorted(exercised.items()):
+        print(f"{ext[1:]} op types checked: {' '.join(sorted(kinds))}")
     print(f"({time.time() - t0:.0f}s)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
