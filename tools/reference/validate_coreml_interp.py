@@ -18,7 +18,9 @@ This checks the interpreter against a converter it shares no code with
 (coremltools' own PyTorch frontend and its documented op semantics).
 Where coremltools itself logs that its conversion is approximate (e.g. a
 fractional nearest-neighbour upsample becomes bilinear in a NeuralNetwork)
-and the output misses, the row says 'inexact' and is not counted.
+and the output misses, the row says 'inexact' and is not counted; an fp16
+row that misses because a value exceeds the fp16 range (a device would
+overflow too) says 'overflow' and is not counted either.
 coremltools 9.0's PyTorch frontend cannot fold aten::Int of a 1-element
 array under numpy 2.4; patch_coremltools_int_cast fixes that one step.
 Prints one table row per model and format, then 'N passed, N failed'.
@@ -68,6 +70,18 @@ def patch_coremltools_int_cast():
         orig(context, node, dtype, dtype_name)
     cast._mconv_patched = True
     ops._cast = cast
+
+
+def first_overflow(prog, feeds):
+    """The first op (type name: |value| in float64) whose fp16 output is not
+    finite, or None."""
+    t16, t64 = [], []
+    prog.run(feeds, trace=t16)
+    prog.run(feeds, mode="float64", trace=t64)
+    for (typ, name, _, a), (_, _, _, b) in zip(t16, t64):
+        if np.issubdtype(np.asarray(a).dtype, np.floating) and not np.all(np.isfinite(a)):
+            return f"{typ} {name} (max |value| {np.abs(b).max():.3g} > 65504)"
+    return None
 
 
 def convert(model, x, fmt, out_dir, name):
@@ -146,15 +160,23 @@ def main(argv):
                     err, ok, nops = float("nan"), False, 0
                     print(f"  interpreter: {type(e).__name__}: {e}"[:300])
                 verdict = "pass" if ok else "FAIL"
+                overflow = None
+                note = f" (coremltools: {'; '.join(inexact)})" if inexact else ""
+                if not ok and nops and fmt.endswith("fp16"):
+                    overflow = first_overflow(prog, feeds)
                 if not ok and inexact and nops:
                     # not the interpreter's error: coremltools approximated
                     verdict = "inexact"
+                elif overflow:
+                    # the fp16 program cannot represent a value: a device overflows too
+                    verdict = "overflow"
+                    note = f" (fp16 overflow at {overflow})"
                 else:
                     passed += ok
                     failed += not ok
                 rows.append((name, fmt, True, err))
                 print(f"{name:26} {fmt:14} {'yes':9} {err:10.1e} {scale:8.2f} {nops:5d} {verdict:7} "
-                      f"{time.time() - t0:4.0f}s" + (f" (coremltools: {'; '.join(inexact)})" if inexact else ""),
+                      f"{time.time() - t0:4.0f}s" + note,
                       flush=True)
                 if os.path.isdir(path):
                     import shutil
