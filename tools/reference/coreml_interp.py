@@ -18,6 +18,9 @@ Precision modes (run(..., mode=)):
 
     python coreml_interp.py MODEL.mlpackage|MODEL.mlmodel [--fp16]
         runs the model on a seeded random input and prints output statistics.
+
+The NeuralNetwork layers live in coreml_interp_nn.py, the numeric kernels
+both share in coreml_kernels.py.
 """
 import json
 import math
@@ -27,6 +30,10 @@ import sys
 
 import numpy as np
 
+from coreml_interp_nn import NN_LAYERS, NNModel  # noqa: F401 (re-exported)
+from coreml_kernels import (InterpError, _bilinear, _erf, _gelu, _nearest, _norm, _pads, _sigmoid, _softmax,  # noqa: F401
+                            _windows, conv2d, pool)
+
 # MIL DataType enum (MIL.proto) -> numpy dtype.
 MIL_DTYPES = {1: np.bool_, 2: np.object_, 10: np.float16, 11: np.float32, 12: np.float64, 21: np.int8, 22: np.int16,
               23: np.int32, 24: np.int64, 31: np.uint8, 32: np.uint16, 33: np.uint32, 34: np.uint64}
@@ -35,15 +42,6 @@ BLOB_DTYPES = {1: np.float16, 2: np.float32, 3: np.uint8, 4: np.int8, 6: np.int1
                9: np.uint32}
 CAST_DTYPES = {"fp16": np.float16, "fp32": np.float32, "fp64": np.float64, "int8": np.int8, "uint8": np.uint8,
                "int16": np.int16, "uint16": np.uint16, "int32": np.int32, "int64": np.int64, "bool": np.bool_}
-
-
-class InterpError(Exception):
-    pass
-
-
-def _erf(x):
-    """Elementwise erf (math.erf is exact to double precision)."""
-    return np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)
 
 
 def load(path):
@@ -258,68 +256,6 @@ class _Args:
         return None if v is None else [int(t) for t in np.asarray(v).reshape(-1)]
 
 
-def _pads(pad_type, pad, in_sizes, kernel, strides, dilations, ceil_mode=False):
-    """(before, after) per spatial dim for a conv/pool window."""
-    n = len(in_sizes)
-    if pad_type == "valid":
-        return [(0, 0)] * n
-    if pad_type == "custom":
-        return [(pad[2 * i], pad[2 * i + 1]) for i in range(n)]
-    if pad_type in ("same", "same_lower"):
-        out = []
-        for i in range(n):
-            o = -(-in_sizes[i] // strides[i])
-            eff = (kernel[i] - 1) * dilations[i] + 1
-            total = max((o - 1) * strides[i] + eff - in_sizes[i], 0)
-            lo = total // 2 if pad_type == "same" else total - total // 2
-            out.append((lo, total - lo))
-        return out
-    raise InterpError(f"pad_type {pad_type!r}")
-
-
-def _windows(xp, kernel, strides, dilations, out_sizes):
-    """Yields (kernel index tuple, strided view of XP [N, C, *out]) for every
-    kernel position (2-D and 1-D spatial)."""
-    if len(kernel) == 1:
-        for i in range(kernel[0]):
-            s = i * dilations[0]
-            yield (i,), xp[:, :, s:s + (out_sizes[0] - 1) * strides[0] + 1:strides[0]]
-        return
-    if len(kernel) != 2:
-        raise InterpError(f"{len(kernel)}-D windows not supported")
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            si, sj = i * dilations[0], j * dilations[1]
-            yield (i, j), xp[:, :, si:si + (out_sizes[0] - 1) * strides[0] + 1:strides[0],
-                             sj:sj + (out_sizes[1] - 1) * strides[1] + 1:strides[1]]
-
-
-def conv2d(x, w, b, strides, pads, dilations, groups):
-    """Cross-correlation, x [N, Cin, *S], w [Cout, Cin/groups, *K]."""
-    n, cin = x.shape[:2]
-    cout, cg = w.shape[:2]
-    k = w.shape[2:]
-    xp = np.pad(x, [(0, 0), (0, 0)] + list(pads))
-    outs = [(xp.shape[2 + i] - (k[i] - 1) * dilations[i] - 1) // strides[i] + 1 for i in range(len(k))]
-    if cg * groups != cin:
-        raise InterpError(f"conv: weight {w.shape} with groups {groups} for {cin} input channels")
-    og = cout // groups
-    y = np.zeros((n, cout) + tuple(outs), dtype=x.dtype)
-    depthwise = cg == 1 and og == 1
-    for idx, view in _windows(xp, k, strides, dilations, outs):
-        wk = w[(slice(None), slice(None)) + idx]  # [Cout, Cg]
-        if depthwise:
-            y += view * wk[:, 0].reshape((1, cout) + (1,) * len(k))
-        elif groups == 1:
-            y += np.einsum("oc,nc...->no...", wk, view, optimize=True)
-        else:
-            v = view.reshape((n, groups, cg, -1))
-            y += np.matmul(wk.reshape(groups, og, cg)[None], v).reshape(y.shape)
-    if b is not None:
-        y += b.reshape((1, cout) + (1,) * len(k))
-    return y
-
-
 def _conv(a, outs):
     x, w = a["x"], a["weight"]
     k = list(w.shape[2:])
@@ -340,39 +276,6 @@ def _pool(a, kind):
     return pool(x, kind, k, strides, pads, ceil_mode, a.b("exclude_padding_from_average", False))
 
 
-def pool(x, kind, k, strides, pads, ceil_mode, exclude_pad):
-    nsp = len(k)
-    outs, extra = [], []
-    for i in range(nsp):
-        span = x.shape[2 + i] + pads[i][0] + pads[i][1] - k[i]
-        o = (-(-span // strides[i]) if ceil_mode else span // strides[i]) + 1
-        if ceil_mode and (o - 1) * strides[i] >= x.shape[2 + i] + pads[i][0]:
-            o -= 1  # PyTorch's rule: the last window starts inside input or left pad
-        outs.append(o)
-        extra.append(max((o - 1) * strides[i] + k[i] - (x.shape[2 + i] + pads[i][0] + pads[i][1]), 0))
-    full = [(pads[i][0], pads[i][1] + extra[i]) for i in range(nsp)]
-    fill = -np.inf if kind == "max" else 0
-    xp = np.pad(x, [(0, 0), (0, 0)] + full, constant_values=fill)
-    if kind == "max":
-        y = np.full(x.shape[:2] + tuple(outs), -np.inf, dtype=x.dtype)
-        for _, v in _windows(xp, k, strides, [1] * nsp, outs):
-            y = np.maximum(y, v)
-        return y
-    y = np.zeros(x.shape[:2] + tuple(outs), dtype=x.dtype)
-    for _, v in _windows(xp, k, strides, [1] * nsp, outs):
-        y += v
-    # divisor: real elements (exclude_pad) or elements inside the padded
-    # input (the ceil-mode overhang is never counted).
-    ones = np.pad(np.ones((1, 1) + x.shape[2:], dtype=x.dtype), [(0, 0), (0, 0)] + full)
-    if not exclude_pad:
-        ones = np.pad(np.ones((1, 1) + tuple(x.shape[2 + i] + pads[i][0] + pads[i][1] for i in range(nsp)),
-                              dtype=x.dtype), [(0, 0), (0, 0)] + [(0, e) for e in extra])
-    cnt = np.zeros((1, 1) + tuple(outs), dtype=x.dtype)
-    for _, v in _windows(ones, k, strides, [1] * nsp, outs):
-        cnt += v
-    return y / cnt
-
-
 def _axes(a, k, rank):
     ax = a.ints(k)
     return None if ax is None else tuple(sorted(t % rank for t in ax))
@@ -384,12 +287,6 @@ def _reduce(fn):
         ax = _axes(a, "axes", x.ndim) if "axes" in a else None
         return fn(x, axis=ax, keepdims=a.b("keep_dims", False))
     return f
-
-
-def _norm(x, axes, eps):
-    m = x.mean(axis=axes, keepdims=True)
-    v = ((x - m) ** 2).mean(axis=axes, keepdims=True)
-    return (x - m) / np.sqrt(v + eps)
 
 
 def _batch_norm(a, outs):
@@ -426,23 +323,6 @@ def _layer_norm(a, outs):
     if "beta" in a:
         y = y + a["beta"].reshape(sh)
     return y
-
-
-def _gelu(x, mode):
-    if mode == "TANH_APPROXIMATION":
-        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
-    if mode == "SIGMOID_APPROXIMATION":
-        return x / (1 + np.exp(-1.702 * x))
-    return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
-
-
-def _sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-def _softmax(x, axis):
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 def _matmul(a, outs):
@@ -534,41 +414,6 @@ def _squeeze(a, outs):
     return np.squeeze(x, axis=tuple(t % x.ndim for t in a.ints("axes")))
 
 
-def _grid(xin, xout, mode):
-    """Sample positions (float) for a 1-D bilinear resize (MIL docs)."""
-    i = np.arange(xout, dtype=np.float64)
-    if mode in ("STRICT_ALIGN_CORNERS", "ALIGN_CORNERS"):
-        if xout == 1:
-            g = np.array([(xin - 1) / 2 if mode == "ALIGN_CORNERS" else 0.0])
-        else:
-            g = i * (xin - 1) / (xout - 1)
-    elif mode == "DEFAULT":
-        g = i * ((xin - xin / xout) / (xout - 1)) if xout > 1 else np.zeros(1)
-    elif mode == "OFFSET_CORNERS":
-        delta = max(1, xin - 1) / xout
-        g = 0.5 * delta + i * delta
-    elif mode == "UNALIGN_CORNERS":
-        s = xin / xout
-        g = i * s + 0.5 * s - 0.5
-    else:
-        raise InterpError(f"sampling mode {mode!r}")
-    return np.clip(g, 0, xin - 1)
-
-
-def _bilinear(x, ho, wo, mode):
-    def axis(v, n_out, ax):
-        n_in = v.shape[ax]
-        g = _grid(n_in, n_out, mode)
-        lo = np.floor(g).astype(np.int64)
-        hi = np.minimum(lo + 1, n_in - 1)
-        t = (g - lo).astype(v.dtype)
-        sh = [1] * v.ndim
-        sh[ax] = n_out
-        t = t.reshape(sh)
-        return np.take(v, lo, axis=ax) * (1 - t) + np.take(v, hi, axis=ax) * t
-    return axis(axis(x, ho, x.ndim - 2), wo, x.ndim - 1)
-
-
 def _upsample_bilinear(a, outs):
     x = a["x"]
     sh, sw = a.f("scale_factor_height", 1), a.f("scale_factor_width", 1)
@@ -584,12 +429,6 @@ def _upsample_bilinear(a, outs):
 def _resize_bilinear(a, outs):
     x = a["x"]
     return _bilinear(x, a.i("target_size_height", 1), a.i("target_size_width", 1), a.s("sampling_mode", "DEFAULT"))
-
-
-def _nearest(x, ho, wo):
-    hi = np.minimum(np.floor(np.arange(ho) * (x.shape[-2] / ho)).astype(np.int64), x.shape[-2] - 1)
-    wi = np.minimum(np.floor(np.arange(wo) * (x.shape[-1] / wo)).astype(np.int64), x.shape[-1] - 1)
-    return np.take(np.take(x, hi, axis=-2), wi, axis=-1)
 
 
 def _upsample_nn(a, outs):
@@ -739,455 +578,6 @@ MIL_OPS = {
 def _pixel_shuffle(x, r):
     n, c, h, w = x.shape
     return x.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3).reshape(n, c // (r * r), h * r, w * r)
-
-
-# ---------------------------------------------------------- NeuralNetwork
-
-def _weights(wp, shape=None):
-    """A WeightParams as float32 (fp16 and raw fp32 storage decoded)."""
-    if len(wp.floatValue):
-        arr = np.array(wp.floatValue, dtype=np.float32)
-    elif len(wp.float16Value):
-        arr = np.frombuffer(wp.float16Value, dtype=np.float16).astype(np.float32)
-    elif len(wp.rawValue):
-        arr = np.frombuffer(wp.rawValue, dtype=np.float32).copy()
-    else:
-        arr = np.zeros(0, np.float32)
-    return arr if shape is None else arr.reshape(shape)
-
-
-def _edge_pads(valid, n=2):
-    amts = valid.paddingAmounts.borderAmounts
-    if len(amts) == 0:
-        return [(0, 0)] * n
-    return [(int(e.startEdgeSize), int(e.endEdgeSize)) for e in amts]
-
-
-class NNModel:
-    def __init__(self, spec, nn):
-        self.spec = spec
-        self.nn = nn
-        self.outputs = [o.name for o in spec.description.output]
-
-    def operations(self):
-        return list(self.nn.layers)
-
-    def run(self, feeds, mode="device", fp16=False, trace=None):
-        ftype = np.float64 if mode == "float64" else np.float32
-        rnd = fp16 and mode != "float64"
-
-        def put(name, v):
-            v = np.asarray(v)
-            if np.issubdtype(v.dtype, np.floating):
-                v = v.astype(ftype)
-                if rnd:
-                    v = v.astype(np.float16).astype(np.float32)
-            env[name] = v
-            return v
-
-        env = {}
-        for k, v in feeds.items():
-            put(k, v)
-        for layer in self.nn.layers:
-            kind = layer.WhichOneof("layer")
-            fn = NN_LAYERS.get(kind)
-            if fn is None:
-                raise InterpError(f"layer {layer.name!r} ({kind}): not implemented by the interpreter")
-            xs = [env[i] for i in layer.input]
-            try:
-                res = fn(getattr(layer, kind), xs, ftype)
-            except InterpError:
-                raise
-            except Exception as e:
-                raise InterpError(f"layer {layer.name!r} ({kind}): {type(e).__name__}: {e}") from e
-            res = list(res) if isinstance(res, (tuple, list)) else [res]
-            for o, v in zip(layer.output, res):
-                v = put(o, v)
-                if trace is not None:
-                    trace.append((kind, layer.name, o, v))
-        return {n: env[n] for n in self.outputs}
-
-
-def _nn_conv(p, xs, ft):
-    x = xs[0]
-    if p.isDeconvolution:
-        raise InterpError("deconvolution not supported")
-    k = [int(t) for t in p.kernelSize] or [3, 3]
-    strides = [int(t) for t in p.stride] or [1, 1]
-    dil = [int(t) for t in p.dilationFactor] or [1, 1]
-    g = int(p.nGroups) or 1
-    w = _weights(p.weights, (int(p.outputChannels), int(p.kernelChannels), k[0], k[1])).astype(ft)
-    b = _weights(p.bias).astype(ft) if p.hasBias else None
-    if p.WhichOneof("ConvolutionPaddingType") == "valid":
-        pads = _edge_pads(p.valid)
-    else:
-        mode = p.same.asymmetryMode  # 0 BOTTOM_RIGHT_HEAVY, 1 TOP_LEFT_HEAVY
-        pads = _pads("same" if mode == 0 else "same_lower", None, list(x.shape[-2:]), k, strides, dil)
-    squeeze = x.ndim == 3
-    if squeeze:
-        x = x[None]
-    y = conv2d(x, w, b, strides, pads, dil, g)
-    return y[0] if squeeze else y
-
-
-def _nn_pool(p, xs, ft):
-    x = xs[0]
-    kind = "max" if p.type == 0 else ("avg" if p.type == 1 else None)
-    if kind is None:
-        raise InterpError("L2 pooling not supported")
-    if p.globalPooling:
-        return x.max(axis=(-2, -1), keepdims=True) if kind == "max" else x.mean(axis=(-2, -1), keepdims=True)
-    k = [int(t) for t in p.kernelSize] or [3, 3]
-    st = [int(t) for t in p.stride] or [1, 1]
-    which = p.WhichOneof("PoolingPaddingType")
-    if which == "valid":
-        pads, ceil = _edge_pads(p.valid), False
-    elif which == "same":
-        pads, ceil = _pads("same", None, list(x.shape[-2:]), k, st, [1, 1]), False
-    else:
-        e = p.includeLastPixel.paddingAmounts
-        pads, ceil = [(int(e[0]), int(e[0])), (int(e[1]), int(e[1]))] if len(e) else [(0, 0), (0, 0)], True
-    squeeze = x.ndim == 3
-    if squeeze:
-        x = x[None]
-    y = pool(x, kind, k, st, pads, ceil, p.avgPoolExcludePadding)
-    return y[0] if squeeze else y
-
-
-def _nn_activation(p, xs, ft):
-    x = xs[0]
-    t = p.WhichOneof("NonlinearityType")
-    q = getattr(p, t)
-    if t == "ReLU":
-        return np.maximum(x, 0)
-    if t == "leakyReLU":
-        return np.where(x >= 0, x, q.alpha * x)
-    if t == "sigmoid":
-        return _sigmoid(x)
-    if t == "sigmoidHard":
-        return np.minimum(np.maximum(q.alpha * x + q.beta, 0), 1)
-    if t == "tanh":
-        return np.tanh(x)
-    if t == "linear":
-        return q.alpha * x + q.beta
-    if t == "thresholdedReLU":
-        return np.where(x > q.alpha, x, 0)
-    if t == "PReLU":
-        a = _weights(q.alpha).astype(ft)
-        a = a.reshape((-1,) + (1,) * 2) if x.ndim >= 3 and a.size > 1 else a
-        return np.where(x >= 0, x, a * x)
-    if t == "ELU":
-        return np.where(x > 0, x, q.alpha * (np.exp(x) - 1))
-    if t == "softplus":
-        return np.logaddexp(0, x)
-    if t == "softsign":
-        return x / (1 + np.abs(x))
-    if t == "scaledTanh":
-        return q.alpha * np.tanh(q.beta * x)
-    raise InterpError(f"activation {t} not supported")
-
-
-def _nn_add_mul(op):
-    def f(p, xs, ft):
-        if len(xs) == 1:
-            return op(xs[0], np.asarray(p.alpha, ft))
-        y = xs[0]
-        for v in xs[1:]:
-            y = op(y, v)
-        return y
-    return f
-
-
-def _nn_batchnorm(p, xs, ft):
-    x = xs[0]
-    c = int(p.channels)
-    sh = (1, c, 1, 1) if x.ndim == 4 else (c, 1, 1)
-    g, b = _weights(p.gamma).astype(ft).reshape(sh), _weights(p.beta).astype(ft).reshape(sh)
-    if p.instanceNormalization:
-        return _norm(x, (-2, -1), p.epsilon) * g + b
-    m, v = _weights(p.mean).astype(ft).reshape(sh), _weights(p.variance).astype(ft).reshape(sh)
-    return (x - m) / np.sqrt(v + np.asarray(p.epsilon, ft)) * g + b
-
-
-def _nn_inner(p, xs, ft):
-    x = xs[0]
-    w = _weights(p.weights, (int(p.outputChannels), int(p.inputChannels))).astype(ft)
-    if x.ndim >= 3 and x.shape[-1] == 1 and x.shape[-2] == 1 and x.shape[-3] == p.inputChannels:
-        y = np.matmul(x[..., 0, 0], w.T)
-        if p.hasBias:
-            y = y + _weights(p.bias).astype(ft)
-        return y[..., None, None]
-    y = np.matmul(x, w.T)
-    return y + _weights(p.bias).astype(ft) if p.hasBias else y
-
-
-def _nn_batched_matmul(p, xs, ft):
-    x = xs[0]
-    if len(xs) == 2:
-        a, b = xs
-        if p.transposeA:
-            a = np.swapaxes(a, -1, -2)
-        if p.transposeB:
-            b = np.swapaxes(b, -1, -2)
-        return np.matmul(a, b)
-    if p.transposeA:
-        x = np.swapaxes(x, -1, -2)
-    w = _weights(p.weights, (int(p.weightMatrixFirstDimension), int(p.weightMatrixSecondDimension))).astype(ft)
-    y = np.matmul(x, w)
-    return y + _weights(p.bias).astype(ft) if p.hasBias else y
-
-
-def _nn_reduce(fn):
-    def f(p, xs, ft):
-        x = xs[0]
-        if p.reduceAll:
-            return fn(x, axis=None, keepdims=p.keepDims).reshape((1,) * x.ndim if p.keepDims else (1,))
-        return fn(x, axis=tuple(int(a) % x.ndim for a in p.axes), keepdims=p.keepDims)
-    return f
-
-
-def _nn_slice_static(p, xs, ft):
-    x = xs[0]
-    idx = []
-    for i in range(x.ndim):
-        b = None if p.beginMasks[i] else int(p.beginIds[i])
-        e = None if p.endMasks[i] else int(p.endIds[i])
-        if len(p.squeezeMasks) and p.squeezeMasks[i]:
-            idx.append(int(p.beginIds[i]))
-        else:
-            idx.append(slice(b, e, int(p.strides[i])))
-    return x[tuple(idx)]
-
-
-def _nn_split_nd(p, xs, ft):
-    x = xs[0]
-    ax = int(p.axis) % x.ndim
-    sizes = [int(s) for s in p.splitSizes] or [x.shape[ax] // int(p.numSplits)] * int(p.numSplits)
-    return np.split(x, np.cumsum(sizes)[:-1], axis=ax)
-
-
-def _nn_load_constant_nd(p, xs, ft):
-    return _weights(p.data, tuple(int(s) for s in p.shape)).astype(ft)
-
-
-def _nn_unary(p, xs, ft):
-    x = xs[0]
-    t = p.type
-    # SQRT=0 RSQRT=1 INVERSE=2 POWER=3 EXP=4 LOG=5 ABS=6 THRESHOLD=7
-    alpha = p.alpha
-    eps = p.epsilon if p.epsilon != 0 else 1e-6
-    if t == 0:
-        y = np.sqrt(x)
-    elif t == 1:
-        y = 1 / np.sqrt(x + eps)
-    elif t == 2:
-        y = 1 / (x + eps)
-    elif t == 3:
-        y = np.power(x, alpha)
-    elif t == 4:
-        y = np.exp(x)
-    elif t == 5:
-        y = np.log(x + eps)
-    elif t == 6:
-        y = np.abs(x)
-    elif t == 7:
-        y = np.maximum(x, alpha)
-    else:
-        raise InterpError(f"unary function type {t}")
-    return y * (p.scale if p.scale != 0 else 1) + p.shift
-
-
-def _nn_upsample(p, xs, ft):
-    x = xs[0]
-    sf = [int(s) for s in p.scalingFactor] or [1, 1]
-    fsf = [float(s) for s in p.fractionalScalingFactor]
-    if fsf:
-        sf_h, sf_w = fsf
-    else:
-        sf_h, sf_w = sf
-    ho, wo = int(math.floor(x.shape[-2] * sf_h)), int(math.floor(x.shape[-1] * sf_w))
-    if p.mode == 0:  # NN
-        return _nearest(x, ho, wo)
-    # BILINEAR: linearUpsampleMode DEFAULT=0 ALIGN_CORNERS_TRUE=1 ALIGN_CORNERS_FALSE=2
-    mode = {0: "DEFAULT", 1: "STRICT_ALIGN_CORNERS", 2: "UNALIGN_CORNERS"}[p.linearUpsampleMode]
-    return _bilinear(x, ho, wo, mode)
-
-
-def _nn_resize_bilinear(p, xs, ft):
-    x = xs[0]
-    modes = {0: "STRICT_ALIGN_CORNERS", 1: "ALIGN_CORNERS", 2: "UNALIGN_CORNERS", 3: "ROI_ALIGN_MODE"}
-    mode = modes.get(p.mode.samplingMethod, "STRICT_ALIGN_CORNERS")
-    return _bilinear(x, int(p.targetSize[0]), int(p.targetSize[1]), mode)
-
-
-def _nn_padding(p, xs, ft):
-    x = xs[0]
-    e = p.paddingAmounts.borderAmounts
-    widths = [(0, 0)] * (x.ndim - 2) + [(int(e[0].startEdgeSize), int(e[0].endEdgeSize)),
-                                        (int(e[1].startEdgeSize), int(e[1].endEdgeSize))]
-    t = p.WhichOneof("PaddingType")
-    if t == "constant":
-        return np.pad(x, widths, constant_values=p.constant.value)
-    return np.pad(x, widths, mode="reflect" if t == "reflection" else "edge")
-
-
-def _nn_constant_pad(p, xs, ft):
-    x = xs[0]
-    a = [int(t) for t in p.padAmounts]
-    widths = [(a[2 * i], a[2 * i + 1]) for i in range(x.ndim)]
-    if p.padToGivenOutputSizeMode:
-        raise InterpError("padToGivenOutputSizeMode not supported")
-    return np.pad(x, widths, constant_values=p.value)
-
-
-def _nn_layer_norm(p, xs, ft):
-    x = xs[0]
-    shp = tuple(int(s) for s in p.normalizedShape)
-    axes = tuple(range(x.ndim - len(shp), x.ndim))
-    return _norm(x, axes, p.eps) * _weights(p.gamma, shp).astype(ft) + _weights(p.beta, shp).astype(ft)
-
-
-def _nn_mvn(p, xs, ft):
-    """MVN: (x - mean) / sqrt(var + epsilon) over the last 2 (or 3) dims.
-    NeuralNetwork.proto does not say where epsilon goes; inside the square
-    root is what coremltools' NeuralNetwork backend assumes when it lowers
-    layer_norm to mvn (validate_coreml_interp.py, InceptionNeXt)."""
-    x = xs[0]
-    axes = (-3, -2, -1) if p.acrossChannels else (-2, -1)
-    m = x.mean(axis=axes, keepdims=True)
-    if not p.normalizeVariance:
-        return x - m
-    v = ((x - m) ** 2).mean(axis=axes, keepdims=True)
-    return (x - m) / np.sqrt(v + p.epsilon)
-
-
-def _nn_gather(p, xs, ft):
-    x, idx = xs[0], xs[1].astype(np.int64)
-    ax = int(p.axis) % x.ndim
-    return np.take(x, np.where(idx < 0, idx + x.shape[ax], idx), axis=ax)
-
-
-def _nn_gather_nd(p, xs, ft):
-    x, idx = xs[0], xs[1].astype(np.int64)
-    k = idx.shape[-1]
-    flat = idx.reshape(-1, k)
-    return x[tuple(flat[:, j] for j in range(k))].reshape(idx.shape[:-1] + x.shape[k:])
-
-
-def _nn_flatten(p, xs, ft):
-    x = xs[0]
-    if p.mode == 1:  # CHANNEL_LAST
-        x = np.moveaxis(x, -3, -1)
-    return x.reshape(x.shape[:-3] + (-1, 1, 1))
-
-
-def _nn_concat(p, xs, ft):
-    return np.concatenate(xs, axis=-3)
-
-
-def _nn_bias(p, xs, ft):
-    b = _weights(p.bias, tuple(int(s) for s in p.shape)).astype(ft)
-    return xs[0] + (b.reshape(-1, 1, 1) if b.ndim == 1 else b)
-
-
-def _nn_scale(p, xs, ft):
-    s = _weights(p.scale, tuple(int(t) for t in p.shapeScale)).astype(ft)
-    y = xs[0] * (s.reshape(-1, 1, 1) if s.ndim == 1 else s)
-    if p.hasBias:
-        b = _weights(p.bias, tuple(int(t) for t in p.shapeBias)).astype(ft)
-        y = y + (b.reshape(-1, 1, 1) if b.ndim == 1 else b)
-    return y
-
-
-def _nn_slice(p, xs, ft):
-    """SliceLayerParams: numpy [startIndex:endIndex:stride] along channel,
-    height or width (axis 0/1/2 of the last three dims)."""
-    x = xs[0]
-    ax = x.ndim - 3 + int(p.axis)
-    idx = [slice(None)] * x.ndim
-    idx[ax] = slice(int(p.startIndex), int(p.endIndex), int(p.stride) or 1)
-    return x[tuple(idx)]
-
-
-NN_LAYERS = {
-    "convolution": _nn_conv,
-    "pooling": _nn_pool,
-    "activation": _nn_activation,
-    "innerProduct": _nn_inner,
-    "batchnorm": _nn_batchnorm,
-    "add": _nn_add_mul(np.add),
-    "multiply": _nn_add_mul(np.multiply),
-    "addBroadcastable": lambda p, xs, ft: xs[0] + xs[1],
-    "multiplyBroadcastable": lambda p, xs, ft: xs[0] * xs[1],
-    "subtractBroadcastable": lambda p, xs, ft: xs[0] - xs[1],
-    "divideBroadcastable": lambda p, xs, ft: xs[0] / xs[1],
-    "maxBroadcastable": lambda p, xs, ft: np.maximum(xs[0], xs[1]),
-    "minBroadcastable": lambda p, xs, ft: np.minimum(xs[0], xs[1]),
-    "powBroadcastable": lambda p, xs, ft: np.power(xs[0], xs[1]),
-    "modBroadcastable": lambda p, xs, ft: np.mod(xs[0], xs[1]),
-    "floorDivBroadcastable": lambda p, xs, ft: np.floor_divide(xs[0], xs[1]),
-    "loadConstantND": _nn_load_constant_nd,
-    "loadConstant": lambda p, xs, ft: _weights(p.data, tuple(int(s) for s in p.shape)).astype(ft),
-    "softmax": lambda p, xs, ft: _softmax(xs[0], -3),
-    "softmaxND": lambda p, xs, ft: _softmax(xs[0], int(p.axis)),
-    "concat": _nn_concat,
-    "concatND": lambda p, xs, ft: (np.stack(xs, axis=int(p.axis) + 1 if p.axis >= 0 else int(p.axis))
-                                   .reshape(tuple(s * (len(xs) if i == int(p.axis) % xs[0].ndim else 1)
-                                                  for i, s in enumerate(xs[0].shape)))
-                                   if getattr(p, "interleave", False) else np.concatenate(xs, axis=int(p.axis))),
-    "transpose": lambda p, xs, ft: np.transpose(xs[0], [int(a) for a in p.axes]),
-    "permute": lambda p, xs, ft: np.transpose(xs[0], [int(a) for a in p.axis]) if xs[0].ndim == 4
-    else np.transpose(xs[0], [int(a) - 1 for a in p.axis[1:]]),
-    "reshapeStatic": lambda p, xs, ft: xs[0].reshape([int(s) for s in p.targetShape]),
-    "rankPreservingReshape": lambda p, xs, ft: xs[0].reshape([xs[0].shape[i] if d == 0 else int(d)
-                                                              for i, d in enumerate(p.targetShape)]),
-    "reshape": lambda p, xs, ft: xs[0].reshape(xs[0].shape[:-3] + tuple(int(s) for s in p.targetShape[-3:])),
-    "flatten": _nn_flatten,
-    "flattenTo2D": lambda p, xs, ft: xs[0].reshape(int(np.prod(xs[0].shape[:int(p.axis) % xs[0].ndim])), -1),
-    "squeeze": lambda p, xs, ft: np.squeeze(xs[0]) if p.squeezeAll
-    else np.squeeze(xs[0], axis=tuple(int(a) % xs[0].ndim for a in p.axes)),
-    "expandDims": lambda p, xs, ft: np.expand_dims(xs[0], tuple(sorted(int(a) % (xs[0].ndim + len(p.axes))
-                                                                      for a in p.axes))),
-    "sliceStatic": _nn_slice_static,
-    "splitND": _nn_split_nd,
-    "split": lambda p, xs, ft: np.split(xs[0], int(p.nOutputs), axis=-3),
-    "clip": lambda p, xs, ft: np.minimum(np.maximum(xs[0], p.minVal), p.maxVal),
-    "gelu": lambda p, xs, ft: _gelu(xs[0], {0: "EXACT", 1: "TANH_APPROXIMATION", 2: "SIGMOID_APPROXIMATION"}[p.mode]),
-    "erf": lambda p, xs, ft: _erf(xs[0]),
-    "unary": _nn_unary,
-    "batchedMatmul": _nn_batched_matmul,
-    "reduceMean": _nn_reduce(np.mean),
-    "reduceSum": _nn_reduce(np.sum),
-    "reduceMax": _nn_reduce(np.max),
-    "reduceMin": _nn_reduce(np.min),
-    "reduceProd": _nn_reduce(np.prod),
-    "reduceSumSquare": _nn_reduce(lambda x, **k: np.sum(x * x, **k)),
-    "reduceL2": _nn_reduce(lambda x, **k: np.sqrt(np.sum(x * x, **k))),
-    "upsample": _nn_upsample,
-    "resizeBilinear": _nn_resize_bilinear,
-    "padding": _nn_padding,
-    "constantPad": _nn_constant_pad,
-    "layerNormalization": _nn_layer_norm,
-    "mvn": _nn_mvn,
-    "gather": _nn_gather,
-    "gatherND": _nn_gather_nd,
-    "bias": _nn_bias,
-    "scale": _nn_scale,
-    "tile": lambda p, xs, ft: np.tile(xs[0], [int(r) for r in p.reps]),
-    "exp2": lambda p, xs, ft: np.exp2(xs[0]),
-    "sqrt": lambda p, xs, ft: np.sqrt(xs[0]),
-    "tanh": lambda p, xs, ft: np.tanh(xs[0]),
-    "sigmoid": lambda p, xs, ft: _sigmoid(xs[0]),
-    "clampedReLU": lambda p, xs, ft: np.minimum(np.where(xs[0] >= 0, xs[0], p.alpha * xs[0]), p.beta),
-    "broadcastToStatic": lambda p, xs, ft: np.broadcast_to(xs[0], [int(s) for s in p.targetShape]).copy(),
-    "fillStatic": lambda p, xs, ft: np.full([int(s) for s in p.targetShape], p.value, dtype=ft),
-    "stack": lambda p, xs, ft: np.stack(xs, axis=int(p.axis)),
-    "sliceBySize": lambda p, xs, ft: np.take(xs[0], np.arange(int(np.asarray(xs[1]).reshape(-1)[0]),
-                                                              int(np.asarray(xs[1]).reshape(-1)[0]) + int(p.size)),
-                                             axis=int(p.axis)),
-    "copy": lambda p, xs, ft: xs[0],
-    "slice": _nn_slice,
-}
 
 
 def main(argv):
