@@ -31,8 +31,8 @@ import sys
 import numpy as np
 
 from coreml_interp_nn import NN_LAYERS, NNModel  # noqa: F401 (re-exported)
-from coreml_kernels import (InterpError, _bilinear, _erf, _gelu, _nearest, _norm, _pads, _sigmoid, _softmax,  # noqa: F401
-                            _windows, conv2d, pool)
+from coreml_kernels import (InterpError, _bilinear, _erf, _gelu, _linear_axis, _nearest, _norm, _pads,  # noqa: F401
+                            _sigmoid, _softmax, _windows, conv2d, pool)
 
 # MIL DataType enum (MIL.proto) -> numpy dtype.
 MIL_DTYPES = {1: np.bool_, 2: np.object_, 10: np.float16, 11: np.float32, 12: np.float64, 21: np.int8, 22: np.int16,
@@ -437,6 +437,38 @@ def _upsample_nn(a, outs):
     return _nearest(x, int(math.floor(x.shape[-2] * sh)), int(math.floor(x.shape[-1] * sw)))
 
 
+def _resize(a, outs):
+    """iOS17 resize: the last resized_dims dims take their sizes from the
+    tail of shape (0 keeps x's), linear or nearest."""
+    x = a["x"]
+    shape = a.ints("shape")
+    k = a.i("resized_dims")
+    mode = a.s("sampling_mode", "DEFAULT")
+    interp = a.s("interpolation_mode", "LINEAR")
+    for j in range(1, k + 1):
+        ax = x.ndim - j
+        n = shape[len(shape) - j] or x.shape[ax]
+        if interp == "LINEAR":
+            x = _linear_axis(x, n, ax, mode)
+        elif mode == "DEFAULT":
+            idx = np.minimum(np.floor(np.arange(n) * (x.shape[ax] / n)).astype(np.int64), x.shape[ax] - 1)
+            x = np.take(x, idx, axis=ax)
+        else:
+            raise InterpError(f"resize: NEAREST_NEIGHBOR with sampling mode {mode} not supported")
+    return x
+
+
+def _sdpa(a, outs):
+    """iOS18 scaled_dot_product_attention: softmax(Q K^T / sqrt(E) + mask) V
+    (a bool mask keeps the True positions)."""
+    q, k, v = a["query"], a["key"], a["value"]
+    s = np.matmul(q, np.swapaxes(k, -1, -2)) / math.sqrt(q.shape[-1])
+    m = a.get("attn_mask")
+    if m is not None:
+        s = np.where(m, s, -np.inf) if m.dtype == np.bool_ else s + m
+    return np.matmul(_softmax(s, -1), v)
+
+
 def _pad(a, outs):
     x = a["x"]
     p = a.ints("pad")
@@ -560,6 +592,8 @@ MIL_OPS = {
     "resize_nearest_neighbor": lambda a, o: _nearest(a["x"], a.i("target_size_height", 1),
                                                      a.i("target_size_width", 1)),
     "pad": _pad,
+    "resize": _resize,
+    "scaled_dot_product_attention": _sdpa,
     "gather": _gather,
     "gather_nd": _gather_nd,
     "gather_along_axis": _gather_along_axis,

@@ -154,18 +154,21 @@ def _grid(xin, xout, mode):
     return np.clip(g, 0, xin - 1)
 
 
+def _linear_axis(v, n_out, ax, mode):
+    """1-D linear interpolation of V along AX to N_OUT samples (grid MODE)."""
+    n_in = v.shape[ax]
+    g = _grid(n_in, n_out, mode)
+    lo = np.floor(g).astype(np.int64)
+    hi = np.minimum(lo + 1, n_in - 1)
+    t = (g - lo).astype(v.dtype)
+    sh = [1] * v.ndim
+    sh[ax] = n_out
+    t = t.reshape(sh)
+    return np.take(v, lo, axis=ax) * (1 - t) + np.take(v, hi, axis=ax) * t
+
+
 def _bilinear(x, ho, wo, mode):
-    def axis(v, n_out, ax):
-        n_in = v.shape[ax]
-        g = _grid(n_in, n_out, mode)
-        lo = np.floor(g).astype(np.int64)
-        hi = np.minimum(lo + 1, n_in - 1)
-        t = (g - lo).astype(v.dtype)
-        sh = [1] * v.ndim
-        sh[ax] = n_out
-        t = t.reshape(sh)
-        return np.take(v, lo, axis=ax) * (1 - t) + np.take(v, hi, axis=ax) * t
-    return axis(axis(x, ho, x.ndim - 2), wo, x.ndim - 1)
+    return _linear_axis(_linear_axis(x, ho, x.ndim - 2, mode), wo, x.ndim - 1, mode)
 
 
 def _nearest(x, ho, wo):

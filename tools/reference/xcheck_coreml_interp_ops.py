@@ -143,6 +143,12 @@ def resize_cases():
         want = ort_run("Resize", {"x": x}, dict(mode="linear", coordinate_transformation_mode=mode),
                        {"roi": np.zeros(0, np.float32), "scales": np.zeros(0, np.float32), "sizes": sizes2})
         check(f"resize_bilinear {sm} vs Resize {mode}", got, want)
+    for sm, mode in (("UNALIGN_CORNERS", "half_pixel"), ("STRICT_ALIGN_CORNERS", "align_corners")):
+        got = mil("resize", x=x, shape=np.array([0, 7, 9], np.int32), resized_dims=np.uint32(2),
+                  interpolation_mode="LINEAR", sampling_mode=sm)
+        want = ort_run("Resize", {"x": x}, dict(mode="linear", coordinate_transformation_mode=mode),
+                       {"roi": np.zeros(0, np.float32), "scales": np.zeros(0, np.float32), "sizes": sizes2})
+        check(f"resize (iOS17) LINEAR {sm} vs Resize {mode}", got, want)
     got = mil("upsample_nearest_neighbor", x=x, scale_factor_height=2.0, scale_factor_width=3.0)
     want = ort_run("Resize", {"x": x}, dict(mode="nearest", coordinate_transformation_mode="asymmetric",
                                             nearest_mode="floor"),
@@ -181,6 +187,12 @@ def misc_cases():
                                            "e": np.array([3, -(2 ** 62), 6], np.int64),
                                            "a": np.array([1, 2, 3], np.int64), "t": np.array([1, -2, 2], np.int64)})
     check("slice_by_index masks and negative stride", got, want)
+    q, k, v = r(1, 2, 5, 4), r(1, 2, 6, 4), r(1, 2, 6, 3)
+    sc = np.matmul(q, np.swapaxes(k, -1, -2)) / 2.0  # sqrt(E) = 2
+    e = np.exp(sc - sc.max(-1, keepdims=True))
+    check("scaled_dot_product_attention (numpy, from the MIL doc)", mil("scaled_dot_product_attention", query=q,
+                                                                       key=k, value=v),
+          np.matmul(e / e.sum(-1, keepdims=True), v))
     v1, v2 = r(1, 2, 3), r(1, 2, 3)
     got = MIL_OPS["concat"](_Args({"values": [v1, v2], "axis": [np.int32(1)], "interleave": [np.bool_(True)]},
                                   np.float32), None)
