@@ -281,8 +281,11 @@ def _nn_upsample(p, xs, ft):
 
 def _nn_resize_bilinear(p, xs, ft):
     x = xs[0]
-    modes = {0: "STRICT_ALIGN_CORNERS", 1: "ALIGN_CORNERS", 2: "UNALIGN_CORNERS", 3: "ROI_ALIGN_MODE"}
-    mode = modes.get(p.mode.samplingMethod, "STRICT_ALIGN_CORNERS")
+    # SamplingMode.Method, as coremltools' backend maps MIL's sampling modes:
+    # STRICT_ALIGN_ENDPOINTS_MODE, ALIGN_ENDPOINTS_MODE, UPSAMPLE_MODE (MIL
+    # DEFAULT), ROI_ALIGN_MODE (MIL OFFSET_CORNERS)
+    modes = {0: "STRICT_ALIGN_CORNERS", 1: "ALIGN_CORNERS", 2: "DEFAULT", 3: "OFFSET_CORNERS"}
+    mode = modes[p.mode.samplingMethod]
     return _bilinear(x, int(p.targetSize[0]), int(p.targetSize[1]), mode)
 
 

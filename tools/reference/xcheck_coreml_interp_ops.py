@@ -224,6 +224,27 @@ def nn_cases():
     want = ort_run("Resize", {"x": x}, dict(mode="linear", coordinate_transformation_mode="align_corners"),
                    {"roi": np.zeros(0, np.float32), "scales": np.array([1, 1, 2, 2], np.float32)})
     check("NN upsample bilinear ALIGN_CORNERS_TRUE", got, want)
+    for method, mode in ((0, "align_corners"), (2, "asymmetric")):
+        rb = nnpb.ResizeBilinearLayerParams(targetSize=[13, 11])
+        rb.mode.samplingMethod = method
+        want = ort_run("Resize", {"x": x}, dict(mode="linear", coordinate_transformation_mode=mode),
+                       {"roi": np.zeros(0, np.float32), "scales": np.zeros(0, np.float32),
+                        "sizes": np.array([1, 4, 13, 11], np.int64)})
+        check(f"NN resizeBilinear samplingMethod {method} vs Resize {mode}",
+              NN_LAYERS["resizeBilinear"](rb, [x], np.float32), want)
+    for kind, mode in (("reflection", "reflect"), ("replication", "edge"), ("constant", "constant")):
+        pl = nnpb.PaddingLayerParams()
+        getattr(pl, kind).SetInParent()
+        pl.paddingAmounts.borderAmounts.add(startEdgeSize=2, endEdgeSize=1)
+        pl.paddingAmounts.borderAmounts.add(startEdgeSize=0, endEdgeSize=3)
+        want = ort_run("Pad", {"x": x}, dict(mode=mode), {"p": np.array([0, 0, 2, 0, 0, 0, 1, 3], np.int64)})
+        check(f"NN padding {kind} [H, W] (start, end)", NN_LAYERS["padding"](pl, [x], np.float32), want)
+    g, b = r(9, 8), r(9, 8)
+    ln = nnpb.LayerNormalizationLayerParams(normalizedShape=[9, 8], eps=1e-5)
+    ln.gamma.floatValue.extend(g.reshape(-1).tolist())
+    ln.beta.floatValue.extend(b.reshape(-1).tolist())
+    check("NN layerNormalization over normalizedShape", NN_LAYERS["layerNormalization"](ln, [x], np.float32),
+          ort_run("LayerNormalization", {"x": x}, dict(axis=2, epsilon=1e-5), {"g": g, "b": b}))
 
 
 def main():
