@@ -289,26 +289,24 @@ def _reduce(fn):
     return f
 
 
-def _batch_norm(a, outs):
-    x = a["x"]
-    sh = (1, -1) + (1,) * (x.ndim - 2)
-    y = (x - a["mean"].reshape(sh)) / np.sqrt(a["variance"].reshape(sh) + a.f("epsilon", 1e-5))
+def _affine(y, a, sh):
+    """Y * gamma + beta, each optional, reshaped to SH."""
     if "gamma" in a:
         y = y * a["gamma"].reshape(sh)
     if "beta" in a:
         y = y + a["beta"].reshape(sh)
     return y
+
+
+def _batch_norm(a, outs):
+    x = a["x"]
+    sh = (1, -1) + (1,) * (x.ndim - 2)
+    return _affine((x - a["mean"].reshape(sh)) / np.sqrt(a["variance"].reshape(sh) + a.f("epsilon", 1e-5)), a, sh)
 
 
 def _instance_norm(a, outs):
     x = a["x"]
-    y = _norm(x, tuple(range(2, x.ndim)), a.f("epsilon", 1e-5))
-    sh = (1, -1) + (1,) * (x.ndim - 2)
-    if "gamma" in a:
-        y = y * a["gamma"].reshape(sh)
-    if "beta" in a:
-        y = y + a["beta"].reshape(sh)
-    return y
+    return _affine(_norm(x, tuple(range(2, x.ndim)), a.f("epsilon", 1e-5)), a, (1, -1) + (1,) * (x.ndim - 2))
 
 
 def _layer_norm(a, outs):
@@ -316,13 +314,7 @@ def _layer_norm(a, outs):
     axes = _axes(a, "axes", x.ndim)
     if axes is None:
         axes = tuple(range(x.ndim))
-    y = _norm(x, axes, a.f("epsilon", 1e-5))
-    sh = [x.shape[i] if i in axes else 1 for i in range(x.ndim)]
-    if "gamma" in a:
-        y = y * a["gamma"].reshape(sh)
-    if "beta" in a:
-        y = y + a["beta"].reshape(sh)
-    return y
+    return _affine(_norm(x, axes, a.f("epsilon", 1e-5)), a, [x.shape[i] if i in axes else 1 for i in range(x.ndim)])
 
 
 def _matmul(a, outs):
