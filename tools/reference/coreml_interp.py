@@ -60,9 +60,18 @@ def load(path):
 
 
 def input_shapes(spec):
+    """Input name -> shape. An image input (ImageFeatureType, RGB or BGR) is
+    fed as a float [1, 3, H, W] array of pixel values in the image's channel
+    order, as Core ML hands it to the model."""
     out = {}
     for i in spec.description.input:
         t = i.type.WhichOneof("Type")
+        if t == "imageType":
+            it = i.type.imageType
+            if it.colorSpace not in (20, 30):  # RGB, BGR
+                raise InterpError(f"input {i.name}: image color space {it.colorSpace} not supported")
+            out[i.name] = (1, 3, int(it.height), int(it.width))
+            continue
         if t != "multiArrayType":
             raise InterpError(f"input {i.name}: {t} not supported")
         out[i.name] = tuple(int(d) for d in i.type.multiArrayType.shape)

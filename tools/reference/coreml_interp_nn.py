@@ -38,6 +38,25 @@ class NNModel:
     def operations(self):
         return list(self.nn.layers)
 
+    def preprocess(self, name, x):
+        """NeuralNetwork image preprocessing (NeuralNetworkImageScaler) of
+        input name: y[c] = channelScale * x[c] + bias[c], the biases taken
+        in the image's channel order (RGB: red, green, blue; BGR: blue,
+        green, red)."""
+        inputs = {i.name: i for i in self.spec.description.input}
+        for p in self.nn.preprocessing:
+            if (p.featureName or next(iter(inputs))) != name or p.WhichOneof("preprocessor") != "scaler":
+                continue
+            s = p.scaler
+            t = inputs[name].type
+            if t.WhichOneof("Type") != "imageType":
+                raise InterpError(f"input {name}: image preprocessing on a non-image input")
+            bias = [s.redBias, s.greenBias, s.blueBias]
+            if t.imageType.colorSpace == 30:  # BGR
+                bias = bias[::-1]
+            return x * s.channelScale + np.asarray(bias, dtype=x.dtype).reshape(1, 3, 1, 1)
+        return x
+
     def run(self, feeds, mode="device", fp16=False, trace=None):
         ftype = np.float64 if mode == "float64" else np.float32
         rnd = fp16 and mode != "float64"
@@ -53,7 +72,7 @@ class NNModel:
 
         env = {}
         for k, v in feeds.items():
-            put(k, v)
+            put(k, self.preprocess(k, np.asarray(v, dtype=ftype)))
         for layer in self.nn.layers:
             kind = layer.WhichOneof("layer")
             fn = NN_LAYERS.get(kind)

@@ -204,6 +204,45 @@ def check_file(exe, onnx_path, data_dir, tmp, root, variants=VARIANTS, refused_o
         result(ok, what, detail)
 
 
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406]).reshape(1, 3, 1, 1)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225]).reshape(1, 3, 1, 1)
+
+
+def check_image_input(exe, onnx_path, data_dir, tmp, root):
+    """`to-coreml --image-input rgb|bgr --preprocess imagenet` (what makes a
+    Core ML model agree with `mconv run --image`): fed the pixels whose
+    ImageNet normalisation is the fixture's input, x * std + mean scaled to
+    0..255, the model must give PyTorch's output within the fp32
+    tolerance, both formats. Core ML feeds the network the channels in the
+    color space's order, so with bgr the network's channel c is color 2-c
+    and is normalised with that color's mean and std."""
+    rel = os.path.relpath(onnx_path, root)
+    x = read_pb(os.path.join(data_dir, "input_0.pb")).astype(np.float64)
+    want = read_pb(os.path.join(data_dir, "output_0.pb")).astype(np.float64)
+    scale = max(1.0, float(np.abs(want).max()))
+    base = os.path.join(tmp, rel.replace(os.sep, "_")[:-5])
+    for space in ("rgb", "bgr"):
+        order = slice(None) if space == "rgb" else slice(None, None, -1)
+        pixels = ((x * IMAGENET_STD[:, order] + IMAGENET_MEAN[:, order]) * 255).astype(np.float32)
+        for ext in (".mlpackage", ".mlmodel"):
+            what = f"{rel} {ext[1:]} --image-input {space} --preprocess imagenet"
+            out = base + "_img_" + space + ext
+            r = subprocess.run([exe, "to-coreml", onnx_path, "-o", out, "--image-input", space, "--preprocess",
+                                "imagenet"], capture_output=True, text=True)
+            if r.returncode != 0:
+                result(False, what, "mconv to-coreml: " + r.stderr.strip()[-300:])
+                continue
+            try:
+                prog = coreml_interp.load(out)
+                res = prog.run({next(iter(coreml_interp.input_shapes(prog.spec))): pixels})
+                got = np.asarray(list(res.values())[0], dtype=np.float64).reshape(want.shape)
+            except Exception as e:
+                result(False, what, f"interpreter: {type(e).__name__}: {e}"[:400])
+                continue
+            err = float(np.abs(got - want).max())
+            result(err <= TOL32 * scale, what, f"err/scale {err / scale:.1e}")
+
+
 def negative_control(tmp, exe):
     """Conv weights with kH/kW swapped must make a fixture fail, and the
     divergence search must name a conv as the first diverging op."""
@@ -269,6 +308,10 @@ def main(argv):
             check_file(exe, g, data, tmp, root, variants, refused_ok=bool(args.zoo))
         if not args.zoo:
             negative_control(tmp, exe)
+            for g in files:  # the whole networks (image input [1,3,H,W]), deploy form
+                name, exporter, fname = g.split(os.sep)[-3:]
+                if name.endswith("_net") and exporter == "torchscript" and fname == "deploy.onnx":
+                    check_image_input(exe, g, os.path.join(os.path.dirname(g), "deploy_data_set_0"), tmp, root)
     for ext, kinds in sorted(exercised.items()):
         print(f"{ext[1:]} op types checked: {' '.join(sorted(kinds))}")
     print(f"({time.time() - t0:.0f}s)")
