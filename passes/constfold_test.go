@@ -1,6 +1,7 @@
 package passes
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/mconv/mconv/ir"
@@ -33,5 +34,49 @@ func TestFoldConstantsEval(t *testing.T) {
 	}
 	if v, err := c.Int64s(); err != nil || len(v) != 2 || v[0] != 9223372036854775807 || v[1] != -9007199254740993 {
 		t.Errorf("folded Concat = %v (%v), want [9223372036854775807 -9007199254740993]", v, err)
+	}
+}
+
+// TestFoldExportedPadArithmetic: PyTorch's TorchScript export of F.pad with
+// pads computed from the input size (HGNetV2's stem, EfficientViT's window
+// padding) builds the ONNX pads with Mod, Concat, Reshape, Slice (step -1),
+// Transpose, Reshape and Cast of constants. Folding all of it leaves Pad
+// with a constant pads input, so shape inference gives its output a static
+// shape. Worked by hand: PyTorch's order [w_begin, w_end, h_begin, h_end,
+// ...] = [0, 3 mod 2, 0, 7 mod 4, 0, 0, 0, 0] becomes ONNX's
+// [0,0,0,0, 0,0,3,1] (begins of N,C,H,W, then ends).
+func TestFoldExportedPadArithmetic(t *testing.T) {
+	b := newBuilder(17, 1)
+	x := b.input(1, 2, 5, 4)
+	wEnd := b.op("Mod", []*ir.Value{b.ints(3), b.ints(2)}) // 1
+	hEnd := b.op("Mod", []*ir.Value{b.ints(7), b.ints(4)}) // 3
+	torch := b.op("Concat", []*ir.Value{b.ints(0), wEnd, b.ints(0), hEnd, b.ints(0, 0, 0, 0)}, intAttr("axis", 0))
+	pairs := b.op("Reshape", []*ir.Value{torch, b.ints(-1, 2)}) // [[0,1],[0,3],[0,0],[0,0]]
+	rev := b.op("Slice", []*ir.Value{pairs, b.ints(-1), b.ints(-9223372036854775807), b.ints(0), b.ints(-1)})
+	onnxPads := b.op("Reshape", []*ir.Value{b.op("Transpose", []*ir.Value{rev}, intsAttr("perm", 1, 0)), b.ints(-1)})
+	pads := b.op("Cast", []*ir.Value{onnxPads}, intAttr("to", int64(ir.Int64)))
+	b.out(b.op("Pad", []*ir.Value{x, pads}, &ir.Attr{Name: "mode", Type: ir.AttrString, S: []byte("constant")}))
+	if _, err := Run(b.m, Options{CheckEachPass: true}); err != nil {
+		t.Fatal(err)
+	}
+	var pad *ir.Node
+	for _, n := range b.g.Nodes {
+		if n.OpType == "Pad" {
+			pad = n
+		} else {
+			t.Errorf("%s %q left after folding", n.OpType, n.Name)
+		}
+	}
+	if pad == nil || !pad.Inputs[1].IsConst() {
+		t.Fatalf("Pad's pads not folded to a constant:\n%s", ir.Dump(b.g))
+	}
+	if v, _ := pad.Inputs[1].Const.Int64s(); !slices.Equal(v, []int64{0, 0, 0, 0, 0, 0, 3, 1}) {
+		t.Errorf("pads = %v, want [0 0 0 0 0 0 3 1]", v)
+	}
+	if err := ir.InferShapes(b.m); err != nil {
+		t.Fatal(err)
+	}
+	if s := pad.Outputs[0].Type.Shape; !s.Static() || !slices.Equal(s.Sizes(), []int64{1, 2, 8, 5}) {
+		t.Errorf("Pad output shape %s, want [1,2,8,5]", s)
 	}
 }

@@ -116,4 +116,8 @@ var foldedOps = map[string]bool{
 	"Identity": true, "Cast": true, "Reshape": true, "Unsqueeze": true, "Squeeze": true,
 	"Concat": true, "Gather": true, "Transpose": true, "Add": true, "Sub": true, "Mul": true,
 	"Div": true, "Neg": true, "Sqrt": true, "Reciprocal": true, "ConstantOfShape": true, "Expand": true,
+	// index arithmetic of exported F.pad / window partitions (HGNetV2,
+	// EfficientViT): pads computed by Mod, Slice with a negative step,
+	// Transpose, Reshape, Cast
+	"Slice": true, "Mod": true, "Floor": true, "Ceil": true, "Max": true, "Min": true,
 }

@@ -256,8 +256,7 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, s0 *scratch, threads int) {
 	shared := s0
 	if shared == nil {
-		shared = scratchPool.Get().(*scratch)
-		defer scratchPool.Put(shared)
+		shared = &pk.wg.own // also the caller's chunk scratch below, as s0 is
 	}
 	sg := p.shiftGeometry()
 	nsh, wp := sg.nsh, sg.wq

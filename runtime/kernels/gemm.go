@@ -228,8 +228,6 @@ type scratch struct {
 	tile [mr * nr]float32
 }
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
-
 // packSizes returns the pack buffer lengths a job needs per thread.
 func (j *gemmJob) packSizes() (na, nb int) {
 	kk := min(kc, j.K)
@@ -491,8 +489,7 @@ func (j *gemmJob) parallelRun(threads int, s0 *scratch, wg *Group) {
 	if threads <= 1 {
 		s := s0
 		if s == nil {
-			s = scratchPool.Get().(*scratch)
-			defer scratchPool.Put(s)
+			s = &wg.own
 		}
 		j.run(0, j.M, 0, j.N, s)
 		return

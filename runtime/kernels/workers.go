@@ -38,6 +38,10 @@ type task struct {
 type Group struct {
 	pending atomic.Int32
 	wg      sync.WaitGroup
+	// own is the calling goroutine's scratch when the caller passes none:
+	// kept with the Group (a plan keeps its Groups), so that a call does
+	// not allocate; a sync.Pool would hand out fresh scratch after a GC.
+	own scratch
 }
 
 func (g *Group) add(n int) {
@@ -129,8 +133,8 @@ func nextTask() task {
 
 // parallel runs f over [0, n) split into up to threads contiguous parts
 // and returns when all are done. The caller's goroutine takes the first
-// part with scratch s0 (nil: from the pool); workers take the others with
-// pooled scratch. wg must not be in use by another call. With f built once
+// part with scratch s0 (nil: wg's own); workers take the others with their
+// own scratch. wg must not be in use by another call. With f built once
 // and wg kept by the caller, parallel does not allocate.
 func parallel(threads, n int, s0 *scratch, wg *Group, f func(lo, hi int, s *scratch)) {
 	threads = max(1, min(threads, n))
@@ -143,12 +147,9 @@ func parallel(threads, n int, s0 *scratch, wg *Group, f func(lo, hi int, s *scra
 	}
 	s := s0
 	if s == nil {
-		s = scratchPool.Get().(*scratch)
+		s = &wg.own
 	}
 	f(0, n/threads, s)
-	if s0 == nil {
-		scratchPool.Put(s)
-	}
 	if threads > 1 {
 		wg.wait()
 	}
