@@ -65,8 +65,23 @@ func writeHalves(w io.Writer, data []byte) error {
 // Write writes path's new content with write into a temporary file in
 // path's folder (mode 0644) and renames it over path. On any error the
 // temporary file is removed; errors of the file system are wrapped
-// "writing PATH: ...", errors of write are returned as they are.
+// "writing PATH: ...", errors of write are returned as they are. A path
+// that exists and is not a regular file or a folder (a device such as
+// /dev/null, a named pipe) is written in place: renaming over it would
+// replace the device with a plain file, and such a target has no old
+// content to keep.
 func Write(path string, write func(io.Writer) error) error {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		werr := write(f)
+		if cerr := f.Close(); werr == nil && cerr != nil {
+			werr = fmt.Errorf("writing %s: %w", path, cerr)
+		}
+		return werr
+	}
 	RemoveStale(path)
 	f, err := os.CreateTemp(filepath.Dir(path), TempPrefix(path)+"*")
 	if err != nil {
