@@ -7,7 +7,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
+	"github.com/mconv/mconv/runtime/engine"
 	"github.com/spf13/cobra"
 )
 
@@ -18,8 +20,9 @@ func init() {
 
 // inspectOptions are the inputs of `mconv inspect`.
 type inspectOptions struct {
-	Model string
-	JSON  bool
+	Model     string
+	JSON      bool
+	MaxMemory int64 // --max-memory: the budget every single value must fit
 }
 
 func newInspectCmd() *cobra.Command {
@@ -34,12 +37,16 @@ func newInspectCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object (keys opset, inputs, outputs, ops, params, ...)")
+	addMaxMemoryFlag(c, &o.MaxMemory)
 	return c
 }
 
 func (o *inspectOptions) run(w io.Writer) error {
 	s, err := onnx.Inspect(o.Model)
 	if err != nil {
+		return err
+	}
+	if err := o.checkFits(); err != nil {
 		return err
 	}
 	if o.JSON {
@@ -130,4 +137,37 @@ func (o *roundtripOptions) run(w io.Writer) error {
 		return err
 	}
 	return onnx.Save(m, o.Out)
+}
+
+// checkFits refuses a model that no command could run: one whose graph
+// inputs (symbolic dimensions as 1) or whose single inferred value (static
+// shapes from ir.InferShapes, which evaluates shape arithmetic without
+// materializing tensors) would alone pass the memory budget (--max-memory;
+// 0: the runtime's default). It allocates nothing of that size.
+func (o *inspectOptions) checkFits() error {
+	m, err := onnx.Load(o.Model)
+	if err != nil {
+		return err
+	}
+	if err := checkInputsFit(m, o.MaxMemory); err != nil {
+		return err
+	}
+	_ = ir.InferShapes(m) // best effort: values left unknown are not checked
+	b := engine.NewBudget(o.MaxMemory)
+	for _, n := range m.Graph.Nodes {
+		for _, v := range n.Outputs {
+			if v == nil || !v.Type.HasShape || !v.Type.Shape.Static() || v.Type.DType.Size() == 0 {
+				continue
+			}
+			elems := ir.NumElements(v.Type.Shape.Sizes())
+			bytes := elems * int64(v.Type.DType.Size())
+			if elems < 0 || bytes/int64(v.Type.DType.Size()) != elems {
+				bytes = -1 // overflows: Fits reports it as past 2^63
+			}
+			if err := b.Fits(bytes); err != nil {
+				return fmt.Errorf("node %q (%s): output %q (%s%v): %w", n.Name, n.OpType, v.Name, v.Type.DType, v.Type.Shape, err)
+			}
+		}
+	}
+	return nil
 }
