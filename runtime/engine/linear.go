@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mconv/mconv/runtime/kernels"
 
@@ -49,7 +50,10 @@ func gemmOp(c *ctx, fused bool) (func(), error) {
 	// C broadcast to [M, N]: element (i, j) is C[i*csm + j*csn].
 	csm, csn := 0, 0
 	if cc != nil {
-		if _, err := ir.BroadcastShape([]int64{int64(M), int64(N)}, cc.shape); err != nil || len(cc.shape) > 2 {
+		// Unidirectional: C must broadcast to [M, N] itself ([0,1] would
+		// broadcast with [1,N] to an empty [0,N], which Gemm does not mean).
+		mn := []int64{int64(M), int64(N)}
+		if bs, err := ir.BroadcastShape(mn, cc.shape); err != nil || len(cc.shape) > 2 || !slices.Equal(bs, mn) {
 			return nil, fmt.Errorf("C %v does not broadcast to [%d %d]", cc.shape, M, N)
 		}
 		cs := append([]int64{1, 1}, cc.shape...)[len(cc.shape):]
