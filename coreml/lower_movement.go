@@ -125,36 +125,24 @@ func (l *lowerer) axesArg(n *ir.Node) ([]int64, error) {
 	return n.AttrInts("axes", nil), nil
 }
 
-func lowerSqueeze(l *lowerer, n *ir.Node) error {
-	x, err := l.x0(n)
-	if err != nil {
-		return err
+// lowerAxesReshape lowers Squeeze or Unsqueeze (shape: ir.SqueezeShape or
+// ir.UnsqueezeShape of x's shape and the node's axes) to a reshape.
+func lowerAxesReshape(shape func(in, axes []int64) ([]int64, error)) func(*lowerer, *ir.Node) error {
+	return func(l *lowerer, n *ir.Node) error {
+		x, err := l.x0(n)
+		if err != nil {
+			return err
+		}
+		axes, err := l.axesArg(n)
+		if err != nil {
+			return err
+		}
+		s, err := shape(x.shape, axes)
+		if err != nil {
+			return err
+		}
+		return l.reshapeTo(n, x, s)
 	}
-	axes, err := l.axesArg(n)
-	if err != nil {
-		return err
-	}
-	s, err := ir.SqueezeShape(x.shape, axes)
-	if err != nil {
-		return err
-	}
-	return l.reshapeTo(n, x, s)
-}
-
-func lowerUnsqueeze(l *lowerer, n *ir.Node) error {
-	x, err := l.x0(n)
-	if err != nil {
-		return err
-	}
-	axes, err := l.axesArg(n)
-	if err != nil {
-		return err
-	}
-	s, err := ir.UnsqueezeShape(x.shape, axes)
-	if err != nil {
-		return err
-	}
-	return l.reshapeTo(n, x, s)
 }
 
 func lowerTranspose(l *lowerer, n *ir.Node) error {
