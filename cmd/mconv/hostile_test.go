@@ -179,7 +179,7 @@ func runChild(t testing.TB, args ...string) childResult {
 // nothing but refuses a model one of whose values alone passes the budget.
 func TestHostileModels(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds mconv and runs it as a subprocess")
+		t.Skip("-short: this test builds mconv and runs it as a subprocess (CI runs it: no -short there)")
 	}
 	dir := t.TempDir()
 	for _, h := range hostileModels() {

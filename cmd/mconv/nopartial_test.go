@@ -58,7 +58,7 @@ func sameSnapshot(a, b map[string][]byte) bool {
 // output, byte for byte, with no temporary file left beside it.
 func TestNoPartialOutputs(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds mconv and kills it as a subprocess")
+		t.Skip("-short: this test builds mconv and kills it as a subprocess (CI runs it: no -short there)")
 	}
 	bin := buildMconv(t)
 	a, b := tinyModel, coremlFixture

@@ -42,7 +42,7 @@ func Zoo(t testing.TB) string {
 	t.Helper()
 	d := os.Getenv("MCONV_ZOO")
 	if d == "" {
-		t.Skip("MCONV_ZOO not set: the zoo is made by tools/reference/export_fixtures.py --zoo")
+		t.Skip("MCONV_ZOO not set: the zoo (hundreds of MB of full-size models, not in CI) is made by tools/reference/export_fixtures.py --zoo")
 	}
 	if _, err := os.Stat(d); err != nil {
 		t.Fatalf("MCONV_ZOO=%s: %v", d, err)
