@@ -404,12 +404,14 @@ func (l *lowerer) node(n *ir.Node) error {
 		key = "mconv." + n.OpType
 	}
 	f, ok := lowerers[key]
-	if !ok {
+	if !ok && !engine.Folded(key) {
 		return fmt.Errorf("op %s has no Core ML mapping in mconv: %w", n.OpType, errUnsupported)
 	}
 	// Fold nodes whose inputs are all constants (shape arithmetic, weight
-	// transposes and casts).
-	if ins, ok := l.constInputs(n); ok && engine.Folded(key) {
+	// transposes and casts), whether or not the op has a lowering: the
+	// Sqrt of a Cast of a sliced Shape (attention scales under the
+	// TorchScript exporter) is a constant once the input shapes are static.
+	if ins, cok := l.constInputs(n); cok && engine.Folded(key) {
 		if l.budget == nil {
 			l.budget = engine.NewBudget(0)
 		}
@@ -431,6 +433,9 @@ func (l *lowerer) node(n *ir.Node) error {
 			}
 		}
 		return nil
+	}
+	if !ok {
+		f = needConst
 	}
 	l.rangeErr = nil
 	if err := f(l, n); err != nil {
