@@ -120,6 +120,14 @@ func (w *nnWriter) add(name string, in []string, out []string, l any) {
 		layer.Layer = &pb.NeuralNetworkLayer_Erf{Erf: p}
 	case *pb.ReduceMeanLayerParams:
 		layer.Layer = &pb.NeuralNetworkLayer_ReduceMean{ReduceMean: p}
+	case *pb.UpsampleLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Upsample{Upsample: p}
+	case *pb.ResizeBilinearLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ResizeBilinear{ResizeBilinear: p}
+	case *pb.GatherLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Gather{Gather: p}
+	case *pb.GatherNDLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_GatherND{GatherND: p}
 	default:
 		panic(fmt.Sprintf("coreml: layer params %T", l))
 	}
