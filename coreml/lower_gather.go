@@ -41,11 +41,7 @@ func (l *lowerer) constIndices(n *ir.Node, i int, dims func(k int) int64) (*ir.T
 
 // lowerGather: Gather(data, constant indices) -> gather(x, indices, axis).
 func lowerGather(l *lowerer, n *ir.Node) error {
-	x, err := l.x0(n)
-	if err != nil {
-		return err
-	}
-	ax, err := normAxis(n.AttrInt("axis", 0), len(x.shape))
+	x, ax, err := l.x0Axis(n)
 	if err != nil {
 		return err
 	}

@@ -25,13 +25,19 @@ func (r *layerReader) intIndices(x *mvar) (*mvar, error) {
 	return r.l.constOp(r.base+"_indices", pb.DataType_INT32, x.shape, c), nil
 }
 
+// gatherInputs checks that the layer has data and constant indices
+// inputs and returns them, the indices as an int32 constant.
+func (r *layerReader) gatherInputs() (*mvar, *mvar, error) {
+	if err := r.need(2); err != nil {
+		return nil, nil, err
+	}
+	idx, err := r.intIndices(r.in[1])
+	return r.in[0], idx, err
+}
+
 // layerGather reads gather as MIL gather.
 func layerGather(r *layerReader) error {
-	if err := r.need(2); err != nil {
-		return err
-	}
-	x := r.in[0]
-	idx, err := r.intIndices(r.in[1])
+	x, idx, err := r.gatherInputs()
 	if err != nil {
 		return err
 	}
@@ -51,11 +57,7 @@ func layerGather(r *layerReader) error {
 
 // layerGatherND reads gatherND as MIL gather_nd.
 func layerGatherND(r *layerReader) error {
-	if err := r.need(2); err != nil {
-		return err
-	}
-	x := r.in[0]
-	idx, err := r.intIndices(r.in[1])
+	x, idx, err := r.gatherInputs()
 	if err != nil {
 		return err
 	}
