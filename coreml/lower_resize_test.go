@@ -86,3 +86,28 @@ func TestResizeGatherRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestNeuralNetworkUpsampleSpecVersion: a bilinear upsample layer's
+// linearUpsampleMode is read by Core ML from specification version 5
+// (iOS 14) on (NeuralNetwork.proto; coremltools' builder raises the
+// version for it), so a model with one is written as version 5;
+// align_corners (a resizeBilinear layer) and nearest upsampling stay
+// version 4.
+func TestNeuralNetworkUpsampleSpecVersion(t *testing.T) {
+	for _, tc := range []struct {
+		mode, ctm string
+		want      int32
+	}{{"linear", "half_pixel", 5}, {"linear", "align_corners", 4}, {"nearest", "asymmetric", 4}} {
+		b := newBuilder(10)
+		x := b.g.AddInput("x", ir.TensorOf(ir.Float32, 1, 3, 4, 4))
+		y := b.op("Resize", []*ir.Value{x, nil, b.g.AddConst("scales", ir.NewFloat32([]int64{4}, []float32{1, 1, 2, 2}))},
+			astr("mode", tc.mode), astr("coordinate_transformation_mode", tc.ctm), astr("nearest_mode", "floor"))
+		s, err := ConvertNeuralNetwork(b.model(y), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.SpecificationVersion != tc.want {
+			t.Errorf("%s %s: specification version %d, want %d", tc.mode, tc.ctm, s.SpecificationVersion, tc.want)
+		}
+	}
+}

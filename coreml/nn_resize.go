@@ -62,7 +62,11 @@ func nnUpsampleNearest(w *nnWriter, o *mop) error {
 
 // nnUpsampleBilinear writes upsample_bilinear as a bilinear upsample
 // layer, ALIGN_CORNERS_TRUE or ALIGN_CORNERS_FALSE as align_corners says,
-// with fractional factors where they are not integers.
+// with fractional factors where they are not integers. Core ML reads
+// linearUpsampleMode and fractionalScalingFactor from specification
+// version 5 (iOS 14) on; before, the layer samples as DEFAULT
+// (coremltools' builder raises the version the same way), so the model
+// is written as version 5.
 func nnUpsampleBilinear(w *nnWriter, o *mop) error {
 	k, f, ok, err := upsampleFactors(o)
 	if err != nil {
@@ -72,6 +76,7 @@ func nnUpsampleBilinear(w *nnWriter, o *mop) error {
 	if constBool(o, "align_corners") {
 		p.LinearUpsampleMode = pb.UpsampleLayerParams_ALIGN_CORNERS_TRUE
 	}
+	w.needSpec(nnSpecIOS14)
 	if ok {
 		p.ScalingFactor = k
 	} else {
@@ -80,6 +85,9 @@ func nnUpsampleBilinear(w *nnWriter, o *mop) error {
 	w.add(o.name, w.xin(o), outNames(o), p)
 	return nil
 }
+
+// nnSpecIOS14 is the specification version of iOS 14 (Core ML 4).
+const nnSpecIOS14 = 5
 
 // resizeSamplingMethods maps resize_bilinear's sampling modes to the
 // resizeBilinear layer's (coremltools' mapping; UNALIGN_CORNERS has none).
