@@ -404,12 +404,14 @@ func (l *lowerer) node(n *ir.Node) error {
 		key = "mconv." + n.OpType
 	}
 	f, ok := lowerers[key]
-	if !ok {
+	if !ok && !engine.Folded(key) {
 		return fmt.Errorf("op %s has no Core ML mapping in mconv: %w", n.OpType, errUnsupported)
 	}
 	// Fold nodes whose inputs are all constants (shape arithmetic, weight
-	// transposes and casts).
-	if ins, ok := l.constInputs(n); ok && engine.Folded(key) {
+	// transposes and casts), whether or not the op has a lowering: the
+	// Sqrt of a Cast of a sliced Shape (attention scales under the
+	// TorchScript exporter) is a constant once the input shapes are static.
+	if ins, cok := l.constInputs(n); cok && engine.Folded(key) {
 		if l.budget == nil {
 			l.budget = engine.NewBudget(0)
 		}
@@ -432,11 +434,43 @@ func (l *lowerer) node(n *ir.Node) error {
 		}
 		return nil
 	}
+	if !ok {
+		f = needConst
+	}
 	l.rangeErr = nil
 	if err := f(l, n); err != nil {
 		return err
 	}
-	return l.rangeErr
+	if l.rangeErr != nil {
+		return l.rangeErr
+	}
+	return l.checkOutputSizes(n)
+}
+
+// checkOutputSizes refuses a node one of whose outputs alone would pass
+// the memory budget (--max-memory) on the device: a Resize by 2^16, say,
+// which converts to a valid file that no device could run.
+func (l *lowerer) checkOutputSizes(n *ir.Node) error {
+	for _, o := range n.Outputs {
+		x := l.vars[o]
+		if x == nil || l.budget == nil {
+			continue
+		}
+		size := int64(4)
+		if x.dt == pb.DataType_FLOAT16 {
+			size = 2
+		}
+		need := ir.NumElements(x.shape)
+		if need >= 0 && need <= math.MaxInt64/size {
+			need *= size
+		} else {
+			need = -1
+		}
+		if need < 0 || need > l.budget.Max() {
+			return fmt.Errorf("output %q of shape %v: %w", o.Name, x.shape, &engine.BudgetError{Need: need, Max: l.budget.Max()})
+		}
+	}
+	return nil
 }
 
 // constInputs returns n's inputs when all are known constants (nil for an

@@ -34,12 +34,19 @@ func lowerConcat(l *lowerer, n *ir.Node) error {
 	return nil
 }
 
-func lowerSplit(l *lowerer, n *ir.Node) error {
+// x0Axis returns n's input 0 and its attribute axis (default 0) made
+// non-negative for x's rank.
+func (l *lowerer) x0Axis(n *ir.Node) (*mvar, int64, error) {
 	x, err := l.x0(n)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	ax, err := normAxis(n.AttrInt("axis", 0), len(x.shape))
+	return x, ax, err
+}
+
+func lowerSplit(l *lowerer, n *ir.Node) error {
+	x, ax, err := l.x0Axis(n)
 	if err != nil {
 		return err
 	}

@@ -56,9 +56,12 @@ func init() {
 		"Constant":            lowerConstant,
 		"Shape":               lowerShape,
 		"mconv.SqueezeExcite": lowerSqueezeExcite,
-		"Gather":              needConst,
+		"Gather":              lowerGather,
+		"GatherND":            lowerGatherND,
 		"Cast":                needConst,
 		"ConstantOfShape":     needConst,
+		"Resize":              lowerResize,
+		"Upsample":            lowerResize,
 	}
 }
 

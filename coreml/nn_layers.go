@@ -41,6 +41,14 @@ var nnLayers = map[string]func(*nnWriter, *mop) error{
 	"transpose":      nnTranspose,
 	"slice_by_index": nnSlice,
 	"batch_norm":     nnBatchNorm,
+	// nn_resize.go
+	"upsample_nearest_neighbor": nnUpsampleNearest,
+	"upsample_bilinear":         nnUpsampleBilinear,
+	"resize_bilinear":           nnResizeBilinear,
+	"resize_nearest_neighbor":   nnResizeNearest,
+	// nn_gather.go
+	"gather":    nnGather,
+	"gather_nd": nnGatherND,
 }
 
 // op maps one MIL op to NeuralNetwork layers.

@@ -36,6 +36,12 @@ var layerReaders = map[string]func(*layerReader) error{
 	"transpose":             layerTranspose,
 	"sliceStatic":           layerSliceStatic,
 	"batchnorm":             layerBatchnorm,
+	// nn_read_resize.go
+	"upsample":       layerUpsample,
+	"resizeBilinear": layerResizeBilinear,
+	// nn_read_gather.go
+	"gather":   layerGather,
+	"gatherND": layerGatherND,
 }
 
 // layerReader is one NeuralNetwork layer being read: its inputs resolved,

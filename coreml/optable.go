@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/engine"
 )
 
 // nnLayerOps lists the MIL op types the NeuralNetwork writer turns into
@@ -64,8 +65,12 @@ func lowererKey(domain, op string) string {
 // node of op in domain. Per-node limits (attribute values, ranks, constant
 // parameters) still apply: Supported means the op has a lowering.
 func MLProgramSupport(domain, op string) OpSupport {
-	f, ok := lowerers[lowererKey(domain, op)]
+	key := lowererKey(domain, op)
+	f, ok := lowerers[key]
 	switch {
+	case !ok && key == op && engine.Folded(op):
+		// no lowering, but folded at conversion time (lowerer.node)
+		return ConstantOnly
 	case !ok:
 		return Unsupported
 	case reflect.ValueOf(f).Pointer() == reflect.ValueOf(needConst).Pointer():

@@ -39,6 +39,14 @@ var milReaders = map[string]func(*irBuilder, *mop) error{
 	"transpose":      readOne("Transpose", transposeAttrs),
 	"slice_by_index": readSlice,
 	"batch_norm":     readBatchNorm,
+	// read_resize.go
+	"upsample_nearest_neighbor": readResize,
+	"upsample_bilinear":         readResize,
+	"resize_bilinear":           readResize,
+	"resize_nearest_neighbor":   readResize,
+	// read_gather.go
+	"gather":    readGather,
+	"gather_nd": readGatherND,
 }
 
 // op converts one MIL op into IR nodes.

@@ -116,8 +116,15 @@ func TestOpsJSON(t *testing.T) {
 	if tk := get("TopK"); !tk.Runtime || tk.MLProgram || tk.NeuralNetwork || tk.Missing["mlprogram"] == "" {
 		t.Errorf("TopK: %+v, want runtime only, with the Core ML gap stated", tk)
 	}
-	// Gather converts to Core ML only on constant inputs.
-	if g := get("Gather"); !g.CoreMLConstantOnly || g.MLProgram || !g.ConstantFold || !g.Runtime {
+	// Cast converts to Core ML only on constant inputs; so does Sqrt,
+	// which has no lowering but is folded (a scale from a Shape).
+	for _, op := range []string{"Cast", "Sqrt"} {
+		if g := get(op); !g.CoreMLConstantOnly || g.MLProgram || !g.ConstantFold || !g.Runtime {
+			t.Errorf("%s: %+v", op, g)
+		}
+	}
+	// Gather with constant indices converts on computed data too.
+	if g := get("Gather"); g.CoreMLConstantOnly || !g.MLProgram || !g.NeuralNetwork {
 		t.Errorf("Gather: %+v", g)
 	}
 	// NonMaxSuppression: data-dependent output shape, nowhere but shape inference.

@@ -45,7 +45,8 @@ func newToCoreMLCmd() *cobra.Command {
 		Long: `Convert an ONNX model to Core ML.
 
 OUT.mlpackage writes an ML Program (iOS 15+; --target picks the MIL opset).
-OUT.mlmodel writes a NeuralNetwork model (specification version 4, iOS 13+).
+OUT.mlmodel writes a NeuralNetwork model (specification version 4, iOS 13+;
+version 5, iOS 14+, when a bilinear upsample needs its align-corners modes).
 Core ML needs static shapes: a symbolic batch dimension becomes 1, other
 symbolic input dimensions need --input-shape. With --fuse, mconv's passes
 run first (BatchNorm folding, reparameterization-branch collapse, SE and

@@ -353,6 +353,153 @@ func (GeluLayerParams_GeluMode) EnumDescriptor() ([]byte, []int) {
 	return file_neuralnetwork_proto_rawDescGZIP(), []int{26, 0}
 }
 
+type UpsampleLayerParams_InterpolationMode int32
+
+const (
+	UpsampleLayerParams_NN       UpsampleLayerParams_InterpolationMode = 0
+	UpsampleLayerParams_BILINEAR UpsampleLayerParams_InterpolationMode = 1
+)
+
+// Enum value maps for UpsampleLayerParams_InterpolationMode.
+var (
+	UpsampleLayerParams_InterpolationMode_name = map[int32]string{
+		0: "NN",
+		1: "BILINEAR",
+	}
+	UpsampleLayerParams_InterpolationMode_value = map[string]int32{
+		"NN":       0,
+		"BILINEAR": 1,
+	}
+)
+
+func (x UpsampleLayerParams_InterpolationMode) Enum() *UpsampleLayerParams_InterpolationMode {
+	p := new(UpsampleLayerParams_InterpolationMode)
+	*p = x
+	return p
+}
+
+func (x UpsampleLayerParams_InterpolationMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (UpsampleLayerParams_InterpolationMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_neuralnetwork_proto_enumTypes[7].Descriptor()
+}
+
+func (UpsampleLayerParams_InterpolationMode) Type() protoreflect.EnumType {
+	return &file_neuralnetwork_proto_enumTypes[7]
+}
+
+func (x UpsampleLayerParams_InterpolationMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use UpsampleLayerParams_InterpolationMode.Descriptor instead.
+func (UpsampleLayerParams_InterpolationMode) EnumDescriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{42, 0}
+}
+
+type UpsampleLayerParams_LinearUpsampleMode int32
+
+const (
+	UpsampleLayerParams_DEFAULT             UpsampleLayerParams_LinearUpsampleMode = 0
+	UpsampleLayerParams_ALIGN_CORNERS_TRUE  UpsampleLayerParams_LinearUpsampleMode = 1
+	UpsampleLayerParams_ALIGN_CORNERS_FALSE UpsampleLayerParams_LinearUpsampleMode = 2
+)
+
+// Enum value maps for UpsampleLayerParams_LinearUpsampleMode.
+var (
+	UpsampleLayerParams_LinearUpsampleMode_name = map[int32]string{
+		0: "DEFAULT",
+		1: "ALIGN_CORNERS_TRUE",
+		2: "ALIGN_CORNERS_FALSE",
+	}
+	UpsampleLayerParams_LinearUpsampleMode_value = map[string]int32{
+		"DEFAULT":             0,
+		"ALIGN_CORNERS_TRUE":  1,
+		"ALIGN_CORNERS_FALSE": 2,
+	}
+)
+
+func (x UpsampleLayerParams_LinearUpsampleMode) Enum() *UpsampleLayerParams_LinearUpsampleMode {
+	p := new(UpsampleLayerParams_LinearUpsampleMode)
+	*p = x
+	return p
+}
+
+func (x UpsampleLayerParams_LinearUpsampleMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (UpsampleLayerParams_LinearUpsampleMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_neuralnetwork_proto_enumTypes[8].Descriptor()
+}
+
+func (UpsampleLayerParams_LinearUpsampleMode) Type() protoreflect.EnumType {
+	return &file_neuralnetwork_proto_enumTypes[8]
+}
+
+func (x UpsampleLayerParams_LinearUpsampleMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use UpsampleLayerParams_LinearUpsampleMode.Descriptor instead.
+func (UpsampleLayerParams_LinearUpsampleMode) EnumDescriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{42, 1}
+}
+
+type SamplingMode_Method int32
+
+const (
+	SamplingMode_STRICT_ALIGN_ENDPOINTS_MODE SamplingMode_Method = 0
+	SamplingMode_ALIGN_ENDPOINTS_MODE        SamplingMode_Method = 1
+	SamplingMode_UPSAMPLE_MODE               SamplingMode_Method = 2
+	SamplingMode_ROI_ALIGN_MODE              SamplingMode_Method = 3
+)
+
+// Enum value maps for SamplingMode_Method.
+var (
+	SamplingMode_Method_name = map[int32]string{
+		0: "STRICT_ALIGN_ENDPOINTS_MODE",
+		1: "ALIGN_ENDPOINTS_MODE",
+		2: "UPSAMPLE_MODE",
+		3: "ROI_ALIGN_MODE",
+	}
+	SamplingMode_Method_value = map[string]int32{
+		"STRICT_ALIGN_ENDPOINTS_MODE": 0,
+		"ALIGN_ENDPOINTS_MODE":        1,
+		"UPSAMPLE_MODE":               2,
+		"ROI_ALIGN_MODE":              3,
+	}
+)
+
+func (x SamplingMode_Method) Enum() *SamplingMode_Method {
+	p := new(SamplingMode_Method)
+	*p = x
+	return p
+}
+
+func (x SamplingMode_Method) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SamplingMode_Method) Descriptor() protoreflect.EnumDescriptor {
+	return file_neuralnetwork_proto_enumTypes[9].Descriptor()
+}
+
+func (SamplingMode_Method) Type() protoreflect.EnumType {
+	return &file_neuralnetwork_proto_enumTypes[9]
+}
+
+func (x SamplingMode_Method) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SamplingMode_Method.Descriptor instead.
+func (SamplingMode_Method) EnumDescriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{43, 0}
+}
+
 type NeuralNetwork struct {
 	state                  protoimpl.MessageState              `protogen:"open.v1"`
 	Layers                 []*NeuralNetworkLayer               `protobuf:"bytes,1,rep,name=layers,proto3" json:"layers,omitempty"`
@@ -584,6 +731,8 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_InnerProduct
 	//	*NeuralNetworkLayer_Batchnorm
 	//	*NeuralNetworkLayer_Softmax
+	//	*NeuralNetworkLayer_Upsample
+	//	*NeuralNetworkLayer_ResizeBilinear
 	//	*NeuralNetworkLayer_Add
 	//	*NeuralNetworkLayer_Multiply
 	//	*NeuralNetworkLayer_Reshape
@@ -596,6 +745,8 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_DivideBroadcastable
 	//	*NeuralNetworkLayer_MultiplyBroadcastable
 	//	*NeuralNetworkLayer_SubtractBroadcastable
+	//	*NeuralNetworkLayer_Gather
+	//	*NeuralNetworkLayer_GatherND
 	//	*NeuralNetworkLayer_SoftmaxND
 	//	*NeuralNetworkLayer_SplitND
 	//	*NeuralNetworkLayer_ConcatND
@@ -723,6 +874,24 @@ func (x *NeuralNetworkLayer) GetSoftmax() *SoftmaxLayerParams {
 	return nil
 }
 
+func (x *NeuralNetworkLayer) GetUpsample() *UpsampleLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Upsample); ok {
+			return x.Upsample
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetResizeBilinear() *ResizeBilinearLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ResizeBilinear); ok {
+			return x.ResizeBilinear
+		}
+	}
+	return nil
+}
+
 func (x *NeuralNetworkLayer) GetAdd() *AddLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_Add); ok {
@@ -826,6 +995,24 @@ func (x *NeuralNetworkLayer) GetSubtractBroadcastable() *SubtractBroadcastableLa
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_SubtractBroadcastable); ok {
 			return x.SubtractBroadcastable
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetGather() *GatherLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Gather); ok {
+			return x.Gather
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetGatherND() *GatherNDLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_GatherND); ok {
+			return x.GatherND
 		}
 	}
 	return nil
@@ -949,6 +1136,14 @@ type NeuralNetworkLayer_Softmax struct {
 	Softmax *SoftmaxLayerParams `protobuf:"bytes,175,opt,name=softmax,proto3,oneof"`
 }
 
+type NeuralNetworkLayer_Upsample struct {
+	Upsample *UpsampleLayerParams `protobuf:"bytes,210,opt,name=upsample,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_ResizeBilinear struct {
+	ResizeBilinear *ResizeBilinearLayerParams `protobuf:"bytes,211,opt,name=resizeBilinear,proto3,oneof"`
+}
+
 type NeuralNetworkLayer_Add struct {
 	Add *AddLayerParams `protobuf:"bytes,230,opt,name=add,proto3,oneof"`
 }
@@ -995,6 +1190,14 @@ type NeuralNetworkLayer_MultiplyBroadcastable struct {
 
 type NeuralNetworkLayer_SubtractBroadcastable struct {
 	SubtractBroadcastable *SubtractBroadcastableLayerParams `protobuf:"bytes,905,opt,name=subtractBroadcastable,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_Gather struct {
+	Gather *GatherLayerParams `protobuf:"bytes,930,opt,name=gather,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_GatherND struct {
+	GatherND *GatherNDLayerParams `protobuf:"bytes,940,opt,name=gatherND,proto3,oneof"`
 }
 
 type NeuralNetworkLayer_SoftmaxND struct {
@@ -1049,6 +1252,10 @@ func (*NeuralNetworkLayer_Batchnorm) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_Softmax) isNeuralNetworkLayer_Layer() {}
 
+func (*NeuralNetworkLayer_Upsample) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_ResizeBilinear) isNeuralNetworkLayer_Layer() {}
+
 func (*NeuralNetworkLayer_Add) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_Multiply) isNeuralNetworkLayer_Layer() {}
@@ -1072,6 +1279,10 @@ func (*NeuralNetworkLayer_DivideBroadcastable) isNeuralNetworkLayer_Layer() {}
 func (*NeuralNetworkLayer_MultiplyBroadcastable) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_SubtractBroadcastable) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_Gather) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_GatherND) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_SoftmaxND) isNeuralNetworkLayer_Layer() {}
 
@@ -3287,6 +3498,252 @@ func (x *ReduceMeanLayerParams) GetReduceAll() bool {
 	return false
 }
 
+// Resampling (cml-shape): Resize and Upsample.
+type UpsampleLayerParams struct {
+	state                   protoimpl.MessageState                 `protogen:"open.v1"`
+	ScalingFactor           []uint64                               `protobuf:"varint,1,rep,packed,name=scalingFactor,proto3" json:"scalingFactor,omitempty"`
+	FractionalScalingFactor []float32                              `protobuf:"fixed32,7,rep,packed,name=fractionalScalingFactor,proto3" json:"fractionalScalingFactor,omitempty"`
+	Mode                    UpsampleLayerParams_InterpolationMode  `protobuf:"varint,5,opt,name=mode,proto3,enum=mconv.coreml.UpsampleLayerParams_InterpolationMode" json:"mode,omitempty"`
+	LinearUpsampleMode      UpsampleLayerParams_LinearUpsampleMode `protobuf:"varint,6,opt,name=linearUpsampleMode,proto3,enum=mconv.coreml.UpsampleLayerParams_LinearUpsampleMode" json:"linearUpsampleMode,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *UpsampleLayerParams) Reset() {
+	*x = UpsampleLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpsampleLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpsampleLayerParams) ProtoMessage() {}
+
+func (x *UpsampleLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpsampleLayerParams.ProtoReflect.Descriptor instead.
+func (*UpsampleLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *UpsampleLayerParams) GetScalingFactor() []uint64 {
+	if x != nil {
+		return x.ScalingFactor
+	}
+	return nil
+}
+
+func (x *UpsampleLayerParams) GetFractionalScalingFactor() []float32 {
+	if x != nil {
+		return x.FractionalScalingFactor
+	}
+	return nil
+}
+
+func (x *UpsampleLayerParams) GetMode() UpsampleLayerParams_InterpolationMode {
+	if x != nil {
+		return x.Mode
+	}
+	return UpsampleLayerParams_NN
+}
+
+func (x *UpsampleLayerParams) GetLinearUpsampleMode() UpsampleLayerParams_LinearUpsampleMode {
+	if x != nil {
+		return x.LinearUpsampleMode
+	}
+	return UpsampleLayerParams_DEFAULT
+}
+
+type SamplingMode struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	SamplingMethod SamplingMode_Method    `protobuf:"varint,1,opt,name=samplingMethod,proto3,enum=mconv.coreml.SamplingMode_Method" json:"samplingMethod,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SamplingMode) Reset() {
+	*x = SamplingMode{}
+	mi := &file_neuralnetwork_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SamplingMode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SamplingMode) ProtoMessage() {}
+
+func (x *SamplingMode) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SamplingMode.ProtoReflect.Descriptor instead.
+func (*SamplingMode) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SamplingMode) GetSamplingMethod() SamplingMode_Method {
+	if x != nil {
+		return x.SamplingMethod
+	}
+	return SamplingMode_STRICT_ALIGN_ENDPOINTS_MODE
+}
+
+type ResizeBilinearLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TargetSize    []uint64               `protobuf:"varint,1,rep,packed,name=targetSize,proto3" json:"targetSize,omitempty"`
+	Mode          *SamplingMode          `protobuf:"bytes,2,opt,name=mode,proto3" json:"mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResizeBilinearLayerParams) Reset() {
+	*x = ResizeBilinearLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResizeBilinearLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResizeBilinearLayerParams) ProtoMessage() {}
+
+func (x *ResizeBilinearLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResizeBilinearLayerParams.ProtoReflect.Descriptor instead.
+func (*ResizeBilinearLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ResizeBilinearLayerParams) GetTargetSize() []uint64 {
+	if x != nil {
+		return x.TargetSize
+	}
+	return nil
+}
+
+func (x *ResizeBilinearLayerParams) GetMode() *SamplingMode {
+	if x != nil {
+		return x.Mode
+	}
+	return nil
+}
+
+// Indexing (cml-shape): Gather and GatherND on computed data.
+type GatherLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Axis          int64                  `protobuf:"varint,1,opt,name=axis,proto3" json:"axis,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GatherLayerParams) Reset() {
+	*x = GatherLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GatherLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GatherLayerParams) ProtoMessage() {}
+
+func (x *GatherLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GatherLayerParams.ProtoReflect.Descriptor instead.
+func (*GatherLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *GatherLayerParams) GetAxis() int64 {
+	if x != nil {
+		return x.Axis
+	}
+	return 0
+}
+
+type GatherNDLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GatherNDLayerParams) Reset() {
+	*x = GatherNDLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GatherNDLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GatherNDLayerParams) ProtoMessage() {}
+
+func (x *GatherNDLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GatherNDLayerParams.ProtoReflect.Descriptor instead.
+func (*GatherNDLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{46}
+}
+
 type BorderAmounts_EdgeSizes struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	StartEdgeSize uint64                 `protobuf:"varint,1,opt,name=startEdgeSize,proto3" json:"startEdgeSize,omitempty"`
@@ -3297,7 +3754,7 @@ type BorderAmounts_EdgeSizes struct {
 
 func (x *BorderAmounts_EdgeSizes) Reset() {
 	*x = BorderAmounts_EdgeSizes{}
-	mi := &file_neuralnetwork_proto_msgTypes[42]
+	mi := &file_neuralnetwork_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3309,7 +3766,7 @@ func (x *BorderAmounts_EdgeSizes) String() string {
 func (*BorderAmounts_EdgeSizes) ProtoMessage() {}
 
 func (x *BorderAmounts_EdgeSizes) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[42]
+	mi := &file_neuralnetwork_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3348,7 +3805,7 @@ type PoolingLayerParams_ValidCompletePadding struct {
 
 func (x *PoolingLayerParams_ValidCompletePadding) Reset() {
 	*x = PoolingLayerParams_ValidCompletePadding{}
-	mi := &file_neuralnetwork_proto_msgTypes[43]
+	mi := &file_neuralnetwork_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3360,7 +3817,7 @@ func (x *PoolingLayerParams_ValidCompletePadding) String() string {
 func (*PoolingLayerParams_ValidCompletePadding) ProtoMessage() {}
 
 func (x *PoolingLayerParams_ValidCompletePadding) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[43]
+	mi := &file_neuralnetwork_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3404,7 +3861,7 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\vfeatureName\x18\x01 \x01(\tR\vfeatureName\x12@\n" +
 	"\x06scaler\x18\n" +
 	" \x01(\v2&.mconv.coreml.NeuralNetworkImageScalerH\x00R\x06scalerB\x0e\n" +
-	"\fpreprocessor\"\xb8\x10\n" +
+	"\fpreprocessor\"\xcc\x12\n" +
 	"\x12NeuralNetworkLayer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05input\x18\x02 \x03(\tR\x05input\x12\x16\n" +
@@ -3416,7 +3873,9 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"activation\x12L\n" +
 	"\finnerProduct\x18\x8c\x01 \x01(\v2%.mconv.coreml.InnerProductLayerParamsH\x00R\finnerProduct\x12C\n" +
 	"\tbatchnorm\x18\xa0\x01 \x01(\v2\".mconv.coreml.BatchnormLayerParamsH\x00R\tbatchnorm\x12=\n" +
-	"\asoftmax\x18\xaf\x01 \x01(\v2 .mconv.coreml.SoftmaxLayerParamsH\x00R\asoftmax\x121\n" +
+	"\asoftmax\x18\xaf\x01 \x01(\v2 .mconv.coreml.SoftmaxLayerParamsH\x00R\asoftmax\x12@\n" +
+	"\bupsample\x18\xd2\x01 \x01(\v2!.mconv.coreml.UpsampleLayerParamsH\x00R\bupsample\x12R\n" +
+	"\x0eresizeBilinear\x18\xd3\x01 \x01(\v2'.mconv.coreml.ResizeBilinearLayerParamsH\x00R\x0eresizeBilinear\x121\n" +
 	"\x03add\x18\xe6\x01 \x01(\v2\x1c.mconv.coreml.AddLayerParamsH\x00R\x03add\x12@\n" +
 	"\bmultiply\x18\xe7\x01 \x01(\v2!.mconv.coreml.MultiplyLayerParamsH\x00R\bmultiply\x12=\n" +
 	"\areshape\x18\xac\x02 \x01(\v2 .mconv.coreml.ReshapeLayerParamsH\x00R\areshape\x12=\n" +
@@ -3428,7 +3887,9 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x10addBroadcastable\x18\xf0\x06 \x01(\v2).mconv.coreml.AddBroadcastableLayerParamsH\x00R\x10addBroadcastable\x12a\n" +
 	"\x13divideBroadcastable\x18\xfa\x06 \x01(\v2,.mconv.coreml.DivideBroadcastableLayerParamsH\x00R\x13divideBroadcastable\x12g\n" +
 	"\x15multiplyBroadcastable\x18\x84\a \x01(\v2..mconv.coreml.MultiplyBroadcastableLayerParamsH\x00R\x15multiplyBroadcastable\x12g\n" +
-	"\x15subtractBroadcastable\x18\x89\a \x01(\v2..mconv.coreml.SubtractBroadcastableLayerParamsH\x00R\x15subtractBroadcastable\x12C\n" +
+	"\x15subtractBroadcastable\x18\x89\a \x01(\v2..mconv.coreml.SubtractBroadcastableLayerParamsH\x00R\x15subtractBroadcastable\x12:\n" +
+	"\x06gather\x18\xa2\a \x01(\v2\x1f.mconv.coreml.GatherLayerParamsH\x00R\x06gather\x12@\n" +
+	"\bgatherND\x18\xac\a \x01(\v2!.mconv.coreml.GatherNDLayerParamsH\x00R\bgatherND\x12C\n" +
 	"\tsoftmaxND\x18\xb6\a \x01(\v2\".mconv.coreml.SoftmaxNDLayerParamsH\x00R\tsoftmaxND\x12=\n" +
 	"\asplitND\x18\xcf\a \x01(\v2 .mconv.coreml.SplitNDLayerParamsH\x00R\asplitND\x12@\n" +
 	"\bconcatND\x18\xd4\a \x01(\v2!.mconv.coreml.ConcatNDLayerParamsH\x00R\bconcatND\x12C\n" +
@@ -3615,7 +4076,34 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x15ReduceMeanLayerParams\x12\x12\n" +
 	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
 	"\bkeepDims\x18\x02 \x01(\bR\bkeepDims\x12\x1c\n" +
-	"\treduceAll\x18\x03 \x01(\bR\treduceAll*W\n" +
+	"\treduceAll\x18\x03 \x01(\bR\treduceAll\"\xa3\x03\n" +
+	"\x13UpsampleLayerParams\x12$\n" +
+	"\rscalingFactor\x18\x01 \x03(\x04R\rscalingFactor\x128\n" +
+	"\x17fractionalScalingFactor\x18\a \x03(\x02R\x17fractionalScalingFactor\x12G\n" +
+	"\x04mode\x18\x05 \x01(\x0e23.mconv.coreml.UpsampleLayerParams.InterpolationModeR\x04mode\x12d\n" +
+	"\x12linearUpsampleMode\x18\x06 \x01(\x0e24.mconv.coreml.UpsampleLayerParams.LinearUpsampleModeR\x12linearUpsampleMode\")\n" +
+	"\x11InterpolationMode\x12\x06\n" +
+	"\x02NN\x10\x00\x12\f\n" +
+	"\bBILINEAR\x10\x01\"R\n" +
+	"\x12LinearUpsampleMode\x12\v\n" +
+	"\aDEFAULT\x10\x00\x12\x16\n" +
+	"\x12ALIGN_CORNERS_TRUE\x10\x01\x12\x17\n" +
+	"\x13ALIGN_CORNERS_FALSE\x10\x02\"\xc5\x01\n" +
+	"\fSamplingMode\x12I\n" +
+	"\x0esamplingMethod\x18\x01 \x01(\x0e2!.mconv.coreml.SamplingMode.MethodR\x0esamplingMethod\"j\n" +
+	"\x06Method\x12\x1f\n" +
+	"\x1bSTRICT_ALIGN_ENDPOINTS_MODE\x10\x00\x12\x18\n" +
+	"\x14ALIGN_ENDPOINTS_MODE\x10\x01\x12\x11\n" +
+	"\rUPSAMPLE_MODE\x10\x02\x12\x12\n" +
+	"\x0eROI_ALIGN_MODE\x10\x03\"k\n" +
+	"\x19ResizeBilinearLayerParams\x12\x1e\n" +
+	"\n" +
+	"targetSize\x18\x01 \x03(\x04R\n" +
+	"targetSize\x12.\n" +
+	"\x04mode\x18\x02 \x01(\v2\x1a.mconv.coreml.SamplingModeR\x04mode\"'\n" +
+	"\x11GatherLayerParams\x12\x12\n" +
+	"\x04axis\x18\x01 \x01(\x03R\x04axis\"\x15\n" +
+	"\x13GatherNDLayerParams*W\n" +
 	"#NeuralNetworkMultiArrayShapeMapping\x12\x17\n" +
 	"\x13RANK5_ARRAY_MAPPING\x10\x00\x12\x17\n" +
 	"\x13EXACT_ARRAY_MAPPING\x10\x01*R\n" +
@@ -3635,8 +4123,8 @@ func file_neuralnetwork_proto_rawDescGZIP() []byte {
 	return file_neuralnetwork_proto_rawDescData
 }
 
-var file_neuralnetwork_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_neuralnetwork_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
+var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_neuralnetwork_proto_goTypes = []any{
 	(NeuralNetworkMultiArrayShapeMapping)(0),        // 0: mconv.coreml.NeuralNetworkMultiArrayShapeMapping
 	(NeuralNetworkImageShapeMapping)(0),             // 1: mconv.coreml.NeuralNetworkImageShapeMapping
@@ -3645,119 +4133,135 @@ var file_neuralnetwork_proto_goTypes = []any{
 	(ReshapeLayerParams_ReshapeOrder)(0),            // 4: mconv.coreml.ReshapeLayerParams.ReshapeOrder
 	(FlattenLayerParams_FlattenOrder)(0),            // 5: mconv.coreml.FlattenLayerParams.FlattenOrder
 	(GeluLayerParams_GeluMode)(0),                   // 6: mconv.coreml.GeluLayerParams.GeluMode
-	(*NeuralNetwork)(nil),                           // 7: mconv.coreml.NeuralNetwork
-	(*NeuralNetworkImageScaler)(nil),                // 8: mconv.coreml.NeuralNetworkImageScaler
-	(*NeuralNetworkPreprocessing)(nil),              // 9: mconv.coreml.NeuralNetworkPreprocessing
-	(*NeuralNetworkLayer)(nil),                      // 10: mconv.coreml.NeuralNetworkLayer
-	(*WeightParams)(nil),                            // 11: mconv.coreml.WeightParams
-	(*BorderAmounts)(nil),                           // 12: mconv.coreml.BorderAmounts
-	(*ValidPadding)(nil),                            // 13: mconv.coreml.ValidPadding
-	(*SamePadding)(nil),                             // 14: mconv.coreml.SamePadding
-	(*ConvolutionLayerParams)(nil),                  // 15: mconv.coreml.ConvolutionLayerParams
-	(*ActivationLinear)(nil),                        // 16: mconv.coreml.ActivationLinear
-	(*ActivationReLU)(nil),                          // 17: mconv.coreml.ActivationReLU
-	(*ActivationLeakyReLU)(nil),                     // 18: mconv.coreml.ActivationLeakyReLU
-	(*ActivationSigmoid)(nil),                       // 19: mconv.coreml.ActivationSigmoid
-	(*ActivationTanh)(nil),                          // 20: mconv.coreml.ActivationTanh
-	(*ActivationSigmoidHard)(nil),                   // 21: mconv.coreml.ActivationSigmoidHard
-	(*ActivationParams)(nil),                        // 22: mconv.coreml.ActivationParams
-	(*InnerProductLayerParams)(nil),                 // 23: mconv.coreml.InnerProductLayerParams
-	(*PoolingLayerParams)(nil),                      // 24: mconv.coreml.PoolingLayerParams
-	(*BatchnormLayerParams)(nil),                    // 25: mconv.coreml.BatchnormLayerParams
-	(*SoftmaxLayerParams)(nil),                      // 26: mconv.coreml.SoftmaxLayerParams
-	(*AddLayerParams)(nil),                          // 27: mconv.coreml.AddLayerParams
-	(*MultiplyLayerParams)(nil),                     // 28: mconv.coreml.MultiplyLayerParams
-	(*ReshapeLayerParams)(nil),                      // 29: mconv.coreml.ReshapeLayerParams
-	(*FlattenLayerParams)(nil),                      // 30: mconv.coreml.FlattenLayerParams
-	(*ConcatLayerParams)(nil),                       // 31: mconv.coreml.ConcatLayerParams
-	(*ClipLayerParams)(nil),                         // 32: mconv.coreml.ClipLayerParams
-	(*GeluLayerParams)(nil),                         // 33: mconv.coreml.GeluLayerParams
-	(*ErfLayerParams)(nil),                          // 34: mconv.coreml.ErfLayerParams
-	(*AddBroadcastableLayerParams)(nil),             // 35: mconv.coreml.AddBroadcastableLayerParams
-	(*DivideBroadcastableLayerParams)(nil),          // 36: mconv.coreml.DivideBroadcastableLayerParams
-	(*MultiplyBroadcastableLayerParams)(nil),        // 37: mconv.coreml.MultiplyBroadcastableLayerParams
-	(*SubtractBroadcastableLayerParams)(nil),        // 38: mconv.coreml.SubtractBroadcastableLayerParams
-	(*SoftmaxNDLayerParams)(nil),                    // 39: mconv.coreml.SoftmaxNDLayerParams
-	(*SplitNDLayerParams)(nil),                      // 40: mconv.coreml.SplitNDLayerParams
-	(*ConcatNDLayerParams)(nil),                     // 41: mconv.coreml.ConcatNDLayerParams
-	(*TransposeLayerParams)(nil),                    // 42: mconv.coreml.TransposeLayerParams
-	(*SliceStaticLayerParams)(nil),                  // 43: mconv.coreml.SliceStaticLayerParams
-	(*LoadConstantNDLayerParams)(nil),               // 44: mconv.coreml.LoadConstantNDLayerParams
-	(*BatchedMatMulLayerParams)(nil),                // 45: mconv.coreml.BatchedMatMulLayerParams
-	(*FlattenTo2DLayerParams)(nil),                  // 46: mconv.coreml.FlattenTo2DLayerParams
-	(*ReshapeStaticLayerParams)(nil),                // 47: mconv.coreml.ReshapeStaticLayerParams
-	(*ReduceMeanLayerParams)(nil),                   // 48: mconv.coreml.ReduceMeanLayerParams
-	(*BorderAmounts_EdgeSizes)(nil),                 // 49: mconv.coreml.BorderAmounts.EdgeSizes
-	(*PoolingLayerParams_ValidCompletePadding)(nil), // 50: mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	(UpsampleLayerParams_InterpolationMode)(0),      // 7: mconv.coreml.UpsampleLayerParams.InterpolationMode
+	(UpsampleLayerParams_LinearUpsampleMode)(0),     // 8: mconv.coreml.UpsampleLayerParams.LinearUpsampleMode
+	(SamplingMode_Method)(0),                        // 9: mconv.coreml.SamplingMode.Method
+	(*NeuralNetwork)(nil),                           // 10: mconv.coreml.NeuralNetwork
+	(*NeuralNetworkImageScaler)(nil),                // 11: mconv.coreml.NeuralNetworkImageScaler
+	(*NeuralNetworkPreprocessing)(nil),              // 12: mconv.coreml.NeuralNetworkPreprocessing
+	(*NeuralNetworkLayer)(nil),                      // 13: mconv.coreml.NeuralNetworkLayer
+	(*WeightParams)(nil),                            // 14: mconv.coreml.WeightParams
+	(*BorderAmounts)(nil),                           // 15: mconv.coreml.BorderAmounts
+	(*ValidPadding)(nil),                            // 16: mconv.coreml.ValidPadding
+	(*SamePadding)(nil),                             // 17: mconv.coreml.SamePadding
+	(*ConvolutionLayerParams)(nil),                  // 18: mconv.coreml.ConvolutionLayerParams
+	(*ActivationLinear)(nil),                        // 19: mconv.coreml.ActivationLinear
+	(*ActivationReLU)(nil),                          // 20: mconv.coreml.ActivationReLU
+	(*ActivationLeakyReLU)(nil),                     // 21: mconv.coreml.ActivationLeakyReLU
+	(*ActivationSigmoid)(nil),                       // 22: mconv.coreml.ActivationSigmoid
+	(*ActivationTanh)(nil),                          // 23: mconv.coreml.ActivationTanh
+	(*ActivationSigmoidHard)(nil),                   // 24: mconv.coreml.ActivationSigmoidHard
+	(*ActivationParams)(nil),                        // 25: mconv.coreml.ActivationParams
+	(*InnerProductLayerParams)(nil),                 // 26: mconv.coreml.InnerProductLayerParams
+	(*PoolingLayerParams)(nil),                      // 27: mconv.coreml.PoolingLayerParams
+	(*BatchnormLayerParams)(nil),                    // 28: mconv.coreml.BatchnormLayerParams
+	(*SoftmaxLayerParams)(nil),                      // 29: mconv.coreml.SoftmaxLayerParams
+	(*AddLayerParams)(nil),                          // 30: mconv.coreml.AddLayerParams
+	(*MultiplyLayerParams)(nil),                     // 31: mconv.coreml.MultiplyLayerParams
+	(*ReshapeLayerParams)(nil),                      // 32: mconv.coreml.ReshapeLayerParams
+	(*FlattenLayerParams)(nil),                      // 33: mconv.coreml.FlattenLayerParams
+	(*ConcatLayerParams)(nil),                       // 34: mconv.coreml.ConcatLayerParams
+	(*ClipLayerParams)(nil),                         // 35: mconv.coreml.ClipLayerParams
+	(*GeluLayerParams)(nil),                         // 36: mconv.coreml.GeluLayerParams
+	(*ErfLayerParams)(nil),                          // 37: mconv.coreml.ErfLayerParams
+	(*AddBroadcastableLayerParams)(nil),             // 38: mconv.coreml.AddBroadcastableLayerParams
+	(*DivideBroadcastableLayerParams)(nil),          // 39: mconv.coreml.DivideBroadcastableLayerParams
+	(*MultiplyBroadcastableLayerParams)(nil),        // 40: mconv.coreml.MultiplyBroadcastableLayerParams
+	(*SubtractBroadcastableLayerParams)(nil),        // 41: mconv.coreml.SubtractBroadcastableLayerParams
+	(*SoftmaxNDLayerParams)(nil),                    // 42: mconv.coreml.SoftmaxNDLayerParams
+	(*SplitNDLayerParams)(nil),                      // 43: mconv.coreml.SplitNDLayerParams
+	(*ConcatNDLayerParams)(nil),                     // 44: mconv.coreml.ConcatNDLayerParams
+	(*TransposeLayerParams)(nil),                    // 45: mconv.coreml.TransposeLayerParams
+	(*SliceStaticLayerParams)(nil),                  // 46: mconv.coreml.SliceStaticLayerParams
+	(*LoadConstantNDLayerParams)(nil),               // 47: mconv.coreml.LoadConstantNDLayerParams
+	(*BatchedMatMulLayerParams)(nil),                // 48: mconv.coreml.BatchedMatMulLayerParams
+	(*FlattenTo2DLayerParams)(nil),                  // 49: mconv.coreml.FlattenTo2DLayerParams
+	(*ReshapeStaticLayerParams)(nil),                // 50: mconv.coreml.ReshapeStaticLayerParams
+	(*ReduceMeanLayerParams)(nil),                   // 51: mconv.coreml.ReduceMeanLayerParams
+	(*UpsampleLayerParams)(nil),                     // 52: mconv.coreml.UpsampleLayerParams
+	(*SamplingMode)(nil),                            // 53: mconv.coreml.SamplingMode
+	(*ResizeBilinearLayerParams)(nil),               // 54: mconv.coreml.ResizeBilinearLayerParams
+	(*GatherLayerParams)(nil),                       // 55: mconv.coreml.GatherLayerParams
+	(*GatherNDLayerParams)(nil),                     // 56: mconv.coreml.GatherNDLayerParams
+	(*BorderAmounts_EdgeSizes)(nil),                 // 57: mconv.coreml.BorderAmounts.EdgeSizes
+	(*PoolingLayerParams_ValidCompletePadding)(nil), // 58: mconv.coreml.PoolingLayerParams.ValidCompletePadding
 }
 var file_neuralnetwork_proto_depIdxs = []int32{
-	10, // 0: mconv.coreml.NeuralNetwork.layers:type_name -> mconv.coreml.NeuralNetworkLayer
-	9,  // 1: mconv.coreml.NeuralNetwork.preprocessing:type_name -> mconv.coreml.NeuralNetworkPreprocessing
+	13, // 0: mconv.coreml.NeuralNetwork.layers:type_name -> mconv.coreml.NeuralNetworkLayer
+	12, // 1: mconv.coreml.NeuralNetwork.preprocessing:type_name -> mconv.coreml.NeuralNetworkPreprocessing
 	0,  // 2: mconv.coreml.NeuralNetwork.arrayInputShapeMapping:type_name -> mconv.coreml.NeuralNetworkMultiArrayShapeMapping
 	1,  // 3: mconv.coreml.NeuralNetwork.imageInputShapeMapping:type_name -> mconv.coreml.NeuralNetworkImageShapeMapping
-	8,  // 4: mconv.coreml.NeuralNetworkPreprocessing.scaler:type_name -> mconv.coreml.NeuralNetworkImageScaler
-	15, // 5: mconv.coreml.NeuralNetworkLayer.convolution:type_name -> mconv.coreml.ConvolutionLayerParams
-	24, // 6: mconv.coreml.NeuralNetworkLayer.pooling:type_name -> mconv.coreml.PoolingLayerParams
-	22, // 7: mconv.coreml.NeuralNetworkLayer.activation:type_name -> mconv.coreml.ActivationParams
-	23, // 8: mconv.coreml.NeuralNetworkLayer.innerProduct:type_name -> mconv.coreml.InnerProductLayerParams
-	25, // 9: mconv.coreml.NeuralNetworkLayer.batchnorm:type_name -> mconv.coreml.BatchnormLayerParams
-	26, // 10: mconv.coreml.NeuralNetworkLayer.softmax:type_name -> mconv.coreml.SoftmaxLayerParams
-	27, // 11: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
-	28, // 12: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
-	29, // 13: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
-	30, // 14: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
-	31, // 15: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
-	32, // 16: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
-	34, // 17: mconv.coreml.NeuralNetworkLayer.erf:type_name -> mconv.coreml.ErfLayerParams
-	33, // 18: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
-	35, // 19: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
-	36, // 20: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
-	37, // 21: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
-	38, // 22: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
-	39, // 23: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
-	40, // 24: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
-	41, // 25: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
-	42, // 26: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
-	43, // 27: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
-	44, // 28: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
-	45, // 29: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
-	46, // 30: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
-	47, // 31: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
-	48, // 32: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
-	49, // 33: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
-	12, // 34: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
-	2,  // 35: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
-	13, // 36: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 37: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
-	11, // 38: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 39: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	16, // 40: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
-	17, // 41: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
-	18, // 42: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
-	20, // 43: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
-	19, // 44: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
-	21, // 45: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
-	11, // 46: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 47: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	3,  // 48: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
-	13, // 49: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 50: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
-	50, // 51: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
-	11, // 52: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
-	11, // 53: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
-	11, // 54: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
-	11, // 55: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
-	4,  // 56: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
-	5,  // 57: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
-	6,  // 58: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
-	11, // 59: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
-	11, // 60: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 61: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	62, // [62:62] is the sub-list for method output_type
-	62, // [62:62] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	11, // 4: mconv.coreml.NeuralNetworkPreprocessing.scaler:type_name -> mconv.coreml.NeuralNetworkImageScaler
+	18, // 5: mconv.coreml.NeuralNetworkLayer.convolution:type_name -> mconv.coreml.ConvolutionLayerParams
+	27, // 6: mconv.coreml.NeuralNetworkLayer.pooling:type_name -> mconv.coreml.PoolingLayerParams
+	25, // 7: mconv.coreml.NeuralNetworkLayer.activation:type_name -> mconv.coreml.ActivationParams
+	26, // 8: mconv.coreml.NeuralNetworkLayer.innerProduct:type_name -> mconv.coreml.InnerProductLayerParams
+	28, // 9: mconv.coreml.NeuralNetworkLayer.batchnorm:type_name -> mconv.coreml.BatchnormLayerParams
+	29, // 10: mconv.coreml.NeuralNetworkLayer.softmax:type_name -> mconv.coreml.SoftmaxLayerParams
+	52, // 11: mconv.coreml.NeuralNetworkLayer.upsample:type_name -> mconv.coreml.UpsampleLayerParams
+	54, // 12: mconv.coreml.NeuralNetworkLayer.resizeBilinear:type_name -> mconv.coreml.ResizeBilinearLayerParams
+	30, // 13: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
+	31, // 14: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
+	32, // 15: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
+	33, // 16: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
+	34, // 17: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
+	35, // 18: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
+	37, // 19: mconv.coreml.NeuralNetworkLayer.erf:type_name -> mconv.coreml.ErfLayerParams
+	36, // 20: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
+	38, // 21: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
+	39, // 22: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
+	40, // 23: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
+	41, // 24: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
+	55, // 25: mconv.coreml.NeuralNetworkLayer.gather:type_name -> mconv.coreml.GatherLayerParams
+	56, // 26: mconv.coreml.NeuralNetworkLayer.gatherND:type_name -> mconv.coreml.GatherNDLayerParams
+	42, // 27: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
+	43, // 28: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
+	44, // 29: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
+	45, // 30: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
+	46, // 31: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
+	47, // 32: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
+	48, // 33: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
+	49, // 34: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
+	50, // 35: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
+	51, // 36: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
+	57, // 37: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
+	15, // 38: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
+	2,  // 39: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
+	16, // 40: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	17, // 41: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
+	14, // 42: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	14, // 43: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	19, // 44: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
+	20, // 45: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
+	21, // 46: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
+	23, // 47: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
+	22, // 48: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
+	24, // 49: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
+	14, // 50: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	14, // 51: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	3,  // 52: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
+	16, // 53: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	17, // 54: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
+	58, // 55: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	14, // 56: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	14, // 57: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	14, // 58: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
+	14, // 59: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
+	4,  // 60: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
+	5,  // 61: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
+	6,  // 62: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
+	14, // 63: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
+	14, // 64: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	14, // 65: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	7,  // 66: mconv.coreml.UpsampleLayerParams.mode:type_name -> mconv.coreml.UpsampleLayerParams.InterpolationMode
+	8,  // 67: mconv.coreml.UpsampleLayerParams.linearUpsampleMode:type_name -> mconv.coreml.UpsampleLayerParams.LinearUpsampleMode
+	9,  // 68: mconv.coreml.SamplingMode.samplingMethod:type_name -> mconv.coreml.SamplingMode.Method
+	53, // 69: mconv.coreml.ResizeBilinearLayerParams.mode:type_name -> mconv.coreml.SamplingMode
+	70, // [70:70] is the sub-list for method output_type
+	70, // [70:70] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_neuralnetwork_proto_init() }
@@ -3775,6 +4279,8 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_InnerProduct)(nil),
 		(*NeuralNetworkLayer_Batchnorm)(nil),
 		(*NeuralNetworkLayer_Softmax)(nil),
+		(*NeuralNetworkLayer_Upsample)(nil),
+		(*NeuralNetworkLayer_ResizeBilinear)(nil),
 		(*NeuralNetworkLayer_Add)(nil),
 		(*NeuralNetworkLayer_Multiply)(nil),
 		(*NeuralNetworkLayer_Reshape)(nil),
@@ -3787,6 +4293,8 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_DivideBroadcastable)(nil),
 		(*NeuralNetworkLayer_MultiplyBroadcastable)(nil),
 		(*NeuralNetworkLayer_SubtractBroadcastable)(nil),
+		(*NeuralNetworkLayer_Gather)(nil),
+		(*NeuralNetworkLayer_GatherND)(nil),
 		(*NeuralNetworkLayer_SoftmaxND)(nil),
 		(*NeuralNetworkLayer_SplitND)(nil),
 		(*NeuralNetworkLayer_ConcatND)(nil),
@@ -3820,8 +4328,8 @@ func file_neuralnetwork_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_neuralnetwork_proto_rawDesc), len(file_neuralnetwork_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   44,
+			NumEnums:      10,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

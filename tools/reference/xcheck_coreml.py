@@ -66,7 +66,10 @@ def check_package(path):
 
 def check_mlmodel(path):
     spec = ct.models.utils.load_spec(path)
-    assert spec.specificationVersion == 4, spec.specificationVersion
+    # 4 (iOS13); 5 (iOS14) when a bilinear upsample uses linearUpsampleMode
+    ups = [ly.upsample for ly in spec.neuralNetwork.layers if ly.WhichOneof("layer") == "upsample"]
+    want = 5 if any(u.mode == 1 and (u.linearUpsampleMode or len(u.fractionalScalingFactor)) for u in ups) else 4
+    assert spec.specificationVersion == want, (spec.specificationVersion, want)
     assert spec.WhichOneof("Type") == "neuralNetwork"
     nn = spec.neuralNetwork
     blobs = {i.name for i in spec.description.input}
