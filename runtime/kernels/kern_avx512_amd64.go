@@ -1,0 +1,41 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import "unsafe"
+
+// AVX-512 kernels (kern_avx512_amd64.s), registered for PathAVX512. Each
+// computes every output element with the same sequence of floating-point
+// operations as the AVX2 kernel it replaces, 16 lanes at a time, so the
+// avx512 and avx2 paths give the same bits (the tests check this).
+
+//go:noescape
+func sgemm12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
+
+//go:noescape
+func sgemm6x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
+
+func init() {
+	registerKernel(&wideKernel, PathAVX512, wideKernelAVX512)
+}
+
+func wideKernelAVX512(rows, k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	if rows != mr && rows != 2*mr {
+		panic("kernels: wide micro-kernel rows must be 6 or 12")
+	}
+	if k > 0 {
+		_ = a[k*rows-1]
+		_ = b[k*2*nr-1]
+	}
+	_ = c[(rows-1)*ldc+2*nr-1]
+	var bp *float32
+	if flags&flagBias != 0 {
+		_ = bias[rows-1]
+		bp = &bias[0]
+	}
+	if rows == 2*mr {
+		sgemm12x32(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
+	} else {
+		sgemm6x32(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
+	}
+}
