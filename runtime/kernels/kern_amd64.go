@@ -206,3 +206,53 @@ func dwKernelAVX2(y, x []float32, offs []int, w []float32, n, rows, inStride, ou
 	}
 	dwPlane8(&y[0], &x[0], &offs[0], &w[0], len(offs), n, rows, inStride, outStride, bias)
 }
+
+// AVX-512 activation kernels (kern_amd64.s, beside the AVX2 ones whose
+// constants they share): n floats, n a multiple of 8.
+
+//go:noescape
+func clampAVX512(v *float32, n int, lo, hi float32)
+
+//go:noescape
+func hardSwishAVX512(v *float32, n int)
+
+//go:noescape
+func sigmoidAVX512(v *float32, n int, silu int)
+
+//go:noescape
+func geluAVX512(v *float32, n int)
+
+func init() {
+	registerKernel(&clampVec, PathAVX512, func(v []float32, lo, hi float32) int {
+		n := len(v) &^ 7
+		if n > 0 {
+			clampAVX512(&v[0], n, lo, hi)
+		}
+		return n
+	})
+	registerKernel(&hardSwishVec, PathAVX512, func(v []float32) int {
+		n := len(v) &^ 7
+		if n > 0 {
+			hardSwishAVX512(&v[0], n)
+		}
+		return n
+	})
+	registerKernel(&geluVec, PathAVX512, func(v []float32) int {
+		n := len(v) &^ 7
+		if n > 0 {
+			geluAVX512(&v[0], n)
+		}
+		return n
+	})
+	registerKernel(&sigmoidVec, PathAVX512, func(v []float32, silu bool) int {
+		n := len(v) &^ 7
+		if n > 0 {
+			s := 0
+			if silu {
+				s = 1
+			}
+			sigmoidAVX512(&v[0], n, s)
+		}
+		return n
+	})
+}
