@@ -39,3 +39,35 @@ func wideKernelAVX512(rows, k int, a, b, c []float32, ldc, flags int, bias []flo
 		sgemm6x32(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
 	}
 }
+
+//go:noescape
+func dw9AVX512(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride, mask int, bias float32)
+
+//go:noescape
+func dwPlane16(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride, mask int, bias float32)
+
+//go:noescape
+func packRows16AVX512(dst, src *float32, offs *int, kcb, np int)
+
+func init() {
+	registerKernel(&dwKernel, PathAVX512, dwKernelAVX512)
+	registerKernel(&packRowsVec, PathAVX512, func(dst, x []float32, offs []int, j0, np int) {
+		if np > 0 && len(offs) > 0 {
+			_ = dst[np*len(offs)*nr-1]
+			packRows16AVX512(&dst[0], &x[j0], &offs[0], len(offs), np)
+		}
+	})
+}
+
+func dwKernelAVX512(y, x []float32, offs []int, w []float32, n, rows, inStride, outStride int, bias float32) {
+	if n <= 0 || rows <= 0 {
+		panic("kernels: bad depthwise plane geometry")
+	}
+	checkDWPlane(y, x, offs, w, n, rows, inStride, outStride)
+	mask := 1<<(n%16) - 1
+	if len(offs) == 9 {
+		dw9AVX512(&y[0], &x[0], &offs[0], &w[0], n, rows, inStride, outStride, mask, bias)
+		return
+	}
+	dwPlane16(&y[0], &x[0], &offs[0], &w[0], len(offs), n, rows, inStride, outStride, mask, bias)
+}

@@ -424,3 +424,289 @@ sgemm6x32_noclamp:
 	VZEROUPPER
 	RET
 
+// func dw9AVX512(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride, mask int, bias float32)
+// dw9 (kern_amd64.s) 16 lanes at a time: the same three partial sums
+// ((bias + t0 + t1 + t2) + (t3 + t4 + t5)) + (t6 + t7 + t8) per element;
+// 32 columns at a time, then 16, then the last n%16 under the opmask
+// mask = 1<<(n%16) - 1 (masked loads: nothing past n is read).
+TEXT ·dw9AVX512(SB), NOSPLIT, $0-76
+	MOVQ mask+64(FP), AX
+	KMOVW AX, K1
+	MOVQ offs+16(FP), SI
+	MOVQ 0(SI), R8
+	MOVQ 8(SI), R9
+	MOVQ 16(SI), R10
+	MOVQ 24(SI), R11
+	MOVQ 32(SI), R12
+	MOVQ 40(SI), R13
+	MOVQ 48(SI), AX
+	MOVQ 56(SI), BX
+	MOVQ 64(SI), DX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, R11
+	SHLQ $2, R12
+	SHLQ $2, R13
+	SHLQ $2, AX
+	SHLQ $2, BX
+	SHLQ $2, DX
+	MOVQ w+24(FP), SI
+	VBROADCASTSS 0(SI), Z7
+	VBROADCASTSS 4(SI), Z8
+	VBROADCASTSS 8(SI), Z9
+	VBROADCASTSS 12(SI), Z10
+	VBROADCASTSS 16(SI), Z11
+	VBROADCASTSS 20(SI), Z12
+	VBROADCASTSS 24(SI), Z13
+	VBROADCASTSS 28(SI), Z14
+	VBROADCASTSS 32(SI), Z15
+	VBROADCASTSS bias+72(FP), Z6
+	CMPQ rows+40(FP), $0
+	JLE  z9done
+
+z9row:
+	MOVQ base+8(FP), SI
+	MOVQ y+0(FP), DI
+	MOVQ n+32(FP), CX
+
+z9loop32:
+	CMPQ CX, $32
+	JLT  z9loop16
+	VMOVAPS Z6, Z0
+	VMOVAPS Z6, Z1
+	VFMADD231PS (SI)(R8*1), Z7, Z0
+	VFMADD231PS 64(SI)(R8*1), Z7, Z1
+	VFMADD231PS (SI)(R9*1), Z8, Z0
+	VFMADD231PS 64(SI)(R9*1), Z8, Z1
+	VFMADD231PS (SI)(R10*1), Z9, Z0
+	VFMADD231PS 64(SI)(R10*1), Z9, Z1
+	VMULPS (SI)(R11*1), Z10, Z2
+	VMULPS 64(SI)(R11*1), Z10, Z3
+	VFMADD231PS (SI)(R12*1), Z11, Z2
+	VFMADD231PS 64(SI)(R12*1), Z11, Z3
+	VFMADD231PS (SI)(R13*1), Z12, Z2
+	VFMADD231PS 64(SI)(R13*1), Z12, Z3
+	VMULPS (SI)(AX*1), Z13, Z4
+	VMULPS 64(SI)(AX*1), Z13, Z5
+	VFMADD231PS (SI)(BX*1), Z14, Z4
+	VFMADD231PS 64(SI)(BX*1), Z14, Z5
+	VFMADD231PS (SI)(DX*1), Z15, Z4
+	VFMADD231PS 64(SI)(DX*1), Z15, Z5
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  z9loop32
+
+z9loop16:
+	CMPQ CX, $16
+	JLT  z9tail
+	VMOVAPS Z6, Z0
+	VFMADD231PS (SI)(R8*1), Z7, Z0
+	VFMADD231PS (SI)(R9*1), Z8, Z0
+	VFMADD231PS (SI)(R10*1), Z9, Z0
+	VMULPS (SI)(R11*1), Z10, Z2
+	VFMADD231PS (SI)(R12*1), Z11, Z2
+	VFMADD231PS (SI)(R13*1), Z12, Z2
+	VMULPS (SI)(AX*1), Z13, Z4
+	VFMADD231PS (SI)(BX*1), Z14, Z4
+	VFMADD231PS (SI)(DX*1), Z15, Z4
+	VADDPS Z2, Z0, Z0
+	VADDPS Z4, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  z9loop16
+
+z9tail:
+	TESTQ CX, CX
+	JLE   z9rowend
+	VMOVAPS Z6, Z0
+	VFMADD231PS (SI)(R8*1), Z7, K1, Z0
+	VFMADD231PS (SI)(R9*1), Z8, K1, Z0
+	VFMADD231PS (SI)(R10*1), Z9, K1, Z0
+	VMULPS (SI)(R11*1), Z10, K1, Z2
+	VFMADD231PS (SI)(R12*1), Z11, K1, Z2
+	VFMADD231PS (SI)(R13*1), Z12, K1, Z2
+	VMULPS (SI)(AX*1), Z13, K1, Z4
+	VFMADD231PS (SI)(BX*1), Z14, K1, Z4
+	VFMADD231PS (SI)(DX*1), Z15, K1, Z4
+	VADDPS Z2, Z0, Z0
+	VADDPS Z4, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+z9rowend:
+	MOVQ inStride+48(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, base+8(FP)
+	MOVQ outStride+56(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, y+0(FP)
+	DECQ rows+40(FP)
+	JNZ  z9row
+
+z9done:
+	VZEROUPPER
+	RET
+
+// func dwPlane16(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride, mask int, bias float32)
+// dwPlane8 (kern_amd64.s) 16 lanes at a time, with the same operations
+// per element: 32 columns at a time with the taps in order; then 16 at a
+// time in four partial sums over the taps (t mod 4; ((s0 + s1) +
+// (s2 + s3)), s0 starting from the bias and taking the taps past the last
+// multiple of 4), the last n%16 under the opmask mask = 1<<(n%16) - 1
+// (masked loads: nothing past n is read).
+TEXT ·dwPlane16(SB), NOSPLIT, $0-84
+	MOVQ y+0(FP), DI
+	MOVQ base+8(FP), SI
+	MOVQ offs+16(FP), R13
+	MOVQ w+24(FP), DX
+	MOVQ taps+32(FP), R8
+	MOVQ n+40(FP), R9
+	MOVQ rows+48(FP), R12
+	MOVQ inStride+56(FP), CX
+	SHLQ $2, CX
+	VBROADCASTSS bias+80(FP), Z15
+	MOVQ mask+72(FP), AX
+	KMOVW AX, K2
+	MOVL $0xffff, AX
+	KMOVW AX, K1
+	TESTQ R12, R12
+	JLE   zdwdone
+
+zrowloop:
+	XORQ R10, R10
+
+zloop32:
+	LEAQ 32(R10), R11
+	CMPQ R11, R9
+	JGT  zloop16
+	VMOVAPS Z15, Z0
+	VMOVAPS Z15, Z1
+	XORQ BX, BX
+
+ztap32:
+	MOVQ (R13)(BX*8), AX
+	ADDQ R10, AX
+	LEAQ (SI)(AX*4), AX
+	VBROADCASTSS (DX)(BX*4), Z4
+	VFMADD231PS (AX), Z4, Z0
+	VFMADD231PS 64(AX), Z4, Z1
+	INCQ BX
+	CMPQ BX, R8
+	JLT  ztap32
+	LEAQ (DI)(R10*4), AX
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	MOVQ R11, R10
+	JMP  zloop32
+
+zloop16:
+	CMPQ R10, R9
+	JGE  zrowdone
+	// K3: all 16 lanes, or the tail mask for the last partial group
+	KMOVW K1, K3
+	LEAQ 16(R10), R11
+	CMPQ R11, R9
+	JLE  zfull16
+	KMOVW K2, K3
+
+zfull16:
+	VMOVAPS Z15, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	XORQ BX, BX
+	MOVQ R8, R11
+	ANDQ $-4, R11
+	JZ   ztap16rest
+
+ztap16x4:
+	MOVQ (R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS (DX)(BX*4), Z4
+	VFMADD231PS (SI)(AX*4), Z4, K3, Z0
+	MOVQ 8(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 4(DX)(BX*4), Z5
+	VFMADD231PS (SI)(AX*4), Z5, K3, Z1
+	MOVQ 16(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 8(DX)(BX*4), Z6
+	VFMADD231PS (SI)(AX*4), Z6, K3, Z2
+	MOVQ 24(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 12(DX)(BX*4), Z7
+	VFMADD231PS (SI)(AX*4), Z7, K3, Z3
+	ADDQ $4, BX
+	CMPQ BX, R11
+	JLT  ztap16x4
+
+ztap16rest:
+	CMPQ BX, R8
+	JGE  ztap16sum
+	MOVQ (R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS (DX)(BX*4), Z4
+	VFMADD231PS (SI)(AX*4), Z4, K3, Z0
+	INCQ BX
+	JMP  ztap16rest
+
+ztap16sum:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	LEAQ (DI)(R10*4), AX
+	VMOVUPS Z0, K3, (AX)
+	ADDQ $16, R10
+	JMP  zloop16
+
+zrowdone:
+	ADDQ CX, SI
+	MOVQ outStride+64(FP), AX
+	LEAQ (DI)(AX*4), DI
+	DECQ R12
+	JNZ  zrowloop
+
+zdwdone:
+	VZEROUPPER
+	RET
+
+// func packRows16AVX512(dst, src *float32, offs *int, kcb, np int)
+// packRows16 (kern_amd64.s) with one ZMM load and store per 16 floats.
+TEXT ·packRows16AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ kcb+24(FP), CX
+	MOVQ np+32(FP), DX
+	TESTQ DX, DX
+	JLE   zpackdone
+	TESTQ CX, CX
+	JLE   zpackdone
+
+zpackouter:
+	XORQ BX, BX
+
+zpackinner:
+	MOVQ (R8)(BX*8), AX
+	VMOVUPS (SI)(AX*4), Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	INCQ BX
+	CMPQ BX, CX
+	JLT  zpackinner
+	ADDQ $64, SI
+	DECQ DX
+	JNZ  zpackouter
+
+zpackdone:
+	VZEROUPPER
+	RET
