@@ -175,7 +175,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 			defer runtime.UnlockOSThread()
 			start := threadCPU()
 			for b.Loop() {
-				wideKernel(2*mr, k, a, bb, c, 2*nr, 0, nil, 0, 0)
+				wideKernel(2*mr, 2*nr, k, a, bb, c, 2*nr, 0, nil, 0, 0)
 			}
 			report(b, 2*2*mr*2*nr*k, 1, start)
 		})

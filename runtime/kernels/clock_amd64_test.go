@@ -37,10 +37,6 @@ func coreGHz() float64 {
 	return clockGHz
 }
 
-// pathLanes is the vector width in float32 lanes of each path's GEMM
-// micro-kernel.
-var pathLanes = [numPaths]int{0, 8, 16}
-
 // fmaPerCycle measures how many vector fused multiply-adds of path l's
 // width the core retires per cycle (12 independent chains, best of 5,
 // rounded to a whole number: 2 on Zen 2-4 and Intel cores for YMM; for

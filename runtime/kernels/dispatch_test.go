@@ -9,6 +9,9 @@ import (
 	"testing"
 )
 
+// pathLanes is the vector width in float32 lanes of each path's kernels.
+var pathLanes = [numPaths]int{1, 8, 16}
+
 // forEachPath runs fn as a subtest once per kernel path this CPU and
 // build support, switching every registered kernel in-process, and
 // restores the selected path afterwards. A path that cannot run here is

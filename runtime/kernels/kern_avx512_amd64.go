@@ -15,29 +15,35 @@ func sgemm12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, 
 //go:noescape
 func sgemm6x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
 
+//go:noescape
+func sgemm12x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
+
 func init() {
 	registerKernel(&wideKernel, PathAVX512, wideKernelAVX512)
 }
 
-func wideKernelAVX512(rows, k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
-	if rows != mr && rows != 2*mr {
-		panic("kernels: wide micro-kernel rows must be 6 or 12")
+func wideKernelAVX512(rows, cols, k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
+	f := sgemm12x32
+	switch {
+	case rows == 2*mr && cols == 2*nr:
+	case rows == mr && cols == 2*nr:
+		f = sgemm6x32
+	case rows == 2*mr && cols == nr:
+		f = sgemm12x16
+	default:
+		panic("kernels: wide micro-kernel tile must be 12x32, 6x32 or 12x16")
 	}
 	if k > 0 {
 		_ = a[k*rows-1]
-		_ = b[k*2*nr-1]
+		_ = b[k*cols-1]
 	}
-	_ = c[(rows-1)*ldc+2*nr-1]
+	_ = c[(rows-1)*ldc+cols-1]
 	var bp *float32
 	if flags&flagBias != 0 {
 		_ = bias[rows-1]
 		bp = &bias[0]
 	}
-	if rows == 2*mr {
-		sgemm12x32(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
-	} else {
-		sgemm6x32(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
-	}
+	f(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], ldc, flags, bp, lo, hi)
 }
 
 //go:noescape

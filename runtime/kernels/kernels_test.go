@@ -373,24 +373,26 @@ func testMicroKernels(t *testing.T) {
 		bias := randSlice(r, 2*mr)
 		c0 := randSlice(r, 2*mr*ldc)
 		c0[5] = float32(math.NaN())
-		for _, rows := range []int{mr, 2 * mr} {
+		for _, tile := range [][2]int{{2 * mr, 2 * nr}, {mr, 2 * nr}, {2 * mr, nr}} {
+			rows, cols := tile[0], tile[1]
 			for flags := 0; flags < 8; flags++ {
 				want := append([]float32(nil), c0...)
 				got := append([]float32(nil), c0...)
 				for i := 0; i < rows; i += mr {
-					for h := 0; h < 2*nr; h += nr {
+					for h := 0; h < cols; h += nr {
 						microKernel(k, a[i*k:], b[h*k:], want[i*ldc+h:], ldc, flags, bias[i:], -0.5, 0.7)
 					}
 				}
-				wideKernel(rows, k, a, b, got, ldc, flags, bias, -0.5, 0.7)
-				sameBits(t, fmt.Sprintf("wide %dx32 k=%d flags=%d vs microKernel", rows, k, flags), got, want)
+				wideKernel(rows, cols, k, a, b, got, ldc, flags, bias, -0.5, 0.7)
+				what := fmt.Sprintf("wide %dx%d k=%d flags=%d", rows, cols, k, flags)
+				sameBits(t, what+" vs microKernel", got, want)
 				ref := append([]float32(nil), c0...)
 				for i := 0; i < rows; i += mr {
-					for h := 0; h < 2*nr; h += nr {
+					for h := 0; h < cols; h += nr {
 						kernelGo(k, a[i*k:], b[h*k:], ref[i*ldc+h:], ldc, flags, bias[i:], -0.5, 0.7)
 					}
 				}
-				closeTo(t, fmt.Sprintf("wide %dx32 k=%d flags=%d vs kernelGo", rows, k, flags), got, ref, k)
+				closeTo(t, what+" vs kernelGo", got, ref, k)
 			}
 		}
 	}
