@@ -56,7 +56,9 @@ func dwPlane16(y, base *float32, offs *int, w *float32, taps, n, rows, inStride,
 func packRows16AVX512(dst, src *float32, offs *int, kcb, np int)
 
 func init() {
-	registerKernel(&dwKernel, PathAVX512, dwKernelAVX512)
+	if !zmmHalfRate() {
+		registerKernel(&dwKernel, PathAVX512, dwKernelAVX512)
+	}
 	registerKernel(&packRowsVec, PathAVX512, func(dst, x []float32, offs []int, j0, np int) {
 		if np > 0 && len(offs) > 0 {
 			_ = dst[np*len(offs)*nr-1]
