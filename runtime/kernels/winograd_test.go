@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"runtime"
 	"testing"
 )
 
@@ -350,4 +351,58 @@ func TestWinogradNoAlloc(t *testing.T) {
 			}
 		}
 	})
+}
+
+// winoBenchConvs are the 3x3 stride-1 dense layers of the target networks
+// (batch 1, 224x224 input).
+var winoBenchConvs = []struct {
+	name string
+	p    ConvParams
+}{
+	{"RepVGGA0_56x56_48to48", convCase(1, 48, 56, 56, 48, 3, 3, 1, 1, 1, 1)},
+	{"RepVGGA0_28x28_96to96", convCase(1, 96, 28, 28, 96, 3, 3, 1, 1, 1, 1)},
+	{"RepVGGA0_14x14_192to192", convCase(1, 192, 14, 14, 192, 3, 3, 1, 1, 1, 1)},
+	{"ResNet18_56x56_64to64", convCase(1, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1)},
+	{"ResNet18_28x28_128to128", convCase(1, 128, 28, 28, 128, 3, 3, 1, 1, 1, 1)},
+	{"ResNet18_14x14_256to256", convCase(1, 256, 14, 14, 256, 3, 3, 1, 1, 1, 1)},
+	{"ResNet18_7x7_512to512", convCase(1, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1)},
+	{"HGNetV2B0_56x56_16to16", convCase(1, 16, 56, 56, 16, 3, 3, 1, 1, 1, 1)},
+	{"HGNetV2B0_28x28_64to32", convCase(1, 64, 28, 28, 32, 3, 3, 1, 1, 1, 1)},
+	{"HGNetV2B0_28x28_32to32", convCase(1, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1)},
+	{"HGNetV2B0_112x112_16to16", convCase(1, 16, 112, 112, 16, 3, 3, 1, 1, 1, 1)},
+}
+
+// BenchmarkWinograd compares the direct paths with Winograd on the 3x3
+// stride-1 layers (GFLOP/s counted as the direct convolution's, so the
+// figures compare times).
+func BenchmarkWinograd(b *testing.B) {
+	for _, c := range winoBenchConvs {
+		for _, pol := range []int{-1, 1} {
+			name := map[int]string{-1: "direct", 1: "winograd"}[pol]
+			b.Run(c.name+"/"+name, func(b *testing.B) {
+				p := c.p
+				p.Act = ActRelu
+				r := rand.New(rand.NewSource(1))
+				x := randSlice(r, p.N*p.C*p.H*p.W)
+				w := randSlice(r, p.M*p.C*9)
+				bias := randSlice(r, p.M)
+				y := make([]float32, p.N*p.M*p.OH*p.OW)
+				var pk *PackedConv
+				var ws []float32
+				withWinograd(pol, func() {
+					pk = PackConvWeights(&p, w)
+					ws = make([]float32, WorkspaceSize(&p))
+				})
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				Conv2D(&p, pk, x, bias, nil, y, ws, 1)
+				b.ResetTimer()
+				start := threadCPU()
+				for b.Loop() {
+					Conv2D(&p, pk, x, bias, nil, y, ws, 1)
+				}
+				report(b, p.FLOPs(), 1, start)
+			})
+		}
+	}
 }
