@@ -55,11 +55,14 @@ const (
 // winoBlockSlots is the number of tile slots per block (a multiple of 16,
 // the GEMM panel width): chosen by measurement, see the README.
 func winoBlockSlots(p *ConvParams) int {
+	if winoSlotsOverride > 0 {
+		return winoSlotsOverride
+	}
 	// The transformed input of a block (36*C*slots floats) and the
 	// GEMM results (36*M*slots) should stay in L2 (1-2 MiB) while the
 	// weights U (36*M*C floats) are streamed once per block.
 	n := 64
-	for n > 16 && 36*(p.C+p.M)*n*4 > 1<<20 {
+	for n > 16 && winoN*(p.C+p.M)*n*4 > 1<<20 {
 		n -= 16
 	}
 	return n
@@ -94,13 +97,16 @@ func winoBufSize(p *ConvParams) int {
 	return winoA*g.inW + winoN*(p.C+p.M)*g.npad + winoT*winoT*g.nt + winoN*8
 }
 
+// winoSlotsOverride, when positive, replaces winoBlockSlots (benchmarks).
+var winoSlotsOverride = 0
+
 // winogradPolicy overrides the measured rule in tests and benchmarks:
 // 0 the rule, 1 always (where applicable), -1 never.
 var winogradPolicy = 0
 
 // winogradApplies reports whether p can run as Winograd F(4x4, 3x3).
 func (p *ConvParams) winogradApplies() bool {
-	return p.Group == 1 && p.KH == 3 && p.KW == 3 && p.SH == 1 && p.SW == 1 && p.DH == 1 && p.DW == 1
+	return !p.isDepthwise() && p.KH == 3 && p.KW == 3 && p.SH == 1 && p.SW == 1 && p.DH == 1 && p.DW == 1
 }
 
 // useWinograd is the per-layer choice between Winograd and the direct
@@ -113,8 +119,13 @@ func (p *ConvParams) useWinograd() bool {
 	if winogradPolicy > 0 {
 		return true
 	}
-	return winogradRule(p.C, p.M, p.OH, p.OW)
+	return winogradRule(p.C/p.Group, p.M/p.Group, p.OH, p.OW)
 }
+
+// WinogradChosen reports whether PackConvWeights takes the Winograd path
+// for p. The choice does not depend on the batch size and, where it holds
+// for p, it holds for p with more output channels.
+func WinogradChosen(p *ConvParams) bool { return p.useWinograd() }
 
 // winogradRule: Winograd pays when the GEMMs dominate the transforms
 // (enough channels) and the tiles are not mostly padding (big enough
@@ -126,7 +137,7 @@ func winogradRule(cin, cout, oh, ow int) bool {
 // winoWeights are the transformed weights: U[ξ] = (G g G^T)[ξ] for every
 // (m, c), packed as 36 GEMM left operands of M x C.
 type winoWeights struct {
-	u  [winoN]*PackedA
+	u  []*PackedA   // per group g and point ξ: u[g*36+ξ]
 	th []winoThread // per-thread call state, grown on demand
 
 	// the current call
@@ -180,21 +191,25 @@ func winoTransformKernel(g []float32) [winoN]float64 {
 	return u
 }
 
-// packWinoWeights transforms and packs w [M, C, 3, 3].
+// packWinoWeights transforms and packs w [M, C/Group, 3, 3]: u[g*36+ξ]
+// is U[ξ] of group g, Mg x Cg.
 func packWinoWeights(p *ConvParams, w []float32) *winoWeights {
-	M, C := p.M, p.C
+	M, C := p.M/p.Group, p.C/p.Group
 	buf := make([]float32, winoN*M*C)
-	for m := 0; m < M; m++ {
-		for c := 0; c < C; c++ {
-			u := winoTransformKernel(w[(m*C+c)*9 : (m*C+c)*9+9])
-			for xi, v := range u {
-				buf[xi*M*C+m*C+c] = float32(v)
+	ww := &winoWeights{u: make([]*PackedA, 0, p.Group*winoN)}
+	for g := 0; g < p.Group; g++ {
+		wg := w[g*M*C*9 : (g+1)*M*C*9]
+		for m := 0; m < M; m++ {
+			for c := 0; c < C; c++ {
+				u := winoTransformKernel(wg[(m*C+c)*9 : (m*C+c)*9+9])
+				for xi, v := range u {
+					buf[xi*M*C+m*C+c] = float32(v)
+				}
 			}
 		}
-	}
-	ww := &winoWeights{}
-	for xi := range ww.u {
-		ww.u[xi] = PackA(false, M, C, buf[xi*M*C:(xi+1)*M*C], C)
+		for xi := 0; xi < winoN; xi++ {
+			ww.u = append(ww.u, PackA(false, M, C, buf[xi*M*C:(xi+1)*M*C], C))
+		}
 	}
 	return ww
 }
@@ -331,6 +346,7 @@ func (ww *winoWeights) runThread(t int, s *scratch) {
 // block computes the outputs of slots [b*nt, min((b+1)*nt, slots)).
 func (ww *winoWeights) block(p *ConvParams, g *winoGeom, ts *winoThread, b int, buf []float32, s *scratch) {
 	C, M := p.C, p.M
+	cg, mg := C/p.Group, M/p.Group
 	s0 := b * g.nt
 	s1 := min(g.slots, s0+g.nt)
 	nv := (s1 - s0 + 7) / 8
@@ -373,20 +389,28 @@ func (ww *winoWeights) block(p *ConvParams, g *winoGeom, ts *winoThread, b int, 
 				copy(strip[r*g.inW+col:r*g.inW+col+i1-i0], plane[ih*p.W+i0:ih*p.W+i1])
 			}
 		}
+		// V of group gi is [36][Cg x npad packed]
+		gi, cl := c/cg, c%cg
+		vg := V[gi*winoN*cg*npad:]
 		for v := 0; v < nv; v++ {
-			winoIn8(strip[winoT*8*v:], g.inW, V[packedBOffset(C, npad, c, 8*v):], C*npad, tmp)
+			winoIn8(strip[winoT*8*v:], g.inW, vg[packedBOffset(cg, npad, cl, 8*v):], cg*npad, tmp)
 		}
 	}
 
-	// 3: the 36 GEMMs.
-	for xi := 0; xi < winoN; xi++ {
-		pb := &ts.pb
-		pb.K, pb.N, pb.npad, pb.data = C, ncol, npad, V[xi*C*npad:(xi+1)*C*npad]
-		j := &ts.j
-		j.reset()
-		j.M, j.N, j.K, j.pa, j.pb, j.C, j.ldc = M, ncol, C, ww.u[xi], pb, Mb[xi*M*npad:(xi+1)*M*npad], npad
-		j.prepare()
-		j.run(0, M, 0, ncol, s)
+	// 3: the 36 GEMMs per group; M[ξ] is [M x npad], group gi's rows
+	// gi*Mg...
+	for gi := 0; gi < p.Group; gi++ {
+		for xi := 0; xi < winoN; xi++ {
+			pb := &ts.pb
+			vo := (gi*winoN + xi) * cg * npad
+			pb.K, pb.N, pb.npad, pb.data = cg, ncol, npad, V[vo:vo+cg*npad]
+			mo := xi*M*npad + gi*mg*npad
+			j := &ts.j
+			j.reset()
+			j.M, j.N, j.K, j.pa, j.pb, j.C, j.ldc = mg, ncol, cg, ww.u[gi*winoN+xi], pb, Mb[mo:mo+mg*npad], npad
+			j.prepare()
+			j.run(0, mg, 0, ncol, s)
+		}
 	}
 
 	// 4: output transform and epilogue, channel by channel.

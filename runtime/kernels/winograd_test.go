@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"os"
 	"runtime"
+	"strconv"
 	"testing"
 )
 
@@ -236,6 +238,8 @@ func TestWinogradConv(t *testing.T) {
 			convCase(1, 24, 1, 1, 10, 3, 3, 1, 1, 1, 1),
 			convCase(1, 16, 3, 40, 9, 3, 3, 1, 1, 1, 1),
 			convCase(1, 9, 60, 37, 11, 3, 3, 1, 1, 1, 1), // many blocks
+			convCase(2, 12, 13, 11, 8, 3, 3, 1, 1, 1, 2), // groups
+			convCase(1, 36, 9, 10, 24, 3, 3, 1, 1, 1, 3),
 		}
 		asym := ConvParams{N: 1, C: 6, H: 13, W: 15, M: 7, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 0, PadL: 2, PadB: 1, PadR: 0, Group: 1}
 		asym.OH, asym.OW = OutSize(13, 3, 1, 1, 0, 1), OutSize(15, 3, 1, 1, 2, 0)
@@ -264,7 +268,7 @@ func checkWinograd(t *testing.T, r *rand.Rand, p ConvParams, noBias, withRes boo
 		t.Fatal(err)
 	}
 	x := randSlice(r, p.N*p.C*p.H*p.W)
-	w := randSlice(r, p.M*p.C*9)
+	w := randSlice(r, p.M*p.C/p.Group*9)
 	bias := randSlice(r, p.M)
 	if noBias {
 		bias = nil
@@ -291,7 +295,7 @@ func checkWinograd(t *testing.T, r *rand.Rand, p ConvParams, noBias, withRes boo
 			ws = make([]float32, WorkspaceSize(&p))
 		}
 		Conv2D(&p, pk, x, bias, res, got, ws, th)
-		winoClose(t, fmt.Sprintf("threads=%d", th), got, want, s, p.C*9)
+		winoClose(t, fmt.Sprintf("threads=%d", th), got, want, s, p.C/p.Group*9)
 		if first == nil {
 			first = got
 		} else {
@@ -300,15 +304,20 @@ func checkWinograd(t *testing.T, r *rand.Rand, p ConvParams, noBias, withRes boo
 	}
 }
 
-// TestWinogradRandomShapes: random geometries and epilogues.
+// TestWinogradRandomShapes: random geometries (groups, asymmetric
+// padding, channel counts off the panel sizes) and epilogues.
 func TestWinogradRandomShapes(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	acts := []Act{ActNone, ActRelu, ActClip, ActHardSwish, ActLeakyRelu}
 	withWinograd(1, func() {
 		for i := 0; i < 60; i++ {
-			p := ConvParams{N: 1 + r.Intn(2), C: 1 + r.Intn(40), H: 1 + r.Intn(30), W: 1 + r.Intn(30), M: 1 + r.Intn(40),
+			g := 1 + r.Intn(3)
+			p := ConvParams{N: 1 + r.Intn(2), C: g * (1 + r.Intn(20)), H: 1 + r.Intn(30), W: 1 + r.Intn(30), M: g * (1 + r.Intn(20)),
 				KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1,
-				PadT: r.Intn(3), PadL: r.Intn(3), PadB: r.Intn(3), PadR: r.Intn(3), Group: 1}
+				PadT: r.Intn(3), PadL: r.Intn(3), PadB: r.Intn(3), PadR: r.Intn(3), Group: g}
+			if p.isDepthwise() {
+				continue
+			}
 			p.OH = OutSize(p.H, 3, 1, 1, p.PadT, p.PadB)
 			p.OW = OutSize(p.W, 3, 1, 1, p.PadL, p.PadR)
 			if p.OH <= 0 || p.OW <= 0 {
@@ -376,6 +385,10 @@ var winoBenchConvs = []struct {
 // stride-1 layers (GFLOP/s counted as the direct convolution's, so the
 // figures compare times).
 func BenchmarkWinograd(b *testing.B) {
+	if v := os.Getenv("WINO_SLOTS"); v != "" {
+		winoSlotsOverride, _ = strconv.Atoi(v)
+		defer func() { winoSlotsOverride = 0 }()
+	}
 	for _, c := range winoBenchConvs {
 		for _, pol := range []int{-1, 1} {
 			name := map[int]string{-1: "direct", 1: "winograd"}[pol]
