@@ -6,7 +6,7 @@ package kernels
 // 0,2,4,6,1,3,5,7, see winograd.go).
 
 //go:noescape
-func winoIn8AVX2(src *float32, ld int, dst *float32, dstride int, tmp *float32)
+func winoIn8AVX2(src, src2 *float32, ld int, dst *float32, dstride int, tmp *float32)
 
 //go:noescape
 func winoOut8AVX2(src *float32, sstride int, dst *float32, ld int, bias float32, clamp int, lo, hi float32, tmp *float32)
@@ -15,11 +15,12 @@ func init() {
 	if !hasAVX2FMA() {
 		return
 	}
-	winoIn8 = func(src []float32, ld int, dst []float32, dstride int, tmp []float32) {
-		_ = src[(winoA-1)*ld+4*8+3]
+	winoIn8 = func(src, src2 []float32, ld int, dst []float32, dstride int, tmp []float32) {
+		_ = src[(winoA-1)*ld+4*8-1]
+		_ = src2[(winoA-1)*ld+4*8+3]
 		_ = dst[(winoN-1)*dstride+7]
 		_ = tmp[winoN*8-1]
-		winoIn8AVX2(&src[0], ld, &dst[0], dstride, &tmp[0])
+		winoIn8AVX2(&src[0], &src2[0], ld, &dst[0], dstride, &tmp[0])
 	}
 	winoOut8 = func(src []float32, sstride int, dst []float32, ld int, bias float32, clampOn bool, lo, hi float32, tmp []float32) {
 		_ = src[(winoN-1)*sstride+7]
