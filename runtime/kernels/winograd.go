@@ -122,11 +122,17 @@ func (p *ConvParams) useWinograd() bool {
 // for p, it holds for p with more output channels.
 func WinogradChosen(p *ConvParams) bool { return p.useWinograd() }
 
-// winogradRule: Winograd pays when the GEMMs dominate the transforms
-// (enough channels) and the tiles are not mostly padding (big enough
-// output).
+// winogradRule is the measured choice (BenchmarkWinograd, README): per
+// group cin input and cout output channels, output oh x ow. Winograd
+// needs enough channels for the GEMMs to outweigh the transforms (16 only
+// on big images), and either a full panel of tiles or weights small enough
+// that streaming the transformed weights (4x the direct ones) once per
+// block does not dominate (ResNet-18's 7x7 512->512 layers lose). It is
+// monotone in cout, which the engine relies on (WinogradChosen).
 func winogradRule(cin, cout, oh, ow int) bool {
-	return cin >= 16 && cout >= 16 && oh >= 8 && ow >= 8
+	tiles := ((oh + winoT - 1) / winoT) * ((ow + winoT - 1) / winoT)
+	return cin >= 16 && cout >= 16 && (min(cin, cout) >= 32 || oh*ow >= 56*56) &&
+		(tiles >= 16 || cin <= 256)
 }
 
 // winoWeights are the transformed weights: U[ξ] = (G g G^T)[ξ] for every

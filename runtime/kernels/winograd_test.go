@@ -384,6 +384,15 @@ var winoBenchConvs = []struct {
 	{"HGNetV2B0_28x28_64to32", convCase(1, 64, 28, 28, 32, 3, 3, 1, 1, 1, 1)},
 	{"HGNetV2B0_28x28_32to32", convCase(1, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1)},
 	{"HGNetV2B0_112x112_16to16", convCase(1, 16, 112, 112, 16, 3, 3, 1, 1, 1, 1)},
+	// near the rule's edges
+	{"edge_56x56_8to8", convCase(1, 8, 56, 56, 8, 3, 3, 1, 1, 1, 1)},
+	{"edge_56x56_8to32", convCase(1, 8, 56, 56, 32, 3, 3, 1, 1, 1, 1)},
+	{"edge_28x28_16to16", convCase(1, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1)},
+	{"edge_14x14_32to32", convCase(1, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1)},
+	{"edge_12x12_128to128", convCase(1, 128, 12, 12, 128, 3, 3, 1, 1, 1, 1)},
+	{"edge_10x10_64to64", convCase(1, 64, 10, 10, 64, 3, 3, 1, 1, 1, 1)},
+	{"edge_7x7_64to64", convCase(1, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1)},
+	{"edge_7x7_160to160", convCase(1, 160, 7, 7, 160, 3, 3, 1, 1, 1, 1)},
 }
 
 // BenchmarkWinograd compares the direct paths with Winograd on the 3x3
@@ -421,6 +430,38 @@ func BenchmarkWinograd(b *testing.B) {
 				}
 				report(b, p.FLOPs(), 1, start)
 			})
+		}
+	}
+}
+
+// TestWinogradRule: the rule picks Winograd on the layers where it was
+// measured faster (README) and is monotone in the output channels, which
+// the engine's per-thread output-channel chunks rely on.
+func TestWinogradRule(t *testing.T) {
+	for _, c := range []struct {
+		cin, cout, h int
+		want         bool
+	}{
+		{48, 48, 56, true}, {96, 96, 28, true}, {192, 192, 14, true},
+		{64, 64, 56, true}, {128, 128, 28, true}, {256, 256, 14, true},
+		{512, 512, 7, false}, // weights streamed per block dominate
+		{16, 16, 56, true}, {16, 16, 28, false}, {8, 8, 56, false},
+		{64, 32, 28, true}, {32, 32, 28, true},
+	} {
+		if got := winogradRule(c.cin, c.cout, c.h, c.h); got != c.want {
+			t.Errorf("rule(%d->%d, %dx%d) = %v, want %v", c.cin, c.cout, c.h, c.h, got, c.want)
+		}
+	}
+	for cin := 1; cin < 600; cin += 7 {
+		for h := 1; h < 70; h += 3 {
+			prev := false
+			for cout := 1; cout < 600; cout += 5 {
+				got := winogradRule(cin, cout, h, h+1)
+				if prev && !got {
+					t.Fatalf("rule not monotone in cout at cin=%d h=%d cout=%d", cin, h, cout)
+				}
+				prev = got
+			}
 		}
 	}
 }
