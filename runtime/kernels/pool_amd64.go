@@ -1,0 +1,51 @@
+//go:build amd64 && !purego
+
+package kernels
+
+// Implemented in pool_amd64.s; n is a positive multiple of 8.
+
+//go:noescape
+func maxIntoAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func addIntoAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func lerpIntoAVX2(dst, a, b *float32, n int, wa, wb float32)
+
+//go:noescape
+func deint2AVX2(even, odd, src *float32, n int)
+
+func init() {
+	if !hasAVX2FMA() {
+		return
+	}
+	maxVec = func(dst, a, b []float32) int {
+		n := len(dst) &^ 7
+		if n > 0 {
+			maxIntoAVX2(&dst[0], &a[0], &b[0], n)
+		}
+		return n
+	}
+	addVec = func(dst, a, b []float32) int {
+		n := len(dst) &^ 7
+		if n > 0 {
+			addIntoAVX2(&dst[0], &a[0], &b[0], n)
+		}
+		return n
+	}
+	lerpVec = func(dst, a, b []float32, wa, wb float32) int {
+		n := len(dst) &^ 7
+		if n > 0 {
+			lerpIntoAVX2(&dst[0], &a[0], &b[0], n, wa, wb)
+		}
+		return n
+	}
+	deint2Vec = func(even, odd, src []float32) int {
+		n := len(even) &^ 7
+		if n > 0 {
+			deint2AVX2(&even[0], &odd[0], &src[0], n)
+		}
+		return n
+	}
+}
