@@ -220,6 +220,11 @@ func BenchmarkMovement(b *testing.B) {
 			func(g *ir.Graph) []*ir.Value {
 				return []*ir.Value{nil, g.AddConst("scales", ir.NewFloat32(ints64(4), []float32{1, 1, 2, 2}))}
 			}},
+		{"ResizeLinear2x_1024x7x7", "Resize", ints64(1, 1024, 7, 7), []*attr{
+			{Name: "mode", Type: ir.AttrString, S: []byte("linear")}, {Name: "coordinate_transformation_mode", Type: ir.AttrString, S: []byte("half_pixel")}},
+			func(g *ir.Graph) []*ir.Value {
+				return []*ir.Value{nil, g.AddConst("scales", ir.NewFloat32(ints64(4), []float32{1, 1, 2, 2}))}
+			}},
 		{"PadConst0101_16x112x112", "Pad", ints64(1, 16, 112, 112), nil,
 			func(g *ir.Graph) []*ir.Value {
 				return []*ir.Value{g.AddConst("pads", ir.NewInt64(ints64(8), ints64(0, 0, 0, 0, 0, 0, 1, 1)))}

@@ -10,14 +10,20 @@ package kernels
 // i < len(dst): the larger value, NaN if either is NaN. dst may be a or b.
 func MaxInto(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
-	n := maxVec(dst, a, b)
+	n := 0
+	if len(dst) >= shortRow {
+		n = maxVec(dst, a, b)
+	}
 	refMaxInto(dst[n:], a[n:], b[n:])
 }
 
 // AddInto sets dst[i] = a[i] + b[i] for i < len(dst). dst may be a or b.
 func AddInto(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
-	n := addVec(dst, a, b)
+	n := 0
+	if len(dst) >= shortRow {
+		n = addVec(dst, a, b)
+	}
 	refAddInto(dst[n:], a[n:], b[n:])
 }
 
@@ -26,7 +32,10 @@ func AddInto(dst, a, b []float32) {
 // b.
 func LerpInto(dst, a, b []float32, wa, wb float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
-	n := lerpVec(dst, a, b, wa, wb)
+	n := 0
+	if len(dst) >= shortRow {
+		n = lerpVec(dst, a, b, wa, wb)
+	}
 	refLerpInto(dst[n:], a[n:], b[n:], wa, wb)
 }
 
@@ -35,9 +44,16 @@ func LerpInto(dst, a, b []float32, wa, wb float32) {
 func Deinterleave2(even, odd, src []float32) {
 	odd = odd[:len(even)]
 	src = src[:2*len(even)]
-	n := deint2Vec(even, odd, src)
+	n := 0
+	if len(even) >= shortRow {
+		n = deint2Vec(even, odd, src)
+	}
 	refDeinterleave2(even[n:], odd[n:], src[2*n:])
 }
+
+// shortRow is the length below which the row primitives run the Go loop
+// alone (a vector call costs more than it saves).
+const shortRow = 16
 
 // The vector versions do a prefix (a multiple of 8) and return its length;
 // the defaults do none.
