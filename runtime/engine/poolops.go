@@ -130,11 +130,7 @@ func poolPlane(v []float32, isMax bool) float32 {
 		}
 		return m
 	}
-	var s float32
-	for _, x := range v {
-		s += x
-	}
-	return s / float32(len(v))
+	return kernels.SumF32(v) / float32(len(v))
 }
 
 func init() {
