@@ -46,7 +46,7 @@ func Deinterleave2(even, odd, src []float32) {
 	src = src[:2*len(even)]
 	n := 0
 	if len(even) >= shortRow {
-		n = deint2Vec(even, odd, src)
+		n = deinterleave2Vec(even, odd, src)
 	}
 	refDeinterleave2(even[n:], odd[n:], src[2*n:])
 }
@@ -56,12 +56,12 @@ func Deinterleave2(even, odd, src []float32) {
 const shortRow = 16
 
 // The vector versions do a prefix (a multiple of 8) and return its length;
-// the defaults do none.
+// the defaults do none. Deinterleave2 uses the depthwise convolution's
+// deinterleave2Vec.
 var (
 	maxVec    = func(dst, a, b []float32) int { return 0 }
 	addVec    = func(dst, a, b []float32) int { return 0 }
 	lerpVec   = func(dst, a, b []float32, wa, wb float32) int { return 0 }
-	deint2Vec = func(even, odd, src []float32) int { return 0 }
 )
 
 func refMaxInto(dst, a, b []float32) {

@@ -13,9 +13,6 @@ func addIntoAVX2(dst, a, b *float32, n int)
 //go:noescape
 func lerpIntoAVX2(dst, a, b *float32, n int, wa, wb float32)
 
-//go:noescape
-func deint2AVX2(even, odd, src *float32, n int)
-
 func init() {
 	if !hasAVX2FMA() {
 		return
@@ -38,13 +35,6 @@ func init() {
 		n := len(dst) &^ 7
 		if n > 0 {
 			lerpIntoAVX2(&dst[0], &a[0], &b[0], n, wa, wb)
-		}
-		return n
-	}
-	deint2Vec = func(even, odd, src []float32) int {
-		n := len(even) &^ 7
-		if n > 0 {
-			deint2AVX2(&even[0], &odd[0], &src[0], n)
 		}
 		return n
 	}

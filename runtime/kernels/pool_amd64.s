@@ -78,32 +78,3 @@ lerploop:
 lerpdone:
 	VZEROUPPER
 	RET
-
-// func deint2AVX2(even, odd, src *float32, n int)
-// even[i] = src[2i], odd[i] = src[2i+1] for i in [0, n).
-TEXT ·deint2AVX2(SB), NOSPLIT, $0-32
-	MOVQ even+0(FP), DI
-	MOVQ odd+8(FP), SI
-	MOVQ src+16(FP), AX
-	MOVQ n+24(FP), CX
-	SHRQ $3, CX
-	JZ   deint2done
-
-deint2loop:
-	VMOVUPS (AX), Y0
-	VMOVUPS 32(AX), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2 // a0 a2 a8 a10 | a4 a6 a12 a14
-	VSHUFPS $0xDD, Y1, Y0, Y3 // a1 a3 a9 a11 | a5 a7 a13 a15
-	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, (SI)
-	ADDQ $64, AX
-	ADDQ $32, DI
-	ADDQ $32, SI
-	DECQ CX
-	JNZ  deint2loop
-
-deint2done:
-	VZEROUPPER
-	RET
