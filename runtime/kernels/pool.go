@@ -59,9 +59,9 @@ const shortRow = 16
 // the defaults do none. Deinterleave2 uses the depthwise convolution's
 // deinterleave2Vec.
 var (
-	maxVec    = func(dst, a, b []float32) int { return 0 }
-	addVec    = func(dst, a, b []float32) int { return 0 }
-	lerpVec   = func(dst, a, b []float32, wa, wb float32) int { return 0 }
+	maxVec  = func(dst, a, b []float32) int { return 0 }
+	addVec  = func(dst, a, b []float32) int { return 0 }
+	lerpVec = func(dst, a, b []float32, wa, wb float32) int { return 0 }
 )
 
 func refMaxInto(dst, a, b []float32) {
