@@ -42,22 +42,14 @@ from coremltools.converters.mil.frontend.milproto.load import load as milproto_l
 from coremltools.converters.mil.mil.ops.registry import SSAOpRegistry
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+import xcheck_coreml_numerics as tally  # noqa: E402 (its result() counts passes and failures)
+from xcheck_coreml_numerics import ROOT, result  # noqa: E402
 # (name, specification version, MIL opset, coremltools target)
 TARGETS = [("iOS15", 6, "CoreML5", ct.target.iOS15), ("iOS16", 7, "CoreML6", ct.target.iOS16),
            ("iOS17", 8, "CoreML7", ct.target.iOS17), ("iOS18", 9, "CoreML8", ct.target.iOS18)]
-passed = failed = 0
 first_opset = {}  # MIL op -> first target coremltools registers it at
 emitted = {}      # MIL op -> set of ONNX ops whose samples emitted it
-
-
-def result(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(("ok   " if ok else "FAIL ") + what + (" " + detail if detail else ""), flush=True)
 
 
 def main_block(spec):
@@ -301,8 +293,8 @@ def main():
     for mil in sorted(emitted):
         print(f"  {mil:16s} {first_opset.get(mil, '?'):8s} {' '.join(sorted(emitted[mil]))}")
     print(f"({time.time() - t0:.0f}s)")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(f"{tally.passed} passed, {tally.failed} failed")
+    return 1 if tally.failed else 0
 
 
 if __name__ == "__main__":
