@@ -6,7 +6,11 @@ op definitions, coremltools/converters/mil/mil/ops/defs/iOS15..iOS18).
 target whose MIL opset expresses the graph; `mconv ops --json` gives each
 op's recorded target (`mlprogram_target`, coreml/lowerers.go). Here:
   * every ONNX op mconv lowers to MIL has a sample graph below (a check
-    fails for an op without one), converted fp32 and --fp16;
+    fails for an op without one), converted fp32 and --fp16; ops whose
+    lowering may differ by attribute have further forms (VARIANTS), where
+    mconv's target must be coremltools' lowest (a form mconv refuses is
+    listed); samples wait for ops mconv does not lower yet, and every
+    ONNX-domain sample must run in ONNX Runtime;
   * the target of a file according to coremltools is the lowest of
     iOS15..iOS18 at which (a) every MIL op of the program is registered in
     SSAOpRegistry.core_ops at that opset with every input the file binds
@@ -180,9 +184,48 @@ SAMPLES = {
 SAMPLES["SequenceAt"] = SAMPLES["SplitToSequence"]
 
 
-def sample_model(op, path):
-    nodes, inits, shape = SAMPLES[op]()
-    g = helper.make_graph(nodes, op.replace(".", "_"),
+def resize(mode, ctm, **attrs):
+    return lambda: ([helper.make_node("Resize", ["x", "", "sc"], ["y"], mode=mode, coordinate_transformation_mode=ctm,
+                                      **attrs)], {"sc": np.array([1, 1, 2, 2], np.float32)}, X)
+
+
+def pad(mode):
+    return lambda: ([helper.make_node("Pad", ["x", "p"], ["y"], mode=mode)], {"p": i64(0, 0, 1, 2, 0, 0, 2, 1)}, X)
+
+
+# Ops mconv may lower (other branches add them): their samples wait here,
+# used once `mconv ops` says the op is lowered.
+SAMPLES.update({
+    "LayerNormalization": lambda: ([helper.make_node("LayerNormalization", ["x", "s", "b"], ["y"], axis=-1)],
+                                   {"s": r(8), "b": r(8)}, X),
+    "InstanceNormalization": lambda: ([helper.make_node("InstanceNormalization", ["x", "s", "b"], ["y"])],
+                                      {"s": r(4), "b": r(4)}, X),
+    "Pad": pad("constant"),
+    "Resize": resize("nearest", "asymmetric", nearest_mode="floor"),
+    "GatherND": lambda: ([helper.make_node("GatherND", ["x", "ix"], ["y"])],
+                         {"ix": np.array([[0, 1], [0, 3]], np.int64)}, X),
+    "Mod": lambda: ([helper.make_node("Mod", ["x", "c"], ["y"], fmod=1)], {"c": np.abs(r(4, 1, 1)) + 0.5}, X),
+})
+# Further forms of an op whose lowering may differ by attribute (and so may
+# need a later target than the op's table entry): mconv's target must still
+# be coremltools' lowest; a form mconv refuses is listed, not counted.
+VARIANTS = {
+    "Resize": {"linear half_pixel": resize("linear", "half_pixel"),
+               "linear align_corners": resize("linear", "align_corners"),
+               "linear pytorch_half_pixel": resize("linear", "pytorch_half_pixel"),
+               "nearest half_pixel round_prefer_floor": resize("nearest", "half_pixel",
+                                                               nearest_mode="round_prefer_floor")},
+    "Pad": {"reflect": pad("reflect"), "edge": pad("edge")},
+    "AveragePool": {"ceil_mode count_include_pad": lambda: (
+        [helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                          ceil_mode=1, count_include_pad=1)], {}, (1, 4, 9, 9))},
+    "Gelu": {"tanh": unary("Gelu", approximate="tanh")},
+}
+
+
+def sample_model(make, path):
+    nodes, inits, shape = make()
+    g = helper.make_graph(nodes, "sample",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
                           [helper.make_tensor_value_info(o, TensorProto.FLOAT, None)
                            for o in nodes[-1].output],
@@ -193,6 +236,25 @@ def sample_model(op, path):
 
 
 # ------------------------------------------------------------------ checks
+
+def valid_samples(tmp):
+    """Every sample graph of an ONNX-domain op (also those of ops mconv does
+    not lower yet) loads and runs in ONNX Runtime; the mconv-domain ones are
+    checked by mconv's own fused-op schemas when converted."""
+    import onnxruntime as ort
+    forms = [(op, make) for op, make in SAMPLES.items() if not op.startswith("mconv.")]
+    forms += [(f"{op} {v}", make) for op, vs in VARIANTS.items() for v, make in vs.items()]
+    for what, make in forms:
+        path = os.path.join(tmp, "valid.onnx")
+        sample_model(make, path)
+        try:
+            sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+            sess.run(None, {"x": r(*sess.get_inputs()[0].shape)})
+            err = None
+        except Exception as e:  # noqa: BLE001
+            err = f"{type(e).__name__}: {str(e)[:200]}"
+        result(err is None, f"sample {what} runs in ONNX Runtime", err or "")
+
 
 def convert(exe, src, out, *flags):
     """mconv to-coreml --json: (its JSON object, None) or (None, error)."""
@@ -254,12 +316,13 @@ def main():
         ops = json.loads(subprocess.run([exe, "ops", "--json"], capture_output=True, text=True, check=True).stdout)
         lowered = sorted(k for k, v in ops.items() if v["mlprogram"])
         controls(tmp)
+        valid_samples(tmp)
         for op in lowered:
             if op not in SAMPLES:
                 result(False, f"{op}: mconv lowers it to MIL but this script has no sample graph for it (add one)")
                 continue
             src = os.path.join(tmp, op + ".onnx")
-            sample_model(op, src)
+            sample_model(SAMPLES[op], src)
             for flags in ([], ["--fp16"]):
                 what = f"{op} sample{' fp16' if flags else ''}"
                 out = os.path.join(tmp, op + ("_fp16" if flags else "") + ".mlpackage")
@@ -277,6 +340,16 @@ def main():
                 err = load_problem(spec, os.path.join(out, "Data", "com.apple.CoreML", "weights"), TARGETS[3])
                 ok = err is None and spec.specificationVersion == 9
             result(ok, f"{op} sample --target iOS18", err or "")
+            for i, (variant, make) in enumerate(VARIANTS.get(op, {}).items()):
+                src = os.path.join(tmp, f"{op}_v{i}.onnx")
+                sample_model(make, src)
+                out = os.path.join(tmp, f"{op}_v{i}.mlpackage")
+                rep, err = convert(exe, src, out)
+                if rep is None:
+                    print(f"skip {op} {variant}: mconv refuses it: {err.splitlines()[-1][-160:]}")
+                    continue
+                for mil in check_file(f"{op} {variant}", out, rep):
+                    emitted.setdefault(mil, set()).add(op)
         golden = sorted(glob.glob(os.path.join(ROOT, "testdata", "golden", "*", "*", "*.onnx")))
         if not golden:
             print("note: no testdata/golden fixtures in this checkout; samples only")
