@@ -42,6 +42,10 @@ func ConvertNeuralNetwork(m *ir.Model, opt Options) (*pb.Model, error) {
 	for _, o := range lw.ops {
 		if err := nw.op(o); err != nil {
 			if o.src != nil {
+				if why := mlProgramOnly[lowererKey(o.src.Domain, o.src.OpType)]; why != "" {
+					return nil, fmt.Errorf("node %q (%s): NeuralNetwork specification version %d cannot express it (%s); convert to an ML Program (.mlpackage) instead: %w",
+						o.src.Name, o.src.OpType, NeuralNetworkSpecVersion, why, errUnsupported)
+				}
 				return nil, fmt.Errorf("node %q (%s): MIL op %s: %w", o.src.Name, o.src.OpType, o.typ, err)
 			}
 			return nil, fmt.Errorf("op %q (%s): %w", o.name, o.typ, err)

@@ -1,5 +1,7 @@
 package main
 
+import "github.com/mconv/mconv/coreml"
+
 // opGap states why the ops listed lack support in the named columns of
 // `mconv ops` (shape, runtime, mlprogram, neuralnetwork, stats).
 // TestOpGapsStated fails when an op is in some of those tables but missing
@@ -67,9 +69,20 @@ var opGaps = []opGap{
 		"Swish", "TopK"}},
 }
 
-// opGapReasons indexes opGaps: op key -> column -> reason.
+// opGapReasons indexes opGaps, and the NeuralNetwork gaps the coreml
+// package states itself (coreml.NeuralNetworkGap: ops the specification
+// version it writes cannot express): op key -> column -> reason.
 func opGapReasons() map[string]map[string]string {
 	out := map[string]map[string]string{}
+	for _, k := range coreml.ConvertOps() {
+		if why := coreml.NeuralNetworkGap(k[0], k[1]); why != "" {
+			key := k[1]
+			if k[0] != "" {
+				key = k[0] + "." + k[1]
+			}
+			out[key] = map[string]string{"neuralnetwork": why}
+		}
+	}
 	for _, g := range opGaps {
 		for _, op := range g.ops {
 			if out[op] == nil {
