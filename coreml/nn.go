@@ -120,6 +120,12 @@ func (w *nnWriter) add(name string, in []string, out []string, l any) {
 		layer.Layer = &pb.NeuralNetworkLayer_Erf{Erf: p}
 	case *pb.ReduceMeanLayerParams:
 		layer.Layer = &pb.NeuralNetworkLayer_ReduceMean{ReduceMean: p}
+	case *pb.LayerNormalizationLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_LayerNormalization{LayerNormalization: p}
+	case *pb.PaddingLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Padding{Padding: p}
+	case *pb.ConstantPaddingLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ConstantPad{ConstantPad: p}
 	default:
 		panic(fmt.Sprintf("coreml: layer params %T", l))
 	}

@@ -41,6 +41,9 @@ var nnLayers = map[string]func(*nnWriter, *mop) error{
 	"transpose":      nnTranspose,
 	"slice_by_index": nnSlice,
 	"batch_norm":     nnBatchNorm,
+	"layer_norm":     nnLayerNorm,
+	"instance_norm":  nnInstanceNorm,
+	"pad":            nnPad,
 }
 
 // op maps one MIL op to NeuralNetwork layers.

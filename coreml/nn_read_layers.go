@@ -36,6 +36,9 @@ var layerReaders = map[string]func(*layerReader) error{
 	"transpose":             layerTranspose,
 	"sliceStatic":           layerSliceStatic,
 	"batchnorm":             layerBatchnorm,
+	"layerNormalization":    layerLayerNorm,
+	"padding":               layerPadding,
+	"constantPad":           layerConstantPad,
 }
 
 // layerReader is one NeuralNetwork layer being read: its inputs resolved,
@@ -503,12 +506,15 @@ func layerSliceStatic(r *layerReader) error {
 }
 
 // layerBatchnorm reads batchnorm of a rank-4 tensor with given statistics
-// as batch_norm.
+// as batch_norm, with per-instance statistics as instance_norm.
 func layerBatchnorm(r *layerReader) error {
 	if err := r.need(1); err != nil {
 		return err
 	}
 	c := r.layer.GetBatchnorm()
+	if c.InstanceNormalization && c.ComputeMeanVar {
+		return layerInstanceNorm(r)
+	}
 	x := r.in[0]
 	if len(x.shape) != 4 || int64(c.Channels) != x.shape[1] || c.ComputeMeanVar || c.InstanceNormalization {
 		return fmt.Errorf("batchnorm of %v with %d channels: %w", x.shape, c.Channels, errUnsupported)

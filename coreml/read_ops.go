@@ -39,6 +39,9 @@ var milReaders = map[string]func(*irBuilder, *mop) error{
 	"transpose":      readOne("Transpose", transposeAttrs),
 	"slice_by_index": readSlice,
 	"batch_norm":     readBatchNorm,
+	"layer_norm":     readLayerNorm,
+	"instance_norm":  readInstanceNorm,
+	"pad":            readPad,
 }
 
 // op converts one MIL op into IR nodes.

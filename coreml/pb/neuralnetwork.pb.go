@@ -584,6 +584,7 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_InnerProduct
 	//	*NeuralNetworkLayer_Batchnorm
 	//	*NeuralNetworkLayer_Softmax
+	//	*NeuralNetworkLayer_Padding
 	//	*NeuralNetworkLayer_Add
 	//	*NeuralNetworkLayer_Multiply
 	//	*NeuralNetworkLayer_Reshape
@@ -605,7 +606,10 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_BatchedMatmul
 	//	*NeuralNetworkLayer_FlattenTo2D
 	//	*NeuralNetworkLayer_ReshapeStatic
+	//	*NeuralNetworkLayer_ConstantPad
+	//	*NeuralNetworkLayer_ReduceL2
 	//	*NeuralNetworkLayer_ReduceMean
+	//	*NeuralNetworkLayer_LayerNormalization
 	Layer         isNeuralNetworkLayer_Layer `protobuf_oneof:"layer"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -718,6 +722,15 @@ func (x *NeuralNetworkLayer) GetSoftmax() *SoftmaxLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_Softmax); ok {
 			return x.Softmax
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetPadding() *PaddingLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Padding); ok {
+			return x.Padding
 		}
 	}
 	return nil
@@ -912,10 +925,37 @@ func (x *NeuralNetworkLayer) GetReshapeStatic() *ReshapeStaticLayerParams {
 	return nil
 }
 
+func (x *NeuralNetworkLayer) GetConstantPad() *ConstantPaddingLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ConstantPad); ok {
+			return x.ConstantPad
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetReduceL2() *ReduceL2LayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ReduceL2); ok {
+			return x.ReduceL2
+		}
+	}
+	return nil
+}
+
 func (x *NeuralNetworkLayer) GetReduceMean() *ReduceMeanLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_ReduceMean); ok {
 			return x.ReduceMean
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetLayerNormalization() *LayerNormalizationLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_LayerNormalization); ok {
+			return x.LayerNormalization
 		}
 	}
 	return nil
@@ -947,6 +987,10 @@ type NeuralNetworkLayer_Batchnorm struct {
 
 type NeuralNetworkLayer_Softmax struct {
 	Softmax *SoftmaxLayerParams `protobuf:"bytes,175,opt,name=softmax,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_Padding struct {
+	Padding *PaddingLayerParams `protobuf:"bytes,200,opt,name=padding,proto3,oneof"`
 }
 
 type NeuralNetworkLayer_Add struct {
@@ -1033,8 +1077,20 @@ type NeuralNetworkLayer_ReshapeStatic struct {
 	ReshapeStatic *ReshapeStaticLayerParams `protobuf:"bytes,1140,opt,name=reshapeStatic,proto3,oneof"`
 }
 
+type NeuralNetworkLayer_ConstantPad struct {
+	ConstantPad *ConstantPaddingLayerParams `protobuf:"bytes,1155,opt,name=constantPad,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_ReduceL2 struct {
+	ReduceL2 *ReduceL2LayerParams `protobuf:"bytes,1255,opt,name=reduceL2,proto3,oneof"`
+}
+
 type NeuralNetworkLayer_ReduceMean struct {
 	ReduceMean *ReduceMeanLayerParams `protobuf:"bytes,1280,opt,name=reduceMean,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_LayerNormalization struct {
+	LayerNormalization *LayerNormalizationLayerParams `protobuf:"bytes,1350,opt,name=layerNormalization,proto3,oneof"`
 }
 
 func (*NeuralNetworkLayer_Convolution) isNeuralNetworkLayer_Layer() {}
@@ -1048,6 +1104,8 @@ func (*NeuralNetworkLayer_InnerProduct) isNeuralNetworkLayer_Layer() {}
 func (*NeuralNetworkLayer_Batchnorm) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_Softmax) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_Padding) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_Add) isNeuralNetworkLayer_Layer() {}
 
@@ -1091,7 +1149,13 @@ func (*NeuralNetworkLayer_FlattenTo2D) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_ReshapeStatic) isNeuralNetworkLayer_Layer() {}
 
+func (*NeuralNetworkLayer_ConstantPad) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_ReduceL2) isNeuralNetworkLayer_Layer() {}
+
 func (*NeuralNetworkLayer_ReduceMean) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_LayerNormalization) isNeuralNetworkLayer_Layer() {}
 
 type WeightParams struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3287,6 +3351,305 @@ func (x *ReduceMeanLayerParams) GetReduceAll() bool {
 	return false
 }
 
+type ReduceL2LayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Axes          []int64                `protobuf:"varint,1,rep,packed,name=axes,proto3" json:"axes,omitempty"`
+	KeepDims      bool                   `protobuf:"varint,2,opt,name=keepDims,proto3" json:"keepDims,omitempty"`
+	ReduceAll     bool                   `protobuf:"varint,3,opt,name=reduceAll,proto3" json:"reduceAll,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReduceL2LayerParams) Reset() {
+	*x = ReduceL2LayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReduceL2LayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReduceL2LayerParams) ProtoMessage() {}
+
+func (x *ReduceL2LayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReduceL2LayerParams.ProtoReflect.Descriptor instead.
+func (*ReduceL2LayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ReduceL2LayerParams) GetAxes() []int64 {
+	if x != nil {
+		return x.Axes
+	}
+	return nil
+}
+
+func (x *ReduceL2LayerParams) GetKeepDims() bool {
+	if x != nil {
+		return x.KeepDims
+	}
+	return false
+}
+
+func (x *ReduceL2LayerParams) GetReduceAll() bool {
+	if x != nil {
+		return x.ReduceAll
+	}
+	return false
+}
+
+// Pads the last two dimensions ([H, W]: borderAmounts[0] is H, [1] is W).
+type PaddingLayerParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to PaddingType:
+	//
+	//	*PaddingLayerParams_Constant
+	//	*PaddingLayerParams_Reflection
+	//	*PaddingLayerParams_Replication
+	PaddingType    isPaddingLayerParams_PaddingType `protobuf_oneof:"PaddingType"`
+	PaddingAmounts *BorderAmounts                   `protobuf:"bytes,10,opt,name=paddingAmounts,proto3" json:"paddingAmounts,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams) Reset() {
+	*x = PaddingLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams) ProtoMessage() {}
+
+func (x *PaddingLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *PaddingLayerParams) GetPaddingType() isPaddingLayerParams_PaddingType {
+	if x != nil {
+		return x.PaddingType
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetConstant() *PaddingLayerParams_PaddingConstant {
+	if x != nil {
+		if x, ok := x.PaddingType.(*PaddingLayerParams_Constant); ok {
+			return x.Constant
+		}
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetReflection() *PaddingLayerParams_PaddingReflection {
+	if x != nil {
+		if x, ok := x.PaddingType.(*PaddingLayerParams_Reflection); ok {
+			return x.Reflection
+		}
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetReplication() *PaddingLayerParams_PaddingReplication {
+	if x != nil {
+		if x, ok := x.PaddingType.(*PaddingLayerParams_Replication); ok {
+			return x.Replication
+		}
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetPaddingAmounts() *BorderAmounts {
+	if x != nil {
+		return x.PaddingAmounts
+	}
+	return nil
+}
+
+type isPaddingLayerParams_PaddingType interface {
+	isPaddingLayerParams_PaddingType()
+}
+
+type PaddingLayerParams_Constant struct {
+	Constant *PaddingLayerParams_PaddingConstant `protobuf:"bytes,1,opt,name=constant,proto3,oneof"`
+}
+
+type PaddingLayerParams_Reflection struct {
+	Reflection *PaddingLayerParams_PaddingReflection `protobuf:"bytes,2,opt,name=reflection,proto3,oneof"`
+}
+
+type PaddingLayerParams_Replication struct {
+	Replication *PaddingLayerParams_PaddingReplication `protobuf:"bytes,3,opt,name=replication,proto3,oneof"`
+}
+
+func (*PaddingLayerParams_Constant) isPaddingLayerParams_PaddingType() {}
+
+func (*PaddingLayerParams_Reflection) isPaddingLayerParams_PaddingType() {}
+
+func (*PaddingLayerParams_Replication) isPaddingLayerParams_PaddingType() {}
+
+// Constant padding of any dimensions: padAmounts holds (begin, end) per
+// dimension.
+type ConstantPaddingLayerParams struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	Value                    float32                `protobuf:"fixed32,1,opt,name=value,proto3" json:"value,omitempty"`
+	PadAmounts               []uint64               `protobuf:"varint,2,rep,packed,name=padAmounts,proto3" json:"padAmounts,omitempty"`
+	PadToGivenOutputSizeMode bool                   `protobuf:"varint,3,opt,name=padToGivenOutputSizeMode,proto3" json:"padToGivenOutputSizeMode,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *ConstantPaddingLayerParams) Reset() {
+	*x = ConstantPaddingLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConstantPaddingLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConstantPaddingLayerParams) ProtoMessage() {}
+
+func (x *ConstantPaddingLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConstantPaddingLayerParams.ProtoReflect.Descriptor instead.
+func (*ConstantPaddingLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ConstantPaddingLayerParams) GetValue() float32 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *ConstantPaddingLayerParams) GetPadAmounts() []uint64 {
+	if x != nil {
+		return x.PadAmounts
+	}
+	return nil
+}
+
+func (x *ConstantPaddingLayerParams) GetPadToGivenOutputSizeMode() bool {
+	if x != nil {
+		return x.PadToGivenOutputSizeMode
+	}
+	return false
+}
+
+// Layer normalization over the trailing dimensions normalizedShape
+// (specification version 4).
+type LayerNormalizationLayerParams struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	NormalizedShape []int64                `protobuf:"varint,1,rep,packed,name=normalizedShape,proto3" json:"normalizedShape,omitempty"`
+	Eps             float32                `protobuf:"fixed32,2,opt,name=eps,proto3" json:"eps,omitempty"`
+	Gamma           *WeightParams          `protobuf:"bytes,3,opt,name=gamma,proto3" json:"gamma,omitempty"`
+	Beta            *WeightParams          `protobuf:"bytes,4,opt,name=beta,proto3" json:"beta,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *LayerNormalizationLayerParams) Reset() {
+	*x = LayerNormalizationLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LayerNormalizationLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LayerNormalizationLayerParams) ProtoMessage() {}
+
+func (x *LayerNormalizationLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LayerNormalizationLayerParams.ProtoReflect.Descriptor instead.
+func (*LayerNormalizationLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *LayerNormalizationLayerParams) GetNormalizedShape() []int64 {
+	if x != nil {
+		return x.NormalizedShape
+	}
+	return nil
+}
+
+func (x *LayerNormalizationLayerParams) GetEps() float32 {
+	if x != nil {
+		return x.Eps
+	}
+	return 0
+}
+
+func (x *LayerNormalizationLayerParams) GetGamma() *WeightParams {
+	if x != nil {
+		return x.Gamma
+	}
+	return nil
+}
+
+func (x *LayerNormalizationLayerParams) GetBeta() *WeightParams {
+	if x != nil {
+		return x.Beta
+	}
+	return nil
+}
+
 type BorderAmounts_EdgeSizes struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	StartEdgeSize uint64                 `protobuf:"varint,1,opt,name=startEdgeSize,proto3" json:"startEdgeSize,omitempty"`
@@ -3297,7 +3660,7 @@ type BorderAmounts_EdgeSizes struct {
 
 func (x *BorderAmounts_EdgeSizes) Reset() {
 	*x = BorderAmounts_EdgeSizes{}
-	mi := &file_neuralnetwork_proto_msgTypes[42]
+	mi := &file_neuralnetwork_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3309,7 +3672,7 @@ func (x *BorderAmounts_EdgeSizes) String() string {
 func (*BorderAmounts_EdgeSizes) ProtoMessage() {}
 
 func (x *BorderAmounts_EdgeSizes) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[42]
+	mi := &file_neuralnetwork_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3348,7 +3711,7 @@ type PoolingLayerParams_ValidCompletePadding struct {
 
 func (x *PoolingLayerParams_ValidCompletePadding) Reset() {
 	*x = PoolingLayerParams_ValidCompletePadding{}
-	mi := &file_neuralnetwork_proto_msgTypes[43]
+	mi := &file_neuralnetwork_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3360,7 +3723,7 @@ func (x *PoolingLayerParams_ValidCompletePadding) String() string {
 func (*PoolingLayerParams_ValidCompletePadding) ProtoMessage() {}
 
 func (x *PoolingLayerParams_ValidCompletePadding) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[43]
+	mi := &file_neuralnetwork_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3381,6 +3744,122 @@ func (x *PoolingLayerParams_ValidCompletePadding) GetPaddingAmounts() []uint64 {
 		return x.PaddingAmounts
 	}
 	return nil
+}
+
+type PaddingLayerParams_PaddingConstant struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         float32                `protobuf:"fixed32,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams_PaddingConstant) Reset() {
+	*x = PaddingLayerParams_PaddingConstant{}
+	mi := &file_neuralnetwork_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams_PaddingConstant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams_PaddingConstant) ProtoMessage() {}
+
+func (x *PaddingLayerParams_PaddingConstant) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams_PaddingConstant.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams_PaddingConstant) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{43, 0}
+}
+
+func (x *PaddingLayerParams_PaddingConstant) GetValue() float32 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+type PaddingLayerParams_PaddingReflection struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams_PaddingReflection) Reset() {
+	*x = PaddingLayerParams_PaddingReflection{}
+	mi := &file_neuralnetwork_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams_PaddingReflection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams_PaddingReflection) ProtoMessage() {}
+
+func (x *PaddingLayerParams_PaddingReflection) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams_PaddingReflection.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams_PaddingReflection) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{43, 1}
+}
+
+type PaddingLayerParams_PaddingReplication struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams_PaddingReplication) Reset() {
+	*x = PaddingLayerParams_PaddingReplication{}
+	mi := &file_neuralnetwork_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams_PaddingReplication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams_PaddingReplication) ProtoMessage() {}
+
+func (x *PaddingLayerParams_PaddingReplication) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams_PaddingReplication.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams_PaddingReplication) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{43, 2}
 }
 
 var File_neuralnetwork_proto protoreflect.FileDescriptor
@@ -3404,7 +3883,7 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\vfeatureName\x18\x01 \x01(\tR\vfeatureName\x12@\n" +
 	"\x06scaler\x18\n" +
 	" \x01(\v2&.mconv.coreml.NeuralNetworkImageScalerH\x00R\x06scalerB\x0e\n" +
-	"\fpreprocessor\"\xb8\x10\n" +
+	"\fpreprocessor\"\xe8\x12\n" +
 	"\x12NeuralNetworkLayer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05input\x18\x02 \x03(\tR\x05input\x12\x16\n" +
@@ -3416,7 +3895,8 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"activation\x12L\n" +
 	"\finnerProduct\x18\x8c\x01 \x01(\v2%.mconv.coreml.InnerProductLayerParamsH\x00R\finnerProduct\x12C\n" +
 	"\tbatchnorm\x18\xa0\x01 \x01(\v2\".mconv.coreml.BatchnormLayerParamsH\x00R\tbatchnorm\x12=\n" +
-	"\asoftmax\x18\xaf\x01 \x01(\v2 .mconv.coreml.SoftmaxLayerParamsH\x00R\asoftmax\x121\n" +
+	"\asoftmax\x18\xaf\x01 \x01(\v2 .mconv.coreml.SoftmaxLayerParamsH\x00R\asoftmax\x12=\n" +
+	"\apadding\x18\xc8\x01 \x01(\v2 .mconv.coreml.PaddingLayerParamsH\x00R\apadding\x121\n" +
 	"\x03add\x18\xe6\x01 \x01(\v2\x1c.mconv.coreml.AddLayerParamsH\x00R\x03add\x12@\n" +
 	"\bmultiply\x18\xe7\x01 \x01(\v2!.mconv.coreml.MultiplyLayerParamsH\x00R\bmultiply\x12=\n" +
 	"\areshape\x18\xac\x02 \x01(\v2 .mconv.coreml.ReshapeLayerParamsH\x00R\areshape\x12=\n" +
@@ -3437,11 +3917,15 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x0eloadConstantND\x18\xae\b \x01(\v2'.mconv.coreml.LoadConstantNDLayerParamsH\x00R\x0eloadConstantND\x12O\n" +
 	"\rbatchedMatmul\x18\x95\b \x01(\v2&.mconv.coreml.BatchedMatMulLayerParamsH\x00R\rbatchedMatmul\x12I\n" +
 	"\vflattenTo2D\x18\xea\b \x01(\v2$.mconv.coreml.FlattenTo2DLayerParamsH\x00R\vflattenTo2D\x12O\n" +
-	"\rreshapeStatic\x18\xf4\b \x01(\v2&.mconv.coreml.ReshapeStaticLayerParamsH\x00R\rreshapeStatic\x12F\n" +
+	"\rreshapeStatic\x18\xf4\b \x01(\v2&.mconv.coreml.ReshapeStaticLayerParamsH\x00R\rreshapeStatic\x12M\n" +
+	"\vconstantPad\x18\x83\t \x01(\v2(.mconv.coreml.ConstantPaddingLayerParamsH\x00R\vconstantPad\x12@\n" +
+	"\breduceL2\x18\xe7\t \x01(\v2!.mconv.coreml.ReduceL2LayerParamsH\x00R\breduceL2\x12F\n" +
 	"\n" +
 	"reduceMean\x18\x80\n" +
 	" \x01(\v2#.mconv.coreml.ReduceMeanLayerParamsH\x00R\n" +
-	"reduceMeanB\a\n" +
+	"reduceMean\x12^\n" +
+	"\x12layerNormalization\x18\xc6\n" +
+	" \x01(\v2+.mconv.coreml.LayerNormalizationLayerParamsH\x00R\x12layerNormalizationB\a\n" +
 	"\x05layer\"n\n" +
 	"\fWeightParams\x12\x1e\n" +
 	"\n" +
@@ -3615,7 +4099,35 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x15ReduceMeanLayerParams\x12\x12\n" +
 	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
 	"\bkeepDims\x18\x02 \x01(\bR\bkeepDims\x12\x1c\n" +
-	"\treduceAll\x18\x03 \x01(\bR\treduceAll*W\n" +
+	"\treduceAll\x18\x03 \x01(\bR\treduceAll\"c\n" +
+	"\x13ReduceL2LayerParams\x12\x12\n" +
+	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
+	"\bkeepDims\x18\x02 \x01(\bR\bkeepDims\x12\x1c\n" +
+	"\treduceAll\x18\x03 \x01(\bR\treduceAll\"\xbb\x03\n" +
+	"\x12PaddingLayerParams\x12N\n" +
+	"\bconstant\x18\x01 \x01(\v20.mconv.coreml.PaddingLayerParams.PaddingConstantH\x00R\bconstant\x12T\n" +
+	"\n" +
+	"reflection\x18\x02 \x01(\v22.mconv.coreml.PaddingLayerParams.PaddingReflectionH\x00R\n" +
+	"reflection\x12W\n" +
+	"\vreplication\x18\x03 \x01(\v23.mconv.coreml.PaddingLayerParams.PaddingReplicationH\x00R\vreplication\x12C\n" +
+	"\x0epaddingAmounts\x18\n" +
+	" \x01(\v2\x1b.mconv.coreml.BorderAmountsR\x0epaddingAmounts\x1a'\n" +
+	"\x0fPaddingConstant\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x02R\x05value\x1a\x13\n" +
+	"\x11PaddingReflection\x1a\x14\n" +
+	"\x12PaddingReplicationB\r\n" +
+	"\vPaddingType\"\x8e\x01\n" +
+	"\x1aConstantPaddingLayerParams\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x02R\x05value\x12\x1e\n" +
+	"\n" +
+	"padAmounts\x18\x02 \x03(\x04R\n" +
+	"padAmounts\x12:\n" +
+	"\x18padToGivenOutputSizeMode\x18\x03 \x01(\bR\x18padToGivenOutputSizeMode\"\xbd\x01\n" +
+	"\x1dLayerNormalizationLayerParams\x12(\n" +
+	"\x0fnormalizedShape\x18\x01 \x03(\x03R\x0fnormalizedShape\x12\x10\n" +
+	"\x03eps\x18\x02 \x01(\x02R\x03eps\x120\n" +
+	"\x05gamma\x18\x03 \x01(\v2\x1a.mconv.coreml.WeightParamsR\x05gamma\x12.\n" +
+	"\x04beta\x18\x04 \x01(\v2\x1a.mconv.coreml.WeightParamsR\x04beta*W\n" +
 	"#NeuralNetworkMultiArrayShapeMapping\x12\x17\n" +
 	"\x13RANK5_ARRAY_MAPPING\x10\x00\x12\x17\n" +
 	"\x13EXACT_ARRAY_MAPPING\x10\x01*R\n" +
@@ -3636,7 +4148,7 @@ func file_neuralnetwork_proto_rawDescGZIP() []byte {
 }
 
 var file_neuralnetwork_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_neuralnetwork_proto_goTypes = []any{
 	(NeuralNetworkMultiArrayShapeMapping)(0),        // 0: mconv.coreml.NeuralNetworkMultiArrayShapeMapping
 	(NeuralNetworkImageShapeMapping)(0),             // 1: mconv.coreml.NeuralNetworkImageShapeMapping
@@ -3687,8 +4199,15 @@ var file_neuralnetwork_proto_goTypes = []any{
 	(*FlattenTo2DLayerParams)(nil),                  // 46: mconv.coreml.FlattenTo2DLayerParams
 	(*ReshapeStaticLayerParams)(nil),                // 47: mconv.coreml.ReshapeStaticLayerParams
 	(*ReduceMeanLayerParams)(nil),                   // 48: mconv.coreml.ReduceMeanLayerParams
-	(*BorderAmounts_EdgeSizes)(nil),                 // 49: mconv.coreml.BorderAmounts.EdgeSizes
-	(*PoolingLayerParams_ValidCompletePadding)(nil), // 50: mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	(*ReduceL2LayerParams)(nil),                     // 49: mconv.coreml.ReduceL2LayerParams
+	(*PaddingLayerParams)(nil),                      // 50: mconv.coreml.PaddingLayerParams
+	(*ConstantPaddingLayerParams)(nil),              // 51: mconv.coreml.ConstantPaddingLayerParams
+	(*LayerNormalizationLayerParams)(nil),           // 52: mconv.coreml.LayerNormalizationLayerParams
+	(*BorderAmounts_EdgeSizes)(nil),                 // 53: mconv.coreml.BorderAmounts.EdgeSizes
+	(*PoolingLayerParams_ValidCompletePadding)(nil), // 54: mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	(*PaddingLayerParams_PaddingConstant)(nil),      // 55: mconv.coreml.PaddingLayerParams.PaddingConstant
+	(*PaddingLayerParams_PaddingReflection)(nil),    // 56: mconv.coreml.PaddingLayerParams.PaddingReflection
+	(*PaddingLayerParams_PaddingReplication)(nil),   // 57: mconv.coreml.PaddingLayerParams.PaddingReplication
 }
 var file_neuralnetwork_proto_depIdxs = []int32{
 	10, // 0: mconv.coreml.NeuralNetwork.layers:type_name -> mconv.coreml.NeuralNetworkLayer
@@ -3702,62 +4221,72 @@ var file_neuralnetwork_proto_depIdxs = []int32{
 	23, // 8: mconv.coreml.NeuralNetworkLayer.innerProduct:type_name -> mconv.coreml.InnerProductLayerParams
 	25, // 9: mconv.coreml.NeuralNetworkLayer.batchnorm:type_name -> mconv.coreml.BatchnormLayerParams
 	26, // 10: mconv.coreml.NeuralNetworkLayer.softmax:type_name -> mconv.coreml.SoftmaxLayerParams
-	27, // 11: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
-	28, // 12: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
-	29, // 13: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
-	30, // 14: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
-	31, // 15: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
-	32, // 16: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
-	34, // 17: mconv.coreml.NeuralNetworkLayer.erf:type_name -> mconv.coreml.ErfLayerParams
-	33, // 18: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
-	35, // 19: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
-	36, // 20: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
-	37, // 21: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
-	38, // 22: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
-	39, // 23: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
-	40, // 24: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
-	41, // 25: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
-	42, // 26: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
-	43, // 27: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
-	44, // 28: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
-	45, // 29: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
-	46, // 30: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
-	47, // 31: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
-	48, // 32: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
-	49, // 33: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
-	12, // 34: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
-	2,  // 35: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
-	13, // 36: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 37: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
-	11, // 38: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 39: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	16, // 40: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
-	17, // 41: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
-	18, // 42: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
-	20, // 43: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
-	19, // 44: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
-	21, // 45: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
-	11, // 46: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 47: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	3,  // 48: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
-	13, // 49: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 50: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
-	50, // 51: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
-	11, // 52: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
-	11, // 53: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
-	11, // 54: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
-	11, // 55: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
-	4,  // 56: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
-	5,  // 57: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
-	6,  // 58: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
-	11, // 59: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
-	11, // 60: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 61: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	62, // [62:62] is the sub-list for method output_type
-	62, // [62:62] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	50, // 11: mconv.coreml.NeuralNetworkLayer.padding:type_name -> mconv.coreml.PaddingLayerParams
+	27, // 12: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
+	28, // 13: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
+	29, // 14: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
+	30, // 15: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
+	31, // 16: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
+	32, // 17: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
+	34, // 18: mconv.coreml.NeuralNetworkLayer.erf:type_name -> mconv.coreml.ErfLayerParams
+	33, // 19: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
+	35, // 20: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
+	36, // 21: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
+	37, // 22: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
+	38, // 23: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
+	39, // 24: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
+	40, // 25: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
+	41, // 26: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
+	42, // 27: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
+	43, // 28: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
+	44, // 29: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
+	45, // 30: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
+	46, // 31: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
+	47, // 32: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
+	51, // 33: mconv.coreml.NeuralNetworkLayer.constantPad:type_name -> mconv.coreml.ConstantPaddingLayerParams
+	49, // 34: mconv.coreml.NeuralNetworkLayer.reduceL2:type_name -> mconv.coreml.ReduceL2LayerParams
+	48, // 35: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
+	52, // 36: mconv.coreml.NeuralNetworkLayer.layerNormalization:type_name -> mconv.coreml.LayerNormalizationLayerParams
+	53, // 37: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
+	12, // 38: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
+	2,  // 39: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
+	13, // 40: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	14, // 41: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
+	11, // 42: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 43: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	16, // 44: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
+	17, // 45: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
+	18, // 46: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
+	20, // 47: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
+	19, // 48: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
+	21, // 49: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
+	11, // 50: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 51: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	3,  // 52: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
+	13, // 53: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	14, // 54: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
+	54, // 55: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	11, // 56: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	11, // 57: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	11, // 58: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
+	11, // 59: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
+	4,  // 60: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
+	5,  // 61: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
+	6,  // 62: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
+	11, // 63: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
+	11, // 64: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 65: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	55, // 66: mconv.coreml.PaddingLayerParams.constant:type_name -> mconv.coreml.PaddingLayerParams.PaddingConstant
+	56, // 67: mconv.coreml.PaddingLayerParams.reflection:type_name -> mconv.coreml.PaddingLayerParams.PaddingReflection
+	57, // 68: mconv.coreml.PaddingLayerParams.replication:type_name -> mconv.coreml.PaddingLayerParams.PaddingReplication
+	12, // 69: mconv.coreml.PaddingLayerParams.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
+	11, // 70: mconv.coreml.LayerNormalizationLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	11, // 71: mconv.coreml.LayerNormalizationLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	72, // [72:72] is the sub-list for method output_type
+	72, // [72:72] is the sub-list for method input_type
+	72, // [72:72] is the sub-list for extension type_name
+	72, // [72:72] is the sub-list for extension extendee
+	0,  // [0:72] is the sub-list for field type_name
 }
 
 func init() { file_neuralnetwork_proto_init() }
@@ -3775,6 +4304,7 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_InnerProduct)(nil),
 		(*NeuralNetworkLayer_Batchnorm)(nil),
 		(*NeuralNetworkLayer_Softmax)(nil),
+		(*NeuralNetworkLayer_Padding)(nil),
 		(*NeuralNetworkLayer_Add)(nil),
 		(*NeuralNetworkLayer_Multiply)(nil),
 		(*NeuralNetworkLayer_Reshape)(nil),
@@ -3796,7 +4326,10 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_BatchedMatmul)(nil),
 		(*NeuralNetworkLayer_FlattenTo2D)(nil),
 		(*NeuralNetworkLayer_ReshapeStatic)(nil),
+		(*NeuralNetworkLayer_ConstantPad)(nil),
+		(*NeuralNetworkLayer_ReduceL2)(nil),
 		(*NeuralNetworkLayer_ReduceMean)(nil),
+		(*NeuralNetworkLayer_LayerNormalization)(nil),
 	}
 	file_neuralnetwork_proto_msgTypes[8].OneofWrappers = []any{
 		(*ConvolutionLayerParams_Valid)(nil),
@@ -3815,13 +4348,18 @@ func file_neuralnetwork_proto_init() {
 		(*PoolingLayerParams_Same)(nil),
 		(*PoolingLayerParams_IncludeLastPixel)(nil),
 	}
+	file_neuralnetwork_proto_msgTypes[43].OneofWrappers = []any{
+		(*PaddingLayerParams_Constant)(nil),
+		(*PaddingLayerParams_Reflection)(nil),
+		(*PaddingLayerParams_Replication)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_neuralnetwork_proto_rawDesc), len(file_neuralnetwork_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   44,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -120,4 +120,6 @@ var foldedOps = map[string]bool{
 	// EfficientViT): pads computed by Mod, Slice with a negative step,
 	// Transpose, Reshape, Cast
 	"Slice": true, "Mod": true, "Floor": true, "Ceil": true, "Max": true, "Min": true,
+	// the unsqueeze axes of dynamo's GroupNorm decomposition (MobileViTv2, SHViT)
+	"Range": true,
 }
