@@ -61,7 +61,7 @@ func init() {
 		"Shape":                 lowerShape,
 		"mconv.SqueezeExcite":   lowerSqueezeExcite,
 		"Gather":                needConst,
-		"Cast":                  needConst,
+		"Cast":                  lowerCast,
 		"ConstantOfShape":       needConst,
 		"Range":                 needConst,
 	}
