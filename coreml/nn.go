@@ -120,6 +120,12 @@ func (w *nnWriter) add(name string, in []string, out []string, l any) {
 		layer.Layer = &pb.NeuralNetworkLayer_Erf{Erf: p}
 	case *pb.ReduceMeanLayerParams:
 		layer.Layer = &pb.NeuralNetworkLayer_ReduceMean{ReduceMean: p}
+	case *pb.TileLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Tile{Tile: p}
+	case *pb.ReduceSumLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ReduceSum{ReduceSum: p}
+	case *pb.ReduceL2LayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ReduceL2{ReduceL2: p}
 	case *pb.LayerNormalizationLayerParams:
 		layer.Layer = &pb.NeuralNetworkLayer_LayerNormalization{LayerNormalization: p}
 	case *pb.PaddingLayerParams:

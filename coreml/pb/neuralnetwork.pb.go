@@ -597,6 +597,7 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_DivideBroadcastable
 	//	*NeuralNetworkLayer_MultiplyBroadcastable
 	//	*NeuralNetworkLayer_SubtractBroadcastable
+	//	*NeuralNetworkLayer_Tile
 	//	*NeuralNetworkLayer_SoftmaxND
 	//	*NeuralNetworkLayer_SplitND
 	//	*NeuralNetworkLayer_ConcatND
@@ -608,6 +609,7 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_ReshapeStatic
 	//	*NeuralNetworkLayer_ConstantPad
 	//	*NeuralNetworkLayer_ReduceL2
+	//	*NeuralNetworkLayer_ReduceSum
 	//	*NeuralNetworkLayer_ReduceMean
 	//	*NeuralNetworkLayer_LayerNormalization
 	Layer         isNeuralNetworkLayer_Layer `protobuf_oneof:"layer"`
@@ -844,6 +846,15 @@ func (x *NeuralNetworkLayer) GetSubtractBroadcastable() *SubtractBroadcastableLa
 	return nil
 }
 
+func (x *NeuralNetworkLayer) GetTile() *TileLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Tile); ok {
+			return x.Tile
+		}
+	}
+	return nil
+}
+
 func (x *NeuralNetworkLayer) GetSoftmaxND() *SoftmaxNDLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_SoftmaxND); ok {
@@ -938,6 +949,15 @@ func (x *NeuralNetworkLayer) GetReduceL2() *ReduceL2LayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_ReduceL2); ok {
 			return x.ReduceL2
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetReduceSum() *ReduceSumLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ReduceSum); ok {
+			return x.ReduceSum
 		}
 	}
 	return nil
@@ -1041,6 +1061,10 @@ type NeuralNetworkLayer_SubtractBroadcastable struct {
 	SubtractBroadcastable *SubtractBroadcastableLayerParams `protobuf:"bytes,905,opt,name=subtractBroadcastable,proto3,oneof"`
 }
 
+type NeuralNetworkLayer_Tile struct {
+	Tile *TileLayerParams `protobuf:"bytes,920,opt,name=tile,proto3,oneof"`
+}
+
 type NeuralNetworkLayer_SoftmaxND struct {
 	SoftmaxND *SoftmaxNDLayerParams `protobuf:"bytes,950,opt,name=softmaxND,proto3,oneof"`
 }
@@ -1083,6 +1107,10 @@ type NeuralNetworkLayer_ConstantPad struct {
 
 type NeuralNetworkLayer_ReduceL2 struct {
 	ReduceL2 *ReduceL2LayerParams `protobuf:"bytes,1255,opt,name=reduceL2,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_ReduceSum struct {
+	ReduceSum *ReduceSumLayerParams `protobuf:"bytes,1270,opt,name=reduceSum,proto3,oneof"`
 }
 
 type NeuralNetworkLayer_ReduceMean struct {
@@ -1131,6 +1159,8 @@ func (*NeuralNetworkLayer_MultiplyBroadcastable) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_SubtractBroadcastable) isNeuralNetworkLayer_Layer() {}
 
+func (*NeuralNetworkLayer_Tile) isNeuralNetworkLayer_Layer() {}
+
 func (*NeuralNetworkLayer_SoftmaxND) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_SplitND) isNeuralNetworkLayer_Layer() {}
@@ -1152,6 +1182,8 @@ func (*NeuralNetworkLayer_ReshapeStatic) isNeuralNetworkLayer_Layer() {}
 func (*NeuralNetworkLayer_ConstantPad) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_ReduceL2) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_ReduceSum) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_ReduceMean) isNeuralNetworkLayer_Layer() {}
 
@@ -3351,6 +3383,110 @@ func (x *ReduceMeanLayerParams) GetReduceAll() bool {
 	return false
 }
 
+type TileLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reps          []uint64               `protobuf:"varint,1,rep,packed,name=reps,proto3" json:"reps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TileLayerParams) Reset() {
+	*x = TileLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TileLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TileLayerParams) ProtoMessage() {}
+
+func (x *TileLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TileLayerParams.ProtoReflect.Descriptor instead.
+func (*TileLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *TileLayerParams) GetReps() []uint64 {
+	if x != nil {
+		return x.Reps
+	}
+	return nil
+}
+
+type ReduceSumLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Axes          []int64                `protobuf:"varint,1,rep,packed,name=axes,proto3" json:"axes,omitempty"`
+	KeepDims      bool                   `protobuf:"varint,2,opt,name=keepDims,proto3" json:"keepDims,omitempty"`
+	ReduceAll     bool                   `protobuf:"varint,3,opt,name=reduceAll,proto3" json:"reduceAll,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReduceSumLayerParams) Reset() {
+	*x = ReduceSumLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReduceSumLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReduceSumLayerParams) ProtoMessage() {}
+
+func (x *ReduceSumLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReduceSumLayerParams.ProtoReflect.Descriptor instead.
+func (*ReduceSumLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ReduceSumLayerParams) GetAxes() []int64 {
+	if x != nil {
+		return x.Axes
+	}
+	return nil
+}
+
+func (x *ReduceSumLayerParams) GetKeepDims() bool {
+	if x != nil {
+		return x.KeepDims
+	}
+	return false
+}
+
+func (x *ReduceSumLayerParams) GetReduceAll() bool {
+	if x != nil {
+		return x.ReduceAll
+	}
+	return false
+}
+
 type ReduceL2LayerParams struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Axes          []int64                `protobuf:"varint,1,rep,packed,name=axes,proto3" json:"axes,omitempty"`
@@ -3362,7 +3498,7 @@ type ReduceL2LayerParams struct {
 
 func (x *ReduceL2LayerParams) Reset() {
 	*x = ReduceL2LayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[42]
+	mi := &file_neuralnetwork_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3374,7 +3510,7 @@ func (x *ReduceL2LayerParams) String() string {
 func (*ReduceL2LayerParams) ProtoMessage() {}
 
 func (x *ReduceL2LayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[42]
+	mi := &file_neuralnetwork_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3387,7 +3523,7 @@ func (x *ReduceL2LayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReduceL2LayerParams.ProtoReflect.Descriptor instead.
 func (*ReduceL2LayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{42}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ReduceL2LayerParams) GetAxes() []int64 {
@@ -3427,7 +3563,7 @@ type PaddingLayerParams struct {
 
 func (x *PaddingLayerParams) Reset() {
 	*x = PaddingLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[43]
+	mi := &file_neuralnetwork_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3439,7 +3575,7 @@ func (x *PaddingLayerParams) String() string {
 func (*PaddingLayerParams) ProtoMessage() {}
 
 func (x *PaddingLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[43]
+	mi := &file_neuralnetwork_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3452,7 +3588,7 @@ func (x *PaddingLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaddingLayerParams.ProtoReflect.Descriptor instead.
 func (*PaddingLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{43}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PaddingLayerParams) GetPaddingType() isPaddingLayerParams_PaddingType {
@@ -3531,7 +3667,7 @@ type ConstantPaddingLayerParams struct {
 
 func (x *ConstantPaddingLayerParams) Reset() {
 	*x = ConstantPaddingLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[44]
+	mi := &file_neuralnetwork_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3543,7 +3679,7 @@ func (x *ConstantPaddingLayerParams) String() string {
 func (*ConstantPaddingLayerParams) ProtoMessage() {}
 
 func (x *ConstantPaddingLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[44]
+	mi := &file_neuralnetwork_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3556,7 +3692,7 @@ func (x *ConstantPaddingLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConstantPaddingLayerParams.ProtoReflect.Descriptor instead.
 func (*ConstantPaddingLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{44}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ConstantPaddingLayerParams) GetValue() float32 {
@@ -3594,7 +3730,7 @@ type LayerNormalizationLayerParams struct {
 
 func (x *LayerNormalizationLayerParams) Reset() {
 	*x = LayerNormalizationLayerParams{}
-	mi := &file_neuralnetwork_proto_msgTypes[45]
+	mi := &file_neuralnetwork_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3606,7 +3742,7 @@ func (x *LayerNormalizationLayerParams) String() string {
 func (*LayerNormalizationLayerParams) ProtoMessage() {}
 
 func (x *LayerNormalizationLayerParams) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[45]
+	mi := &file_neuralnetwork_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3619,7 +3755,7 @@ func (x *LayerNormalizationLayerParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LayerNormalizationLayerParams.ProtoReflect.Descriptor instead.
 func (*LayerNormalizationLayerParams) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{45}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *LayerNormalizationLayerParams) GetNormalizedShape() []int64 {
@@ -3660,7 +3796,7 @@ type BorderAmounts_EdgeSizes struct {
 
 func (x *BorderAmounts_EdgeSizes) Reset() {
 	*x = BorderAmounts_EdgeSizes{}
-	mi := &file_neuralnetwork_proto_msgTypes[46]
+	mi := &file_neuralnetwork_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3672,7 +3808,7 @@ func (x *BorderAmounts_EdgeSizes) String() string {
 func (*BorderAmounts_EdgeSizes) ProtoMessage() {}
 
 func (x *BorderAmounts_EdgeSizes) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[46]
+	mi := &file_neuralnetwork_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3711,7 +3847,7 @@ type PoolingLayerParams_ValidCompletePadding struct {
 
 func (x *PoolingLayerParams_ValidCompletePadding) Reset() {
 	*x = PoolingLayerParams_ValidCompletePadding{}
-	mi := &file_neuralnetwork_proto_msgTypes[47]
+	mi := &file_neuralnetwork_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3723,7 +3859,7 @@ func (x *PoolingLayerParams_ValidCompletePadding) String() string {
 func (*PoolingLayerParams_ValidCompletePadding) ProtoMessage() {}
 
 func (x *PoolingLayerParams_ValidCompletePadding) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[47]
+	mi := &file_neuralnetwork_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3755,7 +3891,7 @@ type PaddingLayerParams_PaddingConstant struct {
 
 func (x *PaddingLayerParams_PaddingConstant) Reset() {
 	*x = PaddingLayerParams_PaddingConstant{}
-	mi := &file_neuralnetwork_proto_msgTypes[48]
+	mi := &file_neuralnetwork_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3767,7 +3903,7 @@ func (x *PaddingLayerParams_PaddingConstant) String() string {
 func (*PaddingLayerParams_PaddingConstant) ProtoMessage() {}
 
 func (x *PaddingLayerParams_PaddingConstant) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[48]
+	mi := &file_neuralnetwork_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3780,7 +3916,7 @@ func (x *PaddingLayerParams_PaddingConstant) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use PaddingLayerParams_PaddingConstant.ProtoReflect.Descriptor instead.
 func (*PaddingLayerParams_PaddingConstant) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{43, 0}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{45, 0}
 }
 
 func (x *PaddingLayerParams_PaddingConstant) GetValue() float32 {
@@ -3798,7 +3934,7 @@ type PaddingLayerParams_PaddingReflection struct {
 
 func (x *PaddingLayerParams_PaddingReflection) Reset() {
 	*x = PaddingLayerParams_PaddingReflection{}
-	mi := &file_neuralnetwork_proto_msgTypes[49]
+	mi := &file_neuralnetwork_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3810,7 +3946,7 @@ func (x *PaddingLayerParams_PaddingReflection) String() string {
 func (*PaddingLayerParams_PaddingReflection) ProtoMessage() {}
 
 func (x *PaddingLayerParams_PaddingReflection) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[49]
+	mi := &file_neuralnetwork_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3823,7 +3959,7 @@ func (x *PaddingLayerParams_PaddingReflection) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use PaddingLayerParams_PaddingReflection.ProtoReflect.Descriptor instead.
 func (*PaddingLayerParams_PaddingReflection) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{43, 1}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{45, 1}
 }
 
 type PaddingLayerParams_PaddingReplication struct {
@@ -3834,7 +3970,7 @@ type PaddingLayerParams_PaddingReplication struct {
 
 func (x *PaddingLayerParams_PaddingReplication) Reset() {
 	*x = PaddingLayerParams_PaddingReplication{}
-	mi := &file_neuralnetwork_proto_msgTypes[50]
+	mi := &file_neuralnetwork_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3846,7 +3982,7 @@ func (x *PaddingLayerParams_PaddingReplication) String() string {
 func (*PaddingLayerParams_PaddingReplication) ProtoMessage() {}
 
 func (x *PaddingLayerParams_PaddingReplication) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[50]
+	mi := &file_neuralnetwork_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3859,7 +3995,7 @@ func (x *PaddingLayerParams_PaddingReplication) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use PaddingLayerParams_PaddingReplication.ProtoReflect.Descriptor instead.
 func (*PaddingLayerParams_PaddingReplication) Descriptor() ([]byte, []int) {
-	return file_neuralnetwork_proto_rawDescGZIP(), []int{43, 2}
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{45, 2}
 }
 
 var File_neuralnetwork_proto protoreflect.FileDescriptor
@@ -3883,7 +4019,7 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\vfeatureName\x18\x01 \x01(\tR\vfeatureName\x12@\n" +
 	"\x06scaler\x18\n" +
 	" \x01(\v2&.mconv.coreml.NeuralNetworkImageScalerH\x00R\x06scalerB\x0e\n" +
-	"\fpreprocessor\"\xe8\x12\n" +
+	"\fpreprocessor\"\xe3\x13\n" +
 	"\x12NeuralNetworkLayer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05input\x18\x02 \x03(\tR\x05input\x12\x16\n" +
@@ -3908,7 +4044,8 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x10addBroadcastable\x18\xf0\x06 \x01(\v2).mconv.coreml.AddBroadcastableLayerParamsH\x00R\x10addBroadcastable\x12a\n" +
 	"\x13divideBroadcastable\x18\xfa\x06 \x01(\v2,.mconv.coreml.DivideBroadcastableLayerParamsH\x00R\x13divideBroadcastable\x12g\n" +
 	"\x15multiplyBroadcastable\x18\x84\a \x01(\v2..mconv.coreml.MultiplyBroadcastableLayerParamsH\x00R\x15multiplyBroadcastable\x12g\n" +
-	"\x15subtractBroadcastable\x18\x89\a \x01(\v2..mconv.coreml.SubtractBroadcastableLayerParamsH\x00R\x15subtractBroadcastable\x12C\n" +
+	"\x15subtractBroadcastable\x18\x89\a \x01(\v2..mconv.coreml.SubtractBroadcastableLayerParamsH\x00R\x15subtractBroadcastable\x124\n" +
+	"\x04tile\x18\x98\a \x01(\v2\x1d.mconv.coreml.TileLayerParamsH\x00R\x04tile\x12C\n" +
 	"\tsoftmaxND\x18\xb6\a \x01(\v2\".mconv.coreml.SoftmaxNDLayerParamsH\x00R\tsoftmaxND\x12=\n" +
 	"\asplitND\x18\xcf\a \x01(\v2 .mconv.coreml.SplitNDLayerParamsH\x00R\asplitND\x12@\n" +
 	"\bconcatND\x18\xd4\a \x01(\v2!.mconv.coreml.ConcatNDLayerParamsH\x00R\bconcatND\x12C\n" +
@@ -3919,7 +4056,8 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\vflattenTo2D\x18\xea\b \x01(\v2$.mconv.coreml.FlattenTo2DLayerParamsH\x00R\vflattenTo2D\x12O\n" +
 	"\rreshapeStatic\x18\xf4\b \x01(\v2&.mconv.coreml.ReshapeStaticLayerParamsH\x00R\rreshapeStatic\x12M\n" +
 	"\vconstantPad\x18\x83\t \x01(\v2(.mconv.coreml.ConstantPaddingLayerParamsH\x00R\vconstantPad\x12@\n" +
-	"\breduceL2\x18\xe7\t \x01(\v2!.mconv.coreml.ReduceL2LayerParamsH\x00R\breduceL2\x12F\n" +
+	"\breduceL2\x18\xe7\t \x01(\v2!.mconv.coreml.ReduceL2LayerParamsH\x00R\breduceL2\x12C\n" +
+	"\treduceSum\x18\xf6\t \x01(\v2\".mconv.coreml.ReduceSumLayerParamsH\x00R\treduceSum\x12F\n" +
 	"\n" +
 	"reduceMean\x18\x80\n" +
 	" \x01(\v2#.mconv.coreml.ReduceMeanLayerParamsH\x00R\n" +
@@ -4099,6 +4237,12 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x15ReduceMeanLayerParams\x12\x12\n" +
 	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
 	"\bkeepDims\x18\x02 \x01(\bR\bkeepDims\x12\x1c\n" +
+	"\treduceAll\x18\x03 \x01(\bR\treduceAll\"%\n" +
+	"\x0fTileLayerParams\x12\x12\n" +
+	"\x04reps\x18\x01 \x03(\x04R\x04reps\"d\n" +
+	"\x14ReduceSumLayerParams\x12\x12\n" +
+	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
+	"\bkeepDims\x18\x02 \x01(\bR\bkeepDims\x12\x1c\n" +
 	"\treduceAll\x18\x03 \x01(\bR\treduceAll\"c\n" +
 	"\x13ReduceL2LayerParams\x12\x12\n" +
 	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
@@ -4148,7 +4292,7 @@ func file_neuralnetwork_proto_rawDescGZIP() []byte {
 }
 
 var file_neuralnetwork_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_neuralnetwork_proto_goTypes = []any{
 	(NeuralNetworkMultiArrayShapeMapping)(0),        // 0: mconv.coreml.NeuralNetworkMultiArrayShapeMapping
 	(NeuralNetworkImageShapeMapping)(0),             // 1: mconv.coreml.NeuralNetworkImageShapeMapping
@@ -4199,15 +4343,17 @@ var file_neuralnetwork_proto_goTypes = []any{
 	(*FlattenTo2DLayerParams)(nil),                  // 46: mconv.coreml.FlattenTo2DLayerParams
 	(*ReshapeStaticLayerParams)(nil),                // 47: mconv.coreml.ReshapeStaticLayerParams
 	(*ReduceMeanLayerParams)(nil),                   // 48: mconv.coreml.ReduceMeanLayerParams
-	(*ReduceL2LayerParams)(nil),                     // 49: mconv.coreml.ReduceL2LayerParams
-	(*PaddingLayerParams)(nil),                      // 50: mconv.coreml.PaddingLayerParams
-	(*ConstantPaddingLayerParams)(nil),              // 51: mconv.coreml.ConstantPaddingLayerParams
-	(*LayerNormalizationLayerParams)(nil),           // 52: mconv.coreml.LayerNormalizationLayerParams
-	(*BorderAmounts_EdgeSizes)(nil),                 // 53: mconv.coreml.BorderAmounts.EdgeSizes
-	(*PoolingLayerParams_ValidCompletePadding)(nil), // 54: mconv.coreml.PoolingLayerParams.ValidCompletePadding
-	(*PaddingLayerParams_PaddingConstant)(nil),      // 55: mconv.coreml.PaddingLayerParams.PaddingConstant
-	(*PaddingLayerParams_PaddingReflection)(nil),    // 56: mconv.coreml.PaddingLayerParams.PaddingReflection
-	(*PaddingLayerParams_PaddingReplication)(nil),   // 57: mconv.coreml.PaddingLayerParams.PaddingReplication
+	(*TileLayerParams)(nil),                         // 49: mconv.coreml.TileLayerParams
+	(*ReduceSumLayerParams)(nil),                    // 50: mconv.coreml.ReduceSumLayerParams
+	(*ReduceL2LayerParams)(nil),                     // 51: mconv.coreml.ReduceL2LayerParams
+	(*PaddingLayerParams)(nil),                      // 52: mconv.coreml.PaddingLayerParams
+	(*ConstantPaddingLayerParams)(nil),              // 53: mconv.coreml.ConstantPaddingLayerParams
+	(*LayerNormalizationLayerParams)(nil),           // 54: mconv.coreml.LayerNormalizationLayerParams
+	(*BorderAmounts_EdgeSizes)(nil),                 // 55: mconv.coreml.BorderAmounts.EdgeSizes
+	(*PoolingLayerParams_ValidCompletePadding)(nil), // 56: mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	(*PaddingLayerParams_PaddingConstant)(nil),      // 57: mconv.coreml.PaddingLayerParams.PaddingConstant
+	(*PaddingLayerParams_PaddingReflection)(nil),    // 58: mconv.coreml.PaddingLayerParams.PaddingReflection
+	(*PaddingLayerParams_PaddingReplication)(nil),   // 59: mconv.coreml.PaddingLayerParams.PaddingReplication
 }
 var file_neuralnetwork_proto_depIdxs = []int32{
 	10, // 0: mconv.coreml.NeuralNetwork.layers:type_name -> mconv.coreml.NeuralNetworkLayer
@@ -4221,7 +4367,7 @@ var file_neuralnetwork_proto_depIdxs = []int32{
 	23, // 8: mconv.coreml.NeuralNetworkLayer.innerProduct:type_name -> mconv.coreml.InnerProductLayerParams
 	25, // 9: mconv.coreml.NeuralNetworkLayer.batchnorm:type_name -> mconv.coreml.BatchnormLayerParams
 	26, // 10: mconv.coreml.NeuralNetworkLayer.softmax:type_name -> mconv.coreml.SoftmaxLayerParams
-	50, // 11: mconv.coreml.NeuralNetworkLayer.padding:type_name -> mconv.coreml.PaddingLayerParams
+	52, // 11: mconv.coreml.NeuralNetworkLayer.padding:type_name -> mconv.coreml.PaddingLayerParams
 	27, // 12: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
 	28, // 13: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
 	29, // 14: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
@@ -4234,59 +4380,61 @@ var file_neuralnetwork_proto_depIdxs = []int32{
 	36, // 21: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
 	37, // 22: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
 	38, // 23: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
-	39, // 24: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
-	40, // 25: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
-	41, // 26: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
-	42, // 27: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
-	43, // 28: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
-	44, // 29: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
-	45, // 30: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
-	46, // 31: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
-	47, // 32: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
-	51, // 33: mconv.coreml.NeuralNetworkLayer.constantPad:type_name -> mconv.coreml.ConstantPaddingLayerParams
-	49, // 34: mconv.coreml.NeuralNetworkLayer.reduceL2:type_name -> mconv.coreml.ReduceL2LayerParams
-	48, // 35: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
-	52, // 36: mconv.coreml.NeuralNetworkLayer.layerNormalization:type_name -> mconv.coreml.LayerNormalizationLayerParams
-	53, // 37: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
-	12, // 38: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
-	2,  // 39: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
-	13, // 40: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 41: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
-	11, // 42: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 43: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	16, // 44: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
-	17, // 45: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
-	18, // 46: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
-	20, // 47: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
-	19, // 48: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
-	21, // 49: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
-	11, // 50: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 51: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	3,  // 52: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
-	13, // 53: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 54: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
-	54, // 55: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
-	11, // 56: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
-	11, // 57: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
-	11, // 58: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
-	11, // 59: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
-	4,  // 60: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
-	5,  // 61: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
-	6,  // 62: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
-	11, // 63: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
-	11, // 64: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 65: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	55, // 66: mconv.coreml.PaddingLayerParams.constant:type_name -> mconv.coreml.PaddingLayerParams.PaddingConstant
-	56, // 67: mconv.coreml.PaddingLayerParams.reflection:type_name -> mconv.coreml.PaddingLayerParams.PaddingReflection
-	57, // 68: mconv.coreml.PaddingLayerParams.replication:type_name -> mconv.coreml.PaddingLayerParams.PaddingReplication
-	12, // 69: mconv.coreml.PaddingLayerParams.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
-	11, // 70: mconv.coreml.LayerNormalizationLayerParams.gamma:type_name -> mconv.coreml.WeightParams
-	11, // 71: mconv.coreml.LayerNormalizationLayerParams.beta:type_name -> mconv.coreml.WeightParams
-	72, // [72:72] is the sub-list for method output_type
-	72, // [72:72] is the sub-list for method input_type
-	72, // [72:72] is the sub-list for extension type_name
-	72, // [72:72] is the sub-list for extension extendee
-	0,  // [0:72] is the sub-list for field type_name
+	49, // 24: mconv.coreml.NeuralNetworkLayer.tile:type_name -> mconv.coreml.TileLayerParams
+	39, // 25: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
+	40, // 26: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
+	41, // 27: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
+	42, // 28: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
+	43, // 29: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
+	44, // 30: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
+	45, // 31: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
+	46, // 32: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
+	47, // 33: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
+	53, // 34: mconv.coreml.NeuralNetworkLayer.constantPad:type_name -> mconv.coreml.ConstantPaddingLayerParams
+	51, // 35: mconv.coreml.NeuralNetworkLayer.reduceL2:type_name -> mconv.coreml.ReduceL2LayerParams
+	50, // 36: mconv.coreml.NeuralNetworkLayer.reduceSum:type_name -> mconv.coreml.ReduceSumLayerParams
+	48, // 37: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
+	54, // 38: mconv.coreml.NeuralNetworkLayer.layerNormalization:type_name -> mconv.coreml.LayerNormalizationLayerParams
+	55, // 39: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
+	12, // 40: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
+	2,  // 41: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
+	13, // 42: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	14, // 43: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
+	11, // 44: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 45: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	16, // 46: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
+	17, // 47: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
+	18, // 48: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
+	20, // 49: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
+	19, // 50: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
+	21, // 51: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
+	11, // 52: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 53: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	3,  // 54: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
+	13, // 55: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	14, // 56: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
+	56, // 57: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	11, // 58: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	11, // 59: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	11, // 60: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
+	11, // 61: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
+	4,  // 62: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
+	5,  // 63: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
+	6,  // 64: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
+	11, // 65: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
+	11, // 66: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	11, // 67: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	57, // 68: mconv.coreml.PaddingLayerParams.constant:type_name -> mconv.coreml.PaddingLayerParams.PaddingConstant
+	58, // 69: mconv.coreml.PaddingLayerParams.reflection:type_name -> mconv.coreml.PaddingLayerParams.PaddingReflection
+	59, // 70: mconv.coreml.PaddingLayerParams.replication:type_name -> mconv.coreml.PaddingLayerParams.PaddingReplication
+	12, // 71: mconv.coreml.PaddingLayerParams.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
+	11, // 72: mconv.coreml.LayerNormalizationLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	11, // 73: mconv.coreml.LayerNormalizationLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	74, // [74:74] is the sub-list for method output_type
+	74, // [74:74] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_neuralnetwork_proto_init() }
@@ -4317,6 +4465,7 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_DivideBroadcastable)(nil),
 		(*NeuralNetworkLayer_MultiplyBroadcastable)(nil),
 		(*NeuralNetworkLayer_SubtractBroadcastable)(nil),
+		(*NeuralNetworkLayer_Tile)(nil),
 		(*NeuralNetworkLayer_SoftmaxND)(nil),
 		(*NeuralNetworkLayer_SplitND)(nil),
 		(*NeuralNetworkLayer_ConcatND)(nil),
@@ -4328,6 +4477,7 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_ReshapeStatic)(nil),
 		(*NeuralNetworkLayer_ConstantPad)(nil),
 		(*NeuralNetworkLayer_ReduceL2)(nil),
+		(*NeuralNetworkLayer_ReduceSum)(nil),
 		(*NeuralNetworkLayer_ReduceMean)(nil),
 		(*NeuralNetworkLayer_LayerNormalization)(nil),
 	}
@@ -4348,7 +4498,7 @@ func file_neuralnetwork_proto_init() {
 		(*PoolingLayerParams_Same)(nil),
 		(*PoolingLayerParams_IncludeLastPixel)(nil),
 	}
-	file_neuralnetwork_proto_msgTypes[43].OneofWrappers = []any{
+	file_neuralnetwork_proto_msgTypes[45].OneofWrappers = []any{
 		(*PaddingLayerParams_Constant)(nil),
 		(*PaddingLayerParams_Reflection)(nil),
 		(*PaddingLayerParams_Replication)(nil),
@@ -4359,7 +4509,7 @@ func file_neuralnetwork_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_neuralnetwork_proto_rawDesc), len(file_neuralnetwork_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   51,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
