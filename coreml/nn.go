@@ -140,6 +140,18 @@ func (w *nnWriter) add(name string, in []string, out []string, l any) {
 		layer.Layer = &pb.NeuralNetworkLayer_Gather{Gather: p}
 	case *pb.GatherNDLayerParams:
 		layer.Layer = &pb.NeuralNetworkLayer_GatherND{GatherND: p}
+	case *pb.TileLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Tile{Tile: p}
+	case *pb.ReduceSumLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ReduceSum{ReduceSum: p}
+	case *pb.ReduceL2LayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ReduceL2{ReduceL2: p}
+	case *pb.LayerNormalizationLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_LayerNormalization{LayerNormalization: p}
+	case *pb.PaddingLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Padding{Padding: p}
+	case *pb.ConstantPaddingLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ConstantPad{ConstantPad: p}
 	default:
 		panic(fmt.Sprintf("coreml: layer params %T", l))
 	}
