@@ -19,7 +19,7 @@ var (
 
 const (
 	whyNoCoreML = "no Core ML lowering (coreml/lowerers.go covers the ops of the supported CNN families: conv, linear, " +
-		"activations, pooling, BatchNorm, reshapes); converting a model that uses it fails naming the node"
+		"activations, pooling, normalizations, padding, reductions, reshapes); converting a model that uses it fails naming the node"
 	whyNoCost = "no cost rule in ir/metrics/ops.go: mconv stats counts it as 0 MACs and 0 FLOPs and warns"
 )
 
@@ -51,11 +51,11 @@ var opGaps = []opGap{
 	{coremlCols, whyNoCoreML, []string{
 		"Abs", "Acos", "Acosh", "ArgMax", "ArgMin", "Asin", "Asinh", "Atan", "Atanh", "Attention", "BlackmanWindow",
 		"Ceil", "Celu", "CenterCropPad", "ConvTranspose", "Cos", "Cosh", "CumProd", "CumSum", "DepthToSpace", "Elu",
-		"Exp", "EyeLike", "Floor", "GatherElements", "GatherND", "GridSample", "GroupNormalization", "HammingWindow",
-		"HannWindow", "Hardmax", "InstanceNormalization", "LRN", "LayerNormalization", "Log", "LogSoftmax",
+		"Exp", "EyeLike", "Floor", "GatherElements", "GatherND", "GridSample", "HammingWindow",
+		"HannWindow", "Hardmax", "LRN", "Log", "LogSoftmax",
 		"LpNormalization", "LpPool", "Max", "Mean", "Min", "Mish", "Mod", "Neg", "NegativeLogLikelihoodLoss", "OneHot",
-		"PRelu", "Pad", "Pow", "RMSNormalization", "Range", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum",
-		"ReduceLogSumExp", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Resize", "Round",
+		"PRelu", "Pow", "RMSNormalization", "Reciprocal", "ReduceL1", "ReduceLogSum",
+		"ReduceLogSumExp", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "Resize", "Round",
 		"Scatter", "ScatterElements", "ScatterND", "Selu", "SequenceLength", "Shrink", "Sign", "Sin", "Sinh", "Size",
 		"SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "SpaceToDepth", "Sqrt", "Sum", "Swish", "Tan",
 		"ThresholdedRelu", "Tile", "TopK", "Trilu", "Upsample"}},
