@@ -235,6 +235,9 @@ func lowerExpand(l *lowerer, n *ir.Node) error {
 	if err != nil {
 		return err
 	}
+	if err := l.grownFits(s); err != nil {
+		return err
+	}
 	base := n.Outputs[0].Name
 	in := x
 	if len(s) > len(x.shape) {

@@ -120,9 +120,9 @@ func TestOpsJSON(t *testing.T) {
 	if tk := get("TopK"); !tk.Runtime || tk.MLProgram || tk.NeuralNetwork || tk.Missing["mlprogram"] == "" || tk.MLProgramTarget != "" {
 		t.Errorf("TopK: %+v, want runtime only, with the Core ML gap stated", tk)
 	}
-	// Cast converts to Core ML only on constant inputs; so does Sqrt,
-	// which has no lowering but is folded (a scale from a Shape).
-	for _, op := range []string{"Cast", "Sqrt"} {
+	// ConstantOfShape converts to Core ML only on constant inputs; so does
+	// Sqrt, which has no lowering but is folded (a scale from a Shape).
+	for _, op := range []string{"ConstantOfShape", "Sqrt"} {
 		if g := get(op); !g.CoreMLConstantOnly || g.MLProgram || !g.ConstantFold || !g.Runtime {
 			t.Errorf("%s: %+v", op, g)
 		}
