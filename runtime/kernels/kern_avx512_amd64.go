@@ -54,12 +54,7 @@ func init() {
 	if !zmmHalfRate() {
 		registerKernel(&dwKernel, PathAVX512, dwKernelAVX512)
 	}
-	registerKernel(&packRowsVec, PathAVX512, func(dst, x []float32, offs []int, j0, np int) {
-		if np > 0 && len(offs) > 0 {
-			_ = dst[np*len(offs)*nr-1]
-			packRows16AVX512(&dst[0], &x[j0], &offs[0], len(offs), np)
-		}
-	})
+	registerKernel(&packRowsVec, PathAVX512, packRowsAsm(packRows16AVX512))
 }
 
 func dwKernelAVX512(y, x []float32, offs []int, w []float32, n, rows, inStride, outStride int, bias float32) {
