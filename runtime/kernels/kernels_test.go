@@ -219,7 +219,7 @@ func testConv2D(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	seen := map[convKind]int{}
 	defer func() {
-		for _, k := range []convKind{convGemm, convPointwise, convDepthwise, convShifted, convGemv} {
+		for _, k := range []convKind{convGemm, convPointwise, convDepthwise, convShifted, convGemv, convWinograd} {
 			if seen[k] == 0 {
 				t.Errorf("no case takes conv path %d", k)
 			}
