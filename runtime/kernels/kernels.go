@@ -11,8 +11,8 @@
 // micro-kernels, the depthwise plane kernels, B-panel packing, stride-2
 // deinterleave, row copies and the clamp, HardSwish, sigmoid/SiLU and GELU
 // epilogues) and "avx512" (AVX-512F assembly, kern_avx512_amd64.s and
-// kern_amd64.s: 12x32, 6x32 and 12x16 GEMM micro-kernels reading two
-// consecutive packed A and/or B panels of the 6x16 layout, 16-lane depthwise kernels with opmask tails,
+// kern_amd64.s: 12x32 and 6x32 GEMM micro-kernels reading two consecutive
+// packed B panels (and A panels) of the 6x16 layout, 16-lane depthwise kernels with opmask tails,
 // packing and the activations; where it has no variant of a kernel the
 // avx2 one runs). The best path the CPU and OS support (CPUID, XGETBV)
 // is selected at start-up; MCONV_KERNELS=purego|avx2|avx512 forces one
