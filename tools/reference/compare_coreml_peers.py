@@ -67,6 +67,9 @@ def short_reason(tool, text):
             why = re.sub(r":? ?not supported$", "", m.group(2))
             why = re.sub(r"^op \S+ has no Core ML mapping in mconv$", "no Core ML mapping", why)
             return f"{m.group(1)}: {why[:70]}"
+    m = re.search(r"failed to convert ONNX node '[^']*' \((\w+)\) to Core ML: (.*)", text)  # onnxsim
+    if m:
+        return f"{m.group(1)}: {m.group(2)[:70]}"
     ops = re.findall(r"^\s+(\w+) \(\d+ node", text, re.M)  # onnx2coreml's UnsupportedOpError
     ops += re.findall(r"ONNX op '(\w+)' is not supported", text)  # onnxsim's exporter
     if ops:
