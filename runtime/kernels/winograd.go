@@ -80,7 +80,7 @@ func (p *ConvParams) winoGeometry() winoGeom {
 	g.th, g.tw = (p.OH+winoT-1)/winoT, (p.OW+winoT-1)/winoT
 	g.slots = g.th * g.tw
 	g.nt = winoBlockSlots(p)
-	g.blocks = (g.slots + g.nt - 1) / g.nt
+	g.blocks = (g.slots + g.nt - 1) / g.nt // block b: slots [b*slots/blocks, (b+1)*slots/blocks)
 	g.inW = winoT*g.nt + 8
 	g.npad = roundUp(g.nt, nr)
 	return g
@@ -145,7 +145,11 @@ type winoWeights struct {
 	p               *ConvParams
 	x, bias, res, y []float32
 	nthreads        int
+	blk             int       // wide mode: the block being computed
+	shared          []float32 // wide mode: the caller's buffer (V, GEMM results)
 	run             func(lo, hi int, s *scratch)
+	runIn, runGemm  func(lo, hi int, s *scratch)
+	runOut          func(lo, hi int, s *scratch)
 	kClamp, postAct bool
 	lo, hi          float32
 }
@@ -299,7 +303,15 @@ func packedBOffset(K, npad, k, j int) int {
 func convWinograd2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, s0 *scratch, threads int) {
 	ww := pk.wino
 	g := p.winoGeometry()
-	T := max(1, min(threads, g.blocks))
+	threads = max(1, threads)
+	// Enough blocks: each thread takes whole blocks. Fewer blocks than
+	// threads (small images): the blocks one after the other, each phase
+	// (input transform, GEMMs, output transform) split between threads.
+	wide := g.blocks < threads
+	T := min(threads, g.blocks)
+	if wide {
+		T = threads
+	}
 	for len(ww.th) < T {
 		ww.th = append(ww.th, winoThread{})
 	}
@@ -314,6 +326,21 @@ func convWinograd2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float3
 				ww.runThread(t, s)
 			}
 		}
+		ww.runIn = func(lo, hi int, s *scratch) {
+			for t := lo; t < hi; t++ {
+				ww.phase(0, t, s)
+			}
+		}
+		ww.runGemm = func(lo, hi int, s *scratch) {
+			for t := lo; t < hi; t++ {
+				ww.phase(1, t, s)
+			}
+		}
+		ww.runOut = func(lo, hi int, s *scratch) {
+			for t := lo; t < hi; t++ {
+				ww.phase(2, t, s)
+			}
+		}
 	}
 	in, out := p.C*p.H*p.W, p.M*p.OH*p.OW
 	for n := 0; n < p.N; n++ {
@@ -322,13 +349,28 @@ func convWinograd2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float3
 		if residual != nil {
 			ww.res = residual[n*out : (n+1)*out]
 		}
-		parallel(T, T, s0, &pk.wg, ww.run)
+		if !wide {
+			parallel(T, T, s0, &pk.wg, ww.run)
+			continue
+		}
+		sh := s0
+		if sh == nil {
+			sh = &pk.wg.own
+		}
+		ww.shared = sh.ensureBuf(winoBufSize(p))
+		for b := 0; b < g.blocks; b++ {
+			ww.blk = b
+			parallel(T, T, s0, &pk.wg, ww.runIn)
+			parallel(T, T, s0, &pk.wg, ww.runGemm)
+			parallel(T, T, s0, &pk.wg, ww.runOut)
+		}
+		ww.shared = nil
 	}
 }
 
 // release drops the call's references to the caller's data.
 func (ww *winoWeights) release() {
-	ww.p, ww.x, ww.bias, ww.res, ww.y = nil, nil, nil, nil, nil
+	ww.p, ww.x, ww.bias, ww.res, ww.y, ww.shared = nil, nil, nil, nil, nil, nil
 	for i := range ww.th {
 		ww.th[i].j.reset()
 		ww.th[i].pb.data = nil
@@ -342,36 +384,72 @@ func (ww *winoWeights) runThread(t int, s *scratch) {
 	buf := s.ensureBuf(winoBufSize(p))
 	b0, b1 := t*g.blocks/ww.nthreads, (t+1)*g.blocks/ww.nthreads
 	for b := b0; b < b1; b++ {
-		ww.block(p, &g, &ww.th[t], b, buf, s)
+		wb := ww.blockBufs(p, &g, b, buf, buf)
+		ww.inputs(p, &g, &wb, 0, p.C)
+		ww.gemms(p, &wb, &ww.th[t], 0, p.Group*winoN, s)
+		ww.outputs(p, &g, &wb, 0, p.M)
 	}
 }
 
-// block computes the outputs of slots [b*nt, min((b+1)*nt, slots)).
-func (ww *winoWeights) block(p *ConvParams, g *winoGeom, ts *winoThread, b int, buf []float32, s *scratch) {
-	C, M := p.C, p.M
-	cg, mg := C/p.Group, M/p.Group
-	s0 := b * g.nt
-	s1 := min(g.slots, s0+g.nt)
-	nv := (s1 - s0 + 7) / 8
-	ncol := nv * 8
-	npad := roundUp(ncol, nr)
-	strip := buf[:winoA*g.inW]
-	strip2 := buf[winoA*g.inW : 2*winoA*g.inW]
-	o := 2 * winoA * g.inW
-	V := buf[o : o+winoN*C*npad]
-	o += winoN * C * g.npad
-	Mb := buf[o : o+winoN*M*npad]
-	o += winoN * M * g.npad
-	ostrip := buf[o : o+winoT*winoT*g.nt]
-	o += winoT * winoT * g.nt
-	tmp := buf[o : o+winoN*8]
-	oW := winoT * g.nt // output strip row length
+// phase runs thread t's share of one phase (0 input transform, 1 GEMMs,
+// 2 output transform) of block ww.blk in the wide mode: channels, (group,
+// ξ) GEMMs and output channels split into ww.nthreads contiguous parts.
+func (ww *winoWeights) phase(ph, t int, s *scratch) {
+	p := ww.p
+	g := p.winoGeometry()
+	wb := ww.blockBufs(p, &g, ww.blk, s.ensureBuf(winoBufSize(p)), ww.shared)
+	T := ww.nthreads
+	switch ph {
+	case 0:
+		ww.inputs(p, &g, &wb, t*p.C/T, (t+1)*p.C/T)
+	case 1:
+		n := p.Group * winoN
+		ww.gemms(p, &wb, &ww.th[t], t*n/T, (t+1)*n/T, s)
+	case 2:
+		ww.outputs(p, &g, &wb, t*p.M/T, (t+1)*p.M/T)
+	}
+}
 
-	// 1-2: input strips and transform, channel by channel.
+// winoBlock is one block's slots and buffers.
+type winoBlock struct {
+	s0, s1         int // slots
+	nv, ncol, npad int // 8-slot vectors, GEMM columns, padded
+	strip, strip2  []float32
+	V, Mb          []float32
+	ostrip, tmp    []float32
+}
+
+// blockBufs lays out block b's buffers: the strips, output strip and tmp
+// in own (this thread's), V and the GEMM results in shared.
+func (ww *winoWeights) blockBufs(p *ConvParams, g *winoGeom, b int, own, shared []float32) winoBlock {
+	var wb winoBlock
+	wb.s0 = b * g.slots / g.blocks
+	wb.s1 = (b + 1) * g.slots / g.blocks
+	wb.nv = (wb.s1 - wb.s0 + 7) / 8
+	wb.ncol = wb.nv * 8
+	wb.npad = roundUp(wb.ncol, nr)
+	wb.strip = own[:winoA*g.inW]
+	wb.strip2 = own[winoA*g.inW : 2*winoA*g.inW]
+	o := 2 * winoA * g.inW
+	wb.V = shared[o : o+winoN*p.C*wb.npad]
+	o += winoN * p.C * g.npad
+	wb.Mb = shared[o : o+winoN*p.M*wb.npad]
+	o += winoN * p.M * g.npad
+	wb.ostrip = own[o : o+winoT*winoT*g.nt]
+	o += winoT * winoT * g.nt
+	wb.tmp = own[o : o+winoN*8]
+	return wb
+}
+
+// inputs writes V for input channels [c0, c1) of block wb.
+func (ww *winoWeights) inputs(p *ConvParams, g *winoGeom, wb *winoBlock, c0, c1 int) {
+	cg := p.C / p.Group
+	s0, s1, npad := wb.s0, wb.s1, wb.npad
+	strip, strip2 := wb.strip, wb.strip2
 	clear(strip)
 	clear(strip2)
 	ty0, ty1 := s0/g.tw, (s1-1)/g.tw
-	for c := 0; c < C; c++ {
+	for c := c0; c < c1; c++ {
 		plane := ww.x[c*p.H*p.W : (c+1)*p.H*p.W]
 		for ty := ty0; ty <= ty1; ty++ {
 			txa := max(s0, ty*g.tw) - ty*g.tw
@@ -380,12 +458,12 @@ func (ww *winoWeights) block(p *ConvParams, g *winoGeom, ts *winoThread, b int, 
 			// A: padded columns [4txa, 4txe) at col; B: [4txa+4, 4txe+4)
 			// at col+4; input column = padded column - PadL.
 			for sh, st := range [2][]float32{strip, strip2} {
-				c0 := winoT*(txa+sh) - p.PadL
-				i0, i1 := max(0, c0), min(p.W, c0+winoT*(txe-txa))
+				x0 := winoT*(txa+sh) - p.PadL
+				i0, i1 := max(0, x0), min(p.W, x0+winoT*(txe-txa))
 				if i0 >= i1 {
 					continue
 				}
-				d := col + winoT*sh + i0 - c0
+				d := col + winoT*sh + i0 - x0
 				for r := 0; r < winoA; r++ {
 					ih := winoT*ty + r - p.PadT
 					if ih < 0 || ih >= p.H {
@@ -397,37 +475,46 @@ func (ww *winoWeights) block(p *ConvParams, g *winoGeom, ts *winoThread, b int, 
 		}
 		// V of group gi is [36][Cg x npad packed]
 		gi, cl := c/cg, c%cg
-		vg := V[gi*winoN*cg*npad:]
-		for v := 0; v < nv; v++ {
-			winoIn8(strip[winoT*8*v:], strip2[winoT*8*v:], g.inW, vg[packedBOffset(cg, npad, cl, 8*v):], cg*npad, tmp)
+		vg := wb.V[gi*winoN*cg*npad:]
+		for v := 0; v < wb.nv; v++ {
+			winoIn8(strip[winoT*8*v:], strip2[winoT*8*v:], g.inW, vg[packedBOffset(cg, npad, cl, 8*v):], cg*npad, wb.tmp)
 		}
 	}
+}
 
-	// 3: the 36 GEMMs per group; M[ξ] is [M x npad], group gi's rows
-	// gi*Mg...
-	for gi := 0; gi < p.Group; gi++ {
-		for xi := 0; xi < winoN; xi++ {
-			pb := &ts.pb
-			vo := (gi*winoN + xi) * cg * npad
-			pb.K, pb.N, pb.npad, pb.data = cg, ncol, npad, V[vo:vo+cg*npad]
-			mo := xi*M*npad + gi*mg*npad
-			j := &ts.j
-			j.reset()
-			j.M, j.N, j.K, j.pa, j.pb, j.C, j.ldc = mg, ncol, cg, ww.u[gi*winoN+xi], pb, Mb[mo:mo+mg*npad], npad
-			j.prepare()
-			j.run(0, mg, 0, ncol, s)
-		}
+// gemms runs GEMMs [u0, u1) of block wb, u = group*36 + ξ: M[ξ] is
+// [M x npad], group gi's rows gi*Mg...
+func (ww *winoWeights) gemms(p *ConvParams, wb *winoBlock, ts *winoThread, u0, u1 int, s *scratch) {
+	cg, mg := p.C/p.Group, p.M/p.Group
+	npad := wb.npad
+	for u := u0; u < u1; u++ {
+		gi, xi := u/winoN, u%winoN
+		pb := &ts.pb
+		vo := u * cg * npad
+		pb.K, pb.N, pb.npad, pb.data = cg, wb.ncol, npad, wb.V[vo:vo+cg*npad]
+		mo := xi*p.M*npad + gi*mg*npad
+		j := &ts.j
+		j.reset()
+		j.M, j.N, j.K, j.pa, j.pb, j.C, j.ldc = mg, wb.ncol, cg, ww.u[u], pb, wb.Mb[mo:mo+mg*npad], npad
+		j.prepare()
+		j.run(0, mg, 0, wb.ncol, s)
 	}
+}
 
-	// 4: output transform and epilogue, channel by channel.
-	OH, OW := p.OH, p.OW
-	for m := 0; m < M; m++ {
+// outputs transforms output channels [m0, m1) of block wb into y, with
+// the epilogue.
+func (ww *winoWeights) outputs(p *ConvParams, g *winoGeom, wb *winoBlock, m0, m1 int) {
+	OH, OW, M := p.OH, p.OW, p.M
+	s0, s1, npad := wb.s0, wb.s1, wb.npad
+	oW := winoT * g.nt // output strip row length
+	ty0, ty1 := s0/g.tw, (s1-1)/g.tw
+	for m := m0; m < m1; m++ {
 		var bv float32
 		if ww.bias != nil {
 			bv = ww.bias[m]
 		}
-		for v := 0; v < nv; v++ {
-			winoOut8(Mb[m*npad+8*v:], M*npad, ostrip[winoT*8*v:], oW, bv, ww.kClamp, ww.lo, ww.hi, tmp)
+		for v := 0; v < wb.nv; v++ {
+			winoOut8(wb.Mb[m*npad+8*v:], M*npad, wb.ostrip[winoT*8*v:], oW, bv, ww.kClamp, ww.lo, ww.hi, wb.tmp)
 		}
 		yo := m * OH * OW
 		for ty := ty0; ty <= ty1; ty++ {
@@ -440,7 +527,7 @@ func (ww *winoWeights) block(p *ConvParams, g *winoGeom, ts *winoThread, b int, 
 				if oh >= OH {
 					break
 				}
-				src := ostrip[r*oW+col : r*oW+col+ow1-ow0]
+				src := wb.ostrip[r*oW+col : r*oW+col+ow1-ow0]
 				dst := ww.y[yo+oh*OW+ow0 : yo+oh*OW+ow1]
 				ww.epilogue(p, src, dst, yo+oh*OW+ow0)
 			}
