@@ -9,7 +9,8 @@
 // The default build is pure Go. On amd64 (unless built with the purego tag)
 // the inner loops are AVX2+FMA Go assembly (kern_amd64.s: the 6x16 and 6x8
 // GEMM micro-kernels, the depthwise plane kernels, B-panel packing, stride-2
-// deinterleave, and the clamp, HardSwish and GELU epilogues), selected at start-up by a CPUID/XGETBV
+// deinterleave, and the clamp, HardSwish and GELU epilogues;
+// winograd_amd64.s: the Winograd transforms), selected at start-up by a CPUID/XGETBV
 // check when the CPU and OS support AVX2 and FMA; otherwise the pure-Go
 // versions in kern_go.go run (Kernel names the choice). Assembly rather
 // than GOEXPERIMENT=simd (simd/archsimd) so that a default `go build` gets
@@ -22,6 +23,10 @@
 //     split into stride phases, rows computed 8..32 columns at a time;
 //   - pointwise (1x1, stride 1, no padding): GEMM straight on x;
 //   - 1x1 on a 1x1 image (squeeze-excite): y^T = x^T W^T;
+//   - Winograd F(4x4, 3x3) (3x3, stride 1, dilation 1, by a measured
+//     rule on channels and image size): weights transformed at pack time,
+//     36 GEMMs per block of tiles, vectorized input/output transforms
+//     (winograd.go);
 //   - shifted (kernels > 1x1 whose padded rows waste little): GEMM whose
 //     right operand is read as contiguous rows of the input's phase planes;
 //   - otherwise implicit im2col packed straight into GEMM panels.
