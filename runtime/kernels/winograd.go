@@ -89,7 +89,7 @@ func (p *ConvParams) winoGeometry() winoGeom {
 // winoBufSize is the per-thread scratch of a Winograd convolution.
 func winoBufSize(p *ConvParams) int {
 	g := p.winoGeometry()
-	return 2*winoA*g.inW + winoN*(p.C+p.M)*g.npad + winoT*winoT*g.nt + winoN*8
+	return 2*winoA*g.inW + winoN*(p.C*g.npad+p.Group*winoSkew) + winoN*(p.M*g.npad+winoSkew) + winoT*winoT*g.nt + winoN*8
 }
 
 // winoSlotsOverride, when positive, replaces winoBlockSlots (benchmarks).
@@ -291,6 +291,12 @@ func winoOut8Go(src []float32, sstride int, dst []float32, ld int, bias float32,
 	}
 }
 
+// winoSkew (floats) is added to the distance between consecutive ξ
+// matrices of V and of the GEMM results: the transforms touch all 36 at
+// once, and at a distance that is a multiple of 4 KiB they would contend
+// for the same L1 sets.
+const winoSkew = 16
+
 // packedBOffset is where element (k, j) of a K x N matrix goes in the
 // packed right-operand layout of PackB with npad columns (j%8 == 0 keeps
 // 8 consecutive columns contiguous).
@@ -415,6 +421,7 @@ func (ww *winoWeights) phase(ph, t int, s *scratch) {
 type winoBlock struct {
 	s0, s1         int // slots
 	nv, ncol, npad int // 8-slot vectors, GEMM columns, padded
+	vs, ms         int // distance of the ξ matrices in V and Mb
 	strip, strip2  []float32
 	V, Mb          []float32
 	ostrip, tmp    []float32
@@ -429,13 +436,15 @@ func (ww *winoWeights) blockBufs(p *ConvParams, g *winoGeom, b int, own, shared 
 	wb.nv = (wb.s1 - wb.s0 + 7) / 8
 	wb.ncol = wb.nv * 8
 	wb.npad = roundUp(wb.ncol, nr)
+	wb.vs = p.C/p.Group*wb.npad + winoSkew
+	wb.ms = p.M*wb.npad + winoSkew
 	wb.strip = own[:winoA*g.inW]
 	wb.strip2 = own[winoA*g.inW : 2*winoA*g.inW]
 	o := 2 * winoA * g.inW
-	wb.V = shared[o : o+winoN*p.C*wb.npad]
-	o += winoN * p.C * g.npad
-	wb.Mb = shared[o : o+winoN*p.M*wb.npad]
-	o += winoN * p.M * g.npad
+	wb.V = shared[o : o+p.Group*winoN*wb.vs]
+	o += winoN * (p.C*g.npad + p.Group*winoSkew)
+	wb.Mb = shared[o : o+winoN*wb.ms]
+	o += winoN * (p.M*g.npad + winoSkew)
 	wb.ostrip = own[o : o+winoT*winoT*g.nt]
 	o += winoT * winoT * g.nt
 	wb.tmp = own[o : o+winoN*8]
@@ -476,9 +485,9 @@ func (ww *winoWeights) inputs(p *ConvParams, g *winoGeom, wb *winoBlock, c0, c1 
 		}
 		// V of group gi is [36][Cg x npad packed]
 		gi, cl := c/cg, c%cg
-		vg := wb.V[gi*winoN*cg*npad:]
+		vg := wb.V[gi*winoN*wb.vs:]
 		for v := 0; v < wb.nv; v++ {
-			winoIn8(strip[winoT*8*v:], strip2[winoT*8*v:], g.inW, vg[packedBOffset(cg, npad, cl, 8*v):], cg*npad, wb.tmp)
+			winoIn8(strip[winoT*8*v:], strip2[winoT*8*v:], g.inW, vg[packedBOffset(cg, npad, cl, 8*v):], wb.vs, wb.tmp)
 		}
 	}
 }
@@ -491,9 +500,9 @@ func (ww *winoWeights) gemms(p *ConvParams, wb *winoBlock, ts *winoThread, u0, u
 	for u := u0; u < u1; u++ {
 		gi, xi := u/winoN, u%winoN
 		pb := &ts.pb
-		vo := u * cg * npad
+		vo := u * wb.vs
 		pb.K, pb.N, pb.npad, pb.data = cg, wb.ncol, npad, wb.V[vo:vo+cg*npad]
-		mo := xi*p.M*npad + gi*mg*npad
+		mo := xi*wb.ms + gi*mg*npad
 		j := &ts.j
 		j.reset()
 		j.M, j.N, j.K, j.pa, j.pb, j.C, j.ldc = mg, wb.ncol, cg, ww.u[u], pb, wb.Mb[mo:mo+mg*npad], npad
@@ -505,7 +514,7 @@ func (ww *winoWeights) gemms(p *ConvParams, wb *winoBlock, ts *winoThread, u0, u
 // outputs transforms output channels [m0, m1) of block wb into y, with
 // the epilogue.
 func (ww *winoWeights) outputs(p *ConvParams, g *winoGeom, wb *winoBlock, m0, m1 int) {
-	OH, OW, M := p.OH, p.OW, p.M
+	OH, OW := p.OH, p.OW
 	s0, s1, npad := wb.s0, wb.s1, wb.npad
 	oW := winoT * g.nt // output strip row length
 	ty0, ty1 := s0/g.tw, (s1-1)/g.tw
@@ -515,7 +524,7 @@ func (ww *winoWeights) outputs(p *ConvParams, g *winoGeom, wb *winoBlock, m0, m1
 			bv = ww.bias[m]
 		}
 		for v := 0; v < wb.nv; v++ {
-			winoOut8(wb.Mb[m*npad+8*v:], M*npad, wb.ostrip[winoT*8*v:], oW, bv, ww.kClamp, ww.lo, ww.hi, wb.tmp)
+			winoOut8(wb.Mb[m*npad+8*v:], wb.ms, wb.ostrip[winoT*8*v:], oW, bv, ww.kClamp, ww.lo, ww.hi, wb.tmp)
 		}
 		yo := m * OH * OW
 		for ty := ty0; ty <= ty1; ty++ {
