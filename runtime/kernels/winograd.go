@@ -71,6 +71,7 @@ type winoGeom struct {
 	slots  int // th*tw
 	nt     int // slots per block
 	blocks int
+	step   int // slots per block but the last: a multiple of nr
 	inW    int // input strip row length: 4*nt + 8
 	npad   int // GEMM columns per block, rounded up to a panel: roundUp(nt, nr)
 }
@@ -80,7 +81,12 @@ func (p *ConvParams) winoGeometry() winoGeom {
 	g.th, g.tw = (p.OH+winoT-1)/winoT, (p.OW+winoT-1)/winoT
 	g.slots = g.th * g.tw
 	g.nt = winoBlockSlots(p)
-	g.blocks = (g.slots + g.nt - 1) / g.nt // block b: slots [b*slots/blocks, (b+1)*slots/blocks)
+	// Block b: slots [b*step, min((b+1)*step, slots)), step a multiple of
+	// the panel width (whole GEMM panels but in the last block), as even
+	// as that allows.
+	nb := (g.slots + g.nt - 1) / g.nt
+	g.step = min(g.nt, roundUp((g.slots+nb-1)/nb, nr))
+	g.blocks = (g.slots + g.step - 1) / g.step
 	g.inW = winoT*g.nt + 8
 	g.npad = roundUp(g.nt, nr)
 	return g
@@ -431,8 +437,8 @@ type winoBlock struct {
 // in own (this thread's), V and the GEMM results in shared.
 func (ww *winoWeights) blockBufs(p *ConvParams, g *winoGeom, b int, own, shared []float32) winoBlock {
 	var wb winoBlock
-	wb.s0 = b * g.slots / g.blocks
-	wb.s1 = (b + 1) * g.slots / g.blocks
+	wb.s0 = b * g.step
+	wb.s1 = min(g.slots, wb.s0+g.step)
 	wb.nv = (wb.s1 - wb.s0 + 7) / 8
 	wb.ncol = wb.nv * 8
 	wb.npad = roundUp(wb.ncol, nr)
@@ -474,12 +480,12 @@ func (ww *winoWeights) inputs(p *ConvParams, g *winoGeom, wb *winoBlock, c0, c1 
 					continue
 				}
 				d := col + winoT*sh + i0 - x0
-				for r := 0; r < winoA; r++ {
-					ih := winoT*ty + r - p.PadT
-					if ih < 0 || ih >= p.H {
-						continue
-					}
-					copy(st[r*g.inW+d:r*g.inW+d+i1-i0], plane[ih*p.W+i0:ih*p.W+i1])
+				// strip rows r whose input row ih = 4ty+r-PadT exists
+				r0 := max(0, p.PadT-winoT*ty)
+				r1 := min(winoA, p.H+p.PadT-winoT*ty)
+				if r0 < r1 {
+					ih := winoT*ty + r0 - p.PadT
+					copyRows(st[r0*g.inW+d:], g.inW, plane[ih*p.W+i0:], p.W, r1-r0, i1-i0)
 				}
 			}
 		}
@@ -532,6 +538,11 @@ func (ww *winoWeights) outputs(p *ConvParams, g *winoGeom, wb *winoBlock, m0, m1
 			txe := min(s1-ty*g.tw, g.tw)
 			ow0, ow1 := winoT*txa, min(winoT*txe, OW)
 			col := winoT * (ty*g.tw + txa - s0)
+			if ww.res == nil && !ww.postAct {
+				rows := min(winoT, OH-winoT*ty)
+				copyRows(ww.y[yo+winoT*ty*OW+ow0:], OW, wb.ostrip[col:], oW, rows, ow1-ow0)
+				continue
+			}
 			for r := 0; r < winoT; r++ {
 				oh := winoT*ty + r
 				if oh >= OH {
