@@ -130,15 +130,15 @@ func WinogradChosen(p *ConvParams) bool { return p.useWinograd() }
 
 // winogradRule is the measured choice (BenchmarkWinograd, README): per
 // group cin input and cout output channels, output oh x ow. Winograd
-// needs enough channels for the GEMMs to outweigh the transforms (16
-// only on 112x112 and larger images; at 56x56 and below it is a wash),
-// and either a full panel of tiles or weights small enough that streaming
-// the transformed weights (4x the direct ones) once per block does not
-// dominate (ResNet-18's 7x7 512->512 layers lose). It is monotone in
-// cout, which the engine relies on (WinogradChosen).
+// needs enough channels for the GEMMs to outweigh the transforms (16, or
+// 8 on 56x56 and larger outputs), and either a full panel of tiles or
+// weights small enough that streaming the transformed weights (4x the
+// direct ones) once per block does not dominate (ResNet-18's 7x7
+// 512->512 layers lose). It is monotone in cout, which the engine relies
+// on (WinogradChosen).
 func winogradRule(cin, cout, oh, ow int) bool {
 	tiles := ((oh + winoT - 1) / winoT) * ((ow + winoT - 1) / winoT)
-	return cin >= 16 && cout >= 16 && (min(cin, cout) >= 32 || oh*ow >= 100*100) &&
+	return min(cin, cout) >= 8 && (min(cin, cout) >= 16 || oh*ow >= 56*56) &&
 		(tiles >= 16 || cin <= 256)
 }
 

@@ -445,7 +445,7 @@ func TestWinogradRule(t *testing.T) {
 		{48, 48, 56, true}, {96, 96, 28, true}, {192, 192, 14, true},
 		{64, 64, 56, true}, {128, 128, 28, true}, {256, 256, 14, true},
 		{512, 512, 7, false}, // weights streamed per block dominate
-		{16, 16, 112, true}, {16, 16, 56, false}, {16, 16, 28, false}, {8, 8, 56, false},
+		{16, 16, 112, true}, {16, 16, 56, true}, {16, 16, 28, true}, {8, 8, 56, true}, {8, 8, 28, false}, {4, 64, 56, false},
 		{64, 32, 28, true}, {32, 32, 28, true},
 	} {
 		if got := winogradRule(c.cin, c.cout, c.h, c.h); got != c.want {
