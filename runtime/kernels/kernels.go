@@ -23,9 +23,10 @@
 //     split into stride phases, rows computed 8..32 columns at a time;
 //   - pointwise (1x1, stride 1, no padding): GEMM straight on x;
 //   - 1x1 on a 1x1 image (squeeze-excite): y^T = x^T W^T;
-//   - Winograd F(4x4, 3x3) (3x3, stride 1, dilation 1, by a measured
-//     rule on channels and image size): weights transformed at pack time,
-//     36 GEMMs per block of tiles, vectorized input/output transforms
+//   - Winograd F(4x4, 3x3), or F(2x2, 3x3) on small images with many
+//     channels (3x3, stride 1, dilation 1, by a measured rule on channels
+//     and image size): weights transformed at pack time, 36 (16) GEMMs
+//     per block of tiles, vectorized input/output transforms
 //     (winograd.go);
 //   - shifted (kernels > 1x1 whose padded rows waste little): GEMM whose
 //     right operand is read as contiguous rows of the input's phase planes;
