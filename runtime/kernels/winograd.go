@@ -1,7 +1,10 @@
 package kernels
 
 // Winograd F(4x4, 3x3) convolution (Lavin & Gray, arXiv 1509.09308) for
-// dense (group 1) 3x3 convolutions with stride 1 and dilation 1.
+// 3x3 convolutions with stride 1 and dilation 1 (dense or grouped, not
+// depthwise; per group), and F(2x2, 3x3) (2x2 tiles from 4x4 input tiles,
+// 16 GEMMs, Go transforms) for small images with many channels. F(4x4)
+// is described here; F(2x2) is the same with t = 2 (winoVariant).
 //
 // The output is cut into 4x4 tiles, each computed from a 6x6 input tile d
 // as Y = A^T [U ⊙ V] A with V = B^T d B and U = G g G^T (g the 3x3 kernel
@@ -38,8 +41,9 @@ package kernels
 // treats columns independently, so the order never shows.
 //
 // Determinism: the block partition does not depend on the thread count
-// (threads take whole blocks), so every output is computed by the same
-// operations for every thread count.
+// (threads take whole blocks, or, with fewer blocks than threads, each
+// phase of a block is split over channels, GEMMs and output channels), so
+// every output is computed by the same operations for every thread count.
 //
 // Accuracy: see winogradErrorBound and the package README.
 
@@ -87,9 +91,9 @@ func winoBlockSlots(p *ConvParams, vr *winoVariant) int {
 	if winoSlotsOverride > 0 {
 		return winoSlotsOverride
 	}
-	// The transformed input of a block (36*C*slots floats) and the
-	// GEMM results (36*M*slots) should stay in L2 (1-2 MiB) while the
-	// weights U (36*M*C floats) are streamed once per block.
+	// The transformed input of a block (n*C*slots floats, n = 36 or 16)
+	// and the GEMM results (n*M*slots) should stay in L2 (1-2 MiB) while
+	// the weights U (n*M*C floats) are streamed once per block.
 	n := 64
 	for n > 16 && vr.n*(p.C+p.M)*n*4 > 1<<20 {
 		n -= 16
