@@ -12,17 +12,14 @@ func winoIn8AVX2(src, src2 *float32, ld int, dst *float32, dstride int, tmp *flo
 func winoOut8AVX2(src *float32, sstride int, dst *float32, ld int, bias float32, clamp int, lo, hi float32, tmp *float32)
 
 func init() {
-	if !hasAVX2FMA() {
-		return
-	}
-	winoIn8 = func(src, src2 []float32, ld int, dst []float32, dstride int, tmp []float32) {
+	registerKernel(&winoIn8, PathAVX2, func(src, src2 []float32, ld int, dst []float32, dstride int, tmp []float32) {
 		_ = src[(winoA-1)*ld+4*8-1]
 		_ = src2[(winoA-1)*ld+4*8+3]
 		_ = dst[(winoN-1)*dstride+7]
 		_ = tmp[winoN*8-1]
 		winoIn8AVX2(&src[0], &src2[0], ld, &dst[0], dstride, &tmp[0])
-	}
-	winoOut8 = func(src []float32, sstride int, dst []float32, ld int, bias float32, clampOn bool, lo, hi float32, tmp []float32) {
+	})
+	registerKernel(&winoOut8, PathAVX2, func(src []float32, sstride int, dst []float32, ld int, bias float32, clampOn bool, lo, hi float32, tmp []float32) {
 		_ = src[(winoN-1)*sstride+7]
 		_ = dst[(winoT-1)*ld+4*8-1]
 		_ = tmp[winoT*winoA*8-1]
@@ -31,5 +28,5 @@ func init() {
 			c = 1
 		}
 		winoOut8AVX2(&src[0], sstride, &dst[0], ld, bias, c, lo, hi, &tmp[0])
-	}
+	})
 }

@@ -252,7 +252,7 @@ func winoSlotOrder() [8]int {
 // TestWinogradKernelsMatchGo compares the transforms in use (assembly
 // where the CPU allows) with the Go ones, slot order accounted for.
 func TestWinogradKernelsMatchGo(t *testing.T) {
-	t.Logf("kernel: %s", Kernel)
+	t.Logf("kernel path: %s", KernelPath())
 	ord := winoSlotOrder()
 	seen := map[int]bool{}
 	for _, p := range ord {
