@@ -718,4 +718,6 @@ func (ww *winoWeights) epilogue(p *ConvParams, src, dst []float32, o int) {
 // float32 sum. Measured maxima (README): 3.8e-6 on the 3x3 layers of
 // RepVGG-A0, ResNet-18 and HGNetV2-B0 with their trained weights and real
 // activations, 6.9e-6 on the random tests; the direct paths 4e-7.
+// F(2x2, 3x3) measured as accurate as the direct path (3.6e-7) and is
+// held to the same bound.
 func winogradErrorBound(k int) float64 { return 2e-5 + 2e-9*float64(k) }
