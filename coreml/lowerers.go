@@ -56,6 +56,7 @@ func init() {
 		"LayerNormalization":    lowerLayerNorm,
 		"InstanceNormalization": lowerInstanceNorm,
 		"GroupNormalization":    lowerGroupNorm,
+		"LpNormalization":       lowerLpNorm,
 		"Pad":                   lowerPad,
 		"Identity":              lowerIdentity,
 		"Dropout":               lowerIdentity,

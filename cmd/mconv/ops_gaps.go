@@ -53,7 +53,7 @@ var opGaps = []opGap{
 		"Ceil", "Celu", "CenterCropPad", "ConvTranspose", "Cos", "Cosh", "CumProd", "CumSum", "DepthToSpace", "Elu",
 		"Exp", "EyeLike", "Floor", "GatherElements", "GatherND", "GridSample", "HammingWindow",
 		"HannWindow", "Hardmax", "LRN", "Log", "LogSoftmax",
-		"LpNormalization", "LpPool", "Max", "Mean", "Min", "Mish", "Mod", "Neg", "NegativeLogLikelihoodLoss", "OneHot",
+		"LpPool", "Max", "Mean", "Min", "Mish", "Mod", "Neg", "NegativeLogLikelihoodLoss", "OneHot",
 		"PRelu", "Pow", "RMSNormalization", "Reciprocal", "ReduceL1", "ReduceLogSum",
 		"ReduceLogSumExp", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "Resize", "Round",
 		"Scatter", "ScatterElements", "ScatterND", "Selu", "SequenceLength", "Shrink", "Sign", "Sin", "Sinh", "Size",

@@ -127,6 +127,8 @@ def onnx_fixtures(rng):
     out["pad_channels"] = (onnx_graph(
         [helper.make_node("Pad", ["x", "p", "c"], ["y"], mode="constant")], x.shape,
         {"p": np.array([0, 2, -1, 1, 0, -1, 0, 0], np.int64), "c": np.array(-0.75, np.float32)}, 13), x)
+    out["lpnorm_axis1"] = (onnx_graph([helper.make_node("LpNormalization", ["x"], ["y"], axis=1, p=2)], x.shape, {}, 17),
+                           x)
     return out
 
 
