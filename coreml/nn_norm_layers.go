@@ -248,7 +248,7 @@ func paddedShape(shape, pad []int64) ([]int64, error) {
 		}
 		s[ax] += pad[2*i] + pad[2*i+1]
 	}
-	if numel(s) > ir.MaxElements {
+	if ir.NumElements(s) < 0 {
 		return nil, fmt.Errorf("padded shape %v too large", s)
 	}
 	return s, nil
