@@ -26,8 +26,8 @@ func TestNormPadFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths = append(paths, more...)
-	if len(paths) < 10 {
-		t.Fatalf("found %d fixtures under testdata/normpad, want at least 10", len(paths))
+	if len(paths) < 12 {
+		t.Fatalf("found %d fixtures under testdata/normpad, want at least 12", len(paths))
 	}
 	for _, p := range paths {
 		m, err := onnx.Load(p)
