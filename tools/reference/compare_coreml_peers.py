@@ -217,6 +217,16 @@ def main(argv):
         targets = collections.Counter(r["target"] for r in ok)
         print(f"- {tool}: converts {len(ok)}/{len(rows)}, within tolerance {len(good)}, worst of those {worst:.1e}, "
               f"targets {dict(sorted(targets.items()))}" + (f", fp16 overflow (not counted) {len(over)}" if over else ""))
+    # mconv's op counts against each peer's, where both converted the file
+    for peer in [t for t in shown if not t.startswith("mconv")]:
+        for mine in [t for t in shown if t.startswith("mconv")]:
+            both = [row for row in rows if "reason" not in row[peer] and "reason" not in row[mine]]
+            more = [f"{row['model']}/{row['exporter']}" for row in both
+                    if row[mine]["counts"]["conv"] > row[peer]["counts"]["conv"]]
+            missed = [f"{row['model']}/{row['exporter']}" for row in rows
+                      if "reason" not in row[peer] and "reason" in row[mine]]
+            print(f"- {mine} vs {peer}: both convert {len(both)}; {peer} converts and {mine} not: "
+                  f"{', '.join(missed) or 'none'}; {mine} has more conv ops on: {', '.join(more) or 'none'}")
     return 0
 
 
