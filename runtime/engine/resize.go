@@ -363,10 +363,7 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 				d[o] = s[i]
 			}
 		case 2:
-			s = s[:len(d)/2]
-			for i, v := range s {
-				d[2*i], d[2*i+1] = v, v
-			}
+			kernels.Repeat2(d, s[:len(d)/2])
 		default:
 			s = s[:len(d)/dup]
 			for i, v := range s {

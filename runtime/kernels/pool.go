@@ -51,6 +51,17 @@ func Deinterleave2(even, odd, src []float32) {
 	refDeinterleave2(even[n:], odd[n:], src[2*n:])
 }
 
+// Repeat2 sets dst[2i] = dst[2i+1] = src[i] for i < len(src); dst must
+// hold 2*len(src) elements (nearest-neighbour upsampling by 2 of a row).
+func Repeat2(dst, src []float32) {
+	dst = dst[:2*len(src)]
+	n := 0
+	if len(src) >= shortRow {
+		n = repeat2Vec(dst, src)
+	}
+	refRepeat2(dst[2*n:], src[n:])
+}
+
 // shortRow is the length below which the row primitives run the Go loop
 // alone (a vector call costs more than it saves).
 const shortRow = 16
@@ -59,9 +70,10 @@ const shortRow = 16
 // the defaults do none. Deinterleave2 uses the depthwise convolution's
 // deinterleave2Vec.
 var (
-	maxVec  = func(dst, a, b []float32) int { return 0 }
-	addVec  = func(dst, a, b []float32) int { return 0 }
-	lerpVec = func(dst, a, b []float32, wa, wb float32) int { return 0 }
+	maxVec     = func(dst, a, b []float32) int { return 0 }
+	addVec     = func(dst, a, b []float32) int { return 0 }
+	lerpVec    = func(dst, a, b []float32, wa, wb float32) int { return 0 }
+	repeat2Vec = func(dst, src []float32) int { return 0 }
 )
 
 func refMaxInto(dst, a, b []float32) {
@@ -96,5 +108,12 @@ func refDeinterleave2(even, odd, src []float32) {
 	for i := range even {
 		even[i] = src[2*i]
 		odd[i] = src[2*i+1]
+	}
+}
+
+func refRepeat2(dst, src []float32) {
+	dst = dst[:2*len(src)]
+	for i, v := range src {
+		dst[2*i], dst[2*i+1] = v, v
 	}
 }

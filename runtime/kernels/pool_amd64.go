@@ -13,6 +13,9 @@ func addIntoAVX2(dst, a, b *float32, n int)
 //go:noescape
 func lerpIntoAVX2(dst, a, b *float32, n int, wa, wb float32)
 
+//go:noescape
+func repeat2AVX2(dst, src *float32, n int)
+
 func init() {
 	if !hasAVX2FMA() {
 		return
@@ -28,6 +31,13 @@ func init() {
 		n := len(dst) &^ 7
 		if n > 0 {
 			addIntoAVX2(&dst[0], &a[0], &b[0], n)
+		}
+		return n
+	}
+	repeat2Vec = func(dst, src []float32) int {
+		n := len(src) &^ 7
+		if n > 0 {
+			repeat2AVX2(&dst[0], &src[0], n)
 		}
 		return n
 	}
