@@ -38,18 +38,9 @@ func opPad(c *ctx) (func(), error) {
 			if err != nil {
 				return nil, err
 			}
-			if len(pads) != 2*len(axes) {
-				return nil, fmt.Errorf("pads %v for axes %v", pads, axes)
+			if pads, err = ir.FullPads(pads, axes, r); err != nil {
+				return nil, err
 			}
-			full := make([]int64, 2*r)
-			for i, a := range axes {
-				k, err := ir.NormAxis(a, r)
-				if err != nil {
-					return nil, err
-				}
-				full[k], full[k+r] = pads[i], pads[i+len(axes)]
-			}
-			pads = full
 		}
 	}
 	if len(pads) != 2*r {
