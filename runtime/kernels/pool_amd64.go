@@ -17,35 +17,32 @@ func lerpIntoAVX2(dst, a, b *float32, n int, wa, wb float32)
 func repeat2AVX2(dst, src *float32, n int)
 
 func init() {
-	if !hasAVX2FMA() {
-		return
-	}
-	maxVec = func(dst, a, b []float32) int {
+	registerKernel(&maxVec, PathAVX2, func(dst, a, b []float32) int {
 		n := len(dst) &^ 7
 		if n > 0 {
 			maxIntoAVX2(&dst[0], &a[0], &b[0], n)
 		}
 		return n
-	}
-	addVec = func(dst, a, b []float32) int {
+	})
+	registerKernel(&addVec, PathAVX2, func(dst, a, b []float32) int {
 		n := len(dst) &^ 7
 		if n > 0 {
 			addIntoAVX2(&dst[0], &a[0], &b[0], n)
 		}
 		return n
-	}
-	repeat2Vec = func(dst, src []float32) int {
-		n := len(src) &^ 7
-		if n > 0 {
-			repeat2AVX2(&dst[0], &src[0], n)
-		}
-		return n
-	}
-	lerpVec = func(dst, a, b []float32, wa, wb float32) int {
+	})
+	registerKernel(&lerpVec, PathAVX2, func(dst, a, b []float32, wa, wb float32) int {
 		n := len(dst) &^ 7
 		if n > 0 {
 			lerpIntoAVX2(&dst[0], &a[0], &b[0], n, wa, wb)
 		}
 		return n
-	}
+	})
+	registerKernel(&repeat2Vec, PathAVX2, func(dst, src []float32) int {
+		n := len(src) &^ 7
+		if n > 0 {
+			repeat2AVX2(&dst[0], &src[0], n)
+		}
+		return n
+	})
 }
