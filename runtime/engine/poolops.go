@@ -172,6 +172,20 @@ func (c *ctx) poolRows(x, out *tval, g convGeom, padH, padW int, isMax, includeP
 			cx[ox] = pc
 		}
 	}
+	// An average's divisor per output (1 for an empty window, whose sum
+	// is 0).
+	var div []float32
+	if !isMax {
+		if err := c.b.charge(int64(4 * g.OH * g.OW)); err != nil {
+			return nil, err
+		}
+		div = make([]float32, g.OH*g.OW)
+		for oy := range cy {
+			for ox, n := range cx {
+				div[oy*g.OW+ox] = float32(max(cy[oy]*n, 1))
+			}
+		}
+	}
 	// The row buffer: PL identity cells, the input row, identity cells up
 	// to the last tap of the last output (an even length, for stride 2).
 	L := max(g.PL+g.W, g.OW*g.SW+(g.KW-1)*g.DW+1)
@@ -264,11 +278,7 @@ func (c *ctx) poolRows(x, out *tval, g convGeom, padH, padW int, isMax, includeP
 						}
 					}
 					if !isMax {
-						for ox, n := range cx[:len(o)] {
-							if d := cy[oy] * n; d > 0 {
-								o[ox] /= float32(d)
-							}
-						}
+						kernels.DivInto(o, o, div[oy*g.OW:(oy+1)*g.OW])
 					}
 				}
 			}

@@ -1,8 +1,8 @@
 package kernels
 
 // Row primitives of the pooling and resampling ops (runtime/engine's
-// MaxPool, AveragePool and Resize): element-wise max, sum and blend of two
-// rows and the split of a row into its even and odd elements. Each is a
+// MaxPool, AveragePool and Resize): element-wise max, sum, quotient and
+// blend of two rows, repetition of each element, and the split of a row into its even and odd elements. Each is a
 // plain Go loop (the reference) with an AVX2 version for the leading
 // multiple of 8 elements on amd64; both give the same bits.
 
@@ -25,6 +25,16 @@ func AddInto(dst, a, b []float32) {
 		n = addVec(dst, a, b)
 	}
 	refAddInto(dst[n:], a[n:], b[n:])
+}
+
+// DivInto sets dst[i] = a[i] / b[i] for i < len(dst). dst may be a or b.
+func DivInto(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	n := 0
+	if len(dst) >= shortRow {
+		n = divVec(dst, a, b)
+	}
+	refDivInto(dst[n:], a[n:], b[n:])
 }
 
 // LerpInto sets dst[i] = a[i]*wa + b[i]*wb (two products rounded to
@@ -74,6 +84,7 @@ var (
 	addVec     = func(dst, a, b []float32) int { return 0 }
 	lerpVec    = func(dst, a, b []float32, wa, wb float32) int { return 0 }
 	repeat2Vec = func(dst, src []float32) int { return 0 }
+	divVec     = func(dst, a, b []float32) int { return 0 }
 )
 
 func refMaxInto(dst, a, b []float32) {
@@ -115,5 +126,12 @@ func refRepeat2(dst, src []float32) {
 	dst = dst[:2*len(src)]
 	for i, v := range src {
 		dst[2*i], dst[2*i+1] = v, v
+	}
+}
+
+func refDivInto(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] / b[i]
 	}
 }

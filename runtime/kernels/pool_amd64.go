@@ -14,6 +14,9 @@ func addIntoAVX2(dst, a, b *float32, n int)
 func lerpIntoAVX2(dst, a, b *float32, n int, wa, wb float32)
 
 //go:noescape
+func divIntoAVX2(dst, a, b *float32, n int)
+
+//go:noescape
 func repeat2AVX2(dst, src *float32, n int)
 
 func init() {
@@ -28,6 +31,13 @@ func init() {
 		n := len(dst) &^ 7
 		if n > 0 {
 			addIntoAVX2(&dst[0], &a[0], &b[0], n)
+		}
+		return n
+	})
+	registerKernel(&divVec, PathAVX2, func(dst, a, b []float32) int {
+		n := len(dst) &^ 7
+		if n > 0 {
+			divIntoAVX2(&dst[0], &a[0], &b[0], n)
 		}
 		return n
 	})

@@ -52,6 +52,29 @@ adddone:
 	VZEROUPPER
 	RET
 
+// func divIntoAVX2(dst, a, b *float32, n int)
+TEXT ·divIntoAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   divdone
+
+divloop:
+	VMOVUPS (SI), Y0
+	VDIVPS  (DX), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  divloop
+
+divdone:
+	VZEROUPPER
+	RET
+
 // func lerpIntoAVX2(dst, a, b *float32, n int, wa, wb float32)
 // dst[i] = a[i]*wa + b[i]*wb, each product rounded (no FMA).
 TEXT ·lerpIntoAVX2(SB), NOSPLIT, $0-40

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestPoolRows checks MaxInto, AddInto, LerpInto, Repeat2 and Deinterleave2 (the
+// TestPoolRows checks MaxInto, AddInto, DivInto, LerpInto, Repeat2 and Deinterleave2 (the
 // vector versions where the CPU has them) bit for bit against the
 // definitions written out per element, on lengths around the vector
 // width, unaligned starts, in place, and with NaN, infinities and signed
@@ -44,6 +44,12 @@ func TestPoolRows(t *testing.T) {
 			for i := range dst {
 				if want := a[i] + b[i]; !same(dst[i], want) && !(dst[i] != dst[i] && want != want) {
 					t.Fatalf("n=%d off=%d: AddInto(%v, %v) = %v, want %v", n, off, a[i], b[i], dst[i], want)
+				}
+			}
+			DivInto(dst, a, b)
+			for i := range dst {
+				if want := a[i] / b[i]; !same(dst[i], want) && !(dst[i] != dst[i] && want != want) {
+					t.Fatalf("n=%d off=%d: DivInto(%v, %v) = %v, want %v", n, off, a[i], b[i], dst[i], want)
 				}
 			}
 			const wa, wb = 0.75, 0.25
