@@ -322,7 +322,7 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 	H, W := int(x.shape[r-2]), int(x.shape[r-1])
 	OH, OW := len(taps[r-2]), len(taps[r-1])
 	planes := int(ir.NumElements(x.shape[:r-2]))
-	if planes == 0 || OH == 0 || OW == 0 {
+	if planes == 0 || H == 0 || W == 0 || OH == 0 || OW == 0 {
 		return nil
 	}
 	// Column tables: first and second input column and weights (a second
