@@ -67,15 +67,7 @@ func TestTransposeRandom(t *testing.T) {
 			}
 			var got []float32
 			if isInt {
-				p := mustCompile(t, m, Options{Threads: 1})
-				out, err := p.Run(map[string]*ir.Tensor{"x": xt})
-				if err != nil {
-					t.Fatal(err)
-				}
-				iv, _ := out["y"].Int64s()
-				for _, v := range iv {
-					got = append(got, float32(v))
-				}
+				got = runInt64(t, m, map[string]*ir.Tensor{"x": xt}, "y")
 			} else {
 				got, _ = runThreads(t, m, map[string]*ir.Tensor{"x": xt}, "y")
 			}

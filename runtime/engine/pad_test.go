@@ -113,18 +113,7 @@ func TestPadRandom(t *testing.T) {
 			}
 			var got []float32
 			if isInt {
-				p := mustCompile(t, m, Options{Threads: 2})
-				out, err := p.Run(map[string]*ir.Tensor{"x": xt})
-				if err != nil {
-					t.Fatal(err)
-				}
-				iv, err := out["y"].Int64s()
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, v := range iv {
-					got = append(got, float32(v))
-				}
+				got = runInt64(t, m, map[string]*ir.Tensor{"x": xt}, "y")
 			} else {
 				got, _ = runThreads(t, m, map[string]*ir.Tensor{"x": xt}, "y")
 			}

@@ -153,6 +153,36 @@ func init() {
 // -Inf (max) or 0 (average). Each plane is computed the same way whatever
 // the thread count.
 func (c *ctx) poolRows(x, out *tval, g convGeom, padH, padW int, isMax, includePad bool) (func(), error) {
+	plane, oplane := g.H*g.W, g.OH*g.OW
+	planes := g.N * g.C
+	if g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.DH == 1 && g.DW == 1 &&
+		g.PT == 0 && g.PL == 0 && 2*g.OH <= g.H && 2*g.OW <= g.W && g.OW < shortPoolRow {
+		// 2x2 stride 2 windows all inside the input, short rows: one loop
+		// over the plane (the calls of the row path would cost more than
+		// the work), in the row path's order: the two rows first, then
+		// the two columns.
+		f := func(lo, hi int) {
+			xs, os := x.f32(), out.f32()
+			for p := lo; p < hi; p++ {
+				xp := xs[p*plane : (p+1)*plane]
+				op := os[p*oplane : (p+1)*oplane]
+				for oy := 0; oy < g.OH; oy++ {
+					r0 := xp[2*oy*g.W : 2*oy*g.W+2*g.OW]
+					r1 := xp[(2*oy+1)*g.W : (2*oy+1)*g.W+2*g.OW]
+					o := op[oy*g.OW : (oy+1)*g.OW]
+					for ox := range o {
+						a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+						if isMax {
+							o[ox] = max2x2(max2x2(a, c), max2x2(b, d))
+						} else {
+							o[ox] = ((a + c) + (b + d)) / 4
+						}
+					}
+				}
+			}
+		}
+		return func() { c.b.pool.parallelFor(planes, 1, f) }, nil
+	}
 	// Window rows per output row: [kyLo, kyHi) inside the input, and the
 	// count for the average.
 	kyLo, kyHi := make([]int, g.OH), make([]int, g.OH)
@@ -172,12 +202,25 @@ func (c *ctx) poolRows(x, out *tval, g convGeom, padH, padW int, isMax, includeP
 			cx[ox] = pc
 		}
 	}
+	// An average's divisor per output (1 for an empty window, whose sum
+	// is 0).
+	var div []float32
+	if !isMax {
+		if err := c.b.charge(int64(4 * g.OH * g.OW)); err != nil {
+			return nil, err
+		}
+		div = make([]float32, g.OH*g.OW)
+		for oy := range cy {
+			for ox, n := range cx {
+				div[oy*g.OW+ox] = float32(max(cy[oy]*n, 1))
+			}
+		}
+	}
 	// The row buffer: PL identity cells, the input row, identity cells up
 	// to the last tap of the last output (an even length, for stride 2).
 	L := max(g.PL+g.W, g.OW*g.SW+(g.KW-1)*g.DW+1)
 	L += L & 1
 	per := L + L // buffer, then even and odd halves
-	planes := g.N * g.C
 	chunks := max(1, min(c.b.pool.threads, planes))
 	sc := c.newScratch(ir.Float32, chunks*per)
 	ident := float32(0)
@@ -186,7 +229,6 @@ func (c *ctx) poolRows(x, out *tval, g convGeom, padH, padW int, isMax, includeP
 		ident = float32(math.Inf(-1))
 		reduce = kernels.MaxInto
 	}
-	plane, oplane := g.H*g.W, g.OH*g.OW
 	f := func(lo, hi int) {
 		xs, os, sb := x.f32(), out.f32(), sc.f32()
 		for ch := lo; ch < hi; ch++ {
@@ -264,17 +306,26 @@ func (c *ctx) poolRows(x, out *tval, g convGeom, padH, padW int, isMax, includeP
 						}
 					}
 					if !isMax {
-						for ox, n := range cx[:len(o)] {
-							if d := cy[oy] * n; d > 0 {
-								o[ox] /= float32(d)
-							}
-						}
+						kernels.DivInto(o, o, div[oy*g.OW:(oy+1)*g.OW])
 					}
 				}
 			}
 		}
 	}
 	return func() { c.b.pool.parallelFor(chunks, 1, f) }, nil
+}
+
+// shortPoolRow is the output row length under which a 2x2 stride 2 pool
+// runs as one loop over the plane.
+const shortPoolRow = 16
+
+// max2x2 is kernels.MaxInto for one element: x if x > y or x is NaN, else
+// y.
+func max2x2(x, y float32) float32 {
+	if x > y || x != x {
+		return x
+	}
+	return y
 }
 
 // poolTaps returns, for a window of k taps of dilation d starting at input

@@ -294,8 +294,9 @@ type resizeTap struct {
 // resizeRows returns the row kernel of a nearest or linear Resize that
 // resamples only the last two axes (every other axis maps each index to
 // itself), or nil when the resize is not of that form. Per plane, nearest
-// gathers each output row from its input row through a column index table
-// (an output row equal to the one before is copied); linear interpolates
+// makes each output row from its input row by repeating every element an
+// integer factor of times, or else through a column index table (an output
+// row equal to the one before is copied); linear interpolates
 // each needed input row along the columns once (the last two are kept)
 // and blends two of them per output row (kernels.LerpInto). Index tables
 // and float32 weights come from the per-axis taps made at plan time.
@@ -321,7 +322,7 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 	H, W := int(x.shape[r-2]), int(x.shape[r-1])
 	OH, OW := len(taps[r-2]), len(taps[r-1])
 	planes := int(ir.NumElements(x.shape[:r-2]))
-	if planes == 0 || OH == 0 || OW == 0 {
+	if planes == 0 || H == 0 || W == 0 || OH == 0 || OW == 0 {
 		return nil
 	}
 	// Column tables: first and second input column and weights (a second
@@ -334,9 +335,16 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 			x1[o], wx1[o] = int32(t.idx[1]), float32(t.w[1])
 		}
 	}
-	dup2 := OW == 2*W // nearest: every input column twice, in order
+	// Nearest with an integer factor: every input column dup times, in
+	// order.
+	dup := OW / W
+	if dup < 2 || OW != dup*W {
+		dup = 0
+	}
 	for o := range x0 {
-		dup2 = dup2 && int(x0[o]) == o/2
+		if dup > 0 && int(x0[o]) != o/dup {
+			dup = 0
+		}
 	}
 	ys := taps[r-2]
 	chunks := max(1, min(c.b.pool.threads, planes))
@@ -349,15 +357,20 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 		sc = c.newScratch(ir.Float32, chunks*per)
 	}
 	nearestRow := func(d, s []float32) {
-		switch {
-		case dup2:
-			s = s[:len(d)/2]
-			for i, v := range s {
-				d[2*i], d[2*i+1] = v, v
-			}
-		default:
+		switch dup {
+		case 0:
 			for o, i := range x0 {
 				d[o] = s[i]
+			}
+		case 2:
+			kernels.Repeat2(d, s[:len(d)/2])
+		default:
+			s = s[:len(d)/dup]
+			for i, v := range s {
+				e := d[i*dup : (i+1)*dup]
+				for k := range e {
+					e[k] = v
+				}
 			}
 		}
 	}

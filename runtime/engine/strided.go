@@ -74,22 +74,28 @@ func transposeStrided32(dst, src []float32, p *strided) {
 	d, s := p.doff, p.soff
 	for {
 		kernels.Transpose32(dst[d:], ldd, src[s:], lds, rows, cols)
-		k := r - 3
-		for ; k >= 0; k-- {
-			idx[k]++
-			d += p.ds[k]
-			s += p.ss[k]
-			if idx[k] < p.shape[k] {
-				break
-			}
-			d -= p.ds[k] * p.shape[k]
-			s -= p.ss[k] * p.shape[k]
-			idx[k] = 0
-		}
-		if k < 0 {
+		if !p.advance(r-3, &d, &s) {
 			return
 		}
 	}
+}
+
+// advance moves the offsets d and s to the next index of dimensions
+// [0, last] of p (last fastest, p.idx their index); it reports false after
+// the last one, with p.idx back at zeros.
+func (p *strided) advance(last int, d, s *int) bool {
+	for k := last; k >= 0; k-- {
+		p.idx[k]++
+		*d += p.ds[k]
+		*s += p.ss[k]
+		if p.idx[k] < p.shape[k] {
+			return true
+		}
+		*d -= p.ds[k] * p.shape[k]
+		*s -= p.ss[k] * p.shape[k]
+		p.idx[k] = 0
+	}
+	return false
 }
 
 func copyStrided[T any](dst, src []T, p *strided) {
@@ -115,20 +121,7 @@ func copyStrided[T any](dst, src []T, p *strided) {
 				si += ssI
 			}
 		}
-		// advance outer index
-		k := r - 2
-		for ; k >= 0; k-- {
-			idx[k]++
-			d += p.ds[k]
-			s += p.ss[k]
-			if idx[k] < p.shape[k] {
-				break
-			}
-			d -= p.ds[k] * p.shape[k]
-			s -= p.ss[k] * p.shape[k]
-			idx[k] = 0
-		}
-		if k < 0 {
+		if !p.advance(r-2, &d, &s) {
 			return
 		}
 	}

@@ -1,8 +1,8 @@
 package kernels
 
 // Row primitives of the pooling and resampling ops (runtime/engine's
-// MaxPool, AveragePool and Resize): element-wise max, sum and blend of two
-// rows and the split of a row into its even and odd elements. Each is a
+// MaxPool, AveragePool and Resize): element-wise max, sum, quotient and
+// blend of two rows, repetition of each element, and the split of a row into its even and odd elements. Each is a
 // plain Go loop (the reference) with an AVX2 version for the leading
 // multiple of 8 elements on amd64; both give the same bits.
 
@@ -25,6 +25,16 @@ func AddInto(dst, a, b []float32) {
 		n = addVec(dst, a, b)
 	}
 	refAddInto(dst[n:], a[n:], b[n:])
+}
+
+// DivInto sets dst[i] = a[i] / b[i] for i < len(dst). dst may be a or b.
+func DivInto(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	n := 0
+	if len(dst) >= shortRow {
+		n = divVec(dst, a, b)
+	}
+	refDivInto(dst[n:], a[n:], b[n:])
 }
 
 // LerpInto sets dst[i] = a[i]*wa + b[i]*wb (two products rounded to
@@ -51,6 +61,17 @@ func Deinterleave2(even, odd, src []float32) {
 	refDeinterleave2(even[n:], odd[n:], src[2*n:])
 }
 
+// Repeat2 sets dst[2i] = dst[2i+1] = src[i] for i < len(src); dst must
+// hold 2*len(src) elements (nearest-neighbour upsampling by 2 of a row).
+func Repeat2(dst, src []float32) {
+	dst = dst[:2*len(src)]
+	n := 0
+	if len(src) >= shortRow {
+		n = repeat2Vec(dst, src)
+	}
+	refRepeat2(dst[2*n:], src[n:])
+}
+
 // shortRow is the length below which the row primitives run the Go loop
 // alone (a vector call costs more than it saves).
 const shortRow = 16
@@ -59,9 +80,11 @@ const shortRow = 16
 // the defaults do none. Deinterleave2 uses the depthwise convolution's
 // deinterleave2Vec.
 var (
-	maxVec  = func(dst, a, b []float32) int { return 0 }
-	addVec  = func(dst, a, b []float32) int { return 0 }
-	lerpVec = func(dst, a, b []float32, wa, wb float32) int { return 0 }
+	maxVec     = func(dst, a, b []float32) int { return 0 }
+	addVec     = func(dst, a, b []float32) int { return 0 }
+	lerpVec    = func(dst, a, b []float32, wa, wb float32) int { return 0 }
+	repeat2Vec = func(dst, src []float32) int { return 0 }
+	divVec     = func(dst, a, b []float32) int { return 0 }
 )
 
 func refMaxInto(dst, a, b []float32) {
@@ -96,5 +119,19 @@ func refDeinterleave2(even, odd, src []float32) {
 	for i := range even {
 		even[i] = src[2*i]
 		odd[i] = src[2*i+1]
+	}
+}
+
+func refRepeat2(dst, src []float32) {
+	dst = dst[:2*len(src)]
+	for i, v := range src {
+		dst[2*i], dst[2*i+1] = v, v
+	}
+}
+
+func refDivInto(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] / b[i]
 	}
 }

@@ -13,6 +13,12 @@ func addIntoAVX2(dst, a, b *float32, n int)
 //go:noescape
 func lerpIntoAVX2(dst, a, b *float32, n int, wa, wb float32)
 
+//go:noescape
+func divIntoAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func repeat2AVX2(dst, src *float32, n int)
+
 func init() {
 	registerKernel(&maxVec, PathAVX2, func(dst, a, b []float32) int {
 		n := len(dst) &^ 7
@@ -28,10 +34,24 @@ func init() {
 		}
 		return n
 	})
+	registerKernel(&divVec, PathAVX2, func(dst, a, b []float32) int {
+		n := len(dst) &^ 7
+		if n > 0 {
+			divIntoAVX2(&dst[0], &a[0], &b[0], n)
+		}
+		return n
+	})
 	registerKernel(&lerpVec, PathAVX2, func(dst, a, b []float32, wa, wb float32) int {
 		n := len(dst) &^ 7
 		if n > 0 {
 			lerpIntoAVX2(&dst[0], &a[0], &b[0], n, wa, wb)
+		}
+		return n
+	})
+	registerKernel(&repeat2Vec, PathAVX2, func(dst, src []float32) int {
+		n := len(src) &^ 7
+		if n > 0 {
+			repeat2AVX2(&dst[0], &src[0], n)
 		}
 		return n
 	})

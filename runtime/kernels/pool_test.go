@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestPoolRows checks MaxInto, AddInto, LerpInto and Deinterleave2 (the
+// TestPoolRows checks MaxInto, AddInto, DivInto, LerpInto, Repeat2 and Deinterleave2 (the
 // vector versions where the CPU has them) bit for bit against the
 // definitions written out per element, on lengths around the vector
 // width, unaligned starts, in place, and with NaN, infinities and signed
@@ -48,6 +48,12 @@ func testPoolRows(t *testing.T) {
 					t.Fatalf("n=%d off=%d: AddInto(%v, %v) = %v, want %v", n, off, a[i], b[i], dst[i], want)
 				}
 			}
+			DivInto(dst, a, b)
+			for i := range dst {
+				if want := a[i] / b[i]; !same(dst[i], want) && !(dst[i] != dst[i] && want != want) {
+					t.Fatalf("n=%d off=%d: DivInto(%v, %v) = %v, want %v", n, off, a[i], b[i], dst[i], want)
+				}
+			}
 			const wa, wb = 0.75, 0.25
 			LerpInto(dst, a, b, wa, wb)
 			for i := range dst {
@@ -62,6 +68,13 @@ func testPoolRows(t *testing.T) {
 			for i := range c {
 				if want := max32ref(a[i], b[i]); !same(c[i], want) {
 					t.Fatalf("n=%d off=%d: in-place MaxInto element %d = %v, want %v", n, off, i, c[i], want)
+				}
+			}
+			rep := make([]float32, 2*n)
+			Repeat2(rep, a)
+			for i := range a {
+				if !same(rep[2*i], a[i]) || !same(rep[2*i+1], a[i]) {
+					t.Fatalf("n=%d off=%d: Repeat2 element %d = %v, %v, want %v twice", n, off, i, rep[2*i], rep[2*i+1], a[i])
 				}
 			}
 			even, odd := make([]float32, n/2), make([]float32, n/2)
