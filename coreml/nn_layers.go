@@ -50,11 +50,11 @@ var nnLayers = map[string]func(*nnWriter, *mop) error{
 	"resize_bilinear":           nnResizeBilinear,
 	"resize_nearest_neighbor":   nnResizeNearest,
 	// nn_gather.go
-	"gather":    nnGather,
-	"gather_nd": nnGatherND,
-	"layer_norm":     nnLayerNorm,
-	"instance_norm":  nnInstanceNorm,
-	"pad":            nnPad,
+	"gather":        nnGather,
+	"gather_nd":     nnGatherND,
+	"layer_norm":    nnLayerNorm,
+	"instance_norm": nnInstanceNorm,
+	"pad":           nnPad,
 }
 
 // op maps one MIL op to NeuralNetwork layers.

@@ -43,11 +43,11 @@ var layerReaders = map[string]func(*layerReader) error{
 	"upsample":       layerUpsample,
 	"resizeBilinear": layerResizeBilinear,
 	// nn_read_gather.go
-	"gather":   layerGather,
-	"gatherND": layerGatherND,
-	"layerNormalization":    layerLayerNorm,
-	"padding":               layerPadding,
-	"constantPad":           layerConstantPad,
+	"gather":             layerGather,
+	"gatherND":           layerGatherND,
+	"layerNormalization": layerLayerNorm,
+	"padding":            layerPadding,
+	"constantPad":        layerConstantPad,
 }
 
 // layerReader is one NeuralNetwork layer being read: its inputs resolved,

@@ -48,11 +48,11 @@ var milReaders = map[string]func(*irBuilder, *mop) error{
 	"resize_bilinear":           readResize,
 	"resize_nearest_neighbor":   readResize,
 	// read_gather.go
-	"gather":    readGather,
-	"gather_nd": readGatherND,
-	"layer_norm":     readLayerNorm,
-	"instance_norm":  readInstanceNorm,
-	"pad":            readPad,
+	"gather":        readGather,
+	"gather_nd":     readGatherND,
+	"layer_norm":    readLayerNorm,
+	"instance_norm": readInstanceNorm,
+	"pad":           readPad,
 }
 
 // op converts one MIL op into IR nodes.
