@@ -70,8 +70,9 @@ var (
 
 // ApplyAct applies act in place to every element of v. The piecewise
 // linear activations compute exactly what RefAct does; Sigmoid, SiLU, Tanh,
-// Gelu and GeluTanh use the float32 approximations of act_fast.go
-// (relative error below 2e-6 against RefAct).
+// Gelu use the float32 approximations of act_fast.go (relative error
+// below 2e-6 against RefAct), Tanh and GeluTanh those of exp.go (TanhF32,
+// GeluTanhF32: below 2e-6 and 2e-5).
 func ApplyAct(v []float32, act Act, alpha, beta float32) {
 	switch act {
 	case ActNone:
@@ -119,18 +120,14 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 			v[i] = x * sigmoidf(x)
 		}
 	case ActTanh:
-		for i, x := range v {
-			v[i] = tanhf(x)
-		}
+		tanhImpl(v, v)
 	case ActGelu:
 		v = v[geluVec(v):]
 		for i, x := range v {
 			v[i] = geluf(x)
 		}
 	case ActGeluTanh:
-		for i, x := range v {
-			v[i] = geluTanhf(x)
-		}
+		geluTanhImpl(v, v)
 	default:
 		for i, x := range v {
 			v[i] = actScalar(x, act, alpha, beta)
