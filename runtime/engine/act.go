@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 type actKind int
@@ -116,8 +117,17 @@ func sigmoid32(x float32) float32 {
 }
 
 // apply computes dst[i] = act(src[i]) (dst and src may be the same slice).
+// The activations package kernels has (kernelAct) run there, vectorized;
+// the others below.
 func (a act) apply(dst, src []float32) {
 	src = src[:len(dst)]
+	if k, alpha, beta, ok := kernelAct(a); ok && (a.kind != actClip || a.a <= a.b) {
+		if len(dst) > 0 && &dst[0] != &src[0] {
+			copy(dst, src)
+		}
+		kernels.ApplyAct(dst, k, alpha, beta)
+		return
+	}
 	switch a.kind {
 	case actNone:
 		copy(dst, src)
