@@ -398,10 +398,7 @@ func opBatchNorm(c *ctx) (func(), error) {
 			for ch := 0; ch < int(C); ch++ {
 				off := (n*int(C) + ch) * inner
 				k, b := sc[ch], sh[ch]
-				xr, or := xs[off:off+inner], os[off:off+inner]
-				for i, v := range xr {
-					or[i] = v*k + b
-				}
+				kernels.AffineF32(os[off:off+inner], xs[off:off+inner], k, b)
 			}
 		}
 	}, nil

@@ -221,6 +221,16 @@ func TestNormKernels(t *testing.T) {
 				}
 			}
 		}
+		for _, f := range []func(dst, src []float32, m, k, c float32){NormScaleF32, normScaleRef} {
+			y := make([]float32, n)
+			f(y, x, gm, k, 0.25)
+			for i := range y {
+				w := (float64(x[i])-float64(gm))*float64(k) + 0.25
+				if math.Abs(float64(y[i])-w) > 1e-5*math.Max(1, math.Abs(w)) {
+					t.Fatalf("n=%d: normScale[%d] = %v, want %v", n, i, y[i], w)
+				}
+			}
+		}
 		for _, f := range []func(dst, src []float32, a, c float32){AffineF32, affineRef} {
 			y := make([]float32, n)
 			f(y, x, 0.5, -3)
@@ -246,6 +256,7 @@ func TestElemNoAlloc(t *testing.T) {
 		MeanVarF32(x)
 		NormAffineF32(y, x, x, x, 1, 2)
 		AffineF32(y, x, 1, 2)
+		NormScaleF32(y, x, 1, 2, 3)
 	}); a != 0 {
 		t.Errorf("%v allocations per run", a)
 	}

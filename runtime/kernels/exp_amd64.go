@@ -29,6 +29,9 @@ func sumSqDevAVX2(v *float32, n int, m float32) float32
 func normAffineAVX2(dst, src, s, b *float32, n int, m, k float32)
 
 //go:noescape
+func normScaleAVX2(dst, src *float32, n int, m, k, c float32)
+
+//go:noescape
 func axpbAVX2(dst, src *float32, n int, a, c float32)
 
 func init() {
@@ -44,6 +47,7 @@ func init() {
 	sumSqDevImpl = sumSqDevVec
 	normAffineImpl = normAffineVec
 	affineImpl = affineVec
+	normScaleImpl = normScaleVec
 }
 
 // maxVec is the 8-lane maximum of the leading multiple of 8 elements,
@@ -109,6 +113,19 @@ func normAffineVec(dst, src, s, b []float32, m, k float32) {
 }
 
 func affineVec(dst, src []float32, a, c float32) { vecUnary(dst, src, a, c, opAffine) }
+
+func normScaleVec(dst, src []float32, m, k, c float32) {
+	n := len(src) &^ 7
+	if n > 0 {
+		normScaleAVX2(&dst[0], &src[0], n, m, k, c)
+	}
+	if n < len(src) {
+		var buf [8]float32
+		copy(buf[:], src[n:])
+		normScaleAVX2(&buf[0], &buf[0], 8, m, k, c)
+		copy(dst[n:], buf[:])
+	}
+}
 
 // Operations of vecUnary.
 const (

@@ -685,6 +685,33 @@ nadone:
 	VZEROUPPER
 	RET
 
+// func normScaleAVX2(dst, src *float32, n int, m, k, c float32)
+// dst[i] = (src[i] - m) * k + c (one rounding for the multiply-add) for i
+// in [0, n), n a multiple of 8.
+TEXT ·normScaleAVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS m+24(FP), Y15
+	VBROADCASTSS k+28(FP), Y14
+	VBROADCASTSS c+32(FP), Y13
+	SHRQ $3, CX
+	JZ   nsdone
+
+nsloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VFMADD213PS Y13, Y14, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  nsloop
+
+nsdone:
+	VZEROUPPER
+	RET
+
 // func axpbAVX2(dst, src *float32, n int, a, c float32)
 // dst[i] = src[i]*a + c (one rounding) for i in [0, n), n a multiple of 8.
 TEXT ·axpbAVX2(SB), NOSPLIT, $0-32

@@ -26,6 +26,12 @@ func NormAffineF32(dst, src, s, b []float32, m, k float32) {
 	normAffineImpl(dst, src[:len(dst)], s[:len(dst)], b[:len(dst)], m, k)
 }
 
+// NormScaleF32 sets dst[i] = (src[i] - m) * k + c for i < len(dst), the
+// multiply-add fused (one rounding); dst may be src.
+func NormScaleF32(dst, src []float32, m, k, c float32) {
+	normScaleImpl(dst, src[:len(dst)], m, k, c)
+}
+
 // AffineF32 sets dst[i] = src[i]*a + c for i < len(dst), fused (one
 // rounding); dst may be src.
 func AffineF32(dst, src []float32, a, c float32) {
@@ -37,6 +43,7 @@ var (
 	sumSqDevImpl   = sumSqDevRef
 	normAffineImpl = normAffineRef
 	affineImpl     = affineRef
+	normScaleImpl  = normScaleRef
 )
 
 func sumSqDevRef(v []float32, m float32) float32 {
@@ -51,6 +58,12 @@ func sumSqDevRef(v []float32, m float32) float32 {
 func normAffineRef(dst, src, s, b []float32, m, k float32) {
 	for i, x := range src {
 		dst[i] = fma32((x-m)*k, s[i], b[i])
+	}
+}
+
+func normScaleRef(dst, src []float32, m, k, c float32) {
+	for i, x := range src {
+		dst[i] = fma32(x-m, k, c)
 	}
 }
 
