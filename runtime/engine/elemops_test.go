@@ -112,14 +112,20 @@ func elemCases() []elemCase {
 	big := []int64{3, 40, 29, 31} // 107880 elements: several chunks
 	return []elemCase{
 		{name: "Softmax_last", shapes: [][]int64{{2, 4, 49, 49}}, tol: 1e-6,
-			build: func(g *ir.Graph, in []*ir.Value) *ir.Node { return attrI(g.AddNode("Softmax", "s", in, "y"), "axis", -1) },
-			ref:   func(in [][]float32) []float64 { return softmaxRef(in[0], 2*4*49, 49, 1, false) }},
+			build: func(g *ir.Graph, in []*ir.Value) *ir.Node {
+				return attrI(g.AddNode("Softmax", "s", in, "y"), "axis", -1)
+			},
+			ref: func(in [][]float32) []float64 { return softmaxRef(in[0], 2*4*49, 49, 1, false) }},
 		{name: "Softmax_axis1", shapes: [][]int64{{2, 13, 9, 11}}, tol: 1e-6,
-			build: func(g *ir.Graph, in []*ir.Value) *ir.Node { return attrI(g.AddNode("Softmax", "s", in, "y"), "axis", 1) },
-			ref:   func(in [][]float32) []float64 { return softmaxRef(in[0], 2, 13, 99, false) }},
+			build: func(g *ir.Graph, in []*ir.Value) *ir.Node {
+				return attrI(g.AddNode("Softmax", "s", in, "y"), "axis", 1)
+			},
+			ref: func(in [][]float32) []float64 { return softmaxRef(in[0], 2, 13, 99, false) }},
 		{name: "LogSoftmax_axis2", shapes: [][]int64{{3, 5, 21, 4}}, tol: 2e-6,
-			build: func(g *ir.Graph, in []*ir.Value) *ir.Node { return attrI(g.AddNode("LogSoftmax", "s", in, "y"), "axis", 2) },
-			ref:   func(in [][]float32) []float64 { return softmaxRef(in[0], 15, 21, 4, true) }},
+			build: func(g *ir.Graph, in []*ir.Value) *ir.Node {
+				return attrI(g.AddNode("LogSoftmax", "s", in, "y"), "axis", 2)
+			},
+			ref: func(in [][]float32) []float64 { return softmaxRef(in[0], 15, 21, 4, true) }},
 		{name: "LayerNorm", shapes: [][]int64{{2, 196, 77}, {77}, {77}}, consts: map[int]bool{1: true, 2: true}, tol: 1e-5,
 			build: func(g *ir.Graph, in []*ir.Value) *ir.Node { return g.AddNode("LayerNormalization", "ln", in, "y") },
 			ref: func(in [][]float32) []float64 {
