@@ -96,6 +96,20 @@ func bmmRef(a, b []float32, B, M, K, N int, bBatched bool) []float64 {
 	return y
 }
 
+// fusedMatMul builds mconv.FusedMatMul with the given epilogue steps.
+func fusedMatMul(steps ...string) func(g *ir.Graph, in []*ir.Value) *ir.Node {
+	return func(g *ir.Graph, in []*ir.Value) *ir.Node {
+		n := g.AddNode("FusedMatMul", "fmm", in, "y")
+		n.Domain = ir.FusedDomain
+		a := &ir.Attr{Name: "epilogue", Type: ir.AttrStrings}
+		for _, s := range steps {
+			a.Strings = append(a.Strings, []byte(s))
+		}
+		n.SetAttr(a)
+		return n
+	}
+}
+
 func elemCases() []elemCase {
 	unary := func(op string) func(g *ir.Graph, in []*ir.Value) *ir.Node {
 		return func(g *ir.Graph, in []*ir.Value) *ir.Node { return g.AddNode(op, op, in, "y") }
@@ -151,6 +165,24 @@ func elemCases() []elemCase {
 		{name: "MatMul_constB", shapes: [][]int64{{2, 49, 64}, {64, 72}}, consts: map[int]bool{1: true}, tol: 1e-4,
 			build: unary("MatMul"),
 			ref:   func(in [][]float32) []float64 { return bmmRef(in[0], in[1], 2, 49, 64, 72, false) }},
+		{name: "FusedMatMul_heads_add_relu", shapes: [][]int64{{1, 4, 49, 16}, {1, 4, 16, 49}, {1, 4, 49, 49}}, tol: 1e-4,
+			build: fusedMatMul("add", "Relu"),
+			ref: func(in [][]float32) []float64 {
+				y := bmmRef(in[0], in[1], 4, 49, 16, 49, true)
+				for i := range y {
+					y[i] = math.Max(0, y[i]+float64(in[2][i]))
+				}
+				return y
+			}},
+		{name: "FusedMatMul_constB_gelu_add", shapes: [][]int64{{2, 49, 64}, {64, 72}, {2, 49, 72}}, consts: map[int]bool{1: true}, tol: 1e-4,
+			build: fusedMatMul("Gelu", "add"),
+			ref: func(in [][]float32) []float64 {
+				y := bmmRef(in[0], in[1], 2, 49, 64, 72, false)
+				for i, v := range y {
+					y[i] = 0.5*v*(1+math.Erf(v/math.Sqrt2)) + float64(in[2][i])
+				}
+				return y
+			}},
 		{name: "Sigmoid", shapes: [][]int64{big}, build: unary("Sigmoid"), tol: 2e-6,
 			ref: mapRef(func(x float64) float64 { return 1 / (1 + math.Exp(-x)) })},
 		{name: "Tanh", shapes: [][]int64{big}, build: unary("Tanh"), tol: 2e-6, ref: mapRef(math.Tanh)},
@@ -198,6 +230,7 @@ func TestElemOpsThreads(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m, g := newModel()
 			m.Opsets[0].Version = 21
+			m.Opsets = append(m.Opsets, ir.OpsetImport{Domain: ir.FusedDomain, Version: 1})
 			var ins []*ir.Value
 			feeds := map[string]*ir.Tensor{}
 			vals := make([][]float32, len(tc.shapes))

@@ -59,8 +59,11 @@ func sigmoid(v float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(v))))
 }
 
-// Vectorized activations: each processes a prefix of v, computing exactly
-// what the scalar code computes, and returns its length (0 without SIMD).
+// Vectorized activations: each processes a prefix of v and returns its
+// length (0 without SIMD). clampVec and hardSwishVec compute exactly what
+// the scalar code computes; geluVec and sigmoidVec (float32 exponentials,
+// within the error bounds of act_fast.go) do all of v, tails padded to a
+// full vector, so that results do not depend on how v is sliced.
 var (
 	clampVec     = func(v []float32, lo, hi float32) int { return 0 }
 	hardSwishVec = func(v []float32) int { return 0 }

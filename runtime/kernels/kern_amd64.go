@@ -102,12 +102,21 @@ func init() {
 				packRows16(&dst[0], &x[j0], &offs[0], len(offs), np)
 			}
 		}
+		// The transcendental activations run their tails through a padded
+		// vector too, so that an element's result does not depend on where
+		// its slice starts (GEMM epilogues split rows by thread).
 		geluVec = func(v []float32) int {
 			n := len(v) &^ 7
 			if n > 0 {
 				geluAVX2(&v[0], n)
 			}
-			return n
+			if n < len(v) {
+				var buf [8]float32
+				copy(buf[:], v[n:])
+				geluAVX2(&buf[0], 8)
+				copy(v[n:], buf[:])
+			}
+			return len(v)
 		}
 		copyRows = func(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
 			if rows <= 0 || n <= 0 {
@@ -119,14 +128,20 @@ func init() {
 		}
 		sigmoidVec = func(v []float32, silu bool) int {
 			n := len(v) &^ 7
+			s := 0
+			if silu {
+				s = 1
+			}
 			if n > 0 {
-				s := 0
-				if silu {
-					s = 1
-				}
 				sigmoidAVX2(&v[0], n, s)
 			}
-			return n
+			if n < len(v) {
+				var buf [8]float32
+				copy(buf[:], v[n:])
+				sigmoidAVX2(&buf[0], 8, s)
+				copy(v[n:], buf[:])
+			}
+			return len(v)
 		}
 		Kernel = "avx2-fma"
 	}

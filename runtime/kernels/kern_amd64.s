@@ -725,8 +725,8 @@ GLOBL geluK<>(SB), RODATA|NOPTR, $164
 // func geluAVX2(v *float32, n int)
 // v[i] = x/2 * (1 + erf(x/sqrt2)) in place for i in [0, n), n a multiple
 // of 8, x = v[i]. Both forms of act_fast.go are computed for every lane
-// and blended: x >= -1: x * (1 + erf(u)) / 2 by Eigen's rational erf on
-// u = clamp(x/sqrt2, -4, 4); x < -1: x * erfc(w) / 2, w = -x/sqrt2, by the
+// and blended: x >= -1: x * ((1 + erf(u)) / 2) by Eigen's rational erf on
+// u = clamp(x/sqrt2, -4, 4); x < -1: x * (erfc(w) / 2), w = -x/sqrt2, by the
 // erfcc polynomial and a vector exp (Cephes reduction and polynomial).
 TEXT ·geluAVX2(SB), NOSPLIT, $0-16
 	MOVQ v+0(FP), DI
@@ -770,6 +770,9 @@ geluloop:
 	VFMADD213PS Y14, Y2, Y4
 	VDIVPS Y4, Y3, Y3
 	VADDPS Y13, Y3, Y3
+	// halved before the product with x (exact), which cannot overflow
+	VBROADCASTSS geluK<>+0(SB), Y14
+	VMULPS Y14, Y3, Y3
 	VMULPS Y3, Y0, Y5
 	// path B: Y10 = x * erfc(w) = x * t * exp(-x*x/2 + P(t)), w = -x/sqrt2,
 	// t = 1/(1 + w/2). For the exponent, x is clamped at -13 and split:
@@ -842,13 +845,12 @@ geluloop:
 	VPSLLD $23, Y10, Y10
 	VMULPS Y10, Y4, Y4
 	VMULPS Y7, Y4, Y4
+	VMULPS Y12, Y4, Y4
 	VMULPS Y4, Y0, Y10
-	// blend on x >= -1, halve
+	// blend on x >= -1
 	VBROADCASTSS geluK<>+20(SB), Y14
 	VCMPPS $13, Y14, Y0, Y11
 	VBLENDVPS Y11, Y5, Y10, Y12
-	VBROADCASTSS geluK<>+0(SB), Y14
-	VMULPS Y14, Y12, Y12
 	VMOVUPS Y12, (DI)
 	ADDQ $32, DI
 	DECQ CX
