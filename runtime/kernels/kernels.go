@@ -17,6 +17,16 @@
 // differently (the assembly fuses multiply-add and sums some taps in
 // partial sums), but on one machine the same path is always taken.
 //
+// Elementwise kernels for the runtime's other float32 ops: e^x, tanh, erf
+// and tanh-GELU (exp.go), the Softmax/LogSoftmax row (softmax.go), mean and
+// variance and the fused normalize-scale-shift of the normalizations
+// (norm.go), and Add/Sub/Mul/Div of vectors and scalars (binary.go). Each
+// is a package-level function variable holding the plain Go version,
+// replaced in init by the AVX2+FMA one (exp_amd64.s, binary_amd64.s) where
+// the CPU allows, so that a wider variant can be slotted in the same way;
+// tests compare both with float64 definitions (elem_test.go states the
+// error bounds) and each other.
+//
 // Convolution paths (PackConvWeights picks one):
 //   - depthwise (group == C == M > 1): per channel plane, the padded input
 //     split into stride phases, rows computed 8..32 columns at a time;
