@@ -13,6 +13,15 @@ func tanhAVX2(dst, src *float32, n int)
 //go:noescape
 func geluTanhAVX2(dst, src *float32, n int)
 
+// geluAVX2 and sigmoidAVX2 serve ApplyAct (geluVec, sigmoidVec in
+// kern_amd64.go).
+
+//go:noescape
+func geluAVX2(dst, src *float32, n int)
+
+//go:noescape
+func sigmoidAVX2(dst, src *float32, n int, silu int)
+
 //go:noescape
 func erfAVX2(dst, src *float32, n int)
 

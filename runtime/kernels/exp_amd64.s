@@ -327,7 +327,135 @@ DATA expK<>+1264(SB)/4, $0xbc69b6a7
 DATA expK<>+1268(SB)/4, $0xbc69b6a7
 DATA expK<>+1272(SB)/4, $0xbc69b6a7
 DATA expK<>+1276(SB)/4, $0xbc69b6a7
-GLOBL expK<>(SB), RODATA|NOPTR, $1280
+DATA expK<>+1280(SB)/4, $0x3f000000 // HALF 0.5
+DATA expK<>+1284(SB)/4, $0x3f000000
+DATA expK<>+1288(SB)/4, $0x3f000000
+DATA expK<>+1292(SB)/4, $0x3f000000
+DATA expK<>+1296(SB)/4, $0x3f000000
+DATA expK<>+1300(SB)/4, $0x3f000000
+DATA expK<>+1304(SB)/4, $0x3f000000
+DATA expK<>+1308(SB)/4, $0x3f000000
+DATA expK<>+1312(SB)/4, $0x3f3504f3 // RSQRT2 0.7071067811865476
+DATA expK<>+1316(SB)/4, $0x3f3504f3
+DATA expK<>+1320(SB)/4, $0x3f3504f3
+DATA expK<>+1324(SB)/4, $0x3f3504f3
+DATA expK<>+1328(SB)/4, $0x3f3504f3
+DATA expK<>+1332(SB)/4, $0x3f3504f3
+DATA expK<>+1336(SB)/4, $0x3f3504f3
+DATA expK<>+1340(SB)/4, $0x3f3504f3
+DATA expK<>+1344(SB)/4, $0xc1500000 // XMIN -13.0
+DATA expK<>+1348(SB)/4, $0xc1500000
+DATA expK<>+1352(SB)/4, $0xc1500000
+DATA expK<>+1356(SB)/4, $0xc1500000
+DATA expK<>+1360(SB)/4, $0xc1500000
+DATA expK<>+1364(SB)/4, $0xc1500000
+DATA expK<>+1368(SB)/4, $0xc1500000
+DATA expK<>+1372(SB)/4, $0xc1500000
+DATA expK<>+1376(SB)/4, $0xfffff000 // WMASK 0xfffff000
+DATA expK<>+1380(SB)/4, $0xfffff000
+DATA expK<>+1384(SB)/4, $0xfffff000
+DATA expK<>+1388(SB)/4, $0xfffff000
+DATA expK<>+1392(SB)/4, $0xfffff000
+DATA expK<>+1396(SB)/4, $0xfffff000
+DATA expK<>+1400(SB)/4, $0xfffff000
+DATA expK<>+1404(SB)/4, $0xfffff000
+DATA expK<>+1408(SB)/4, $0x3e2ef945 // N9 0.17087277
+DATA expK<>+1412(SB)/4, $0x3e2ef945
+DATA expK<>+1416(SB)/4, $0x3e2ef945
+DATA expK<>+1420(SB)/4, $0x3e2ef945
+DATA expK<>+1424(SB)/4, $0x3e2ef945
+DATA expK<>+1428(SB)/4, $0x3e2ef945
+DATA expK<>+1432(SB)/4, $0x3e2ef945
+DATA expK<>+1436(SB)/4, $0x3e2ef945
+DATA expK<>+1440(SB)/4, $0xbf527892 // N8 -0.82215223
+DATA expK<>+1444(SB)/4, $0xbf527892
+DATA expK<>+1448(SB)/4, $0xbf527892
+DATA expK<>+1452(SB)/4, $0xbf527892
+DATA expK<>+1456(SB)/4, $0xbf527892
+DATA expK<>+1460(SB)/4, $0xbf527892
+DATA expK<>+1464(SB)/4, $0xbf527892
+DATA expK<>+1468(SB)/4, $0xbf527892
+DATA expK<>+1472(SB)/4, $0x3fbe87b0 // N7 1.48851587
+DATA expK<>+1476(SB)/4, $0x3fbe87b0
+DATA expK<>+1480(SB)/4, $0x3fbe87b0
+DATA expK<>+1484(SB)/4, $0x3fbe87b0
+DATA expK<>+1488(SB)/4, $0x3fbe87b0
+DATA expK<>+1492(SB)/4, $0x3fbe87b0
+DATA expK<>+1496(SB)/4, $0x3fbe87b0
+DATA expK<>+1500(SB)/4, $0x3fbe87b0
+DATA expK<>+1504(SB)/4, $0xbf914e5d // N6 -1.13520398
+DATA expK<>+1508(SB)/4, $0xbf914e5d
+DATA expK<>+1512(SB)/4, $0xbf914e5d
+DATA expK<>+1516(SB)/4, $0xbf914e5d
+DATA expK<>+1520(SB)/4, $0xbf914e5d
+DATA expK<>+1524(SB)/4, $0xbf914e5d
+DATA expK<>+1528(SB)/4, $0xbf914e5d
+DATA expK<>+1532(SB)/4, $0xbf914e5d
+DATA expK<>+1536(SB)/4, $0x3e8ec7cc // N5 0.27886807
+DATA expK<>+1540(SB)/4, $0x3e8ec7cc
+DATA expK<>+1544(SB)/4, $0x3e8ec7cc
+DATA expK<>+1548(SB)/4, $0x3e8ec7cc
+DATA expK<>+1552(SB)/4, $0x3e8ec7cc
+DATA expK<>+1556(SB)/4, $0x3e8ec7cc
+DATA expK<>+1560(SB)/4, $0x3e8ec7cc
+DATA expK<>+1564(SB)/4, $0x3e8ec7cc
+DATA expK<>+1568(SB)/4, $0xbe3ec24c // N4 -0.18628806
+DATA expK<>+1572(SB)/4, $0xbe3ec24c
+DATA expK<>+1576(SB)/4, $0xbe3ec24c
+DATA expK<>+1580(SB)/4, $0xbe3ec24c
+DATA expK<>+1584(SB)/4, $0xbe3ec24c
+DATA expK<>+1588(SB)/4, $0xbe3ec24c
+DATA expK<>+1592(SB)/4, $0xbe3ec24c
+DATA expK<>+1596(SB)/4, $0xbe3ec24c
+DATA expK<>+1600(SB)/4, $0x3dc636c9 // N3 0.09678418
+DATA expK<>+1604(SB)/4, $0x3dc636c9
+DATA expK<>+1608(SB)/4, $0x3dc636c9
+DATA expK<>+1612(SB)/4, $0x3dc636c9
+DATA expK<>+1616(SB)/4, $0x3dc636c9
+DATA expK<>+1620(SB)/4, $0x3dc636c9
+DATA expK<>+1624(SB)/4, $0x3dc636c9
+DATA expK<>+1628(SB)/4, $0x3dc636c9
+DATA expK<>+1632(SB)/4, $0x3ebf88fb // N2 0.37409196
+DATA expK<>+1636(SB)/4, $0x3ebf88fb
+DATA expK<>+1640(SB)/4, $0x3ebf88fb
+DATA expK<>+1644(SB)/4, $0x3ebf88fb
+DATA expK<>+1648(SB)/4, $0x3ebf88fb
+DATA expK<>+1652(SB)/4, $0x3ebf88fb
+DATA expK<>+1656(SB)/4, $0x3ebf88fb
+DATA expK<>+1660(SB)/4, $0x3ebf88fb
+DATA expK<>+1664(SB)/4, $0x3f8000c7 // N1 1.00002368
+DATA expK<>+1668(SB)/4, $0x3f8000c7
+DATA expK<>+1672(SB)/4, $0x3f8000c7
+DATA expK<>+1676(SB)/4, $0x3f8000c7
+DATA expK<>+1680(SB)/4, $0x3f8000c7
+DATA expK<>+1684(SB)/4, $0x3f8000c7
+DATA expK<>+1688(SB)/4, $0x3f8000c7
+DATA expK<>+1692(SB)/4, $0x3f8000c7
+DATA expK<>+1696(SB)/4, $0xbfa1fc4e // N0 -1.26551223
+DATA expK<>+1700(SB)/4, $0xbfa1fc4e
+DATA expK<>+1704(SB)/4, $0xbfa1fc4e
+DATA expK<>+1708(SB)/4, $0xbfa1fc4e
+DATA expK<>+1712(SB)/4, $0xbfa1fc4e
+DATA expK<>+1716(SB)/4, $0xbfa1fc4e
+DATA expK<>+1720(SB)/4, $0xbfa1fc4e
+DATA expK<>+1724(SB)/4, $0xbfa1fc4e
+DATA expK<>+1728(SB)/4, $0x0000007f // I127 0x7f
+DATA expK<>+1732(SB)/4, $0x0000007f
+DATA expK<>+1736(SB)/4, $0x0000007f
+DATA expK<>+1740(SB)/4, $0x0000007f
+DATA expK<>+1744(SB)/4, $0x0000007f
+DATA expK<>+1748(SB)/4, $0x0000007f
+DATA expK<>+1752(SB)/4, $0x0000007f
+DATA expK<>+1756(SB)/4, $0x0000007f
+DATA expK<>+1760(SB)/4, $0x00000000 // ZERO 0.0
+DATA expK<>+1764(SB)/4, $0x00000000
+DATA expK<>+1768(SB)/4, $0x00000000
+DATA expK<>+1772(SB)/4, $0x00000000
+DATA expK<>+1776(SB)/4, $0x00000000
+DATA expK<>+1780(SB)/4, $0x00000000
+DATA expK<>+1784(SB)/4, $0x00000000
+DATA expK<>+1788(SB)/4, $0x00000000
+GLOBL expK<>(SB), RODATA|NOPTR, $1792
 
 // func expAVX2(dst, src *float32, n int)
 // dst[i] = e^src[i] for i in [0, n), n a multiple of 8: +Inf above
@@ -533,6 +661,144 @@ erfAVX2loop:
 	JNZ  erfAVX2loop
 
 erfAVX2done:
+	VZEROUPPER
+	RET
+
+// func geluAVX2(dst, src *float32, n int)
+// dst[i] = x Phi(x) = x/2 (1 + erf(x/sqrt2)), x = src[i], for i in [0, n),
+// n a multiple of 8, by one erfc: e = Phi(-|x|) = erfc(|x|/sqrt2)/2 by the
+// Numerical Recipes erfcc (t = 1/(1 + w/2), t e^(-w^2 + P(t)), fractional
+// error below 1.2e-7), Phi(x) = 1 - e for x >= 0, e below. The exponent
+// -x^2/2 + P(t) is formed with x (clamped at -13) split as xh + (x - xh),
+// xh with 12 mantissa bits, so that xh^2/2 and n*C1 are exact and the
+// reduced argument keeps its accuracy for large |x|. NaN stays NaN.
+TEXT ·geluAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   geluAVX2done
+
+geluAVX2loop:
+	VMOVUPS (SI), Y0
+	VANDPS expK<>+448(SB), Y0, Y1
+	VXORPS expK<>+480(SB), Y1, Y1
+	VMULPS expK<>+1312(SB), Y1, Y6
+	VXORPS expK<>+480(SB), Y6, Y6
+	VMULPS expK<>+1280(SB), Y6, Y7
+	VADDPS expK<>+0(SB), Y7, Y7
+	VMOVUPS expK<>+0(SB), Y8
+	VDIVPS Y7, Y8, Y7
+	VMOVUPS expK<>+1408(SB), Y8
+	VFMADD213PS expK<>+1440(SB), Y7, Y8
+	VFMADD213PS expK<>+1472(SB), Y7, Y8
+	VFMADD213PS expK<>+1504(SB), Y7, Y8
+	VFMADD213PS expK<>+1536(SB), Y7, Y8
+	VFMADD213PS expK<>+1568(SB), Y7, Y8
+	VFMADD213PS expK<>+1600(SB), Y7, Y8
+	VFMADD213PS expK<>+1632(SB), Y7, Y8
+	VFMADD213PS expK<>+1664(SB), Y7, Y8
+	VFMADD213PS expK<>+1696(SB), Y7, Y8
+	VMOVUPS expK<>+1344(SB), Y9
+	VMAXPS Y1, Y9, Y9
+	VANDPS expK<>+1376(SB), Y9, Y11
+	VSUBPS Y9, Y11, Y10
+	VADDPS Y9, Y11, Y3
+	VMULPS Y3, Y10, Y10
+	VFMADD231PS expK<>+1280(SB), Y10, Y8
+	VMULPS Y11, Y11, Y9
+	VMULPS expK<>+1280(SB), Y9, Y9
+	VSUBPS Y9, Y8, Y10
+	VMULPS expK<>+96(SB), Y10, Y10
+	VROUNDPS $0, Y10, Y10
+	VMULPS expK<>+128(SB), Y10, Y11
+	VADDPS Y11, Y9, Y11
+	VSUBPS Y11, Y8, Y11
+	VFNMADD231PS expK<>+160(SB), Y10, Y11
+	VMOVUPS expK<>+192(SB), Y4
+	VFMADD213PS expK<>+224(SB), Y11, Y4
+	VFMADD213PS expK<>+256(SB), Y11, Y4
+	VFMADD213PS expK<>+288(SB), Y11, Y4
+	VFMADD213PS expK<>+320(SB), Y11, Y4
+	VFMADD213PS expK<>+352(SB), Y11, Y4
+	VMULPS Y11, Y11, Y3
+	VFMADD213PS Y11, Y3, Y4
+	VADDPS expK<>+0(SB), Y4, Y4
+	VCVTPS2DQ Y10, Y10
+	VPADDD expK<>+1728(SB), Y10, Y10
+	VPSLLD $23, Y10, Y10
+	VMULPS Y10, Y4, Y4
+	VMULPS Y7, Y4, Y4
+	VMULPS expK<>+1280(SB), Y4, Y4
+	VMOVUPS expK<>+0(SB), Y5
+	VSUBPS Y4, Y5, Y5
+	VCMPPS $13, expK<>+1760(SB), Y0, Y2
+	VBLENDVPS Y2, Y5, Y4, Y4
+	VMULPS Y4, Y0, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  geluAVX2loop
+
+geluAVX2done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX2(dst, src *float32, n int, silu int)
+// dst[i] = 1/(1 + e^-x), x = src[i] (times x when silu != 0), for i in
+// [0, n), n a multiple of 8; e^-x as expAVX2 (0 below -86, +Inf above
+// 88.72, so the result is 1 or 0 there); NaN stays NaN.
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ silu+24(FP), DX
+	SHRQ $3, CX
+	JZ   sigmoidAVX2done
+
+sigmoidAVX2loop:
+	VMOVUPS (SI), Y0
+	VXORPS expK<>+480(SB), Y0, Y6
+	VMOVUPS expK<>+32(SB), Y1
+	VMAXPS Y6, Y1, Y1
+	VMOVUPS expK<>+64(SB), Y2
+	VMINPS Y1, Y2, Y1
+	VMULPS expK<>+96(SB), Y1, Y2
+	VROUNDPS $0, Y2, Y2
+	VFNMADD231PS expK<>+128(SB), Y2, Y1
+	VFNMADD231PS expK<>+160(SB), Y2, Y1
+	VMOVUPS expK<>+192(SB), Y3
+	VFMADD213PS expK<>+224(SB), Y1, Y3
+	VFMADD213PS expK<>+256(SB), Y1, Y3
+	VFMADD213PS expK<>+288(SB), Y1, Y3
+	VFMADD213PS expK<>+320(SB), Y1, Y3
+	VFMADD213PS expK<>+352(SB), Y1, Y3
+	VMULPS Y1, Y1, Y4
+	VFMADD213PS Y1, Y4, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
+	VCVTPS2DQ Y2, Y2
+	VPADDD expK<>+384(SB), Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VMULPS Y2, Y3, Y3
+	VADDPS Y3, Y3, Y3
+	VCMPPS $14, expK<>+64(SB), Y6, Y5
+	VBLENDVPS Y5, expK<>+416(SB), Y3, Y3
+	VCMPPS $1, expK<>+32(SB), Y6, Y5
+	VANDNPS Y3, Y5, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
+	VMOVUPS expK<>+0(SB), Y4
+	VDIVPS Y3, Y4, Y3
+	TESTQ DX, DX
+	JZ   2(PC)
+	VMULPS Y0, Y3, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  sigmoidAVX2loop
+
+sigmoidAVX2done:
 	VZEROUPPER
 	RET
 

@@ -34,13 +34,7 @@ func deinterleave2AVX2(even, odd, src *float32, n int)
 func packRows16(dst, src *float32, offs *int, kcb, np int)
 
 //go:noescape
-func geluAVX2(v *float32, n int)
-
-//go:noescape
 func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
-
-//go:noescape
-func sigmoidAVX2(v *float32, n int, silu int)
 
 //go:noescape
 func hardSwishAVX2(v *float32, n int)
@@ -108,12 +102,12 @@ func init() {
 		geluVec = func(v []float32) int {
 			n := len(v) &^ 7
 			if n > 0 {
-				geluAVX2(&v[0], n)
+				geluAVX2(&v[0], &v[0], n)
 			}
 			if n < len(v) {
 				var buf [8]float32
 				copy(buf[:], v[n:])
-				geluAVX2(&buf[0], 8)
+				geluAVX2(&buf[0], &buf[0], 8)
 				copy(v[n:], buf[:])
 			}
 			return len(v)
@@ -133,12 +127,12 @@ func init() {
 				s = 1
 			}
 			if n > 0 {
-				sigmoidAVX2(&v[0], n, s)
+				sigmoidAVX2(&v[0], &v[0], n, s)
 			}
 			if n < len(v) {
 				var buf [8]float32
 				copy(buf[:], v[n:])
-				sigmoidAVX2(&buf[0], 8, s)
+				sigmoidAVX2(&buf[0], &buf[0], 8, s)
 				copy(v[n:], buf[:])
 			}
 			return len(v)
