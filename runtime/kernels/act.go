@@ -69,6 +69,9 @@ var (
 	hardSwishVec = func(v []float32) int { return 0 }
 	geluVec      = func(v []float32) int { return 0 }
 	sigmoidVec   = func(v []float32, silu bool) int { return 0 } // silu: x * sigmoid(x)
+
+	hardSigmoidVec = func(v []float32, alpha, beta float32) int { return 0 }
+	leakyReluVec   = func(v []float32, alpha float32) int { return 0 }
 )
 
 // ApplyAct applies act in place to every element of v. The piecewise
@@ -97,16 +100,12 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 			v[i] = x * clamp(x/6+0.5, 0, 1)
 		}
 	case ActHardSigmoid:
-		// alpha*x + beta, then the vectorized clamp: the same operations
-		// as clamp(alpha*x+beta, 0, 1) without a branch per element.
+		v = v[hardSigmoidVec(v, alpha, beta):]
 		for i, x := range v {
-			v[i] = alpha*x + beta
-		}
-		v = v[clampVec(v, 0, 1):]
-		for i, x := range v {
-			v[i] = clamp(x, 0, 1)
+			v[i] = clamp(alpha*x+beta, 0, 1)
 		}
 	case ActLeakyRelu:
+		v = v[leakyReluVec(v, alpha):]
 		for i, x := range v {
 			if x < 0 {
 				v[i] = alpha * x

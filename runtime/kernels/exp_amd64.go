@@ -23,6 +23,12 @@ func geluAVX2(dst, src *float32, n int)
 func sigmoidAVX2(dst, src *float32, n int, silu int)
 
 //go:noescape
+func hardSigmoidAVX2(v *float32, n int, a, b float32)
+
+//go:noescape
+func leakyReluAVX2(v *float32, n int, a float32)
+
+//go:noescape
 func erfAVX2(dst, src *float32, n int)
 
 //go:noescape
@@ -51,6 +57,20 @@ func init() {
 	tanhImpl = func(dst, src []float32) { vecUnary(dst, src, 0, 0, opTanh) }
 	erfImpl = func(dst, src []float32) { vecUnary(dst, src, 0, 0, opErf) }
 	geluTanhImpl = func(dst, src []float32) { vecUnary(dst, src, 0, 0, opGeluTanh) }
+	hardSigmoidVec = func(v []float32, a, b float32) int {
+		n := len(v) &^ 7
+		if n > 0 {
+			hardSigmoidAVX2(&v[0], n, a, b)
+		}
+		return n
+	}
+	leakyReluVec = func(v []float32, a float32) int {
+		n := len(v) &^ 7
+		if n > 0 {
+			leakyReluAVX2(&v[0], n, a)
+		}
+		return n
+	}
 	maxImpl = maxVec
 	expSubSumImpl = expSubSumVec
 	sumSqDevImpl = sumSqDevVec

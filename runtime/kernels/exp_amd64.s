@@ -978,6 +978,59 @@ nsdone:
 	VZEROUPPER
 	RET
 
+// func hardSigmoidAVX2(v *float32, n int, a, b float32)
+// v[i] = min(max(v[i]*a + b, 0), 1) in place (multiply, then add: the
+// scalar code's roundings) for i in [0, n), n a multiple of 8; NaN stays
+// NaN.
+TEXT ·hardSigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS a+16(FP), Y15
+	VBROADCASTSS b+20(FP), Y14
+	VXORPS Y13, Y13, Y13
+	VMOVUPS expK<>+0(SB), Y12
+	SHRQ $3, CX
+	JZ   hsgdone
+
+hsgloop:
+	VMULPS (DI), Y15, Y0
+	VADDPS Y14, Y0, Y0
+	VMAXPS Y0, Y13, Y0
+	VMINPS Y0, Y12, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  hsgloop
+
+hsgdone:
+	VZEROUPPER
+	RET
+
+// func leakyReluAVX2(v *float32, n int, a float32)
+// v[i] = v[i] < 0 ? a*v[i] : v[i] in place for i in [0, n), n a multiple
+// of 8.
+TEXT ·leakyReluAVX2(SB), NOSPLIT, $0-20
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS a+16(FP), Y15
+	VXORPS Y13, Y13, Y13
+	SHRQ $3, CX
+	JZ   lrdone
+
+lrloop:
+	VMOVUPS (DI), Y0
+	VMULPS Y15, Y0, Y1
+	VCMPPS $1, Y13, Y0, Y2
+	VBLENDVPS Y2, Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  lrloop
+
+lrdone:
+	VZEROUPPER
+	RET
+
 // func axpbAVX2(dst, src *float32, n int, a, c float32)
 // dst[i] = src[i]*a + c (one rounding) for i in [0, n), n a multiple of 8.
 TEXT ·axpbAVX2(SB), NOSPLIT, $0-32
