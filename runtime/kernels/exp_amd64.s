@@ -747,8 +747,9 @@ geluAVX2done:
 
 // func sigmoidAVX2(dst, src *float32, n int, silu int)
 // dst[i] = 1/(1 + e^-x), x = src[i] (times x when silu != 0), for i in
-// [0, n), n a multiple of 8; e^-x as expAVX2 (0 below -86, +Inf above
-// 88.72, so the result is 1 or 0 there); NaN stays NaN.
+// [0, n), n a multiple of 8, two vectors per iteration; e^-x by the
+// exponential of expAVX2 with its argument clamped to [-86, 88.72] (the
+// result is then 1 or below 3e-39); NaN stays NaN.
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -756,6 +757,77 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-32
 	MOVQ silu+24(FP), DX
 	SHRQ $3, CX
 	JZ   sigmoidAVX2done
+
+sigmoidAVX2loop2:
+	CMPQ CX, $2
+	JLT  sigmoidAVX2loop
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y8
+	VXORPS expK<>+480(SB), Y0, Y6
+	VXORPS expK<>+480(SB), Y8, Y14
+	VMOVUPS expK<>+32(SB), Y1
+	VMOVUPS expK<>+32(SB), Y9
+	VMAXPS Y6, Y1, Y1
+	VMAXPS Y14, Y9, Y9
+	VMOVUPS expK<>+64(SB), Y2
+	VMOVUPS expK<>+64(SB), Y10
+	VMINPS Y1, Y2, Y1
+	VMINPS Y9, Y10, Y9
+	VMULPS expK<>+96(SB), Y1, Y2
+	VMULPS expK<>+96(SB), Y9, Y10
+	VROUNDPS $0, Y2, Y2
+	VROUNDPS $0, Y10, Y10
+	VFNMADD231PS expK<>+128(SB), Y2, Y1
+	VFNMADD231PS expK<>+128(SB), Y10, Y9
+	VFNMADD231PS expK<>+160(SB), Y2, Y1
+	VFNMADD231PS expK<>+160(SB), Y10, Y9
+	VMOVUPS expK<>+192(SB), Y3
+	VMOVUPS expK<>+192(SB), Y11
+	VFMADD213PS expK<>+224(SB), Y1, Y3
+	VFMADD213PS expK<>+224(SB), Y9, Y11
+	VFMADD213PS expK<>+256(SB), Y1, Y3
+	VFMADD213PS expK<>+256(SB), Y9, Y11
+	VFMADD213PS expK<>+288(SB), Y1, Y3
+	VFMADD213PS expK<>+288(SB), Y9, Y11
+	VFMADD213PS expK<>+320(SB), Y1, Y3
+	VFMADD213PS expK<>+320(SB), Y9, Y11
+	VFMADD213PS expK<>+352(SB), Y1, Y3
+	VFMADD213PS expK<>+352(SB), Y9, Y11
+	VMULPS Y1, Y1, Y4
+	VMULPS Y9, Y9, Y12
+	VFMADD213PS Y1, Y4, Y3
+	VFMADD213PS Y9, Y12, Y11
+	VADDPS expK<>+0(SB), Y3, Y3
+	VADDPS expK<>+0(SB), Y11, Y11
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y10, Y10
+	VPADDD expK<>+384(SB), Y2, Y2
+	VPADDD expK<>+384(SB), Y10, Y10
+	VPSLLD $23, Y2, Y2
+	VPSLLD $23, Y10, Y10
+	VMULPS Y2, Y3, Y3
+	VMULPS Y10, Y11, Y11
+	VADDPS Y3, Y3, Y3
+	VADDPS Y11, Y11, Y11
+	VADDPS expK<>+0(SB), Y3, Y3
+	VADDPS expK<>+0(SB), Y11, Y11
+	VMOVUPS expK<>+0(SB), Y5
+	VMOVUPS expK<>+0(SB), Y13
+	VDIVPS Y3, Y5, Y3
+	VDIVPS Y11, Y13, Y11
+	TESTQ DX, DX
+	JZ   sigmoidAVX2st2
+	VMULPS Y0, Y3, Y3
+	VMULPS Y8, Y11, Y11
+
+sigmoidAVX2st2:
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y11, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $2, CX
+	JNZ  sigmoidAVX2loop2
+	JMP  sigmoidAVX2done
 
 sigmoidAVX2loop:
 	VMOVUPS (SI), Y0
@@ -782,21 +854,15 @@ sigmoidAVX2loop:
 	VPSLLD $23, Y2, Y2
 	VMULPS Y2, Y3, Y3
 	VADDPS Y3, Y3, Y3
-	VCMPPS $14, expK<>+64(SB), Y6, Y5
-	VBLENDVPS Y5, expK<>+416(SB), Y3, Y3
-	VCMPPS $1, expK<>+32(SB), Y6, Y5
-	VANDNPS Y3, Y5, Y3
 	VADDPS expK<>+0(SB), Y3, Y3
-	VMOVUPS expK<>+0(SB), Y4
-	VDIVPS Y3, Y4, Y3
+	VMOVUPS expK<>+0(SB), Y5
+	VDIVPS Y3, Y5, Y3
 	TESTQ DX, DX
-	JZ   2(PC)
+	JZ   sigmoidAVX2st
 	VMULPS Y0, Y3, Y3
+
+sigmoidAVX2st:
 	VMOVUPS Y3, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  sigmoidAVX2loop
 
 sigmoidAVX2done:
 	VZEROUPPER
