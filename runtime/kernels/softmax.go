@@ -3,11 +3,6 @@ package kernels
 // Row kernels of Softmax and LogSoftmax: the maximum, e^(x - max) with its
 // sum, and the final scaling are each one pass over the row.
 
-// MaxF32 returns the largest element of v (-Inf for an empty v). NaN
-// elements are skipped unless all are NaN; a row holding NaN gives NaN
-// through SoftmaxF32 anyway.
-func MaxF32(v []float32) float32 { return maxImpl(v) }
-
 // SoftmaxF32 sets dst = e^(src - m) / sum(e^(src - m)), m = max(src)
 // (len(dst) == len(src); dst may be src). The sum's order depends on
 // len(src) only.
@@ -33,7 +28,9 @@ func LogSoftmaxF32(dst, src []float32) {
 	AffineF32(dst, src, 1, -(m + log32(s)))
 }
 
-// The implementations in use.
+// The implementations in use. maxImpl returns the largest element (-Inf
+// for none; NaN elements are skipped unless all are NaN, and a row holding
+// NaN gives NaN through the exponentials anyway).
 var (
 	maxImpl       = maxRef
 	expSubSumImpl = expSubSumRef
