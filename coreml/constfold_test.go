@@ -65,3 +65,46 @@ func TestConversionFoldsWeightTranspose(t *testing.T) {
 		}
 	}
 }
+
+// TestConversionFoldsShapeScale: the attention scale TorchScript exports
+// for x / sqrt(x.shape[-1]) (FastViT, MobileNetV4-hybrid) is Shape, Slice
+// of the last entry, Cast to float, Sqrt; LeViT's dynamo export clamps a
+// shape entry with Max. Sqrt and Max have no lowering of their own, but
+// with static shapes their inputs are constants, so conversion folds them:
+// the program divides by the constant sqrt(16) = 4 (by hand) and has no
+// sqrt or maximum op.
+func TestConversionFoldsShapeScale(t *testing.T) {
+	b := newBuilder(6)
+	x := b.g.AddInput("x", ir.TensorOf(ir.Float32, 1, 3, 16))
+	last := b.op("Slice", []*ir.Value{b.op("Shape", []*ir.Value{x}), b.i64(-1), b.i64(1 << 62)})
+	clamped := b.op("Max", []*ir.Value{last, b.i64(2)})
+	scale := b.op("Sqrt", []*ir.Value{b.op("Cast", []*ir.Value{clamped}, aint("to", int64(ir.Float32)))})
+	l, err := lower(b.model(b.op("Div", []*ir.Value{x, scale})), &Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var div *mop
+	for _, o := range l.ops {
+		switch o.typ {
+		case "real_div":
+			div = o
+		case "sqrt", "maximum", "slice_by_index", "cast":
+			t.Errorf("MIL op %s: want the shape arithmetic folded", o.typ)
+		}
+	}
+	if div == nil {
+		t.Fatal("no real_div op")
+	}
+	if y := div.input("y"); y == nil || y.konst == nil || !slices.Equal(y.konst.f, []float32{4}) {
+		t.Errorf("real_div divides by %+v, want the constant 4", y)
+	}
+
+	// Sqrt of a computed tensor is refused, saying why and naming the node.
+	b = newBuilder(7)
+	x = b.g.AddInput("x", ir.TensorOf(ir.Float32, 1, 3, 16))
+	bad := b.g.AddNode("Sqrt", "root", []*ir.Value{x}, "r")
+	_, err = lower(b.model(bad.Outputs[0]), &Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), `node "root" (Sqrt): `) || !strings.Contains(err.Error(), "only supported on constant inputs") {
+		t.Errorf("Sqrt of an input: got %v, want a constant-inputs-only error naming node root", err)
+	}
+}

@@ -34,12 +34,19 @@ func lowerConcat(l *lowerer, n *ir.Node) error {
 	return nil
 }
 
-func lowerSplit(l *lowerer, n *ir.Node) error {
+// x0Axis returns n's input 0 and its attribute axis (default 0) made
+// non-negative for x's rank.
+func (l *lowerer) x0Axis(n *ir.Node) (*mvar, int64, error) {
 	x, err := l.x0(n)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	ax, err := normAxis(n.AttrInt("axis", 0), len(x.shape))
+	return x, ax, err
+}
+
+func lowerSplit(l *lowerer, n *ir.Node) error {
+	x, ax, err := l.x0Axis(n)
 	if err != nil {
 		return err
 	}
@@ -209,5 +216,47 @@ func lowerSlice(l *lowerer, n *ir.Node) error {
 	base := n.Outputs[0].Name
 	l.def(n.Outputs[0], "slice_by_index", []arg{a("x", x), a("begin", l.cInts(base+"_begin", begin...)),
 		a("end", l.cInts(base+"_end", end...)), a("stride", l.cInts(base+"_stride", stride...))}, x.dt, s)
+	return nil
+}
+
+// lowerExpand: Expand of a computed tensor to a constant shape ->
+// reshape (when the target has more axes) and tile by the broadcast
+// factors (MobileViTv2's expand_as).
+func lowerExpand(l *lowerer, n *ir.Node) error {
+	x, err := l.x0(n)
+	if err != nil {
+		return err
+	}
+	shape, err := l.intsOf(n, 1, "shape")
+	if err != nil {
+		return err
+	}
+	s, err := ir.BroadcastShape(x.shape, shape)
+	if err != nil {
+		return err
+	}
+	if err := l.grownFits(s); err != nil {
+		return err
+	}
+	base := n.Outputs[0].Name
+	in := x
+	if len(s) > len(x.shape) {
+		rs := append(make([]int64, len(s)-len(x.shape)), x.shape...)
+		for i := range len(s) - len(x.shape) {
+			rs[i] = 1
+		}
+		if fmtShape(rs) == fmtShape(s) {
+			return l.reshapeTo(n, x, s)
+		}
+		in = l.emit1("reshape", base+"_rank", []arg{a("x", x), a("shape", l.cInts(base+"_rank_shape", rs...))}, x.dt, rs, false)
+	}
+	if fmtShape(in.shape) == fmtShape(s) {
+		return lowerIdentity(l, n)
+	}
+	reps := make([]int64, len(s))
+	for i := range s {
+		reps[i] = s[i] / in.shape[i]
+	}
+	l.def(n.Outputs[0], "tile", []arg{a("x", in), a("reps", l.cInts(base+"_reps", reps...))}, x.dt, s)
 	return nil
 }

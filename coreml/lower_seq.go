@@ -12,11 +12,7 @@ import (
 // lowerSplitToSequence: SplitToSequence with a constant split (dynamo's
 // torch.split/chunk) becomes split; SequenceAt then picks an output.
 func lowerSplitToSequence(l *lowerer, n *ir.Node) error {
-	x, err := l.x0(n)
-	if err != nil {
-		return err
-	}
-	ax, err := normAxis(n.AttrInt("axis", 0), len(x.shape))
+	x, ax, err := l.x0Axis(n)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,8 @@ import (
 )
 
 // ConvertNeuralNetwork converts m to a NeuralNetwork model (.mlmodel,
-// specification version 4, exact N-D shape mapping). The graph is lowered
+// specification version 4, exact N-D shape mapping; 5 when a layer needs
+// it, see nnWriter.needSpec). The graph is lowered
 // to MIL ops in float32 first; each op then becomes one or two layers.
 // With opt.FP16 weights are stored as float16. opt.Target must be empty.
 func ConvertNeuralNetwork(m *ir.Model, opt Options) (*pb.Model, error) {
@@ -41,6 +42,10 @@ func ConvertNeuralNetwork(m *ir.Model, opt Options) (*pb.Model, error) {
 	for _, o := range lw.ops {
 		if err := nw.op(o); err != nil {
 			if o.src != nil {
+				if why := mlProgramOnly[lowererKey(o.src.Domain, o.src.OpType)]; why != "" {
+					return nil, fmt.Errorf("node %q (%s): NeuralNetwork specification version %d cannot express it (%s); convert to an ML Program (.mlpackage) instead: %w",
+						o.src.Name, o.src.OpType, NeuralNetworkSpecVersion, why, errUnsupported)
+				}
 				return nil, fmt.Errorf("node %q (%s): MIL op %s: %w", o.src.Name, o.src.OpType, o.typ, err)
 			}
 			return nil, fmt.Errorf("op %q (%s): %w", o.name, o.typ, err)
@@ -48,7 +53,7 @@ func ConvertNeuralNetwork(m *ir.Model, opt Options) (*pb.Model, error) {
 	}
 	net.Layers = nw.layers
 	lw.image = opt.Image
-	return &pb.Model{SpecificationVersion: NeuralNetworkSpecVersion, Description: describe(lw, &opt, "neuralnetwork", ""),
+	return &pb.Model{SpecificationVersion: max(NeuralNetworkSpecVersion, nw.spec), Description: describe(lw, &opt, "neuralnetwork", ""),
 		Type: &pb.Model_NeuralNetwork{NeuralNetwork: net}}, nil
 }
 
@@ -56,7 +61,14 @@ type nnWriter struct {
 	fp16   bool
 	layers []*pb.NeuralNetworkLayer
 	loaded map[*mvar]bool
+	// spec is the lowest specification version the written layers need
+	// beyond NeuralNetworkSpecVersion (0: none; see needSpec).
+	spec int32
 }
+
+// needSpec records that a layer needs specification version v (a layer
+// field Core ML reads only from that version on).
+func (w *nnWriter) needSpec(v int32) { w.spec = max(w.spec, v) }
 
 func (w *nnWriter) weights(f []float32) *pb.WeightParams {
 	if !w.fp16 {
@@ -120,6 +132,26 @@ func (w *nnWriter) add(name string, in []string, out []string, l any) {
 		layer.Layer = &pb.NeuralNetworkLayer_Erf{Erf: p}
 	case *pb.ReduceMeanLayerParams:
 		layer.Layer = &pb.NeuralNetworkLayer_ReduceMean{ReduceMean: p}
+	case *pb.UpsampleLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Upsample{Upsample: p}
+	case *pb.ResizeBilinearLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ResizeBilinear{ResizeBilinear: p}
+	case *pb.GatherLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Gather{Gather: p}
+	case *pb.GatherNDLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_GatherND{GatherND: p}
+	case *pb.TileLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Tile{Tile: p}
+	case *pb.ReduceSumLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ReduceSum{ReduceSum: p}
+	case *pb.ReduceL2LayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ReduceL2{ReduceL2: p}
+	case *pb.LayerNormalizationLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_LayerNormalization{LayerNormalization: p}
+	case *pb.PaddingLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Padding{Padding: p}
+	case *pb.ConstantPaddingLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ConstantPad{ConstantPad: p}
 	default:
 		panic(fmt.Sprintf("coreml: layer params %T", l))
 	}

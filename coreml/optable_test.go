@@ -86,7 +86,12 @@ func TestOpSupport(t *testing.T) {
 		{"", "Conv", Supported, Supported},
 		{"ai.onnx", "Conv", Supported, Supported},
 		{"mconv", "SqueezeExcite", Supported, Supported},
-		{"", "Gather", ConstantOnly, ConstantOnly},
+		{"", "Gather", Supported, Supported},
+		{"", "Resize", Supported, Supported},
+		{"", "Cast", Supported, Supported}, // float to float on computed tensors
+		{"", "ConstantOfShape", ConstantOnly, ConstantOnly},
+		{"", "Sqrt", ConstantOnly, ConstantOnly}, // no lowering, folded (engine.Folded)
+		{"", "Mod", ConstantOnly, ConstantOnly},
 		{"", "NonMaxSuppression", Unsupported, Unsupported},
 		{"", "SqueezeExcite", Unsupported, Unsupported},
 		{"com.microsoft", "Conv", Unsupported, Unsupported},

@@ -80,3 +80,35 @@ func TestFoldExportedPadArithmetic(t *testing.T) {
 		t.Errorf("Pad output shape %s, want [1,2,8,5]", s)
 	}
 }
+
+// TestFoldGatherND: LeViT's attention biases under the dynamo exporter are
+// GatherND of an initializer table by initializer indices, added to the
+// attention logits; folding makes them one constant. Values: the example
+// of ONNX's GatherND documentation (test_gathernd_example_float32): data
+// [[[0,1],[2,3]],[[4,5],[6,7]]], indices [[[0,1]],[[1,0]]] give
+// [[[2,3]],[[4,5]]].
+func TestFoldGatherND(t *testing.T) {
+	b := newBuilder(17, 1)
+	x := b.input(2, 1, 2)
+	table := b.g.AddConst("table", ir.NewFloat32([]int64{2, 2, 2}, []float32{0, 1, 2, 3, 4, 5, 6, 7}))
+	idx := b.g.AddConst("idx", ir.NewInt64([]int64{2, 1, 2}, []int64{0, 1, 1, 0}))
+	b.out(b.op("Add", []*ir.Value{x, b.op("GatherND", []*ir.Value{table, idx})}))
+	if _, err := Run(b.m, Options{CheckEachPass: true}); err != nil {
+		t.Fatal(err)
+	}
+	var add *ir.Node
+	for _, n := range b.g.Nodes {
+		if n.OpType == "GatherND" {
+			t.Errorf("GatherND of constants left unfolded")
+		}
+		if n.OpType == "Add" {
+			add = n
+		}
+	}
+	if add == nil || !add.Inputs[1].IsConst() {
+		t.Fatalf("Add's bias is not a folded constant:\n%s", ir.Dump(b.g))
+	}
+	if v, _ := add.Inputs[1].Const.Float32s(); !slices.Equal(v, []float32{2, 3, 4, 5}) || !slices.Equal(add.Inputs[1].Const.Dims, []int64{2, 1, 2}) {
+		t.Errorf("folded GatherND = %v %v, want [2 1 2] [2 3 4 5]", add.Inputs[1].Const.Dims, v)
+	}
+}

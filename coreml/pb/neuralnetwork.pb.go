@@ -353,6 +353,153 @@ func (GeluLayerParams_GeluMode) EnumDescriptor() ([]byte, []int) {
 	return file_neuralnetwork_proto_rawDescGZIP(), []int{26, 0}
 }
 
+type UpsampleLayerParams_InterpolationMode int32
+
+const (
+	UpsampleLayerParams_NN       UpsampleLayerParams_InterpolationMode = 0
+	UpsampleLayerParams_BILINEAR UpsampleLayerParams_InterpolationMode = 1
+)
+
+// Enum value maps for UpsampleLayerParams_InterpolationMode.
+var (
+	UpsampleLayerParams_InterpolationMode_name = map[int32]string{
+		0: "NN",
+		1: "BILINEAR",
+	}
+	UpsampleLayerParams_InterpolationMode_value = map[string]int32{
+		"NN":       0,
+		"BILINEAR": 1,
+	}
+)
+
+func (x UpsampleLayerParams_InterpolationMode) Enum() *UpsampleLayerParams_InterpolationMode {
+	p := new(UpsampleLayerParams_InterpolationMode)
+	*p = x
+	return p
+}
+
+func (x UpsampleLayerParams_InterpolationMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (UpsampleLayerParams_InterpolationMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_neuralnetwork_proto_enumTypes[7].Descriptor()
+}
+
+func (UpsampleLayerParams_InterpolationMode) Type() protoreflect.EnumType {
+	return &file_neuralnetwork_proto_enumTypes[7]
+}
+
+func (x UpsampleLayerParams_InterpolationMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use UpsampleLayerParams_InterpolationMode.Descriptor instead.
+func (UpsampleLayerParams_InterpolationMode) EnumDescriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{42, 0}
+}
+
+type UpsampleLayerParams_LinearUpsampleMode int32
+
+const (
+	UpsampleLayerParams_DEFAULT             UpsampleLayerParams_LinearUpsampleMode = 0
+	UpsampleLayerParams_ALIGN_CORNERS_TRUE  UpsampleLayerParams_LinearUpsampleMode = 1
+	UpsampleLayerParams_ALIGN_CORNERS_FALSE UpsampleLayerParams_LinearUpsampleMode = 2
+)
+
+// Enum value maps for UpsampleLayerParams_LinearUpsampleMode.
+var (
+	UpsampleLayerParams_LinearUpsampleMode_name = map[int32]string{
+		0: "DEFAULT",
+		1: "ALIGN_CORNERS_TRUE",
+		2: "ALIGN_CORNERS_FALSE",
+	}
+	UpsampleLayerParams_LinearUpsampleMode_value = map[string]int32{
+		"DEFAULT":             0,
+		"ALIGN_CORNERS_TRUE":  1,
+		"ALIGN_CORNERS_FALSE": 2,
+	}
+)
+
+func (x UpsampleLayerParams_LinearUpsampleMode) Enum() *UpsampleLayerParams_LinearUpsampleMode {
+	p := new(UpsampleLayerParams_LinearUpsampleMode)
+	*p = x
+	return p
+}
+
+func (x UpsampleLayerParams_LinearUpsampleMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (UpsampleLayerParams_LinearUpsampleMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_neuralnetwork_proto_enumTypes[8].Descriptor()
+}
+
+func (UpsampleLayerParams_LinearUpsampleMode) Type() protoreflect.EnumType {
+	return &file_neuralnetwork_proto_enumTypes[8]
+}
+
+func (x UpsampleLayerParams_LinearUpsampleMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use UpsampleLayerParams_LinearUpsampleMode.Descriptor instead.
+func (UpsampleLayerParams_LinearUpsampleMode) EnumDescriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{42, 1}
+}
+
+type SamplingMode_Method int32
+
+const (
+	SamplingMode_STRICT_ALIGN_ENDPOINTS_MODE SamplingMode_Method = 0
+	SamplingMode_ALIGN_ENDPOINTS_MODE        SamplingMode_Method = 1
+	SamplingMode_UPSAMPLE_MODE               SamplingMode_Method = 2
+	SamplingMode_ROI_ALIGN_MODE              SamplingMode_Method = 3
+)
+
+// Enum value maps for SamplingMode_Method.
+var (
+	SamplingMode_Method_name = map[int32]string{
+		0: "STRICT_ALIGN_ENDPOINTS_MODE",
+		1: "ALIGN_ENDPOINTS_MODE",
+		2: "UPSAMPLE_MODE",
+		3: "ROI_ALIGN_MODE",
+	}
+	SamplingMode_Method_value = map[string]int32{
+		"STRICT_ALIGN_ENDPOINTS_MODE": 0,
+		"ALIGN_ENDPOINTS_MODE":        1,
+		"UPSAMPLE_MODE":               2,
+		"ROI_ALIGN_MODE":              3,
+	}
+)
+
+func (x SamplingMode_Method) Enum() *SamplingMode_Method {
+	p := new(SamplingMode_Method)
+	*p = x
+	return p
+}
+
+func (x SamplingMode_Method) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SamplingMode_Method) Descriptor() protoreflect.EnumDescriptor {
+	return file_neuralnetwork_proto_enumTypes[9].Descriptor()
+}
+
+func (SamplingMode_Method) Type() protoreflect.EnumType {
+	return &file_neuralnetwork_proto_enumTypes[9]
+}
+
+func (x SamplingMode_Method) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SamplingMode_Method.Descriptor instead.
+func (SamplingMode_Method) EnumDescriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{43, 0}
+}
+
 type NeuralNetwork struct {
 	state                  protoimpl.MessageState              `protogen:"open.v1"`
 	Layers                 []*NeuralNetworkLayer               `protobuf:"bytes,1,rep,name=layers,proto3" json:"layers,omitempty"`
@@ -584,6 +731,9 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_InnerProduct
 	//	*NeuralNetworkLayer_Batchnorm
 	//	*NeuralNetworkLayer_Softmax
+	//	*NeuralNetworkLayer_Upsample
+	//	*NeuralNetworkLayer_ResizeBilinear
+	//	*NeuralNetworkLayer_Padding
 	//	*NeuralNetworkLayer_Add
 	//	*NeuralNetworkLayer_Multiply
 	//	*NeuralNetworkLayer_Reshape
@@ -596,6 +746,9 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_DivideBroadcastable
 	//	*NeuralNetworkLayer_MultiplyBroadcastable
 	//	*NeuralNetworkLayer_SubtractBroadcastable
+	//	*NeuralNetworkLayer_Gather
+	//	*NeuralNetworkLayer_GatherND
+	//	*NeuralNetworkLayer_Tile
 	//	*NeuralNetworkLayer_SoftmaxND
 	//	*NeuralNetworkLayer_SplitND
 	//	*NeuralNetworkLayer_ConcatND
@@ -605,7 +758,11 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_BatchedMatmul
 	//	*NeuralNetworkLayer_FlattenTo2D
 	//	*NeuralNetworkLayer_ReshapeStatic
+	//	*NeuralNetworkLayer_ConstantPad
+	//	*NeuralNetworkLayer_ReduceL2
+	//	*NeuralNetworkLayer_ReduceSum
 	//	*NeuralNetworkLayer_ReduceMean
+	//	*NeuralNetworkLayer_LayerNormalization
 	Layer         isNeuralNetworkLayer_Layer `protobuf_oneof:"layer"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -723,6 +880,33 @@ func (x *NeuralNetworkLayer) GetSoftmax() *SoftmaxLayerParams {
 	return nil
 }
 
+func (x *NeuralNetworkLayer) GetUpsample() *UpsampleLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Upsample); ok {
+			return x.Upsample
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetResizeBilinear() *ResizeBilinearLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ResizeBilinear); ok {
+			return x.ResizeBilinear
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetPadding() *PaddingLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Padding); ok {
+			return x.Padding
+		}
+	}
+	return nil
+}
+
 func (x *NeuralNetworkLayer) GetAdd() *AddLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_Add); ok {
@@ -831,6 +1015,33 @@ func (x *NeuralNetworkLayer) GetSubtractBroadcastable() *SubtractBroadcastableLa
 	return nil
 }
 
+func (x *NeuralNetworkLayer) GetGather() *GatherLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Gather); ok {
+			return x.Gather
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetGatherND() *GatherNDLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_GatherND); ok {
+			return x.GatherND
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetTile() *TileLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Tile); ok {
+			return x.Tile
+		}
+	}
+	return nil
+}
+
 func (x *NeuralNetworkLayer) GetSoftmaxND() *SoftmaxNDLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_SoftmaxND); ok {
@@ -912,10 +1123,46 @@ func (x *NeuralNetworkLayer) GetReshapeStatic() *ReshapeStaticLayerParams {
 	return nil
 }
 
+func (x *NeuralNetworkLayer) GetConstantPad() *ConstantPaddingLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ConstantPad); ok {
+			return x.ConstantPad
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetReduceL2() *ReduceL2LayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ReduceL2); ok {
+			return x.ReduceL2
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetReduceSum() *ReduceSumLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ReduceSum); ok {
+			return x.ReduceSum
+		}
+	}
+	return nil
+}
+
 func (x *NeuralNetworkLayer) GetReduceMean() *ReduceMeanLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_ReduceMean); ok {
 			return x.ReduceMean
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetLayerNormalization() *LayerNormalizationLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_LayerNormalization); ok {
+			return x.LayerNormalization
 		}
 	}
 	return nil
@@ -947,6 +1194,18 @@ type NeuralNetworkLayer_Batchnorm struct {
 
 type NeuralNetworkLayer_Softmax struct {
 	Softmax *SoftmaxLayerParams `protobuf:"bytes,175,opt,name=softmax,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_Upsample struct {
+	Upsample *UpsampleLayerParams `protobuf:"bytes,210,opt,name=upsample,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_ResizeBilinear struct {
+	ResizeBilinear *ResizeBilinearLayerParams `protobuf:"bytes,211,opt,name=resizeBilinear,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_Padding struct {
+	Padding *PaddingLayerParams `protobuf:"bytes,200,opt,name=padding,proto3,oneof"`
 }
 
 type NeuralNetworkLayer_Add struct {
@@ -997,6 +1256,18 @@ type NeuralNetworkLayer_SubtractBroadcastable struct {
 	SubtractBroadcastable *SubtractBroadcastableLayerParams `protobuf:"bytes,905,opt,name=subtractBroadcastable,proto3,oneof"`
 }
 
+type NeuralNetworkLayer_Gather struct {
+	Gather *GatherLayerParams `protobuf:"bytes,930,opt,name=gather,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_GatherND struct {
+	GatherND *GatherNDLayerParams `protobuf:"bytes,940,opt,name=gatherND,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_Tile struct {
+	Tile *TileLayerParams `protobuf:"bytes,920,opt,name=tile,proto3,oneof"`
+}
+
 type NeuralNetworkLayer_SoftmaxND struct {
 	SoftmaxND *SoftmaxNDLayerParams `protobuf:"bytes,950,opt,name=softmaxND,proto3,oneof"`
 }
@@ -1033,8 +1304,24 @@ type NeuralNetworkLayer_ReshapeStatic struct {
 	ReshapeStatic *ReshapeStaticLayerParams `protobuf:"bytes,1140,opt,name=reshapeStatic,proto3,oneof"`
 }
 
+type NeuralNetworkLayer_ConstantPad struct {
+	ConstantPad *ConstantPaddingLayerParams `protobuf:"bytes,1155,opt,name=constantPad,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_ReduceL2 struct {
+	ReduceL2 *ReduceL2LayerParams `protobuf:"bytes,1255,opt,name=reduceL2,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_ReduceSum struct {
+	ReduceSum *ReduceSumLayerParams `protobuf:"bytes,1270,opt,name=reduceSum,proto3,oneof"`
+}
+
 type NeuralNetworkLayer_ReduceMean struct {
 	ReduceMean *ReduceMeanLayerParams `protobuf:"bytes,1280,opt,name=reduceMean,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_LayerNormalization struct {
+	LayerNormalization *LayerNormalizationLayerParams `protobuf:"bytes,1350,opt,name=layerNormalization,proto3,oneof"`
 }
 
 func (*NeuralNetworkLayer_Convolution) isNeuralNetworkLayer_Layer() {}
@@ -1048,6 +1335,12 @@ func (*NeuralNetworkLayer_InnerProduct) isNeuralNetworkLayer_Layer() {}
 func (*NeuralNetworkLayer_Batchnorm) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_Softmax) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_Upsample) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_ResizeBilinear) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_Padding) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_Add) isNeuralNetworkLayer_Layer() {}
 
@@ -1073,6 +1366,12 @@ func (*NeuralNetworkLayer_MultiplyBroadcastable) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_SubtractBroadcastable) isNeuralNetworkLayer_Layer() {}
 
+func (*NeuralNetworkLayer_Gather) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_GatherND) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_Tile) isNeuralNetworkLayer_Layer() {}
+
 func (*NeuralNetworkLayer_SoftmaxND) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_SplitND) isNeuralNetworkLayer_Layer() {}
@@ -1091,7 +1390,15 @@ func (*NeuralNetworkLayer_FlattenTo2D) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_ReshapeStatic) isNeuralNetworkLayer_Layer() {}
 
+func (*NeuralNetworkLayer_ConstantPad) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_ReduceL2) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_ReduceSum) isNeuralNetworkLayer_Layer() {}
+
 func (*NeuralNetworkLayer_ReduceMean) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_LayerNormalization) isNeuralNetworkLayer_Layer() {}
 
 type WeightParams struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3287,6 +3594,655 @@ func (x *ReduceMeanLayerParams) GetReduceAll() bool {
 	return false
 }
 
+// Resampling (cml-shape): Resize and Upsample.
+type UpsampleLayerParams struct {
+	state                   protoimpl.MessageState                 `protogen:"open.v1"`
+	ScalingFactor           []uint64                               `protobuf:"varint,1,rep,packed,name=scalingFactor,proto3" json:"scalingFactor,omitempty"`
+	FractionalScalingFactor []float32                              `protobuf:"fixed32,7,rep,packed,name=fractionalScalingFactor,proto3" json:"fractionalScalingFactor,omitempty"`
+	Mode                    UpsampleLayerParams_InterpolationMode  `protobuf:"varint,5,opt,name=mode,proto3,enum=mconv.coreml.UpsampleLayerParams_InterpolationMode" json:"mode,omitempty"`
+	LinearUpsampleMode      UpsampleLayerParams_LinearUpsampleMode `protobuf:"varint,6,opt,name=linearUpsampleMode,proto3,enum=mconv.coreml.UpsampleLayerParams_LinearUpsampleMode" json:"linearUpsampleMode,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *UpsampleLayerParams) Reset() {
+	*x = UpsampleLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpsampleLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpsampleLayerParams) ProtoMessage() {}
+
+func (x *UpsampleLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpsampleLayerParams.ProtoReflect.Descriptor instead.
+func (*UpsampleLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *UpsampleLayerParams) GetScalingFactor() []uint64 {
+	if x != nil {
+		return x.ScalingFactor
+	}
+	return nil
+}
+
+func (x *UpsampleLayerParams) GetFractionalScalingFactor() []float32 {
+	if x != nil {
+		return x.FractionalScalingFactor
+	}
+	return nil
+}
+
+func (x *UpsampleLayerParams) GetMode() UpsampleLayerParams_InterpolationMode {
+	if x != nil {
+		return x.Mode
+	}
+	return UpsampleLayerParams_NN
+}
+
+func (x *UpsampleLayerParams) GetLinearUpsampleMode() UpsampleLayerParams_LinearUpsampleMode {
+	if x != nil {
+		return x.LinearUpsampleMode
+	}
+	return UpsampleLayerParams_DEFAULT
+}
+
+type SamplingMode struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	SamplingMethod SamplingMode_Method    `protobuf:"varint,1,opt,name=samplingMethod,proto3,enum=mconv.coreml.SamplingMode_Method" json:"samplingMethod,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SamplingMode) Reset() {
+	*x = SamplingMode{}
+	mi := &file_neuralnetwork_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SamplingMode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SamplingMode) ProtoMessage() {}
+
+func (x *SamplingMode) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SamplingMode.ProtoReflect.Descriptor instead.
+func (*SamplingMode) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SamplingMode) GetSamplingMethod() SamplingMode_Method {
+	if x != nil {
+		return x.SamplingMethod
+	}
+	return SamplingMode_STRICT_ALIGN_ENDPOINTS_MODE
+}
+
+type ResizeBilinearLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TargetSize    []uint64               `protobuf:"varint,1,rep,packed,name=targetSize,proto3" json:"targetSize,omitempty"`
+	Mode          *SamplingMode          `protobuf:"bytes,2,opt,name=mode,proto3" json:"mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResizeBilinearLayerParams) Reset() {
+	*x = ResizeBilinearLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResizeBilinearLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResizeBilinearLayerParams) ProtoMessage() {}
+
+func (x *ResizeBilinearLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResizeBilinearLayerParams.ProtoReflect.Descriptor instead.
+func (*ResizeBilinearLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ResizeBilinearLayerParams) GetTargetSize() []uint64 {
+	if x != nil {
+		return x.TargetSize
+	}
+	return nil
+}
+
+func (x *ResizeBilinearLayerParams) GetMode() *SamplingMode {
+	if x != nil {
+		return x.Mode
+	}
+	return nil
+}
+
+// Indexing (cml-shape): Gather and GatherND on computed data.
+type GatherLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Axis          int64                  `protobuf:"varint,1,opt,name=axis,proto3" json:"axis,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GatherLayerParams) Reset() {
+	*x = GatherLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GatherLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GatherLayerParams) ProtoMessage() {}
+
+func (x *GatherLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GatherLayerParams.ProtoReflect.Descriptor instead.
+func (*GatherLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *GatherLayerParams) GetAxis() int64 {
+	if x != nil {
+		return x.Axis
+	}
+	return 0
+}
+
+type GatherNDLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GatherNDLayerParams) Reset() {
+	*x = GatherNDLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GatherNDLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GatherNDLayerParams) ProtoMessage() {}
+
+func (x *GatherNDLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GatherNDLayerParams.ProtoReflect.Descriptor instead.
+func (*GatherNDLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{46}
+}
+
+type TileLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reps          []uint64               `protobuf:"varint,1,rep,packed,name=reps,proto3" json:"reps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TileLayerParams) Reset() {
+	*x = TileLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TileLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TileLayerParams) ProtoMessage() {}
+
+func (x *TileLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TileLayerParams.ProtoReflect.Descriptor instead.
+func (*TileLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *TileLayerParams) GetReps() []uint64 {
+	if x != nil {
+		return x.Reps
+	}
+	return nil
+}
+
+type ReduceSumLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Axes          []int64                `protobuf:"varint,1,rep,packed,name=axes,proto3" json:"axes,omitempty"`
+	KeepDims      bool                   `protobuf:"varint,2,opt,name=keepDims,proto3" json:"keepDims,omitempty"`
+	ReduceAll     bool                   `protobuf:"varint,3,opt,name=reduceAll,proto3" json:"reduceAll,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReduceSumLayerParams) Reset() {
+	*x = ReduceSumLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReduceSumLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReduceSumLayerParams) ProtoMessage() {}
+
+func (x *ReduceSumLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReduceSumLayerParams.ProtoReflect.Descriptor instead.
+func (*ReduceSumLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ReduceSumLayerParams) GetAxes() []int64 {
+	if x != nil {
+		return x.Axes
+	}
+	return nil
+}
+
+func (x *ReduceSumLayerParams) GetKeepDims() bool {
+	if x != nil {
+		return x.KeepDims
+	}
+	return false
+}
+
+func (x *ReduceSumLayerParams) GetReduceAll() bool {
+	if x != nil {
+		return x.ReduceAll
+	}
+	return false
+}
+
+type ReduceL2LayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Axes          []int64                `protobuf:"varint,1,rep,packed,name=axes,proto3" json:"axes,omitempty"`
+	KeepDims      bool                   `protobuf:"varint,2,opt,name=keepDims,proto3" json:"keepDims,omitempty"`
+	ReduceAll     bool                   `protobuf:"varint,3,opt,name=reduceAll,proto3" json:"reduceAll,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReduceL2LayerParams) Reset() {
+	*x = ReduceL2LayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReduceL2LayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReduceL2LayerParams) ProtoMessage() {}
+
+func (x *ReduceL2LayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReduceL2LayerParams.ProtoReflect.Descriptor instead.
+func (*ReduceL2LayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ReduceL2LayerParams) GetAxes() []int64 {
+	if x != nil {
+		return x.Axes
+	}
+	return nil
+}
+
+func (x *ReduceL2LayerParams) GetKeepDims() bool {
+	if x != nil {
+		return x.KeepDims
+	}
+	return false
+}
+
+func (x *ReduceL2LayerParams) GetReduceAll() bool {
+	if x != nil {
+		return x.ReduceAll
+	}
+	return false
+}
+
+// Pads the last two dimensions ([H, W]: borderAmounts[0] is H, [1] is W).
+type PaddingLayerParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to PaddingType:
+	//
+	//	*PaddingLayerParams_Constant
+	//	*PaddingLayerParams_Reflection
+	//	*PaddingLayerParams_Replication
+	PaddingType    isPaddingLayerParams_PaddingType `protobuf_oneof:"PaddingType"`
+	PaddingAmounts *BorderAmounts                   `protobuf:"bytes,10,opt,name=paddingAmounts,proto3" json:"paddingAmounts,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams) Reset() {
+	*x = PaddingLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams) ProtoMessage() {}
+
+func (x *PaddingLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *PaddingLayerParams) GetPaddingType() isPaddingLayerParams_PaddingType {
+	if x != nil {
+		return x.PaddingType
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetConstant() *PaddingLayerParams_PaddingConstant {
+	if x != nil {
+		if x, ok := x.PaddingType.(*PaddingLayerParams_Constant); ok {
+			return x.Constant
+		}
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetReflection() *PaddingLayerParams_PaddingReflection {
+	if x != nil {
+		if x, ok := x.PaddingType.(*PaddingLayerParams_Reflection); ok {
+			return x.Reflection
+		}
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetReplication() *PaddingLayerParams_PaddingReplication {
+	if x != nil {
+		if x, ok := x.PaddingType.(*PaddingLayerParams_Replication); ok {
+			return x.Replication
+		}
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetPaddingAmounts() *BorderAmounts {
+	if x != nil {
+		return x.PaddingAmounts
+	}
+	return nil
+}
+
+type isPaddingLayerParams_PaddingType interface {
+	isPaddingLayerParams_PaddingType()
+}
+
+type PaddingLayerParams_Constant struct {
+	Constant *PaddingLayerParams_PaddingConstant `protobuf:"bytes,1,opt,name=constant,proto3,oneof"`
+}
+
+type PaddingLayerParams_Reflection struct {
+	Reflection *PaddingLayerParams_PaddingReflection `protobuf:"bytes,2,opt,name=reflection,proto3,oneof"`
+}
+
+type PaddingLayerParams_Replication struct {
+	Replication *PaddingLayerParams_PaddingReplication `protobuf:"bytes,3,opt,name=replication,proto3,oneof"`
+}
+
+func (*PaddingLayerParams_Constant) isPaddingLayerParams_PaddingType() {}
+
+func (*PaddingLayerParams_Reflection) isPaddingLayerParams_PaddingType() {}
+
+func (*PaddingLayerParams_Replication) isPaddingLayerParams_PaddingType() {}
+
+// Constant padding of any dimensions: padAmounts holds (begin, end) per
+// dimension.
+type ConstantPaddingLayerParams struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	Value                    float32                `protobuf:"fixed32,1,opt,name=value,proto3" json:"value,omitempty"`
+	PadAmounts               []uint64               `protobuf:"varint,2,rep,packed,name=padAmounts,proto3" json:"padAmounts,omitempty"`
+	PadToGivenOutputSizeMode bool                   `protobuf:"varint,3,opt,name=padToGivenOutputSizeMode,proto3" json:"padToGivenOutputSizeMode,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *ConstantPaddingLayerParams) Reset() {
+	*x = ConstantPaddingLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConstantPaddingLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConstantPaddingLayerParams) ProtoMessage() {}
+
+func (x *ConstantPaddingLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConstantPaddingLayerParams.ProtoReflect.Descriptor instead.
+func (*ConstantPaddingLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *ConstantPaddingLayerParams) GetValue() float32 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *ConstantPaddingLayerParams) GetPadAmounts() []uint64 {
+	if x != nil {
+		return x.PadAmounts
+	}
+	return nil
+}
+
+func (x *ConstantPaddingLayerParams) GetPadToGivenOutputSizeMode() bool {
+	if x != nil {
+		return x.PadToGivenOutputSizeMode
+	}
+	return false
+}
+
+// Layer normalization over the trailing dimensions normalizedShape
+// (specification version 4).
+type LayerNormalizationLayerParams struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	NormalizedShape []int64                `protobuf:"varint,1,rep,packed,name=normalizedShape,proto3" json:"normalizedShape,omitempty"`
+	Eps             float32                `protobuf:"fixed32,2,opt,name=eps,proto3" json:"eps,omitempty"`
+	Gamma           *WeightParams          `protobuf:"bytes,3,opt,name=gamma,proto3" json:"gamma,omitempty"`
+	Beta            *WeightParams          `protobuf:"bytes,4,opt,name=beta,proto3" json:"beta,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *LayerNormalizationLayerParams) Reset() {
+	*x = LayerNormalizationLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LayerNormalizationLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LayerNormalizationLayerParams) ProtoMessage() {}
+
+func (x *LayerNormalizationLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LayerNormalizationLayerParams.ProtoReflect.Descriptor instead.
+func (*LayerNormalizationLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *LayerNormalizationLayerParams) GetNormalizedShape() []int64 {
+	if x != nil {
+		return x.NormalizedShape
+	}
+	return nil
+}
+
+func (x *LayerNormalizationLayerParams) GetEps() float32 {
+	if x != nil {
+		return x.Eps
+	}
+	return 0
+}
+
+func (x *LayerNormalizationLayerParams) GetGamma() *WeightParams {
+	if x != nil {
+		return x.Gamma
+	}
+	return nil
+}
+
+func (x *LayerNormalizationLayerParams) GetBeta() *WeightParams {
+	if x != nil {
+		return x.Beta
+	}
+	return nil
+}
+
 type BorderAmounts_EdgeSizes struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	StartEdgeSize uint64                 `protobuf:"varint,1,opt,name=startEdgeSize,proto3" json:"startEdgeSize,omitempty"`
@@ -3297,7 +4253,7 @@ type BorderAmounts_EdgeSizes struct {
 
 func (x *BorderAmounts_EdgeSizes) Reset() {
 	*x = BorderAmounts_EdgeSizes{}
-	mi := &file_neuralnetwork_proto_msgTypes[42]
+	mi := &file_neuralnetwork_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3309,7 +4265,7 @@ func (x *BorderAmounts_EdgeSizes) String() string {
 func (*BorderAmounts_EdgeSizes) ProtoMessage() {}
 
 func (x *BorderAmounts_EdgeSizes) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[42]
+	mi := &file_neuralnetwork_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3348,7 +4304,7 @@ type PoolingLayerParams_ValidCompletePadding struct {
 
 func (x *PoolingLayerParams_ValidCompletePadding) Reset() {
 	*x = PoolingLayerParams_ValidCompletePadding{}
-	mi := &file_neuralnetwork_proto_msgTypes[43]
+	mi := &file_neuralnetwork_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3360,7 +4316,7 @@ func (x *PoolingLayerParams_ValidCompletePadding) String() string {
 func (*PoolingLayerParams_ValidCompletePadding) ProtoMessage() {}
 
 func (x *PoolingLayerParams_ValidCompletePadding) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[43]
+	mi := &file_neuralnetwork_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3381,6 +4337,122 @@ func (x *PoolingLayerParams_ValidCompletePadding) GetPaddingAmounts() []uint64 {
 		return x.PaddingAmounts
 	}
 	return nil
+}
+
+type PaddingLayerParams_PaddingConstant struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         float32                `protobuf:"fixed32,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams_PaddingConstant) Reset() {
+	*x = PaddingLayerParams_PaddingConstant{}
+	mi := &file_neuralnetwork_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams_PaddingConstant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams_PaddingConstant) ProtoMessage() {}
+
+func (x *PaddingLayerParams_PaddingConstant) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams_PaddingConstant.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams_PaddingConstant) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{50, 0}
+}
+
+func (x *PaddingLayerParams_PaddingConstant) GetValue() float32 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+type PaddingLayerParams_PaddingReflection struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams_PaddingReflection) Reset() {
+	*x = PaddingLayerParams_PaddingReflection{}
+	mi := &file_neuralnetwork_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams_PaddingReflection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams_PaddingReflection) ProtoMessage() {}
+
+func (x *PaddingLayerParams_PaddingReflection) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams_PaddingReflection.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams_PaddingReflection) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{50, 1}
+}
+
+type PaddingLayerParams_PaddingReplication struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams_PaddingReplication) Reset() {
+	*x = PaddingLayerParams_PaddingReplication{}
+	mi := &file_neuralnetwork_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams_PaddingReplication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams_PaddingReplication) ProtoMessage() {}
+
+func (x *PaddingLayerParams_PaddingReplication) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams_PaddingReplication.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams_PaddingReplication) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{50, 2}
 }
 
 var File_neuralnetwork_proto protoreflect.FileDescriptor
@@ -3404,7 +4476,7 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\vfeatureName\x18\x01 \x01(\tR\vfeatureName\x12@\n" +
 	"\x06scaler\x18\n" +
 	" \x01(\v2&.mconv.coreml.NeuralNetworkImageScalerH\x00R\x06scalerB\x0e\n" +
-	"\fpreprocessor\"\xb8\x10\n" +
+	"\fpreprocessor\"\xf7\x15\n" +
 	"\x12NeuralNetworkLayer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05input\x18\x02 \x03(\tR\x05input\x12\x16\n" +
@@ -3416,7 +4488,10 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"activation\x12L\n" +
 	"\finnerProduct\x18\x8c\x01 \x01(\v2%.mconv.coreml.InnerProductLayerParamsH\x00R\finnerProduct\x12C\n" +
 	"\tbatchnorm\x18\xa0\x01 \x01(\v2\".mconv.coreml.BatchnormLayerParamsH\x00R\tbatchnorm\x12=\n" +
-	"\asoftmax\x18\xaf\x01 \x01(\v2 .mconv.coreml.SoftmaxLayerParamsH\x00R\asoftmax\x121\n" +
+	"\asoftmax\x18\xaf\x01 \x01(\v2 .mconv.coreml.SoftmaxLayerParamsH\x00R\asoftmax\x12@\n" +
+	"\bupsample\x18\xd2\x01 \x01(\v2!.mconv.coreml.UpsampleLayerParamsH\x00R\bupsample\x12R\n" +
+	"\x0eresizeBilinear\x18\xd3\x01 \x01(\v2'.mconv.coreml.ResizeBilinearLayerParamsH\x00R\x0eresizeBilinear\x12=\n" +
+	"\apadding\x18\xc8\x01 \x01(\v2 .mconv.coreml.PaddingLayerParamsH\x00R\apadding\x121\n" +
 	"\x03add\x18\xe6\x01 \x01(\v2\x1c.mconv.coreml.AddLayerParamsH\x00R\x03add\x12@\n" +
 	"\bmultiply\x18\xe7\x01 \x01(\v2!.mconv.coreml.MultiplyLayerParamsH\x00R\bmultiply\x12=\n" +
 	"\areshape\x18\xac\x02 \x01(\v2 .mconv.coreml.ReshapeLayerParamsH\x00R\areshape\x12=\n" +
@@ -3428,7 +4503,10 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x10addBroadcastable\x18\xf0\x06 \x01(\v2).mconv.coreml.AddBroadcastableLayerParamsH\x00R\x10addBroadcastable\x12a\n" +
 	"\x13divideBroadcastable\x18\xfa\x06 \x01(\v2,.mconv.coreml.DivideBroadcastableLayerParamsH\x00R\x13divideBroadcastable\x12g\n" +
 	"\x15multiplyBroadcastable\x18\x84\a \x01(\v2..mconv.coreml.MultiplyBroadcastableLayerParamsH\x00R\x15multiplyBroadcastable\x12g\n" +
-	"\x15subtractBroadcastable\x18\x89\a \x01(\v2..mconv.coreml.SubtractBroadcastableLayerParamsH\x00R\x15subtractBroadcastable\x12C\n" +
+	"\x15subtractBroadcastable\x18\x89\a \x01(\v2..mconv.coreml.SubtractBroadcastableLayerParamsH\x00R\x15subtractBroadcastable\x12:\n" +
+	"\x06gather\x18\xa2\a \x01(\v2\x1f.mconv.coreml.GatherLayerParamsH\x00R\x06gather\x12@\n" +
+	"\bgatherND\x18\xac\a \x01(\v2!.mconv.coreml.GatherNDLayerParamsH\x00R\bgatherND\x124\n" +
+	"\x04tile\x18\x98\a \x01(\v2\x1d.mconv.coreml.TileLayerParamsH\x00R\x04tile\x12C\n" +
 	"\tsoftmaxND\x18\xb6\a \x01(\v2\".mconv.coreml.SoftmaxNDLayerParamsH\x00R\tsoftmaxND\x12=\n" +
 	"\asplitND\x18\xcf\a \x01(\v2 .mconv.coreml.SplitNDLayerParamsH\x00R\asplitND\x12@\n" +
 	"\bconcatND\x18\xd4\a \x01(\v2!.mconv.coreml.ConcatNDLayerParamsH\x00R\bconcatND\x12C\n" +
@@ -3437,11 +4515,16 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x0eloadConstantND\x18\xae\b \x01(\v2'.mconv.coreml.LoadConstantNDLayerParamsH\x00R\x0eloadConstantND\x12O\n" +
 	"\rbatchedMatmul\x18\x95\b \x01(\v2&.mconv.coreml.BatchedMatMulLayerParamsH\x00R\rbatchedMatmul\x12I\n" +
 	"\vflattenTo2D\x18\xea\b \x01(\v2$.mconv.coreml.FlattenTo2DLayerParamsH\x00R\vflattenTo2D\x12O\n" +
-	"\rreshapeStatic\x18\xf4\b \x01(\v2&.mconv.coreml.ReshapeStaticLayerParamsH\x00R\rreshapeStatic\x12F\n" +
+	"\rreshapeStatic\x18\xf4\b \x01(\v2&.mconv.coreml.ReshapeStaticLayerParamsH\x00R\rreshapeStatic\x12M\n" +
+	"\vconstantPad\x18\x83\t \x01(\v2(.mconv.coreml.ConstantPaddingLayerParamsH\x00R\vconstantPad\x12@\n" +
+	"\breduceL2\x18\xe7\t \x01(\v2!.mconv.coreml.ReduceL2LayerParamsH\x00R\breduceL2\x12C\n" +
+	"\treduceSum\x18\xf6\t \x01(\v2\".mconv.coreml.ReduceSumLayerParamsH\x00R\treduceSum\x12F\n" +
 	"\n" +
 	"reduceMean\x18\x80\n" +
 	" \x01(\v2#.mconv.coreml.ReduceMeanLayerParamsH\x00R\n" +
-	"reduceMeanB\a\n" +
+	"reduceMean\x12^\n" +
+	"\x12layerNormalization\x18\xc6\n" +
+	" \x01(\v2+.mconv.coreml.LayerNormalizationLayerParamsH\x00R\x12layerNormalizationB\a\n" +
 	"\x05layer\"n\n" +
 	"\fWeightParams\x12\x1e\n" +
 	"\n" +
@@ -3615,7 +4698,68 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x15ReduceMeanLayerParams\x12\x12\n" +
 	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
 	"\bkeepDims\x18\x02 \x01(\bR\bkeepDims\x12\x1c\n" +
-	"\treduceAll\x18\x03 \x01(\bR\treduceAll*W\n" +
+	"\treduceAll\x18\x03 \x01(\bR\treduceAll\"\xa3\x03\n" +
+	"\x13UpsampleLayerParams\x12$\n" +
+	"\rscalingFactor\x18\x01 \x03(\x04R\rscalingFactor\x128\n" +
+	"\x17fractionalScalingFactor\x18\a \x03(\x02R\x17fractionalScalingFactor\x12G\n" +
+	"\x04mode\x18\x05 \x01(\x0e23.mconv.coreml.UpsampleLayerParams.InterpolationModeR\x04mode\x12d\n" +
+	"\x12linearUpsampleMode\x18\x06 \x01(\x0e24.mconv.coreml.UpsampleLayerParams.LinearUpsampleModeR\x12linearUpsampleMode\")\n" +
+	"\x11InterpolationMode\x12\x06\n" +
+	"\x02NN\x10\x00\x12\f\n" +
+	"\bBILINEAR\x10\x01\"R\n" +
+	"\x12LinearUpsampleMode\x12\v\n" +
+	"\aDEFAULT\x10\x00\x12\x16\n" +
+	"\x12ALIGN_CORNERS_TRUE\x10\x01\x12\x17\n" +
+	"\x13ALIGN_CORNERS_FALSE\x10\x02\"\xc5\x01\n" +
+	"\fSamplingMode\x12I\n" +
+	"\x0esamplingMethod\x18\x01 \x01(\x0e2!.mconv.coreml.SamplingMode.MethodR\x0esamplingMethod\"j\n" +
+	"\x06Method\x12\x1f\n" +
+	"\x1bSTRICT_ALIGN_ENDPOINTS_MODE\x10\x00\x12\x18\n" +
+	"\x14ALIGN_ENDPOINTS_MODE\x10\x01\x12\x11\n" +
+	"\rUPSAMPLE_MODE\x10\x02\x12\x12\n" +
+	"\x0eROI_ALIGN_MODE\x10\x03\"k\n" +
+	"\x19ResizeBilinearLayerParams\x12\x1e\n" +
+	"\n" +
+	"targetSize\x18\x01 \x03(\x04R\n" +
+	"targetSize\x12.\n" +
+	"\x04mode\x18\x02 \x01(\v2\x1a.mconv.coreml.SamplingModeR\x04mode\"'\n" +
+	"\x11GatherLayerParams\x12\x12\n" +
+	"\x04axis\x18\x01 \x01(\x03R\x04axis\"\x15\n" +
+	"\x13GatherNDLayerParams\"%\n" +
+	"\x0fTileLayerParams\x12\x12\n" +
+	"\x04reps\x18\x01 \x03(\x04R\x04reps\"d\n" +
+	"\x14ReduceSumLayerParams\x12\x12\n" +
+	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
+	"\bkeepDims\x18\x02 \x01(\bR\bkeepDims\x12\x1c\n" +
+	"\treduceAll\x18\x03 \x01(\bR\treduceAll\"c\n" +
+	"\x13ReduceL2LayerParams\x12\x12\n" +
+	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
+	"\bkeepDims\x18\x02 \x01(\bR\bkeepDims\x12\x1c\n" +
+	"\treduceAll\x18\x03 \x01(\bR\treduceAll\"\xbb\x03\n" +
+	"\x12PaddingLayerParams\x12N\n" +
+	"\bconstant\x18\x01 \x01(\v20.mconv.coreml.PaddingLayerParams.PaddingConstantH\x00R\bconstant\x12T\n" +
+	"\n" +
+	"reflection\x18\x02 \x01(\v22.mconv.coreml.PaddingLayerParams.PaddingReflectionH\x00R\n" +
+	"reflection\x12W\n" +
+	"\vreplication\x18\x03 \x01(\v23.mconv.coreml.PaddingLayerParams.PaddingReplicationH\x00R\vreplication\x12C\n" +
+	"\x0epaddingAmounts\x18\n" +
+	" \x01(\v2\x1b.mconv.coreml.BorderAmountsR\x0epaddingAmounts\x1a'\n" +
+	"\x0fPaddingConstant\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x02R\x05value\x1a\x13\n" +
+	"\x11PaddingReflection\x1a\x14\n" +
+	"\x12PaddingReplicationB\r\n" +
+	"\vPaddingType\"\x8e\x01\n" +
+	"\x1aConstantPaddingLayerParams\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x02R\x05value\x12\x1e\n" +
+	"\n" +
+	"padAmounts\x18\x02 \x03(\x04R\n" +
+	"padAmounts\x12:\n" +
+	"\x18padToGivenOutputSizeMode\x18\x03 \x01(\bR\x18padToGivenOutputSizeMode\"\xbd\x01\n" +
+	"\x1dLayerNormalizationLayerParams\x12(\n" +
+	"\x0fnormalizedShape\x18\x01 \x03(\x03R\x0fnormalizedShape\x12\x10\n" +
+	"\x03eps\x18\x02 \x01(\x02R\x03eps\x120\n" +
+	"\x05gamma\x18\x03 \x01(\v2\x1a.mconv.coreml.WeightParamsR\x05gamma\x12.\n" +
+	"\x04beta\x18\x04 \x01(\v2\x1a.mconv.coreml.WeightParamsR\x04beta*W\n" +
 	"#NeuralNetworkMultiArrayShapeMapping\x12\x17\n" +
 	"\x13RANK5_ARRAY_MAPPING\x10\x00\x12\x17\n" +
 	"\x13EXACT_ARRAY_MAPPING\x10\x01*R\n" +
@@ -3635,8 +4779,8 @@ func file_neuralnetwork_proto_rawDescGZIP() []byte {
 	return file_neuralnetwork_proto_rawDescData
 }
 
-var file_neuralnetwork_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_neuralnetwork_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
+var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_neuralnetwork_proto_goTypes = []any{
 	(NeuralNetworkMultiArrayShapeMapping)(0),        // 0: mconv.coreml.NeuralNetworkMultiArrayShapeMapping
 	(NeuralNetworkImageShapeMapping)(0),             // 1: mconv.coreml.NeuralNetworkImageShapeMapping
@@ -3645,119 +4789,156 @@ var file_neuralnetwork_proto_goTypes = []any{
 	(ReshapeLayerParams_ReshapeOrder)(0),            // 4: mconv.coreml.ReshapeLayerParams.ReshapeOrder
 	(FlattenLayerParams_FlattenOrder)(0),            // 5: mconv.coreml.FlattenLayerParams.FlattenOrder
 	(GeluLayerParams_GeluMode)(0),                   // 6: mconv.coreml.GeluLayerParams.GeluMode
-	(*NeuralNetwork)(nil),                           // 7: mconv.coreml.NeuralNetwork
-	(*NeuralNetworkImageScaler)(nil),                // 8: mconv.coreml.NeuralNetworkImageScaler
-	(*NeuralNetworkPreprocessing)(nil),              // 9: mconv.coreml.NeuralNetworkPreprocessing
-	(*NeuralNetworkLayer)(nil),                      // 10: mconv.coreml.NeuralNetworkLayer
-	(*WeightParams)(nil),                            // 11: mconv.coreml.WeightParams
-	(*BorderAmounts)(nil),                           // 12: mconv.coreml.BorderAmounts
-	(*ValidPadding)(nil),                            // 13: mconv.coreml.ValidPadding
-	(*SamePadding)(nil),                             // 14: mconv.coreml.SamePadding
-	(*ConvolutionLayerParams)(nil),                  // 15: mconv.coreml.ConvolutionLayerParams
-	(*ActivationLinear)(nil),                        // 16: mconv.coreml.ActivationLinear
-	(*ActivationReLU)(nil),                          // 17: mconv.coreml.ActivationReLU
-	(*ActivationLeakyReLU)(nil),                     // 18: mconv.coreml.ActivationLeakyReLU
-	(*ActivationSigmoid)(nil),                       // 19: mconv.coreml.ActivationSigmoid
-	(*ActivationTanh)(nil),                          // 20: mconv.coreml.ActivationTanh
-	(*ActivationSigmoidHard)(nil),                   // 21: mconv.coreml.ActivationSigmoidHard
-	(*ActivationParams)(nil),                        // 22: mconv.coreml.ActivationParams
-	(*InnerProductLayerParams)(nil),                 // 23: mconv.coreml.InnerProductLayerParams
-	(*PoolingLayerParams)(nil),                      // 24: mconv.coreml.PoolingLayerParams
-	(*BatchnormLayerParams)(nil),                    // 25: mconv.coreml.BatchnormLayerParams
-	(*SoftmaxLayerParams)(nil),                      // 26: mconv.coreml.SoftmaxLayerParams
-	(*AddLayerParams)(nil),                          // 27: mconv.coreml.AddLayerParams
-	(*MultiplyLayerParams)(nil),                     // 28: mconv.coreml.MultiplyLayerParams
-	(*ReshapeLayerParams)(nil),                      // 29: mconv.coreml.ReshapeLayerParams
-	(*FlattenLayerParams)(nil),                      // 30: mconv.coreml.FlattenLayerParams
-	(*ConcatLayerParams)(nil),                       // 31: mconv.coreml.ConcatLayerParams
-	(*ClipLayerParams)(nil),                         // 32: mconv.coreml.ClipLayerParams
-	(*GeluLayerParams)(nil),                         // 33: mconv.coreml.GeluLayerParams
-	(*ErfLayerParams)(nil),                          // 34: mconv.coreml.ErfLayerParams
-	(*AddBroadcastableLayerParams)(nil),             // 35: mconv.coreml.AddBroadcastableLayerParams
-	(*DivideBroadcastableLayerParams)(nil),          // 36: mconv.coreml.DivideBroadcastableLayerParams
-	(*MultiplyBroadcastableLayerParams)(nil),        // 37: mconv.coreml.MultiplyBroadcastableLayerParams
-	(*SubtractBroadcastableLayerParams)(nil),        // 38: mconv.coreml.SubtractBroadcastableLayerParams
-	(*SoftmaxNDLayerParams)(nil),                    // 39: mconv.coreml.SoftmaxNDLayerParams
-	(*SplitNDLayerParams)(nil),                      // 40: mconv.coreml.SplitNDLayerParams
-	(*ConcatNDLayerParams)(nil),                     // 41: mconv.coreml.ConcatNDLayerParams
-	(*TransposeLayerParams)(nil),                    // 42: mconv.coreml.TransposeLayerParams
-	(*SliceStaticLayerParams)(nil),                  // 43: mconv.coreml.SliceStaticLayerParams
-	(*LoadConstantNDLayerParams)(nil),               // 44: mconv.coreml.LoadConstantNDLayerParams
-	(*BatchedMatMulLayerParams)(nil),                // 45: mconv.coreml.BatchedMatMulLayerParams
-	(*FlattenTo2DLayerParams)(nil),                  // 46: mconv.coreml.FlattenTo2DLayerParams
-	(*ReshapeStaticLayerParams)(nil),                // 47: mconv.coreml.ReshapeStaticLayerParams
-	(*ReduceMeanLayerParams)(nil),                   // 48: mconv.coreml.ReduceMeanLayerParams
-	(*BorderAmounts_EdgeSizes)(nil),                 // 49: mconv.coreml.BorderAmounts.EdgeSizes
-	(*PoolingLayerParams_ValidCompletePadding)(nil), // 50: mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	(UpsampleLayerParams_InterpolationMode)(0),      // 7: mconv.coreml.UpsampleLayerParams.InterpolationMode
+	(UpsampleLayerParams_LinearUpsampleMode)(0),     // 8: mconv.coreml.UpsampleLayerParams.LinearUpsampleMode
+	(SamplingMode_Method)(0),                        // 9: mconv.coreml.SamplingMode.Method
+	(*NeuralNetwork)(nil),                           // 10: mconv.coreml.NeuralNetwork
+	(*NeuralNetworkImageScaler)(nil),                // 11: mconv.coreml.NeuralNetworkImageScaler
+	(*NeuralNetworkPreprocessing)(nil),              // 12: mconv.coreml.NeuralNetworkPreprocessing
+	(*NeuralNetworkLayer)(nil),                      // 13: mconv.coreml.NeuralNetworkLayer
+	(*WeightParams)(nil),                            // 14: mconv.coreml.WeightParams
+	(*BorderAmounts)(nil),                           // 15: mconv.coreml.BorderAmounts
+	(*ValidPadding)(nil),                            // 16: mconv.coreml.ValidPadding
+	(*SamePadding)(nil),                             // 17: mconv.coreml.SamePadding
+	(*ConvolutionLayerParams)(nil),                  // 18: mconv.coreml.ConvolutionLayerParams
+	(*ActivationLinear)(nil),                        // 19: mconv.coreml.ActivationLinear
+	(*ActivationReLU)(nil),                          // 20: mconv.coreml.ActivationReLU
+	(*ActivationLeakyReLU)(nil),                     // 21: mconv.coreml.ActivationLeakyReLU
+	(*ActivationSigmoid)(nil),                       // 22: mconv.coreml.ActivationSigmoid
+	(*ActivationTanh)(nil),                          // 23: mconv.coreml.ActivationTanh
+	(*ActivationSigmoidHard)(nil),                   // 24: mconv.coreml.ActivationSigmoidHard
+	(*ActivationParams)(nil),                        // 25: mconv.coreml.ActivationParams
+	(*InnerProductLayerParams)(nil),                 // 26: mconv.coreml.InnerProductLayerParams
+	(*PoolingLayerParams)(nil),                      // 27: mconv.coreml.PoolingLayerParams
+	(*BatchnormLayerParams)(nil),                    // 28: mconv.coreml.BatchnormLayerParams
+	(*SoftmaxLayerParams)(nil),                      // 29: mconv.coreml.SoftmaxLayerParams
+	(*AddLayerParams)(nil),                          // 30: mconv.coreml.AddLayerParams
+	(*MultiplyLayerParams)(nil),                     // 31: mconv.coreml.MultiplyLayerParams
+	(*ReshapeLayerParams)(nil),                      // 32: mconv.coreml.ReshapeLayerParams
+	(*FlattenLayerParams)(nil),                      // 33: mconv.coreml.FlattenLayerParams
+	(*ConcatLayerParams)(nil),                       // 34: mconv.coreml.ConcatLayerParams
+	(*ClipLayerParams)(nil),                         // 35: mconv.coreml.ClipLayerParams
+	(*GeluLayerParams)(nil),                         // 36: mconv.coreml.GeluLayerParams
+	(*ErfLayerParams)(nil),                          // 37: mconv.coreml.ErfLayerParams
+	(*AddBroadcastableLayerParams)(nil),             // 38: mconv.coreml.AddBroadcastableLayerParams
+	(*DivideBroadcastableLayerParams)(nil),          // 39: mconv.coreml.DivideBroadcastableLayerParams
+	(*MultiplyBroadcastableLayerParams)(nil),        // 40: mconv.coreml.MultiplyBroadcastableLayerParams
+	(*SubtractBroadcastableLayerParams)(nil),        // 41: mconv.coreml.SubtractBroadcastableLayerParams
+	(*SoftmaxNDLayerParams)(nil),                    // 42: mconv.coreml.SoftmaxNDLayerParams
+	(*SplitNDLayerParams)(nil),                      // 43: mconv.coreml.SplitNDLayerParams
+	(*ConcatNDLayerParams)(nil),                     // 44: mconv.coreml.ConcatNDLayerParams
+	(*TransposeLayerParams)(nil),                    // 45: mconv.coreml.TransposeLayerParams
+	(*SliceStaticLayerParams)(nil),                  // 46: mconv.coreml.SliceStaticLayerParams
+	(*LoadConstantNDLayerParams)(nil),               // 47: mconv.coreml.LoadConstantNDLayerParams
+	(*BatchedMatMulLayerParams)(nil),                // 48: mconv.coreml.BatchedMatMulLayerParams
+	(*FlattenTo2DLayerParams)(nil),                  // 49: mconv.coreml.FlattenTo2DLayerParams
+	(*ReshapeStaticLayerParams)(nil),                // 50: mconv.coreml.ReshapeStaticLayerParams
+	(*ReduceMeanLayerParams)(nil),                   // 51: mconv.coreml.ReduceMeanLayerParams
+	(*UpsampleLayerParams)(nil),                     // 52: mconv.coreml.UpsampleLayerParams
+	(*SamplingMode)(nil),                            // 53: mconv.coreml.SamplingMode
+	(*ResizeBilinearLayerParams)(nil),               // 54: mconv.coreml.ResizeBilinearLayerParams
+	(*GatherLayerParams)(nil),                       // 55: mconv.coreml.GatherLayerParams
+	(*GatherNDLayerParams)(nil),                     // 56: mconv.coreml.GatherNDLayerParams
+	(*TileLayerParams)(nil),                         // 57: mconv.coreml.TileLayerParams
+	(*ReduceSumLayerParams)(nil),                    // 58: mconv.coreml.ReduceSumLayerParams
+	(*ReduceL2LayerParams)(nil),                     // 59: mconv.coreml.ReduceL2LayerParams
+	(*PaddingLayerParams)(nil),                      // 60: mconv.coreml.PaddingLayerParams
+	(*ConstantPaddingLayerParams)(nil),              // 61: mconv.coreml.ConstantPaddingLayerParams
+	(*LayerNormalizationLayerParams)(nil),           // 62: mconv.coreml.LayerNormalizationLayerParams
+	(*BorderAmounts_EdgeSizes)(nil),                 // 63: mconv.coreml.BorderAmounts.EdgeSizes
+	(*PoolingLayerParams_ValidCompletePadding)(nil), // 64: mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	(*PaddingLayerParams_PaddingConstant)(nil),      // 65: mconv.coreml.PaddingLayerParams.PaddingConstant
+	(*PaddingLayerParams_PaddingReflection)(nil),    // 66: mconv.coreml.PaddingLayerParams.PaddingReflection
+	(*PaddingLayerParams_PaddingReplication)(nil),   // 67: mconv.coreml.PaddingLayerParams.PaddingReplication
 }
 var file_neuralnetwork_proto_depIdxs = []int32{
-	10, // 0: mconv.coreml.NeuralNetwork.layers:type_name -> mconv.coreml.NeuralNetworkLayer
-	9,  // 1: mconv.coreml.NeuralNetwork.preprocessing:type_name -> mconv.coreml.NeuralNetworkPreprocessing
+	13, // 0: mconv.coreml.NeuralNetwork.layers:type_name -> mconv.coreml.NeuralNetworkLayer
+	12, // 1: mconv.coreml.NeuralNetwork.preprocessing:type_name -> mconv.coreml.NeuralNetworkPreprocessing
 	0,  // 2: mconv.coreml.NeuralNetwork.arrayInputShapeMapping:type_name -> mconv.coreml.NeuralNetworkMultiArrayShapeMapping
 	1,  // 3: mconv.coreml.NeuralNetwork.imageInputShapeMapping:type_name -> mconv.coreml.NeuralNetworkImageShapeMapping
-	8,  // 4: mconv.coreml.NeuralNetworkPreprocessing.scaler:type_name -> mconv.coreml.NeuralNetworkImageScaler
-	15, // 5: mconv.coreml.NeuralNetworkLayer.convolution:type_name -> mconv.coreml.ConvolutionLayerParams
-	24, // 6: mconv.coreml.NeuralNetworkLayer.pooling:type_name -> mconv.coreml.PoolingLayerParams
-	22, // 7: mconv.coreml.NeuralNetworkLayer.activation:type_name -> mconv.coreml.ActivationParams
-	23, // 8: mconv.coreml.NeuralNetworkLayer.innerProduct:type_name -> mconv.coreml.InnerProductLayerParams
-	25, // 9: mconv.coreml.NeuralNetworkLayer.batchnorm:type_name -> mconv.coreml.BatchnormLayerParams
-	26, // 10: mconv.coreml.NeuralNetworkLayer.softmax:type_name -> mconv.coreml.SoftmaxLayerParams
-	27, // 11: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
-	28, // 12: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
-	29, // 13: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
-	30, // 14: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
-	31, // 15: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
-	32, // 16: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
-	34, // 17: mconv.coreml.NeuralNetworkLayer.erf:type_name -> mconv.coreml.ErfLayerParams
-	33, // 18: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
-	35, // 19: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
-	36, // 20: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
-	37, // 21: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
-	38, // 22: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
-	39, // 23: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
-	40, // 24: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
-	41, // 25: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
-	42, // 26: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
-	43, // 27: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
-	44, // 28: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
-	45, // 29: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
-	46, // 30: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
-	47, // 31: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
-	48, // 32: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
-	49, // 33: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
-	12, // 34: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
-	2,  // 35: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
-	13, // 36: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 37: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
-	11, // 38: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 39: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	16, // 40: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
-	17, // 41: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
-	18, // 42: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
-	20, // 43: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
-	19, // 44: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
-	21, // 45: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
-	11, // 46: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 47: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	3,  // 48: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
-	13, // 49: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	14, // 50: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
-	50, // 51: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
-	11, // 52: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
-	11, // 53: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
-	11, // 54: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
-	11, // 55: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
-	4,  // 56: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
-	5,  // 57: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
-	6,  // 58: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
-	11, // 59: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
-	11, // 60: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	11, // 61: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	62, // [62:62] is the sub-list for method output_type
-	62, // [62:62] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	11, // 4: mconv.coreml.NeuralNetworkPreprocessing.scaler:type_name -> mconv.coreml.NeuralNetworkImageScaler
+	18, // 5: mconv.coreml.NeuralNetworkLayer.convolution:type_name -> mconv.coreml.ConvolutionLayerParams
+	27, // 6: mconv.coreml.NeuralNetworkLayer.pooling:type_name -> mconv.coreml.PoolingLayerParams
+	25, // 7: mconv.coreml.NeuralNetworkLayer.activation:type_name -> mconv.coreml.ActivationParams
+	26, // 8: mconv.coreml.NeuralNetworkLayer.innerProduct:type_name -> mconv.coreml.InnerProductLayerParams
+	28, // 9: mconv.coreml.NeuralNetworkLayer.batchnorm:type_name -> mconv.coreml.BatchnormLayerParams
+	29, // 10: mconv.coreml.NeuralNetworkLayer.softmax:type_name -> mconv.coreml.SoftmaxLayerParams
+	52, // 11: mconv.coreml.NeuralNetworkLayer.upsample:type_name -> mconv.coreml.UpsampleLayerParams
+	54, // 12: mconv.coreml.NeuralNetworkLayer.resizeBilinear:type_name -> mconv.coreml.ResizeBilinearLayerParams
+	60, // 13: mconv.coreml.NeuralNetworkLayer.padding:type_name -> mconv.coreml.PaddingLayerParams
+	30, // 14: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
+	31, // 15: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
+	32, // 16: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
+	33, // 17: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
+	34, // 18: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
+	35, // 19: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
+	37, // 20: mconv.coreml.NeuralNetworkLayer.erf:type_name -> mconv.coreml.ErfLayerParams
+	36, // 21: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
+	38, // 22: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
+	39, // 23: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
+	40, // 24: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
+	41, // 25: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
+	55, // 26: mconv.coreml.NeuralNetworkLayer.gather:type_name -> mconv.coreml.GatherLayerParams
+	56, // 27: mconv.coreml.NeuralNetworkLayer.gatherND:type_name -> mconv.coreml.GatherNDLayerParams
+	57, // 28: mconv.coreml.NeuralNetworkLayer.tile:type_name -> mconv.coreml.TileLayerParams
+	42, // 29: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
+	43, // 30: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
+	44, // 31: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
+	45, // 32: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
+	46, // 33: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
+	47, // 34: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
+	48, // 35: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
+	49, // 36: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
+	50, // 37: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
+	61, // 38: mconv.coreml.NeuralNetworkLayer.constantPad:type_name -> mconv.coreml.ConstantPaddingLayerParams
+	59, // 39: mconv.coreml.NeuralNetworkLayer.reduceL2:type_name -> mconv.coreml.ReduceL2LayerParams
+	58, // 40: mconv.coreml.NeuralNetworkLayer.reduceSum:type_name -> mconv.coreml.ReduceSumLayerParams
+	51, // 41: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
+	62, // 42: mconv.coreml.NeuralNetworkLayer.layerNormalization:type_name -> mconv.coreml.LayerNormalizationLayerParams
+	63, // 43: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
+	15, // 44: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
+	2,  // 45: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
+	16, // 46: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	17, // 47: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
+	14, // 48: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	14, // 49: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	19, // 50: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
+	20, // 51: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
+	21, // 52: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
+	23, // 53: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
+	22, // 54: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
+	24, // 55: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
+	14, // 56: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	14, // 57: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	3,  // 58: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
+	16, // 59: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	17, // 60: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
+	64, // 61: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	14, // 62: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	14, // 63: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	14, // 64: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
+	14, // 65: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
+	4,  // 66: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
+	5,  // 67: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
+	6,  // 68: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
+	14, // 69: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
+	14, // 70: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	14, // 71: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	7,  // 72: mconv.coreml.UpsampleLayerParams.mode:type_name -> mconv.coreml.UpsampleLayerParams.InterpolationMode
+	8,  // 73: mconv.coreml.UpsampleLayerParams.linearUpsampleMode:type_name -> mconv.coreml.UpsampleLayerParams.LinearUpsampleMode
+	9,  // 74: mconv.coreml.SamplingMode.samplingMethod:type_name -> mconv.coreml.SamplingMode.Method
+	53, // 75: mconv.coreml.ResizeBilinearLayerParams.mode:type_name -> mconv.coreml.SamplingMode
+	65, // 76: mconv.coreml.PaddingLayerParams.constant:type_name -> mconv.coreml.PaddingLayerParams.PaddingConstant
+	66, // 77: mconv.coreml.PaddingLayerParams.reflection:type_name -> mconv.coreml.PaddingLayerParams.PaddingReflection
+	67, // 78: mconv.coreml.PaddingLayerParams.replication:type_name -> mconv.coreml.PaddingLayerParams.PaddingReplication
+	15, // 79: mconv.coreml.PaddingLayerParams.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
+	14, // 80: mconv.coreml.LayerNormalizationLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	14, // 81: mconv.coreml.LayerNormalizationLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	82, // [82:82] is the sub-list for method output_type
+	82, // [82:82] is the sub-list for method input_type
+	82, // [82:82] is the sub-list for extension type_name
+	82, // [82:82] is the sub-list for extension extendee
+	0,  // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_neuralnetwork_proto_init() }
@@ -3775,6 +4956,9 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_InnerProduct)(nil),
 		(*NeuralNetworkLayer_Batchnorm)(nil),
 		(*NeuralNetworkLayer_Softmax)(nil),
+		(*NeuralNetworkLayer_Upsample)(nil),
+		(*NeuralNetworkLayer_ResizeBilinear)(nil),
+		(*NeuralNetworkLayer_Padding)(nil),
 		(*NeuralNetworkLayer_Add)(nil),
 		(*NeuralNetworkLayer_Multiply)(nil),
 		(*NeuralNetworkLayer_Reshape)(nil),
@@ -3787,6 +4971,9 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_DivideBroadcastable)(nil),
 		(*NeuralNetworkLayer_MultiplyBroadcastable)(nil),
 		(*NeuralNetworkLayer_SubtractBroadcastable)(nil),
+		(*NeuralNetworkLayer_Gather)(nil),
+		(*NeuralNetworkLayer_GatherND)(nil),
+		(*NeuralNetworkLayer_Tile)(nil),
 		(*NeuralNetworkLayer_SoftmaxND)(nil),
 		(*NeuralNetworkLayer_SplitND)(nil),
 		(*NeuralNetworkLayer_ConcatND)(nil),
@@ -3796,7 +4983,11 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_BatchedMatmul)(nil),
 		(*NeuralNetworkLayer_FlattenTo2D)(nil),
 		(*NeuralNetworkLayer_ReshapeStatic)(nil),
+		(*NeuralNetworkLayer_ConstantPad)(nil),
+		(*NeuralNetworkLayer_ReduceL2)(nil),
+		(*NeuralNetworkLayer_ReduceSum)(nil),
 		(*NeuralNetworkLayer_ReduceMean)(nil),
+		(*NeuralNetworkLayer_LayerNormalization)(nil),
 	}
 	file_neuralnetwork_proto_msgTypes[8].OneofWrappers = []any{
 		(*ConvolutionLayerParams_Valid)(nil),
@@ -3815,13 +5006,18 @@ func file_neuralnetwork_proto_init() {
 		(*PoolingLayerParams_Same)(nil),
 		(*PoolingLayerParams_IncludeLastPixel)(nil),
 	}
+	file_neuralnetwork_proto_msgTypes[50].OneofWrappers = []any{
+		(*PaddingLayerParams_Constant)(nil),
+		(*PaddingLayerParams_Reflection)(nil),
+		(*PaddingLayerParams_Replication)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_neuralnetwork_proto_rawDesc), len(file_neuralnetwork_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   44,
+			NumEnums:      10,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -120,4 +120,9 @@ var foldedOps = map[string]bool{
 	// EfficientViT): pads computed by Mod, Slice with a negative step,
 	// Transpose, Reshape, Cast
 	"Slice": true, "Mod": true, "Floor": true, "Ceil": true, "Max": true, "Min": true,
+	// attention-bias lookups with constant tables and indices (LeViT under
+	// the dynamo exporter: GatherND of an initializer by an initializer)
+	"GatherND": true,
+	// the unsqueeze axes of dynamo's GroupNorm decomposition (MobileViTv2, SHViT)
+	"Range": true,
 }

@@ -11,18 +11,15 @@ func binVVAVX2(op int, o, a, b *float32, n int)
 func binVSAVX2(op int, o, a *float32, n int, s float32)
 
 func init() {
-	if !hasAVX2FMA() {
-		return
-	}
-	binVV = func(op BinOp, o, a, b []float32) int {
+	registerKernel(&binVV, PathAVX2, func(op BinOp, o, a, b []float32) int {
 		n := len(o) &^ 7
 		if n > 0 && op >= BinAdd && op <= BinDiv {
 			binVVAVX2(int(op), &o[0], &a[0], &b[0], n)
 			return n
 		}
 		return 0
-	}
-	binVS = func(op BinOp, o, a []float32, s float32, scalarFirst bool) int {
+	})
+	registerKernel(&binVS, PathAVX2, func(op BinOp, o, a []float32, s float32, scalarFirst bool) int {
 		n := len(o) &^ 7
 		if n == 0 || op < BinAdd || op > BinDiv {
 			return 0
@@ -36,5 +33,5 @@ func init() {
 		}
 		binVSAVX2(k, &o[0], &a[0], n, s)
 		return n
-	}
+	})
 }

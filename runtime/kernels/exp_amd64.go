@@ -50,38 +50,35 @@ func normScaleAVX2(dst, src *float32, n int, m, k, c float32)
 func axpbAVX2(dst, src *float32, n int, a, c float32)
 
 func init() {
-	if !hasAVX2FMA() {
-		return
-	}
-	expImpl = func(dst, src []float32) { vecUnary(dst, src, 0, 0, opExp) }
-	tanhImpl = func(dst, src []float32) { vecUnary(dst, src, 0, 0, opTanh) }
-	erfImpl = func(dst, src []float32) { vecUnary(dst, src, 0, 0, opErf) }
-	geluTanhImpl = func(dst, src []float32) { vecUnary(dst, src, 0, 0, opGeluTanh) }
-	hardSigmoidVec = func(v []float32, a, b float32) int {
+	registerKernel(&expImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opExp) })
+	registerKernel(&tanhImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opTanh) })
+	registerKernel(&erfImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opErf) })
+	registerKernel(&geluTanhImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opGeluTanh) })
+	registerKernel(&hardSigmoidVec, PathAVX2, func(v []float32, a, b float32) int {
 		n := len(v) &^ 7
 		if n > 0 {
 			hardSigmoidAVX2(&v[0], n, a, b)
 		}
 		return n
-	}
-	leakyReluVec = func(v []float32, a float32) int {
+	})
+	registerKernel(&leakyReluVec, PathAVX2, func(v []float32, a float32) int {
 		n := len(v) &^ 7
 		if n > 0 {
 			leakyReluAVX2(&v[0], n, a)
 		}
 		return n
-	}
-	maxImpl = maxVec
-	expSubSumImpl = expSubSumVec
-	sumSqDevImpl = sumSqDevVec
-	normAffineImpl = normAffineVec
-	affineImpl = affineVec
-	normScaleImpl = normScaleVec
+	})
+	registerKernel(&maxImpl, PathAVX2, maxRowVec)
+	registerKernel(&expSubSumImpl, PathAVX2, expSubSumVec)
+	registerKernel(&sumSqDevImpl, PathAVX2, sumSqDevVec)
+	registerKernel(&normAffineImpl, PathAVX2, normAffineVec)
+	registerKernel(&affineImpl, PathAVX2, affineVec)
+	registerKernel(&normScaleImpl, PathAVX2, normScaleVec)
 }
 
-// maxVec is the 8-lane maximum of the leading multiple of 8 elements,
+// maxRowVec is the 8-lane maximum of the leading multiple of 8 elements,
 // then the rest in order.
-func maxVec(v []float32) float32 {
+func maxRowVec(v []float32) float32 {
 	n := len(v) &^ 7
 	if n == 0 {
 		return maxRef(v)

@@ -731,3 +731,86 @@ crnext:
 crdone:
 	VZEROUPPER
 	RET
+
+// AVX-512 versions of the clamp and HardSwish kernels above (registered
+// for the avx512 path). Each processes n floats, n a multiple of 8, 16
+// lanes at a time with the same operations per lane as its AVX2 version;
+// the last group of 8 is loaded and stored under the opmask K1 = 0x00ff
+// (the other lanes are zero and discarded). Sigmoid/SiLU and GELU use the
+// AVX2 kernels of exp_amd64.s on every path (a 512-bit port of their
+// algorithms would have to give the same bits).
+
+// Sets K1 = 0xffff and K2 = 0x00ff; the loop header below switches K1 to
+// K2 for a last group of 8 (CX = floats left).
+#define AVX512_MASKS \
+	MOVL $0xffff, AX; \
+	KMOVW AX, K1; \
+	MOVL $0x00ff, AX; \
+	KMOVW AX, K2
+
+// func clampAVX512(v *float32, n int, lo, hi float32)
+TEXT ·clampAVX512(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS lo+16(FP), Z14
+	VBROADCASTSS hi+20(FP), Z15
+	AVX512_MASKS
+	TESTQ CX, CX
+	JLE   zclampdone
+
+zclamploop:
+	CMPQ CX, $16
+	JGE  zclampfull
+	KMOVW K2, K1
+
+zclampfull:
+	VMOVUPS.Z (DI), K1, Z0
+	VMAXPS Z0, Z14, Z0
+	VMINPS Z0, Z15, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   zclamploop
+
+zclampdone:
+	VZEROUPPER
+	RET
+
+// func hardSwishAVX512(v *float32, n int)
+TEXT ·hardSwishAVX512(SB), NOSPLIT, $0-16
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVL $0x40c00000, AX // 6.0
+	MOVQ AX, X10
+	VBROADCASTSS X10, Z10
+	MOVL $0x3f000000, AX // 0.5
+	MOVQ AX, X11
+	VBROADCASTSS X11, Z11
+	MOVL $0x3f800000, AX // 1.0
+	MOVQ AX, X12
+	VBROADCASTSS X12, Z12
+	VPXORD Z13, Z13, Z13
+	AVX512_MASKS
+	TESTQ CX, CX
+	JLE   zhsdone
+
+zhsloop:
+	CMPQ CX, $16
+	JGE  zhsfull
+	KMOVW K2, K1
+
+zhsfull:
+	VMOVUPS.Z (DI), K1, Z0
+	VDIVPS Z10, Z0, Z1
+	VADDPS Z11, Z1, Z1
+	VMAXPS Z1, Z13, Z1
+	VMINPS Z1, Z12, Z1
+	VMULPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   zhsloop
+
+zhsdone:
+	VZEROUPPER
+	RET

@@ -12,6 +12,7 @@ pad modes; ceil-mode pooling with and without padding in the average),
 and they must agree within 1e-5 (relative to max(1, |expected|)).
 Prints 'N passed, N failed' last; exits non-zero on any failure.
 """
+import math
 import os
 import sys
 
@@ -154,6 +155,13 @@ def resize_cases():
                                             nearest_mode="floor"),
                    {"roi": np.zeros(0, np.float32), "scales": np.array([1, 1, 2, 3], np.float32)})
     check("upsample_nearest_neighbor x2,x3 vs Resize nearest asymmetric floor", got, want)
+    # mconv's lowering of a nearest Resize by a fractional factor (GhostNetV3: 3x3 -> 7x7)
+    got = mil("resize_nearest_neighbor", x=x, target_size_height=11, target_size_width=7)
+    want = ort_run("Resize", {"x": x}, dict(mode="nearest", coordinate_transformation_mode="asymmetric",
+                                            nearest_mode="floor"),
+                   {"roi": np.zeros(0, np.float32), "scales": np.zeros(0, np.float32),
+                    "sizes": np.array([1, 2, 11, 7], np.int64)})
+    check("resize_nearest_neighbor 5x4 -> 11x7 vs Resize nearest asymmetric floor (sizes)", got, want)
 
 
 def misc_cases():
@@ -232,6 +240,28 @@ def nn_cases():
                         "sizes": np.array([1, 4, 13, 11], np.int64)})
         check(f"NN resizeBilinear samplingMethod {method} vs Resize {mode}",
               NN_LAYERS["resizeBilinear"](rb, [x], np.float32), want)
+    un = nnpb.UpsampleLayerParams(scalingFactor=[2, 3], mode=0)
+    want = ort_run("Resize", {"x": x}, dict(mode="nearest", coordinate_transformation_mode="asymmetric",
+                                            nearest_mode="floor"),
+                   {"roi": np.zeros(0, np.float32), "scales": np.array([1, 1, 2, 3], np.float32)})
+    check("NN upsample NN x2,x3 vs Resize nearest asymmetric floor", NN_LAYERS["upsample"](un, [x], np.float32), want)
+    def frac(o, i):  # the float32 factor whose floor(i * factor) is o (mconv's upsampleScale rule)
+        f = np.float32(o / i)
+        return f if math.floor(float(f) * i) == o else np.nextafter(f, np.float32(np.inf))
+    uf = nnpb.UpsampleLayerParams(fractionalScalingFactor=[frac(13, 9), frac(11, 8)], mode=1, linearUpsampleMode=2)
+    want = ort_run("Resize", {"x": x}, dict(mode="linear", coordinate_transformation_mode="half_pixel"),
+                   {"roi": np.zeros(0, np.float32), "scales": np.zeros(0, np.float32),
+                    "sizes": np.array([1, 4, 13, 11], np.int64)})
+    check("NN upsample bilinear ALIGN_CORNERS_FALSE fractional 9x8 -> 13x11 vs Resize half_pixel (sizes)",
+          NN_LAYERS["upsample"](uf, [x], np.float32), want)
+    gi = np.array([[2, 0, 8], [-1, 3, 1]], np.int64)
+    check("NN gather axis 2, float indices", NN_LAYERS["gather"](nnpb.GatherLayerParams(axis=2),
+                                                                 [x, gi.astype(np.float32)], np.float32),
+          ort_run("Gather", {"x": x}, dict(axis=2), {"i": gi}))
+    ni = np.array([[0, 3, 1], [0, 0, 8]], np.int64)
+    check("NN gatherND, float indices", NN_LAYERS["gatherND"](nnpb.GatherNDLayerParams(),
+                                                              [x, ni.astype(np.float32)], np.float32),
+          ort_run("GatherND", {"x": x}, {}, {"i": ni}))
     for kind, mode in (("reflection", "reflect"), ("replication", "edge"), ("constant", "constant")):
         pl = nnpb.PaddingLayerParams()
         getattr(pl, kind).SetInParent()
