@@ -123,20 +123,6 @@ func init() {
 	registerKernel(&microKernel, PathAVX2, kernelAVX2)
 	registerKernel(&microKernel8, PathAVX2, kernelAVX2x8)
 	registerKernel(&dwKernel, PathAVX2, dwKernelAVX2)
-	registerKernel(&clampVec, PathAVX2, func(v []float32, lo, hi float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			clampAVX2(&v[0], n, lo, hi)
-		}
-		return n
-	})
-	registerKernel(&hardSwishVec, PathAVX2, func(v []float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			hardSwishAVX2(&v[0], n)
-		}
-		return n
-	})
 	registerKernel(&deinterleave2Vec, PathAVX2, func(even, odd, src []float32) int {
 		n := min(len(even), len(odd), len(src)/2) &^ 7
 		if n > 0 {
@@ -144,28 +130,7 @@ func init() {
 		}
 		return n
 	})
-	registerKernel(&packRowsVec, PathAVX2, func(dst, x []float32, offs []int, j0, np int) {
-		if np > 0 && len(offs) > 0 {
-			_ = dst[np*len(offs)*nr-1]
-			packRows16(&dst[0], &x[j0], &offs[0], len(offs), np)
-		}
-	})
-	// The transcendental activations run their tails through a padded
-	// vector too, so that an element's result does not depend on where its
-	// slice starts (GEMM epilogues split rows by thread).
-	registerKernel(&geluVec, PathAVX2, func(v []float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			geluAVX2(&v[0], &v[0], n)
-		}
-		if n < len(v) {
-			var buf [8]float32
-			copy(buf[:], v[n:])
-			geluAVX2(&buf[0], &buf[0], 8)
-			copy(v[n:], buf[:])
-		}
-		return len(v)
-	})
+	registerKernel(&packRowsVec, PathAVX2, packRowsAsm(packRows16))
 	registerKernel(&copyRows, PathAVX2, func(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
 		if rows <= 0 || n <= 0 {
 			return
@@ -174,23 +139,16 @@ func init() {
 		_ = src[(rows-1)*srcStride+n-1]
 		copyRowsAVX2(&dst[0], dstStride, &src[0], srcStride, rows, n)
 	})
-	registerKernel(&sigmoidVec, PathAVX2, func(v []float32, silu bool) int {
-		n := len(v) &^ 7
-		s := 0
-		if silu {
-			s = 1
+}
+
+// packRowsAsm wraps an assembly packRows16 as packRowsVec.
+func packRowsAsm(f func(dst, src *float32, offs *int, kcb, np int)) func(dst, x []float32, offs []int, j0, np int) {
+	return func(dst, x []float32, offs []int, j0, np int) {
+		if np > 0 && len(offs) > 0 {
+			_ = dst[np*len(offs)*nr-1]
+			f(&dst[0], &x[j0], &offs[0], len(offs), np)
 		}
-		if n > 0 {
-			sigmoidAVX2(&v[0], &v[0], n, s)
-		}
-		if n < len(v) {
-			var buf [8]float32
-			copy(buf[:], v[n:])
-			sigmoidAVX2(&buf[0], &buf[0], 8, s)
-			copy(v[n:], buf[:])
-		}
-		return len(v)
-	})
+	}
 }
 
 func kernelAVX2(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
@@ -235,8 +193,7 @@ func dwKernelAVX2(y, x []float32, offs []int, w []float32, n, rows, inStride, ou
 }
 
 // AVX-512 clamp and HardSwish (kern_amd64.s): n floats, n a multiple of
-// 8. Sigmoid/SiLU and GELU keep their AVX2 kernels (exp_amd64.s) on the
-// avx512 path.
+// 8.
 
 //go:noescape
 func clampAVX512(v *float32, n int, lo, hi float32)
@@ -245,17 +202,65 @@ func clampAVX512(v *float32, n int, lo, hi float32)
 func hardSwishAVX512(v *float32, n int)
 
 func init() {
-	registerKernel(&clampVec, PathAVX512, func(v []float32, lo, hi float32) int {
+	registerActs(PathAVX2, actAsm{clampAVX2, hardSwishAVX2})
+	registerActs(PathAVX512, actAsm{clampAVX512, hardSwishAVX512})
+	// Sigmoid/SiLU and GELU (exp_amd64.s) serve both paths. They run
+	// their tails through a padded vector too, so that an element's result
+	// does not depend on where its slice starts (GEMM epilogues split rows
+	// by thread); direct calls, so that the buffer stays on the stack.
+	registerKernel(&geluVec, PathAVX2, func(v []float32) int {
 		n := len(v) &^ 7
 		if n > 0 {
-			clampAVX512(&v[0], n, lo, hi)
+			geluAVX2(&v[0], &v[0], n)
+		}
+		if n < len(v) {
+			var buf [8]float32
+			copy(buf[:], v[n:])
+			geluAVX2(&buf[0], &buf[0], 8)
+			copy(v[n:], buf[:])
+		}
+		return len(v)
+	})
+	registerKernel(&sigmoidVec, PathAVX2, func(v []float32, silu bool) int {
+		n := len(v) &^ 7
+		s := 0
+		if silu {
+			s = 1
+		}
+		if n > 0 {
+			sigmoidAVX2(&v[0], &v[0], n, s)
+		}
+		if n < len(v) {
+			var buf [8]float32
+			copy(buf[:], v[n:])
+			sigmoidAVX2(&buf[0], &buf[0], 8, s)
+			copy(v[n:], buf[:])
+		}
+		return len(v)
+	})
+}
+
+// actAsm is one path's set of activation kernels, each on n floats, n a
+// multiple of 8.
+type actAsm struct {
+	clamp     func(v *float32, n int, lo, hi float32)
+	hardSwish func(v *float32, n int)
+}
+
+// registerActs registers k's kernels as path's clampVec and hardSwishVec,
+// each on the leading multiple of 8 elements.
+func registerActs(path string, k actAsm) {
+	registerKernel(&clampVec, path, func(v []float32, lo, hi float32) int {
+		n := len(v) &^ 7
+		if n > 0 {
+			k.clamp(&v[0], n, lo, hi)
 		}
 		return n
 	})
-	registerKernel(&hardSwishVec, PathAVX512, func(v []float32) int {
+	registerKernel(&hardSwishVec, path, func(v []float32) int {
 		n := len(v) &^ 7
 		if n > 0 {
-			hardSwishAVX512(&v[0], n)
+			k.hardSwish(&v[0], n)
 		}
 		return n
 	})

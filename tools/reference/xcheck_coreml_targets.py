@@ -210,6 +210,7 @@ SAMPLES.update({
     "Gather": lambda: ([helper.make_node("Gather", ["x", "ix"], ["y"], axis=1)], {"ix": i64(0, 2)}, X),
     "GroupNormalization": lambda: ([helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2)],
                                    {"s": r(4), "b": r(4)}, X, 21),
+    "LpNormalization": lambda: ([helper.make_node("LpNormalization", ["x"], ["y"], axis=1, p=2)], {}, X),
     "ReduceSum": lambda: ([helper.make_node("ReduceSum", ["x", "a"], ["y"], keepdims=1)], {"a": i64(1)}, X),
     "ReduceL2": lambda: ([helper.make_node("ReduceL2", ["x", "a"], ["y"], keepdims=1)], {"a": i64(2, 3)}, X),
     "Upsample": lambda: ([helper.make_node("Upsample", ["x", "sc"], ["y"], mode="nearest")],
