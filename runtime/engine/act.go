@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 type actKind int
@@ -107,80 +108,27 @@ func actOf(n *ir.Node, opset int64, constIn func(i int) *tval) (act, bool, error
 	return act{}, false, nil
 }
 
-func sigmoid32(x float32) float32 {
-	if x >= 0 {
-		return float32(1 / (1 + math.Exp(-float64(x))))
-	}
-	e := math.Exp(float64(x))
-	return float32(e / (1 + e))
-}
-
 // apply computes dst[i] = act(src[i]) (dst and src may be the same slice).
+// The activations package kernels has (kernelAct) run there, vectorized;
+// the others below.
 func (a act) apply(dst, src []float32) {
 	src = src[:len(dst)]
+	if k, alpha, beta, ok := kernelAct(a); ok && (a.kind != actClip || a.a <= a.b) {
+		if len(dst) > 0 && &dst[0] != &src[0] {
+			copy(dst, src)
+		}
+		kernels.ApplyAct(dst, k, alpha, beta)
+		return
+	}
 	switch a.kind {
 	case actNone:
 		copy(dst, src)
-	case actRelu:
-		// max, not a branch: the sign of activations is unpredictable.
-		for i, x := range src {
-			dst[i] = max(x, 0)
-		}
 	case actClip:
-		// min/max, not branches; NaN stays NaN, lo > hi gives hi (ONNX).
+		// lo > hi (kernelAct's clamp is for lo <= hi): hi, as ONNX; NaN
+		// stays NaN.
 		lo, hi := a.a, a.b
 		for i, x := range src {
 			dst[i] = min(max(x, lo), hi)
-		}
-	case actLeaky:
-		for i, x := range src {
-			if x < 0 {
-				x *= a.a
-			}
-			dst[i] = x
-		}
-	case actSigmoid:
-		for i, x := range src {
-			dst[i] = sigmoid32(x)
-		}
-	case actHardSigmoid:
-		for i, x := range src {
-			y := a.a*x + a.b
-			if y < 0 {
-				y = 0
-			}
-			if y > 1 {
-				y = 1
-			}
-			dst[i] = y
-		}
-	case actHardSwish:
-		for i, x := range src {
-			y := x/6 + 0.5
-			if y < 0 {
-				y = 0
-			}
-			if y > 1 {
-				y = 1
-			}
-			dst[i] = x * y
-		}
-	case actSiLU:
-		for i, x := range src {
-			dst[i] = x * sigmoid32(x)
-		}
-	case actTanh:
-		for i, x := range src {
-			dst[i] = float32(math.Tanh(float64(x)))
-		}
-	case actGelu:
-		for i, x := range src {
-			dst[i] = 0.5 * x * (1 + erf32(x*(1/math.Sqrt2)))
-		}
-	case actGeluTanh:
-		for i, x := range src {
-			f := float64(x)
-			dst[i] = float32(0.5 * f * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(f+0.044715*f*f*f))))
 		}
 	case actElu:
 		for i, x := range src {

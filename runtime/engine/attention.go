@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 // opAttention implements ONNX Attention (opset 23, float32, plain Go):
@@ -129,28 +130,39 @@ func opAttention(c *ctx) (func(), error) {
 			return nil, err
 		}
 	}
-	row := make([]float64, St)
-	return func() {
-		// Gather K and V (after the past) per kv head.
-		fill := func(dst, past *tval, src *tval, d int) {
-			ds := dst.f32()
-			for b := 0; b < B; b++ {
-				for h := 0; h < Hkv; h++ {
-					base := ((b*Hkv + h) * St) * d
-					if past != nil {
-						copy(ds[base:base+Sp*d], past.f32()[((b*Hkv+h)*Sp)*d:((b*Hkv+h)*Sp+Sp)*d])
-					}
-					for s := 0; s < Skv; s++ {
-						o := ds[base+(Sp+s)*d : base+(Sp+s+1)*d]
-						if three {
-							copy(o, src.f32()[(b*Skv+s)*Hkv*d+h*d:])
-						} else {
-							copy(o, src.f32()[((b*Hkv+h)*Skv+s)*d:])
-						}
+	// Gather K and V (after the past) per kv head.
+	fill := func(dst, past *tval, src *tval, d int) {
+		ds := dst.f32()
+		for b := 0; b < B; b++ {
+			for h := 0; h < Hkv; h++ {
+				base := ((b*Hkv + h) * St) * d
+				if past != nil {
+					copy(ds[base:base+Sp*d], past.f32()[((b*Hkv+h)*Sp)*d:((b*Hkv+h)*Sp+Sp)*d])
+				}
+				for s := 0; s < Skv; s++ {
+					o := ds[base+(Sp+s)*d : base+(Sp+s+1)*d]
+					if three {
+						copy(o, src.f32()[(b*Skv+s)*Hkv*d+h*d:])
+					} else {
+						copy(o, src.f32()[((b*Hkv+h)*Skv+s)*d:])
 					}
 				}
 			}
 		}
+	}
+	if useKernels && softcap == 0 && qkOut == nil && min(Sq, St, D, Dv) > 0 {
+		// The common case on package kernels; softcap and the QK output
+		// stay on the float64 path below.
+		attn := c.attentionKernels(q, pK, pV, y, mask, mbl, B, Hq, Hkv, Sq, St, Sp, Lm, D, Dv, three, causal, float32(scale))
+		c.kernels = true
+		return func() {
+			fill(pK, pk, k, D)
+			fill(pV, pv, v, Dv)
+			attn()
+		}, nil
+	}
+	row := make([]float64, St)
+	return func() {
 		fill(pK, pk, k, D)
 		fill(pV, pv, v, Dv)
 		qs, ks, vs, ys := q.f32(), pK.f32(), pV.f32(), y.f32()
@@ -241,6 +253,79 @@ func opAttention(c *ctx) (func(), error) {
 			}
 		}
 	}, nil
+}
+
+// attentionKernels is Attention without softcap and qk_matmul_output on
+// package kernels: per (batch, query head), S = scale * Q K^T by one GEMM
+// (K read transposed), the causal and attention masks added, each row
+// softmaxed by the kernels' row softmax (a fully masked row gives zeros),
+// then Y = S V by a second GEMM written straight into Y's layout. Heads run
+// in parallel, each part with its own GEMM workspace and S buffer; a head's
+// result does not depend on the split.
+func (c *ctx) attentionKernels(q, pK, pV, y, mask *tval, mbl *bloop, B, Hq, Hkv, Sq, St, Sp, Lm, D, Dv int, three, causal bool, scale float32) func() {
+	heads := B * Hq
+	parts := max(1, min(heads, c.b.pool.threads))
+	ws := make([]kernels.GemmWorkspace, parts)
+	sbuf := c.newScratch(ir.Float32, parts*Sq*St)
+	group := Hq / Hkv
+	ninf := float32(math.Inf(-1))
+	f := func(lo, hi int) {
+		qs, ks, vs, ys := q.f32(), pK.f32(), pV.f32(), y.f32()
+		for p := lo; p < hi; p++ {
+			S := sbuf.f32()[p*Sq*St : (p+1)*Sq*St]
+			for t := p * heads / parts; t < (p+1)*heads/parts; t++ {
+				b, h := t/Hq, t%Hq
+				kh := h / group
+				qoff, lda := ((b*Hq+h)*Sq)*D, D
+				yoff, ldc := ((b*Hq+h)*Sq)*Dv, Dv
+				if three {
+					qoff, lda = b*Sq*Hq*D+h*D, Hq*D
+					yoff, ldc = b*Sq*Hq*Dv+h*Dv, Hq*Dv
+				}
+				koff, voff := (b*Hkv+kh)*St*D, (b*Hkv+kh)*St*Dv
+				ws[p].Gemm(false, true, Sq, St, D, scale, qs[qoff:], lda, ks[koff:koff+St*D], D, 0, S, St, nil)
+				for i := 0; i < Sq; i++ {
+					row := S[i*St : (i+1)*St]
+					if causal {
+						for j := i + Sp + 1; j < St; j++ {
+							row[j] = ninf
+						}
+					}
+					if mbl != nil {
+						for j := range row {
+							if j >= Lm {
+								row[j] = ninf
+								continue
+							}
+							mo := offsetIn(mbl, 0, ((b*Hq+h)*Sq+i)*Lm+j)
+							if mask.dt == ir.Bool {
+								if mask.u8()[mo] == 0 {
+									row[j] = ninf
+								}
+							} else {
+								row[j] += mask.f32()[mo]
+							}
+						}
+					}
+					masked := true
+					for _, v := range row {
+						if v != ninf {
+							masked = false
+							break
+						}
+					}
+					if masked {
+						clear(row) // fully masked row: zeros
+						continue
+					}
+					kernels.SoftmaxF32(row, row)
+				}
+				ws[p].Gemm(false, false, Sq, Dv, St, 1, S, St, vs[voff:voff+St*Dv], Dv, 0, ys[yoff:], ldc, nil)
+			}
+		}
+	}
+	pool := c.b.pool
+	return func() { pool.parallelFor(parts, 1, f) }
 }
 
 func init() { register("", "Attention", opAttention) }

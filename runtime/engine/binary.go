@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 type number interface {
@@ -248,6 +249,50 @@ func arith[T number](op string) func(o, a, b []T, sa, sb int) {
 	return nil
 }
 
+// arithF32 is arith for Add, Sub, Mul and Div on float32 through package
+// kernels' vector loops (equal runs, a scalar on either side); nil for
+// other ops.
+func arithF32(op string) func(o, a, b []float32, sa, sb int) {
+	var k kernels.BinOp
+	switch op {
+	case "Add", "Sum":
+		k = kernels.BinAdd
+	case "Sub":
+		k = kernels.BinSub
+	case "Mul":
+		k = kernels.BinMul
+	case "Div":
+		k = kernels.BinDiv
+	default:
+		return nil
+	}
+	return func(o, a, b []float32, sa, sb int) {
+		switch {
+		case sa == 1 && sb == 1:
+			kernels.BinaryF32(k, o, a, b)
+		case sa == 1:
+			kernels.BinaryScalarF32(k, o, a, b[0], false)
+		case sb == 1:
+			kernels.BinaryScalarF32(k, o, b, a[0], true)
+		default:
+			v := a[0]
+			switch k {
+			case kernels.BinAdd:
+				v += b[0]
+			case kernels.BinSub:
+				v -= b[0]
+			case kernels.BinMul:
+				v *= b[0]
+			case kernels.BinDiv:
+				v /= b[0]
+			}
+			for i := range o {
+				o[i] = v
+			}
+		}
+	}
+}
+
 func modFloor[T number](x, y T) T {
 	if y == 0 {
 		return 0
@@ -362,6 +407,9 @@ func binaryTyped[T number, U any](pool *pool, bl *bloop, out, a, b *tval, k func
 func arithFor(p *pool, dt ir.DType, op string, bl *bloop, out, a, b *tval) func() {
 	switch dt {
 	case ir.Float32:
+		if k := arithF32(op); k != nil {
+			return binaryTyped[float32, float32](p, bl, out, a, b, k)
+		}
 		return binaryTyped[float32, float32](p, bl, out, a, b, arith[float32](op))
 	case ir.Float64:
 		return binaryTyped[float64, float64](p, bl, out, a, b, arith[float64](op))

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 // epiStep is one elementwise step of a fused epilogue.
@@ -33,15 +34,9 @@ func (e epilogue) apply(seg []float32, ch, off int) {
 		case epiAct:
 			s.a.apply(seg, seg)
 		case epiAdd:
-			o := s.other.f32()[off : off+len(seg)]
-			for j := range seg {
-				seg[j] += o[j]
-			}
+			kernels.BinaryF32(kernels.BinAdd, seg, seg, s.other.f32()[off:off+len(seg)])
 		case epiAffine:
-			k, b := s.scale[ch], s.shift[ch]
-			for j := range seg {
-				seg[j] = seg[j]*k + b
-			}
+			kernels.AffineF32(seg, seg, s.scale[ch], s.shift[ch])
 		}
 	}
 }

@@ -43,8 +43,8 @@ func kernelAct(a act) (kernels.Act, float32, float32, bool) {
 // kernelEpilogue splits a fused epilogue into leading per-channel affine
 // steps (folded into the weights), the longest next part that package
 // kernels' epilogue can do ([act], [add], [act, add] or [add, act]), and the
-// rest, which the runtime applies after the kernel (post). Exact GELU at the
-// end of the kernel part moves to post, where the float32 erf is used.
+// rest, which the runtime applies after the kernel (post; vectorized too,
+// see epilogue.apply).
 func kernelEpilogue(e epilogue) (affine []epiStep, ka kernels.Act, alpha, beta float32, res *tval, actAfterRes bool, post epilogue) {
 	i := 0
 	for i < len(e) && e[i].kind == epiAffine {

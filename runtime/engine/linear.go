@@ -220,24 +220,15 @@ func matmulOp(c *ctx, fused bool) (func(), error) {
 			return nil, err
 		}
 	}
-	if useKernels && len(epi) == 0 {
-		// package kernels' GEMM per (batch, block of 16 rows), run
-		// single-threaded by the pool's workers.
-		const rb = 16
-		rTiles := (M + rb - 1) / rb
-		f := func(lo, hi int) {
-			av, bv, ov := a.f32(), b.f32(), out.f32()
-			for t := lo; t < hi; t++ {
-				bi, rt := t/rTiles, t%rTiles
-				m0, m1 := rt*rb, min(rt*rb+rb, M)
-				aoff := offsetIn(&bl, 0, bi)*M*K + m0*K
-				boff := offsetIn(&bl, 1, bi) * K * N
-				ooff := bi*M*N + m0*N
-				kernels.Gemm(false, false, m1-m0, N, K, 1, av[aoff:aoff+(m1-m0)*K], K, bv[boff:boff+K*N], N, 0, ov[ooff:ooff+(m1-m0)*N], N, 1)
-			}
+	if useKernels {
+		if f := c.matmulConstB(a, b, out, bs, nb, M, N, K, epi); f != nil {
+			c.kernels = true
+			return f, nil
 		}
-		pool := c.b.pool
-		return func() { pool.parallelFor(nb*rTiles, 1, f) }, nil
+		if f := c.matmulBatched(a, b, out, &bl, nb, M, N, K, epi); f != nil {
+			c.kernels = true
+			return f, nil
+		}
 	}
 	f := func(lo, hi int) {
 		av, bv, ov := a.f32(), b.f32(), out.f32()
@@ -262,6 +253,78 @@ func matmulOp(c *ctx, fused bool) (func(), error) {
 		}
 	}
 	return func() { c.b.pool.parallelFor(nb*mTiles*nTiles, 1, f) }, nil
+}
+
+// matmulConstB is MatMul with a constant B without batch dimensions of its
+// own (a linear layer on [..., M, K] activations): one GEMM of all
+// nb*M rows of A against B, packed once at plan time (fastGemm), with the
+// epilogue fused. nil when it does not apply.
+func (c *ctx) matmulConstB(a, b, out *tval, bs []int64, nb, M, N, K int, epi epilogue) func() {
+	if !b.konst || ir.NumElements(bs[:len(bs)-2]) != 1 {
+		return nil
+	}
+	if err := c.b.charge(b.bytes()); err != nil {
+		return nil
+	}
+	return c.fastGemm(a, b, nil, out, false, false, nb*M, N, K, 1, 0, epi)
+}
+
+// matmulBatched is MatMul per broadcast batch entry (attention's Q K^T and
+// P V per head) by package kernels' GEMM, in parallel over (batch entry,
+// block of rows) tiles: a tile is one single-threaded GEMM in the
+// workspace of the part running it, the fused activation and residual in
+// its epilogue and any other steps after it. A C element is computed by
+// the same operations whichever tile holds its row, so results do not
+// depend on the thread count. nil when the epilogue has steps it cannot
+// take (per-channel affine).
+func (c *ctx) matmulBatched(a, b, out *tval, bl *bloop, nb, M, N, K int, epi epilogue) func() {
+	affine, ka, alpha, beta, res, after, post := kernelEpilogue(epi)
+	if len(affine) > 0 {
+		return nil
+	}
+	T := max(1, c.b.pool.threads)
+	// Rows are split only as far as needed to give every thread a tile.
+	rTiles := 1
+	if nb < T {
+		rTiles = min((M+15)/16, (T+nb-1)/nb)
+	}
+	rTiles = max(rTiles, 1)
+	tiles := nb * rTiles
+	parts := max(1, min(tiles, T))
+	type part struct {
+		ws kernels.GemmWorkspace
+		ep kernels.Epilogue
+	}
+	ps := make([]part, parts)
+	for i := range ps {
+		ps[i].ep = kernels.Epilogue{Act: ka, Alpha: alpha, Beta: beta, ActAfterResidual: after}
+	}
+	f := func(lo, hi int) {
+		av, bv, ov := a.f32(), b.f32(), out.f32()
+		for p := lo; p < hi; p++ {
+			pt := &ps[p]
+			for t := p * tiles / parts; t < (p+1)*tiles/parts; t++ {
+				bi, rt := t/rTiles, t%rTiles
+				m0, m1 := rt*M/rTiles, (rt+1)*M/rTiles
+				if m0 == m1 {
+					continue
+				}
+				aoff := offsetIn(bl, 0, bi)*M*K + m0*K
+				boff := offsetIn(bl, 1, bi) * K * N
+				ooff := bi*M*N + m0*N
+				if res != nil {
+					pt.ep.Residual = res.f32()[ooff:]
+				}
+				pt.ws.Gemm(false, false, m1-m0, N, K, 1, av[aoff:aoff+(m1-m0)*K], K, bv[boff:boff+K*N], N, 0, ov[ooff:ooff+(m1-m0)*N], N, &pt.ep)
+				for i := m0; i < m1 && len(post) > 0; i++ {
+					post.apply(ov[bi*M*N+i*N:bi*M*N+(i+1)*N], 0, bi*M*N+i*N)
+				}
+			}
+			pt.ep.Residual = nil
+		}
+	}
+	pool := c.b.pool
+	return func() { pool.parallelFor(parts, 1, f) }
 }
 
 // offsetIn is the element offset (in units of whole matrices) of input j for
@@ -335,10 +398,7 @@ func opBatchNorm(c *ctx) (func(), error) {
 			for ch := 0; ch < int(C); ch++ {
 				off := (n*int(C) + ch) * inner
 				k, b := sc[ch], sh[ch]
-				xr, or := xs[off:off+inner], os[off:off+inner]
-				for i, v := range xr {
-					or[i] = v*k + b
-				}
+				kernels.AffineF32(os[off:off+inner], xs[off:off+inner], k, b)
 			}
 		}
 	}, nil

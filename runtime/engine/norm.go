@@ -5,13 +5,14 @@ import (
 	"math"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 // Normalization ops: LayerNormalization, InstanceNormalization, LRN,
 // GroupNormalization, RMSNormalization and LpNormalization.
 
 // opLayerNorm implements LayerNormalization over dims axis..end (float32,
-// statistics in float64).
+// statistics by package kernels' vector passes, parallel over rows).
 func opLayerNorm(c *ctx) (func(), error) {
 	x, sc, bi := c.input(0), c.input(1), c.input(2)
 	if x.dt != ir.Float32 || sc == nil || sc.dt != ir.Float32 || (bi != nil && bi.dt != ir.Float32) {
@@ -77,36 +78,27 @@ func opLayerNorm(c *ctx) (func(), error) {
 			dst[k] = src[offsetIn(bl, 0, k)]
 		}
 	}
-	return func() {
-		S, B := scE.f32(), biE.f32()
-		expand(S, sc, sbl)
-		expand(B, bi, bbl)
-		xs, os := x.f32(), out.f32()
-		for o := 0; o < outer; o++ {
+	pool := c.b.pool
+	grain := max(1, (1<<12)/max(inner, 1))
+	rows := func(lo, hi int) {
+		xs, os, S, B := x.f32(), out.f32(), scE.f32(), biE.f32()
+		for o := lo; o < hi; o++ {
 			row := xs[o*inner : (o+1)*inner]
-			var m float64
-			for _, v := range row {
-				m += float64(v)
-			}
-			m /= float64(inner)
-			var vr float64
-			for _, v := range row {
-				d := float64(v) - m
-				vr += d * d
-			}
-			vr /= float64(inner)
-			is := 1 / math.Sqrt(vr+eps)
-			orow := os[o*inner : (o+1)*inner]
-			for i, v := range row {
-				orow[i] = float32((float64(v)-m)*is)*S[i] + B[i]
-			}
+			m, vr := kernels.MeanVarF32(row)
+			is := float32(1 / math.Sqrt(float64(vr)+eps))
+			kernels.NormAffineF32(os[o*inner:(o+1)*inner], row, S, B, m, is)
 			if mean != nil {
-				mean.f32()[o] = float32(m)
+				mean.f32()[o] = m
 			}
 			if inv != nil {
-				inv.f32()[o] = float32(is)
+				inv.f32()[o] = is
 			}
 		}
+	}
+	return func() {
+		expand(scE.f32(), sc, sbl)
+		expand(biE.f32(), bi, bbl)
+		pool.parallelFor(outer, grain, rows)
 	}, nil
 }
 
@@ -127,27 +119,17 @@ func opInstanceNorm(c *ctx) (func(), error) {
 	C := int(x.shape[1])
 	inner := int(ir.NumElements(x.shape[2:]))
 	planes := int(x.shape[0]) * C
-	return func() {
+	f := func(lo, hi int) {
 		xs, os, S, B := x.f32(), out.f32(), sc.f32(), bi.f32()
-		for p := 0; p < planes; p++ {
+		for p := lo; p < hi; p++ {
 			row := xs[p*inner : (p+1)*inner]
-			var m, vr float64
-			for _, v := range row {
-				m += float64(v)
-			}
-			m /= float64(inner)
-			for _, v := range row {
-				d := float64(v) - m
-				vr += d * d
-			}
-			vr /= float64(inner)
-			k := float64(S[p%C]) / math.Sqrt(vr+eps)
-			orow := os[p*inner : (p+1)*inner]
-			for i, v := range row {
-				orow[i] = float32((float64(v)-m)*k + float64(B[p%C]))
-			}
+			m, vr := kernels.MeanVarF32(row)
+			k := float32(float64(S[p%C]) / math.Sqrt(float64(vr)+eps))
+			kernels.NormScaleF32(os[p*inner:(p+1)*inner], row, m, k, B[p%C])
 		}
-	}, nil
+	}
+	pool := c.b.pool
+	return func() { pool.parallelFor(planes, 1, f) }, nil
 }
 
 // opLRN: y = x / (bias + alpha/size * sum of squares over the channel
@@ -211,34 +193,25 @@ func opGroupNorm(c *ctx) (func(), error) {
 	}
 	inner := int(ir.NumElements(x.shape[2:]))
 	cg := C / G
-	return func() {
+	f := func(lo, hi int) {
 		xs, os, S, B := x.f32(), out.f32(), sc.f32(), bi.f32()
-		for n := 0; n < N; n++ {
-			for g := 0; g < G; g++ {
-				base := (n*C + g*cg) * inner
-				blk := xs[base : base+cg*inner]
-				var m, v float64
-				for _, e := range blk {
-					m += float64(e)
+		for ng := lo; ng < hi; ng++ {
+			g := ng % G
+			base := ng * cg * inner
+			m, vr := kernels.MeanVarF32(xs[base : base+cg*inner])
+			inv := 1 / math.Sqrt(float64(vr)+eps)
+			for ci := 0; ci < cg; ci++ {
+				k := g
+				if perChannel {
+					k = g*cg + ci
 				}
-				m /= float64(len(blk))
-				for _, e := range blk {
-					v += (float64(e) - m) * (float64(e) - m)
-				}
-				inv := 1 / math.Sqrt(v/float64(len(blk))+eps)
-				for ci := 0; ci < cg; ci++ {
-					k := g
-					if perChannel {
-						k = g*cg + ci
-					}
-					for i := 0; i < inner; i++ {
-						j := base + ci*inner + i
-						os[j] = float32((float64(xs[j])-m)*inv)*S[k] + B[k]
-					}
-				}
+				o := base + ci*inner
+				kernels.NormScaleF32(os[o:o+inner], xs[o:o+inner], m, float32(inv*float64(S[k])), B[k])
 			}
 		}
-	}, nil
+	}
+	pool := c.b.pool
+	return func() { pool.parallelFor(N*G, 1, f) }, nil
 }
 
 // opRMSNorm: y = x / sqrt(mean(x^2 over axes axis..end) + epsilon) * scale

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 	"github.com/x448/float16"
 )
 
@@ -251,13 +252,16 @@ func opUnary(c *ctx) (func(), error) {
 	}
 	switch x.dt {
 	case ir.Float32:
-		if op == "Erf" {
-			return func() {
-				o := out.f32()
-				for i, v := range x.f32() {
-					o[i] = erf32(v)
-				}
-			}, nil
+		if k := unaryF32(op); k != nil {
+			// Fixed chunks, so the split does not depend on the threads.
+			const chunk = 1 << 14
+			f := func(lo, hi int) {
+				e0, e1 := lo*chunk, min(hi*chunk, x.n)
+				k(out.f32()[e0:e1], x.f32()[e0:e1])
+			}
+			pool := c.b.pool
+			parts := (x.n + chunk - 1) / chunk
+			return func() { pool.parallelFor(parts, 1, f) }, nil
 		}
 		return func() {
 			o := out.f32()
@@ -292,6 +296,43 @@ func opUnary(c *ctx) (func(), error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("unsupported: %s on %s", op, x.dt)
+}
+
+// unaryF32 is the float32 kernel of the common unary ops: package
+// kernels' vector Exp and Erf, direct float32 loops for Abs, Neg, Sqrt and
+// Reciprocal (correctly rounded, as through float64); nil for the others.
+func unaryF32(op string) func(dst, src []float32) {
+	switch op {
+	case "Exp":
+		return kernels.ExpF32
+	case "Erf":
+		return kernels.ErfF32
+	case "Abs":
+		return func(dst, src []float32) {
+			for i, v := range src {
+				dst[i] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+			}
+		}
+	case "Neg":
+		return func(dst, src []float32) {
+			for i, v := range src {
+				dst[i] = -v
+			}
+		}
+	case "Sqrt":
+		return func(dst, src []float32) {
+			for i, v := range src {
+				dst[i] = float32(math.Sqrt(float64(v)))
+			}
+		}
+	case "Reciprocal":
+		return func(dst, src []float32) {
+			for i, v := range src {
+				dst[i] = 1 / v
+			}
+		}
+	}
+	return nil
 }
 
 func opNot(c *ctx) (func(), error) {

@@ -59,19 +59,26 @@ func sigmoid(v float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(v))))
 }
 
-// Vectorized activations: each processes a prefix of v, computing exactly
-// what the scalar code computes, and returns its length (0 without SIMD).
+// Vectorized activations: each processes a prefix of v and returns its
+// length (0 without SIMD). clampVec and hardSwishVec compute exactly what
+// the scalar code computes; geluVec and sigmoidVec (float32 exponentials,
+// within the error bounds of act_fast.go) do all of v, tails padded to a
+// full vector, so that results do not depend on how v is sliced.
 var (
 	clampVec     = func(v []float32, lo, hi float32) int { return 0 }
 	hardSwishVec = func(v []float32) int { return 0 }
 	geluVec      = func(v []float32) int { return 0 }
 	sigmoidVec   = func(v []float32, silu bool) int { return 0 } // silu: x * sigmoid(x)
+
+	hardSigmoidVec = func(v []float32, alpha, beta float32) int { return 0 }
+	leakyReluVec   = func(v []float32, alpha float32) int { return 0 }
 )
 
 // ApplyAct applies act in place to every element of v. The piecewise
 // linear activations compute exactly what RefAct does; Sigmoid, SiLU, Tanh,
-// Gelu and GeluTanh use the float32 approximations of act_fast.go
-// (relative error below 2e-6 against RefAct).
+// Gelu use the float32 approximations of act_fast.go (relative error
+// below 2e-6 against RefAct), Tanh and GeluTanh those of exp.go (TanhF32,
+// GeluTanhF32: below 2e-6 and 2e-5).
 func ApplyAct(v []float32, act Act, alpha, beta float32) {
 	switch act {
 	case ActNone:
@@ -93,16 +100,12 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 			v[i] = x * clamp(x/6+0.5, 0, 1)
 		}
 	case ActHardSigmoid:
-		// alpha*x + beta, then the vectorized clamp: the same operations
-		// as clamp(alpha*x+beta, 0, 1) without a branch per element.
+		v = v[hardSigmoidVec(v, alpha, beta):]
 		for i, x := range v {
-			v[i] = alpha*x + beta
-		}
-		v = v[clampVec(v, 0, 1):]
-		for i, x := range v {
-			v[i] = clamp(x, 0, 1)
+			v[i] = clamp(alpha*x+beta, 0, 1)
 		}
 	case ActLeakyRelu:
+		v = v[leakyReluVec(v, alpha):]
 		for i, x := range v {
 			if x < 0 {
 				v[i] = alpha * x
@@ -119,18 +122,14 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 			v[i] = x * sigmoidf(x)
 		}
 	case ActTanh:
-		for i, x := range v {
-			v[i] = tanhf(x)
-		}
+		tanhImpl(v, v)
 	case ActGelu:
 		v = v[geluVec(v):]
 		for i, x := range v {
 			v[i] = geluf(x)
 		}
 	case ActGeluTanh:
-		for i, x := range v {
-			v[i] = geluTanhf(x)
-		}
+		geluTanhImpl(v, v)
 	default:
 		for i, x := range v {
 			v[i] = actScalar(x, act, alpha, beta)

@@ -44,13 +44,7 @@ func deinterleave2AVX2(even, odd, src *float32, n int)
 func packRows16(dst, src *float32, offs *int, kcb, np int)
 
 //go:noescape
-func geluAVX2(v *float32, n int)
-
-//go:noescape
 func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
-
-//go:noescape
-func sigmoidAVX2(v *float32, n int, silu int)
 
 //go:noescape
 func hardSwishAVX2(v *float32, n int)
@@ -198,8 +192,8 @@ func dwKernelAVX2(y, x []float32, offs []int, w []float32, n, rows, inStride, ou
 	dwPlane8(&y[0], &x[0], &offs[0], &w[0], len(offs), n, rows, inStride, outStride, bias)
 }
 
-// AVX-512 activation kernels (kern_amd64.s, beside the AVX2 ones whose
-// constants they share): n floats, n a multiple of 8.
+// AVX-512 clamp and HardSwish (kern_amd64.s): n floats, n a multiple of
+// 8.
 
 //go:noescape
 func clampAVX512(v *float32, n int, lo, hi float32)
@@ -207,15 +201,43 @@ func clampAVX512(v *float32, n int, lo, hi float32)
 //go:noescape
 func hardSwishAVX512(v *float32, n int)
 
-//go:noescape
-func sigmoidAVX512(v *float32, n int, silu int)
-
-//go:noescape
-func geluAVX512(v *float32, n int)
-
 func init() {
-	registerActs(PathAVX2, actAsm{clampAVX2, hardSwishAVX2, geluAVX2, sigmoidAVX2})
-	registerActs(PathAVX512, actAsm{clampAVX512, hardSwishAVX512, geluAVX512, sigmoidAVX512})
+	registerActs(PathAVX2, actAsm{clampAVX2, hardSwishAVX2})
+	registerActs(PathAVX512, actAsm{clampAVX512, hardSwishAVX512})
+	// Sigmoid/SiLU and GELU (exp_amd64.s) serve both paths. They run
+	// their tails through a padded vector too, so that an element's result
+	// does not depend on where its slice starts (GEMM epilogues split rows
+	// by thread); direct calls, so that the buffer stays on the stack.
+	registerKernel(&geluVec, PathAVX2, func(v []float32) int {
+		n := len(v) &^ 7
+		if n > 0 {
+			geluAVX2(&v[0], &v[0], n)
+		}
+		if n < len(v) {
+			var buf [8]float32
+			copy(buf[:], v[n:])
+			geluAVX2(&buf[0], &buf[0], 8)
+			copy(v[n:], buf[:])
+		}
+		return len(v)
+	})
+	registerKernel(&sigmoidVec, PathAVX2, func(v []float32, silu bool) int {
+		n := len(v) &^ 7
+		s := 0
+		if silu {
+			s = 1
+		}
+		if n > 0 {
+			sigmoidAVX2(&v[0], &v[0], n, s)
+		}
+		if n < len(v) {
+			var buf [8]float32
+			copy(buf[:], v[n:])
+			sigmoidAVX2(&buf[0], &buf[0], 8, s)
+			copy(v[n:], buf[:])
+		}
+		return len(v)
+	})
 }
 
 // actAsm is one path's set of activation kernels, each on n floats, n a
@@ -223,12 +245,10 @@ func init() {
 type actAsm struct {
 	clamp     func(v *float32, n int, lo, hi float32)
 	hardSwish func(v *float32, n int)
-	gelu      func(v *float32, n int)
-	sigmoid   func(v *float32, n int, silu int)
 }
 
-// registerActs registers k's kernels as path's clampVec, hardSwishVec,
-// geluVec and sigmoidVec, each on the leading multiple of 8 elements.
+// registerActs registers k's kernels as path's clampVec and hardSwishVec,
+// each on the leading multiple of 8 elements.
 func registerActs(path string, k actAsm) {
 	registerKernel(&clampVec, path, func(v []float32, lo, hi float32) int {
 		n := len(v) &^ 7
@@ -241,24 +261,6 @@ func registerActs(path string, k actAsm) {
 		n := len(v) &^ 7
 		if n > 0 {
 			k.hardSwish(&v[0], n)
-		}
-		return n
-	})
-	registerKernel(&geluVec, path, func(v []float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			k.gelu(&v[0], n)
-		}
-		return n
-	})
-	registerKernel(&sigmoidVec, path, func(v []float32, silu bool) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			s := 0
-			if silu {
-				s = 1
-			}
-			k.sigmoid(&v[0], n, s)
 		}
 		return n
 	})

@@ -9,11 +9,13 @@
 // Kernel paths (dispatch.go): "purego" (plain Go, every platform), "avx2"
 // (AVX2+FMA Go assembly, kern_amd64.s: the 6x16 and 6x8 GEMM
 // micro-kernels, the depthwise plane kernels, B-panel packing, stride-2
-// deinterleave, row copies and the clamp, HardSwish, sigmoid/SiLU and GELU
-// epilogues; winograd_amd64.s: the Winograd F(4x4, 3x3) transforms) and "avx512" (AVX-512F assembly, kern_avx512_amd64.s and
+// deinterleave, row copies and the clamp and HardSwish epilogues;
+// exp_amd64.s: sigmoid/SiLU, GELU, HardSigmoid, LeakyRelu and the
+// elementwise kernels below; winograd_amd64.s: the Winograd F(4x4, 3x3)
+// transforms) and "avx512" (AVX-512F assembly, kern_avx512_amd64.s and
 // kern_amd64.s: 12x32 and 6x32 GEMM micro-kernels reading two consecutive
 // packed B panels (and A panels) of the 6x16 layout, 16-lane depthwise kernels with opmask tails,
-// packing and the activations; where it has no variant of a kernel the
+// packing, clamp and HardSwish; where it has no variant of a kernel the
 // avx2 one runs). The best path the CPU and OS support (CPUID, XGETBV)
 // is selected at start-up; MCONV_KERNELS=purego|avx2|avx512 forces one
 // (an unusable value is warned about on stderr and the best path used),
@@ -28,6 +30,16 @@
 // avx2 and avx512 paths give identical bits (TestPathsAgree). Pure Go
 // rounds differently (the assembly fuses multiply-add and sums some taps
 // in partial sums); on one machine and path the same code always runs.
+//
+// Elementwise kernels for the runtime's other float32 ops: e^x, tanh, erf
+// and tanh-GELU (exp.go), the Softmax/LogSoftmax row (softmax.go), mean and
+// variance and the fused normalize-scale-shift of the normalizations
+// (norm.go), and Add/Sub/Mul/Div of vectors and scalars (binary.go). Each
+// is a package-level function variable holding the plain Go version, with
+// the AVX2+FMA one (exp_amd64.s, binary_amd64.s) registered for the avx2
+// path (registerKernel; an AVX-512 variant would register the same way);
+// tests compare both with float64 definitions (elem_test.go states the
+// error bounds) and each other.
 //
 // Convolution paths (PackConvWeights picks one):
 //   - depthwise (group == C == M > 1): per channel plane, the padded input

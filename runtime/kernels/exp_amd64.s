@@ -1,0 +1,1123 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Code generated from a table of constants; each constant is 8 copies
+// (32 bytes) so that it can be a memory operand of a VEX instruction.
+// Exponential: a = n*ln2 + r (Cephes reduction, C1 + C2 = ln2), e^r by
+// the Cephes expf polynomial, times 2^(n-1) * 2 so that n may reach 128.
+
+DATA expK<>+0(SB)/4, $0x3f800000 // ONE 1.0
+DATA expK<>+4(SB)/4, $0x3f800000
+DATA expK<>+8(SB)/4, $0x3f800000
+DATA expK<>+12(SB)/4, $0x3f800000
+DATA expK<>+16(SB)/4, $0x3f800000
+DATA expK<>+20(SB)/4, $0x3f800000
+DATA expK<>+24(SB)/4, $0x3f800000
+DATA expK<>+28(SB)/4, $0x3f800000
+DATA expK<>+32(SB)/4, $0xc2ac0000 // AMIN -86.0
+DATA expK<>+36(SB)/4, $0xc2ac0000
+DATA expK<>+40(SB)/4, $0xc2ac0000
+DATA expK<>+44(SB)/4, $0xc2ac0000
+DATA expK<>+48(SB)/4, $0xc2ac0000
+DATA expK<>+52(SB)/4, $0xc2ac0000
+DATA expK<>+56(SB)/4, $0xc2ac0000
+DATA expK<>+60(SB)/4, $0xc2ac0000
+DATA expK<>+64(SB)/4, $0x42b17218 // AMAX 88.72283935546875
+DATA expK<>+68(SB)/4, $0x42b17218
+DATA expK<>+72(SB)/4, $0x42b17218
+DATA expK<>+76(SB)/4, $0x42b17218
+DATA expK<>+80(SB)/4, $0x42b17218
+DATA expK<>+84(SB)/4, $0x42b17218
+DATA expK<>+88(SB)/4, $0x42b17218
+DATA expK<>+92(SB)/4, $0x42b17218
+DATA expK<>+96(SB)/4, $0x3fb8aa3b // LOG2E 1.4426950408889634
+DATA expK<>+100(SB)/4, $0x3fb8aa3b
+DATA expK<>+104(SB)/4, $0x3fb8aa3b
+DATA expK<>+108(SB)/4, $0x3fb8aa3b
+DATA expK<>+112(SB)/4, $0x3fb8aa3b
+DATA expK<>+116(SB)/4, $0x3fb8aa3b
+DATA expK<>+120(SB)/4, $0x3fb8aa3b
+DATA expK<>+124(SB)/4, $0x3fb8aa3b
+DATA expK<>+128(SB)/4, $0x3f318000 // C1 0.693359375
+DATA expK<>+132(SB)/4, $0x3f318000
+DATA expK<>+136(SB)/4, $0x3f318000
+DATA expK<>+140(SB)/4, $0x3f318000
+DATA expK<>+144(SB)/4, $0x3f318000
+DATA expK<>+148(SB)/4, $0x3f318000
+DATA expK<>+152(SB)/4, $0x3f318000
+DATA expK<>+156(SB)/4, $0x3f318000
+DATA expK<>+160(SB)/4, $0xb95e8083 // C2 -0.00021219444
+DATA expK<>+164(SB)/4, $0xb95e8083
+DATA expK<>+168(SB)/4, $0xb95e8083
+DATA expK<>+172(SB)/4, $0xb95e8083
+DATA expK<>+176(SB)/4, $0xb95e8083
+DATA expK<>+180(SB)/4, $0xb95e8083
+DATA expK<>+184(SB)/4, $0xb95e8083
+DATA expK<>+188(SB)/4, $0xb95e8083
+DATA expK<>+192(SB)/4, $0x39506967 // E5 0.000198756915
+DATA expK<>+196(SB)/4, $0x39506967
+DATA expK<>+200(SB)/4, $0x39506967
+DATA expK<>+204(SB)/4, $0x39506967
+DATA expK<>+208(SB)/4, $0x39506967
+DATA expK<>+212(SB)/4, $0x39506967
+DATA expK<>+216(SB)/4, $0x39506967
+DATA expK<>+220(SB)/4, $0x39506967
+DATA expK<>+224(SB)/4, $0x3ab743ce // E4 0.0013981999507
+DATA expK<>+228(SB)/4, $0x3ab743ce
+DATA expK<>+232(SB)/4, $0x3ab743ce
+DATA expK<>+236(SB)/4, $0x3ab743ce
+DATA expK<>+240(SB)/4, $0x3ab743ce
+DATA expK<>+244(SB)/4, $0x3ab743ce
+DATA expK<>+248(SB)/4, $0x3ab743ce
+DATA expK<>+252(SB)/4, $0x3ab743ce
+DATA expK<>+256(SB)/4, $0x3c088908 // E3 0.0083334519073
+DATA expK<>+260(SB)/4, $0x3c088908
+DATA expK<>+264(SB)/4, $0x3c088908
+DATA expK<>+268(SB)/4, $0x3c088908
+DATA expK<>+272(SB)/4, $0x3c088908
+DATA expK<>+276(SB)/4, $0x3c088908
+DATA expK<>+280(SB)/4, $0x3c088908
+DATA expK<>+284(SB)/4, $0x3c088908
+DATA expK<>+288(SB)/4, $0x3d2aa9c1 // E2 0.041665795894
+DATA expK<>+292(SB)/4, $0x3d2aa9c1
+DATA expK<>+296(SB)/4, $0x3d2aa9c1
+DATA expK<>+300(SB)/4, $0x3d2aa9c1
+DATA expK<>+304(SB)/4, $0x3d2aa9c1
+DATA expK<>+308(SB)/4, $0x3d2aa9c1
+DATA expK<>+312(SB)/4, $0x3d2aa9c1
+DATA expK<>+316(SB)/4, $0x3d2aa9c1
+DATA expK<>+320(SB)/4, $0x3e2aaaaa // E1 0.16666665459
+DATA expK<>+324(SB)/4, $0x3e2aaaaa
+DATA expK<>+328(SB)/4, $0x3e2aaaaa
+DATA expK<>+332(SB)/4, $0x3e2aaaaa
+DATA expK<>+336(SB)/4, $0x3e2aaaaa
+DATA expK<>+340(SB)/4, $0x3e2aaaaa
+DATA expK<>+344(SB)/4, $0x3e2aaaaa
+DATA expK<>+348(SB)/4, $0x3e2aaaaa
+DATA expK<>+352(SB)/4, $0x3f000000 // E0 0.50000001201
+DATA expK<>+356(SB)/4, $0x3f000000
+DATA expK<>+360(SB)/4, $0x3f000000
+DATA expK<>+364(SB)/4, $0x3f000000
+DATA expK<>+368(SB)/4, $0x3f000000
+DATA expK<>+372(SB)/4, $0x3f000000
+DATA expK<>+376(SB)/4, $0x3f000000
+DATA expK<>+380(SB)/4, $0x3f000000
+DATA expK<>+384(SB)/4, $0x0000007e // I126 0x7e
+DATA expK<>+388(SB)/4, $0x0000007e
+DATA expK<>+392(SB)/4, $0x0000007e
+DATA expK<>+396(SB)/4, $0x0000007e
+DATA expK<>+400(SB)/4, $0x0000007e
+DATA expK<>+404(SB)/4, $0x0000007e
+DATA expK<>+408(SB)/4, $0x0000007e
+DATA expK<>+412(SB)/4, $0x0000007e
+DATA expK<>+416(SB)/4, $0x7f800000 // INF 0x7f800000
+DATA expK<>+420(SB)/4, $0x7f800000
+DATA expK<>+424(SB)/4, $0x7f800000
+DATA expK<>+428(SB)/4, $0x7f800000
+DATA expK<>+432(SB)/4, $0x7f800000
+DATA expK<>+436(SB)/4, $0x7f800000
+DATA expK<>+440(SB)/4, $0x7f800000
+DATA expK<>+444(SB)/4, $0x7f800000
+DATA expK<>+448(SB)/4, $0x7fffffff // ABS 0x7fffffff
+DATA expK<>+452(SB)/4, $0x7fffffff
+DATA expK<>+456(SB)/4, $0x7fffffff
+DATA expK<>+460(SB)/4, $0x7fffffff
+DATA expK<>+464(SB)/4, $0x7fffffff
+DATA expK<>+468(SB)/4, $0x7fffffff
+DATA expK<>+472(SB)/4, $0x7fffffff
+DATA expK<>+476(SB)/4, $0x7fffffff
+DATA expK<>+480(SB)/4, $0x80000000 // SIGN 0x80000000
+DATA expK<>+484(SB)/4, $0x80000000
+DATA expK<>+488(SB)/4, $0x80000000
+DATA expK<>+492(SB)/4, $0x80000000
+DATA expK<>+496(SB)/4, $0x80000000
+DATA expK<>+500(SB)/4, $0x80000000
+DATA expK<>+504(SB)/4, $0x80000000
+DATA expK<>+508(SB)/4, $0x80000000
+DATA expK<>+512(SB)/4, $0x40000000 // TWO 2.0
+DATA expK<>+516(SB)/4, $0x40000000
+DATA expK<>+520(SB)/4, $0x40000000
+DATA expK<>+524(SB)/4, $0x40000000
+DATA expK<>+528(SB)/4, $0x40000000
+DATA expK<>+532(SB)/4, $0x40000000
+DATA expK<>+536(SB)/4, $0x40000000
+DATA expK<>+540(SB)/4, $0x40000000
+DATA expK<>+544(SB)/4, $0x42b00000 // T88 88.0
+DATA expK<>+548(SB)/4, $0x42b00000
+DATA expK<>+552(SB)/4, $0x42b00000
+DATA expK<>+556(SB)/4, $0x42b00000
+DATA expK<>+560(SB)/4, $0x42b00000
+DATA expK<>+564(SB)/4, $0x42b00000
+DATA expK<>+568(SB)/4, $0x42b00000
+DATA expK<>+572(SB)/4, $0x42b00000
+DATA expK<>+576(SB)/4, $0x3f200000 // TSMALL 0.625
+DATA expK<>+580(SB)/4, $0x3f200000
+DATA expK<>+584(SB)/4, $0x3f200000
+DATA expK<>+588(SB)/4, $0x3f200000
+DATA expK<>+592(SB)/4, $0x3f200000
+DATA expK<>+596(SB)/4, $0x3f200000
+DATA expK<>+600(SB)/4, $0x3f200000
+DATA expK<>+604(SB)/4, $0x3f200000
+DATA expK<>+608(SB)/4, $0xbbbaf0ea // T4 -0.00570498872745
+DATA expK<>+612(SB)/4, $0xbbbaf0ea
+DATA expK<>+616(SB)/4, $0xbbbaf0ea
+DATA expK<>+620(SB)/4, $0xbbbaf0ea
+DATA expK<>+624(SB)/4, $0xbbbaf0ea
+DATA expK<>+628(SB)/4, $0xbbbaf0ea
+DATA expK<>+632(SB)/4, $0xbbbaf0ea
+DATA expK<>+636(SB)/4, $0xbbbaf0ea
+DATA expK<>+640(SB)/4, $0x3ca9134e // T3 0.0206390887954
+DATA expK<>+644(SB)/4, $0x3ca9134e
+DATA expK<>+648(SB)/4, $0x3ca9134e
+DATA expK<>+652(SB)/4, $0x3ca9134e
+DATA expK<>+656(SB)/4, $0x3ca9134e
+DATA expK<>+660(SB)/4, $0x3ca9134e
+DATA expK<>+664(SB)/4, $0x3ca9134e
+DATA expK<>+668(SB)/4, $0x3ca9134e
+DATA expK<>+672(SB)/4, $0xbd5c1e2d // T2 -0.0537397155531
+DATA expK<>+676(SB)/4, $0xbd5c1e2d
+DATA expK<>+680(SB)/4, $0xbd5c1e2d
+DATA expK<>+684(SB)/4, $0xbd5c1e2d
+DATA expK<>+688(SB)/4, $0xbd5c1e2d
+DATA expK<>+692(SB)/4, $0xbd5c1e2d
+DATA expK<>+696(SB)/4, $0xbd5c1e2d
+DATA expK<>+700(SB)/4, $0xbd5c1e2d
+DATA expK<>+704(SB)/4, $0x3e088393 // T1 0.133314422036
+DATA expK<>+708(SB)/4, $0x3e088393
+DATA expK<>+712(SB)/4, $0x3e088393
+DATA expK<>+716(SB)/4, $0x3e088393
+DATA expK<>+720(SB)/4, $0x3e088393
+DATA expK<>+724(SB)/4, $0x3e088393
+DATA expK<>+728(SB)/4, $0x3e088393
+DATA expK<>+732(SB)/4, $0x3e088393
+DATA expK<>+736(SB)/4, $0xbeaaaa99 // T0 -0.333332819422
+DATA expK<>+740(SB)/4, $0xbeaaaa99
+DATA expK<>+744(SB)/4, $0xbeaaaa99
+DATA expK<>+748(SB)/4, $0xbeaaaa99
+DATA expK<>+752(SB)/4, $0xbeaaaa99
+DATA expK<>+756(SB)/4, $0xbeaaaa99
+DATA expK<>+760(SB)/4, $0xbeaaaa99
+DATA expK<>+764(SB)/4, $0xbeaaaa99
+DATA expK<>+768(SB)/4, $0xbfcc422a // GK1 -1.5957691216057308
+DATA expK<>+772(SB)/4, $0xbfcc422a
+DATA expK<>+776(SB)/4, $0xbfcc422a
+DATA expK<>+780(SB)/4, $0xbfcc422a
+DATA expK<>+784(SB)/4, $0xbfcc422a
+DATA expK<>+788(SB)/4, $0xbfcc422a
+DATA expK<>+792(SB)/4, $0xbfcc422a
+DATA expK<>+796(SB)/4, $0xbfcc422a
+DATA expK<>+800(SB)/4, $0xbd922279 // GK2 -0.07135481627260025
+DATA expK<>+804(SB)/4, $0xbd922279
+DATA expK<>+808(SB)/4, $0xbd922279
+DATA expK<>+812(SB)/4, $0xbd922279
+DATA expK<>+816(SB)/4, $0xbd922279
+DATA expK<>+820(SB)/4, $0xbd922279
+DATA expK<>+824(SB)/4, $0xbd922279
+DATA expK<>+828(SB)/4, $0xbd922279
+DATA expK<>+832(SB)/4, $0x40800000 // EFMAX 4.0
+DATA expK<>+836(SB)/4, $0x40800000
+DATA expK<>+840(SB)/4, $0x40800000
+DATA expK<>+844(SB)/4, $0x40800000
+DATA expK<>+848(SB)/4, $0x40800000
+DATA expK<>+852(SB)/4, $0x40800000
+DATA expK<>+856(SB)/4, $0x40800000
+DATA expK<>+860(SB)/4, $0x40800000
+DATA expK<>+864(SB)/4, $0xc0800000 // EFMIN -4.0
+DATA expK<>+868(SB)/4, $0xc0800000
+DATA expK<>+872(SB)/4, $0xc0800000
+DATA expK<>+876(SB)/4, $0xc0800000
+DATA expK<>+880(SB)/4, $0xc0800000
+DATA expK<>+884(SB)/4, $0xc0800000
+DATA expK<>+888(SB)/4, $0xc0800000
+DATA expK<>+892(SB)/4, $0xc0800000
+DATA expK<>+896(SB)/4, $0xaf95df0b // A13 -2.72614225801306e-10
+DATA expK<>+900(SB)/4, $0xaf95df0b
+DATA expK<>+904(SB)/4, $0xaf95df0b
+DATA expK<>+908(SB)/4, $0xaf95df0b
+DATA expK<>+912(SB)/4, $0xaf95df0b
+DATA expK<>+916(SB)/4, $0xaf95df0b
+DATA expK<>+920(SB)/4, $0xaf95df0b
+DATA expK<>+924(SB)/4, $0xaf95df0b
+DATA expK<>+928(SB)/4, $0x32edffee // A11 2.77068142495902e-08
+DATA expK<>+932(SB)/4, $0x32edffee
+DATA expK<>+936(SB)/4, $0x32edffee
+DATA expK<>+940(SB)/4, $0x32edffee
+DATA expK<>+944(SB)/4, $0x32edffee
+DATA expK<>+948(SB)/4, $0x32edffee
+DATA expK<>+952(SB)/4, $0x32edffee
+DATA expK<>+956(SB)/4, $0x32edffee
+DATA expK<>+960(SB)/4, $0xb60cff51 // A9 -2.10102402082508e-06
+DATA expK<>+964(SB)/4, $0xb60cff51
+DATA expK<>+968(SB)/4, $0xb60cff51
+DATA expK<>+972(SB)/4, $0xb60cff51
+DATA expK<>+976(SB)/4, $0xb60cff51
+DATA expK<>+980(SB)/4, $0xb60cff51
+DATA expK<>+984(SB)/4, $0xb60cff51
+DATA expK<>+988(SB)/4, $0xb60cff51
+DATA expK<>+992(SB)/4, $0xb86ec2d2 // A7 -5.69250639462346e-05
+DATA expK<>+996(SB)/4, $0xb86ec2d2
+DATA expK<>+1000(SB)/4, $0xb86ec2d2
+DATA expK<>+1004(SB)/4, $0xb86ec2d2
+DATA expK<>+1008(SB)/4, $0xb86ec2d2
+DATA expK<>+1012(SB)/4, $0xb86ec2d2
+DATA expK<>+1016(SB)/4, $0xb86ec2d2
+DATA expK<>+1020(SB)/4, $0xb86ec2d2
+DATA expK<>+1024(SB)/4, $0xba40ac63 // A5 -0.000734990630326855
+DATA expK<>+1028(SB)/4, $0xba40ac63
+DATA expK<>+1032(SB)/4, $0xba40ac63
+DATA expK<>+1036(SB)/4, $0xba40ac63
+DATA expK<>+1040(SB)/4, $0xba40ac63
+DATA expK<>+1044(SB)/4, $0xba40ac63
+DATA expK<>+1048(SB)/4, $0xba40ac63
+DATA expK<>+1052(SB)/4, $0xba40ac63
+DATA expK<>+1056(SB)/4, $0xbb41a1f6 // A3 -0.00295459980854025
+DATA expK<>+1060(SB)/4, $0xbb41a1f6
+DATA expK<>+1064(SB)/4, $0xbb41a1f6
+DATA expK<>+1068(SB)/4, $0xbb41a1f6
+DATA expK<>+1072(SB)/4, $0xbb41a1f6
+DATA expK<>+1076(SB)/4, $0xbb41a1f6
+DATA expK<>+1080(SB)/4, $0xbb41a1f6
+DATA expK<>+1084(SB)/4, $0xbb41a1f6
+DATA expK<>+1088(SB)/4, $0xbc83dbd4 // A1 -0.0160960333262415
+DATA expK<>+1092(SB)/4, $0xbc83dbd4
+DATA expK<>+1096(SB)/4, $0xbc83dbd4
+DATA expK<>+1100(SB)/4, $0xbc83dbd4
+DATA expK<>+1104(SB)/4, $0xbc83dbd4
+DATA expK<>+1108(SB)/4, $0xbc83dbd4
+DATA expK<>+1112(SB)/4, $0xbc83dbd4
+DATA expK<>+1116(SB)/4, $0xbc83dbd4
+DATA expK<>+1120(SB)/4, $0xb77460cd // B8 -1.45660718464996e-05
+DATA expK<>+1124(SB)/4, $0xb77460cd
+DATA expK<>+1128(SB)/4, $0xb77460cd
+DATA expK<>+1132(SB)/4, $0xb77460cd
+DATA expK<>+1136(SB)/4, $0xb77460cd
+DATA expK<>+1140(SB)/4, $0xb77460cd
+DATA expK<>+1144(SB)/4, $0xb77460cd
+DATA expK<>+1148(SB)/4, $0xb77460cd
+DATA expK<>+1152(SB)/4, $0xb95fbd29 // B6 -0.000213374055278905
+DATA expK<>+1156(SB)/4, $0xb95fbd29
+DATA expK<>+1160(SB)/4, $0xb95fbd29
+DATA expK<>+1164(SB)/4, $0xb95fbd29
+DATA expK<>+1168(SB)/4, $0xb95fbd29
+DATA expK<>+1172(SB)/4, $0xb95fbd29
+DATA expK<>+1176(SB)/4, $0xb95fbd29
+DATA expK<>+1180(SB)/4, $0xb95fbd29
+DATA expK<>+1184(SB)/4, $0xbadc924e // B4 -0.00168282697438203
+DATA expK<>+1188(SB)/4, $0xbadc924e
+DATA expK<>+1192(SB)/4, $0xbadc924e
+DATA expK<>+1196(SB)/4, $0xbadc924e
+DATA expK<>+1200(SB)/4, $0xbadc924e
+DATA expK<>+1204(SB)/4, $0xbadc924e
+DATA expK<>+1208(SB)/4, $0xbadc924e
+DATA expK<>+1212(SB)/4, $0xbadc924e
+DATA expK<>+1216(SB)/4, $0xbbf19bf8 // B2 -0.00737332916720468
+DATA expK<>+1220(SB)/4, $0xbbf19bf8
+DATA expK<>+1224(SB)/4, $0xbbf19bf8
+DATA expK<>+1228(SB)/4, $0xbbf19bf8
+DATA expK<>+1232(SB)/4, $0xbbf19bf8
+DATA expK<>+1236(SB)/4, $0xbbf19bf8
+DATA expK<>+1240(SB)/4, $0xbbf19bf8
+DATA expK<>+1244(SB)/4, $0xbbf19bf8
+DATA expK<>+1248(SB)/4, $0xbc69b6a7 // B0 -0.0142647390514189
+DATA expK<>+1252(SB)/4, $0xbc69b6a7
+DATA expK<>+1256(SB)/4, $0xbc69b6a7
+DATA expK<>+1260(SB)/4, $0xbc69b6a7
+DATA expK<>+1264(SB)/4, $0xbc69b6a7
+DATA expK<>+1268(SB)/4, $0xbc69b6a7
+DATA expK<>+1272(SB)/4, $0xbc69b6a7
+DATA expK<>+1276(SB)/4, $0xbc69b6a7
+DATA expK<>+1280(SB)/4, $0x3f000000 // HALF 0.5
+DATA expK<>+1284(SB)/4, $0x3f000000
+DATA expK<>+1288(SB)/4, $0x3f000000
+DATA expK<>+1292(SB)/4, $0x3f000000
+DATA expK<>+1296(SB)/4, $0x3f000000
+DATA expK<>+1300(SB)/4, $0x3f000000
+DATA expK<>+1304(SB)/4, $0x3f000000
+DATA expK<>+1308(SB)/4, $0x3f000000
+DATA expK<>+1312(SB)/4, $0x3f3504f3 // RSQRT2 0.7071067811865476
+DATA expK<>+1316(SB)/4, $0x3f3504f3
+DATA expK<>+1320(SB)/4, $0x3f3504f3
+DATA expK<>+1324(SB)/4, $0x3f3504f3
+DATA expK<>+1328(SB)/4, $0x3f3504f3
+DATA expK<>+1332(SB)/4, $0x3f3504f3
+DATA expK<>+1336(SB)/4, $0x3f3504f3
+DATA expK<>+1340(SB)/4, $0x3f3504f3
+DATA expK<>+1344(SB)/4, $0xc1500000 // XMIN -13.0
+DATA expK<>+1348(SB)/4, $0xc1500000
+DATA expK<>+1352(SB)/4, $0xc1500000
+DATA expK<>+1356(SB)/4, $0xc1500000
+DATA expK<>+1360(SB)/4, $0xc1500000
+DATA expK<>+1364(SB)/4, $0xc1500000
+DATA expK<>+1368(SB)/4, $0xc1500000
+DATA expK<>+1372(SB)/4, $0xc1500000
+DATA expK<>+1376(SB)/4, $0xfffff000 // WMASK 0xfffff000
+DATA expK<>+1380(SB)/4, $0xfffff000
+DATA expK<>+1384(SB)/4, $0xfffff000
+DATA expK<>+1388(SB)/4, $0xfffff000
+DATA expK<>+1392(SB)/4, $0xfffff000
+DATA expK<>+1396(SB)/4, $0xfffff000
+DATA expK<>+1400(SB)/4, $0xfffff000
+DATA expK<>+1404(SB)/4, $0xfffff000
+DATA expK<>+1408(SB)/4, $0x3e2ef945 // N9 0.17087277
+DATA expK<>+1412(SB)/4, $0x3e2ef945
+DATA expK<>+1416(SB)/4, $0x3e2ef945
+DATA expK<>+1420(SB)/4, $0x3e2ef945
+DATA expK<>+1424(SB)/4, $0x3e2ef945
+DATA expK<>+1428(SB)/4, $0x3e2ef945
+DATA expK<>+1432(SB)/4, $0x3e2ef945
+DATA expK<>+1436(SB)/4, $0x3e2ef945
+DATA expK<>+1440(SB)/4, $0xbf527892 // N8 -0.82215223
+DATA expK<>+1444(SB)/4, $0xbf527892
+DATA expK<>+1448(SB)/4, $0xbf527892
+DATA expK<>+1452(SB)/4, $0xbf527892
+DATA expK<>+1456(SB)/4, $0xbf527892
+DATA expK<>+1460(SB)/4, $0xbf527892
+DATA expK<>+1464(SB)/4, $0xbf527892
+DATA expK<>+1468(SB)/4, $0xbf527892
+DATA expK<>+1472(SB)/4, $0x3fbe87b0 // N7 1.48851587
+DATA expK<>+1476(SB)/4, $0x3fbe87b0
+DATA expK<>+1480(SB)/4, $0x3fbe87b0
+DATA expK<>+1484(SB)/4, $0x3fbe87b0
+DATA expK<>+1488(SB)/4, $0x3fbe87b0
+DATA expK<>+1492(SB)/4, $0x3fbe87b0
+DATA expK<>+1496(SB)/4, $0x3fbe87b0
+DATA expK<>+1500(SB)/4, $0x3fbe87b0
+DATA expK<>+1504(SB)/4, $0xbf914e5d // N6 -1.13520398
+DATA expK<>+1508(SB)/4, $0xbf914e5d
+DATA expK<>+1512(SB)/4, $0xbf914e5d
+DATA expK<>+1516(SB)/4, $0xbf914e5d
+DATA expK<>+1520(SB)/4, $0xbf914e5d
+DATA expK<>+1524(SB)/4, $0xbf914e5d
+DATA expK<>+1528(SB)/4, $0xbf914e5d
+DATA expK<>+1532(SB)/4, $0xbf914e5d
+DATA expK<>+1536(SB)/4, $0x3e8ec7cc // N5 0.27886807
+DATA expK<>+1540(SB)/4, $0x3e8ec7cc
+DATA expK<>+1544(SB)/4, $0x3e8ec7cc
+DATA expK<>+1548(SB)/4, $0x3e8ec7cc
+DATA expK<>+1552(SB)/4, $0x3e8ec7cc
+DATA expK<>+1556(SB)/4, $0x3e8ec7cc
+DATA expK<>+1560(SB)/4, $0x3e8ec7cc
+DATA expK<>+1564(SB)/4, $0x3e8ec7cc
+DATA expK<>+1568(SB)/4, $0xbe3ec24c // N4 -0.18628806
+DATA expK<>+1572(SB)/4, $0xbe3ec24c
+DATA expK<>+1576(SB)/4, $0xbe3ec24c
+DATA expK<>+1580(SB)/4, $0xbe3ec24c
+DATA expK<>+1584(SB)/4, $0xbe3ec24c
+DATA expK<>+1588(SB)/4, $0xbe3ec24c
+DATA expK<>+1592(SB)/4, $0xbe3ec24c
+DATA expK<>+1596(SB)/4, $0xbe3ec24c
+DATA expK<>+1600(SB)/4, $0x3dc636c9 // N3 0.09678418
+DATA expK<>+1604(SB)/4, $0x3dc636c9
+DATA expK<>+1608(SB)/4, $0x3dc636c9
+DATA expK<>+1612(SB)/4, $0x3dc636c9
+DATA expK<>+1616(SB)/4, $0x3dc636c9
+DATA expK<>+1620(SB)/4, $0x3dc636c9
+DATA expK<>+1624(SB)/4, $0x3dc636c9
+DATA expK<>+1628(SB)/4, $0x3dc636c9
+DATA expK<>+1632(SB)/4, $0x3ebf88fb // N2 0.37409196
+DATA expK<>+1636(SB)/4, $0x3ebf88fb
+DATA expK<>+1640(SB)/4, $0x3ebf88fb
+DATA expK<>+1644(SB)/4, $0x3ebf88fb
+DATA expK<>+1648(SB)/4, $0x3ebf88fb
+DATA expK<>+1652(SB)/4, $0x3ebf88fb
+DATA expK<>+1656(SB)/4, $0x3ebf88fb
+DATA expK<>+1660(SB)/4, $0x3ebf88fb
+DATA expK<>+1664(SB)/4, $0x3f8000c7 // N1 1.00002368
+DATA expK<>+1668(SB)/4, $0x3f8000c7
+DATA expK<>+1672(SB)/4, $0x3f8000c7
+DATA expK<>+1676(SB)/4, $0x3f8000c7
+DATA expK<>+1680(SB)/4, $0x3f8000c7
+DATA expK<>+1684(SB)/4, $0x3f8000c7
+DATA expK<>+1688(SB)/4, $0x3f8000c7
+DATA expK<>+1692(SB)/4, $0x3f8000c7
+DATA expK<>+1696(SB)/4, $0xbfa1fc4e // N0 -1.26551223
+DATA expK<>+1700(SB)/4, $0xbfa1fc4e
+DATA expK<>+1704(SB)/4, $0xbfa1fc4e
+DATA expK<>+1708(SB)/4, $0xbfa1fc4e
+DATA expK<>+1712(SB)/4, $0xbfa1fc4e
+DATA expK<>+1716(SB)/4, $0xbfa1fc4e
+DATA expK<>+1720(SB)/4, $0xbfa1fc4e
+DATA expK<>+1724(SB)/4, $0xbfa1fc4e
+DATA expK<>+1728(SB)/4, $0x0000007f // I127 0x7f
+DATA expK<>+1732(SB)/4, $0x0000007f
+DATA expK<>+1736(SB)/4, $0x0000007f
+DATA expK<>+1740(SB)/4, $0x0000007f
+DATA expK<>+1744(SB)/4, $0x0000007f
+DATA expK<>+1748(SB)/4, $0x0000007f
+DATA expK<>+1752(SB)/4, $0x0000007f
+DATA expK<>+1756(SB)/4, $0x0000007f
+DATA expK<>+1760(SB)/4, $0x00000000 // ZERO 0.0
+DATA expK<>+1764(SB)/4, $0x00000000
+DATA expK<>+1768(SB)/4, $0x00000000
+DATA expK<>+1772(SB)/4, $0x00000000
+DATA expK<>+1776(SB)/4, $0x00000000
+DATA expK<>+1780(SB)/4, $0x00000000
+DATA expK<>+1784(SB)/4, $0x00000000
+DATA expK<>+1788(SB)/4, $0x00000000
+GLOBL expK<>(SB), RODATA|NOPTR, $1792
+
+// func expAVX2(dst, src *float32, n int)
+// dst[i] = e^src[i] for i in [0, n), n a multiple of 8: +Inf above
+// 88.7228 (float32 overflow), 0 below -86; NaN stays NaN.
+TEXT ·expAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   expAVX2done
+
+expAVX2loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS expK<>+32(SB), Y1
+	VMAXPS Y0, Y1, Y1
+	VMOVUPS expK<>+64(SB), Y2
+	VMINPS Y1, Y2, Y1
+	VMULPS expK<>+96(SB), Y1, Y2
+	VROUNDPS $0, Y2, Y2
+	VFNMADD231PS expK<>+128(SB), Y2, Y1
+	VFNMADD231PS expK<>+160(SB), Y2, Y1
+	VMOVUPS expK<>+192(SB), Y3
+	VFMADD213PS expK<>+224(SB), Y1, Y3
+	VFMADD213PS expK<>+256(SB), Y1, Y3
+	VFMADD213PS expK<>+288(SB), Y1, Y3
+	VFMADD213PS expK<>+320(SB), Y1, Y3
+	VFMADD213PS expK<>+352(SB), Y1, Y3
+	VMULPS Y1, Y1, Y4
+	VFMADD213PS Y1, Y4, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
+	VCVTPS2DQ Y2, Y2
+	VPADDD expK<>+384(SB), Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VMULPS Y2, Y3, Y3
+	VADDPS Y3, Y3, Y3
+	VCMPPS $14, expK<>+64(SB), Y0, Y5
+	VBLENDVPS Y5, expK<>+416(SB), Y3, Y3
+	VCMPPS $1, expK<>+32(SB), Y0, Y5
+	VANDNPS Y3, Y5, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  expAVX2loop
+
+expAVX2done:
+	VZEROUPPER
+	RET
+
+// func tanhAVX2(dst, src *float32, n int)
+// dst[i] = tanh(x), x = src[i], for i in [0, n), n a multiple of 8: the
+// Cephes tanhf polynomial where |x| < 0.625, else 1 - 2/(e^(2|x|) + 1)
+// with the sign of x (2|x| clamped to 88); NaN stays NaN.
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   tanhAVX2done
+
+tanhAVX2loop:
+	VMOVUPS (SI), Y0
+	VANDPS expK<>+448(SB), Y0, Y6
+	VADDPS Y6, Y6, Y7
+	VMOVUPS expK<>+544(SB), Y8
+	VMINPS Y7, Y8, Y7
+	VMOVUPS expK<>+32(SB), Y1
+	VMAXPS Y7, Y1, Y1
+	VMOVUPS expK<>+64(SB), Y2
+	VMINPS Y1, Y2, Y1
+	VMULPS expK<>+96(SB), Y1, Y2
+	VROUNDPS $0, Y2, Y2
+	VFNMADD231PS expK<>+128(SB), Y2, Y1
+	VFNMADD231PS expK<>+160(SB), Y2, Y1
+	VMOVUPS expK<>+192(SB), Y3
+	VFMADD213PS expK<>+224(SB), Y1, Y3
+	VFMADD213PS expK<>+256(SB), Y1, Y3
+	VFMADD213PS expK<>+288(SB), Y1, Y3
+	VFMADD213PS expK<>+320(SB), Y1, Y3
+	VFMADD213PS expK<>+352(SB), Y1, Y3
+	VMULPS Y1, Y1, Y4
+	VFMADD213PS Y1, Y4, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
+	VCVTPS2DQ Y2, Y2
+	VPADDD expK<>+384(SB), Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VMULPS Y2, Y3, Y3
+	VADDPS Y3, Y3, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
+	VMOVUPS expK<>+512(SB), Y8
+	VDIVPS Y3, Y8, Y3
+	VMOVUPS expK<>+0(SB), Y8
+	VSUBPS Y3, Y8, Y3
+	VANDPS expK<>+480(SB), Y0, Y8
+	VORPS Y8, Y3, Y3
+	VMULPS Y0, Y0, Y9
+	VMOVUPS expK<>+608(SB), Y10
+	VFMADD213PS expK<>+640(SB), Y9, Y10
+	VFMADD213PS expK<>+672(SB), Y9, Y10
+	VFMADD213PS expK<>+704(SB), Y9, Y10
+	VFMADD213PS expK<>+736(SB), Y9, Y10
+	VMULPS Y9, Y10, Y10
+	VFMADD213PS Y0, Y0, Y10
+	VCMPPS $1, expK<>+576(SB), Y6, Y11
+	VBLENDVPS Y11, Y10, Y3, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  tanhAVX2loop
+
+tanhAVX2done:
+	VZEROUPPER
+	RET
+
+// func geluTanhAVX2(dst, src *float32, n int)
+// dst[i] = x / (1 + e^(-2z)), z = sqrt(2/pi) (x + 0.044715 x^3), x =
+// src[i] (= x/2 (1 + tanh z)), for i in [0, n), n a multiple of 8; the
+// exponent is clamped to [-86, 88.72]; NaN stays NaN.
+TEXT ·geluTanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   geluTanhAVX2done
+
+geluTanhAVX2loop:
+	VMOVUPS (SI), Y0
+	VMULPS Y0, Y0, Y6
+	VMOVUPS expK<>+800(SB), Y7
+	VFMADD213PS expK<>+768(SB), Y6, Y7
+	VMULPS Y0, Y7, Y7
+	VMOVUPS expK<>+32(SB), Y1
+	VMAXPS Y7, Y1, Y1
+	VMOVUPS expK<>+64(SB), Y2
+	VMINPS Y1, Y2, Y1
+	VMULPS expK<>+96(SB), Y1, Y2
+	VROUNDPS $0, Y2, Y2
+	VFNMADD231PS expK<>+128(SB), Y2, Y1
+	VFNMADD231PS expK<>+160(SB), Y2, Y1
+	VMOVUPS expK<>+192(SB), Y3
+	VFMADD213PS expK<>+224(SB), Y1, Y3
+	VFMADD213PS expK<>+256(SB), Y1, Y3
+	VFMADD213PS expK<>+288(SB), Y1, Y3
+	VFMADD213PS expK<>+320(SB), Y1, Y3
+	VFMADD213PS expK<>+352(SB), Y1, Y3
+	VMULPS Y1, Y1, Y4
+	VFMADD213PS Y1, Y4, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
+	VCVTPS2DQ Y2, Y2
+	VPADDD expK<>+384(SB), Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VMULPS Y2, Y3, Y3
+	VADDPS Y3, Y3, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
+	VDIVPS Y3, Y0, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  geluTanhAVX2loop
+
+geluTanhAVX2done:
+	VZEROUPPER
+	RET
+
+// func erfAVX2(dst, src *float32, n int)
+// dst[i] = erf(x), x = src[i] clamped to [-4, 4], by Eigen's float32
+// rational approximation (as erfRef), for i in [0, n), n a multiple of 8;
+// NaN stays NaN.
+TEXT ·erfAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   erfAVX2done
+
+erfAVX2loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS expK<>+832(SB), Y1
+	VMINPS Y0, Y1, Y1
+	VMOVUPS expK<>+864(SB), Y2
+	VMAXPS Y1, Y2, Y1
+	VMULPS Y1, Y1, Y2
+	VMOVUPS expK<>+896(SB), Y3
+	VFMADD213PS expK<>+928(SB), Y2, Y3
+	VFMADD213PS expK<>+960(SB), Y2, Y3
+	VFMADD213PS expK<>+992(SB), Y2, Y3
+	VFMADD213PS expK<>+1024(SB), Y2, Y3
+	VFMADD213PS expK<>+1056(SB), Y2, Y3
+	VFMADD213PS expK<>+1088(SB), Y2, Y3
+	VMULPS Y1, Y3, Y3
+	VMOVUPS expK<>+1120(SB), Y4
+	VFMADD213PS expK<>+1152(SB), Y2, Y4
+	VFMADD213PS expK<>+1184(SB), Y2, Y4
+	VFMADD213PS expK<>+1216(SB), Y2, Y4
+	VFMADD213PS expK<>+1248(SB), Y2, Y4
+	VDIVPS Y4, Y3, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  erfAVX2loop
+
+erfAVX2done:
+	VZEROUPPER
+	RET
+
+// func geluAVX2(dst, src *float32, n int)
+// dst[i] = x Phi(x) = x/2 (1 + erf(x/sqrt2)), x = src[i], for i in [0, n),
+// n a multiple of 8, by one erfc: e = Phi(-|x|) = erfc(|x|/sqrt2)/2 by the
+// Numerical Recipes erfcc (t = 1/(1 + w/2), t e^(-w^2 + P(t)), fractional
+// error below 1.2e-7), Phi(x) = 1 - e for x >= 0, e below. The exponent
+// -x^2/2 + P(t) is formed with x (clamped at -13) split as xh + (x - xh),
+// xh with 12 mantissa bits, so that xh^2/2 and n*C1 are exact and the
+// reduced argument keeps its accuracy for large |x|. NaN stays NaN.
+TEXT ·geluAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   geluAVX2done
+
+geluAVX2loop:
+	VMOVUPS (SI), Y0
+	VANDPS expK<>+448(SB), Y0, Y1
+	VXORPS expK<>+480(SB), Y1, Y1
+	VMULPS expK<>+1312(SB), Y1, Y6
+	VXORPS expK<>+480(SB), Y6, Y6
+	VMULPS expK<>+1280(SB), Y6, Y7
+	VADDPS expK<>+0(SB), Y7, Y7
+	VMOVUPS expK<>+0(SB), Y8
+	VDIVPS Y7, Y8, Y7
+	VMOVUPS expK<>+1408(SB), Y8
+	VFMADD213PS expK<>+1440(SB), Y7, Y8
+	VFMADD213PS expK<>+1472(SB), Y7, Y8
+	VFMADD213PS expK<>+1504(SB), Y7, Y8
+	VFMADD213PS expK<>+1536(SB), Y7, Y8
+	VFMADD213PS expK<>+1568(SB), Y7, Y8
+	VFMADD213PS expK<>+1600(SB), Y7, Y8
+	VFMADD213PS expK<>+1632(SB), Y7, Y8
+	VFMADD213PS expK<>+1664(SB), Y7, Y8
+	VFMADD213PS expK<>+1696(SB), Y7, Y8
+	VMOVUPS expK<>+1344(SB), Y9
+	VMAXPS Y1, Y9, Y9
+	VANDPS expK<>+1376(SB), Y9, Y11
+	VSUBPS Y9, Y11, Y10
+	VADDPS Y9, Y11, Y3
+	VMULPS Y3, Y10, Y10
+	VFMADD231PS expK<>+1280(SB), Y10, Y8
+	VMULPS Y11, Y11, Y9
+	VMULPS expK<>+1280(SB), Y9, Y9
+	VSUBPS Y9, Y8, Y10
+	VMULPS expK<>+96(SB), Y10, Y10
+	VROUNDPS $0, Y10, Y10
+	VMULPS expK<>+128(SB), Y10, Y11
+	VADDPS Y11, Y9, Y11
+	VSUBPS Y11, Y8, Y11
+	VFNMADD231PS expK<>+160(SB), Y10, Y11
+	VMOVUPS expK<>+192(SB), Y4
+	VFMADD213PS expK<>+224(SB), Y11, Y4
+	VFMADD213PS expK<>+256(SB), Y11, Y4
+	VFMADD213PS expK<>+288(SB), Y11, Y4
+	VFMADD213PS expK<>+320(SB), Y11, Y4
+	VFMADD213PS expK<>+352(SB), Y11, Y4
+	VMULPS Y11, Y11, Y3
+	VFMADD213PS Y11, Y3, Y4
+	VADDPS expK<>+0(SB), Y4, Y4
+	VCVTPS2DQ Y10, Y10
+	VPADDD expK<>+1728(SB), Y10, Y10
+	VPSLLD $23, Y10, Y10
+	VMULPS Y10, Y4, Y4
+	VMULPS Y7, Y4, Y4
+	VMULPS expK<>+1280(SB), Y4, Y4
+	VMOVUPS expK<>+0(SB), Y5
+	VSUBPS Y4, Y5, Y5
+	VCMPPS $13, expK<>+1760(SB), Y0, Y2
+	VBLENDVPS Y2, Y5, Y4, Y4
+	VMULPS Y4, Y0, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  geluAVX2loop
+
+geluAVX2done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX2(dst, src *float32, n int, silu int)
+// dst[i] = 1/(1 + e^-x), x = src[i] (times x when silu != 0), for i in
+// [0, n), n a multiple of 8, two vectors per iteration; e^-x by the
+// exponential of expAVX2 with its argument clamped to [-86, 88.72] (the
+// result is then 1 or below 3e-39); NaN stays NaN.
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ silu+24(FP), DX
+	SHRQ $3, CX
+	JZ   sigmoidAVX2done
+
+sigmoidAVX2loop2:
+	CMPQ CX, $2
+	JLT  sigmoidAVX2loop
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y8
+	VXORPS expK<>+480(SB), Y0, Y6
+	VXORPS expK<>+480(SB), Y8, Y14
+	VMOVUPS expK<>+32(SB), Y1
+	VMOVUPS expK<>+32(SB), Y9
+	VMAXPS Y6, Y1, Y1
+	VMAXPS Y14, Y9, Y9
+	VMOVUPS expK<>+64(SB), Y2
+	VMOVUPS expK<>+64(SB), Y10
+	VMINPS Y1, Y2, Y1
+	VMINPS Y9, Y10, Y9
+	VMULPS expK<>+96(SB), Y1, Y2
+	VMULPS expK<>+96(SB), Y9, Y10
+	VROUNDPS $0, Y2, Y2
+	VROUNDPS $0, Y10, Y10
+	VFNMADD231PS expK<>+128(SB), Y2, Y1
+	VFNMADD231PS expK<>+128(SB), Y10, Y9
+	VFNMADD231PS expK<>+160(SB), Y2, Y1
+	VFNMADD231PS expK<>+160(SB), Y10, Y9
+	VMOVUPS expK<>+192(SB), Y3
+	VMOVUPS expK<>+192(SB), Y11
+	VFMADD213PS expK<>+224(SB), Y1, Y3
+	VFMADD213PS expK<>+224(SB), Y9, Y11
+	VFMADD213PS expK<>+256(SB), Y1, Y3
+	VFMADD213PS expK<>+256(SB), Y9, Y11
+	VFMADD213PS expK<>+288(SB), Y1, Y3
+	VFMADD213PS expK<>+288(SB), Y9, Y11
+	VFMADD213PS expK<>+320(SB), Y1, Y3
+	VFMADD213PS expK<>+320(SB), Y9, Y11
+	VFMADD213PS expK<>+352(SB), Y1, Y3
+	VFMADD213PS expK<>+352(SB), Y9, Y11
+	VMULPS Y1, Y1, Y4
+	VMULPS Y9, Y9, Y12
+	VFMADD213PS Y1, Y4, Y3
+	VFMADD213PS Y9, Y12, Y11
+	VADDPS expK<>+0(SB), Y3, Y3
+	VADDPS expK<>+0(SB), Y11, Y11
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y10, Y10
+	VPADDD expK<>+384(SB), Y2, Y2
+	VPADDD expK<>+384(SB), Y10, Y10
+	VPSLLD $23, Y2, Y2
+	VPSLLD $23, Y10, Y10
+	VMULPS Y2, Y3, Y3
+	VMULPS Y10, Y11, Y11
+	VADDPS Y3, Y3, Y3
+	VADDPS Y11, Y11, Y11
+	VADDPS expK<>+0(SB), Y3, Y3
+	VADDPS expK<>+0(SB), Y11, Y11
+	VMOVUPS expK<>+0(SB), Y5
+	VMOVUPS expK<>+0(SB), Y13
+	VDIVPS Y3, Y5, Y3
+	VDIVPS Y11, Y13, Y11
+	TESTQ DX, DX
+	JZ   sigmoidAVX2st2
+	VMULPS Y0, Y3, Y3
+	VMULPS Y8, Y11, Y11
+
+sigmoidAVX2st2:
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y11, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $2, CX
+	JNZ  sigmoidAVX2loop2
+	JMP  sigmoidAVX2done
+
+sigmoidAVX2loop:
+	VMOVUPS (SI), Y0
+	VXORPS expK<>+480(SB), Y0, Y6
+	VMOVUPS expK<>+32(SB), Y1
+	VMAXPS Y6, Y1, Y1
+	VMOVUPS expK<>+64(SB), Y2
+	VMINPS Y1, Y2, Y1
+	VMULPS expK<>+96(SB), Y1, Y2
+	VROUNDPS $0, Y2, Y2
+	VFNMADD231PS expK<>+128(SB), Y2, Y1
+	VFNMADD231PS expK<>+160(SB), Y2, Y1
+	VMOVUPS expK<>+192(SB), Y3
+	VFMADD213PS expK<>+224(SB), Y1, Y3
+	VFMADD213PS expK<>+256(SB), Y1, Y3
+	VFMADD213PS expK<>+288(SB), Y1, Y3
+	VFMADD213PS expK<>+320(SB), Y1, Y3
+	VFMADD213PS expK<>+352(SB), Y1, Y3
+	VMULPS Y1, Y1, Y4
+	VFMADD213PS Y1, Y4, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
+	VCVTPS2DQ Y2, Y2
+	VPADDD expK<>+384(SB), Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VMULPS Y2, Y3, Y3
+	VADDPS Y3, Y3, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
+	VMOVUPS expK<>+0(SB), Y5
+	VDIVPS Y3, Y5, Y3
+	TESTQ DX, DX
+	JZ   sigmoidAVX2st
+	VMULPS Y0, Y3, Y3
+
+sigmoidAVX2st:
+	VMOVUPS Y3, (DI)
+
+sigmoidAVX2done:
+	VZEROUPPER
+	RET
+
+// func maxAVX2(v *float32, n int) float32
+// The largest of v[0:n], n a multiple of 8 (> 0); NaN lanes are skipped
+// unless every element is NaN.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-20
+	MOVQ v+0(FP), SI
+	MOVQ n+8(FP), CX
+	VMOVUPS (SI), Y0
+	ADDQ $32, SI
+	SHRQ $3, CX
+	DECQ CX
+	JZ   maxdone
+
+maxloop:
+	VMAXPS (SI), Y0, Y0
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  maxloop
+
+maxdone:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VMAXPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VMAXSS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+16(FP)
+	RET
+
+// func expSubSumAVX2(dst, src *float32, n int, m float32) float32
+// dst[i] = e^(src[i] - m) for i in [0, n), n a multiple of 8, and returns
+// their sum: 8 lane sums in index order, then (l, l+4), (0,1)+(2,3)... as
+// sumAVX2 combines its lanes.
+TEXT ·expSubSumAVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS m+24(FP), Y15
+	VXORPS Y14, Y14, Y14
+	SHRQ $3, CX
+	JZ   essdone
+
+essloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VMOVUPS expK<>+32(SB), Y1
+	VMAXPS Y0, Y1, Y1
+	VMOVUPS expK<>+64(SB), Y2
+	VMINPS Y1, Y2, Y1
+	VMULPS expK<>+96(SB), Y1, Y2
+	VROUNDPS $0, Y2, Y2
+	VFNMADD231PS expK<>+128(SB), Y2, Y1
+	VFNMADD231PS expK<>+160(SB), Y2, Y1
+	VMOVUPS expK<>+192(SB), Y3
+	VFMADD213PS expK<>+224(SB), Y1, Y3
+	VFMADD213PS expK<>+256(SB), Y1, Y3
+	VFMADD213PS expK<>+288(SB), Y1, Y3
+	VFMADD213PS expK<>+320(SB), Y1, Y3
+	VFMADD213PS expK<>+352(SB), Y1, Y3
+	VMULPS Y1, Y1, Y4
+	VFMADD213PS Y1, Y4, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
+	VCVTPS2DQ Y2, Y2
+	VPADDD expK<>+384(SB), Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VMULPS Y2, Y3, Y3
+	VADDPS Y3, Y3, Y3
+	VCMPPS $1, expK<>+32(SB), Y0, Y5
+	VANDNPS Y3, Y5, Y3
+	VMOVUPS Y3, (DI)
+	VADDPS Y3, Y14, Y14
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  essloop
+
+essdone:
+	VEXTRACTF128 $1, Y14, X1
+	VADDPS X1, X14, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// func sumSqDevAVX2(v *float32, n int, m float32) float32
+// Sum of (v[i] - m)^2 for i in [0, n), n a multiple of 8: 8 lane sums,
+// combined as in expSubSumAVX2.
+TEXT ·sumSqDevAVX2(SB), NOSPLIT, $0-28
+	MOVQ v+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS m+16(FP), Y15
+	VXORPS Y14, Y14, Y14
+	SHRQ $3, CX
+	JZ   ssddone
+
+ssdloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VFMADD231PS Y0, Y0, Y14
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  ssdloop
+
+ssddone:
+	VEXTRACTF128 $1, Y14, X1
+	VADDPS X1, X14, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func normAffineAVX2(dst, src, s, b *float32, n int, m, k float32)
+// dst[i] = ((src[i] - m) * k) * s[i] + b[i] (one rounding for the last
+// multiply-add) for i in [0, n), n a multiple of 8.
+TEXT ·normAffineAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ s+16(FP), R8
+	MOVQ b+24(FP), R9
+	MOVQ n+32(FP), CX
+	VBROADCASTSS m+40(FP), Y15
+	VBROADCASTSS k+44(FP), Y14
+	SHRQ $3, CX
+	JZ   nadone
+
+naloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VMULPS Y14, Y0, Y0
+	VMOVUPS (R9), Y1
+	VFMADD231PS (R8), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ  naloop
+
+nadone:
+	VZEROUPPER
+	RET
+
+// func normScaleAVX2(dst, src *float32, n int, m, k, c float32)
+// dst[i] = (src[i] - m) * k + c (one rounding for the multiply-add) for i
+// in [0, n), n a multiple of 8.
+TEXT ·normScaleAVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS m+24(FP), Y15
+	VBROADCASTSS k+28(FP), Y14
+	VBROADCASTSS c+32(FP), Y13
+	SHRQ $3, CX
+	JZ   nsdone
+
+nsloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VFMADD213PS Y13, Y14, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  nsloop
+
+nsdone:
+	VZEROUPPER
+	RET
+
+// func hardSigmoidAVX2(v *float32, n int, a, b float32)
+// v[i] = min(max(v[i]*a + b, 0), 1) in place (multiply, then add: the
+// scalar code's roundings) for i in [0, n), n a multiple of 8; NaN stays
+// NaN.
+TEXT ·hardSigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS a+16(FP), Y15
+	VBROADCASTSS b+20(FP), Y14
+	VXORPS Y13, Y13, Y13
+	VMOVUPS expK<>+0(SB), Y12
+	SHRQ $3, CX
+	JZ   hsgdone
+
+hsgloop:
+	VMULPS (DI), Y15, Y0
+	VADDPS Y14, Y0, Y0
+	VMAXPS Y0, Y13, Y0
+	VMINPS Y0, Y12, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  hsgloop
+
+hsgdone:
+	VZEROUPPER
+	RET
+
+// func leakyReluAVX2(v *float32, n int, a float32)
+// v[i] = v[i] < 0 ? a*v[i] : v[i] in place for i in [0, n), n a multiple
+// of 8.
+TEXT ·leakyReluAVX2(SB), NOSPLIT, $0-20
+	MOVQ v+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS a+16(FP), Y15
+	VXORPS Y13, Y13, Y13
+	SHRQ $3, CX
+	JZ   lrdone
+
+lrloop:
+	VMOVUPS (DI), Y0
+	VMULPS Y15, Y0, Y1
+	VCMPPS $1, Y13, Y0, Y2
+	VBLENDVPS Y2, Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  lrloop
+
+lrdone:
+	VZEROUPPER
+	RET
+
+// func axpbAVX2(dst, src *float32, n int, a, c float32)
+// dst[i] = src[i]*a + c (one rounding) for i in [0, n), n a multiple of 8.
+TEXT ·axpbAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y15
+	VBROADCASTSS c+28(FP), Y14
+	SHRQ $3, CX
+	JZ   axdone
+
+axloop:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y14, Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  axloop
+
+axdone:
+	VZEROUPPER
+	RET
+
