@@ -13,6 +13,7 @@ import (
 
 	"github.com/mconv/mconv/coreml"
 	"github.com/mconv/mconv/imageprep"
+	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
 	"github.com/mconv/mconv/passes"
 )
@@ -163,6 +164,9 @@ func (o *toCoreMLOptions) run(w io.Writer) error {
 		return err
 	}
 	if o.Fuse {
+		if err := fixCoreMLShapes(m, opt.InputShapes); err != nil {
+			return fmt.Errorf("%s: %w", o.Input, err)
+		}
 		if _, err := passes.Run(m, passes.Options{MaxMemory: o.MaxMemory}); err != nil {
 			return fmt.Errorf("%s: %w", o.Input, err)
 		}
@@ -184,6 +188,18 @@ func (o *toCoreMLOptions) run(w io.Writer) error {
 		return fmt.Errorf("%s: %w", o.Input, err)
 	}
 	return coreml.WritePackage(p, strings.TrimRight(o.Output, "/"))
+}
+
+// fixCoreMLShapes gives m's inputs the static shapes conversion uses
+// (coreml.StaticInputShapes: a symbolic batch becomes 1, --input-shape
+// sets the others), so that the passes that run before conversion fold
+// the Shape arithmetic of those dimensions too, as the converter would.
+func fixCoreMLShapes(m *ir.Model, given map[string][]int64) error {
+	shapes, err := coreml.StaticInputShapes(m, given)
+	if err != nil {
+		return err
+	}
+	return ir.SetInputShapes(m, shapes)
 }
 
 // same reports whether two paths name the same file.
