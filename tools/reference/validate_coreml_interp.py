@@ -3,6 +3,7 @@ needs torch, timm, torchvision and coremltools==9.0 in one environment,
 e.g. the export venv with `pip install coremltools==9.0`):
 
     python tools/reference/validate_coreml_interp.py [--models NAME ...] [--formats mlprogram neuralnetwork]
+    python tools/reference/validate_coreml_interp.py --modules   # one small module per resampling / indexing op
 
 Each zoo model is rebuilt in PyTorch exactly as export_fixtures.py --zoo
 builds it (zoo_model: same seed, random weights, BN statistics from data,
@@ -108,14 +109,49 @@ def convert(model, x, fmt, out_dir, name):
         logging.getLogger("coremltools").removeHandler(handler)
     # coremltools says where its own conversion is not exact
     inexact = sorted({ln.split(". ")[-1].strip() for ln in log.getvalue().splitlines() if "Falling back" in ln})
-    path = os.path.join(out_dir, name + (".mlpackage" if fmt.startswith("mlprogram") else ".mlmodel"))
+    path = os.path.join(out_dir, name.replace(" ", "_") + (".mlpackage" if fmt.startswith("mlprogram") else ".mlmodel"))
     mlm.save(path)
     return path, inexact
+
+
+class _Fn(torch.nn.Module):
+    """A torch module computing fn(x) (for --modules)."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+def small_modules():
+    """--modules: one small torch module per resampling / indexing op mconv
+    emits (name -> (module, input)), so that coremltools' own conversion
+    exercises the same MIL ops and NeuralNetwork layers."""
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(1, 3, 9, 8, generator=g)
+    idx = torch.tensor([[2, 0, 8], [3, 3, 1]])
+    rows, cols = torch.tensor([0, 4, 8, 2]), torch.tensor([7, 0, 3, 3])
+    return {
+        "nearest x2": (_Fn(lambda t: F.interpolate(t, scale_factor=2, mode="nearest")), x),
+        "nearest to 13x11": (_Fn(lambda t: F.interpolate(t, size=(13, 11), mode="nearest")), x),
+        "bilinear x2": (_Fn(lambda t: F.interpolate(t, scale_factor=2, mode="bilinear", align_corners=False)), x),
+        "bilinear to 13x11": (_Fn(lambda t: F.interpolate(t, size=(13, 11), mode="bilinear", align_corners=False)), x),
+        "bilinear align_corners": (_Fn(lambda t: F.interpolate(t, size=(13, 11), mode="bilinear",
+                                                               align_corners=True)), x),
+        "index_select": (_Fn(lambda t: torch.index_select(t, 2, idx.reshape(-1)) * 2), x),
+        "gather 2-D indices": (_Fn(lambda t: t[:, :, idx] + 1), x),
+        "advanced indexing": (_Fn(lambda t: t[0, :, rows, cols] - 1), x),
+    }
 
 
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", nargs="*", default=DEFAULT)
+    ap.add_argument("--modules", action="store_true",
+                    help="small torch modules, one per resampling / indexing op (small_modules), not the zoo")
     ap.add_argument("--formats", nargs="*", default=["mlprogram", "neuralnetwork", "mlprogram-fp16"],
                     help="mlprogram (fp32), neuralnetwork, mlprogram-fp16 (compute_precision=FLOAT16)")
     args = ap.parse_args(argv)
@@ -125,9 +161,10 @@ def main(argv):
     kinds = {}
     print(f"{'model':26} {'format':14} {'converted':9} {'err/scale':>10} {'scale':>8} {'ops':>5} result  time")
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.models:
+        mods = small_modules() if args.modules else {}
+        for name in (list(mods) if args.modules else args.models):
             try:
-                model, x = export_fixtures.zoo_model(name, src.get(name, "timm"))
+                model, x = mods[name] if args.modules else export_fixtures.zoo_model(name, src.get(name, "timm"))
                 model.eval()
                 with torch.no_grad():
                     want = model(x).numpy().astype(np.float64)
