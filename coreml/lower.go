@@ -22,6 +22,9 @@ type lowered struct {
 	onnxOut []string // ONNX names of outputs, parallel to outputs
 	image   *ImageInput
 	ct      pb.DataType // compute dtype
+	// needs lists, in node order, what needs an ML Program target above
+	// iOS15 (lowerer.need).
+	needs []TargetNeed
 }
 
 // lowerer converts one IR graph.
@@ -44,6 +47,7 @@ type lowerer struct {
 	// rangeErr is an integer parameter of the node being lowered that
 	// int32 cannot hold (see int32).
 	rangeErr error
+	needs    []TargetNeed // see lowered.needs
 }
 
 // errUnsupported marks a node the target cannot express.
@@ -149,6 +153,7 @@ func lower(m *ir.Model, opt *Options) (*lowered, error) {
 		out.onnxOut = append(out.onnxOut, v.Name)
 	}
 	out.ops = l.ops
+	out.needs = l.needs
 	return out, nil
 }
 
@@ -403,7 +408,7 @@ func (l *lowerer) node(n *ir.Node) error {
 	if n.Domain == ir.FusedDomain {
 		key = "mconv." + n.OpType
 	}
-	f, ok := lowerers[key]
+	lw, ok := lowerers[key]
 	if !ok && !engine.Folded(key) {
 		return fmt.Errorf("op %s has no Core ML mapping in mconv: %w", n.OpType, errUnsupported)
 	}
@@ -435,12 +440,13 @@ func (l *lowerer) node(n *ir.Node) error {
 		return nil
 	}
 	if !ok {
-		f = needConst
+		lw = lowering{needConst, iOS15}
 	}
 	l.rangeErr = nil
-	if err := f(l, n); err != nil {
+	if err := lw.fn(l, n); err != nil {
 		return err
 	}
+	l.need(lw.target, "")
 	if l.rangeErr != nil {
 		return l.rangeErr
 	}
@@ -481,6 +487,26 @@ func (l *lowerer) fitsBudget(name string, shape []int64, dt pb.DataType) error {
 		return fmt.Errorf("output %q of shape %v: %w", name, shape, &engine.BudgetError{Need: need, Max: l.budget.Max()})
 	}
 	return nil
+}
+
+// need records that the node being lowered needs ML Program target (why:
+// the MIL op or feature that first exists there; "" for the op's lowering
+// as a whole). Needs at iOS15, the first ML Program target, are not
+// recorded.
+func (l *lowerer) need(target, why string) {
+	if l.cur == nil || !laterTarget(target, iOS15) {
+		return
+	}
+	op := l.cur.OpType
+	if l.cur.Domain == ir.FusedDomain {
+		op = "mconv." + op
+	}
+	for _, n := range l.needs {
+		if n.Node == l.cur.Name && n.Op == op && n.Target == target && n.Why == why {
+			return
+		}
+	}
+	l.needs = append(l.needs, TargetNeed{Node: l.cur.Name, Op: op, Target: target, Why: why})
 }
 
 // constInputs returns n's inputs when all are known constants (nil for an

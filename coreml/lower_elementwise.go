@@ -160,3 +160,18 @@ func lowerCastLike(l *lowerer, n *ir.Node) error {
 	}
 	return lowerIdentity(l, n)
 }
+
+// lowerCast: Cast of constants folds before lowering (shape arithmetic);
+// a float tensor cast to a float type is the identity here, as in
+// lowerCastLike (EfficientViT's LiteMLA casts its attention to float32).
+func lowerCast(l *lowerer, n *ir.Node) error {
+	to := ir.DType(n.AttrInt("to", 0))
+	x, err := l.x0(n)
+	if err != nil {
+		return err
+	}
+	if !to.IsFloat() || !isFloat(x.dt) {
+		return fmt.Errorf("cast of a tensor to %s: only float to float casts of computed tensors are supported: %w", to, errUnsupported)
+	}
+	return lowerIdentity(l, n)
+}

@@ -218,3 +218,45 @@ func lowerSlice(l *lowerer, n *ir.Node) error {
 		a("end", l.cInts(base+"_end", end...)), a("stride", l.cInts(base+"_stride", stride...))}, x.dt, s)
 	return nil
 }
+
+// lowerExpand: Expand of a computed tensor to a constant shape ->
+// reshape (when the target has more axes) and tile by the broadcast
+// factors (MobileViTv2's expand_as).
+func lowerExpand(l *lowerer, n *ir.Node) error {
+	x, err := l.x0(n)
+	if err != nil {
+		return err
+	}
+	shape, err := l.intsOf(n, 1, "shape")
+	if err != nil {
+		return err
+	}
+	s, err := ir.BroadcastShape(x.shape, shape)
+	if err != nil {
+		return err
+	}
+	if err := l.grownFits(s); err != nil {
+		return err
+	}
+	base := n.Outputs[0].Name
+	in := x
+	if len(s) > len(x.shape) {
+		rs := append(make([]int64, len(s)-len(x.shape)), x.shape...)
+		for i := range len(s) - len(x.shape) {
+			rs[i] = 1
+		}
+		if fmtShape(rs) == fmtShape(s) {
+			return l.reshapeTo(n, x, s)
+		}
+		in = l.emit1("reshape", base+"_rank", []arg{a("x", x), a("shape", l.cInts(base+"_rank_shape", rs...))}, x.dt, rs, false)
+	}
+	if fmtShape(in.shape) == fmtShape(s) {
+		return lowerIdentity(l, n)
+	}
+	reps := make([]int64, len(s))
+	for i := range s {
+		reps[i] = s[i] / in.shape[i]
+	}
+	l.def(n.Outputs[0], "tile", []arg{a("x", in), a("reps", l.cInts(base+"_reps", reps...))}, x.dt, s)
+	return nil
+}

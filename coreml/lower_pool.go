@@ -6,8 +6,8 @@ import (
 	"github.com/mconv/mconv/ir"
 )
 
-// Lowering of pooling and reductions to MIL: ReduceMean, the global pools,
-// AveragePool and MaxPool.
+// Lowering of pooling and reductions to MIL: ReduceMean, ReduceSum,
+// ReduceL2, the global pools, AveragePool and MaxPool.
 
 // reduceShape is ir.ReduceAxes' reduced axes in increasing order and
 // ir.ReduceShape's output shape.
@@ -26,31 +26,37 @@ func reduceShape(shape []int64, axes []int64, keep bool) ([]int64, []int64, erro
 	return norm, out, err
 }
 
-func lowerReduceMean(l *lowerer, n *ir.Node) error {
-	x, err := l.x0(n)
-	if err != nil {
-		return err
-	}
-	keep := n.AttrInt("keepdims", 1) != 0
-	axes := n.AttrInts("axes", nil)
-	if l.opset >= 18 || n.Input(1) != nil {
-		axes = nil
-		if n.Input(1) != nil {
-			if axes, err = l.intsOf(n, 1, "axes"); err != nil {
-				return err
+// lowerReduce lowers an ONNX reduction to MIL reduction typ. The axes are
+// an input from opset inputSince on (ReduceSum 13, the others 18), an
+// attribute before; none means every axis (or, with noop_with_empty_axes,
+// the identity).
+func lowerReduce(typ string, inputSince int64) func(*lowerer, *ir.Node) error {
+	return func(l *lowerer, n *ir.Node) error {
+		x, err := l.x0(n)
+		if err != nil {
+			return err
+		}
+		keep := n.AttrInt("keepdims", 1) != 0
+		axes := n.AttrInts("axes", nil)
+		if l.opset >= inputSince || n.Input(1) != nil {
+			axes = nil
+			if n.Input(1) != nil {
+				if axes, err = l.intsOf(n, 1, "axes"); err != nil {
+					return err
+				}
+			}
+			if len(axes) == 0 && n.AttrInt("noop_with_empty_axes", 0) != 0 {
+				return lowerIdentity(l, n)
 			}
 		}
-		if len(axes) == 0 && n.AttrInt("noop_with_empty_axes", 0) != 0 {
-			return lowerIdentity(l, n)
+		norm, s, err := reduceShape(x.shape, axes, keep)
+		if err != nil {
+			return err
 		}
+		base := n.Outputs[0].Name
+		l.def(n.Outputs[0], typ, []arg{a("x", x), a("axes", l.cInts(base+"_axes", norm...)), a("keep_dims", l.cBool(base+"_keep_dims", keep))}, x.dt, s)
+		return nil
 	}
-	norm, s, err := reduceShape(x.shape, axes, keep)
-	if err != nil {
-		return err
-	}
-	base := n.Outputs[0].Name
-	l.def(n.Outputs[0], "reduce_mean", []arg{a("x", x), a("axes", l.cInts(base+"_axes", norm...)), a("keep_dims", l.cBool(base+"_keep_dims", keep))}, x.dt, s)
-	return nil
 }
 
 func lowerGlobalPool(typ string) func(*lowerer, *ir.Node) error {

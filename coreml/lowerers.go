@@ -6,62 +6,81 @@ import (
 	"github.com/mconv/mconv/ir"
 )
 
+// lowering is one entry of the lowerers table.
+type lowering struct {
+	// fn lowers a node into MIL ops, applying the ONNX defaults of its op.
+	fn func(*lowerer, *ir.Node) error
+	// target is the lowest ML Program deployment target (iOS15..iOS18)
+	// whose MIL opset has every op fn emits, with the inputs and dtypes it
+	// gives them, for any node. A lowering that needs a later target only
+	// for some attribute values or dtypes records that where it emits the
+	// op (lowerer.need). tools/reference/xcheck_coreml_targets.py checks
+	// these against coremltools' op registry.
+	target string
+}
+
 // lowerers maps an ONNX op type ("mconv."-prefixed for mconv's fused ops)
-// to its lowering into MIL ops. Each function applies the ONNX defaults of
-// its op.
-var lowerers map[string]func(*lowerer, *ir.Node) error
+// to its lowering into MIL ops and the lowest target that expresses them.
+var lowerers map[string]lowering
 
 func init() {
-	lowerers = map[string]func(*lowerer, *ir.Node) error{
-		"Conv":                lowerConv,
-		"Gemm":                lowerGemm,
-		"MatMul":              lowerMatMul,
-		"Relu":                unary("relu"),
-		"Sigmoid":             unary("sigmoid"),
-		"Tanh":                unary("tanh"),
-		"Erf":                 unary("erf"),
-		"CastLike":            lowerCastLike,
-		"Expand":              needConst,
-		"SplitToSequence":     lowerSplitToSequence,
-		"SequenceAt":          lowerSequenceAt,
-		"LeakyRelu":           lowerLeakyRelu,
-		"HardSigmoid":         lowerHardSigmoid,
-		"HardSwish":           lowerHardSwish,
-		"Clip":                lowerClip,
-		"Gelu":                lowerGelu,
-		"mconv.Gelu":          lowerGelu,
-		"mconv.SiLU":          unary("silu"),
-		"mconv.HardSwish":     lowerHardSwish,
-		"Add":                 binaryOp("add"),
-		"Sub":                 binaryOp("sub"),
-		"Mul":                 binaryOp("mul"),
-		"Div":                 binaryOp("real_div"),
-		"ReduceMean":          lowerReduceMean,
-		"GlobalAveragePool":   lowerGlobalPool("reduce_mean"),
-		"GlobalMaxPool":       lowerGlobalPool("reduce_max"),
-		"AveragePool":         lowerPool("avg_pool"),
-		"MaxPool":             lowerPool("max_pool"),
-		"Softmax":             lowerSoftmax,
-		"Concat":              lowerConcat,
-		"Split":               lowerSplit,
-		"Reshape":             lowerReshape,
-		"Flatten":             lowerFlatten,
-		"Squeeze":             lowerAxesReshape(ir.SqueezeShape),
-		"Unsqueeze":           lowerAxesReshape(ir.UnsqueezeShape),
-		"Transpose":           lowerTranspose,
-		"Slice":               lowerSlice,
-		"BatchNormalization":  lowerBatchNorm,
-		"Identity":            lowerIdentity,
-		"Dropout":             lowerIdentity,
-		"Constant":            lowerConstant,
-		"Shape":               lowerShape,
-		"mconv.SqueezeExcite": lowerSqueezeExcite,
-		"Gather":              lowerGather,
-		"GatherND":            lowerGatherND,
-		"Cast":                needConst,
-		"ConstantOfShape":     needConst,
-		"Resize":              lowerResize,
-		"Upsample":            lowerResize,
+	lowerers = map[string]lowering{
+		"Conv":                  {lowerConv, iOS15},
+		"Gemm":                  {lowerGemm, iOS15},
+		"MatMul":                {lowerMatMul, iOS15},
+		"Relu":                  {unary("relu"), iOS15},
+		"Sigmoid":               {unary("sigmoid"), iOS15},
+		"Tanh":                  {unary("tanh"), iOS15},
+		"Erf":                   {unary("erf"), iOS15},
+		"CastLike":              {lowerCastLike, iOS15},
+		"Expand":                {lowerExpand, iOS15},
+		"SplitToSequence":       {lowerSplitToSequence, iOS15},
+		"SequenceAt":            {lowerSequenceAt, iOS15},
+		"LeakyRelu":             {lowerLeakyRelu, iOS15},
+		"HardSigmoid":           {lowerHardSigmoid, iOS15},
+		"HardSwish":             {lowerHardSwish, iOS15},
+		"Clip":                  {lowerClip, iOS15},
+		"Gelu":                  {lowerGelu, iOS15},
+		"mconv.Gelu":            {lowerGelu, iOS15},
+		"mconv.SiLU":            {unary("silu"), iOS15},
+		"mconv.HardSwish":       {lowerHardSwish, iOS15},
+		"Add":                   {binaryOp("add"), iOS15},
+		"Sub":                   {binaryOp("sub"), iOS15},
+		"Mul":                   {binaryOp("mul"), iOS15},
+		"Div":                   {binaryOp("real_div"), iOS15},
+		"ReduceMean":            {lowerReduce("reduce_mean", 18), iOS15},
+		"ReduceSum":             {lowerReduce("reduce_sum", 13), iOS15},
+		"ReduceL2":              {lowerReduce("reduce_l2_norm", 18), iOS15},
+		"GlobalAveragePool":     {lowerGlobalPool("reduce_mean"), iOS15},
+		"GlobalMaxPool":         {lowerGlobalPool("reduce_max"), iOS15},
+		"AveragePool":           {lowerPool("avg_pool"), iOS15},
+		"MaxPool":               {lowerPool("max_pool"), iOS15},
+		"Softmax":               {lowerSoftmax, iOS15},
+		"Concat":                {lowerConcat, iOS15},
+		"Split":                 {lowerSplit, iOS15},
+		"Reshape":               {lowerReshape, iOS15},
+		"Flatten":               {lowerFlatten, iOS15},
+		"Squeeze":               {lowerAxesReshape(ir.SqueezeShape), iOS15},
+		"Unsqueeze":             {lowerAxesReshape(ir.UnsqueezeShape), iOS15},
+		"Transpose":             {lowerTranspose, iOS15},
+		"Slice":                 {lowerSlice, iOS15},
+		"BatchNormalization":    {lowerBatchNorm, iOS15},
+		"LayerNormalization":    {lowerLayerNorm, iOS15},
+		"InstanceNormalization": {lowerInstanceNorm, iOS15},
+		"GroupNormalization":    {lowerGroupNorm, iOS15},
+		"Pad":                   {lowerPad, iOS15},
+		"Identity":              {lowerIdentity, iOS15},
+		"Dropout":               {lowerIdentity, iOS15},
+		"Constant":              {lowerConstant, iOS15},
+		"Shape":                 {lowerShape, iOS15},
+		"mconv.SqueezeExcite":   {lowerSqueezeExcite, iOS15},
+		"Gather":                {lowerGather, iOS15},
+		"GatherND":              {lowerGatherND, iOS15},
+		"Resize":                {lowerResize, iOS15},
+		"Upsample":              {lowerResize, iOS15},
+		"Cast":                  {lowerCast, iOS15},
+		"ConstantOfShape":       {needConst, iOS15},
+		"Range":                 {needConst, iOS15},
 	}
 }
 

@@ -42,6 +42,10 @@ func ConvertNeuralNetwork(m *ir.Model, opt Options) (*pb.Model, error) {
 	for _, o := range lw.ops {
 		if err := nw.op(o); err != nil {
 			if o.src != nil {
+				if why := mlProgramOnly[lowererKey(o.src.Domain, o.src.OpType)]; why != "" {
+					return nil, fmt.Errorf("node %q (%s): NeuralNetwork specification version %d cannot express it (%s); convert to an ML Program (.mlpackage) instead: %w",
+						o.src.Name, o.src.OpType, NeuralNetworkSpecVersion, why, errUnsupported)
+				}
 				return nil, fmt.Errorf("node %q (%s): MIL op %s: %w", o.src.Name, o.src.OpType, o.typ, err)
 			}
 			return nil, fmt.Errorf("op %q (%s): %w", o.name, o.typ, err)
@@ -136,6 +140,18 @@ func (w *nnWriter) add(name string, in []string, out []string, l any) {
 		layer.Layer = &pb.NeuralNetworkLayer_Gather{Gather: p}
 	case *pb.GatherNDLayerParams:
 		layer.Layer = &pb.NeuralNetworkLayer_GatherND{GatherND: p}
+	case *pb.TileLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Tile{Tile: p}
+	case *pb.ReduceSumLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ReduceSum{ReduceSum: p}
+	case *pb.ReduceL2LayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ReduceL2{ReduceL2: p}
+	case *pb.LayerNormalizationLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_LayerNormalization{LayerNormalization: p}
+	case *pb.PaddingLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_Padding{Padding: p}
+	case *pb.ConstantPaddingLayerParams:
+		layer.Layer = &pb.NeuralNetworkLayer_ConstantPad{ConstantPad: p}
 	default:
 		panic(fmt.Sprintf("coreml: layer params %T", l))
 	}

@@ -32,6 +32,8 @@ var nnLayers = map[string]func(*nnWriter, *mop) error{
 	"real_div":       nnBinary(nil, newOf[pb.DivideBroadcastableLayerParams]),
 	"reduce_mean":    nnReduce,
 	"reduce_max":     nnReduce,
+	"reduce_sum":     nnReduce,
+	"reduce_l2_norm": nnReduce,
 	"avg_pool":       nnPool,
 	"max_pool":       nnPool,
 	"softmax":        nnSoftmax,
@@ -39,6 +41,7 @@ var nnLayers = map[string]func(*nnWriter, *mop) error{
 	"split":          nnSplit,
 	"reshape":        nnReshape,
 	"transpose":      nnTranspose,
+	"tile":           nnTile,
 	"slice_by_index": nnSlice,
 	"batch_norm":     nnBatchNorm,
 	// nn_resize.go
@@ -47,8 +50,11 @@ var nnLayers = map[string]func(*nnWriter, *mop) error{
 	"resize_bilinear":           nnResizeBilinear,
 	"resize_nearest_neighbor":   nnResizeNearest,
 	// nn_gather.go
-	"gather":    nnGather,
-	"gather_nd": nnGatherND,
+	"gather":        nnGather,
+	"gather_nd":     nnGatherND,
+	"layer_norm":    nnLayerNorm,
+	"instance_norm": nnInstanceNorm,
+	"pad":           nnPad,
 }
 
 // op maps one MIL op to NeuralNetwork layers.
@@ -236,8 +242,9 @@ func nnGelu(w *nnWriter, o *mop) error {
 }
 
 // nnReduce writes reduce_mean and reduce_max over the spatial axes of a
-// rank-4 tensor (dims kept) as global pooling; other reduce_mean as a
-// reduceMean layer. Other reduce_max has no layer here.
+// rank-4 tensor (dims kept) as global pooling; other reduce_mean,
+// reduce_sum and reduce_l2_norm as reduceMean, reduceSum and reduceL2
+// layers. Other reduce_max has no layer here.
 func nnReduce(w *nnWriter, o *mop) error {
 	x := o.input("x")
 	axes, err := constInts(o, "axes")
@@ -245,7 +252,7 @@ func nnReduce(w *nnWriter, o *mop) error {
 		return err
 	}
 	keep := constBool(o, "keep_dims")
-	if len(x.shape) == 4 && keep && fmtShape(axes) == "[2 3]" {
+	if len(x.shape) == 4 && keep && fmtShape(axes) == "[2 3]" && (o.typ == "reduce_mean" || o.typ == "reduce_max") {
 		t := pb.PoolingLayerParams_AVERAGE
 		if o.typ == "reduce_max" {
 			t = pb.PoolingLayerParams_MAX
@@ -254,10 +261,16 @@ func nnReduce(w *nnWriter, o *mop) error {
 			PoolingPaddingType: &pb.PoolingLayerParams_Valid{Valid: validPad([]int64{0, 0, 0, 0})}})
 		return nil
 	}
-	if o.typ == "reduce_max" {
-		return fmt.Errorf("reduce_max over %v: %w", axes, errUnsupported)
+	switch o.typ {
+	case "reduce_mean":
+		w.add(o.name, w.xin(o), outNames(o), &pb.ReduceMeanLayerParams{Axes: axes, KeepDims: keep})
+	case "reduce_sum":
+		w.add(o.name, w.xin(o), outNames(o), &pb.ReduceSumLayerParams{Axes: axes, KeepDims: keep})
+	case "reduce_l2_norm":
+		w.add(o.name, w.xin(o), outNames(o), &pb.ReduceL2LayerParams{Axes: axes, KeepDims: keep})
+	default:
+		return fmt.Errorf("%s over %v: %w", o.typ, axes, errUnsupported)
 	}
-	w.add(o.name, w.xin(o), outNames(o), &pb.ReduceMeanLayerParams{Axes: axes, KeepDims: keep})
 	return nil
 }
 
@@ -394,5 +407,15 @@ func nnBatchNorm(w *nnWriter, o *mop) error {
 	if len(x.shape) != 4 {
 		w.add(o.name+"__bn_reshape", bnOut, out, &pb.ReshapeStaticLayerParams{TargetShape: x.shape})
 	}
+	return nil
+}
+
+// nnTile writes tile as a tile layer.
+func nnTile(w *nnWriter, o *mop) error {
+	reps, err := constInts(o, "reps")
+	if err != nil {
+		return err
+	}
+	w.add(o.name, w.xin(o), outNames(o), &pb.TileLayerParams{Reps: u64s(reps...)})
 	return nil
 }

@@ -27,21 +27,27 @@ var layerReaders = map[string]func(*layerReader) error{
 	"subtractBroadcastable": layerBinary("sub"),
 	"divideBroadcastable":   layerBinary("real_div"),
 	"pooling":               layerPooling,
-	"reduceMean":            layerReduceMean,
+	"reduceMean":            layerReduce("reduce_mean"),
+	"reduceSum":             layerReduce("reduce_sum"),
+	"reduceL2":              layerReduce("reduce_l2_norm"),
 	"softmax":               layerSoftmax,
 	"softmaxND":             layerSoftmaxND,
 	"concatND":              layerConcatND,
 	"splitND":               layerSplitND,
 	"reshapeStatic":         layerReshapeStatic,
 	"transpose":             layerTranspose,
+	"tile":                  layerTile,
 	"sliceStatic":           layerSliceStatic,
 	"batchnorm":             layerBatchnorm,
 	// nn_read_resize.go
 	"upsample":       layerUpsample,
 	"resizeBilinear": layerResizeBilinear,
 	// nn_read_gather.go
-	"gather":   layerGather,
-	"gatherND": layerGatherND,
+	"gather":             layerGather,
+	"gatherND":           layerGatherND,
+	"layerNormalization": layerLayerNorm,
+	"padding":            layerPadding,
+	"constantPad":        layerConstantPad,
 }
 
 // layerReader is one NeuralNetwork layer being read: its inputs resolved,
@@ -343,21 +349,39 @@ func layerPooling(r *layerReader) error {
 	return nil
 }
 
-// layerReduceMean reads reduceMean over given axes as reduce_mean.
-func layerReduceMean(r *layerReader) error {
-	if err := r.need(1); err != nil {
-		return err
+// reduceParams is what the reduceMean, reduceSum and reduceL2 layer
+// parameters share.
+type reduceParams interface {
+	GetAxes() []int64
+	GetKeepDims() bool
+	GetReduceAll() bool
+}
+
+// layerReduce reads a reduction layer over given axes as MIL op typ.
+func layerReduce(typ string) func(*layerReader) error {
+	return func(r *layerReader) error {
+		if err := r.need(1); err != nil {
+			return err
+		}
+		var c reduceParams
+		switch typ {
+		case "reduce_mean":
+			c = r.layer.GetReduceMean()
+		case "reduce_sum":
+			c = r.layer.GetReduceSum()
+		default:
+			c = r.layer.GetReduceL2()
+		}
+		if c.GetReduceAll() {
+			return fmt.Errorf("reduceAll: %w", errUnsupported)
+		}
+		norm, s, err := reduceShape(r.in[0].shape, c.GetAxes(), c.GetKeepDims())
+		if err != nil {
+			return err
+		}
+		r.def(typ, []arg{a("x", r.in[0]), a("axes", r.l.cInts(r.base+"_axes", norm...)), a("keep_dims", r.l.cBool(r.base+"_keep", c.GetKeepDims()))}, s)
+		return nil
 	}
-	c := r.layer.GetReduceMean()
-	if c.ReduceAll {
-		return fmt.Errorf("reduceAll: %w", errUnsupported)
-	}
-	norm, s, err := reduceShape(r.in[0].shape, c.Axes, c.KeepDims)
-	if err != nil {
-		return err
-	}
-	r.def("reduce_mean", []arg{a("x", r.in[0]), a("axes", r.l.cInts(r.base+"_axes", norm...)), a("keep_dims", r.l.cBool(r.base+"_keep", c.KeepDims))}, s)
-	return nil
 }
 
 // layerSoftmax reads softmax (over the channel axis, rank - 3) as softmax.
@@ -509,12 +533,15 @@ func layerSliceStatic(r *layerReader) error {
 }
 
 // layerBatchnorm reads batchnorm of a rank-4 tensor with given statistics
-// as batch_norm.
+// as batch_norm, with per-instance statistics as instance_norm.
 func layerBatchnorm(r *layerReader) error {
 	if err := r.need(1); err != nil {
 		return err
 	}
 	c := r.layer.GetBatchnorm()
+	if c.InstanceNormalization && c.ComputeMeanVar {
+		return layerInstanceNorm(r)
+	}
 	x := r.in[0]
 	if len(x.shape) != 4 || int64(c.Channels) != x.shape[1] || c.ComputeMeanVar || c.InstanceNormalization {
 		return fmt.Errorf("batchnorm of %v with %d channels: %w", x.shape, c.Channels, errUnsupported)
@@ -529,5 +556,29 @@ func layerBatchnorm(r *layerReader) error {
 		args = append(args, a(k, v))
 	}
 	r.def("batch_norm", append(args, a("epsilon", r.l.cFloat(r.base+"_eps", c.Epsilon))), x.shape)
+	return nil
+}
+
+// layerTile reads tile (one positive repetition count per axis) as tile.
+func layerTile(r *layerReader) error {
+	if err := r.need(1); err != nil {
+		return err
+	}
+	reps := i64s(r.layer.GetTile().Reps)
+	x := r.in[0]
+	if len(reps) != len(x.shape) {
+		return fmt.Errorf("tile reps %v for rank %d", reps, len(x.shape))
+	}
+	s := make([]int64, len(reps))
+	for i, k := range reps {
+		if k <= 0 || k > ir.MaxElements {
+			return fmt.Errorf("tile reps %v", reps)
+		}
+		s[i] = x.shape[i] * k
+	}
+	if ir.NumElements(s) < 0 || numel(s) > ir.MaxElements {
+		return fmt.Errorf("tiled shape %v too large", s)
+	}
+	r.def("tile", []arg{a("x", x), a("reps", r.l.cInts(r.base+"_reps", reps...))}, s)
 	return nil
 }

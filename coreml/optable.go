@@ -66,17 +66,36 @@ func lowererKey(domain, op string) string {
 // parameters) still apply: Supported means the op has a lowering.
 func MLProgramSupport(domain, op string) OpSupport {
 	key := lowererKey(domain, op)
-	f, ok := lowerers[key]
+	lw, ok := lowerers[key]
 	switch {
 	case !ok && key == op && engine.Folded(op):
 		// no lowering, but folded at conversion time (lowerer.node)
 		return ConstantOnly
 	case !ok:
 		return Unsupported
-	case reflect.ValueOf(f).Pointer() == reflect.ValueOf(needConst).Pointer():
+	case reflect.ValueOf(lw.fn).Pointer() == reflect.ValueOf(needConst).Pointer():
 		return ConstantOnly
 	}
 	return Supported
+}
+
+// MLProgramTarget is the lowest ML Program deployment target ("iOS15"..
+// "iOS18") whose MIL opset expresses the lowering of op in domain for any
+// node, or "" when the op has no lowering. Some attribute values or
+// dtypes may need a later target; conversion says which (Package.Needs).
+func MLProgramTarget(domain, op string) string {
+	return lowerers[lowererKey(domain, op)].target
+}
+
+// NeuralNetworkGap is why the NeuralNetwork backend cannot convert op in
+// domain although the ML Program backend can (the NeuralNetwork
+// specification version mconv writes has no layer for what its lowering
+// emits), or "".
+func NeuralNetworkGap(domain, op string) string {
+	if MLProgramSupport(domain, op) != Supported {
+		return ""
+	}
+	return mlProgramOnly[lowererKey(domain, op)]
 }
 
 // NeuralNetworkSupport says how the NeuralNetwork backend (.mlmodel,

@@ -88,7 +88,8 @@ func TestOpSupport(t *testing.T) {
 		{"mconv", "SqueezeExcite", Supported, Supported},
 		{"", "Gather", Supported, Supported},
 		{"", "Resize", Supported, Supported},
-		{"", "Cast", ConstantOnly, ConstantOnly},
+		{"", "Cast", Supported, Supported}, // float to float on computed tensors
+		{"", "ConstantOfShape", ConstantOnly, ConstantOnly},
 		{"", "Sqrt", ConstantOnly, ConstantOnly}, // no lowering, folded (engine.Folded)
 		{"", "Mod", ConstantOnly, ConstantOnly},
 		{"", "NonMaxSuppression", Unsupported, Unsupported},

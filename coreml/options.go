@@ -15,7 +15,17 @@ import (
 	"strings"
 )
 
-// Targets maps a deployment target to its specification version and MIL opset.
+// The ML Program deployment targets, as the lowerers table names them.
+const (
+	iOS15 = "iOS15"
+	iOS16 = "iOS16"
+	iOS17 = "iOS17"
+	iOS18 = "iOS18"
+)
+
+// Targets maps a deployment target to its specification version and MIL
+// opset. A later target has a higher specification version; iOS15 is the
+// first with ML Programs.
 var Targets = map[string]struct {
 	SpecVersion int32
 	Opset       string
@@ -40,8 +50,12 @@ type ImageInput struct {
 
 // Options controls a conversion.
 type Options struct {
-	Target      string // "iOS15".."iOS18" (ML Program); empty means iOS15
-	FP16        bool   // store weights and compute in float16
+	// Target is the ML Program deployment target, "iOS15".."iOS18"; empty
+	// means the lowest target that can express the graph (see
+	// Package.Target). A target below what the graph needs is an error
+	// naming the node and op that need more.
+	Target      string
+	FP16        bool // store weights and compute in float16
 	Image       *ImageInput
 	InputShapes map[string][]int64 // overrides for symbolic input dimensions, keyed by ONNX input name
 	// MaxMemory bounds, in bytes, the constants the converter folds
@@ -55,20 +69,9 @@ type Options struct {
 	MconvVersion                                string
 }
 
-func (o *Options) target() (string, error) {
-	t := o.Target
-	if t == "" {
-		t = "iOS15"
-	}
-	if _, ok := Targets[t]; !ok {
-		return "", fmt.Errorf("unknown target %q (want one of iOS15, iOS16, iOS17, iOS18)", o.Target)
-	}
-	return t, nil
-}
-
 func (o *Options) check() error {
-	if _, err := o.target(); err != nil {
-		return err
+	if _, ok := Targets[o.Target]; !ok && o.Target != "" {
+		return fmt.Errorf("unknown target %q (want one of iOS15, iOS16, iOS17, iOS18)", o.Target)
 	}
 	if im := o.Image; im != nil {
 		cs := strings.ToLower(im.ColorSpace)
@@ -85,6 +88,39 @@ func (o *Options) check() error {
 		}
 	}
 	return nil
+}
+
+// TargetNeed is one reason an ML Program needs a deployment target above
+// iOS15: a node whose lowering emits a MIL op, or uses an input, attribute
+// value or dtype of one, that first exists in Target's opset.
+type TargetNeed struct {
+	Node   string `json:"node"`   // the ONNX node's name
+	Op     string `json:"op"`     // its op type ("mconv." prefixed for mconv's fused ops)
+	Target string `json:"target"` // the lowest target that expresses it
+	// Why names the MIL op or feature; empty when the op's lowering as a
+	// whole needs Target (the lowerers table's entry).
+	Why string `json:"why"`
+}
+
+// String is `node "N" (Op) needs iOS17 (why)`.
+func (n TargetNeed) String() string {
+	s := fmt.Sprintf("node %q (%s) needs %s", n.Node, n.Op, n.Target)
+	if n.Why != "" {
+		s += " (" + n.Why + ")"
+	}
+	return s
+}
+
+// laterTarget reports whether target a is later than b ("" counts as
+// iOS15, the first ML Program target).
+func laterTarget(a, b string) bool {
+	if b == "" {
+		b = iOS15
+	}
+	if a == "" {
+		a = iOS15
+	}
+	return Targets[a].SpecVersion > Targets[b].SpecVersion
 }
 
 // biasInChannelOrder returns the biases in the order of the image's channels.

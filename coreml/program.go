@@ -24,16 +24,40 @@ const weightFile = "@model_path/weights/weight.bin"
 type Package struct {
 	Spec    *pb.Model
 	Weights []byte
+	// Target is the deployment target the spec is written for:
+	// Options.Target, or MinTarget when that is empty.
+	Target string
+	// MinTarget is the lowest target that can express the graph: the
+	// latest of iOS15 and the targets of Needs.
+	MinTarget string
+	// Needs lists, in node order, the nodes that need a target above iOS15
+	// and why.
+	Needs []TargetNeed
 }
 
-// ConvertProgram converts m to an ML Program for opt.Target.
+// ConvertProgram converts m to an ML Program for opt.Target, or when that
+// is empty for the lowest target whose MIL opset expresses every op the
+// graph lowers to (the lowerers table's targets, and the needs of
+// attribute values and dtypes that their lowerings record).
 func ConvertProgram(m *ir.Model, opt Options) (*Package, error) {
 	if err := opt.check(); err != nil {
 		return nil, err
 	}
-	target, _ := opt.target()
 	lw, err := lower(m, &opt)
 	if err != nil {
+		return nil, err
+	}
+	minTarget := iOS15
+	for _, n := range lw.needs {
+		if laterTarget(n.Target, minTarget) {
+			minTarget = n.Target
+		}
+	}
+	target := opt.Target
+	if target == "" {
+		target = minTarget
+	}
+	if err := checkTarget(lw.needs, target); err != nil {
 		return nil, err
 	}
 	tv := Targets[target]
@@ -54,7 +78,32 @@ func ConvertProgram(m *ir.Model, opt Options) (*Package, error) {
 		Description:          describe(lw, &opt, "mlprogram", target),
 		Type:                 &pb.Model_MlProgram{MlProgram: &pb.Program{Version: 1, Functions: map[string]*pb.Function{"main": fn}}},
 	}
-	return &Package{Spec: spec, Weights: bw.Bytes()}, nil
+	return &Package{Spec: spec, Weights: bw.Bytes(), Target: target, MinTarget: minTarget, Needs: lw.needs}, nil
+}
+
+// checkTarget fails, naming the first node and op, when a need is later
+// than target.
+func checkTarget(needs []TargetNeed, target string) error {
+	var over []TargetNeed
+	for _, n := range needs {
+		if laterTarget(n.Target, target) {
+			over = append(over, n)
+		}
+	}
+	if len(over) == 0 {
+		return nil
+	}
+	n := over[0]
+	why := ""
+	if n.Why != "" {
+		why = ": " + n.Why
+	}
+	more := ""
+	if len(over) > 1 {
+		more = fmt.Sprintf(" (and %d more nodes need more than %s)", len(over)-1, target)
+	}
+	return fmt.Errorf("node %q (%s): needs ML Program target %s or later (MIL opset %s%s), but the target is %s%s",
+		n.Node, n.Op, n.Target, Targets[n.Target].Opset, why, target, more)
 }
 
 // describe builds the ModelDescription: features keep the sanitized ONNX

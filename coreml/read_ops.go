@@ -30,6 +30,8 @@ var milReaders = map[string]func(*irBuilder, *mop) error{
 	"silu":           readSilu,
 	"reduce_mean":    readReduce("ReduceMean"),
 	"reduce_max":     readReduce("ReduceMax"),
+	"reduce_sum":     readReduce("ReduceSum"),
+	"reduce_l2_norm": readReduce("ReduceL2"),
 	"avg_pool":       readPool,
 	"max_pool":       readPool,
 	"softmax":        readOne("Softmax", softmaxAttrs),
@@ -37,6 +39,7 @@ var milReaders = map[string]func(*irBuilder, *mop) error{
 	"split":          readSplit,
 	"reshape":        readReshape,
 	"transpose":      readOne("Transpose", transposeAttrs),
+	"tile":           readTile,
 	"slice_by_index": readSlice,
 	"batch_norm":     readBatchNorm,
 	// read_resize.go
@@ -45,8 +48,11 @@ var milReaders = map[string]func(*irBuilder, *mop) error{
 	"resize_bilinear":           readResize,
 	"resize_nearest_neighbor":   readResize,
 	// read_gather.go
-	"gather":    readGather,
-	"gather_nd": readGatherND,
+	"gather":        readGather,
+	"gather_nd":     readGatherND,
+	"layer_norm":    readLayerNorm,
+	"instance_norm": readInstanceNorm,
+	"pad":           readPad,
 }
 
 // op converts one MIL op into IR nodes.
@@ -455,4 +461,18 @@ func readBatchNorm(b *irBuilder, o *mop) error {
 		}
 		return []*ir.Attr{attrFloat("epsilon", eps)}, nil
 	})
+}
+
+// readTile reads tile as Tile with a constant repeats input.
+func readTile(b *irBuilder, o *mop) error {
+	vs, err := b.ins(o, "x")
+	if err != nil {
+		return err
+	}
+	reps, err := constInts(o, "reps")
+	if err != nil {
+		return err
+	}
+	_, err = b.node("Tile", o.out[0], []*ir.Value{vs[0], b.i64(o.name+"_repeats", reps...)})
+	return err
 }

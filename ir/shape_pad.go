@@ -101,3 +101,28 @@ func shapeCenterCropPad(n *Node, _ int64) error {
 	setOut(n, 0, t.DType, out)
 	return nil
 }
+
+// FullPads expands Pad's pads (begins then ends, one pair per axis of
+// axes; axes nil means every axis in order) to 2*rank entries: the begins
+// of all rank axes, then their ends.
+func FullPads(pads, axes []int64, rank int) ([]int64, error) {
+	if axes == nil {
+		if len(pads) != 2*rank {
+			return nil, fmt.Errorf("pads %v for rank %d: want %d entries", pads, rank, 2*rank)
+		}
+		return append([]int64(nil), pads...), nil
+	}
+	k := len(axes)
+	if len(pads) != 2*k {
+		return nil, fmt.Errorf("pads %v for axes %v: want %d entries", pads, axes, 2*k)
+	}
+	full := make([]int64, 2*rank)
+	for i, a := range axes {
+		ax := normAxis(a, rank)
+		if ax < 0 {
+			return nil, fmt.Errorf("axis %d out of range for rank %d", a, rank)
+		}
+		full[ax], full[ax+rank] = pads[i], pads[i+k]
+	}
+	return full, nil
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mconv/mconv/runtime/kernels"
 	"github.com/spf13/cobra"
 )
 
@@ -91,7 +92,11 @@ func exactArgs(n int) cobra.PositionalArgs {
 type versionOptions struct{}
 
 func (o *versionOptions) run(w io.Writer) error {
-	_, err := fmt.Fprintln(w, "mconv", Version)
+	_, err := fmt.Fprintf(w, "mconv %s\nkernels %s (supported here: %s; %s forces one)\n",
+		Version, kernels.KernelPath(), strings.Join(kernels.KernelPaths(), ", "), kernels.KernelsEnv)
+	if err == nil && kernels.KernelPathNote() != "" {
+		_, err = fmt.Fprintln(w, "warning:", kernels.KernelPathNote())
+	}
 	return err
 }
 
@@ -100,7 +105,7 @@ func init() {
 		o := &versionOptions{}
 		return &cobra.Command{
 			Use:   "version",
-			Short: "Print mconv's version",
+			Short: "Print mconv's version and the runtime's kernel path",
 			Args:  exactArgs(0),
 			RunE:  func(cmd *cobra.Command, args []string) error { return o.run(cmd.OutOrStdout()) },
 		}

@@ -34,12 +34,14 @@ names, read from the tables themselves: shape inference (package ir's shape
 functions), the native runtime (runtime/engine's op table), constant folding
 (passes.ConstantFoldable), the passes whose pattern matches the op, the Core
 ML ML Program and NeuralNetwork backends (coreml's lowering table; "const":
-only on constant inputs, evaluated at conversion time) and the cost counter
-of mconv stats (ir/metrics). --json prints one object keyed by op type
-("mconv.SiLU" for mconv's fused ops) whose values have the boolean fields
-runtime, mlprogram, neuralnetwork, shape, stats and constant_fold, and
-domain, coreml_constant_only, passes and missing (why the op is missing
-from a table, where a reason is stated).`,
+only on constant inputs, evaluated at conversion time; TARGET: the lowest
+ML Program deployment target whose MIL opset expresses the op's lowering)
+and the cost counter of mconv stats (ir/metrics). --json prints one object
+keyed by op type ("mconv.SiLU" for mconv's fused ops) whose values have the
+boolean fields runtime, mlprogram, neuralnetwork, shape, stats and
+constant_fold, and domain, mlprogram_target, coreml_constant_only, passes
+and missing (why the op is missing from a table, where a reason is
+stated).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.OutOrStdout()) },
 	}
@@ -59,9 +61,13 @@ type opRow struct {
 	ConstantFold bool `json:"constant_fold"`
 	// MLProgram and NeuralNetwork: the Core ML backends lower it (on any
 	// input; CoreMLConstantOnly: only on constant inputs).
-	MLProgram          bool `json:"mlprogram"`
-	NeuralNetwork      bool `json:"neuralnetwork"`
-	CoreMLConstantOnly bool `json:"coreml_constant_only"`
+	MLProgram bool `json:"mlprogram"`
+	// MLProgramTarget is the lowest ML Program deployment target that
+	// expresses the op's lowering ("" unless MLProgram); some attribute
+	// values or dtypes may need a later one.
+	MLProgramTarget    string `json:"mlprogram_target"`
+	NeuralNetwork      bool   `json:"neuralnetwork"`
+	CoreMLConstantOnly bool   `json:"coreml_constant_only"`
 	// Stats: the cost counter of mconv stats knows it.
 	Stats bool `json:"stats"`
 	// Passes whose pattern matches the op, in pipeline order (dce, which
@@ -139,6 +145,9 @@ func opTable() []*opRow {
 			Passes:             []string{},
 			Missing:            map[string]string{},
 		}
+		if r.MLProgram {
+			r.MLProgramTarget = coreml.MLProgramTarget(d, op)
+		}
 		if r.Domain == "" {
 			r.Domain = "ai.onnx"
 		}
@@ -177,12 +186,13 @@ func (o *opsOptions) run(w io.Writer) error {
 		return enc.Encode(obj)
 	}
 	fmt.Fprintln(w, "columns: shape = ir shape inference, runtime = native Go runtime, fold = constant folding (passes),")
-	fmt.Fprintln(w, "  mlprogram / nn = Core ML ML Program (.mlpackage) / NeuralNetwork (.mlmodel), stats = cost counter of mconv stats,")
+	fmt.Fprintln(w, "  mlprogram / nn = Core ML ML Program (.mlpackage) / NeuralNetwork (.mlmodel), target = lowest ML Program target")
+	fmt.Fprintln(w, "  that expresses the op (some attribute values may need a later one), stats = cost counter of mconv stats,")
 	fmt.Fprintln(w, "  passes = graph passes whose pattern matches the op (dce removes any unused node and is not listed)")
 	fmt.Fprintln(w, "values: yes; - (no); const (Core ML: only on constant inputs, evaluated at conversion)")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DOMAIN\tOP\tSHAPE\tRUNTIME\tFOLD\tMLPROGRAM\tNN\tSTATS\tPASSES")
+	fmt.Fprintln(tw, "DOMAIN\tOP\tSHAPE\tRUNTIME\tFOLD\tMLPROGRAM\tTARGET\tNN\tSTATS\tPASSES")
 	yes := func(b bool) string {
 		if b {
 			return "yes"
@@ -201,8 +211,12 @@ func (o *opsOptions) run(w io.Writer) error {
 		if ps == "" {
 			ps = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Domain, r.op, yes(r.Shape), yes(r.Runtime), yes(r.ConstantFold),
-			coremlCell(r.MLProgram, r), coremlCell(r.NeuralNetwork, r), yes(r.Stats), ps)
+		tgt := r.MLProgramTarget
+		if tgt == "" {
+			tgt = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Domain, r.op, yes(r.Shape), yes(r.Runtime), yes(r.ConstantFold),
+			coremlCell(r.MLProgram, r), tgt, coremlCell(r.NeuralNetwork, r), yes(r.Stats), ps)
 		for i, b := range []bool{r.Shape, r.Runtime, r.ConstantFold, r.MLProgram, r.NeuralNetwork, r.Stats} {
 			if b {
 				n[i]++

@@ -1,5 +1,7 @@
 package main
 
+import "github.com/mconv/mconv/coreml"
+
 // opGap states why the ops listed lack support in the named columns of
 // `mconv ops` (shape, runtime, mlprogram, neuralnetwork, stats).
 // TestOpGapsStated fails when an op is in some of those tables but missing
@@ -19,7 +21,7 @@ var (
 
 const (
 	whyNoCoreML = "no Core ML lowering (coreml/lowerers.go covers the ops of the supported CNN families: conv, linear, " +
-		"activations, pooling, BatchNorm, reshapes); converting a model that uses it fails naming the node"
+		"activations, pooling, normalizations, padding, reductions, reshapes); converting a model that uses it fails naming the node"
 	whyNoCost = "no cost rule in ir/metrics/ops.go: mconv stats counts it as 0 MACs and 0 FLOPs and warns"
 )
 
@@ -50,12 +52,11 @@ var opGaps = []opGap{
 			"GreaterOrEqual", "IsInf", "IsNaN", "Less", "LessOrEqual", "Not", "Or", "Where", "Xor"}},
 	{coremlCols, whyNoCoreML, []string{
 		"Abs", "Acos", "Acosh", "ArgMax", "ArgMin", "Asin", "Asinh", "Atan", "Atanh", "Attention", "BlackmanWindow",
-		"Celu", "CenterCropPad", "ConvTranspose", "Cos", "Cosh", "CumProd", "CumSum", "DepthToSpace", "Elu",
-		"Exp", "EyeLike", "GatherElements", "GridSample", "GroupNormalization", "HammingWindow",
-		"HannWindow", "Hardmax", "InstanceNormalization", "LRN", "LayerNormalization", "Log", "LogSoftmax",
-		"LpNormalization", "LpPool", "Mean", "Mish", "NegativeLogLikelihoodLoss", "OneHot",
-		"PRelu", "Pad", "Pow", "RMSNormalization", "Range", "ReduceL1", "ReduceL2", "ReduceLogSum",
-		"ReduceLogSumExp", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Round",
+		"Celu", "CenterCropPad", "ConvTranspose", "Cos", "Cosh", "CumProd", "CumSum", "DepthToSpace", "Elu", "Exp",
+		"EyeLike", "GatherElements", "GridSample", "HammingWindow", "HannWindow", "Hardmax", "LRN", "Log",
+		"LogSoftmax", "LpNormalization", "LpPool", "Mean", "Mish", "NegativeLogLikelihoodLoss", "OneHot", "PRelu",
+		"Pow", "RMSNormalization", "ReduceL1", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMin",
+		"ReduceProd", "ReduceSumSquare", "Round",
 		"Scatter", "ScatterElements", "ScatterND", "Selu", "SequenceLength", "Shrink", "Sign", "Sin", "Sinh", "Size",
 		"SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "SpaceToDepth", "Sum", "Swish", "Tan",
 		"ThresholdedRelu", "Tile", "TopK", "Trilu"}},
@@ -67,9 +68,20 @@ var opGaps = []opGap{
 		"Swish", "TopK"}},
 }
 
-// opGapReasons indexes opGaps: op key -> column -> reason.
+// opGapReasons indexes opGaps, and the NeuralNetwork gaps the coreml
+// package states itself (coreml.NeuralNetworkGap: ops the specification
+// version it writes cannot express): op key -> column -> reason.
 func opGapReasons() map[string]map[string]string {
 	out := map[string]map[string]string{}
+	for _, k := range coreml.ConvertOps() {
+		if why := coreml.NeuralNetworkGap(k[0], k[1]); why != "" {
+			key := k[1]
+			if k[0] != "" {
+				key = k[0] + "." + k[1]
+			}
+			out[key] = map[string]string{"neuralnetwork": why}
+		}
+	}
 	for _, g := range opGaps {
 		for _, op := range g.ops {
 			if out[op] == nil {

@@ -67,7 +67,7 @@ func TestOpGapsStated(t *testing.T) {
 }
 
 // The documented `mconv ops --json` value keys (README, "Op support").
-const opsValueKeys = "domain shape runtime constant_fold mlprogram neuralnetwork coreml_constant_only stats passes missing"
+const opsValueKeys = "domain shape runtime constant_fold mlprogram mlprogram_target neuralnetwork coreml_constant_only stats passes missing"
 
 func TestOpsJSON(t *testing.T) {
 	var buf bytes.Buffer
@@ -88,8 +88,9 @@ func TestOpsJSON(t *testing.T) {
 	type row struct {
 		Domain                                          string
 		Shape, Runtime, MLProgram, NeuralNetwork, Stats bool
-		ConstantFold                                    bool `json:"constant_fold"`
-		CoreMLConstantOnly                              bool `json:"coreml_constant_only"`
+		ConstantFold                                    bool   `json:"constant_fold"`
+		CoreMLConstantOnly                              bool   `json:"coreml_constant_only"`
+		MLProgramTarget                                 string `json:"mlprogram_target"`
 		Passes                                          []string
 		Missing                                         map[string]string
 	}
@@ -104,7 +105,10 @@ func TestOpsJSON(t *testing.T) {
 	// Expected values from what the README and the ONNX spec say of these
 	// ops, not from the tables.
 	conv := get("Conv")
-	if !(conv.Shape && conv.Runtime && conv.MLProgram && conv.NeuralNetwork && conv.Stats) || conv.ConstantFold || conv.Domain != "ai.onnx" {
+	// conv is in coremltools' iOS15 op registry (defs/iOS15/conv.py), the
+	// first ML Program opset.
+	if !(conv.Shape && conv.Runtime && conv.MLProgram && conv.NeuralNetwork && conv.Stats) || conv.ConstantFold || conv.Domain != "ai.onnx" ||
+		conv.MLProgramTarget != "iOS15" {
 		t.Errorf("Conv: %+v, want supported everywhere but constant folding", conv)
 	}
 	for _, p := range []string{"pad-fold", "conv-bn-fold", "branch-collapse", "se-fuse"} {
@@ -113,12 +117,12 @@ func TestOpsJSON(t *testing.T) {
 		}
 	}
 	// TopK runs in the runtime but has no Core ML lowering.
-	if tk := get("TopK"); !tk.Runtime || tk.MLProgram || tk.NeuralNetwork || tk.Missing["mlprogram"] == "" {
+	if tk := get("TopK"); !tk.Runtime || tk.MLProgram || tk.NeuralNetwork || tk.Missing["mlprogram"] == "" || tk.MLProgramTarget != "" {
 		t.Errorf("TopK: %+v, want runtime only, with the Core ML gap stated", tk)
 	}
-	// Cast converts to Core ML only on constant inputs; so does Sqrt,
-	// which has no lowering but is folded (a scale from a Shape).
-	for _, op := range []string{"Cast", "Sqrt"} {
+	// ConstantOfShape converts to Core ML only on constant inputs; so does
+	// Sqrt, which has no lowering but is folded (a scale from a Shape).
+	for _, op := range []string{"ConstantOfShape", "Sqrt"} {
 		if g := get(op); !g.CoreMLConstantOnly || g.MLProgram || !g.ConstantFold || !g.Runtime {
 			t.Errorf("%s: %+v", op, g)
 		}
@@ -145,7 +149,7 @@ func TestOpsText(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"columns:", "DOMAIN", "MLPROGRAM", "const (Core ML"} {
+	for _, want := range []string{"columns:", "DOMAIN", "MLPROGRAM", "TARGET", "const (Core ML"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("ops output lacks %q", want)
 		}
@@ -156,8 +160,8 @@ func TestOpsText(t *testing.T) {
 			conv = f
 		}
 	}
-	if len(conv) < 9 || strings.Join(conv[2:8], " ") != "yes yes - yes yes yes" {
-		t.Errorf("Conv row %q, want yes in every column but fold", conv)
+	if len(conv) < 10 || strings.Join(conv[2:9], " ") != "yes yes - yes iOS15 yes yes" {
+		t.Errorf("Conv row %q, want yes in every column but fold, target iOS15", conv)
 	}
 	if code := run([]string{"ops", "extra"}); code != 2 {
 		t.Errorf("mconv ops extra: exit %d, want 2", code)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,22 @@ type toCoreMLOptions struct {
 	Description   string
 	Version       string
 	MaxMemory     int64 // --max-memory: the budget of constant folding (coreml.Options.MaxMemory)
+	JSON          bool  // print what was written as one JSON object (coremlResult)
+}
+
+// coremlResult is what `to-coreml --json` prints; field order is the JSON
+// key order (README, "Deploying to iPhone").
+type coremlResult struct {
+	Output string `json:"output"`
+	Format string `json:"format"` // "mlprogram" or "neuralnetwork"
+	// Target is the ML Program deployment target written ("" for a
+	// NeuralNetwork); MinTarget the lowest that expresses the graph.
+	Target               string `json:"target"`
+	MinTarget            string `json:"min_target"`
+	SpecificationVersion int32  `json:"specification_version"`
+	Opset                string `json:"opset"` // MIL opset ("" for a NeuralNetwork)
+	// Needs lists the nodes that need a target above iOS15.
+	Needs []coreml.TargetNeed `json:"needs"`
 }
 
 func newToCoreMLCmd() *cobra.Command {
@@ -45,7 +62,11 @@ func newToCoreMLCmd() *cobra.Command {
 		Short: "Convert a model to Core ML (ML Program .mlpackage, or NeuralNetwork .mlmodel)",
 		Long: `Convert an ONNX model to Core ML.
 
-OUT.mlpackage writes an ML Program (iOS 15+; --target picks the MIL opset).
+OUT.mlpackage writes an ML Program for the lowest deployment target whose
+MIL opset expresses the graph (iOS15 unless an op needs a later one; the
+command prints the target and the nodes that needed it); --target picks a
+later one, and a target below what the graph needs is an error naming the
+node and op.
 OUT.mlmodel writes a NeuralNetwork model (specification version 4, iOS 13+;
 version 5, iOS 14+, when a bilinear upsample needs its align-corners modes).
 Core ML needs static shapes: a symbolic batch dimension becomes 1, other
@@ -73,7 +94,7 @@ resizing and cropping the photo stay with the app (mconv run's are timm's).`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.Output, "output", "o", "", "output path ending in .mlpackage (ML Program) or .mlmodel (NeuralNetwork)")
-	f.StringVar(&o.Target, "target", "", "ML Program deployment target: iOS15, iOS16, iOS17 or iOS18 (default iOS15)")
+	f.StringVar(&o.Target, "target", "", "ML Program deployment target: iOS15, iOS16, iOS17 or iOS18 (default: the lowest that expresses the graph)")
 	f.BoolVar(&o.FP16, "fp16", false, "float16 model: weights in float16, and compute in float16 in an ML Program (a NeuralNetwork leaves compute precision to Core ML)")
 	f.BoolVar(&o.Fuse, "fuse", false, "run mconv's passes first (as 'mconv fuse'): convert a training-form model to its deploy form")
 	f.StringVar(&o.ImageInput, "image-input", "", "make the input an image: rgb or bgr")
@@ -85,6 +106,7 @@ resizing and cropping the photo stay with the app (mconv run's are timm's).`,
 	f.StringVar(&o.Author, "author", "", "author (metadata)")
 	f.StringVar(&o.Description, "description", "", "short description (metadata)")
 	f.StringVar(&o.Version, "version", "", "model version string (metadata)")
+	f.BoolVar(&o.JSON, "json", false, "print what was written (format, target, the nodes that needed it) as one JSON object")
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	return cmd
 }
@@ -150,7 +172,8 @@ func (o *toCoreMLOptions) coremlOptions() (coreml.Options, error) {
 	return opt, nil
 }
 
-// run converts and writes the model; it prints nothing on success.
+// run converts and writes the model, then prints what it wrote: for an ML
+// Program the target and which nodes needed it.
 func (o *toCoreMLOptions) run(w io.Writer) error {
 	opt, err := o.coremlOptions()
 	if err != nil {
@@ -181,13 +204,63 @@ func (o *toCoreMLOptions) run(w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.Input, err)
 		}
-		return coreml.WriteModelFile(spec, o.Output)
+		if err := coreml.WriteModelFile(spec, o.Output); err != nil {
+			return err
+		}
+		if o.JSON {
+			return writeJSON(w, coremlResult{Output: o.Output, Format: "neuralnetwork", SpecificationVersion: coreml.NeuralNetworkSpecVersion,
+				Needs: []coreml.TargetNeed{}})
+		}
+		_, err = fmt.Fprintf(w, "wrote %s: NeuralNetwork, specification version %d (iOS 13+)\n", o.Output, coreml.NeuralNetworkSpecVersion)
+		return err
 	}
 	p, err := coreml.ConvertProgram(m, opt)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Input, err)
 	}
-	return coreml.WritePackage(p, strings.TrimRight(o.Output, "/"))
+	if err := coreml.WritePackage(p, strings.TrimRight(o.Output, "/")); err != nil {
+		return err
+	}
+	if o.JSON {
+		tv := coreml.Targets[p.Target]
+		res := coremlResult{Output: o.Output, Format: "mlprogram", Target: p.Target, MinTarget: p.MinTarget,
+			SpecificationVersion: tv.SpecVersion, Opset: tv.Opset, Needs: p.Needs}
+		if res.Needs == nil {
+			res.Needs = []coreml.TargetNeed{}
+		}
+		return writeJSON(w, res)
+	}
+	_, err = fmt.Fprint(w, targetReport(o.Output, p))
+	return err
+}
+
+// targetReport says which target p was written for and why: the lowest
+// that expresses the graph, naming the nodes that needed it, or --target's.
+func targetReport(out string, p *coreml.Package) string {
+	tv := coreml.Targets[p.Target]
+	s := fmt.Sprintf("wrote %s: ML Program, target %s (specification version %d, MIL opset %s)", out, p.Target, tv.SpecVersion, tv.Opset)
+	if p.Target != p.MinTarget {
+		return s + fmt.Sprintf(", as --target asked; the graph needs %s\n", p.MinTarget)
+	}
+	var forced []string
+	for _, n := range p.Needs {
+		if n.Target == p.MinTarget {
+			forced = append(forced, n.String())
+		}
+	}
+	if len(forced) == 0 {
+		return s + ", the lowest ML Program target: every op of the graph exists there\n"
+	}
+	s += ", the lowest that expresses the graph:\n"
+	const show = 5
+	for i, f := range forced {
+		if i == show {
+			s += fmt.Sprintf("  ... and %d more nodes\n", len(forced)-show)
+			break
+		}
+		s += "  " + f + "\n"
+	}
+	return s
 }
 
 // fixCoreMLShapes gives m's inputs the static shapes conversion uses
@@ -212,4 +285,11 @@ func same(a, b string) bool {
 	pa, _ := filepath.Abs(a)
 	pb, _ := filepath.Abs(b)
 	return pa == pb
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	return enc.Encode(v)
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,4 +227,57 @@ func TestFixCoreMLShapes(t *testing.T) {
 	if err := fixCoreMLShapes(build(), map[string][]int64{"x": {2, 3, 4}}); err == nil {
 		t.Error("a given shape of the wrong rank was accepted")
 	}
+}
+
+// The documented `to-coreml --json` keys (README, "Deploying to iPhone").
+const (
+	toCoreMLKeys    = "output format target min_target specification_version opset needs"
+	targetNeedsKeys = "node op target why"
+)
+
+// TestToCoreMLTargetReport: to-coreml says which target it wrote and why;
+// the golden MobileNetV3's MIL ops all exist in coremltools' iOS15 opset
+// (CoreML5, specification version 6), so that is the target chosen.
+func TestToCoreMLTargetReport(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	out := filepath.Join(dir, "a.mlpackage")
+	if err := (&toCoreMLOptions{Input: coremlFixture, Output: out}).run(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := "wrote " + out + ": ML Program, target iOS15 (specification version 6, MIL opset CoreML5), the lowest ML Program target: every op of the graph exists there\n"
+	if buf.String() != want {
+		t.Errorf("got  %q\nwant %q", buf.String(), want)
+	}
+	buf.Reset()
+	if err := (&toCoreMLOptions{Input: coremlFixture, Output: out, Target: "iOS17", JSON: true}).run(&buf); err != nil {
+		t.Fatal(err)
+	}
+	vals := checkKeys(t, "to-coreml --json", buf.Bytes(), toCoreMLKeys)
+	for k, v := range map[string]string{"format": `"mlprogram"`, "target": `"iOS17"`, "min_target": `"iOS15"`,
+		"specification_version": "8", "opset": `"CoreML7"`, "needs": "[]"} {
+		if string(vals[k]) != v {
+			t.Errorf("to-coreml --json %s = %s, want %s", k, vals[k], v)
+		}
+	}
+	buf.Reset()
+	if err := (&toCoreMLOptions{Input: coremlFixture, Output: filepath.Join(dir, "a.mlmodel"), JSON: true}).run(&buf); err != nil {
+		t.Fatal(err)
+	}
+	vals = checkKeys(t, "to-coreml --json (mlmodel)", buf.Bytes(), toCoreMLKeys)
+	if string(vals["format"]) != `"neuralnetwork"` || string(vals["specification_version"]) != "4" || string(vals["target"]) != `""` {
+		t.Errorf("to-coreml --json (mlmodel): %s", buf.String())
+	}
+	// A package that needed iOS17 names the nodes that forced it, not the
+	// ones that needed less.
+	p := &coreml.Package{Target: "iOS17", MinTarget: "iOS17", Needs: []coreml.TargetNeed{
+		{Node: "a", Op: "X", Target: "iOS16", Why: "feature"}, {Node: "b", Op: "Y", Target: "iOS17"}}}
+	got := targetReport("m.mlpackage", p)
+	want = "wrote m.mlpackage: ML Program, target iOS17 (specification version 8, MIL opset CoreML7), the lowest that expresses the graph:\n" +
+		"  node \"b\" (Y) needs iOS17\n"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	data, _ := json.Marshal(p.Needs[0])
+	checkKeys(t, "to-coreml --json needs", data, targetNeedsKeys)
 }

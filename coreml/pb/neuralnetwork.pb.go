@@ -733,6 +733,7 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_Softmax
 	//	*NeuralNetworkLayer_Upsample
 	//	*NeuralNetworkLayer_ResizeBilinear
+	//	*NeuralNetworkLayer_Padding
 	//	*NeuralNetworkLayer_Add
 	//	*NeuralNetworkLayer_Multiply
 	//	*NeuralNetworkLayer_Reshape
@@ -747,6 +748,7 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_SubtractBroadcastable
 	//	*NeuralNetworkLayer_Gather
 	//	*NeuralNetworkLayer_GatherND
+	//	*NeuralNetworkLayer_Tile
 	//	*NeuralNetworkLayer_SoftmaxND
 	//	*NeuralNetworkLayer_SplitND
 	//	*NeuralNetworkLayer_ConcatND
@@ -756,7 +758,11 @@ type NeuralNetworkLayer struct {
 	//	*NeuralNetworkLayer_BatchedMatmul
 	//	*NeuralNetworkLayer_FlattenTo2D
 	//	*NeuralNetworkLayer_ReshapeStatic
+	//	*NeuralNetworkLayer_ConstantPad
+	//	*NeuralNetworkLayer_ReduceL2
+	//	*NeuralNetworkLayer_ReduceSum
 	//	*NeuralNetworkLayer_ReduceMean
+	//	*NeuralNetworkLayer_LayerNormalization
 	Layer         isNeuralNetworkLayer_Layer `protobuf_oneof:"layer"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -892,6 +898,15 @@ func (x *NeuralNetworkLayer) GetResizeBilinear() *ResizeBilinearLayerParams {
 	return nil
 }
 
+func (x *NeuralNetworkLayer) GetPadding() *PaddingLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Padding); ok {
+			return x.Padding
+		}
+	}
+	return nil
+}
+
 func (x *NeuralNetworkLayer) GetAdd() *AddLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_Add); ok {
@@ -1018,6 +1033,15 @@ func (x *NeuralNetworkLayer) GetGatherND() *GatherNDLayerParams {
 	return nil
 }
 
+func (x *NeuralNetworkLayer) GetTile() *TileLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_Tile); ok {
+			return x.Tile
+		}
+	}
+	return nil
+}
+
 func (x *NeuralNetworkLayer) GetSoftmaxND() *SoftmaxNDLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_SoftmaxND); ok {
@@ -1099,10 +1123,46 @@ func (x *NeuralNetworkLayer) GetReshapeStatic() *ReshapeStaticLayerParams {
 	return nil
 }
 
+func (x *NeuralNetworkLayer) GetConstantPad() *ConstantPaddingLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ConstantPad); ok {
+			return x.ConstantPad
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetReduceL2() *ReduceL2LayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ReduceL2); ok {
+			return x.ReduceL2
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetReduceSum() *ReduceSumLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_ReduceSum); ok {
+			return x.ReduceSum
+		}
+	}
+	return nil
+}
+
 func (x *NeuralNetworkLayer) GetReduceMean() *ReduceMeanLayerParams {
 	if x != nil {
 		if x, ok := x.Layer.(*NeuralNetworkLayer_ReduceMean); ok {
 			return x.ReduceMean
+		}
+	}
+	return nil
+}
+
+func (x *NeuralNetworkLayer) GetLayerNormalization() *LayerNormalizationLayerParams {
+	if x != nil {
+		if x, ok := x.Layer.(*NeuralNetworkLayer_LayerNormalization); ok {
+			return x.LayerNormalization
 		}
 	}
 	return nil
@@ -1142,6 +1202,10 @@ type NeuralNetworkLayer_Upsample struct {
 
 type NeuralNetworkLayer_ResizeBilinear struct {
 	ResizeBilinear *ResizeBilinearLayerParams `protobuf:"bytes,211,opt,name=resizeBilinear,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_Padding struct {
+	Padding *PaddingLayerParams `protobuf:"bytes,200,opt,name=padding,proto3,oneof"`
 }
 
 type NeuralNetworkLayer_Add struct {
@@ -1200,6 +1264,10 @@ type NeuralNetworkLayer_GatherND struct {
 	GatherND *GatherNDLayerParams `protobuf:"bytes,940,opt,name=gatherND,proto3,oneof"`
 }
 
+type NeuralNetworkLayer_Tile struct {
+	Tile *TileLayerParams `protobuf:"bytes,920,opt,name=tile,proto3,oneof"`
+}
+
 type NeuralNetworkLayer_SoftmaxND struct {
 	SoftmaxND *SoftmaxNDLayerParams `protobuf:"bytes,950,opt,name=softmaxND,proto3,oneof"`
 }
@@ -1236,8 +1304,24 @@ type NeuralNetworkLayer_ReshapeStatic struct {
 	ReshapeStatic *ReshapeStaticLayerParams `protobuf:"bytes,1140,opt,name=reshapeStatic,proto3,oneof"`
 }
 
+type NeuralNetworkLayer_ConstantPad struct {
+	ConstantPad *ConstantPaddingLayerParams `protobuf:"bytes,1155,opt,name=constantPad,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_ReduceL2 struct {
+	ReduceL2 *ReduceL2LayerParams `protobuf:"bytes,1255,opt,name=reduceL2,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_ReduceSum struct {
+	ReduceSum *ReduceSumLayerParams `protobuf:"bytes,1270,opt,name=reduceSum,proto3,oneof"`
+}
+
 type NeuralNetworkLayer_ReduceMean struct {
 	ReduceMean *ReduceMeanLayerParams `protobuf:"bytes,1280,opt,name=reduceMean,proto3,oneof"`
+}
+
+type NeuralNetworkLayer_LayerNormalization struct {
+	LayerNormalization *LayerNormalizationLayerParams `protobuf:"bytes,1350,opt,name=layerNormalization,proto3,oneof"`
 }
 
 func (*NeuralNetworkLayer_Convolution) isNeuralNetworkLayer_Layer() {}
@@ -1255,6 +1339,8 @@ func (*NeuralNetworkLayer_Softmax) isNeuralNetworkLayer_Layer() {}
 func (*NeuralNetworkLayer_Upsample) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_ResizeBilinear) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_Padding) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_Add) isNeuralNetworkLayer_Layer() {}
 
@@ -1284,6 +1370,8 @@ func (*NeuralNetworkLayer_Gather) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_GatherND) isNeuralNetworkLayer_Layer() {}
 
+func (*NeuralNetworkLayer_Tile) isNeuralNetworkLayer_Layer() {}
+
 func (*NeuralNetworkLayer_SoftmaxND) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_SplitND) isNeuralNetworkLayer_Layer() {}
@@ -1302,7 +1390,15 @@ func (*NeuralNetworkLayer_FlattenTo2D) isNeuralNetworkLayer_Layer() {}
 
 func (*NeuralNetworkLayer_ReshapeStatic) isNeuralNetworkLayer_Layer() {}
 
+func (*NeuralNetworkLayer_ConstantPad) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_ReduceL2) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_ReduceSum) isNeuralNetworkLayer_Layer() {}
+
 func (*NeuralNetworkLayer_ReduceMean) isNeuralNetworkLayer_Layer() {}
+
+func (*NeuralNetworkLayer_LayerNormalization) isNeuralNetworkLayer_Layer() {}
 
 type WeightParams struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3744,6 +3840,409 @@ func (*GatherNDLayerParams) Descriptor() ([]byte, []int) {
 	return file_neuralnetwork_proto_rawDescGZIP(), []int{46}
 }
 
+type TileLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reps          []uint64               `protobuf:"varint,1,rep,packed,name=reps,proto3" json:"reps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TileLayerParams) Reset() {
+	*x = TileLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TileLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TileLayerParams) ProtoMessage() {}
+
+func (x *TileLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TileLayerParams.ProtoReflect.Descriptor instead.
+func (*TileLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *TileLayerParams) GetReps() []uint64 {
+	if x != nil {
+		return x.Reps
+	}
+	return nil
+}
+
+type ReduceSumLayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Axes          []int64                `protobuf:"varint,1,rep,packed,name=axes,proto3" json:"axes,omitempty"`
+	KeepDims      bool                   `protobuf:"varint,2,opt,name=keepDims,proto3" json:"keepDims,omitempty"`
+	ReduceAll     bool                   `protobuf:"varint,3,opt,name=reduceAll,proto3" json:"reduceAll,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReduceSumLayerParams) Reset() {
+	*x = ReduceSumLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReduceSumLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReduceSumLayerParams) ProtoMessage() {}
+
+func (x *ReduceSumLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReduceSumLayerParams.ProtoReflect.Descriptor instead.
+func (*ReduceSumLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ReduceSumLayerParams) GetAxes() []int64 {
+	if x != nil {
+		return x.Axes
+	}
+	return nil
+}
+
+func (x *ReduceSumLayerParams) GetKeepDims() bool {
+	if x != nil {
+		return x.KeepDims
+	}
+	return false
+}
+
+func (x *ReduceSumLayerParams) GetReduceAll() bool {
+	if x != nil {
+		return x.ReduceAll
+	}
+	return false
+}
+
+type ReduceL2LayerParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Axes          []int64                `protobuf:"varint,1,rep,packed,name=axes,proto3" json:"axes,omitempty"`
+	KeepDims      bool                   `protobuf:"varint,2,opt,name=keepDims,proto3" json:"keepDims,omitempty"`
+	ReduceAll     bool                   `protobuf:"varint,3,opt,name=reduceAll,proto3" json:"reduceAll,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReduceL2LayerParams) Reset() {
+	*x = ReduceL2LayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReduceL2LayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReduceL2LayerParams) ProtoMessage() {}
+
+func (x *ReduceL2LayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReduceL2LayerParams.ProtoReflect.Descriptor instead.
+func (*ReduceL2LayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ReduceL2LayerParams) GetAxes() []int64 {
+	if x != nil {
+		return x.Axes
+	}
+	return nil
+}
+
+func (x *ReduceL2LayerParams) GetKeepDims() bool {
+	if x != nil {
+		return x.KeepDims
+	}
+	return false
+}
+
+func (x *ReduceL2LayerParams) GetReduceAll() bool {
+	if x != nil {
+		return x.ReduceAll
+	}
+	return false
+}
+
+// Pads the last two dimensions ([H, W]: borderAmounts[0] is H, [1] is W).
+type PaddingLayerParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to PaddingType:
+	//
+	//	*PaddingLayerParams_Constant
+	//	*PaddingLayerParams_Reflection
+	//	*PaddingLayerParams_Replication
+	PaddingType    isPaddingLayerParams_PaddingType `protobuf_oneof:"PaddingType"`
+	PaddingAmounts *BorderAmounts                   `protobuf:"bytes,10,opt,name=paddingAmounts,proto3" json:"paddingAmounts,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams) Reset() {
+	*x = PaddingLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams) ProtoMessage() {}
+
+func (x *PaddingLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *PaddingLayerParams) GetPaddingType() isPaddingLayerParams_PaddingType {
+	if x != nil {
+		return x.PaddingType
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetConstant() *PaddingLayerParams_PaddingConstant {
+	if x != nil {
+		if x, ok := x.PaddingType.(*PaddingLayerParams_Constant); ok {
+			return x.Constant
+		}
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetReflection() *PaddingLayerParams_PaddingReflection {
+	if x != nil {
+		if x, ok := x.PaddingType.(*PaddingLayerParams_Reflection); ok {
+			return x.Reflection
+		}
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetReplication() *PaddingLayerParams_PaddingReplication {
+	if x != nil {
+		if x, ok := x.PaddingType.(*PaddingLayerParams_Replication); ok {
+			return x.Replication
+		}
+	}
+	return nil
+}
+
+func (x *PaddingLayerParams) GetPaddingAmounts() *BorderAmounts {
+	if x != nil {
+		return x.PaddingAmounts
+	}
+	return nil
+}
+
+type isPaddingLayerParams_PaddingType interface {
+	isPaddingLayerParams_PaddingType()
+}
+
+type PaddingLayerParams_Constant struct {
+	Constant *PaddingLayerParams_PaddingConstant `protobuf:"bytes,1,opt,name=constant,proto3,oneof"`
+}
+
+type PaddingLayerParams_Reflection struct {
+	Reflection *PaddingLayerParams_PaddingReflection `protobuf:"bytes,2,opt,name=reflection,proto3,oneof"`
+}
+
+type PaddingLayerParams_Replication struct {
+	Replication *PaddingLayerParams_PaddingReplication `protobuf:"bytes,3,opt,name=replication,proto3,oneof"`
+}
+
+func (*PaddingLayerParams_Constant) isPaddingLayerParams_PaddingType() {}
+
+func (*PaddingLayerParams_Reflection) isPaddingLayerParams_PaddingType() {}
+
+func (*PaddingLayerParams_Replication) isPaddingLayerParams_PaddingType() {}
+
+// Constant padding of any dimensions: padAmounts holds (begin, end) per
+// dimension.
+type ConstantPaddingLayerParams struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	Value                    float32                `protobuf:"fixed32,1,opt,name=value,proto3" json:"value,omitempty"`
+	PadAmounts               []uint64               `protobuf:"varint,2,rep,packed,name=padAmounts,proto3" json:"padAmounts,omitempty"`
+	PadToGivenOutputSizeMode bool                   `protobuf:"varint,3,opt,name=padToGivenOutputSizeMode,proto3" json:"padToGivenOutputSizeMode,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *ConstantPaddingLayerParams) Reset() {
+	*x = ConstantPaddingLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConstantPaddingLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConstantPaddingLayerParams) ProtoMessage() {}
+
+func (x *ConstantPaddingLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConstantPaddingLayerParams.ProtoReflect.Descriptor instead.
+func (*ConstantPaddingLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *ConstantPaddingLayerParams) GetValue() float32 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *ConstantPaddingLayerParams) GetPadAmounts() []uint64 {
+	if x != nil {
+		return x.PadAmounts
+	}
+	return nil
+}
+
+func (x *ConstantPaddingLayerParams) GetPadToGivenOutputSizeMode() bool {
+	if x != nil {
+		return x.PadToGivenOutputSizeMode
+	}
+	return false
+}
+
+// Layer normalization over the trailing dimensions normalizedShape
+// (specification version 4).
+type LayerNormalizationLayerParams struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	NormalizedShape []int64                `protobuf:"varint,1,rep,packed,name=normalizedShape,proto3" json:"normalizedShape,omitempty"`
+	Eps             float32                `protobuf:"fixed32,2,opt,name=eps,proto3" json:"eps,omitempty"`
+	Gamma           *WeightParams          `protobuf:"bytes,3,opt,name=gamma,proto3" json:"gamma,omitempty"`
+	Beta            *WeightParams          `protobuf:"bytes,4,opt,name=beta,proto3" json:"beta,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *LayerNormalizationLayerParams) Reset() {
+	*x = LayerNormalizationLayerParams{}
+	mi := &file_neuralnetwork_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LayerNormalizationLayerParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LayerNormalizationLayerParams) ProtoMessage() {}
+
+func (x *LayerNormalizationLayerParams) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LayerNormalizationLayerParams.ProtoReflect.Descriptor instead.
+func (*LayerNormalizationLayerParams) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *LayerNormalizationLayerParams) GetNormalizedShape() []int64 {
+	if x != nil {
+		return x.NormalizedShape
+	}
+	return nil
+}
+
+func (x *LayerNormalizationLayerParams) GetEps() float32 {
+	if x != nil {
+		return x.Eps
+	}
+	return 0
+}
+
+func (x *LayerNormalizationLayerParams) GetGamma() *WeightParams {
+	if x != nil {
+		return x.Gamma
+	}
+	return nil
+}
+
+func (x *LayerNormalizationLayerParams) GetBeta() *WeightParams {
+	if x != nil {
+		return x.Beta
+	}
+	return nil
+}
+
 type BorderAmounts_EdgeSizes struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	StartEdgeSize uint64                 `protobuf:"varint,1,opt,name=startEdgeSize,proto3" json:"startEdgeSize,omitempty"`
@@ -3754,7 +4253,7 @@ type BorderAmounts_EdgeSizes struct {
 
 func (x *BorderAmounts_EdgeSizes) Reset() {
 	*x = BorderAmounts_EdgeSizes{}
-	mi := &file_neuralnetwork_proto_msgTypes[47]
+	mi := &file_neuralnetwork_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3766,7 +4265,7 @@ func (x *BorderAmounts_EdgeSizes) String() string {
 func (*BorderAmounts_EdgeSizes) ProtoMessage() {}
 
 func (x *BorderAmounts_EdgeSizes) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[47]
+	mi := &file_neuralnetwork_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3805,7 +4304,7 @@ type PoolingLayerParams_ValidCompletePadding struct {
 
 func (x *PoolingLayerParams_ValidCompletePadding) Reset() {
 	*x = PoolingLayerParams_ValidCompletePadding{}
-	mi := &file_neuralnetwork_proto_msgTypes[48]
+	mi := &file_neuralnetwork_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3817,7 +4316,7 @@ func (x *PoolingLayerParams_ValidCompletePadding) String() string {
 func (*PoolingLayerParams_ValidCompletePadding) ProtoMessage() {}
 
 func (x *PoolingLayerParams_ValidCompletePadding) ProtoReflect() protoreflect.Message {
-	mi := &file_neuralnetwork_proto_msgTypes[48]
+	mi := &file_neuralnetwork_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3838,6 +4337,122 @@ func (x *PoolingLayerParams_ValidCompletePadding) GetPaddingAmounts() []uint64 {
 		return x.PaddingAmounts
 	}
 	return nil
+}
+
+type PaddingLayerParams_PaddingConstant struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         float32                `protobuf:"fixed32,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams_PaddingConstant) Reset() {
+	*x = PaddingLayerParams_PaddingConstant{}
+	mi := &file_neuralnetwork_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams_PaddingConstant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams_PaddingConstant) ProtoMessage() {}
+
+func (x *PaddingLayerParams_PaddingConstant) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams_PaddingConstant.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams_PaddingConstant) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{50, 0}
+}
+
+func (x *PaddingLayerParams_PaddingConstant) GetValue() float32 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+type PaddingLayerParams_PaddingReflection struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams_PaddingReflection) Reset() {
+	*x = PaddingLayerParams_PaddingReflection{}
+	mi := &file_neuralnetwork_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams_PaddingReflection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams_PaddingReflection) ProtoMessage() {}
+
+func (x *PaddingLayerParams_PaddingReflection) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams_PaddingReflection.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams_PaddingReflection) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{50, 1}
+}
+
+type PaddingLayerParams_PaddingReplication struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaddingLayerParams_PaddingReplication) Reset() {
+	*x = PaddingLayerParams_PaddingReplication{}
+	mi := &file_neuralnetwork_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaddingLayerParams_PaddingReplication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaddingLayerParams_PaddingReplication) ProtoMessage() {}
+
+func (x *PaddingLayerParams_PaddingReplication) ProtoReflect() protoreflect.Message {
+	mi := &file_neuralnetwork_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaddingLayerParams_PaddingReplication.ProtoReflect.Descriptor instead.
+func (*PaddingLayerParams_PaddingReplication) Descriptor() ([]byte, []int) {
+	return file_neuralnetwork_proto_rawDescGZIP(), []int{50, 2}
 }
 
 var File_neuralnetwork_proto protoreflect.FileDescriptor
@@ -3861,7 +4476,7 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\vfeatureName\x18\x01 \x01(\tR\vfeatureName\x12@\n" +
 	"\x06scaler\x18\n" +
 	" \x01(\v2&.mconv.coreml.NeuralNetworkImageScalerH\x00R\x06scalerB\x0e\n" +
-	"\fpreprocessor\"\xcc\x12\n" +
+	"\fpreprocessor\"\xf7\x15\n" +
 	"\x12NeuralNetworkLayer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05input\x18\x02 \x03(\tR\x05input\x12\x16\n" +
@@ -3875,7 +4490,8 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\tbatchnorm\x18\xa0\x01 \x01(\v2\".mconv.coreml.BatchnormLayerParamsH\x00R\tbatchnorm\x12=\n" +
 	"\asoftmax\x18\xaf\x01 \x01(\v2 .mconv.coreml.SoftmaxLayerParamsH\x00R\asoftmax\x12@\n" +
 	"\bupsample\x18\xd2\x01 \x01(\v2!.mconv.coreml.UpsampleLayerParamsH\x00R\bupsample\x12R\n" +
-	"\x0eresizeBilinear\x18\xd3\x01 \x01(\v2'.mconv.coreml.ResizeBilinearLayerParamsH\x00R\x0eresizeBilinear\x121\n" +
+	"\x0eresizeBilinear\x18\xd3\x01 \x01(\v2'.mconv.coreml.ResizeBilinearLayerParamsH\x00R\x0eresizeBilinear\x12=\n" +
+	"\apadding\x18\xc8\x01 \x01(\v2 .mconv.coreml.PaddingLayerParamsH\x00R\apadding\x121\n" +
 	"\x03add\x18\xe6\x01 \x01(\v2\x1c.mconv.coreml.AddLayerParamsH\x00R\x03add\x12@\n" +
 	"\bmultiply\x18\xe7\x01 \x01(\v2!.mconv.coreml.MultiplyLayerParamsH\x00R\bmultiply\x12=\n" +
 	"\areshape\x18\xac\x02 \x01(\v2 .mconv.coreml.ReshapeLayerParamsH\x00R\areshape\x12=\n" +
@@ -3889,7 +4505,8 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x15multiplyBroadcastable\x18\x84\a \x01(\v2..mconv.coreml.MultiplyBroadcastableLayerParamsH\x00R\x15multiplyBroadcastable\x12g\n" +
 	"\x15subtractBroadcastable\x18\x89\a \x01(\v2..mconv.coreml.SubtractBroadcastableLayerParamsH\x00R\x15subtractBroadcastable\x12:\n" +
 	"\x06gather\x18\xa2\a \x01(\v2\x1f.mconv.coreml.GatherLayerParamsH\x00R\x06gather\x12@\n" +
-	"\bgatherND\x18\xac\a \x01(\v2!.mconv.coreml.GatherNDLayerParamsH\x00R\bgatherND\x12C\n" +
+	"\bgatherND\x18\xac\a \x01(\v2!.mconv.coreml.GatherNDLayerParamsH\x00R\bgatherND\x124\n" +
+	"\x04tile\x18\x98\a \x01(\v2\x1d.mconv.coreml.TileLayerParamsH\x00R\x04tile\x12C\n" +
 	"\tsoftmaxND\x18\xb6\a \x01(\v2\".mconv.coreml.SoftmaxNDLayerParamsH\x00R\tsoftmaxND\x12=\n" +
 	"\asplitND\x18\xcf\a \x01(\v2 .mconv.coreml.SplitNDLayerParamsH\x00R\asplitND\x12@\n" +
 	"\bconcatND\x18\xd4\a \x01(\v2!.mconv.coreml.ConcatNDLayerParamsH\x00R\bconcatND\x12C\n" +
@@ -3898,11 +4515,16 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x0eloadConstantND\x18\xae\b \x01(\v2'.mconv.coreml.LoadConstantNDLayerParamsH\x00R\x0eloadConstantND\x12O\n" +
 	"\rbatchedMatmul\x18\x95\b \x01(\v2&.mconv.coreml.BatchedMatMulLayerParamsH\x00R\rbatchedMatmul\x12I\n" +
 	"\vflattenTo2D\x18\xea\b \x01(\v2$.mconv.coreml.FlattenTo2DLayerParamsH\x00R\vflattenTo2D\x12O\n" +
-	"\rreshapeStatic\x18\xf4\b \x01(\v2&.mconv.coreml.ReshapeStaticLayerParamsH\x00R\rreshapeStatic\x12F\n" +
+	"\rreshapeStatic\x18\xf4\b \x01(\v2&.mconv.coreml.ReshapeStaticLayerParamsH\x00R\rreshapeStatic\x12M\n" +
+	"\vconstantPad\x18\x83\t \x01(\v2(.mconv.coreml.ConstantPaddingLayerParamsH\x00R\vconstantPad\x12@\n" +
+	"\breduceL2\x18\xe7\t \x01(\v2!.mconv.coreml.ReduceL2LayerParamsH\x00R\breduceL2\x12C\n" +
+	"\treduceSum\x18\xf6\t \x01(\v2\".mconv.coreml.ReduceSumLayerParamsH\x00R\treduceSum\x12F\n" +
 	"\n" +
 	"reduceMean\x18\x80\n" +
 	" \x01(\v2#.mconv.coreml.ReduceMeanLayerParamsH\x00R\n" +
-	"reduceMeanB\a\n" +
+	"reduceMean\x12^\n" +
+	"\x12layerNormalization\x18\xc6\n" +
+	" \x01(\v2+.mconv.coreml.LayerNormalizationLayerParamsH\x00R\x12layerNormalizationB\a\n" +
 	"\x05layer\"n\n" +
 	"\fWeightParams\x12\x1e\n" +
 	"\n" +
@@ -4103,7 +4725,41 @@ const file_neuralnetwork_proto_rawDesc = "" +
 	"\x04mode\x18\x02 \x01(\v2\x1a.mconv.coreml.SamplingModeR\x04mode\"'\n" +
 	"\x11GatherLayerParams\x12\x12\n" +
 	"\x04axis\x18\x01 \x01(\x03R\x04axis\"\x15\n" +
-	"\x13GatherNDLayerParams*W\n" +
+	"\x13GatherNDLayerParams\"%\n" +
+	"\x0fTileLayerParams\x12\x12\n" +
+	"\x04reps\x18\x01 \x03(\x04R\x04reps\"d\n" +
+	"\x14ReduceSumLayerParams\x12\x12\n" +
+	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
+	"\bkeepDims\x18\x02 \x01(\bR\bkeepDims\x12\x1c\n" +
+	"\treduceAll\x18\x03 \x01(\bR\treduceAll\"c\n" +
+	"\x13ReduceL2LayerParams\x12\x12\n" +
+	"\x04axes\x18\x01 \x03(\x03R\x04axes\x12\x1a\n" +
+	"\bkeepDims\x18\x02 \x01(\bR\bkeepDims\x12\x1c\n" +
+	"\treduceAll\x18\x03 \x01(\bR\treduceAll\"\xbb\x03\n" +
+	"\x12PaddingLayerParams\x12N\n" +
+	"\bconstant\x18\x01 \x01(\v20.mconv.coreml.PaddingLayerParams.PaddingConstantH\x00R\bconstant\x12T\n" +
+	"\n" +
+	"reflection\x18\x02 \x01(\v22.mconv.coreml.PaddingLayerParams.PaddingReflectionH\x00R\n" +
+	"reflection\x12W\n" +
+	"\vreplication\x18\x03 \x01(\v23.mconv.coreml.PaddingLayerParams.PaddingReplicationH\x00R\vreplication\x12C\n" +
+	"\x0epaddingAmounts\x18\n" +
+	" \x01(\v2\x1b.mconv.coreml.BorderAmountsR\x0epaddingAmounts\x1a'\n" +
+	"\x0fPaddingConstant\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x02R\x05value\x1a\x13\n" +
+	"\x11PaddingReflection\x1a\x14\n" +
+	"\x12PaddingReplicationB\r\n" +
+	"\vPaddingType\"\x8e\x01\n" +
+	"\x1aConstantPaddingLayerParams\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x02R\x05value\x12\x1e\n" +
+	"\n" +
+	"padAmounts\x18\x02 \x03(\x04R\n" +
+	"padAmounts\x12:\n" +
+	"\x18padToGivenOutputSizeMode\x18\x03 \x01(\bR\x18padToGivenOutputSizeMode\"\xbd\x01\n" +
+	"\x1dLayerNormalizationLayerParams\x12(\n" +
+	"\x0fnormalizedShape\x18\x01 \x03(\x03R\x0fnormalizedShape\x12\x10\n" +
+	"\x03eps\x18\x02 \x01(\x02R\x03eps\x120\n" +
+	"\x05gamma\x18\x03 \x01(\v2\x1a.mconv.coreml.WeightParamsR\x05gamma\x12.\n" +
+	"\x04beta\x18\x04 \x01(\v2\x1a.mconv.coreml.WeightParamsR\x04beta*W\n" +
 	"#NeuralNetworkMultiArrayShapeMapping\x12\x17\n" +
 	"\x13RANK5_ARRAY_MAPPING\x10\x00\x12\x17\n" +
 	"\x13EXACT_ARRAY_MAPPING\x10\x01*R\n" +
@@ -4124,7 +4780,7 @@ func file_neuralnetwork_proto_rawDescGZIP() []byte {
 }
 
 var file_neuralnetwork_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_neuralnetwork_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_neuralnetwork_proto_goTypes = []any{
 	(NeuralNetworkMultiArrayShapeMapping)(0),        // 0: mconv.coreml.NeuralNetworkMultiArrayShapeMapping
 	(NeuralNetworkImageShapeMapping)(0),             // 1: mconv.coreml.NeuralNetworkImageShapeMapping
@@ -4183,8 +4839,17 @@ var file_neuralnetwork_proto_goTypes = []any{
 	(*ResizeBilinearLayerParams)(nil),               // 54: mconv.coreml.ResizeBilinearLayerParams
 	(*GatherLayerParams)(nil),                       // 55: mconv.coreml.GatherLayerParams
 	(*GatherNDLayerParams)(nil),                     // 56: mconv.coreml.GatherNDLayerParams
-	(*BorderAmounts_EdgeSizes)(nil),                 // 57: mconv.coreml.BorderAmounts.EdgeSizes
-	(*PoolingLayerParams_ValidCompletePadding)(nil), // 58: mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	(*TileLayerParams)(nil),                         // 57: mconv.coreml.TileLayerParams
+	(*ReduceSumLayerParams)(nil),                    // 58: mconv.coreml.ReduceSumLayerParams
+	(*ReduceL2LayerParams)(nil),                     // 59: mconv.coreml.ReduceL2LayerParams
+	(*PaddingLayerParams)(nil),                      // 60: mconv.coreml.PaddingLayerParams
+	(*ConstantPaddingLayerParams)(nil),              // 61: mconv.coreml.ConstantPaddingLayerParams
+	(*LayerNormalizationLayerParams)(nil),           // 62: mconv.coreml.LayerNormalizationLayerParams
+	(*BorderAmounts_EdgeSizes)(nil),                 // 63: mconv.coreml.BorderAmounts.EdgeSizes
+	(*PoolingLayerParams_ValidCompletePadding)(nil), // 64: mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	(*PaddingLayerParams_PaddingConstant)(nil),      // 65: mconv.coreml.PaddingLayerParams.PaddingConstant
+	(*PaddingLayerParams_PaddingReflection)(nil),    // 66: mconv.coreml.PaddingLayerParams.PaddingReflection
+	(*PaddingLayerParams_PaddingReplication)(nil),   // 67: mconv.coreml.PaddingLayerParams.PaddingReplication
 }
 var file_neuralnetwork_proto_depIdxs = []int32{
 	13, // 0: mconv.coreml.NeuralNetwork.layers:type_name -> mconv.coreml.NeuralNetworkLayer
@@ -4200,68 +4865,80 @@ var file_neuralnetwork_proto_depIdxs = []int32{
 	29, // 10: mconv.coreml.NeuralNetworkLayer.softmax:type_name -> mconv.coreml.SoftmaxLayerParams
 	52, // 11: mconv.coreml.NeuralNetworkLayer.upsample:type_name -> mconv.coreml.UpsampleLayerParams
 	54, // 12: mconv.coreml.NeuralNetworkLayer.resizeBilinear:type_name -> mconv.coreml.ResizeBilinearLayerParams
-	30, // 13: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
-	31, // 14: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
-	32, // 15: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
-	33, // 16: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
-	34, // 17: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
-	35, // 18: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
-	37, // 19: mconv.coreml.NeuralNetworkLayer.erf:type_name -> mconv.coreml.ErfLayerParams
-	36, // 20: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
-	38, // 21: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
-	39, // 22: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
-	40, // 23: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
-	41, // 24: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
-	55, // 25: mconv.coreml.NeuralNetworkLayer.gather:type_name -> mconv.coreml.GatherLayerParams
-	56, // 26: mconv.coreml.NeuralNetworkLayer.gatherND:type_name -> mconv.coreml.GatherNDLayerParams
-	42, // 27: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
-	43, // 28: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
-	44, // 29: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
-	45, // 30: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
-	46, // 31: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
-	47, // 32: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
-	48, // 33: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
-	49, // 34: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
-	50, // 35: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
-	51, // 36: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
-	57, // 37: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
-	15, // 38: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
-	2,  // 39: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
-	16, // 40: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	17, // 41: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
-	14, // 42: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	14, // 43: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	19, // 44: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
-	20, // 45: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
-	21, // 46: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
-	23, // 47: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
-	22, // 48: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
-	24, // 49: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
-	14, // 50: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	14, // 51: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	3,  // 52: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
-	16, // 53: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
-	17, // 54: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
-	58, // 55: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
-	14, // 56: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
-	14, // 57: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
-	14, // 58: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
-	14, // 59: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
-	4,  // 60: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
-	5,  // 61: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
-	6,  // 62: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
-	14, // 63: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
-	14, // 64: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
-	14, // 65: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
-	7,  // 66: mconv.coreml.UpsampleLayerParams.mode:type_name -> mconv.coreml.UpsampleLayerParams.InterpolationMode
-	8,  // 67: mconv.coreml.UpsampleLayerParams.linearUpsampleMode:type_name -> mconv.coreml.UpsampleLayerParams.LinearUpsampleMode
-	9,  // 68: mconv.coreml.SamplingMode.samplingMethod:type_name -> mconv.coreml.SamplingMode.Method
-	53, // 69: mconv.coreml.ResizeBilinearLayerParams.mode:type_name -> mconv.coreml.SamplingMode
-	70, // [70:70] is the sub-list for method output_type
-	70, // [70:70] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	60, // 13: mconv.coreml.NeuralNetworkLayer.padding:type_name -> mconv.coreml.PaddingLayerParams
+	30, // 14: mconv.coreml.NeuralNetworkLayer.add:type_name -> mconv.coreml.AddLayerParams
+	31, // 15: mconv.coreml.NeuralNetworkLayer.multiply:type_name -> mconv.coreml.MultiplyLayerParams
+	32, // 16: mconv.coreml.NeuralNetworkLayer.reshape:type_name -> mconv.coreml.ReshapeLayerParams
+	33, // 17: mconv.coreml.NeuralNetworkLayer.flatten:type_name -> mconv.coreml.FlattenLayerParams
+	34, // 18: mconv.coreml.NeuralNetworkLayer.concat:type_name -> mconv.coreml.ConcatLayerParams
+	35, // 19: mconv.coreml.NeuralNetworkLayer.clip:type_name -> mconv.coreml.ClipLayerParams
+	37, // 20: mconv.coreml.NeuralNetworkLayer.erf:type_name -> mconv.coreml.ErfLayerParams
+	36, // 21: mconv.coreml.NeuralNetworkLayer.gelu:type_name -> mconv.coreml.GeluLayerParams
+	38, // 22: mconv.coreml.NeuralNetworkLayer.addBroadcastable:type_name -> mconv.coreml.AddBroadcastableLayerParams
+	39, // 23: mconv.coreml.NeuralNetworkLayer.divideBroadcastable:type_name -> mconv.coreml.DivideBroadcastableLayerParams
+	40, // 24: mconv.coreml.NeuralNetworkLayer.multiplyBroadcastable:type_name -> mconv.coreml.MultiplyBroadcastableLayerParams
+	41, // 25: mconv.coreml.NeuralNetworkLayer.subtractBroadcastable:type_name -> mconv.coreml.SubtractBroadcastableLayerParams
+	55, // 26: mconv.coreml.NeuralNetworkLayer.gather:type_name -> mconv.coreml.GatherLayerParams
+	56, // 27: mconv.coreml.NeuralNetworkLayer.gatherND:type_name -> mconv.coreml.GatherNDLayerParams
+	57, // 28: mconv.coreml.NeuralNetworkLayer.tile:type_name -> mconv.coreml.TileLayerParams
+	42, // 29: mconv.coreml.NeuralNetworkLayer.softmaxND:type_name -> mconv.coreml.SoftmaxNDLayerParams
+	43, // 30: mconv.coreml.NeuralNetworkLayer.splitND:type_name -> mconv.coreml.SplitNDLayerParams
+	44, // 31: mconv.coreml.NeuralNetworkLayer.concatND:type_name -> mconv.coreml.ConcatNDLayerParams
+	45, // 32: mconv.coreml.NeuralNetworkLayer.transpose:type_name -> mconv.coreml.TransposeLayerParams
+	46, // 33: mconv.coreml.NeuralNetworkLayer.sliceStatic:type_name -> mconv.coreml.SliceStaticLayerParams
+	47, // 34: mconv.coreml.NeuralNetworkLayer.loadConstantND:type_name -> mconv.coreml.LoadConstantNDLayerParams
+	48, // 35: mconv.coreml.NeuralNetworkLayer.batchedMatmul:type_name -> mconv.coreml.BatchedMatMulLayerParams
+	49, // 36: mconv.coreml.NeuralNetworkLayer.flattenTo2D:type_name -> mconv.coreml.FlattenTo2DLayerParams
+	50, // 37: mconv.coreml.NeuralNetworkLayer.reshapeStatic:type_name -> mconv.coreml.ReshapeStaticLayerParams
+	61, // 38: mconv.coreml.NeuralNetworkLayer.constantPad:type_name -> mconv.coreml.ConstantPaddingLayerParams
+	59, // 39: mconv.coreml.NeuralNetworkLayer.reduceL2:type_name -> mconv.coreml.ReduceL2LayerParams
+	58, // 40: mconv.coreml.NeuralNetworkLayer.reduceSum:type_name -> mconv.coreml.ReduceSumLayerParams
+	51, // 41: mconv.coreml.NeuralNetworkLayer.reduceMean:type_name -> mconv.coreml.ReduceMeanLayerParams
+	62, // 42: mconv.coreml.NeuralNetworkLayer.layerNormalization:type_name -> mconv.coreml.LayerNormalizationLayerParams
+	63, // 43: mconv.coreml.BorderAmounts.borderAmounts:type_name -> mconv.coreml.BorderAmounts.EdgeSizes
+	15, // 44: mconv.coreml.ValidPadding.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
+	2,  // 45: mconv.coreml.SamePadding.asymmetryMode:type_name -> mconv.coreml.SamePadding.SamePaddingMode
+	16, // 46: mconv.coreml.ConvolutionLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	17, // 47: mconv.coreml.ConvolutionLayerParams.same:type_name -> mconv.coreml.SamePadding
+	14, // 48: mconv.coreml.ConvolutionLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	14, // 49: mconv.coreml.ConvolutionLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	19, // 50: mconv.coreml.ActivationParams.linear:type_name -> mconv.coreml.ActivationLinear
+	20, // 51: mconv.coreml.ActivationParams.ReLU:type_name -> mconv.coreml.ActivationReLU
+	21, // 52: mconv.coreml.ActivationParams.leakyReLU:type_name -> mconv.coreml.ActivationLeakyReLU
+	23, // 53: mconv.coreml.ActivationParams.tanh:type_name -> mconv.coreml.ActivationTanh
+	22, // 54: mconv.coreml.ActivationParams.sigmoid:type_name -> mconv.coreml.ActivationSigmoid
+	24, // 55: mconv.coreml.ActivationParams.sigmoidHard:type_name -> mconv.coreml.ActivationSigmoidHard
+	14, // 56: mconv.coreml.InnerProductLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	14, // 57: mconv.coreml.InnerProductLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	3,  // 58: mconv.coreml.PoolingLayerParams.type:type_name -> mconv.coreml.PoolingLayerParams.PoolingType
+	16, // 59: mconv.coreml.PoolingLayerParams.valid:type_name -> mconv.coreml.ValidPadding
+	17, // 60: mconv.coreml.PoolingLayerParams.same:type_name -> mconv.coreml.SamePadding
+	64, // 61: mconv.coreml.PoolingLayerParams.includeLastPixel:type_name -> mconv.coreml.PoolingLayerParams.ValidCompletePadding
+	14, // 62: mconv.coreml.BatchnormLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	14, // 63: mconv.coreml.BatchnormLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	14, // 64: mconv.coreml.BatchnormLayerParams.mean:type_name -> mconv.coreml.WeightParams
+	14, // 65: mconv.coreml.BatchnormLayerParams.variance:type_name -> mconv.coreml.WeightParams
+	4,  // 66: mconv.coreml.ReshapeLayerParams.mode:type_name -> mconv.coreml.ReshapeLayerParams.ReshapeOrder
+	5,  // 67: mconv.coreml.FlattenLayerParams.mode:type_name -> mconv.coreml.FlattenLayerParams.FlattenOrder
+	6,  // 68: mconv.coreml.GeluLayerParams.mode:type_name -> mconv.coreml.GeluLayerParams.GeluMode
+	14, // 69: mconv.coreml.LoadConstantNDLayerParams.data:type_name -> mconv.coreml.WeightParams
+	14, // 70: mconv.coreml.BatchedMatMulLayerParams.weights:type_name -> mconv.coreml.WeightParams
+	14, // 71: mconv.coreml.BatchedMatMulLayerParams.bias:type_name -> mconv.coreml.WeightParams
+	7,  // 72: mconv.coreml.UpsampleLayerParams.mode:type_name -> mconv.coreml.UpsampleLayerParams.InterpolationMode
+	8,  // 73: mconv.coreml.UpsampleLayerParams.linearUpsampleMode:type_name -> mconv.coreml.UpsampleLayerParams.LinearUpsampleMode
+	9,  // 74: mconv.coreml.SamplingMode.samplingMethod:type_name -> mconv.coreml.SamplingMode.Method
+	53, // 75: mconv.coreml.ResizeBilinearLayerParams.mode:type_name -> mconv.coreml.SamplingMode
+	65, // 76: mconv.coreml.PaddingLayerParams.constant:type_name -> mconv.coreml.PaddingLayerParams.PaddingConstant
+	66, // 77: mconv.coreml.PaddingLayerParams.reflection:type_name -> mconv.coreml.PaddingLayerParams.PaddingReflection
+	67, // 78: mconv.coreml.PaddingLayerParams.replication:type_name -> mconv.coreml.PaddingLayerParams.PaddingReplication
+	15, // 79: mconv.coreml.PaddingLayerParams.paddingAmounts:type_name -> mconv.coreml.BorderAmounts
+	14, // 80: mconv.coreml.LayerNormalizationLayerParams.gamma:type_name -> mconv.coreml.WeightParams
+	14, // 81: mconv.coreml.LayerNormalizationLayerParams.beta:type_name -> mconv.coreml.WeightParams
+	82, // [82:82] is the sub-list for method output_type
+	82, // [82:82] is the sub-list for method input_type
+	82, // [82:82] is the sub-list for extension type_name
+	82, // [82:82] is the sub-list for extension extendee
+	0,  // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_neuralnetwork_proto_init() }
@@ -4281,6 +4958,7 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_Softmax)(nil),
 		(*NeuralNetworkLayer_Upsample)(nil),
 		(*NeuralNetworkLayer_ResizeBilinear)(nil),
+		(*NeuralNetworkLayer_Padding)(nil),
 		(*NeuralNetworkLayer_Add)(nil),
 		(*NeuralNetworkLayer_Multiply)(nil),
 		(*NeuralNetworkLayer_Reshape)(nil),
@@ -4295,6 +4973,7 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_SubtractBroadcastable)(nil),
 		(*NeuralNetworkLayer_Gather)(nil),
 		(*NeuralNetworkLayer_GatherND)(nil),
+		(*NeuralNetworkLayer_Tile)(nil),
 		(*NeuralNetworkLayer_SoftmaxND)(nil),
 		(*NeuralNetworkLayer_SplitND)(nil),
 		(*NeuralNetworkLayer_ConcatND)(nil),
@@ -4304,7 +4983,11 @@ func file_neuralnetwork_proto_init() {
 		(*NeuralNetworkLayer_BatchedMatmul)(nil),
 		(*NeuralNetworkLayer_FlattenTo2D)(nil),
 		(*NeuralNetworkLayer_ReshapeStatic)(nil),
+		(*NeuralNetworkLayer_ConstantPad)(nil),
+		(*NeuralNetworkLayer_ReduceL2)(nil),
+		(*NeuralNetworkLayer_ReduceSum)(nil),
 		(*NeuralNetworkLayer_ReduceMean)(nil),
+		(*NeuralNetworkLayer_LayerNormalization)(nil),
 	}
 	file_neuralnetwork_proto_msgTypes[8].OneofWrappers = []any{
 		(*ConvolutionLayerParams_Valid)(nil),
@@ -4323,13 +5006,18 @@ func file_neuralnetwork_proto_init() {
 		(*PoolingLayerParams_Same)(nil),
 		(*PoolingLayerParams_IncludeLastPixel)(nil),
 	}
+	file_neuralnetwork_proto_msgTypes[50].OneofWrappers = []any{
+		(*PaddingLayerParams_Constant)(nil),
+		(*PaddingLayerParams_Reflection)(nil),
+		(*PaddingLayerParams_Replication)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_neuralnetwork_proto_rawDesc), len(file_neuralnetwork_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   49,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

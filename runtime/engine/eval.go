@@ -123,4 +123,6 @@ var foldedOps = map[string]bool{
 	// attention-bias lookups with constant tables and indices (LeViT under
 	// the dynamo exporter: GatherND of an initializer by an initializer)
 	"GatherND": true,
+	// the unsqueeze axes of dynamo's GroupNorm decomposition (MobileViTv2, SHViT)
+	"Range": true,
 }

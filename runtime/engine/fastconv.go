@@ -124,6 +124,13 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 		units, per = g.G, g.Mg
 	}
 	T = max(1, min(T, units))
+	// A Winograd convolution splits its tiles between threads itself (with
+	// the same bits for every thread count); output-channel chunks would
+	// each repeat its input transform.
+	kthreads := 1
+	if kernels.WinogradChosen(&p) {
+		kthreads, T = T, 1
+	}
 	type chunk struct {
 		p      kernels.ConvParams
 		pk     *kernels.PackedConv
@@ -176,7 +183,7 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 				if rs != nil {
 					r = rs[yo : yo+yl]
 				}
-				kernels.Conv2D(&ch.p, ch.pk, xs[xo:xo+ch.p.C*g.H*g.W], ch.bias, r, ys[yo:yo+yl], ch.ws.f32(), 1)
+				kernels.Conv2D(&ch.p, ch.pk, xs[xo:xo+ch.p.C*g.H*g.W], ch.bias, r, ys[yo:yo+yl], ch.ws.f32(), kthreads)
 				for m := 0; m < ch.mCount && len(post) > 0; m++ {
 					o := yo + m*g.OHW
 					post.apply(ys[o:o+g.OHW], ch.m0+m, o)

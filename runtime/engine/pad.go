@@ -38,18 +38,9 @@ func opPad(c *ctx) (func(), error) {
 			if err != nil {
 				return nil, err
 			}
-			if len(pads) != 2*len(axes) {
-				return nil, fmt.Errorf("pads %v for axes %v", pads, axes)
+			if pads, err = ir.FullPads(pads, axes, r); err != nil {
+				return nil, err
 			}
-			full := make([]int64, 2*r)
-			for i, a := range axes {
-				k, err := ir.NormAxis(a, r)
-				if err != nil {
-					return nil, err
-				}
-				full[k], full[k+r] = pads[i], pads[i+len(axes)]
-			}
-			pads = full
 		}
 	}
 	if len(pads) != 2*r {
@@ -114,32 +105,93 @@ func opPad(c *ctx) (func(), error) {
 		}
 		tables[i] = t
 	}
-	is := contiguousStrides(x.shape)
+	if r == 0 {
+		return func() { copy(out.buf, x.buf) }, nil
+	}
+	return padRows(x, out, tables, int(pads[r-1]), cval), nil
+}
+
+// padRows returns the kernel of Pad given, per axis, the source index of
+// every output index (-1: the constant). The output is made row by row
+// along the last axis: a row whose outer indices map to the constant is
+// filled with it; any other row is one copy of the input row's run that
+// lands inside the output plus the few border elements (the constant or
+// one element each).
+func padRows(x, out *tval, tables [][]int, begin int, cval []byte) func() {
+	r := len(tables)
 	sz := x.dt.Size()
-	idx := make([]int, r)
+	last := tables[r-1]
+	O, D := len(last), int(x.shape[r-1])
+	// The run of the last axis copied as one block: output [k0, k1) from
+	// input [k0-begin, k1-begin).
+	k0, k1 := max(0, begin), min(O, begin+D)
+	var border []int // output indices outside the run
+	for k := range last {
+		if k < k0 || k >= k1 {
+			border = append(border, k)
+		}
+	}
+	is := contiguousStrides(x.shape)
+	outer := out.shape[:r-1]
+	idx := make([]int, r-1)
+	zero := true
+	for _, b := range cval {
+		zero = zero && b == 0
+	}
+	rowBytes := O * sz
 	return func() {
+		if O == 0 || out.n == 0 {
+			return
+		}
 		xb, ob := x.buf, out.buf
 		for i := range idx {
 			idx[i] = 0
 		}
-		for k := 0; k < out.n; k++ {
-			off := 0
-			for a := 0; a < r; a++ {
-				s := tables[a][idx[a]]
+		for row := 0; row < out.n/O; row++ {
+			dst := ob[row*rowBytes : (row+1)*rowBytes]
+			src := 0
+			for a, i := range idx {
+				s := tables[a][i]
 				if s < 0 {
-					off = -1
+					src = -1
 					break
 				}
-				off += s * is[a]
+				src += s * is[a]
 			}
-			if off < 0 {
-				copy(ob[k*sz:(k+1)*sz], cval)
-			} else {
-				copy(ob[k*sz:(k+1)*sz], xb[off*sz:(off+1)*sz])
+			nextIndex(idx, outer)
+			if src < 0 {
+				fillBytes(dst, cval, zero)
+				continue
 			}
-			nextIndex(idx, shape)
+			src *= sz
+			if k1 > k0 {
+				copy(dst[k0*sz:k1*sz], xb[src+(k0-begin)*sz:src+(k1-begin)*sz])
+			}
+			for _, k := range border {
+				if s := last[k]; s < 0 {
+					copy(dst[k*sz:(k+1)*sz], cval)
+				} else {
+					copy(dst[k*sz:(k+1)*sz], xb[src+s*sz:src+(s+1)*sz])
+				}
+			}
 		}
-	}, nil
+	}
+}
+
+// fillBytes fills dst with copies of the element v (len(dst) a multiple of
+// len(v)); zero says v is all zero bytes.
+func fillBytes(dst, v []byte, zero bool) {
+	if zero {
+		clear(dst)
+		return
+	}
+	if len(dst) == 0 {
+		return
+	}
+	n := copy(dst, v)
+	for n < len(dst) {
+		n += copy(dst[n:], dst[:n])
+	}
 }
 
 // opCenterCropPad crops or zero-pads the given axes to the target shape,

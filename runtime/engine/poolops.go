@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 // opPool implements MaxPool and AveragePool (1-D and 2-D, float32),
@@ -60,6 +61,9 @@ func opPool(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if !isLp {
+		return c.poolRows(x, out, g, padH, padW, isMax, includePad)
+	}
 	plane := g.H * g.W
 	f := func(lo, hi int) {
 		xs, os := x.f32(), out.f32()
@@ -70,51 +74,17 @@ func opPool(c *ctx) (func(), error) {
 				for ox := 0; ox < g.OW; ox++ {
 					iy0, ix0 := oy*g.SH-g.PT, ox*g.SW-g.PL
 					var s float32
-					if isMax {
-						s = float32(math.Inf(-1))
-					}
-					cnt := 0
-					padCnt := 0
 					for ky := 0; ky < g.KH; ky++ {
 						iy := iy0 + ky*g.DH
-						inPadH := iy >= -g.PT && iy < padH-g.PT
 						for kx := 0; kx < g.KW; kx++ {
 							ix := ix0 + kx*g.DW
-							if inPadH && ix >= -g.PL && ix < padW-g.PL {
-								padCnt++
-							}
 							if iy < 0 || iy >= g.H || ix < 0 || ix >= g.W {
 								continue
 							}
-							v := xp[iy*g.W+ix]
-							if isLp {
-								s += float32(math.Pow(math.Abs(float64(v)), lpP))
-								cnt++
-								continue
-							}
-							if isMax {
-								if v > s || v != v {
-									s = v
-								}
-							} else {
-								s += v
-							}
-							cnt++
+							s += float32(math.Pow(math.Abs(float64(xp[iy*g.W+ix])), lpP))
 						}
 					}
-					if isLp {
-						op[oy*g.OW+ox] = float32(math.Pow(float64(s), 1/lpP))
-						continue
-					}
-					if !isMax {
-						if includePad {
-							cnt = padCnt
-						}
-						if cnt > 0 {
-							s /= float32(cnt)
-						}
-					}
-					op[oy*g.OW+ox] = s
+					op[oy*g.OW+ox] = float32(math.Pow(float64(s), 1/lpP))
 				}
 			}
 		}
@@ -160,11 +130,7 @@ func poolPlane(v []float32, isMax bool) float32 {
 		}
 		return m
 	}
-	var s float32
-	for _, x := range v {
-		s += x
-	}
-	return s / float32(len(v))
+	return kernels.SumF32(v) / float32(len(v))
 }
 
 func init() {
@@ -173,4 +139,161 @@ func init() {
 	register("", "LpPool", opPool)
 	register("", "GlobalAveragePool", opGlobalPool)
 	register("", "GlobalMaxPool", opGlobalPool)
+}
+
+// poolRows is the MaxPool/AveragePool kernel (1-D and 2-D): separable, one
+// output row at a time. The rows of the window that fall inside the input
+// are reduced element-wise into a row buffer (kernels.MaxInto/AddInto),
+// whose padding around the input row holds the reduction's identity (-Inf
+// or 0); the output row is then the reduction of KW shifted views of that
+// buffer (for stride 2 of its even and odd halves), with no bounds test
+// per element. An average divides by the count of the window's cells
+// inside the input (or inside the padded input with count_include_pad),
+// the product of a row count and a column count; an empty window gives
+// -Inf (max) or 0 (average). Each plane is computed the same way whatever
+// the thread count.
+func (c *ctx) poolRows(x, out *tval, g convGeom, padH, padW int, isMax, includePad bool) (func(), error) {
+	// Window rows per output row: [kyLo, kyHi) inside the input, and the
+	// count for the average.
+	kyLo, kyHi := make([]int, g.OH), make([]int, g.OH)
+	cy := make([]int, g.OH)
+	for oy := range kyLo {
+		lo, hi, pc := poolTaps(oy*g.SH-g.PT, g.KH, g.DH, g.H, g.PT, padH)
+		kyLo[oy], kyHi[oy], cy[oy] = lo, hi, hi-lo
+		if includePad {
+			cy[oy] = pc
+		}
+	}
+	cx := make([]int, g.OW)
+	for ox := range cx {
+		lo, hi, pc := poolTaps(ox*g.SW-g.PL, g.KW, g.DW, g.W, g.PL, padW)
+		cx[ox] = hi - lo
+		if includePad {
+			cx[ox] = pc
+		}
+	}
+	// The row buffer: PL identity cells, the input row, identity cells up
+	// to the last tap of the last output (an even length, for stride 2).
+	L := max(g.PL+g.W, g.OW*g.SW+(g.KW-1)*g.DW+1)
+	L += L & 1
+	per := L + L // buffer, then even and odd halves
+	planes := g.N * g.C
+	chunks := max(1, min(c.b.pool.threads, planes))
+	sc := c.newScratch(ir.Float32, chunks*per)
+	ident := float32(0)
+	reduce := kernels.AddInto
+	if isMax {
+		ident = float32(math.Inf(-1))
+		reduce = kernels.MaxInto
+	}
+	plane, oplane := g.H*g.W, g.OH*g.OW
+	f := func(lo, hi int) {
+		xs, os, sb := x.f32(), out.f32(), sc.f32()
+		for ch := lo; ch < hi; ch++ {
+			buf := sb[ch*per : ch*per+L]
+			even, odd := sb[ch*per+L:ch*per+L+L/2], sb[ch*per+L+L/2:ch*per+2*L]
+			for i := range buf {
+				buf[i] = ident
+			}
+			row := buf[g.PL : g.PL+g.W]
+			for p := ch * planes / chunks; p < (ch+1)*planes/chunks; p++ {
+				xp := xs[p*plane : (p+1)*plane]
+				op := os[p*oplane : (p+1)*oplane]
+				for oy := 0; oy < g.OH; oy++ {
+					// Vertical: the window's rows into row.
+					y0 := oy*g.SH - g.PT
+					switch n := kyHi[oy] - kyLo[oy]; {
+					case n <= 0:
+						for i := range row {
+							row[i] = ident
+						}
+					case n == 1:
+						iy := y0 + kyLo[oy]*g.DH
+						copy(row, xp[iy*g.W:(iy+1)*g.W])
+					default:
+						iy := y0 + kyLo[oy]*g.DH
+						reduce(row, xp[iy*g.W:(iy+1)*g.W], xp[(iy+g.DH)*g.W:(iy+g.DH+1)*g.W])
+						for ky := kyLo[oy] + 2; ky < kyHi[oy]; ky++ {
+							iy := y0 + ky*g.DH
+							reduce(row, row, xp[iy*g.W:(iy+1)*g.W])
+						}
+					}
+					// Horizontal: KW shifted views of buf.
+					o := op[oy*g.OW : (oy+1)*g.OW]
+					switch {
+					case g.SW == 1:
+						if g.KW == 1 {
+							copy(o, buf)
+							break
+						}
+						reduce(o, buf, buf[g.DW:])
+						for k := 2; k < g.KW; k++ {
+							reduce(o, o, buf[k*g.DW:])
+						}
+					case g.SW == 2:
+						kernels.Deinterleave2(even, odd, buf)
+						half := func(off int) []float32 {
+							if off&1 == 0 {
+								return even[off/2:]
+							}
+							return odd[off/2:]
+						}
+						if g.KW == 1 {
+							copy(o, even)
+							break
+						}
+						reduce(o, even, half(g.DW))
+						for k := 2; k < g.KW; k++ {
+							reduce(o, o, half(k*g.DW))
+						}
+					default:
+						for ox := range o {
+							b := buf[ox*g.SW:]
+							s := b[0]
+							for k := 1; k < g.KW; k++ {
+								v := b[k*g.DW]
+								if isMax {
+									if v > s || v != v {
+										s = v
+									}
+								} else {
+									s += v
+								}
+							}
+							o[ox] = s
+						}
+					}
+					if !isMax {
+						for ox, n := range cx[:len(o)] {
+							if d := cy[oy] * n; d > 0 {
+								o[ox] /= float32(d)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return func() { c.b.pool.parallelFor(chunks, 1, f) }, nil
+}
+
+// poolTaps returns, for a window of k taps of dilation d starting at input
+// index i0 along an axis of size n with padBegin cells of padding before it
+// and padded extent padN, the taps [lo, hi) inside the input and the count
+// of taps inside the padded input.
+func poolTaps(i0, k, d, n, padBegin, padN int) (lo, hi, padded int) {
+	lo, hi = k, 0
+	for t := 0; t < k; t++ {
+		i := i0 + t*d
+		if i >= -padBegin && i < padN-padBegin {
+			padded++
+		}
+		if i >= 0 && i < n {
+			lo, hi = min(lo, t), max(hi, t+1)
+		}
+	}
+	if hi < lo {
+		lo, hi = 0, 0
+	}
+	return lo, hi, padded
 }

@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 // Resampling: Resize and Upsample.
@@ -124,13 +125,6 @@ func opResize(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	// Per axis: for every output index, two input indices and weights.
-	// tap: the input indices and weights that make one output index.
-	type tap struct {
-		n   int
-		idx [4]int
-		w   [4]float64
-	}
 	ca := float64(c.n.AttrFloat("cubic_coeff_a", -0.75))
 	exclude := c.n.AttrInt("exclude_outside", 0) == 1
 	cubicW := func(d float64) float64 {
@@ -148,15 +142,15 @@ func opResize(c *ctx) (func(), error) {
 		if sizes[a] > ir.MaxElements {
 			return nil, fmt.Errorf("output size %d on axis %d is too large", sizes[a], a)
 		}
-		tapBytes += sizes[a] * int64(unsafe.Sizeof(tap{}))
+		tapBytes += sizes[a] * int64(unsafe.Sizeof(resizeTap{}))
 	}
 	if err := c.b.charge(tapBytes); err != nil {
 		return nil, err
 	}
-	taps := make([][]tap, r)
+	taps := make([][]resizeTap, r)
 	for a := 0; a < r; a++ {
 		in, on := int(x.shape[a]), int(sizes[a])
-		taps[a] = make([]tap, on)
+		taps[a] = make([]resizeTap, on)
 		for o := 0; o < on; o++ {
 			var xo float64
 			s := scales[a]
@@ -210,13 +204,13 @@ func opResize(c *ctx) (func(), error) {
 					return nil, fmt.Errorf("unsupported nearest_mode %q", nm)
 				}
 				i := min(max(int(k), 0), in-1)
-				taps[a][o] = tap{n: 1, idx: [4]int{i}, w: [4]float64{1}}
+				taps[a][o] = resizeTap{n: 1, idx: [4]int{i}, w: [4]float64{1}}
 				continue
 			}
 			if mode == "cubic" {
 				x0 := math.Floor(xo)
 				t := xo - x0
-				var tp tap
+				var tp resizeTap
 				tp.n = 4
 				sum := 0.0
 				for j := 0; j < 4; j++ {
@@ -240,8 +234,11 @@ func opResize(c *ctx) (func(), error) {
 			i0 := int(math.Floor(xo))
 			i1 := min(i0+1, in-1)
 			w1 := xo - float64(i0)
-			taps[a][o] = tap{n: 2, idx: [4]int{i0, i1}, w: [4]float64{1 - w1, w1}}
+			taps[a][o] = resizeTap{n: 2, idx: [4]int{i0, i1}, w: [4]float64{1 - w1, w1}}
 		}
+	}
+	if k := c.resizeRows(x, out, taps); k != nil {
+		return k, nil
 	}
 	is := contiguousStrides(x.shape)
 	idx := make([]int, r)
@@ -284,6 +281,144 @@ func opResize(c *ctx) (func(), error) {
 			nextIndex(idx, sizes)
 		}
 	}, nil
+}
+
+// resizeTap holds the input indices and weights that make one output index
+// along one axis (1 tap: nearest, 2: linear, 4: cubic).
+type resizeTap struct {
+	n   int
+	idx [4]int
+	w   [4]float64
+}
+
+// resizeRows returns the row kernel of a nearest or linear Resize that
+// resamples only the last two axes (every other axis maps each index to
+// itself), or nil when the resize is not of that form. Per plane, nearest
+// gathers each output row from its input row through a column index table
+// (an output row equal to the one before is copied); linear interpolates
+// each needed input row along the columns once (the last two are kept)
+// and blends two of them per output row (kernels.LerpInto). Index tables
+// and float32 weights come from the per-axis taps made at plan time.
+func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
+	r := len(x.shape)
+	if r < 2 {
+		return nil
+	}
+	n := taps[r-1][0].n
+	if n != 1 && n != 2 {
+		return nil
+	}
+	for a := range taps {
+		for o, t := range taps[a] {
+			if t.n != n {
+				return nil
+			}
+			if a < r-2 && (t.idx[0] != o || t.w[0] != 1 || (n == 2 && t.w[1] != 0) || len(taps[a]) != int(x.shape[a])) {
+				return nil
+			}
+		}
+	}
+	H, W := int(x.shape[r-2]), int(x.shape[r-1])
+	OH, OW := len(taps[r-2]), len(taps[r-1])
+	planes := int(ir.NumElements(x.shape[:r-2]))
+	if planes == 0 || OH == 0 || OW == 0 {
+		return nil
+	}
+	// Column tables: first and second input column and weights (a second
+	// weight of 0 reads the first column again).
+	x0, x1 := make([]int32, OW), make([]int32, OW)
+	wx0, wx1 := make([]float32, OW), make([]float32, OW)
+	for o, t := range taps[r-1] {
+		x0[o], x1[o], wx0[o] = int32(t.idx[0]), int32(t.idx[0]), float32(t.w[0])
+		if n == 2 && t.w[1] != 0 {
+			x1[o], wx1[o] = int32(t.idx[1]), float32(t.w[1])
+		}
+	}
+	dup2 := OW == 2*W // nearest: every input column twice, in order
+	for o := range x0 {
+		dup2 = dup2 && int(x0[o]) == o/2
+	}
+	ys := taps[r-2]
+	chunks := max(1, min(c.b.pool.threads, planes))
+	per := 0
+	if n == 2 {
+		per = 2 * OW // two interpolated input rows
+	}
+	var sc *tval
+	if per > 0 {
+		sc = c.newScratch(ir.Float32, chunks*per)
+	}
+	nearestRow := func(d, s []float32) {
+		switch {
+		case dup2:
+			s = s[:len(d)/2]
+			for i, v := range s {
+				d[2*i], d[2*i+1] = v, v
+			}
+		default:
+			for o, i := range x0 {
+				d[o] = s[i]
+			}
+		}
+	}
+	lerpRow := func(d, s []float32) {
+		d = d[:len(x0)]
+		for o := range d {
+			d[o] = float32(s[x0[o]]*wx0[o]) + float32(s[x1[o]]*wx1[o])
+		}
+	}
+	f := func(lo, hi int) {
+		xs, os := x.f32(), out.f32()
+		var hb []float32
+		if sc != nil {
+			hb = sc.f32()
+		}
+		for ch := lo; ch < hi; ch++ {
+			var buf [2][]float32
+			if per > 0 {
+				buf[0], buf[1] = hb[ch*per:ch*per+OW], hb[ch*per+OW:ch*per+2*OW]
+			}
+			for p := ch * planes / chunks; p < (ch+1)*planes/chunks; p++ {
+				xp := xs[p*H*W : (p+1)*H*W]
+				op := os[p*OH*OW : (p+1)*OH*OW]
+				held := [2]int{-1, -1} // input rows interpolated in buf
+				row := func(y, keep int) []float32 {
+					for i, h := range held {
+						if h == y {
+							return buf[i]
+						}
+					}
+					i := 0
+					if held[0] == keep {
+						i = 1
+					}
+					lerpRow(buf[i], xp[y*W:(y+1)*W])
+					held[i] = y
+					return buf[i]
+				}
+				for oy := 0; oy < OH; oy++ {
+					d := op[oy*OW : (oy+1)*OW]
+					t := &ys[oy]
+					if n == 1 {
+						if oy > 0 && ys[oy-1].idx[0] == t.idx[0] {
+							copy(d, op[(oy-1)*OW:oy*OW])
+							continue
+						}
+						nearestRow(d, xp[t.idx[0]*W:(t.idx[0]+1)*W])
+						continue
+					}
+					if t.w[1] == 0 {
+						copy(d, row(t.idx[0], -1))
+						continue
+					}
+					h0 := row(t.idx[0], t.idx[1])
+					h1 := row(t.idx[1], t.idx[0])
+					kernels.LerpInto(d, h0, h1, float32(t.w[0]), float32(t.w[1]))
+				}
+			}
+		}
+	}
+	return func() { c.b.pool.parallelFor(chunks, 1, f) }
 }
 
 func init() {

@@ -1,6 +1,11 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/mconv/mconv/runtime/kernels"
+)
 
 // strided describes a copy of an n-D block: dst[doff + sum i_k*ds_k] =
 // src[soff + sum i_k*ss_k] for every index i in shape. Adjacent dimensions
@@ -10,6 +15,10 @@ type strided struct {
 	ds, ss     []int
 	doff, soff int
 	idx        []int
+	// tr: the last two dimensions are a transpose (the innermost is
+	// contiguous in dst, the one before it in src), done in blocks for
+	// 4-byte elements (kernels.Transpose32).
+	tr bool
 }
 
 func contiguousStrides(shape []int64) []int {
@@ -47,7 +56,40 @@ func newStrided(shape []int, ds, ss []int, doff, soff int) *strided {
 		p.shape, p.ds, p.ss = []int{1}, []int{1}, []int{1}
 	}
 	p.idx = make([]int, len(p.shape))
+	r := len(p.shape)
+	p.tr = r >= 2 && p.ds[r-1] == 1 && p.ss[r-2] == 1 && p.ss[r-1] != 1 && p.ds[r-2] != 1
 	return p
+}
+
+// transposeStrided32 is copyStrided for 4-byte elements when p.tr: one
+// kernels.Transpose32 per index of the outer dimensions.
+func transposeStrided32(dst, src []float32, p *strided) {
+	r := len(p.shape)
+	rows, cols := p.shape[r-1], p.shape[r-2]
+	lds, ldd := p.ss[r-1], p.ds[r-2]
+	idx := p.idx[:r-2]
+	for i := range idx {
+		idx[i] = 0
+	}
+	d, s := p.doff, p.soff
+	for {
+		kernels.Transpose32(dst[d:], ldd, src[s:], lds, rows, cols)
+		k := r - 3
+		for ; k >= 0; k-- {
+			idx[k]++
+			d += p.ds[k]
+			s += p.ss[k]
+			if idx[k] < p.shape[k] {
+				break
+			}
+			d -= p.ds[k] * p.shape[k]
+			s -= p.ss[k] * p.shape[k]
+			idx[k] = 0
+		}
+		if k < 0 {
+			return
+		}
+	}
 }
 
 func copyStrided[T any](dst, src []T, p *strided) {
@@ -109,9 +151,15 @@ func copyKernel(dst *tval, srcs []*tval, ps []*strided) (func(), error) {
 }
 
 func copyKernelT[T any](dst *tval, srcs []*tval, ps []*strided) func() {
+	var z T
+	four := unsafe.Sizeof(z) == 4
 	return func() {
 		d := viewOf[T](dst.buf, dst.n)
 		for i, p := range ps {
+			if four && p.tr {
+				transposeStrided32(viewOf[float32](dst.buf, dst.n), viewOf[float32](srcs[i].buf, srcs[i].n), p)
+				continue
+			}
 			copyStrided(d, viewOf[T](srcs[i].buf, srcs[i].n), p)
 		}
 	}

@@ -7,8 +7,11 @@ import (
 	"testing"
 )
 
-// BenchmarkApplyAct: ns per element of the fused-epilogue activations.
-func BenchmarkApplyAct(b *testing.B) {
+// BenchmarkApplyAct: ns per element of the fused-epilogue activations, per
+// kernel path.
+func BenchmarkApplyAct(b *testing.B) { benchPaths(b, benchApplyAct) }
+
+func benchApplyAct(b *testing.B) {
 	r := rand.New(rand.NewSource(1))
 	src := randSlice(r, 4096)
 	for i := range src {

@@ -25,15 +25,37 @@ func report(b *testing.B, flops float64, threads int, start time.Duration) {
 	}
 }
 
-// BenchmarkPeak reports the measured core clock and the single-core FP32
-// peak of the AVX2 kernels (clock x 2 FMA pipes x 8 lanes x 2 flops);
-// cpuGFLOP/s of the other benchmarks is reported against it as %peak.
-func BenchmarkPeak(b *testing.B) {
-	for b.Loop() {
-		coreGHz()
+// benchPaths runs fn as a sub-benchmark per supported kernel path (the
+// path named in the sub-benchmark's name), restoring the selected one.
+func benchPaths(b *testing.B, fn func(b *testing.B)) {
+	for _, name := range KernelPaths() {
+		prev, err := SetKernelPath(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, fn)
+		SetKernelPath(prev)
 	}
-	b.ReportMetric(coreGHz(), "GHz")
-	b.ReportMetric(peakGFLOPS(), "peakGFLOP/s")
+}
+
+// BenchmarkPeak reports, per SIMD kernel path, the measured core clock,
+// the vector FMAs the core retires per cycle at the path's width
+// (measured: 12 independent chains) and the single-core FP32 peak, clock x
+// FMAs per cycle x lanes x 2 flops; cpuGFLOP/s of the other benchmarks is
+// reported against the peak of their path as %peak.
+func BenchmarkPeak(b *testing.B) {
+	benchPaths(b, func(b *testing.B) {
+		for b.Loop() {
+			coreGHz()
+		}
+		if selected == 0 {
+			return
+		}
+		b.ReportMetric(coreGHz(), "GHz")
+		b.ReportMetric(fmaPerCycle(selected), "FMA/cycle")
+		b.ReportMetric(float64(pathLanes[selected]), "lanes")
+		b.ReportMetric(peakGFLOPS(), "peakGFLOP/s")
+	})
 }
 
 // Convolution shapes from the deploy forms of the networks this project
@@ -64,7 +86,9 @@ var benchConvs = []struct {
 
 // BenchmarkConv2D reports GFLOP/s (2 x MACs, epilogue bias + ReLU not
 // counted) per shape and thread count.
-func BenchmarkConv2D(b *testing.B) {
+func BenchmarkConv2D(b *testing.B) { benchPaths(b, benchConv2D) }
+
+func benchConv2D(b *testing.B) {
 	for _, c := range benchConvs {
 		for _, th := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/threads=%d", c.name, th), func(b *testing.B) {
@@ -94,7 +118,9 @@ func BenchmarkConv2D(b *testing.B) {
 
 // BenchmarkGemm: square-ish GEMMs and the classifier layer (1 x 1280 ->
 // 1000, packed weights).
-func BenchmarkGemm(b *testing.B) {
+func BenchmarkGemm(b *testing.B) { benchPaths(b, benchGemm) }
+
+func benchGemm(b *testing.B) {
 	for _, s := range []struct{ m, n, k int }{{256, 256, 256}, {512, 512, 512}, {128, 3136, 64}} {
 		for _, th := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%dx%dx%d/threads=%d", s.m, s.n, s.k, th), func(b *testing.B) {
@@ -124,17 +150,34 @@ func BenchmarkGemm(b *testing.B) {
 	})
 }
 
-// BenchmarkMicroKernel measures the micro-kernel alone on L1-resident
-// panels: the ceiling for everything above.
+// BenchmarkMicroKernel measures the micro-kernels alone on L1-resident
+// panels, per kernel path: the ceiling for everything above. "6x16" is
+// microKernel, "wide12x32" the path's wide kernel (where it has one).
 func BenchmarkMicroKernel(b *testing.B) {
-	r := rand.New(rand.NewSource(1))
-	const k = 256
-	a, bb, c := randSlice(r, k*mr), randSlice(r, k*nr), make([]float32, mr*nr)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	start := threadCPU()
-	for b.Loop() {
-		microKernel(k, a, bb, c, nr, 0, nil, 0, 0)
-	}
-	report(b, 2*mr*nr*k, 1, start)
+	benchPaths(b, func(b *testing.B) {
+		r := rand.New(rand.NewSource(1))
+		const k = 256
+		a, bb, c := randSlice(r, 2*k*mr), randSlice(r, 2*k*nr), make([]float32, 4*mr*nr)
+		b.Run("6x16", func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			start := threadCPU()
+			for b.Loop() {
+				microKernel(k, a, bb, c, nr, 0, nil, 0, 0)
+			}
+			report(b, 2*mr*nr*k, 1, start)
+		})
+		if wideKernel == nil {
+			return
+		}
+		b.Run("wide12x32", func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			start := threadCPU()
+			for b.Loop() {
+				wideKernel(2*mr, 2*nr, k, a, bb, c, 2*nr, 0, nil, 0, 0)
+			}
+			report(b, 2*2*mr*2*nr*k, 1, start)
+		})
+	})
 }

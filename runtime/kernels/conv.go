@@ -14,6 +14,7 @@ const (
 	convDepthwise                 // group == C == M
 	convShifted                   // shifted rows of the padded input's phase planes
 	convGemv                      // 1x1 on a 1x1 image: y^T = x^T W^T per group
+	convWinograd                  // 3x3 stride 1, group 1: Winograd F(4x4, 3x3) (winograd.go)
 )
 
 // PackedConv is a convolution's weights prepared once for Conv2D.
@@ -29,6 +30,7 @@ type PackedConv struct {
 	dw   []float32  // depthwise: [C, KH*KW]
 	offs []int      // shifted: row offsets into one group's padded input;
 	// depthwise: tap offsets into the phase planes
+	wino *winoWeights // winograd: transformed weights and call state
 
 	mu  sync.Mutex
 	wg  Group
@@ -37,10 +39,10 @@ type PackedConv struct {
 	dwj dwJob
 }
 
-var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv"}
+var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv", "winograd"}
 
 // Path names the algorithm PackConvWeights chose: "depthwise",
-// "pointwise-gemm", "gemv", "shifted-gemm" or "im2col-gemm".
+// "pointwise-gemm", "gemv", "winograd", "shifted-gemm" or "im2col-gemm".
 func (pk *PackedConv) Path() string { return convKindNames[pk.kind] }
 
 // shiftGeom is the geometry of a shifted convolution. The zero-padded input (Hp x Wp = (H+PadT+PadB) x
@@ -110,6 +112,10 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 		return pk
 	case p.isPointwise():
 		pk.kind = convPointwise
+	case p.useWinograd():
+		pk.kind = convWinograd
+		pk.wino = packWinoWeights(p, w)
+		return pk
 	case p.useShifted():
 		pk.kind = convShifted
 		sg := p.shiftGeometry()
@@ -141,6 +147,8 @@ func WorkspaceSize(p *ConvParams) int {
 		return dwScratchSize(p)
 	case p.isPointwise() && p.H*p.W == 1:
 		return 0
+	case p.useWinograd():
+		return winoBufSize(p)
 	case p.useShifted():
 		return packBSize(p, p.shiftGeometry().nsh) + shiftedBufSize(p)
 	}
@@ -214,6 +222,14 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 		return
 	}
 	var s0 *scratch
+	if pk.kind == convWinograd {
+		if len(ws) >= WorkspaceSize(p) {
+			s0 = &pk.s0
+			*s0 = scratch{buf: ws, offs: s0.offs}
+		}
+		convWinograd2D(p, pk, x, bias, residual, y, s0, threads)
+		return
+	}
 	if len(ws) >= WorkspaceSize(p) {
 		n := p.OH * p.OW
 		if pk.kind == convShifted {
@@ -348,6 +364,9 @@ func (pk *PackedConv) release() {
 	pk.job.reset()
 	pk.s0.a, pk.s0.b, pk.s0.buf = nil, nil, nil
 	pk.dwj.x, pk.dwj.bias, pk.dwj.residual, pk.dwj.y, pk.dwj.p = nil, nil, nil, nil, nil
+	if pk.wino != nil {
+		pk.wino.release()
+	}
 }
 
 // im2colB is the implicit im2col matrix of one image and group: row

@@ -39,8 +39,13 @@ var microKernel8 = kernelGo8
 // taps in order t = 0, 1, ... It may read x up to column roundUp(n, 8).
 var dwKernel = dwKernelGo
 
-// Kernel names the micro-kernels in use ("avx2-fma" or "go").
-var Kernel = "go"
+// wideKernel, where the kernel path has one (nil otherwise), computes a
+// rows x cols tile, 12x32, 6x32 or 12x16 (2mr x 2nr, mr x 2nr, 2mr x nr):
+// a holds rows/mr consecutive packed A panels of k steps, b cols/nr
+// consecutive packed B panels of k steps, and every output element is
+// computed by the same operations as in microKernel (so using it or not
+// changes no bit).
+var wideKernel func(rows, cols, k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32)
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
@@ -393,11 +398,40 @@ func (j *gemmJob) run(m0, m1, n0, n1 int, s *scratch) {
 						packAPanel(ap[ir*kcb:], j.transA, j.A, j.lda, ic+ir, min(mr, mcb-ir), pc, kcb, j.alpha)
 					}
 				}
-				for jr := 0; jr < ncb; jr += nr {
+				for jr := 0; jr < ncb; {
+					if wideKernel != nil && ncb-jr >= nr {
+						// Full B panels, two at a time where there are two:
+						// 12x32, 6x32 and 12x16 tiles, 6x16 for the rest.
+						w := nr
+						if ncb-jr >= 2*nr {
+							w = 2 * nr
+						}
+						ir := 0
+						for mcb-ir >= mr {
+							rows := mr
+							if mcb-ir >= 2*mr {
+								rows = 2 * mr
+							}
+							if rows == mr && w == nr {
+								j.tile(ap[ir*kcb:], bp[jr*kcb:], ic+ir, jc+jr, mr, nr, kcb, flags, last, s)
+							} else {
+								j.wideTile(ap[ir*kcb:], bp[jr*kcb:], ic+ir, jc+jr, rows, w, kcb, flags, last)
+							}
+							ir += rows
+						}
+						for ; ir < mcb; ir += mr {
+							for h := 0; h < w; h += nr {
+								j.tile(ap[ir*kcb:], bp[(jr+h)*kcb:], ic+ir, jc+jr+h, mcb-ir, nr, kcb, flags, last, s)
+							}
+						}
+						jr += w
+						continue
+					}
 					cols := min(nr, ncb-jr)
 					for ir := 0; ir < mcb; ir += mr {
 						j.tile(ap[ir*kcb:], bp[jr*kcb:], ic+ir, jc+jr, min(mr, mcb-ir), cols, kcb, flags, last, s)
 					}
+					jr += nr
 				}
 			}
 		}
@@ -442,6 +476,26 @@ func (j *gemmJob) tile(a, b []float32, i0, j0, rows, cols, kcb, flags int, last 
 			}
 		}
 	}
+	j.post(c, i0, j0, rows, cols, last)
+}
+
+// wideTile computes the full rows x cols tile at (i0, j0) with wideKernel.
+func (j *gemmJob) wideTile(a, b []float32, i0, j0, rows, cols, kcb, flags int, last bool) {
+	c := j.C[i0*j.ldc+j0:]
+	var bias []float32
+	if flags&flagBias != 0 {
+		bias = j.ep.Bias[i0 : i0+rows]
+	}
+	wideKernel(rows, cols, kcb, a, b, c, j.ldc, flags, bias, j.lo, j.hi)
+	j.post(c, i0, j0, rows, cols, last)
+}
+
+// post applies, after the last K block, the parts of the epilogue the
+// micro-kernel does not (a per-column bias, a non-clamp activation, a
+// residual added after the activation) to the tile at (i0, j0); c is C
+// from that tile on.
+func (j *gemmJob) post(c []float32, i0, j0, rows, cols int, last bool) {
+	ldc := j.ldc
 	if last && (j.postColBias || j.postAct || j.postRes) {
 		for i := 0; i < rows; i++ {
 			row := c[i*ldc : i*ldc+cols]

@@ -6,16 +6,28 @@
 // Every fast kernel has a plain reference beside it in ref.go (RefGemm,
 // RefConv2D, RefAct) and is tested against it.
 //
-// The default build is pure Go. On amd64 (unless built with the purego tag)
-// the inner loops are AVX2+FMA Go assembly (kern_amd64.s: the 6x16 and 6x8
-// GEMM micro-kernels, the depthwise plane kernels, B-panel packing, stride-2
-// deinterleave, and the clamp, HardSwish and GELU epilogues), selected at start-up by a CPUID/XGETBV
-// check when the CPU and OS support AVX2 and FMA; otherwise the pure-Go
-// versions in kern_go.go run (Kernel names the choice). Assembly rather
-// than GOEXPERIMENT=simd (simd/archsimd) so that a default `go build` gets
-// the fast path without an experiment flag. Pure Go and assembly round
-// differently (the assembly fuses multiply-add and sums some taps in
-// partial sums), but on one machine the same path is always taken.
+// Kernel paths (dispatch.go): "purego" (plain Go, every platform), "avx2"
+// (AVX2+FMA Go assembly, kern_amd64.s: the 6x16 and 6x8 GEMM
+// micro-kernels, the depthwise plane kernels, B-panel packing, stride-2
+// deinterleave, row copies and the clamp, HardSwish, sigmoid/SiLU and GELU
+// epilogues) and "avx512" (AVX-512F assembly, kern_avx512_amd64.s and
+// kern_amd64.s: 12x32, 6x32 and 12x16 GEMM micro-kernels reading two
+// consecutive packed A and/or B panels of the 6x16 layout, 16-lane depthwise kernels with opmask tails,
+// packing and the activations; where it has no variant of a kernel the
+// avx2 one runs). The best path the CPU and OS support (CPUID, XGETBV)
+// is selected at start-up; MCONV_KERNELS=purego|avx2|avx512 forces one
+// (an unusable value is warned about on stderr and the best path used),
+// KernelPath names the choice and SetKernelPath switches it (tests run
+// every supported path in one process). `-tags purego` builds the Go
+// versions only. Assembly rather than GOEXPERIMENT=simd (simd/archsimd)
+// so that a default `go build` gets the fast paths without an experiment
+// flag.
+//
+// Rounding: the AVX-512 kernels perform, per output element, the same
+// floating-point operations in the same order as the AVX2 ones, so the
+// avx2 and avx512 paths give identical bits (TestPathsAgree). Pure Go
+// rounds differently (the assembly fuses multiply-add and sums some taps
+// in partial sums); on one machine and path the same code always runs.
 //
 // Convolution paths (PackConvWeights picks one):
 //   - depthwise (group == C == M > 1): per channel plane, the padded input

@@ -47,7 +47,9 @@ func sameBits(t *testing.T, what string, a, b []float32) {
 
 var threadCounts = []int{1, 2, 3, 4, 7}
 
-func TestGemm(t *testing.T) {
+func TestGemm(t *testing.T) { forEachPath(t, testGemm) }
+
+func testGemm(t *testing.T) {
 	cases := []struct {
 		m, n, k        int
 		ta, tb         bool
@@ -120,7 +122,9 @@ var allActs = []struct {
 	{ActGelu, 0, 0}, {ActGeluTanh, 0, 0}, {ActLeakyRelu, 0.1, 0}, {ActTanh, 0, 0},
 }
 
-func TestGemmEpilogue(t *testing.T) {
+func TestGemmEpilogue(t *testing.T) { forEachPath(t, testGemmEpilogue) }
+
+func testGemmEpilogue(t *testing.T) {
 	r := rand.New(rand.NewSource(2))
 	M, N, K := 14, 37, 300
 	A, B := randSlice(r, M*K), randSlice(r, K*N)
@@ -165,7 +169,9 @@ func convCase(n, c, h, w, m, kh, kw, s, d, pad, group int) ConvParams {
 	return p
 }
 
-func TestConv2D(t *testing.T) {
+func TestConv2D(t *testing.T) { forEachPath(t, testConv2D) }
+
+func testConv2D(t *testing.T) {
 	cases := []ConvParams{
 		convCase(1, 3, 11, 13, 5, 3, 3, 1, 1, 1, 1),
 		convCase(2, 4, 9, 7, 6, 3, 3, 2, 1, 1, 1),
@@ -213,7 +219,7 @@ func TestConv2D(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	seen := map[convKind]int{}
 	defer func() {
-		for _, k := range []convKind{convGemm, convPointwise, convDepthwise, convShifted, convGemv} {
+		for _, k := range []convKind{convGemm, convPointwise, convDepthwise, convShifted, convGemv, convWinograd} {
 			if seen[k] == 0 {
 				t.Errorf("no case takes conv path %d", k)
 			}
@@ -287,7 +293,9 @@ func TestConvValidate(t *testing.T) {
 	}
 }
 
-func TestActMatchesRef(t *testing.T) {
+func TestActMatchesRef(t *testing.T) { forEachPath(t, testActMatchesRef) }
+
+func testActMatchesRef(t *testing.T) {
 	r := rand.New(rand.NewSource(4))
 	v := randSlice(r, 1000)
 	for i := range v {
@@ -323,8 +331,10 @@ func TestActMatchesRef(t *testing.T) {
 // TestMicroKernels checks the selected micro-kernels (assembly where the
 // CPU allows) against the pure-Go ones on random panels, for every flag
 // combination.
-func TestMicroKernels(t *testing.T) {
-	t.Logf("micro-kernel in use: %s", Kernel)
+func TestMicroKernels(t *testing.T) { forEachPath(t, testMicroKernels) }
+
+func testMicroKernels(t *testing.T) {
+	t.Logf("kernel path: %s", KernelPath())
 	r := rand.New(rand.NewSource(5))
 	for _, k := range []int{0, 1, 3, 17, 256} {
 		a, b := randSlice(r, k*mr+1), randSlice(r, k*nr+1)
@@ -346,6 +356,43 @@ func TestMicroKernels(t *testing.T) {
 				sameBits(t, "kernelGo8 vs kernelGo", want8[i*20:i*20+8], want[i*20:i*20+8])
 				sameBits(t, "microKernel8 vs microKernel", got8[i*20:i*20+8], got[i*20:i*20+8])
 				sameBits(t, "microKernel8 past column 8", got8[i*20+8:i*20+20], c0[i*20+8:i*20+20])
+			}
+		}
+	}
+	// The wide micro-kernel (where the path has one) computes each output
+	// with the operations of microKernel: 2 or 4 microKernel tiles.
+	if wideKernel == nil {
+		t.Logf("path %s has no wide micro-kernel", KernelPath())
+	}
+	for _, k := range []int{0, 1, 3, 17, 256} {
+		if wideKernel == nil {
+			break
+		}
+		const ldc = 37
+		a, b := randSlice(r, 2*k*mr+1), randSlice(r, 2*k*nr+1)
+		bias := randSlice(r, 2*mr)
+		c0 := randSlice(r, 2*mr*ldc)
+		c0[5] = float32(math.NaN())
+		for _, tile := range [][2]int{{2 * mr, 2 * nr}, {mr, 2 * nr}, {2 * mr, nr}} {
+			rows, cols := tile[0], tile[1]
+			for flags := 0; flags < 8; flags++ {
+				want := append([]float32(nil), c0...)
+				got := append([]float32(nil), c0...)
+				for i := 0; i < rows; i += mr {
+					for h := 0; h < cols; h += nr {
+						microKernel(k, a[i*k:], b[h*k:], want[i*ldc+h:], ldc, flags, bias[i:], -0.5, 0.7)
+					}
+				}
+				wideKernel(rows, cols, k, a, b, got, ldc, flags, bias, -0.5, 0.7)
+				what := fmt.Sprintf("wide %dx%d k=%d flags=%d", rows, cols, k, flags)
+				sameBits(t, what+" vs microKernel", got, want)
+				ref := append([]float32(nil), c0...)
+				for i := 0; i < rows; i += mr {
+					for h := 0; h < cols; h += nr {
+						kernelGo(k, a[i*k:], b[h*k:], ref[i*ldc+h:], ldc, flags, bias[i:], -0.5, 0.7)
+					}
+				}
+				closeTo(t, what+" vs kernelGo", got, ref, k)
 			}
 		}
 	}
@@ -372,7 +419,9 @@ func TestMicroKernels(t *testing.T) {
 // TestConv2DNoAlloc: in steady state Conv2D allocates nothing, on every
 // path and with several threads (persistent workers, state kept in the
 // PackedConv, pooled scratch).
-func TestConv2DNoAlloc(t *testing.T) {
+func TestConv2DNoAlloc(t *testing.T) { forEachPath(t, testConv2DNoAlloc) }
+
+func testConv2DNoAlloc(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates on goroutine hand-offs; allocation counts are checked without -race")
 	}
@@ -424,7 +473,9 @@ func TestGemmPackedBNoAlloc(t *testing.T) {
 // TestConv2DRandomShapes checks Conv2D against RefConv2D on random small
 // geometries (every path, asymmetric padding, strides and dilations up to
 // 3, groups, batch up to 2, random epilogues), each with 1 and 3 threads.
-func TestConv2DRandomShapes(t *testing.T) {
+func TestConv2DRandomShapes(t *testing.T) { forEachPath(t, testConv2DRandomShapes) }
+
+func testConv2DRandomShapes(t *testing.T) {
 	r := rand.New(rand.NewSource(8))
 	acts := []Act{ActNone, ActRelu, ActClip, ActHardSwish, ActLeakyRelu}
 	kinds := map[convKind]int{}
@@ -497,7 +548,9 @@ func TestConv2DRandomShapes(t *testing.T) {
 
 // TestFastActAccuracy sweeps the float32 approximations over [-30, 30]
 // (and the extremes) against the float64 definitions.
-func TestFastActAccuracy(t *testing.T) {
+func TestFastActAccuracy(t *testing.T) { forEachPath(t, testFastActAccuracy) }
+
+func testFastActAccuracy(t *testing.T) {
 	var xs []float32
 	for x := -30.0; x <= 30; x += 0.0009765625 * 3 {
 		xs = append(xs, float32(x))
@@ -568,7 +621,9 @@ func TestFastActAccuracy(t *testing.T) {
 }
 
 // TestCopyRows: the vectorized row copy writes exactly the rows' n floats.
-func TestCopyRows(t *testing.T) {
+func TestCopyRows(t *testing.T) { forEachPath(t, testCopyRows) }
+
+func testCopyRows(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	for _, n := range []int{1, 7, 8, 9, 16, 23, 56} {
 		for _, rows := range []int{1, 3} {

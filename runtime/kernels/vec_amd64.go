@@ -15,21 +15,18 @@ func sumAVX2(v *float32, n int) float32
 func scaleAVX2(dst, src *float32, n int, k float32)
 
 func init() {
-	if !hasAVX2FMA() {
-		return
-	}
-	sumVec = func(v []float32) (float32, int) {
+	registerKernel(&sumVec, PathAVX2, func(v []float32) (float32, int) {
 		n := len(v) &^ 31
 		if n == 0 {
 			return 0, 0
 		}
 		return sumAVX2(&v[0], n), n
-	}
-	scaleVec = func(dst, src []float32, g float32) int {
+	})
+	registerKernel(&scaleVec, PathAVX2, func(dst, src []float32, g float32) int {
 		n := min(len(dst), len(src)) &^ 7
 		if n > 0 {
 			scaleAVX2(&dst[0], &src[0], n, g)
 		}
 		return n
-	}
+	})
 }

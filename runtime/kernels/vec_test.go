@@ -10,7 +10,9 @@ import (
 // TestSumScaleF32 checks SumF32 against its plain version bit for bit
 // (same order on every CPU) and against a float64 sum, and ScaleF32
 // against the product per element, on lengths around the vector widths.
-func TestSumScaleF32(t *testing.T) {
+func TestSumScaleF32(t *testing.T) { forEachPath(t, testSumScaleF32) }
+
+func testSumScaleF32(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	for _, n := range []int{0, 1, 7, 8, 31, 32, 33, 63, 64, 95, 196, 784, 3136} {
 		v := make([]float32, n)

@@ -3,7 +3,7 @@ needs torch, timm, torchvision and coremltools==9.0 in one environment,
 e.g. the export venv with `pip install coremltools==9.0`):
 
     python tools/reference/validate_coreml_interp.py [--models NAME ...] [--formats mlprogram neuralnetwork]
-    python tools/reference/validate_coreml_interp.py --modules   # one small module per resampling / indexing op
+    python tools/reference/validate_coreml_interp.py --small
 
 Each zoo model is rebuilt in PyTorch exactly as export_fixtures.py --zoo
 builds it (zoo_model: same seed, random weights, BN statistics from data,
@@ -109,62 +109,157 @@ def convert(model, x, fmt, out_dir, name):
         logging.getLogger("coremltools").removeHandler(handler)
     # coremltools says where its own conversion is not exact
     inexact = sorted({ln.split(". ")[-1].strip() for ln in log.getvalue().splitlines() if "Falling back" in ln})
-    path = os.path.join(out_dir, name.replace(" ", "_") + (".mlpackage" if fmt.startswith("mlprogram") else ".mlmodel"))
+    path = os.path.join(out_dir, name + (".mlpackage" if fmt.startswith("mlprogram") else ".mlmodel"))
     mlm.save(path)
     return path, inexact
 
 
-class _Fn(torch.nn.Module):
-    """A torch module computing fn(x) (for --modules)."""
+class _Small(torch.nn.Module):
+    """One op under test, after a 3x3 conv (so the input is not the raw
+    feed): forward = fn(conv(x))."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, mods=()):
         super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.mods = torch.nn.ModuleList(mods)
         self.fn = fn
+        with torch.no_grad():
+            for m in self.mods:
+                if getattr(m, "weight", None) is not None:
+                    m.weight.uniform_(0.5, 1.5)
+                if getattr(m, "bias", None) is not None:
+                    m.bias.normal_(0, 0.3)
 
     def forward(self, x):
-        return self.fn(x)
+        return self.fn(self, self.conv(x))
 
 
 def small_modules():
-    """--modules: one small torch module per resampling / indexing op mconv
-    emits (name -> (module, input)), so that coremltools' own conversion
-    exercises the same MIL ops and NeuralNetwork layers."""
-    import torch.nn.functional as F
-    g = torch.Generator().manual_seed(5)
-    x = torch.randn(1, 3, 9, 8, generator=g)
-    idx = torch.tensor([[2, 0, 8], [3, 3, 1]])
-    rows, cols = torch.tensor([0, 4, 8, 2]), torch.tensor([7, 0, 3, 3])
+    """--small: one module per normalization / padding / reduction /
+    resampling / indexing op that mconv's Core ML writer emits (layer_norm,
+    instance_norm, pad modes, reduce_sum, reduce_l2_norm, tile, nearest and
+    bilinear upsampling, gather, gather_nd), as coremltools converts them
+    itself."""
+    F = torch.nn.functional
+    ln, gn1, gn4 = torch.nn.LayerNorm(8), torch.nn.GroupNorm(1, 8), torch.nn.GroupNorm(4, 8)
+    in2 = torch.nn.InstanceNorm2d(8, affine=True)
+    ln_w = torch.nn.LayerNorm(12, elementwise_affine=True)
     return {
-        "nearest x2": (_Fn(lambda t: F.interpolate(t, scale_factor=2, mode="nearest")), x),
-        "nearest to 13x11": (_Fn(lambda t: F.interpolate(t, size=(13, 11), mode="nearest")), x),
-        "bilinear x2": (_Fn(lambda t: F.interpolate(t, scale_factor=2, mode="bilinear", align_corners=False)), x),
-        "bilinear to 13x11": (_Fn(lambda t: F.interpolate(t, size=(13, 11), mode="bilinear", align_corners=False)), x),
-        "bilinear align_corners": (_Fn(lambda t: F.interpolate(t, size=(13, 11), mode="bilinear",
-                                                               align_corners=True)), x),
-        "index_select": (_Fn(lambda t: torch.index_select(t, 2, idx.reshape(-1)) * 2), x),
-        "gather 2-D indices": (_Fn(lambda t: t[:, :, idx] + 1), x),
-        "advanced indexing": (_Fn(lambda t: t[0, :, rows, cols] - 1), x),
+        "layernorm_channels": _Small(lambda s, y: s.mods[0](y.permute(0, 2, 3, 1)).permute(0, 3, 1, 2), [ln]),
+        "layernorm_last": _Small(lambda s, y: s.mods[0](y), [ln_w]),
+        "groupnorm_1": _Small(lambda s, y: s.mods[0](y), [gn1]),
+        "groupnorm_4": _Small(lambda s, y: s.mods[0](y), [gn4]),
+        "instancenorm_2d": _Small(lambda s, y: s.mods[0](y), [in2]),
+        "pad_reflect": _Small(lambda s, y: F.pad(y, (1, 2, 0, 1), mode="reflect")),
+        "pad_replicate": _Small(lambda s, y: F.pad(y, (2, 1, 1, 3), mode="replicate")),
+        "pad_constant": _Small(lambda s, y: F.pad(y, (0, 1, 1, 0, 2, 1), value=0.5)),
+        "reduce_sum": _Small(lambda s, y: y.sum(dim=-1, keepdim=True) * y),
+        "reduce_l2": _Small(lambda s, y: y / torch.linalg.vector_norm(y, dim=1, keepdim=True)),
+        "expand": _Small(lambda s, y: y.mean(dim=-1, keepdim=True).expand(-1, -1, -1, 12) + y),
+        # resampling and indexing (upsample_nearest_neighbor, upsample_bilinear,
+        # gather, gather_nd; NeuralNetwork upsample, gather, gatherND)
+        "nearest_x2": _Small(lambda s, y: F.interpolate(y, scale_factor=2, mode="nearest")),
+        "nearest_to_13x17": _Small(lambda s, y: F.interpolate(y, size=(13, 17), mode="nearest")),
+        "bilinear_x2": _Small(lambda s, y: F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False)),
+        "bilinear_to_13x17": _Small(lambda s, y: F.interpolate(y, size=(13, 17), mode="bilinear",
+                                                               align_corners=False)),
+        "bilinear_align_corners": _Small(lambda s, y: F.interpolate(y, size=(13, 17), mode="bilinear",
+                                                                    align_corners=True)),
+        "index_select": _Small(lambda s, y: torch.index_select(y, 2, torch.tensor([2, 0, 9, 3, 3])) * 2),
+        "gather_2d_indices": _Small(lambda s, y: y[:, :, torch.tensor([[2, 0, 11], [3, 3, 1]])] + 1),
+        "advanced_indexing": _Small(lambda s, y: y[0, :, torch.tensor([0, 4, 9, 2]), torch.tensor([11, 0, 3, 3])] - 1),
     }
+
+
+def nn_builder_cases():
+    """NeuralNetwork layers coremltools' PyTorch frontend does not emit but
+    mconv does (layerNormalization, constantPad, padding, tile, reduceSum,
+    reduceL2, batchnorm with instanceNormalization), each built with
+    coremltools' NeuralNetworkBuilder and compared with PyTorch's functional
+    op: (name, build(builder), torch fn, input shape)."""
+    F = torch.nn.functional
+    rng = np.random.default_rng(3)
+    g, b = (rng.random((4, 5)) + 0.5).astype(np.float32), rng.standard_normal((4, 5)).astype(np.float32)
+    gc, bc = (rng.random(3) + 0.5).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    return [
+        ("layerNormalization", lambda nb: nb.add_layer_normalization("l", "x", "y", [4, 5], g, b, eps=1e-3),
+         lambda x: F.layer_norm(x, [4, 5], torch.from_numpy(g), torch.from_numpy(b), eps=1e-3)),
+        ("constantPad", lambda nb: nb.add_constant_pad("l", ["x"], "y", value=0.5, pad_amounts=[0, 1, 2, 0, 1, 1, 0, 3]),
+         lambda x: F.pad(x, (0, 3, 1, 1, 2, 0, 0, 1), value=0.5)),
+        ("padding reflection", lambda nb: nb.add_padding("l", left=1, right=2, top=0, bottom=3, input_name="x",
+                                                         output_name="y", padding_type="reflection"),
+         lambda x: F.pad(x, (1, 2, 0, 3), mode="reflect")),
+        ("padding replication", lambda nb: nb.add_padding("l", left=2, right=0, top=1, bottom=1, input_name="x",
+                                                          output_name="y", padding_type="replication"),
+         lambda x: F.pad(x, (2, 0, 1, 1), mode="replicate")),
+        ("tile", lambda nb: nb.add_tile("l", "x", "y", reps=[1, 2, 1, 3]), lambda x: x.repeat(1, 2, 1, 3)),
+        ("reduceSum", lambda nb: nb.add_reduce_sum("l", "x", "y", axes=[1, 3], keepdims=True),
+         lambda x: x.sum(dim=(1, 3), keepdim=True)),
+        ("reduceL2", lambda nb: nb.add_reduce_l2("l", "x", "y", axes=[2], keepdims=False),
+         lambda x: torch.linalg.vector_norm(x, dim=2)),
+        ("batchnorm instanceNormalization", lambda nb: nb.add_batchnorm(
+            "l", 3, gc, bc, input_name="x", output_name="y", compute_mean_var=True, instance_normalization=True,
+            epsilon=1e-3),
+         lambda x: F.instance_norm(x, weight=torch.from_numpy(gc), bias=torch.from_numpy(bc), eps=1e-3)),
+    ]
+
+
+def run_nn_builder_cases():
+    """Each nn_builder_cases layer on a [1, 3, 4, 5] input: the interpreter
+    on coremltools' spec vs PyTorch, within TOL. Returns (passed, failed)."""
+    import coremltools as ct
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    passed = failed = 0
+    x = torch.randn(1, 3, 4, 5, generator=torch.Generator().manual_seed(5))
+    for name, build, fn in nn_builder_cases():
+        want = fn(x).numpy().astype(np.float64)
+        nb = NeuralNetworkBuilder([("x", datatypes.Array(*x.shape))], [("y", None)],
+                                  disable_rank5_shape_mapping=True)
+        build(nb)
+        m = coreml_interp.NNModel(nb.spec, nb.spec.neuralNetwork)
+        try:
+            got = m.run({"x": x.numpy()})["y"].astype(np.float64)
+            err = float(np.abs(got - want).max()) / max(1.0, float(np.abs(want).max())) \
+                if got.shape == want.shape else float("inf")
+        except Exception as e:  # the interpreter refusing is a failure too
+            err = float("nan")
+            print(f"  interpreter: {type(e).__name__}: {e}")
+        ok = err <= TOL
+        passed += ok
+        failed += not ok
+        print(f"{'NN builder':26} {name:32} {err:10.1e} {'pass' if ok else 'FAIL'}", flush=True)
+    del ct
+    return passed, failed
 
 
 def main(argv):
     ap = argparse.ArgumentParser()
+    ap.add_argument("--small", action="store_true",
+                    help="the small single-op modules (small_modules) and NeuralNetworkBuilder layers "
+                         "(nn_builder_cases) instead of the zoo")
     ap.add_argument("--models", nargs="*", default=DEFAULT)
-    ap.add_argument("--modules", action="store_true",
-                    help="small torch modules, one per resampling / indexing op (small_modules), not the zoo")
     ap.add_argument("--formats", nargs="*", default=["mlprogram", "neuralnetwork", "mlprogram-fp16"],
                     help="mlprogram (fp32), neuralnetwork, mlprogram-fp16 (compute_precision=FLOAT16)")
     args = ap.parse_args(argv)
     src = dict(export_fixtures.ZOO)
     passed = failed = 0
+    small = small_modules() if args.small else {}
+    if args.small:
+        args.models = list(small)
+        passed, failed = run_nn_builder_cases()
     rows = []
     kinds = {}
     print(f"{'model':26} {'format':14} {'converted':9} {'err/scale':>10} {'scale':>8} {'ops':>5} result  time")
     with tempfile.TemporaryDirectory() as tmp:
-        mods = small_modules() if args.modules else {}
-        for name in (list(mods) if args.modules else args.models):
+        for name in args.models:
             try:
-                model, x = mods[name] if args.modules else export_fixtures.zoo_model(name, src.get(name, "timm"))
+                if name in small:
+                    torch.manual_seed(export_fixtures.seed_for(name))
+                    model = small[name]
+                    x = torch.randn(1, 3, 10, 12, generator=torch.Generator().manual_seed(7))
+                else:
+                    model, x = export_fixtures.zoo_model(name, src.get(name, "timm"))
                 model.eval()
                 with torch.no_grad():
                     want = model(x).numpy().astype(np.float64)

@@ -13,7 +13,8 @@ The files come from `go test ./coreml` with MCONV_COREML_OUT set (hand-built
 models covering every mapped op; every golden fixture after mconv's passes;
 with MCONV_FULL_MODELS set, the full-size models after the passes) and from
 `mconv to-coreml` on every golden fixture file as exported (train and deploy
-form, fp32 and fp16, both formats).
+form, fp32 and fp16, both formats) and on the normalization / padding
+fixtures of coreml/testdata/normpad.
 Prints 'N passed, N failed'; exits non-zero on any failure.
 """
 import glob
@@ -133,11 +134,16 @@ def main():
     subprocess.run(["go", "test", "./coreml", "-run", "TestWriteZoo|TestGoldenRoundTrip|TestFullModelsRoundTrip|TestFeatureNames|TestInputAlsoOutput", "-count=1", "-timeout", "30m"],
                    cwd=ROOT, env=env, check=True)
     golden = sorted(glob.glob(os.path.join(ROOT, "testdata", "golden", "*", "*", "*.onnx")))
+    # the normalization / padding fixtures (export_coreml_fixtures.py)
+    normpad = os.path.join(ROOT, "coreml", "testdata", "normpad")
+    golden += sorted(glob.glob(os.path.join(normpad, "*", "*", "model.onnx")) +
+                     glob.glob(os.path.join(normpad, "*", "model.onnx")))
     if golden:
         exe = os.path.join(out, "mconv")
         subprocess.run(["go", "build", "-o", exe, "./cmd/mconv"], cwd=ROOT, check=True)
         for g in golden:
-            rel = os.path.relpath(g, os.path.join(ROOT, "testdata", "golden"))
+            rel = os.path.relpath(g, os.path.join(ROOT, "testdata", "golden") if not g.startswith(normpad) else
+                                  os.path.join(ROOT, "coreml", "testdata"))
             base = os.path.join(out, rel.replace(os.sep, "_")[:-5])
             variants = [([], "_fp32.mlpackage"), (["--fp16"], "_fp16.mlpackage"), ([], "_fp32.mlmodel"), (["--fp16"], "_fp16.mlmodel")]
             if g.endswith("deploy.onnx") and image_like(g):

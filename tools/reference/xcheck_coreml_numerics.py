@@ -5,7 +5,9 @@ made the same way in writer and reader (pad order, weight layout, an op
 attribute's meaning) would cancel out, and coremltools on Linux only
 type-checks. Here every golden fixture (testdata/golden/NAME/EXPORTER:
 model.onnx with test_data_set_0 and deploy.onnx with deploy_data_set_0,
-input and output computed by PyTorch) is converted with
+input and output computed by PyTorch) and every normalization / padding
+fixture of coreml/testdata/normpad (export_coreml_fixtures.py: PyTorch's
+or ONNX Runtime's outputs) is converted with
 `mconv to-coreml --fuse` to ML Program (.mlpackage) and NeuralNetwork
 (.mlmodel), fp32 and --fp16, and evaluated by coreml_interp.py, a NumPy
 interpreter of the documented MIL / NeuralNetwork op semantics that shares
@@ -16,7 +18,9 @@ validate_coreml_interp.py). Tolerances, scale = max |PyTorch output|:
     device computes; for a NeuralNetwork every layer output): <= 2e-2 x
     max(1, scale), or no worse than 1.5x the error of the fused ONNX model
     (`mconv fuse`) with its float weights rounded to float16, run in ONNX
-    Runtime.
+    Runtime. An fp16 file whose values exceed fp16's range (the float64 run
+    of the same program passes 65504 where the fp16 run is not finite) is
+    listed as 'overflow', not counted: a device overflows too.
 On a failure the first diverging op is named: the interpreter's trace is
 compared, op by op in program order, with ONNX Runtime's intermediate
 outputs of the fused ONNX model wherever the (sanitized) tensor names match.
@@ -140,6 +144,24 @@ def first_divergence(prog, feeds, fp16, fused, x, tol):
     return f"no traced value of the {matched} matched by name exceeds the tolerance"
 
 
+def fp16_overflow(prog, feeds, nn):
+    """The first op (type name: |value| in float64) whose fp16 output is not
+    finite while the float64 run's value exceeds fp16's 65504 (the value
+    does not fit fp16, whatever computes it), or None."""
+    t16, t64 = [], []
+    if nn:
+        prog.run(feeds, fp16=True, trace=t16)
+    else:
+        prog.run(feeds, trace=t16)
+    prog.run(feeds, mode="float64", trace=t64)
+    for (typ, name, _, a), (_, _, _, b) in zip(t16, t64):
+        a = np.asarray(a)
+        if np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
+            big = float(np.abs(np.asarray(b, np.float64)).max())
+            return f"{typ} {name} (max |value| {big:.3g} > 65504)" if big > 65504 else None
+    return None
+
+
 VARIANTS = [(".mlpackage", False), (".mlpackage", True), (".mlmodel", False), (".mlmodel", True)]
 
 
@@ -196,6 +218,11 @@ def check_file(exe, onnx_path, data_dir, tmp, root, variants=VARIANTS, refused_o
             ok = err <= TOL16 * scale or err <= FP16_REF_FACTOR * ref16
             detail = f"err/scale {err / scale:.1e} (fp16-weights ORT {ref16 / scale:.1e})"
             tol = TOL16
+        if not ok and fp16:
+            over = fp16_overflow(prog, feeds, ext == ".mlmodel")
+            if over:  # the fp16 file cannot hold the value: a device overflows too (listed, not counted)
+                print(f"overflow {what}: {detail}; fp16 overflow at {over}", flush=True)
+                continue
         if not ok:
             try:
                 detail += "; " + first_divergence(prog, feeds, fp16, fused, x, tol)
@@ -293,6 +320,10 @@ def main(argv):
     else:
         root = os.path.join(ROOT, "testdata", "golden")
         files = sorted(glob.glob(os.path.join(root, "*", "*", "*.onnx")))
+        # the Core ML normalization and padding fixtures (export_coreml_fixtures.py)
+        normpad = os.path.join(ROOT, "coreml", "testdata", "normpad")
+        files += sorted(glob.glob(os.path.join(normpad, "*", "*", "model.onnx")) +
+                        glob.glob(os.path.join(normpad, "*", "model.onnx")))
     if not files:
         print(f"no fixtures under {root}")
         print("0 passed, 0 failed")
@@ -305,7 +336,8 @@ def main(argv):
             data = os.path.join(os.path.dirname(g), data_dirs.get(os.path.basename(g), ""))
             if not os.path.isdir(data):
                 continue
-            check_file(exe, g, data, tmp, root, variants, refused_ok=bool(args.zoo))
+            label_root = root if g.startswith(root) else os.path.join(ROOT, "coreml", "testdata")
+            check_file(exe, g, data, tmp, label_root, variants, refused_ok=bool(args.zoo))
         if not args.zoo:
             negative_control(tmp, exe)
             for g in files:  # the whole networks (image input [1,3,H,W]), deploy form

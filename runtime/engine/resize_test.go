@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/mconv/mconv/ir"
+)
+
+// refResizeCoord is the ONNX Resize coordinate transformation: the input
+// coordinate of output index o along an axis of input length in, output
+// length on and scale s (from the operator document).
+func refResizeCoord(ctm string, o, in, on int, s float64) float64 {
+	switch ctm {
+	case "half_pixel":
+		return (float64(o)+0.5)/s - 0.5
+	case "pytorch_half_pixel":
+		if on > 1 {
+			return (float64(o)+0.5)/s - 0.5
+		}
+		return 0
+	case "align_corners":
+		// The resized length is in*s, unrounded (ONNX Runtime's choice).
+		if float64(in)*s <= 1 {
+			return 0
+		}
+		return float64(o) * float64(in-1) / (float64(in)*s - 1)
+	case "asymmetric":
+		return float64(o) / s
+	case "half_pixel_symmetric":
+		adj := float64(on) / (s * float64(in))
+		return float64(in)/2*(1-adj) + (float64(o)+0.5)/s - 0.5
+	}
+	panic(ctm)
+}
+
+// refResize2D resizes x [planes, H, W] to [planes, OH, OW] by the ONNX
+// definitions of nearest (with its rounding mode) and linear sampling,
+// per output element in float64.
+func refResize2D(x []float32, planes, H, W, OH, OW int, sh, sw float64, mode, ctm, nm string) []float32 {
+	near := func(c float64, in int) int {
+		var k float64
+		switch nm {
+		case "round_prefer_floor":
+			k = math.Ceil(c - 0.5)
+		case "round_prefer_ceil":
+			k = math.Floor(c + 0.5)
+		case "floor":
+			k = math.Floor(c)
+		case "ceil":
+			k = math.Ceil(c)
+		}
+		return min(max(int(k), 0), in-1)
+	}
+	out := make([]float32, planes*OH*OW)
+	for p := 0; p < planes; p++ {
+		for oy := 0; oy < OH; oy++ {
+			cy := refResizeCoord(ctm, oy, H, OH, sh)
+			for ox := 0; ox < OW; ox++ {
+				cx := refResizeCoord(ctm, ox, W, OW, sw)
+				var v float64
+				if mode == "nearest" {
+					v = float64(x[(p*H+near(cy, H))*W+near(cx, W)])
+				} else {
+					cy, cx := min(max(cy, 0), float64(H-1)), min(max(cx, 0), float64(W-1))
+					y0, x0 := int(math.Floor(cy)), int(math.Floor(cx))
+					y1, x1 := min(y0+1, H-1), min(x0+1, W-1)
+					fy, fx := cy-float64(y0), cx-float64(x0)
+					g := func(y, xx int) float64 { return float64(x[(p*H+y)*W+xx]) }
+					v = (1-fy)*((1-fx)*g(y0, x0)+fx*g(y0, x1)) + fy*((1-fx)*g(y1, x0)+fx*g(y1, x1))
+				}
+				out[(p*OH+oy)*OW+ox] = float32(v)
+			}
+		}
+	}
+	return out
+}
+
+// TestResizeRandom checks Resize nearest (every rounding mode) and linear
+// over every coordinate transformation mode, on random sizes and scales of
+// the last two axes, against refResize2D, with 1 to 3 threads giving the
+// same bits.
+func TestResizeRandom(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	ctms := []string{"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "half_pixel_symmetric"}
+	nms := []string{"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}
+	factors := []float64{0.25, 0.5, 0.6, 1, 1.5, 2, 2, 3, 4}
+	cases := 150
+	if testing.Short() {
+		cases = 40
+	}
+	for tc := 0; tc < cases; tc++ {
+		mode := []string{"nearest", "linear"}[tc%2]
+		ctm, nm := ctms[r.Intn(len(ctms))], nms[r.Intn(len(nms))]
+		rank := []int{2, 3, 4, 4}[r.Intn(4)]
+		lead := []int64{2, 3}[:rank-2]
+		H, W := 1+r.Intn(9), 1+r.Intn(12)
+		sh, sw := factors[r.Intn(len(factors))], factors[r.Intn(len(factors))]
+		OH, OW := int(math.Floor(float64(H)*sh)), int(math.Floor(float64(W)*sw))
+		if OH == 0 || OW == 0 {
+			continue
+		}
+		t.Run(fmt.Sprintf("case%d_%s_%s_%s_%v_%dx%d_x%vx%v", tc, mode, ctm, nm, lead, H, W, sh, sw), func(t *testing.T) {
+			m, g := newModel()
+			shape := append(append([]int64{}, lead...), int64(H), int64(W))
+			sc := make([]float32, rank)
+			for i := range sc {
+				sc[i] = 1
+			}
+			sc[rank-2], sc[rank-1] = float32(sh), float32(sw)
+			x := g.AddInput("x", ir.TensorOf(ir.Float32, shape...))
+			n := g.AddNode("Resize", "rs", []*ir.Value{x, nil, g.AddConst("scales", ir.NewFloat32(ints64(int64(rank)), sc))}, "y")
+			n.SetAttr(&ir.Attr{Name: "mode", Type: ir.AttrString, S: []byte(mode)})
+			n.SetAttr(&ir.Attr{Name: "coordinate_transformation_mode", Type: ir.AttrString, S: []byte(ctm)})
+			n.SetAttr(&ir.Attr{Name: "nearest_mode", Type: ir.AttrString, S: []byte(nm)})
+			g.AddOutput(n.Outputs[0])
+			planes := int(ir.NumElements(lead))
+			xv := randF32(r, planes*H*W)
+			got, dims := runThreads(t, m, map[string]*ir.Tensor{"x": ir.NewFloat32(shape, xv)}, "y")
+			if dims[rank-2] != int64(OH) || dims[rank-1] != int64(OW) {
+				t.Fatalf("output shape %v, want ...x%dx%d", dims, OH, OW)
+			}
+			// The scales the model holds are float32.
+			want := refResize2D(xv, planes, H, W, OH, OW, float64(float32(sh)), float64(float32(sw)), mode, ctm, nm)
+			if mode == "nearest" {
+				maxDiff(t, got, want, 0, 0)
+			} else {
+				maxDiff(t, got, want, 1e-6, 1e-5)
+			}
+		})
+	}
+}

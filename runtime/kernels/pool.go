@@ -1,0 +1,100 @@
+package kernels
+
+// Row primitives of the pooling and resampling ops (runtime/engine's
+// MaxPool, AveragePool and Resize): element-wise max, sum and blend of two
+// rows and the split of a row into its even and odd elements. Each is a
+// plain Go loop (the reference) with an AVX2 version for the leading
+// multiple of 8 elements on amd64; both give the same bits.
+
+// MaxInto sets dst[i] = a[i] if a[i] > b[i] or a[i] is NaN, else b[i], for
+// i < len(dst): the larger value, NaN if either is NaN. dst may be a or b.
+func MaxInto(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	n := 0
+	if len(dst) >= shortRow {
+		n = maxVec(dst, a, b)
+	}
+	refMaxInto(dst[n:], a[n:], b[n:])
+}
+
+// AddInto sets dst[i] = a[i] + b[i] for i < len(dst). dst may be a or b.
+func AddInto(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	n := 0
+	if len(dst) >= shortRow {
+		n = addVec(dst, a, b)
+	}
+	refAddInto(dst[n:], a[n:], b[n:])
+}
+
+// LerpInto sets dst[i] = a[i]*wa + b[i]*wb (two products rounded to
+// float32, then their sum; never fused) for i < len(dst). dst may be a or
+// b.
+func LerpInto(dst, a, b []float32, wa, wb float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	n := 0
+	if len(dst) >= shortRow {
+		n = lerpVec(dst, a, b, wa, wb)
+	}
+	refLerpInto(dst[n:], a[n:], b[n:], wa, wb)
+}
+
+// Deinterleave2 sets even[i] = src[2i] and odd[i] = src[2i+1] for i <
+// len(even) (and len(odd)); src must hold 2*len(even) elements.
+func Deinterleave2(even, odd, src []float32) {
+	odd = odd[:len(even)]
+	src = src[:2*len(even)]
+	n := 0
+	if len(even) >= shortRow {
+		n = deinterleave2Vec(even, odd, src)
+	}
+	refDeinterleave2(even[n:], odd[n:], src[2*n:])
+}
+
+// shortRow is the length below which the row primitives run the Go loop
+// alone (a vector call costs more than it saves).
+const shortRow = 16
+
+// The vector versions do a prefix (a multiple of 8) and return its length;
+// the defaults do none. Deinterleave2 uses the depthwise convolution's
+// deinterleave2Vec.
+var (
+	maxVec  = func(dst, a, b []float32) int { return 0 }
+	addVec  = func(dst, a, b []float32) int { return 0 }
+	lerpVec = func(dst, a, b []float32, wa, wb float32) int { return 0 }
+)
+
+func refMaxInto(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		x, y := a[i], b[i]
+		if x > y || x != x {
+			dst[i] = x
+		} else {
+			dst[i] = y
+		}
+	}
+}
+
+func refAddInto(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+func refLerpInto(dst, a, b []float32, wa, wb float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = float32(a[i]*wa) + float32(b[i]*wb)
+	}
+}
+
+func refDeinterleave2(even, odd, src []float32) {
+	odd = odd[:len(even)]
+	src = src[:2*len(even)]
+	for i := range even {
+		even[i] = src[2*i]
+		odd[i] = src[2*i+1]
+	}
+}
