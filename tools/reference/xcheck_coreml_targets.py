@@ -205,6 +205,9 @@ SAMPLES.update({
     "GatherND": lambda: ([helper.make_node("GatherND", ["x", "ix"], ["y"])],
                          {"ix": np.array([[0, 1], [0, 3]], np.int64)}, X),
     "Mod": lambda: ([helper.make_node("Mod", ["x", "c"], ["y"], fmod=1)], {"c": np.abs(r(4, 1, 1)) + 0.5}, X),
+    "Gather": lambda: ([helper.make_node("Gather", ["x", "ix"], ["y"], axis=2)], {"ix": i64(0, 5, -1)}, X),
+    "Upsample": lambda: ([helper.make_node("Upsample", ["x", "sc"], ["y"], mode="linear")],
+                         {"sc": np.array([1, 1, 2, 2], np.float32)}, X, 9),
 })
 # Further forms of an op whose lowering may differ by attribute (and so may
 # need a later target than the op's table entry): mconv's target must still
@@ -224,14 +227,17 @@ VARIANTS = {
 
 
 def sample_model(make, path):
-    nodes, inits, shape = make()
+    """Writes the sample graph make() returns: (nodes, initializers, input
+    shape[, ONNX opset, 20 when not given: Upsample exists only before 10])."""
+    nodes, inits, shape, *opset = make()
     g = helper.make_graph(nodes, "sample",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
                           [helper.make_tensor_value_info(o, TensorProto.FLOAT, None)
                            for o in nodes[-1].output],
                           [numpy_helper.from_array(v, k) for k, v in inits.items()])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 20), helper.make_opsetid("mconv", 1)])
-    m.ir_version = 10
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset[0] if opset else 20),
+                                            helper.make_opsetid("mconv", 1)])
+    m.ir_version = 10 if not opset else 4
     onnx.save(m, path)
 
 
