@@ -467,8 +467,11 @@ func (l *lowerer) checkOutputSizes(n *ir.Node) error {
 	return nil
 }
 
-// fitsBudget checks that a tensor of the given shape and dtype fits the
-// memory budget, naming it in the error.
+// fitsBudget checks that a tensor of the given shape and dtype alone fits
+// the memory budget (Options.MaxMemory), naming it in the error. Lowerings
+// of ops that can make a value far larger than their input (Resize, Pad,
+// Expand) call it before emitting; checkOutputSizes calls it for every
+// node after.
 func (l *lowerer) fitsBudget(name string, shape []int64, dt pb.DataType) error {
 	if l.budget == nil {
 		return nil
