@@ -210,3 +210,31 @@ func TestFullModelsRoundTrip(t *testing.T) {
 		writeOut(t, label, m)
 	}
 }
+
+// TestZooRoundTrip: every model of the benchmark zoo (MCONV_ZOO, made by
+// export_fixtures.py --zoo: full-size timm/torchvision backbones in
+// training form, by both exporters), fused, converts to ML Program and
+// NeuralNetwork, fp32 and fp16, and the files read back reproduce
+// PyTorch's output stored beside the export. (The numbers are checked
+// independently of mconv's reader by xcheck_coreml_numerics.py --zoo.)
+func TestZooRoundTrip(t *testing.T) {
+	root := testenv.Zoo(t)
+	logWorst = true
+	defer func() { logWorst = false }()
+	for _, p := range testenv.Glob(t, filepath.Join(root, "*", "*", "train.onnx")) {
+		rel, _ := filepath.Rel(root, p)
+		sets, err := golden.SetsFor(p)
+		if err != nil || len(sets) == 0 {
+			t.Errorf("%s: no data set beside it (%v)", p, err)
+			continue
+		}
+		m, err := onnx.Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := passes.Run(m, passes.Options{}); err != nil {
+			t.Fatalf("%s: passes: %v", p, err)
+		}
+		checkRoundTrip(t, "zoo/"+filepath.Dir(rel)+" fused", m, sets[:1])
+	}
+}

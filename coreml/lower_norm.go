@@ -302,3 +302,25 @@ func lowerGroupNorm(l *lowerer, n *ir.Node) error {
 	l.def(n.Outputs[0], "add", []arg{a("x", y), a("y", bi)}, x.dt, x.shape)
 	return nil
 }
+
+// lowerLpNorm: LpNormalization with p = 2 -> x / reduce_l2_norm(x) over
+// axis (dims kept). p = 1 has no lowering here.
+func lowerLpNorm(l *lowerer, n *ir.Node) error {
+	x, err := l.x0(n)
+	if err != nil {
+		return err
+	}
+	if p := n.AttrInt("p", 2); p != 2 {
+		return fmt.Errorf("p=%d: only the L2 norm is converted: %w", p, errUnsupported)
+	}
+	ax, err := normAxis(n.AttrInt("axis", -1), len(x.shape))
+	if err != nil {
+		return err
+	}
+	base := n.Outputs[0].Name
+	s := append([]int64(nil), x.shape...)
+	s[ax] = 1
+	nrm := l.emit1("reduce_l2_norm", base+"_l2", []arg{a("x", x), a("axes", l.cInts(base+"_axes", ax)), a("keep_dims", l.cBool(base+"_keep_dims", true))}, x.dt, s, false)
+	l.def(n.Outputs[0], "real_div", []arg{a("x", x), a("y", nrm)}, x.dt, x.shape)
+	return nil
+}

@@ -68,6 +68,7 @@ func init() {
 		"LayerNormalization":    {lowerLayerNorm, iOS15},
 		"InstanceNormalization": {lowerInstanceNorm, iOS15},
 		"GroupNormalization":    {lowerGroupNorm, iOS15},
+		"LpNormalization":       {lowerLpNorm, iOS15},
 		"Pad":                   {lowerPad, iOS15},
 		"Identity":              {lowerIdentity, iOS15},
 		"Dropout":               {lowerIdentity, iOS15},

@@ -12,7 +12,9 @@ import (
 
 // nnLayerNorm writes layer_norm over trailing axes as a layerNormalization
 // layer (gamma and beta of the normalized shape; ones and zeros when
-// absent).
+// absent). NeuralNetwork.proto lists the layer (field 1350) among those of
+// specification version 4 (iOS 13), before the version-5 ones, so the
+// writer's version can express it.
 func nnLayerNorm(w *nnWriter, o *mop) error {
 	x := o.input("x")
 	axes, err := constInts(o, "axes")
@@ -246,7 +248,7 @@ func paddedShape(shape, pad []int64) ([]int64, error) {
 		}
 		s[ax] += pad[2*i] + pad[2*i+1]
 	}
-	if numel(s) > ir.MaxElements {
+	if ir.NumElements(s) < 0 {
 		return nil, fmt.Errorf("padded shape %v too large", s)
 	}
 	return s, nil

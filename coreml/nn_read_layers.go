@@ -571,12 +571,12 @@ func layerTile(r *layerReader) error {
 	}
 	s := make([]int64, len(reps))
 	for i, k := range reps {
-		if k <= 0 || k > ir.MaxElements {
-			return fmt.Errorf("tile reps %v", reps)
+		if k <= 0 || x.shape[i] <= 0 || k > ir.MaxElements/x.shape[i] {
+			return fmt.Errorf("tile reps %v for shape %v", reps, x.shape)
 		}
 		s[i] = x.shape[i] * k
 	}
-	if ir.NumElements(s) < 0 || numel(s) > ir.MaxElements {
+	if ir.NumElements(s) < 0 {
 		return fmt.Errorf("tiled shape %v too large", s)
 	}
 	r.def("tile", []arg{a("x", x), a("reps", r.l.cInts(r.base+"_reps", reps...))}, s)

@@ -26,8 +26,8 @@ func TestNormPadFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths = append(paths, more...)
-	if len(paths) < 9 {
-		t.Fatalf("found %d fixtures under testdata/normpad, want at least 9", len(paths))
+	if len(paths) < 12 {
+		t.Fatalf("found %d fixtures under testdata/normpad, want at least 12", len(paths))
 	}
 	for _, p := range paths {
 		m, err := onnx.Load(p)
@@ -86,6 +86,7 @@ func TestNormPadErrors(t *testing.T) {
 			`node "the_node" (GroupNormalization): num_groups 2 does not divide 3 channels`},
 		{"group norm params", oneOp("GroupNormalization", "", func(b *builder) []*ir.Value { return []*ir.Value{b.w(2), b.w(2)} }, aint("num_groups", 3)),
 			`node "the_node" (GroupNormalization): scale and bias must be constants of 3 (per group) or 3 (per channel) elements: not supported`},
+		{"lp norm p 1", oneOp("LpNormalization", "", nil, aint("p", 1)), `node "the_node" (LpNormalization): p=1: only the L2 norm is converted: not supported`},
 		{"instance norm rank 2", func() *ir.Model {
 			b := newBuilder(6)
 			x := b.g.AddInput("x", ir.TensorOf(ir.Float32, 2, 3))

@@ -34,7 +34,7 @@ func (b *irBuilder) paramValue(o *mop, p string, x *mvar, shape []int64, def flo
 // (axis = the first of them); a missing gamma is ones, a missing beta no B.
 func readLayerNorm(b *irBuilder, o *mop) error {
 	x := o.input("x")
-	vs, err := b.ins(o, "x")
+	vs, err := b.ins(o, withOptional(o, []string{"x"}, "beta")...)
 	if err != nil {
 		return err
 	}
@@ -58,14 +58,7 @@ func readLayerNorm(b *irBuilder, o *mop) error {
 	if err != nil {
 		return err
 	}
-	in := []*ir.Value{vs[0], g}
-	if o.input("beta") != nil {
-		bv, err := b.value(o.input("beta"))
-		if err != nil {
-			return err
-		}
-		in = append(in, bv)
-	}
+	in := append([]*ir.Value{vs[0], g}, vs[1:]...)
 	eps, err := constFloat(o, "epsilon")
 	if err != nil {
 		return err
@@ -107,7 +100,16 @@ func readInstanceNorm(b *irBuilder, o *mop) error {
 // replicate as edge.
 func readPad(b *irBuilder, o *mop) error {
 	x := o.input("x")
-	vs, err := b.ins(o, "x")
+	mode := constStr(o, "mode")
+	onnxMode := map[string]string{"": "constant", "constant": "constant", "reflect": "reflect", "replicate": "edge"}[mode]
+	if onnxMode == "" {
+		return fmt.Errorf("pad mode %q: %w", mode, errUnsupported)
+	}
+	ps := []string{"x"}
+	if onnxMode == "constant" {
+		ps = withOptional(o, ps, "constant_val")
+	}
+	vs, err := b.ins(o, ps...)
 	if err != nil {
 		return err
 	}
@@ -125,19 +127,7 @@ func readPad(b *irBuilder, o *mop) error {
 		ax := r - k + i
 		full[ax], full[ax+r] = pad[2*i], pad[2*i+1]
 	}
-	mode := constStr(o, "mode")
-	onnxMode := map[string]string{"": "constant", "constant": "constant", "reflect": "reflect", "replicate": "edge"}[mode]
-	if onnxMode == "" {
-		return fmt.Errorf("pad mode %q: %w", mode, errUnsupported)
-	}
-	in := []*ir.Value{vs[0], b.i64(o.name+"_pads", full...)}
-	if onnxMode == "constant" && o.input("constant_val") != nil {
-		cv, err := b.value(o.input("constant_val"))
-		if err != nil {
-			return err
-		}
-		in = append(in, cv)
-	}
+	in := append([]*ir.Value{vs[0], b.i64(o.name+"_pads", full...)}, vs[1:]...)
 	_, err = b.node("Pad", o.out[0], in, attrStr("mode", onnxMode))
 	return err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/mconv/mconv/passes"
 	"github.com/mconv/mconv/runtime"
 	"github.com/mconv/mconv/runtime/bench"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 func init() { register(newBenchCmd) }
@@ -105,6 +106,7 @@ type benchThroughput struct {
 type benchResult struct {
 	Model                  string            `json:"model"`
 	Threads                int               `json:"threads"`
+	Kernels                string            `json:"kernels"` // kernel path (kernels.KernelPath)
 	Latency                bench.Stats       `json:"latency_batch1"`
 	Throughput             *benchThroughput  `json:"throughput"` // nil when the batch-B plan failed
 	ThroughputError        string            `json:"throughput_error,omitempty"`
@@ -150,7 +152,7 @@ func (o *benchOptions) prepare(m *ir.Model, path string, passes []string) (*benc
 	} else if bm.planB, bm.inB, err = o.compile(mB, passes); err != nil {
 		bm.errB = err
 	}
-	bm.res = &benchResult{Model: bm.name, Threads: bm.plan1.Threads(), MACs: bm.report.MACs, FLOPs: bm.report.FLOPs,
+	bm.res = &benchResult{Model: bm.name, Threads: bm.plan1.Threads(), Kernels: kernels.KernelPath(), MACs: bm.report.MACs, FLOPs: bm.report.FLOPs,
 		PlannedActivationBytes: bm.plan1.PeakActivationBytes()}
 	if bm.errB != nil {
 		bm.res.ThroughputError = bm.errB.Error()
@@ -381,7 +383,7 @@ func (o *benchOptions) write(w io.Writer, bms []*benchModel, rssErr error) error
 	}
 	for _, bm := range bms {
 		r := bm.res
-		fmt.Fprintf(w, "%s (%d threads)\n", r.Model, r.Threads)
+		fmt.Fprintf(w, "%s (%d threads) on %s kernels\n", r.Model, r.Threads, r.Kernels)
 		fmt.Fprintf(w, "  latency, batch 1:   median %.3f ms, p90 %.3f, min %.3f, max %.3f (%d runs)\n",
 			r.Latency.MedianMS, r.Latency.P90MS, r.Latency.MinMS, r.Latency.MaxMS, r.Latency.Runs)
 		if t := r.Throughput; t != nil {

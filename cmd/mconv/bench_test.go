@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 func TestBenchJSONAndSVG(t *testing.T) {
@@ -25,6 +27,9 @@ func TestBenchJSONAndSVG(t *testing.T) {
 	}
 	if r.Latency.Runs != 3 || r.Latency.MedianMS <= 0 || r.Latency.MinMS > r.Latency.MedianMS || r.Latency.MedianMS > r.Latency.MaxMS {
 		t.Errorf("latency %+v", r.Latency)
+	}
+	if r.Kernels != kernels.KernelPath() {
+		t.Errorf("kernels %q, want %q", r.Kernels, kernels.KernelPath())
 	}
 	if r.Throughput == nil || r.Throughput.Batch != 4 || r.Throughput.ImagesPerS <= 0 {
 		t.Fatalf("throughput %+v (%s)", r.Throughput, r.ThroughputError)

@@ -67,7 +67,7 @@ const (
 		"weight_bytes memory_access_bytes arithmetic_intensity"
 	statsInputKeys   = "name dtype shape"
 	statsDTypeKeys   = "dtype elements bytes"
-	benchKeys        = "model threads latency_batch1 throughput peak_rss_bytes planned_activation_bytes macs flops gflops_per_s profile"
+	benchKeys        = "model threads kernels latency_batch1 throughput peak_rss_bytes planned_activation_bytes macs flops gflops_per_s profile"
 	benchStatsKeys   = "runs median_ms p90_ms min_ms max_ms mean_ms"
 	benchThruKeys    = "batch stats batches_per_s images_per_s gflops_per_s"
 	benchProfileKeys = "name op kernel time_ms timed macs flops memory_access_bytes"

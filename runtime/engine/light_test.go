@@ -12,6 +12,7 @@ import (
 	"github.com/mconv/mconv/internal/testenv"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 // netResult is the outcome of one whole network.
@@ -174,8 +175,22 @@ func goldenResults() ([]netResult, error) {
 // TestGoldenFixtures runs every fixture of testdata/golden, training form
 // (model.onnx) and deploy form (deploy.onnx), on its stored inputs and
 // compares with the stored PyTorch outputs within rtol 1e-4 / atol 1e-5 of
-// the output's scale, with 1, 2 and 3 threads giving bit-identical outputs.
+// the output's scale, with 1, 2 and 3 threads giving bit-identical outputs,
+// on every kernel path this CPU supports (kernels.KernelPaths).
 func TestGoldenFixtures(t *testing.T) {
+	for _, path := range kernels.KernelPaths() {
+		t.Run(path, func(t *testing.T) {
+			prev, err := kernels.SetKernelPath(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer kernels.SetKernelPath(prev)
+			testGoldenFixtures(t)
+		})
+	}
+}
+
+func testGoldenFixtures(t *testing.T) {
 	res, err := goldenResults()
 	if err != nil {
 		t.Fatal(err)

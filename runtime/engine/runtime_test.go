@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 func randF32(r *rand.Rand, n int) []float32 {
@@ -116,6 +117,7 @@ func TestConvVariants(t *testing.T) {
 }
 
 func testConvVariants(t *testing.T) {
+	fast := useKernels
 	r := rand.New(rand.NewSource(1))
 	cases := []struct {
 		name                               string
@@ -130,9 +132,20 @@ func testConvVariants(t *testing.T) {
 		{"depthwise_mult2", 1, 4, 6, 6, 8, 3, 1, 1, 4},
 		{"grouped", 1, 8, 6, 6, 12, 3, 1, 1, 4},
 		{"7x7s2", 1, 3, 20, 20, 5, 7, 2, 3, 1},
+		// Winograd F(4x4, 3x3) by the kernels' rule (checked below): the
+		// layer runs as one chunk with the kernel's own threads
+		{"3x3_winograd", 2, 32, 13, 15, 40, 3, 1, 1, 1},
+		{"grouped_winograd", 1, 64, 12, 12, 64, 3, 1, 1, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if strings.HasSuffix(tc.name, "_winograd") {
+				kp := kernels.ConvParams{N: tc.N, C: tc.C, H: tc.H, W: tc.W, M: tc.M, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1,
+					PadT: tc.pad, PadL: tc.pad, PadB: tc.pad, PadR: tc.pad, Group: tc.grp, OH: tc.H, OW: tc.W}
+				if !kernels.WinogradChosen(&kp) {
+					t.Fatalf("%s: the kernels no longer choose Winograd for %+v", tc.name, kp)
+				}
+			}
 			m, g := newModel()
 			x := g.AddInput("x", ir.TensorOf(ir.Float32, int64(tc.N), int64(tc.C), int64(tc.H), int64(tc.W)))
 			wv := randF32(r, tc.M*tc.C/tc.grp*tc.K*tc.K)
@@ -158,7 +171,13 @@ func testConvVariants(t *testing.T) {
 					t.Fatal(err)
 				}
 				got, _ := out["y"].Float32s()
-				maxDiff(t, got, want, 1e-4, 1e-4)
+				atol := 1e-4
+				if strings.HasSuffix(tc.name, "_winograd") && fast {
+					// the kernels' Winograd bound, 2e-5 of Σ|x·w|, at the
+					// expected Σ|x·w| of k standard normal products (0.64k)
+					atol = 2e-5 * 0.64 * float64(tc.C/tc.grp*9)
+				}
+				maxDiff(t, got, want, atol, 1e-4)
 				if first == nil {
 					first = got
 				} else {

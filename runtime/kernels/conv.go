@@ -42,8 +42,14 @@ type PackedConv struct {
 var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv", "winograd"}
 
 // Path names the algorithm PackConvWeights chose: "depthwise",
-// "pointwise-gemm", "gemv", "winograd", "shifted-gemm" or "im2col-gemm".
-func (pk *PackedConv) Path() string { return convKindNames[pk.kind] }
+// "pointwise-gemm", "gemv", "winograd" (F(4x4, 3x3)), "winograd-f2"
+// (F(2x2, 3x3)), "shifted-gemm" or "im2col-gemm".
+func (pk *PackedConv) Path() string {
+	if pk.kind == convWinograd {
+		return pk.wino.v.name
+	}
+	return convKindNames[pk.kind]
+}
 
 // shiftGeom is the geometry of a shifted convolution. The zero-padded input (Hp x Wp = (H+PadT+PadB) x
 // (W+PadL+PadR)) of each channel is split into SH*SW phase planes of
@@ -114,7 +120,7 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 		pk.kind = convPointwise
 	case p.useWinograd():
 		pk.kind = convWinograd
-		pk.wino = packWinoWeights(p, w)
+		pk.wino = packWinoWeights(p, w, p.winoVariant())
 		return pk
 	case p.useShifted():
 		pk.kind = convShifted
@@ -148,7 +154,7 @@ func WorkspaceSize(p *ConvParams) int {
 	case p.isPointwise() && p.H*p.W == 1:
 		return 0
 	case p.useWinograd():
-		return winoBufSize(p)
+		return winoBufSize(p, p.winoVariant())
 	case p.useShifted():
 		return packBSize(p, p.shiftGeometry().nsh) + shiftedBufSize(p)
 	}
@@ -223,7 +229,7 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 	}
 	var s0 *scratch
 	if pk.kind == convWinograd {
-		if len(ws) >= WorkspaceSize(p) {
+		if len(ws) >= winoBufSize(p, pk.wino.v) {
 			s0 = &pk.s0
 			*s0 = scratch{buf: ws, offs: s0.offs}
 		}

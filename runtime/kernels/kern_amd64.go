@@ -129,20 +129,6 @@ func init() {
 	registerKernel(&microKernel, PathAVX2, kernelAVX2)
 	registerKernel(&microKernel8, PathAVX2, kernelAVX2x8)
 	registerKernel(&dwKernel, PathAVX2, dwKernelAVX2)
-	registerKernel(&clampVec, PathAVX2, func(v []float32, lo, hi float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			clampAVX2(&v[0], n, lo, hi)
-		}
-		return n
-	})
-	registerKernel(&hardSwishVec, PathAVX2, func(v []float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			hardSwishAVX2(&v[0], n)
-		}
-		return n
-	})
 	registerKernel(&deinterleave2Vec, PathAVX2, func(even, odd, src []float32) int {
 		n := min(len(even), len(odd), len(src)/2) &^ 7
 		if n > 0 {
@@ -150,19 +136,7 @@ func init() {
 		}
 		return n
 	})
-	registerKernel(&packRowsVec, PathAVX2, func(dst, x []float32, offs []int, j0, np int) {
-		if np > 0 && len(offs) > 0 {
-			_ = dst[np*len(offs)*nr-1]
-			packRows16(&dst[0], &x[j0], &offs[0], len(offs), np)
-		}
-	})
-	registerKernel(&geluVec, PathAVX2, func(v []float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			geluAVX2(&v[0], n)
-		}
-		return n
-	})
+	registerKernel(&packRowsVec, PathAVX2, packRowsAsm(packRows16))
 	registerKernel(&copyRows, PathAVX2, func(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
 		if rows <= 0 || n <= 0 {
 			return
@@ -171,17 +145,16 @@ func init() {
 		_ = src[(rows-1)*srcStride+n-1]
 		copyRowsAVX2(&dst[0], dstStride, &src[0], srcStride, rows, n)
 	})
-	registerKernel(&sigmoidVec, PathAVX2, func(v []float32, silu bool) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			s := 0
-			if silu {
-				s = 1
-			}
-			sigmoidAVX2(&v[0], n, s)
+}
+
+// packRowsAsm wraps an assembly packRows16 as packRowsVec.
+func packRowsAsm(f func(dst, src *float32, offs *int, kcb, np int)) func(dst, x []float32, offs []int, j0, np int) {
+	return func(dst, x []float32, offs []int, j0, np int) {
+		if np > 0 && len(offs) > 0 {
+			_ = dst[np*len(offs)*nr-1]
+			f(&dst[0], &x[j0], &offs[0], len(offs), np)
 		}
-		return n
-	})
+	}
 }
 
 func kernelAVX2(k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {
@@ -241,35 +214,51 @@ func sigmoidAVX512(v *float32, n int, silu int)
 func geluAVX512(v *float32, n int)
 
 func init() {
-	registerKernel(&clampVec, PathAVX512, func(v []float32, lo, hi float32) int {
+	registerActs(PathAVX2, actAsm{clampAVX2, hardSwishAVX2, geluAVX2, sigmoidAVX2})
+	registerActs(PathAVX512, actAsm{clampAVX512, hardSwishAVX512, geluAVX512, sigmoidAVX512})
+}
+
+// actAsm is one path's set of activation kernels, each on n floats, n a
+// multiple of 8.
+type actAsm struct {
+	clamp     func(v *float32, n int, lo, hi float32)
+	hardSwish func(v *float32, n int)
+	gelu      func(v *float32, n int)
+	sigmoid   func(v *float32, n int, silu int)
+}
+
+// registerActs registers k's kernels as path's clampVec, hardSwishVec,
+// geluVec and sigmoidVec, each on the leading multiple of 8 elements.
+func registerActs(path string, k actAsm) {
+	registerKernel(&clampVec, path, func(v []float32, lo, hi float32) int {
 		n := len(v) &^ 7
 		if n > 0 {
-			clampAVX512(&v[0], n, lo, hi)
+			k.clamp(&v[0], n, lo, hi)
 		}
 		return n
 	})
-	registerKernel(&hardSwishVec, PathAVX512, func(v []float32) int {
+	registerKernel(&hardSwishVec, path, func(v []float32) int {
 		n := len(v) &^ 7
 		if n > 0 {
-			hardSwishAVX512(&v[0], n)
+			k.hardSwish(&v[0], n)
 		}
 		return n
 	})
-	registerKernel(&geluVec, PathAVX512, func(v []float32) int {
+	registerKernel(&geluVec, path, func(v []float32) int {
 		n := len(v) &^ 7
 		if n > 0 {
-			geluAVX512(&v[0], n)
+			k.gelu(&v[0], n)
 		}
 		return n
 	})
-	registerKernel(&sigmoidVec, PathAVX512, func(v []float32, silu bool) int {
+	registerKernel(&sigmoidVec, path, func(v []float32, silu bool) int {
 		n := len(v) &^ 7
 		if n > 0 {
 			s := 0
 			if silu {
 				s = 1
 			}
-			sigmoidAVX512(&v[0], n, s)
+			k.sigmoid(&v[0], n, s)
 		}
 		return n
 	})

@@ -15,9 +15,6 @@ func sgemm12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, 
 //go:noescape
 func sgemm6x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
 
-//go:noescape
-func sgemm12x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
-
 func init() {
 	registerKernel(&wideKernel, PathAVX512, wideKernelAVX512)
 }
@@ -28,10 +25,8 @@ func wideKernelAVX512(rows, cols, k int, a, b, c []float32, ldc, flags int, bias
 	case rows == 2*mr && cols == 2*nr:
 	case rows == mr && cols == 2*nr:
 		f = sgemm6x32
-	case rows == 2*mr && cols == nr:
-		f = sgemm12x16
 	default:
-		panic("kernels: wide micro-kernel tile must be 12x32, 6x32 or 12x16")
+		panic("kernels: wide micro-kernel tile must be 12x32 or 6x32")
 	}
 	if k > 0 {
 		_ = a[k*rows-1]
@@ -59,12 +54,7 @@ func init() {
 	if !zmmHalfRate() {
 		registerKernel(&dwKernel, PathAVX512, dwKernelAVX512)
 	}
-	registerKernel(&packRowsVec, PathAVX512, func(dst, x []float32, offs []int, j0, np int) {
-		if np > 0 && len(offs) > 0 {
-			_ = dst[np*len(offs)*nr-1]
-			packRows16AVX512(&dst[0], &x[j0], &offs[0], len(offs), np)
-		}
-	})
+	registerKernel(&packRowsVec, PathAVX512, packRowsAsm(packRows16AVX512))
 }
 
 func dwKernelAVX512(y, x []float32, offs []int, w []float32, n, rows, inStride, outStride int, bias float32) {

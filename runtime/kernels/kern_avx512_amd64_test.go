@@ -22,16 +22,7 @@ func TestDepthwiseAVX512(t *testing.T) {
 	for _, taps := range []int{1, 4, 5, 9, 25, 49, 70} {
 		for _, n := range []int{1, 7, 8, 13, 15, 16, 17, 24, 29, 31, 32, 33, 40, 48, 56, 64, 112} {
 			const rows, inStride, outStride = 3, 180, 130
-			offs := make([]int, taps)
-			for i := range offs {
-				offs[i] = r.Intn(30)
-			}
-			x := randSlice(r, (rows-1)*inStride+30+roundUp(n, 8))
-			w := randSlice(r, taps)
-			want, got := make([]float32, rows*outStride), make([]float32, rows*outStride)
-			for i := range got {
-				want[i], got[i] = 42, 42
-			}
+			x, w, offs, want, got := dwPlaneCase(r, taps, n, rows, inStride, outStride)
 			dwKernelAVX2(want, x, offs, w, n, rows, inStride, outStride, 0.25)
 			dwKernelAVX512(got, x, offs, w, n, rows, inStride, outStride, 0.25)
 			sameBits(t, fmt.Sprintf("dw taps=%d n=%d: avx512 vs avx2", taps, n), got, want)

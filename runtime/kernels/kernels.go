@@ -10,9 +10,9 @@
 // (AVX2+FMA Go assembly, kern_amd64.s: the 6x16 and 6x8 GEMM
 // micro-kernels, the depthwise plane kernels, B-panel packing, stride-2
 // deinterleave, row copies and the clamp, HardSwish, sigmoid/SiLU and GELU
-// epilogues) and "avx512" (AVX-512F assembly, kern_avx512_amd64.s and
-// kern_amd64.s: 12x32, 6x32 and 12x16 GEMM micro-kernels reading two
-// consecutive packed A and/or B panels of the 6x16 layout, 16-lane depthwise kernels with opmask tails,
+// epilogues; winograd_amd64.s: the Winograd F(4x4, 3x3) transforms) and "avx512" (AVX-512F assembly, kern_avx512_amd64.s and
+// kern_amd64.s: 12x32 and 6x32 GEMM micro-kernels reading two consecutive
+// packed B panels (and A panels) of the 6x16 layout, 16-lane depthwise kernels with opmask tails,
 // packing and the activations; where it has no variant of a kernel the
 // avx2 one runs). The best path the CPU and OS support (CPUID, XGETBV)
 // is selected at start-up; MCONV_KERNELS=purego|avx2|avx512 forces one
@@ -34,6 +34,11 @@
 //     split into stride phases, rows computed 8..32 columns at a time;
 //   - pointwise (1x1, stride 1, no padding): GEMM straight on x;
 //   - 1x1 on a 1x1 image (squeeze-excite): y^T = x^T W^T;
+//   - Winograd F(4x4, 3x3), or F(2x2, 3x3) on small images with many
+//     channels (3x3, stride 1, dilation 1, by a measured rule on channels
+//     and image size): weights transformed at pack time, 36 (16) GEMMs
+//     per block of tiles, vectorized input/output transforms
+//     (winograd.go);
 //   - shifted (kernels > 1x1 whose padded rows waste little): GEMM whose
 //     right operand is read as contiguous rows of the input's phase planes;
 //   - otherwise implicit im2col packed straight into GEMM panels.

@@ -14,28 +14,25 @@ func addIntoAVX2(dst, a, b *float32, n int)
 func lerpIntoAVX2(dst, a, b *float32, n int, wa, wb float32)
 
 func init() {
-	if !hasAVX2FMA() {
-		return
-	}
-	maxVec = func(dst, a, b []float32) int {
+	registerKernel(&maxVec, PathAVX2, func(dst, a, b []float32) int {
 		n := len(dst) &^ 7
 		if n > 0 {
 			maxIntoAVX2(&dst[0], &a[0], &b[0], n)
 		}
 		return n
-	}
-	addVec = func(dst, a, b []float32) int {
+	})
+	registerKernel(&addVec, PathAVX2, func(dst, a, b []float32) int {
 		n := len(dst) &^ 7
 		if n > 0 {
 			addIntoAVX2(&dst[0], &a[0], &b[0], n)
 		}
 		return n
-	}
-	lerpVec = func(dst, a, b []float32, wa, wb float32) int {
+	})
+	registerKernel(&lerpVec, PathAVX2, func(dst, a, b []float32, wa, wb float32) int {
 		n := len(dst) &^ 7
 		if n > 0 {
 			lerpIntoAVX2(&dst[0], &a[0], &b[0], n, wa, wb)
 		}
 		return n
-	}
+	})
 }

@@ -11,7 +11,9 @@ import (
 // definitions written out per element, on lengths around the vector
 // width, unaligned starts, in place, and with NaN, infinities and signed
 // zeros in the data.
-func TestPoolRows(t *testing.T) {
+func TestPoolRows(t *testing.T) { forEachPath(t, testPoolRows) }
+
+func testPoolRows(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
 	same := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }

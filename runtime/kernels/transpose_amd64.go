@@ -10,14 +10,11 @@ package kernels
 func transpose8AVX2(dst *float32, ldd int, src *float32, lds int, blocks int)
 
 func init() {
-	if !hasAVX2FMA() {
-		return
-	}
-	transposeVec = func(dst []float32, ldd int, src []float32, lds int, rows, cols int) (int, int) {
+	registerKernel(&transposeVec, PathAVX2, func(dst []float32, ldd int, src []float32, lds int, rows, cols int) (int, int) {
 		r8, c8 := rows&^7, cols&^7
 		for i := 0; i < r8; i += 8 {
 			transpose8AVX2(&dst[i], ldd, &src[i*lds], lds, c8/8)
 		}
 		return r8, c8
-	}
+	})
 }

@@ -10,7 +10,9 @@ import (
 // them, the plain loop for the rest) element by element against the
 // definition, on sizes around multiples of 8, with row strides wider than
 // the rows and unaligned starts.
-func TestTranspose32(t *testing.T) {
+func TestTranspose32(t *testing.T) { forEachPath(t, testTranspose32) }
+
+func testTranspose32(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	for _, rows := range []int{1, 7, 8, 9, 16, 17, 49} {
 		for _, cols := range []int{1, 8, 15, 24, 32, 33} {

@@ -130,7 +130,7 @@ func TestWinogradTransformsMatchDefinition(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	g := randSlice(r, 9)
 	x := randSlice(r, 36)
-	u := winoTransformKernel(g)
+	u := winoTransformKernel(winoG[:], g)
 	var v, mm [6][6]float64
 	for i := 0; i < 6; i++ {
 		for j := 0; j < 6; j++ {
@@ -153,6 +153,76 @@ func TestWinogradTransformsMatchDefinition(t *testing.T) {
 			for kh := 0; kh < 3; kh++ {
 				for kw := 0; kw < 3; kw++ {
 					want += float64(x[(a+kh)*6+b+kw]) * float64(g[kh*3+kw])
+				}
+			}
+			if math.Abs(y-want) > 1e-12 {
+				t.Errorf("output (%d,%d) = %v, correlation %v", a, b, y, want)
+			}
+		}
+	}
+}
+
+// TestWinogradF2MatchesDefinition: F(2x2, 3x3) with B^T, G, A^T of Lavin
+// & Gray (section 4.1) written out here computes the 2x2 correlation, and
+// the package's 1-D transforms and G agree with them.
+func TestWinogradF2MatchesDefinition(t *testing.T) {
+	BT := [4][4]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
+	G := [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	AT := [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
+	d := []float32{0.5, -1, 2, 0.25}
+	t0, t1, t2, t3 := winoIn1F2(d[0], d[1], d[2], d[3])
+	for i, got := range []float32{t0, t1, t2, t3} {
+		var want float64
+		for k := range BT[i] {
+			want += BT[i][k] * float64(d[k])
+		}
+		if float64(got) != want {
+			t.Errorf("B^T d [%d] = %v, want %v", i, got, want)
+		}
+	}
+	o0, o1 := winoOut1F2(d[0], d[1], d[2], d[3])
+	for i, got := range []float32{o0, o1} {
+		var want float64
+		for k := range AT[i] {
+			want += AT[i][k] * float64(d[k])
+		}
+		if float64(got) != want {
+			t.Errorf("A^T m [%d] = %v, want %v", i, got, want)
+		}
+	}
+	r := rand.New(rand.NewSource(1))
+	g, x := randSlice(r, 9), randSlice(r, 16)
+	u := winoTransformKernel(winoG2[:], g)
+	for i := 0; i < 4; i++ { // G as used by the package
+		for j := 0; j < 3; j++ {
+			if winoG2[i][j] != G[i][j] {
+				t.Fatalf("G[%d][%d] = %v, want %v", i, j, winoG2[i][j], G[i][j])
+			}
+		}
+	}
+	var m [4][4]float64
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 4; j++ {
+			var v float64
+			for k := 0; k < 4; k++ {
+				for l := 0; l < 4; l++ {
+					v += BT[i][k] * float64(x[k*4+l]) * BT[j][l]
+				}
+			}
+			m[i][j] = u[i*4+j] * v
+		}
+	}
+	for a := 0; a < 2; a++ {
+		for b := 0; b < 2; b++ {
+			var y, want float64
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 4; j++ {
+					y += AT[a][i] * m[i][j] * AT[b][j]
+				}
+			}
+			for kh := 0; kh < 3; kh++ {
+				for kw := 0; kw < 3; kw++ {
+					want += float64(x[(a+kh)*4+b+kw]) * float64(g[kh*3+kw])
 				}
 			}
 			if math.Abs(y-want) > 1e-12 {
@@ -232,7 +302,13 @@ func TestWinogradKernelsMatchGo(t *testing.T) {
 // C above kc, several blocks) with every epilogue, and every thread count
 // giving the same bits.
 func TestWinogradConv(t *testing.T) {
-	withWinograd(1, func() {
+	for _, pol := range []int{1, 2} {
+		t.Run(map[int]string{1: "F4", 2: "F2"}[pol], func(t *testing.T) { testWinogradConv(t, pol) })
+	}
+}
+
+func testWinogradConv(t *testing.T, pol int) {
+	withWinograd(pol, func() {
 		cases := []ConvParams{
 			convCase(1, 3, 11, 13, 5, 3, 3, 1, 1, 1, 1),
 			convCase(2, 4, 9, 7, 6, 3, 3, 1, 1, 1, 1),
@@ -286,8 +362,8 @@ func checkWinograd(t *testing.T, r *rand.Rand, p ConvParams, noBias, withRes boo
 	RefConv2D(&p, x, w, bias, res, want)
 	_, s := refConv64(&p, x, w)
 	pk := PackConvWeights(&p, w)
-	if pk.Path() != "winograd" {
-		t.Fatalf("path %s, want winograd", pk.Path())
+	if want := map[int]string{1: "winograd", 2: "winograd-f2"}[winogradPolicy]; pk.Path() != want {
+		t.Fatalf("path %s, want %s", pk.Path(), want)
 	}
 	var first []float32
 	for _, th := range threads {
@@ -314,31 +390,28 @@ func checkWinograd(t *testing.T, r *rand.Rand, p ConvParams, noBias, withRes boo
 func TestWinogradRandomShapes(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	acts := []Act{ActNone, ActRelu, ActClip, ActHardSwish, ActLeakyRelu}
-	withWinograd(1, func() {
-		for i := 0; i < 60; i++ {
-			g := 1 + r.Intn(3)
-			p := ConvParams{N: 1 + r.Intn(2), C: g * (1 + r.Intn(20)), H: 1 + r.Intn(30), W: 1 + r.Intn(30), M: g * (1 + r.Intn(20)),
-				KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1,
-				PadT: r.Intn(3), PadL: r.Intn(3), PadB: r.Intn(3), PadR: r.Intn(3), Group: g}
-			if p.isDepthwise() {
-				continue
-			}
-			p.OH = OutSize(p.H, 3, 1, 1, p.PadT, p.PadB)
-			p.OW = OutSize(p.W, 3, 1, 1, p.PadL, p.PadR)
-			if p.OH <= 0 || p.OW <= 0 {
-				continue
-			}
-			p.Act, p.Alpha, p.Beta = acts[r.Intn(len(acts))], -0.5, 0.5
-			if p.Act == ActLeakyRelu {
-				p.Alpha = 0.1
-			}
-			p.ActAfterResidual = r.Intn(2) == 0
-			checkWinograd(t, r, p, r.Intn(2) == 0, r.Intn(2) == 0, []int{1, 3})
-			if t.Failed() {
-				t.Fatalf("case %+v", p)
-			}
+	for i := 0; i < 80; i++ {
+		g := 1 + r.Intn(3)
+		p := ConvParams{N: 1 + r.Intn(2), C: g * (1 + r.Intn(20)), H: 1 + r.Intn(30), W: 1 + r.Intn(30), M: g * (1 + r.Intn(20)),
+			KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1,
+			PadT: r.Intn(3), PadL: r.Intn(3), PadB: r.Intn(3), PadR: r.Intn(3), Group: g}
+		p.OH = OutSize(p.H, 3, 1, 1, p.PadT, p.PadB)
+		p.OW = OutSize(p.W, 3, 1, 1, p.PadL, p.PadR)
+		if p.isDepthwise() || p.OH <= 0 || p.OW <= 0 {
+			continue
 		}
-	})
+		p.Act, p.Alpha, p.Beta = acts[r.Intn(len(acts))], -0.5, 0.5
+		if p.Act == ActLeakyRelu {
+			p.Alpha = 0.1
+		}
+		p.ActAfterResidual = r.Intn(2) == 0
+		withWinograd(1+i%2, func() { // F(4x4) and F(2x2) in turn
+			checkWinograd(t, r, p, r.Intn(2) == 0, r.Intn(2) == 0, []int{1, 3})
+		})
+		if t.Failed() {
+			t.Fatalf("case %+v (policy %d)", p, 1+i%2)
+		}
+	}
 }
 
 // TestWinogradNoAlloc: steady-state calls allocate nothing.
@@ -404,8 +477,8 @@ func BenchmarkWinograd(b *testing.B) {
 		defer func() { winoSlotsOverride = 0 }()
 	}
 	for _, c := range winoBenchConvs {
-		for _, pol := range []int{-1, 1} {
-			name := map[int]string{-1: "direct", 1: "winograd"}[pol]
+		for _, pol := range []int{-1, 1, 2} {
+			name := map[int]string{-1: "direct", 1: "winograd", 2: "winograd-f2"}[pol]
 			b.Run(c.name+"/"+name, func(b *testing.B) {
 				p := c.p
 				p.Act = ActRelu
@@ -444,24 +517,54 @@ func TestWinogradRule(t *testing.T) {
 	}{
 		{48, 48, 56, true}, {96, 96, 28, true}, {192, 192, 14, true},
 		{64, 64, 56, true}, {128, 128, 28, true}, {256, 256, 14, true},
-		{512, 512, 7, false}, // weights streamed per block dominate
-		{16, 16, 56, true}, {16, 16, 28, false}, {8, 8, 56, false},
+		{512, 512, 7, false}, // F(4x4): weights streamed per block dominate: F(2x2)
+		{16, 16, 112, true}, {16, 16, 56, true}, {16, 16, 28, true}, {8, 8, 56, true}, {8, 8, 28, false}, {4, 64, 56, false},
 		{64, 32, 28, true}, {32, 32, 28, true},
 	} {
-		if got := winogradRule(c.cin, c.cout, c.h, c.h); got != c.want {
+		if got := winogradRule(c.cin, c.cout, c.h, c.h) == winoF4; got != c.want {
 			t.Errorf("rule(%d->%d, %dx%d) = %v, want %v", c.cin, c.cout, c.h, c.h, got, c.want)
 		}
 	}
+	if v := winogradRule(512, 512, 7, 7); v != winoF2 {
+		t.Errorf("rule(512->512, 7x7) = %v, want F(2x2)", v)
+	}
 	for cin := 1; cin < 600; cin += 7 {
 		for h := 1; h < 70; h += 3 {
-			prev := false
+			var prev *winoVariant
 			for cout := 1; cout < 600; cout += 5 {
 				got := winogradRule(cin, cout, h, h+1)
-				if prev && !got {
-					t.Fatalf("rule not monotone in cout at cin=%d h=%d cout=%d", cin, h, cout)
+				if prev != nil && got != prev {
+					t.Fatalf("rule not monotone in cout (or the variant changes) at cin=%d h=%d cout=%d", cin, h, cout)
 				}
 				prev = got
 			}
 		}
 	}
+}
+
+// BenchmarkWinogradTransforms times the input and output transforms of 8
+// tiles on L1-resident data (thread CPU ns per call).
+func BenchmarkWinogradTransforms(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	const ld, stride = 72, 64
+	src, src2 := randSlice(r, 6*ld), randSlice(r, 6*ld)
+	v, out, tmp := make([]float32, 36*stride), make([]float32, 4*ld), make([]float32, 36*8)
+	b.Run("in8", func(b *testing.B) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		start := threadCPU()
+		for b.Loop() {
+			winoIn8(src, src2, ld, v, stride, tmp)
+		}
+		b.ReportMetric(float64(threadCPU()-start)/float64(b.N), "cpu-ns/op")
+	})
+	b.Run("out8", func(b *testing.B) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		start := threadCPU()
+		for b.Loop() {
+			winoOut8(v, stride, out, ld, 0.5, true, 0, 6, tmp)
+		}
+		b.ReportMetric(float64(threadCPU()-start)/float64(b.N), "cpu-ns/op")
+	})
 }

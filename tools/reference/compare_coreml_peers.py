@@ -47,7 +47,7 @@ import onnx
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import coreml_interp  # noqa: E402
-from xcheck_coreml_numerics import ROOT, TOL16, TOL32, read_pb  # noqa: E402
+from xcheck_coreml_numerics import ROOT, TOL16, TOL32, fp16_overflow, read_pb  # noqa: E402
 
 BIN = os.path.dirname(sys.executable)
 SPEC_TARGETS = {4: "iOS13", 5: "iOS14", 6: "iOS15", 7: "iOS16", 8: "iOS17", 9: "iOS18"}
@@ -67,6 +67,9 @@ def short_reason(tool, text):
             why = re.sub(r":? ?not supported$", "", m.group(2))
             why = re.sub(r"^op \S+ has no Core ML mapping in mconv$", "no Core ML mapping", why)
             return f"{m.group(1)}: {why[:70]}"
+    m = re.search(r"failed to convert ONNX node '[^']*' \((\w+)\) to Core ML: (.*)", text)  # onnxsim
+    if m:
+        return f"{m.group(1)}: {m.group(2)[:70]}"
     ops = re.findall(r"^\s+(\w+) \(\d+ node", text, re.M)  # onnx2coreml's UnsupportedOpError
     ops += re.findall(r"ONNX op '(\w+)' is not supported", text)  # onnxsim's exporter
     if ops:
@@ -98,8 +101,10 @@ def run_tool(tool, exe, src, shape_arg, tmp):
 
 
 def measure(pkg, x, want):
-    """(target, op counts, weight bytes, error / max(1, scale), fp16) of the
-    ML Program at pkg run by coreml_interp on x."""
+    """(target, op counts, weight bytes, error / max(1, scale), fp16, overflow)
+    of the ML Program at pkg run by coreml_interp on x; overflow names the
+    first op whose value does not fit fp16 (xcheck_coreml_numerics.py lists
+    such files, not counted: a device overflows too), else None."""
     prog = coreml_interp.load(pkg)
     if not isinstance(prog, coreml_interp.MILProgram):
         raise RuntimeError("not an ML Program")
@@ -111,7 +116,8 @@ def measure(pkg, x, want):
     feeds = {next(iter(coreml_interp.input_shapes(prog.spec))): x}
     got = np.asarray(list(prog.run(feeds).values())[0], dtype=np.float64).reshape(want.shape)
     err = float(np.abs(got - want).max()) / max(1.0, float(np.abs(want).max()))
-    return SPEC_TARGETS.get(prog.spec.specificationVersion, str(prog.spec.specificationVersion)), counts, wbytes, err, fp16
+    over = fp16_overflow(prog, feeds, False) if fp16 and not np.isfinite(err) else None
+    return SPEC_TARGETS.get(prog.spec.specificationVersion, str(prog.spec.specificationVersion)), counts, wbytes, err, fp16, over
 
 
 def cell(res):
@@ -120,6 +126,8 @@ def cell(res):
     c = res["counts"]
     tol = TOL16 if res["fp16"] else TOL32
     mark = "" if res["err"] <= tol else " !"
+    if res.get("overflow"):
+        mark = " (fp16 overflow at " + res["overflow"].split(" (")[0] + ")"
     prec = "fp16" if res["fp16"] else "fp32"
     note = f" ({res['note']})" if "note" in res else ""
     return (f"{res['target']} {prec} · {'/'.join(str(c[k]) for k in COUNTED)} · "
@@ -133,7 +141,13 @@ def main(argv):
     ap.add_argument("--exporter", choices=["torchscript", "dynamo"], help="one exporter (default both)")
     ap.add_argument("--tools", nargs="*", default=TOOLS, choices=TOOLS)
     ap.add_argument("--json", help="also write the raw results to this file")
+    ap.add_argument("--reuse", help="an earlier run's --json: the table shows its results for the tools not run "
+                                    "now (rerun mconv alone after a change; the peers do not change)")
     args = ap.parse_args(argv)
+    earlier = {}
+    if args.reuse:
+        with open(args.reuse) as f:
+            earlier = {(r["model"], r["exporter"]): r for r in json.load(f)}
     files = sorted(glob.glob(os.path.join(args.zoo, "*", "*", "train.onnx")))
     if args.only:
         files = [f for f in files if f.split(os.sep)[-3] in args.only]
@@ -160,9 +174,11 @@ def main(argv):
                 t1 = time.time()
                 try:
                     pkg, rep = run_tool(tool, exe, src, shape_arg, work)
-                    target, counts, wbytes, err, fp16 = measure(pkg, x, want)
+                    target, counts, wbytes, err, fp16, over = measure(pkg, x, want)
                     res = {"target": target, "counts": {k: counts[k] for k in COUNTED}, "bytes": wbytes,
                            "err": err, "fp16": fp16}
+                    if over:
+                        res["overflow"] = over
                     if rep is not None and rep["target"] != target:
                         res["note"] = f"mconv --json says {rep['target']}"
                 except RuntimeError as e:
@@ -174,7 +190,11 @@ def main(argv):
                 res["seconds"] = round(time.time() - t1, 1)
                 row[tool] = res
                 print(f"{name}/{exporter} {tool}: {cell(res)} ({res['seconds']}s)", file=sys.stderr, flush=True)
+            for tool, res in earlier.get((name, exporter), {}).items():
+                if tool in TOOLS and tool not in row:
+                    row[tool] = res
             rows.append(row)
+    shown = [t for t in TOOLS if all(t in row for row in rows)]
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
@@ -184,18 +204,29 @@ def main(argv):
     print(f"{time.strftime('%Y-%m-%d')}, {cpu}, {len(rows)} files, {time.time() - t0:.0f} s\n")
     print("Cells: target, compute precision · MIL conv/batch_norm/add ops · weight.bin size · "
           "interpreter error / max(1, |PyTorch|) ('!' over xcheck_coreml_numerics.py's tolerance).\n")
-    print("| model | exporter | " + " | ".join(args.tools) + " |")
-    print("|---|---|" + "---|" * len(args.tools))
+    print("| model | exporter | " + " | ".join(shown) + " |")
+    print("|---|---|" + "---|" * len(shown))
     for row in rows:
-        print(f"| {row['model']} | {row['exporter']} | " + " | ".join(cell(row[t]) for t in args.tools) + " |")
+        print(f"| {row['model']} | {row['exporter']} | " + " | ".join(cell(row[t]) for t in shown) + " |")
     print()
-    for tool in args.tools:
+    for tool in shown:
         ok = [row[tool] for row in rows if "reason" not in row[tool]]
         good = [r for r in ok if r["err"] <= (TOL16 if r["fp16"] else TOL32)]
+        over = [r for r in ok if r.get("overflow")]
         worst = max((r["err"] for r in good), default=float("nan"))
         targets = collections.Counter(r["target"] for r in ok)
         print(f"- {tool}: converts {len(ok)}/{len(rows)}, within tolerance {len(good)}, worst of those {worst:.1e}, "
-              f"targets {dict(sorted(targets.items()))}")
+              f"targets {dict(sorted(targets.items()))}" + (f", fp16 overflow (not counted) {len(over)}" if over else ""))
+    # mconv's op counts against each peer's, where both converted the file
+    for peer in [t for t in shown if not t.startswith("mconv")]:
+        for mine in [t for t in shown if t.startswith("mconv")]:
+            both = [row for row in rows if "reason" not in row[peer] and "reason" not in row[mine]]
+            more = [f"{row['model']}/{row['exporter']}" for row in both
+                    if row[mine]["counts"]["conv"] > row[peer]["counts"]["conv"]]
+            missed = [f"{row['model']}/{row['exporter']}" for row in rows
+                      if "reason" not in row[peer] and "reason" in row[mine]]
+            print(f"- {mine} vs {peer}: both convert {len(both)}; {peer} converts and {mine} not: "
+                  f"{', '.join(missed) or 'none'}; {mine} has more conv ops on: {', '.join(more) or 'none'}")
     return 0
 
 

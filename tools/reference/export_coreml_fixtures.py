@@ -1,8 +1,9 @@
 """Small ONNX fixtures for mconv's Core ML normalization and padding
 lowerings (coreml/testdata/normpad): LayerNorm (channels-last as timm's
 LayerNorm2d, and without bias), GroupNorm with 1 group (MobileViTv2, SHViT)
-and 4 groups, InstanceNorm 2-D and 1-D, and F.pad in reflect, replicate and
-constant mode with a negative (cropping) pad. Each is exported by both
+and 4 groups, InstanceNorm 2-D and 1-D, F.pad in reflect, replicate and
+constant mode with a negative (cropping) pad, and F.normalize with a
+broadcast sum (ReduceL2, ReduceSum, Expand). Each is exported by both
 exporters (TorchScript opset 17 without constant folding: the pads of
 F.pad stay Shape/Slice/Concat chains; dynamo opset 18) with PyTorch's
 output as test_data_set_0, after checking that ONNX Runtime agrees with
@@ -88,9 +89,24 @@ class Pads(nn.Module):
         return F.pad(x, (-1, 0, 2, -3))
 
 
+class L2Normalize(nn.Module):
+    """F.normalize over channels (ReduceL2, Clip, Expand, Div) after a conv,
+    and a sum over the last axis broadcast back (ReduceSum, Expand)."""
+
+    def __init__(self, c=8):
+        super().__init__()
+        self.conv = nn.Conv2d(3, c, 3, padding=1)
+
+    def forward(self, x):
+        x = self.conv(x)
+        y = F.normalize(x, dim=1) * 2
+        return y + x.sum(dim=-1, keepdim=True).expand_as(x)
+
+
 FIXTURES = {
     "norms": (Norms, (1, 3, 10, 12)),
     "pads": (Pads, (1, 3, 10, 12)),
+    "l2normalize": (L2Normalize, (1, 3, 10, 12)),
 }
 
 
@@ -127,6 +143,8 @@ def onnx_fixtures(rng):
     out["pad_channels"] = (onnx_graph(
         [helper.make_node("Pad", ["x", "p", "c"], ["y"], mode="constant")], x.shape,
         {"p": np.array([0, 2, -1, 1, 0, -1, 0, 0], np.int64), "c": np.array(-0.75, np.float32)}, 13), x)
+    out["lpnorm_axis1"] = (onnx_graph([helper.make_node("LpNormalization", ["x"], ["y"], axis=1, p=2)], x.shape, {}, 17),
+                           x)
     return out
 
 

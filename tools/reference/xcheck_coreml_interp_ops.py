@@ -123,6 +123,14 @@ def norm_cases():
     gc, bc = r(5), r(5)
     got = mil("instance_norm", x=x, gamma=gc, beta=bc, epsilon=1e-5)
     check("instance_norm", got, ort_run("InstanceNormalization", {"x": x}, dict(epsilon=1e-5), {"g": gc, "b": bc}))
+    x3 = r(2, 5, 7)
+    check("instance_norm rank 3", mil("instance_norm", x=x3, gamma=gc, beta=bc, epsilon=1e-3),
+          ort_run("InstanceNormalization", {"x": x3}, dict(epsilon=1e-3), {"g": gc, "b": bc}))
+    for op, onnx_op in (("reduce_sum", "ReduceSum"), ("reduce_l2_norm", "ReduceL2")):
+        check(f"{op} axes [1, 3] keep_dims", mil(op, x=x, axes=[1, 3], keep_dims=True),
+              ort_run(onnx_op, {"x": x}, dict(keepdims=1), {"a": np.array([1, 3], np.int64)}, opset=18))
+    check("tile", mil("tile", x=x, reps=[1, 2, 3, 1]), ort_run("Tile", {"x": x}, {}, {"r": np.array([1, 2, 3, 1],
+                                                                                                        np.int64)}))
     m, v = r(5), np.abs(r(5)) + 0.1
     got = mil("batch_norm", x=x, mean=m, variance=v, gamma=gc, beta=bc, epsilon=1e-3)
     check("batch_norm", got, ort_run("BatchNormalization", {"x": x}, dict(epsilon=1e-3),
@@ -275,6 +283,22 @@ def nn_cases():
     ln.beta.floatValue.extend(b.reshape(-1).tolist())
     check("NN layerNormalization over normalizedShape", NN_LAYERS["layerNormalization"](ln, [x], np.float32),
           ort_run("LayerNormalization", {"x": x}, dict(axis=2, epsilon=1e-5), {"g": g, "b": b}))
+    cp = nnpb.ConstantPaddingLayerParams(value=-0.5, padAmounts=[0, 1, 2, 0, 1, 1, 0, 3])
+    check("NN constantPad (begin, end) per axis", NN_LAYERS["constantPad"](cp, [x], np.float32),
+          ort_run("Pad", {"x": x}, dict(mode="constant"), {"p": np.array([0, 2, 1, 0, 1, 0, 1, 3], np.int64),
+                                                            "c": np.array(-0.5, np.float32)}))
+    gc, bc = r(4), r(4)
+    bn = nnpb.BatchnormLayerParams(channels=4, computeMeanVar=True, instanceNormalization=True, epsilon=1e-3)
+    bn.gamma.floatValue.extend(gc.tolist())
+    bn.beta.floatValue.extend(bc.tolist())
+    check("NN batchnorm instanceNormalization", NN_LAYERS["batchnorm"](bn, [x], np.float32),
+          ort_run("InstanceNormalization", {"x": x}, dict(epsilon=1e-3), {"g": gc, "b": bc}))
+    check("NN tile", NN_LAYERS["tile"](nnpb.TileLayerParams(reps=[1, 2, 1, 3]), [x], np.float32),
+          ort_run("Tile", {"x": x}, {}, {"r": np.array([1, 2, 1, 3], np.int64)}))
+    for kind, op in (("reduceSum", "ReduceSum"), ("reduceL2", "ReduceL2")):
+        p = getattr(nnpb, kind[0].upper() + kind[1:] + "LayerParams")(axes=[1, -1], keepDims=True)
+        check(f"NN {kind} axes [1, -1] keepDims", NN_LAYERS[kind](p, [x], np.float32),
+              ort_run(op, {"x": x}, dict(keepdims=1), {"a": np.array([1, -1], np.int64)}, opset=18))
 
 
 def main():

@@ -205,8 +205,15 @@ SAMPLES.update({
     "GatherND": lambda: ([helper.make_node("GatherND", ["x", "ix"], ["y"])],
                          {"ix": np.array([[0, 1], [0, 3]], np.int64)}, X),
     "Mod": lambda: ([helper.make_node("Mod", ["x", "c"], ["y"], fmod=1)], {"c": np.abs(r(4, 1, 1)) + 0.5}, X),
-    "Gather": lambda: ([helper.make_node("Gather", ["x", "ix"], ["y"], axis=2)], {"ix": i64(0, 5, -1)}, X),
-    "Upsample": lambda: ([helper.make_node("Upsample", ["x", "sc"], ["y"], mode="linear")],
+    "Cast": lambda: ([helper.make_node("Relu", ["x"], ["t"]), helper.make_node("Cast", ["t"], ["y"], to=1)], {}, X),
+    "Expand": lambda: ([helper.make_node("Expand", ["x", "s"], ["y"])], {"s": i64(1, 4, 8, 8)}, (1, 4, 1, 8)),
+    "Gather": lambda: ([helper.make_node("Gather", ["x", "ix"], ["y"], axis=1)], {"ix": i64(0, 2)}, X),
+    "GroupNormalization": lambda: ([helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2)],
+                                   {"s": r(4), "b": r(4)}, X, 21),
+    "LpNormalization": lambda: ([helper.make_node("LpNormalization", ["x"], ["y"], axis=1, p=2)], {}, X),
+    "ReduceSum": lambda: ([helper.make_node("ReduceSum", ["x", "a"], ["y"], keepdims=1)], {"a": i64(1)}, X),
+    "ReduceL2": lambda: ([helper.make_node("ReduceL2", ["x", "a"], ["y"], keepdims=1)], {"a": i64(2, 3)}, X),
+    "Upsample": lambda: ([helper.make_node("Upsample", ["x", "sc"], ["y"], mode="nearest")],
                          {"sc": np.array([1, 1, 2, 2], np.float32)}, X, 9),
 })
 # Further forms of an op whose lowering may differ by attribute (and so may
@@ -227,17 +234,15 @@ VARIANTS = {
 
 
 def sample_model(make, path):
-    """Writes the sample graph make() returns: (nodes, initializers, input
-    shape[, ONNX opset, 20 when not given: Upsample exists only before 10])."""
-    nodes, inits, shape, *opset = make()
+    nodes, inits, shape, *opset = make()  # an optional 4th item: the ONNX opset (default 20)
     g = helper.make_graph(nodes, "sample",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
                           [helper.make_tensor_value_info(o, TensorProto.FLOAT, None)
                            for o in nodes[-1].output],
                           [numpy_helper.from_array(v, k) for k, v in inits.items()])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset[0] if opset else 20),
-                                            helper.make_opsetid("mconv", 1)])
-    m.ir_version = 10 if not opset else 4
+                                                 helper.make_opsetid("mconv", 1)])
+    m.ir_version = 10
     onnx.save(m, path)
 
 
