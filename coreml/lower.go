@@ -458,23 +458,36 @@ func (l *lowerer) node(n *ir.Node) error {
 // which converts to a valid file that no device could run.
 func (l *lowerer) checkOutputSizes(n *ir.Node) error {
 	for _, o := range n.Outputs {
-		x := l.vars[o]
-		if x == nil || l.budget == nil {
-			continue
+		if x := l.vars[o]; x != nil {
+			if err := l.fitsBudget(o.Name, x.shape, x.dt); err != nil {
+				return err
+			}
 		}
-		size := int64(4)
-		if x.dt == pb.DataType_FLOAT16 {
-			size = 2
-		}
-		need := ir.NumElements(x.shape)
-		if need >= 0 && need <= math.MaxInt64/size {
-			need *= size
-		} else {
-			need = -1
-		}
-		if need < 0 || need > l.budget.Max() {
-			return fmt.Errorf("output %q of shape %v: %w", o.Name, x.shape, &engine.BudgetError{Need: need, Max: l.budget.Max()})
-		}
+	}
+	return nil
+}
+
+// fitsBudget checks that a tensor of the given shape and dtype alone fits
+// the memory budget (Options.MaxMemory), naming it in the error. Lowerings
+// of ops that can make a value far larger than their input (Resize, Pad,
+// Expand) call it before emitting; checkOutputSizes calls it for every
+// node after.
+func (l *lowerer) fitsBudget(name string, shape []int64, dt pb.DataType) error {
+	if l.budget == nil {
+		return nil
+	}
+	size := int64(4)
+	if dt == pb.DataType_FLOAT16 {
+		size = 2
+	}
+	need := ir.NumElements(shape)
+	if need >= 0 && need <= math.MaxInt64/size {
+		need *= size
+	} else {
+		need = -1
+	}
+	if need < 0 || need > l.budget.Max() {
+		return fmt.Errorf("output %q of shape %v: %w", name, shape, &engine.BudgetError{Need: need, Max: l.budget.Max()})
 	}
 	return nil
 }

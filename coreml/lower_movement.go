@@ -235,7 +235,7 @@ func lowerExpand(l *lowerer, n *ir.Node) error {
 	if err != nil {
 		return err
 	}
-	if err := l.grownFits(s); err != nil {
+	if err := l.fitsBudget(n.Outputs[0].Name, s, x.dt); err != nil {
 		return err
 	}
 	base := n.Outputs[0].Name

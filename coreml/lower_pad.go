@@ -4,30 +4,11 @@ import (
 	"fmt"
 
 	"github.com/mconv/mconv/ir"
-	"github.com/mconv/mconv/runtime/engine"
 )
 
 // Lowering of Pad to MIL: negative pads crop (slice_by_index), positive
 // ones pad (pad, modes constant, reflect and replicate). Both ops exist
 // from iOS15 (opset CoreML5): no higher target is needed.
-
-// grownFits refuses an output of shape s (of an op that can make a value
-// far larger than its input: Pad, Expand) that alone passes the memory
-// budget (Options.MaxMemory), as mconv's other commands refuse such a
-// model; Core ML would have to hold it.
-func (l *lowerer) grownFits(s []int64) error {
-	n := ir.NumElements(s)
-	if n < 0 {
-		return fmt.Errorf("output shape %v is too large", s)
-	}
-	if l.budget == nil {
-		l.budget = engine.NewBudget(0)
-	}
-	if err := l.budget.Fits(4 * n); err != nil {
-		return fmt.Errorf("output shape %v: %w", s, err)
-	}
-	return nil
-}
 
 // padModes maps ONNX Pad modes to MIL pad modes; "wrap" has none.
 var padModes = map[string]string{"constant": "constant", "reflect": "reflect", "edge": "replicate"}
@@ -142,7 +123,7 @@ func lowerPad(l *lowerer, n *ir.Node) error {
 		}
 		out[i] += b + e
 	}
-	if err := l.grownFits(out); err != nil {
+	if err := l.fitsBudget(n.Outputs[0].Name, out, y.dt); err != nil {
 		return err
 	}
 	args := []arg{a("x", y), a("pad", l.cInts(base+"_pad", pos[2*(r-k):]...)), a("mode", l.cStr(base+"_mode", mode))}

@@ -235,6 +235,15 @@ func lowerResize(l *lowerer, n *ir.Node) error {
 	hw := axes[r-2:]
 	out := append([]int64(nil), x.shape...)
 	out[r-2], out[r-1] = hw[0].out, hw[1].out
+	// Checked before the per-pixel grid comparisons below.
+	if err := l.fitsBudget(n.Outputs[0].Name, out, x.dt); err != nil {
+		return err
+	}
+	for _, ax := range hw {
+		if ax.out > math.MaxInt32 || ax.in > math.MaxInt32 {
+			return fmt.Errorf("resize from %d to %d: sizes outside the int32 range of Core ML's sizes: %w", ax.in, ax.out, errUnsupported)
+		}
+	}
 	base := n.Outputs[0].Name
 	if mode == "nearest" {
 		var k [2]int64

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mconv/mconv/coreml"
 	"github.com/mconv/mconv/imageprep"
+	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
 	"github.com/mconv/mconv/passes"
 )
@@ -186,6 +187,9 @@ func (o *toCoreMLOptions) run(w io.Writer) error {
 		return err
 	}
 	if o.Fuse {
+		if err := fixCoreMLShapes(m, opt.InputShapes); err != nil {
+			return fmt.Errorf("%s: %w", o.Input, err)
+		}
 		if _, err := passes.Run(m, passes.Options{MaxMemory: o.MaxMemory}); err != nil {
 			return fmt.Errorf("%s: %w", o.Input, err)
 		}
@@ -257,6 +261,18 @@ func targetReport(out string, p *coreml.Package) string {
 		s += "  " + f + "\n"
 	}
 	return s
+}
+
+// fixCoreMLShapes gives m's inputs the static shapes conversion uses
+// (coreml.StaticInputShapes: a symbolic batch becomes 1, --input-shape
+// sets the others), so that the passes that run before conversion fold
+// the Shape arithmetic of those dimensions too, as the converter would.
+func fixCoreMLShapes(m *ir.Model, given map[string][]int64) error {
+	shapes, err := coreml.StaticInputShapes(m, given)
+	if err != nil {
+		return err
+	}
+	return ir.SetInputShapes(m, shapes)
 }
 
 // same reports whether two paths name the same file.

@@ -11,6 +11,7 @@ import (
 	"github.com/mconv/mconv/coreml"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
+	"github.com/mconv/mconv/passes"
 )
 
 const coremlFixture = "../../testdata/golden/mnv3_net/torchscript/deploy.onnx" // input [1,3,64,64]
@@ -166,6 +167,65 @@ func TestToCoreMLErrorText(t *testing.T) {
 		if _, ok := err.(usageError); !ok {
 			t.Errorf("%+v: not a usage error", c.o)
 		}
+	}
+}
+
+// TestFixCoreMLShapes: `to-coreml --fuse` fixes the input shapes Core ML
+// needs (symbolic batch 1) before the passes, so that constant folding
+// evaluates x.view(x.size(0), -1)'s Shape arithmetic on the batch
+// dimension too: no Shape, Gather or Concat is left, and the Reshape
+// target is the constant [1, 48]. Without the fixed shapes the passes
+// leave the Shape chain (the control).
+func TestFixCoreMLShapes(t *testing.T) {
+	build := func() *ir.Model {
+		g := ir.NewGraph("g")
+		x := g.AddInput("x", ir.Type{DType: ir.Float32, HasShape: true, Shape: ir.Shape{{Param: "N", Size: -1}, {Size: 3}, {Size: 4}, {Size: 4}}})
+		s := g.AddNode("Shape", "shape", []*ir.Value{x}, "s").Outputs[0]
+		n0 := g.AddNode("Gather", "n", []*ir.Value{s, g.AddConst("zero", ir.NewInt64([]int64{1}, []int64{0}))}, "n0").Outputs[0]
+		tgt := g.AddNode("Concat", "cat", []*ir.Value{n0, g.AddConst("m1", ir.NewInt64([]int64{1}, []int64{-1}))}, "tgt")
+		tgt.SetAttr(&ir.Attr{Name: "axis", Type: ir.AttrInt, I: 0})
+		y := g.AddNode("Reshape", "view", []*ir.Value{x, tgt.Outputs[0]}, "y")
+		g.AddOutput(y.Outputs[0])
+		m := &ir.Model{IRVersion: 8, Opsets: []ir.OpsetImport{{Domain: "", Version: 17}}, Graph: g}
+		if err := ir.InferShapes(m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	ops := func(m *ir.Model) map[string]int {
+		h := map[string]int{}
+		for _, n := range m.Graph.Nodes {
+			h[n.OpType]++
+		}
+		return h
+	}
+	control := build()
+	if _, err := passes.Run(control, passes.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if ops(control)["Shape"] != 1 {
+		t.Fatalf("control: ops %v, want the Shape of the symbolic batch kept", ops(control))
+	}
+	m := build()
+	if err := fixCoreMLShapes(m, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := passes.Run(m, passes.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	h := ops(m)
+	if h["Shape"]+h["Gather"]+h["Concat"] != 0 || len(m.Graph.Nodes) != 1 {
+		t.Fatalf("ops after fixing shapes and passes: %v, want the Shape chain folded", h)
+	}
+	r := m.Graph.Nodes[0]
+	if r.OpType != "Reshape" || !r.Inputs[1].IsConst() {
+		t.Fatalf("left %s %v, want a Reshape to a constant", r.OpType, r.Inputs)
+	}
+	if v, _ := r.Inputs[1].Const.Int64s(); len(v) != 2 || v[0] != 1 || (v[1] != -1 && v[1] != 48) {
+		t.Errorf("Reshape target %v, want [1, 48] (or [1, -1])", v)
+	}
+	if err := fixCoreMLShapes(build(), map[string][]int64{"x": {2, 3, 4}}); err == nil {
+		t.Error("a given shape of the wrong rank was accepted")
 	}
 }
 

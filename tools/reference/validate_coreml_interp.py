@@ -135,9 +135,11 @@ class _Small(torch.nn.Module):
 
 
 def small_modules():
-    """--small: one module per normalization / padding / reduction op that
-    mconv's Core ML writer emits (layer_norm, instance_norm, pad modes,
-    reduce_sum, reduce_l2_norm, tile), as coremltools converts them itself."""
+    """--small: one module per normalization / padding / reduction /
+    resampling / indexing op that mconv's Core ML writer emits (layer_norm,
+    instance_norm, pad modes, reduce_sum, reduce_l2_norm, tile, nearest and
+    bilinear upsampling, gather, gather_nd), as coremltools converts them
+    itself."""
     F = torch.nn.functional
     ln, gn1, gn4 = torch.nn.LayerNorm(8), torch.nn.GroupNorm(1, 8), torch.nn.GroupNorm(4, 8)
     in2 = torch.nn.InstanceNorm2d(8, affine=True)
@@ -154,6 +156,18 @@ def small_modules():
         "reduce_sum": _Small(lambda s, y: y.sum(dim=-1, keepdim=True) * y),
         "reduce_l2": _Small(lambda s, y: y / torch.linalg.vector_norm(y, dim=1, keepdim=True)),
         "expand": _Small(lambda s, y: y.mean(dim=-1, keepdim=True).expand(-1, -1, -1, 12) + y),
+        # resampling and indexing (upsample_nearest_neighbor, upsample_bilinear,
+        # gather, gather_nd; NeuralNetwork upsample, gather, gatherND)
+        "nearest_x2": _Small(lambda s, y: F.interpolate(y, scale_factor=2, mode="nearest")),
+        "nearest_to_13x17": _Small(lambda s, y: F.interpolate(y, size=(13, 17), mode="nearest")),
+        "bilinear_x2": _Small(lambda s, y: F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False)),
+        "bilinear_to_13x17": _Small(lambda s, y: F.interpolate(y, size=(13, 17), mode="bilinear",
+                                                               align_corners=False)),
+        "bilinear_align_corners": _Small(lambda s, y: F.interpolate(y, size=(13, 17), mode="bilinear",
+                                                                    align_corners=True)),
+        "index_select": _Small(lambda s, y: torch.index_select(y, 2, torch.tensor([2, 0, 9, 3, 3])) * 2),
+        "gather_2d_indices": _Small(lambda s, y: y[:, :, torch.tensor([[2, 0, 9], [3, 3, 1]])] + 1),
+        "advanced_indexing": _Small(lambda s, y: y[0, :, torch.tensor([0, 4, 9, 2]), torch.tensor([11, 0, 3, 3])] - 1),
     }
 
 
