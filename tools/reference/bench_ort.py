@@ -27,7 +27,7 @@ both engines run. After the timing, each engine is profiled on the same file
 (ONNX Runtime's own profiler: per-node kernel times; `mconv bench --profile`:
 per-step times), times are summed per op type (fused kernels counted under
 the op they implement: FusedConv and mconv.FusedConv as Conv, ...), and the
-three op types whose mconv time most exceeds ONNX Runtime's are printed per
+four op types whose mconv time most exceeds ONNX Runtime's are printed per
 model, so a cliff is visible at once. The summary gives the geometric mean of
 the ratios per thread count and the worst model.
 
@@ -140,6 +140,53 @@ def op_family(op):
     return op
 
 
+class ConvKinds:
+    """Splits the Conv family by kind (depthwise kxk, 1x1, dense kxk, grouped
+    kxk) from the model file, so that the excess list says which convolutions
+    are slow. Both profiles name nodes of the same fused file: mconv by node
+    name, ORT by node name or, for the nodes its own fusions make, by an
+    output tensor name (with an _nchwc suffix), traced back to its Conv."""
+
+    def __init__(self, path):
+        import onnx
+        m = onnx.load(path, load_external_data=False)
+        self.by_name = {n.name: n for n in m.graph.node}
+        self.producer = {o: n for n in m.graph.node for o in n.output}
+        self.dims = {t.name: list(t.dims) for t in m.graph.initializer}
+
+    def kind(self, n):
+        w = self.dims.get(n.input[1]) if len(n.input) > 1 else None
+        if not w or len(w) != 4:
+            return "Conv"
+        group = next((a.i for a in n.attribute if a.name == "group"), 1)
+        kh, kw = w[2], w[3]
+        if group > 1 and w[1] == 1:
+            return f"Conv dw{kh}x{kw}"
+        if kh == kw == 1:
+            return "Conv 1x1" + (" grouped" if group > 1 else "")
+        return f"Conv {kh}x{kw}" + (" grouped" if group > 1 else "")
+
+    def find(self, name):
+        n = self.by_name.get(name)
+        if n is None:
+            for suffix in ("_nchwc", ""):
+                if name.endswith(suffix) and name[:len(name) - len(suffix)] in self.producer:
+                    n = self.producer[name[:len(name) - len(suffix)]]
+                    break
+        for _ in range(4):  # from a fused activation back to its Conv
+            if n is None or n.op_type == "Conv":
+                break
+            n = self.producer.get(n.input[0]) if n.input else None
+        return n if n is not None and n.op_type == "Conv" else None
+
+    def family(self, name, op):
+        fam = op_family(op)
+        if fam != "Conv":
+            return fam
+        n = self.find(name)
+        return self.kind(n) if n is not None else fam
+
+
 def ort_profile(path, threads, runs, warmup):
     """Mean per-run time (ms) per op family from ORT's profiler."""
     so = ort.SessionOptions()
@@ -161,11 +208,12 @@ def ort_profile(path, threads, runs, warmup):
     if len(starts) < warmup + runs:
         raise RuntimeError(f"ORT profile of {path} holds {len(starts)} runs, want {warmup + runs}")
     since = starts[warmup]  # drop the warm-up runs
+    kinds = ConvKinds(path)
     fam = {}
     for e in events:
         if e.get("cat") != "Node" or not e.get("name", "").endswith("_kernel_time") or e["ts"] < since:
             continue
-        k = op_family(e.get("args", {}).get("op_name", "?"))
+        k = kinds.family(e["name"][:-len("_kernel_time")], e.get("args", {}).get("op_name", "?"))
         fam[k] = fam.get(k, 0.0) + e["dur"] / 1e3
     return {k: v / runs for k, v in fam.items()}
 
@@ -178,15 +226,16 @@ def mconv_profile(exe, path, threads, runs, warmup):
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip() or p.stdout.strip()}")
     fam = {}
+    kinds = ConvKinds(path)
     for layer in json.loads(p.stdout).get("profile") or []:
         if not layer.get("timed"):
             continue
-        k = op_family(layer.get("kernel") or layer["op"])
+        k = kinds.family(layer["name"], layer.get("kernel") or layer["op"])
         fam[k] = fam.get(k, 0.0) + layer["time_ms"]
     return fam
 
 
-def excess(mc, ot, n=3):
+def excess(mc, ot, n=4):
     """The n op families whose mconv time most exceeds ORT's: [(op, mconv ms, ORT ms)]."""
     rows = [(k, mc.get(k, 0.0), ot.get(k, 0.0)) for k in set(mc) | set(ot)]
     rows.sort(key=lambda r: r[2] - r[1])
