@@ -156,8 +156,8 @@ func TestToCoreMLErrorText(t *testing.T) {
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", ImageInput: "rgb", Scale: 1, Bias: "1,a,3"}, `--bias "1,a,3": "a" is not a number`},
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", Preprocess: "imagenet"}, "--preprocess needs --image-input rgb|bgr"},
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", ImageInput: "rgb", Preprocess: "imagenet", Bias: "1,2,3"}, "--preprocess sets the image input's scale and bias: it excludes --scale and --bias"},
-		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", InputShapes: []string{"x"}}, `--input-shape "x": want NAME=D0,D1,...`},
-		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", InputShapes: []string{"x=1,0"}}, `--input-shape "x=1,0": "0" is not a positive size`},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", planOpts: planOpts{InputShapes: []string{"x"}}}, `--input-shape "x": want NAME=D0,D1,...`},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", planOpts: planOpts{InputShapes: []string{"x=1,0"}}}, `--input-shape "x=1,0": "0" is not a positive size`},
 	}
 	for _, c := range cases {
 		_, err := c.o.coremlOptions()
@@ -231,7 +231,7 @@ func TestFixCoreMLShapes(t *testing.T) {
 
 // The documented `to-coreml --json` keys (README, "Deploying to iPhone").
 const (
-	toCoreMLKeys    = "output format target min_target specification_version opset needs"
+	toCoreMLKeys    = "output format target min_target specification_version opset needs fp32_nodes"
 	targetNeedsKeys = "node op target why"
 )
 
@@ -255,7 +255,7 @@ func TestToCoreMLTargetReport(t *testing.T) {
 	}
 	vals := checkKeys(t, "to-coreml --json", buf.Bytes(), toCoreMLKeys)
 	for k, v := range map[string]string{"format": `"mlprogram"`, "target": `"iOS17"`, "min_target": `"iOS15"`,
-		"specification_version": "8", "opset": `"CoreML7"`, "needs": "[]"} {
+		"specification_version": "8", "opset": `"CoreML7"`, "needs": "[]", "fp32_nodes": "[]"} {
 		if string(vals[k]) != v {
 			t.Errorf("to-coreml --json %s = %s, want %s", k, vals[k], v)
 		}
