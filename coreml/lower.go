@@ -25,6 +25,9 @@ type lowered struct {
 	// needs lists, in node order, what needs an ML Program target above
 	// iOS15 (lowerer.need).
 	needs []TargetNeed
+	// fp32 lists, in node order, the nodes of an fp16 program that compute
+	// in float32 (see fp32Nodes).
+	fp32 []FP32Node
 }
 
 // lowerer converts one IR graph.
@@ -36,7 +39,8 @@ type lowerer struct {
 	vars   map[*ir.Value]*mvar
 	consts map[*ir.Value]*ir.Tensor // known constant tensors (initializers, Constant, folded)
 	names  map[string]bool
-	cache  map[*ir.Value]*mvar   // constants materialized as const ops in compute dtype
+	cache  map[dtKey]*mvar       // constants materialized as const ops, per dtype
+	casts  map[castKey]*mvar     // float variables cast to another dtype (see in)
 	seqs   map[*ir.Value][]*mvar // tensor sequences made by SplitToSequence
 	cur    *ir.Node              // node being lowered
 	// outNames holds each graph output's feature name, reserved up front
@@ -48,6 +52,22 @@ type lowerer struct {
 	// int32 cannot hold (see int32).
 	rangeErr error
 	needs    []TargetNeed // see lowered.needs
+	// fp32 maps the nodes of an fp16 program that compute in float32 to
+	// the largest |value| among their inputs and outputs (fp32Nodes).
+	fp32     map[*ir.Node]float32
+	fp32used []FP32Node // see lowered.fp32
+}
+
+// dtKey is a constant ONNX value materialized in one dtype.
+type dtKey struct {
+	v  *ir.Value
+	dt pb.DataType
+}
+
+// castKey is a MIL variable cast to another dtype.
+type castKey struct {
+	x  *mvar
+	dt pb.DataType
 }
 
 // errUnsupported marks a node the target cannot express.
@@ -60,11 +80,12 @@ func lower(m *ir.Model, opt *Options) (*lowered, error) {
 	l := &lowerer{
 		m: m, opset: m.Opset(""), ct: pb.DataType_FLOAT32,
 		vars: map[*ir.Value]*mvar{}, consts: map[*ir.Value]*ir.Tensor{},
-		names: map[string]bool{}, cache: map[*ir.Value]*mvar{},
+		names: map[string]bool{}, cache: map[dtKey]*mvar{}, casts: map[castKey]*mvar{},
 		budget: engine.NewBudget(opt.MaxMemory),
 	}
 	if opt.FP16 {
 		l.ct = pb.DataType_FLOAT16
+		l.fp32 = fp32Nodes(m.Graph, opt.Ranges)
 	}
 	g := m.Graph
 	out := &lowered{ct: l.ct, image: opt.Image}
@@ -118,14 +139,13 @@ func lower(m *ir.Model, opt *Options) (*lowered, error) {
 			}
 			x = l.imagePreprocess(x, opt.Image)
 		}
-		if l.ct != pb.DataType_FLOAT32 {
-			x = l.cast(x, l.ct, x.name+"_to_fp16")
-		}
+		// An fp16 program casts the input where a node first reads it
+		// (in); a node that computes in float32 reads it as it is.
 		l.vars[v] = x
 	}
 	for _, n := range g.Nodes {
 		l.cur = n
-		if err := l.node(n); err != nil {
+		if err := l.nodeAt(n); err != nil {
 			return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
 		}
 	}
@@ -154,6 +174,7 @@ func lower(m *ir.Model, opt *Options) (*lowered, error) {
 	}
 	out.ops = l.ops
 	out.needs = l.needs
+	out.fp32 = l.fp32used
 	return out, nil
 }
 
@@ -344,21 +365,23 @@ func (l *lowerer) constOf(n *ir.Node, i int) *ir.Tensor {
 	return l.consts[v]
 }
 
-// in returns the MIL variable for input i of n; a float constant becomes a
-// const op in the compute dtype.
+// in returns the MIL variable for input i of n in the compute dtype of
+// the node being lowered: a float variable of the other float dtype (at
+// the edge of an fp32 region of an fp16 program) is cast, and a float
+// constant becomes a const op in the compute dtype.
 func (l *lowerer) in(n *ir.Node, i int) (*mvar, error) {
 	v := n.Input(i)
 	if v == nil {
 		return nil, fmt.Errorf("input %d is missing", i)
 	}
 	if x, ok := l.vars[v]; ok {
-		return x, nil
+		return l.toCompute(x), nil
 	}
 	t := l.consts[v]
 	if t == nil {
 		return nil, fmt.Errorf("input %q is not computed before this node", v.Name)
 	}
-	if x, ok := l.cache[v]; ok {
+	if x, ok := l.cache[dtKey{v, l.ct}]; ok {
 		return x, nil
 	}
 	if !t.DType.IsFloat() {
@@ -369,7 +392,7 @@ func (l *lowerer) in(n *ir.Node, i int) (*mvar, error) {
 		return nil, err
 	}
 	x := l.cFloats(v.Name, t.Dims, f)
-	l.cache[v] = x
+	l.cache[dtKey{v, l.ct}] = x
 	return x, nil
 }
 

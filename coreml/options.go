@@ -54,8 +54,14 @@ type Options struct {
 	// means the lowest target that can express the graph (see
 	// Package.Target). A target below what the graph needs is an error
 	// naming the node and op that need more.
-	Target      string
-	FP16        bool // store weights and compute in float16
+	Target string
+	FP16   bool // store weights and compute in float16
+	// Ranges holds, by ONNX value name, the largest |value| of the float
+	// tensors of a calibration run (Calibrate). With FP16, an ML Program's
+	// nodes whose inputs or outputs exceed FP16SafeMax compute in float32
+	// (Package.FP32); nil computes every node in float16. NeuralNetwork
+	// conversion ignores it.
+	Ranges      map[string]float32
 	Image       *ImageInput
 	InputShapes map[string][]int64 // overrides for symbolic input dimensions, keyed by ONNX input name
 	// MaxMemory bounds, in bytes, the constants the converter folds

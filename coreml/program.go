@@ -33,6 +33,9 @@ type Package struct {
 	// Needs lists, in node order, the nodes that need a target above iOS15
 	// and why.
 	Needs []TargetNeed
+	// FP32 lists, in node order, the nodes of an fp16 program that compute
+	// in float32 because their values exceed FP16SafeMax (Options.Ranges).
+	FP32 []FP32Node
 }
 
 // ConvertProgram converts m to an ML Program for opt.Target, or when that
@@ -78,7 +81,7 @@ func ConvertProgram(m *ir.Model, opt Options) (*Package, error) {
 		Description:          describe(lw, &opt, "mlprogram", target),
 		Type:                 &pb.Model_MlProgram{MlProgram: &pb.Program{Version: 1, Functions: map[string]*pb.Function{"main": fn}}},
 	}
-	return &Package{Spec: spec, Weights: bw.Bytes(), Target: target, MinTarget: minTarget, Needs: lw.needs}, nil
+	return &Package{Spec: spec, Weights: bw.Bytes(), Target: target, MinTarget: minTarget, Needs: lw.needs, FP32: lw.fp32}, nil
 }
 
 // checkTarget fails, naming the first node and op, when a need is later

@@ -9,8 +9,9 @@ import (
 )
 
 // planCommands are the commands that build a runtime plan: each takes
-// --threads, --seed and --input-shape, registered by addPlanFlags.
-var planCommands = []string{"run", "verify", "fuse", "bench", "stats", "compare"}
+// --threads, --seed and --input-shape, registered by addPlanFlags
+// (to-coreml for the calibration run of an fp16 ML Program).
+var planCommands = []string{"run", "verify", "fuse", "bench", "stats", "compare", "to-coreml"}
 
 // TestPlanFlagsRegistered: every planning command has the three plan
 // flags with the one spelling and type; every command that writes a file

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mconv/mconv/coreml"
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/imageprep"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
@@ -23,21 +24,21 @@ func init() { register(newToCoreMLCmd) }
 
 // toCoreMLOptions are the flags of `mconv to-coreml`.
 type toCoreMLOptions struct {
-	Input, Output string
-	Target        string
-	FP16          bool
-	Fuse          bool   // run mconv's passes (BN folding, branch collapse, SE/activation fusion) first
-	ImageInput    string // "", "rgb" or "bgr"
-	Scale         float32
-	ScaleSet      bool   // --scale was given
-	Bias          string // "R,G,B"
-	Preprocess    string // an imageprep preset for the image input ("": --scale/--bias)
-	InputShapes   []string
-	Name, Author  string
-	Description   string
-	Version       string
-	MaxMemory     int64 // --max-memory: the budget of constant folding (coreml.Options.MaxMemory)
-	JSON          bool  // print what was written as one JSON object (coremlResult)
+	Input, Output   string
+	Target          string
+	FP16            bool
+	Fuse            bool   // run mconv's passes (BN folding, branch collapse, SE/activation fusion) first
+	ImageInput      string // "", "rgb" or "bgr"
+	Scale           float32
+	ScaleSet        bool   // --scale was given
+	Bias            string // "R,G,B"
+	Preprocess      string // an imageprep preset for the image input ("": --scale/--bias)
+	planOpts               // --threads, --seed, --input-shape, --max-memory (the fp16 calibration run)
+	CalibrationData string // folder of input_*.pb for the fp16 calibration run ("": random inputs from --seed)
+	Name, Author    string
+	Description     string
+	Version         string
+	JSON            bool // print what was written as one JSON object (coremlResult)
 }
 
 // coremlResult is what `to-coreml --json` prints; field order is the JSON
@@ -53,6 +54,9 @@ type coremlResult struct {
 	Opset                string `json:"opset"` // MIL opset ("" for a NeuralNetwork)
 	// Needs lists the nodes that need a target above iOS15.
 	Needs []coreml.TargetNeed `json:"needs"`
+	// FP32 lists the nodes of an fp16 ML Program that compute in float32
+	// because their values exceed coreml.FP16SafeMax in the calibration run.
+	FP32 []coreml.FP32Node `json:"fp32_nodes"`
 }
 
 func newToCoreMLCmd() *cobra.Command {
@@ -76,8 +80,13 @@ activation fusion), so a training-form export becomes its deploy form.
 --fp16 makes a float16 model: weights stored in float16 and, in an ML
 Program, computed in float16 (inputs and outputs stay float32); a
 NeuralNetwork has no compute precision of its own, so there it stores the
-weights in float16 and Core ML picks the precision at run time. The
-conversion runs nothing, so it takes no --threads or --seed.
+weights in float16 and Core ML picks the precision at run time.
+An fp16 ML Program is calibrated first: mconv's runtime runs the model once
+(on --calibration-data's input_*.pb, else on random normal inputs from
+--seed) and records each value's largest |value|; nodes whose inputs or
+outputs exceed 65504/8 (float16's largest value with 8x headroom) compute
+in float32, with casts at the edges of those regions; the command lists
+them. Other conversions run nothing.
 
 --image-input rgb|bgr makes the input an image: Core ML computes
 pixel * --scale + --bias per channel before the network. --preprocess
@@ -101,13 +110,13 @@ resizing and cropping the photo stay with the app (mconv run's are timm's).`,
 	f.Float32Var(&o.Scale, "scale", 1, "image input: multiply pixels by this")
 	f.StringVar(&o.Bias, "bias", "", "image input: R,G,B biases added after scaling")
 	f.StringVar(&o.Preprocess, "preprocess", "", "image input: normalise as mconv run --preprocess does (imagenet, inception or none) instead of --scale/--bias")
-	f.StringArrayVar(&o.InputShapes, "input-shape", nil, "fix an input's shape: NAME=D0,D1,... (repeatable)")
+	f.StringVar(&o.CalibrationData, "calibration-data", "", "--fp16 ML Program: folder of input_*.pb for the calibration run (default: random inputs from --seed)")
 	f.StringVar(&o.Name, "name", "", "model name (metadata)")
 	f.StringVar(&o.Author, "author", "", "author (metadata)")
 	f.StringVar(&o.Description, "description", "", "short description (metadata)")
 	f.StringVar(&o.Version, "version", "", "model version string (metadata)")
 	f.BoolVar(&o.JSON, "json", false, "print what was written (format, target, the nodes that needed it) as one JSON object")
-	addMaxMemoryFlag(cmd, &o.MaxMemory)
+	addPlanFlags(cmd, &o.planOpts, "--fp16 ML Program: seed of the random calibration input (without --calibration-data)", "the static shape Core ML is given")
 	return cmd
 }
 
@@ -209,10 +218,15 @@ func (o *toCoreMLOptions) run(w io.Writer) error {
 		}
 		if o.JSON {
 			return writeJSON(w, coremlResult{Output: o.Output, Format: "neuralnetwork", SpecificationVersion: coreml.NeuralNetworkSpecVersion,
-				Needs: []coreml.TargetNeed{}})
+				Needs: []coreml.TargetNeed{}, FP32: []coreml.FP32Node{}})
 		}
 		_, err = fmt.Fprintf(w, "wrote %s: NeuralNetwork, specification version %d (iOS 13+)\n", o.Output, coreml.NeuralNetworkSpecVersion)
 		return err
+	}
+	if o.FP16 {
+		if opt.Ranges, err = o.calibrate(m, opt.InputShapes); err != nil {
+			return fmt.Errorf("%s: %w", o.Input, err)
+		}
 	}
 	p, err := coreml.ConvertProgram(m, opt)
 	if err != nil {
@@ -224,14 +238,66 @@ func (o *toCoreMLOptions) run(w io.Writer) error {
 	if o.JSON {
 		tv := coreml.Targets[p.Target]
 		res := coremlResult{Output: o.Output, Format: "mlprogram", Target: p.Target, MinTarget: p.MinTarget,
-			SpecificationVersion: tv.SpecVersion, Opset: tv.Opset, Needs: p.Needs}
+			SpecificationVersion: tv.SpecVersion, Opset: tv.Opset, Needs: p.Needs, FP32: p.FP32}
 		if res.Needs == nil {
 			res.Needs = []coreml.TargetNeed{}
 		}
+		if res.FP32 == nil {
+			res.FP32 = []coreml.FP32Node{}
+		}
 		return writeJSON(w, res)
 	}
-	_, err = fmt.Fprint(w, targetReport(o.Output, p))
+	_, err = fmt.Fprint(w, targetReport(o.Output, p)+fp32Report(p))
 	return err
+}
+
+// calibrate runs m once in the runtime (coreml.Calibrate) on
+// --calibration-data's inputs or random ones from --seed, with the static
+// input shapes conversion uses, and returns the ranges of its values.
+func (o *toCoreMLOptions) calibrate(m *ir.Model, given map[string][]int64) (map[string]float32, error) {
+	c := ir.CloneModel(m)
+	if err := fixCoreMLShapes(c, given); err != nil {
+		return nil, err
+	}
+	var inputs map[string]*ir.Tensor
+	if o.CalibrationData != "" {
+		set, err := golden.LoadSet(o.CalibrationData)
+		if err != nil {
+			return nil, err
+		}
+		if len(set.Inputs) == 0 {
+			return nil, fmt.Errorf("%s: no input_*.pb files", o.CalibrationData)
+		}
+		if inputs, err = golden.BindInputs(c, set); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := checkInputsFit(c, o.MaxMemory); err != nil {
+			return nil, err
+		}
+		var err error
+		if inputs, err = golden.RandomInputs(c, o.Seed, 1); err != nil {
+			return nil, fmt.Errorf("%w; give inputs with --calibration-data", err)
+		}
+	}
+	return coreml.Calibrate(c, inputs, o.options())
+}
+
+// fp32Report lists the nodes of an fp16 program that compute in float32.
+func fp32Report(p *coreml.Package) string {
+	if len(p.FP32) == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("float32 compute in %d nodes whose values exceed float16's safe range (|x| > %g in the calibration run):\n", len(p.FP32), coreml.FP16SafeMax)
+	const show = 10
+	for i, n := range p.FP32 {
+		if i == show {
+			s += fmt.Sprintf("  ... and %d more nodes\n", len(p.FP32)-show)
+			break
+		}
+		s += "  " + n.String() + "\n"
+	}
+	return s
 }
 
 // targetReport says which target p was written for and why: the lowest

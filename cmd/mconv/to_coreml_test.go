@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mconv/mconv/coreml"
+	"github.com/mconv/mconv/golden"
 	"github.com/mconv/mconv/ir"
 	"github.com/mconv/mconv/onnx"
 	"github.com/mconv/mconv/passes"
@@ -156,8 +158,8 @@ func TestToCoreMLErrorText(t *testing.T) {
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", ImageInput: "rgb", Scale: 1, Bias: "1,a,3"}, `--bias "1,a,3": "a" is not a number`},
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", Preprocess: "imagenet"}, "--preprocess needs --image-input rgb|bgr"},
 		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", ImageInput: "rgb", Preprocess: "imagenet", Bias: "1,2,3"}, "--preprocess sets the image input's scale and bias: it excludes --scale and --bias"},
-		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", InputShapes: []string{"x"}}, `--input-shape "x": want NAME=D0,D1,...`},
-		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", InputShapes: []string{"x=1,0"}}, `--input-shape "x=1,0": "0" is not a positive size`},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", planOpts: planOpts{InputShapes: []string{"x"}}}, `--input-shape "x": want NAME=D0,D1,...`},
+		{toCoreMLOptions{Input: "m.onnx", Output: "x.mlpackage", planOpts: planOpts{InputShapes: []string{"x=1,0"}}}, `--input-shape "x=1,0": "0" is not a positive size`},
 	}
 	for _, c := range cases {
 		_, err := c.o.coremlOptions()
@@ -231,7 +233,7 @@ func TestFixCoreMLShapes(t *testing.T) {
 
 // The documented `to-coreml --json` keys (README, "Deploying to iPhone").
 const (
-	toCoreMLKeys    = "output format target min_target specification_version opset needs"
+	toCoreMLKeys    = "output format target min_target specification_version opset needs fp32_nodes"
 	targetNeedsKeys = "node op target why"
 )
 
@@ -255,7 +257,7 @@ func TestToCoreMLTargetReport(t *testing.T) {
 	}
 	vals := checkKeys(t, "to-coreml --json", buf.Bytes(), toCoreMLKeys)
 	for k, v := range map[string]string{"format": `"mlprogram"`, "target": `"iOS17"`, "min_target": `"iOS15"`,
-		"specification_version": "8", "opset": `"CoreML7"`, "needs": "[]"} {
+		"specification_version": "8", "opset": `"CoreML7"`, "needs": "[]", "fp32_nodes": "[]"} {
 		if string(vals[k]) != v {
 			t.Errorf("to-coreml --json %s = %s, want %s", k, vals[k], v)
 		}
@@ -280,4 +282,92 @@ func TestToCoreMLTargetReport(t *testing.T) {
 	}
 	data, _ := json.Marshal(p.Needs[0])
 	checkKeys(t, "to-coreml --json needs", data, targetNeedsKeys)
+}
+
+// TestToCoreMLFP32Region: --fp16 calibrates on random inputs from --seed
+// (or on --calibration-data) and names the nodes whose values pass
+// coreml.FP16SafeMax, with their max |value| computed here in float64:
+// y = Relu((x*x) @ W / 1e4), W all 1e4, so the MatMul reaches 1e4 *
+// sum x^2 (about 8e4 for 8 normal draws) and the Div reads it.
+func TestToCoreMLFP32Region(t *testing.T) {
+	g := ir.NewGraph("big")
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, 1, 8))
+	w := make([]float32, 8*4)
+	for i := range w {
+		w[i] = 1e4
+	}
+	ab := g.AddNode("Mul", "sq", []*ir.Value{x, x}, "a")
+	mm := g.AddNode("MatMul", "mm", []*ir.Value{ab.Outputs[0], g.AddConst("W", ir.NewFloat32([]int64{8, 4}, w))}, "big")
+	dv := g.AddNode("Div", "div", []*ir.Value{mm.Outputs[0], g.AddConst("k", ir.NewFloat32(nil, []float32{1e4}))}, "small")
+	y := g.AddNode("Relu", "relu", []*ir.Value{dv.Outputs[0]}, "y")
+	g.AddOutput(y.Outputs[0])
+	m := &ir.Model{IRVersion: 8, Opsets: []ir.OpsetImport{{Domain: "", Version: 17}}, Graph: g}
+	if err := ir.InferShapes(m); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "big.onnx")
+	if err := onnx.Save(m, path); err != nil {
+		t.Fatal(err)
+	}
+	in, err := golden.RandomInputs(m, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xf, _ := in["x"].Float32s()
+	sum := 0.0
+	for _, v := range xf {
+		sum += float64(v) * float64(v)
+	}
+	want := 1e4 * sum
+	if want <= coreml.FP16SafeMax {
+		t.Fatalf("max |big| %g is within %g: the test input does not exercise the fp32 region", want, coreml.FP16SafeMax)
+	}
+
+	var buf bytes.Buffer
+	o := &toCoreMLOptions{Input: path, Output: filepath.Join(dir, "b.mlpackage"), FP16: true, JSON: true, planOpts: planOpts{Threads: 1, Seed: 3}}
+	if err := o.run(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		FP32 []coreml.FP32Node `json:"fp32_nodes"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.FP32) != 2 || res.FP32[0].Node != "mm" || res.FP32[1].Node != "div" {
+		t.Fatalf("fp32_nodes %+v, want mm and div", res.FP32)
+	}
+	for _, n := range res.FP32 {
+		if math.Abs(float64(n.MaxAbs)-want) > 1e-5*want {
+			t.Errorf("%v: max |value| %g, want %g", n, n.MaxAbs, want)
+		}
+	}
+	buf.Reset()
+	o.JSON = false
+	if err := o.run(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "float32 compute in 2 nodes") || !strings.Contains(buf.String(), `node "mm" (MatMul): max |value|`) {
+		t.Errorf("text report:\n%s", buf.String())
+	}
+
+	// Calibrated on zeros (--calibration-data), every value fits float16.
+	data := filepath.Join(dir, "zeros")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	z := ir.NewFloat32([]int64{1, 8}, make([]float32, 8))
+	z.Name = "x"
+	if err := onnx.WriteTensorFile(filepath.Join(data, "input_0.pb"), z); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	o.CalibrationData, o.JSON = data, true
+	if err := o.run(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"fp32_nodes": []`) {
+		t.Errorf("calibrated on zeros: %s", buf.String())
+	}
 }
