@@ -195,8 +195,8 @@ GLOBL dwMask<>(SB), RODATA|NOPTR, $64
 // taps in order; 32 columns at a time; then 8 at a time, where the taps
 // are summed in four partial sums (t mod 4; ((s0 + s1) + (s2 + s3)), s0
 // starting from the bias and taking the taps past the last multiple of 4);
-// the last partial group of 8 is stored with a mask (its loads read up to 8
-// columns past n).
+// the last partial group of 8 is stored as 4 + 2 + 1 floats (its loads
+// read up to 8 columns past n).
 TEXT ·dwPlane8(SB), NOSPLIT, $0-76
 	MOVQ y+0(FP), DI
 	MOVQ base+8(FP), SI
@@ -301,15 +301,30 @@ tap8sum:
 	JMP  loop8
 
 tail8:
-	// rem = n - j in [1, 7]: mask = dwMask[8-rem : 16-rem]
+	// rem = n - j in [1, 7] floats of Y0 stored as 4 + 2 + 1 (a masked
+	// VMASKMOVPS store costs about 24 cycles on Zen 4).
 	MOVQ R9, AX
 	SUBQ R10, AX
-	SHLQ $2, AX
-	LEAQ dwMask<>+32(SB), BX
-	SUBQ AX, BX
-	VMOVDQU (BX), Y5
-	LEAQ (DI)(R10*4), AX
-	VMASKMOVPS Y0, Y5, (AX)
+	LEAQ (DI)(R10*4), BX
+	CMPQ AX, $4
+	JLT  tail8b
+	VMOVUPS      X0, (BX)
+	VEXTRACTF128 $1, Y0, X0
+	ADDQ         $16, BX
+	SUBQ         $4, AX
+
+tail8b:
+	CMPQ AX, $2
+	JLT  tail8c
+	VMOVSD   X0, (BX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $8, BX
+	SUBQ     $2, AX
+
+tail8c:
+	TESTQ AX, AX
+	JZ    rowdone
+	VMOVSS X0, (BX)
 
 rowdone:
 	ADDQ CX, SI
@@ -450,8 +465,8 @@ packdone:
 //   y[r*outStride + j] = ((bias + t0 + t1 + t2) + (t3 + t4 + t5)) + (t6 + t7 + t8),
 // t_i = w[i] * base[r*inStride + offs[i] + j], each group summed left to
 // right with fused multiply-adds; three partial sums shorten the
-// dependency chain. 16 columns at a time, then 8, then a masked partial
-// group (loads read up to 8 past n).
+// dependency chain. 16 columns at a time, then 8, then a partial group
+// stored as 4 + 2 + 1 floats (loads read up to 8 past n).
 TEXT ·dw9(SB), NOSPLIT, $0-68
 	MOVQ offs+16(FP), SI
 	MOVQ 0(SI), R8
@@ -549,12 +564,26 @@ d9loop8:
 	JMP  d9loop8
 
 d9tail:
-	// CX in [1, 7]: mask = dwMask[8-CX : 16-CX]
-	SHLQ $2, CX
-	LEAQ dwMask<>+32(SB), SI
-	SUBQ CX, SI
-	VMOVDQU (SI), Y5
-	VMASKMOVPS Y0, Y5, (DI)
+	// CX in [1, 7] floats of Y0 stored as 4 + 2 + 1 (see dwPlane8).
+	CMPQ CX, $4
+	JLT  d9tail2
+	VMOVUPS      X0, (DI)
+	VEXTRACTF128 $1, Y0, X0
+	ADDQ         $16, DI
+	SUBQ         $4, CX
+
+d9tail2:
+	CMPQ CX, $2
+	JLT  d9tail1
+	VMOVSD   X0, (DI)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $8, DI
+	SUBQ     $2, CX
+
+d9tail1:
+	TESTQ CX, CX
+	JZ    d9rowend
+	VMOVSS X0, (DI)
 
 d9rowend:
 	MOVQ inStride+48(FP), CX
@@ -678,8 +707,8 @@ k8noclamp:
 
 // func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
 // Copies rows rows of n floats (strides in floats), 8 at a time, the last
-// partial group with masked loads and stores (nothing outside a row is
-// read or written).
+// partial group with a masked load and 4 + 2 + 1 float stores (nothing
+// outside a row is read or written).
 TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ dstStride+8(FP), R8
@@ -719,8 +748,28 @@ crtail:
 	JZ    crnext
 	LEAQ (SI)(CX*4), AX
 	VMASKMOVPS (AX), Y5, Y0
+	// DX in [1, 7] floats stored as 4 + 2 + 1 (see dwPlane8).
 	LEAQ (DI)(CX*4), AX
-	VMASKMOVPS Y0, Y5, (AX)
+	MOVQ DX, BX
+	CMPQ BX, $4
+	JLT  crtail2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $1, Y0, X0
+	ADDQ         $16, AX
+	SUBQ         $4, BX
+
+crtail2:
+	CMPQ BX, $2
+	JLT  crtail1
+	VMOVSD   X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $8, AX
+	SUBQ     $2, BX
+
+crtail1:
+	TESTQ BX, BX
+	JZ    crnext
+	VMOVSS X0, (AX)
 
 crnext:
 	ADDQ R8, DI
