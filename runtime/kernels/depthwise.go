@@ -210,13 +210,20 @@ func fillStrip2(p *ConvParams, g *dwGeom, x, phases []float32, ih0, i0, n int) {
 		a := phases[fa+r+ea : fa+r+g.lw]
 		b := phases[fb+r+eb : fb+r+g.lw]
 		src := x[(ih0+k)*p.W : (ih0+k)*p.W+w]
-		q := deinterleave2Vec(a, b, src)
-		for i := 2 * q; i < w; i++ {
-			if i%2 == 0 {
-				a[i/2] = src[i]
-			} else {
-				b[i/2] = src[i]
+		i := 2 * deinterleave2Vec(a, b, src)
+		if i < w && w >= 16 {
+			// The rest of the row as the last 16 columns from an even
+			// one (rewriting some already split: the same values).
+			s0 := (w - 16) &^ 1
+			if deinterleave2Vec(a[s0/2:], b[s0/2:], src[s0:s0+16]) == 8 {
+				i = s0 + 16
 			}
+		}
+		for ; i+1 < w; i += 2 {
+			a[i/2], b[i/2] = src[i], src[i+1]
+		}
+		if i < w {
+			a[i/2] = src[i]
 		}
 	}
 }
