@@ -156,7 +156,13 @@ func fillStrip(p *ConvParams, g *dwGeom, x, phases []float32, r0, nr int) {
 		return
 	}
 	ih0 := r0 + i0 - p.PadT
-	if p.SW == 2 {
+	switch p.SW {
+	case 1: // the loop below for its one phase, without the divisions
+		if q0, q1 := p.PadL, min(p.W+p.PadL, g.lw); q0 < q1 {
+			copyRows(phases[i0*g.lw+q0:], g.lw, x[ih0*p.W:], p.W, i1-i0, q1-q0)
+		}
+		return
+	case 2:
 		fillStrip2(p, g, x, phases, ih0, i0, i1-i0)
 		return
 	}
