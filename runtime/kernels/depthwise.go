@@ -183,10 +183,6 @@ func fillStrip(p *ConvParams, g *dwGeom, x, phases []float32, r0, nr int) {
 			continue
 		}
 		iw := f + q0*p.SW - p.PadL
-		if p.SW == 1 {
-			copyRows(ph[i0*g.lw+q0:], g.lw, x[ih0*p.W+iw:], p.W, i1-i0, q1-q0)
-			continue
-		}
 		for i := i0; i < i1; i++ {
 			dst := ph[i*g.lw+q0 : i*g.lw+q1]
 			src := x[(ih0+i-i0)*p.W : (ih0+i-i0+1)*p.W]
