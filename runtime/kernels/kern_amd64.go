@@ -53,6 +53,9 @@ func hardSwishAVX2(v *float32, n int)
 func dw9(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride int, bias float32)
 
 //go:noescape
+func dw9x2(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride int, bias float32)
+
+//go:noescape
 func dwPlane8(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
 
 // hasAVX2FMA reports whether the CPU supports AVX2 and FMA and the OS
@@ -186,10 +189,31 @@ func dwKernelAVX2(y, x []float32, offs []int, w []float32, n, rows, inStride, ou
 	}
 	checkDWPlane(y, x, offs, w, n, rows, inStride, outStride)
 	if len(offs) == 9 {
+		if rows >= 2 && dw3Rows(offs, inStride) {
+			// Pairs of rows in dw9x2 (the same operations per output).
+			pairs := rows &^ 1
+			dw9x2(&y[0], &x[0], &offs[0], &w[0], n, pairs, inStride, outStride, bias)
+			if rows == pairs {
+				return
+			}
+			y, x, rows = y[pairs*outStride:], x[pairs*inStride:], 1
+		}
 		dw9(&y[0], &x[0], &offs[0], &w[0], n, rows, inStride, outStride, bias)
 		return
 	}
 	dwPlane8(&y[0], &x[0], &offs[0], &w[0], len(offs), n, rows, inStride, outStride, bias)
+}
+
+// dw3Rows reports whether the 9 taps offs are three kernel rows of three
+// taps, each row inStride after the one before (stride and dilation 1
+// vertically), the layout dw9x2 shares input rows in.
+func dw3Rows(offs []int, inStride int) bool {
+	for t := 3; t < 9; t++ {
+		if offs[t] != offs[t-3]+inStride {
+			return false
+		}
+	}
+	return true
 }
 
 // AVX-512 clamp and HardSwish (kern_amd64.s): n floats, n a multiple of
