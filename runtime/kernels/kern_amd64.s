@@ -1013,3 +1013,142 @@ d92rowend:
 d92done:
 	VZEROUPPER
 	RET
+
+// func dwPlane8x2(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
+// dwPlane8's loop of 8 columns (four partial sums over t mod 4, s0 from
+// the bias and taking the taps past the last multiple of 4,
+// ((s0 + s1) + (s2 + s3))) on two rows per pass, rows a multiple of 2:
+// each weight is broadcast once for both rows. Every output is computed
+// by the same operations in the same order as in dwPlane8's 8-column
+// loop; the last partial group is stored as 4 + 2 + 1 floats (loads read
+// up to 8 columns past n).
+TEXT ·dwPlane8x2(SB), NOSPLIT, $0-76
+	MOVQ y+0(FP), DI
+	MOVQ base+8(FP), SI
+	MOVQ offs+16(FP), R13
+	MOVQ w+24(FP), DX
+	MOVQ taps+32(FP), R8
+	MOVQ n+40(FP), R9
+	MOVQ inStride+56(FP), CX
+	SHLQ $2, CX
+	MOVQ outStride+64(FP), R14
+	SHLQ $2, R14
+	VBROADCASTSS bias+72(FP), Y15
+	MOVQ R8, R12
+	ANDQ $-4, R12 // taps in groups of 4
+	CMPQ rows+48(FP), $2
+	JLT  p82done
+
+p82row:
+	LEAQ (SI)(CX*1), R15 // input of the second row
+	XORQ R10, R10
+
+p82loop:
+	CMPQ R10, R9
+	JGE  p82rowend
+	VMOVAPS Y15, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VMOVAPS Y15, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	XORQ BX, BX
+	TESTQ R12, R12
+	JZ   p82rest
+
+p82x4:
+	MOVQ (R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS (DX)(BX*4), Y8
+	VFMADD231PS (SI)(AX*4), Y8, Y0
+	VFMADD231PS (R15)(AX*4), Y8, Y4
+	MOVQ 8(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 4(DX)(BX*4), Y9
+	VFMADD231PS (SI)(AX*4), Y9, Y1
+	VFMADD231PS (R15)(AX*4), Y9, Y5
+	MOVQ 16(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 8(DX)(BX*4), Y10
+	VFMADD231PS (SI)(AX*4), Y10, Y2
+	VFMADD231PS (R15)(AX*4), Y10, Y6
+	MOVQ 24(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 12(DX)(BX*4), Y11
+	VFMADD231PS (SI)(AX*4), Y11, Y3
+	VFMADD231PS (R15)(AX*4), Y11, Y7
+	ADDQ $4, BX
+	CMPQ BX, R12
+	JLT  p82x4
+
+p82rest:
+	CMPQ BX, R8
+	JGE  p82sum
+	MOVQ (R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS (DX)(BX*4), Y8
+	VFMADD231PS (SI)(AX*4), Y8, Y0
+	VFMADD231PS (R15)(AX*4), Y8, Y4
+	INCQ BX
+	JMP  p82rest
+
+p82sum:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y5, Y4, Y4
+	VADDPS Y3, Y2, Y2
+	VADDPS Y7, Y6, Y6
+	VADDPS Y2, Y0, Y0
+	VADDPS Y6, Y4, Y4
+	LEAQ (DI)(R10*4), AX  // first output row
+	LEAQ (AX)(R14*1), BX  // second output row
+	LEAQ 8(R10), R11
+	CMPQ R11, R9
+	JGT  p82tail
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y4, (BX)
+	MOVQ R11, R10
+	JMP  p82loop
+
+p82tail:
+	// R11 = n - j in [1, 7] floats of Y0 to AX and of Y4 to BX, as 4 + 2 + 1.
+	MOVQ R9, R11
+	SUBQ R10, R11
+	CMPQ R11, $4
+	JLT  p82tail2
+	VMOVUPS      X0, (AX)
+	VMOVUPS      X4, (BX)
+	VEXTRACTF128 $1, Y0, X0
+	VEXTRACTF128 $1, Y4, X4
+	ADDQ         $16, AX
+	ADDQ         $16, BX
+	SUBQ         $4, R11
+
+p82tail2:
+	CMPQ R11, $2
+	JLT  p82tail1
+	VMOVSD   X0, (AX)
+	VMOVSD   X4, (BX)
+	VMOVHLPS X0, X0, X0
+	VMOVHLPS X4, X4, X4
+	ADDQ     $8, AX
+	ADDQ     $8, BX
+	SUBQ     $2, R11
+
+p82tail1:
+	TESTQ R11, R11
+	JZ    p82rowend
+	VMOVSS X0, (AX)
+	VMOVSS X4, (BX)
+
+p82rowend:
+	LEAQ (SI)(CX*2), SI
+	LEAQ (DI)(R14*2), DI
+	SUBQ $2, rows+48(FP)
+	CMPQ rows+48(FP), $2
+	JGE  p82row
+
+p82done:
+	VZEROUPPER
+	RET

@@ -49,3 +49,28 @@ func TestDW9x2(t *testing.T) {
 		}
 	}
 }
+
+// TestDWPlane8x2 checks dwKernelAVX2 on tap counts other than 9 (32-column
+// blocks in dwPlane8, the rest on pairs of rows in dwPlane8x2) against
+// dwPlane8 one row at a time bit for bit, and that y is left alone past n
+// and between rows.
+func TestDWPlane8x2(t *testing.T) {
+	if cpuLevel < 1 {
+		t.Logf("kernel path avx2 not supported by this CPU: dwPlane8x2 not tested here")
+		return
+	}
+	r := rand.New(rand.NewSource(22))
+	for _, taps := range []int{1, 3, 4, 5, 25, 49, 70} {
+		for _, rows := range []int{2, 3, 5} {
+			for _, n := range []int{1, 5, 7, 8, 13, 14, 28, 31, 32, 33, 56, 63, 64, 70} {
+				const inStride, outStride = 120, 75
+				x, w, offs, want, got := dwPlaneCase(r, taps, n, rows, inStride, outStride)
+				dwKernelAVX2(got, x, offs, w, n, rows, inStride, outStride, 0.25)
+				for i := 0; i < rows; i++ {
+					dwPlane8(&want[i*outStride], &x[i*inStride], &offs[0], &w[0], taps, n, 1, inStride, outStride, 0.25)
+				}
+				sameBits(t, fmt.Sprintf("taps=%d rows=%d n=%d: dwPlane8x2 vs dwPlane8", taps, rows, n), got, want)
+			}
+		}
+	}
+}
