@@ -9,30 +9,53 @@ package kernels
 // ow*SW + kw*DW lies in phase (kw*DW)%SW at position ow + (kw*DW)/SW, so
 // every tap (kh, kw) of an output row is a contiguous run of one phase row
 // and a row of output is y[ow] = bias + sum over taps of w[t]*tap_t[ow]
-// (dwKernel). Rows are computed 8 columns at a time into scratch and then
-// copied to y with the activation/residual epilogue. Threads split the
-// N*C planes.
+// (dwKernel), written straight to y. The phase planes are filled and
+// consumed a strip of output rows at a time (see dwGeom); the
+// activation/residual epilogue then runs over the whole output plane.
+// Threads split the N*C planes.
 
-// dwGeom is the phase-plane geometry of a depthwise convolution.
+// dwGeom is the phase-plane geometry of a depthwise convolution. The
+// output rows of a plane are computed in strips of so rows, each from the
+// ph padded input rows it reads, so that the phase planes of a strip stay
+// in the L1 cache between being filled and being read by every tap
+// (consecutive strips refill the (KH-1)*DH+1-SH rows they share).
 type dwGeom struct {
 	ow8   int // OW rounded up to 8
-	ph    int // padded input rows needed
+	so    int // output rows per strip
+	ph    int // padded input rows of a strip
 	lw    int // length of a phase row
-	plane int // size of one phase plane
+	plane int // size of one phase plane (one strip)
 }
+
+// dwStripFloats is the size of a strip's phase planes the strip height is
+// chosen for: 16 KiB, half an L1 data cache.
+const dwStripFloats = 4096
 
 func dwGeometry(p *ConvParams) dwGeom {
 	var g dwGeom
 	g.ow8 = roundUp(p.OW, 8)
-	g.ph = (p.OH-1)*p.SH + (p.KH-1)*p.DH + 1
 	g.lw = g.ow8 + (p.KW-1)*p.DW/p.SW
+	span := (p.KH-1)*p.DH + 1
+	fit := dwStripFloats / (p.SW * g.lw) // padded rows that fit the budget
+	g.so = 1
+	if fit > span {
+		g.so = (fit-span)/p.SH + 1
+	}
+	if g.so >= p.OH {
+		g.so = max(p.OH, 1)
+	} else {
+		// Balance the strips: ceil(OH/strips) rows each.
+		strips := (p.OH + g.so - 1) / g.so
+		g.so = (p.OH + strips - 1) / strips
+	}
+	g.ph = (g.so-1)*p.SH + span
 	g.plane = g.ph * g.lw
 	return g
 }
 
 func dwScratchSize(p *ConvParams) int {
 	g := dwGeometry(p)
-	return p.SW*g.plane + 2*g.lw
+	return p.SW * g.plane
 }
 
 // copyRows copies rows rows of n floats from src (row stride srcStride) to
@@ -92,17 +115,22 @@ func (j *dwJob) planes(pk *PackedConv, lo, hi int, s *scratch) {
 	taps := p.KH * p.KW
 	buf := s.ensureBuf(j.need)
 	phases := buf[:p.SW*g.plane]
-	row := buf[p.SW*g.plane : j.need]
 	ohw := p.OH * p.OW
+	clear(phases) // the padding; fillStrip writes the same positions for every strip
 	for pl := lo; pl < hi; pl++ {
 		c := pl % p.C
-		fillPhases(p, g, j.x[pl*p.H*p.W:(pl+1)*p.H*p.W], phases, row, pl == lo)
+		x := j.x[pl*p.H*p.W : (pl+1)*p.H*p.W]
 		var b float32
 		if j.bias != nil {
 			b = j.bias[c]
 		}
+		w := pk.dw[c*taps : (c+1)*taps]
 		yp := j.y[pl*ohw : (pl+1)*ohw]
-		dwKernel(yp, phases, pk.offs, pk.dw[c*taps:(c+1)*taps], p.OW, p.OH, p.SH*g.lw, p.OW, b)
+		for oh0 := 0; oh0 < p.OH; oh0 += g.so {
+			rows := min(g.so, p.OH-oh0)
+			fillStrip(p, g, x, phases, oh0*p.SH, (rows-1)*p.SH+(p.KH-1)*p.DH+1)
+			dwKernel(yp[oh0*p.OW:], phases, pk.offs, w, p.OW, rows, p.SH*g.lw, p.OW, b)
+		}
 		var res []float32
 		if j.residual != nil {
 			res = j.residual[pl*ohw : (pl+1)*ohw]
@@ -111,16 +139,31 @@ func (j *dwJob) planes(pk *PackedConv, lo, hi int, s *scratch) {
 	}
 }
 
-// fillPhases writes the zero-padded plane x (H x W) as SW phase planes;
-// row is scratch of 2*g.lw floats. Every plane of a convolution writes the
-// same positions, so the padding is cleared only when first is set.
-func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32, first bool) {
-	if first {
-		clear(phases[:p.SW*g.plane])
-		clear(row)
+// fillStrip writes padded rows [r0, r0+nr) of the zero-padded plane x
+// (H x W) as rows [0, nr) of the SW phase planes. The column padding of
+// phases must be zero (every input row writes the same positions); rows
+// that fall in the top or bottom padding are cleared.
+func fillStrip(p *ConvParams, g *dwGeom, x, phases []float32, r0, nr int) {
+	// Input rows ih = r0+i-PadT for strip rows i in [i0, i1).
+	i0 := min(max(0, p.PadT-r0), nr)
+	i1 := max(min(nr, p.H+p.PadT-r0), i0)
+	for f := 0; f < p.SW; f++ {
+		ph := phases[f*g.plane : (f+1)*g.plane]
+		clear(ph[:i0*g.lw])
+		clear(ph[i1*g.lw : nr*g.lw])
 	}
-	if p.SW == 2 {
-		fillPhases2(p, g, x, phases, row)
+	if i0 >= i1 {
+		return
+	}
+	ih0 := r0 + i0 - p.PadT
+	switch p.SW {
+	case 1: // the loop below for its one phase, without the divisions
+		if q0, q1 := p.PadL, min(p.W+p.PadL, g.lw); q0 < q1 {
+			copyRows(phases[i0*g.lw+q0:], g.lw, x[ih0*p.W:], p.W, i1-i0, q1-q0)
+		}
+		return
+	case 2:
+		fillStrip2(p, g, x, phases, ih0, i0, i1-i0)
 		return
 	}
 	for f := 0; f < p.SW; f++ {
@@ -139,16 +182,10 @@ func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32, first bool) 
 		if q0 >= q1 {
 			continue
 		}
-		ih0, ih1 := max(0, -p.PadT), min(p.H, g.ph-p.PadT)
 		iw := f + q0*p.SW - p.PadL
-		if p.SW == 1 && ih1 > ih0 {
-			o := (ih0+p.PadT)*g.lw + q0
-			copyRows(ph[o:], g.lw, x[ih0*p.W+iw:], p.W, ih1-ih0, q1-q0)
-			continue
-		}
-		for ih := ih0; ih < ih1; ih++ {
-			dst := ph[(ih+p.PadT)*g.lw+q0 : (ih+p.PadT)*g.lw+q1]
-			src := x[ih*p.W : (ih+1)*p.W]
+		for i := i0; i < i1; i++ {
+			dst := ph[i*g.lw+q0 : i*g.lw+q1]
+			src := x[(ih0+i-i0)*p.W : (ih0+i-i0+1)*p.W]
 			for q := range dst {
 				dst[q] = src[iw+q*p.SW]
 			}
@@ -156,24 +193,39 @@ func fillPhases(p *ConvParams, g *dwGeom, x, phases, row []float32, first bool) 
 	}
 }
 
-// fillPhases2 is fillPhases for stride 2: each padded row is built in row
-// (padded column c at row[c], the padding zero) and split into its even
-// and odd columns.
-func fillPhases2(p *ConvParams, g *dwGeom, x, phases, row []float32) {
-	row = row[:2*g.lw]
-	n := min(p.W, 2*g.lw-p.PadL) // input columns that land in row
-	if n <= 0 {
+// fillStrip2 is fillStrip for stride 2: input rows [ih0, ih0+n) go to
+// strip rows i0, i0+1, ..., each split straight into its even and odd
+// padded columns.
+func fillStrip2(p *ConvParams, g *dwGeom, x, phases []float32, ih0, i0, n int) {
+	w := min(p.W, 2*g.lw-p.PadL) // input columns that land in a phase row
+	if w <= 0 {
 		return
 	}
-	for ih := 0; ih < p.H && ih+p.PadT < g.ph; ih++ {
-		r := ih + p.PadT
-		even := phases[r*g.lw : (r+1)*g.lw]
-		odd := phases[g.plane+r*g.lw : g.plane+(r+1)*g.lw]
-		copy(row[p.PadL:p.PadL+n], x[ih*p.W:ih*p.W+n])
-		q := deinterleave2Vec(even, odd, row)
-		for ; q < g.lw; q++ {
-			even[q] = row[2*q]
-			odd[q] = row[2*q+1]
+	// Padded column PadL+i of input column i: a gets the even i, b the odd.
+	ea, eb := p.PadL/2, (p.PadL+1)/2 // start of a and b in their phase row
+	fa, fb := 0, g.plane             // phase plane of a and b
+	if p.PadL%2 == 1 {
+		fa, fb = g.plane, 0
+	}
+	for k := 0; k < n; k++ {
+		r := (i0 + k) * g.lw
+		a := phases[fa+r+ea : fa+r+g.lw]
+		b := phases[fb+r+eb : fb+r+g.lw]
+		src := x[(ih0+k)*p.W : (ih0+k)*p.W+w]
+		i := 2 * deinterleave2Vec(a, b, src)
+		if i < w && w >= 16 {
+			// The rest of the row as the last 16 columns from an even
+			// one (rewriting some already split: the same values).
+			s0 := (w - 16) &^ 1
+			if deinterleave2Vec(a[s0/2:], b[s0/2:], src[s0:s0+16]) == 8 {
+				i = s0 + 16
+			}
+		}
+		for ; i+1 < w; i += 2 {
+			a[i/2], b[i/2] = src[i], src[i+1]
+		}
+		if i < w {
+			a[i/2] = src[i]
 		}
 	}
 }

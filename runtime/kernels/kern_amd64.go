@@ -53,6 +53,12 @@ func hardSwishAVX2(v *float32, n int)
 func dw9(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride int, bias float32)
 
 //go:noescape
+func dw9x2(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride int, bias float32)
+
+//go:noescape
+func dwPlane8x2(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
+
+//go:noescape
 func dwPlane8(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
 
 // hasAVX2FMA reports whether the CPU supports AVX2 and FMA and the OS
@@ -186,10 +192,46 @@ func dwKernelAVX2(y, x []float32, offs []int, w []float32, n, rows, inStride, ou
 	}
 	checkDWPlane(y, x, offs, w, n, rows, inStride, outStride)
 	if len(offs) == 9 {
+		if rows >= 2 && dw3Rows(offs, inStride) {
+			// Pairs of rows in dw9x2 (the same operations per output).
+			pairs := rows &^ 1
+			dw9x2(&y[0], &x[0], &offs[0], &w[0], n, pairs, inStride, outStride, bias)
+			if rows == pairs {
+				return
+			}
+			y, x, rows = y[pairs*outStride:], x[pairs*inStride:], 1
+		}
 		dw9(&y[0], &x[0], &offs[0], &w[0], n, rows, inStride, outStride, bias)
 		return
 	}
-	dwPlane8(&y[0], &x[0], &offs[0], &w[0], len(offs), n, rows, inStride, outStride, bias)
+	// dwPlane8 computes columns [0, n32) 32 at a time and the rest 8 at a
+	// time; the 8-column loop runs on pairs of rows in dwPlane8x2 (the same
+	// operations per output).
+	n32 := n &^ 31
+	if rows < 2 || n32 == n {
+		dwPlane8(&y[0], &x[0], &offs[0], &w[0], len(offs), n, rows, inStride, outStride, bias)
+		return
+	}
+	if n32 > 0 {
+		dwPlane8(&y[0], &x[0], &offs[0], &w[0], len(offs), n32, rows, inStride, outStride, bias)
+	}
+	pairs := rows &^ 1
+	dwPlane8x2(&y[n32], &x[n32], &offs[0], &w[0], len(offs), n-n32, pairs, inStride, outStride, bias)
+	if pairs < rows {
+		dwPlane8(&y[pairs*outStride+n32], &x[pairs*inStride+n32], &offs[0], &w[0], len(offs), n-n32, 1, inStride, outStride, bias)
+	}
+}
+
+// dw3Rows reports whether the 9 taps offs are three kernel rows of three
+// taps, each row inStride after the one before (stride and dilation 1
+// vertically), the layout dw9x2 shares input rows in.
+func dw3Rows(offs []int, inStride int) bool {
+	for t := 3; t < 9; t++ {
+		if offs[t] != offs[t-3]+inStride {
+			return false
+		}
+	}
+	return true
 }
 
 // AVX-512 clamp and HardSwish (kern_amd64.s): n floats, n a multiple of

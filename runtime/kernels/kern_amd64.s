@@ -195,8 +195,8 @@ GLOBL dwMask<>(SB), RODATA|NOPTR, $64
 // taps in order; 32 columns at a time; then 8 at a time, where the taps
 // are summed in four partial sums (t mod 4; ((s0 + s1) + (s2 + s3)), s0
 // starting from the bias and taking the taps past the last multiple of 4);
-// the last partial group of 8 is stored with a mask (its loads read up to 8
-// columns past n).
+// the last partial group of 8 is stored as 4 + 2 + 1 floats (its loads
+// read up to 8 columns past n).
 TEXT ·dwPlane8(SB), NOSPLIT, $0-76
 	MOVQ y+0(FP), DI
 	MOVQ base+8(FP), SI
@@ -301,15 +301,30 @@ tap8sum:
 	JMP  loop8
 
 tail8:
-	// rem = n - j in [1, 7]: mask = dwMask[8-rem : 16-rem]
+	// rem = n - j in [1, 7] floats of Y0 stored as 4 + 2 + 1 (a masked
+	// VMASKMOVPS store costs about 24 cycles on Zen 4).
 	MOVQ R9, AX
 	SUBQ R10, AX
-	SHLQ $2, AX
-	LEAQ dwMask<>+32(SB), BX
-	SUBQ AX, BX
-	VMOVDQU (BX), Y5
-	LEAQ (DI)(R10*4), AX
-	VMASKMOVPS Y0, Y5, (AX)
+	LEAQ (DI)(R10*4), BX
+	CMPQ AX, $4
+	JLT  tail8b
+	VMOVUPS      X0, (BX)
+	VEXTRACTF128 $1, Y0, X0
+	ADDQ         $16, BX
+	SUBQ         $4, AX
+
+tail8b:
+	CMPQ AX, $2
+	JLT  tail8c
+	VMOVSD   X0, (BX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $8, BX
+	SUBQ     $2, AX
+
+tail8c:
+	TESTQ AX, AX
+	JZ    rowdone
+	VMOVSS X0, (BX)
 
 rowdone:
 	ADDQ CX, SI
@@ -450,8 +465,8 @@ packdone:
 //   y[r*outStride + j] = ((bias + t0 + t1 + t2) + (t3 + t4 + t5)) + (t6 + t7 + t8),
 // t_i = w[i] * base[r*inStride + offs[i] + j], each group summed left to
 // right with fused multiply-adds; three partial sums shorten the
-// dependency chain. 16 columns at a time, then 8, then a masked partial
-// group (loads read up to 8 past n).
+// dependency chain. 16 columns at a time, then 8, then a partial group
+// stored as 4 + 2 + 1 floats (loads read up to 8 past n).
 TEXT ·dw9(SB), NOSPLIT, $0-68
 	MOVQ offs+16(FP), SI
 	MOVQ 0(SI), R8
@@ -549,12 +564,26 @@ d9loop8:
 	JMP  d9loop8
 
 d9tail:
-	// CX in [1, 7]: mask = dwMask[8-CX : 16-CX]
-	SHLQ $2, CX
-	LEAQ dwMask<>+32(SB), SI
-	SUBQ CX, SI
-	VMOVDQU (SI), Y5
-	VMASKMOVPS Y0, Y5, (DI)
+	// CX in [1, 7] floats of Y0 stored as 4 + 2 + 1 (see dwPlane8).
+	CMPQ CX, $4
+	JLT  d9tail2
+	VMOVUPS      X0, (DI)
+	VEXTRACTF128 $1, Y0, X0
+	ADDQ         $16, DI
+	SUBQ         $4, CX
+
+d9tail2:
+	CMPQ CX, $2
+	JLT  d9tail1
+	VMOVSD   X0, (DI)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $8, DI
+	SUBQ     $2, CX
+
+d9tail1:
+	TESTQ CX, CX
+	JZ    d9rowend
+	VMOVSS X0, (DI)
 
 d9rowend:
 	MOVQ inStride+48(FP), CX
@@ -678,8 +707,8 @@ k8noclamp:
 
 // func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
 // Copies rows rows of n floats (strides in floats), 8 at a time, the last
-// partial group with masked loads and stores (nothing outside a row is
-// read or written).
+// partial group with a masked load and 4 + 2 + 1 float stores (nothing
+// outside a row is read or written).
 TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ dstStride+8(FP), R8
@@ -719,8 +748,28 @@ crtail:
 	JZ    crnext
 	LEAQ (SI)(CX*4), AX
 	VMASKMOVPS (AX), Y5, Y0
+	// DX in [1, 7] floats stored as 4 + 2 + 1 (see dwPlane8).
 	LEAQ (DI)(CX*4), AX
-	VMASKMOVPS Y0, Y5, (AX)
+	MOVQ DX, BX
+	CMPQ BX, $4
+	JLT  crtail2
+	VMOVUPS      X0, (AX)
+	VEXTRACTF128 $1, Y0, X0
+	ADDQ         $16, AX
+	SUBQ         $4, BX
+
+crtail2:
+	CMPQ BX, $2
+	JLT  crtail1
+	VMOVSD   X0, (AX)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $8, AX
+	SUBQ     $2, BX
+
+crtail1:
+	TESTQ BX, BX
+	JZ    crnext
+	VMOVSS X0, (AX)
 
 crnext:
 	ADDQ R8, DI
@@ -812,5 +861,294 @@ zhsfull:
 	JG   zhsloop
 
 zhsdone:
+	VZEROUPPER
+	RET
+
+// func dw9x2(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride int, bias float32)
+// dw9 for rows a multiple of 2 and a 3x3 tap layout whose kernel rows are
+// inStride apart (offs[3k+i] = offs[i] + k*inStride: stride 1, dilation
+// 1 vertically): two output rows per pass, so the input rows the two share
+// (kernel rows 1 and 2 of the first, 0 and 1 of the second) are loaded
+// once (12 loads for 18 multiply-adds instead of 18). Every output is
+// computed by the same operations in the same order as in dw9:
+//   ((bias + t0 + t1 + t2) + (t3 + t4 + t5)) + (t6 + t7 + t8).
+// 8 columns at a time, the last partial group stored as 4 + 2 + 1 floats
+// (loads read up to 8 columns past n).
+TEXT ·dw9x2(SB), NOSPLIT, $0-68
+	MOVQ offs+16(FP), SI
+	MOVQ 0(SI), R8
+	MOVQ 8(SI), R9
+	MOVQ 16(SI), R10
+	MOVQ 24(SI), R11
+	MOVQ 32(SI), R12
+	MOVQ 40(SI), R13
+	MOVQ 48(SI), AX
+	MOVQ 56(SI), BX
+	MOVQ 64(SI), DX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, R11
+	SHLQ $2, R12
+	SHLQ $2, R13
+	SHLQ $2, AX
+	SHLQ $2, BX
+	SHLQ $2, DX
+	MOVQ w+24(FP), SI
+	VBROADCASTSS 0(SI), Y7
+	VBROADCASTSS 4(SI), Y8
+	VBROADCASTSS 8(SI), Y9
+	VBROADCASTSS 12(SI), Y10
+	VBROADCASTSS 16(SI), Y11
+	VBROADCASTSS 20(SI), Y12
+	VBROADCASTSS 24(SI), Y13
+	VBROADCASTSS 28(SI), Y14
+	VBROADCASTSS 32(SI), Y15
+	// inStride and outStride in bytes, kept in their argument slots.
+	MOVQ inStride+48(FP), CX
+	SHLQ $2, CX
+	MOVQ CX, inStride+48(FP)
+	MOVQ outStride+56(FP), CX
+	SHLQ $2, CX
+	MOVQ CX, outStride+56(FP)
+	CMPQ rows+40(FP), $2
+	JLT  d92done
+
+d92row:
+	MOVQ base+8(FP), SI
+	MOVQ SI, R14
+	ADDQ inStride+48(FP), R14 // input of the second row
+	MOVQ y+0(FP), DI
+	MOVQ DI, R15
+	ADDQ outStride+56(FP), R15 // second output row
+	MOVQ n+32(FP), CX
+
+d92loop:
+	VBROADCASTSS bias+64(FP), Y0
+	VBROADCASTSS bias+64(FP), Y1
+	// first row, kernel row 0 (input row r)
+	VFMADD231PS (SI)(R8*1), Y7, Y0
+	VFMADD231PS (SI)(R9*1), Y8, Y0
+	VFMADD231PS (SI)(R10*1), Y9, Y0
+	// input row r+1: first row's kernel row 1, second row's kernel row 0
+	VMOVUPS     (SI)(R11*1), Y6
+	VMULPS      Y6, Y10, Y2
+	VFMADD231PS Y6, Y7, Y1
+	VMOVUPS     (SI)(R12*1), Y6
+	VFMADD231PS Y6, Y11, Y2
+	VFMADD231PS Y6, Y8, Y1
+	VMOVUPS     (SI)(R13*1), Y6
+	VFMADD231PS Y6, Y12, Y2
+	VFMADD231PS Y6, Y9, Y1
+	// input row r+2: first row's kernel row 2, second row's kernel row 1
+	VMOVUPS     (SI)(AX*1), Y6
+	VMULPS      Y6, Y13, Y4
+	VMULPS      Y6, Y10, Y3
+	VMOVUPS     (SI)(BX*1), Y6
+	VFMADD231PS Y6, Y14, Y4
+	VFMADD231PS Y6, Y11, Y3
+	VMOVUPS     (SI)(DX*1), Y6
+	VFMADD231PS Y6, Y15, Y4
+	VFMADD231PS Y6, Y12, Y3
+	// input row r+3: second row's kernel row 2
+	VMULPS      (R14)(AX*1), Y13, Y5
+	VFMADD231PS (R14)(BX*1), Y14, Y5
+	VFMADD231PS (R14)(DX*1), Y15, Y5
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	CMPQ CX, $8
+	JLT  d92tail
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (R15)
+	ADDQ $32, SI
+	ADDQ $32, R14
+	ADDQ $32, DI
+	ADDQ $32, R15
+	SUBQ $8, CX
+	JNZ  d92loop
+	JMP  d92rowend
+
+d92tail:
+	// CX in [1, 7] floats of Y0 to DI and of Y1 to R15, as 4 + 2 + 1.
+	CMPQ CX, $4
+	JLT  d92tail2
+	VMOVUPS      X0, (DI)
+	VMOVUPS      X1, (R15)
+	VEXTRACTF128 $1, Y0, X0
+	VEXTRACTF128 $1, Y1, X1
+	ADDQ         $16, DI
+	ADDQ         $16, R15
+	SUBQ         $4, CX
+
+d92tail2:
+	CMPQ CX, $2
+	JLT  d92tail1
+	VMOVSD   X0, (DI)
+	VMOVSD   X1, (R15)
+	VMOVHLPS X0, X0, X0
+	VMOVHLPS X1, X1, X1
+	ADDQ     $8, DI
+	ADDQ     $8, R15
+	SUBQ     $2, CX
+
+d92tail1:
+	TESTQ CX, CX
+	JZ    d92rowend
+	VMOVSS X0, (DI)
+	VMOVSS X1, (R15)
+
+d92rowend:
+	MOVQ inStride+48(FP), CX
+	SHLQ $1, CX
+	ADDQ CX, base+8(FP)
+	MOVQ outStride+56(FP), CX
+	SHLQ $1, CX
+	ADDQ CX, y+0(FP)
+	SUBQ $2, rows+40(FP)
+	CMPQ rows+40(FP), $2
+	JGE  d92row
+
+d92done:
+	VZEROUPPER
+	RET
+
+// func dwPlane8x2(y, base *float32, offs *int, w *float32, taps, n, rows, inStride, outStride int, bias float32)
+// dwPlane8's loop of 8 columns (four partial sums over t mod 4, s0 from
+// the bias and taking the taps past the last multiple of 4,
+// ((s0 + s1) + (s2 + s3))) on two rows per pass, rows a multiple of 2:
+// each weight is broadcast once for both rows. Every output is computed
+// by the same operations in the same order as in dwPlane8's 8-column
+// loop; the last partial group is stored as 4 + 2 + 1 floats (loads read
+// up to 8 columns past n).
+TEXT ·dwPlane8x2(SB), NOSPLIT, $0-76
+	MOVQ y+0(FP), DI
+	MOVQ base+8(FP), SI
+	MOVQ offs+16(FP), R13
+	MOVQ w+24(FP), DX
+	MOVQ taps+32(FP), R8
+	MOVQ n+40(FP), R9
+	MOVQ inStride+56(FP), CX
+	SHLQ $2, CX
+	MOVQ outStride+64(FP), R14
+	SHLQ $2, R14
+	VBROADCASTSS bias+72(FP), Y15
+	MOVQ R8, R12
+	ANDQ $-4, R12 // taps in groups of 4
+	CMPQ rows+48(FP), $2
+	JLT  p82done
+
+p82row:
+	LEAQ (SI)(CX*1), R15 // input of the second row
+	XORQ R10, R10
+
+p82loop:
+	CMPQ R10, R9
+	JGE  p82rowend
+	VMOVAPS Y15, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VMOVAPS Y15, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	XORQ BX, BX
+	TESTQ R12, R12
+	JZ   p82rest
+
+p82x4:
+	MOVQ (R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS (DX)(BX*4), Y8
+	VFMADD231PS (SI)(AX*4), Y8, Y0
+	VFMADD231PS (R15)(AX*4), Y8, Y4
+	MOVQ 8(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 4(DX)(BX*4), Y9
+	VFMADD231PS (SI)(AX*4), Y9, Y1
+	VFMADD231PS (R15)(AX*4), Y9, Y5
+	MOVQ 16(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 8(DX)(BX*4), Y10
+	VFMADD231PS (SI)(AX*4), Y10, Y2
+	VFMADD231PS (R15)(AX*4), Y10, Y6
+	MOVQ 24(R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS 12(DX)(BX*4), Y11
+	VFMADD231PS (SI)(AX*4), Y11, Y3
+	VFMADD231PS (R15)(AX*4), Y11, Y7
+	ADDQ $4, BX
+	CMPQ BX, R12
+	JLT  p82x4
+
+p82rest:
+	CMPQ BX, R8
+	JGE  p82sum
+	MOVQ (R13)(BX*8), AX
+	ADDQ R10, AX
+	VBROADCASTSS (DX)(BX*4), Y8
+	VFMADD231PS (SI)(AX*4), Y8, Y0
+	VFMADD231PS (R15)(AX*4), Y8, Y4
+	INCQ BX
+	JMP  p82rest
+
+p82sum:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y5, Y4, Y4
+	VADDPS Y3, Y2, Y2
+	VADDPS Y7, Y6, Y6
+	VADDPS Y2, Y0, Y0
+	VADDPS Y6, Y4, Y4
+	LEAQ (DI)(R10*4), AX  // first output row
+	LEAQ (AX)(R14*1), BX  // second output row
+	LEAQ 8(R10), R11
+	CMPQ R11, R9
+	JGT  p82tail
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y4, (BX)
+	MOVQ R11, R10
+	JMP  p82loop
+
+p82tail:
+	// R11 = n - j in [1, 7] floats of Y0 to AX and of Y4 to BX, as 4 + 2 + 1.
+	MOVQ R9, R11
+	SUBQ R10, R11
+	CMPQ R11, $4
+	JLT  p82tail2
+	VMOVUPS      X0, (AX)
+	VMOVUPS      X4, (BX)
+	VEXTRACTF128 $1, Y0, X0
+	VEXTRACTF128 $1, Y4, X4
+	ADDQ         $16, AX
+	ADDQ         $16, BX
+	SUBQ         $4, R11
+
+p82tail2:
+	CMPQ R11, $2
+	JLT  p82tail1
+	VMOVSD   X0, (AX)
+	VMOVSD   X4, (BX)
+	VMOVHLPS X0, X0, X0
+	VMOVHLPS X4, X4, X4
+	ADDQ     $8, AX
+	ADDQ     $8, BX
+	SUBQ     $2, R11
+
+p82tail1:
+	TESTQ R11, R11
+	JZ    p82rowend
+	VMOVSS X0, (AX)
+	VMOVSS X4, (BX)
+
+p82rowend:
+	LEAQ (SI)(CX*2), SI
+	LEAQ (DI)(R14*2), DI
+	SUBQ $2, rows+48(FP)
+	CMPQ rows+48(FP), $2
+	JGE  p82row
+
+p82done:
 	VZEROUPPER
 	RET

@@ -207,7 +207,21 @@ func testConv2D(t *testing.T) {
 		convCase(2, 2, 50, 50, 2, 5, 5, 2, 1, 2, 2),
 		convCase(1, 2, 33, 35, 2, 4, 4, 2, 3, 1, 2), // even kernel, dilation 3, stride 2
 		convCase(1, 4, 9, 9, 8, 3, 3, 1, 1, 1, 4),   // channel multiplier 2: grouped GEMM
+		// depthwise planes wide enough to be computed in several strips
+		// of output rows (dwGeometry)
+		convCase(1, 3, 115, 113, 3, 3, 3, 2, 1, 1, 3),
+		convCase(1, 5, 131, 130, 5, 3, 3, 1, 1, 1, 5),
+		convCase(1, 3, 61, 150, 3, 5, 5, 2, 1, 2, 3),
+		convCase(1, 2, 40, 203, 2, 7, 7, 1, 1, 3, 2),
+		convCase(1, 3, 50, 170, 3, 3, 3, 1, 2, 2, 3),
+		convCase(1, 2, 60, 200, 2, 3, 3, 3, 1, 1, 2),
+		convCase(1, 3, 45, 181, 3, 3, 3, 2, 1, 0, 3),
 	}
+	// asymmetric padding on a wide depthwise plane (several strips, even
+	// left padding at stride 2)
+	wideDW := ConvParams{N: 1, C: 3, H: 47, W: 140, M: 3, KH: 3, KW: 3, SH: 2, SW: 2, DH: 1, DW: 1, PadT: 0, PadL: 2, PadB: 2, PadR: 1, Group: 3}
+	wideDW.OH, wideDW.OW = OutSize(47, 3, 2, 1, 0, 2), OutSize(140, 3, 2, 1, 2, 1)
+	cases = append(cases, wideDW)
 	// asymmetric padding, anisotropic stride
 	asym := ConvParams{N: 1, C: 3, H: 10, W: 12, M: 4, KH: 3, KW: 2, SH: 2, SW: 1, DH: 1, DW: 2, PadT: 0, PadL: 1, PadB: 2, PadR: 0, Group: 1}
 	asym.OH, asym.OW = OutSize(10, 3, 2, 1, 0, 2), OutSize(12, 2, 1, 2, 1, 0)
