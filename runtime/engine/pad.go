@@ -239,7 +239,7 @@ func opCenterCropPad(c *ctx) (func(), error) {
 		do += dstOff[i] * os[i]
 	}
 	p := newStrided(copyShape, os, is, do, so)
-	k, err := copyKernel(out, []*tval{x}, []*strided{p})
+	k, err := copyKernel(c.b.pool, out, []*tval{x}, []*strided{p})
 	if err != nil {
 		return nil, err
 	}
