@@ -40,19 +40,24 @@ func TestParallelForCoversRange(t *testing.T) {
 // workers are all busy: a loop must not wait for a worker to start.
 func TestParallelForChunksFixed(t *testing.T) {
 	const threads, n = 4, 103
-	// Occupy every worker with a loop that blocks until released.
+	// Occupy every worker: one single-chunk ticket each (sent blocking, so
+	// none is dropped behind stale tickets) whose chunk waits for release.
 	ensureWorkers(threads - 1)
+	workerMu.Lock()
+	nw := nWorkers
+	workerMu.Unlock()
 	release := make(chan struct{})
-	var busy Group
 	var started atomic.Int32
-	go ParallelFor(threads, threads, &busy, func(lo, hi int) {
-		started.Add(1)
-		<-release
-	})
-	for deadline := time.Now().Add(5 * time.Second); started.Load() < threads; {
+	busy := make([]Group, nw)
+	for i := range busy {
+		t := task{g: func(lo, hi int) { started.Add(1); <-release }, n: 1, chunks: 1, wg: &busy[i]}
+		t.gen = busy[i].begin(1)
+		tasks <- t
+	}
+	for deadline := time.Now().Add(10 * time.Second); int(started.Load()) < nw; {
 		if time.Now().After(deadline) {
 			close(release)
-			t.Fatalf("only %d of %d blocking chunks started", started.Load(), threads)
+			t.Fatalf("only %d of %d workers took a blocking chunk", started.Load(), nw)
 		}
 		time.Sleep(time.Millisecond)
 	}
