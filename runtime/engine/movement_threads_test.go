@@ -122,6 +122,7 @@ func TestMovementThreadsLarge(t *testing.T) {
 	cases := []tcase{
 		transpose([]int64{1, 2, 58, 28, 28}, []int64{0, 2, 1, 3, 4}),
 		transpose([]int64{3, 150, 130}, []int64{0, 2, 1}),
+		transpose([]int64{256, 128}, []int64{1, 0}), // split along the transposed dimension
 		transpose([]int64{1, 7, 9, 400}, []int64{0, 3, 1, 2}),
 		{
 			name:   "Concat_axis1",
