@@ -278,7 +278,7 @@ func (k *convKernel) depthwise() func() {
 			}
 		}
 	}
-	return func() { k.pool.parallelFor(g.N*g.M, 1, f) }
+	return func() { k.pool.parallelFor(g.N*g.M, grainFor(g.OHW*g.KH*g.KW), f) }
 }
 
 // dwPlane convolves one input plane with one kxk filter (reference

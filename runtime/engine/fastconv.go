@@ -123,7 +123,9 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 	if g.G > 1 {
 		units, per = g.G, g.Mg
 	}
-	T = max(1, min(T, units))
+	// At least minChunkWork multiply-adds per chunk: a smaller convolution
+	// runs on one thread.
+	T = max(1, min(T, units, g.N*g.M*g.OHW*g.K/minChunkWork))
 	// A Winograd convolution splits its tiles between threads itself (with
 	// the same bits for every thread count); output-channel chunks would
 	// each repeat its input transform.

@@ -162,7 +162,7 @@ func opTranspose(c *ctx) (func(), error) {
 		return nil, err
 	}
 	p := newStrided(ints(shape), contiguousStrides(shape), ss, 0, 0)
-	return copyKernel(out, []*tval{x}, []*strided{p})
+	return copyKernel(c.b.pool, out, []*tval{x}, []*strided{p})
 }
 
 func ints(v []int64) []int {
@@ -205,7 +205,7 @@ func opConcat(c *ctx) (func(), error) {
 		ps = append(ps, newStrided(ints(t.shape), os, contiguousStrides(t.shape), off*os[ax], 0))
 		off += int(t.shape[ax])
 	}
-	return copyKernel(out, ins, ps)
+	return copyKernel(c.b.pool, out, ins, ps)
 }
 
 func opSplit(c *ctx) (func(), error) {
@@ -242,7 +242,7 @@ func opSplit(c *ctx) (func(), error) {
 		ps = append(ps, newStrided(ints(shape), contiguousStrides(shape), is, 0, off*is[ax]))
 		off += int(s)
 	}
-	return splitKernel(outs, x, ps)
+	return splitKernel(c.b.pool, outs, x, ps)
 }
 
 func opSlice(c *ctx) (func(), error) {
@@ -288,7 +288,7 @@ func opSlice(c *ctx) (func(), error) {
 		}
 	}
 	p := newStrided(ints(sh), contiguousStrides(sh), ss, 0, soff)
-	return copyKernel(out, []*tval{x}, []*strided{p})
+	return copyKernel(c.b.pool, out, []*tval{x}, []*strided{p})
 }
 
 func opExpand(c *ctx) (func(), error) {
@@ -320,7 +320,7 @@ func (c *ctx) broadcastTo(x *tval, shape []int64) (func(), error) {
 		}
 	}
 	p := newStrided(ints(shape), contiguousStrides(shape), ss, 0, 0)
-	return copyKernel(out, []*tval{x}, []*strided{p})
+	return copyKernel(c.b.pool, out, []*tval{x}, []*strided{p})
 }
 
 func opTile(c *ctx) (func(), error) {
@@ -356,7 +356,7 @@ func opTile(c *ctx) (func(), error) {
 		ss = append(ss, 0, is[i])
 	}
 	p := newStrided(sh, ds, ss, 0, 0)
-	return copyKernel(out, []*tval{x}, []*strided{p})
+	return copyKernel(c.b.pool, out, []*tval{x}, []*strided{p})
 }
 
 // opDepthSpace implements DepthToSpace (DCR, CRD) and SpaceToDepth as a
@@ -401,7 +401,7 @@ func opDepthSpace(c *ctx) (func(), error) {
 		sh[i], ss[i] = v6[p], is[p]
 	}
 	p := newStrided(ints(sh), contiguousStrides(sh), ss, 0, 0)
-	return copyKernel(out, []*tval{x}, []*strided{p})
+	return copyKernel(c.b.pool, out, []*tval{x}, []*strided{p})
 }
 
 func init() {

@@ -129,7 +129,7 @@ func opInstanceNorm(c *ctx) (func(), error) {
 		}
 	}
 	pool := c.b.pool
-	return func() { pool.parallelFor(planes, 1, f) }, nil
+	return func() { pool.parallelFor(planes, grainFor(2*inner), f) }, nil
 }
 
 // opLRN: y = x / (bias + alpha/size * sum of squares over the channel
@@ -211,7 +211,7 @@ func opGroupNorm(c *ctx) (func(), error) {
 		}
 	}
 	pool := c.b.pool
-	return func() { pool.parallelFor(N*G, 1, f) }, nil
+	return func() { pool.parallelFor(N*G, grainFor(2*cg*inner), f) }, nil
 }
 
 // opRMSNorm: y = x / sqrt(mean(x^2 over axes axis..end) + epsilon) * scale

@@ -108,7 +108,7 @@ func opPad(c *ctx) (func(), error) {
 	if r == 0 {
 		return func() { copy(out.buf, x.buf) }, nil
 	}
-	return padRows(x, out, tables, int(pads[r-1]), cval), nil
+	return padRows(c.b.pool, x, out, tables, int(pads[r-1]), cval), nil
 }
 
 // padRows returns the kernel of Pad given, per axis, the source index of
@@ -116,8 +116,9 @@ func opPad(c *ctx) (func(), error) {
 // along the last axis: a row whose outer indices map to the constant is
 // filled with it; any other row is one copy of the input row's run that
 // lands inside the output plus the few border elements (the constant or
-// one element each).
-func padRows(x, out *tval, tables [][]int, begin int, cval []byte) func() {
+// one element each). The rows are split into contiguous parts across the
+// pool's threads when large enough (each row is written by one part).
+func padRows(pl *pool, x, out *tval, tables [][]int, begin int, cval []byte) func() {
 	r := len(tables)
 	sz := x.dt.Size()
 	last := tables[r-1]
@@ -133,21 +134,31 @@ func padRows(x, out *tval, tables [][]int, begin int, cval []byte) func() {
 	}
 	is := contiguousStrides(x.shape)
 	outer := out.shape[:r-1]
-	idx := make([]int, r-1)
+	rows := 0
+	if O > 0 {
+		rows = out.n / O
+	}
+	parts := pl.chunksFor(rows, O)
+	// idxs[k]: part k's multi-index of the outer axes (its own, as the
+	// parts run at once).
+	idxs := make([][]int, parts)
+	for k := range idxs {
+		idxs[k] = make([]int, r-1)
+	}
 	zero := true
 	for _, b := range cval {
 		zero = zero && b == 0
 	}
 	rowBytes := O * sz
-	return func() {
-		if O == 0 || out.n == 0 {
-			return
-		}
+	part := func(k int) {
 		xb, ob := x.buf, out.buf
-		for i := range idx {
-			idx[i] = 0
+		r0, r1 := k*rows/parts, (k+1)*rows/parts
+		idx := idxs[k]
+		for a, rest := len(idx)-1, r0; a >= 0; a-- {
+			idx[a] = rest % int(outer[a])
+			rest /= int(outer[a])
 		}
-		for row := 0; row < out.n/O; row++ {
+		for row := r0; row < r1; row++ {
 			dst := ob[row*rowBytes : (row+1)*rowBytes]
 			src := 0
 			for a, i := range idx {
@@ -175,6 +186,17 @@ func padRows(x, out *tval, tables [][]int, begin int, cval []byte) func() {
 				}
 			}
 		}
+	}
+	f := func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			part(k)
+		}
+	}
+	return func() {
+		if rows == 0 {
+			return
+		}
+		pl.parallelFor(parts, 1, f)
 	}
 }
 
@@ -239,7 +261,7 @@ func opCenterCropPad(c *ctx) (func(), error) {
 		do += dstOff[i] * os[i]
 	}
 	p := newStrided(copyShape, os, is, do, so)
-	k, err := copyKernel(out, []*tval{x}, []*strided{p})
+	k, err := copyKernel(c.b.pool, out, []*tval{x}, []*strided{p})
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func opPool(c *ctx) (func(), error) {
 			}
 		}
 	}
-	return func() { c.b.pool.parallelFor(g.N*g.C, 1, f) }, nil
+	return func() { c.b.pool.parallelFor(g.N*g.C, grainFor(g.OH*g.OW*g.KH*g.KW), f) }, nil
 }
 
 // opGlobalPool implements GlobalAveragePool and GlobalMaxPool (float32).
@@ -181,7 +181,7 @@ func (c *ctx) poolRows(x, out *tval, g convGeom, padH, padW int, isMax, includeP
 				}
 			}
 		}
-		return func() { c.b.pool.parallelFor(planes, 1, f) }, nil
+		return func() { c.b.pool.parallelFor(planes, grainFor(plane), f) }, nil
 	}
 	// Window rows per output row: [kyLo, kyHi) inside the input, and the
 	// count for the average.
@@ -221,7 +221,7 @@ func (c *ctx) poolRows(x, out *tval, g convGeom, padH, padW int, isMax, includeP
 	L := max(g.PL+g.W, g.OW*g.SW+(g.KW-1)*g.DW+1)
 	L += L & 1
 	per := L + L // buffer, then even and odd halves
-	chunks := max(1, min(c.b.pool.threads, planes))
+	chunks := c.b.pool.chunksFor(planes, plane+oplane*g.KH*g.KW)
 	sc := c.newScratch(ir.Float32, chunks*per)
 	ident := float32(0)
 	reduce := kernels.AddInto

@@ -216,17 +216,57 @@ func TestPoolRandom(t *testing.T) {
 }
 
 // BenchmarkMovement times single data-movement and pooling ops of the
-// sizes the zoo's backbones run (batch 1, one thread), reporting GB/s of
+// sizes the zoo's backbones run (batch 1, one and two threads), reporting GB/s of
 // output.
 func BenchmarkMovement(b *testing.B) {
+	for _, tc := range movementCases() {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads%d", tc.name, th), func(b *testing.B) {
+				r := rand.New(rand.NewSource(6))
+				p, err := Compile(tc.build(), Options{Threads: th})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer p.Close()
+				in := map[string]*ir.Tensor{"x": ir.NewFloat32(tc.shape, randF32(r, int(ir.NumElements(tc.shape))))}
+				benchRunInto(b, p, in)
+				b.ReportMetric(float64(4*p.outputs[0].n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
+	}
+}
+
+// movementCase is one single-node model of a data-movement or pooling op.
+type movementCase struct {
+	name  string
+	op    string
+	shape []int64
+	attrs []*ir.Attr
+	extra func(g *ir.Graph) []*ir.Value
+}
+
+// build returns the case's model.
+func (tc movementCase) build() *ir.Model {
+	m, g := newModel()
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, tc.shape...))
+	ins := []*ir.Value{x}
+	if tc.extra != nil {
+		ins = append(ins, tc.extra(g)...)
+	}
+	n := g.AddNode(tc.op, "op", ins, "y")
+	for _, a := range tc.attrs {
+		n.SetAttr(a)
+	}
+	g.AddOutput(n.Outputs[0])
+	return m
+}
+
+// movementCases are data-movement, pooling and normalization ops of the
+// sizes the zoo's backbones run (batch 1): large enough that their steps
+// are split across threads.
+func movementCases() []movementCase {
 	type attr = ir.Attr
-	cases := []struct {
-		name  string
-		op    string
-		shape []int64
-		attrs []*attr
-		extra func(g *ir.Graph) []*ir.Value
-	}{
+	return []movementCase{
 		{"MaxPool3x3s2_64x112x112", "MaxPool", ints64(1, 64, 112, 112), []*attr{
 			{Name: "kernel_shape", Type: ir.AttrInts, Ints: ints64(3, 3)}, {Name: "strides", Type: ir.AttrInts, Ints: ints64(2, 2)}, {Name: "pads", Type: ir.AttrInts, Ints: ints64(1, 1, 1, 1)}}, nil},
 		{"MaxPool2x2s1ceil_16x56x56", "MaxPool", ints64(1, 16, 56, 56), []*attr{
@@ -260,29 +300,69 @@ func BenchmarkMovement(b *testing.B) {
 			}},
 		{"TransposeShuffle_2x58x28x28", "Transpose", ints64(1, 2, 58, 28, 28), []*attr{{Name: "perm", Type: ir.AttrInts, Ints: ints64(0, 2, 1, 3, 4)}}, nil},
 		{"TransposeLast2_8x196x64", "Transpose", ints64(8, 196, 64), []*attr{{Name: "perm", Type: ir.AttrInts, Ints: ints64(0, 2, 1)}}, nil},
+		{"InstanceNorm_32x64x64", "InstanceNormalization", ints64(1, 32, 64, 64), nil,
+			func(g *ir.Graph) []*ir.Value {
+				return []*ir.Value{g.AddConst("s", ir.NewFloat32(ints64(32), onesF32(32))), g.AddConst("b", ir.NewFloat32(ints64(32), make([]float32, 32)))}
+			}},
+		{"GroupNorm4_32x56x56", "GroupNormalization", ints64(1, 32, 56, 56), []*attr{{Name: "num_groups", Type: ir.AttrInt, I: 4}},
+			func(g *ir.Graph) []*ir.Value {
+				return []*ir.Value{g.AddConst("s", ir.NewFloat32(ints64(4), onesF32(4))), g.AddConst("b", ir.NewFloat32(ints64(4), make([]float32, 4)))}
+			}},
+		{"DepthwiseConv3x3_64x56x56", "Conv", ints64(1, 64, 56, 56), []*attr{{Name: "group", Type: ir.AttrInt, I: 64}, {Name: "pads", Type: ir.AttrInts, Ints: ints64(1, 1, 1, 1)}},
+			func(g *ir.Graph) []*ir.Value {
+				w := randF32(rand.New(rand.NewSource(3)), 64*9)
+				return []*ir.Value{g.AddConst("w", ir.NewFloat32(ints64(64, 1, 3, 3), w))}
+			}},
 	}
-	for _, tc := range cases {
-		b.Run(tc.name, func(b *testing.B) {
-			r := rand.New(rand.NewSource(6))
-			m, g := newModel()
-			x := g.AddInput("x", ir.TensorOf(ir.Float32, tc.shape...))
-			ins := []*ir.Value{x}
-			if tc.extra != nil {
-				ins = append(ins, tc.extra(g)...)
-			}
-			n := g.AddNode(tc.op, "op", ins, "y")
-			for _, a := range tc.attrs {
-				n.SetAttr(a)
-			}
-			g.AddOutput(n.Outputs[0])
-			p, err := Compile(m, Options{Threads: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer p.Close()
+}
+
+func onesF32(n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}
+
+// TestMovementCasesThreads runs movementCases with 1 to 4 threads: every
+// thread count gives the bits of one thread (the split of a step across
+// threads only changes which thread writes an output), and RunInto
+// allocates nothing. The ops' values are checked against their
+// definitions by the tests of each op.
+func TestMovementCasesThreads(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	for _, tc := range movementCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.build()
 			in := map[string]*ir.Tensor{"x": ir.NewFloat32(tc.shape, randF32(r, int(ir.NumElements(tc.shape))))}
-			benchRunInto(b, p, in)
-			b.ReportMetric(float64(4*p.outputs[0].n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			var first []float32
+			for th := 1; th <= 4; th++ {
+				p := mustCompile(t, m, Options{Threads: th})
+				out, err := p.Run(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := out["y"].Float32s()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if th == 1 {
+					first = got
+				} else {
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("%d threads: element %d = %v, 1 thread %v", th, i, got[i], first[i])
+						}
+					}
+				}
+				if a := testing.AllocsPerRun(3, func() {
+					if err := p.RunInto(in, out); err != nil {
+						t.Fatal(err)
+					}
+				}); a != 0 {
+					t.Errorf("%d threads: RunInto allocates %v times", th, a)
+				}
+			}
 		})
 	}
 }

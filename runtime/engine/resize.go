@@ -347,7 +347,7 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 		}
 	}
 	ys := taps[r-2]
-	chunks := max(1, min(c.b.pool.threads, planes))
+	chunks := c.b.pool.chunksFor(planes, H*W+2*OH*OW)
 	per := 0
 	if n == 2 {
 		per = 2 * OW // two interpolated input rows

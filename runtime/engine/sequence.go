@@ -63,7 +63,7 @@ func opSplitToSequence(c *ctx) (func(), error) {
 		}
 		seq.seq = append(seq.seq, e)
 	}
-	return splitKernel(seq.seq, x, ps)
+	return splitKernel(c.b.pool, seq.seq, x, ps)
 }
 
 // opSequenceAt returns element position (a plan-time constant) of a

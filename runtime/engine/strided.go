@@ -127,53 +127,150 @@ func copyStrided[T any](dst, src []T, p *strided) {
 	}
 }
 
-// copyKernel returns a kernel that performs the strided copies ps from src
-// to dst (by element size, so any dtype).
-func copyKernel(dst *tval, srcs []*tval, ps []*strided) (func(), error) {
-	switch dst.dt.Size() {
-	case 1:
-		return copyKernelT[uint8](dst, srcs, ps), nil
-	case 2:
-		return copyKernelT[uint16](dst, srcs, ps), nil
-	case 4:
-		return copyKernelT[uint32](dst, srcs, ps), nil
-	case 8:
-		return copyKernelT[uint64](dst, srcs, ps), nil
-	}
-	return nil, fmt.Errorf("unsupported data type %s", dst.dt)
+// minCopyBytesPerThread is the least a thread moves when a copy is split
+// across threads: handing a part to a worker costs a few microseconds, as
+// long as copying some 32 KiB, so a smaller copy runs on the calling
+// thread alone.
+const minCopyBytesPerThread = 64 << 10
+
+// copyPiece is one strided copy from srcs[src] to dsts[dst].
+type copyPiece struct {
+	dst, src int
+	p        *strided
 }
 
-func copyKernelT[T any](dst *tval, srcs []*tval, ps []*strided) func() {
-	var z T
-	four := unsafe.Sizeof(z) == 4
-	return func() {
-		d := viewOf[T](dst.buf, dst.n)
-		for i, p := range ps {
-			if four && p.tr {
-				transposeStrided32(viewOf[float32](dst.buf, dst.n), viewOf[float32](srcs[i].buf, srcs[i].n), p)
-				continue
+// elems is the number of elements p copies.
+func (p *strided) elems() int {
+	n := 1
+	for _, d := range p.shape {
+		n *= d
+	}
+	return n
+}
+
+// rows returns the copy of the indices [a, b) of p's outermost dimension,
+// with its own index state (so that parts run at once).
+func (p *strided) rows(a, b int) *strided {
+	return &strided{
+		shape: append([]int{b - a}, p.shape[1:]...),
+		ds:    p.ds, ss: p.ss,
+		doff: p.doff + a*p.ds[0], soff: p.soff + a*p.ss[0],
+		idx: make([]int, len(p.shape)),
+		tr:  p.tr,
+	}
+}
+
+// partitionCopies splits the copies into at most threads groups of about
+// equal size (cutting a copy along its outermost dimension), each of at
+// least minElems elements; one group when the copies are smaller. Every
+// element is copied once whatever the split, so the result does not depend
+// on the number of threads.
+func partitionCopies(pieces []copyPiece, threads, minElems int) [][]copyPiece {
+	total := 0
+	for _, c := range pieces {
+		total += c.p.elems()
+	}
+	parts := min(threads, total/max(1, minElems))
+	if parts <= 1 {
+		return [][]copyPiece{pieces}
+	}
+	target := (total + parts - 1) / parts
+	groups := make([][]copyPiece, 1, parts)
+	fill := 0
+	for _, c := range pieces {
+		n := c.p.elems()
+		if n == 0 {
+			continue
+		}
+		rows := c.p.shape[0]
+		rowE := n / rows
+		for a := 0; a < rows; {
+			if fill >= target && len(groups) < parts {
+				groups = append(groups, nil)
+				fill = 0
 			}
-			copyStrided(d, viewOf[T](srcs[i].buf, srcs[i].n), p)
+			k := min(rows-a, max(1, (target-fill+rowE-1)/rowE))
+			q := c.p
+			if k < rows {
+				q = c.p.rows(a, a+k)
+			}
+			g := len(groups) - 1
+			groups[g] = append(groups[g], copyPiece{c.dst, c.src, q})
+			fill += k * rowE
+			a += k
 		}
 	}
+	return groups
+}
+
+// copyKernel returns a kernel that performs the strided copies ps from
+// srcs[i] to dst (by element size, so any dtype), split across the pool's
+// threads when large enough.
+func copyKernel(pl *pool, dst *tval, srcs []*tval, ps []*strided) (func(), error) {
+	pieces := make([]copyPiece, len(ps))
+	for i, p := range ps {
+		pieces[i] = copyPiece{0, i, p}
+	}
+	return copyPieces(pl, []*tval{dst}, srcs, pieces)
 }
 
 // splitKernel copies slices of one source into several destinations
 // (Split, SplitToSequence).
-func splitKernel(dsts []*tval, src *tval, ps []*strided) (func(), error) {
-	var ks []func()
-	for i, d := range dsts {
-		k, err := copyKernel(d, []*tval{src}, []*strided{ps[i]})
-		if err != nil {
-			return nil, err
-		}
-		ks = append(ks, k)
+func splitKernel(pl *pool, dsts []*tval, src *tval, ps []*strided) (func(), error) {
+	pieces := make([]copyPiece, len(ps))
+	for i, p := range ps {
+		pieces[i] = copyPiece{i, 0, p}
 	}
-	return func() {
-		for _, k := range ks {
-			k()
+	return copyPieces(pl, dsts, []*tval{src}, pieces)
+}
+
+// copyPieces returns the kernel of the copies pieces between dsts and
+// srcs (all of one element size).
+func copyPieces(pl *pool, dsts, srcs []*tval, pieces []copyPiece) (func(), error) {
+	if len(dsts) == 0 {
+		return func() {}, nil
+	}
+	sz := dsts[0].dt.Size()
+	if sz == 0 {
+		return nil, fmt.Errorf("unsupported data type %s", dsts[0].dt)
+	}
+	groups := partitionCopies(pieces, pl.threads, minCopyBytesPerThread/sz)
+	switch sz {
+	case 1:
+		return copyKernelT[uint8](pl, dsts, srcs, groups), nil
+	case 2:
+		return copyKernelT[uint16](pl, dsts, srcs, groups), nil
+	case 4:
+		return copyKernelT[uint32](pl, dsts, srcs, groups), nil
+	case 8:
+		return copyKernelT[uint64](pl, dsts, srcs, groups), nil
+	}
+	return nil, fmt.Errorf("unsupported data type %s", dsts[0].dt)
+}
+
+func copyKernelT[T any](pl *pool, dsts, srcs []*tval, groups [][]copyPiece) func() {
+	var z T
+	four := unsafe.Sizeof(z) == 4
+	run := func(g []copyPiece) {
+		for _, c := range g {
+			d, s := dsts[c.dst], srcs[c.src]
+			if four && c.p.tr {
+				transposeStrided32(viewOf[float32](d.buf, d.n), viewOf[float32](s.buf, s.n), c.p)
+				continue
+			}
+			copyStrided(viewOf[T](d.buf, d.n), viewOf[T](s.buf, s.n), c.p)
 		}
-	}, nil
+	}
+	if len(groups) == 1 {
+		g := groups[0]
+		return func() { run(g) }
+	}
+	f := func(lo, hi int) {
+		for _, g := range groups[lo:hi] {
+			run(g)
+		}
+	}
+	return func() { pl.parallelFor(len(groups), 1, f) }
 }
 
 // nextIndex advances the multi-index idx over shape in row-major order

@@ -18,7 +18,9 @@ func Transpose32(dst []float32, ldd int, src []float32, lds int, rows, cols int)
 	}
 	// The part the vector unit left: rows [r8, rows) of every column and
 	// columns [c8, cols) of rows [0, r8).
-	refTranspose32(dst[r8:], ldd, src[r8*lds:], lds, rows-r8, cols)
+	if r8 < rows {
+		refTranspose32(dst[r8:], ldd, src[r8*lds:], lds, rows-r8, cols)
+	}
 	if c8 < cols && r8 > 0 {
 		refTranspose32(dst[c8*ldd:], ldd, src[c8:], lds, r8, cols-c8)
 	}

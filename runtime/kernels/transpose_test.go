@@ -9,7 +9,8 @@ import (
 // TestTranspose32 checks Transpose32 (8x8 vector blocks where the CPU has
 // them, the plain loop for the rest) element by element against the
 // definition, on sizes around multiples of 8, with row strides wider than
-// the rows and unaligned starts.
+// the rows and unaligned starts, on slices that end at the block's last
+// element (a sub-block of a larger matrix).
 func TestTranspose32(t *testing.T) { forEachPath(t, testTranspose32) }
 
 func testTranspose32(t *testing.T) {
@@ -19,11 +20,11 @@ func testTranspose32(t *testing.T) {
 			for _, pad := range []int{0, 3} {
 				t.Run(fmt.Sprintf("%dx%d+%d", rows, cols, pad), func(t *testing.T) {
 					lds, ldd := cols+pad, rows+2*pad
-					src := make([]float32, pad+rows*lds)
+					src := make([]float32, pad+(rows-1)*lds+cols)
 					for i := range src {
 						src[i] = float32(r.NormFloat64())
 					}
-					dst := make([]float32, pad+cols*ldd)
+					dst := make([]float32, pad+(cols-1)*ldd+rows)
 					Transpose32(dst[pad:], ldd, src[pad:], lds, rows, cols)
 					for i := 0; i < rows; i++ {
 						for j := 0; j < cols; j++ {

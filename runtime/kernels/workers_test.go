@@ -35,6 +35,61 @@ func TestParallelForCoversRange(t *testing.T) {
 	}
 }
 
+// TestParallelForChunksFixed checks that the chunks are [c*n/T, (c+1)*n/T)
+// whoever runs them, and that the caller runs every chunk itself when the
+// workers are all busy: a loop must not wait for a worker to start.
+func TestParallelForChunksFixed(t *testing.T) {
+	const threads, n = 4, 103
+	// Occupy every worker: one single-chunk ticket each (sent blocking, so
+	// none is dropped behind stale tickets) whose chunk waits for release.
+	ensureWorkers(threads - 1)
+	workerMu.Lock()
+	nw := nWorkers
+	workerMu.Unlock()
+	release := make(chan struct{})
+	var started atomic.Int32
+	busy := make([]Group, nw)
+	for i := range busy {
+		t := task{g: func(lo, hi int) { started.Add(1); <-release }, n: 1, chunks: 1, wg: &busy[i]}
+		t.gen = busy[i].begin(1)
+		tasks <- t
+	}
+	for deadline := time.Now().Add(10 * time.Second); int(started.Load()) < nw; {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("only %d of %d workers took a blocking chunk", started.Load(), nw)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var g Group
+	var seen [threads][2]int
+	calls := 0
+	done := make(chan struct{})
+	go func() {
+		ParallelFor(threads, n, &g, func(lo, hi int) {
+			c := (lo*threads + n - 1) / n // the chunk c with c*n/threads == lo
+			seen[c] = [2]int{lo, hi}
+			calls++ // only the caller runs: the workers are blocked
+		})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		close(release)
+		t.Fatal("ParallelFor waited for busy workers")
+	}
+	close(release)
+	if calls != threads {
+		t.Fatalf("%d chunks, want %d", calls, threads)
+	}
+	for c := range seen {
+		if want := [2]int{c * n / threads, (c + 1) * n / threads}; seen[c] != want {
+			t.Errorf("chunk %d = %v, want %v", c, seen[c], want)
+		}
+	}
+}
+
 // BenchmarkParallelForHandoff measures the fixed cost of one two-chunk
 // parallel loop with trivial chunks: handing a chunk to a worker and
 // waiting for it, the overhead every parallel layer pays. In gap-20us the
