@@ -208,16 +208,16 @@ func init() {
 	// their tails through a padded vector too, so that an element's result
 	// does not depend on where its slice starts (GEMM epilogues split rows
 	// by thread); direct calls, so that the buffer stays on the stack.
-	registerKernel(&geluVec, PathAVX2, func(v []float32) int {
-		n := len(v) &^ 7
+	registerKernel(&geluVec, PathAVX2, geluVecAVX2)
+	registerKernel(&geluVec, PathAVX512, func(v []float32) int {
+		// The same bits per element as geluVecAVX2 (tested), so the
+		// split point between the two kernels does not matter.
+		n := len(v) &^ 15
 		if n > 0 {
-			geluAVX2(&v[0], &v[0], n)
+			geluAVX512(&v[0], &v[0], n)
 		}
 		if n < len(v) {
-			var buf [8]float32
-			copy(buf[:], v[n:])
-			geluAVX2(&buf[0], &buf[0], 8)
-			copy(v[n:], buf[:])
+			geluVecAVX2(v[n:])
 		}
 		return len(v)
 	})
@@ -264,4 +264,20 @@ func registerActs(path string, k actAsm) {
 		}
 		return n
 	})
+}
+
+// geluVecAVX2 is geluVec on the avx2 path: geluAVX2 on the leading
+// multiple of 8, the tail through a padded vector.
+func geluVecAVX2(v []float32) int {
+	n := len(v) &^ 7
+	if n > 0 {
+		geluAVX2(&v[0], &v[0], n)
+	}
+	if n < len(v) {
+		var buf [8]float32
+		copy(buf[:], v[n:])
+		geluAVX2(&buf[0], &buf[0], 8)
+		copy(v[n:], buf[:])
+	}
+	return len(v)
 }
