@@ -86,6 +86,7 @@ var benchConvs = []struct {
 	{"MobileNetV4S_3x3s2_56_32to96", convCase(1, 32, 56, 56, 96, 3, 3, 2, 1, 1, 1)},
 	{"EfficientFormerV2S0_pw1x1_56x56_32to128", convCase(1, 32, 56, 56, 128, 1, 1, 1, 1, 0, 1)},
 	{"EfficientFormerV2S0_pw1x1_56x56_128to32", convCase(1, 128, 56, 56, 32, 1, 1, 1, 1, 0, 1)},
+	{"HGNetV2B0_stem3x3s2_112_32to16", convCase(1, 32, 112, 112, 16, 3, 3, 2, 1, 1, 1)},
 	{"RepVGGA0_3x3s2_14x14_192to1280", convCase(1, 192, 14, 14, 1280, 3, 3, 2, 1, 1, 1)},
 }
 
