@@ -1064,6 +1064,130 @@ sigmoidAVX2done:
 	VZEROUPPER
 	RET
 
+// func sigmoidAVX512(dst, src *float32, n int, silu int)
+// sigmoidAVX2's sequence of operations (its one-vector loop) on 16 lanes,
+// two independent vectors per iteration (32 floats), then one vector for a
+// remaining 16; n is a multiple of 16. Every lane gets the bits
+// sigmoidAVX2 gives it (VRNDSCALEPS $0 rounds as VROUNDPS $0; constants
+// are broadcast from the first float of their expK entry).
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), R8
+	MOVQ silu+24(FP), DX
+	MOVQ R8, CX
+	SHRQ $5, CX
+	JZ   sigmoidAVX512one
+
+sigmoidAVX512loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z16
+	VXORPS.BCST expK<>+480(SB), Z0, Z6
+	VXORPS.BCST expK<>+480(SB), Z16, Z22
+	VBROADCASTSS expK<>+32(SB), Z1
+	VBROADCASTSS expK<>+32(SB), Z17
+	VMAXPS Z6, Z1, Z1
+	VMAXPS Z22, Z17, Z17
+	VBROADCASTSS expK<>+64(SB), Z2
+	VBROADCASTSS expK<>+64(SB), Z18
+	VMINPS Z1, Z2, Z1
+	VMINPS Z17, Z18, Z17
+	VMULPS.BCST expK<>+96(SB), Z1, Z2
+	VMULPS.BCST expK<>+96(SB), Z17, Z18
+	VRNDSCALEPS $0, Z2, Z2
+	VRNDSCALEPS $0, Z18, Z18
+	VFNMADD231PS.BCST expK<>+128(SB), Z2, Z1
+	VFNMADD231PS.BCST expK<>+128(SB), Z18, Z17
+	VFNMADD231PS.BCST expK<>+160(SB), Z2, Z1
+	VFNMADD231PS.BCST expK<>+160(SB), Z18, Z17
+	VBROADCASTSS expK<>+192(SB), Z3
+	VBROADCASTSS expK<>+192(SB), Z19
+	VFMADD213PS.BCST expK<>+224(SB), Z1, Z3
+	VFMADD213PS.BCST expK<>+224(SB), Z17, Z19
+	VFMADD213PS.BCST expK<>+256(SB), Z1, Z3
+	VFMADD213PS.BCST expK<>+256(SB), Z17, Z19
+	VFMADD213PS.BCST expK<>+288(SB), Z1, Z3
+	VFMADD213PS.BCST expK<>+288(SB), Z17, Z19
+	VFMADD213PS.BCST expK<>+320(SB), Z1, Z3
+	VFMADD213PS.BCST expK<>+320(SB), Z17, Z19
+	VFMADD213PS.BCST expK<>+352(SB), Z1, Z3
+	VFMADD213PS.BCST expK<>+352(SB), Z17, Z19
+	VMULPS Z1, Z1, Z4
+	VMULPS Z17, Z17, Z20
+	VFMADD213PS Z1, Z4, Z3
+	VFMADD213PS Z17, Z20, Z19
+	VADDPS.BCST expK<>+0(SB), Z3, Z3
+	VADDPS.BCST expK<>+0(SB), Z19, Z19
+	VCVTPS2DQ Z2, Z2
+	VCVTPS2DQ Z18, Z18
+	VPADDD.BCST expK<>+384(SB), Z2, Z2
+	VPADDD.BCST expK<>+384(SB), Z18, Z18
+	VPSLLD $23, Z2, Z2
+	VPSLLD $23, Z18, Z18
+	VMULPS Z2, Z3, Z3
+	VMULPS Z18, Z19, Z19
+	VADDPS Z3, Z3, Z3
+	VADDPS Z19, Z19, Z19
+	VADDPS.BCST expK<>+0(SB), Z3, Z3
+	VADDPS.BCST expK<>+0(SB), Z19, Z19
+	VBROADCASTSS expK<>+0(SB), Z5
+	VBROADCASTSS expK<>+0(SB), Z21
+	VDIVPS Z3, Z5, Z3
+	VDIVPS Z19, Z21, Z19
+	TESTQ DX, DX
+	JZ   sigmoidAVX512st2
+	VMULPS Z0, Z3, Z3
+	VMULPS Z16, Z19, Z19
+
+sigmoidAVX512st2:
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z19, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  sigmoidAVX512loop
+
+sigmoidAVX512one:
+	TESTQ $16, R8
+	JZ   sigmoidAVX512done
+	VMOVUPS (SI), Z0
+	VXORPS.BCST expK<>+480(SB), Z0, Z6
+	VBROADCASTSS expK<>+32(SB), Z1
+	VMAXPS Z6, Z1, Z1
+	VBROADCASTSS expK<>+64(SB), Z2
+	VMINPS Z1, Z2, Z1
+	VMULPS.BCST expK<>+96(SB), Z1, Z2
+	VRNDSCALEPS $0, Z2, Z2
+	VFNMADD231PS.BCST expK<>+128(SB), Z2, Z1
+	VFNMADD231PS.BCST expK<>+160(SB), Z2, Z1
+	VBROADCASTSS expK<>+192(SB), Z3
+	VFMADD213PS.BCST expK<>+224(SB), Z1, Z3
+	VFMADD213PS.BCST expK<>+256(SB), Z1, Z3
+	VFMADD213PS.BCST expK<>+288(SB), Z1, Z3
+	VFMADD213PS.BCST expK<>+320(SB), Z1, Z3
+	VFMADD213PS.BCST expK<>+352(SB), Z1, Z3
+	VMULPS Z1, Z1, Z4
+	VFMADD213PS Z1, Z4, Z3
+	VADDPS.BCST expK<>+0(SB), Z3, Z3
+	VCVTPS2DQ Z2, Z2
+	VPADDD.BCST expK<>+384(SB), Z2, Z2
+	VPSLLD $23, Z2, Z2
+	VMULPS Z2, Z3, Z3
+	VADDPS Z3, Z3, Z3
+	VADDPS.BCST expK<>+0(SB), Z3, Z3
+	VBROADCASTSS expK<>+0(SB), Z5
+	VDIVPS Z3, Z5, Z3
+	TESTQ DX, DX
+	JZ   sigmoidAVX512st
+	VMULPS Z0, Z3, Z3
+
+sigmoidAVX512st:
+	VMOVUPS Z3, (DI)
+
+sigmoidAVX512done:
+	VZEROUPPER
+	RET
+
 // func maxAVX2(v *float32, n int) float32
 // The largest of v[0:n], n a multiple of 8 (> 0); NaN lanes are skipped
 // unless every element is NaN.
