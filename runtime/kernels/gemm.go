@@ -47,6 +47,13 @@ var dwKernel = dwKernelGo
 // changes no bit).
 var wideKernel func(rows, cols, k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32)
 
+// wideRowKernel, where the kernel path has one (nil otherwise), computes
+// row 0 alone of wideKernel's 6x32 tile (a one-row left operand: a GEMV,
+// as in classifiers and 1x1 convolutions of a 1x1 image), every element
+// by the same operations as wideKernel (so the same bits), storing the
+// 32 floats at c.
+var wideRowKernel func(k int, a, b, c []float32, flags int, bias []float32, lo, hi float32)
+
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 // PackedA is an M x K matrix packed into mr-row panels per kc block of K,
@@ -455,10 +462,20 @@ func (j *gemmJob) tile(a, b []float32, i0, j0, rows, cols, kcb, flags int, last 
 // runs (wideKernel for 2nr columns, else microKernel or microKernel8),
 // the kernel runs on it with the same flags, and the tile's rows are
 // copied back. Each element thus gets the operations a full tile gives
-// it (the same bits), with the epilogue vectorized in the kernel.
+// it (the same bits), with the epilogue vectorized in the kernel. A
+// one-row tile of 2nr columns runs wideRowKernel on C directly.
 func (j *gemmJob) edgeTile(a, b []float32, i0, j0, rows, cols, kcb, flags int, last bool, s *scratch) {
 	ldc := j.ldc
 	c := j.C[i0*ldc+j0:]
+	if rows == 1 && cols == 2*nr && wideRowKernel != nil {
+		var bias []float32
+		if flags&flagBias != 0 {
+			bias = j.ep.Bias[i0 : i0+1]
+		}
+		wideRowKernel(kcb, a, b, c[:cols], flags, bias, j.lo, j.hi)
+		j.post(c, i0, j0, rows, cols, last)
+		return
+	}
 	w := nr
 	switch {
 	case cols == 2*nr && wideKernel != nil:
