@@ -81,6 +81,12 @@ var benchConvs = []struct {
 	{"RepVGGA0_3x3_56x56_48to48", convCase(1, 48, 56, 56, 48, 3, 3, 1, 1, 1, 1)},
 	{"RepVGGA0_3x3_28x28_96to96", convCase(1, 96, 28, 28, 96, 3, 3, 1, 1, 1, 1)},
 	{"RepVGGA0_3x3_14x14_192to192", convCase(1, 192, 14, 14, 192, 3, 3, 1, 1, 1, 1)},
+	{"MobileNetV4S_stem3x3s2_224_3to32", convCase(1, 3, 224, 224, 32, 3, 3, 2, 1, 1, 1)},
+	{"MobileNetV4S_3x3s2_112_32to32", convCase(1, 32, 112, 112, 32, 3, 3, 2, 1, 1, 1)},
+	{"MobileNetV4S_3x3s2_56_32to96", convCase(1, 32, 56, 56, 96, 3, 3, 2, 1, 1, 1)},
+	{"EfficientFormerV2S0_pw1x1_56x56_32to128", convCase(1, 32, 56, 56, 128, 1, 1, 1, 1, 0, 1)},
+	{"EfficientFormerV2S0_pw1x1_56x56_128to32", convCase(1, 128, 56, 56, 32, 1, 1, 1, 1, 0, 1)},
+	{"HGNetV2B0_stem3x3s2_112_32to16", convCase(1, 32, 112, 112, 16, 3, 3, 2, 1, 1, 1)},
 	{"RepVGGA0_3x3s2_14x14_192to1280", convCase(1, 192, 14, 14, 1280, 3, 3, 2, 1, 1, 1)},
 }
 

@@ -288,7 +288,11 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 	row := buf[p.C*sg.chan_+p.M/p.Group*nsh:]
 	cg, mg := p.C/p.Group, p.M/p.Group
 	in, out, ohw := p.C*p.H*p.W, p.M*p.OH*p.OW, p.OH*p.OW
-	clear(xq)
+	if p.SW == 2 {
+		clearShiftPad(p, &sg, xq)
+	} else {
+		clear(xq)
+	}
 	clear(row)
 	for n := 0; n < p.N; n++ {
 		for c := 0; c < p.C; c++ {
@@ -359,6 +363,29 @@ func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
 				c := iw + p.PadL
 				fw, q := c%p.SW, c/p.SW
 				dst[(fh*p.SW+fw)*plane+r*sg.wq+q] = v
+			}
+		}
+	}
+}
+
+// clearShiftPad zeroes what fillShiftPhases leaves to the caller when SW
+// is 2: there it writes whole phase-plane rows (padding columns included)
+// for every input row, so only the rows of padded index R = r*SH + fh
+// outside [PadT, PadT+H) need zeros; clearing just those, not the whole
+// buffer (1.6 MB for a 32-channel 112x112 input), is what the stride-2
+// stems and downsampling convs spend less on.
+func clearShiftPad(p *ConvParams, sg *shiftGeom, xq []float32) {
+	plane := sg.hq * sg.wq
+	for c := 0; c < p.C; c++ {
+		for fh := 0; fh < p.SH; fh++ {
+			for r := 0; r < sg.hq; r++ {
+				if pr := r*p.SH + fh; pr >= p.PadT && pr < p.PadT+p.H {
+					continue
+				}
+				for fw := 0; fw < p.SW; fw++ {
+					o := c*sg.chan_ + (fh*p.SW+fw)*plane + r*sg.wq
+					clear(xq[o : o+sg.wq])
+				}
 			}
 		}
 	}

@@ -129,7 +129,7 @@ func TestPathsAgree(t *testing.T) {
 		return f()
 	}
 	r := rand.New(rand.NewSource(11))
-	for _, s := range []struct{ m, n, k int }{{12, 32, 5}, {13, 70, 300}, {150, 65, 40}, {7, 33, 600}, {30, 2100, 17}} {
+	for _, s := range []struct{ m, n, k int }{{12, 32, 5}, {1, 70, 300}, {13, 70, 300}, {150, 65, 40}, {7, 33, 600}, {30, 2100, 17}} {
 		A, B := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n)
 		res, bias := randSlice(r, s.m*s.n), randSlice(r, s.m)
 		for _, a := range allActs {

@@ -47,6 +47,13 @@ var dwKernel = dwKernelGo
 // changes no bit).
 var wideKernel func(rows, cols, k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32)
 
+// wideRowKernel, where the kernel path has one (nil otherwise), computes
+// row 0 alone of wideKernel's 6x32 tile (a one-row left operand: a GEMV,
+// as in classifiers and 1x1 convolutions of a 1x1 image), every element
+// by the same operations as wideKernel (so the same bits), storing the
+// 32 floats at c.
+var wideRowKernel func(k int, a, b, c []float32, flags int, bias []float32, lo, hi float32)
+
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 // PackedA is an M x K matrix packed into mr-row panels per kc block of K,
@@ -227,10 +234,11 @@ func packRows(dst, x []float32, offs []int, j0, n int) {
 
 // scratch is one thread's working memory.
 type scratch struct {
-	a, b []float32
-	buf  []float32
-	offs []int
-	tile [mr * nr]float32
+	a, b  []float32
+	buf   []float32
+	offs  []int
+	tile  [mr * 2 * nr]float32 // an edge tile (edgeTile)
+	tbias [mr]float32          // its bias
 }
 
 // packSizes returns the pack buffer lengths a job needs per thread.
@@ -413,10 +421,8 @@ func (j *gemmJob) run(m0, m1, n0, n1 int, s *scratch) {
 							j.wideTile(ap[ir*kcb:], bp[jr*kcb:], ic+ir, jc+jr, rows, 2*nr, kcb, flags, last)
 							ir += rows
 						}
-						for ; ir < mcb; ir += mr {
-							for h := 0; h < 2*nr; h += nr {
-								j.tile(ap[ir*kcb:], bp[(jr+h)*kcb:], ic+ir, jc+jr+h, mcb-ir, nr, kcb, flags, last, s)
-							}
+						if ir < mcb {
+							j.edgeTile(ap[ir*kcb:], bp[jr*kcb:], ic+ir, jc+jr, mcb-ir, 2*nr, kcb, flags, last, s)
 						}
 						jr += 2 * nr
 						continue
@@ -433,42 +439,71 @@ func (j *gemmJob) run(m0, m1, n0, n1 int, s *scratch) {
 }
 
 func (j *gemmJob) tile(a, b []float32, i0, j0, rows, cols, kcb, flags int, last bool, s *scratch) {
-	ldc := j.ldc
-	c := j.C[i0*ldc+j0:]
+	if rows != mr || (cols != nr && cols != 8) {
+		j.edgeTile(a, b, i0, j0, rows, cols, kcb, flags, last, s)
+		return
+	}
+	c := j.C[i0*j.ldc+j0:]
 	var bias []float32
 	if flags&flagBias != 0 {
 		bias = j.ep.Bias[i0 : i0+rows]
 	}
-	if rows == mr && (cols == nr || cols == 8) {
-		if cols == nr {
-			microKernel(kcb, a, b, c, ldc, flags, bias, j.lo, j.hi)
-		} else {
-			microKernel8(kcb, a, b, c, ldc, flags, bias, j.lo, j.hi)
-		}
+	if cols == nr {
+		microKernel(kcb, a, b, c, j.ldc, flags, bias, j.lo, j.hi)
 	} else {
-		// Edge tile: compute the tile into scratch, then apply the same
-		// operations in the same order as the kernel does.
-		t := s.tile[:]
-		if cols <= 8 {
-			microKernel8(kcb, a, b, t, nr, 0, nil, 0, 0)
-		} else {
-			microKernel(kcb, a, b, t, nr, 0, nil, 0, 0)
+		microKernel8(kcb, a, b, c, j.ldc, flags, bias, j.lo, j.hi)
+	}
+	j.post(c, i0, j0, rows, cols, last)
+}
+
+// edgeTile computes a tile of fewer than mr rows, or of a width the
+// kernels do not store, in scratch: C's rows (when accumulating) and the
+// bias are copied into an mr-row scratch tile as wide as the kernel it
+// runs (wideKernel for 2nr columns, else microKernel or microKernel8),
+// the kernel runs on it with the same flags, and the tile's rows are
+// copied back. Each element thus gets the operations a full tile gives
+// it (the same bits), with the epilogue vectorized in the kernel. A
+// one-row tile of 2nr columns runs wideRowKernel on C directly.
+func (j *gemmJob) edgeTile(a, b []float32, i0, j0, rows, cols, kcb, flags int, last bool, s *scratch) {
+	ldc := j.ldc
+	c := j.C[i0*ldc+j0:]
+	if rows == 1 && cols == 2*nr && wideRowKernel != nil {
+		var bias []float32
+		if flags&flagBias != 0 {
+			bias = j.ep.Bias[i0 : i0+1]
 		}
+		wideRowKernel(kcb, a, b, c[:cols], flags, bias, j.lo, j.hi)
+		j.post(c, i0, j0, rows, cols, last)
+		return
+	}
+	w := nr
+	switch {
+	case cols == 2*nr && wideKernel != nil:
+		w = 2 * nr
+	case cols <= 8:
+		w = 8
+	}
+	t := s.tile[:mr*w]
+	if flags&flagAcc != 0 {
 		for i := 0; i < rows; i++ {
-			for jj := 0; jj < cols; jj++ {
-				v := t[i*nr+jj]
-				if flags&flagAcc != 0 {
-					v = c[i*ldc+jj] + v
-				}
-				if flags&flagBias != 0 {
-					v += bias[i]
-				}
-				if flags&flagClamp != 0 {
-					v = clamp(v, j.lo, j.hi)
-				}
-				c[i*ldc+jj] = v
-			}
+			copy(t[i*w:i*w+cols], c[i*ldc:i*ldc+cols])
 		}
+	}
+	var bias []float32
+	if flags&flagBias != 0 {
+		bias = s.tbias[:]
+		copy(bias, j.ep.Bias[i0:i0+rows])
+	}
+	switch w {
+	case 2 * nr:
+		wideKernel(mr, w, kcb, a, b, t, w, flags, bias, j.lo, j.hi)
+	case 8:
+		microKernel8(kcb, a, b, t, w, flags, bias, j.lo, j.hi)
+	default:
+		microKernel(kcb, a, b, t, w, flags, bias, j.lo, j.hi)
+	}
+	for i := 0; i < rows; i++ {
+		copy(c[i*ldc:i*ldc+cols], t[i*w:i*w+cols])
 	}
 	j.post(c, i0, j0, rows, cols, last)
 }

@@ -250,33 +250,32 @@ func init() {
 	// their tails through a padded vector too, so that an element's result
 	// does not depend on where its slice starts (GEMM epilogues split rows
 	// by thread); direct calls, so that the buffer stays on the stack.
-	registerKernel(&geluVec, PathAVX2, func(v []float32) int {
-		n := len(v) &^ 7
+	registerKernel(&geluVec, PathAVX2, geluVecAVX2)
+	registerKernel(&geluVec, PathAVX512, func(v []float32) int {
+		// The same bits per element as geluVecAVX2 (tested), so the
+		// split point between the two kernels does not matter.
+		n := len(v) &^ 15
 		if n > 0 {
-			geluAVX2(&v[0], &v[0], n)
+			geluAVX512(&v[0], &v[0], n)
 		}
 		if n < len(v) {
-			var buf [8]float32
-			copy(buf[:], v[n:])
-			geluAVX2(&buf[0], &buf[0], 8)
-			copy(v[n:], buf[:])
+			geluVecAVX2(v[n:])
 		}
 		return len(v)
 	})
-	registerKernel(&sigmoidVec, PathAVX2, func(v []float32, silu bool) int {
-		n := len(v) &^ 7
-		s := 0
-		if silu {
-			s = 1
-		}
+	registerKernel(&sigmoidVec, PathAVX2, sigmoidVecAVX2)
+	registerKernel(&sigmoidVec, PathAVX512, func(v []float32, silu bool) int {
+		// The same bits per element as sigmoidVecAVX2 (tested).
+		n := len(v) &^ 15
 		if n > 0 {
-			sigmoidAVX2(&v[0], &v[0], n, s)
+			s := 0
+			if silu {
+				s = 1
+			}
+			sigmoidAVX512(&v[0], &v[0], n, s)
 		}
 		if n < len(v) {
-			var buf [8]float32
-			copy(buf[:], v[n:])
-			sigmoidAVX2(&buf[0], &buf[0], 8, s)
-			copy(v[n:], buf[:])
+			sigmoidVecAVX2(v[n:], silu)
 		}
 		return len(v)
 	})
@@ -306,4 +305,40 @@ func registerActs(path string, k actAsm) {
 		}
 		return n
 	})
+}
+
+// geluVecAVX2 is geluVec on the avx2 path: geluAVX2 on the leading
+// multiple of 8, the tail through a padded vector.
+func geluVecAVX2(v []float32) int {
+	n := len(v) &^ 7
+	if n > 0 {
+		geluAVX2(&v[0], &v[0], n)
+	}
+	if n < len(v) {
+		var buf [8]float32
+		copy(buf[:], v[n:])
+		geluAVX2(&buf[0], &buf[0], 8)
+		copy(v[n:], buf[:])
+	}
+	return len(v)
+}
+
+// sigmoidVecAVX2 is sigmoidVec on the avx2 path: sigmoidAVX2 on the
+// leading multiple of 8, the tail through a padded vector.
+func sigmoidVecAVX2(v []float32, silu bool) int {
+	n := len(v) &^ 7
+	s := 0
+	if silu {
+		s = 1
+	}
+	if n > 0 {
+		sigmoidAVX2(&v[0], &v[0], n, s)
+	}
+	if n < len(v) {
+		var buf [8]float32
+		copy(buf[:], v[n:])
+		sigmoidAVX2(&buf[0], &buf[0], 8, s)
+		copy(v[n:], buf[:])
+	}
+	return len(v)
 }

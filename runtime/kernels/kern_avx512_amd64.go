@@ -15,8 +15,25 @@ func sgemm12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, 
 //go:noescape
 func sgemm6x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
 
+//go:noescape
+func sgemm1x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
+
 func init() {
 	registerKernel(&wideKernel, PathAVX512, wideKernelAVX512)
+	registerKernel(&wideRowKernel, PathAVX512, wideRowKernelAVX512)
+}
+
+func wideRowKernelAVX512(k int, a, b, c []float32, flags int, bias []float32, lo, hi float32) {
+	if k > 0 {
+		_ = a[k*mr-1]
+		_ = b[k*2*nr-1]
+	}
+	_ = c[2*nr-1]
+	var bp *float32
+	if flags&flagBias != 0 {
+		bp = &bias[0]
+	}
+	sgemm1x32(k, unsafe.SliceData(a), unsafe.SliceData(b), &c[0], 2*nr, flags, bp, lo, hi)
 }
 
 func wideKernelAVX512(rows, cols, k int, a, b, c []float32, ldc, flags int, bias []float32, lo, hi float32) {

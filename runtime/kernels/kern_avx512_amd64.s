@@ -719,3 +719,64 @@ zpackinner:
 zpackdone:
 	VZEROUPPER
 	RET
+
+// func sgemm1x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
+// Row 0 of sgemm6x32's tile alone (the GEMV of a one-row left operand):
+// the same packed A panel (row 0: a[p*6]) and two B panels, the same
+// per-element operations in the same order (FMA over p from zero, then
+// + C, + bias[0], max(lo), min(hi)), so the same bits, without computing
+// the five rows that a one-row product discards.
+TEXT ·sgemm1x32(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	// R9: second B panel
+	MOVQ CX, R9
+	SHLQ $6, R9
+	ADDQ BX, R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	TESTQ CX, CX
+	JLE   sgemm1x32_kdone
+
+sgemm1x32_loop:
+	VBROADCASTSS 0(AX), Z26
+	VFMADD231PS (BX), Z26, Z0
+	VFMADD231PS (R9), Z26, Z1
+	ADDQ $24, AX
+	ADDQ $64, BX
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  sgemm1x32_loop
+
+sgemm1x32_kdone:
+	MOVQ flags+40(FP), SI
+	TESTQ $1, SI
+	JZ    sgemm1x32_noacc
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+
+sgemm1x32_noacc:
+	TESTQ $2, SI
+	JZ    sgemm1x32_nobias
+	MOVQ bias+48(FP), R10
+	VBROADCASTSS 0(R10), Z26
+	VADDPS Z26, Z0, Z0
+	VADDPS Z26, Z1, Z1
+
+sgemm1x32_nobias:
+	TESTQ $4, SI
+	JZ    sgemm1x32_noclamp
+	VBROADCASTSS lo+56(FP), Z26
+	VBROADCASTSS hi+60(FP), Z27
+	VMAXPS Z0, Z26, Z0
+	VMAXPS Z1, Z26, Z1
+	VMINPS Z0, Z27, Z0
+	VMINPS Z1, Z27, Z1
+
+sgemm1x32_noclamp:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VZEROUPPER
+	RET

@@ -15,8 +15,9 @@
 // transforms) and "avx512" (AVX-512F assembly, kern_avx512_amd64.s and
 // kern_amd64.s: 12x32 and 6x32 GEMM micro-kernels reading two consecutive
 // packed B panels (and A panels) of the 6x16 layout, 16-lane depthwise kernels with opmask tails,
-// packing, clamp and HardSwish; where it has no variant of a kernel the
-// avx2 one runs). The best path the CPU and OS support (CPUID, XGETBV)
+// packing, clamp and HardSwish; exp_amd64.s: GELU and sigmoid/SiLU on
+// 16 lanes, two vectors per iteration; where it has no variant of a kernel
+// the avx2 one runs). The best path the CPU and OS support (CPUID, XGETBV)
 // is selected at start-up; MCONV_KERNELS=purego|avx2|avx512 forces one
 // (an unusable value is warned about on stderr and the best path used),
 // KernelPath names the choice and SetKernelPath switches it (tests run

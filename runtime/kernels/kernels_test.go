@@ -67,6 +67,8 @@ func testGemm(t *testing.T) {
 		{12, 2100, 20, false, false, 1, 0, 0, 0, 0},
 		{64, 49, 1000, false, true, 1, 0, 0, 0, 0},
 		{3, 4, 0, false, false, 1, 0.5, 0, 0, 0},
+		{1, 70, 300, false, false, 1, 0, 0, 0, 0},     // one row (GEMV): wide row kernel, K > kc
+		{1, 100, 40, false, true, 0.5, 0.25, 0, 2, 1}, // one row, accumulating into C
 	}
 	r := rand.New(rand.NewSource(1))
 	for _, c := range cases {
@@ -279,7 +281,12 @@ func testConv2D(t *testing.T) {
 					}
 					var ws []float32
 					if th == 2 {
+						// Scratch holding garbage: a kernel must not
+						// rely on zeros it did not write.
 						ws = make([]float32, WorkspaceSize(&p))
+						for i := range ws {
+							ws[i] = float32(math.NaN())
+						}
 					}
 					Conv2D(&p, pk, x, bias, res, got, ws, th)
 					closeTo(t, fmt.Sprintf("threads=%d", th), got, want, p.C/p.Group*p.KH*p.KW)
