@@ -2,8 +2,9 @@
 
 #include "textflag.h"
 
-// Code generated from a table of constants; each constant is 8 copies
-// (32 bytes) so that it can be a memory operand of a VEX instruction.
+// The constants are written out as a table (maintained by hand); each
+// constant is 8 copies (32 bytes) so that it can be a memory operand of a
+// VEX instruction.
 // Exponential: a = n*ln2 + r (Cephes reduction, C1 + C2 = ln2), e^r by
 // the Cephes expf polynomial, times 2^(n-1) * 2 so that n may reach 128.
 
