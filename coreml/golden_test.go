@@ -216,7 +216,9 @@ func TestFullModelsRoundTrip(t *testing.T) {
 // training form, by both exporters), fused, converts to ML Program and
 // NeuralNetwork, fp32 and fp16, and the files read back reproduce
 // PyTorch's output stored beside the export. (The numbers are checked
-// independently of mconv's reader by xcheck_coreml_numerics.py --zoo.)
+// independently of mconv's reader by xcheck_coreml_numerics.py --zoo; with
+// MCONV_COREML_OUT the files are written there, and xcheck_coreml.py run
+// with MCONV_ZOO type-checks them with coremltools.)
 func TestZooRoundTrip(t *testing.T) {
 	root := testenv.Zoo(t)
 	logWorst = true
@@ -235,6 +237,8 @@ func TestZooRoundTrip(t *testing.T) {
 		if _, err := passes.Run(m, passes.Options{}); err != nil {
 			t.Fatalf("%s: passes: %v", p, err)
 		}
-		checkRoundTrip(t, "zoo/"+filepath.Dir(rel)+" fused", m, sets[:1])
+		label := "zoo/" + filepath.Dir(rel) + " fused"
+		checkRoundTrip(t, label, m, sets[:1])
+		writeOut(t, label, m)
 	}
 }
