@@ -189,25 +189,8 @@ func TestGoldenRoundTrip(t *testing.T) {
 // convert to both formats and reproduce their stored outputs.
 func TestFullModelsRoundTrip(t *testing.T) {
 	dir := testenv.FullModels(t)
-	logWorst = true
-	defer func() { logWorst = false }()
-	models := testenv.Glob(t, filepath.Join(dir, "*", "*.onnx"), filepath.Join(dir, "*.onnx"))
-	for _, p := range models {
-		sets, err := golden.SetsFor(p)
-		if err != nil || len(sets) == 0 {
-			t.Errorf("%s: no data sets beside it (%v)", p, err)
-			continue
-		}
-		m, err := onnx.Load(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := passes.Run(m, passes.Options{}); err != nil {
-			t.Fatalf("%s: passes: %v", p, err)
-		}
-		label := "full" + strings.TrimPrefix(p, dir) + " fused"
-		checkRoundTrip(t, label, m, sets)
-		writeOut(t, label, m)
+	for _, p := range testenv.Glob(t, filepath.Join(dir, "*", "*.onnx"), filepath.Join(dir, "*.onnx")) {
+		checkFusedRoundTrip(t, p, "full"+strings.TrimPrefix(p, dir)+" fused", -1)
 	}
 }
 
@@ -221,24 +204,35 @@ func TestFullModelsRoundTrip(t *testing.T) {
 // with MCONV_ZOO type-checks them with coremltools.)
 func TestZooRoundTrip(t *testing.T) {
 	root := testenv.Zoo(t)
-	logWorst = true
-	defer func() { logWorst = false }()
 	for _, p := range testenv.Glob(t, filepath.Join(root, "*", "*", "train.onnx")) {
 		rel, _ := filepath.Rel(root, p)
-		sets, err := golden.SetsFor(p)
-		if err != nil || len(sets) == 0 {
-			t.Errorf("%s: no data set beside it (%v)", p, err)
-			continue
-		}
-		m, err := onnx.Load(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := passes.Run(m, passes.Options{}); err != nil {
-			t.Fatalf("%s: passes: %v", p, err)
-		}
-		label := "zoo/" + filepath.Dir(rel) + " fused"
-		checkRoundTrip(t, label, m, sets[:1])
-		writeOut(t, label, m)
+		checkFusedRoundTrip(t, p, "zoo/"+filepath.Dir(rel)+" fused", 1)
 	}
+}
+
+// checkFusedRoundTrip loads the full-size model at path, runs mconv's
+// passes, checks its Core ML round trips on the data sets beside it (the
+// first maxSets of them; all when maxSets < 0), logging each error, and
+// writes its files to MCONV_COREML_OUT when set.
+func checkFusedRoundTrip(t *testing.T, path, label string, maxSets int) {
+	t.Helper()
+	logWorst = true
+	defer func() { logWorst = false }()
+	sets, err := golden.SetsFor(path)
+	if err != nil || len(sets) == 0 {
+		t.Errorf("%s: no data set beside it (%v)", path, err)
+		return
+	}
+	if maxSets >= 0 && len(sets) > maxSets {
+		sets = sets[:maxSets]
+	}
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := passes.Run(m, passes.Options{}); err != nil {
+		t.Fatalf("%s: passes: %v", path, err)
+	}
+	checkRoundTrip(t, label, m, sets)
+	writeOut(t, label, m)
 }
