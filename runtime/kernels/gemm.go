@@ -635,19 +635,31 @@ func Gemm(transA, transB bool, M, N, K int, alpha float32, A []float32, lda int,
 
 // GemmEpilogue is Gemm followed by the epilogue ep (nil: none), fused.
 func GemmEpilogue(transA, transB bool, M, N, K int, alpha float32, A []float32, lda int, B []float32, ldb int, beta float32, C []float32, ldc int, ep *Epilogue, threads int) {
-	checkMat("Gemm", "A", transA, M, K, A, lda)
-	checkMat("Gemm", "B", transB, K, N, B, ldb)
-	checkMat("Gemm", "C", false, M, N, C, ldc)
-	checkEpilogue("Gemm", M, N, ldc, ep)
-	if M == 0 || N == 0 {
-		return
+	j := new(gemmJob)
+	if j.setDense("Gemm", transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ep) {
+		j.parallelRun(threads, nil, new(Group))
 	}
-	j := &gemmJob{M: M, N: N, K: K, transA: transA, A: A, lda: lda, alpha: alpha,
-		dense: denseB{trans: transB, B: B, ldb: ldb}, C: C, ldc: ldc, beta: beta}
+}
+
+// setDense checks the operands of a GEMM with a dense right operand (fn
+// names the caller in the panic) and fills j with them, keeping j's
+// buffers; it reports whether there is anything to compute.
+func (j *gemmJob) setDense(fn string, transA, transB bool, M, N, K int, alpha float32, A []float32, lda int, B []float32, ldb int, beta float32, C []float32, ldc int, ep *Epilogue) bool {
+	checkMat(fn, "A", transA, M, K, A, lda)
+	checkMat(fn, "B", transB, K, N, B, ldb)
+	checkMat(fn, "C", false, M, N, C, ldc)
+	checkEpilogue(fn, M, N, ldc, ep)
+	if M == 0 || N == 0 {
+		return false
+	}
+	j.reset()
+	j.M, j.N, j.K, j.transA, j.A, j.lda, j.alpha = M, N, K, transA, A, lda, alpha
+	j.dense = denseB{trans: transB, B: B, ldb: ldb}
+	j.C, j.ldc, j.beta = C, ldc, beta
 	if ep != nil {
 		j.ep = *ep
 	}
-	j.parallelRun(threads, nil, new(Group))
+	return true
 }
 
 // GemmPackedB is GemmEpilogue with a right operand packed by PackB. In

@@ -13,20 +13,9 @@ type GemmWorkspace struct {
 // Gemm is GemmEpilogue(transA, transB, M, N, K, alpha, A, lda, B, ldb,
 // beta, C, ldc, ep, 1) in w: the same operations, so the same results.
 func (w *GemmWorkspace) Gemm(transA, transB bool, M, N, K int, alpha float32, A []float32, lda int, B []float32, ldb int, beta float32, C []float32, ldc int, ep *Epilogue) {
-	checkMat("GemmWorkspace.Gemm", "A", transA, M, K, A, lda)
-	checkMat("GemmWorkspace.Gemm", "B", transB, K, N, B, ldb)
-	checkMat("GemmWorkspace.Gemm", "C", false, M, N, C, ldc)
-	checkEpilogue("GemmWorkspace.Gemm", M, N, ldc, ep)
-	if M == 0 || N == 0 {
-		return
-	}
 	j := &w.job
-	j.reset()
-	j.M, j.N, j.K, j.transA, j.A, j.lda, j.alpha = M, N, K, transA, A, lda, alpha
-	j.dense = denseB{trans: transB, B: B, ldb: ldb}
-	j.C, j.ldc, j.beta = C, ldc, beta
-	if ep != nil {
-		j.ep = *ep
+	if !j.setDense("GemmWorkspace.Gemm", transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ep) {
+		return
 	}
 	j.parallelRun(1, nil, &w.g)
 	j.A, j.dense, j.C, j.ep = nil, denseB{}, nil, Epilogue{} // do not keep the caller's data alive

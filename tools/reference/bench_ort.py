@@ -187,7 +187,7 @@ class ConvKinds:
         return self.kind(n) if n is not None else fam
 
 
-def ort_profile(path, threads, runs, warmup):
+def ort_profile(path, kinds, threads, runs, warmup):
     """Mean per-run time (ms) per op family from ORT's profiler."""
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
@@ -208,7 +208,6 @@ def ort_profile(path, threads, runs, warmup):
     if len(starts) < warmup + runs:
         raise RuntimeError(f"ORT profile of {path} holds {len(starts)} runs, want {warmup + runs}")
     since = starts[warmup]  # drop the warm-up runs
-    kinds = ConvKinds(path)
     fam = {}
     for e in events:
         if e.get("cat") != "Node" or not e.get("name", "").endswith("_kernel_time") or e["ts"] < since:
@@ -218,7 +217,7 @@ def ort_profile(path, threads, runs, warmup):
     return {k: v / runs for k, v in fam.items()}
 
 
-def mconv_profile(exe, path, threads, runs, warmup):
+def mconv_profile(exe, path, kinds, threads, runs, warmup):
     """Per-run time (ms) per op family from `mconv bench --profile`."""
     cmd = [exe, "bench", path, "--json", "--profile", "--threads", str(threads), "--runs", str(runs),
            "--warmup", str(warmup), "--batch", "1"]
@@ -226,7 +225,6 @@ def mconv_profile(exe, path, threads, runs, warmup):
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip() or p.stdout.strip()}")
     fam = {}
-    kinds = ConvKinds(path)
     for layer in json.loads(p.stdout).get("profile") or []:
         if not layer.get("timed"):
             continue
@@ -344,12 +342,13 @@ def main():
             print(f"FAIL {m}: {path} does not exist", file=sys.stderr)
             failed += 1
             continue
+        kinds = None if a.no_ops else ConvKinds(path)  # read once per model
         for t in threads:
             try:
                 r = measure(exe, path, t, a.runs, a.block, a.warmup)
                 if not a.no_ops:
-                    r["mconv_ops_ms"] = mconv_profile(exe, path, t, a.profile_runs, a.warmup)
-                    r["ort_ops_ms"] = ort_profile(path, t, a.profile_runs, a.warmup)
+                    r["mconv_ops_ms"] = mconv_profile(exe, path, kinds, t, a.profile_runs, a.warmup)
+                    r["ort_ops_ms"] = ort_profile(path, kinds, t, a.profile_runs, a.warmup)
                     r["excess"] = excess(r["mconv_ops_ms"], r["ort_ops_ms"])
             except Exception as e:  # report and go on with the next one
                 print(f"FAIL {m} threads={t}: {e}", file=sys.stderr)
