@@ -348,6 +348,18 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 	}
 	ys := taps[r-2]
 	chunks := c.b.pool.chunksFor(planes, H*W+2*OH*OW)
+	if n == 1 && dup == 2 && OH == 2*H && nearestRowsByTwo(ys) {
+		// Nearest x2 on both axes: every input row of every plane makes
+		// two output rows, in one kernel call per chunk of planes.
+		f := func(lo, hi int) {
+			xs, os := x.f32(), out.f32()
+			for ch := lo; ch < hi; ch++ {
+				p0, p1 := ch*planes/chunks, (ch+1)*planes/chunks
+				kernels.Upsample2(os[p0*OH*OW:p1*OH*OW], xs[p0*H*W:p1*H*W], (p1-p0)*H, W)
+			}
+		}
+		return func() { c.b.pool.parallelFor(chunks, 1, f) }
+	}
 	per := 0
 	if n == 2 {
 		per = 2 * OW // two interpolated input rows
@@ -432,6 +444,17 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 		}
 	}
 	return func() { c.b.pool.parallelFor(chunks, 1, f) }
+}
+
+// nearestRowsByTwo reports whether the row taps ys read input row o/2 for
+// every output row o (nearest upsampling of the rows by 2).
+func nearestRowsByTwo(ys []resizeTap) bool {
+	for o, t := range ys {
+		if t.n != 1 || t.idx[0] != o/2 {
+			return false
+		}
+	}
+	return true
 }
 
 func init() {

@@ -132,3 +132,67 @@ func TestResizeRandom(t *testing.T) {
 		})
 	}
 }
+
+// TestResizeNearest2x checks the nearest x2 path (kernels.Upsample2 over
+// all planes' rows) against refResize2D on widths around the vector width
+// (1, 7, 8, 13, 28), for the transformation modes that map output index o
+// to input o/2, with 1-3 threads (runThreads).
+func TestResizeNearest2x(t *testing.T) {
+	r := rand.New(rand.NewSource(23))
+	for _, mode := range [][2]string{{"asymmetric", "floor"}, {"half_pixel", "round_prefer_floor"}} {
+		ctm, nm := mode[0], mode[1]
+		for _, sz := range []struct{ planes, H, W int }{{3, 2, 1}, {5, 7, 7}, {2, 3, 8}, {7, 4, 13}, {6, 28, 28}} {
+			t.Run(fmt.Sprintf("%s_%dx%dx%d", ctm, sz.planes, sz.H, sz.W), func(t *testing.T) {
+				m, g := newModel()
+				shape := ints64(1, int64(sz.planes), int64(sz.H), int64(sz.W))
+				x := g.AddInput("x", ir.TensorOf(ir.Float32, shape...))
+				n := g.AddNode("Resize", "rs", []*ir.Value{x, nil, g.AddConst("scales", ir.NewFloat32(ints64(4), []float32{1, 1, 2, 2}))}, "y")
+				n.SetAttr(&ir.Attr{Name: "mode", Type: ir.AttrString, S: []byte("nearest")})
+				n.SetAttr(&ir.Attr{Name: "coordinate_transformation_mode", Type: ir.AttrString, S: []byte(ctm)})
+				n.SetAttr(&ir.Attr{Name: "nearest_mode", Type: ir.AttrString, S: []byte(nm)})
+				g.AddOutput(n.Outputs[0])
+				xv := randF32(r, sz.planes*sz.H*sz.W)
+				got, _ := runThreads(t, m, map[string]*ir.Tensor{"x": ir.NewFloat32(shape, xv)}, "y")
+				want := refResize2D(xv, sz.planes, sz.H, sz.W, 2*sz.H, 2*sz.W, 2, 2, "nearest", ctm, nm)
+				maxDiff(t, got, want, 0, 0)
+			})
+		}
+	}
+}
+
+// BenchmarkResizeNearest2x times Resize nearest x2 (asymmetric, floor) on
+// GhostNetV3's DFC-attention gate shapes [1, C, H, W] -> [1, C, 2H, 2W].
+func BenchmarkResizeNearest2x(b *testing.B) {
+	for _, sh := range []struct{ C, H int }{{72, 28}, {240, 14}, {672, 7}} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%dx%d/threads=%d", sh.C, sh.H, sh.H, th), func(b *testing.B) {
+				m, g := newModel()
+				shape := ints64(1, int64(sh.C), int64(sh.H), int64(sh.H))
+				x := g.AddInput("x", ir.TensorOf(ir.Float32, shape...))
+				n := g.AddNode("Resize", "rs", []*ir.Value{x, nil, g.AddConst("scales", ir.NewFloat32(ints64(4), []float32{1, 1, 2, 2}))}, "y")
+				n.SetAttr(&ir.Attr{Name: "mode", Type: ir.AttrString, S: []byte("nearest")})
+				n.SetAttr(&ir.Attr{Name: "coordinate_transformation_mode", Type: ir.AttrString, S: []byte("asymmetric")})
+				n.SetAttr(&ir.Attr{Name: "nearest_mode", Type: ir.AttrString, S: []byte("floor")})
+				g.AddOutput(n.Outputs[0])
+				p, err := compileFull(m, Options{Threads: th})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer p.Close()
+				in := map[string]*ir.Tensor{"x": ir.NewFloat32(shape, randF32(rand.New(rand.NewSource(1)), sh.C*sh.H*sh.H))}
+				if _, err := p.Run(in); err != nil {
+					b.Fatal(err)
+				}
+				if len(p.steps) != 1 {
+					b.Fatalf("%d steps, want 1", len(p.steps))
+				}
+				run := p.steps[0].run // the Resize alone, not RunInto's copies
+				b.SetBytes(int64(4 * 5 * sh.C * sh.H * sh.H))
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					run()
+				}
+			})
+		}
+	}
+}

@@ -72,6 +72,20 @@ func Repeat2(dst, src []float32) {
 	refRepeat2(dst[2*n:], src[n:])
 }
 
+// Upsample2 is nearest-neighbour upsampling by 2 along both of the last two
+// axes: for each of the rows rows of w floats in src, it writes two output
+// rows of 2*w floats (output rows 2r and 2r+1 for input row r), each the
+// input row with every element repeated twice. dst must hold 4*rows*w
+// floats and src rows*w.
+func Upsample2(dst, src []float32, rows, w int) {
+	if rows <= 0 || w <= 0 {
+		return
+	}
+	dst, src = dst[:4*rows*w], src[:rows*w]
+	n := upsample2Vec(dst, src, rows, w)
+	refUpsample2(dst[4*n*w:], src[n*w:], rows-n, w)
+}
+
 // shortRow is the length below which the row primitives run the Go loop
 // alone (a vector call costs more than it saves).
 const shortRow = 16
@@ -84,6 +98,8 @@ var (
 	addVec     = func(dst, a, b []float32) int { return 0 }
 	lerpVec    = func(dst, a, b []float32, wa, wb float32) int { return 0 }
 	repeat2Vec = func(dst, src []float32) int { return 0 }
+	// upsample2Vec does a prefix of the rows and returns its length.
+	upsample2Vec = func(dst, src []float32, rows, w int) int { return 0 }
 	divVec     = func(dst, a, b []float32) int { return 0 }
 )
 
@@ -126,6 +142,18 @@ func refRepeat2(dst, src []float32) {
 	dst = dst[:2*len(src)]
 	for i, v := range src {
 		dst[2*i], dst[2*i+1] = v, v
+	}
+}
+
+func refUpsample2(dst, src []float32, rows, w int) {
+	for r := 0; r < rows; r++ {
+		s := src[r*w : (r+1)*w]
+		d0 := dst[4*r*w : (4*r+2)*w]
+		d1 := dst[(4*r+2)*w : (4*r+4)*w]
+		for i, v := range s {
+			d0[2*i], d0[2*i+1] = v, v
+			d1[2*i], d1[2*i+1] = v, v
+		}
 	}
 }
 

@@ -2,7 +2,8 @@
 
 package kernels
 
-// Implemented in pool_amd64.s; n is a positive multiple of 8.
+// Implemented in pool_amd64.s; n is a positive multiple of 8; rows and w
+// are positive (w >= 8 for upsample2AVX2).
 
 //go:noescape
 func maxIntoAVX2(dst, a, b *float32, n int)
@@ -18,6 +19,12 @@ func divIntoAVX2(dst, a, b *float32, n int)
 
 //go:noescape
 func repeat2AVX2(dst, src *float32, n int)
+
+//go:noescape
+func upsample2AVX2(dst, src *float32, rows, w int)
+
+//go:noescape
+func upsample2AVX512(dst, src *float32, rows, w int)
 
 func init() {
 	registerKernel(&maxVec, PathAVX2, func(dst, a, b []float32) int {
@@ -54,5 +61,16 @@ func init() {
 			repeat2AVX2(&dst[0], &src[0], n)
 		}
 		return n
+	})
+	registerKernel(&upsample2Vec, PathAVX2, func(dst, src []float32, rows, w int) int {
+		if w < 8 {
+			return 0
+		}
+		upsample2AVX2(&dst[0], &src[0], rows, w)
+		return rows
+	})
+	registerKernel(&upsample2Vec, PathAVX512, func(dst, src []float32, rows, w int) int {
+		upsample2AVX512(&dst[0], &src[0], rows, w)
+		return rows
 	})
 }
