@@ -100,7 +100,7 @@ var (
 	repeat2Vec = func(dst, src []float32) int { return 0 }
 	// upsample2Vec does a prefix of the rows and returns its length.
 	upsample2Vec = func(dst, src []float32, rows, w int) int { return 0 }
-	divVec     = func(dst, a, b []float32) int { return 0 }
+	divVec       = func(dst, a, b []float32) int { return 0 }
 )
 
 func refMaxInto(dst, a, b []float32) {
