@@ -18,6 +18,16 @@ const arenaAlign = 64
 // takes the arena over the budget is refused, naming the node that
 // computes it.
 func (b *builder) allocate(p *Plan) error {
+	// A root's storage is live from the first write of it or of any view
+	// into it (an in-place Concat's inputs are written before the Concat)
+	// to the last read of any of them.
+	for _, t := range b.all {
+		if t.alias != nil && !t.konst {
+			r := t.root()
+			r.first = min(r.first, t.first)
+			r.last = max(r.last, t.last)
+		}
+	}
 	var roots []*tval
 	for _, t := range b.all {
 		if t.konst || t.alias != nil || t.allocated || t.seq != nil {
@@ -102,7 +112,7 @@ func (b *builder) allocate(p *Plan) error {
 	// Views share their root's storage.
 	for _, t := range b.all {
 		if t.alias != nil {
-			t.buf = t.root().buf[:t.bytes()]
+			t.buf = t.aliasBuf()
 		}
 	}
 	return nil

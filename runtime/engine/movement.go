@@ -30,6 +30,72 @@ func (c *ctx) view(shape []int64) (func(), error) {
 	return func() {}, nil
 }
 
+// Views with an offset. With the optimized kernels on (useKernels), a
+// Slice or Split whose result is one contiguous run of its input is a view
+// of it at an offset, and a Concat along an axis with only size-1 axes
+// before it (channels at batch 1) has its inputs computed straight into
+// their places in its output (concatInPlace): no copies. The plain path
+// copies, as a reference for the views.
+
+// canViewInto reports whether a view may be made into x's storage: x is
+// computed by the plan (not a constant or a sequence).
+func canViewInto(x *tval) bool {
+	return useKernels && !x.konst && x.seq == nil && x.n > 0
+}
+
+// viewAt makes out a view of x starting at element off.
+func (c *ctx) viewAt(out, x *tval, off int) {
+	out.alias, out.aliasOff = x, int64(off)*int64(x.dt.Size())
+	c.isView = true
+}
+
+// contiguousSlice reports whether the slice of shape part (steps step)
+// of a tensor of shape full is one contiguous run of its elements: every
+// axis after the last one it cuts is whole, every axis before it has one
+// index, and axes of more than one index have step 1.
+func contiguousSlice(full, part, step []int64) bool {
+	k := -1
+	for i := range full {
+		if part[i] != full[i] {
+			k = i
+		}
+		if part[i] > 1 && step[i] != 1 {
+			return false
+		}
+	}
+	return ir.NumElements(part[:max(k, 0)]) == 1
+}
+
+// concatInPlace makes the inputs of a Concat along axis ax views into its
+// output out at their offsets, when each is a contiguous run of out (every
+// axis before ax has size 1) and can be moved there: computed by an
+// earlier step of the plan into storage of its own (not a graph input, a
+// constant, a view or a sequence), and no input given twice. The
+// allocator then keeps out live from the first step that writes an input
+// (alloc.go). It reports whether it did.
+func (c *ctx) concatInPlace(ins []*tval, out *tval, ax int) bool {
+	if !useKernels || ir.NumElements(out.shape[:ax]) != 1 || out.n == 0 {
+		return false
+	}
+	for i, t := range ins {
+		if t.konst || t.isInput || t.alias != nil || t.seq != nil || t.scratch || t.n == 0 {
+			return false
+		}
+		for _, u := range ins[:i] {
+			if u == t {
+				return false
+			}
+		}
+	}
+	var off int64
+	for _, t := range ins {
+		t.alias, t.aliasOff = out, off
+		off += t.bytes()
+	}
+	c.isView = true
+	return true
+}
+
 func opReshape(c *ctx) (func(), error) {
 	x := c.input(0)
 	var spec []int64
@@ -198,6 +264,9 @@ func opConcat(c *ctx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.concatInPlace(ins, out, ax) {
+		return func() {}, nil
+	}
 	os := contiguousStrides(shape)
 	var ps []*strided
 	off := 0
@@ -241,6 +310,13 @@ func opSplit(c *ctx) (func(), error) {
 		outs = append(outs, o)
 		ps = append(ps, newStrided(ints(shape), contiguousStrides(shape), is, 0, off*is[ax]))
 		off += int(s)
+	}
+	if canViewInto(x) && ir.NumElements(x.shape[:ax]) == 1 {
+		// Every part is one contiguous run of x: views, no copy.
+		for i, o := range outs {
+			c.viewAt(o, x, ps[i].soff)
+		}
+		return func() {}, nil
 	}
 	return splitKernel(c.b.pool, outs, x, ps)
 }
@@ -286,6 +362,10 @@ func opSlice(c *ctx) (func(), error) {
 		if sh[i] > 0 {
 			soff += int(st[i]) * is[i]
 		}
+	}
+	if canViewInto(x) && out.n > 0 && contiguousSlice(x.shape, sh, step) {
+		c.viewAt(out, x, soff)
+		return func() {}, nil
 	}
 	p := newStrided(ints(sh), contiguousStrides(sh), ss, 0, soff)
 	return copyKernel(c.b.pool, out, []*tval{x}, []*strided{p})

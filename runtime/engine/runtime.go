@@ -252,6 +252,7 @@ type tval struct {
 
 	// planning
 	alias      *tval // shares alias's storage (view ops)
+	aliasOff   int64 // byte offset of this value in alias's storage
 	off        int64 // arena offset (roots only)
 	first      int   // step that writes it
 	last       int   // last step that reads it (or any alias)
@@ -267,6 +268,16 @@ func (t *tval) root() *tval {
 		t = t.alias
 	}
 	return t
+}
+
+// aliasBuf is the storage of a view: its bytes at aliasOff in its alias's
+// storage (bound first, up the chain of views).
+func (t *tval) aliasBuf() []byte {
+	if t.alias == nil {
+		return t.buf
+	}
+	b, end := t.alias.aliasBuf(), t.aliasOff+t.bytes()
+	return b[t.aliasOff:end:end]
 }
 
 func (t *tval) bytes() int64 { return int64(t.n) * int64(t.dt.Size()) }
