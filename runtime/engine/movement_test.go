@@ -180,3 +180,38 @@ func TestMovementViews(t *testing.T) {
 		}
 	}
 }
+
+// TestCastSameTypeView checks that a Cast of a float32 value to float32
+// is a view (no step) whose value is its input's, read after another step
+// and as a graph output.
+func TestCastSameTypeView(t *testing.T) {
+	m, g := newModel()
+	shape := ints64(2, 3)
+	x := g.AddInput("x", ir.TensorOf(ir.Float32, shape...))
+	a := g.AddNode("Neg", "a", []*ir.Value{x}, "a").Outputs[0]
+	cast := g.AddNode("Cast", "cast", []*ir.Value{a}, "c")
+	cast.SetAttr(&ir.Attr{Name: "to", Type: ir.AttrInt, I: int64(ir.Float32)})
+	y := g.AddNode("Add", "y", []*ir.Value{cast.Outputs[0], x}, "y").Outputs[0]
+	g.AddOutput(y)
+	g.AddOutput(cast.Outputs[0])
+	xv := []float32{1, -2, 3.5, 0, 7, -0.25}
+	in := map[string]*ir.Tensor{"x": ir.NewFloat32(shape, xv)}
+	neg := make([]float32, len(xv))
+	for i, v := range xv {
+		neg[i] = -v
+	}
+	got, _ := runThreads(t, m, in, "c")
+	maxDiff(t, got, neg, 0, 0)
+	got, _ = runThreads(t, m, in, "y")
+	maxDiff(t, got, make([]float32, len(xv)), 0, 0)
+	p, err := compileFull(m, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, s := range p.steps {
+		if s.node != nil && s.node.OpType == "Cast" {
+			t.Errorf("a Cast step runs; want a view")
+		}
+	}
+}

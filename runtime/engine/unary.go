@@ -177,6 +177,11 @@ func opCast(c *ctx) (func(), error) {
 	if c.n.OpType == "CastLike" {
 		to = c.input(1).dt
 	}
+	if to == x.dt {
+		// A cast to the type it has (exporters leave them in attention
+		// blocks): a view, no copy.
+		return c.view(x.shape)
+	}
 	out, err := c.setOut(0, to, x.shape)
 	if err != nil {
 		return nil, fmt.Errorf("unsupported: cast to %s", to)
