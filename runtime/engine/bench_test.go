@@ -150,3 +150,44 @@ func BenchmarkElementwise(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAttentionRowOps times the small row ops of EfficientViT-B0's
+// ReLU linear attention on its [1, 8, 196, 16] values: Pad of the last
+// axis by one column of ones, and Div by a per-row [1, 8, 196, 1] divisor
+// (the plan's steps only).
+func BenchmarkAttentionRowOps(b *testing.B) {
+	shape := ints64(1, 8, 196, 16)
+	for _, op := range []string{"Pad", "Div"} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", op, th), func(b *testing.B) {
+				r := rand.New(rand.NewSource(7))
+				m, g := newModel()
+				x := g.AddInput("x", ir.TensorOf(ir.Float32, shape...))
+				in := map[string]*ir.Tensor{"x": ir.NewFloat32(shape, randF32(r, 8*196*16))}
+				var n *ir.Node
+				if op == "Pad" {
+					n = g.AddNode("Pad", "op", []*ir.Value{x, g.AddConst("pads", ir.NewInt64(ints64(8), []int64{0, 0, 0, 0, 0, 0, 0, 1})), g.AddConst("v", ir.NewFloat32(nil, []float32{1}))}, "y")
+				} else {
+					d := g.AddInput("d", ir.TensorOf(ir.Float32, 1, 8, 196, 1))
+					in["d"] = ir.NewFloat32(ints64(1, 8, 196, 1), randF32(r, 8*196))
+					n = g.AddNode("Div", "op", []*ir.Value{x, d}, "y")
+				}
+				g.AddOutput(n.Outputs[0])
+				p, err := compileFull(m, Options{Threads: th})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer p.Close()
+				if _, err := p.Run(in); err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					for _, s := range p.steps {
+						s.run()
+					}
+				}
+			})
+		}
+	}
+}
