@@ -17,8 +17,7 @@ type seChunk struct {
 
 // seChunks packs the constant weights w ([cols, k] row-major, as a 1x1
 // conv stores them) as the right GEMM operand w^T, split into at most T
-// column blocks (at most one per 16 columns), with bias b per column and
-// activation ka.
+// column blocks, with bias b per column and activation ka.
 func seChunks(w, b []float32, k, cols, T int, ka kernels.Act, alpha, beta float32) []seChunk {
 	T = max(1, min(T, (cols+15)/16))
 	ch := make([]seChunk, T)
@@ -51,6 +50,7 @@ func seChunks(w, b []float32, k, cols, T int, ka kernels.Act, alpha, beta float3
 //
 // The weights are packed once here, at plan time; a run allocates nothing.
 func (c *ctx) fastSqueezeExcite(x, out *tval, W1, B1, W2, B2 []float32, N, C, Cr, HW int, inner, gate act) func() {
+	T := c.b.pool.threads
 	ga, gb := gate.a, gate.b
 	gk := kernels.ActSigmoid
 	if gate.kind == actHardSigmoid {
@@ -60,11 +60,8 @@ func (c *ctx) fastSqueezeExcite(x, out *tval, W1, B1, W2, B2 []float32, N, C, Cr
 	if inner.kind == actSiLU {
 		ik = kernels.ActSiLU
 	}
-	// Column blocks of each GEMM: at most one per thread, each of at least
-	// minChunkWork multiply-adds (a tiny SE is not worth a hand-off).
-	pool := c.b.pool
-	ch1 := seChunks(W1, B1, C, Cr, pool.chunksFor(Cr, N*C), ik, 0, 0)
-	ch2 := seChunks(W2, B2, Cr, C, pool.chunksFor(C, N*Cr), gk, ga, gb)
+	ch1 := seChunks(W1, B1, C, Cr, T, ik, 0, 0)
+	ch2 := seChunks(W2, B2, Cr, C, T, gk, ga, gb)
 	S := make([]float32, N*C)
 	H := make([]float32, N*Cr)
 	G := make([]float32, N*C)
@@ -92,13 +89,17 @@ func (c *ctx) fastSqueezeExcite(x, out *tval, W1, B1, W2, B2 []float32, N, C, Cr
 			planeScale(os[i*HW:(i+1)*HW], xs[i*HW:(i+1)*HW], G[i])
 		}
 	}
-	// Planes per chunk: at least minChunkWork elements, so small maps are
-	// not split into chunks too small to pay for the hand-off.
+	// Planes per chunk, and column blocks per chunk of each GEMM: at least
+	// minChunkWork elements or multiply-adds, so that a small SE is not
+	// split into chunks too small to pay for the hand-off.
 	grain := grainFor(HW)
+	grain1 := grainFor(N * C * Cr / len(ch1))
+	grain2 := grainFor(N * Cr * C / len(ch2))
+	pool := c.b.pool
 	return func() {
 		pool.parallelFor(N*C, grain, mean)
-		pool.parallelFor(len(ch1), 1, gemm1)
-		pool.parallelFor(len(ch2), 1, gemm2)
+		pool.parallelFor(len(ch1), grain1, gemm1)
+		pool.parallelFor(len(ch2), grain2, gemm2)
 		pool.parallelFor(N*C, grain, scale)
 	}
 }
