@@ -293,6 +293,49 @@ func arithF32(op string) func(o, a, b []float32, sa, sb int) {
 	}
 }
 
+// rowScalarF32 is the kernel of Add, Sub, Mul or Div on float32 when one
+// operand has one value per row of the other's contiguous rows (shape
+// [..., N, 1] against [..., N, D], D > 1): kernels.BinaryRowsScalarF32 per
+// chunk of rows, without the broadcast loop's per-row bookkeeping. nil
+// for other ops and shapes.
+func rowScalarF32(p *pool, op string, bl *bloop, out, a, b *tval) func() {
+	var k kernels.BinOp
+	switch op {
+	case "Add", "Sum":
+		k = kernels.BinAdd
+	case "Sub":
+		k = kernels.BinSub
+	case "Mul":
+		k = kernels.BinMul
+	case "Div":
+		k = kernels.BinDiv
+	default:
+		return nil
+	}
+	n := bl.inner
+	if len(bl.dims) != 1 || n < 2 {
+		return nil
+	}
+	sa, sb := bl.strides[0][0], bl.strides[1][0]
+	var vec, sc *tval
+	scalarFirst := false
+	switch {
+	case bl.istride[0] == 1 && sa == n && bl.istride[1] == 0 && sb == 1:
+		vec, sc = a, b
+	case bl.istride[1] == 1 && sb == n && bl.istride[0] == 0 && sa == 1:
+		vec, sc, scalarFirst = b, a, true
+	default:
+		return nil
+	}
+	rows := bl.rows
+	f := func(lo, hi int) {
+		o, v, s := out.f32(), vec.f32(), sc.f32()
+		kernels.BinaryRowsScalarF32(k, o[lo*n:hi*n], v[lo*n:hi*n], s[lo:hi], n, scalarFirst)
+	}
+	grain := grainFor(n)
+	return func() { p.parallelFor(rows, grain, f) }
+}
+
 func modFloor[T number](x, y T) T {
 	if y == 0 {
 		return 0
@@ -407,6 +450,9 @@ func binaryTyped[T number, U any](pool *pool, bl *bloop, out, a, b *tval, k func
 func arithFor(p *pool, dt ir.DType, op string, bl *bloop, out, a, b *tval) func() {
 	switch dt {
 	case ir.Float32:
+		if f := rowScalarF32(p, op, bl, out, a, b); f != nil {
+			return f
+		}
 		if k := arithF32(op); k != nil {
 			return binaryTyped[float32, float32](p, bl, out, a, b, k)
 		}

@@ -261,6 +261,25 @@ func elemCases() []elemCase {
 				}
 				return y
 			}},
+		// One divisor per row of 16 (EfficientViT-B0's attention
+		// normalization): kernels.BinaryRowsScalarF32, whole vector rows.
+		{name: "Div_rowscalar", shapes: [][]int64{{1, 8, 196, 16}, {1, 8, 196, 1}}, build: unary("Div"), tol: 0,
+			ref: func(in [][]float32) []float64 {
+				y := make([]float64, len(in[0]))
+				for i, v := range in[0] {
+					y[i] = float64(v / in[1][i/16])
+				}
+				return y
+			}},
+		// The per-row operand first, rows of 9 (a vector prefix and a tail).
+		{name: "Sub_rowscalar_first", shapes: [][]int64{{3, 50, 1}, {3, 50, 9}}, build: unary("Sub"), tol: 0,
+			ref: func(in [][]float32) []float64 {
+				y := make([]float64, len(in[1]))
+				for i, v := range in[1] {
+					y[i] = float64(in[0][i/9] - v)
+				}
+				return y
+			}},
 	}
 }
 

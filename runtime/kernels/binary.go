@@ -31,11 +31,29 @@ func BinaryScalarF32(op BinOp, o, a []float32, s float32, scalarFirst bool) {
 	binScalarRef(op, o[n:], a[n:], s, scalarFirst)
 }
 
+// BinaryRowsScalarF32 sets o[r*n+i] = a[r*n+i] op s[r] (s[r] op
+// a[r*n+i] when scalarFirst) for every row r < len(s) and i < n: one
+// scalar per row of n elements (a [..., N, 1] operand), as BinaryScalarF32
+// per row.
+func BinaryRowsScalarF32(op BinOp, o, a, s []float32, n int, scalarFirst bool) {
+	o, a = o[:len(s)*n], a[:len(s)*n]
+	done := 0
+	if n > 0 {
+		done = binRowsVS(op, o, a, s, n, scalarFirst)
+	}
+	for r := done; r < len(s); r++ {
+		BinaryScalarF32(op, o[r*n:(r+1)*n], a[r*n:(r+1)*n], s[r], scalarFirst)
+	}
+}
+
 // binVV and binVS do a leading multiple of 8 elements with the vector unit
 // and return how many; the defaults do none.
 var (
 	binVV = func(op BinOp, o, a, b []float32) int { return 0 }
 	binVS = func(op BinOp, o, a []float32, s float32, scalarFirst bool) int { return 0 }
+	// binRowsVS does BinaryRowsScalarF32 for a prefix of the rows and
+	// returns how many.
+	binRowsVS = func(op BinOp, o, a, s []float32, n int, scalarFirst bool) int { return 0 }
 )
 
 func binRef(op BinOp, o, a, b []float32) {

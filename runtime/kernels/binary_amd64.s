@@ -159,3 +159,128 @@ vsrdiv:
 vsdone:
 	VZEROUPPER
 	RET
+
+// func binRowsVSAVX2(op int, o, a, s *float32, rows, n int)
+// For each row r in [0, rows): o[r*n+i] = a[r*n+i] op s[r] for i in
+// [0, n), n a positive multiple of 8, rows positive; op as binVSAVX2.
+TEXT ·binRowsVSAVX2(SB), NOSPLIT, $0-48
+	MOVQ op+0(FP), AX
+	MOVQ o+8(FP), DI
+	MOVQ a+16(FP), SI
+	MOVQ s+24(FP), DX
+	MOVQ rows+32(FP), R9
+	MOVQ n+40(FP), R8
+	SHRQ $3, R8
+	CMPQ AX, $0
+	JEQ  rvsadd
+	CMPQ AX, $1
+	JEQ  rvssub
+	CMPQ AX, $2
+	JEQ  rvsmul
+	CMPQ AX, $3
+	JEQ  rvsdiv
+	CMPQ AX, $4
+	JEQ  rvsrsub
+	CMPQ AX, $5
+	JEQ  rvsrdiv
+	JMP  rvsdone
+
+rvsadd:
+	VBROADCASTSS (DX), Y15
+	MOVQ R8, CX
+rvsaddvec:
+	VMOVUPS (SI), Y0
+	VADDPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  rvsaddvec
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  rvsadd
+	JMP  rvsdone
+
+rvssub:
+	VBROADCASTSS (DX), Y15
+	MOVQ R8, CX
+rvssubvec:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  rvssubvec
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  rvssub
+	JMP  rvsdone
+
+rvsmul:
+	VBROADCASTSS (DX), Y15
+	MOVQ R8, CX
+rvsmulvec:
+	VMOVUPS (SI), Y0
+	VMULPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  rvsmulvec
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  rvsmul
+	JMP  rvsdone
+
+rvsdiv:
+	VBROADCASTSS (DX), Y15
+	MOVQ R8, CX
+rvsdivvec:
+	VMOVUPS (SI), Y0
+	VDIVPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  rvsdivvec
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  rvsdiv
+	JMP  rvsdone
+
+rvsrsub:
+	VBROADCASTSS (DX), Y15
+	MOVQ R8, CX
+rvsrsubvec:
+	VMOVUPS (SI), Y0
+	VSUBPS Y0, Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  rvsrsubvec
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  rvsrsub
+	JMP  rvsdone
+
+rvsrdiv:
+	VBROADCASTSS (DX), Y15
+	MOVQ R8, CX
+rvsrdivvec:
+	VMOVUPS (SI), Y0
+	VDIVPS Y0, Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  rvsrdivvec
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  rvsrdiv
+	JMP  rvsdone
+
+rvsdone:
+	VZEROUPPER
+	RET
