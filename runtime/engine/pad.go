@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/mconv/mconv/ir"
+	"github.com/mconv/mconv/runtime/kernels"
 )
 
 // Padding ops: Pad and CenterCropPad.
@@ -170,16 +171,17 @@ func padRows(pl *pool, x, out *tval, tables [][]int, begin int, cval []byte) fun
 			// 4-byte elements (float32 above all): whole elements moved,
 			// no byte copies per border element.
 			xs, os := viewOf[uint32](xb, x.n), viewOf[uint32](ob, out.n)
-			for row := r0; row < r1; row++ {
-				d, s := os[row*O:(row+1)*O], xs[row*D:(row+1)*D]
-				if k1 > k0 {
-					copy(d[k0:k1], s[k0-begin:k1-begin])
-				}
-				for _, k := range border {
-					if j := last[k]; j < 0 {
-						d[k] = cv32
+			if k1 > k0 && r1 > r0 {
+				of, xf := viewOf[float32](ob, out.n), viewOf[float32](xb, x.n)
+				kernels.CopyRows32(of[r0*O+k0:r1*O], O, xf[r0*D+k0-begin:r1*D], D, r1-r0, k1-k0)
+			}
+			for _, k := range border {
+				j := last[k]
+				for row := r0; row < r1; row++ {
+					if j < 0 {
+						os[row*O+k] = cv32
 					} else {
-						d[k] = s[j]
+						os[row*O+k] = xs[row*D+j]
 					}
 				}
 			}

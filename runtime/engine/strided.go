@@ -80,6 +80,33 @@ func transposeStrided32(dst, src []float32, p *strided) {
 	}
 }
 
+// shortRows reports whether p's last two dimensions are rows of fewer
+// than 256 elements contiguous in both (a Slice or Split of the last axis,
+// a Concat along it), which rowsStrided32 copies a block of rows at a time.
+func (p *strided) shortRows() bool {
+	r := len(p.shape)
+	return r >= 2 && p.ds[r-1] == 1 && p.ss[r-1] == 1 && p.shape[r-1] < 256
+}
+
+// rowsStrided32 is copyStrided for 4-byte elements when p.shortRows():
+// one kernels.CopyRows32 per index of the outer dimensions.
+func rowsStrided32(dst, src []float32, p *strided) {
+	r := len(p.shape)
+	rows, n := p.shape[r-2], p.shape[r-1]
+	ldd, lds := p.ds[r-2], p.ss[r-2]
+	idx := p.idx[:r-2]
+	for i := range idx {
+		idx[i] = 0
+	}
+	d, s := p.doff, p.soff
+	for {
+		kernels.CopyRows32(dst[d:], ldd, src[s:], lds, rows, n)
+		if !p.advance(r-3, &d, &s) {
+			return
+		}
+	}
+}
+
 // advance moves the offsets d and s to the next index of dimensions
 // [0, last] of p (last fastest, p.idx their index); it reports false after
 // the last one, with p.idx back at zeros.
@@ -256,6 +283,10 @@ func copyKernelT[T any](pl *pool, dsts, srcs []*tval, groups [][]copyPiece) func
 			d, s := dsts[c.dst], srcs[c.src]
 			if four && c.p.tr {
 				transposeStrided32(viewOf[float32](d.buf, d.n), viewOf[float32](s.buf, s.n), c.p)
+				continue
+			}
+			if four && c.p.shortRows() {
+				rowsStrided32(viewOf[float32](d.buf, d.n), viewOf[float32](s.buf, s.n), c.p)
 				continue
 			}
 			copyStrided(viewOf[T](d.buf, d.n), viewOf[T](s.buf, s.n), c.p)

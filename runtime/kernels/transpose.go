@@ -26,6 +26,19 @@ func Transpose32(dst []float32, ldd int, src []float32, lds int, rows, cols int)
 	}
 }
 
+// CopyRows32 copies rows rows of n 4-byte elements from src (row stride
+// srcStride) to dst (row stride dstStride), in one call instead of one copy
+// per short row (vector loads and stores where there are some; any 4-byte
+// dtype passed as float32 bits, moved unchanged).
+func CopyRows32(dst []float32, dstStride int, src []float32, srcStride, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*dstStride+n-1]
+	_ = src[(rows-1)*srcStride+n-1]
+	copyRows(dst, dstStride, src, srcStride, rows, n)
+}
+
 // transposeVec transposes the leading rows8 x cols8 (multiples of 8)
 // block and returns them; the default does none.
 var transposeVec = func(dst []float32, ldd int, src []float32, lds int, rows, cols int) (int, int) {
