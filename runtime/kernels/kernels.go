@@ -35,7 +35,8 @@
 // Elementwise kernels for the runtime's other float32 ops: e^x, tanh, erf
 // and tanh-GELU (exp.go), the Softmax/LogSoftmax row (softmax.go), mean and
 // variance and the fused normalize-scale-shift of the normalizations
-// (norm.go), and Add/Sub/Mul/Div of vectors and scalars (binary.go). Each
+// (norm.go), and Add/Sub/Mul/Div of vectors and scalars, or of rows and
+// one scalar per row (binary.go). Each
 // is a package-level function variable holding the plain Go version, with
 // the AVX2+FMA one (exp_amd64.s, binary_amd64.s) registered for the avx2
 // path (registerKernel; an AVX-512 variant would register the same way);
