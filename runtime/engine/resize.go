@@ -347,9 +347,6 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 		}
 	}
 	ys := taps[r-2]
-	if n == 2 && H*W <= resizeSmallPlane && planes >= resizeMinBlockPlanes {
-		return c.resizeLinearBlocked(x, out, planes, H, W, OH, OW, x0, x1, wx0, wx1, ys)
-	}
 	chunks := c.b.pool.chunksFor(planes, H*W+2*OH*OW)
 	if n == 1 && dup == 2 && OH == 2*H && nearestRowsByTwo(ys) {
 		// Nearest x2 on both axes: every input row of every plane makes
@@ -362,6 +359,9 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 			}
 		}
 		return func() { c.b.pool.parallelFor(chunks, 1, f) }
+	}
+	if H*W <= resizeSmallPlane && planes >= resizeMinBlockPlanes {
+		return c.resizeBlocked(x, out, n, planes, H, W, OH, OW, x0, x1, wx0, wx1, ys)
 	}
 	per := 0
 	if n == 2 {
@@ -449,8 +449,9 @@ func (c *ctx) resizeRows(x, out *tval, taps [][]resizeTap) func() {
 	return func() { c.b.pool.parallelFor(chunks, 1, f) }
 }
 
-// Linear Resize of many small planes (EfficientFormerV2's 7x7 -> 14x14 on
-// 1024 channels) runs channels-last (resizeLinearBlocked) when a plane has
+// A Resize of many small planes (EfficientFormerV2's linear 7x7 -> 14x14
+// on 1024 channels, GhostNetV3's nearest 3x3 -> 7x7 on 960) runs
+// channels-last (resizeBlocked) when a plane has
 // at most resizeSmallPlane pixels and there are at least
 // resizeMinBlockPlanes planes: the per-plane path's short rows cost more
 // in calls than in arithmetic there. Variables so tests can force either.
@@ -459,21 +460,25 @@ var (
 	resizeMinBlockPlanes = 16
 )
 
-// resizeBlock is the number of planes resizeLinearBlocked takes at a time.
+// resizeBlock is the number of planes resizeBlocked takes at a time.
 const resizeBlock = 64
 
-// resizeLinearBlocked is resizeRows' linear path on planes taken
-// resizeBlock at a time and transposed channels-last (kernels.Transpose32):
-// every input row is interpolated along the columns as one
-// kernels.LerpInto per output column over the block's channels, every
-// output row from two such rows as one LerpInto over the whole row and
-// channels (or a copy when its second weight is 0), and the result is
-// transposed back. Each output element is the same two rounded products
-// and sum, in the same order, as on the per-plane path, so the bits are
-// the same.
-func (c *ctx) resizeLinearBlocked(x, out *tval, planes, H, W, OH, OW int, x0, x1 []int32, wx0, wx1 []float32, ys []resizeTap) func() {
+// resizeBlocked is resizeRows on planes taken resizeBlock at a time and
+// transposed channels-last (kernels.Transpose32), taps taps per axis (1:
+// nearest, 2: linear). Linear: every input row is interpolated along the
+// columns as one kernels.LerpInto per output column over the block's
+// channels, every output row from two such rows as one LerpInto over the
+// whole row and channels (or a copy when its second weight is 0). Each
+// output element is the same two rounded products and sum, in the same
+// order, as on the per-plane path, so the bits are the same. Nearest: each
+// output pixel's channels are one copy (an output row equal to the one
+// before is copied whole). The result is transposed back.
+func (c *ctx) resizeBlocked(x, out *tval, taps, planes, H, W, OH, OW int, x0, x1 []int32, wx0, wx1 []float32, ys []resizeTap) func() {
 	blocks := (planes + resizeBlock - 1) / resizeBlock
 	inF, rowF, outF := H*W*resizeBlock, H*OW*resizeBlock, OH*OW*resizeBlock
+	if taps == 1 {
+		rowF = 0 // nearest reads the input pixels straight
+	}
 	per := inF + rowF + outF
 	chunks := c.b.pool.chunksFor(blocks, resizeBlock*(H*W+H*OW+2*OH*OW))
 	sc := c.newScratch(ir.Float32, chunks*per)
@@ -487,13 +492,29 @@ func (c *ctx) resizeLinearBlocked(x, out *tval, planes, H, W, OH, OW int, x0, x1
 				nc := min(resizeBlock, planes-p0)
 				// in: [H*W][nc], rows: [H][OW][nc], o: [OH][OW][nc].
 				kernels.Transpose32(in, nc, xs[p0*H*W:], H*W, nc, H*W)
+				rl := OW * nc
+				if taps == 1 {
+					for oy := 0; oy < OH; oy++ {
+						d := o[oy*rl : (oy+1)*rl]
+						y := ys[oy].idx[0]
+						if oy > 0 && ys[oy-1].idx[0] == y {
+							copy(d, o[(oy-1)*rl:oy*rl])
+							continue
+						}
+						for ox, xi := range x0 {
+							a := (y*W + int(xi)) * nc
+							copy(d[ox*nc:(ox+1)*nc], in[a:a+nc])
+						}
+					}
+					kernels.Transpose32(os[p0*OH*OW:], OH*OW, o, nc, OH*OW, nc)
+					continue
+				}
 				for y := 0; y < H; y++ {
 					for ox := 0; ox < OW; ox++ {
 						a, bb := (y*W+int(x0[ox]))*nc, (y*W+int(x1[ox]))*nc
 						kernels.LerpInto(rows[(y*OW+ox)*nc:(y*OW+ox+1)*nc], in[a:a+nc], in[bb:bb+nc], wx0[ox], wx1[ox])
 					}
 				}
-				rl := OW * nc
 				for oy := 0; oy < OH; oy++ {
 					t := &ys[oy]
 					d := o[oy*rl : (oy+1)*rl]

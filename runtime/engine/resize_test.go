@@ -160,40 +160,44 @@ func TestResizeNearest2x(t *testing.T) {
 	}
 }
 
-// TestResizeLinearBlocked checks the channels-last linear path
-// (resizeLinearBlocked: 70 planes, a full block of 64 and a partial one)
+// TestResizeBlocked checks the channels-last path (resizeBlocked: 70
+// planes, a full block of 64 and a partial one), linear and nearest,
 // against refResize2D, with 1-3 threads (runThreads), and bit for bit
 // against the per-plane path (forced by raising resizeMinBlockPlanes), on
 // small planes up, down and by non-integer factors.
-func TestResizeLinearBlocked(t *testing.T) {
+func TestResizeBlocked(t *testing.T) {
 	r := rand.New(rand.NewSource(31))
 	cases := []struct {
+		mode   string
 		H, W   int
 		sh, sw float64
 		ctm    string
 	}{
-		{7, 7, 2, 2, "half_pixel"},
-		{7, 7, 2, 2, "align_corners"},
-		{5, 3, 1.5, 2, "pytorch_half_pixel"},
-		{9, 12, 0.5, 0.6, "asymmetric"},
-		{1, 4, 3, 1, "half_pixel"},
+		{"linear", 7, 7, 2, 2, "half_pixel"},
+		{"linear", 7, 7, 2, 2, "align_corners"},
+		{"linear", 5, 3, 1.5, 2, "pytorch_half_pixel"},
+		{"linear", 9, 12, 0.5, 0.6, "asymmetric"},
+		{"linear", 1, 4, 3, 1, "half_pixel"},
+		{"nearest", 3, 3, 2.34, 2.34, "asymmetric"}, // GhostNetV3's 3x3 -> 7x7
+		{"nearest", 5, 7, 1.5, 3, "half_pixel"},
+		{"nearest", 8, 6, 0.5, 0.7, "align_corners"},
 	}
 	for _, tc := range cases {
 		const planes = 70
 		OH, OW := int(math.Floor(float64(tc.H)*tc.sh)), int(math.Floor(float64(tc.W)*tc.sw))
-		t.Run(fmt.Sprintf("%s_%dx%d_x%vx%v", tc.ctm, tc.H, tc.W, tc.sh, tc.sw), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s_%s_%dx%d_x%vx%v", tc.mode, tc.ctm, tc.H, tc.W, tc.sh, tc.sw), func(t *testing.T) {
 			m, g := newModel()
 			shape := ints64(1, planes, int64(tc.H), int64(tc.W))
 			x := g.AddInput("x", ir.TensorOf(ir.Float32, shape...))
 			sc := []float32{1, 1, float32(tc.sh), float32(tc.sw)}
 			n := g.AddNode("Resize", "rs", []*ir.Value{x, nil, g.AddConst("scales", ir.NewFloat32(ints64(4), sc))}, "y")
-			n.SetAttr(&ir.Attr{Name: "mode", Type: ir.AttrString, S: []byte("linear")})
+			n.SetAttr(&ir.Attr{Name: "mode", Type: ir.AttrString, S: []byte(tc.mode)})
 			n.SetAttr(&ir.Attr{Name: "coordinate_transformation_mode", Type: ir.AttrString, S: []byte(tc.ctm)})
 			g.AddOutput(n.Outputs[0])
 			xv := randF32(r, planes*tc.H*tc.W)
 			in := map[string]*ir.Tensor{"x": ir.NewFloat32(shape, xv)}
 			got, _ := runThreads(t, m, in, "y")
-			want := refResize2D(xv, planes, tc.H, tc.W, OH, OW, float64(float32(tc.sh)), float64(float32(tc.sw)), "linear", tc.ctm, "round_prefer_floor")
+			want := refResize2D(xv, planes, tc.H, tc.W, OH, OW, float64(float32(tc.sh)), float64(float32(tc.sw)), tc.mode, tc.ctm, "round_prefer_floor")
 			maxDiff(t, got, want, 1e-6, 1e-5)
 			defer func(v int) { resizeMinBlockPlanes = v }(resizeMinBlockPlanes)
 			resizeMinBlockPlanes = 1 << 30
