@@ -2,7 +2,7 @@ package kernels
 
 // Row primitives of the pooling and resampling ops (runtime/engine's
 // MaxPool, AveragePool and Resize): element-wise max, sum, quotient and
-// blend of two rows, repetition of each element, and the split of a row into its even and odd elements. Each is a
+// blend of two rows, repetition of each element, and the split of a row into its even and odd elements, and nearest x2 upsampling of many rows at once (Upsample2). Each is a
 // plain Go loop (the reference) with an AVX2 version for the leading
 // multiple of 8 elements on amd64; both give the same bits.
 
