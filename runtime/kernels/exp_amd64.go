@@ -204,3 +204,25 @@ func vecUnary(dst, src []float32, a, c float32, op int) {
 		copy(dst[n:], buf[:])
 	}
 }
+
+// Tile activations (exp_amd64.s): rows x cols floats in place, rows ldc
+// floats apart; rows, cols > 0. The avx512 kernels give each element the
+// bits the avx2 kernels give it.
+
+//go:noescape
+func sigmoidTileAVX2(c *float32, rows, cols, ldc int, silu int)
+
+//go:noescape
+func sigmoidTileAVX512(c *float32, rows, cols, ldc int, silu int)
+
+//go:noescape
+func geluTileAVX2(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func geluTileAVX512(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func hardSwishTileAVX2(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func hardSwishTileAVX512(c *float32, rows, cols, ldc int)

@@ -1442,3 +1442,520 @@ axdone:
 	VZEROUPPER
 	RET
 
+
+// Tile activations: each kernel applies its activation in place to rows
+// rows of cols floats, the rows ldc floats apart, in one call (a GEMM
+// tile is 12 rows of 32). Every element goes through the same lane code
+// whatever its position: full vectors, then the row's tail through a
+// masked load (masked-off lanes read as 0) and a masked store, so an
+// element's bits do not depend on the block's shape. The avx512 kernels
+// perform, per lane, the avx2 kernels' sequence of roundings (constants
+// broadcast from the first float of their expK entry; VRNDSCALEPS $0
+// rounds as VROUNDPS $0; VSCALEFPS p, n gives the bits of the avx2
+// p * 2^(n-1) * 2 and p * 2^n wherever they are used: n is an integer
+// and the product normal or infinite in both).
+
+// tileMask<>+32-4t holds t all-ones lanes and then zeros: the avx2 tail
+// mask of t < 8 floats.
+DATA tileMask<>+0(SB)/8, $0xffffffffffffffff
+DATA tileMask<>+8(SB)/8, $0xffffffffffffffff
+DATA tileMask<>+16(SB)/8, $0xffffffffffffffff
+DATA tileMask<>+24(SB)/8, $0xffffffffffffffff
+DATA tileMask<>+32(SB)/8, $0
+DATA tileMask<>+40(SB)/8, $0
+DATA tileMask<>+48(SB)/8, $0
+DATA tileMask<>+56(SB)/8, $0
+GLOBL tileMask<>(SB), RODATA|NOPTR, $64
+
+// TILE_ARGS loads the common arguments: DI = c, R8 = rows, R9 = cols,
+// R10 = ldc in bytes.
+#define TILE_ARGS \
+	MOVQ c+0(FP), DI; \
+	MOVQ rows+8(FP), R8; \
+	MOVQ cols+16(FP), R9; \
+	MOVQ ldc+24(FP), R10; \
+	SHLQ $2, R10
+
+// TILE_MASK_AVX2 sets Y15 to the tail mask of cols mod 8 lanes.
+#define TILE_MASK_AVX2 \
+	MOVQ R9, AX; \
+	ANDQ $7, AX; \
+	SHLQ $2, AX; \
+	LEAQ tileMask<>+32(SB), BX; \
+	SUBQ AX, BX; \
+	VMOVUPS (BX), Y15
+
+// TILE_MASK_AVX512 sets K2 to the tail mask of cols mod 16 lanes.
+#define TILE_MASK_AVX512 \
+	MOVQ R9, CX; \
+	ANDQ $15, CX; \
+	MOVL $1, AX; \
+	SHLL CX, AX; \
+	DECL AX; \
+	KMOVW AX, K2
+
+// SIGMOID_AVX2: Y3 = 1/(1 + e^-x), x = Y0, with e^-x by expAVX2's
+// exponential of -x clamped to [-86, 88.72]; uses Y1, Y2, Y4-Y6.
+#define SIGMOID_AVX2 \
+	VXORPS expK<>+480(SB), Y0, Y6; \
+	VMOVUPS expK<>+32(SB), Y1; \
+	VMAXPS Y6, Y1, Y1; \
+	VMOVUPS expK<>+64(SB), Y2; \
+	VMINPS Y1, Y2, Y1; \
+	VMULPS expK<>+96(SB), Y1, Y2; \
+	VROUNDPS $0, Y2, Y2; \
+	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
+	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
+	VMOVUPS expK<>+192(SB), Y3; \
+	VFMADD213PS expK<>+224(SB), Y1, Y3; \
+	VFMADD213PS expK<>+256(SB), Y1, Y3; \
+	VFMADD213PS expK<>+288(SB), Y1, Y3; \
+	VFMADD213PS expK<>+320(SB), Y1, Y3; \
+	VFMADD213PS expK<>+352(SB), Y1, Y3; \
+	VMULPS Y1, Y1, Y4; \
+	VFMADD213PS Y1, Y4, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VCVTPS2DQ Y2, Y2; \
+	VPADDD expK<>+384(SB), Y2, Y2; \
+	VPSLLD $23, Y2, Y2; \
+	VMULPS Y2, Y3, Y3; \
+	VADDPS Y3, Y3, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VMOVUPS expK<>+0(SB), Y5; \
+	VDIVPS Y3, Y5, Y3
+
+// func sigmoidTileAVX2(c *float32, rows, cols, ldc int, silu int)
+// c[i*ldc+j] = 1/(1 + e^-x) (times x when silu != 0), x = c[i*ldc+j],
+// for i < rows, j < cols; rows, cols > 0. NaN stays NaN.
+TEXT ·sigmoidTileAVX2(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	MOVQ silu+32(FP), DX
+	TILE_MASK_AVX2
+
+sigt2row:
+	MOVQ DI, SI
+	MOVQ R9, CX
+	SHRQ $3, CX
+	JZ   sigt2tail
+
+sigt2vec:
+	VMOVUPS (SI), Y0
+	SIGMOID_AVX2
+	TESTQ DX, DX
+	JZ   sigt2st
+	VMULPS Y0, Y3, Y3
+
+sigt2st:
+	VMOVUPS Y3, (SI)
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  sigt2vec
+
+sigt2tail:
+	TESTQ $7, R9
+	JZ   sigt2next
+	VMASKMOVPS (SI), Y15, Y0
+	SIGMOID_AVX2
+	TESTQ DX, DX
+	JZ   sigt2tst
+	VMULPS Y0, Y3, Y3
+
+sigt2tst:
+	VMASKMOVPS Y3, Y15, (SI)
+
+sigt2next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  sigt2row
+	VZEROUPPER
+	RET
+
+// SIGMOID_AVX512 is SIGMOID_AVX2 on Z registers: Z3 from Z0, using Z1,
+// Z2, Z4 and the constants Z16-Z28 (SIGMOID_CONSTS).
+#define SIGMOID_AVX512 \
+	VXORPS Z16, Z0, Z1; \
+	VMAXPS Z1, Z17, Z1; \
+	VMINPS Z1, Z18, Z1; \
+	VMULPS Z19, Z1, Z2; \
+	VRNDSCALEPS $0, Z2, Z2; \
+	VFNMADD231PS Z20, Z2, Z1; \
+	VFNMADD231PS Z21, Z2, Z1; \
+	VMOVAPS Z22, Z3; \
+	VFMADD213PS Z23, Z1, Z3; \
+	VFMADD213PS Z24, Z1, Z3; \
+	VFMADD213PS Z25, Z1, Z3; \
+	VFMADD213PS Z26, Z1, Z3; \
+	VFMADD213PS Z27, Z1, Z3; \
+	VMULPS Z1, Z1, Z4; \
+	VFMADD213PS Z1, Z4, Z3; \
+	VADDPS Z28, Z3, Z3; \
+	VSCALEFPS Z2, Z3, Z3; \
+	VADDPS Z28, Z3, Z3; \
+	VDIVPS Z3, Z28, Z3
+
+#define SIGMOID_CONSTS \
+	VBROADCASTSS expK<>+480(SB), Z16; \
+	VBROADCASTSS expK<>+32(SB), Z17; \
+	VBROADCASTSS expK<>+64(SB), Z18; \
+	VBROADCASTSS expK<>+96(SB), Z19; \
+	VBROADCASTSS expK<>+128(SB), Z20; \
+	VBROADCASTSS expK<>+160(SB), Z21; \
+	VBROADCASTSS expK<>+192(SB), Z22; \
+	VBROADCASTSS expK<>+224(SB), Z23; \
+	VBROADCASTSS expK<>+256(SB), Z24; \
+	VBROADCASTSS expK<>+288(SB), Z25; \
+	VBROADCASTSS expK<>+320(SB), Z26; \
+	VBROADCASTSS expK<>+352(SB), Z27; \
+	VBROADCASTSS expK<>+0(SB), Z28
+
+// func sigmoidTileAVX512(c *float32, rows, cols, ldc int, silu int)
+// sigmoidTileAVX2 on 16 lanes: the same bits per element.
+TEXT ·sigmoidTileAVX512(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	MOVQ silu+32(FP), DX
+	TILE_MASK_AVX512
+	SIGMOID_CONSTS
+
+sigt5row:
+	MOVQ DI, SI
+	MOVQ R9, CX
+	SHRQ $4, CX
+	JZ   sigt5tail
+
+sigt5vec:
+	VMOVUPS (SI), Z0
+	SIGMOID_AVX512
+	TESTQ DX, DX
+	JZ   sigt5st
+	VMULPS Z0, Z3, Z3
+
+sigt5st:
+	VMOVUPS Z3, (SI)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  sigt5vec
+
+sigt5tail:
+	KORTESTW K2, K2
+	JZ   sigt5next
+	VMOVUPS.Z (SI), K2, Z0
+	SIGMOID_AVX512
+	TESTQ DX, DX
+	JZ   sigt5tst
+	VMULPS Z0, Z3, Z3
+
+sigt5tst:
+	VMOVUPS Z3, K2, (SI)
+
+sigt5next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  sigt5row
+	VZEROUPPER
+	RET
+
+// GELU_AVX2: Y3 = x Phi(x), x = Y0, by geluAVX2's sequence; uses Y1, Y2,
+// Y4-Y11.
+#define GELU_AVX2 \
+	VANDPS expK<>+448(SB), Y0, Y1; \
+	VXORPS expK<>+480(SB), Y1, Y1; \
+	VMULPS expK<>+1312(SB), Y1, Y6; \
+	VXORPS expK<>+480(SB), Y6, Y6; \
+	VMULPS expK<>+1280(SB), Y6, Y7; \
+	VADDPS expK<>+0(SB), Y7, Y7; \
+	VMOVUPS expK<>+0(SB), Y8; \
+	VDIVPS Y7, Y8, Y7; \
+	VMOVUPS expK<>+1408(SB), Y8; \
+	VFMADD213PS expK<>+1440(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1472(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1504(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1536(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1568(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1600(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1632(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1664(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1696(SB), Y7, Y8; \
+	VMOVUPS expK<>+1344(SB), Y9; \
+	VMAXPS Y1, Y9, Y9; \
+	VANDPS expK<>+1376(SB), Y9, Y11; \
+	VSUBPS Y9, Y11, Y10; \
+	VADDPS Y9, Y11, Y3; \
+	VMULPS Y3, Y10, Y10; \
+	VFMADD231PS expK<>+1280(SB), Y10, Y8; \
+	VMULPS Y11, Y11, Y9; \
+	VMULPS expK<>+1280(SB), Y9, Y9; \
+	VSUBPS Y9, Y8, Y10; \
+	VMULPS expK<>+96(SB), Y10, Y10; \
+	VROUNDPS $0, Y10, Y10; \
+	VMULPS expK<>+128(SB), Y10, Y11; \
+	VADDPS Y11, Y9, Y11; \
+	VSUBPS Y11, Y8, Y11; \
+	VFNMADD231PS expK<>+160(SB), Y10, Y11; \
+	VMOVUPS expK<>+192(SB), Y4; \
+	VFMADD213PS expK<>+224(SB), Y11, Y4; \
+	VFMADD213PS expK<>+256(SB), Y11, Y4; \
+	VFMADD213PS expK<>+288(SB), Y11, Y4; \
+	VFMADD213PS expK<>+320(SB), Y11, Y4; \
+	VFMADD213PS expK<>+352(SB), Y11, Y4; \
+	VMULPS Y11, Y11, Y3; \
+	VFMADD213PS Y11, Y3, Y4; \
+	VADDPS expK<>+0(SB), Y4, Y4; \
+	VCVTPS2DQ Y10, Y10; \
+	VPADDD expK<>+1728(SB), Y10, Y10; \
+	VPSLLD $23, Y10, Y10; \
+	VMULPS Y10, Y4, Y4; \
+	VMULPS Y7, Y4, Y4; \
+	VMULPS expK<>+1280(SB), Y4, Y4; \
+	VMOVUPS expK<>+0(SB), Y5; \
+	VSUBPS Y4, Y5, Y5; \
+	VCMPPS $13, expK<>+1760(SB), Y0, Y2; \
+	VBLENDVPS Y2, Y5, Y4, Y4; \
+	VMULPS Y4, Y0, Y3
+
+// func geluTileAVX2(c *float32, rows, cols, ldc int)
+// c[i*ldc+j] = x Phi(x) = x/2 (1 + erf(x/sqrt2)), x = c[i*ldc+j], for
+// i < rows, j < cols (rows, cols > 0), by the method of geluAVX2 (erfc of
+// |x|/sqrt2 by the Numerical Recipes erfcc). NaN stays NaN.
+TEXT ·geluTileAVX2(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX2
+
+gelt2row:
+	MOVQ DI, SI
+	MOVQ R9, CX
+	SHRQ $3, CX
+	JZ   gelt2tail
+
+gelt2vec:
+	VMOVUPS (SI), Y0
+	GELU_AVX2
+	VMOVUPS Y3, (SI)
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  gelt2vec
+
+gelt2tail:
+	TESTQ $7, R9
+	JZ   gelt2next
+	VMASKMOVPS (SI), Y15, Y0
+	GELU_AVX2
+	VMASKMOVPS Y3, Y15, (SI)
+
+gelt2next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  gelt2row
+	VZEROUPPER
+	RET
+
+// GELU_AVX512 is GELU_AVX2 on Z registers (Z3 from Z0, using Z1, Z4-Z11,
+// K1), the frequent constants in Z16-Z31 (GELU_CONSTS), the polynomial's
+// broadcast from memory.
+#define GELU_AVX512 \
+	VANDPS Z16, Z0, Z1; \
+	VXORPS Z17, Z1, Z1; \
+	VMULPS Z18, Z1, Z6; \
+	VXORPS Z17, Z6, Z6; \
+	VMULPS Z19, Z6, Z7; \
+	VADDPS Z20, Z7, Z7; \
+	VDIVPS Z7, Z20, Z7; \
+	VBROADCASTSS expK<>+1408(SB), Z8; \
+	VFMADD213PS.BCST expK<>+1440(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1472(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1504(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1536(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1568(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1600(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1632(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1664(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1696(SB), Z7, Z8; \
+	VMAXPS Z1, Z21, Z9; \
+	VANDPS Z22, Z9, Z11; \
+	VSUBPS Z9, Z11, Z10; \
+	VADDPS Z9, Z11, Z3; \
+	VMULPS Z3, Z10, Z10; \
+	VFMADD231PS Z19, Z10, Z8; \
+	VMULPS Z11, Z11, Z9; \
+	VMULPS Z19, Z9, Z9; \
+	VSUBPS Z9, Z8, Z10; \
+	VMULPS Z23, Z10, Z10; \
+	VRNDSCALEPS $0, Z10, Z10; \
+	VMULPS Z24, Z10, Z11; \
+	VADDPS Z11, Z9, Z11; \
+	VSUBPS Z11, Z8, Z11; \
+	VFNMADD231PS Z25, Z10, Z11; \
+	VMOVAPS Z26, Z4; \
+	VFMADD213PS Z27, Z11, Z4; \
+	VFMADD213PS Z28, Z11, Z4; \
+	VFMADD213PS Z29, Z11, Z4; \
+	VFMADD213PS Z30, Z11, Z4; \
+	VFMADD213PS Z31, Z11, Z4; \
+	VMULPS Z11, Z11, Z3; \
+	VFMADD213PS Z11, Z3, Z4; \
+	VADDPS Z20, Z4, Z4; \
+	VSCALEFPS Z10, Z4, Z4; \
+	VMULPS Z7, Z4, Z4; \
+	VMULPS Z19, Z4, Z4; \
+	VSUBPS Z4, Z20, Z5; \
+	VCMPPS.BCST $13, expK<>+1760(SB), Z0, K1; \
+	VBLENDMPS Z5, Z4, K1, Z4; \
+	VMULPS Z4, Z0, Z3
+
+#define GELU_CONSTS \
+	VBROADCASTSS expK<>+448(SB), Z16; \
+	VBROADCASTSS expK<>+480(SB), Z17; \
+	VBROADCASTSS expK<>+1312(SB), Z18; \
+	VBROADCASTSS expK<>+1280(SB), Z19; \
+	VBROADCASTSS expK<>+0(SB), Z20; \
+	VBROADCASTSS expK<>+1344(SB), Z21; \
+	VBROADCASTSS expK<>+1376(SB), Z22; \
+	VBROADCASTSS expK<>+96(SB), Z23; \
+	VBROADCASTSS expK<>+128(SB), Z24; \
+	VBROADCASTSS expK<>+160(SB), Z25; \
+	VBROADCASTSS expK<>+192(SB), Z26; \
+	VBROADCASTSS expK<>+224(SB), Z27; \
+	VBROADCASTSS expK<>+256(SB), Z28; \
+	VBROADCASTSS expK<>+288(SB), Z29; \
+	VBROADCASTSS expK<>+320(SB), Z30; \
+	VBROADCASTSS expK<>+352(SB), Z31
+
+// func geluTileAVX512(c *float32, rows, cols, ldc int)
+// geluTileAVX2 on 16 lanes: the same bits per element.
+TEXT ·geluTileAVX512(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX512
+	GELU_CONSTS
+
+gelt5row:
+	MOVQ DI, SI
+	MOVQ R9, CX
+	SHRQ $4, CX
+	JZ   gelt5tail
+
+gelt5vec:
+	VMOVUPS (SI), Z0
+	GELU_AVX512
+	VMOVUPS Z3, (SI)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  gelt5vec
+
+gelt5tail:
+	KORTESTW K2, K2
+	JZ   gelt5next
+	VMOVUPS.Z (SI), K2, Z0
+	GELU_AVX512
+	VMOVUPS Z3, K2, (SI)
+
+gelt5next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  gelt5row
+	VZEROUPPER
+	RET
+
+// HSWISH_AVX2: Y0 = x * min(max(x/6 + 0.5, 0), 1), x = Y0, the scalar
+// code's roundings (Y10 = 6, Y11 = 0.5, Y12 = 1, Y13 = 0); uses Y1.
+#define HSWISH_AVX2 \
+	VDIVPS Y10, Y0, Y1; \
+	VADDPS Y11, Y1, Y1; \
+	VMAXPS Y1, Y13, Y1; \
+	VMINPS Y1, Y12, Y1; \
+	VMULPS Y1, Y0, Y0
+
+// func hardSwishTileAVX2(c *float32, rows, cols, ldc int)
+// c[i*ldc+j] = x * min(max(x/6 + 0.5, 0), 1), x = c[i*ldc+j], for
+// i < rows, j < cols (rows, cols > 0): exactly the scalar code's result.
+TEXT ·hardSwishTileAVX2(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX2
+	MOVL $0x40c00000, AX
+	MOVQ AX, X10
+	VBROADCASTSS X10, Y10
+	MOVL $0x3f000000, AX
+	MOVQ AX, X11
+	VBROADCASTSS X11, Y11
+	MOVL $0x3f800000, AX
+	MOVQ AX, X12
+	VBROADCASTSS X12, Y12
+	VXORPS Y13, Y13, Y13
+
+hst2row:
+	MOVQ DI, SI
+	MOVQ R9, CX
+	SHRQ $3, CX
+	JZ   hst2tail
+
+hst2vec:
+	VMOVUPS (SI), Y0
+	HSWISH_AVX2
+	VMOVUPS Y0, (SI)
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  hst2vec
+
+hst2tail:
+	TESTQ $7, R9
+	JZ   hst2next
+	VMASKMOVPS (SI), Y15, Y0
+	HSWISH_AVX2
+	VMASKMOVPS Y0, Y15, (SI)
+
+hst2next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  hst2row
+	VZEROUPPER
+	RET
+
+// HSWISH_AVX512 is HSWISH_AVX2 on Z registers.
+#define HSWISH_AVX512 \
+	VDIVPS Z10, Z0, Z1; \
+	VADDPS Z11, Z1, Z1; \
+	VMAXPS Z1, Z13, Z1; \
+	VMINPS Z1, Z12, Z1; \
+	VMULPS Z1, Z0, Z0
+
+// func hardSwishTileAVX512(c *float32, rows, cols, ldc int)
+// hardSwishTileAVX2 on 16 lanes.
+TEXT ·hardSwishTileAVX512(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX512
+	MOVL $0x40c00000, AX
+	MOVQ AX, X10
+	VBROADCASTSS X10, Z10
+	MOVL $0x3f000000, AX
+	MOVQ AX, X11
+	VBROADCASTSS X11, Z11
+	MOVL $0x3f800000, AX
+	MOVQ AX, X12
+	VBROADCASTSS X12, Z12
+	VPXORD Z13, Z13, Z13
+
+hst5row:
+	MOVQ DI, SI
+	MOVQ R9, CX
+	SHRQ $4, CX
+	JZ   hst5tail
+
+hst5vec:
+	VMOVUPS (SI), Z0
+	HSWISH_AVX512
+	VMOVUPS Z0, (SI)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  hst5vec
+
+hst5tail:
+	KORTESTW K2, K2
+	JZ   hst5next
+	VMOVUPS.Z (SI), K2, Z0
+	HSWISH_AVX512
+	VMOVUPS Z0, K2, (SI)
+
+hst5next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  hst5row
+	VZEROUPPER
+	RET
