@@ -39,3 +39,51 @@ func actTileAVX512(c []float32, rows, cols, ldc int, act Act, alpha, beta float3
 		actTileRef(c, rows, cols, ldc, act, alpha, beta)
 	}
 }
+
+// ApplyAct's vector SiLU/Sigmoid, GELU and HardSwish are the tile kernels
+// on one row (all of it: the tail through a masked vector).
+func init() {
+	registerKernel(&sigmoidVec, PathAVX2, func(v []float32, silu bool) int {
+		if len(v) > 0 {
+			sigmoidTileAVX2(&v[0], 1, len(v), len(v), b2i(silu))
+		}
+		return len(v)
+	})
+	registerKernel(&sigmoidVec, PathAVX512, func(v []float32, silu bool) int {
+		if len(v) > 0 {
+			sigmoidTileAVX512(&v[0], 1, len(v), len(v), b2i(silu))
+		}
+		return len(v)
+	})
+	registerKernel(&geluVec, PathAVX2, func(v []float32) int {
+		if len(v) > 0 {
+			geluTileAVX2(&v[0], 1, len(v), len(v))
+		}
+		return len(v)
+	})
+	registerKernel(&geluVec, PathAVX512, func(v []float32) int {
+		if len(v) > 0 {
+			geluTileAVX512(&v[0], 1, len(v), len(v))
+		}
+		return len(v)
+	})
+	registerKernel(&hardSwishVec, PathAVX2, func(v []float32) int {
+		if len(v) > 0 {
+			hardSwishTileAVX2(&v[0], 1, len(v), len(v))
+		}
+		return len(v)
+	})
+	registerKernel(&hardSwishVec, PathAVX512, func(v []float32) int {
+		if len(v) > 0 {
+			hardSwishTileAVX512(&v[0], 1, len(v), len(v))
+		}
+		return len(v)
+	})
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

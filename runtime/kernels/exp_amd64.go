@@ -13,27 +13,6 @@ func tanhAVX2(dst, src *float32, n int)
 //go:noescape
 func geluTanhAVX2(dst, src *float32, n int)
 
-// geluAVX2 and sigmoidAVX2 serve ApplyAct (geluVec, sigmoidVec in
-// kern_amd64.go).
-
-//go:noescape
-func geluAVX2(dst, src *float32, n int)
-
-// geluAVX512 is geluAVX2 on 16 lanes, two vectors per iteration; n is a
-// multiple of 16. Each element gets the bits geluAVX2 gives it.
-//
-//go:noescape
-func geluAVX512(dst, src *float32, n int)
-
-//go:noescape
-func sigmoidAVX2(dst, src *float32, n int, silu int)
-
-// sigmoidAVX512 is sigmoidAVX2 on 16 lanes, two vectors per iteration; n
-// is a multiple of 16. Each element gets the bits sigmoidAVX2 gives it.
-//
-//go:noescape
-func sigmoidAVX512(dst, src *float32, n int, silu int)
-
 //go:noescape
 func hardSigmoidAVX2(v *float32, n int, a, b float32)
 
