@@ -125,23 +125,25 @@ func benchActTile(b *testing.B) {
 
 // BenchmarkGemmAct: the GEMM of a 1x1 convolution with bias and an
 // activation the micro-kernel does not apply (EfficientNet-B0's
-// blocks.1.0 conv_pw: M=96, K=16, N=112*112), one thread.
+// blocks.1.0 conv_pw: M=96, K=16, N=112*112, and N=1024), one thread.
 func BenchmarkGemmAct(b *testing.B) { benchPaths(b, benchGemmAct) }
 
 func benchGemmAct(b *testing.B) {
-	const m, n, k = 96, 12544, 16
-	for _, act := range []Act{ActRelu, ActSiLU, ActHardSwish, ActGelu} {
-		b.Run(fmt.Sprint(act), func(b *testing.B) {
-			r := rand.New(rand.NewSource(1))
-			A, B, C := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-			ep := Epilogue{Bias: randSlice(r, m), Act: act}
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			start := threadCPU()
-			for b.Loop() {
-				GemmEpilogue(false, false, m, n, k, 1, A, k, B, n, 0, C, n, &ep, 1)
-			}
-			report(b, 2*float64(m*n*k), 1, start)
-		})
+	const m, k = 96, 16
+	for _, n := range []int{12544, 1024} { // C of 4.8 MB, and one that fits in L2
+		for _, act := range []Act{ActRelu, ActSiLU, ActHardSwish, ActGelu} {
+			b.Run(fmt.Sprintf("N=%d/%v", n, act), func(b *testing.B) {
+				r := rand.New(rand.NewSource(1))
+				A, B, C := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+				ep := Epilogue{Bias: randSlice(r, m), Act: act}
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				start := threadCPU()
+				for b.Loop() {
+					GemmEpilogue(false, false, m, n, k, 1, A, k, B, n, 0, C, n, &ep, 1)
+				}
+				report(b, 2*float64(m*n*k), 1, start)
+			})
+		}
 	}
 }
