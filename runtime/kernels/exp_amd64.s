@@ -456,7 +456,39 @@ DATA expK<>+1776(SB)/4, $0x00000000
 DATA expK<>+1780(SB)/4, $0x00000000
 DATA expK<>+1784(SB)/4, $0x00000000
 DATA expK<>+1788(SB)/4, $0x00000000
-GLOBL expK<>(SB), RODATA|NOPTR, $1792
+DATA expK<>+1792(SB)/4, $0x3c083142 // Q3 0.008312525227665901
+DATA expK<>+1796(SB)/4, $0x3c083142
+DATA expK<>+1800(SB)/4, $0x3c083142
+DATA expK<>+1804(SB)/4, $0x3c083142
+DATA expK<>+1808(SB)/4, $0x3c083142
+DATA expK<>+1812(SB)/4, $0x3c083142
+DATA expK<>+1816(SB)/4, $0x3c083142
+DATA expK<>+1820(SB)/4, $0x3c083142
+DATA expK<>+1824(SB)/4, $0x3d2b94f8 // Q2 0.041890114545822144
+DATA expK<>+1828(SB)/4, $0x3d2b94f8
+DATA expK<>+1832(SB)/4, $0x3d2b94f8
+DATA expK<>+1836(SB)/4, $0x3d2b94f8
+DATA expK<>+1840(SB)/4, $0x3d2b94f8
+DATA expK<>+1844(SB)/4, $0x3d2b94f8
+DATA expK<>+1848(SB)/4, $0x3d2b94f8
+DATA expK<>+1852(SB)/4, $0x3d2b94f8
+DATA expK<>+1856(SB)/4, $0x3e2aabd7 // Q1 0.16667114198207855
+DATA expK<>+1860(SB)/4, $0x3e2aabd7
+DATA expK<>+1864(SB)/4, $0x3e2aabd7
+DATA expK<>+1868(SB)/4, $0x3e2aabd7
+DATA expK<>+1872(SB)/4, $0x3e2aabd7
+DATA expK<>+1876(SB)/4, $0x3e2aabd7
+DATA expK<>+1880(SB)/4, $0x3e2aabd7
+DATA expK<>+1884(SB)/4, $0x3e2aabd7
+DATA expK<>+1888(SB)/4, $0x3efffefe // Q0 0.499992311000824
+DATA expK<>+1892(SB)/4, $0x3efffefe
+DATA expK<>+1896(SB)/4, $0x3efffefe
+DATA expK<>+1900(SB)/4, $0x3efffefe
+DATA expK<>+1904(SB)/4, $0x3efffefe
+DATA expK<>+1908(SB)/4, $0x3efffefe
+DATA expK<>+1912(SB)/4, $0x3efffefe
+DATA expK<>+1916(SB)/4, $0x3efffefe
+GLOBL expK<>(SB), RODATA|NOPTR, $1920
 
 // func expAVX2(dst, src *float32, n int)
 // dst[i] = e^src[i] for i in [0, n), n a multiple of 8: +Inf above
@@ -970,8 +1002,13 @@ GLOBL tileMask<>(SB), RODATA|NOPTR, $64
 	DECL AX; \
 	KMOVW AX, K2
 
-// SIGMOID_AVX2: Y3 = 1/(1 + e^-x), x = Y0, with e^-x by expAVX2's
-// exponential of -x clamped to [-86, 88.72]; uses Y1, Y2, Y4-Y6.
+// SIGMOID_AVX2: Y3 = 1 + e^-x, x = Y0, -x clamped to [-86, 88.72]:
+// expAVX2's reduction (a = n ln2 + r, |r| <= ln2/2) with e^r = 1 + r +
+// r^2 Q(r), Q of degree 3 (Q3..Q0: a minimax fit of (e^r - 1 - r)/r^2
+// for the relative error of e^r, 1.1e-7; 1.7e-7 with float32 roundings),
+// two FMAs fewer than expAVX2's Cephes polynomial and still far inside
+// the 2e-6 of ApplyAct's Sigmoid and SiLU; uses Y1, Y2, Y4, Y6. The caller
+// divides 1 (Sigmoid) or x (SiLU: x / (1 + e^-x), one rounding) by it.
 #define SIGMOID_AVX2 \
 	VXORPS expK<>+480(SB), Y0, Y6; \
 	VMOVUPS expK<>+32(SB), Y1; \
@@ -982,12 +1019,10 @@ GLOBL tileMask<>(SB), RODATA|NOPTR, $64
 	VROUNDPS $0, Y2, Y2; \
 	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
 	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
-	VMOVUPS expK<>+192(SB), Y3; \
-	VFMADD213PS expK<>+224(SB), Y1, Y3; \
-	VFMADD213PS expK<>+256(SB), Y1, Y3; \
-	VFMADD213PS expK<>+288(SB), Y1, Y3; \
-	VFMADD213PS expK<>+320(SB), Y1, Y3; \
-	VFMADD213PS expK<>+352(SB), Y1, Y3; \
+	VMOVUPS expK<>+1792(SB), Y3; \
+	VFMADD213PS expK<>+1824(SB), Y1, Y3; \
+	VFMADD213PS expK<>+1856(SB), Y1, Y3; \
+	VFMADD213PS expK<>+1888(SB), Y1, Y3; \
 	VMULPS Y1, Y1, Y4; \
 	VFMADD213PS Y1, Y4, Y3; \
 	VADDPS expK<>+0(SB), Y3, Y3; \
@@ -996,13 +1031,11 @@ GLOBL tileMask<>(SB), RODATA|NOPTR, $64
 	VPSLLD $23, Y2, Y2; \
 	VMULPS Y2, Y3, Y3; \
 	VADDPS Y3, Y3, Y3; \
-	VADDPS expK<>+0(SB), Y3, Y3; \
-	VMOVUPS expK<>+0(SB), Y5; \
-	VDIVPS Y3, Y5, Y3
+	VADDPS expK<>+0(SB), Y3, Y3
 
 // func sigmoidTileAVX2(c *float32, rows, cols, ldc int, silu int)
-// c[i*ldc+j] = 1/(1 + e^-x) (times x when silu != 0), x = c[i*ldc+j],
-// for i < rows, j < cols; rows, cols > 0. NaN stays NaN.
+// c[i*ldc+j] = 1/(1 + e^-x) (x/(1 + e^-x) when silu != 0), x =
+// c[i*ldc+j], for i < rows, j < cols; rows, cols > 0. NaN stays NaN.
 TEXT ·sigmoidTileAVX2(SB), NOSPLIT, $0-40
 	TILE_ARGS
 	MOVQ silu+32(FP), DX
@@ -1018,8 +1051,13 @@ sigt2vec:
 	VMOVUPS (SI), Y0
 	SIGMOID_AVX2
 	TESTQ DX, DX
-	JZ   sigt2st
-	VMULPS Y0, Y3, Y3
+	JNZ  sigt2stx
+	VMOVUPS expK<>+0(SB), Y5
+	VDIVPS Y3, Y5, Y3
+	JMP  sigt2st
+
+sigt2stx:
+	VDIVPS Y3, Y0, Y3
 
 sigt2st:
 	VMOVUPS Y3, (SI)
@@ -1033,8 +1071,13 @@ sigt2tail:
 	VMASKMOVPS (SI), Y15, Y0
 	SIGMOID_AVX2
 	TESTQ DX, DX
-	JZ   sigt2tst
-	VMULPS Y0, Y3, Y3
+	JNZ  sigt2tstx
+	VMOVUPS expK<>+0(SB), Y5
+	VDIVPS Y3, Y5, Y3
+	JMP  sigt2tst
+
+sigt2tstx:
+	VDIVPS Y3, Y0, Y3
 
 sigt2tst:
 	VMASKMOVPS Y3, Y15, (SI)
@@ -1047,7 +1090,7 @@ sigt2next:
 	RET
 
 // SIGMOID_AVX512 is SIGMOID_AVX2 on Z registers: Z3 from Z0, using Z1,
-// Z2, Z4 and the constants Z16-Z28 (SIGMOID_CONSTS).
+// Z2, Z4 and the constants Z16-Z25, Z28 (SIGMOID_CONSTS).
 #define SIGMOID_AVX512 \
 	VXORPS Z16, Z0, Z1; \
 	VMAXPS Z1, Z17, Z1; \
@@ -1060,14 +1103,11 @@ sigt2next:
 	VFMADD213PS Z23, Z1, Z3; \
 	VFMADD213PS Z24, Z1, Z3; \
 	VFMADD213PS Z25, Z1, Z3; \
-	VFMADD213PS Z26, Z1, Z3; \
-	VFMADD213PS Z27, Z1, Z3; \
 	VMULPS Z1, Z1, Z4; \
 	VFMADD213PS Z1, Z4, Z3; \
 	VADDPS Z28, Z3, Z3; \
 	VSCALEFPS Z2, Z3, Z3; \
-	VADDPS Z28, Z3, Z3; \
-	VDIVPS Z3, Z28, Z3
+	VADDPS Z28, Z3, Z3
 
 #define SIGMOID_CONSTS \
 	VBROADCASTSS expK<>+480(SB), Z16; \
@@ -1076,12 +1116,10 @@ sigt2next:
 	VBROADCASTSS expK<>+96(SB), Z19; \
 	VBROADCASTSS expK<>+128(SB), Z20; \
 	VBROADCASTSS expK<>+160(SB), Z21; \
-	VBROADCASTSS expK<>+192(SB), Z22; \
-	VBROADCASTSS expK<>+224(SB), Z23; \
-	VBROADCASTSS expK<>+256(SB), Z24; \
-	VBROADCASTSS expK<>+288(SB), Z25; \
-	VBROADCASTSS expK<>+320(SB), Z26; \
-	VBROADCASTSS expK<>+352(SB), Z27; \
+	VBROADCASTSS expK<>+1792(SB), Z22; \
+	VBROADCASTSS expK<>+1824(SB), Z23; \
+	VBROADCASTSS expK<>+1856(SB), Z24; \
+	VBROADCASTSS expK<>+1888(SB), Z25; \
 	VBROADCASTSS expK<>+0(SB), Z28
 
 // func sigmoidTileAVX512(c *float32, rows, cols, ldc int, silu int)
@@ -1102,8 +1140,12 @@ sigt5vec:
 	VMOVUPS (SI), Z0
 	SIGMOID_AVX512
 	TESTQ DX, DX
-	JZ   sigt5st
-	VMULPS Z0, Z3, Z3
+	JNZ  sigt5stx
+	VDIVPS Z3, Z28, Z3
+	JMP  sigt5st
+
+sigt5stx:
+	VDIVPS Z3, Z0, Z3
 
 sigt5st:
 	VMOVUPS Z3, (SI)
@@ -1117,8 +1159,12 @@ sigt5tail:
 	VMOVUPS.Z (SI), K2, Z0
 	SIGMOID_AVX512
 	TESTQ DX, DX
-	JZ   sigt5tst
-	VMULPS Z0, Z3, Z3
+	JNZ  sigt5tstx
+	VDIVPS Z3, Z28, Z3
+	JMP  sigt5tst
+
+sigt5tstx:
+	VDIVPS Z3, Z0, Z3
 
 sigt5tst:
 	VMOVUPS Z3, K2, (SI)
