@@ -1176,8 +1176,13 @@ sigt5next:
 	VZEROUPPER
 	RET
 
-// GELU_AVX2: Y3 = x Phi(x), x = Y0, by geluAVX2's sequence; uses Y1, Y2,
-// Y4-Y11.
+// GELU_AVX2: Y3 = x Phi(x), x = Y0; uses Y1, Y2, Y4-Y11. By one erfc: e =
+// Phi(-|x|) = erfc(|x|/sqrt2)/2 by the Numerical Recipes erfcc (t = 1/(1 +
+// w/2), t e^(-w^2 + P(t)), fractional error below 1.2e-7), Phi(x) = 1 - e
+// for x >= 0, e below. The exponent -x^2/2 + P(t) is formed with x
+// (clamped at -13) split as xh + (x - xh), xh with 12 mantissa bits, so
+// that xh^2/2 and n*C1 are exact and the reduced argument keeps its
+// accuracy for large |x|; e^r as in SIGMOID_AVX2.
 #define GELU_AVX2 \
 	VANDPS expK<>+448(SB), Y0, Y1; \
 	VXORPS expK<>+480(SB), Y1, Y1; \
@@ -1213,12 +1218,10 @@ sigt5next:
 	VADDPS Y11, Y9, Y11; \
 	VSUBPS Y11, Y8, Y11; \
 	VFNMADD231PS expK<>+160(SB), Y10, Y11; \
-	VMOVUPS expK<>+192(SB), Y4; \
-	VFMADD213PS expK<>+224(SB), Y11, Y4; \
-	VFMADD213PS expK<>+256(SB), Y11, Y4; \
-	VFMADD213PS expK<>+288(SB), Y11, Y4; \
-	VFMADD213PS expK<>+320(SB), Y11, Y4; \
-	VFMADD213PS expK<>+352(SB), Y11, Y4; \
+	VMOVUPS expK<>+1792(SB), Y4; \
+	VFMADD213PS expK<>+1824(SB), Y11, Y4; \
+	VFMADD213PS expK<>+1856(SB), Y11, Y4; \
+	VFMADD213PS expK<>+1888(SB), Y11, Y4; \
 	VMULPS Y11, Y11, Y3; \
 	VFMADD213PS Y11, Y3, Y4; \
 	VADDPS expK<>+0(SB), Y4, Y4; \
@@ -1236,8 +1239,7 @@ sigt5next:
 
 // func geluTileAVX2(c *float32, rows, cols, ldc int)
 // c[i*ldc+j] = x Phi(x) = x/2 (1 + erf(x/sqrt2)), x = c[i*ldc+j], for
-// i < rows, j < cols (rows, cols > 0), by the method of geluAVX2 (erfc of
-// |x|/sqrt2 by the Numerical Recipes erfcc). NaN stays NaN.
+// i < rows, j < cols (rows, cols > 0), by GELU_AVX2. NaN stays NaN.
 TEXT ·geluTileAVX2(SB), NOSPLIT, $0-32
 	TILE_ARGS
 	TILE_MASK_AVX2
@@ -1271,8 +1273,8 @@ gelt2next:
 	RET
 
 // GELU_AVX512 is GELU_AVX2 on Z registers (Z3 from Z0, using Z1, Z4-Z11,
-// K1), the frequent constants in Z16-Z31 (GELU_CONSTS), the polynomial's
-// broadcast from memory.
+// K1), the frequent constants in Z16-Z29 (GELU_CONSTS), P's broadcast
+// from memory.
 #define GELU_AVX512 \
 	VANDPS Z16, Z0, Z1; \
 	VXORPS Z17, Z1, Z1; \
@@ -1310,8 +1312,6 @@ gelt2next:
 	VFMADD213PS Z27, Z11, Z4; \
 	VFMADD213PS Z28, Z11, Z4; \
 	VFMADD213PS Z29, Z11, Z4; \
-	VFMADD213PS Z30, Z11, Z4; \
-	VFMADD213PS Z31, Z11, Z4; \
 	VMULPS Z11, Z11, Z3; \
 	VFMADD213PS Z11, Z3, Z4; \
 	VADDPS Z20, Z4, Z4; \
@@ -1334,12 +1334,10 @@ gelt2next:
 	VBROADCASTSS expK<>+96(SB), Z23; \
 	VBROADCASTSS expK<>+128(SB), Z24; \
 	VBROADCASTSS expK<>+160(SB), Z25; \
-	VBROADCASTSS expK<>+192(SB), Z26; \
-	VBROADCASTSS expK<>+224(SB), Z27; \
-	VBROADCASTSS expK<>+256(SB), Z28; \
-	VBROADCASTSS expK<>+288(SB), Z29; \
-	VBROADCASTSS expK<>+320(SB), Z30; \
-	VBROADCASTSS expK<>+352(SB), Z31
+	VBROADCASTSS expK<>+1792(SB), Z26; \
+	VBROADCASTSS expK<>+1824(SB), Z27; \
+	VBROADCASTSS expK<>+1856(SB), Z28; \
+	VBROADCASTSS expK<>+1888(SB), Z29
 
 // func geluTileAVX512(c *float32, rows, cols, ldc int)
 // geluTileAVX2 on 16 lanes: the same bits per element.
