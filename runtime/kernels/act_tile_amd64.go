@@ -2,88 +2,76 @@
 
 package kernels
 
+// tileKernels is one path's tile activations (exp_amd64.s): each works in
+// place on rows x cols floats, rows ldc floats apart (rows, cols > 0).
+type tileKernels struct {
+	sigmoid     func(c *float32, rows, cols, ldc int, silu int)
+	gelu        func(c *float32, rows, cols, ldc int)
+	hardSwish   func(c *float32, rows, cols, ldc int)
+	hardSigmoid func(c *float32, rows, cols, ldc int, a, b float32)
+	leakyRelu   func(c *float32, rows, cols, ldc int, a float32)
+}
+
 func init() {
-	registerKernel(&actTileImpl, PathAVX2, actTileAVX2)
-	registerKernel(&actTileImpl, PathAVX512, actTileAVX512)
+	registerTiles(PathAVX2, tileKernels{sigmoidTileAVX2, geluTileAVX2, hardSwishTileAVX2, hardSigmoidTileAVX2, leakyReluTileAVX2})
+	registerTiles(PathAVX512, tileKernels{sigmoidTileAVX512, geluTileAVX512, hardSwishTileAVX512, hardSigmoidTileAVX512, leakyReluTileAVX512})
 }
 
-// actTileAVX2 runs the tile kernels of exp_amd64.s; the activations
-// without one go row by row through ApplyAct.
-func actTileAVX2(c []float32, rows, cols, ldc int, act Act, alpha, beta float32) {
-	switch act {
-	case ActSigmoid:
-		sigmoidTileAVX2(&c[0], rows, cols, ldc, 0)
-	case ActSiLU:
-		sigmoidTileAVX2(&c[0], rows, cols, ldc, 1)
-	case ActGelu:
-		geluTileAVX2(&c[0], rows, cols, ldc)
-	case ActHardSwish:
-		hardSwishTileAVX2(&c[0], rows, cols, ldc)
-	default:
-		actTileRef(c, rows, cols, ldc, act, alpha, beta)
-	}
-}
-
-// actTileAVX512 is actTileAVX2 on 16 lanes (the same bits per element).
-func actTileAVX512(c []float32, rows, cols, ldc int, act Act, alpha, beta float32) {
-	switch act {
-	case ActSigmoid:
-		sigmoidTileAVX512(&c[0], rows, cols, ldc, 0)
-	case ActSiLU:
-		sigmoidTileAVX512(&c[0], rows, cols, ldc, 1)
-	case ActGelu:
-		geluTileAVX512(&c[0], rows, cols, ldc)
-	case ActHardSwish:
-		hardSwishTileAVX512(&c[0], rows, cols, ldc)
-	default:
-		actTileRef(c, rows, cols, ldc, act, alpha, beta)
-	}
-}
-
-// ApplyAct's vector SiLU/Sigmoid, GELU and HardSwish are the tile kernels
-// on one row (all of it: the tail through a masked vector).
-func init() {
-	registerKernel(&sigmoidVec, PathAVX2, func(v []float32, silu bool) int {
+// registerTiles registers k as path's actTileImpl (the activations
+// without a tile kernel go row by row through ApplyAct) and, on one row,
+// as ApplyAct's vector Sigmoid/SiLU, GELU, HardSwish, HardSigmoid and
+// LeakyRelu (all of the row: the tail through a masked vector).
+func registerTiles(path string, k tileKernels) {
+	registerKernel(&actTileImpl, path, func(c []float32, rows, cols, ldc int, act Act, alpha, beta float32) {
+		switch act {
+		case ActSigmoid:
+			k.sigmoid(&c[0], rows, cols, ldc, 0)
+		case ActSiLU:
+			k.sigmoid(&c[0], rows, cols, ldc, 1)
+		case ActGelu:
+			k.gelu(&c[0], rows, cols, ldc)
+		case ActHardSwish:
+			k.hardSwish(&c[0], rows, cols, ldc)
+		case ActHardSigmoid:
+			k.hardSigmoid(&c[0], rows, cols, ldc, alpha, beta)
+		case ActLeakyRelu:
+			k.leakyRelu(&c[0], rows, cols, ldc, alpha)
+		default:
+			actTileRef(c, rows, cols, ldc, act, alpha, beta)
+		}
+	})
+	registerKernel(&sigmoidVec, path, func(v []float32, silu bool) int {
 		if len(v) > 0 {
-			sigmoidTileAVX2(&v[0], 1, len(v), len(v), b2i(silu))
+			s := 0
+			if silu {
+				s = 1
+			}
+			k.sigmoid(&v[0], 1, len(v), len(v), s)
 		}
 		return len(v)
 	})
-	registerKernel(&sigmoidVec, PathAVX512, func(v []float32, silu bool) int {
+	registerKernel(&geluVec, path, func(v []float32) int {
 		if len(v) > 0 {
-			sigmoidTileAVX512(&v[0], 1, len(v), len(v), b2i(silu))
+			k.gelu(&v[0], 1, len(v), len(v))
 		}
 		return len(v)
 	})
-	registerKernel(&geluVec, PathAVX2, func(v []float32) int {
+	registerKernel(&hardSwishVec, path, func(v []float32) int {
 		if len(v) > 0 {
-			geluTileAVX2(&v[0], 1, len(v), len(v))
+			k.hardSwish(&v[0], 1, len(v), len(v))
 		}
 		return len(v)
 	})
-	registerKernel(&geluVec, PathAVX512, func(v []float32) int {
+	registerKernel(&hardSigmoidVec, path, func(v []float32, a, b float32) int {
 		if len(v) > 0 {
-			geluTileAVX512(&v[0], 1, len(v), len(v))
+			k.hardSigmoid(&v[0], 1, len(v), len(v), a, b)
 		}
 		return len(v)
 	})
-	registerKernel(&hardSwishVec, PathAVX2, func(v []float32) int {
+	registerKernel(&leakyReluVec, path, func(v []float32, a float32) int {
 		if len(v) > 0 {
-			hardSwishTileAVX2(&v[0], 1, len(v), len(v))
+			k.leakyRelu(&v[0], 1, len(v), len(v), a)
 		}
 		return len(v)
 	})
-	registerKernel(&hardSwishVec, PathAVX512, func(v []float32) int {
-		if len(v) > 0 {
-			hardSwishTileAVX512(&v[0], 1, len(v), len(v))
-		}
-		return len(v)
-	})
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

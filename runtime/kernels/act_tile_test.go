@@ -84,6 +84,14 @@ func TestActTileValues(t *testing.T) {
 		} else {
 			t.Logf("kernel path avx512 not supported by this CPU or build: avx512 vs avx2 not compared here")
 		}
+		// The piecewise linear activations compute exactly what the
+		// scalar code (purego) computes.
+		switch a.act {
+		case ActRelu, ActRelu6, ActClip, ActHardSwish, ActHardSigmoid, ActLeakyRelu:
+			for path, got := range paths {
+				sameBits(t, fmt.Sprintf("%v: ActTile %s vs purego", a.act, path), got, paths[PathPurego])
+			}
+		}
 	}
 }
 

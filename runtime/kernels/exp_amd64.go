@@ -14,12 +14,6 @@ func tanhAVX2(dst, src *float32, n int)
 func geluTanhAVX2(dst, src *float32, n int)
 
 //go:noescape
-func hardSigmoidAVX2(v *float32, n int, a, b float32)
-
-//go:noescape
-func leakyReluAVX2(v *float32, n int, a float32)
-
-//go:noescape
 func erfAVX2(dst, src *float32, n int)
 
 //go:noescape
@@ -45,20 +39,6 @@ func init() {
 	registerKernel(&tanhImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opTanh) })
 	registerKernel(&erfImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opErf) })
 	registerKernel(&geluTanhImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opGeluTanh) })
-	registerKernel(&hardSigmoidVec, PathAVX2, func(v []float32, a, b float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			hardSigmoidAVX2(&v[0], n, a, b)
-		}
-		return n
-	})
-	registerKernel(&leakyReluVec, PathAVX2, func(v []float32, a float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			leakyReluAVX2(&v[0], n, a)
-		}
-		return n
-	})
 	registerKernel(&maxImpl, PathAVX2, maxRowVec)
 	registerKernel(&expSubSumImpl, PathAVX2, expSubSumVec)
 	registerKernel(&sumSqDevImpl, PathAVX2, sumSqDevVec)
@@ -205,3 +185,15 @@ func hardSwishTileAVX2(c *float32, rows, cols, ldc int)
 
 //go:noescape
 func hardSwishTileAVX512(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func hardSigmoidTileAVX2(c *float32, rows, cols, ldc int, a, b float32)
+
+//go:noescape
+func hardSigmoidTileAVX512(c *float32, rows, cols, ldc int, a, b float32)
+
+//go:noescape
+func leakyReluTileAVX2(c *float32, rows, cols, ldc int, a float32)
+
+//go:noescape
+func leakyReluTileAVX512(c *float32, rows, cols, ldc int, a float32)

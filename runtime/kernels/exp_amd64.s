@@ -873,59 +873,6 @@ nsdone:
 	VZEROUPPER
 	RET
 
-// func hardSigmoidAVX2(v *float32, n int, a, b float32)
-// v[i] = min(max(v[i]*a + b, 0), 1) in place (multiply, then add: the
-// scalar code's roundings) for i in [0, n), n a multiple of 8; NaN stays
-// NaN.
-TEXT ·hardSigmoidAVX2(SB), NOSPLIT, $0-24
-	MOVQ v+0(FP), DI
-	MOVQ n+8(FP), CX
-	VBROADCASTSS a+16(FP), Y15
-	VBROADCASTSS b+20(FP), Y14
-	VXORPS Y13, Y13, Y13
-	VMOVUPS expK<>+0(SB), Y12
-	SHRQ $3, CX
-	JZ   hsgdone
-
-hsgloop:
-	VMULPS (DI), Y15, Y0
-	VADDPS Y14, Y0, Y0
-	VMAXPS Y0, Y13, Y0
-	VMINPS Y0, Y12, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  hsgloop
-
-hsgdone:
-	VZEROUPPER
-	RET
-
-// func leakyReluAVX2(v *float32, n int, a float32)
-// v[i] = v[i] < 0 ? a*v[i] : v[i] in place for i in [0, n), n a multiple
-// of 8.
-TEXT ·leakyReluAVX2(SB), NOSPLIT, $0-20
-	MOVQ v+0(FP), DI
-	MOVQ n+8(FP), CX
-	VBROADCASTSS a+16(FP), Y15
-	VXORPS Y13, Y13, Y13
-	SHRQ $3, CX
-	JZ   lrdone
-
-lrloop:
-	VMOVUPS (DI), Y0
-	VMULPS Y15, Y0, Y1
-	VCMPPS $1, Y13, Y0, Y2
-	VBLENDVPS Y2, Y1, Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  lrloop
-
-lrdone:
-	VZEROUPPER
-	RET
-
 // func axpbAVX2(dst, src *float32, n int, a, c float32)
 // dst[i] = src[i]*a + c (one rounding) for i in [0, n), n a multiple of 8.
 TEXT ·axpbAVX2(SB), NOSPLIT, $0-32
@@ -1477,5 +1424,182 @@ hst5next:
 	ADDQ R10, DI
 	DECQ R8
 	JNZ  hst5row
+	VZEROUPPER
+	RET
+
+// HSIGMOID_AVX2: Y0 = min(max(a*x + b, 0), 1), x = Y0 (multiply, then add:
+// the scalar code's roundings; Y11 = a, Y12 = b, Y13 = 0, Y14 = 1); NaN
+// stays NaN; uses Y1.
+#define HSIGMOID_AVX2 \
+	VMULPS Y0, Y11, Y1; \
+	VADDPS Y12, Y1, Y1; \
+	VMAXPS Y1, Y13, Y1; \
+	VMINPS Y1, Y14, Y0
+
+// func hardSigmoidTileAVX2(c *float32, rows, cols, ldc int, a, b float32)
+// HSIGMOID_AVX2 on c[i*ldc+j] for i < rows, j < cols (rows, cols > 0).
+TEXT ·hardSigmoidTileAVX2(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	TILE_MASK_AVX2
+	VBROADCASTSS a+32(FP), Y11
+	VBROADCASTSS b+36(FP), Y12
+	VXORPS Y13, Y13, Y13
+	VMOVUPS expK<>+0(SB), Y14
+
+hsgt2row:
+	MOVQ DI, SI
+	MOVQ R9, CX
+	SHRQ $3, CX
+	JZ   hsgt2tail
+
+hsgt2vec:
+	VMOVUPS (SI), Y0
+	HSIGMOID_AVX2
+	VMOVUPS Y0, (SI)
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  hsgt2vec
+
+hsgt2tail:
+	TESTQ $7, R9
+	JZ   hsgt2next
+	VMASKMOVPS (SI), Y15, Y0
+	HSIGMOID_AVX2
+	VMASKMOVPS Y0, Y15, (SI)
+
+hsgt2next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  hsgt2row
+	VZEROUPPER
+	RET
+
+// HSIGMOID_AVX512 is HSIGMOID_AVX2 on Z registers.
+#define HSIGMOID_AVX512 \
+	VMULPS Z0, Z11, Z1; \
+	VADDPS Z12, Z1, Z1; \
+	VMAXPS Z1, Z13, Z1; \
+	VMINPS Z1, Z14, Z0
+
+// func hardSigmoidTileAVX512(c *float32, rows, cols, ldc int, a, b float32)
+// hardSigmoidTileAVX2 on 16 lanes.
+TEXT ·hardSigmoidTileAVX512(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	TILE_MASK_AVX512
+	VBROADCASTSS a+32(FP), Z11
+	VBROADCASTSS b+36(FP), Z12
+	VPXORD Z13, Z13, Z13
+	VBROADCASTSS expK<>+0(SB), Z14
+
+hsgt5row:
+	MOVQ DI, SI
+	MOVQ R9, CX
+	SHRQ $4, CX
+	JZ   hsgt5tail
+
+hsgt5vec:
+	VMOVUPS (SI), Z0
+	HSIGMOID_AVX512
+	VMOVUPS Z0, (SI)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  hsgt5vec
+
+hsgt5tail:
+	KORTESTW K2, K2
+	JZ   hsgt5next
+	VMOVUPS.Z (SI), K2, Z0
+	HSIGMOID_AVX512
+	VMOVUPS Z0, K2, (SI)
+
+hsgt5next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  hsgt5row
+	VZEROUPPER
+	RET
+
+// LRELU_AVX2: Y0 = x < 0 ? a*x : x, x = Y0 (Y11 = a, Y13 = 0); uses Y1,
+// Y2.
+#define LRELU_AVX2 \
+	VMULPS Y11, Y0, Y1; \
+	VCMPPS $1, Y13, Y0, Y2; \
+	VBLENDVPS Y2, Y1, Y0, Y0
+
+// func leakyReluTileAVX2(c *float32, rows, cols, ldc int, a float32)
+// LRELU_AVX2 on c[i*ldc+j] for i < rows, j < cols (rows, cols > 0).
+TEXT ·leakyReluTileAVX2(SB), NOSPLIT, $0-36
+	TILE_ARGS
+	TILE_MASK_AVX2
+	VBROADCASTSS a+32(FP), Y11
+	VXORPS Y13, Y13, Y13
+
+lrt2row:
+	MOVQ DI, SI
+	MOVQ R9, CX
+	SHRQ $3, CX
+	JZ   lrt2tail
+
+lrt2vec:
+	VMOVUPS (SI), Y0
+	LRELU_AVX2
+	VMOVUPS Y0, (SI)
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  lrt2vec
+
+lrt2tail:
+	TESTQ $7, R9
+	JZ   lrt2next
+	VMASKMOVPS (SI), Y15, Y0
+	LRELU_AVX2
+	VMASKMOVPS Y0, Y15, (SI)
+
+lrt2next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  lrt2row
+	VZEROUPPER
+	RET
+
+// LRELU_AVX512 is LRELU_AVX2 on Z registers (the multiply under the mask
+// of the negative lanes).
+#define LRELU_AVX512 \
+	VCMPPS $1, Z13, Z0, K1; \
+	VMULPS Z11, Z0, K1, Z0
+
+// func leakyReluTileAVX512(c *float32, rows, cols, ldc int, a float32)
+// leakyReluTileAVX2 on 16 lanes.
+TEXT ·leakyReluTileAVX512(SB), NOSPLIT, $0-36
+	TILE_ARGS
+	TILE_MASK_AVX512
+	VBROADCASTSS a+32(FP), Z11
+	VPXORD Z13, Z13, Z13
+
+lrt5row:
+	MOVQ DI, SI
+	MOVQ R9, CX
+	SHRQ $4, CX
+	JZ   lrt5tail
+
+lrt5vec:
+	VMOVUPS (SI), Z0
+	LRELU_AVX512
+	VMOVUPS Z0, (SI)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  lrt5vec
+
+lrt5tail:
+	KORTESTW K2, K2
+	JZ   lrt5next
+	VMOVUPS.Z (SI), K2, Z0
+	LRELU_AVX512
+	VMOVUPS Z0, K2, (SI)
+
+lrt5next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  lrt5row
 	VZEROUPPER
 	RET
