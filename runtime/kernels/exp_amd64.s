@@ -352,14 +352,14 @@ DATA expK<>+1360(SB)/4, $0xc1500000
 DATA expK<>+1364(SB)/4, $0xc1500000
 DATA expK<>+1368(SB)/4, $0xc1500000
 DATA expK<>+1372(SB)/4, $0xc1500000
-DATA expK<>+1376(SB)/4, $0xfffff000 // WMASK 0xfffff000
-DATA expK<>+1380(SB)/4, $0xfffff000
-DATA expK<>+1384(SB)/4, $0xfffff000
-DATA expK<>+1388(SB)/4, $0xfffff000
-DATA expK<>+1392(SB)/4, $0xfffff000
-DATA expK<>+1396(SB)/4, $0xfffff000
-DATA expK<>+1400(SB)/4, $0xfffff000
-DATA expK<>+1404(SB)/4, $0xfffff000
+DATA expK<>+1376(SB)/4, $0x3efffefe // Q0 0.499992311000824
+DATA expK<>+1380(SB)/4, $0x3efffefe
+DATA expK<>+1384(SB)/4, $0x3efffefe
+DATA expK<>+1388(SB)/4, $0x3efffefe
+DATA expK<>+1392(SB)/4, $0x3efffefe
+DATA expK<>+1396(SB)/4, $0x3efffefe
+DATA expK<>+1400(SB)/4, $0x3efffefe
+DATA expK<>+1404(SB)/4, $0x3efffefe
 DATA expK<>+1408(SB)/4, $0x3e2ef945 // N9 0.17087277
 DATA expK<>+1412(SB)/4, $0x3e2ef945
 DATA expK<>+1416(SB)/4, $0x3e2ef945
@@ -480,15 +480,7 @@ DATA expK<>+1872(SB)/4, $0x3e2aabd7
 DATA expK<>+1876(SB)/4, $0x3e2aabd7
 DATA expK<>+1880(SB)/4, $0x3e2aabd7
 DATA expK<>+1884(SB)/4, $0x3e2aabd7
-DATA expK<>+1888(SB)/4, $0x3efffefe // Q0 0.499992311000824
-DATA expK<>+1892(SB)/4, $0x3efffefe
-DATA expK<>+1896(SB)/4, $0x3efffefe
-DATA expK<>+1900(SB)/4, $0x3efffefe
-DATA expK<>+1904(SB)/4, $0x3efffefe
-DATA expK<>+1908(SB)/4, $0x3efffefe
-DATA expK<>+1912(SB)/4, $0x3efffefe
-DATA expK<>+1916(SB)/4, $0x3efffefe
-GLOBL expK<>(SB), RODATA|NOPTR, $1920
+GLOBL expK<>(SB), RODATA|NOPTR, $1888
 
 // func expAVX2(dst, src *float32, n int)
 // dst[i] = e^src[i] for i in [0, n), n a multiple of 8: +Inf above
@@ -969,7 +961,7 @@ GLOBL tileMask<>(SB), RODATA|NOPTR, $64
 	VMOVUPS expK<>+1792(SB), Y3; \
 	VFMADD213PS expK<>+1824(SB), Y1, Y3; \
 	VFMADD213PS expK<>+1856(SB), Y1, Y3; \
-	VFMADD213PS expK<>+1888(SB), Y1, Y3; \
+	VFMADD213PS expK<>+1376(SB), Y1, Y3; \
 	VMULPS Y1, Y1, Y4; \
 	VFMADD213PS Y1, Y4, Y3; \
 	VADDPS expK<>+0(SB), Y3, Y3; \
@@ -1066,7 +1058,7 @@ sigt2next:
 	VBROADCASTSS expK<>+1792(SB), Z22; \
 	VBROADCASTSS expK<>+1824(SB), Z23; \
 	VBROADCASTSS expK<>+1856(SB), Z24; \
-	VBROADCASTSS expK<>+1888(SB), Z25; \
+	VBROADCASTSS expK<>+1376(SB), Z25; \
 	VBROADCASTSS expK<>+0(SB), Z28
 
 // func sigmoidTileAVX512(c *float32, rows, cols, ldc int, silu int)
@@ -1126,10 +1118,10 @@ sigt5next:
 // GELU_AVX2: Y3 = x Phi(x), x = Y0; uses Y1, Y2, Y4-Y11. By one erfc: e =
 // Phi(-|x|) = erfc(|x|/sqrt2)/2 by the Numerical Recipes erfcc (t = 1/(1 +
 // w/2), t e^(-w^2 + P(t)), fractional error below 1.2e-7), Phi(x) = 1 - e
-// for x >= 0, e below. The exponent -x^2/2 + P(t) is formed with x
-// (clamped at -13) split as xh + (x - xh), xh with 12 mantissa bits, so
-// that xh^2/2 and n*C1 are exact and the reduced argument keeps its
-// accuracy for large |x|; e^r as in SIGMOID_AVX2.
+// for x >= 0, e below. The exponent P(t) - x^2/2 is reduced with x^2/2
+// (x clamped at -13) as h + l, h = x (x/2) rounded and l its exact error
+// (an FMA): r = ((P - (h + n C1)) - l) - n C2, h + n C1 exact, so that r
+// keeps its accuracy for large |x|; e^r as in SIGMOID_AVX2.
 #define GELU_AVX2 \
 	VANDPS expK<>+448(SB), Y0, Y1; \
 	VXORPS expK<>+480(SB), Y1, Y1; \
@@ -1151,24 +1143,21 @@ sigt5next:
 	VFMADD213PS expK<>+1696(SB), Y7, Y8; \
 	VMOVUPS expK<>+1344(SB), Y9; \
 	VMAXPS Y1, Y9, Y9; \
-	VANDPS expK<>+1376(SB), Y9, Y11; \
-	VSUBPS Y9, Y11, Y10; \
-	VADDPS Y9, Y11, Y3; \
-	VMULPS Y3, Y10, Y10; \
-	VFMADD231PS expK<>+1280(SB), Y10, Y8; \
-	VMULPS Y11, Y11, Y9; \
-	VMULPS expK<>+1280(SB), Y9, Y9; \
-	VSUBPS Y9, Y8, Y10; \
+	VMULPS expK<>+1280(SB), Y9, Y10; \
+	VMULPS Y10, Y9, Y11; \
+	VMOVAPS Y11, Y3; \
+	VFMSUB231PS Y10, Y9, Y3; \
+	VSUBPS Y11, Y8, Y10; \
 	VMULPS expK<>+96(SB), Y10, Y10; \
 	VROUNDPS $0, Y10, Y10; \
-	VMULPS expK<>+128(SB), Y10, Y11; \
-	VADDPS Y11, Y9, Y11; \
+	VFMADD231PS expK<>+128(SB), Y10, Y11; \
 	VSUBPS Y11, Y8, Y11; \
+	VSUBPS Y3, Y11, Y11; \
 	VFNMADD231PS expK<>+160(SB), Y10, Y11; \
 	VMOVUPS expK<>+1792(SB), Y4; \
 	VFMADD213PS expK<>+1824(SB), Y11, Y4; \
 	VFMADD213PS expK<>+1856(SB), Y11, Y4; \
-	VFMADD213PS expK<>+1888(SB), Y11, Y4; \
+	VFMADD213PS expK<>+1376(SB), Y11, Y4; \
 	VMULPS Y11, Y11, Y3; \
 	VFMADD213PS Y11, Y3, Y4; \
 	VADDPS expK<>+0(SB), Y4, Y4; \
@@ -1220,8 +1209,8 @@ gelt2next:
 	RET
 
 // GELU_AVX512 is GELU_AVX2 on Z registers (Z3 from Z0, using Z1, Z4-Z11,
-// K1), the frequent constants in Z16-Z29 (GELU_CONSTS), P's broadcast
-// from memory.
+// K1), the frequent constants in Z16-Z21 and Z23-Z29 (GELU_CONSTS), P's
+// broadcast from memory.
 #define GELU_AVX512 \
 	VANDPS Z16, Z0, Z1; \
 	VXORPS Z17, Z1, Z1; \
@@ -1241,19 +1230,16 @@ gelt2next:
 	VFMADD213PS.BCST expK<>+1664(SB), Z7, Z8; \
 	VFMADD213PS.BCST expK<>+1696(SB), Z7, Z8; \
 	VMAXPS Z1, Z21, Z9; \
-	VANDPS Z22, Z9, Z11; \
-	VSUBPS Z9, Z11, Z10; \
-	VADDPS Z9, Z11, Z3; \
-	VMULPS Z3, Z10, Z10; \
-	VFMADD231PS Z19, Z10, Z8; \
-	VMULPS Z11, Z11, Z9; \
-	VMULPS Z19, Z9, Z9; \
-	VSUBPS Z9, Z8, Z10; \
+	VMULPS Z19, Z9, Z10; \
+	VMULPS Z10, Z9, Z11; \
+	VMOVAPS Z11, Z3; \
+	VFMSUB231PS Z10, Z9, Z3; \
+	VSUBPS Z11, Z8, Z10; \
 	VMULPS Z23, Z10, Z10; \
 	VRNDSCALEPS $0, Z10, Z10; \
-	VMULPS Z24, Z10, Z11; \
-	VADDPS Z11, Z9, Z11; \
+	VFMADD231PS Z24, Z10, Z11; \
 	VSUBPS Z11, Z8, Z11; \
+	VSUBPS Z3, Z11, Z11; \
 	VFNMADD231PS Z25, Z10, Z11; \
 	VMOVAPS Z26, Z4; \
 	VFMADD213PS Z27, Z11, Z4; \
@@ -1277,14 +1263,13 @@ gelt2next:
 	VBROADCASTSS expK<>+1280(SB), Z19; \
 	VBROADCASTSS expK<>+0(SB), Z20; \
 	VBROADCASTSS expK<>+1344(SB), Z21; \
-	VBROADCASTSS expK<>+1376(SB), Z22; \
 	VBROADCASTSS expK<>+96(SB), Z23; \
 	VBROADCASTSS expK<>+128(SB), Z24; \
 	VBROADCASTSS expK<>+160(SB), Z25; \
 	VBROADCASTSS expK<>+1792(SB), Z26; \
 	VBROADCASTSS expK<>+1824(SB), Z27; \
 	VBROADCASTSS expK<>+1856(SB), Z28; \
-	VBROADCASTSS expK<>+1888(SB), Z29
+	VBROADCASTSS expK<>+1376(SB), Z29
 
 // func geluTileAVX512(c *float32, rows, cols, ldc int)
 // geluTileAVX2 on 16 lanes: the same bits per element.
