@@ -941,12 +941,68 @@ GLOBL tileMask<>(SB), RODATA|NOPTR, $64
 	DECL AX; \
 	KMOVW AX, K2
 
+// TILE_LOOP_AVX2 applies body (in place on Y0; Y12-Y15 left alone) to
+// the block, vector by vector, each row's tail through the mask Y15; its
+// label arguments name the loop's labels.
+#define TILE_LOOP_AVX2(body, lrow, lvec, ltail, lnext) \
+lrow: \
+	MOVQ DI, SI; \
+	MOVQ R9, CX; \
+	SHRQ $3, CX; \
+	JZ   ltail; \
+lvec: \
+	VMOVUPS (SI), Y0; \
+	body; \
+	VMOVUPS Y0, (SI); \
+	ADDQ $32, SI; \
+	DECQ CX; \
+	JNZ  lvec; \
+ltail: \
+	TESTQ $7, R9; \
+	JZ   lnext; \
+	VMASKMOVPS (SI), Y15, Y0; \
+	body; \
+	VMASKMOVPS Y0, Y15, (SI); \
+lnext: \
+	ADDQ R10, DI; \
+	DECQ R8; \
+	JNZ  lrow; \
+	VZEROUPPER; \
+	RET
+
+// TILE_LOOP_AVX512 is TILE_LOOP_AVX2 on Z0, the tail under the mask K2.
+#define TILE_LOOP_AVX512(body, lrow, lvec, ltail, lnext) \
+lrow: \
+	MOVQ DI, SI; \
+	MOVQ R9, CX; \
+	SHRQ $4, CX; \
+	JZ   ltail; \
+lvec: \
+	VMOVUPS (SI), Z0; \
+	body; \
+	VMOVUPS Z0, (SI); \
+	ADDQ $64, SI; \
+	DECQ CX; \
+	JNZ  lvec; \
+ltail: \
+	KORTESTW K2, K2; \
+	JZ   lnext; \
+	VMOVUPS.Z (SI), K2, Z0; \
+	body; \
+	VMOVUPS Z0, K2, (SI); \
+lnext: \
+	ADDQ R10, DI; \
+	DECQ R8; \
+	JNZ  lrow; \
+	VZEROUPPER; \
+	RET
+
 // SIGMOID_AVX2: Y3 = 1 + e^-x, x = Y0, -x clamped to [-86, 88.72]:
 // expAVX2's reduction (a = n ln2 + r, |r| <= ln2/2) with e^r = 1 + r +
 // r^2 Q(r), Q of degree 3 (Q3..Q0: a minimax fit of (e^r - 1 - r)/r^2
 // for the relative error of e^r, 1.1e-7; 1.7e-7 with float32 roundings),
 // two FMAs fewer than expAVX2's Cephes polynomial and still far inside
-// the 2e-6 of ApplyAct's Sigmoid and SiLU; uses Y1, Y2, Y4, Y6. The caller
+// the 2e-6 of ApplyAct's Sigmoid and SiLU; uses Y1-Y4, Y6. The caller
 // divides 1 (Sigmoid) or x (SiLU: x / (1 + e^-x), one rounding) by it.
 #define SIGMOID_AVX2 \
 	VXORPS expK<>+480(SB), Y0, Y6; \
@@ -971,62 +1027,6 @@ GLOBL tileMask<>(SB), RODATA|NOPTR, $64
 	VMULPS Y2, Y3, Y3; \
 	VADDPS Y3, Y3, Y3; \
 	VADDPS expK<>+0(SB), Y3, Y3
-
-// func sigmoidTileAVX2(c *float32, rows, cols, ldc int, silu int)
-// c[i*ldc+j] = 1/(1 + e^-x) (x/(1 + e^-x) when silu != 0), x =
-// c[i*ldc+j], for i < rows, j < cols; rows, cols > 0. NaN stays NaN.
-TEXT ·sigmoidTileAVX2(SB), NOSPLIT, $0-40
-	TILE_ARGS
-	MOVQ silu+32(FP), DX
-	TILE_MASK_AVX2
-
-sigt2row:
-	MOVQ DI, SI
-	MOVQ R9, CX
-	SHRQ $3, CX
-	JZ   sigt2tail
-
-sigt2vec:
-	VMOVUPS (SI), Y0
-	SIGMOID_AVX2
-	TESTQ DX, DX
-	JNZ  sigt2stx
-	VMOVUPS expK<>+0(SB), Y5
-	VDIVPS Y3, Y5, Y3
-	JMP  sigt2st
-
-sigt2stx:
-	VDIVPS Y3, Y0, Y3
-
-sigt2st:
-	VMOVUPS Y3, (SI)
-	ADDQ $32, SI
-	DECQ CX
-	JNZ  sigt2vec
-
-sigt2tail:
-	TESTQ $7, R9
-	JZ   sigt2next
-	VMASKMOVPS (SI), Y15, Y0
-	SIGMOID_AVX2
-	TESTQ DX, DX
-	JNZ  sigt2tstx
-	VMOVUPS expK<>+0(SB), Y5
-	VDIVPS Y3, Y5, Y3
-	JMP  sigt2tst
-
-sigt2tstx:
-	VDIVPS Y3, Y0, Y3
-
-sigt2tst:
-	VMASKMOVPS Y3, Y15, (SI)
-
-sigt2next:
-	ADDQ R10, DI
-	DECQ R8
-	JNZ  sigt2row
-	VZEROUPPER
-	RET
 
 // SIGMOID_AVX512 is SIGMOID_AVX2 on Z registers: Z3 from Z0, using Z1,
 // Z2, Z4 and the constants Z16-Z25, Z28 (SIGMOID_CONSTS).
@@ -1061,61 +1061,41 @@ sigt2next:
 	VBROADCASTSS expK<>+1376(SB), Z25; \
 	VBROADCASTSS expK<>+0(SB), Z28
 
+// The Sigmoid and SiLU bodies: 1 or x divided by 1 + e^-x.
+#define SIGMOID_BODY_AVX2 SIGMOID_AVX2; VMOVUPS expK<>+0(SB), Y5; VDIVPS Y3, Y5, Y0
+#define SILU_BODY_AVX2 SIGMOID_AVX2; VDIVPS Y3, Y0, Y0
+#define SIGMOID_BODY_AVX512 SIGMOID_AVX512; VDIVPS Z3, Z28, Z0
+#define SILU_BODY_AVX512 SIGMOID_AVX512; VDIVPS Z3, Z0, Z0
+
+// func sigmoidTileAVX2(c *float32, rows, cols, ldc int, silu int)
+// c[i*ldc+j] = 1/(1 + e^-x) (x/(1 + e^-x) when silu != 0), x =
+// c[i*ldc+j], for i < rows, j < cols; rows, cols > 0. NaN stays NaN.
+TEXT ·sigmoidTileAVX2(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	TILE_MASK_AVX2
+	MOVQ silu+32(FP), DX
+	TESTQ DX, DX
+	JNZ  silut2
+	TILE_LOOP_AVX2(SIGMOID_BODY_AVX2, sigt2row, sigt2vec, sigt2tail, sigt2next)
+
+silut2:
+	TILE_LOOP_AVX2(SILU_BODY_AVX2, silt2row, silt2vec, silt2tail, silt2next)
+
 // func sigmoidTileAVX512(c *float32, rows, cols, ldc int, silu int)
 // sigmoidTileAVX2 on 16 lanes: the same bits per element.
 TEXT ·sigmoidTileAVX512(SB), NOSPLIT, $0-40
 	TILE_ARGS
-	MOVQ silu+32(FP), DX
 	TILE_MASK_AVX512
 	SIGMOID_CONSTS
-
-sigt5row:
-	MOVQ DI, SI
-	MOVQ R9, CX
-	SHRQ $4, CX
-	JZ   sigt5tail
-
-sigt5vec:
-	VMOVUPS (SI), Z0
-	SIGMOID_AVX512
+	MOVQ silu+32(FP), DX
 	TESTQ DX, DX
-	JNZ  sigt5stx
-	VDIVPS Z3, Z28, Z3
-	JMP  sigt5st
+	JNZ  silut5
+	TILE_LOOP_AVX512(SIGMOID_BODY_AVX512, sigt5row, sigt5vec, sigt5tail, sigt5next)
 
-sigt5stx:
-	VDIVPS Z3, Z0, Z3
+silut5:
+	TILE_LOOP_AVX512(SILU_BODY_AVX512, silt5row, silt5vec, silt5tail, silt5next)
 
-sigt5st:
-	VMOVUPS Z3, (SI)
-	ADDQ $64, SI
-	DECQ CX
-	JNZ  sigt5vec
-
-sigt5tail:
-	KORTESTW K2, K2
-	JZ   sigt5next
-	VMOVUPS.Z (SI), K2, Z0
-	SIGMOID_AVX512
-	TESTQ DX, DX
-	JNZ  sigt5tstx
-	VDIVPS Z3, Z28, Z3
-	JMP  sigt5tst
-
-sigt5tstx:
-	VDIVPS Z3, Z0, Z3
-
-sigt5tst:
-	VMOVUPS Z3, K2, (SI)
-
-sigt5next:
-	ADDQ R10, DI
-	DECQ R8
-	JNZ  sigt5row
-	VZEROUPPER
-	RET
-
-// GELU_AVX2: Y3 = x Phi(x), x = Y0; uses Y1, Y2, Y4-Y11. By one erfc: e =
+// GELU_AVX2: Y0 = x Phi(x), x = Y0; uses Y1-Y11. By one erfc: e =
 // Phi(-|x|) = erfc(|x|/sqrt2)/2 by the Numerical Recipes erfcc (t = 1/(1 +
 // w/2), t e^(-w^2 + P(t)), fractional error below 1.2e-7), Phi(x) = 1 - e
 // for x >= 0, e below. The exponent P(t) - x^2/2 is reduced with x^2/2
@@ -1171,7 +1151,7 @@ sigt5next:
 	VSUBPS Y4, Y5, Y5; \
 	VCMPPS $13, expK<>+1760(SB), Y0, Y2; \
 	VBLENDVPS Y2, Y5, Y4, Y4; \
-	VMULPS Y4, Y0, Y3
+	VMULPS Y4, Y0, Y0
 
 // func geluTileAVX2(c *float32, rows, cols, ldc int)
 // c[i*ldc+j] = x Phi(x) = x/2 (1 + erf(x/sqrt2)), x = c[i*ldc+j], for
@@ -1179,37 +1159,10 @@ sigt5next:
 TEXT ·geluTileAVX2(SB), NOSPLIT, $0-32
 	TILE_ARGS
 	TILE_MASK_AVX2
+	TILE_LOOP_AVX2(GELU_AVX2, gelt2row, gelt2vec, gelt2tail, gelt2next)
 
-gelt2row:
-	MOVQ DI, SI
-	MOVQ R9, CX
-	SHRQ $3, CX
-	JZ   gelt2tail
-
-gelt2vec:
-	VMOVUPS (SI), Y0
-	GELU_AVX2
-	VMOVUPS Y3, (SI)
-	ADDQ $32, SI
-	DECQ CX
-	JNZ  gelt2vec
-
-gelt2tail:
-	TESTQ $7, R9
-	JZ   gelt2next
-	VMASKMOVPS (SI), Y15, Y0
-	GELU_AVX2
-	VMASKMOVPS Y3, Y15, (SI)
-
-gelt2next:
-	ADDQ R10, DI
-	DECQ R8
-	JNZ  gelt2row
-	VZEROUPPER
-	RET
-
-// GELU_AVX512 is GELU_AVX2 on Z registers (Z3 from Z0, using Z1, Z4-Z11,
-// K1), the frequent constants in Z16-Z21 and Z23-Z29 (GELU_CONSTS), P's
+// GELU_AVX512 is GELU_AVX2 on Z registers (in place on Z0, using Z1,
+// Z3-Z11, K1), the frequent constants in Z16-Z21 and Z23-Z29 (GELU_CONSTS), P's
 // broadcast from memory.
 #define GELU_AVX512 \
 	VANDPS Z16, Z0, Z1; \
@@ -1254,7 +1207,7 @@ gelt2next:
 	VSUBPS Z4, Z20, Z5; \
 	VCMPPS.BCST $13, expK<>+1760(SB), Z0, K1; \
 	VBLENDMPS Z5, Z4, K1, Z4; \
-	VMULPS Z4, Z0, Z3
+	VMULPS Z4, Z0, Z0
 
 #define GELU_CONSTS \
 	VBROADCASTSS expK<>+448(SB), Z16; \
@@ -1277,34 +1230,7 @@ TEXT ·geluTileAVX512(SB), NOSPLIT, $0-32
 	TILE_ARGS
 	TILE_MASK_AVX512
 	GELU_CONSTS
-
-gelt5row:
-	MOVQ DI, SI
-	MOVQ R9, CX
-	SHRQ $4, CX
-	JZ   gelt5tail
-
-gelt5vec:
-	VMOVUPS (SI), Z0
-	GELU_AVX512
-	VMOVUPS Z3, (SI)
-	ADDQ $64, SI
-	DECQ CX
-	JNZ  gelt5vec
-
-gelt5tail:
-	KORTESTW K2, K2
-	JZ   gelt5next
-	VMOVUPS.Z (SI), K2, Z0
-	GELU_AVX512
-	VMOVUPS Z3, K2, (SI)
-
-gelt5next:
-	ADDQ R10, DI
-	DECQ R8
-	JNZ  gelt5row
-	VZEROUPPER
-	RET
+	TILE_LOOP_AVX512(GELU_AVX512, gelt5row, gelt5vec, gelt5tail, gelt5next)
 
 // HSWISH_AVX2: Y0 = x * min(max(x/6 + 0.5, 0), 1), x = Y0, the scalar
 // code's roundings (Y10 = 6, Y11 = 0.5, Y12 = 1, Y13 = 0); uses Y1.
@@ -1331,34 +1257,7 @@ TEXT ·hardSwishTileAVX2(SB), NOSPLIT, $0-32
 	MOVQ AX, X12
 	VBROADCASTSS X12, Y12
 	VXORPS Y13, Y13, Y13
-
-hst2row:
-	MOVQ DI, SI
-	MOVQ R9, CX
-	SHRQ $3, CX
-	JZ   hst2tail
-
-hst2vec:
-	VMOVUPS (SI), Y0
-	HSWISH_AVX2
-	VMOVUPS Y0, (SI)
-	ADDQ $32, SI
-	DECQ CX
-	JNZ  hst2vec
-
-hst2tail:
-	TESTQ $7, R9
-	JZ   hst2next
-	VMASKMOVPS (SI), Y15, Y0
-	HSWISH_AVX2
-	VMASKMOVPS Y0, Y15, (SI)
-
-hst2next:
-	ADDQ R10, DI
-	DECQ R8
-	JNZ  hst2row
-	VZEROUPPER
-	RET
+	TILE_LOOP_AVX2(HSWISH_AVX2, hst2row, hst2vec, hst2tail, hst2next)
 
 // HSWISH_AVX512 is HSWISH_AVX2 on Z registers.
 #define HSWISH_AVX512 \
@@ -1383,34 +1282,7 @@ TEXT ·hardSwishTileAVX512(SB), NOSPLIT, $0-32
 	MOVQ AX, X12
 	VBROADCASTSS X12, Z12
 	VPXORD Z13, Z13, Z13
-
-hst5row:
-	MOVQ DI, SI
-	MOVQ R9, CX
-	SHRQ $4, CX
-	JZ   hst5tail
-
-hst5vec:
-	VMOVUPS (SI), Z0
-	HSWISH_AVX512
-	VMOVUPS Z0, (SI)
-	ADDQ $64, SI
-	DECQ CX
-	JNZ  hst5vec
-
-hst5tail:
-	KORTESTW K2, K2
-	JZ   hst5next
-	VMOVUPS.Z (SI), K2, Z0
-	HSWISH_AVX512
-	VMOVUPS Z0, K2, (SI)
-
-hst5next:
-	ADDQ R10, DI
-	DECQ R8
-	JNZ  hst5row
-	VZEROUPPER
-	RET
+	TILE_LOOP_AVX512(HSWISH_AVX512, hst5row, hst5vec, hst5tail, hst5next)
 
 // HSIGMOID_AVX2: Y0 = min(max(a*x + b, 0), 1), x = Y0 (multiply, then add:
 // the scalar code's roundings; Y11 = a, Y12 = b, Y13 = 0, Y14 = 1); NaN
@@ -1430,34 +1302,7 @@ TEXT ·hardSigmoidTileAVX2(SB), NOSPLIT, $0-40
 	VBROADCASTSS b+36(FP), Y12
 	VXORPS Y13, Y13, Y13
 	VMOVUPS expK<>+0(SB), Y14
-
-hsgt2row:
-	MOVQ DI, SI
-	MOVQ R9, CX
-	SHRQ $3, CX
-	JZ   hsgt2tail
-
-hsgt2vec:
-	VMOVUPS (SI), Y0
-	HSIGMOID_AVX2
-	VMOVUPS Y0, (SI)
-	ADDQ $32, SI
-	DECQ CX
-	JNZ  hsgt2vec
-
-hsgt2tail:
-	TESTQ $7, R9
-	JZ   hsgt2next
-	VMASKMOVPS (SI), Y15, Y0
-	HSIGMOID_AVX2
-	VMASKMOVPS Y0, Y15, (SI)
-
-hsgt2next:
-	ADDQ R10, DI
-	DECQ R8
-	JNZ  hsgt2row
-	VZEROUPPER
-	RET
+	TILE_LOOP_AVX2(HSIGMOID_AVX2, hsgt2row, hsgt2vec, hsgt2tail, hsgt2next)
 
 // HSIGMOID_AVX512 is HSIGMOID_AVX2 on Z registers.
 #define HSIGMOID_AVX512 \
@@ -1475,34 +1320,7 @@ TEXT ·hardSigmoidTileAVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS b+36(FP), Z12
 	VPXORD Z13, Z13, Z13
 	VBROADCASTSS expK<>+0(SB), Z14
-
-hsgt5row:
-	MOVQ DI, SI
-	MOVQ R9, CX
-	SHRQ $4, CX
-	JZ   hsgt5tail
-
-hsgt5vec:
-	VMOVUPS (SI), Z0
-	HSIGMOID_AVX512
-	VMOVUPS Z0, (SI)
-	ADDQ $64, SI
-	DECQ CX
-	JNZ  hsgt5vec
-
-hsgt5tail:
-	KORTESTW K2, K2
-	JZ   hsgt5next
-	VMOVUPS.Z (SI), K2, Z0
-	HSIGMOID_AVX512
-	VMOVUPS Z0, K2, (SI)
-
-hsgt5next:
-	ADDQ R10, DI
-	DECQ R8
-	JNZ  hsgt5row
-	VZEROUPPER
-	RET
+	TILE_LOOP_AVX512(HSIGMOID_AVX512, hsgt5row, hsgt5vec, hsgt5tail, hsgt5next)
 
 // LRELU_AVX2: Y0 = x < 0 ? a*x : x, x = Y0 (Y11 = a, Y13 = 0); uses Y1,
 // Y2.
@@ -1518,34 +1336,7 @@ TEXT ·leakyReluTileAVX2(SB), NOSPLIT, $0-36
 	TILE_MASK_AVX2
 	VBROADCASTSS a+32(FP), Y11
 	VXORPS Y13, Y13, Y13
-
-lrt2row:
-	MOVQ DI, SI
-	MOVQ R9, CX
-	SHRQ $3, CX
-	JZ   lrt2tail
-
-lrt2vec:
-	VMOVUPS (SI), Y0
-	LRELU_AVX2
-	VMOVUPS Y0, (SI)
-	ADDQ $32, SI
-	DECQ CX
-	JNZ  lrt2vec
-
-lrt2tail:
-	TESTQ $7, R9
-	JZ   lrt2next
-	VMASKMOVPS (SI), Y15, Y0
-	LRELU_AVX2
-	VMASKMOVPS Y0, Y15, (SI)
-
-lrt2next:
-	ADDQ R10, DI
-	DECQ R8
-	JNZ  lrt2row
-	VZEROUPPER
-	RET
+	TILE_LOOP_AVX2(LRELU_AVX2, lrt2row, lrt2vec, lrt2tail, lrt2next)
 
 // LRELU_AVX512 is LRELU_AVX2 on Z registers (the multiply under the mask
 // of the negative lanes).
@@ -1560,31 +1351,4 @@ TEXT ·leakyReluTileAVX512(SB), NOSPLIT, $0-36
 	TILE_MASK_AVX512
 	VBROADCASTSS a+32(FP), Z11
 	VPXORD Z13, Z13, Z13
-
-lrt5row:
-	MOVQ DI, SI
-	MOVQ R9, CX
-	SHRQ $4, CX
-	JZ   lrt5tail
-
-lrt5vec:
-	VMOVUPS (SI), Z0
-	LRELU_AVX512
-	VMOVUPS Z0, (SI)
-	ADDQ $64, SI
-	DECQ CX
-	JNZ  lrt5vec
-
-lrt5tail:
-	KORTESTW K2, K2
-	JZ   lrt5next
-	VMOVUPS.Z (SI), K2, Z0
-	LRELU_AVX512
-	VMOVUPS Z0, K2, (SI)
-
-lrt5next:
-	ADDQ R10, DI
-	DECQ R8
-	JNZ  lrt5row
-	VZEROUPPER
-	RET
+	TILE_LOOP_AVX512(LRELU_AVX512, lrt5row, lrt5vec, lrt5tail, lrt5next)
