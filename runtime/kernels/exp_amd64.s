@@ -1162,8 +1162,8 @@ TEXT ·geluTileAVX2(SB), NOSPLIT, $0-32
 	TILE_LOOP_AVX2(GELU_AVX2, gelt2row, gelt2vec, gelt2tail, gelt2next)
 
 // GELU_AVX512 is GELU_AVX2 on Z registers (in place on Z0, using Z1,
-// Z3-Z11, K1), the frequent constants in Z16-Z21 and Z23-Z29 (GELU_CONSTS), P's
-// broadcast from memory.
+// Z3-Z11, K1), the frequent constants in Z16-Z21 and Z23-Z29
+// (GELU_CONSTS), P's broadcast from memory.
 #define GELU_AVX512 \
 	VANDPS Z16, Z0, Z1; \
 	VXORPS Z17, Z1, Z1; \
