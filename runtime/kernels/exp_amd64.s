@@ -480,7 +480,15 @@ DATA expK<>+1872(SB)/4, $0x3e2aabd7
 DATA expK<>+1876(SB)/4, $0x3e2aabd7
 DATA expK<>+1880(SB)/4, $0x3e2aabd7
 DATA expK<>+1884(SB)/4, $0x3e2aabd7
-GLOBL expK<>(SB), RODATA|NOPTR, $1888
+DATA expK<>+1888(SB)/4, $0x3eb504f3 // RS2H 0.35355339 = 1/(2 sqrt2)
+DATA expK<>+1892(SB)/4, $0x3eb504f3
+DATA expK<>+1896(SB)/4, $0x3eb504f3
+DATA expK<>+1900(SB)/4, $0x3eb504f3
+DATA expK<>+1904(SB)/4, $0x3eb504f3
+DATA expK<>+1908(SB)/4, $0x3eb504f3
+DATA expK<>+1912(SB)/4, $0x3eb504f3
+DATA expK<>+1916(SB)/4, $0x3eb504f3
+GLOBL expK<>(SB), RODATA|NOPTR, $1920
 
 // func expAVX2(dst, src *float32, n int)
 // dst[i] = e^src[i] for i in [0, n), n a multiple of 8: +Inf above
@@ -1101,16 +1109,16 @@ silut5:
 // for x >= 0, e below. The exponent P(t) - x^2/2 is reduced with x^2/2
 // (x clamped at -13) as h + l, h = x (x/2) rounded and l its exact error
 // (an FMA): r = ((P - (h + n C1)) - l) - n C2, h + n C1 exact, so that r
-// keeps its accuracy for large |x|; e^r as in SIGMOID_AVX2.
+// keeps its accuracy for large |x|; e^r as in SIGMOID_AVX2, scaled by
+// 2^(n-1) for the halving (n >= -124 there: exact). 1 + w/2 is one FMA,
+// |x| (1/(2 sqrt2)) + 1.
 #define GELU_AVX2 \
 	VANDPS expK<>+448(SB), Y0, Y1; \
-	VXORPS expK<>+480(SB), Y1, Y1; \
-	VMULPS expK<>+1312(SB), Y1, Y6; \
-	VXORPS expK<>+480(SB), Y6, Y6; \
-	VMULPS expK<>+1280(SB), Y6, Y7; \
-	VADDPS expK<>+0(SB), Y7, Y7; \
+	VMOVUPS expK<>+0(SB), Y7; \
+	VFMADD231PS expK<>+1888(SB), Y1, Y7; \
 	VMOVUPS expK<>+0(SB), Y8; \
 	VDIVPS Y7, Y8, Y7; \
+	VXORPS expK<>+480(SB), Y1, Y1; \
 	VMOVUPS expK<>+1408(SB), Y8; \
 	VFMADD213PS expK<>+1440(SB), Y7, Y8; \
 	VFMADD213PS expK<>+1472(SB), Y7, Y8; \
@@ -1142,11 +1150,10 @@ silut5:
 	VFMADD213PS Y11, Y3, Y4; \
 	VADDPS expK<>+0(SB), Y4, Y4; \
 	VCVTPS2DQ Y10, Y10; \
-	VPADDD expK<>+1728(SB), Y10, Y10; \
+	VPADDD expK<>+384(SB), Y10, Y10; \
 	VPSLLD $23, Y10, Y10; \
 	VMULPS Y10, Y4, Y4; \
 	VMULPS Y7, Y4, Y4; \
-	VMULPS expK<>+1280(SB), Y4, Y4; \
 	VMOVUPS expK<>+0(SB), Y5; \
 	VSUBPS Y4, Y5, Y5; \
 	VCMPPS $13, expK<>+1760(SB), Y0, Y2; \
@@ -1166,12 +1173,10 @@ TEXT ·geluTileAVX2(SB), NOSPLIT, $0-32
 // (GELU_CONSTS), P's broadcast from memory.
 #define GELU_AVX512 \
 	VANDPS Z16, Z0, Z1; \
-	VXORPS Z17, Z1, Z1; \
-	VMULPS Z18, Z1, Z6; \
-	VXORPS Z17, Z6, Z6; \
-	VMULPS Z19, Z6, Z7; \
-	VADDPS Z20, Z7, Z7; \
+	VMOVAPS Z20, Z7; \
+	VFMADD231PS Z18, Z1, Z7; \
 	VDIVPS Z7, Z20, Z7; \
+	VXORPS Z17, Z1, Z1; \
 	VBROADCASTSS expK<>+1408(SB), Z8; \
 	VFMADD213PS.BCST expK<>+1440(SB), Z7, Z8; \
 	VFMADD213PS.BCST expK<>+1472(SB), Z7, Z8; \
@@ -1201,9 +1206,9 @@ TEXT ·geluTileAVX2(SB), NOSPLIT, $0-32
 	VMULPS Z11, Z11, Z3; \
 	VFMADD213PS Z11, Z3, Z4; \
 	VADDPS Z20, Z4, Z4; \
+	VSUBPS Z20, Z10, Z10; \
 	VSCALEFPS Z10, Z4, Z4; \
 	VMULPS Z7, Z4, Z4; \
-	VMULPS Z19, Z4, Z4; \
 	VSUBPS Z4, Z20, Z5; \
 	VCMPPS.BCST $13, expK<>+1760(SB), Z0, K1; \
 	VBLENDMPS Z5, Z4, K1, Z4; \
@@ -1212,7 +1217,7 @@ TEXT ·geluTileAVX2(SB), NOSPLIT, $0-32
 #define GELU_CONSTS \
 	VBROADCASTSS expK<>+448(SB), Z16; \
 	VBROADCASTSS expK<>+480(SB), Z17; \
-	VBROADCASTSS expK<>+1312(SB), Z18; \
+	VBROADCASTSS expK<>+1888(SB), Z18; \
 	VBROADCASTSS expK<>+1280(SB), Z19; \
 	VBROADCASTSS expK<>+0(SB), Z20; \
 	VBROADCASTSS expK<>+1344(SB), Z21; \
