@@ -10,17 +10,21 @@ type tileKernels struct {
 	hardSwish   func(c *float32, rows, cols, ldc int)
 	hardSigmoid func(c *float32, rows, cols, ldc int, a, b float32)
 	leakyRelu   func(c *float32, rows, cols, ldc int, a float32)
+	tanh        func(c *float32, rows, cols, ldc int)
+	geluTanh    func(c *float32, rows, cols, ldc int)
 }
 
 func init() {
-	registerTiles(PathAVX2, tileKernels{sigmoidTileAVX2, geluTileAVX2, hardSwishTileAVX2, hardSigmoidTileAVX2, leakyReluTileAVX2})
-	registerTiles(PathAVX512, tileKernels{sigmoidTileAVX512, geluTileAVX512, hardSwishTileAVX512, hardSigmoidTileAVX512, leakyReluTileAVX512})
+	registerTiles(PathAVX2, tileKernels{sigmoidTileAVX2, geluTileAVX2, hardSwishTileAVX2, hardSigmoidTileAVX2, leakyReluTileAVX2, tanhTileAVX2, geluTanhTileAVX2})
+	registerTiles(PathAVX512, tileKernels{sigmoidTileAVX512, geluTileAVX512, hardSwishTileAVX512, hardSigmoidTileAVX512, leakyReluTileAVX512, tanhTileAVX2, geluTanhTileAVX2})
 }
 
 // registerTiles registers k as path's actTileImpl (the activations
-// without a tile kernel go row by row through ApplyAct) and, on one row,
-// as ApplyAct's vector Sigmoid/SiLU, GELU, HardSwish, HardSigmoid and
-// LeakyRelu (all of the row: the tail through a masked vector).
+// without a tile kernel, the clamps, go row by row through ApplyAct) and,
+// on one row, as ApplyAct's vector Sigmoid/SiLU, GELU, HardSwish,
+// HardSigmoid and LeakyRelu (all of the row: the tail through a masked
+// vector). ApplyAct's Tanh and tanh-GELU stay TanhF32's and GeluTanhF32's
+// kernels (tail through a padded vector): the same bits per element.
 func registerTiles(path string, k tileKernels) {
 	registerKernel(&actTileImpl, path, func(c []float32, rows, cols, ldc int, act Act, alpha, beta float32) {
 		switch act {
@@ -36,6 +40,10 @@ func registerTiles(path string, k tileKernels) {
 			k.hardSigmoid(&c[0], rows, cols, ldc, alpha, beta)
 		case ActLeakyRelu:
 			k.leakyRelu(&c[0], rows, cols, ldc, alpha)
+		case ActTanh:
+			k.tanh(&c[0], rows, cols, ldc)
+		case ActGeluTanh:
+			k.geluTanh(&c[0], rows, cols, ldc)
 		default:
 			actTileRef(c, rows, cols, ldc, act, alpha, beta)
 		}

@@ -197,3 +197,12 @@ func leakyReluTileAVX2(c *float32, rows, cols, ldc int, a float32)
 
 //go:noescape
 func leakyReluTileAVX512(c *float32, rows, cols, ldc int, a float32)
+
+// tanhTileAVX2 and geluTanhTileAVX2 serve both paths (no 16-lane
+// versions).
+
+//go:noescape
+func tanhTileAVX2(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func geluTanhTileAVX2(c *float32, rows, cols, ldc int)

@@ -538,6 +538,85 @@ expAVX2done:
 	VZEROUPPER
 	RET
 
+// TANH_AVX2: Y0 = tanh(x), x = Y0, as tanhAVX2 describes; uses Y1-Y11.
+#define TANH_AVX2 \
+	VANDPS expK<>+448(SB), Y0, Y6; \
+	VADDPS Y6, Y6, Y7; \
+	VMOVUPS expK<>+544(SB), Y8; \
+	VMINPS Y7, Y8, Y7; \
+	VMOVUPS expK<>+32(SB), Y1; \
+	VMAXPS Y7, Y1, Y1; \
+	VMOVUPS expK<>+64(SB), Y2; \
+	VMINPS Y1, Y2, Y1; \
+	VMULPS expK<>+96(SB), Y1, Y2; \
+	VROUNDPS $0, Y2, Y2; \
+	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
+	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
+	VMOVUPS expK<>+192(SB), Y3; \
+	VFMADD213PS expK<>+224(SB), Y1, Y3; \
+	VFMADD213PS expK<>+256(SB), Y1, Y3; \
+	VFMADD213PS expK<>+288(SB), Y1, Y3; \
+	VFMADD213PS expK<>+320(SB), Y1, Y3; \
+	VFMADD213PS expK<>+352(SB), Y1, Y3; \
+	VMULPS Y1, Y1, Y4; \
+	VFMADD213PS Y1, Y4, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VCVTPS2DQ Y2, Y2; \
+	VPADDD expK<>+384(SB), Y2, Y2; \
+	VPSLLD $23, Y2, Y2; \
+	VMULPS Y2, Y3, Y3; \
+	VADDPS Y3, Y3, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VMOVUPS expK<>+512(SB), Y8; \
+	VDIVPS Y3, Y8, Y3; \
+	VMOVUPS expK<>+0(SB), Y8; \
+	VSUBPS Y3, Y8, Y3; \
+	VANDPS expK<>+480(SB), Y0, Y8; \
+	VORPS Y8, Y3, Y3; \
+	VMULPS Y0, Y0, Y9; \
+	VMOVUPS expK<>+608(SB), Y10; \
+	VFMADD213PS expK<>+640(SB), Y9, Y10; \
+	VFMADD213PS expK<>+672(SB), Y9, Y10; \
+	VFMADD213PS expK<>+704(SB), Y9, Y10; \
+	VFMADD213PS expK<>+736(SB), Y9, Y10; \
+	VMULPS Y9, Y10, Y10; \
+	VFMADD213PS Y0, Y0, Y10; \
+	VCMPPS $1, expK<>+576(SB), Y6, Y11; \
+	VBLENDVPS Y11, Y10, Y3, Y3; \
+	VMOVAPS Y3, Y0
+
+// GELU_TANH_AVX2: Y0 = x / (1 + e^(-2z)), x = Y0, as geluTanhAVX2
+// describes; uses Y1-Y7.
+#define GELU_TANH_AVX2 \
+	VMULPS Y0, Y0, Y6; \
+	VMOVUPS expK<>+800(SB), Y7; \
+	VFMADD213PS expK<>+768(SB), Y6, Y7; \
+	VMULPS Y0, Y7, Y7; \
+	VMOVUPS expK<>+32(SB), Y1; \
+	VMAXPS Y7, Y1, Y1; \
+	VMOVUPS expK<>+64(SB), Y2; \
+	VMINPS Y1, Y2, Y1; \
+	VMULPS expK<>+96(SB), Y1, Y2; \
+	VROUNDPS $0, Y2, Y2; \
+	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
+	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
+	VMOVUPS expK<>+192(SB), Y3; \
+	VFMADD213PS expK<>+224(SB), Y1, Y3; \
+	VFMADD213PS expK<>+256(SB), Y1, Y3; \
+	VFMADD213PS expK<>+288(SB), Y1, Y3; \
+	VFMADD213PS expK<>+320(SB), Y1, Y3; \
+	VFMADD213PS expK<>+352(SB), Y1, Y3; \
+	VMULPS Y1, Y1, Y4; \
+	VFMADD213PS Y1, Y4, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VCVTPS2DQ Y2, Y2; \
+	VPADDD expK<>+384(SB), Y2, Y2; \
+	VPSLLD $23, Y2, Y2; \
+	VMULPS Y2, Y3, Y3; \
+	VADDPS Y3, Y3, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VDIVPS Y3, Y0, Y0
+
 // func tanhAVX2(dst, src *float32, n int)
 // dst[i] = tanh(x), x = src[i], for i in [0, n), n a multiple of 8: the
 // Cephes tanhf polynomial where |x| < 0.625, else 1 - 2/(e^(2|x|) + 1)
@@ -551,50 +630,8 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 
 tanhAVX2loop:
 	VMOVUPS (SI), Y0
-	VANDPS expK<>+448(SB), Y0, Y6
-	VADDPS Y6, Y6, Y7
-	VMOVUPS expK<>+544(SB), Y8
-	VMINPS Y7, Y8, Y7
-	VMOVUPS expK<>+32(SB), Y1
-	VMAXPS Y7, Y1, Y1
-	VMOVUPS expK<>+64(SB), Y2
-	VMINPS Y1, Y2, Y1
-	VMULPS expK<>+96(SB), Y1, Y2
-	VROUNDPS $0, Y2, Y2
-	VFNMADD231PS expK<>+128(SB), Y2, Y1
-	VFNMADD231PS expK<>+160(SB), Y2, Y1
-	VMOVUPS expK<>+192(SB), Y3
-	VFMADD213PS expK<>+224(SB), Y1, Y3
-	VFMADD213PS expK<>+256(SB), Y1, Y3
-	VFMADD213PS expK<>+288(SB), Y1, Y3
-	VFMADD213PS expK<>+320(SB), Y1, Y3
-	VFMADD213PS expK<>+352(SB), Y1, Y3
-	VMULPS Y1, Y1, Y4
-	VFMADD213PS Y1, Y4, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VCVTPS2DQ Y2, Y2
-	VPADDD expK<>+384(SB), Y2, Y2
-	VPSLLD $23, Y2, Y2
-	VMULPS Y2, Y3, Y3
-	VADDPS Y3, Y3, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VMOVUPS expK<>+512(SB), Y8
-	VDIVPS Y3, Y8, Y3
-	VMOVUPS expK<>+0(SB), Y8
-	VSUBPS Y3, Y8, Y3
-	VANDPS expK<>+480(SB), Y0, Y8
-	VORPS Y8, Y3, Y3
-	VMULPS Y0, Y0, Y9
-	VMOVUPS expK<>+608(SB), Y10
-	VFMADD213PS expK<>+640(SB), Y9, Y10
-	VFMADD213PS expK<>+672(SB), Y9, Y10
-	VFMADD213PS expK<>+704(SB), Y9, Y10
-	VFMADD213PS expK<>+736(SB), Y9, Y10
-	VMULPS Y9, Y10, Y10
-	VFMADD213PS Y0, Y0, Y10
-	VCMPPS $1, expK<>+576(SB), Y6, Y11
-	VBLENDVPS Y11, Y10, Y3, Y3
-	VMOVUPS Y3, (DI)
+	TANH_AVX2
+	VMOVUPS Y0, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
 	DECQ CX
@@ -617,35 +654,8 @@ TEXT ·geluTanhAVX2(SB), NOSPLIT, $0-24
 
 geluTanhAVX2loop:
 	VMOVUPS (SI), Y0
-	VMULPS Y0, Y0, Y6
-	VMOVUPS expK<>+800(SB), Y7
-	VFMADD213PS expK<>+768(SB), Y6, Y7
-	VMULPS Y0, Y7, Y7
-	VMOVUPS expK<>+32(SB), Y1
-	VMAXPS Y7, Y1, Y1
-	VMOVUPS expK<>+64(SB), Y2
-	VMINPS Y1, Y2, Y1
-	VMULPS expK<>+96(SB), Y1, Y2
-	VROUNDPS $0, Y2, Y2
-	VFNMADD231PS expK<>+128(SB), Y2, Y1
-	VFNMADD231PS expK<>+160(SB), Y2, Y1
-	VMOVUPS expK<>+192(SB), Y3
-	VFMADD213PS expK<>+224(SB), Y1, Y3
-	VFMADD213PS expK<>+256(SB), Y1, Y3
-	VFMADD213PS expK<>+288(SB), Y1, Y3
-	VFMADD213PS expK<>+320(SB), Y1, Y3
-	VFMADD213PS expK<>+352(SB), Y1, Y3
-	VMULPS Y1, Y1, Y4
-	VFMADD213PS Y1, Y4, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VCVTPS2DQ Y2, Y2
-	VPADDD expK<>+384(SB), Y2, Y2
-	VPSLLD $23, Y2, Y2
-	VMULPS Y2, Y3, Y3
-	VADDPS Y3, Y3, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VDIVPS Y3, Y0, Y3
-	VMOVUPS Y3, (DI)
+	GELU_TANH_AVX2
+	VMOVUPS Y0, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
 	DECQ CX
@@ -1357,3 +1367,19 @@ TEXT ·leakyReluTileAVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS a+32(FP), Z11
 	VPXORD Z13, Z13, Z13
 	TILE_LOOP_AVX512(LRELU_AVX512, lrt5row, lrt5vec, lrt5tail, lrt5next)
+
+// func tanhTileAVX2(c *float32, rows, cols, ldc int)
+// TANH_AVX2 on c[i*ldc+j] for i < rows, j < cols (rows, cols > 0): the
+// bits tanhAVX2 gives.
+TEXT ·tanhTileAVX2(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX2
+	TILE_LOOP_AVX2(TANH_AVX2, tht2row, tht2vec, tht2tail, tht2next)
+
+// func geluTanhTileAVX2(c *float32, rows, cols, ldc int)
+// GELU_TANH_AVX2 on c[i*ldc+j] for i < rows, j < cols (rows, cols > 0):
+// the bits geluTanhAVX2 gives.
+TEXT ·geluTanhTileAVX2(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX2
+	TILE_LOOP_AVX2(GELU_TANH_AVX2, gtt2row, gtt2vec, gtt2tail, gtt2next)
