@@ -60,10 +60,12 @@ func sigmoid(v float32) float32 {
 }
 
 // Vectorized activations: each processes a prefix of v and returns its
-// length (0 without SIMD). clampVec and hardSwishVec compute exactly what
-// the scalar code computes; geluVec and sigmoidVec (float32 exponentials,
-// within the error bounds of act_fast.go) do all of v, tails padded to a
-// full vector, so that results do not depend on how v is sliced.
+// length (0 without SIMD). clampVec, hardSwishVec, hardSigmoidVec and
+// leakyReluVec compute exactly what the scalar code computes; geluVec and
+// sigmoidVec (float32 exponentials, within the error bounds of
+// act_fast.go) do all of v, the tail as a masked full vector (amd64: the
+// tile kernels of act_tile_amd64.go on one row), so that results do not
+// depend on how v is sliced.
 var (
 	clampVec     = func(v []float32, lo, hi float32) int { return 0 }
 	hardSwishVec = func(v []float32) int { return 0 }

@@ -13,33 +13,6 @@ func tanhAVX2(dst, src *float32, n int)
 //go:noescape
 func geluTanhAVX2(dst, src *float32, n int)
 
-// geluAVX2 and sigmoidAVX2 serve ApplyAct (geluVec, sigmoidVec in
-// kern_amd64.go).
-
-//go:noescape
-func geluAVX2(dst, src *float32, n int)
-
-// geluAVX512 is geluAVX2 on 16 lanes, two vectors per iteration; n is a
-// multiple of 16. Each element gets the bits geluAVX2 gives it.
-//
-//go:noescape
-func geluAVX512(dst, src *float32, n int)
-
-//go:noescape
-func sigmoidAVX2(dst, src *float32, n int, silu int)
-
-// sigmoidAVX512 is sigmoidAVX2 on 16 lanes, two vectors per iteration; n
-// is a multiple of 16. Each element gets the bits sigmoidAVX2 gives it.
-//
-//go:noescape
-func sigmoidAVX512(dst, src *float32, n int, silu int)
-
-//go:noescape
-func hardSigmoidAVX2(v *float32, n int, a, b float32)
-
-//go:noescape
-func leakyReluAVX2(v *float32, n int, a float32)
-
 //go:noescape
 func erfAVX2(dst, src *float32, n int)
 
@@ -66,20 +39,6 @@ func init() {
 	registerKernel(&tanhImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opTanh) })
 	registerKernel(&erfImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opErf) })
 	registerKernel(&geluTanhImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opGeluTanh) })
-	registerKernel(&hardSigmoidVec, PathAVX2, func(v []float32, a, b float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			hardSigmoidAVX2(&v[0], n, a, b)
-		}
-		return n
-	})
-	registerKernel(&leakyReluVec, PathAVX2, func(v []float32, a float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			leakyReluAVX2(&v[0], n, a)
-		}
-		return n
-	})
 	registerKernel(&maxImpl, PathAVX2, maxRowVec)
 	registerKernel(&expSubSumImpl, PathAVX2, expSubSumVec)
 	registerKernel(&sumSqDevImpl, PathAVX2, sumSqDevVec)
@@ -204,3 +163,46 @@ func vecUnary(dst, src []float32, a, c float32, op int) {
 		copy(dst[n:], buf[:])
 	}
 }
+
+// Tile activations (exp_amd64.s): rows x cols floats in place, rows ldc
+// floats apart; rows, cols > 0. The avx512 kernels give each element the
+// bits the avx2 kernels give it.
+
+//go:noescape
+func sigmoidTileAVX2(c *float32, rows, cols, ldc int, silu int)
+
+//go:noescape
+func sigmoidTileAVX512(c *float32, rows, cols, ldc int, silu int)
+
+//go:noescape
+func geluTileAVX2(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func geluTileAVX512(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func hardSwishTileAVX2(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func hardSwishTileAVX512(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func hardSigmoidTileAVX2(c *float32, rows, cols, ldc int, a, b float32)
+
+//go:noescape
+func hardSigmoidTileAVX512(c *float32, rows, cols, ldc int, a, b float32)
+
+//go:noescape
+func leakyReluTileAVX2(c *float32, rows, cols, ldc int, a float32)
+
+//go:noescape
+func leakyReluTileAVX512(c *float32, rows, cols, ldc int, a float32)
+
+// tanhTileAVX2 and geluTanhTileAVX2 serve both paths (no 16-lane
+// versions).
+
+//go:noescape
+func tanhTileAVX2(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func geluTanhTileAVX2(c *float32, rows, cols, ldc int)

@@ -352,14 +352,14 @@ DATA expK<>+1360(SB)/4, $0xc1500000
 DATA expK<>+1364(SB)/4, $0xc1500000
 DATA expK<>+1368(SB)/4, $0xc1500000
 DATA expK<>+1372(SB)/4, $0xc1500000
-DATA expK<>+1376(SB)/4, $0xfffff000 // WMASK 0xfffff000
-DATA expK<>+1380(SB)/4, $0xfffff000
-DATA expK<>+1384(SB)/4, $0xfffff000
-DATA expK<>+1388(SB)/4, $0xfffff000
-DATA expK<>+1392(SB)/4, $0xfffff000
-DATA expK<>+1396(SB)/4, $0xfffff000
-DATA expK<>+1400(SB)/4, $0xfffff000
-DATA expK<>+1404(SB)/4, $0xfffff000
+DATA expK<>+1376(SB)/4, $0x3efffefe // Q0 0.499992311000824
+DATA expK<>+1380(SB)/4, $0x3efffefe
+DATA expK<>+1384(SB)/4, $0x3efffefe
+DATA expK<>+1388(SB)/4, $0x3efffefe
+DATA expK<>+1392(SB)/4, $0x3efffefe
+DATA expK<>+1396(SB)/4, $0x3efffefe
+DATA expK<>+1400(SB)/4, $0x3efffefe
+DATA expK<>+1404(SB)/4, $0x3efffefe
 DATA expK<>+1408(SB)/4, $0x3e2ef945 // N9 0.17087277
 DATA expK<>+1412(SB)/4, $0x3e2ef945
 DATA expK<>+1416(SB)/4, $0x3e2ef945
@@ -456,7 +456,39 @@ DATA expK<>+1776(SB)/4, $0x00000000
 DATA expK<>+1780(SB)/4, $0x00000000
 DATA expK<>+1784(SB)/4, $0x00000000
 DATA expK<>+1788(SB)/4, $0x00000000
-GLOBL expK<>(SB), RODATA|NOPTR, $1792
+DATA expK<>+1792(SB)/4, $0x3c083142 // Q3 0.008312525227665901
+DATA expK<>+1796(SB)/4, $0x3c083142
+DATA expK<>+1800(SB)/4, $0x3c083142
+DATA expK<>+1804(SB)/4, $0x3c083142
+DATA expK<>+1808(SB)/4, $0x3c083142
+DATA expK<>+1812(SB)/4, $0x3c083142
+DATA expK<>+1816(SB)/4, $0x3c083142
+DATA expK<>+1820(SB)/4, $0x3c083142
+DATA expK<>+1824(SB)/4, $0x3d2b94f8 // Q2 0.041890114545822144
+DATA expK<>+1828(SB)/4, $0x3d2b94f8
+DATA expK<>+1832(SB)/4, $0x3d2b94f8
+DATA expK<>+1836(SB)/4, $0x3d2b94f8
+DATA expK<>+1840(SB)/4, $0x3d2b94f8
+DATA expK<>+1844(SB)/4, $0x3d2b94f8
+DATA expK<>+1848(SB)/4, $0x3d2b94f8
+DATA expK<>+1852(SB)/4, $0x3d2b94f8
+DATA expK<>+1856(SB)/4, $0x3e2aabd7 // Q1 0.16667114198207855
+DATA expK<>+1860(SB)/4, $0x3e2aabd7
+DATA expK<>+1864(SB)/4, $0x3e2aabd7
+DATA expK<>+1868(SB)/4, $0x3e2aabd7
+DATA expK<>+1872(SB)/4, $0x3e2aabd7
+DATA expK<>+1876(SB)/4, $0x3e2aabd7
+DATA expK<>+1880(SB)/4, $0x3e2aabd7
+DATA expK<>+1884(SB)/4, $0x3e2aabd7
+DATA expK<>+1888(SB)/4, $0x3eb504f3 // RS2H 0.35355339 = 1/(2 sqrt2)
+DATA expK<>+1892(SB)/4, $0x3eb504f3
+DATA expK<>+1896(SB)/4, $0x3eb504f3
+DATA expK<>+1900(SB)/4, $0x3eb504f3
+DATA expK<>+1904(SB)/4, $0x3eb504f3
+DATA expK<>+1908(SB)/4, $0x3eb504f3
+DATA expK<>+1912(SB)/4, $0x3eb504f3
+DATA expK<>+1916(SB)/4, $0x3eb504f3
+GLOBL expK<>(SB), RODATA|NOPTR, $1920
 
 // func expAVX2(dst, src *float32, n int)
 // dst[i] = e^src[i] for i in [0, n), n a multiple of 8: +Inf above
@@ -506,6 +538,85 @@ expAVX2done:
 	VZEROUPPER
 	RET
 
+// TANH_AVX2: Y0 = tanh(x), x = Y0, as tanhAVX2 describes; uses Y1-Y11.
+#define TANH_AVX2 \
+	VANDPS expK<>+448(SB), Y0, Y6; \
+	VADDPS Y6, Y6, Y7; \
+	VMOVUPS expK<>+544(SB), Y8; \
+	VMINPS Y7, Y8, Y7; \
+	VMOVUPS expK<>+32(SB), Y1; \
+	VMAXPS Y7, Y1, Y1; \
+	VMOVUPS expK<>+64(SB), Y2; \
+	VMINPS Y1, Y2, Y1; \
+	VMULPS expK<>+96(SB), Y1, Y2; \
+	VROUNDPS $0, Y2, Y2; \
+	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
+	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
+	VMOVUPS expK<>+192(SB), Y3; \
+	VFMADD213PS expK<>+224(SB), Y1, Y3; \
+	VFMADD213PS expK<>+256(SB), Y1, Y3; \
+	VFMADD213PS expK<>+288(SB), Y1, Y3; \
+	VFMADD213PS expK<>+320(SB), Y1, Y3; \
+	VFMADD213PS expK<>+352(SB), Y1, Y3; \
+	VMULPS Y1, Y1, Y4; \
+	VFMADD213PS Y1, Y4, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VCVTPS2DQ Y2, Y2; \
+	VPADDD expK<>+384(SB), Y2, Y2; \
+	VPSLLD $23, Y2, Y2; \
+	VMULPS Y2, Y3, Y3; \
+	VADDPS Y3, Y3, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VMOVUPS expK<>+512(SB), Y8; \
+	VDIVPS Y3, Y8, Y3; \
+	VMOVUPS expK<>+0(SB), Y8; \
+	VSUBPS Y3, Y8, Y3; \
+	VANDPS expK<>+480(SB), Y0, Y8; \
+	VORPS Y8, Y3, Y3; \
+	VMULPS Y0, Y0, Y9; \
+	VMOVUPS expK<>+608(SB), Y10; \
+	VFMADD213PS expK<>+640(SB), Y9, Y10; \
+	VFMADD213PS expK<>+672(SB), Y9, Y10; \
+	VFMADD213PS expK<>+704(SB), Y9, Y10; \
+	VFMADD213PS expK<>+736(SB), Y9, Y10; \
+	VMULPS Y9, Y10, Y10; \
+	VFMADD213PS Y0, Y0, Y10; \
+	VCMPPS $1, expK<>+576(SB), Y6, Y11; \
+	VBLENDVPS Y11, Y10, Y3, Y3; \
+	VMOVAPS Y3, Y0
+
+// GELU_TANH_AVX2: Y0 = x / (1 + e^(-2z)), x = Y0, as geluTanhAVX2
+// describes; uses Y1-Y7.
+#define GELU_TANH_AVX2 \
+	VMULPS Y0, Y0, Y6; \
+	VMOVUPS expK<>+800(SB), Y7; \
+	VFMADD213PS expK<>+768(SB), Y6, Y7; \
+	VMULPS Y0, Y7, Y7; \
+	VMOVUPS expK<>+32(SB), Y1; \
+	VMAXPS Y7, Y1, Y1; \
+	VMOVUPS expK<>+64(SB), Y2; \
+	VMINPS Y1, Y2, Y1; \
+	VMULPS expK<>+96(SB), Y1, Y2; \
+	VROUNDPS $0, Y2, Y2; \
+	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
+	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
+	VMOVUPS expK<>+192(SB), Y3; \
+	VFMADD213PS expK<>+224(SB), Y1, Y3; \
+	VFMADD213PS expK<>+256(SB), Y1, Y3; \
+	VFMADD213PS expK<>+288(SB), Y1, Y3; \
+	VFMADD213PS expK<>+320(SB), Y1, Y3; \
+	VFMADD213PS expK<>+352(SB), Y1, Y3; \
+	VMULPS Y1, Y1, Y4; \
+	VFMADD213PS Y1, Y4, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VCVTPS2DQ Y2, Y2; \
+	VPADDD expK<>+384(SB), Y2, Y2; \
+	VPSLLD $23, Y2, Y2; \
+	VMULPS Y2, Y3, Y3; \
+	VADDPS Y3, Y3, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VDIVPS Y3, Y0, Y0
+
 // func tanhAVX2(dst, src *float32, n int)
 // dst[i] = tanh(x), x = src[i], for i in [0, n), n a multiple of 8: the
 // Cephes tanhf polynomial where |x| < 0.625, else 1 - 2/(e^(2|x|) + 1)
@@ -519,50 +630,8 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 
 tanhAVX2loop:
 	VMOVUPS (SI), Y0
-	VANDPS expK<>+448(SB), Y0, Y6
-	VADDPS Y6, Y6, Y7
-	VMOVUPS expK<>+544(SB), Y8
-	VMINPS Y7, Y8, Y7
-	VMOVUPS expK<>+32(SB), Y1
-	VMAXPS Y7, Y1, Y1
-	VMOVUPS expK<>+64(SB), Y2
-	VMINPS Y1, Y2, Y1
-	VMULPS expK<>+96(SB), Y1, Y2
-	VROUNDPS $0, Y2, Y2
-	VFNMADD231PS expK<>+128(SB), Y2, Y1
-	VFNMADD231PS expK<>+160(SB), Y2, Y1
-	VMOVUPS expK<>+192(SB), Y3
-	VFMADD213PS expK<>+224(SB), Y1, Y3
-	VFMADD213PS expK<>+256(SB), Y1, Y3
-	VFMADD213PS expK<>+288(SB), Y1, Y3
-	VFMADD213PS expK<>+320(SB), Y1, Y3
-	VFMADD213PS expK<>+352(SB), Y1, Y3
-	VMULPS Y1, Y1, Y4
-	VFMADD213PS Y1, Y4, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VCVTPS2DQ Y2, Y2
-	VPADDD expK<>+384(SB), Y2, Y2
-	VPSLLD $23, Y2, Y2
-	VMULPS Y2, Y3, Y3
-	VADDPS Y3, Y3, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VMOVUPS expK<>+512(SB), Y8
-	VDIVPS Y3, Y8, Y3
-	VMOVUPS expK<>+0(SB), Y8
-	VSUBPS Y3, Y8, Y3
-	VANDPS expK<>+480(SB), Y0, Y8
-	VORPS Y8, Y3, Y3
-	VMULPS Y0, Y0, Y9
-	VMOVUPS expK<>+608(SB), Y10
-	VFMADD213PS expK<>+640(SB), Y9, Y10
-	VFMADD213PS expK<>+672(SB), Y9, Y10
-	VFMADD213PS expK<>+704(SB), Y9, Y10
-	VFMADD213PS expK<>+736(SB), Y9, Y10
-	VMULPS Y9, Y10, Y10
-	VFMADD213PS Y0, Y0, Y10
-	VCMPPS $1, expK<>+576(SB), Y6, Y11
-	VBLENDVPS Y11, Y10, Y3, Y3
-	VMOVUPS Y3, (DI)
+	TANH_AVX2
+	VMOVUPS Y0, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
 	DECQ CX
@@ -585,35 +654,8 @@ TEXT ·geluTanhAVX2(SB), NOSPLIT, $0-24
 
 geluTanhAVX2loop:
 	VMOVUPS (SI), Y0
-	VMULPS Y0, Y0, Y6
-	VMOVUPS expK<>+800(SB), Y7
-	VFMADD213PS expK<>+768(SB), Y6, Y7
-	VMULPS Y0, Y7, Y7
-	VMOVUPS expK<>+32(SB), Y1
-	VMAXPS Y7, Y1, Y1
-	VMOVUPS expK<>+64(SB), Y2
-	VMINPS Y1, Y2, Y1
-	VMULPS expK<>+96(SB), Y1, Y2
-	VROUNDPS $0, Y2, Y2
-	VFNMADD231PS expK<>+128(SB), Y2, Y1
-	VFNMADD231PS expK<>+160(SB), Y2, Y1
-	VMOVUPS expK<>+192(SB), Y3
-	VFMADD213PS expK<>+224(SB), Y1, Y3
-	VFMADD213PS expK<>+256(SB), Y1, Y3
-	VFMADD213PS expK<>+288(SB), Y1, Y3
-	VFMADD213PS expK<>+320(SB), Y1, Y3
-	VFMADD213PS expK<>+352(SB), Y1, Y3
-	VMULPS Y1, Y1, Y4
-	VFMADD213PS Y1, Y4, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VCVTPS2DQ Y2, Y2
-	VPADDD expK<>+384(SB), Y2, Y2
-	VPSLLD $23, Y2, Y2
-	VMULPS Y2, Y3, Y3
-	VADDPS Y3, Y3, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VDIVPS Y3, Y0, Y3
-	VMOVUPS Y3, (DI)
+	GELU_TANH_AVX2
+	VMOVUPS Y0, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
 	DECQ CX
@@ -662,530 +704,6 @@ erfAVX2loop:
 	JNZ  erfAVX2loop
 
 erfAVX2done:
-	VZEROUPPER
-	RET
-
-// func geluAVX2(dst, src *float32, n int)
-// dst[i] = x Phi(x) = x/2 (1 + erf(x/sqrt2)), x = src[i], for i in [0, n),
-// n a multiple of 8, by one erfc: e = Phi(-|x|) = erfc(|x|/sqrt2)/2 by the
-// Numerical Recipes erfcc (t = 1/(1 + w/2), t e^(-w^2 + P(t)), fractional
-// error below 1.2e-7), Phi(x) = 1 - e for x >= 0, e below. The exponent
-// -x^2/2 + P(t) is formed with x (clamped at -13) split as xh + (x - xh),
-// xh with 12 mantissa bits, so that xh^2/2 and n*C1 are exact and the
-// reduced argument keeps its accuracy for large |x|. NaN stays NaN.
-TEXT ·geluAVX2(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-	SHRQ $3, CX
-	JZ   geluAVX2done
-
-geluAVX2loop:
-	VMOVUPS (SI), Y0
-	VANDPS expK<>+448(SB), Y0, Y1
-	VXORPS expK<>+480(SB), Y1, Y1
-	VMULPS expK<>+1312(SB), Y1, Y6
-	VXORPS expK<>+480(SB), Y6, Y6
-	VMULPS expK<>+1280(SB), Y6, Y7
-	VADDPS expK<>+0(SB), Y7, Y7
-	VMOVUPS expK<>+0(SB), Y8
-	VDIVPS Y7, Y8, Y7
-	VMOVUPS expK<>+1408(SB), Y8
-	VFMADD213PS expK<>+1440(SB), Y7, Y8
-	VFMADD213PS expK<>+1472(SB), Y7, Y8
-	VFMADD213PS expK<>+1504(SB), Y7, Y8
-	VFMADD213PS expK<>+1536(SB), Y7, Y8
-	VFMADD213PS expK<>+1568(SB), Y7, Y8
-	VFMADD213PS expK<>+1600(SB), Y7, Y8
-	VFMADD213PS expK<>+1632(SB), Y7, Y8
-	VFMADD213PS expK<>+1664(SB), Y7, Y8
-	VFMADD213PS expK<>+1696(SB), Y7, Y8
-	VMOVUPS expK<>+1344(SB), Y9
-	VMAXPS Y1, Y9, Y9
-	VANDPS expK<>+1376(SB), Y9, Y11
-	VSUBPS Y9, Y11, Y10
-	VADDPS Y9, Y11, Y3
-	VMULPS Y3, Y10, Y10
-	VFMADD231PS expK<>+1280(SB), Y10, Y8
-	VMULPS Y11, Y11, Y9
-	VMULPS expK<>+1280(SB), Y9, Y9
-	VSUBPS Y9, Y8, Y10
-	VMULPS expK<>+96(SB), Y10, Y10
-	VROUNDPS $0, Y10, Y10
-	VMULPS expK<>+128(SB), Y10, Y11
-	VADDPS Y11, Y9, Y11
-	VSUBPS Y11, Y8, Y11
-	VFNMADD231PS expK<>+160(SB), Y10, Y11
-	VMOVUPS expK<>+192(SB), Y4
-	VFMADD213PS expK<>+224(SB), Y11, Y4
-	VFMADD213PS expK<>+256(SB), Y11, Y4
-	VFMADD213PS expK<>+288(SB), Y11, Y4
-	VFMADD213PS expK<>+320(SB), Y11, Y4
-	VFMADD213PS expK<>+352(SB), Y11, Y4
-	VMULPS Y11, Y11, Y3
-	VFMADD213PS Y11, Y3, Y4
-	VADDPS expK<>+0(SB), Y4, Y4
-	VCVTPS2DQ Y10, Y10
-	VPADDD expK<>+1728(SB), Y10, Y10
-	VPSLLD $23, Y10, Y10
-	VMULPS Y10, Y4, Y4
-	VMULPS Y7, Y4, Y4
-	VMULPS expK<>+1280(SB), Y4, Y4
-	VMOVUPS expK<>+0(SB), Y5
-	VSUBPS Y4, Y5, Y5
-	VCMPPS $13, expK<>+1760(SB), Y0, Y2
-	VBLENDVPS Y2, Y5, Y4, Y4
-	VMULPS Y4, Y0, Y3
-	VMOVUPS Y3, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  geluAVX2loop
-
-geluAVX2done:
-	VZEROUPPER
-	RET
-
-// func geluAVX512(dst, src *float32, n int)
-// geluAVX2's sequence of operations on 16 lanes, two independent vectors
-// per iteration (32 floats), then one vector for a remaining 16; n is a
-// multiple of 16. Every lane gets the bits geluAVX2 gives it (VRNDSCALEPS
-// $0 rounds as VROUNDPS $0; constants are broadcast from the first float
-// of their expK entry).
-TEXT ·geluAVX512(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), DX
-	MOVQ DX, CX
-	SHRQ $5, CX
-	JZ   geluAVX512one
-
-geluAVX512loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS 64(SI), Z16
-	VANDPS.BCST expK<>+448(SB), Z0, Z1
-	VANDPS.BCST expK<>+448(SB), Z16, Z17
-	VXORPS.BCST expK<>+480(SB), Z1, Z1
-	VXORPS.BCST expK<>+480(SB), Z17, Z17
-	VMULPS.BCST expK<>+1312(SB), Z1, Z6
-	VMULPS.BCST expK<>+1312(SB), Z17, Z22
-	VXORPS.BCST expK<>+480(SB), Z6, Z6
-	VXORPS.BCST expK<>+480(SB), Z22, Z22
-	VMULPS.BCST expK<>+1280(SB), Z6, Z7
-	VMULPS.BCST expK<>+1280(SB), Z22, Z23
-	VADDPS.BCST expK<>+0(SB), Z7, Z7
-	VADDPS.BCST expK<>+0(SB), Z23, Z23
-	VBROADCASTSS expK<>+0(SB), Z8
-	VBROADCASTSS expK<>+0(SB), Z24
-	VDIVPS Z7, Z8, Z7
-	VDIVPS Z23, Z24, Z23
-	VBROADCASTSS expK<>+1408(SB), Z8
-	VBROADCASTSS expK<>+1408(SB), Z24
-	VFMADD213PS.BCST expK<>+1440(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1440(SB), Z23, Z24
-	VFMADD213PS.BCST expK<>+1472(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1472(SB), Z23, Z24
-	VFMADD213PS.BCST expK<>+1504(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1504(SB), Z23, Z24
-	VFMADD213PS.BCST expK<>+1536(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1536(SB), Z23, Z24
-	VFMADD213PS.BCST expK<>+1568(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1568(SB), Z23, Z24
-	VFMADD213PS.BCST expK<>+1600(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1600(SB), Z23, Z24
-	VFMADD213PS.BCST expK<>+1632(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1632(SB), Z23, Z24
-	VFMADD213PS.BCST expK<>+1664(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1664(SB), Z23, Z24
-	VFMADD213PS.BCST expK<>+1696(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1696(SB), Z23, Z24
-	VBROADCASTSS expK<>+1344(SB), Z9
-	VBROADCASTSS expK<>+1344(SB), Z25
-	VMAXPS Z1, Z9, Z9
-	VMAXPS Z17, Z25, Z25
-	VANDPS.BCST expK<>+1376(SB), Z9, Z11
-	VANDPS.BCST expK<>+1376(SB), Z25, Z27
-	VSUBPS Z9, Z11, Z10
-	VSUBPS Z25, Z27, Z26
-	VADDPS Z9, Z11, Z3
-	VADDPS Z25, Z27, Z19
-	VMULPS Z3, Z10, Z10
-	VMULPS Z19, Z26, Z26
-	VFMADD231PS.BCST expK<>+1280(SB), Z10, Z8
-	VFMADD231PS.BCST expK<>+1280(SB), Z26, Z24
-	VMULPS Z11, Z11, Z9
-	VMULPS Z27, Z27, Z25
-	VMULPS.BCST expK<>+1280(SB), Z9, Z9
-	VMULPS.BCST expK<>+1280(SB), Z25, Z25
-	VSUBPS Z9, Z8, Z10
-	VSUBPS Z25, Z24, Z26
-	VMULPS.BCST expK<>+96(SB), Z10, Z10
-	VMULPS.BCST expK<>+96(SB), Z26, Z26
-	VRNDSCALEPS $0, Z10, Z10
-	VRNDSCALEPS $0, Z26, Z26
-	VMULPS.BCST expK<>+128(SB), Z10, Z11
-	VMULPS.BCST expK<>+128(SB), Z26, Z27
-	VADDPS Z11, Z9, Z11
-	VADDPS Z27, Z25, Z27
-	VSUBPS Z11, Z8, Z11
-	VSUBPS Z27, Z24, Z27
-	VFNMADD231PS.BCST expK<>+160(SB), Z10, Z11
-	VFNMADD231PS.BCST expK<>+160(SB), Z26, Z27
-	VBROADCASTSS expK<>+192(SB), Z4
-	VBROADCASTSS expK<>+192(SB), Z20
-	VFMADD213PS.BCST expK<>+224(SB), Z11, Z4
-	VFMADD213PS.BCST expK<>+224(SB), Z27, Z20
-	VFMADD213PS.BCST expK<>+256(SB), Z11, Z4
-	VFMADD213PS.BCST expK<>+256(SB), Z27, Z20
-	VFMADD213PS.BCST expK<>+288(SB), Z11, Z4
-	VFMADD213PS.BCST expK<>+288(SB), Z27, Z20
-	VFMADD213PS.BCST expK<>+320(SB), Z11, Z4
-	VFMADD213PS.BCST expK<>+320(SB), Z27, Z20
-	VFMADD213PS.BCST expK<>+352(SB), Z11, Z4
-	VFMADD213PS.BCST expK<>+352(SB), Z27, Z20
-	VMULPS Z11, Z11, Z3
-	VMULPS Z27, Z27, Z19
-	VFMADD213PS Z11, Z3, Z4
-	VFMADD213PS Z27, Z19, Z20
-	VADDPS.BCST expK<>+0(SB), Z4, Z4
-	VADDPS.BCST expK<>+0(SB), Z20, Z20
-	VCVTPS2DQ Z10, Z10
-	VCVTPS2DQ Z26, Z26
-	VPADDD.BCST expK<>+1728(SB), Z10, Z10
-	VPADDD.BCST expK<>+1728(SB), Z26, Z26
-	VPSLLD $23, Z10, Z10
-	VPSLLD $23, Z26, Z26
-	VMULPS Z10, Z4, Z4
-	VMULPS Z26, Z20, Z20
-	VMULPS Z7, Z4, Z4
-	VMULPS Z23, Z20, Z20
-	VMULPS.BCST expK<>+1280(SB), Z4, Z4
-	VMULPS.BCST expK<>+1280(SB), Z20, Z20
-	VBROADCASTSS expK<>+0(SB), Z5
-	VBROADCASTSS expK<>+0(SB), Z21
-	VSUBPS Z4, Z5, Z5
-	VSUBPS Z20, Z21, Z21
-	VCMPPS.BCST $13, expK<>+1760(SB), Z0, K1
-	VCMPPS.BCST $13, expK<>+1760(SB), Z16, K2
-	VBLENDMPS Z5, Z4, K1, Z4
-	VBLENDMPS Z21, Z20, K2, Z20
-	VMULPS Z4, Z0, Z3
-	VMULPS Z20, Z16, Z19
-	VMOVUPS Z3, (DI)
-	VMOVUPS Z19, 64(DI)
-	ADDQ $128, SI
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  geluAVX512loop
-
-geluAVX512one:
-	TESTQ $16, DX
-	JZ   geluAVX512done
-	VMOVUPS (SI), Z0
-	VANDPS.BCST expK<>+448(SB), Z0, Z1
-	VXORPS.BCST expK<>+480(SB), Z1, Z1
-	VMULPS.BCST expK<>+1312(SB), Z1, Z6
-	VXORPS.BCST expK<>+480(SB), Z6, Z6
-	VMULPS.BCST expK<>+1280(SB), Z6, Z7
-	VADDPS.BCST expK<>+0(SB), Z7, Z7
-	VBROADCASTSS expK<>+0(SB), Z8
-	VDIVPS Z7, Z8, Z7
-	VBROADCASTSS expK<>+1408(SB), Z8
-	VFMADD213PS.BCST expK<>+1440(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1472(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1504(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1536(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1568(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1600(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1632(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1664(SB), Z7, Z8
-	VFMADD213PS.BCST expK<>+1696(SB), Z7, Z8
-	VBROADCASTSS expK<>+1344(SB), Z9
-	VMAXPS Z1, Z9, Z9
-	VANDPS.BCST expK<>+1376(SB), Z9, Z11
-	VSUBPS Z9, Z11, Z10
-	VADDPS Z9, Z11, Z3
-	VMULPS Z3, Z10, Z10
-	VFMADD231PS.BCST expK<>+1280(SB), Z10, Z8
-	VMULPS Z11, Z11, Z9
-	VMULPS.BCST expK<>+1280(SB), Z9, Z9
-	VSUBPS Z9, Z8, Z10
-	VMULPS.BCST expK<>+96(SB), Z10, Z10
-	VRNDSCALEPS $0, Z10, Z10
-	VMULPS.BCST expK<>+128(SB), Z10, Z11
-	VADDPS Z11, Z9, Z11
-	VSUBPS Z11, Z8, Z11
-	VFNMADD231PS.BCST expK<>+160(SB), Z10, Z11
-	VBROADCASTSS expK<>+192(SB), Z4
-	VFMADD213PS.BCST expK<>+224(SB), Z11, Z4
-	VFMADD213PS.BCST expK<>+256(SB), Z11, Z4
-	VFMADD213PS.BCST expK<>+288(SB), Z11, Z4
-	VFMADD213PS.BCST expK<>+320(SB), Z11, Z4
-	VFMADD213PS.BCST expK<>+352(SB), Z11, Z4
-	VMULPS Z11, Z11, Z3
-	VFMADD213PS Z11, Z3, Z4
-	VADDPS.BCST expK<>+0(SB), Z4, Z4
-	VCVTPS2DQ Z10, Z10
-	VPADDD.BCST expK<>+1728(SB), Z10, Z10
-	VPSLLD $23, Z10, Z10
-	VMULPS Z10, Z4, Z4
-	VMULPS Z7, Z4, Z4
-	VMULPS.BCST expK<>+1280(SB), Z4, Z4
-	VBROADCASTSS expK<>+0(SB), Z5
-	VSUBPS Z4, Z5, Z5
-	VCMPPS.BCST $13, expK<>+1760(SB), Z0, K1
-	VBLENDMPS Z5, Z4, K1, Z4
-	VMULPS Z4, Z0, Z3
-	VMOVUPS Z3, (DI)
-
-geluAVX512done:
-	VZEROUPPER
-	RET
-
-// func sigmoidAVX2(dst, src *float32, n int, silu int)
-// dst[i] = 1/(1 + e^-x), x = src[i] (times x when silu != 0), for i in
-// [0, n), n a multiple of 8, two vectors per iteration; e^-x by the
-// exponential of expAVX2 with its argument clamped to [-86, 88.72] (the
-// result is then 1 or below 3e-39); NaN stays NaN.
-TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-	MOVQ silu+24(FP), DX
-	SHRQ $3, CX
-	JZ   sigmoidAVX2done
-
-sigmoidAVX2loop2:
-	CMPQ CX, $2
-	JLT  sigmoidAVX2loop
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y8
-	VXORPS expK<>+480(SB), Y0, Y6
-	VXORPS expK<>+480(SB), Y8, Y14
-	VMOVUPS expK<>+32(SB), Y1
-	VMOVUPS expK<>+32(SB), Y9
-	VMAXPS Y6, Y1, Y1
-	VMAXPS Y14, Y9, Y9
-	VMOVUPS expK<>+64(SB), Y2
-	VMOVUPS expK<>+64(SB), Y10
-	VMINPS Y1, Y2, Y1
-	VMINPS Y9, Y10, Y9
-	VMULPS expK<>+96(SB), Y1, Y2
-	VMULPS expK<>+96(SB), Y9, Y10
-	VROUNDPS $0, Y2, Y2
-	VROUNDPS $0, Y10, Y10
-	VFNMADD231PS expK<>+128(SB), Y2, Y1
-	VFNMADD231PS expK<>+128(SB), Y10, Y9
-	VFNMADD231PS expK<>+160(SB), Y2, Y1
-	VFNMADD231PS expK<>+160(SB), Y10, Y9
-	VMOVUPS expK<>+192(SB), Y3
-	VMOVUPS expK<>+192(SB), Y11
-	VFMADD213PS expK<>+224(SB), Y1, Y3
-	VFMADD213PS expK<>+224(SB), Y9, Y11
-	VFMADD213PS expK<>+256(SB), Y1, Y3
-	VFMADD213PS expK<>+256(SB), Y9, Y11
-	VFMADD213PS expK<>+288(SB), Y1, Y3
-	VFMADD213PS expK<>+288(SB), Y9, Y11
-	VFMADD213PS expK<>+320(SB), Y1, Y3
-	VFMADD213PS expK<>+320(SB), Y9, Y11
-	VFMADD213PS expK<>+352(SB), Y1, Y3
-	VFMADD213PS expK<>+352(SB), Y9, Y11
-	VMULPS Y1, Y1, Y4
-	VMULPS Y9, Y9, Y12
-	VFMADD213PS Y1, Y4, Y3
-	VFMADD213PS Y9, Y12, Y11
-	VADDPS expK<>+0(SB), Y3, Y3
-	VADDPS expK<>+0(SB), Y11, Y11
-	VCVTPS2DQ Y2, Y2
-	VCVTPS2DQ Y10, Y10
-	VPADDD expK<>+384(SB), Y2, Y2
-	VPADDD expK<>+384(SB), Y10, Y10
-	VPSLLD $23, Y2, Y2
-	VPSLLD $23, Y10, Y10
-	VMULPS Y2, Y3, Y3
-	VMULPS Y10, Y11, Y11
-	VADDPS Y3, Y3, Y3
-	VADDPS Y11, Y11, Y11
-	VADDPS expK<>+0(SB), Y3, Y3
-	VADDPS expK<>+0(SB), Y11, Y11
-	VMOVUPS expK<>+0(SB), Y5
-	VMOVUPS expK<>+0(SB), Y13
-	VDIVPS Y3, Y5, Y3
-	VDIVPS Y11, Y13, Y11
-	TESTQ DX, DX
-	JZ   sigmoidAVX2st2
-	VMULPS Y0, Y3, Y3
-	VMULPS Y8, Y11, Y11
-
-sigmoidAVX2st2:
-	VMOVUPS Y3, (DI)
-	VMOVUPS Y11, 32(DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $2, CX
-	JNZ  sigmoidAVX2loop2
-	JMP  sigmoidAVX2done
-
-sigmoidAVX2loop:
-	VMOVUPS (SI), Y0
-	VXORPS expK<>+480(SB), Y0, Y6
-	VMOVUPS expK<>+32(SB), Y1
-	VMAXPS Y6, Y1, Y1
-	VMOVUPS expK<>+64(SB), Y2
-	VMINPS Y1, Y2, Y1
-	VMULPS expK<>+96(SB), Y1, Y2
-	VROUNDPS $0, Y2, Y2
-	VFNMADD231PS expK<>+128(SB), Y2, Y1
-	VFNMADD231PS expK<>+160(SB), Y2, Y1
-	VMOVUPS expK<>+192(SB), Y3
-	VFMADD213PS expK<>+224(SB), Y1, Y3
-	VFMADD213PS expK<>+256(SB), Y1, Y3
-	VFMADD213PS expK<>+288(SB), Y1, Y3
-	VFMADD213PS expK<>+320(SB), Y1, Y3
-	VFMADD213PS expK<>+352(SB), Y1, Y3
-	VMULPS Y1, Y1, Y4
-	VFMADD213PS Y1, Y4, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VCVTPS2DQ Y2, Y2
-	VPADDD expK<>+384(SB), Y2, Y2
-	VPSLLD $23, Y2, Y2
-	VMULPS Y2, Y3, Y3
-	VADDPS Y3, Y3, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VMOVUPS expK<>+0(SB), Y5
-	VDIVPS Y3, Y5, Y3
-	TESTQ DX, DX
-	JZ   sigmoidAVX2st
-	VMULPS Y0, Y3, Y3
-
-sigmoidAVX2st:
-	VMOVUPS Y3, (DI)
-
-sigmoidAVX2done:
-	VZEROUPPER
-	RET
-
-// func sigmoidAVX512(dst, src *float32, n int, silu int)
-// sigmoidAVX2's sequence of operations (its one-vector loop) on 16 lanes,
-// two independent vectors per iteration (32 floats), then one vector for a
-// remaining 16; n is a multiple of 16. Every lane gets the bits
-// sigmoidAVX2 gives it (VRNDSCALEPS $0 rounds as VROUNDPS $0; constants
-// are broadcast from the first float of their expK entry).
-TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), R8
-	MOVQ silu+24(FP), DX
-	MOVQ R8, CX
-	SHRQ $5, CX
-	JZ   sigmoidAVX512one
-
-sigmoidAVX512loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS 64(SI), Z16
-	VXORPS.BCST expK<>+480(SB), Z0, Z6
-	VXORPS.BCST expK<>+480(SB), Z16, Z22
-	VBROADCASTSS expK<>+32(SB), Z1
-	VBROADCASTSS expK<>+32(SB), Z17
-	VMAXPS Z6, Z1, Z1
-	VMAXPS Z22, Z17, Z17
-	VBROADCASTSS expK<>+64(SB), Z2
-	VBROADCASTSS expK<>+64(SB), Z18
-	VMINPS Z1, Z2, Z1
-	VMINPS Z17, Z18, Z17
-	VMULPS.BCST expK<>+96(SB), Z1, Z2
-	VMULPS.BCST expK<>+96(SB), Z17, Z18
-	VRNDSCALEPS $0, Z2, Z2
-	VRNDSCALEPS $0, Z18, Z18
-	VFNMADD231PS.BCST expK<>+128(SB), Z2, Z1
-	VFNMADD231PS.BCST expK<>+128(SB), Z18, Z17
-	VFNMADD231PS.BCST expK<>+160(SB), Z2, Z1
-	VFNMADD231PS.BCST expK<>+160(SB), Z18, Z17
-	VBROADCASTSS expK<>+192(SB), Z3
-	VBROADCASTSS expK<>+192(SB), Z19
-	VFMADD213PS.BCST expK<>+224(SB), Z1, Z3
-	VFMADD213PS.BCST expK<>+224(SB), Z17, Z19
-	VFMADD213PS.BCST expK<>+256(SB), Z1, Z3
-	VFMADD213PS.BCST expK<>+256(SB), Z17, Z19
-	VFMADD213PS.BCST expK<>+288(SB), Z1, Z3
-	VFMADD213PS.BCST expK<>+288(SB), Z17, Z19
-	VFMADD213PS.BCST expK<>+320(SB), Z1, Z3
-	VFMADD213PS.BCST expK<>+320(SB), Z17, Z19
-	VFMADD213PS.BCST expK<>+352(SB), Z1, Z3
-	VFMADD213PS.BCST expK<>+352(SB), Z17, Z19
-	VMULPS Z1, Z1, Z4
-	VMULPS Z17, Z17, Z20
-	VFMADD213PS Z1, Z4, Z3
-	VFMADD213PS Z17, Z20, Z19
-	VADDPS.BCST expK<>+0(SB), Z3, Z3
-	VADDPS.BCST expK<>+0(SB), Z19, Z19
-	VCVTPS2DQ Z2, Z2
-	VCVTPS2DQ Z18, Z18
-	VPADDD.BCST expK<>+384(SB), Z2, Z2
-	VPADDD.BCST expK<>+384(SB), Z18, Z18
-	VPSLLD $23, Z2, Z2
-	VPSLLD $23, Z18, Z18
-	VMULPS Z2, Z3, Z3
-	VMULPS Z18, Z19, Z19
-	VADDPS Z3, Z3, Z3
-	VADDPS Z19, Z19, Z19
-	VADDPS.BCST expK<>+0(SB), Z3, Z3
-	VADDPS.BCST expK<>+0(SB), Z19, Z19
-	VBROADCASTSS expK<>+0(SB), Z5
-	VBROADCASTSS expK<>+0(SB), Z21
-	VDIVPS Z3, Z5, Z3
-	VDIVPS Z19, Z21, Z19
-	TESTQ DX, DX
-	JZ   sigmoidAVX512st2
-	VMULPS Z0, Z3, Z3
-	VMULPS Z16, Z19, Z19
-
-sigmoidAVX512st2:
-	VMOVUPS Z3, (DI)
-	VMOVUPS Z19, 64(DI)
-	ADDQ $128, SI
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  sigmoidAVX512loop
-
-sigmoidAVX512one:
-	TESTQ $16, R8
-	JZ   sigmoidAVX512done
-	VMOVUPS (SI), Z0
-	VXORPS.BCST expK<>+480(SB), Z0, Z6
-	VBROADCASTSS expK<>+32(SB), Z1
-	VMAXPS Z6, Z1, Z1
-	VBROADCASTSS expK<>+64(SB), Z2
-	VMINPS Z1, Z2, Z1
-	VMULPS.BCST expK<>+96(SB), Z1, Z2
-	VRNDSCALEPS $0, Z2, Z2
-	VFNMADD231PS.BCST expK<>+128(SB), Z2, Z1
-	VFNMADD231PS.BCST expK<>+160(SB), Z2, Z1
-	VBROADCASTSS expK<>+192(SB), Z3
-	VFMADD213PS.BCST expK<>+224(SB), Z1, Z3
-	VFMADD213PS.BCST expK<>+256(SB), Z1, Z3
-	VFMADD213PS.BCST expK<>+288(SB), Z1, Z3
-	VFMADD213PS.BCST expK<>+320(SB), Z1, Z3
-	VFMADD213PS.BCST expK<>+352(SB), Z1, Z3
-	VMULPS Z1, Z1, Z4
-	VFMADD213PS Z1, Z4, Z3
-	VADDPS.BCST expK<>+0(SB), Z3, Z3
-	VCVTPS2DQ Z2, Z2
-	VPADDD.BCST expK<>+384(SB), Z2, Z2
-	VPSLLD $23, Z2, Z2
-	VMULPS Z2, Z3, Z3
-	VADDPS Z3, Z3, Z3
-	VADDPS.BCST expK<>+0(SB), Z3, Z3
-	VBROADCASTSS expK<>+0(SB), Z5
-	VDIVPS Z3, Z5, Z3
-	TESTQ DX, DX
-	JZ   sigmoidAVX512st
-	VMULPS Z0, Z3, Z3
-
-sigmoidAVX512st:
-	VMOVUPS Z3, (DI)
-
-sigmoidAVX512done:
 	VZEROUPPER
 	RET
 
@@ -1365,59 +883,6 @@ nsdone:
 	VZEROUPPER
 	RET
 
-// func hardSigmoidAVX2(v *float32, n int, a, b float32)
-// v[i] = min(max(v[i]*a + b, 0), 1) in place (multiply, then add: the
-// scalar code's roundings) for i in [0, n), n a multiple of 8; NaN stays
-// NaN.
-TEXT ·hardSigmoidAVX2(SB), NOSPLIT, $0-24
-	MOVQ v+0(FP), DI
-	MOVQ n+8(FP), CX
-	VBROADCASTSS a+16(FP), Y15
-	VBROADCASTSS b+20(FP), Y14
-	VXORPS Y13, Y13, Y13
-	VMOVUPS expK<>+0(SB), Y12
-	SHRQ $3, CX
-	JZ   hsgdone
-
-hsgloop:
-	VMULPS (DI), Y15, Y0
-	VADDPS Y14, Y0, Y0
-	VMAXPS Y0, Y13, Y0
-	VMINPS Y0, Y12, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  hsgloop
-
-hsgdone:
-	VZEROUPPER
-	RET
-
-// func leakyReluAVX2(v *float32, n int, a float32)
-// v[i] = v[i] < 0 ? a*v[i] : v[i] in place for i in [0, n), n a multiple
-// of 8.
-TEXT ·leakyReluAVX2(SB), NOSPLIT, $0-20
-	MOVQ v+0(FP), DI
-	MOVQ n+8(FP), CX
-	VBROADCASTSS a+16(FP), Y15
-	VXORPS Y13, Y13, Y13
-	SHRQ $3, CX
-	JZ   lrdone
-
-lrloop:
-	VMOVUPS (DI), Y0
-	VMULPS Y15, Y0, Y1
-	VCMPPS $1, Y13, Y0, Y2
-	VBLENDVPS Y2, Y1, Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  lrloop
-
-lrdone:
-	VZEROUPPER
-	RET
-
 // func axpbAVX2(dst, src *float32, n int, a, c float32)
 // dst[i] = src[i]*a + c (one rounding) for i in [0, n), n a multiple of 8.
 TEXT ·axpbAVX2(SB), NOSPLIT, $0-32
@@ -1442,3 +907,479 @@ axdone:
 	VZEROUPPER
 	RET
 
+
+// Tile activations: each kernel applies its activation in place to rows
+// rows of cols floats, the rows ldc floats apart, in one call (a GEMM
+// tile is 12 rows of 32). Every element goes through the same lane code
+// whatever its position: full vectors, then the row's tail through a
+// masked load (masked-off lanes read as 0) and a masked store, so an
+// element's bits do not depend on the block's shape. The avx512 kernels
+// perform, per lane, the avx2 kernels' sequence of roundings (constants
+// broadcast from the first float of their expK entry; VRNDSCALEPS $0
+// rounds as VROUNDPS $0; VSCALEFPS p, n gives the bits of the avx2
+// p * 2^(n-1) * 2 and p * 2^n wherever they are used: n is an integer
+// and the product normal or infinite in both).
+
+// tileMask<>+32-4t holds t all-ones lanes and then zeros: the avx2 tail
+// mask of t < 8 floats.
+DATA tileMask<>+0(SB)/8, $0xffffffffffffffff
+DATA tileMask<>+8(SB)/8, $0xffffffffffffffff
+DATA tileMask<>+16(SB)/8, $0xffffffffffffffff
+DATA tileMask<>+24(SB)/8, $0xffffffffffffffff
+DATA tileMask<>+32(SB)/8, $0
+DATA tileMask<>+40(SB)/8, $0
+DATA tileMask<>+48(SB)/8, $0
+DATA tileMask<>+56(SB)/8, $0
+GLOBL tileMask<>(SB), RODATA|NOPTR, $64
+
+// TILE_ARGS loads the common arguments: DI = c, R8 = rows, R9 = cols,
+// R10 = ldc in bytes.
+#define TILE_ARGS \
+	MOVQ c+0(FP), DI; \
+	MOVQ rows+8(FP), R8; \
+	MOVQ cols+16(FP), R9; \
+	MOVQ ldc+24(FP), R10; \
+	SHLQ $2, R10
+
+// TILE_MASK_AVX2 sets Y15 to the tail mask of cols mod 8 lanes.
+#define TILE_MASK_AVX2 \
+	MOVQ R9, AX; \
+	ANDQ $7, AX; \
+	SHLQ $2, AX; \
+	LEAQ tileMask<>+32(SB), BX; \
+	SUBQ AX, BX; \
+	VMOVUPS (BX), Y15
+
+// TILE_MASK_AVX512 sets K2 to the tail mask of cols mod 16 lanes.
+#define TILE_MASK_AVX512 \
+	MOVQ R9, CX; \
+	ANDQ $15, CX; \
+	MOVL $1, AX; \
+	SHLL CX, AX; \
+	DECL AX; \
+	KMOVW AX, K2
+
+// TILE_LOOP_AVX2 applies body (in place on Y0; Y12-Y15 left alone) to
+// the block, vector by vector, each row's tail through the mask Y15; its
+// label arguments name the loop's labels.
+#define TILE_LOOP_AVX2(body, lrow, lvec, ltail, lnext) \
+lrow: \
+	MOVQ DI, SI; \
+	MOVQ R9, CX; \
+	SHRQ $3, CX; \
+	JZ   ltail; \
+lvec: \
+	VMOVUPS (SI), Y0; \
+	body; \
+	VMOVUPS Y0, (SI); \
+	ADDQ $32, SI; \
+	DECQ CX; \
+	JNZ  lvec; \
+ltail: \
+	TESTQ $7, R9; \
+	JZ   lnext; \
+	VMASKMOVPS (SI), Y15, Y0; \
+	body; \
+	VMASKMOVPS Y0, Y15, (SI); \
+lnext: \
+	ADDQ R10, DI; \
+	DECQ R8; \
+	JNZ  lrow; \
+	VZEROUPPER; \
+	RET
+
+// TILE_LOOP_AVX512 is TILE_LOOP_AVX2 on Z0, the tail under the mask K2.
+#define TILE_LOOP_AVX512(body, lrow, lvec, ltail, lnext) \
+lrow: \
+	MOVQ DI, SI; \
+	MOVQ R9, CX; \
+	SHRQ $4, CX; \
+	JZ   ltail; \
+lvec: \
+	VMOVUPS (SI), Z0; \
+	body; \
+	VMOVUPS Z0, (SI); \
+	ADDQ $64, SI; \
+	DECQ CX; \
+	JNZ  lvec; \
+ltail: \
+	KORTESTW K2, K2; \
+	JZ   lnext; \
+	VMOVUPS.Z (SI), K2, Z0; \
+	body; \
+	VMOVUPS Z0, K2, (SI); \
+lnext: \
+	ADDQ R10, DI; \
+	DECQ R8; \
+	JNZ  lrow; \
+	VZEROUPPER; \
+	RET
+
+// SIGMOID_AVX2: Y3 = 1 + e^-x, x = Y0, -x clamped to [-86, 88.72]:
+// expAVX2's reduction (a = n ln2 + r, |r| <= ln2/2) with e^r = 1 + r +
+// r^2 Q(r), Q of degree 3 (Q3..Q0: a minimax fit of (e^r - 1 - r)/r^2
+// for the relative error of e^r, 1.1e-7; 1.7e-7 with float32 roundings),
+// two FMAs fewer than expAVX2's Cephes polynomial and still far inside
+// the 2e-6 of ApplyAct's Sigmoid and SiLU; uses Y1-Y4, Y6. The caller
+// divides 1 (Sigmoid) or x (SiLU: x / (1 + e^-x), one rounding) by it.
+#define SIGMOID_AVX2 \
+	VXORPS expK<>+480(SB), Y0, Y6; \
+	VMOVUPS expK<>+32(SB), Y1; \
+	VMAXPS Y6, Y1, Y1; \
+	VMOVUPS expK<>+64(SB), Y2; \
+	VMINPS Y1, Y2, Y1; \
+	VMULPS expK<>+96(SB), Y1, Y2; \
+	VROUNDPS $0, Y2, Y2; \
+	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
+	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
+	VMOVUPS expK<>+1792(SB), Y3; \
+	VFMADD213PS expK<>+1824(SB), Y1, Y3; \
+	VFMADD213PS expK<>+1856(SB), Y1, Y3; \
+	VFMADD213PS expK<>+1376(SB), Y1, Y3; \
+	VMULPS Y1, Y1, Y4; \
+	VFMADD213PS Y1, Y4, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VCVTPS2DQ Y2, Y2; \
+	VPADDD expK<>+384(SB), Y2, Y2; \
+	VPSLLD $23, Y2, Y2; \
+	VMULPS Y2, Y3, Y3; \
+	VADDPS Y3, Y3, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3
+
+// SIGMOID_AVX512 is SIGMOID_AVX2 on Z registers: Z3 from Z0, using Z1,
+// Z2, Z4 and the constants Z16-Z25, Z28 (SIGMOID_CONSTS).
+#define SIGMOID_AVX512 \
+	VXORPS Z16, Z0, Z1; \
+	VMAXPS Z1, Z17, Z1; \
+	VMINPS Z1, Z18, Z1; \
+	VMULPS Z19, Z1, Z2; \
+	VRNDSCALEPS $0, Z2, Z2; \
+	VFNMADD231PS Z20, Z2, Z1; \
+	VFNMADD231PS Z21, Z2, Z1; \
+	VMOVAPS Z22, Z3; \
+	VFMADD213PS Z23, Z1, Z3; \
+	VFMADD213PS Z24, Z1, Z3; \
+	VFMADD213PS Z25, Z1, Z3; \
+	VMULPS Z1, Z1, Z4; \
+	VFMADD213PS Z1, Z4, Z3; \
+	VADDPS Z28, Z3, Z3; \
+	VSCALEFPS Z2, Z3, Z3; \
+	VADDPS Z28, Z3, Z3
+
+#define SIGMOID_CONSTS \
+	VBROADCASTSS expK<>+480(SB), Z16; \
+	VBROADCASTSS expK<>+32(SB), Z17; \
+	VBROADCASTSS expK<>+64(SB), Z18; \
+	VBROADCASTSS expK<>+96(SB), Z19; \
+	VBROADCASTSS expK<>+128(SB), Z20; \
+	VBROADCASTSS expK<>+160(SB), Z21; \
+	VBROADCASTSS expK<>+1792(SB), Z22; \
+	VBROADCASTSS expK<>+1824(SB), Z23; \
+	VBROADCASTSS expK<>+1856(SB), Z24; \
+	VBROADCASTSS expK<>+1376(SB), Z25; \
+	VBROADCASTSS expK<>+0(SB), Z28
+
+// The Sigmoid and SiLU bodies: 1 or x divided by 1 + e^-x.
+#define SIGMOID_BODY_AVX2 SIGMOID_AVX2; VMOVUPS expK<>+0(SB), Y5; VDIVPS Y3, Y5, Y0
+#define SILU_BODY_AVX2 SIGMOID_AVX2; VDIVPS Y3, Y0, Y0
+#define SIGMOID_BODY_AVX512 SIGMOID_AVX512; VDIVPS Z3, Z28, Z0
+#define SILU_BODY_AVX512 SIGMOID_AVX512; VDIVPS Z3, Z0, Z0
+
+// func sigmoidTileAVX2(c *float32, rows, cols, ldc int, silu int)
+// c[i*ldc+j] = 1/(1 + e^-x) (x/(1 + e^-x) when silu != 0), x =
+// c[i*ldc+j], for i < rows, j < cols; rows, cols > 0. NaN stays NaN.
+TEXT ·sigmoidTileAVX2(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	TILE_MASK_AVX2
+	MOVQ silu+32(FP), DX
+	TESTQ DX, DX
+	JNZ  silut2
+	TILE_LOOP_AVX2(SIGMOID_BODY_AVX2, sigt2row, sigt2vec, sigt2tail, sigt2next)
+
+silut2:
+	TILE_LOOP_AVX2(SILU_BODY_AVX2, silt2row, silt2vec, silt2tail, silt2next)
+
+// func sigmoidTileAVX512(c *float32, rows, cols, ldc int, silu int)
+// sigmoidTileAVX2 on 16 lanes: the same bits per element.
+TEXT ·sigmoidTileAVX512(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	TILE_MASK_AVX512
+	SIGMOID_CONSTS
+	MOVQ silu+32(FP), DX
+	TESTQ DX, DX
+	JNZ  silut5
+	TILE_LOOP_AVX512(SIGMOID_BODY_AVX512, sigt5row, sigt5vec, sigt5tail, sigt5next)
+
+silut5:
+	TILE_LOOP_AVX512(SILU_BODY_AVX512, silt5row, silt5vec, silt5tail, silt5next)
+
+// GELU_AVX2: Y0 = x Phi(x), x = Y0; uses Y1-Y11. By one erfc: e =
+// Phi(-|x|) = erfc(|x|/sqrt2)/2 by the Numerical Recipes erfcc (t = 1/(1 +
+// w/2), t e^(-w^2 + P(t)), fractional error below 1.2e-7), Phi(x) = 1 - e
+// for x >= 0, e below. The exponent P(t) - x^2/2 is reduced with x^2/2
+// (x clamped at -13) as h + l, h = x (x/2) rounded and l its exact error
+// (an FMA): r = ((P - (h + n C1)) - l) - n C2, h + n C1 exact, so that r
+// keeps its accuracy for large |x|; e^r as in SIGMOID_AVX2, scaled by
+// 2^(n-1) for the halving (n >= -124 there: exact). 1 + w/2 is one FMA,
+// |x| (1/(2 sqrt2)) + 1.
+#define GELU_AVX2 \
+	VANDPS expK<>+448(SB), Y0, Y1; \
+	VMOVUPS expK<>+0(SB), Y7; \
+	VFMADD231PS expK<>+1888(SB), Y1, Y7; \
+	VMOVUPS expK<>+0(SB), Y8; \
+	VDIVPS Y7, Y8, Y7; \
+	VXORPS expK<>+480(SB), Y1, Y1; \
+	VMOVUPS expK<>+1408(SB), Y8; \
+	VFMADD213PS expK<>+1440(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1472(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1504(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1536(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1568(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1600(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1632(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1664(SB), Y7, Y8; \
+	VFMADD213PS expK<>+1696(SB), Y7, Y8; \
+	VMOVUPS expK<>+1344(SB), Y9; \
+	VMAXPS Y1, Y9, Y9; \
+	VMULPS expK<>+1280(SB), Y9, Y10; \
+	VMULPS Y10, Y9, Y11; \
+	VMOVAPS Y11, Y3; \
+	VFMSUB231PS Y10, Y9, Y3; \
+	VSUBPS Y11, Y8, Y10; \
+	VMULPS expK<>+96(SB), Y10, Y10; \
+	VROUNDPS $0, Y10, Y10; \
+	VFMADD231PS expK<>+128(SB), Y10, Y11; \
+	VSUBPS Y11, Y8, Y11; \
+	VSUBPS Y3, Y11, Y11; \
+	VFNMADD231PS expK<>+160(SB), Y10, Y11; \
+	VMOVUPS expK<>+1792(SB), Y4; \
+	VFMADD213PS expK<>+1824(SB), Y11, Y4; \
+	VFMADD213PS expK<>+1856(SB), Y11, Y4; \
+	VFMADD213PS expK<>+1376(SB), Y11, Y4; \
+	VMULPS Y11, Y11, Y3; \
+	VFMADD213PS Y11, Y3, Y4; \
+	VADDPS expK<>+0(SB), Y4, Y4; \
+	VCVTPS2DQ Y10, Y10; \
+	VPADDD expK<>+384(SB), Y10, Y10; \
+	VPSLLD $23, Y10, Y10; \
+	VMULPS Y10, Y4, Y4; \
+	VMULPS Y7, Y4, Y4; \
+	VMOVUPS expK<>+0(SB), Y5; \
+	VSUBPS Y4, Y5, Y5; \
+	VCMPPS $13, expK<>+1760(SB), Y0, Y2; \
+	VBLENDVPS Y2, Y5, Y4, Y4; \
+	VMULPS Y4, Y0, Y0
+
+// func geluTileAVX2(c *float32, rows, cols, ldc int)
+// c[i*ldc+j] = x Phi(x) = x/2 (1 + erf(x/sqrt2)), x = c[i*ldc+j], for
+// i < rows, j < cols (rows, cols > 0), by GELU_AVX2. NaN stays NaN.
+TEXT ·geluTileAVX2(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX2
+	TILE_LOOP_AVX2(GELU_AVX2, gelt2row, gelt2vec, gelt2tail, gelt2next)
+
+// GELU_AVX512 is GELU_AVX2 on Z registers (in place on Z0, using Z1,
+// Z3-Z11, K1), the frequent constants in Z16-Z21 and Z23-Z29
+// (GELU_CONSTS), P's broadcast from memory.
+#define GELU_AVX512 \
+	VANDPS Z16, Z0, Z1; \
+	VMOVAPS Z20, Z7; \
+	VFMADD231PS Z18, Z1, Z7; \
+	VDIVPS Z7, Z20, Z7; \
+	VXORPS Z17, Z1, Z1; \
+	VBROADCASTSS expK<>+1408(SB), Z8; \
+	VFMADD213PS.BCST expK<>+1440(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1472(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1504(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1536(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1568(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1600(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1632(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1664(SB), Z7, Z8; \
+	VFMADD213PS.BCST expK<>+1696(SB), Z7, Z8; \
+	VMAXPS Z1, Z21, Z9; \
+	VMULPS Z19, Z9, Z10; \
+	VMULPS Z10, Z9, Z11; \
+	VMOVAPS Z11, Z3; \
+	VFMSUB231PS Z10, Z9, Z3; \
+	VSUBPS Z11, Z8, Z10; \
+	VMULPS Z23, Z10, Z10; \
+	VRNDSCALEPS $0, Z10, Z10; \
+	VFMADD231PS Z24, Z10, Z11; \
+	VSUBPS Z11, Z8, Z11; \
+	VSUBPS Z3, Z11, Z11; \
+	VFNMADD231PS Z25, Z10, Z11; \
+	VMOVAPS Z26, Z4; \
+	VFMADD213PS Z27, Z11, Z4; \
+	VFMADD213PS Z28, Z11, Z4; \
+	VFMADD213PS Z29, Z11, Z4; \
+	VMULPS Z11, Z11, Z3; \
+	VFMADD213PS Z11, Z3, Z4; \
+	VADDPS Z20, Z4, Z4; \
+	VSUBPS Z20, Z10, Z10; \
+	VSCALEFPS Z10, Z4, Z4; \
+	VMULPS Z7, Z4, Z4; \
+	VSUBPS Z4, Z20, Z5; \
+	VCMPPS.BCST $13, expK<>+1760(SB), Z0, K1; \
+	VBLENDMPS Z5, Z4, K1, Z4; \
+	VMULPS Z4, Z0, Z0
+
+#define GELU_CONSTS \
+	VBROADCASTSS expK<>+448(SB), Z16; \
+	VBROADCASTSS expK<>+480(SB), Z17; \
+	VBROADCASTSS expK<>+1888(SB), Z18; \
+	VBROADCASTSS expK<>+1280(SB), Z19; \
+	VBROADCASTSS expK<>+0(SB), Z20; \
+	VBROADCASTSS expK<>+1344(SB), Z21; \
+	VBROADCASTSS expK<>+96(SB), Z23; \
+	VBROADCASTSS expK<>+128(SB), Z24; \
+	VBROADCASTSS expK<>+160(SB), Z25; \
+	VBROADCASTSS expK<>+1792(SB), Z26; \
+	VBROADCASTSS expK<>+1824(SB), Z27; \
+	VBROADCASTSS expK<>+1856(SB), Z28; \
+	VBROADCASTSS expK<>+1376(SB), Z29
+
+// func geluTileAVX512(c *float32, rows, cols, ldc int)
+// geluTileAVX2 on 16 lanes: the same bits per element.
+TEXT ·geluTileAVX512(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX512
+	GELU_CONSTS
+	TILE_LOOP_AVX512(GELU_AVX512, gelt5row, gelt5vec, gelt5tail, gelt5next)
+
+// HSWISH_AVX2: Y0 = x * min(max(x/6 + 0.5, 0), 1), x = Y0, the scalar
+// code's roundings (Y10 = 6, Y11 = 0.5, Y12 = 1, Y13 = 0); uses Y1.
+#define HSWISH_AVX2 \
+	VDIVPS Y10, Y0, Y1; \
+	VADDPS Y11, Y1, Y1; \
+	VMAXPS Y1, Y13, Y1; \
+	VMINPS Y1, Y12, Y1; \
+	VMULPS Y1, Y0, Y0
+
+// func hardSwishTileAVX2(c *float32, rows, cols, ldc int)
+// c[i*ldc+j] = x * min(max(x/6 + 0.5, 0), 1), x = c[i*ldc+j], for
+// i < rows, j < cols (rows, cols > 0): exactly the scalar code's result.
+TEXT ·hardSwishTileAVX2(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX2
+	MOVL $0x40c00000, AX
+	MOVQ AX, X10
+	VBROADCASTSS X10, Y10
+	MOVL $0x3f000000, AX
+	MOVQ AX, X11
+	VBROADCASTSS X11, Y11
+	MOVL $0x3f800000, AX
+	MOVQ AX, X12
+	VBROADCASTSS X12, Y12
+	VXORPS Y13, Y13, Y13
+	TILE_LOOP_AVX2(HSWISH_AVX2, hst2row, hst2vec, hst2tail, hst2next)
+
+// HSWISH_AVX512 is HSWISH_AVX2 on Z registers.
+#define HSWISH_AVX512 \
+	VDIVPS Z10, Z0, Z1; \
+	VADDPS Z11, Z1, Z1; \
+	VMAXPS Z1, Z13, Z1; \
+	VMINPS Z1, Z12, Z1; \
+	VMULPS Z1, Z0, Z0
+
+// func hardSwishTileAVX512(c *float32, rows, cols, ldc int)
+// hardSwishTileAVX2 on 16 lanes.
+TEXT ·hardSwishTileAVX512(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX512
+	MOVL $0x40c00000, AX
+	MOVQ AX, X10
+	VBROADCASTSS X10, Z10
+	MOVL $0x3f000000, AX
+	MOVQ AX, X11
+	VBROADCASTSS X11, Z11
+	MOVL $0x3f800000, AX
+	MOVQ AX, X12
+	VBROADCASTSS X12, Z12
+	VPXORD Z13, Z13, Z13
+	TILE_LOOP_AVX512(HSWISH_AVX512, hst5row, hst5vec, hst5tail, hst5next)
+
+// HSIGMOID_AVX2: Y0 = min(max(a*x + b, 0), 1), x = Y0 (multiply, then add:
+// the scalar code's roundings; Y11 = a, Y12 = b, Y13 = 0, Y14 = 1); NaN
+// stays NaN; uses Y1.
+#define HSIGMOID_AVX2 \
+	VMULPS Y0, Y11, Y1; \
+	VADDPS Y12, Y1, Y1; \
+	VMAXPS Y1, Y13, Y1; \
+	VMINPS Y1, Y14, Y0
+
+// func hardSigmoidTileAVX2(c *float32, rows, cols, ldc int, a, b float32)
+// HSIGMOID_AVX2 on c[i*ldc+j] for i < rows, j < cols (rows, cols > 0).
+TEXT ·hardSigmoidTileAVX2(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	TILE_MASK_AVX2
+	VBROADCASTSS a+32(FP), Y11
+	VBROADCASTSS b+36(FP), Y12
+	VXORPS Y13, Y13, Y13
+	VMOVUPS expK<>+0(SB), Y14
+	TILE_LOOP_AVX2(HSIGMOID_AVX2, hsgt2row, hsgt2vec, hsgt2tail, hsgt2next)
+
+// HSIGMOID_AVX512 is HSIGMOID_AVX2 on Z registers.
+#define HSIGMOID_AVX512 \
+	VMULPS Z0, Z11, Z1; \
+	VADDPS Z12, Z1, Z1; \
+	VMAXPS Z1, Z13, Z1; \
+	VMINPS Z1, Z14, Z0
+
+// func hardSigmoidTileAVX512(c *float32, rows, cols, ldc int, a, b float32)
+// hardSigmoidTileAVX2 on 16 lanes.
+TEXT ·hardSigmoidTileAVX512(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	TILE_MASK_AVX512
+	VBROADCASTSS a+32(FP), Z11
+	VBROADCASTSS b+36(FP), Z12
+	VPXORD Z13, Z13, Z13
+	VBROADCASTSS expK<>+0(SB), Z14
+	TILE_LOOP_AVX512(HSIGMOID_AVX512, hsgt5row, hsgt5vec, hsgt5tail, hsgt5next)
+
+// LRELU_AVX2: Y0 = x < 0 ? a*x : x, x = Y0 (Y11 = a, Y13 = 0); uses Y1,
+// Y2.
+#define LRELU_AVX2 \
+	VMULPS Y11, Y0, Y1; \
+	VCMPPS $1, Y13, Y0, Y2; \
+	VBLENDVPS Y2, Y1, Y0, Y0
+
+// func leakyReluTileAVX2(c *float32, rows, cols, ldc int, a float32)
+// LRELU_AVX2 on c[i*ldc+j] for i < rows, j < cols (rows, cols > 0).
+TEXT ·leakyReluTileAVX2(SB), NOSPLIT, $0-36
+	TILE_ARGS
+	TILE_MASK_AVX2
+	VBROADCASTSS a+32(FP), Y11
+	VXORPS Y13, Y13, Y13
+	TILE_LOOP_AVX2(LRELU_AVX2, lrt2row, lrt2vec, lrt2tail, lrt2next)
+
+// LRELU_AVX512 is LRELU_AVX2 on Z registers (the multiply under the mask
+// of the negative lanes).
+#define LRELU_AVX512 \
+	VCMPPS $1, Z13, Z0, K1; \
+	VMULPS Z11, Z0, K1, Z0
+
+// func leakyReluTileAVX512(c *float32, rows, cols, ldc int, a float32)
+// leakyReluTileAVX2 on 16 lanes.
+TEXT ·leakyReluTileAVX512(SB), NOSPLIT, $0-36
+	TILE_ARGS
+	TILE_MASK_AVX512
+	VBROADCASTSS a+32(FP), Z11
+	VPXORD Z13, Z13, Z13
+	TILE_LOOP_AVX512(LRELU_AVX512, lrt5row, lrt5vec, lrt5tail, lrt5next)
+
+// func tanhTileAVX2(c *float32, rows, cols, ldc int)
+// TANH_AVX2 on c[i*ldc+j] for i < rows, j < cols (rows, cols > 0): the
+// bits tanhAVX2 gives.
+TEXT ·tanhTileAVX2(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX2
+	TILE_LOOP_AVX2(TANH_AVX2, tht2row, tht2vec, tht2tail, tht2next)
+
+// func geluTanhTileAVX2(c *float32, rows, cols, ldc int)
+// GELU_TANH_AVX2 on c[i*ldc+j] for i < rows, j < cols (rows, cols > 0):
+// the bits geluTanhAVX2 gives.
+TEXT ·geluTanhTileAVX2(SB), NOSPLIT, $0-32
+	TILE_ARGS
+	TILE_MASK_AVX2
+	TILE_LOOP_AVX2(GELU_TANH_AVX2, gtt2row, gtt2vec, gtt2tail, gtt2next)

@@ -523,24 +523,32 @@ func (j *gemmJob) wideTile(a, b []float32, i0, j0, rows, cols, kcb, flags int, l
 // micro-kernel does not (a per-column bias, a non-clamp activation, a
 // residual added after the activation) to the tile at (i0, j0); c is C
 // from that tile on.
+//
+// Each element gets bias, activation, residual in that order; the
+// activation goes over the whole tile in one ActTile call (per row, the
+// call would cost more than the arithmetic on 32 floats).
 func (j *gemmJob) post(c []float32, i0, j0, rows, cols int, last bool) {
+	if !last {
+		return
+	}
 	ldc := j.ldc
-	if last && (j.postColBias || j.postAct || j.postRes) {
+	if j.postColBias {
 		for i := 0; i < rows; i++ {
 			row := c[i*ldc : i*ldc+cols]
-			if j.postColBias {
-				for jj := range row {
-					row[jj] += j.ep.Bias[j0+jj]
-				}
+			for jj := range row {
+				row[jj] += j.ep.Bias[j0+jj]
 			}
-			if j.postAct {
-				ApplyAct(row, j.ep.Act, j.ep.Alpha, j.ep.Beta)
-			}
-			if j.postRes {
-				res := j.ep.Residual[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+cols]
-				for jj, v := range res {
-					row[jj] += v
-				}
+		}
+	}
+	if j.postAct {
+		ActTile(c, rows, cols, ldc, j.ep.Act, j.ep.Alpha, j.ep.Beta)
+	}
+	if j.postRes {
+		for i := 0; i < rows; i++ {
+			row := c[i*ldc : i*ldc+cols]
+			res := j.ep.Residual[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+cols]
+			for jj, v := range res {
+				row[jj] += v
 			}
 		}
 	}

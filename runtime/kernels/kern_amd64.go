@@ -47,9 +47,6 @@ func packRows16(dst, src *float32, offs *int, kcb, np int)
 func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, n int)
 
 //go:noescape
-func hardSwishAVX2(v *float32, n int)
-
-//go:noescape
 func dw9(y, base *float32, offs *int, w *float32, n, rows, inStride, outStride int, bias float32)
 
 //go:noescape
@@ -234,111 +231,25 @@ func dw3Rows(offs []int, inStride int) bool {
 	return true
 }
 
-// AVX-512 clamp and HardSwish (kern_amd64.s): n floats, n a multiple of
-// 8.
+// AVX-512 clamp (kern_amd64.s): n floats, n a multiple of 8.
 
 //go:noescape
 func clampAVX512(v *float32, n int, lo, hi float32)
 
-//go:noescape
-func hardSwishAVX512(v *float32, n int)
-
 func init() {
-	registerActs(PathAVX2, actAsm{clampAVX2, hardSwishAVX2})
-	registerActs(PathAVX512, actAsm{clampAVX512, hardSwishAVX512})
-	// Sigmoid/SiLU and GELU (exp_amd64.s) serve both paths. They run
-	// their tails through a padded vector too, so that an element's result
-	// does not depend on where its slice starts (GEMM epilogues split rows
-	// by thread); direct calls, so that the buffer stays on the stack.
-	registerKernel(&geluVec, PathAVX2, geluVecAVX2)
-	registerKernel(&geluVec, PathAVX512, func(v []float32) int {
-		// The same bits per element as geluVecAVX2 (tested), so the
-		// split point between the two kernels does not matter.
-		n := len(v) &^ 15
-		if n > 0 {
-			geluAVX512(&v[0], &v[0], n)
-		}
-		if n < len(v) {
-			geluVecAVX2(v[n:])
-		}
-		return len(v)
-	})
-	registerKernel(&sigmoidVec, PathAVX2, sigmoidVecAVX2)
-	registerKernel(&sigmoidVec, PathAVX512, func(v []float32, silu bool) int {
-		// The same bits per element as sigmoidVecAVX2 (tested).
-		n := len(v) &^ 15
-		if n > 0 {
-			s := 0
-			if silu {
-				s = 1
-			}
-			sigmoidAVX512(&v[0], &v[0], n, s)
-		}
-		if n < len(v) {
-			sigmoidVecAVX2(v[n:], silu)
-		}
-		return len(v)
-	})
+	registerClamp(PathAVX2, clampAVX2)
+	registerClamp(PathAVX512, clampAVX512)
 }
 
-// actAsm is one path's set of activation kernels, each on n floats, n a
-// multiple of 8.
-type actAsm struct {
-	clamp     func(v *float32, n int, lo, hi float32)
-	hardSwish func(v *float32, n int)
-}
-
-// registerActs registers k's kernels as path's clampVec and hardSwishVec,
-// each on the leading multiple of 8 elements.
-func registerActs(path string, k actAsm) {
+// registerClamp registers k as path's clampVec on the leading multiple of
+// 8 elements. (The other activations' vector kernels are the tile kernels
+// of act_tile_amd64.go.)
+func registerClamp(path string, k func(v *float32, n int, lo, hi float32)) {
 	registerKernel(&clampVec, path, func(v []float32, lo, hi float32) int {
 		n := len(v) &^ 7
 		if n > 0 {
-			k.clamp(&v[0], n, lo, hi)
+			k(&v[0], n, lo, hi)
 		}
 		return n
 	})
-	registerKernel(&hardSwishVec, path, func(v []float32) int {
-		n := len(v) &^ 7
-		if n > 0 {
-			k.hardSwish(&v[0], n)
-		}
-		return n
-	})
-}
-
-// geluVecAVX2 is geluVec on the avx2 path: geluAVX2 on the leading
-// multiple of 8, the tail through a padded vector.
-func geluVecAVX2(v []float32) int {
-	n := len(v) &^ 7
-	if n > 0 {
-		geluAVX2(&v[0], &v[0], n)
-	}
-	if n < len(v) {
-		var buf [8]float32
-		copy(buf[:], v[n:])
-		geluAVX2(&buf[0], &buf[0], 8)
-		copy(v[n:], buf[:])
-	}
-	return len(v)
-}
-
-// sigmoidVecAVX2 is sigmoidVec on the avx2 path: sigmoidAVX2 on the
-// leading multiple of 8, the tail through a padded vector.
-func sigmoidVecAVX2(v []float32, silu bool) int {
-	n := len(v) &^ 7
-	s := 0
-	if silu {
-		s = 1
-	}
-	if n > 0 {
-		sigmoidAVX2(&v[0], &v[0], n, s)
-	}
-	if n < len(v) {
-		var buf [8]float32
-		copy(buf[:], v[n:])
-		sigmoidAVX2(&buf[0], &buf[0], 8, s)
-		copy(v[n:], buf[:])
-	}
-	return len(v)
 }

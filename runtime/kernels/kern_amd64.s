@@ -361,40 +361,6 @@ clampdone:
 	VZEROUPPER
 	RET
 
-// func hardSwishAVX2(v *float32, n int)
-// v[i] = v[i] * min(max(v[i]/6 + 0.5, 0), 1), n a multiple of 8.
-TEXT ·hardSwishAVX2(SB), NOSPLIT, $0-16
-	MOVQ v+0(FP), DI
-	MOVQ n+8(FP), CX
-	MOVL $0x40c00000, AX // 6.0
-	MOVQ AX, X10
-	VBROADCASTSS X10, Y10
-	MOVL $0x3f000000, AX // 0.5
-	MOVQ AX, X11
-	VBROADCASTSS X11, Y11
-	MOVL $0x3f800000, AX // 1.0
-	MOVQ AX, X12
-	VBROADCASTSS X12, Y12
-	VXORPS Y13, Y13, Y13
-	SHRQ $3, CX
-	JZ   hsdone
-
-hsloop:
-	VMOVUPS (DI), Y0
-	VDIVPS Y10, Y0, Y1
-	VADDPS Y11, Y1, Y1
-	VMAXPS Y1, Y13, Y1
-	VMINPS Y1, Y12, Y1
-	VMULPS Y1, Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  hsloop
-
-hsdone:
-	VZEROUPPER
-	RET
-
 // func deinterleave2AVX2(even, odd, src *float32, n int)
 // even[i] = src[2i], odd[i] = src[2i+1] for i in [0, n), n a multiple of 8.
 TEXT ·deinterleave2AVX2(SB), NOSPLIT, $0-32
@@ -822,45 +788,6 @@ zclampfull:
 	JG   zclamploop
 
 zclampdone:
-	VZEROUPPER
-	RET
-
-// func hardSwishAVX512(v *float32, n int)
-TEXT ·hardSwishAVX512(SB), NOSPLIT, $0-16
-	MOVQ v+0(FP), DI
-	MOVQ n+8(FP), CX
-	MOVL $0x40c00000, AX // 6.0
-	MOVQ AX, X10
-	VBROADCASTSS X10, Z10
-	MOVL $0x3f000000, AX // 0.5
-	MOVQ AX, X11
-	VBROADCASTSS X11, Z11
-	MOVL $0x3f800000, AX // 1.0
-	MOVQ AX, X12
-	VBROADCASTSS X12, Z12
-	VPXORD Z13, Z13, Z13
-	AVX512_MASKS
-	TESTQ CX, CX
-	JLE   zhsdone
-
-zhsloop:
-	CMPQ CX, $16
-	JGE  zhsfull
-	KMOVW K2, K1
-
-zhsfull:
-	VMOVUPS.Z (DI), K1, Z0
-	VDIVPS Z10, Z0, Z1
-	VADDPS Z11, Z1, Z1
-	VMAXPS Z1, Z13, Z1
-	VMINPS Z1, Z12, Z1
-	VMULPS Z1, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG   zhsloop
-
-zhsdone:
 	VZEROUPPER
 	RET
 

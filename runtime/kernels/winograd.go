@@ -663,9 +663,13 @@ func (ww *winoWeights) outputs(p *ConvParams, g *winoGeom, wb *winoBlock, m0, m1
 			txe := min(s1-ty*g.tw, g.tw)
 			ow0, ow1 := vr.t*txa, min(vr.t*txe, OW)
 			col := vr.t * (ty*g.tw + txa - s0)
-			if ww.res == nil && !ww.postAct {
+			if ww.res == nil {
 				rows := min(vr.t, OH-vr.t*ty)
-				copyRows(ww.y[yo+vr.t*ty*OW+ow0:], OW, wb.ostrip[col:], oW, rows, ow1-ow0)
+				y := ww.y[yo+vr.t*ty*OW+ow0:]
+				copyRows(y, OW, wb.ostrip[col:], oW, rows, ow1-ow0)
+				if ww.postAct {
+					ActTile(y, rows, ow1-ow0, OW, p.Act, p.Alpha, p.Beta)
+				}
 				continue
 			}
 			for r := 0; r < vr.t; r++ {
@@ -685,13 +689,6 @@ func (ww *winoWeights) outputs(p *ConvParams, g *winoGeom, wb *winoBlock, m0, m1
 // if kClamp); the residual (at offset o) and other activations are
 // applied here.
 func (ww *winoWeights) epilogue(p *ConvParams, src, dst []float32, o int) {
-	if ww.res == nil {
-		copy(dst, src)
-		if ww.postAct {
-			ApplyAct(dst, p.Act, p.Alpha, p.Beta)
-		}
-		return
-	}
 	res := ww.res[o : o+len(dst)]
 	if p.ActAfterResidual {
 		for i, v := range src {
