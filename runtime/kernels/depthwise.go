@@ -53,7 +53,15 @@ func dwGeometry(p *ConvParams) dwGeom {
 	return g
 }
 
+// dwScratchSize is the per-thread scratch of the depthwise path p takes.
 func dwScratchSize(p *ConvParams) int {
+	if p.useDWBlocked() {
+		return dwBlockScratchSize(p)
+	}
+	return dwPlaneScratchSize(p)
+}
+
+func dwPlaneScratchSize(p *ConvParams) int {
 	g := dwGeometry(p)
 	return p.SW * g.plane
 }
@@ -92,21 +100,37 @@ type dwJob struct {
 	x, bias, residual, y []float32
 	need                 int
 	fn                   func(lo, hi int, s *scratch)
+
+	// The blocked path (depthwise_blocked.go), set by packDepthwise.
+	blocked      bool
+	toffs, poffs []int
 }
 
 func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []float32, threads int) {
 	j := &pk.dwj
-	j.p, j.g, j.need = p, dwGeometry(p), dwScratchSize(p)
+	j.p = p
+	if j.blocked {
+		j.need = dwBlockScratchSize(p)
+	} else {
+		j.g, j.need = dwGeometry(p), dwPlaneScratchSize(p)
+	}
 	j.x, j.bias, j.residual, j.y = x, bias, residual, y
 	var s0 *scratch
 	if len(ws) >= j.need {
 		s0 = &pk.s0
 		s0.buf = ws[:j.need]
 	}
-	if j.fn == nil {
+	n := p.N * p.C
+	switch {
+	case j.blocked:
+		n = p.N * ((p.C + dwLanes - 1) / dwLanes)
+		if j.fn == nil {
+			j.fn = func(lo, hi int, s *scratch) { j.blocks(pk, lo, hi, s) }
+		}
+	case j.fn == nil:
 		j.fn = func(lo, hi int, s *scratch) { j.planes(pk, lo, hi, s) }
 	}
-	parallel(threads, p.N*p.C, s0, &pk.wg, j.fn)
+	parallel(threads, n, s0, &pk.wg, j.fn)
 }
 
 // planes computes the (image, channel) planes [lo, hi).

@@ -1,0 +1,198 @@
+package kernels
+
+// Channel-blocked depthwise convolution, for small planes, where the
+// per-plane work of the plane path (depthwise.go: filling the phase
+// planes, one kernel call per strip, the epilogue per plane) costs as
+// much as the arithmetic:
+//
+// The channels are taken dwLanes at a time. A block's input planes are
+// rewritten as one interleaved zero-padded image [hp][wp][dwLanes] (the
+// padding materialized once per chunk of blocks; the interior through an
+// 8x8 transpose of the planes into scratch and a row copy), so that an
+// output pixel of all the block's channels is one vector:
+// acc = bias; acc += w[t]*in[pixel + tap t] for the taps t in order, with
+// the weights of a tap one vector (packed at PackConvWeights time as
+// [C/dwLanes][KH*KW][dwLanes]). dwBlock computes the output pixels eight
+// at a time in row-major order across output rows (a pixel-offset table
+// instead of a per-row loop, so a 7x7 output is 7 groups, not 7 short
+// rows) into [pixels][dwLanes], which is transposed back into the block's
+// NCHW planes; the block's planes are consecutive in y, so the
+// activation/residual epilogue (dwEpilogue) runs once per block.
+// Threads split the N*C/dwLanes blocks.
+//
+// When the blocked path is used is the measured rule useDWBlocked.
+
+// dwLanes is the number of channels in a block: one AVX2 vector. The
+// avx512 path uses the AVX2 kernel (one rule and one packing for every
+// path; on Zen 4 the 512-bit form adds no FMA or load bandwidth).
+const dwLanes = 8
+
+// useDWBlocked reports whether the depthwise convolution p runs on the
+// channel-blocked path. Measured (BenchmarkDepthwise, README): the
+// blocked path wins on output planes up to 28x28 at stride 1 and stride 2
+// (the padded interleaved input then stays in L2; above, the plane
+// kernels' long rows win), for kernels up to 7x7.
+func (p *ConvParams) useDWBlocked() bool {
+	if !p.isDepthwise() || dwBlockedPolicy != 0 {
+		return p.isDepthwise() && dwBlockedPolicy > 0
+	}
+	return p.isDepthwise() && p.OH*p.OW <= 28*28 && p.KH*p.KW <= 49
+}
+
+// dwBlockedPolicy overrides useDWBlocked's rule in tests and benchmarks:
+// 0 the rule, 1 the blocked path for every depthwise convolution, -1
+// never.
+var dwBlockedPolicy = 0
+
+// dwBlockGeom is the geometry of the blocked path: the padded input
+// rows and columns that the output reads.
+type dwBlockGeom struct {
+	hp, wp int // padded input read by the output
+	pix    int // output pixels rounded up to 8 (dwBlock's groups)
+	in     int // floats of the interleaved padded input
+	tmp    int // floats of the transposed-input / output buffer
+}
+
+func dwBlockGeometry(p *ConvParams) dwBlockGeom {
+	var g dwBlockGeom
+	g.hp = (p.OH-1)*p.SH + (p.KH-1)*p.DH + 1
+	g.wp = (p.OW-1)*p.SW + (p.KW-1)*p.DW + 1
+	g.pix = roundUp(p.OH*p.OW, 8)
+	g.in = g.hp * g.wp * dwLanes
+	g.tmp = max(p.H*p.W, g.pix) * dwLanes
+	return g
+}
+
+func dwBlockScratchSize(p *ConvParams) int {
+	g := dwBlockGeometry(p)
+	return g.in + g.tmp + dwLanes // + the block's bias
+}
+
+// dwBlockTables returns the offsets (in floats) of every tap and of every
+// output pixel (padded to a multiple of 8 with pixel 0) into the
+// interleaved padded input.
+func dwBlockTables(p *ConvParams) (toffs, poffs []int) {
+	g := dwBlockGeometry(p)
+	for kh := 0; kh < p.KH; kh++ {
+		for kw := 0; kw < p.KW; kw++ {
+			toffs = append(toffs, (kh*p.DH*g.wp+kw*p.DW)*dwLanes)
+		}
+	}
+	poffs = make([]int, g.pix)
+	for oh := 0; oh < p.OH; oh++ {
+		for ow := 0; ow < p.OW; ow++ {
+			poffs[oh*p.OW+ow] = (oh*p.SH*g.wp + ow*p.SW) * dwLanes
+		}
+	}
+	return toffs, poffs
+}
+
+// packDWBlocked packs the depthwise weights w [C, KH*KW] as
+// [ceil(C/dwLanes)][KH*KW][dwLanes], zero past the last channel.
+func packDWBlocked(p *ConvParams, w []float32) []float32 {
+	taps := p.KH * p.KW
+	nb := (p.C + dwLanes - 1) / dwLanes
+	out := make([]float32, nb*taps*dwLanes)
+	for c := 0; c < p.C; c++ {
+		b, l := c/dwLanes, c%dwLanes
+		for t := 0; t < taps; t++ {
+			out[(b*taps+t)*dwLanes+l] = w[c*taps+t]
+		}
+	}
+	return out
+}
+
+// packDepthwise fills pk for the depthwise convolution p with weights w.
+func packDepthwise(pk *PackedConv, p *ConvParams, w []float32) {
+	if p.useDWBlocked() {
+		pk.dw = packDWBlocked(p, w)
+		pk.dwj.toffs, pk.dwj.poffs = dwBlockTables(p)
+		pk.dwj.blocked = true
+		return
+	}
+	pk.dw = append([]float32(nil), w[:p.C*p.KH*p.KW]...)
+	pk.offs = dwOffsets(p)
+}
+
+// dwBlock computes, for every group of 8 pixels g in poffs and lane l,
+// out[(g*8+i)*8+l] = bias[l] + sum over taps t in order of
+// w[t*8+l] * in[poffs[g*8+i] + toffs[t] + l], i < 8.
+var dwBlock = dwBlockGo
+
+// dwBlockGo is the pure-Go dwBlock.
+func dwBlockGo(out, in, w, bias []float32, toffs, poffs []int) {
+	checkDWBlock(out, in, w, bias, toffs, poffs)
+	for i, po := range poffs {
+		o := out[i*dwLanes : (i+1)*dwLanes]
+		copy(o, bias[:dwLanes])
+		for t, to := range toffs {
+			wt := w[t*dwLanes : (t+1)*dwLanes]
+			x := in[po+to : po+to+dwLanes]
+			for l := range o {
+				o[l] += wt[l] * x[l]
+			}
+		}
+	}
+}
+
+// checkDWBlock checks that every access of dwBlock is in bounds.
+func checkDWBlock(out, in, w, bias []float32, toffs, poffs []int) {
+	if len(poffs)%8 != 0 || len(toffs) == 0 || len(w) < len(toffs)*dwLanes || len(bias) < dwLanes || len(out) < len(poffs)*dwLanes {
+		panic("kernels: bad blocked depthwise geometry")
+	}
+	maxT, maxP := 0, 0
+	for _, o := range toffs {
+		if o < 0 {
+			panic("kernels: negative blocked depthwise tap offset")
+		}
+		maxT = max(maxT, o)
+	}
+	for _, o := range poffs {
+		if o < 0 {
+			panic("kernels: negative blocked depthwise pixel offset")
+		}
+		maxP = max(maxP, o)
+	}
+	if maxT+maxP+dwLanes > len(in) {
+		panic("kernels: blocked depthwise input out of bounds")
+	}
+}
+
+// blocks computes the (image, channel block) pairs [lo, hi) of the
+// blocked path.
+func (j *dwJob) blocks(pk *PackedConv, lo, hi int, s *scratch) {
+	p := j.p
+	g := dwBlockGeometry(p)
+	taps := p.KH * p.KW
+	nb := (p.C + dwLanes - 1) / dwLanes
+	hw, ohw := p.H*p.W, p.OH*p.OW
+	buf := s.ensureBuf(g.in + g.tmp + dwLanes)
+	in, tmp, bias := buf[:g.in], buf[g.in:g.in+g.tmp], buf[g.in+g.tmp:]
+	clear(in) // the padding; every block writes the same interior
+	// Input rows and columns that the output reads.
+	rows := min(p.H, g.hp-p.PadT)
+	cols := min(p.W, g.wp-p.PadL)
+	for bl := lo; bl < hi; bl++ {
+		n, b := bl/nb, bl%nb
+		c0 := b * dwLanes
+		nl := min(dwLanes, p.C-c0)
+		x := j.x[(n*p.C+c0)*hw : (n*p.C+c0+nl)*hw]
+		Transpose32(tmp, dwLanes, x, hw, nl, hw)
+		if rows > 0 && cols > 0 {
+			copyRows(in[(p.PadT*g.wp+p.PadL)*dwLanes:], g.wp*dwLanes, tmp, p.W*dwLanes, rows, cols*dwLanes)
+		}
+		clear(bias)
+		if j.bias != nil {
+			copy(bias, j.bias[c0:c0+nl])
+		}
+		dwBlock(tmp, in, pk.dw[b*taps*dwLanes:(b+1)*taps*dwLanes], bias, j.toffs, j.poffs)
+		yo := (n*p.C + c0) * ohw
+		y := j.y[yo : yo+nl*ohw]
+		Transpose32(y, ohw, tmp, dwLanes, ohw, nl)
+		var res []float32
+		if j.residual != nil {
+			res = j.residual[yo : yo+nl*ohw]
+		}
+		dwEpilogue(p, y, res)
+	}
+}
