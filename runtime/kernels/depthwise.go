@@ -102,8 +102,8 @@ type dwJob struct {
 	fn                   func(lo, hi int, s *scratch)
 
 	// The blocked path (depthwise_blocked.go), set by packDepthwise.
-	blocked      bool
-	toffs, poffs []int
+	blocked             bool
+	toffs, poffs, ioffs []int
 }
 
 func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []float32, threads int) {

@@ -48,43 +48,51 @@ var dwBlockedPolicy = 0
 // rows and columns that the output reads.
 type dwBlockGeom struct {
 	hp, wp int // padded input read by the output
-	pix    int // output pixels rounded up to 8 (dwBlock's groups)
-	in     int // floats of the interleaved padded input
-	tmp    int // floats of the transposed-input / output buffer
+	in     int // floats of the interleaved padded input, + one dump pixel
 }
 
 func dwBlockGeometry(p *ConvParams) dwBlockGeom {
 	var g dwBlockGeom
 	g.hp = (p.OH-1)*p.SH + (p.KH-1)*p.DH + 1
 	g.wp = (p.OW-1)*p.SW + (p.KW-1)*p.DW + 1
-	g.pix = roundUp(p.OH*p.OW, 8)
-	g.in = g.hp * g.wp * dwLanes
-	g.tmp = max(p.H*p.W, g.pix) * dwLanes
+	g.in = (g.hp*g.wp + 1) * dwLanes
 	return g
 }
 
+// dwBlockScratchSize is the per-thread scratch of the blocked path: the
+// padded input, the output of a last, partial block, and its bias.
 func dwBlockScratchSize(p *ConvParams) int {
-	g := dwBlockGeometry(p)
-	return g.in + g.tmp + dwLanes // + the block's bias
+	return dwBlockGeometry(p).in + dwLanes*p.OH*p.OW + dwLanes
 }
 
-// dwBlockTables returns the offsets (in floats) of every tap and of every
-// output pixel (padded to a multiple of 8 with pixel 0) into the
-// interleaved padded input.
-func dwBlockTables(p *ConvParams) (toffs, poffs []int) {
+// dwBlockTables returns the offsets (in floats) into the interleaved
+// padded input of every tap, of every output pixel (where its taps
+// start) and of every input pixel (where dwGather writes it; the pixels
+// the output does not read go to the dump pixel past the padded image).
+func dwBlockTables(p *ConvParams) (toffs, poffs, ioffs []int) {
 	g := dwBlockGeometry(p)
 	for kh := 0; kh < p.KH; kh++ {
 		for kw := 0; kw < p.KW; kw++ {
 			toffs = append(toffs, (kh*p.DH*g.wp+kw*p.DW)*dwLanes)
 		}
 	}
-	poffs = make([]int, g.pix)
+	poffs = make([]int, p.OH*p.OW)
 	for oh := 0; oh < p.OH; oh++ {
 		for ow := 0; ow < p.OW; ow++ {
 			poffs[oh*p.OW+ow] = (oh*p.SH*g.wp + ow*p.SW) * dwLanes
 		}
 	}
-	return toffs, poffs
+	ioffs = make([]int, p.H*p.W)
+	for ih := 0; ih < p.H; ih++ {
+		for iw := 0; iw < p.W; iw++ {
+			o := g.hp * g.wp * dwLanes // the dump pixel
+			if r, c := ih+p.PadT, iw+p.PadL; r < g.hp && c < g.wp {
+				o = (r*g.wp + c) * dwLanes
+			}
+			ioffs[ih*p.W+iw] = o
+		}
+	}
+	return toffs, poffs, ioffs
 }
 
 // packDWBlocked packs the depthwise weights w [C, KH*KW] as
@@ -106,7 +114,7 @@ func packDWBlocked(p *ConvParams, w []float32) []float32 {
 func packDepthwise(pk *PackedConv, p *ConvParams, w []float32) {
 	if p.useDWBlocked() {
 		pk.dw = packDWBlocked(p, w)
-		pk.dwj.toffs, pk.dwj.poffs = dwBlockTables(p)
+		pk.dwj.toffs, pk.dwj.poffs, pk.dwj.ioffs = dwBlockTables(p)
 		pk.dwj.blocked = true
 		return
 	}
@@ -114,30 +122,54 @@ func packDepthwise(pk *PackedConv, p *ConvParams, w []float32) {
 	pk.offs = dwOffsets(p)
 }
 
-// dwBlock computes, for every group of 8 pixels g in poffs and lane l,
-// out[(g*8+i)*8+l] = bias[l] + sum over taps t in order of
-// w[t*8+l] * in[poffs[g*8+i] + toffs[t] + l], i < 8.
+// dwGather writes dwLanes channel planes x (plane stride ldx) into the
+// interleaved input: in[ioffs[k]+l] = x[l*ldx+k] for k < len(ioffs),
+// l < dwLanes.
+var dwGather = dwGatherGo
+
+// dwGatherGo is the pure-Go dwGather.
+func dwGatherGo(in []float32, ioffs []int, x []float32, ldx int) {
+	dwGatherLanes(in, ioffs, x, ldx, dwLanes)
+}
+
+// dwGatherLanes is dwGather for the first nl lanes.
+func dwGatherLanes(in []float32, ioffs []int, x []float32, ldx, nl int) {
+	for l := 0; l < nl; l++ {
+		xl := x[l*ldx : l*ldx+len(ioffs)]
+		for k, o := range ioffs {
+			in[o+l] = xl[k]
+		}
+	}
+}
+
+// dwBlock computes, for every output pixel i < len(poffs) and lane
+// l < dwLanes, y[l*ldy+i] = bias[l] + sum over the taps t in order of
+// w[t*dwLanes+l] * in[poffs[i]+toffs[t]+l].
 var dwBlock = dwBlockGo
 
 // dwBlockGo is the pure-Go dwBlock.
-func dwBlockGo(out, in, w, bias []float32, toffs, poffs []int) {
-	checkDWBlock(out, in, w, bias, toffs, poffs)
+func dwBlockGo(y []float32, ldy int, in, w, bias []float32, toffs, poffs []int) {
+	checkDWBlock(y, ldy, in, w, bias, toffs, poffs)
+	var acc [dwLanes]float32
 	for i, po := range poffs {
-		o := out[i*dwLanes : (i+1)*dwLanes]
-		copy(o, bias[:dwLanes])
+		copy(acc[:], bias[:dwLanes])
 		for t, to := range toffs {
 			wt := w[t*dwLanes : (t+1)*dwLanes]
 			x := in[po+to : po+to+dwLanes]
-			for l := range o {
-				o[l] += wt[l] * x[l]
+			for l := range acc {
+				acc[l] += wt[l] * x[l]
 			}
+		}
+		for l, v := range acc {
+			y[l*ldy+i] = v
 		}
 	}
 }
 
 // checkDWBlock checks that every access of dwBlock is in bounds.
-func checkDWBlock(out, in, w, bias []float32, toffs, poffs []int) {
-	if len(poffs)%8 != 0 || len(toffs) == 0 || len(w) < len(toffs)*dwLanes || len(bias) < dwLanes || len(out) < len(poffs)*dwLanes {
+func checkDWBlock(y []float32, ldy int, in, w, bias []float32, toffs, poffs []int) {
+	n := len(poffs)
+	if len(toffs) == 0 || len(w) < len(toffs)*dwLanes || len(bias) < dwLanes || ldy < n || len(y) < (dwLanes-1)*ldy+n {
 		panic("kernels: bad blocked depthwise geometry")
 	}
 	maxT, maxP := 0, 0
@@ -166,29 +198,32 @@ func (j *dwJob) blocks(pk *PackedConv, lo, hi int, s *scratch) {
 	taps := p.KH * p.KW
 	nb := (p.C + dwLanes - 1) / dwLanes
 	hw, ohw := p.H*p.W, p.OH*p.OW
-	buf := s.ensureBuf(g.in + g.tmp + dwLanes)
-	in, tmp, bias := buf[:g.in], buf[g.in:g.in+g.tmp], buf[g.in+g.tmp:]
+	buf := s.ensureBuf(dwBlockScratchSize(p))
+	in, part, bias := buf[:g.in], buf[g.in:g.in+dwLanes*ohw], buf[g.in+dwLanes*ohw:]
 	clear(in) // the padding; every block writes the same interior
-	// Input rows and columns that the output reads.
-	rows := min(p.H, g.hp-p.PadT)
-	cols := min(p.W, g.wp-p.PadL)
 	for bl := lo; bl < hi; bl++ {
 		n, b := bl/nb, bl%nb
 		c0 := b * dwLanes
 		nl := min(dwLanes, p.C-c0)
 		x := j.x[(n*p.C+c0)*hw : (n*p.C+c0+nl)*hw]
-		Transpose32(tmp, dwLanes, x, hw, nl, hw)
-		if rows > 0 && cols > 0 {
-			copyRows(in[(p.PadT*g.wp+p.PadL)*dwLanes:], g.wp*dwLanes, tmp, p.W*dwLanes, rows, cols*dwLanes)
-		}
 		clear(bias)
 		if j.bias != nil {
 			copy(bias, j.bias[c0:c0+nl])
 		}
-		dwBlock(tmp, in, pk.dw[b*taps*dwLanes:(b+1)*taps*dwLanes], bias, j.toffs, j.poffs)
+		w := pk.dw[b*taps*dwLanes : (b+1)*taps*dwLanes]
 		yo := (n*p.C + c0) * ohw
 		y := j.y[yo : yo+nl*ohw]
-		Transpose32(y, ohw, tmp, dwLanes, ohw, nl)
+		if nl == dwLanes {
+			dwGather(in, j.ioffs, x, hw)
+			dwBlock(y, ohw, in, w, bias, j.toffs, j.poffs)
+		} else {
+			// The last block of a channel count that is not a multiple
+			// of dwLanes: the lanes past nl compute on stale input into
+			// part, and only nl planes are kept.
+			dwGatherLanes(in, j.ioffs, x, hw, nl)
+			dwBlock(part, ohw, in, w, bias, j.toffs, j.poffs)
+			copy(y, part)
+		}
 		var res []float32
 		if j.residual != nil {
 			res = j.residual[yo : yo+nl*ohw]

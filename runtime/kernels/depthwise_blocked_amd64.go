@@ -2,23 +2,60 @@
 
 package kernels
 
-// dwBlock8 is dwBlock on AVX2+FMA (see dwBlockAVX2); groups = len(poffs)/8.
-// Implemented in depthwise_blocked_amd64.s.
+// dwBlock8 computes groups groups of 8 output pixels of dwBlock
+// (poffs[8g : 8g+8] into y[8g:], plane stride ldy floats). Implemented in
+// depthwise_blocked_amd64.s.
 //
 //go:noescape
-func dwBlock8(out, in, w, bias *float32, toffs *int, taps int, poffs *int, groups int)
+func dwBlock8(y *float32, ldy int, in, w, bias *float32, toffs *int, taps int, poffs *int, groups int)
+
+// dwGather8 writes chunks chunks of 8 input pixels of dwGather
+// (x[8k:] of each plane to ioffs[8k : 8k+8]). Implemented in
+// depthwise_blocked_amd64.s.
+//
+//go:noescape
+func dwGather8(in *float32, ioffs *int, x *float32, ldx int, chunks int)
 
 func init() {
 	registerKernel(&dwBlock, PathAVX2, dwBlockAVX2)
+	registerKernel(&dwGather, PathAVX2, dwGatherAVX2)
 }
 
 // dwBlockAVX2 is dwBlock with the eight pixels of a group in eight
-// accumulators (one fused multiply-add chain each, over the taps in
-// order).
-func dwBlockAVX2(out, in, w, bias []float32, toffs, poffs []int) {
-	checkDWBlock(out, in, w, bias, toffs, poffs)
-	if len(poffs) == 0 {
+// accumulators (a chain of fused multiply-adds each, over the taps in
+// order), transposed in registers into eight channel planes. A pixel
+// count that is not a multiple of 8 ends with a group overlapping the
+// one before (the same values written twice); fewer than 8 pixels run in
+// Go.
+func dwBlockAVX2(y []float32, ldy int, in, w, bias []float32, toffs, poffs []int) {
+	n := len(poffs)
+	if n < 8 {
+		dwBlockGo(y, ldy, in, w, bias, toffs, poffs)
 		return
 	}
-	dwBlock8(&out[0], &in[0], &w[0], &bias[0], &toffs[0], len(toffs), &poffs[0], len(poffs)/8)
+	checkDWBlock(y, ldy, in, w, bias, toffs, poffs)
+	dwBlock8(&y[0], ldy, &in[0], &w[0], &bias[0], &toffs[0], len(toffs), &poffs[0], n/8)
+	if n%8 != 0 {
+		dwBlock8(&y[n-8], ldy, &in[0], &w[0], &bias[0], &toffs[0], len(toffs), &poffs[n-8], 1)
+	}
+}
+
+// dwGatherAVX2 is dwGather 8x8 transposes at a time, the last one
+// overlapping the one before where the pixel count is not a multiple of 8.
+func dwGatherAVX2(in []float32, ioffs []int, x []float32, ldx int) {
+	n := len(ioffs)
+	if n < 8 {
+		dwGatherGo(in, ioffs, x, ldx)
+		return
+	}
+	_ = x[(dwLanes-1)*ldx+n-1]
+	m := 0
+	for _, o := range ioffs {
+		m = max(m, o)
+	}
+	_ = in[m+dwLanes-1]
+	dwGather8(&in[0], &ioffs[0], &x[0], ldx, n/8)
+	if n%8 != 0 {
+		dwGather8(&in[0], &ioffs[n-8], &x[n-8], ldx, 1)
+	}
 }
