@@ -102,14 +102,13 @@ type dwJob struct {
 	fn                   func(lo, hi int, s *scratch)
 
 	// The blocked path (depthwise_blocked.go), set by packDepthwise.
-	blocked             bool
-	toffs, poffs, ioffs []int
+	tab *dwTables // nil on the plane path
 }
 
 func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []float32, threads int) {
 	j := &pk.dwj
 	j.p = p
-	if j.blocked {
+	if j.tab != nil {
 		j.need = dwBlockScratchSize(p)
 	} else {
 		j.g, j.need = dwGeometry(p), dwPlaneScratchSize(p)
@@ -122,7 +121,7 @@ func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []f
 	}
 	n := p.N * p.C
 	switch {
-	case j.blocked:
+	case j.tab != nil:
 		n = p.N * ((p.C + dwLanes - 1) / dwLanes)
 		if j.fn == nil {
 			j.fn = func(lo, hi int, s *scratch) { j.blocks(pk, lo, hi, s) }

@@ -65,24 +65,48 @@ func dwBlockScratchSize(p *ConvParams) int {
 	return dwBlockGeometry(p).in + dwLanes*p.OH*p.OW + dwLanes
 }
 
-// dwBlockTables returns the offsets (in floats) into the interleaved
-// padded input of every tap, of every output pixel (where its taps
-// start) and of every input pixel (where dwGather writes it; the pixels
-// the output does not read go to the dump pixel past the padded image).
-func dwBlockTables(p *ConvParams) (toffs, poffs, ioffs []int) {
+// dwTables are the offsets (in floats) into the interleaved padded
+// input of every tap, of every output pixel (where its taps start) and of
+// every input pixel (where dwGather writes it; the pixels the output does
+// not read go to the dump pixel past the padded image), with their
+// maxima, so that the kernels check their bounds without a scan.
+type dwTables struct {
+	toffs, poffs, ioffs []int
+	maxT, maxP, maxI    int
+}
+
+// newDWTables returns the tables for the given offsets; they must not be
+// modified afterwards. It panics on a negative offset.
+func newDWTables(toffs, poffs, ioffs []int) *dwTables {
+	mx := func(v []int) int {
+		m := 0
+		for _, o := range v {
+			if o < 0 {
+				panic("kernels: negative blocked depthwise offset")
+			}
+			m = max(m, o)
+		}
+		return m
+	}
+	return &dwTables{toffs: toffs, poffs: poffs, ioffs: ioffs, maxT: mx(toffs), maxP: mx(poffs), maxI: mx(ioffs)}
+}
+
+// dwBlockTables returns the tables of the depthwise convolution p.
+func dwBlockTables(p *ConvParams) *dwTables {
 	g := dwBlockGeometry(p)
+	var toffs []int
 	for kh := 0; kh < p.KH; kh++ {
 		for kw := 0; kw < p.KW; kw++ {
 			toffs = append(toffs, (kh*p.DH*g.wp+kw*p.DW)*dwLanes)
 		}
 	}
-	poffs = make([]int, p.OH*p.OW)
+	poffs := make([]int, p.OH*p.OW)
 	for oh := 0; oh < p.OH; oh++ {
 		for ow := 0; ow < p.OW; ow++ {
 			poffs[oh*p.OW+ow] = (oh*p.SH*g.wp + ow*p.SW) * dwLanes
 		}
 	}
-	ioffs = make([]int, p.H*p.W)
+	ioffs := make([]int, p.H*p.W)
 	for ih := 0; ih < p.H; ih++ {
 		for iw := 0; iw < p.W; iw++ {
 			o := g.hp * g.wp * dwLanes // the dump pixel
@@ -92,7 +116,7 @@ func dwBlockTables(p *ConvParams) (toffs, poffs, ioffs []int) {
 			ioffs[ih*p.W+iw] = o
 		}
 	}
-	return toffs, poffs, ioffs
+	return newDWTables(toffs, poffs, ioffs)
 }
 
 // packDWBlocked packs the depthwise weights w [C, KH*KW] as
@@ -114,8 +138,7 @@ func packDWBlocked(p *ConvParams, w []float32) []float32 {
 func packDepthwise(pk *PackedConv, p *ConvParams, w []float32) {
 	if p.useDWBlocked() {
 		pk.dw = packDWBlocked(p, w)
-		pk.dwj.toffs, pk.dwj.poffs, pk.dwj.ioffs = dwBlockTables(p)
-		pk.dwj.blocked = true
+		pk.dwj.tab = dwBlockTables(p)
 		return
 	}
 	pk.dw = append([]float32(nil), w[:p.C*p.KH*p.KW]...)
@@ -128,32 +151,41 @@ func packDepthwise(pk *PackedConv, p *ConvParams, w []float32) {
 var dwGather = dwGatherGo
 
 // dwGatherGo is the pure-Go dwGather.
-func dwGatherGo(in []float32, ioffs []int, x []float32, ldx int) {
-	dwGatherLanes(in, ioffs, x, ldx, dwLanes)
+func dwGatherGo(in []float32, tab *dwTables, x []float32, ldx int) {
+	dwGatherLanes(in, tab, x, ldx, dwLanes)
 }
 
 // dwGatherLanes is dwGather for the first nl lanes.
-func dwGatherLanes(in []float32, ioffs []int, x []float32, ldx, nl int) {
+func dwGatherLanes(in []float32, tab *dwTables, x []float32, ldx, nl int) {
+	checkDWGather(in, tab, x, ldx, nl)
 	for l := 0; l < nl; l++ {
-		xl := x[l*ldx : l*ldx+len(ioffs)]
-		for k, o := range ioffs {
+		xl := x[l*ldx : l*ldx+len(tab.ioffs)]
+		for k, o := range tab.ioffs {
 			in[o+l] = xl[k]
 		}
 	}
 }
 
+// checkDWGather checks that every access of dwGather is in bounds.
+func checkDWGather(in []float32, tab *dwTables, x []float32, ldx, nl int) {
+	n := len(tab.ioffs)
+	if ldx < n || len(x) < (nl-1)*ldx+n || tab.maxI+dwLanes > len(in) {
+		panic("kernels: blocked depthwise gather out of bounds")
+	}
+}
+
 // dwBlock computes, for every output pixel i < len(poffs) and lane
 // l < dwLanes, y[l*ldy+i] = bias[l] + sum over the taps t in order of
-// w[t*dwLanes+l] * in[poffs[i]+toffs[t]+l].
+// w[t*dwLanes+l] * in[poffs[i]+toffs[t]+l] (poffs and toffs from tab).
 var dwBlock = dwBlockGo
 
 // dwBlockGo is the pure-Go dwBlock.
-func dwBlockGo(y []float32, ldy int, in, w, bias []float32, toffs, poffs []int) {
-	checkDWBlock(y, ldy, in, w, bias, toffs, poffs)
+func dwBlockGo(y []float32, ldy int, in, w, bias []float32, tab *dwTables) {
+	checkDWBlock(y, ldy, in, w, bias, tab)
 	var acc [dwLanes]float32
-	for i, po := range poffs {
+	for i, po := range tab.poffs {
 		copy(acc[:], bias[:dwLanes])
-		for t, to := range toffs {
+		for t, to := range tab.toffs {
 			wt := w[t*dwLanes : (t+1)*dwLanes]
 			x := in[po+to : po+to+dwLanes]
 			for l := range acc {
@@ -167,25 +199,12 @@ func dwBlockGo(y []float32, ldy int, in, w, bias []float32, toffs, poffs []int) 
 }
 
 // checkDWBlock checks that every access of dwBlock is in bounds.
-func checkDWBlock(y []float32, ldy int, in, w, bias []float32, toffs, poffs []int) {
-	n := len(poffs)
-	if len(toffs) == 0 || len(w) < len(toffs)*dwLanes || len(bias) < dwLanes || ldy < n || len(y) < (dwLanes-1)*ldy+n {
+func checkDWBlock(y []float32, ldy int, in, w, bias []float32, tab *dwTables) {
+	n := len(tab.poffs)
+	if len(tab.toffs) == 0 || len(w) < len(tab.toffs)*dwLanes || len(bias) < dwLanes || ldy < n || len(y) < (dwLanes-1)*ldy+n {
 		panic("kernels: bad blocked depthwise geometry")
 	}
-	maxT, maxP := 0, 0
-	for _, o := range toffs {
-		if o < 0 {
-			panic("kernels: negative blocked depthwise tap offset")
-		}
-		maxT = max(maxT, o)
-	}
-	for _, o := range poffs {
-		if o < 0 {
-			panic("kernels: negative blocked depthwise pixel offset")
-		}
-		maxP = max(maxP, o)
-	}
-	if maxT+maxP+dwLanes > len(in) {
+	if tab.maxT+tab.maxP+dwLanes > len(in) {
 		panic("kernels: blocked depthwise input out of bounds")
 	}
 }
@@ -214,14 +233,14 @@ func (j *dwJob) blocks(pk *PackedConv, lo, hi int, s *scratch) {
 		yo := (n*p.C + c0) * ohw
 		y := j.y[yo : yo+nl*ohw]
 		if nl == dwLanes {
-			dwGather(in, j.ioffs, x, hw)
-			dwBlock(y, ohw, in, w, bias, j.toffs, j.poffs)
+			dwGather(in, j.tab, x, hw)
+			dwBlock(y, ohw, in, w, bias, j.tab)
 		} else {
 			// The last block of a channel count that is not a multiple
 			// of dwLanes: the lanes past nl compute on stale input into
 			// part, and only nl planes are kept.
-			dwGatherLanes(in, j.ioffs, x, hw, nl)
-			dwBlock(part, ohw, in, w, bias, j.toffs, j.poffs)
+			dwGatherLanes(in, j.tab, x, hw, nl)
+			dwBlock(part, ohw, in, w, bias, j.tab)
 			copy(y, part)
 		}
 		var res []float32

@@ -27,35 +27,32 @@ func init() {
 // count that is not a multiple of 8 ends with a group overlapping the
 // one before (the same values written twice); fewer than 8 pixels run in
 // Go.
-func dwBlockAVX2(y []float32, ldy int, in, w, bias []float32, toffs, poffs []int) {
-	n := len(poffs)
+func dwBlockAVX2(y []float32, ldy int, in, w, bias []float32, tab *dwTables) {
+	n := len(tab.poffs)
 	if n < 8 {
-		dwBlockGo(y, ldy, in, w, bias, toffs, poffs)
+		dwBlockGo(y, ldy, in, w, bias, tab)
 		return
 	}
-	checkDWBlock(y, ldy, in, w, bias, toffs, poffs)
-	dwBlock8(&y[0], ldy, &in[0], &w[0], &bias[0], &toffs[0], len(toffs), &poffs[0], n/8)
+	checkDWBlock(y, ldy, in, w, bias, tab)
+	t, p := tab.toffs, tab.poffs
+	dwBlock8(&y[0], ldy, &in[0], &w[0], &bias[0], &t[0], len(t), &p[0], n/8)
 	if n%8 != 0 {
-		dwBlock8(&y[n-8], ldy, &in[0], &w[0], &bias[0], &toffs[0], len(toffs), &poffs[n-8], 1)
+		dwBlock8(&y[n-8], ldy, &in[0], &w[0], &bias[0], &t[0], len(t), &p[n-8], 1)
 	}
 }
 
 // dwGatherAVX2 is dwGather 8x8 transposes at a time, the last one
 // overlapping the one before where the pixel count is not a multiple of 8.
-func dwGatherAVX2(in []float32, ioffs []int, x []float32, ldx int) {
-	n := len(ioffs)
+func dwGatherAVX2(in []float32, tab *dwTables, x []float32, ldx int) {
+	n := len(tab.ioffs)
 	if n < 8 {
-		dwGatherGo(in, ioffs, x, ldx)
+		dwGatherGo(in, tab, x, ldx)
 		return
 	}
-	_ = x[(dwLanes-1)*ldx+n-1]
-	m := 0
-	for _, o := range ioffs {
-		m = max(m, o)
-	}
-	_ = in[m+dwLanes-1]
-	dwGather8(&in[0], &ioffs[0], &x[0], ldx, n/8)
+	checkDWGather(in, tab, x, ldx, dwLanes)
+	io := tab.ioffs
+	dwGather8(&in[0], &io[0], &x[0], ldx, n/8)
 	if n%8 != 0 {
-		dwGather8(&in[0], &ioffs[n-8], &x[n-8], ldx, 1)
+		dwGather8(&in[0], &io[n-8], &x[n-8], ldx, 1)
 	}
 }

@@ -1,6 +1,8 @@
 package kernels
 
 import (
+	"fmt"
+	"math"
 	"math/rand"
 	"runtime"
 	"testing"
@@ -70,6 +72,204 @@ func benchDepthwiseShape(b *testing.B, p ConvParams, pol int) {
 				Conv2D(&p, pk, x, bias, nil, y, ws, 1)
 			}
 			report(b, p.FLOPs(), 1, start)
+		}
+	}
+}
+
+// withDWBlocked runs f with dwBlockedPolicy set to v (1 blocked, -1 plane
+// path, 0 the rule).
+func withDWBlocked(v int, f func()) {
+	old := dwBlockedPolicy
+	dwBlockedPolicy = v
+	defer func() { dwBlockedPolicy = old }()
+	f()
+}
+
+// dwCases are depthwise convolutions for both depthwise paths: 3x3, 5x5
+// and 7x7 at stride 1 and 2, channel counts that are and are not
+// multiples of dwLanes (a last partial block), fewer than 8 output or
+// input pixels, batch 2, dilation, stride 3, asymmetric padding and
+// padding wider than the kernel's half, odd and even plane sizes.
+func dwCases() []ConvParams {
+	cs := []ConvParams{
+		convCase(1, 16, 7, 7, 16, 3, 3, 1, 1, 1, 16),
+		convCase(1, 24, 14, 14, 24, 3, 3, 2, 1, 1, 24),
+		convCase(2, 12, 13, 11, 12, 3, 3, 2, 1, 1, 12),
+		convCase(1, 19, 14, 14, 19, 5, 5, 2, 1, 2, 19),
+		convCase(1, 8, 7, 7, 8, 5, 5, 1, 1, 2, 8),
+		convCase(1, 5, 9, 10, 5, 5, 5, 1, 1, 2, 5),
+		convCase(1, 16, 7, 7, 16, 7, 7, 1, 1, 3, 16),
+		convCase(1, 9, 15, 12, 9, 7, 7, 2, 1, 3, 9),
+		convCase(1, 16, 2, 3, 16, 3, 3, 1, 1, 1, 16),   // 6 output, 6 input pixels
+		convCase(1, 8, 4, 4, 8, 3, 3, 2, 1, 1, 8),      // 4 output pixels
+		convCase(1, 16, 1, 1, 16, 3, 3, 1, 1, 1, 16),   // 1x1 image
+		convCase(1, 8, 16, 16, 8, 3, 3, 1, 2, 2, 8),    // dilation 2
+		convCase(1, 8, 17, 16, 8, 3, 3, 3, 1, 0, 8),    // stride 3, unread rows and columns
+		convCase(1, 8, 12, 12, 8, 3, 3, 2, 1, 0, 8),    // stride 2 without padding: unread last row/column
+		convCase(1, 8, 6, 6, 8, 5, 5, 1, 1, 4, 8),      // padding > kernel half
+		convCase(1, 16, 28, 28, 16, 3, 3, 1, 1, 1, 16), // the rule's largest plane
+		convCase(1, 8, 30, 29, 8, 3, 3, 1, 1, 1, 8),    // above it
+		convCase(1, 8, 56, 56, 8, 3, 3, 2, 1, 1, 8),
+	}
+	asym := ConvParams{N: 1, C: 11, H: 13, W: 10, M: 11, KH: 3, KW: 5, SH: 2, SW: 1, DH: 1, DW: 2, PadT: 0, PadL: 3, PadB: 2, PadR: 1, Group: 11}
+	asym.OH, asym.OW = OutSize(13, 3, 2, 1, 0, 2), OutSize(10, 5, 1, 2, 3, 1)
+	return append(cs, asym)
+}
+
+// TestDepthwiseBlocked checks both depthwise paths, forced, against the
+// reference convolution (ref.go) on dwCases with every epilogue form,
+// bit-identical for every thread count and with or without (garbage)
+// workspace; and that the rule takes the blocked path exactly on small
+// planes.
+func TestDepthwiseBlocked(t *testing.T) { forEachPath(t, testDepthwiseBlocked) }
+
+func testDepthwiseBlocked(t *testing.T) {
+	r := rand.New(rand.NewSource(12))
+	for i, p0 := range dwCases() {
+		if got, want := p0.useDWBlocked(), p0.OH*p0.OW <= 28*28; got != want {
+			t.Errorf("%+v: useDWBlocked %v, want %v", p0, got, want)
+		}
+		for ai, a := range []struct {
+			act    Act
+			res    bool
+			after  bool
+			noBias bool
+		}{{ActNone, false, false, false}, {ActRelu, true, true, false}, {ActHardSwish, true, false, true}, {ActSiLU, false, false, false}} {
+			p := p0
+			p.Act, p.ActAfterResidual = a.act, a.after
+			x := randSlice(r, p.N*p.C*p.H*p.W)
+			w := randSlice(r, p.M*p.KH*p.KW)
+			bias := randSlice(r, p.M)
+			if a.noBias {
+				bias = nil
+			}
+			var res []float32
+			if a.res {
+				res = randSlice(r, p.N*p.M*p.OH*p.OW)
+			}
+			want := make([]float32, p.N*p.M*p.OH*p.OW)
+			RefConv2D(&p, x, w, bias, res, want)
+			for _, pol := range []int{1, -1} {
+				name := fmt.Sprintf("%d_%dx%dx%dx%d_k%dx%d_s%d_d%d_%d/policy%d", i, p.N, p.C, p.H, p.W, p.KH, p.KW, p.SH, p.DH, ai, pol)
+				var pk *PackedConv
+				var ws []float32
+				withDWBlocked(pol, func() {
+					pk = PackConvWeights(&p, w)
+					ws = make([]float32, WorkspaceSize(&p))
+				})
+				if (pk.dwj.tab != nil) != (pol > 0) {
+					t.Fatalf("%s: blocked %v", name, pk.dwj.tab != nil)
+				}
+				for i := range ws {
+					ws[i] = float32(math.NaN())
+				}
+				var first []float32
+				for _, th := range threadCounts {
+					for _, wsp := range [][]float32{nil, ws} {
+						got := make([]float32, len(want))
+						for i := range got {
+							got[i] = float32(math.NaN())
+						}
+						Conv2D(&p, pk, x, bias, res, got, wsp, th)
+						closeTo(t, fmt.Sprintf("%s threads=%d", name, th), got, want, p.KH*p.KW)
+						if first == nil {
+							first = got
+						} else {
+							sameBits(t, fmt.Sprintf("%s threads=%d ws=%v vs 1", name, th, wsp != nil), got, first)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestDWBlockKernels checks dwBlock and dwGather on every path against a
+// float64 evaluation of their definition (dwBlock) and exactly
+// (dwGather), on the tables of dwCases: pixel counts below, at and not
+// at multiples of 8, with the plane padding of y left untouched.
+func TestDWBlockKernels(t *testing.T) { forEachPath(t, testDWBlockKernels) }
+
+func testDWBlockKernels(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	for _, p := range dwCases() {
+		tab := dwBlockTables(&p)
+		g := dwBlockGeometry(&p)
+		hw, ohw := p.H*p.W, p.OH*p.OW
+		// dwGather: 8 planes of x with stride hw+3.
+		ldx := hw + 3
+		x := randSlice(r, 8*ldx)
+		in, want := make([]float32, g.in), make([]float32, g.in)
+		for i := range in {
+			in[i], want[i] = -7, -7
+		}
+		for l := 0; l < dwLanes; l++ {
+			for k, o := range tab.ioffs {
+				want[o+l] = x[l*ldx+k]
+			}
+		}
+		dwGather(in, tab, x, ldx)
+		sameBits(t, fmt.Sprintf("dwGather %+v", p), in, want)
+		// dwBlock on random input, planes of stride ohw+5.
+		in = randSlice(r, g.in)
+		w, bias := randSlice(r, len(tab.toffs)*dwLanes), randSlice(r, dwLanes)
+		ldy := ohw + 5
+		y := make([]float32, dwLanes*ldy)
+		for i := range y {
+			y[i] = 42
+		}
+		dwBlock(y, ldy, in, w, bias, tab)
+		for l := 0; l < dwLanes; l++ {
+			for i := 0; i < ldy; i++ {
+				got := float64(y[l*ldy+i])
+				if i >= ohw {
+					if got != 42 {
+						t.Fatalf("dwBlock %+v: plane padding y[%d*ldy+%d] written", p, l, i)
+					}
+					continue
+				}
+				s, mag := float64(bias[l]), math.Abs(float64(bias[l]))
+				for ti, to := range tab.toffs {
+					v := float64(w[ti*dwLanes+l]) * float64(in[tab.poffs[i]+to+l])
+					s += v
+					mag += math.Abs(v)
+				}
+				if math.Abs(got-s) > 1e-6*float64(len(tab.toffs)+1)*mag {
+					t.Fatalf("dwBlock %+v: lane %d pixel %d = %v, want %v", p, l, i, got, s)
+				}
+			}
+		}
+	}
+}
+
+// TestDepthwiseNoAlloc: steady-state depthwise calls allocate nothing on
+// either path.
+func TestDepthwiseNoAlloc(t *testing.T) { forEachPath(t, testDepthwiseNoAlloc) }
+
+func testDepthwiseNoAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on goroutine hand-offs; allocation counts are checked without -race")
+	}
+	r := rand.New(rand.NewSource(14))
+	for _, pol := range []int{1, -1} {
+		p := convCase(1, 20, 14, 14, 20, 5, 5, 2, 1, 2, 20)
+		p.Act = ActSiLU
+		x, w := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.M*p.KH*p.KW)
+		bias, y := randSlice(r, p.M), make([]float32, p.N*p.M*p.OH*p.OW)
+		res := randSlice(r, len(y))
+		var pk *PackedConv
+		var ws []float32
+		withDWBlocked(pol, func() {
+			pk = PackConvWeights(&p, w)
+			ws = make([]float32, WorkspaceSize(&p))
+		})
+		for _, th := range []int{1, 3} {
+			for _, w := range [][]float32{nil, ws} {
+				Conv2D(&p, pk, x, bias, res, y, w, th)
+				if n := testing.AllocsPerRun(20, func() { Conv2D(&p, pk, x, bias, res, y, w, th) }); n != 0 {
+					t.Errorf("policy %d threads=%d ws=%v: %v allocations per call", pol, th, w != nil, n)
+				}
+			}
 		}
 	}
 }
