@@ -20,7 +20,7 @@ package kernels
 // activation/residual epilogue (dwEpilogue) runs once per block.
 // Threads split the N*C/dwLanes blocks.
 //
-// When the blocked path is used is the measured rule useDWBlocked.
+// When the blocked path is used is the measured rule dwBlockedRule.
 
 // dwLanes is the number of channels in a block: one AVX2 vector. The
 // avx512 path uses the AVX2 kernel (one rule and one packing for every
@@ -28,15 +28,37 @@ package kernels
 const dwLanes = 8
 
 // useDWBlocked reports whether the depthwise convolution p runs on the
-// channel-blocked path. Measured (BenchmarkDepthwise, README): the
-// blocked path wins on output planes up to 28x28 at stride 1 and stride 2
-// (the padded interleaved input then stays in L2; above, the plane
-// kernels' long rows win), for kernels up to 7x7.
+// channel-blocked path: the measured rule dwBlockedRule, unless
+// dwBlockedPolicy overrides it.
 func (p *ConvParams) useDWBlocked() bool {
 	if !p.isDepthwise() || dwBlockedPolicy != 0 {
 		return p.isDepthwise() && dwBlockedPolicy > 0
 	}
-	return p.isDepthwise() && p.OH*p.OW <= 28*28 && p.KH*p.KW <= 49
+	return dwBlockedRule(p.KH*p.KW, max(p.SH, p.SW), p.OH*p.OW)
+}
+
+// dwBlockedRule is the measured choice (BenchmarkDepthwise, 1 thread,
+// AMD EPYC Zen 4, README) for a depthwise convolution with taps kernel
+// taps, stride and pixels output pixels. The blocked path's cost is
+// nearly per output pixel and tap; the plane path's per-plane and per-row
+// overhead (and its stride-2 deinterleave) dominates on small planes, but
+// its long stride-1 rows of few taps run faster than the blocked kernel's
+// eight pixels: the plane path stays faster for 3x3 stride 1 from 28x28
+// outputs (0.8x at 28x28, 0.65x at 56x56 when the machine is quiet) and
+// for 3x3 stride 2 at 56x56 outputs (0.8x), the blocked one is 2-7x
+// faster on 7x7 and 14x14 outputs and 1.2-2x on 5x5 and 7x7 kernels up to
+// 56x56. Above 56x56 the interleaved input (over 100 KiB a block) leaves
+// the L2 cache and the plane path is kept.
+func dwBlockedRule(taps, stride, pixels int) bool {
+	switch {
+	case pixels <= 20*20:
+		return true
+	case taps >= 25:
+		return pixels <= 56*56
+	case stride > 1:
+		return pixels <= 28*28
+	}
+	return false
 }
 
 // dwBlockedPolicy overrides useDWBlocked's rule in tests and benchmarks:

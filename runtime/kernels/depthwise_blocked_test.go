@@ -32,6 +32,11 @@ var benchDepthwise = []struct {
 	{"FastViT_dw7x7s1_14_192", convCase(1, 192, 14, 14, 192, 7, 7, 1, 1, 3, 192)},
 	{"FastViT_dw7x7s1_28_96", convCase(1, 96, 28, 28, 96, 7, 7, 1, 1, 3, 96)},
 	{"FastViT_dw7x7s1_56_48", convCase(1, 48, 56, 56, 48, 7, 7, 1, 1, 3, 48)},
+	{"MNV2_dw3x3s1_112_32", convCase(1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32)},
+	{"EffB0_dw5x5s2_56_144", convCase(1, 144, 56, 56, 144, 5, 5, 2, 1, 2, 144)},
+	{"dw5x5s1_56_48", convCase(1, 48, 56, 56, 48, 5, 5, 1, 1, 2, 48)},
+	{"dw3x3s1_20_256", convCase(1, 256, 20, 20, 256, 3, 3, 1, 1, 1, 256)},
+	{"dw5x5s2_112_32", convCase(1, 32, 112, 112, 32, 5, 5, 2, 1, 2, 32)},
 }
 
 // BenchmarkDepthwise reports cpuGFLOP/s (2 x MACs, one thread; bias +
@@ -100,16 +105,17 @@ func dwCases() []ConvParams {
 		convCase(1, 5, 9, 10, 5, 5, 5, 1, 1, 2, 5),
 		convCase(1, 16, 7, 7, 16, 7, 7, 1, 1, 3, 16),
 		convCase(1, 9, 15, 12, 9, 7, 7, 2, 1, 3, 9),
-		convCase(1, 16, 2, 3, 16, 3, 3, 1, 1, 1, 16),   // 6 output, 6 input pixels
-		convCase(1, 8, 4, 4, 8, 3, 3, 2, 1, 1, 8),      // 4 output pixels
-		convCase(1, 16, 1, 1, 16, 3, 3, 1, 1, 1, 16),   // 1x1 image
-		convCase(1, 8, 16, 16, 8, 3, 3, 1, 2, 2, 8),    // dilation 2
-		convCase(1, 8, 17, 16, 8, 3, 3, 3, 1, 0, 8),    // stride 3, unread rows and columns
-		convCase(1, 8, 12, 12, 8, 3, 3, 2, 1, 0, 8),    // stride 2 without padding: unread last row/column
-		convCase(1, 8, 6, 6, 8, 5, 5, 1, 1, 4, 8),      // padding > kernel half
-		convCase(1, 16, 28, 28, 16, 3, 3, 1, 1, 1, 16), // the rule's largest plane
-		convCase(1, 8, 30, 29, 8, 3, 3, 1, 1, 1, 8),    // above it
+		convCase(1, 16, 2, 3, 16, 3, 3, 1, 1, 1, 16), // 6 output, 6 input pixels
+		convCase(1, 8, 4, 4, 8, 3, 3, 2, 1, 1, 8),    // 4 output pixels
+		convCase(1, 16, 1, 1, 16, 3, 3, 1, 1, 1, 16), // 1x1 image
+		convCase(1, 8, 16, 16, 8, 3, 3, 1, 2, 2, 8),  // dilation 2
+		convCase(1, 8, 17, 16, 8, 3, 3, 3, 1, 0, 8),  // stride 3, unread rows and columns
+		convCase(1, 8, 12, 12, 8, 3, 3, 2, 1, 0, 8),  // stride 2 without padding: unread last row/column
+		convCase(1, 8, 6, 6, 8, 5, 5, 1, 1, 4, 8),    // padding > kernel half
+		convCase(1, 16, 28, 28, 16, 3, 3, 1, 1, 1, 16),
+		convCase(1, 8, 30, 29, 8, 3, 3, 1, 1, 1, 8),
 		convCase(1, 8, 56, 56, 8, 3, 3, 2, 1, 1, 8),
+		convCase(1, 8, 58, 57, 8, 7, 7, 1, 1, 3, 8),
 	}
 	asym := ConvParams{N: 1, C: 11, H: 13, W: 10, M: 11, KH: 3, KW: 5, SH: 2, SW: 1, DH: 1, DW: 2, PadT: 0, PadL: 3, PadB: 2, PadR: 1, Group: 11}
 	asym.OH, asym.OW = OutSize(13, 3, 2, 1, 0, 2), OutSize(10, 5, 1, 2, 3, 1)
@@ -119,16 +125,12 @@ func dwCases() []ConvParams {
 // TestDepthwiseBlocked checks both depthwise paths, forced, against the
 // reference convolution (ref.go) on dwCases with every epilogue form,
 // bit-identical for every thread count and with or without (garbage)
-// workspace; and that the rule takes the blocked path exactly on small
-// planes.
+// workspace.
 func TestDepthwiseBlocked(t *testing.T) { forEachPath(t, testDepthwiseBlocked) }
 
 func testDepthwiseBlocked(t *testing.T) {
 	r := rand.New(rand.NewSource(12))
 	for i, p0 := range dwCases() {
-		if got, want := p0.useDWBlocked(), p0.OH*p0.OW <= 28*28; got != want {
-			t.Errorf("%+v: useDWBlocked %v, want %v", p0, got, want)
-		}
 		for ai, a := range []struct {
 			act    Act
 			res    bool
@@ -180,6 +182,32 @@ func testDepthwiseBlocked(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestDWBlockedRule: the rule's choices on the shapes it was measured on
+// (BenchmarkDepthwise).
+func TestDWBlockedRule(t *testing.T) {
+	for _, c := range []struct {
+		p    ConvParams
+		want bool
+	}{
+		{convCase(1, 576, 14, 14, 576, 3, 3, 2, 1, 1, 576), true},
+		{convCase(1, 960, 7, 7, 960, 3, 3, 1, 1, 1, 960), true},
+		{convCase(1, 384, 14, 14, 384, 3, 3, 1, 1, 1, 384), true},
+		{convCase(1, 192, 28, 28, 192, 3, 3, 1, 1, 1, 192), false},
+		{convCase(1, 144, 56, 56, 144, 3, 3, 1, 1, 1, 144), false},
+		{convCase(1, 144, 56, 56, 144, 3, 3, 2, 1, 1, 144), true},
+		{convCase(1, 96, 112, 112, 96, 3, 3, 2, 1, 1, 96), false},
+		{convCase(1, 240, 28, 28, 240, 5, 5, 1, 1, 2, 240), true},
+		{convCase(1, 48, 56, 56, 48, 7, 7, 1, 1, 3, 48), true},
+		{convCase(1, 32, 112, 112, 32, 5, 5, 2, 1, 2, 32), true},
+		{convCase(1, 32, 112, 112, 32, 5, 5, 1, 1, 2, 32), false},
+		{convCase(1, 8, 8, 8, 16, 3, 3, 1, 1, 1, 8), false}, // not depthwise (grouped)
+	} {
+		if got := c.p.useDWBlocked(); got != c.want {
+			t.Errorf("%dx%d k%dx%d s%d: blocked %v, want %v", c.p.H, c.p.W, c.p.KH, c.p.KW, c.p.SH, got, c.want)
 		}
 	}
 }
