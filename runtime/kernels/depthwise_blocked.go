@@ -6,19 +6,21 @@ package kernels
 // much as the arithmetic:
 //
 // The channels are taken dwLanes at a time. A block's input planes are
-// rewritten as one interleaved zero-padded image [hp][wp][dwLanes] (the
-// padding materialized once per chunk of blocks; the interior through an
-// 8x8 transpose of the planes into scratch and a row copy), so that an
-// output pixel of all the block's channels is one vector:
-// acc = bias; acc += w[t]*in[pixel + tap t] for the taps t in order, with
-// the weights of a tap one vector (packed at PackConvWeights time as
-// [C/dwLanes][KH*KW][dwLanes]). dwBlock computes the output pixels eight
-// at a time in row-major order across output rows (a pixel-offset table
-// instead of a per-row loop, so a 7x7 output is 7 groups, not 7 short
-// rows) into [pixels][dwLanes], which is transposed back into the block's
-// NCHW planes; the block's planes are consecutive in y, so the
-// activation/residual epilogue (dwEpilogue) runs once per block.
-// Threads split the N*C/dwLanes blocks.
+// rewritten as an interleaved zero-padded image [rows][wq][dwLanes] (the
+// padding materialized; the interior by dwGather, 8x8 transposes of the
+// eight planes' consecutive pixels, each pixel vector stored where an
+// offset table puts it), so that an output pixel of all the block's
+// channels is one vector: acc = bias; acc += w[t]*in[pixel + tap t] for
+// the taps t in order, with the weights of a tap one vector (packed at
+// PackConvWeights time as [C/dwLanes][KH*KW][dwLanes]). dwBlock computes
+// the output pixels eight at a time in row-major order across output
+// rows (a pixel-offset table instead of a per-row loop, so a 7x7 output
+// is 7 groups, not 7 short rows) and transposes them in registers back
+// into the block's NCHW planes. As on the plane path, the output rows are
+// computed in strips whose padded input rows stay in the L1 cache
+// (dwBlockGeometry; strips refill the rows they share). The block's
+// planes are consecutive in y, so the activation/residual epilogue
+// (dwEpilogue) runs once per block. Threads split the N*C/dwLanes blocks.
 //
 // When the blocked path is used is the measured rule dwBlockedRule.
 
@@ -66,51 +68,79 @@ func dwBlockedRule(taps, stride, pixels int) bool {
 // never.
 var dwBlockedPolicy = 0
 
-// dwBlockGeom is the geometry of the blocked path: the padded input
-// rows and columns that the output reads.
+// dwBlockGeom is the geometry of the blocked path. The output rows are
+// computed in strips of so rows, each from the sph padded input rows it
+// reads, of wq pixels each (the padded columns the output reads, or more
+// so that every input column has its place).
 type dwBlockGeom struct {
-	hp, wp int // padded input read by the output
-	in     int // floats of the interleaved padded input, + one dump pixel
+	wq  int // pixels of a padded row
+	so  int // output rows per strip
+	sph int // padded input rows of a strip
+	in  int // floats of a strip's interleaved padded input
 }
+
+// dwBlockStripFloats is the size of a strip's interleaved input the strip
+// height is chosen for: 16 KiB, half an L1 data cache.
+const dwBlockStripFloats = 4096
 
 func dwBlockGeometry(p *ConvParams) dwBlockGeom {
 	var g dwBlockGeom
-	g.hp = (p.OH-1)*p.SH + (p.KH-1)*p.DH + 1
-	g.wp = (p.OW-1)*p.SW + (p.KW-1)*p.DW + 1
-	g.in = (g.hp*g.wp + 1) * dwLanes
+	g.wq = max((p.OW-1)*p.SW+(p.KW-1)*p.DW+1, p.PadL+p.W)
+	span := (p.KH-1)*p.DH + 1
+	fit := dwBlockStripFloats / (g.wq * dwLanes) // padded rows that fit
+	g.so = 1
+	if fit > span {
+		g.so = (fit-span)/p.SH + 1
+	}
+	g.so = max(g.so, (8+p.OW-1)/p.OW) // at least one group of 8 pixels
+	if g.so >= p.OH {
+		g.so = max(p.OH, 1)
+	} else {
+		strips := (p.OH + g.so - 1) / g.so
+		g.so = (p.OH + strips - 1) / strips
+	}
+	g.sph = (g.so-1)*p.SH + span
+	g.in = g.sph * g.wq * dwLanes
 	return g
 }
 
-// dwBlockScratchSize is the per-thread scratch of the blocked path: the
-// padded input, the output of a last, partial block, and its bias.
+// dwBlockScratchSize is the per-thread scratch of the blocked path: a
+// strip's padded input, the output of a last, partial block, and its
+// bias.
 func dwBlockScratchSize(p *ConvParams) int {
 	return dwBlockGeometry(p).in + dwLanes*p.OH*p.OW + dwLanes
 }
 
-// dwTables are the offsets (in floats) into the interleaved padded
-// input of every tap, of every output pixel (where its taps start) and of
-// every input pixel (where dwGather writes it; the pixels the output does
-// not read go to the dump pixel past the padded image), with their
-// maxima, so that the kernels check their bounds without a scan.
+// dwTables are the offsets (in floats) into a strip's interleaved padded
+// input of every tap, of every output pixel of a strip (where its taps
+// start) and of every input pixel of a strip's rows (where dwGather
+// writes it, from the strip's first padded row). The kernels use a prefix
+// of poffs and ioffs; both increase, so a prefix's largest offset is its
+// last and the kernels check their bounds without a scan.
 type dwTables struct {
 	toffs, poffs, ioffs []int
-	maxT, maxP, maxI    int
+	maxT                int
 }
 
 // newDWTables returns the tables for the given offsets; they must not be
-// modified afterwards. It panics on a negative offset.
+// modified afterwards. It panics on a negative offset or on poffs or
+// ioffs not increasing.
 func newDWTables(toffs, poffs, ioffs []int) *dwTables {
-	mx := func(v []int) int {
-		m := 0
-		for _, o := range v {
-			if o < 0 {
-				panic("kernels: negative blocked depthwise offset")
-			}
-			m = max(m, o)
+	t := &dwTables{toffs: toffs, poffs: poffs, ioffs: ioffs}
+	for _, o := range toffs {
+		if o < 0 {
+			panic("kernels: negative blocked depthwise tap offset")
 		}
-		return m
+		t.maxT = max(t.maxT, o)
 	}
-	return &dwTables{toffs: toffs, poffs: poffs, ioffs: ioffs, maxT: mx(toffs), maxP: mx(poffs), maxI: mx(ioffs)}
+	for _, v := range [][]int{poffs, ioffs} {
+		for i, o := range v {
+			if o < 0 || (i > 0 && o <= v[i-1]) {
+				panic("kernels: blocked depthwise offsets not increasing")
+			}
+		}
+	}
+	return t
 }
 
 // dwBlockTables returns the tables of the depthwise convolution p.
@@ -119,23 +149,19 @@ func dwBlockTables(p *ConvParams) *dwTables {
 	var toffs []int
 	for kh := 0; kh < p.KH; kh++ {
 		for kw := 0; kw < p.KW; kw++ {
-			toffs = append(toffs, (kh*p.DH*g.wp+kw*p.DW)*dwLanes)
+			toffs = append(toffs, (kh*p.DH*g.wq+kw*p.DW)*dwLanes)
 		}
 	}
-	poffs := make([]int, p.OH*p.OW)
-	for oh := 0; oh < p.OH; oh++ {
+	poffs := make([]int, g.so*p.OW)
+	for oh := 0; oh < g.so; oh++ {
 		for ow := 0; ow < p.OW; ow++ {
-			poffs[oh*p.OW+ow] = (oh*p.SH*g.wp + ow*p.SW) * dwLanes
+			poffs[oh*p.OW+ow] = (oh*p.SH*g.wq + ow*p.SW) * dwLanes
 		}
 	}
-	ioffs := make([]int, p.H*p.W)
-	for ih := 0; ih < p.H; ih++ {
+	ioffs := make([]int, g.sph*p.W)
+	for i := 0; i < g.sph; i++ {
 		for iw := 0; iw < p.W; iw++ {
-			o := g.hp * g.wp * dwLanes // the dump pixel
-			if r, c := ih+p.PadT, iw+p.PadL; r < g.hp && c < g.wp {
-				o = (r*g.wp + c) * dwLanes
-			}
-			ioffs[ih*p.W+iw] = o
+			ioffs[i*p.W+iw] = (i*g.wq + p.PadL + iw) * dwLanes
 		}
 	}
 	return newDWTables(toffs, poffs, ioffs)
@@ -168,44 +194,43 @@ func packDepthwise(pk *PackedConv, p *ConvParams, w []float32) {
 }
 
 // dwGather writes dwLanes channel planes x (plane stride ldx) into the
-// interleaved input: in[ioffs[k]+l] = x[l*ldx+k] for k < len(ioffs),
-// l < dwLanes.
+// interleaved input: in[ioffs[k]+l] = x[l*ldx+k] for k < n, l < dwLanes
+// (ioffs from tab).
 var dwGather = dwGatherGo
 
 // dwGatherGo is the pure-Go dwGather.
-func dwGatherGo(in []float32, tab *dwTables, x []float32, ldx int) {
-	dwGatherLanes(in, tab, x, ldx, dwLanes)
+func dwGatherGo(in []float32, tab *dwTables, n int, x []float32, ldx int) {
+	dwGatherLanes(in, tab, n, x, ldx, dwLanes)
 }
 
 // dwGatherLanes is dwGather for the first nl lanes.
-func dwGatherLanes(in []float32, tab *dwTables, x []float32, ldx, nl int) {
-	checkDWGather(in, tab, x, ldx, nl)
+func dwGatherLanes(in []float32, tab *dwTables, n int, x []float32, ldx, nl int) {
+	checkDWGather(in, tab, n, x, ldx, nl)
 	for l := 0; l < nl; l++ {
-		xl := x[l*ldx : l*ldx+len(tab.ioffs)]
-		for k, o := range tab.ioffs {
+		xl := x[l*ldx : l*ldx+n]
+		for k, o := range tab.ioffs[:n] {
 			in[o+l] = xl[k]
 		}
 	}
 }
 
 // checkDWGather checks that every access of dwGather is in bounds.
-func checkDWGather(in []float32, tab *dwTables, x []float32, ldx, nl int) {
-	n := len(tab.ioffs)
-	if ldx < n || len(x) < (nl-1)*ldx+n || tab.maxI+dwLanes > len(in) {
+func checkDWGather(in []float32, tab *dwTables, n int, x []float32, ldx, nl int) {
+	if n < 0 || n > len(tab.ioffs) || ldx < n || len(x) < (nl-1)*ldx+n || (n > 0 && tab.ioffs[n-1]+dwLanes > len(in)) {
 		panic("kernels: blocked depthwise gather out of bounds")
 	}
 }
 
-// dwBlock computes, for every output pixel i < len(poffs) and lane
-// l < dwLanes, y[l*ldy+i] = bias[l] + sum over the taps t in order of
+// dwBlock computes, for every output pixel i < n and lane l < dwLanes,
+// y[l*ldy+i] = bias[l] + sum over the taps t in order of
 // w[t*dwLanes+l] * in[poffs[i]+toffs[t]+l] (poffs and toffs from tab).
 var dwBlock = dwBlockGo
 
 // dwBlockGo is the pure-Go dwBlock.
-func dwBlockGo(y []float32, ldy int, in, w, bias []float32, tab *dwTables) {
-	checkDWBlock(y, ldy, in, w, bias, tab)
+func dwBlockGo(y []float32, ldy int, in, w, bias []float32, tab *dwTables, n int) {
+	checkDWBlock(y, ldy, in, w, bias, tab, n)
 	var acc [dwLanes]float32
-	for i, po := range tab.poffs {
+	for i, po := range tab.poffs[:n] {
 		copy(acc[:], bias[:dwLanes])
 		for t, to := range tab.toffs {
 			wt := w[t*dwLanes : (t+1)*dwLanes]
@@ -221,12 +246,11 @@ func dwBlockGo(y []float32, ldy int, in, w, bias []float32, tab *dwTables) {
 }
 
 // checkDWBlock checks that every access of dwBlock is in bounds.
-func checkDWBlock(y []float32, ldy int, in, w, bias []float32, tab *dwTables) {
-	n := len(tab.poffs)
-	if len(tab.toffs) == 0 || len(w) < len(tab.toffs)*dwLanes || len(bias) < dwLanes || ldy < n || len(y) < (dwLanes-1)*ldy+n {
+func checkDWBlock(y []float32, ldy int, in, w, bias []float32, tab *dwTables, n int) {
+	if n < 0 || n > len(tab.poffs) || len(tab.toffs) == 0 || len(w) < len(tab.toffs)*dwLanes || len(bias) < dwLanes || ldy < n || len(y) < (dwLanes-1)*ldy+n {
 		panic("kernels: bad blocked depthwise geometry")
 	}
-	if tab.maxT+tab.maxP+dwLanes > len(in) {
+	if n > 0 && tab.maxT+tab.poffs[n-1]+dwLanes > len(in) {
 		panic("kernels: blocked depthwise input out of bounds")
 	}
 }
@@ -239,9 +263,10 @@ func (j *dwJob) blocks(pk *PackedConv, lo, hi int, s *scratch) {
 	taps := p.KH * p.KW
 	nb := (p.C + dwLanes - 1) / dwLanes
 	hw, ohw := p.H*p.W, p.OH*p.OW
+	row := g.wq * dwLanes
 	buf := s.ensureBuf(dwBlockScratchSize(p))
 	in, part, bias := buf[:g.in], buf[g.in:g.in+dwLanes*ohw], buf[g.in+dwLanes*ohw:]
-	clear(in) // the padding; every block writes the same interior
+	clear(in) // the column padding; every strip writes the same columns
 	for bl := lo; bl < hi; bl++ {
 		n, b := bl/nb, bl%nb
 		c0 := b * dwLanes
@@ -254,15 +279,32 @@ func (j *dwJob) blocks(pk *PackedConv, lo, hi int, s *scratch) {
 		w := pk.dw[b*taps*dwLanes : (b+1)*taps*dwLanes]
 		yo := (n*p.C + c0) * ohw
 		y := j.y[yo : yo+nl*ohw]
-		if nl == dwLanes {
-			dwGather(in, j.tab, x, hw)
-			dwBlock(y, ohw, in, w, bias, j.tab)
-		} else {
+		out := y
+		if nl < dwLanes {
 			// The last block of a channel count that is not a multiple
 			// of dwLanes: the lanes past nl compute on stale input into
 			// part, and only nl planes are kept.
-			dwGatherLanes(in, j.tab, x, hw, nl)
-			dwBlock(part, ohw, in, w, bias, j.tab)
+			out = part
+		}
+		for oh0 := 0; oh0 < p.OH; oh0 += g.so {
+			rows := min(g.so, p.OH-oh0)
+			r0, nr := oh0*p.SH, (rows-1)*p.SH+(p.KH-1)*p.DH+1
+			// Strip rows i hold input rows r0+i-PadT; [i0, i1) exist.
+			i0 := min(max(0, p.PadT-r0), nr)
+			i1 := max(min(nr, p.H+p.PadT-r0), i0)
+			clear(in[:i0*row])
+			clear(in[i1*row : nr*row])
+			if i1 > i0 {
+				xs, ns := x[(r0+i0-p.PadT)*p.W:], (i1-i0)*p.W
+				if nl == dwLanes {
+					dwGather(in[i0*row:], j.tab, ns, xs, hw)
+				} else {
+					dwGatherLanes(in[i0*row:], j.tab, ns, xs, hw, nl)
+				}
+			}
+			dwBlock(out[oh0*p.OW:], ohw, in, w, bias, j.tab, rows*p.OW)
+		}
+		if nl < dwLanes {
 			copy(y, part)
 		}
 		var res []float32

@@ -27,13 +27,12 @@ func init() {
 // count that is not a multiple of 8 ends with a group overlapping the
 // one before (the same values written twice); fewer than 8 pixels run in
 // Go.
-func dwBlockAVX2(y []float32, ldy int, in, w, bias []float32, tab *dwTables) {
-	n := len(tab.poffs)
+func dwBlockAVX2(y []float32, ldy int, in, w, bias []float32, tab *dwTables, n int) {
 	if n < 8 {
-		dwBlockGo(y, ldy, in, w, bias, tab)
+		dwBlockGo(y, ldy, in, w, bias, tab, n)
 		return
 	}
-	checkDWBlock(y, ldy, in, w, bias, tab)
+	checkDWBlock(y, ldy, in, w, bias, tab, n)
 	t, p := tab.toffs, tab.poffs
 	dwBlock8(&y[0], ldy, &in[0], &w[0], &bias[0], &t[0], len(t), &p[0], n/8)
 	if n%8 != 0 {
@@ -43,13 +42,12 @@ func dwBlockAVX2(y []float32, ldy int, in, w, bias []float32, tab *dwTables) {
 
 // dwGatherAVX2 is dwGather 8x8 transposes at a time, the last one
 // overlapping the one before where the pixel count is not a multiple of 8.
-func dwGatherAVX2(in []float32, tab *dwTables, x []float32, ldx int) {
-	n := len(tab.ioffs)
+func dwGatherAVX2(in []float32, tab *dwTables, n int, x []float32, ldx int) {
 	if n < 8 {
-		dwGatherGo(in, tab, x, ldx)
+		dwGatherGo(in, tab, n, x, ldx)
 		return
 	}
-	checkDWGather(in, tab, x, ldx, dwLanes)
+	checkDWGather(in, tab, n, x, ldx, dwLanes)
 	io := tab.ioffs
 	dwGather8(&in[0], &io[0], &x[0], ldx, n/8)
 	if n%8 != 0 {

@@ -214,8 +214,10 @@ func TestDWBlockedRule(t *testing.T) {
 
 // TestDWBlockKernels checks dwBlock and dwGather on every path against a
 // float64 evaluation of their definition (dwBlock) and exactly
-// (dwGather), on the tables of dwCases: pixel counts below, at and not
-// at multiples of 8, with the plane padding of y left untouched.
+// (dwGather), on the tables of dwCases and every prefix length up to 20:
+// pixel counts below, at and not at multiples of 8, with the plane
+// padding of y and the input pixels the tables do not name left
+// untouched.
 func TestDWBlockKernels(t *testing.T) { forEachPath(t, testDWBlockKernels) }
 
 func testDWBlockKernels(t *testing.T) {
@@ -223,47 +225,57 @@ func testDWBlockKernels(t *testing.T) {
 	for _, p := range dwCases() {
 		tab := dwBlockTables(&p)
 		g := dwBlockGeometry(&p)
-		hw, ohw := p.H*p.W, p.OH*p.OW
-		// dwGather: 8 planes of x with stride hw+3.
-		ldx := hw + 3
-		x := randSlice(r, 8*ldx)
-		in, want := make([]float32, g.in), make([]float32, g.in)
-		for i := range in {
-			in[i], want[i] = -7, -7
-		}
-		for l := 0; l < dwLanes; l++ {
-			for k, o := range tab.ioffs {
-				want[o+l] = x[l*ldx+k]
+		ni, np := len(tab.ioffs), len(tab.poffs)
+		for _, n := range []int{ni, ni - 1, 1, 7, 8, 9, 15, 16, 17, 20} {
+			if n < 0 || n > ni {
+				continue
 			}
+			// dwGather: 8 planes of x with stride n+3.
+			ldx := n + 3
+			x := randSlice(r, 8*ldx)
+			in, want := make([]float32, g.in), make([]float32, g.in)
+			for i := range in {
+				in[i], want[i] = -7, -7
+			}
+			for l := 0; l < dwLanes; l++ {
+				for k, o := range tab.ioffs[:n] {
+					want[o+l] = x[l*ldx+k]
+				}
+			}
+			dwGather(in, tab, n, x, ldx)
+			sameBits(t, fmt.Sprintf("dwGather %+v n=%d", p, n), in, want)
 		}
-		dwGather(in, tab, x, ldx)
-		sameBits(t, fmt.Sprintf("dwGather %+v", p), in, want)
-		// dwBlock on random input, planes of stride ohw+5.
-		in = randSlice(r, g.in)
-		w, bias := randSlice(r, len(tab.toffs)*dwLanes), randSlice(r, dwLanes)
-		ldy := ohw + 5
-		y := make([]float32, dwLanes*ldy)
-		for i := range y {
-			y[i] = 42
-		}
-		dwBlock(y, ldy, in, w, bias, tab)
-		for l := 0; l < dwLanes; l++ {
-			for i := 0; i < ldy; i++ {
-				got := float64(y[l*ldy+i])
-				if i >= ohw {
-					if got != 42 {
-						t.Fatalf("dwBlock %+v: plane padding y[%d*ldy+%d] written", p, l, i)
+		for _, n := range []int{np, np - 1, 1, 7, 8, 9, 15, 16, 17, 20} {
+			if n < 0 || n > np {
+				continue
+			}
+			// dwBlock on random input, planes of stride n+5.
+			in := randSlice(r, g.in)
+			w, bias := randSlice(r, len(tab.toffs)*dwLanes), randSlice(r, dwLanes)
+			ldy := n + 5
+			y := make([]float32, dwLanes*ldy)
+			for i := range y {
+				y[i] = 42
+			}
+			dwBlock(y, ldy, in, w, bias, tab, n)
+			for l := 0; l < dwLanes; l++ {
+				for i := 0; i < ldy; i++ {
+					got := float64(y[l*ldy+i])
+					if i >= n {
+						if got != 42 {
+							t.Fatalf("dwBlock %+v n=%d: plane padding y[%d*ldy+%d] written", p, n, l, i)
+						}
+						continue
 					}
-					continue
-				}
-				s, mag := float64(bias[l]), math.Abs(float64(bias[l]))
-				for ti, to := range tab.toffs {
-					v := float64(w[ti*dwLanes+l]) * float64(in[tab.poffs[i]+to+l])
-					s += v
-					mag += math.Abs(v)
-				}
-				if math.Abs(got-s) > 1e-6*float64(len(tab.toffs)+1)*mag {
-					t.Fatalf("dwBlock %+v: lane %d pixel %d = %v, want %v", p, l, i, got, s)
+					s, mag := float64(bias[l]), math.Abs(float64(bias[l]))
+					for ti, to := range tab.toffs {
+						v := float64(w[ti*dwLanes+l]) * float64(in[tab.poffs[i]+to+l])
+						s += v
+						mag += math.Abs(v)
+					}
+					if math.Abs(got-s) > 1e-6*float64(len(tab.toffs)+1)*mag {
+						t.Fatalf("dwBlock %+v n=%d: lane %d pixel %d = %v, want %v", p, n, l, i, got, s)
+					}
 				}
 			}
 		}
