@@ -41,26 +41,23 @@ func (p *ConvParams) useDWBlocked() bool {
 
 // dwBlockedRule is the measured choice (BenchmarkDepthwise, 1 thread,
 // AMD EPYC Zen 4, README) for a depthwise convolution with taps kernel
-// taps, stride and pixels output pixels. The blocked path's cost is
-// nearly per output pixel and tap; the plane path's per-plane and per-row
-// overhead (and its stride-2 deinterleave) dominates on small planes, but
-// its long stride-1 rows of few taps run faster than the blocked kernel's
-// eight pixels: the plane path stays faster for 3x3 stride 1 from 28x28
-// outputs (0.8x at 28x28, 0.65x at 56x56 when the machine is quiet) and
-// for 3x3 stride 2 at 56x56 outputs (0.8x), the blocked one is 2-7x
-// faster on 7x7 and 14x14 outputs and 1.2-2x on 5x5 and 7x7 kernels up to
-// 56x56. Above 56x56 the interleaved input (over 100 KiB a block) leaves
-// the L2 cache and the plane path is kept.
+// taps, stride and pixels output pixels. The blocked path costs about the
+// same per output pixel and tap on every plane size; the plane path's
+// per-plane and per-row overhead (and its stride-2 deinterleave)
+// dominates on small planes and at stride 2, but its long stride-1 rows of
+// 3x3 taps beat the blocked kernel's 8-pixel groups: blocked/plane speed
+// 2-7x on 7x7 and 14x14 outputs, 1.2-2x at stride 2 up to 56x56 outputs
+// and on 5x5 and 7x7 kernels up to 56x56, 1.05x for 3x3 stride 1 at
+// 28x28, 0.83x at 56x56 and 0.75x at 112x112. Above 56x56 outputs (not
+// measured) the plane path is kept.
 func dwBlockedRule(taps, stride, pixels int) bool {
 	switch {
-	case pixels <= 20*20:
+	case pixels > 56*56:
+		return false
+	case stride > 1 || taps >= 25:
 		return true
-	case taps >= 25:
-		return pixels <= 56*56
-	case stride > 1:
-		return pixels <= 28*28
 	}
-	return false
+	return pixels <= 28*28
 }
 
 // dwBlockedPolicy overrides useDWBlocked's rule in tests and benchmarks:

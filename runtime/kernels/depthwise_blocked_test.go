@@ -196,18 +196,44 @@ func TestDWBlockedRule(t *testing.T) {
 		{convCase(1, 576, 14, 14, 576, 3, 3, 2, 1, 1, 576), true},
 		{convCase(1, 960, 7, 7, 960, 3, 3, 1, 1, 1, 960), true},
 		{convCase(1, 384, 14, 14, 384, 3, 3, 1, 1, 1, 384), true},
-		{convCase(1, 192, 28, 28, 192, 3, 3, 1, 1, 1, 192), false},
+		{convCase(1, 192, 28, 28, 192, 3, 3, 1, 1, 1, 192), true},
+		{convCase(1, 32, 30, 30, 32, 3, 3, 1, 1, 1, 32), false},
 		{convCase(1, 144, 56, 56, 144, 3, 3, 1, 1, 1, 144), false},
 		{convCase(1, 144, 56, 56, 144, 3, 3, 2, 1, 1, 144), true},
-		{convCase(1, 96, 112, 112, 96, 3, 3, 2, 1, 1, 96), false},
+		{convCase(1, 96, 112, 112, 96, 3, 3, 2, 1, 1, 96), true},
+		{convCase(1, 32, 114, 114, 32, 3, 3, 2, 1, 1, 32), false},
+		{convCase(1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32), false},
 		{convCase(1, 240, 28, 28, 240, 5, 5, 1, 1, 2, 240), true},
 		{convCase(1, 48, 56, 56, 48, 7, 7, 1, 1, 3, 48), true},
 		{convCase(1, 32, 112, 112, 32, 5, 5, 2, 1, 2, 32), true},
 		{convCase(1, 32, 112, 112, 32, 5, 5, 1, 1, 2, 32), false},
+		{convCase(1, 32, 56, 56, 32, 5, 5, 1, 1, 2, 32), true},
 		{convCase(1, 8, 8, 8, 16, 3, 3, 1, 1, 1, 8), false}, // not depthwise (grouped)
 	} {
 		if got := c.p.useDWBlocked(); got != c.want {
 			t.Errorf("%dx%d k%dx%d s%d: blocked %v, want %v", c.p.H, c.p.W, c.p.KH, c.p.KW, c.p.SH, got, c.want)
+		}
+	}
+}
+
+// TestDWBlockStrips: wide planes on the blocked path run in several
+// strips of output rows, each strip's input within its budget where a
+// strip of one row fits it, so that the strip boundaries (shared rows,
+// top and bottom padding) are exercised by TestDepthwiseBlocked.
+func TestDWBlockStrips(t *testing.T) {
+	for _, p := range []ConvParams{
+		convCase(1, 8, 56, 56, 8, 3, 3, 2, 1, 1, 8),
+		convCase(1, 8, 58, 57, 8, 7, 7, 1, 1, 3, 8),
+		convCase(1, 8, 30, 29, 8, 3, 3, 1, 1, 1, 8),
+	} {
+		g := dwBlockGeometry(&p)
+		strips := (p.OH + g.so - 1) / g.so
+		t.Logf("%dx%d k%d s%d: %d strips of %d output rows, %d input floats", p.H, p.W, p.KH, p.SH, strips, g.so, g.in)
+		if strips < 2 {
+			t.Errorf("%dx%d k%d s%d: one strip (OH %d)", p.H, p.W, p.KH, p.SH, p.OH)
+		}
+		if g.in > dwBlockStripFloats {
+			t.Errorf("%dx%d k%d s%d: strip input %d floats > %d", p.H, p.W, p.KH, p.SH, g.in, dwBlockStripFloats)
 		}
 	}
 }
