@@ -36,21 +36,28 @@ func dwGeometry(p *ConvParams) dwGeom {
 	g.ow8 = roundUp(p.OW, 8)
 	g.lw = g.ow8 + (p.KW-1)*p.DW/p.SW
 	span := (p.KH-1)*p.DH + 1
-	fit := dwStripFloats / (p.SW * g.lw) // padded rows that fit the budget
-	g.so = 1
-	if fit > span {
-		g.so = (fit-span)/p.SH + 1
-	}
-	if g.so >= p.OH {
-		g.so = max(p.OH, 1)
-	} else {
-		// Balance the strips: ceil(OH/strips) rows each.
-		strips := (p.OH + g.so - 1) / g.so
-		g.so = (p.OH + strips - 1) / strips
-	}
+	g.so = stripRows(p, dwStripFloats/(p.SW*g.lw), 1)
 	g.ph = (g.so-1)*p.SH + span
 	g.plane = g.ph * g.lw
 	return g
+}
+
+// stripRows is the number of output rows of a depthwise strip when fit
+// padded input rows fit the strip's budget: as many as fit, but at least
+// least, balanced so that the strips of OH rows are as even as they can
+// be (ceil(OH/strips) rows each).
+func stripRows(p *ConvParams, fit, least int) int {
+	span := (p.KH-1)*p.DH + 1
+	so := 1
+	if fit > span {
+		so = (fit-span)/p.SH + 1
+	}
+	so = max(so, least)
+	if so >= p.OH {
+		return max(p.OH, 1)
+	}
+	strips := (p.OH + so - 1) / so
+	return (p.OH + strips - 1) / strips
 }
 
 // dwScratchSize is the per-thread scratch of the depthwise path p takes.

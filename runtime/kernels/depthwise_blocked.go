@@ -83,20 +83,9 @@ const dwBlockStripFloats = 4096
 func dwBlockGeometry(p *ConvParams) dwBlockGeom {
 	var g dwBlockGeom
 	g.wq = max((p.OW-1)*p.SW+(p.KW-1)*p.DW+1, p.PadL+p.W)
-	span := (p.KH-1)*p.DH + 1
-	fit := dwBlockStripFloats / (g.wq * dwLanes) // padded rows that fit
-	g.so = 1
-	if fit > span {
-		g.so = (fit-span)/p.SH + 1
-	}
-	g.so = max(g.so, (8+p.OW-1)/p.OW) // at least one group of 8 pixels
-	if g.so >= p.OH {
-		g.so = max(p.OH, 1)
-	} else {
-		strips := (p.OH + g.so - 1) / g.so
-		g.so = (p.OH + strips - 1) / strips
-	}
-	g.sph = (g.so-1)*p.SH + span
+	// At least one group of 8 output pixels a strip.
+	g.so = stripRows(p, dwBlockStripFloats/(g.wq*dwLanes), (8+p.OW-1)/p.OW)
+	g.sph = (g.so-1)*p.SH + (p.KH-1)*p.DH + 1
 	g.in = g.sph * g.wq * dwLanes
 	return g
 }

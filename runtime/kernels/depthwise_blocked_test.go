@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"runtime"
 	"testing"
 )
 
@@ -55,30 +54,7 @@ func benchDepthwiseShapes(b *testing.B) {
 }
 
 func benchDepthwiseShape(b *testing.B, p ConvParams, pol int) {
-	old := dwBlockedPolicy
-	dwBlockedPolicy = pol
-	defer func() { dwBlockedPolicy = old }()
-	{
-		{
-			p.Act = ActRelu
-			r := rand.New(rand.NewSource(1))
-			x := randSlice(r, p.N*p.C*p.H*p.W)
-			w := randSlice(r, p.M*p.KH*p.KW)
-			bias := randSlice(r, p.M)
-			y := make([]float32, p.N*p.M*p.OH*p.OW)
-			ws := make([]float32, WorkspaceSize(&p))
-			pk := PackConvWeights(&p, w)
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			Conv2D(&p, pk, x, bias, nil, y, ws, 1)
-			b.ResetTimer()
-			start := threadCPU()
-			for b.Loop() {
-				Conv2D(&p, pk, x, bias, nil, y, ws, 1)
-			}
-			report(b, p.FLOPs(), 1, start)
-		}
-	}
+	withDWBlocked(pol, func() { benchConv(b, p, 1) })
 }
 
 // withDWBlocked runs f with dwBlockedPolicy set to v (1 blocked, -1 plane
@@ -139,18 +115,7 @@ func testDepthwiseBlocked(t *testing.T) {
 		}{{ActNone, false, false, false}, {ActRelu, true, true, false}, {ActHardSwish, true, false, true}, {ActSiLU, false, false, false}} {
 			p := p0
 			p.Act, p.ActAfterResidual = a.act, a.after
-			x := randSlice(r, p.N*p.C*p.H*p.W)
-			w := randSlice(r, p.M*p.KH*p.KW)
-			bias := randSlice(r, p.M)
-			if a.noBias {
-				bias = nil
-			}
-			var res []float32
-			if a.res {
-				res = randSlice(r, p.N*p.M*p.OH*p.OW)
-			}
-			want := make([]float32, p.N*p.M*p.OH*p.OW)
-			RefConv2D(&p, x, w, bias, res, want)
+			x, w, bias, res, want := convTestData(r, &p, a.noBias, a.res)
 			for _, pol := range []int{1, -1} {
 				name := fmt.Sprintf("%d_%dx%dx%dx%d_k%dx%d_s%d_d%d_%d/policy%d", i, p.N, p.C, p.H, p.W, p.KH, p.KW, p.SH, p.DH, ai, pol)
 				var pk *PackedConv
