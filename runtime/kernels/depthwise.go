@@ -109,7 +109,8 @@ type dwJob struct {
 	fn                   func(lo, hi int, s *scratch)
 
 	// The blocked path (depthwise_blocked.go), set by packDepthwise.
-	tab *dwTables // nil on the plane path
+	tab   *dwTables // nil on the plane path
+	split int       // strips per work unit (dwBlockUnits)
 }
 
 func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []float32, threads int) {
@@ -129,7 +130,7 @@ func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []f
 	n := p.N * p.C
 	switch {
 	case j.tab != nil:
-		n = p.N * ((p.C + dwLanes - 1) / dwLanes)
+		n, j.split = dwBlockUnits(p, threads)
 		if j.fn == nil {
 			j.fn = func(lo, hi int, s *scratch) { j.blocks(pk, lo, hi, s) }
 		}

@@ -241,8 +241,25 @@ func checkDWBlock(y []float32, ldy int, in, w, bias []float32, tab *dwTables, n 
 	}
 }
 
-// blocks computes the (image, channel block) pairs [lo, hi) of the
-// blocked path.
+// dwBlockUnits returns the number of work units of the blocked path for
+// threads threads and the strips per unit split: a unit is an (image,
+// channel block) pair, or, where those are few and do not divide evenly
+// between the threads, one strip of output rows of one (split = the
+// number of strips). A thread's work then costs one strip's epilogue call
+// per plane instead of one per block, so blocks are split only where that
+// evens out the threads' shares. Every output is computed by the same
+// operations either way.
+func dwBlockUnits(p *ConvParams, threads int) (units, split int) {
+	g := dwBlockGeometry(p)
+	units, split = p.N*((p.C+dwLanes-1)/dwLanes), 1
+	if strips := (p.OH + g.so - 1) / g.so; threads > 1 && strips > 1 && units%threads != 0 && units < 8*threads {
+		split = strips
+	}
+	return units * split, split
+}
+
+// blocks computes the work units [lo, hi) of the blocked path (see
+// dwBlockUnits; j.split strips per unit).
 func (j *dwJob) blocks(pk *PackedConv, lo, hi int, s *scratch) {
 	p := j.p
 	g := dwBlockGeometry(p)
@@ -253,8 +270,15 @@ func (j *dwJob) blocks(pk *PackedConv, lo, hi int, s *scratch) {
 	buf := s.ensureBuf(dwBlockScratchSize(p))
 	in, part, bias := buf[:g.in], buf[g.in:g.in+dwLanes*ohw], buf[g.in+dwLanes*ohw:]
 	clear(in) // the column padding; every strip writes the same columns
-	for bl := lo; bl < hi; bl++ {
+	for u := lo; u < hi; u++ {
+		bl := u / j.split
 		n, b := bl/nb, bl%nb
+		// Output rows [s0, s1) of the block.
+		s0, s1 := 0, p.OH
+		if j.split > 1 {
+			s0 = (u % j.split) * g.so
+			s1 = min(s0+g.so, p.OH)
+		}
 		c0 := b * dwLanes
 		nl := min(dwLanes, p.C-c0)
 		x := j.x[(n*p.C+c0)*hw : (n*p.C+c0+nl)*hw]
@@ -272,8 +296,8 @@ func (j *dwJob) blocks(pk *PackedConv, lo, hi int, s *scratch) {
 			// part, and only nl planes are kept.
 			out = part
 		}
-		for oh0 := 0; oh0 < p.OH; oh0 += g.so {
-			rows := min(g.so, p.OH-oh0)
+		for oh0 := s0; oh0 < s1; oh0 += g.so {
+			rows := min(g.so, s1-oh0)
 			r0, nr := oh0*p.SH, (rows-1)*p.SH+(p.KH-1)*p.DH+1
 			// Strip rows i hold input rows r0+i-PadT; [i0, i1) exist.
 			i0 := min(max(0, p.PadT-r0), nr)
@@ -290,13 +314,26 @@ func (j *dwJob) blocks(pk *PackedConv, lo, hi int, s *scratch) {
 			}
 			dwBlock(out[oh0*p.OW:], ohw, in, w, bias, j.tab, rows*p.OW)
 		}
+		px0, px1 := s0*p.OW, s1*p.OW
 		if nl < dwLanes {
-			copy(y, part)
+			for l := 0; l < nl; l++ {
+				copy(y[l*ohw+px0:l*ohw+px1], part[l*ohw+px0:l*ohw+px1])
+			}
 		}
 		var res []float32
 		if j.residual != nil {
 			res = j.residual[yo : yo+nl*ohw]
 		}
-		dwEpilogue(p, y, res)
+		if j.split == 1 {
+			dwEpilogue(p, y, res)
+			continue
+		}
+		for l := 0; l < nl; l++ {
+			var rl []float32
+			if res != nil {
+				rl = res[l*ohw+px0 : l*ohw+px1]
+			}
+			dwEpilogue(p, y[l*ohw+px0:l*ohw+px1], rl)
+		}
 	}
 }

@@ -92,6 +92,7 @@ func dwCases() []ConvParams {
 		convCase(1, 8, 30, 29, 8, 3, 3, 1, 1, 1, 8),
 		convCase(1, 8, 56, 56, 8, 3, 3, 2, 1, 1, 8),
 		convCase(1, 8, 58, 57, 8, 7, 7, 1, 1, 3, 8),
+		convCase(1, 12, 40, 40, 12, 5, 5, 1, 1, 2, 12), // strips of a partial block as work units
 	}
 	asym := ConvParams{N: 1, C: 11, H: 13, W: 10, M: 11, KH: 3, KW: 5, SH: 2, SW: 1, DH: 1, DW: 2, PadT: 0, PadL: 3, PadB: 2, PadR: 1, Group: 11}
 	asym.OH, asym.OW = OutSize(13, 3, 2, 1, 0, 2), OutSize(10, 5, 1, 2, 3, 1)
@@ -199,6 +200,27 @@ func TestDWBlockStrips(t *testing.T) {
 		}
 		if g.in > dwBlockStripFloats {
 			t.Errorf("%dx%d k%d s%d: strip input %d floats > %d", p.H, p.W, p.KH, p.SH, g.in, dwBlockStripFloats)
+		}
+		// One or two channel blocks: on 2 or 3 threads the work units
+		// are strips (TestDepthwiseBlocked runs them on 1-7 threads).
+		for _, th := range []int{2, 3} {
+			if u, split := dwBlockUnits(&p, th); split != strips || u != strips*((p.C+7)/8) {
+				t.Errorf("%dx%d k%d s%d threads=%d: %d units of %d strips, want units of one strip", p.H, p.W, p.KH, p.SH, th, u, split)
+			}
+		}
+	}
+	// Many blocks, or as many as threads: units are blocks.
+	for _, c := range []struct {
+		p       ConvParams
+		threads int
+	}{
+		{convCase(1, 64, 56, 56, 64, 3, 3, 2, 1, 1, 64), 2},
+		{convCase(1, 16, 56, 56, 16, 3, 3, 2, 1, 1, 16), 2},
+		{convCase(1, 512, 28, 28, 512, 3, 3, 2, 1, 1, 512), 3},
+		{convCase(1, 24, 56, 56, 24, 3, 3, 2, 1, 1, 24), 1},
+	} {
+		if u, split := dwBlockUnits(&c.p, c.threads); split != 1 || u != c.p.C/8 {
+			t.Errorf("C=%d threads=%d: %d units of %d strips, want %d blocks", c.p.C, c.threads, u, split, c.p.C/8)
 		}
 	}
 }
