@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+	"unsafe"
 )
 
 // benchDepthwise are depthwise shapes of MobileNetV4-conv-small,
@@ -323,6 +324,18 @@ func testDepthwiseNoAlloc(t *testing.T) {
 					t.Errorf("policy %d threads=%d ws=%v: %v allocations per call", pol, th, w != nil, n)
 				}
 			}
+		}
+	}
+}
+
+// TestAlign64: align64 starts on a 64-byte boundary and drops at most 15
+// floats, wherever the slice starts.
+func TestAlign64(t *testing.T) {
+	buf := make([]float32, 100)
+	for o := 0; o < 16; o++ {
+		a := align64(buf[o:])
+		if p := uintptr(unsafe.Pointer(&a[0])); p%64 != 0 || len(a) < len(buf)-o-15 {
+			t.Errorf("offset %d: start %#x, length %d of %d", o, p, len(a), len(buf)-o)
 		}
 	}
 }
