@@ -50,8 +50,9 @@ func (p *ConvParams) useDWBlocked() bool {
 // 3x3 taps beat the blocked kernel's 8-pixel groups: blocked/plane speed
 // 2-7x on 7x7 and 14x14 outputs, 1.2-2x at stride 2 up to 56x56 outputs
 // and on 5x5 and 7x7 kernels up to 56x56, 1.05x for 3x3 stride 1 at
-// 28x28, 0.83x at 56x56 and 0.75x at 112x112. Above 56x56 outputs (not
-// measured) the plane path is kept.
+// 28x28, 0.83x at 56x56 and 0.75x at 112x112. Above 56x56 outputs the
+// two are even (7x7 at 64x64 0.97-1.06x, 3x3 stride 2 to 64x64
+// 0.93-1.3x, 5x5 at 112x112 0.9x) and the plane path is kept.
 func dwBlockedRule(taps, stride, pixels int) bool {
 	switch {
 	case pixels > 56*56:

@@ -37,6 +37,9 @@ var benchDepthwise = []struct {
 	{"dw5x5s1_56_48", convCase(1, 48, 56, 56, 48, 5, 5, 1, 1, 2, 48)},
 	{"dw3x3s1_20_256", convCase(1, 256, 20, 20, 256, 3, 3, 1, 1, 1, 256)},
 	{"dw5x5s2_112_32", convCase(1, 32, 112, 112, 32, 5, 5, 2, 1, 2, 32)},
+	{"FastViT256_dw7x7s1_64_48", convCase(1, 48, 64, 64, 48, 7, 7, 1, 1, 3, 48)},
+	{"FastViT256_dw3x3s2_128_48", convCase(1, 48, 128, 128, 48, 3, 3, 2, 1, 1, 48)},
+	{"dw5x5s1_112_24", convCase(1, 24, 112, 112, 24, 5, 5, 1, 1, 2, 24)},
 }
 
 // BenchmarkDepthwise reports cpuGFLOP/s (2 x MACs, one thread; bias +
