@@ -97,6 +97,9 @@ func dwCases() []ConvParams {
 		convCase(1, 8, 56, 56, 8, 3, 3, 2, 1, 1, 8),
 		convCase(1, 8, 58, 57, 8, 7, 7, 1, 1, 3, 8),
 		convCase(1, 12, 40, 40, 12, 5, 5, 1, 1, 2, 12), // strips of a partial block as work units
+		convCase(1, 16, 20, 20, 16, 9, 9, 2, 2, 8, 16), // 81 taps, dilation 2, stride 2
+		convCase(1, 8, 11, 13, 8, 4, 2, 1, 1, 1, 8),    // even kernel sizes
+		convCase(1, 8, 9, 9, 8, 1, 1, 1, 1, 0, 8),      // one tap
 	}
 	asym := ConvParams{N: 1, C: 11, H: 13, W: 10, M: 11, KH: 3, KW: 5, SH: 2, SW: 1, DH: 1, DW: 2, PadT: 0, PadL: 3, PadB: 2, PadR: 1, Group: 11}
 	asym.OH, asym.OW = OutSize(13, 3, 2, 1, 0, 2), OutSize(10, 5, 1, 2, 3, 1)
