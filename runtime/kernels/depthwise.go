@@ -13,6 +13,10 @@ package kernels
 // consumed a strip of output rows at a time (see dwGeom); the
 // activation/residual epilogue then runs over the whole output plane.
 // Threads split the N*C planes.
+//
+// This is the plane path; small planes, stride 2 and kernels of 5x5 and
+// more take the channel-blocked path instead (depthwise_blocked.go, chosen
+// by dwBlockedRule).
 
 // dwGeom is the phase-plane geometry of a depthwise convolution. The
 // output rows of a plane are computed in strips of so rows, each from the
