@@ -118,7 +118,16 @@ func align64(buf []float32) []float32 {
 type dwTables struct {
 	toffs, poffs, ioffs []int
 	maxT                int
+
+	// rowK > 0: the taps are rows (khStep apart) of rowK (3, 5 or 7)
+	// consecutive pixels and the output pixels whole rows of ow >= 8
+	// consecutive pixels (rowPitch apart) from offset 0, so dwBlock may
+	// run a row kernel on prefixes of whole rows.
+	rowK, ow, khStep, rowPitch int
 }
+
+// dwRows turns the row kernels off in tests and benchmarks.
+var dwRows = true
 
 // newDWTables returns the tables for the given offsets; they must not be
 // modified afterwards. It panics on a negative offset or on poffs or
@@ -162,7 +171,11 @@ func dwBlockTables(p *ConvParams) *dwTables {
 			ioffs[i*p.W+iw] = (i*g.wq + p.PadL + iw) * dwLanes
 		}
 	}
-	return newDWTables(toffs, poffs, ioffs)
+	t := newDWTables(toffs, poffs, ioffs)
+	if (p.KW == 3 || p.KW == 5 || p.KW == 7) && p.SW == 1 && p.DW == 1 && p.OW >= 8 {
+		t.rowK, t.ow, t.khStep, t.rowPitch = p.KW, p.OW, p.DH*g.wq*dwLanes, p.SH*g.wq*dwLanes
+	}
+	return t
 }
 
 // packDWBlocked packs the depthwise weights w [C, KH*KW] as

@@ -16,13 +16,27 @@ func dwBlock8(y *float32, ldy int, in, w, bias *float32, toffs *int, taps int, p
 //go:noescape
 func dwGather8(in *float32, ioffs *int, x *float32, ldx int, chunks int)
 
+// dwRow3x8, dwRow5x8 and dwRow7x8 are dwBlock for 3, 5 and 7 wide
+// kernels at horizontal stride and dilation 1 on whole output rows (see
+// dwTables.rowK). Implemented in depthwise_blocked_amd64.s.
+//
+//go:noescape
+func dwRow3x8(y *float32, ldy int, in, w, bias *float32, kh, khStep, rows, ow, rowPitch int)
+
+//go:noescape
+func dwRow5x8(y *float32, ldy int, in, w, bias *float32, kh, khStep, rows, ow, rowPitch int)
+
+//go:noescape
+func dwRow7x8(y *float32, ldy int, in, w, bias *float32, kh, khStep, rows, ow, rowPitch int)
+
 func init() {
 	registerKernel(&dwBlock, PathAVX2, dwBlockAVX2)
 	registerKernel(&dwGather, PathAVX2, dwGatherAVX2)
 }
 
-// dwBlockAVX2 is dwBlock with the eight pixels of a group in eight
-// accumulators (a chain of fused multiply-adds each, over the taps in
+// dwBlockAVX2 is dwBlock: on whole rows of a 3, 5 or 7 wide kernel at
+// horizontal stride 1 a row kernel, otherwise dwBlock8, with the eight
+// pixels of a group in eight accumulators (a chain of fused multiply-adds each, over the taps in
 // order), transposed in registers into eight channel planes. A pixel
 // count that is not a multiple of 8 ends with a group overlapping the
 // one before (the same values written twice); fewer than 8 pixels run in
@@ -33,6 +47,18 @@ func dwBlockAVX2(y []float32, ldy int, in, w, bias []float32, tab *dwTables, n i
 		return
 	}
 	checkDWBlock(y, ldy, in, w, bias, tab, n)
+	if tab.rowK > 0 && n%tab.ow == 0 && dwRows {
+		kh, rows := len(tab.toffs)/tab.rowK, n/tab.ow
+		switch tab.rowK {
+		case 3:
+			dwRow3x8(&y[0], ldy, &in[0], &w[0], &bias[0], kh, tab.khStep, rows, tab.ow, tab.rowPitch)
+		case 5:
+			dwRow5x8(&y[0], ldy, &in[0], &w[0], &bias[0], kh, tab.khStep, rows, tab.ow, tab.rowPitch)
+		case 7:
+			dwRow7x8(&y[0], ldy, &in[0], &w[0], &bias[0], kh, tab.khStep, rows, tab.ow, tab.rowPitch)
+		}
+		return
+	}
 	t, p := tab.toffs, tab.poffs
 	dwBlock8(&y[0], ldy, &in[0], &w[0], &bias[0], &t[0], len(t), &p[0], n/8)
 	if n%8 != 0 {

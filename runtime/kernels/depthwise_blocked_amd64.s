@@ -167,3 +167,420 @@ gloop:
 gdone:
 	VZEROUPPER
 	RET
+
+// The row kernels dwRow3x8, dwRow5x8, dwRow7x8 (func dwRowKx8(y *float32,
+// ldy int, in, w, bias *float32, kh, khStep, rows, ow, rowPitch int)):
+// dwBlock for kernels K wide at stride 1 and dilation 1 horizontally, on
+// rows whole output rows of ow >= 8 pixels: output row r starts at
+// y[r*ow] of each plane and reads from in[r*rowPitch], kernel row i from
+// i*khStep further. A row runs in groups of 8 pixels (the last one
+// overlapping the one before); for each kernel row the group's 7+K input
+// pixel vectors are loaded once each and each goes to the up to K
+// accumulators it is a tap of (Yg += w[i][k] * v[g+k]), so every
+// accumulator still sums its taps in order (the same bits as dwBlock8)
+// with 7+2K loads per 8K multiply-adds instead of 9K.
+
+// func dwRow3x8(y *float32, ldy int, in, w, bias *float32, kh, khStep, rows, ow, rowPitch int)
+//
+// dwRowKernel for kernels 3 wide: weights of a kernel row in Y8-Y10,
+// the 10 input pixel vectors of a group and kernel row one at a time in Y15.
+TEXT ·dwRow3x8(SB), NOSPLIT, $0-80
+	MOVQ rows+56(FP), R12
+	TESTQ R12, R12
+	JLE  r3done
+	MOVQ in+16(FP), R10 // input of the row
+	MOVQ y+0(FP), R11   // output of the row
+	MOVQ ldy+8(FP), R13
+	SHLQ $2, R13        // plane stride in bytes
+
+r3row:
+	XORQ R9, R9 // ow0
+
+r3group:
+	MOVQ ow+64(FP), AX
+	SUBQ $8, AX
+	CMPQ R9, AX
+	JLE  r3go
+	MOVQ AX, R9 // the last group overlaps the one before
+
+r3go:
+	MOVQ bias+32(FP), DI
+	VMOVUPS (DI), Y0
+	VMOVAPS Y0, Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	MOVQ R9, SI
+	SHLQ $5, SI
+	ADDQ R10, SI // input pixel ow0 of the row (8 floats a pixel)
+	MOVQ w+24(FP), DX
+	MOVQ kh+40(FP), CX
+
+r3tap:
+	VMOVUPS (DX), Y8
+	VMOVUPS 32(DX), Y9
+	VMOVUPS 64(DX), Y10
+	VMOVUPS (SI), Y15
+	VFMADD231PS Y15, Y8, Y0
+	VMOVUPS 32(SI), Y15
+	VFMADD231PS Y15, Y8, Y1
+	VFMADD231PS Y15, Y9, Y0
+	VMOVUPS 64(SI), Y15
+	VFMADD231PS Y15, Y8, Y2
+	VFMADD231PS Y15, Y9, Y1
+	VFMADD231PS Y15, Y10, Y0
+	VMOVUPS 96(SI), Y15
+	VFMADD231PS Y15, Y8, Y3
+	VFMADD231PS Y15, Y9, Y2
+	VFMADD231PS Y15, Y10, Y1
+	VMOVUPS 128(SI), Y15
+	VFMADD231PS Y15, Y8, Y4
+	VFMADD231PS Y15, Y9, Y3
+	VFMADD231PS Y15, Y10, Y2
+	VMOVUPS 160(SI), Y15
+	VFMADD231PS Y15, Y8, Y5
+	VFMADD231PS Y15, Y9, Y4
+	VFMADD231PS Y15, Y10, Y3
+	VMOVUPS 192(SI), Y15
+	VFMADD231PS Y15, Y8, Y6
+	VFMADD231PS Y15, Y9, Y5
+	VFMADD231PS Y15, Y10, Y4
+	VMOVUPS 224(SI), Y15
+	VFMADD231PS Y15, Y8, Y7
+	VFMADD231PS Y15, Y9, Y6
+	VFMADD231PS Y15, Y10, Y5
+	VMOVUPS 256(SI), Y15
+	VFMADD231PS Y15, Y9, Y7
+	VFMADD231PS Y15, Y10, Y6
+	VMOVUPS 288(SI), Y15
+	VFMADD231PS Y15, Y10, Y7
+	ADDQ $96, DX
+	MOVQ khStep+48(FP), AX
+	LEAQ (SI)(AX*4), SI
+	DECQ CX
+	JNZ  r3tap
+
+	TRANSPOSE8
+	LEAQ (R11)(R9*4), DI // output pixel ow0 of the row, plane 0
+	LEAQ (R13)(R13*2), DX
+	LEAQ (DI)(R13*4), R8
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R13*1)
+	VMOVUPS Y10, (DI)(R13*2)
+	VMOVUPS Y11, (DI)(DX*1)
+	VMOVUPS Y12, (R8)
+	VMOVUPS Y13, (R8)(R13*1)
+	VMOVUPS Y14, (R8)(R13*2)
+	VMOVUPS Y15, (R8)(DX*1)
+
+	MOVQ ow+64(FP), AX
+	SUBQ $8, AX
+	CMPQ R9, AX
+	JGE  r3rowdone
+	ADDQ $8, R9
+	JMP  r3group
+
+r3rowdone:
+	MOVQ rowPitch+72(FP), AX
+	LEAQ (R10)(AX*4), R10
+	MOVQ ow+64(FP), AX
+	LEAQ (R11)(AX*4), R11
+	DECQ R12
+	JNZ  r3row
+
+r3done:
+	VZEROUPPER
+	RET
+
+// func dwRow5x8(y *float32, ldy int, in, w, bias *float32, kh, khStep, rows, ow, rowPitch int)
+//
+// dwRowKernel for kernels 5 wide: weights of a kernel row in Y8-Y12,
+// the 12 input pixel vectors of a group and kernel row one at a time in Y15.
+TEXT ·dwRow5x8(SB), NOSPLIT, $0-80
+	MOVQ rows+56(FP), R12
+	TESTQ R12, R12
+	JLE  r5done
+	MOVQ in+16(FP), R10 // input of the row
+	MOVQ y+0(FP), R11   // output of the row
+	MOVQ ldy+8(FP), R13
+	SHLQ $2, R13        // plane stride in bytes
+
+r5row:
+	XORQ R9, R9 // ow0
+
+r5group:
+	MOVQ ow+64(FP), AX
+	SUBQ $8, AX
+	CMPQ R9, AX
+	JLE  r5go
+	MOVQ AX, R9 // the last group overlaps the one before
+
+r5go:
+	MOVQ bias+32(FP), DI
+	VMOVUPS (DI), Y0
+	VMOVAPS Y0, Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	MOVQ R9, SI
+	SHLQ $5, SI
+	ADDQ R10, SI // input pixel ow0 of the row (8 floats a pixel)
+	MOVQ w+24(FP), DX
+	MOVQ kh+40(FP), CX
+
+r5tap:
+	VMOVUPS (DX), Y8
+	VMOVUPS 32(DX), Y9
+	VMOVUPS 64(DX), Y10
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 128(DX), Y12
+	VMOVUPS (SI), Y15
+	VFMADD231PS Y15, Y8, Y0
+	VMOVUPS 32(SI), Y15
+	VFMADD231PS Y15, Y8, Y1
+	VFMADD231PS Y15, Y9, Y0
+	VMOVUPS 64(SI), Y15
+	VFMADD231PS Y15, Y8, Y2
+	VFMADD231PS Y15, Y9, Y1
+	VFMADD231PS Y15, Y10, Y0
+	VMOVUPS 96(SI), Y15
+	VFMADD231PS Y15, Y8, Y3
+	VFMADD231PS Y15, Y9, Y2
+	VFMADD231PS Y15, Y10, Y1
+	VFMADD231PS Y15, Y11, Y0
+	VMOVUPS 128(SI), Y15
+	VFMADD231PS Y15, Y8, Y4
+	VFMADD231PS Y15, Y9, Y3
+	VFMADD231PS Y15, Y10, Y2
+	VFMADD231PS Y15, Y11, Y1
+	VFMADD231PS Y15, Y12, Y0
+	VMOVUPS 160(SI), Y15
+	VFMADD231PS Y15, Y8, Y5
+	VFMADD231PS Y15, Y9, Y4
+	VFMADD231PS Y15, Y10, Y3
+	VFMADD231PS Y15, Y11, Y2
+	VFMADD231PS Y15, Y12, Y1
+	VMOVUPS 192(SI), Y15
+	VFMADD231PS Y15, Y8, Y6
+	VFMADD231PS Y15, Y9, Y5
+	VFMADD231PS Y15, Y10, Y4
+	VFMADD231PS Y15, Y11, Y3
+	VFMADD231PS Y15, Y12, Y2
+	VMOVUPS 224(SI), Y15
+	VFMADD231PS Y15, Y8, Y7
+	VFMADD231PS Y15, Y9, Y6
+	VFMADD231PS Y15, Y10, Y5
+	VFMADD231PS Y15, Y11, Y4
+	VFMADD231PS Y15, Y12, Y3
+	VMOVUPS 256(SI), Y15
+	VFMADD231PS Y15, Y9, Y7
+	VFMADD231PS Y15, Y10, Y6
+	VFMADD231PS Y15, Y11, Y5
+	VFMADD231PS Y15, Y12, Y4
+	VMOVUPS 288(SI), Y15
+	VFMADD231PS Y15, Y10, Y7
+	VFMADD231PS Y15, Y11, Y6
+	VFMADD231PS Y15, Y12, Y5
+	VMOVUPS 320(SI), Y15
+	VFMADD231PS Y15, Y11, Y7
+	VFMADD231PS Y15, Y12, Y6
+	VMOVUPS 352(SI), Y15
+	VFMADD231PS Y15, Y12, Y7
+	ADDQ $160, DX
+	MOVQ khStep+48(FP), AX
+	LEAQ (SI)(AX*4), SI
+	DECQ CX
+	JNZ  r5tap
+
+	TRANSPOSE8
+	LEAQ (R11)(R9*4), DI // output pixel ow0 of the row, plane 0
+	LEAQ (R13)(R13*2), DX
+	LEAQ (DI)(R13*4), R8
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R13*1)
+	VMOVUPS Y10, (DI)(R13*2)
+	VMOVUPS Y11, (DI)(DX*1)
+	VMOVUPS Y12, (R8)
+	VMOVUPS Y13, (R8)(R13*1)
+	VMOVUPS Y14, (R8)(R13*2)
+	VMOVUPS Y15, (R8)(DX*1)
+
+	MOVQ ow+64(FP), AX
+	SUBQ $8, AX
+	CMPQ R9, AX
+	JGE  r5rowdone
+	ADDQ $8, R9
+	JMP  r5group
+
+r5rowdone:
+	MOVQ rowPitch+72(FP), AX
+	LEAQ (R10)(AX*4), R10
+	MOVQ ow+64(FP), AX
+	LEAQ (R11)(AX*4), R11
+	DECQ R12
+	JNZ  r5row
+
+r5done:
+	VZEROUPPER
+	RET
+
+// func dwRow7x8(y *float32, ldy int, in, w, bias *float32, kh, khStep, rows, ow, rowPitch int)
+//
+// dwRowKernel for kernels 7 wide: weights of a kernel row in Y8-Y14,
+// the 14 input pixel vectors of a group and kernel row one at a time in Y15.
+TEXT ·dwRow7x8(SB), NOSPLIT, $0-80
+	MOVQ rows+56(FP), R12
+	TESTQ R12, R12
+	JLE  r7done
+	MOVQ in+16(FP), R10 // input of the row
+	MOVQ y+0(FP), R11   // output of the row
+	MOVQ ldy+8(FP), R13
+	SHLQ $2, R13        // plane stride in bytes
+
+r7row:
+	XORQ R9, R9 // ow0
+
+r7group:
+	MOVQ ow+64(FP), AX
+	SUBQ $8, AX
+	CMPQ R9, AX
+	JLE  r7go
+	MOVQ AX, R9 // the last group overlaps the one before
+
+r7go:
+	MOVQ bias+32(FP), DI
+	VMOVUPS (DI), Y0
+	VMOVAPS Y0, Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	MOVQ R9, SI
+	SHLQ $5, SI
+	ADDQ R10, SI // input pixel ow0 of the row (8 floats a pixel)
+	MOVQ w+24(FP), DX
+	MOVQ kh+40(FP), CX
+
+r7tap:
+	VMOVUPS (DX), Y8
+	VMOVUPS 32(DX), Y9
+	VMOVUPS 64(DX), Y10
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 128(DX), Y12
+	VMOVUPS 160(DX), Y13
+	VMOVUPS 192(DX), Y14
+	VMOVUPS (SI), Y15
+	VFMADD231PS Y15, Y8, Y0
+	VMOVUPS 32(SI), Y15
+	VFMADD231PS Y15, Y8, Y1
+	VFMADD231PS Y15, Y9, Y0
+	VMOVUPS 64(SI), Y15
+	VFMADD231PS Y15, Y8, Y2
+	VFMADD231PS Y15, Y9, Y1
+	VFMADD231PS Y15, Y10, Y0
+	VMOVUPS 96(SI), Y15
+	VFMADD231PS Y15, Y8, Y3
+	VFMADD231PS Y15, Y9, Y2
+	VFMADD231PS Y15, Y10, Y1
+	VFMADD231PS Y15, Y11, Y0
+	VMOVUPS 128(SI), Y15
+	VFMADD231PS Y15, Y8, Y4
+	VFMADD231PS Y15, Y9, Y3
+	VFMADD231PS Y15, Y10, Y2
+	VFMADD231PS Y15, Y11, Y1
+	VFMADD231PS Y15, Y12, Y0
+	VMOVUPS 160(SI), Y15
+	VFMADD231PS Y15, Y8, Y5
+	VFMADD231PS Y15, Y9, Y4
+	VFMADD231PS Y15, Y10, Y3
+	VFMADD231PS Y15, Y11, Y2
+	VFMADD231PS Y15, Y12, Y1
+	VFMADD231PS Y15, Y13, Y0
+	VMOVUPS 192(SI), Y15
+	VFMADD231PS Y15, Y8, Y6
+	VFMADD231PS Y15, Y9, Y5
+	VFMADD231PS Y15, Y10, Y4
+	VFMADD231PS Y15, Y11, Y3
+	VFMADD231PS Y15, Y12, Y2
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y0
+	VMOVUPS 224(SI), Y15
+	VFMADD231PS Y15, Y8, Y7
+	VFMADD231PS Y15, Y9, Y6
+	VFMADD231PS Y15, Y10, Y5
+	VFMADD231PS Y15, Y11, Y4
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y2
+	VFMADD231PS Y15, Y14, Y1
+	VMOVUPS 256(SI), Y15
+	VFMADD231PS Y15, Y9, Y7
+	VFMADD231PS Y15, Y10, Y6
+	VFMADD231PS Y15, Y11, Y5
+	VFMADD231PS Y15, Y12, Y4
+	VFMADD231PS Y15, Y13, Y3
+	VFMADD231PS Y15, Y14, Y2
+	VMOVUPS 288(SI), Y15
+	VFMADD231PS Y15, Y10, Y7
+	VFMADD231PS Y15, Y11, Y6
+	VFMADD231PS Y15, Y12, Y5
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y3
+	VMOVUPS 320(SI), Y15
+	VFMADD231PS Y15, Y11, Y7
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y5
+	VFMADD231PS Y15, Y14, Y4
+	VMOVUPS 352(SI), Y15
+	VFMADD231PS Y15, Y12, Y7
+	VFMADD231PS Y15, Y13, Y6
+	VFMADD231PS Y15, Y14, Y5
+	VMOVUPS 384(SI), Y15
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y6
+	VMOVUPS 416(SI), Y15
+	VFMADD231PS Y15, Y14, Y7
+	ADDQ $224, DX
+	MOVQ khStep+48(FP), AX
+	LEAQ (SI)(AX*4), SI
+	DECQ CX
+	JNZ  r7tap
+
+	TRANSPOSE8
+	LEAQ (R11)(R9*4), DI // output pixel ow0 of the row, plane 0
+	LEAQ (R13)(R13*2), DX
+	LEAQ (DI)(R13*4), R8
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R13*1)
+	VMOVUPS Y10, (DI)(R13*2)
+	VMOVUPS Y11, (DI)(DX*1)
+	VMOVUPS Y12, (R8)
+	VMOVUPS Y13, (R8)(R13*1)
+	VMOVUPS Y14, (R8)(R13*2)
+	VMOVUPS Y15, (R8)(DX*1)
+
+	MOVQ ow+64(FP), AX
+	SUBQ $8, AX
+	CMPQ R9, AX
+	JGE  r7rowdone
+	ADDQ $8, R9
+	JMP  r7group
+
+r7rowdone:
+	MOVQ rowPitch+72(FP), AX
+	LEAQ (R10)(AX*4), R10
+	MOVQ ow+64(FP), AX
+	LEAQ (R11)(AX*4), R11
+	DECQ R12
+	JNZ  r7row
+
+r7done:
+	VZEROUPPER
+	RET

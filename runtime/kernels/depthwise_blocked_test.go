@@ -345,3 +345,21 @@ func TestAlign64(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDWRows compares the row kernels with dwBlock8 on the blocked
+// path (stride-1 shapes of BenchmarkDepthwise).
+func BenchmarkDWRows(b *testing.B) {
+	for _, c := range benchDepthwise {
+		if c.p.SW != 1 {
+			continue
+		}
+		for _, row := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/rows=%v", c.name, row), func(b *testing.B) {
+				old := dwRows
+				dwRows = row
+				defer func() { dwRows = old }()
+				withDWBlocked(1, func() { benchConv(b, c.p, 1) })
+			})
+		}
+	}
+}
