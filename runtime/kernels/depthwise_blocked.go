@@ -17,8 +17,10 @@ import "unsafe"
 // PackConvWeights time as [C/dwLanes][KH*KW][dwLanes]). dwBlock computes
 // the output pixels eight at a time in row-major order across output
 // rows (a pixel-offset table instead of a per-row loop, so a 7x7 output
-// is 7 groups, not 7 short rows) and transposes them in registers back
-// into the block's NCHW planes. As on the plane path, the output rows are
+// is 7 groups, not 7 short rows; on the AVX2 path, rows of 8 and more
+// pixels of 3, 5 and 7 wide kernels at stride 1 run row by row, each
+// input vector loaded once per kernel row) and transposes them in
+// registers back into the block's NCHW planes. As on the plane path, the output rows are
 // computed in strips whose padded input rows stay in the L1 cache
 // (dwBlockGeometry; strips refill the rows they share). The block's
 // planes are consecutive in y, so the activation/residual epilogue
@@ -49,10 +51,11 @@ func (p *ConvParams) useDWBlocked() bool {
 // dominates on small planes and at stride 2, but its long stride-1 rows of
 // 3x3 taps beat the blocked kernel's 8-pixel groups: blocked/plane speed
 // 2-7x on 7x7 and 14x14 outputs, 1.2-2x at stride 2 up to 56x56 outputs
-// and on 5x5 and 7x7 kernels up to 56x56, 1.05x for 3x3 stride 1 at
-// 28x28, 0.83x at 56x56 and 0.75x at 112x112. Above 56x56 outputs the
-// two are even (7x7 at 64x64 0.97-1.06x, 3x3 stride 2 to 64x64
-// 0.93-1.3x, 5x5 at 112x112 0.9x) and the plane path is kept.
+// and on 5x5 and 7x7 kernels up to 56x56, 1.0-1.5x for 3x3 stride 1 at
+// 28x28, even at 56x56 (0.96-1.15x with the row kernels) and 0.8-0.9x at
+// 112x112. Above 56x56 outputs the two are even (7x7 at 64x64 0.98-1.3x,
+// 3x3 stride 2 to 64x64 0.93-1.3x, 5x5 at 112x112 0.8-1.05x) and the
+// plane path is kept.
 func dwBlockedRule(taps, stride, pixels int) bool {
 	switch {
 	case pixels > 56*56:
