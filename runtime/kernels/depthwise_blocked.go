@@ -2,10 +2,11 @@ package kernels
 
 import "unsafe"
 
-// Channel-blocked depthwise convolution, for small planes, where the
-// per-plane work of the plane path (depthwise.go: filling the phase
-// planes, one kernel call per strip, the epilogue per plane) costs as
-// much as the arithmetic:
+// Channel-blocked depthwise convolution, for small planes, stride 2 and
+// large kernels, where the per-plane work of the plane path
+// (depthwise.go: filling the phase planes, one kernel call per strip, the
+// epilogue per plane) or its stride-2 deinterleave costs as much as the
+// arithmetic:
 //
 // The channels are taken dwLanes at a time. A block's input planes are
 // rewritten as an interleaved zero-padded image [rows][wq][dwLanes] (the
@@ -20,11 +21,13 @@ import "unsafe"
 // is 7 groups, not 7 short rows; on the AVX2 path, rows of 8 and more
 // pixels of 3, 5 and 7 wide kernels at stride 1 run row by row, each
 // input vector loaded once per kernel row) and transposes them in
-// registers back into the block's NCHW planes. As on the plane path, the output rows are
-// computed in strips whose padded input rows stay in the L1 cache
-// (dwBlockGeometry; strips refill the rows they share). The block's
-// planes are consecutive in y, so the activation/residual epilogue
-// (dwEpilogue) runs once per block. Threads split the N*C/dwLanes blocks.
+// registers back into the block's NCHW planes. As on the plane path, the
+// output rows are computed in strips whose padded input rows stay in the
+// L1 cache (dwBlockGeometry; strips refill the rows they share). The
+// block's planes are consecutive in y, so the activation/residual
+// epilogue (dwEpilogue) runs once per block. Threads split the
+// N*C/dwLanes blocks, or their strips where the blocks are few
+// (dwBlockUnits).
 //
 // When the blocked path is used is the measured rule dwBlockedRule.
 
