@@ -27,7 +27,7 @@ type PackedConv struct {
 	kind convKind
 	a    []*PackedA // per group: [M/G, C/G*KH*KW]
 	bt   []*PackedB // gemv: per group, W^T [C/G, M/G]
-	dw   []float32  // depthwise: [C, KH*KW]
+	dw   []float32  // depthwise: [C, KH*KW], blocked: [C/8][KH*KW][8]
 	offs []int      // shifted: row offsets into one group's padded input;
 	// depthwise: tap offsets into the phase planes
 	wino *winoWeights // winograd: transformed weights and call state
@@ -104,8 +104,7 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 	switch {
 	case p.isDepthwise():
 		pk.kind = convDepthwise
-		pk.dw = append([]float32(nil), w[:p.M*kdim]...)
-		pk.offs = dwOffsets(p)
+		packDepthwise(pk, p, w)
 		return pk
 	case p.isPointwise() && p.H*p.W == 1:
 		// One output column per image: as y^T = x^T W^T the output

@@ -13,6 +13,10 @@ package kernels
 // consumed a strip of output rows at a time (see dwGeom); the
 // activation/residual epilogue then runs over the whole output plane.
 // Threads split the N*C planes.
+//
+// This is the plane path; small planes, stride 2 and kernels of 5x5 and
+// more take the channel-blocked path instead (depthwise_blocked.go, chosen
+// by dwBlockedRule).
 
 // dwGeom is the phase-plane geometry of a depthwise convolution. The
 // output rows of a plane are computed in strips of so rows, each from the
@@ -36,24 +40,39 @@ func dwGeometry(p *ConvParams) dwGeom {
 	g.ow8 = roundUp(p.OW, 8)
 	g.lw = g.ow8 + (p.KW-1)*p.DW/p.SW
 	span := (p.KH-1)*p.DH + 1
-	fit := dwStripFloats / (p.SW * g.lw) // padded rows that fit the budget
-	g.so = 1
-	if fit > span {
-		g.so = (fit-span)/p.SH + 1
-	}
-	if g.so >= p.OH {
-		g.so = max(p.OH, 1)
-	} else {
-		// Balance the strips: ceil(OH/strips) rows each.
-		strips := (p.OH + g.so - 1) / g.so
-		g.so = (p.OH + strips - 1) / strips
-	}
+	g.so = stripRows(p, dwStripFloats/(p.SW*g.lw), 1)
 	g.ph = (g.so-1)*p.SH + span
 	g.plane = g.ph * g.lw
 	return g
 }
 
+// stripRows is the number of output rows of a depthwise strip when fit
+// padded input rows fit the strip's budget: as many as fit, but at least
+// least, balanced so that the strips of OH rows are as even as they can
+// be (ceil(OH/strips) rows each).
+func stripRows(p *ConvParams, fit, least int) int {
+	span := (p.KH-1)*p.DH + 1
+	so := 1
+	if fit > span {
+		so = (fit-span)/p.SH + 1
+	}
+	so = max(so, least)
+	if so >= p.OH {
+		return max(p.OH, 1)
+	}
+	strips := (p.OH + so - 1) / so
+	return (p.OH + strips - 1) / strips
+}
+
+// dwScratchSize is the per-thread scratch of the depthwise path p takes.
 func dwScratchSize(p *ConvParams) int {
+	if p.useDWBlocked() {
+		return dwBlockScratchSize(p)
+	}
+	return dwPlaneScratchSize(p)
+}
+
+func dwPlaneScratchSize(p *ConvParams) int {
 	g := dwGeometry(p)
 	return p.SW * g.plane
 }
@@ -92,21 +111,37 @@ type dwJob struct {
 	x, bias, residual, y []float32
 	need                 int
 	fn                   func(lo, hi int, s *scratch)
+
+	// The blocked path (depthwise_blocked.go), set by packDepthwise.
+	tab   *dwTables // nil on the plane path
+	split int       // strips per work unit (dwBlockUnits)
 }
 
 func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []float32, threads int) {
 	j := &pk.dwj
-	j.p, j.g, j.need = p, dwGeometry(p), dwScratchSize(p)
+	j.p = p
+	if j.tab != nil {
+		j.need = dwBlockScratchSize(p)
+	} else {
+		j.g, j.need = dwGeometry(p), dwPlaneScratchSize(p)
+	}
 	j.x, j.bias, j.residual, j.y = x, bias, residual, y
 	var s0 *scratch
 	if len(ws) >= j.need {
 		s0 = &pk.s0
 		s0.buf = ws[:j.need]
 	}
-	if j.fn == nil {
+	n := p.N * p.C
+	switch {
+	case j.tab != nil:
+		n, j.split = dwBlockUnits(p, threads)
+		if j.fn == nil {
+			j.fn = func(lo, hi int, s *scratch) { j.blocks(pk, lo, hi, s) }
+		}
+	case j.fn == nil:
 		j.fn = func(lo, hi int, s *scratch) { j.planes(pk, lo, hi, s) }
 	}
-	parallel(threads, p.N*p.C, s0, &pk.wg, j.fn)
+	parallel(threads, n, s0, &pk.wg, j.fn)
 }
 
 // planes computes the (image, channel) planes [lo, hi).

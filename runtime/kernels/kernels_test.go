@@ -171,6 +171,24 @@ func convCase(n, c, h, w, m, kh, kw, s, d, pad, group int) ConvParams {
 	return p
 }
 
+// convTestData returns a random input, weights, bias (nil if noBias) and
+// residual (nil unless res) for p and the output of the reference
+// convolution (RefConv2D) on them.
+func convTestData(r *rand.Rand, p *ConvParams, noBias, res bool) (x, w, bias, resid, want []float32) {
+	x = randSlice(r, p.N*p.C*p.H*p.W)
+	w = randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
+	bias = randSlice(r, p.M)
+	if noBias {
+		bias = nil
+	}
+	if res {
+		resid = randSlice(r, p.N*p.M*p.OH*p.OW)
+	}
+	want = make([]float32, p.N*p.M*p.OH*p.OW)
+	RefConv2D(p, x, w, bias, resid, want)
+	return x, w, bias, resid, want
+}
+
 func TestConv2D(t *testing.T) { forEachPath(t, testConv2D) }
 
 func testConv2D(t *testing.T) {
@@ -256,18 +274,7 @@ func testConv2D(t *testing.T) {
 				if err := p.Validate(); err != nil {
 					t.Fatal(err)
 				}
-				x := randSlice(r, p.N*p.C*p.H*p.W)
-				w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
-				bias := randSlice(r, p.M)
-				if a.noBias {
-					bias = nil
-				}
-				var res []float32
-				if a.res {
-					res = randSlice(r, p.N*p.M*p.OH*p.OW)
-				}
-				want := make([]float32, p.N*p.M*p.OH*p.OW)
-				RefConv2D(&p, x, w, bias, res, want)
+				x, w, bias, res, want := convTestData(r, &p, a.noBias, a.res)
 				pk := PackConvWeights(&p, w)
 				seen[pk.kind]++
 				if pk.Path() == "" {
