@@ -25,10 +25,10 @@ const (
 type PackedConv struct {
 	p    ConvParams
 	kind convKind
-	a    []*PackedA // per group: [M/G, C/G*KH*KW]
-	bt   []*PackedB // gemv: per group, W^T [C/G, M/G]
-	dw   []float32  // depthwise: [C, KH*KW]
-	offs []int      // shifted: row offsets into one group's padded input;
+	a    []*PackedA    // per group: [M/G, C/G*KH*KW]
+	gv   []*PackedGemv // gemv: per group, W^T [C/G, M/G]
+	dw   []float32     // depthwise: [C, KH*KW]
+	offs []int         // shifted: row offsets into one group's padded input;
 	// depthwise: tap offsets into the phase planes
 	wino *winoWeights // winograd: transformed weights and call state
 
@@ -113,7 +113,7 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 		// instead of 15 of 16 columns.
 		pk.kind = convGemv
 		for g := 0; g < p.Group; g++ {
-			pk.bt = append(pk.bt, PackB(true, kdim, mg, w[g*mg*kdim:(g+1)*mg*kdim], kdim))
+			pk.gv = append(pk.gv, PackGemv(true, kdim, mg, w[g*mg*kdim:(g+1)*mg*kdim], kdim))
 		}
 		return pk
 	case p.isPointwise():
@@ -211,18 +211,15 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 		for n := 0; n < p.N; n++ {
 			for g := 0; g < p.Group; g++ {
 				xo, yo := n*p.C+g*cg, n*p.M+g*mg
-				j := &pk.job
-				j.reset()
-				j.M, j.N, j.K, j.A, j.lda, j.alpha, j.pb, j.C, j.ldc = 1, mg, cg, x[xo:xo+cg], cg, 1, pk.bt[g], y[yo:yo+mg], mg
-				j.ep = p.epilogue(nil, nil)
-				j.ep.BiasPerCol = true
+				ep := p.epilogue(nil, nil)
+				ep.BiasPerCol = true
 				if bias != nil {
-					j.ep.Bias = bias[g*mg : (g+1)*mg]
+					ep.Bias = bias[g*mg : (g+1)*mg]
 				}
 				if residual != nil {
-					j.ep.Residual = residual[yo : yo+mg]
+					ep.Residual = residual[yo : yo+mg]
 				}
-				j.parallelRun(threads, nil, &pk.wg)
+				Gemv(pk.gv[g], x[xo:xo+cg], y[yo:yo+mg], &ep, threads)
 			}
 		}
 		return
