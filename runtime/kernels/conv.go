@@ -9,12 +9,13 @@ import (
 type convKind int
 
 const (
-	convGemm      convKind = iota // implicit im2col + GEMM, per group
-	convPointwise                 // 1x1, stride 1, no padding: plain GEMM on x
-	convDepthwise                 // group == C == M
-	convShifted                   // shifted rows of the padded input's phase planes
-	convGemv                      // 1x1 on a 1x1 image: y^T = x^T W^T per group
-	convWinograd                  // 3x3 stride 1, group 1: Winograd F(4x4, 3x3) (winograd.go)
+	convGemm       convKind = iota // implicit im2col + GEMM, per group
+	convPointwise                  // 1x1, stride 1, no padding: plain GEMM on x
+	convDepthwise                  // group == C == M
+	convShifted                    // shifted rows of the padded input's phase planes
+	convGemv                       // 1x1 on a 1x1 image: y^T = x^T W^T per group
+	convWinograd                   // 3x3 stride 1, group 1: Winograd F(4x4, 3x3) (winograd.go)
+	convPointwiseT                 // 1x1 on a small plane: Y^T = X^T W^T (pointwise_t.go)
 )
 
 // PackedConv is a convolution's weights prepared once for Conv2D.
@@ -26,11 +27,13 @@ type PackedConv struct {
 	p    ConvParams
 	kind convKind
 	a    []*PackedA    // per group: [M/G, C/G*KH*KW]
+	bt   []*PackedB    // transposed pointwise: per group, W^T [C/G, M/G]
 	gv   []*PackedGemv // gemv: per group, W^T [C/G, M/G]
 	dw   []float32     // depthwise: [C, KH*KW]
 	offs []int         // shifted: row offsets into one group's padded input;
 	// depthwise: tap offsets into the phase planes
 	wino *winoWeights // winograd: transformed weights and call state
+	xt   PackedA      // transposed pointwise: the call's packed X^T
 
 	mu  sync.Mutex
 	wg  Group
@@ -39,11 +42,12 @@ type PackedConv struct {
 	dwj dwJob
 }
 
-var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv", "winograd"}
+var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv", "winograd", "pointwise-gemm-t"}
 
 // Path names the algorithm PackConvWeights chose: "depthwise",
-// "pointwise-gemm", "gemv", "winograd" (F(4x4, 3x3)), "winograd-f2"
-// (F(2x2, 3x3)), "shifted-gemm" or "im2col-gemm".
+// "pointwise-gemm", "pointwise-gemm-t" (transposed, small planes), "gemv",
+// "winograd" (F(4x4, 3x3)), "winograd-f2" (F(2x2, 3x3)), "shifted-gemm" or
+// "im2col-gemm".
 func (pk *PackedConv) Path() string {
 	if pk.kind == convWinograd {
 		return pk.wino.v.name
@@ -116,6 +120,9 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 			pk.gv = append(pk.gv, PackGemv(true, kdim, mg, w[g*mg*kdim:(g+1)*mg*kdim], kdim))
 		}
 		return pk
+	case p.usePointwiseT():
+		packPointwiseT(pk, w)
+		return pk
 	case p.isPointwise():
 		pk.kind = convPointwise
 	case p.useWinograd():
@@ -153,6 +160,9 @@ func WorkspaceSize(p *ConvParams) int {
 		return dwScratchSize(p)
 	case p.isPointwise() && p.H*p.W == 1:
 		return 0
+	case p.usePointwiseT():
+		na, nct := pointwiseTSizes(p)
+		return na + nct
 	case p.useWinograd():
 		return winoBufSize(p, p.winoVariant())
 	case p.useShifted():
@@ -222,6 +232,10 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 				Gemv(pk.gv[g], x[xo:xo+cg], y[yo:yo+mg], &ep, threads)
 			}
 		}
+		return
+	}
+	if pk.kind == convPointwiseT {
+		convPointwiseT2D(p, pk, x, bias, residual, y, ws, threads)
 		return
 	}
 	var s0 *scratch
@@ -393,6 +407,7 @@ func clearShiftPad(p *ConvParams, sg *shiftGeom, xq []float32) {
 func (pk *PackedConv) release() {
 	pk.job.reset()
 	pk.s0.a, pk.s0.b, pk.s0.buf = nil, nil, nil
+	pk.xt.data = nil
 	pk.dwj.x, pk.dwj.bias, pk.dwj.residual, pk.dwj.y, pk.dwj.p = nil, nil, nil, nil, nil
 	if pk.wino != nil {
 		pk.wino.release()

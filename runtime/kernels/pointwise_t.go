@@ -1,0 +1,137 @@
+package kernels
+
+// The transposed pointwise convolution: a 1x1 convolution (stride 1, no
+// padding) on a small plane computed as Y^T = X^T W^T, spatial positions
+// as the GEMM's rows (12 per micro-tile) and output channels as its
+// columns (32 per tile, in vector lanes), then transposed into NCHW.
+//
+// The plain orientation Y = W X has the plane as GEMM columns: 7x7 = 49
+// is 32 + 16 + 1 columns, the last one computed as a full scratch tile,
+// so a third of the tiles run narrow kernels, and every weight panel is
+// reused for only 2-3 tiles. Transposed, 49 rows are four 12-row tiles
+// and a one-row tail (wideRowKernel), the output channels (a multiple of
+// 32 or 16 in these networks) fill whole tiles, and the weights W^T are
+// packed once at PackConvWeights time as the right operand. The price is
+// packing X^T per call (the left operand) and one transpose of the result
+// (Transpose32, 8x8 blocks through the vector unit).
+//
+// The bias is the GEMM's starting value (C preloaded with it, so every
+// sum gets "+ bias" last for K <= kc: the same bits as the plain
+// orientation; for longer K the bias joins after the first K block), a
+// clamp activation runs in the micro-kernel, others on the result's rows
+// (per spatial position, elementwise, so the same values), and a
+// residual is added after the transpose (with the activation after it,
+// when ActAfterResidual).
+
+// usePointwiseT reports whether a pointwise convolution runs transposed.
+// Rule, from BenchmarkPointwiseOrientation (AMD EPYC Zen 4, 1 thread,
+// AVX-512, cpuGFLOP/s plain vs transposed): on 7x7 planes the transposed
+// GEMM wins from 128 output channels per group (M=1152 K=192 81 vs 90,
+// M=320 K=1152 71 vs 87, M=960 K=128 84 vs 96, M=128 K=512 75 vs 81,
+// M=192 K=1152 a tie) and loses below (M=96 K=576 80 vs 74, M=32 K=128
+// 63 vs 49); on 14x14 planes (196 = 6x32 + 4 columns, already fine
+// plainly) and larger it loses (M=672 K=112 99 vs 78, M=256 K=256 103 vs
+// 94).
+func (p *ConvParams) usePointwiseT() bool {
+	return p.isPointwise() && p.H*p.W > 1 && p.H*p.W <= pointwiseTMaxPlane && p.M/p.Group >= pointwiseTMinChannels
+}
+
+const (
+	pointwiseTMaxPlane    = 49
+	pointwiseTMinChannels = 128
+)
+
+// packPointwiseT makes pk a transposed pointwise convolution of the
+// weights w [M, C/G].
+func packPointwiseT(pk *PackedConv, w []float32) {
+	p := &pk.p
+	cg, mg := p.C/p.Group, p.M/p.Group
+	pk.kind = convPointwiseT
+	pk.a = nil
+	pk.bt = pk.bt[:0]
+	for g := 0; g < p.Group; g++ {
+		pk.bt = append(pk.bt, PackB(true, cg, mg, w[g*mg*cg:(g+1)*mg*cg], cg))
+	}
+}
+
+// pointwiseTSizes returns the sizes of the packed X^T and of the result
+// (Y^T) of one group of a transposed pointwise convolution.
+func pointwiseTSizes(p *ConvParams) (na, nct int) {
+	hw := p.H * p.W
+	return roundUp(hw, mr) * (p.C / p.Group), hw * (p.M / p.Group)
+}
+
+// packXT packs X^T (X is K x hw, row-major: one group's input channels)
+// as the left GEMM operand into pa, over buf: the layout of PackA(true,
+// hw, K, X, hw), built once per call (not per thread), six floats of an
+// input row at a time.
+func packXT(pa *PackedA, buf, x []float32, hw, K int) {
+	mpad := roundUp(hw, mr)
+	*pa = PackedA{M: hw, K: K, mpad: mpad, data: buf[:mpad*K]}
+	full := hw / mr * mr
+	for pc := 0; pc < K; pc += kc {
+		kcb := min(kc, K-pc)
+		blk := pa.data[pc*mpad : pc*mpad+mpad*kcb]
+		for i0 := 0; i0 < full; i0 += mr {
+			d := blk[i0*kcb : (i0+mr)*kcb]
+			for k := 0; k < kcb; k++ {
+				o := (pc+k)*hw + i0
+				*(*[mr]float32)(d[k*mr:]) = *(*[mr]float32)(x[o : o+mr])
+			}
+		}
+		if full < hw {
+			d := blk[full*kcb : (full+mr)*kcb]
+			clear(d)
+			for k := 0; k < kcb; k++ {
+				o := (pc+k)*hw + full
+				copy(d[k*mr:k*mr+hw-full], x[o:o+hw-full])
+			}
+		}
+	}
+}
+
+func convPointwiseT2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []float32, threads int) {
+	na, nct := pointwiseTSizes(p)
+	var s0 *scratch
+	shared := &pk.wg.own // the caller's chunk scratch when s0 is nil
+	if len(ws) >= na+nct {
+		s0 = &pk.s0
+		*s0 = scratch{buf: ws, offs: s0.offs}
+		shared = s0
+	}
+	buf := shared.ensureBuf(na + nct)
+	xa, ct := buf[:na], buf[na:]
+	cg, mg := p.C/p.Group, p.M/p.Group
+	hw := p.H * p.W
+	in, out := p.C*hw, p.M*hw
+	for n := 0; n < p.N; n++ {
+		for g := 0; g < p.Group; g++ {
+			xg := x[n*in+g*cg*hw : n*in+(g+1)*cg*hw]
+			yo := n*out + g*mg*hw
+			packXT(&pk.xt, xa, xg, hw, cg)
+			j := &pk.job
+			j.reset()
+			j.M, j.N, j.K, j.pa = hw, mg, cg, &pk.xt
+			j.pb, j.C, j.ldc = pk.bt[g], ct, mg
+			if bias != nil {
+				bg := bias[g*mg : (g+1)*mg]
+				for r := 0; r < hw; r++ {
+					copy(ct[r*mg:(r+1)*mg], bg)
+				}
+				j.beta = 1
+			}
+			if residual == nil || !p.ActAfterResidual {
+				j.ep.Act, j.ep.Alpha, j.ep.Beta = p.Act, p.Alpha, p.Beta
+			}
+			j.parallelRun(threads, s0, &pk.wg)
+			yg := y[yo : yo+mg*hw]
+			Transpose32(yg, hw, ct, mg, hw, mg)
+			if residual != nil {
+				BinaryF32(BinAdd, yg, yg, residual[yo:yo+mg*hw])
+				if p.ActAfterResidual {
+					ApplyAct(yg, p.Act, p.Alpha, p.Beta)
+				}
+			}
+		}
+	}
+}
