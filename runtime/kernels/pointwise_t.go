@@ -15,13 +15,12 @@ package kernels
 // packing X^T per call (the left operand) and one transpose of the result
 // (Transpose32, 8x8 blocks through the vector unit).
 //
-// The bias is the GEMM's starting value (C preloaded with it, so every
-// sum gets "+ bias" last for K <= kc: the same bits as the plain
-// orientation; for longer K the bias joins after the first K block), a
-// clamp activation runs in the micro-kernel, others on the result's rows
-// (per spatial position, elementwise, so the same values), and a
-// residual is added after the transpose (with the activation after it,
-// when ActAfterResidual).
+// The epilogue runs on the transposed result, elementwise: + bias (one
+// add per element after the whole sum, as the plain orientation's
+// micro-kernel adds it), the activation, the residual (or the residual,
+// then the activation). So both orientations give the same bits, but for
+// a residual with no activation (or one applied after it), which the
+// plain orientation adds first.
 
 // usePointwiseT reports whether a pointwise convolution runs transposed.
 // Rule, from BenchmarkPointwiseOrientation (AMD EPYC Zen 4, 1 thread,
@@ -113,24 +112,24 @@ func convPointwiseT2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []
 			j.reset()
 			j.M, j.N, j.K, j.pa = hw, mg, cg, &pk.xt
 			j.pb, j.C, j.ldc = pk.bt[g], ct, mg
-			if bias != nil {
-				bg := bias[g*mg : (g+1)*mg]
-				for r := 0; r < hw; r++ {
-					copy(ct[r*mg:(r+1)*mg], bg)
-				}
-				j.beta = 1
-			}
-			if residual == nil || !p.ActAfterResidual {
-				j.ep.Act, j.ep.Alpha, j.ep.Beta = p.Act, p.Alpha, p.Beta
-			}
 			j.parallelRun(threads, s0, &pk.wg)
 			yg := y[yo : yo+mg*hw]
 			Transpose32(yg, hw, ct, mg, hw, mg)
+			if bias != nil {
+				for m, b := range bias[g*mg : (g+1)*mg] {
+					row := yg[m*hw : (m+1)*hw]
+					BinaryScalarF32(BinAdd, row, row, b, false)
+				}
+			}
+			after := residual != nil && p.ActAfterResidual
+			if !after {
+				ApplyAct(yg, p.Act, p.Alpha, p.Beta)
+			}
 			if residual != nil {
 				BinaryF32(BinAdd, yg, yg, residual[yo:yo+mg*hw])
-				if p.ActAfterResidual {
-					ApplyAct(yg, p.Act, p.Alpha, p.Beta)
-				}
+			}
+			if after {
+				ApplyAct(yg, p.Act, p.Alpha, p.Beta)
 			}
 		}
 	}
