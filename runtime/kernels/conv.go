@@ -32,8 +32,9 @@ type PackedConv struct {
 	dw   []float32     // depthwise: [C, KH*KW]
 	offs []int         // shifted: row offsets into one group's padded input;
 	// depthwise: tap offsets into the phase planes
-	wino *winoWeights // winograd: transformed weights and call state
-	xt   PackedA      // transposed pointwise: the call's packed X^T
+	wino *winoWeights  // winograd: transformed weights and call state
+	xt   PackedA       // transposed pointwise: the call's packed X^T
+	ptj  pointwiseTJob // transposed pointwise: call state
 
 	mu  sync.Mutex
 	wg  Group

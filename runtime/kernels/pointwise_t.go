@@ -89,6 +89,50 @@ func packXT(pa *PackedA, buf, x []float32, hw, K int) {
 	}
 }
 
+// pointwiseTJob is the state of one group's transposed pointwise
+// product, kept in the PackedConv with its chunk function (bound once), so
+// that a call allocates nothing.
+type pointwiseTJob struct {
+	p              *ConvParams
+	j              *gemmJob
+	hw, mg         int
+	ct, y          []float32 // Y^T (hw x mg) and the group's Y (mg x hw)
+	bias, residual []float32 // the group's, or nil
+	chunk          func(lo, hi int, s *scratch)
+}
+
+// pointwiseTBlock is how many nr-column tiles (output channels) a chunk
+// computes, transposes and finishes at a time, while they are in cache.
+const pointwiseTBlock = 4
+
+// columns computes output channels [lo*nr, hi*nr) (clipped to mg): their
+// columns of Y^T, then their rows of Y, then the epilogue on those rows.
+func (t *pointwiseTJob) columns(lo, hi int, s *scratch) {
+	p, hw := t.p, t.hw
+	for b := lo; b < hi; b += pointwiseTBlock {
+		c0, c1 := b*nr, min(min(b+pointwiseTBlock, hi)*nr, t.mg)
+		t.j.run(0, hw, c0, c1, s)
+		yb := t.y[c0*hw : c1*hw]
+		Transpose32(yb, hw, t.ct[c0:], t.mg, hw, c1-c0)
+		if t.bias != nil {
+			for m, v := range t.bias[c0:c1] {
+				row := yb[m*hw : (m+1)*hw]
+				BinaryScalarF32(BinAdd, row, row, v, false)
+			}
+		}
+		after := t.residual != nil && p.ActAfterResidual
+		if !after {
+			ApplyAct(yb, p.Act, p.Alpha, p.Beta)
+		}
+		if t.residual != nil {
+			BinaryF32(BinAdd, yb, yb, t.residual[c0*hw:c1*hw])
+		}
+		if after {
+			ApplyAct(yb, p.Act, p.Alpha, p.Beta)
+		}
+	}
+}
+
 func convPointwiseT2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []float32, threads int) {
 	na, nct := pointwiseTSizes(p)
 	var s0 *scratch
@@ -103,6 +147,10 @@ func convPointwiseT2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []
 	cg, mg := p.C/p.Group, p.M/p.Group
 	hw := p.H * p.W
 	in, out := p.C*hw, p.M*hw
+	t := &pk.ptj
+	if t.chunk == nil {
+		t.chunk = t.columns
+	}
 	for n := 0; n < p.N; n++ {
 		for g := 0; g < p.Group; g++ {
 			xg := x[n*in+g*cg*hw : n*in+(g+1)*cg*hw]
@@ -112,25 +160,17 @@ func convPointwiseT2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []
 			j.reset()
 			j.M, j.N, j.K, j.pa = hw, mg, cg, &pk.xt
 			j.pb, j.C, j.ldc = pk.bt[g], ct, mg
-			j.parallelRun(threads, s0, &pk.wg)
-			yg := y[yo : yo+mg*hw]
-			Transpose32(yg, hw, ct, mg, hw, mg)
+			j.prepare()
+			t.p, t.j, t.hw, t.mg, t.ct, t.y = p, j, hw, mg, ct, y[yo:yo+mg*hw]
+			t.bias, t.residual = nil, nil
 			if bias != nil {
-				for m, b := range bias[g*mg : (g+1)*mg] {
-					row := yg[m*hw : (m+1)*hw]
-					BinaryScalarF32(BinAdd, row, row, b, false)
-				}
-			}
-			after := residual != nil && p.ActAfterResidual
-			if !after {
-				ApplyAct(yg, p.Act, p.Alpha, p.Beta)
+				t.bias = bias[g*mg : (g+1)*mg]
 			}
 			if residual != nil {
-				BinaryF32(BinAdd, yg, yg, residual[yo:yo+mg*hw])
+				t.residual = residual[yo : yo+mg*hw]
 			}
-			if after {
-				ApplyAct(yg, p.Act, p.Alpha, p.Beta)
-			}
+			parallel(threads, (mg+nr-1)/nr, s0, &pk.wg, t.chunk)
 		}
 	}
+	t.p, t.j, t.ct, t.y, t.bias, t.residual = nil, nil, nil, nil, nil, nil
 }
