@@ -35,32 +35,35 @@ var pointwiseShapes = []struct{ m, k, side int }{
 
 // BenchmarkPointwiseOrientation times each pointwise shape in the plain
 // (Y = W X) and the transposed (Y^T = X^T W^T) orientation, one thread,
-// bias + ReLU: the measurements behind usePointwiseT.
+// bias + ReLU (in the micro-kernel) or bias + SiLU (a pass after it): the
+// measurements behind usePointwiseT.
 func BenchmarkPointwiseOrientation(b *testing.B) {
 	benchPaths(b, func(b *testing.B) {
 		for _, s := range pointwiseShapes {
 			for _, tr := range []bool{false, true} {
-				b.Run(fmt.Sprintf("m%d_k%d_%dx%d/t=%v", s.m, s.k, s.side, s.side, tr), func(b *testing.B) {
-					p := convCase(1, s.k, s.side, s.side, s.m, 1, 1, 1, 1, 0, 1)
-					p.Act = ActRelu
-					r := rand.New(rand.NewSource(1))
-					x := randSlice(r, p.C*p.H*p.W)
-					w := randSlice(r, p.M*p.C)
-					bias := randSlice(r, p.M)
-					y := make([]float32, p.M*p.OH*p.OW)
-					na, nct := pointwiseTSizes(&p)
-					ws := make([]float32, max(na+nct, packBSize(&p, p.OH*p.OW)))
-					pk := packPointwiseAs(&p, w, tr)
-					runtime.LockOSThread()
-					defer runtime.UnlockOSThread()
-					Conv2D(&p, pk, x, bias, nil, y, ws, 1)
-					b.ResetTimer()
-					start := threadCPU()
-					for b.Loop() {
+				for _, act := range []Act{ActRelu, ActSiLU} {
+					b.Run(fmt.Sprintf("m%d_k%d_%dx%d/%v/t=%v", s.m, s.k, s.side, s.side, act, tr), func(b *testing.B) {
+						p := convCase(1, s.k, s.side, s.side, s.m, 1, 1, 1, 1, 0, 1)
+						p.Act = act
+						r := rand.New(rand.NewSource(1))
+						x := randSlice(r, p.C*p.H*p.W)
+						w := randSlice(r, p.M*p.C)
+						bias := randSlice(r, p.M)
+						y := make([]float32, p.M*p.OH*p.OW)
+						na, nct := pointwiseTSizes(&p)
+						ws := make([]float32, max(na+nct, packBSize(&p, p.OH*p.OW)))
+						pk := packPointwiseAs(&p, w, tr)
+						runtime.LockOSThread()
+						defer runtime.UnlockOSThread()
 						Conv2D(&p, pk, x, bias, nil, y, ws, 1)
-					}
-					report(b, p.FLOPs(), 1, start)
-				})
+						b.ResetTimer()
+						start := threadCPU()
+						for b.Loop() {
+							Conv2D(&p, pk, x, bias, nil, y, ws, 1)
+						}
+						report(b, p.FLOPs(), 1, start)
+					})
+				}
 			}
 		}
 	})
