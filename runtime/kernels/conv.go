@@ -113,9 +113,9 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 		pk.offs = dwOffsets(p)
 		return pk
 	case p.isPointwise() && p.H*p.W == 1:
-		// One output column per image: as y^T = x^T W^T the output
-		// channels become GEMM columns, wasting 5 of 6 micro-kernel rows
-		// instead of 15 of 16 columns.
+		// One output column per image: y^T = x^T W^T, a one-row
+		// product (Gemv) with the output channels in vector lanes and
+		// the weights read in one stream.
 		pk.kind = convGemv
 		for g := 0; g < p.Group; g++ {
 			pk.gv = append(pk.gv, PackGemv(true, kdim, mg, w[g*mg*kdim:(g+1)*mg*kdim], kdim))
