@@ -48,11 +48,11 @@ func gemvKernelGo(k int, x, b, c []float32, acc bool) {
 // y = x B (a classifier's fully connected layer, a 1x1 convolution of a
 // 1x1 image): panels of 32 columns, each holding all of K contiguously
 // (data[(j/32)*K*32 + k*32 + j%32], columns past N zero). One row's
-// product then reads the weights in one sequential stream, which is what
-// bounds it: the weights are read once per call, from memory when the
-// rest of a network has evicted them (GemmPackedB's layout, split into
-// K blocks of two 16-column panels each, streamed at 15-20 GB/s from
-// memory on Zen 4 where this layout streams at the copy rate).
+// product then reads the weights in one sequential stream, with no packing
+// of the left operand and no K-block passes over y: it is bound by reading
+// the weights, once per call and from memory when the rest of a network
+// has evicted them (BenchmarkGemvCold: about the rate of a plain vector
+// sum of as many bytes).
 //
 // A PackedGemv keeps the state of a Gemv call, so that calls allocate
 // nothing; concurrent calls with the same PackedGemv are serialized.
