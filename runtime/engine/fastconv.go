@@ -201,7 +201,9 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 // an optional bias C of shape [N] / [1, N] (constant), or nil. B's columns
 // are split into one chunk per thread, each packed once (PackB) and run
 // single-threaded by a pool worker; the bias (beta*C), a fused activation
-// and a fused residual Add run in the kernels' epilogue.
+// and a fused residual Add run in the kernels' epilogue. A one-row A (a
+// classifier at batch 1) runs kernels.Gemv on B packed by PackGemv, which
+// streams the weights in one pass (same bits as GemmPackedB).
 func (c *ctx) fastGemm(a, b, cc, out *tval, ta, tb bool, M, N, K int, alpha, beta float32, epi epilogue) func() {
 	if !useKernels || !b.konst {
 		return nil
@@ -223,24 +225,32 @@ func (c *ctx) fastGemm(a, b, cc, out *tval, ta, tb bool, M, N, K int, alpha, bet
 	T := max(1, min(c.b.pool.threads, (N+15)/16))
 	type chunk struct {
 		pb     *kernels.PackedB
+		pg     *kernels.PackedGemv
 		n0, n1 int
 		ep     kernels.Epilogue
 	}
 	chunks := make([]chunk, T)
 	bs := b.f32()
+	gemv := M == 1 && alpha == 1
 	for i := range chunks {
 		n0, n1 := i*N/T, (i+1)*N/T
 		var pb *kernels.PackedB
-		if tb {
+		var pg *kernels.PackedGemv
+		switch {
+		case gemv && tb:
+			pg = kernels.PackGemv(true, K, n1-n0, bs[n0*K:], K)
+		case gemv:
+			pg = kernels.PackGemv(false, K, n1-n0, bs[n0:], N)
+		case tb:
 			pb = kernels.PackB(true, K, n1-n0, bs[n0*K:], K)
-		} else {
+		default:
 			pb = kernels.PackB(false, K, n1-n0, bs[n0:], N)
 		}
 		ep := kernels.Epilogue{BiasPerCol: true, Act: ka, Alpha: ealpha, Beta: ebeta, ActAfterResidual: after}
 		if bias != nil {
 			ep.Bias = bias[n0:n1]
 		}
-		chunks[i] = chunk{pb: pb, n0: n0, n1: n1, ep: ep}
+		chunks[i] = chunk{pb: pb, pg: pg, n0: n0, n1: n1, ep: ep}
 	}
 	lda := K
 	if ta {
@@ -253,7 +263,11 @@ func (c *ctx) fastGemm(a, b, cc, out *tval, ta, tb bool, M, N, K int, alpha, bet
 			if res != nil {
 				ch.ep.Residual = res.f32()[ch.n0:]
 			}
-			kernels.GemmPackedB(ta, M, alpha, as, lda, ch.pb, 0, os[ch.n0:], N, &ch.ep, 1)
+			if ch.pg != nil {
+				kernels.Gemv(ch.pg, as, os[ch.n0:ch.n1], &ch.ep, 1)
+			} else {
+				kernels.GemmPackedB(ta, M, alpha, as, lda, ch.pb, 0, os[ch.n0:], N, &ch.ep, 1)
+			}
 			for m := 0; m < M && len(post) > 0; m++ {
 				post.apply(os[m*N+ch.n0:m*N+ch.n1], 0, m*N+ch.n0)
 			}

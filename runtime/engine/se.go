@@ -11,25 +11,41 @@ import (
 // small GEMMs of fastSqueezeExcite, with its own packed weights.
 type seChunk struct {
 	pb     *kernels.PackedB
+	pg     *kernels.PackedGemv // batch 1: the one-row product's layout
 	n0, n1 int
 	ep     kernels.Epilogue
 }
 
 // seChunks packs the constant weights w ([cols, k] row-major, as a 1x1
 // conv stores them) as the right GEMM operand w^T, split into at most T
-// column blocks, with bias b per column and activation ka.
-func seChunks(w, b []float32, k, cols, T int, ka kernels.Act, alpha, beta float32) []seChunk {
+// column blocks, with bias b per column and activation ka; for a batch of
+// one (rows == 1) in kernels.Gemv's layout.
+func seChunks(w, b []float32, rows, k, cols, T int, ka kernels.Act, alpha, beta float32) []seChunk {
 	T = max(1, min(T, (cols+15)/16))
 	ch := make([]seChunk, T)
 	for i := range ch {
 		n0, n1 := i*cols/T, (i+1)*cols/T
 		ch[i] = seChunk{
-			pb: kernels.PackB(true, k, n1-n0, w[n0*k:], k),
 			n0: n0, n1: n1,
 			ep: kernels.Epilogue{Bias: b[n0:n1], BiasPerCol: true, Act: ka, Alpha: alpha, Beta: beta},
 		}
+		if rows == 1 {
+			ch[i].pg = kernels.PackGemv(true, k, n1-n0, w[n0*k:], k)
+		} else {
+			ch[i].pb = kernels.PackB(true, k, n1-n0, w[n0*k:], k)
+		}
 	}
 	return ch
+}
+
+// run computes the chunk's columns of out = act(in * w^T + b) for rows
+// rows of k inputs (out has cols columns).
+func (ch *seChunk) run(rows int, in []float32, k int, out []float32, cols int) {
+	if ch.pg != nil {
+		kernels.Gemv(ch.pg, in, out[ch.n0:ch.n1], &ch.ep, 1)
+		return
+	}
+	kernels.GemmPackedB(false, rows, 1, in, k, ch.pb, 0, out[ch.n0:], cols, &ch.ep, 1)
 }
 
 // fastSqueezeExcite is the optimized SqueezeExcite (reference: the plain
@@ -60,8 +76,8 @@ func (c *ctx) fastSqueezeExcite(x, out *tval, W1, B1, W2, B2 []float32, N, C, Cr
 	if inner.kind == actSiLU {
 		ik = kernels.ActSiLU
 	}
-	ch1 := seChunks(W1, B1, C, Cr, T, ik, 0, 0)
-	ch2 := seChunks(W2, B2, Cr, C, T, gk, ga, gb)
+	ch1 := seChunks(W1, B1, N, C, Cr, T, ik, 0, 0)
+	ch2 := seChunks(W2, B2, N, Cr, C, T, gk, ga, gb)
 	S := make([]float32, N*C)
 	H := make([]float32, N*Cr)
 	G := make([]float32, N*C)
@@ -73,14 +89,12 @@ func (c *ctx) fastSqueezeExcite(x, out *tval, W1, B1, W2, B2 []float32, N, C, Cr
 	}
 	gemm1 := func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			ch := &ch1[i]
-			kernels.GemmPackedB(false, N, 1, S, C, ch.pb, 0, H[ch.n0:], Cr, &ch.ep, 1)
+			ch1[i].run(N, S, C, H, Cr)
 		}
 	}
 	gemm2 := func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			ch := &ch2[i]
-			kernels.GemmPackedB(false, N, 1, H, Cr, ch.pb, 0, G[ch.n0:], C, &ch.ep, 1)
+			ch2[i].run(N, H, Cr, G, C)
 		}
 	}
 	scale := func(lo, hi int) {

@@ -126,7 +126,8 @@ func benchConv(b *testing.B, p ConvParams, th int) {
 }
 
 // BenchmarkGemm: square-ish GEMMs and the classifier layer (1 x 1280 ->
-// 1000, packed weights).
+// 1000, packed weights: GemmPackedB and Gemv), weights in cache (see
+// BenchmarkGemvCold for them out of cache).
 func BenchmarkGemm(b *testing.B) { benchPaths(b, benchGemm) }
 
 func benchGemm(b *testing.B) {
@@ -154,6 +155,18 @@ func benchGemm(b *testing.B) {
 		start := threadCPU()
 		for b.Loop() {
 			GemmPackedB(false, 1, 1, x, 1280, pb, 0, y, 1000, nil, 1)
+		}
+		report(b, 2*1280*1000, 1, start)
+	})
+	b.Run("fc_1x1280to1000_gemv", func(b *testing.B) {
+		r := rand.New(rand.NewSource(1))
+		x, W, y := randSlice(r, 1280), randSlice(r, 1000*1280), make([]float32, 1000)
+		pg := PackGemv(true, 1280, 1000, W, 1280)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		start := threadCPU()
+		for b.Loop() {
+			Gemv(pg, x, y, nil, 1)
 		}
 		report(b, 2*1280*1000, 1, start)
 	})

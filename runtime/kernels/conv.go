@@ -9,12 +9,13 @@ import (
 type convKind int
 
 const (
-	convGemm      convKind = iota // implicit im2col + GEMM, per group
-	convPointwise                 // 1x1, stride 1, no padding: plain GEMM on x
-	convDepthwise                 // group == C == M
-	convShifted                   // shifted rows of the padded input's phase planes
-	convGemv                      // 1x1 on a 1x1 image: y^T = x^T W^T per group
-	convWinograd                  // 3x3 stride 1, group 1: Winograd F(4x4, 3x3) (winograd.go)
+	convGemm       convKind = iota // implicit im2col + GEMM, per group
+	convPointwise                  // 1x1, stride 1, no padding: plain GEMM on x
+	convDepthwise                  // group == C == M
+	convShifted                    // shifted rows of the padded input's phase planes
+	convGemv                       // 1x1 on a 1x1 image: y^T = x^T W^T per group
+	convWinograd                   // 3x3 stride 1, group 1: Winograd F(4x4, 3x3) (winograd.go)
+	convPointwiseT                 // 1x1 on a small plane: Y^T = X^T W^T (pointwise_t.go)
 )
 
 // PackedConv is a convolution's weights prepared once for Conv2D.
@@ -25,12 +26,15 @@ const (
 type PackedConv struct {
 	p    ConvParams
 	kind convKind
-	a    []*PackedA // per group: [M/G, C/G*KH*KW]
-	bt   []*PackedB // gemv: per group, W^T [C/G, M/G]
-	dw   []float32  // depthwise: [C, KH*KW], blocked: [C/8][KH*KW][8]
-	offs []int      // shifted: row offsets into one group's padded input;
+	a    []*PackedA    // per group: [M/G, C/G*KH*KW]
+	bt   []*PackedB    // transposed pointwise: per group, W^T [C/G, M/G]
+	gv   []*PackedGemv // gemv: per group, W^T [C/G, M/G]
+	dw   []float32     // depthwise: [C, KH*KW], blocked: [C/8][KH*KW][8]
+	offs []int         // shifted: row offsets into one group's padded input;
 	// depthwise: tap offsets into the phase planes
-	wino *winoWeights // winograd: transformed weights and call state
+	wino *winoWeights  // winograd: transformed weights and call state
+	xt   PackedA       // transposed pointwise: the call's packed X^T
+	ptj  pointwiseTJob // transposed pointwise: call state
 
 	mu  sync.Mutex
 	wg  Group
@@ -39,11 +43,12 @@ type PackedConv struct {
 	dwj dwJob
 }
 
-var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv", "winograd"}
+var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv", "winograd", "pointwise-gemm-t"}
 
 // Path names the algorithm PackConvWeights chose: "depthwise",
-// "pointwise-gemm", "gemv", "winograd" (F(4x4, 3x3)), "winograd-f2"
-// (F(2x2, 3x3)), "shifted-gemm" or "im2col-gemm".
+// "pointwise-gemm", "pointwise-gemm-t" (transposed, small planes), "gemv",
+// "winograd" (F(4x4, 3x3)), "winograd-f2" (F(2x2, 3x3)), "shifted-gemm" or
+// "im2col-gemm".
 func (pk *PackedConv) Path() string {
 	if pk.kind == convWinograd {
 		return pk.wino.v.name
@@ -107,13 +112,16 @@ func PackConvWeights(p *ConvParams, w []float32) *PackedConv {
 		packDepthwise(pk, p, w)
 		return pk
 	case p.isPointwise() && p.H*p.W == 1:
-		// One output column per image: as y^T = x^T W^T the output
-		// channels become GEMM columns, wasting 5 of 6 micro-kernel rows
-		// instead of 15 of 16 columns.
+		// One output column per image: y^T = x^T W^T, a one-row
+		// product (Gemv) with the output channels in vector lanes and
+		// the weights read in one stream.
 		pk.kind = convGemv
 		for g := 0; g < p.Group; g++ {
-			pk.bt = append(pk.bt, PackB(true, kdim, mg, w[g*mg*kdim:(g+1)*mg*kdim], kdim))
+			pk.gv = append(pk.gv, PackGemv(true, kdim, mg, w[g*mg*kdim:(g+1)*mg*kdim], kdim))
 		}
+		return pk
+	case p.usePointwiseT():
+		packPointwiseT(pk, w)
 		return pk
 	case p.isPointwise():
 		pk.kind = convPointwise
@@ -152,6 +160,9 @@ func WorkspaceSize(p *ConvParams) int {
 		return dwScratchSize(p)
 	case p.isPointwise() && p.H*p.W == 1:
 		return 0
+	case p.usePointwiseT():
+		na, nct := pointwiseTSizes(p)
+		return na + nct
 	case p.useWinograd():
 		return winoBufSize(p, p.winoVariant())
 	case p.useShifted():
@@ -210,20 +221,21 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 		for n := 0; n < p.N; n++ {
 			for g := 0; g < p.Group; g++ {
 				xo, yo := n*p.C+g*cg, n*p.M+g*mg
-				j := &pk.job
-				j.reset()
-				j.M, j.N, j.K, j.A, j.lda, j.alpha, j.pb, j.C, j.ldc = 1, mg, cg, x[xo:xo+cg], cg, 1, pk.bt[g], y[yo:yo+mg], mg
-				j.ep = p.epilogue(nil, nil)
-				j.ep.BiasPerCol = true
+				ep := p.epilogue(nil, nil)
+				ep.BiasPerCol = true
 				if bias != nil {
-					j.ep.Bias = bias[g*mg : (g+1)*mg]
+					ep.Bias = bias[g*mg : (g+1)*mg]
 				}
 				if residual != nil {
-					j.ep.Residual = residual[yo : yo+mg]
+					ep.Residual = residual[yo : yo+mg]
 				}
-				j.parallelRun(threads, nil, &pk.wg)
+				Gemv(pk.gv[g], x[xo:xo+cg], y[yo:yo+mg], &ep, threads)
 			}
 		}
+		return
+	}
+	if pk.kind == convPointwiseT {
+		convPointwiseT2D(p, pk, x, bias, residual, y, ws, threads)
 		return
 	}
 	var s0 *scratch
@@ -395,6 +407,7 @@ func clearShiftPad(p *ConvParams, sg *shiftGeom, xq []float32) {
 func (pk *PackedConv) release() {
 	pk.job.reset()
 	pk.s0.a, pk.s0.b, pk.s0.buf = nil, nil, nil
+	pk.xt.data = nil
 	pk.dwj.x, pk.dwj.bias, pk.dwj.residual, pk.dwj.y, pk.dwj.p = nil, nil, nil, nil, nil
 	if pk.wino != nil {
 		pk.wino.release()

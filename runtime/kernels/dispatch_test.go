@@ -153,6 +153,7 @@ func TestPathsAgree(t *testing.T) {
 		convCase(1, 5, 71, 70, 5, 5, 5, 1, 1, 2, 5),   // depthwise 25 taps
 		convCase(1, 3, 40, 38, 3, 7, 7, 1, 1, 3, 3),   // depthwise 49 taps
 		convCase(2, 64, 1, 1, 40, 1, 1, 1, 1, 0, 1),   // gemv
+		convCase(1, 300, 7, 7, 136, 1, 1, 1, 1, 0, 1), // transposed pointwise
 	} {
 		for _, act := range []Act{ActRelu, ActHardSwish, ActSiLU, ActGelu, ActSigmoid} {
 			p.Act = act
@@ -166,6 +167,16 @@ func TestPathsAgree(t *testing.T) {
 			}
 			sameBits(t, fmt.Sprintf("conv %s %+v: avx512 vs avx2", pk.Path(), p), run(PathAVX512, f), run(PathAVX2, f))
 		}
+	}
+	for _, s := range []struct{ k, n int }{{300, 70}, {1280, 1000}} {
+		x, B, bias := randSlice(r, s.k), randSlice(r, s.k*s.n), randSlice(r, s.n)
+		pg := PackGemv(true, s.k, s.n, B, s.k)
+		f := func() []float32 {
+			y := make([]float32, s.n)
+			Gemv(pg, x, y, &Epilogue{Bias: bias, Act: ActSiLU}, 2)
+			return y
+		}
+		sameBits(t, fmt.Sprintf("gemv %v: avx512 vs avx2", s), run(PathAVX512, f), run(PathAVX2, f))
 	}
 	v := randSlice(r, 1000)
 	for i := range v {

@@ -1,7 +1,9 @@
 // Package kernels holds mconv's optimized float32 compute kernels: GEMM,
-// 2-D convolution (general via implicit im2col + GEMM, 1x1 as plain GEMM,
-// a dedicated depthwise path, grouped convolution per group) with fused
-// epilogues (bias, activation, residual add).
+// the one-row product (Gemv, weights streamed from a panel layout of their
+// own), 2-D convolution (general via implicit im2col + GEMM, 1x1 as plain
+// GEMM or, on planes up to 7x7, as the transposed GEMM Y^T = X^T W^T, 1x1
+// on a 1x1 image as Gemv, a dedicated depthwise path, grouped convolution
+// per group) with fused epilogues (bias, activation, residual add).
 //
 // Every fast kernel has a plain reference beside it in ref.go (RefGemm,
 // RefConv2D, RefAct) and is tested against it.

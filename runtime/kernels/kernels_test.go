@@ -215,15 +215,19 @@ func testConv2D(t *testing.T) {
 		convCase(1, 3, 40, 40, 3, 3, 3, 1, 1, 0, 3),
 		convCase(1, 6, 5, 5, 6, 1, 1, 1, 1, 0, 6),
 		convCase(1, 3, 37, 41, 3, 3, 3, 2, 1, 0, 3),
-		convCase(1, 6, 20, 20, 9, 3, 3, 1, 2, 2, 3), // shifted path with dilation and groups
-		convCase(2, 5, 24, 21, 7, 3, 5, 1, 1, 0, 1), // shifted path without padding, batch 2
-		convCase(1, 4, 20, 20, 6, 3, 3, 2, 1, 1, 1), // shifted, stride 2
-		convCase(2, 4, 21, 23, 6, 3, 3, 2, 1, 1, 2), // shifted, stride 2, odd sizes, groups
-		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1), // shifted, stride 3
-		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1), // shifted, stride 2, dilation 3, even kernel
-		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),   // 1x1 stride 2: im2col
-		convCase(3, 40, 1, 1, 24, 1, 1, 1, 1, 0, 1), // 1x1 image (squeeze-excite): gemv
-		convCase(2, 40, 1, 1, 24, 1, 1, 1, 1, 0, 4), // gemv with groups
+		convCase(1, 6, 20, 20, 9, 3, 3, 1, 2, 2, 3),   // shifted path with dilation and groups
+		convCase(2, 5, 24, 21, 7, 3, 5, 1, 1, 0, 1),   // shifted path without padding, batch 2
+		convCase(1, 4, 20, 20, 6, 3, 3, 2, 1, 1, 1),   // shifted, stride 2
+		convCase(2, 4, 21, 23, 6, 3, 3, 2, 1, 1, 2),   // shifted, stride 2, odd sizes, groups
+		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1),   // shifted, stride 3
+		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1),   // shifted, stride 2, dilation 3, even kernel
+		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),     // 1x1 stride 2: im2col
+		convCase(3, 40, 1, 1, 24, 1, 1, 1, 1, 0, 1),   // 1x1 image (squeeze-excite): gemv
+		convCase(2, 40, 1, 1, 24, 1, 1, 1, 1, 0, 4),   // gemv with groups
+		convCase(1, 40, 7, 7, 136, 1, 1, 1, 1, 0, 1),  // small plane: transposed pointwise
+		convCase(2, 300, 5, 9, 130, 1, 1, 1, 1, 0, 1), // transposed, K = 300 > kc, batch 2
+		convCase(1, 32, 6, 7, 256, 1, 1, 1, 1, 0, 2),  // transposed, groups
+		convCase(1, 24, 3, 1, 128, 1, 1, 1, 1, 0, 1),  // transposed, fewer rows than a tile
 		convCase(2, 2, 50, 50, 2, 5, 5, 2, 1, 2, 2),
 		convCase(1, 2, 33, 35, 2, 4, 4, 2, 3, 1, 2), // even kernel, dilation 3, stride 2
 		convCase(1, 4, 9, 9, 8, 3, 3, 1, 1, 1, 4),   // channel multiplier 2: grouped GEMM
@@ -253,7 +257,7 @@ func testConv2D(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	seen := map[convKind]int{}
 	defer func() {
-		for _, k := range []convKind{convGemm, convPointwise, convDepthwise, convShifted, convGemv, convWinograd} {
+		for _, k := range []convKind{convGemm, convPointwise, convDepthwise, convShifted, convGemv, convWinograd, convPointwiseT} {
 			if seen[k] == 0 {
 				t.Errorf("no case takes conv path %d", k)
 			}
@@ -470,6 +474,7 @@ func testConv2DNoAlloc(t *testing.T) {
 		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 8),   // depthwise
 		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 2),   // groups
 		convCase(2, 64, 1, 1, 16, 1, 1, 1, 1, 0, 1),   // gemv
+		convCase(1, 48, 7, 7, 128, 1, 1, 1, 1, 0, 1),  // transposed pointwise
 	} {
 		p.Act = ActRelu
 		x := randSlice(r, p.N*p.C*p.H*p.W)
