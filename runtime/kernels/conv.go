@@ -54,21 +54,18 @@ func (pk *PackedConv) Path() string {
 // shiftGeom is the geometry of a shifted convolution. The zero-padded input (Hp x Wp = (H+PadT+PadB) x
 // (W+PadL+PadR)) of each channel is split into SH*SW phase planes of
 // Hq x Wq = ceil(Hp/SH) x ceil(Wp/SW), phase (fh, fw) holding padded
-// pixels (r*SH+fh, q*SW+fw). The output is computed at row pitch Wq
-// (column j = oh*Wq + ow; the Wq-OW columns past OW of each row are
-// discarded). Then input pixel (oh*SH + kh*DH, ow*SW + kw*DW) is phase
-// ((kh*DH)%SH, (kw*DW)%SW) at (oh + (kh*DH)/SH, ow + (kw*DW)/SW), so row
-// k = (c, kh, kw) of the im2col matrix is one phase plane read
-// contiguously from a fixed offset, and the convolution is a GEMM whose
-// right operand is packed with contiguous copies (rowsB) instead of
-// element-wise im2col. It is used for kernels larger than 1x1 when the
-// discarded columns are at most a quarter of OW.
+// pixels (r*SH+fh, q*SW+fw). Input pixel (oh*SH + kh*DH, ow*SW + kw*DW)
+// is phase ((kh*DH)%SH, (kw*DW)%SW) at (oh + (kh*DH)/SH, ow + (kw*DW)/SW),
+// so row k = (c, kh, kw) of the im2col matrix is, output row by output
+// row, contiguous runs of one phase plane read from a fixed offset: the
+// convolution is a GEMM whose right operand is packed with contiguous
+// copies (im2colB.packPhases) instead of element-wise im2col gathers, and
+// whose output is y itself. It is used for kernels larger than 1x1.
 type shiftGeom struct {
 	hp, wp int // padded input
 	hq, wq int // one phase plane
 	phases int // SH*SW
 	chan_  int // floats per channel: phases*hq*wq
-	nsh    int // GEMM columns: (OH-1)*wq + OW
 }
 
 func (p *ConvParams) shiftGeometry() shiftGeom {
@@ -77,16 +74,16 @@ func (p *ConvParams) shiftGeometry() shiftGeom {
 	g.hq, g.wq = (g.hp+p.SH-1)/p.SH, (g.wp+p.SW-1)/p.SW
 	g.phases = p.SH * p.SW
 	g.chan_ = g.phases * g.hq * g.wq
-	g.nsh = (p.OH-1)*g.wq + p.OW
 	return g
 }
 
+// useShifted reports whether the dense convolution p runs on phase planes
+// (every kernel larger than 1x1: the phase planes cost one pass over the
+// input, and packing from them is contiguous copies where element-wise
+// im2col gathers every strided or padded element; a 1x1 kernel with a
+// stride or padding keeps im2col, which reads only the pixels it uses).
 func (p *ConvParams) useShifted() bool {
-	if p.KH*p.KW == 1 || p.isDepthwise() {
-		return false
-	}
-	g := p.shiftGeometry()
-	return (g.wq-p.OW)*4 <= p.OW
+	return p.KH*p.KW > 1 && !p.isDepthwise()
 }
 
 // PackConvWeights prepares the weights w [M, C/Group, KH, KW] of the
@@ -156,7 +153,7 @@ func WorkspaceSize(p *ConvParams) int {
 	case p.useWinograd():
 		return winoBufSize(p, p.winoVariant())
 	case p.useShifted():
-		return packBSize(p, p.shiftGeometry().nsh) + shiftedBufSize(p)
+		return packBSize(p, p.OH*p.OW) + shiftedBufSize(p)
 	}
 	return packBSize(p, p.OH*p.OW)
 }
@@ -168,7 +165,7 @@ func packBSize(p *ConvParams, n int) int {
 
 func shiftedBufSize(p *ConvParams) int {
 	g := p.shiftGeometry()
-	return p.C*g.chan_ + p.M/p.Group*g.nsh + 2*g.wq + 16
+	return p.C*g.chan_ + 2*g.wq + 16
 }
 
 // Conv2D computes y = conv(x) with p's epilogue (see ConvParams): x is
@@ -237,30 +234,39 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 		return
 	}
 	if len(ws) >= WorkspaceSize(p) {
-		n := p.OH * p.OW
-		if pk.kind == convShifted {
-			n = p.shiftGeometry().nsh
-		}
-		nb := packBSize(p, n)
+		nb := packBSize(p, p.OH*p.OW)
 		s0 = &pk.s0
 		*s0 = scratch{b: ws[:nb:nb], buf: ws[nb:], offs: s0.offs}
 	}
+	var sg shiftGeom
+	var phases []float32
 	if pk.kind == convShifted {
-		convShifted2D(p, pk, x, bias, residual, y, s0, threads)
-		return
+		sg = p.shiftGeometry()
+		shared := s0
+		if shared == nil {
+			shared = &pk.wg.own // also the caller's chunk scratch, as s0 is
+		}
+		phases = shared.ensureBuf(shiftedBufSize(p))
 	}
 	cg, mg := p.C/p.Group, p.M/p.Group
 	hw, ohw := p.H*p.W, p.OH*p.OW
 	for n := 0; n < p.N; n++ {
+		var xq []float32
+		if pk.kind == convShifted {
+			xq = fillPhases(p, &sg, x, n, phases, n > 0)
+		}
 		for g := 0; g < p.Group; g++ {
 			xg := x[n*in+g*cg*hw : n*in+(g+1)*cg*hw]
 			yo := n*out + g*mg*ohw
 			j := &pk.job
 			j.reset()
 			j.M, j.N, j.K, j.pa, j.C, j.ldc = mg, ohw, cg*p.KH*p.KW, pk.a[g], y[yo:yo+mg*ohw], ohw
-			if pk.kind == convPointwise {
+			switch pk.kind {
+			case convPointwise:
 				j.dense = denseB{B: xg, ldb: hw}
-			} else {
+			case convShifted:
+				j.src, j.im2col = srcIm2col, im2colB{p: p, ph: phaseIm2col{xq: xq[g*cg*sg.chan_ : (g+1)*cg*sg.chan_], offs: pk.offs, wq: sg.wq}}
+			default:
 				j.src, j.im2col = srcIm2col, im2colB{p: p, x: xg}
 			}
 			j.ep = p.epilogue(nil, nil)
@@ -275,61 +281,24 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 	}
 }
 
-func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, s0 *scratch, threads int) {
-	shared := s0
-	if shared == nil {
-		shared = &pk.wg.own // also the caller's chunk scratch below, as s0 is
-	}
-	sg := p.shiftGeometry()
-	nsh, wp := sg.nsh, sg.wq
-	buf := shared.ensureBuf(shiftedBufSize(p))
-	xq := buf[:p.C*sg.chan_]
-	cbuf := buf[p.C*sg.chan_ : p.C*sg.chan_+p.M/p.Group*nsh]
-	row := buf[p.C*sg.chan_+p.M/p.Group*nsh:]
-	cg, mg := p.C/p.Group, p.M/p.Group
-	in, out, ohw := p.C*p.H*p.W, p.M*p.OH*p.OW, p.OH*p.OW
-	if p.SW == 2 {
-		clearShiftPad(p, &sg, xq)
-	} else {
-		clear(xq)
-	}
-	clear(row)
-	for n := 0; n < p.N; n++ {
-		for c := 0; c < p.C; c++ {
-			fillShiftPhases(p, &sg, x[n*in+c*p.H*p.W:n*in+(c+1)*p.H*p.W], xq[c*sg.chan_:(c+1)*sg.chan_], row)
+// fillPhases writes the phase planes of image n's channels into xq
+// (shiftedBufSize floats of buf; the rest is fillShiftPhases's row
+// scratch) and returns them.
+func fillPhases(p *ConvParams, sg *shiftGeom, x []float32, n int, buf []float32, cleared bool) []float32 {
+	xq, row := buf[:p.C*sg.chan_], buf[p.C*sg.chan_:]
+	if !cleared {
+		if p.SW == 2 {
+			clearShiftPad(p, sg, xq)
+		} else {
+			clear(xq)
 		}
-		for g := 0; g < p.Group; g++ {
-			j := &pk.job
-			j.reset()
-			j.M, j.N, j.K, j.pa, j.C, j.ldc = mg, nsh, len(pk.offs), pk.a[g], cbuf[:mg*nsh], nsh
-			j.src, j.rows = srcRows, rowsB{x: xq[g*cg*sg.chan_ : (g+1)*cg*sg.chan_], offs: pk.offs}
-			if bias != nil {
-				j.ep.Bias = bias[g*mg : (g+1)*mg]
-			}
-			if residual == nil || !p.ActAfterResidual {
-				j.ep.Act, j.ep.Alpha, j.ep.Beta = p.Act, p.Alpha, p.Beta
-			}
-			j.parallelRun(threads, s0, &pk.wg)
-			for m := 0; m < mg; m++ {
-				yo := n*out + (g*mg+m)*ohw
-				for oh := 0; oh < p.OH; oh++ {
-					yr := y[yo+oh*p.OW : yo+(oh+1)*p.OW]
-					cr := cbuf[m*nsh+oh*wp : m*nsh+oh*wp+p.OW]
-					if residual == nil {
-						copy(yr, cr)
-						continue
-					}
-					rr := residual[yo+oh*p.OW : yo+(oh+1)*p.OW]
-					for i, v := range cr {
-						yr[i] = v + rr[i]
-					}
-					if p.ActAfterResidual {
-						ApplyAct(yr, p.Act, p.Alpha, p.Beta)
-					}
-				}
-			}
-		}
+		clear(row)
 	}
+	in := p.C * p.H * p.W
+	for c := 0; c < p.C; c++ {
+		fillShiftPhases(p, sg, x[n*in+c*p.H*p.W:n*in+(c+1)*p.H*p.W], xq[c*sg.chan_:(c+1)*sg.chan_], row)
+	}
+	return xq
 }
 
 // fillShiftPhases writes one channel's zero-padded plane x into its
@@ -405,12 +374,20 @@ func (pk *PackedConv) release() {
 // im2colB is the implicit im2col matrix of one image and group: row
 // k = (c*KH + kh)*KW + kw, column j = oh*OW + ow holds
 // x[c, oh*SH-PadT+kh*DH, ow*SW-PadL+kw*DW], or 0 in the padding.
+//
+// When ph holds phase planes (the shifted convolution), the matrix is
+// read from them instead of x (packPhases).
 type im2colB struct {
-	p *ConvParams
-	x []float32
+	p  *ConvParams
+	x  []float32
+	ph phaseIm2col
 }
 
 func (s im2colB) pack(dst []float32, p0, kcb, j0, n int) {
+	if s.ph.offs != nil {
+		s.packPhases(dst, p0, kcb, j0, n)
+		return
+	}
 	p := s.p
 	khw := p.KH * p.KW
 	np := (n + nr - 1) / nr
