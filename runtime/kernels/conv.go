@@ -77,13 +77,15 @@ func (p *ConvParams) shiftGeometry() shiftGeom {
 	return g
 }
 
-// useShifted reports whether the dense convolution p runs on phase planes
-// (every kernel larger than 1x1: the phase planes cost one pass over the
-// input, and packing from them is contiguous copies where element-wise
-// im2col gathers every strided or padded element; a 1x1 kernel with a
-// stride or padding keeps im2col, which reads only the pixels it uses).
+// useShifted reports whether the dense convolution p (not pointwise) runs
+// on phase planes: every kernel larger than 1x1, and 1x1 kernels of
+// strides up to 2x2. The phase planes cost one pass over the input rows
+// the kernel reads, and packing from them is contiguous copies where
+// element-wise im2col gathers every strided or padded element; a 1x1
+// kernel of a larger stride keeps im2col, which reads only the pixels it
+// uses.
 func (p *ConvParams) useShifted() bool {
-	return p.KH*p.KW > 1 && !p.isDepthwise()
+	return !p.isDepthwise() && (p.KH*p.KW > 1 || p.SH*p.SW <= 4)
 }
 
 // PackConvWeights prepares the weights w [M, C/Group, KH, KW] of the
@@ -295,17 +297,35 @@ func fillPhases(p *ConvParams, sg *shiftGeom, x []float32, n int, buf []float32,
 		clear(row)
 	}
 	in := p.C * p.H * p.W
+	used := phaseRowsUsed(p)
 	for c := 0; c < p.C; c++ {
-		fillShiftPhases(p, sg, x[n*in+c*p.H*p.W:n*in+(c+1)*p.H*p.W], xq[c*sg.chan_:(c+1)*sg.chan_], row)
+		fillShiftPhases(p, sg, x[n*in+c*p.H*p.W:n*in+(c+1)*p.H*p.W], xq[c*sg.chan_:(c+1)*sg.chan_], row, used)
 	}
 	return xq
 }
 
+// phaseRowsUsed returns the set of row phases fh (bit fh) that the
+// kernel's rows read: fh = (kh*DH) mod SH for some kh. A 1x1 kernel of
+// stride 2 reads only phase 0, so half the input rows are not copied.
+// Every phase is in the set when SH > 64.
+func phaseRowsUsed(p *ConvParams) uint64 {
+	if p.SH > 64 {
+		return ^uint64(0)
+	}
+	var used uint64
+	for kh := 0; kh < p.KH; kh++ {
+		used |= 1 << ((kh * p.DH) % p.SH)
+	}
+	return used
+}
+
 // fillShiftPhases writes one channel's zero-padded plane x into its
-// SH*SW phase planes of the shifted convolution; row is scratch of at least
-// 2*wq floats. dst and row must hold zeros wherever the padding goes (the
-// caller clears them once: every channel writes the same positions).
-func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
+// SH*SW phase planes of the shifted convolution, skipping the input rows
+// of row phases not in used (phaseRowsUsed: their planes stay as they
+// were); row is scratch of at least 2*wq floats. dst and row must hold
+// zeros wherever the padding goes (the caller clears them once: every
+// channel writes the same positions).
+func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32, used uint64) {
 	plane := sg.hq * sg.wq
 	if p.SW == 1 && p.SH == 1 {
 		copyRows(dst[p.PadT*sg.wq+p.PadL:], sg.wq, x, p.W, p.H, p.W)
@@ -313,6 +333,9 @@ func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
 	}
 	for ih := 0; ih < p.H; ih++ {
 		fh, r := (ih+p.PadT)%p.SH, (ih+p.PadT)/p.SH
+		if fh < 64 && used&(1<<fh) == 0 {
+			continue
+		}
 		src := x[ih*p.W : (ih+1)*p.W]
 		switch p.SW {
 		case 1:

@@ -18,6 +18,8 @@ var benchStridedConvs = []struct {
 	{"ResNet18_3x3s2_56_64to128", convCase(1, 64, 56, 56, 128, 3, 3, 2, 1, 1, 1), ActRelu},
 	{"ResNet18_3x3s2_28_128to256", convCase(1, 128, 28, 28, 256, 3, 3, 2, 1, 1, 1), ActRelu},
 	{"ResNet18_3x3s2_14_256to512", convCase(1, 256, 14, 14, 512, 3, 3, 2, 1, 1, 1), ActRelu},
+	{"ResNet18_1x1s2_56_64to128", convCase(1, 64, 56, 56, 128, 1, 1, 2, 1, 0, 1), ActNone},
+	{"ResNet18_1x1s2_28_128to256", convCase(1, 128, 28, 28, 256, 1, 1, 2, 1, 0, 1), ActNone},
 	{"MobileNetV4S_stem3x3s2_224_3to32", convCase(1, 3, 224, 224, 32, 3, 3, 2, 1, 1, 1), ActRelu},
 	{"MobileNetV4S_3x3s2_112_32to32", convCase(1, 32, 112, 112, 32, 3, 3, 2, 1, 1, 1), ActRelu},
 	{"MobileNetV4S_3x3s2_56_32to96", convCase(1, 32, 56, 56, 96, 3, 3, 2, 1, 1, 1), ActRelu},

@@ -25,6 +25,7 @@ func testPackPhases(t *testing.T) {
 		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1),   // stride 3
 		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1),   // dilation 3, even kernel
 		convCase(1, 4, 20, 21, 4, 3, 3, 1, 2, 2, 1),   // stride 1, dilation 2
+		convCase(1, 3, 28, 30, 4, 1, 1, 2, 1, 0, 1),   // 1x1 stride 2: row phase 0 only
 	}
 	asym := ConvParams{N: 1, C: 3, H: 10, W: 19, M: 4, KH: 3, KW: 2, SH: 2, SW: 1, DH: 1, DW: 2, PadT: 0, PadL: 1, PadB: 2, PadR: 0, Group: 1}
 	asym.OH, asym.OW = OutSize(10, 3, 2, 1, 0, 2), OutSize(19, 2, 1, 2, 1, 0)
