@@ -35,8 +35,11 @@ type PackedConv struct {
 	mu  sync.Mutex
 	wg  Group
 	job gemmJob
-	s0  scratch
-	dwj dwJob
+	// runCols: the column chunk and the chunk function, built once
+	chunk   int
+	byChunk func(lo, hi int, s *scratch)
+	s0      scratch
+	dwj     dwJob
 }
 
 var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv", "winograd"}
@@ -278,9 +281,41 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 			if residual != nil {
 				j.ep.Residual = residual[yo : yo+mg*ohw]
 			}
-			j.parallelRun(threads, s0, &pk.wg)
+			pk.runCols(threads, s0)
 		}
 	}
+}
+
+// convChunkBytes is the size of the packed right-operand block that
+// runCols keeps a column chunk's GEMM within.
+var convChunkBytes = 128 << 10
+
+// runCols runs pk.job, a convolution's GEMM. A wide one (many output
+// pixels) is computed in chunks of columns whose packed right-operand
+// block (K x chunk, up to kc rows) stays in L2 with the chunk of y it
+// accumulates into, instead of the nc-column blocks of the general GEMM
+// (1.2 MB for ResNet's 7x7 stem), and the chunks are split between the
+// threads; otherwise parallelRun splits it. Each element gets the same
+// operations either way.
+func (pk *PackedConv) runCols(threads int, s0 *scratch) {
+	j := &pk.job
+	ch := convChunkBytes / 4 / min(j.K, kc) / (2 * nr) * (2 * nr)
+	ch = min(max(ch, 4*nr), nc)
+	if j.N < 2*ch || j.pb != nil {
+		j.parallelRun(threads, s0, &pk.wg)
+		return
+	}
+	j.prepare()
+	pk.chunk = ch
+	if pk.byChunk == nil {
+		pk.byChunk = func(lo, hi int, s *scratch) {
+			j := &pk.job
+			for c := lo; c < hi; c++ {
+				j.run(0, j.M, c*pk.chunk, min((c+1)*pk.chunk, j.N), s)
+			}
+		}
+	}
+	parallel(threads, (j.N+ch-1)/ch, s0, &pk.wg, pk.byChunk)
 }
 
 // fillPhases writes the phase planes of image n's channels into xq
