@@ -2,8 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"math/rand"
-	"runtime"
 	"testing"
 )
 
@@ -36,23 +34,7 @@ func BenchmarkConvStrided(b *testing.B) {
 				b.Run(fmt.Sprintf("%s/threads=%d", c.name, th), func(b *testing.B) {
 					p := c.p
 					p.Act = c.act
-					r := rand.New(rand.NewSource(1))
-					x := randSlice(r, p.N*p.C*p.H*p.W)
-					w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
-					bias := randSlice(r, p.M)
-					y := make([]float32, p.N*p.M*p.OH*p.OW)
-					ws := make([]float32, WorkspaceSize(&p))
-					pk := PackConvWeights(&p, w)
-					runtime.LockOSThread()
-					defer runtime.UnlockOSThread()
-					Conv2D(&p, pk, x, bias, nil, y, ws, th)
-					b.ReportAllocs()
-					b.ResetTimer()
-					start := threadCPU()
-					for b.Loop() {
-						Conv2D(&p, pk, x, bias, nil, y, ws, th)
-					}
-					report(b, p.FLOPs(), th, start)
+					benchConv(b, p, th)
 				})
 			}
 		}
