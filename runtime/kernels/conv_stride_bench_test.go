@@ -23,6 +23,11 @@ var benchStridedConvs = []struct {
 	{"MobileNetV4S_3x3s2_56_32to96", convCase(1, 32, 56, 56, 96, 3, 3, 2, 1, 1, 1), ActRelu},
 	{"EfficientNetB0_stem3x3s2_224_3to32_silu", convCase(1, 3, 224, 224, 32, 3, 3, 2, 1, 1, 1), ActSiLU},
 	{"HGNetV2B0_stem3x3s2_112_32to16", convCase(1, 32, 112, 112, 16, 3, 3, 2, 1, 1, 1), ActRelu},
+	{"HGNetV2B0_stem2x2_113_16to8", convCase(1, 16, 113, 113, 8, 2, 2, 1, 1, 0, 1), ActRelu},
+	{"StarNetS1_3x3s2_112_32to24", convCase(1, 32, 112, 112, 24, 3, 3, 2, 1, 1, 1), ActNone},
+	{"SHViTS1_stem3x3s2_224_3to16", convCase(1, 3, 224, 224, 16, 3, 3, 2, 1, 1, 1), ActRelu},
+	{"SHViTS1_3x3s2_112_16to32", convCase(1, 16, 112, 112, 32, 3, 3, 2, 1, 1, 1), ActRelu},
+	{"MobileNetV2_stem3x3s2_224_3to32_relu6", convCase(1, 3, 224, 224, 32, 3, 3, 2, 1, 1, 1), ActRelu6},
 }
 
 // BenchmarkConvStrided reports GFLOP/s of the dense strided convolutions
