@@ -295,8 +295,8 @@ var convChunkBytes = 128 << 10
 // block (K x chunk, up to kc rows) stays in L2 with the chunk of y it
 // accumulates into, instead of the nc-column blocks of the general GEMM
 // (1.2 MB for ResNet's 7x7 stem), and the chunks are split between the
-// threads; otherwise parallelRun splits it. Each element gets the same
-// operations either way.
+// threads in equal shares; otherwise parallelRun splits it. Each element
+// gets the same operations either way.
 func (pk *PackedConv) runCols(threads int, s0 *scratch) {
 	j := &pk.job
 	ch := convChunkBytes / 4 / min(j.K, kc) / (2 * nr) * (2 * nr)
@@ -305,6 +305,11 @@ func (pk *PackedConv) runCols(threads int, s0 *scratch) {
 		j.parallelRun(threads, s0, &pk.wg)
 		return
 	}
+	// As many chunks as a multiple of the threads, of equal widths (whole
+	// 32-column tiles), so that each thread gets the same work.
+	t := max(threads, 1)
+	nch := ((j.N+ch-1)/ch + t - 1) / t * t
+	ch = roundUp((j.N+nch-1)/nch, 2*nr)
 	j.prepare()
 	pk.chunk = ch
 	if pk.byChunk == nil {

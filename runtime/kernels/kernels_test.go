@@ -197,16 +197,17 @@ func testConv2D(t *testing.T) {
 		convCase(1, 3, 40, 40, 3, 3, 3, 1, 1, 0, 3),
 		convCase(1, 6, 5, 5, 6, 1, 1, 1, 1, 0, 6),
 		convCase(1, 3, 37, 41, 3, 3, 3, 2, 1, 0, 3),
-		convCase(1, 6, 20, 20, 9, 3, 3, 1, 2, 2, 3), // shifted path with dilation and groups
-		convCase(2, 5, 24, 21, 7, 3, 5, 1, 1, 0, 1), // shifted path without padding, batch 2
-		convCase(1, 4, 20, 20, 6, 3, 3, 2, 1, 1, 1), // shifted, stride 2
-		convCase(2, 4, 21, 23, 6, 3, 3, 2, 1, 1, 2), // shifted, stride 2, odd sizes, groups
-		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1), // shifted, stride 3
-		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1), // shifted, stride 2, dilation 3, even kernel
-		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),   // 1x1 stride 2: shifted, row phase 0 only
-		convCase(1, 5, 10, 11, 6, 1, 1, 3, 1, 0, 1), // 1x1 stride 3: im2col
-		convCase(3, 40, 1, 1, 24, 1, 1, 1, 1, 0, 1), // 1x1 image (squeeze-excite): gemv
-		convCase(2, 40, 1, 1, 24, 1, 1, 1, 1, 0, 4), // gemv with groups
+		convCase(1, 6, 20, 20, 9, 3, 3, 1, 2, 2, 3),   // shifted path with dilation and groups
+		convCase(2, 5, 24, 21, 7, 3, 5, 1, 1, 0, 1),   // shifted path without padding, batch 2
+		convCase(1, 4, 20, 20, 6, 3, 3, 2, 1, 1, 1),   // shifted, stride 2
+		convCase(2, 4, 21, 23, 6, 3, 3, 2, 1, 1, 2),   // shifted, stride 2, odd sizes, groups
+		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1),   // shifted, stride 3
+		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1),   // shifted, stride 2, dilation 3, even kernel
+		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),     // 1x1 stride 2: shifted, row phase 0 only
+		convCase(1, 5, 10, 11, 6, 1, 1, 3, 1, 0, 1),   // 1x1 stride 3: im2col
+		convCase(1, 32, 40, 40, 20, 3, 3, 2, 1, 1, 1), // K = 288 > kc in column chunks (runCols)
+		convCase(3, 40, 1, 1, 24, 1, 1, 1, 1, 0, 1),   // 1x1 image (squeeze-excite): gemv
+		convCase(2, 40, 1, 1, 24, 1, 1, 1, 1, 0, 4),   // gemv with groups
 		convCase(2, 2, 50, 50, 2, 5, 5, 2, 1, 2, 2),
 		convCase(1, 2, 33, 35, 2, 4, 4, 2, 3, 1, 2), // even kernel, dilation 3, stride 2
 		convCase(1, 4, 9, 9, 8, 3, 3, 1, 1, 1, 4),   // channel multiplier 2: grouped GEMM
