@@ -32,9 +32,10 @@ type PackedConv struct {
 	// depthwise: tap offsets into the phase planes
 	wino *winoWeights // winograd: transformed weights and call state
 
-	mu  sync.Mutex
-	wg  Group
-	job gemmJob
+	mu   sync.Mutex
+	wg   Group
+	job  gemmJob
+	fill phaseFill // shifted: the phase-plane fill's loop state
 	// runCols: the column chunk and the chunk function, built once
 	chunk   int
 	byChunk func(lo, hi int, s *scratch)
@@ -170,8 +171,11 @@ func packBSize(p *ConvParams, n int) int {
 
 func shiftedBufSize(p *ConvParams) int {
 	g := p.shiftGeometry()
-	return p.C*g.chan_ + 2*g.wq + 16
+	return p.C * (g.chan_ + phaseRowLen(&g))
 }
+
+// phaseRowLen is the length of one channel's row scratch of fillPhases.
+func phaseRowLen(sg *shiftGeom) int { return 2*sg.wq + 16 }
 
 // Conv2D computes y = conv(x) with p's epilogue (see ConvParams): x is
 // [N, C, H, W], bias [M] or nil, residual [N, M, OH, OW] or nil, y
@@ -258,7 +262,7 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 	for n := 0; n < p.N; n++ {
 		var xq []float32
 		if pk.kind == convShifted {
-			xq = fillPhases(p, &sg, x, n, phases, n > 0)
+			xq = fillPhases(p, &sg, x, n, phases, n > 0, threads, &pk.fill, &pk.wg)
 		}
 		for g := 0; g < p.Group; g++ {
 			xg := x[n*in+g*cg*hw : n*in+(g+1)*cg*hw]
@@ -323,25 +327,54 @@ func (pk *PackedConv) runCols(threads int, s0 *scratch) {
 	parallel(threads, (j.N+ch-1)/ch, s0, &pk.wg, pk.byChunk)
 }
 
-// fillPhases writes the phase planes of image n's channels into xq
-// (shiftedBufSize floats of buf; the rest is fillShiftPhases's row
-// scratch) and returns them.
-func fillPhases(p *ConvParams, sg *shiftGeom, x []float32, n int, buf []float32, cleared bool) []float32 {
-	xq, row := buf[:p.C*sg.chan_], buf[p.C*sg.chan_:]
-	if !cleared {
-		if p.SW == 2 {
-			clearShiftPad(p, sg, xq)
-		} else {
-			clear(xq)
-		}
-		clear(row)
-	}
+// fillPhases writes the phase planes of image n's channels into the
+// start of buf (shiftedBufSize floats; the rest is fillShiftPhases's row
+// scratch, one row per channel) and returns them. cleared: buf holds the
+// previous image's planes, whose padding is still zero. The channels are
+// split between threads (on g) where the input is large enough; f keeps
+// the loop's state, so that it allocates nothing.
+func fillPhases(p *ConvParams, sg *shiftGeom, x []float32, n int, buf []float32, cleared bool, threads int, f *phaseFill, g *Group) []float32 {
 	in := p.C * p.H * p.W
-	used := phaseRowsUsed(p)
-	for c := 0; c < p.C; c++ {
-		fillShiftPhases(p, sg, x[n*in+c*p.H*p.W:n*in+(c+1)*p.H*p.W], xq[c*sg.chan_:(c+1)*sg.chan_], row, used)
+	f.p, f.sg, f.x, f.cleared, f.used = p, *sg, x[n*in:(n+1)*in], cleared, phaseRowsUsed(p)
+	f.xq, f.rows = buf[:p.C*sg.chan_], buf[p.C*sg.chan_:]
+	if f.fn == nil {
+		f.fn = f.channels
 	}
+	if in < 1<<15 {
+		threads = 1
+	}
+	ParallelFor(threads, p.C, g, f.fn)
+	xq := f.xq
+	f.p, f.x, f.xq, f.rows = nil, nil, nil, nil
 	return xq
+}
+
+// phaseFill is the state of fillPhases's loop over channels.
+type phaseFill struct {
+	p           *ConvParams
+	sg          shiftGeom
+	x, xq, rows []float32 // one image's input, its phase planes, row scratch
+	cleared     bool
+	used        uint64
+	fn          func(lo, hi int) // channels, built once
+}
+
+// channels fills the phase planes of channels [lo, hi).
+func (f *phaseFill) channels(lo, hi int) {
+	p, sg := f.p, &f.sg
+	rl := phaseRowLen(sg)
+	for c := lo; c < hi; c++ {
+		xq, row := f.xq[c*sg.chan_:(c+1)*sg.chan_], f.rows[c*rl:(c+1)*rl]
+		if !f.cleared {
+			if p.SW == 2 {
+				clearShiftPad(p, sg, xq)
+			} else {
+				clear(xq)
+			}
+			clear(row)
+		}
+		fillShiftPhases(p, sg, f.x[c*p.H*p.W:(c+1)*p.H*p.W], xq, row, f.used)
+	}
 }
 
 // phaseRowsUsed returns the set of row phases fh (bit fh) that the
@@ -405,19 +438,17 @@ func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32, used u
 // for every input row, so only the rows of padded index R = r*SH + fh
 // outside [PadT, PadT+H) need zeros; clearing just those, not the whole
 // buffer (1.6 MB for a 32-channel 112x112 input), is what the stride-2
-// stems and downsampling convs spend less on.
+// stems and downsampling convs spend less on. xq is one channel's planes.
 func clearShiftPad(p *ConvParams, sg *shiftGeom, xq []float32) {
 	plane := sg.hq * sg.wq
-	for c := 0; c < p.C; c++ {
-		for fh := 0; fh < p.SH; fh++ {
-			for r := 0; r < sg.hq; r++ {
-				if pr := r*p.SH + fh; pr >= p.PadT && pr < p.PadT+p.H {
-					continue
-				}
-				for fw := 0; fw < p.SW; fw++ {
-					o := c*sg.chan_ + (fh*p.SW+fw)*plane + r*sg.wq
-					clear(xq[o : o+sg.wq])
-				}
+	for fh := 0; fh < p.SH; fh++ {
+		for r := 0; r < sg.hq; r++ {
+			if pr := r*p.SH + fh; pr >= p.PadT && pr < p.PadT+p.H {
+				continue
+			}
+			for fw := 0; fw < p.SW; fw++ {
+				o := (fh*p.SW+fw)*plane + r*sg.wq
+				clear(xq[o : o+sg.wq])
 			}
 		}
 	}

@@ -43,7 +43,7 @@ func testPackPhases(t *testing.T) {
 			for i := range buf {
 				buf[i] = float32(math.NaN()) // fillPhases must write every position
 			}
-			xq := fillPhases(&p, &sg, x, 0, buf, false)
+			xq := fillPhases(&p, &sg, x, 0, buf, false, 1, new(phaseFill), new(Group))
 			src := im2colB{p: &p, ph: phaseIm2col{xq: xq, offs: pk.offs, wq: sg.wq}}
 			K, N := p.C*p.KH*p.KW, p.OH*p.OW
 			want := func(k, j int) float32 {
