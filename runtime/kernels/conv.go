@@ -82,12 +82,12 @@ func (p *ConvParams) shiftGeometry() shiftGeom {
 }
 
 // useShifted reports whether the dense convolution p (not pointwise) runs
-// on phase planes: every kernel larger than 1x1, and 1x1 kernels of
-// strides up to 2x2. The phase planes cost one pass over the input rows
-// the kernel reads, and packing from them is contiguous copies where
-// element-wise im2col gathers every strided or padded element; a 1x1
-// kernel of a larger stride keeps im2col, which reads only the pixels it
-// uses.
+// on phase planes: every kernel larger than 1x1, and 1x1 kernels whose
+// strides multiply to at most 4 (2x2). The phase planes cost one pass
+// over the input rows the kernel reads, and packing from them is
+// contiguous copies where element-wise im2col gathers every strided or
+// padded element; a 1x1 kernel of a larger stride keeps im2col, which
+// reads only the pixels it uses.
 func (p *ConvParams) useShifted() bool {
 	return !p.isDepthwise() && (p.KH*p.KW > 1 || p.SH*p.SW <= 4)
 }
