@@ -36,11 +36,15 @@ type PackedConv struct {
 	xt   PackedA       // transposed pointwise: the call's packed X^T
 	ptj  pointwiseTJob // transposed pointwise: call state
 
-	mu  sync.Mutex
-	wg  Group
-	job gemmJob
-	s0  scratch
-	dwj dwJob
+	mu   sync.Mutex
+	wg   Group
+	job  gemmJob
+	fill phaseFill // shifted: the phase-plane fill's loop state
+	// runCols: the column chunk and the chunk function, built once
+	chunk   int
+	byChunk func(lo, hi int, s *scratch)
+	s0      scratch
+	dwj     dwJob
 }
 
 var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv", "winograd", "pointwise-gemm-t"}
@@ -59,21 +63,18 @@ func (pk *PackedConv) Path() string {
 // shiftGeom is the geometry of a shifted convolution. The zero-padded input (Hp x Wp = (H+PadT+PadB) x
 // (W+PadL+PadR)) of each channel is split into SH*SW phase planes of
 // Hq x Wq = ceil(Hp/SH) x ceil(Wp/SW), phase (fh, fw) holding padded
-// pixels (r*SH+fh, q*SW+fw). The output is computed at row pitch Wq
-// (column j = oh*Wq + ow; the Wq-OW columns past OW of each row are
-// discarded). Then input pixel (oh*SH + kh*DH, ow*SW + kw*DW) is phase
-// ((kh*DH)%SH, (kw*DW)%SW) at (oh + (kh*DH)/SH, ow + (kw*DW)/SW), so row
-// k = (c, kh, kw) of the im2col matrix is one phase plane read
-// contiguously from a fixed offset, and the convolution is a GEMM whose
-// right operand is packed with contiguous copies (rowsB) instead of
-// element-wise im2col. It is used for kernels larger than 1x1 when the
-// discarded columns are at most a quarter of OW.
+// pixels (r*SH+fh, q*SW+fw). Input pixel (oh*SH + kh*DH, ow*SW + kw*DW)
+// is phase ((kh*DH)%SH, (kw*DW)%SW) at (oh + (kh*DH)/SH, ow + (kw*DW)/SW),
+// so row k = (c, kh, kw) of the im2col matrix is, output row by output
+// row, contiguous runs of one phase plane read from a fixed offset: the
+// convolution is a GEMM whose right operand is packed with contiguous
+// copies (im2colB.packPhases) instead of element-wise im2col gathers, and
+// whose output is y itself. It is used for kernels larger than 1x1.
 type shiftGeom struct {
 	hp, wp int // padded input
 	hq, wq int // one phase plane
 	phases int // SH*SW
 	chan_  int // floats per channel: phases*hq*wq
-	nsh    int // GEMM columns: (OH-1)*wq + OW
 }
 
 func (p *ConvParams) shiftGeometry() shiftGeom {
@@ -82,16 +83,18 @@ func (p *ConvParams) shiftGeometry() shiftGeom {
 	g.hq, g.wq = (g.hp+p.SH-1)/p.SH, (g.wp+p.SW-1)/p.SW
 	g.phases = p.SH * p.SW
 	g.chan_ = g.phases * g.hq * g.wq
-	g.nsh = (p.OH-1)*g.wq + p.OW
 	return g
 }
 
+// useShifted reports whether the dense convolution p (not pointwise) runs
+// on phase planes: every kernel larger than 1x1, and 1x1 kernels whose
+// strides multiply to at most 4 (2x2). The phase planes cost one pass
+// over the input rows the kernel reads, and packing from them is
+// contiguous copies where element-wise im2col gathers every strided or
+// padded element; a 1x1 kernel of a larger stride keeps im2col, which
+// reads only the pixels it uses.
 func (p *ConvParams) useShifted() bool {
-	if p.KH*p.KW == 1 || p.isDepthwise() {
-		return false
-	}
-	g := p.shiftGeometry()
-	return (g.wq-p.OW)*4 <= p.OW
+	return !p.isDepthwise() && (p.KH*p.KW > 1 || p.SH*p.SW <= 4)
 }
 
 // PackConvWeights prepares the weights w [M, C/Group, KH, KW] of the
@@ -166,7 +169,7 @@ func WorkspaceSize(p *ConvParams) int {
 	case p.useWinograd():
 		return winoBufSize(p, p.winoVariant())
 	case p.useShifted():
-		return packBSize(p, p.shiftGeometry().nsh) + shiftedBufSize(p)
+		return packBSize(p, p.OH*p.OW) + shiftedBufSize(p)
 	}
 	return packBSize(p, p.OH*p.OW)
 }
@@ -178,8 +181,11 @@ func packBSize(p *ConvParams, n int) int {
 
 func shiftedBufSize(p *ConvParams) int {
 	g := p.shiftGeometry()
-	return p.C*g.chan_ + p.M/p.Group*g.nsh + 2*g.wq + 16
+	return p.C * (g.chan_ + phaseRowLen(&g))
 }
+
+// phaseRowLen is the length of one channel's row scratch of fillPhases.
+func phaseRowLen(sg *shiftGeom) int { return 2*sg.wq + 16 }
 
 // Conv2D computes y = conv(x) with p's epilogue (see ConvParams): x is
 // [N, C, H, W], bias [M] or nil, residual [N, M, OH, OW] or nil, y
@@ -248,30 +254,39 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 		return
 	}
 	if len(ws) >= WorkspaceSize(p) {
-		n := p.OH * p.OW
-		if pk.kind == convShifted {
-			n = p.shiftGeometry().nsh
-		}
-		nb := packBSize(p, n)
+		nb := packBSize(p, p.OH*p.OW)
 		s0 = &pk.s0
 		*s0 = scratch{b: ws[:nb:nb], buf: ws[nb:], offs: s0.offs}
 	}
+	var sg shiftGeom
+	var phases []float32
 	if pk.kind == convShifted {
-		convShifted2D(p, pk, x, bias, residual, y, s0, threads)
-		return
+		sg = p.shiftGeometry()
+		shared := s0
+		if shared == nil {
+			shared = &pk.wg.own // also the caller's chunk scratch, as s0 is
+		}
+		phases = shared.ensureBuf(shiftedBufSize(p))
 	}
 	cg, mg := p.C/p.Group, p.M/p.Group
 	hw, ohw := p.H*p.W, p.OH*p.OW
 	for n := 0; n < p.N; n++ {
+		var xq []float32
+		if pk.kind == convShifted {
+			xq = fillPhases(p, &sg, x, n, phases, n > 0, threads, &pk.fill, &pk.wg)
+		}
 		for g := 0; g < p.Group; g++ {
 			xg := x[n*in+g*cg*hw : n*in+(g+1)*cg*hw]
 			yo := n*out + g*mg*ohw
 			j := &pk.job
 			j.reset()
 			j.M, j.N, j.K, j.pa, j.C, j.ldc = mg, ohw, cg*p.KH*p.KW, pk.a[g], y[yo:yo+mg*ohw], ohw
-			if pk.kind == convPointwise {
+			switch pk.kind {
+			case convPointwise:
 				j.dense = denseB{B: xg, ldb: hw}
-			} else {
+			case convShifted:
+				j.src, j.im2col = srcIm2col, im2colB{p: p, ph: phaseIm2col{xq: xq[g*cg*sg.chan_ : (g+1)*cg*sg.chan_], offs: pk.offs, wq: sg.wq}}
+			default:
 				j.src, j.im2col = srcIm2col, im2colB{p: p, x: xg}
 			}
 			j.ep = p.epilogue(nil, nil)
@@ -281,73 +296,120 @@ func Conv2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, ws []
 			if residual != nil {
 				j.ep.Residual = residual[yo : yo+mg*ohw]
 			}
-			j.parallelRun(threads, s0, &pk.wg)
+			pk.runCols(threads, s0)
 		}
 	}
 }
 
-func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32, s0 *scratch, threads int) {
-	shared := s0
-	if shared == nil {
-		shared = &pk.wg.own // also the caller's chunk scratch below, as s0 is
+// convChunkBytes is the size of the packed right-operand block that
+// runCols keeps a column chunk's GEMM within.
+var convChunkBytes = 128 << 10
+
+// runCols runs pk.job, a convolution's GEMM. A wide one (many output
+// pixels) is computed in chunks of columns whose packed right-operand
+// block (K x chunk, up to kc rows) stays in L2 with the chunk of y it
+// accumulates into, instead of the nc-column blocks of the general GEMM
+// (1.2 MB for ResNet's 7x7 stem), and the chunks are split between the
+// threads in equal shares; otherwise parallelRun splits it. Each element
+// gets the same operations either way.
+func (pk *PackedConv) runCols(threads int, s0 *scratch) {
+	j := &pk.job
+	ch := convChunkBytes / 4 / min(j.K, kc) / (2 * nr) * (2 * nr)
+	ch = min(max(ch, 4*nr), nc)
+	if j.N < 2*ch || j.pb != nil {
+		j.parallelRun(threads, s0, &pk.wg)
+		return
 	}
-	sg := p.shiftGeometry()
-	nsh, wp := sg.nsh, sg.wq
-	buf := shared.ensureBuf(shiftedBufSize(p))
-	xq := buf[:p.C*sg.chan_]
-	cbuf := buf[p.C*sg.chan_ : p.C*sg.chan_+p.M/p.Group*nsh]
-	row := buf[p.C*sg.chan_+p.M/p.Group*nsh:]
-	cg, mg := p.C/p.Group, p.M/p.Group
-	in, out, ohw := p.C*p.H*p.W, p.M*p.OH*p.OW, p.OH*p.OW
-	if p.SW == 2 {
-		clearShiftPad(p, &sg, xq)
-	} else {
-		clear(xq)
-	}
-	clear(row)
-	for n := 0; n < p.N; n++ {
-		for c := 0; c < p.C; c++ {
-			fillShiftPhases(p, &sg, x[n*in+c*p.H*p.W:n*in+(c+1)*p.H*p.W], xq[c*sg.chan_:(c+1)*sg.chan_], row)
-		}
-		for g := 0; g < p.Group; g++ {
+	// As many chunks as a multiple of the threads, of equal widths (whole
+	// 32-column tiles), so that each thread gets the same work.
+	t := max(threads, 1)
+	nch := ((j.N+ch-1)/ch + t - 1) / t * t
+	ch = roundUp((j.N+nch-1)/nch, 2*nr)
+	j.prepare()
+	pk.chunk = ch
+	if pk.byChunk == nil {
+		pk.byChunk = func(lo, hi int, s *scratch) {
 			j := &pk.job
-			j.reset()
-			j.M, j.N, j.K, j.pa, j.C, j.ldc = mg, nsh, len(pk.offs), pk.a[g], cbuf[:mg*nsh], nsh
-			j.src, j.rows = srcRows, rowsB{x: xq[g*cg*sg.chan_ : (g+1)*cg*sg.chan_], offs: pk.offs}
-			if bias != nil {
-				j.ep.Bias = bias[g*mg : (g+1)*mg]
-			}
-			if residual == nil || !p.ActAfterResidual {
-				j.ep.Act, j.ep.Alpha, j.ep.Beta = p.Act, p.Alpha, p.Beta
-			}
-			j.parallelRun(threads, s0, &pk.wg)
-			for m := 0; m < mg; m++ {
-				yo := n*out + (g*mg+m)*ohw
-				for oh := 0; oh < p.OH; oh++ {
-					yr := y[yo+oh*p.OW : yo+(oh+1)*p.OW]
-					cr := cbuf[m*nsh+oh*wp : m*nsh+oh*wp+p.OW]
-					if residual == nil {
-						copy(yr, cr)
-						continue
-					}
-					rr := residual[yo+oh*p.OW : yo+(oh+1)*p.OW]
-					for i, v := range cr {
-						yr[i] = v + rr[i]
-					}
-					if p.ActAfterResidual {
-						ApplyAct(yr, p.Act, p.Alpha, p.Beta)
-					}
-				}
+			for c := lo; c < hi; c++ {
+				j.run(0, j.M, c*pk.chunk, min((c+1)*pk.chunk, j.N), s)
 			}
 		}
 	}
+	parallel(threads, (j.N+ch-1)/ch, s0, &pk.wg, pk.byChunk)
+}
+
+// fillPhases writes the phase planes of image n's channels into the
+// start of buf (shiftedBufSize floats; the rest is fillShiftPhases's row
+// scratch, one row per channel) and returns them. cleared: buf holds the
+// previous image's planes, whose padding is still zero. The channels are
+// split between threads (on g) where the input is large enough; f keeps
+// the loop's state, so that it allocates nothing.
+func fillPhases(p *ConvParams, sg *shiftGeom, x []float32, n int, buf []float32, cleared bool, threads int, f *phaseFill, g *Group) []float32 {
+	in := p.C * p.H * p.W
+	f.p, f.sg, f.x, f.cleared, f.used = p, *sg, x[n*in:(n+1)*in], cleared, phaseRowsUsed(p)
+	f.xq, f.rows = buf[:p.C*sg.chan_], buf[p.C*sg.chan_:]
+	if f.fn == nil {
+		f.fn = f.channels
+	}
+	if in < 1<<15 {
+		threads = 1
+	}
+	ParallelFor(threads, p.C, g, f.fn)
+	xq := f.xq
+	f.p, f.x, f.xq, f.rows = nil, nil, nil, nil
+	return xq
+}
+
+// phaseFill is the state of fillPhases's loop over channels.
+type phaseFill struct {
+	p           *ConvParams
+	sg          shiftGeom
+	x, xq, rows []float32 // one image's input, its phase planes, row scratch
+	cleared     bool
+	used        uint64
+	fn          func(lo, hi int) // channels, built once
+}
+
+// channels fills the phase planes of channels [lo, hi).
+func (f *phaseFill) channels(lo, hi int) {
+	p, sg := f.p, &f.sg
+	rl := phaseRowLen(sg)
+	for c := lo; c < hi; c++ {
+		xq, row := f.xq[c*sg.chan_:(c+1)*sg.chan_], f.rows[c*rl:(c+1)*rl]
+		if !f.cleared {
+			if p.SW == 2 {
+				clearShiftPad(p, sg, xq)
+			} else {
+				clear(xq)
+			}
+			clear(row)
+		}
+		fillShiftPhases(p, sg, f.x[c*p.H*p.W:(c+1)*p.H*p.W], xq, row, f.used)
+	}
+}
+
+// phaseRowsUsed returns the set of row phases fh (bit fh) that the
+// kernel's rows read: fh = (kh*DH) mod SH for some kh. A 1x1 kernel of
+// stride 2 reads only phase 0, so half the input rows are not copied.
+// Every phase is in the set when SH > 64.
+func phaseRowsUsed(p *ConvParams) uint64 {
+	if p.SH > 64 {
+		return ^uint64(0)
+	}
+	var used uint64
+	for kh := 0; kh < p.KH; kh++ {
+		used |= 1 << ((kh * p.DH) % p.SH)
+	}
+	return used
 }
 
 // fillShiftPhases writes one channel's zero-padded plane x into its
-// SH*SW phase planes of the shifted convolution; row is scratch of at least
-// 2*wq floats. dst and row must hold zeros wherever the padding goes (the
-// caller clears them once: every channel writes the same positions).
-func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
+// SH*SW phase planes of the shifted convolution, skipping the input rows
+// of row phases not in used (phaseRowsUsed: their planes stay as they
+// were); row is scratch of at least 2*wq floats. dst and row must hold
+// zeros wherever the padding goes (the caller clears them once: every
+// channel writes the same positions).
+func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32, used uint64) {
 	plane := sg.hq * sg.wq
 	if p.SW == 1 && p.SH == 1 {
 		copyRows(dst[p.PadT*sg.wq+p.PadL:], sg.wq, x, p.W, p.H, p.W)
@@ -355,6 +417,9 @@ func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
 	}
 	for ih := 0; ih < p.H; ih++ {
 		fh, r := (ih+p.PadT)%p.SH, (ih+p.PadT)/p.SH
+		if fh < 64 && used&(1<<fh) == 0 {
+			continue
+		}
 		src := x[ih*p.W : (ih+1)*p.W]
 		switch p.SW {
 		case 1:
@@ -384,19 +449,17 @@ func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32) {
 // for every input row, so only the rows of padded index R = r*SH + fh
 // outside [PadT, PadT+H) need zeros; clearing just those, not the whole
 // buffer (1.6 MB for a 32-channel 112x112 input), is what the stride-2
-// stems and downsampling convs spend less on.
+// stems and downsampling convs spend less on. xq is one channel's planes.
 func clearShiftPad(p *ConvParams, sg *shiftGeom, xq []float32) {
 	plane := sg.hq * sg.wq
-	for c := 0; c < p.C; c++ {
-		for fh := 0; fh < p.SH; fh++ {
-			for r := 0; r < sg.hq; r++ {
-				if pr := r*p.SH + fh; pr >= p.PadT && pr < p.PadT+p.H {
-					continue
-				}
-				for fw := 0; fw < p.SW; fw++ {
-					o := c*sg.chan_ + (fh*p.SW+fw)*plane + r*sg.wq
-					clear(xq[o : o+sg.wq])
-				}
+	for fh := 0; fh < p.SH; fh++ {
+		for r := 0; r < sg.hq; r++ {
+			if pr := r*p.SH + fh; pr >= p.PadT && pr < p.PadT+p.H {
+				continue
+			}
+			for fw := 0; fw < p.SW; fw++ {
+				o := (fh*p.SW+fw)*plane + r*sg.wq
+				clear(xq[o : o+sg.wq])
 			}
 		}
 	}
@@ -417,12 +480,20 @@ func (pk *PackedConv) release() {
 // im2colB is the implicit im2col matrix of one image and group: row
 // k = (c*KH + kh)*KW + kw, column j = oh*OW + ow holds
 // x[c, oh*SH-PadT+kh*DH, ow*SW-PadL+kw*DW], or 0 in the padding.
+//
+// When ph holds phase planes (the shifted convolution), the matrix is
+// read from them instead of x (packPhases).
 type im2colB struct {
-	p *ConvParams
-	x []float32
+	p  *ConvParams
+	x  []float32
+	ph phaseIm2col
 }
 
 func (s im2colB) pack(dst []float32, p0, kcb, j0, n int) {
+	if s.ph.offs != nil {
+		s.packPhases(dst, p0, kcb, j0, n)
+		return
+	}
 	p := s.p
 	khw := p.KH * p.KW
 	np := (n + nr - 1) / nr

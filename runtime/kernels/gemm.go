@@ -412,18 +412,7 @@ func (j *gemmJob) run(m0, m1, n0, n1 int, s *scratch) {
 						// 16-column panel keeps the 6x16 kernel (a 12x16
 						// one, with one B load and 12 broadcasts per 12
 						// FMAs, measured 20-30% slower).
-						ir := 0
-						for mcb-ir >= mr {
-							rows := mr
-							if mcb-ir >= 2*mr {
-								rows = 2 * mr
-							}
-							j.wideTile(ap[ir*kcb:], bp[jr*kcb:], ic+ir, jc+jr, rows, 2*nr, kcb, flags, last)
-							ir += rows
-						}
-						if ir < mcb {
-							j.edgeTile(ap[ir*kcb:], bp[jr*kcb:], ic+ir, jc+jr, mcb-ir, 2*nr, kcb, flags, last, s)
-						}
+						j.wideRows(ap, bp[jr*kcb:], ic, mcb, jc+jr, kcb, flags, last, s)
 						jr += 2 * nr
 						continue
 					}

@@ -58,9 +58,12 @@
 //     and image size): weights transformed at pack time, 36 (16) GEMMs
 //     per block of tiles, vectorized input/output transforms
 //     (winograd.go);
-//   - shifted (kernels > 1x1 whose padded rows waste little): GEMM whose
-//     right operand is read as contiguous rows of the input's phase planes;
-//   - otherwise implicit im2col packed straight into GEMM panels.
+//   - shifted (kernels > 1x1, and 1x1 of stride up to 2x2): GEMM whose
+//     right operand is packed, output row by output row, from contiguous
+//     runs of the input's stride-phase planes (im2col_phase.go), writing
+//     y directly;
+//   - otherwise (1x1 of a larger stride) implicit im2col packed straight
+//     into GEMM panels.
 //
 // Threads: Conv2D and GemmPackedB keep their call state in the packed
 // weights and use process-wide worker goroutines started on demand, so in

@@ -221,7 +221,10 @@ func testConv2D(t *testing.T) {
 		convCase(2, 4, 21, 23, 6, 3, 3, 2, 1, 1, 2),   // shifted, stride 2, odd sizes, groups
 		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1),   // shifted, stride 3
 		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1),   // shifted, stride 2, dilation 3, even kernel
-		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),     // 1x1 stride 2: im2col
+		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),     // 1x1 stride 2: shifted, row phase 0 only
+		convCase(1, 5, 10, 11, 6, 1, 1, 3, 1, 0, 1),   // 1x1 stride 3: im2col
+		convCase(1, 32, 40, 40, 20, 3, 3, 2, 1, 1, 1), // K = 288 > kc in column chunks (runCols)
+		convCase(2, 16, 48, 48, 12, 3, 3, 2, 1, 1, 1), // phase planes filled by several threads, batch 2
 		convCase(3, 40, 1, 1, 24, 1, 1, 1, 1, 0, 1),   // 1x1 image (squeeze-excite): gemv
 		convCase(2, 40, 1, 1, 24, 1, 1, 1, 1, 0, 4),   // gemv with groups
 		convCase(1, 40, 7, 7, 136, 1, 1, 1, 1, 0, 1),  // small plane: transposed pointwise
@@ -470,7 +473,9 @@ func testConv2DNoAlloc(t *testing.T) {
 	for _, p := range []ConvParams{
 		convCase(1, 16, 12, 12, 20, 1, 1, 1, 1, 0, 1), // pointwise
 		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1),   // shifted
-		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 1),   // im2col
+		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 1),   // shifted, stride 2
+		convCase(1, 8, 16, 16, 8, 1, 1, 3, 1, 0, 1),   // im2col
+		convCase(2, 16, 48, 48, 8, 3, 3, 2, 1, 1, 1),  // shifted, phase planes filled in parallel
 		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 8),   // depthwise
 		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 2),   // groups
 		convCase(2, 64, 1, 1, 16, 1, 1, 1, 1, 0, 1),   // gemv
