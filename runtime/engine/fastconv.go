@@ -126,11 +126,13 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 	// At least minChunkWork multiply-adds per chunk: a smaller convolution
 	// runs on one thread.
 	T = max(1, min(T, units, g.N*g.M*g.OHW*g.K/minChunkWork))
-	// A Winograd convolution splits its tiles between threads itself (with
-	// the same bits for every thread count); output-channel chunks would
-	// each repeat its input transform.
+	// An ungrouped convolution splits its work between threads itself (with
+	// the same bits for every thread count): Winograd by tiles, the GEMM
+	// paths by output columns or channels (kernels' parallelRun), so that
+	// the input transform, im2col or packing of the input is done once, not
+	// once per output-channel chunk.
 	kthreads := 1
-	if kernels.WinogradChosen(&p) {
+	if g.G == 1 || kernels.WinogradChosen(&p) {
 		kthreads, T = T, 1
 	}
 	type chunk struct {
