@@ -113,11 +113,11 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 			}
 		}
 	}
-	// Split the output channels (whole groups when grouped) into one chunk
-	// per thread; each chunk is a convolution of its own with weights packed
-	// once, run single-threaded by a worker of the plan's pool over every
-	// batch entry. Every output element is computed the same way whatever
-	// the split, so results do not depend on the thread count.
+	// A grouped convolution splits its groups into one chunk per thread;
+	// each chunk is a convolution of its own with weights packed once, run
+	// single-threaded by a worker of the plan's pool over every batch
+	// entry. Every output element is computed the same way whatever the
+	// split, so results do not depend on the thread count.
 	T := c.b.pool.threads
 	units, per := g.M, 1 // split units: output channels, or groups
 	if g.G > 1 {

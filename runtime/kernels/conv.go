@@ -37,6 +37,7 @@ type PackedConv struct {
 	job gemmJob
 	s0  scratch
 	dwj dwJob
+	shj shiftJob
 }
 
 var convKindNames = [...]string{"im2col-gemm", "pointwise-gemm", "depthwise", "shifted-gemm", "gemv", "winograd"}
@@ -281,23 +282,28 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 		shared = &pk.wg.own // also the caller's chunk scratch below, as s0 is
 	}
 	sg := p.shiftGeometry()
-	nsh, wp := sg.nsh, sg.wq
+	nsh := sg.nsh
 	buf := shared.ensureBuf(shiftedBufSize(p))
 	xq := buf[:p.C*sg.chan_]
 	cbuf := buf[p.C*sg.chan_ : p.C*sg.chan_+p.M/p.Group*nsh]
-	row := buf[p.C*sg.chan_+p.M/p.Group*nsh:]
+	row := buf[p.C*sg.chan_+p.M/p.Group*nsh:][:2*sg.wq]
 	cg, mg := p.C/p.Group, p.M/p.Group
-	in, out, ohw := p.C*p.H*p.W, p.M*p.OH*p.OW, p.OH*p.OW
+	in, out := p.C*p.H*p.W, p.M*p.OH*p.OW
 	if p.SW == 2 {
 		clearShiftPad(p, &sg, xq)
-	} else {
-		clear(xq)
 	}
-	clear(row)
+	// The phase planes are filled, and the GEMM's rows cropped into y, by
+	// channel chunks in parallel (copies: the same bits for any split).
+	sj := &pk.shj
+	sj.p, sj.sg, sj.xq, sj.cbuf, sj.residual, sj.row, sj.shared = p, sg, xq, cbuf, residual, row, shared
+	if sj.fill == nil {
+		sj.fill = sj.fillChannels
+		sj.crop = sj.cropChannels
+	}
+	fillWork, cropWork := p.H*p.W, p.OH*p.OW
 	for n := 0; n < p.N; n++ {
-		for c := 0; c < p.C; c++ {
-			fillShiftPhases(p, &sg, x[n*in+c*p.H*p.W:n*in+(c+1)*p.H*p.W], xq[c*sg.chan_:(c+1)*sg.chan_], row)
-		}
+		sj.x = x[n*in : (n+1)*in]
+		parallel(chunkThreads(threads, p.C, fillWork), p.C, s0, &pk.wg, sj.fill)
 		for g := 0; g < p.Group; g++ {
 			j := &pk.job
 			j.reset()
@@ -310,23 +316,82 @@ func convShifted2D(p *ConvParams, pk *PackedConv, x, bias, residual, y []float32
 				j.ep.Act, j.ep.Alpha, j.ep.Beta = p.Act, p.Alpha, p.Beta
 			}
 			j.parallelRun(threads, s0, &pk.wg)
-			for m := 0; m < mg; m++ {
-				yo := n*out + (g*mg+m)*ohw
-				for oh := 0; oh < p.OH; oh++ {
-					yr := y[yo+oh*p.OW : yo+(oh+1)*p.OW]
-					cr := cbuf[m*nsh+oh*wp : m*nsh+oh*wp+p.OW]
-					if residual == nil {
-						copy(yr, cr)
-						continue
-					}
-					rr := residual[yo+oh*p.OW : yo+(oh+1)*p.OW]
-					for i, v := range cr {
-						yr[i] = v + rr[i]
-					}
-					if p.ActAfterResidual {
-						ApplyAct(yr, p.Act, p.Alpha, p.Beta)
-					}
-				}
+			sj.yo = n*out + g*mg*p.OH*p.OW
+			sj.y = y
+			parallel(chunkThreads(threads, mg, cropWork), mg, s0, &pk.wg, sj.crop)
+		}
+	}
+	sj.release()
+}
+
+// minCopyWork is the least number of elements a chunk of a parallel copy
+// (the shifted convolution's fill and crop) gets: handing a chunk to a
+// worker costs about as long as copying that many.
+const minCopyWork = 1 << 14
+
+// chunkThreads is how many threads a loop of n indices copying work
+// elements each uses: at most threads, each with at least minCopyWork.
+func chunkThreads(threads, n, work int) int {
+	return max(1, min(threads, n*work/minCopyWork))
+}
+
+// shiftJob is the call state of a shifted convolution's parallel fill and
+// crop (kept in the PackedConv so that a call does not allocate).
+type shiftJob struct {
+	p           *ConvParams
+	sg          shiftGeom
+	x, xq, cbuf []float32
+	y, residual []float32
+	yo          int       // y offset of the group's first output channel
+	row         []float32 // the caller's padding row (stride 2)
+	shared      *scratch  // the caller's scratch, which holds xq
+	fill, crop  func(lo, hi int, s *scratch)
+}
+
+func (sj *shiftJob) release() {
+	sj.p, sj.x, sj.xq, sj.cbuf, sj.y, sj.residual, sj.row, sj.shared = nil, nil, nil, nil, nil, nil, nil, nil
+}
+
+// fillChannels writes input channels [lo, hi) of one image into their
+// phase planes. The row fillShiftPhases pads a stride-2 input row in is
+// the caller's in the shared buffer, or a worker's own scratch.
+func (sj *shiftJob) fillChannels(lo, hi int, s *scratch) {
+	p, sg := sj.p, &sj.sg
+	row := sj.row
+	if s != sj.shared {
+		row = s.ensureBuf(2 * sg.wq)
+	}
+	clear(row)
+	for c := lo; c < hi; c++ {
+		dst := sj.xq[c*sg.chan_ : (c+1)*sg.chan_]
+		if p.SW != 2 {
+			clear(dst)
+		}
+		fillShiftPhases(p, sg, sj.x[c*p.H*p.W:(c+1)*p.H*p.W], dst, row)
+	}
+}
+
+// cropChannels copies output channels [lo, hi) of the group from the
+// GEMM's rows (pitch wq) into y, adding the residual (and then the
+// activation when it comes after it).
+func (sj *shiftJob) cropChannels(lo, hi int, _ *scratch) {
+	p, nsh, wp := sj.p, sj.sg.nsh, sj.sg.wq
+	ohw := p.OH * p.OW
+	for m := lo; m < hi; m++ {
+		yo := sj.yo + m*ohw
+		for oh := 0; oh < p.OH; oh++ {
+			yr := sj.y[yo+oh*p.OW : yo+(oh+1)*p.OW]
+			cr := sj.cbuf[m*nsh+oh*wp : m*nsh+oh*wp+p.OW]
+			if sj.residual == nil {
+				copy(yr, cr)
+				continue
+			}
+			rr := sj.residual[yo+oh*p.OW : yo+(oh+1)*p.OW]
+			for i, v := range cr {
+				yr[i] = v + rr[i]
+			}
+			if p.ActAfterResidual {
+				ApplyAct(yr, p.Act, p.Alpha, p.Beta)
 			}
 		}
 	}
