@@ -126,13 +126,15 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 	// At least minChunkWork multiply-adds per chunk: a smaller convolution
 	// runs on one thread.
 	T = max(1, min(T, units, g.N*g.M*g.OHW*g.K/minChunkWork))
-	// An ungrouped convolution splits its work between threads itself (with
-	// the same bits for every thread count): Winograd by tiles, the GEMM
-	// paths by output columns or channels (kernels' parallelRun), so that
-	// the input transform, im2col or packing of the input is done once, not
-	// once per output-channel chunk.
+	// An ungrouped or depthwise convolution splits its work between threads
+	// itself (with the same bits for every thread count): Winograd by
+	// tiles, the GEMM paths by output columns or channels (kernels'
+	// parallelRun), so that the input transform, im2col or packing of the
+	// input is done once, not once per output-channel chunk; depthwise by
+	// planes, in more chunks than threads.
 	kthreads := 1
-	if g.G == 1 || kernels.WinogradChosen(&p) {
+	depthwise := g.G == g.C && g.G == g.M
+	if g.G == 1 || depthwise || kernels.WinogradChosen(&p) {
 		kthreads, T = T, 1
 	}
 	type chunk struct {

@@ -12,7 +12,7 @@ package kernels
 // (dwKernel), written straight to y. The phase planes are filled and
 // consumed a strip of output rows at a time (see dwGeom); the
 // activation/residual epilogue then runs over the whole output plane.
-// Threads split the N*C planes.
+// Threads split the N*C planes (overSplit chunks per thread).
 
 // dwGeom is the phase-plane geometry of a depthwise convolution. The
 // output rows of a plane are computed in strips of so rows, each from the
@@ -106,7 +106,7 @@ func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []f
 	if j.fn == nil {
 		j.fn = func(lo, hi int, s *scratch) { j.planes(pk, lo, hi, s) }
 	}
-	parallel(threads, p.N*p.C, s0, &pk.wg, j.fn)
+	parallelChunks(threads, overSplit*threads, p.N*p.C, s0, &pk.wg, j.fn)
 }
 
 // planes computes the (image, channel) planes [lo, hi).
