@@ -99,11 +99,21 @@ func testGemm(t *testing.T) {
 					sameBits(t, fmt.Sprintf("threads=%d vs 1", th), got, first)
 				}
 			}
-			// Packed-B variant.
+			// Packed-B variant: split by rows in several chunks per
+			// thread (B is packed once), the same bits for every
+			// thread count.
 			pb := PackB(c.tb, c.k, c.n, B, ldb)
-			got := append([]float32(nil), C0...)
-			GemmPackedB(c.ta, c.m, c.alpha, A, lda, pb, c.beta, got, ldc, nil, 2)
-			closeTo(t, "GemmPackedB", got, want, c.k)
+			var firstPB []float32
+			for _, th := range threadCounts {
+				got := append([]float32(nil), C0...)
+				GemmPackedB(c.ta, c.m, c.alpha, A, lda, pb, c.beta, got, ldc, nil, th)
+				closeTo(t, fmt.Sprintf("GemmPackedB threads=%d", th), got, want, c.k)
+				if firstPB == nil {
+					firstPB = got
+				} else {
+					sameBits(t, fmt.Sprintf("GemmPackedB threads=%d vs 1", th), got, firstPB)
+				}
+			}
 			// Packed-A variant (alpha 1 only).
 			if c.alpha == 1 {
 				pa := PackA(c.ta, c.m, c.k, A, lda)
