@@ -213,6 +213,10 @@ func testConv2D(t *testing.T) {
 		convCase(2, 4, 21, 23, 6, 3, 3, 2, 1, 1, 2), // shifted, stride 2, odd sizes, groups
 		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1), // shifted, stride 3
 		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1), // shifted, stride 2, dilation 3, even kernel
+		// shifted, large enough for the phase-plane fill and the crop to
+		// run in parallel chunks (stride 2: the padded-row scratch)
+		convCase(1, 8, 70, 66, 48, 3, 3, 2, 1, 1, 1),
+		convCase(1, 6, 80, 80, 32, 3, 3, 1, 1, 1, 1),
 		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),   // 1x1 stride 2: im2col
 		convCase(3, 40, 1, 1, 24, 1, 1, 1, 1, 0, 1), // 1x1 image (squeeze-excite): gemv
 		convCase(2, 40, 1, 1, 24, 1, 1, 1, 1, 0, 4), // gemv with groups
@@ -469,6 +473,7 @@ func testConv2DNoAlloc(t *testing.T) {
 	for _, p := range []ConvParams{
 		convCase(1, 16, 12, 12, 20, 1, 1, 1, 1, 0, 1), // pointwise
 		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1),   // shifted
+		convCase(1, 8, 70, 66, 48, 3, 3, 2, 1, 1, 1),  // shifted, parallel fill and crop
 		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 1),   // im2col
 		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 8),   // depthwise
 		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 2),   // groups
