@@ -28,8 +28,9 @@ import (
 const spinFor = 100 * time.Microsecond
 
 // A loop is split into chunks (contiguous index ranges, fixed by the
-// loop's size and thread count alone). The caller posts one ticket per
-// extra thread and then runs chunks itself; whoever runs (the caller or a
+// loop's size and chunk count alone; the chunk count depends on the
+// thread count, never on timing), often more chunks than threads. The
+// caller posts one ticket per extra thread and then runs chunks itself; whoever runs (the caller or a
 // worker holding a ticket) claims the next unclaimed chunk until none is
 // left. So a worker that is slow to start (parked, or its vCPU taken by
 // another process) delays nothing: the caller runs its chunks, and the
