@@ -113,11 +113,11 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 			}
 		}
 	}
-	// Split the output channels (whole groups when grouped) into one chunk
-	// per thread; each chunk is a convolution of its own with weights packed
-	// once, run single-threaded by a worker of the plan's pool over every
-	// batch entry. Every output element is computed the same way whatever
-	// the split, so results do not depend on the thread count.
+	// A grouped convolution splits its groups into one chunk per thread;
+	// each chunk is a convolution of its own with weights packed once, run
+	// single-threaded by a worker of the plan's pool over every batch
+	// entry. Every output element is computed the same way whatever the
+	// split, so results do not depend on the thread count.
 	T := c.b.pool.threads
 	units, per := g.M, 1 // split units: output channels, or groups
 	if g.G > 1 {
@@ -126,11 +126,15 @@ func (c *ctx) fastConv(k *convKernel, padB, padR int) func() {
 	// At least minChunkWork multiply-adds per chunk: a smaller convolution
 	// runs on one thread.
 	T = max(1, min(T, units, g.N*g.M*g.OHW*g.K/minChunkWork))
-	// A Winograd convolution splits its tiles between threads itself (with
-	// the same bits for every thread count); output-channel chunks would
-	// each repeat its input transform.
+	// An ungrouped or depthwise convolution splits its work between threads
+	// itself (with the same bits for every thread count): Winograd by
+	// tiles, the GEMM paths by output columns or channels (kernels'
+	// parallelRun), so that the input transform, im2col or packing of the
+	// input is done once, not once per output-channel chunk; depthwise by
+	// planes, in more chunks than threads.
 	kthreads := 1
-	if kernels.WinogradChosen(&p) {
+	depthwise := g.G == g.C && g.G == g.M
+	if g.G == 1 || depthwise || kernels.WinogradChosen(&p) {
 		kthreads, T = T, 1
 	}
 	type chunk struct {

@@ -12,7 +12,7 @@ package kernels
 // (dwKernel), written straight to y. The phase planes are filled and
 // consumed a strip of output rows at a time (see dwGeom); the
 // activation/residual epilogue then runs over the whole output plane.
-// Threads split the N*C planes.
+// Threads split the N*C planes (overSplit chunks per thread).
 //
 // This is the plane path; small planes, stride 2 and kernels of 5x5 and
 // more take the channel-blocked path instead (depthwise_blocked.go, chosen
@@ -141,7 +141,11 @@ func convDepthwise2D(p *ConvParams, pk *PackedConv, x, bias, residual, y, ws []f
 	case j.fn == nil:
 		j.fn = func(lo, hi int, s *scratch) { j.planes(pk, lo, hi, s) }
 	}
-	parallel(threads, n, s0, &pk.wg, j.fn)
+	if j.tab != nil {
+		parallel(threads, n, s0, &pk.wg, j.fn)
+		return
+	}
+	parallelChunks(threads, overSplit*threads, n, s0, &pk.wg, j.fn)
 }
 
 // planes computes the (image, channel) planes [lo, hi).

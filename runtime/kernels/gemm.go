@@ -303,6 +303,7 @@ type gemmJob struct {
 	postRes     bool
 
 	byCols, byRows func(lo, hi int, s *scratch) // built once, see parallelRun
+	unit           int                          // rows or columns per chunk index, see parallelRun
 }
 
 // reset clears j's problem, keeping the chunk functions.
@@ -560,10 +561,10 @@ func (j *gemmJob) finish(v float32, i, c int) float32 {
 	return v
 }
 
-// parallelRun splits C between threads along the dimension with more
-// micro-tiles, in whole micro-tiles. The chunk functions are built on the
-// first call and kept in j, so a gemmJob reused across calls (as in
-// PackedConv) runs without allocating.
+// parallelRun splits C between threads in whole micro-tiles, by rows or
+// by columns, whichever gives the busiest thread less work (splitByCols).
+// The chunk functions are built on the first call and kept in j, so a
+// gemmJob reused across calls (as in PackedConv) runs without allocating.
 func (j *gemmJob) parallelRun(threads int, s0 *scratch, wg *Group) {
 	j.prepare()
 	if threads <= 1 {
@@ -575,15 +576,64 @@ func (j *gemmJob) parallelRun(threads int, s0 *scratch, wg *Group) {
 		return
 	}
 	if j.byCols == nil {
-		j.byCols = func(lo, hi int, s *scratch) { j.run(0, j.M, lo*nr, min(hi*nr, j.N), s) }
-		j.byRows = func(lo, hi int, s *scratch) { j.run(lo*mr, min(hi*mr, j.M), 0, j.N, s) }
+		j.byCols = func(lo, hi int, s *scratch) { j.run(0, j.M, lo*j.unit, min(hi*j.unit, j.N), s) }
+		j.byRows = func(lo, hi int, s *scratch) { j.run(lo*j.unit, min(hi*j.unit, j.M), 0, j.N, s) }
 	}
 	tm, tn := (j.M+mr-1)/mr, (j.N+nr-1)/nr
-	if threads > 1 && tn >= tm {
-		parallel(threads, tn, s0, wg, j.byCols)
+	// A split whose chunks repack nothing twice (the other operand is
+	// prepacked) takes overSplit chunks per thread, in the wide kernel's
+	// tiles when there are enough of them.
+	chunks := threads
+	if j.splitByCols(threads, tm, tn) {
+		j.unit = nr
+		if j.pa != nil {
+			chunks = overSplit * threads
+			if wideKernel != nil && tn >= 4*threads {
+				j.unit = 2 * nr
+			}
+		}
+		parallelChunks(threads, chunks, (j.N+j.unit-1)/j.unit, s0, wg, j.byCols)
 	} else {
-		parallel(threads, tm, s0, wg, j.byRows)
+		j.unit = mr
+		if j.pb != nil {
+			chunks = overSplit * threads
+			if wideKernel != nil && tm >= 4*threads {
+				j.unit = 2 * mr
+			}
+		}
+		parallelChunks(threads, chunks, (j.M+j.unit-1)/j.unit, s0, wg, j.byRows)
 	}
+}
+
+// overSplit is how many chunks per thread parallelRun makes when more
+// chunks cost no repacking: a worker that starts late, or loses its CPU
+// to another process, then holds up at most a quarter of its share.
+const overSplit = 4
+
+// splitByCols reports whether C (tm x tn micro-tiles) is better split
+// between threads by columns than by rows. Each thread packs the B panels
+// of its columns and the A panels of its rows, so a row split repeats the
+// packing of every B panel on every thread (unless B is prepacked), and a
+// column split that of every A panel (unless A is prepacked, as a
+// convolution's weights are). The cost of the busiest thread, in quarter
+// micro-tiles: a tile is 4; packing a panel 1 for a dense copy (a load
+// and a store per k against a tile's mr FMAs per k) and 2 for im2col or
+// shifted rows (gathers and bounds).
+func (j *gemmJob) splitByCols(threads, tm, tn int) bool {
+	packA, packB := 0, 0
+	if j.pa == nil {
+		packA = 1
+	}
+	if j.pb == nil {
+		packB = 1
+		if j.src != srcDense {
+			packB = 2
+		}
+	}
+	ceil := func(a int) int { return (a + threads - 1) / threads }
+	byRows := ceil(tm)*(4*tn+packA) + tn*packB
+	byCols := ceil(tn)*(4*tm+packB) + tm*packA
+	return byCols <= byRows
 }
 
 func checkMat(fn, name string, trans bool, rows, cols int, a []float32, ld int) {

@@ -99,11 +99,21 @@ func testGemm(t *testing.T) {
 					sameBits(t, fmt.Sprintf("threads=%d vs 1", th), got, first)
 				}
 			}
-			// Packed-B variant.
+			// Packed-B variant: split by rows in several chunks per
+			// thread (B is packed once), the same bits for every
+			// thread count.
 			pb := PackB(c.tb, c.k, c.n, B, ldb)
-			got := append([]float32(nil), C0...)
-			GemmPackedB(c.ta, c.m, c.alpha, A, lda, pb, c.beta, got, ldc, nil, 2)
-			closeTo(t, "GemmPackedB", got, want, c.k)
+			var firstPB []float32
+			for _, th := range threadCounts {
+				got := append([]float32(nil), C0...)
+				GemmPackedB(c.ta, c.m, c.alpha, A, lda, pb, c.beta, got, ldc, nil, th)
+				closeTo(t, fmt.Sprintf("GemmPackedB threads=%d", th), got, want, c.k)
+				if firstPB == nil {
+					firstPB = got
+				} else {
+					sameBits(t, fmt.Sprintf("GemmPackedB threads=%d vs 1", th), got, firstPB)
+				}
+			}
 			// Packed-A variant (alpha 1 only).
 			if c.alpha == 1 {
 				pa := PackA(c.ta, c.m, c.k, A, lda)
@@ -215,12 +225,16 @@ func testConv2D(t *testing.T) {
 		convCase(1, 3, 40, 40, 3, 3, 3, 1, 1, 0, 3),
 		convCase(1, 6, 5, 5, 6, 1, 1, 1, 1, 0, 6),
 		convCase(1, 3, 37, 41, 3, 3, 3, 2, 1, 0, 3),
-		convCase(1, 6, 20, 20, 9, 3, 3, 1, 2, 2, 3),   // shifted path with dilation and groups
-		convCase(2, 5, 24, 21, 7, 3, 5, 1, 1, 0, 1),   // shifted path without padding, batch 2
-		convCase(1, 4, 20, 20, 6, 3, 3, 2, 1, 1, 1),   // shifted, stride 2
-		convCase(2, 4, 21, 23, 6, 3, 3, 2, 1, 1, 2),   // shifted, stride 2, odd sizes, groups
-		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1),   // shifted, stride 3
-		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1),   // shifted, stride 2, dilation 3, even kernel
+		convCase(1, 6, 20, 20, 9, 3, 3, 1, 2, 2, 3), // shifted path with dilation and groups
+		convCase(2, 5, 24, 21, 7, 3, 5, 1, 1, 0, 1), // shifted path without padding, batch 2
+		convCase(1, 4, 20, 20, 6, 3, 3, 2, 1, 1, 1), // shifted, stride 2
+		convCase(2, 4, 21, 23, 6, 3, 3, 2, 1, 1, 2), // shifted, stride 2, odd sizes, groups
+		convCase(1, 3, 30, 31, 4, 5, 5, 3, 1, 2, 1), // shifted, stride 3
+		convCase(1, 2, 33, 35, 3, 4, 4, 2, 3, 1, 1), // shifted, stride 2, dilation 3, even kernel
+		// shifted, large enough for the phase-plane fill to run in
+		// parallel chunks
+		convCase(1, 8, 70, 66, 48, 3, 3, 2, 1, 1, 1),
+		convCase(1, 6, 80, 80, 32, 3, 3, 1, 1, 1, 1),
 		convCase(1, 3, 9, 9, 5, 1, 1, 2, 1, 0, 1),     // 1x1 stride 2: shifted, row phase 0 only
 		convCase(1, 5, 10, 11, 6, 1, 1, 3, 1, 0, 1),   // 1x1 stride 3: im2col
 		convCase(1, 32, 40, 40, 20, 3, 3, 2, 1, 1, 1), // K = 288 > kc in column chunks (runCols)
@@ -476,6 +490,7 @@ func testConv2DNoAlloc(t *testing.T) {
 		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 1),   // shifted, stride 2
 		convCase(1, 8, 16, 16, 8, 1, 1, 3, 1, 0, 1),   // im2col
 		convCase(2, 16, 48, 48, 8, 3, 3, 2, 1, 1, 1),  // shifted, phase planes filled in parallel
+		convCase(1, 8, 70, 66, 48, 3, 3, 2, 1, 1, 1),  // shifted, parallel phase fill
 		convCase(1, 8, 16, 16, 8, 3, 3, 2, 1, 1, 8),   // depthwise
 		convCase(1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 2),   // groups
 		convCase(2, 64, 1, 1, 16, 1, 1, 1, 1, 0, 1),   // gemv

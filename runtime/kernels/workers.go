@@ -28,8 +28,9 @@ import (
 const spinFor = 100 * time.Microsecond
 
 // A loop is split into chunks (contiguous index ranges, fixed by the
-// loop's size and thread count alone). The caller posts one ticket per
-// extra thread and then runs chunks itself; whoever runs (the caller or a
+// loop's size and chunk count alone; the chunk count depends on the
+// thread count, never on timing), often more chunks than threads. The
+// caller posts one ticket per extra thread and then runs chunks itself; whoever runs (the caller or a
 // worker holding a ticket) claims the next unclaimed chunk until none is
 // left. So a worker that is slow to start (parked, or its vCPU taken by
 // another process) delays nothing: the caller runs its chunks, and the
@@ -185,12 +186,13 @@ func nextTask() task {
 }
 
 // start begins t's loop (t.n indices in t.chunks chunks, at least 2) on
-// t.wg and posts a ticket for each chunk but the caller's; a ticket that
-// does not fit in the queue is dropped (the caller runs its chunks).
-func start(t *task) {
-	ensureWorkers(t.chunks - 1)
+// t.wg and posts a ticket for each of threads-1 workers (threads <=
+// t.chunks); a ticket that does not fit in the queue is dropped (the
+// caller runs its chunks).
+func start(t *task, threads int) {
+	ensureWorkers(threads - 1)
 	t.gen = t.wg.begin(t.chunks)
-	for i := 1; i < t.chunks; i++ {
+	for i := 1; i < threads; i++ {
 		select {
 		case tasks <- *t:
 		default:
@@ -204,7 +206,17 @@ func start(t *task) {
 // scratch. wg must not be in use by another call. With f built once and
 // wg kept by the caller, parallel does not allocate.
 func parallel(threads, n int, s0 *scratch, wg *Group, f func(lo, hi int, s *scratch)) {
+	parallelChunks(threads, threads, n, s0, wg, f)
+}
+
+// parallelChunks is parallel with [0, n) split into up to chunks parts
+// (at least threads, at most n), claimed by up to threads goroutines. More
+// chunks than threads cost a claim each but bound what a late or
+// descheduled worker holds up: the others take the chunks it has not
+// claimed. The parts depend only on n and chunks.
+func parallelChunks(threads, chunks, n int, s0 *scratch, wg *Group, f func(lo, hi int, s *scratch)) {
 	threads = max(1, min(threads, n))
+	chunks = max(threads, min(chunks, n))
 	s := s0
 	if s == nil {
 		s = &wg.own
@@ -213,8 +225,8 @@ func parallel(threads, n int, s0 *scratch, wg *Group, f func(lo, hi int, s *scra
 		f(0, n, s)
 		return
 	}
-	t := task{f: f, n: n, chunks: threads, wg: wg}
-	start(&t)
+	t := task{f: f, n: n, chunks: chunks, wg: wg}
+	start(&t, threads)
 	t.run(s)
 	wg.wait()
 }
@@ -230,7 +242,7 @@ func ParallelFor(threads, n int, g *Group, f func(lo, hi int)) {
 		return
 	}
 	t := task{g: f, n: n, chunks: threads, wg: g}
-	start(&t)
+	start(&t, threads)
 	t.run(nil)
 	g.wait()
 }

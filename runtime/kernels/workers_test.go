@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,6 +87,52 @@ func TestParallelForChunksFixed(t *testing.T) {
 	for c := range seen {
 		if want := [2]int{c * n / threads, (c + 1) * n / threads}; seen[c] != want {
 			t.Errorf("chunk %d = %v, want %v", c, seen[c], want)
+		}
+	}
+}
+
+// TestParallelChunksCoversRange checks that parallelChunks runs
+// min(n, max(threads, chunks)) chunks [c*n/chunks, (c+1)*n/chunks) that
+// cover [0, n) exactly once, with more chunks than threads.
+func TestParallelChunksCoversRange(t *testing.T) {
+	var g Group
+	for _, tc := range []struct{ threads, chunks, n int }{
+		{1, 4, 10}, {2, 8, 3}, {2, 8, 8}, {2, 8, 101}, {3, 12, 1000}, {4, 2, 50},
+	} {
+		for rep := 0; rep < 20; rep++ {
+			hits := make([]atomic.Int32, tc.n)
+			var mu sync.Mutex
+			var got [][2]int
+			parallelChunks(tc.threads, tc.chunks, tc.n, nil, &g, func(lo, hi int, s *scratch) {
+				if s == nil {
+					t.Error("chunk without scratch")
+				}
+				mu.Lock()
+				got = append(got, [2]int{lo, hi})
+				mu.Unlock()
+				for i := lo; i < hi; i++ {
+					hits[i].Add(1)
+				}
+			})
+			for i := range hits {
+				if h := hits[i].Load(); h != 1 {
+					t.Fatalf("%+v: index %d run %d times", tc, i, h)
+				}
+			}
+			threads := min(tc.threads, tc.n)
+			chunks := max(threads, min(tc.chunks, tc.n))
+			if threads == 1 {
+				chunks = 1
+			}
+			if len(got) != chunks {
+				t.Fatalf("%+v: %d chunks, want %d", tc, len(got), chunks)
+			}
+			for _, c := range got {
+				k := (c[0]*chunks + tc.n - 1) / tc.n
+				if want := [2]int{k * tc.n / chunks, (k + 1) * tc.n / chunks}; c != want {
+					t.Fatalf("%+v: chunk %v, want %v", tc, c, want)
+				}
+			}
 		}
 	}
 }
