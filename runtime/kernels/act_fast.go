@@ -1,5 +1,7 @@
 package kernels
 
+//go:generate go run gen_gelu.go
+
 import "math"
 
 // Float32 versions of the transcendental activations for the fused
