@@ -38,11 +38,19 @@ func rows8Tail(mcb int) int {
 	return 0
 }
 
-// wideRows computes rows [ic, ic+mcb) x the 2nr columns at jc of C with
-// the wide kernels: 12-row tiles, a 6-row one, the 8-row tiles of
+// wideRows computes rows [ic, ic+mcb) x the np*2nr columns at jc of C
+// with the wide kernels: 12-row tiles, a 6-row one, the 8-row tiles of
 // rows8Tail, then an edge tile for what is left. ap is the packed A block
-// of the rows (mr-row panels of kcb steps), bp the two packed B panels.
-func (j *gemmJob) wideRows(ap, bp []float32, ic, mcb, jc, kcb, flags int, last bool, s *scratch) {
+// of the rows (mr-row panels of kcb steps), bp the packed B panels of the
+// columns. Row tiles are the outer loop and the column panels the inner
+// one, so that each C row is written left to right in runs of np*2nr
+// columns (streams the prefetchers follow; tile by tile down the rows,
+// 12 rows a plane apart, each tile's stores missed the caches: a 1x1
+// convolution of 32 channels on 112x112 ran at 64 GFLOP/s), while the A
+// rows stay in L1 and the B panels (at most kc x 2nr each) come from L2.
+// Each element gets the same operations in either order.
+func (j *gemmJob) wideRows(ap, bp []float32, ic, mcb, jc, np, kcb, flags int, last bool, s *scratch) {
+	const w = 2 * nr
 	head := mcb - rows8Tail(mcb)
 	ir := 0
 	for head-ir >= mr {
@@ -50,7 +58,9 @@ func (j *gemmJob) wideRows(ap, bp []float32, ic, mcb, jc, kcb, flags int, last b
 		if head-ir >= 2*mr {
 			rows = 2 * mr
 		}
-		j.wideTile(ap[ir*kcb:], bp, ic+ir, jc, rows, 2*nr, kcb, flags, last)
+		for p := range np {
+			j.wideTile(ap[ir*kcb:], bp[p*w*kcb:], ic+ir, jc+p*w, rows, w, kcb, flags, last)
+		}
 		ir += rows
 	}
 	for ; ir < mcb && ir >= head; ir += 8 {
@@ -58,15 +68,19 @@ func (j *gemmJob) wideRows(ap, bp []float32, ic, mcb, jc, kcb, flags int, last b
 		// 8-row tile).
 		pa, o := ir/mr*mr*kcb, ir%mr
 		i0 := ic + ir
-		c := j.C[i0*j.ldc+jc:]
 		var bias []float32
 		if flags&flagBias != 0 {
 			bias = j.ep.Bias[i0 : i0+8]
 		}
-		rows8Kernel(kcb, o, ap[pa+o:], ap[pa+mr*kcb:], bp, c, j.ldc, flags, bias, j.lo, j.hi)
-		j.post(c, i0, jc, 8, 2*nr, last)
+		for p := range np {
+			c := j.C[i0*j.ldc+jc+p*w:]
+			rows8Kernel(kcb, o, ap[pa+o:], ap[pa+mr*kcb:], bp[p*w*kcb:], c, j.ldc, flags, bias, j.lo, j.hi)
+			j.post(c, i0, jc+p*w, 8, w, last)
+		}
 	}
 	if ir < mcb {
-		j.edgeTile(ap[ir*kcb:], bp, ic+ir, jc, mcb-ir, 2*nr, kcb, flags, last, s)
+		for p := range np {
+			j.edgeTile(ap[ir*kcb:], bp[p*w*kcb:], ic+ir, jc+p*w, mcb-ir, w, kcb, flags, last, s)
+		}
 	}
 }
