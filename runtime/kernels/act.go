@@ -19,7 +19,7 @@ func actScalar(v float32, act Act, alpha, beta float32) float32 {
 	case ActClip:
 		return clamp(v, alpha, beta)
 	case ActHardSwish:
-		return v * clamp(v/6+0.5, 0, 1)
+		return v * clamp(float32(v*hardSwishAlpha)+0.5, 0, 1)
 	case ActHardSigmoid:
 		return clamp(alpha*v+beta, 0, 1)
 	case ActSigmoid:
@@ -99,7 +99,7 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 	case ActHardSwish:
 		v = v[hardSwishVec(v):]
 		for i, x := range v {
-			v[i] = x * clamp(x/6+0.5, 0, 1)
+			v[i] = x * clamp(float32(x*hardSwishAlpha)+0.5, 0, 1)
 		}
 	case ActHardSigmoid:
 		v = v[hardSigmoidVec(v, alpha, beta):]
@@ -138,3 +138,8 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 		}
 	}
 }
+
+// hardSwishAlpha is ONNX HardSwish's alpha, 1/6 rounded to float32
+// (0x3e2aaaab); HardSwish multiplies by it (the vector kernels too)
+// rather than dividing by 6.
+const hardSwishAlpha float32 = 1.0 / 6

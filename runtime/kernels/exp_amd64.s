@@ -1386,22 +1386,25 @@ gelt5next:
 	VZEROUPPER
 	RET
 
-// HSWISH_AVX2: Y0 = x * min(max(x/6 + 0.5, 0), 1), x = Y0, the scalar
-// code's roundings (Y10 = 6, Y11 = 0.5, Y12 = 1, Y13 = 0); uses Y1.
+// HSWISH_AVX2: Y0 = x * min(max(x*(1/6) + 0.5, 0), 1), x = Y0, the
+// scalar code's roundings (a product, then a sum: no FMA; Y10 = 1/6 as
+// float32, ONNX's alpha, Y11 = 0.5, Y12 = 1, Y13 = 0); uses Y1. (x/6,
+// PyTorch's form, differs by at most an ulp before the clamp; its
+// division cost more than the rest together.)
 #define HSWISH_AVX2 \
-	VDIVPS Y10, Y0, Y1; \
+	VMULPS Y10, Y0, Y1; \
 	VADDPS Y11, Y1, Y1; \
 	VMAXPS Y1, Y13, Y1; \
 	VMINPS Y1, Y12, Y1; \
 	VMULPS Y1, Y0, Y0
 
 // func hardSwishTileAVX2(c *float32, rows, cols, ldc int)
-// c[i*ldc+j] = x * min(max(x/6 + 0.5, 0), 1), x = c[i*ldc+j], for
+// c[i*ldc+j] = x * min(max(x*(1/6) + 0.5, 0), 1), x = c[i*ldc+j], for
 // i < rows, j < cols (rows, cols > 0): exactly the scalar code's result.
 TEXT ·hardSwishTileAVX2(SB), NOSPLIT, $0-32
 	TILE_ARGS
 	TILE_MASK_AVX2
-	MOVL $0x40c00000, AX
+	MOVL $0x3e2aaaab, AX
 	MOVQ AX, X10
 	VBROADCASTSS X10, Y10
 	MOVL $0x3f000000, AX
@@ -1415,7 +1418,7 @@ TEXT ·hardSwishTileAVX2(SB), NOSPLIT, $0-32
 
 // HSWISH_AVX512 is HSWISH_AVX2 on Z registers.
 #define HSWISH_AVX512 \
-	VDIVPS Z10, Z0, Z1; \
+	VMULPS Z10, Z0, Z1; \
 	VADDPS Z11, Z1, Z1; \
 	VMAXPS Z1, Z13, Z1; \
 	VMINPS Z1, Z12, Z1; \
@@ -1426,7 +1429,7 @@ TEXT ·hardSwishTileAVX2(SB), NOSPLIT, $0-32
 TEXT ·hardSwishTileAVX512(SB), NOSPLIT, $0-32
 	TILE_ARGS
 	TILE_MASK_AVX512
-	MOVL $0x40c00000, AX
+	MOVL $0x3e2aaaab, AX
 	MOVQ AX, X10
 	VBROADCASTSS X10, Z10
 	MOVL $0x3f000000, AX

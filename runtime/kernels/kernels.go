@@ -90,7 +90,7 @@ const (
 	ActRelu            // max(x, 0)
 	ActRelu6           // min(max(x, 0), 6)
 	ActClip            // min(max(x, Alpha), Beta)
-	ActHardSwish       // x * max(0, min(1, x/6 + 1/2)) (ONNX HardSwish)
+	ActHardSwish       // x * max(0, min(1, x*alpha + 1/2)), alpha = float32(1/6) (ONNX HardSwish)
 	ActHardSigmoid     // max(0, min(1, Alpha*x + Beta)) (ONNX defaults 0.2, 0.5)
 	ActSigmoid         // 1 / (1 + exp(-x))
 	ActSiLU            // x * sigmoid(x)
