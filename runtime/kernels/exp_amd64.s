@@ -1172,19 +1172,18 @@ silut5:
 
 // GELU_FAST_AVX2 is GELU_AVX2 (in place on Y0) by the table of
 // gelu_table.go where it can: u = min(|x|, 6) lies in interval i =
-// min(floor(2u), 7), t = 2u - i - 1/2, q = Phi(-u) is the interval's
-// polynomial in t (Horner, the coefficients picked by VPERMPS from
-// geluTab's rows), and GELU(x) = x q for x < 0, x (1 - q) otherwise
-// (the sign bit decides, so -0 too). That is about 30 operations without
-// a division, against GELU_AVX2's 40 and a division; relative error below
-// 3e-7 for x > -3.5 (interval 7, [3.5, 6], is fitted for x (1 - q) only).
-// Where a lane is not above -3.5 (or is NaN), GELU_AVX2 runs on the vector
-// and those lanes take its result: every element gets the same
-// operations whatever its neighbours, so the AVX-512 form (same
-// operations) gives the same bits. Uses Y1-Y12 and AX; ldone names its
-// label. On normalized activations (standard normal) the erfc path runs
-// on under 0.4% of the vectors; a vector with a lane below -3.5 costs
-// both paths.
+// min(floor(2u), 10), t = 2u - i - 1/2, q = Phi(-u) is the interval's
+// polynomial in t (Horner; each coefficient picked from geluTab's row by
+// two VPERMPS, lanes 0-7 and 8-15, and a blend on bit 3 of i), and
+// GELU(x) = x q for x < 0, x (1 - q) otherwise (the sign bit decides, so
+// -0 too). No division; relative error below 1e-6 for x > -5 (interval
+// 10, [5, 6], is fitted for x (1 - q) only). Where a lane is at or below
+// -5 (or NaN), GELU_AVX2 runs on the vector and those lanes take its
+// result: every element gets the same operations whatever its
+// neighbours, so the AVX-512 form (same operations, one 16-lane VPERMPS
+// per coefficient) gives the same bits. Uses Y1-Y12 and AX; ldone names
+// its label. On standard-normal input the erfc path runs on about one
+// vector in 10^6; a vector with a lane at or below -5 costs both paths.
 #define GELU_FAST_AVX2(ldone) \
 	VANDPS expK<>+448(SB), Y0, Y1; \
 	VMINPS ·geluTab+512(SB), Y1, Y1; \
@@ -1194,20 +1193,37 @@ silut5:
 	VSUBPS Y2, Y1, Y1; \
 	VSUBPS ·geluTab+640(SB), Y1, Y1; \
 	VCVTTPS2DQ Y2, Y2; \
+	VPSLLD $28, Y2, Y5; \
 	VPERMPS ·geluTab+0(SB), Y2, Y3; \
+	VPERMPS ·geluTab+32(SB), Y2, Y7; \
+	VBLENDVPS Y5, Y7, Y3, Y3; \
 	VPERMPS ·geluTab+64(SB), Y2, Y4; \
+	VPERMPS ·geluTab+96(SB), Y2, Y7; \
+	VBLENDVPS Y5, Y7, Y4, Y4; \
 	VFMADD213PS Y4, Y1, Y3; \
 	VPERMPS ·geluTab+128(SB), Y2, Y4; \
+	VPERMPS ·geluTab+160(SB), Y2, Y7; \
+	VBLENDVPS Y5, Y7, Y4, Y4; \
 	VFMADD213PS Y4, Y1, Y3; \
 	VPERMPS ·geluTab+192(SB), Y2, Y4; \
+	VPERMPS ·geluTab+224(SB), Y2, Y7; \
+	VBLENDVPS Y5, Y7, Y4, Y4; \
 	VFMADD213PS Y4, Y1, Y3; \
 	VPERMPS ·geluTab+256(SB), Y2, Y4; \
+	VPERMPS ·geluTab+288(SB), Y2, Y7; \
+	VBLENDVPS Y5, Y7, Y4, Y4; \
 	VFMADD213PS Y4, Y1, Y3; \
 	VPERMPS ·geluTab+320(SB), Y2, Y4; \
+	VPERMPS ·geluTab+352(SB), Y2, Y7; \
+	VBLENDVPS Y5, Y7, Y4, Y4; \
 	VFMADD213PS Y4, Y1, Y3; \
 	VPERMPS ·geluTab+384(SB), Y2, Y4; \
+	VPERMPS ·geluTab+416(SB), Y2, Y7; \
+	VBLENDVPS Y5, Y7, Y4, Y4; \
 	VFMADD213PS Y4, Y1, Y3; \
 	VPERMPS ·geluTab+448(SB), Y2, Y4; \
+	VPERMPS ·geluTab+480(SB), Y2, Y7; \
+	VBLENDVPS Y5, Y7, Y4, Y4; \
 	VFMADD213PS Y4, Y1, Y3; \
 	VMOVUPS expK<>+0(SB), Y4; \
 	VSUBPS Y3, Y4, Y4; \
@@ -1316,8 +1332,9 @@ gelt2next:
 	VBROADCASTSS expK<>+1376(SB), Z29
 
 // GELU_FAST_AVX512 is GELU_FAST_AVX2 on Z registers (in place on Z0,
-// using Z1-Z12 and K1, K3, K4; GELU_CONSTS loaded), GELU_AVX512 for the
-// lanes not above -3.5: the same operations, so the same bits.
+// using Z1-Z12 and K1, K3, K4; GELU_CONSTS loaded), one VPERMPS over the
+// 16 lanes of a geluTab row per coefficient, GELU_AVX512 for the lanes
+// not above -5: the same operations, so the same bits.
 #define GELU_FAST_AVX512(ldone) \
 	VANDPS Z16, Z0, Z1; \
 	VMINPS ·geluTab+512(SB), Z1, Z1; \

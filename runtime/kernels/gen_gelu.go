@@ -5,12 +5,13 @@
 // (the directive is in act_fast.go).
 //
 // q(u) = Phi(-u) = erfc(u/sqrt2)/2 is interpolated by a degree-7
-// polynomial in t = 2u - j - 1/2 on each of 8 intervals j: [j/2, (j+1)/2)
-// for j < 7 (t in [-1/2, 1/2), at the 8 Chebyshev nodes: relative error
-// about 1e-8), and [3.5, 6] for j = 7 (t in [-1/2, 4.5], absolute error
-// below 1e-7: the kernel uses it only for x > 3.5, where GELU(x) =
-// x (1 - q(x)) needs q to that absolute accuracy). math.Erfc supplies
-// the values.
+// polynomial in t = 2u - j - 1/2 on each of 11 intervals j: [j/2,
+// (j+1)/2) for j < 10 (t in [-1/2, 1/2), at the 8 Chebyshev nodes:
+// relative error below 1e-7 up to u = 4.5, 7e-7 on [4.5, 5)), and [5, 6]
+// for j = 10 (t in [-1/2, 1.5], absolute error far below 1e-7: the
+// kernel uses it only for x >= 5, where GELU(x) = x (1 - q(x)) needs q to
+// that absolute accuracy). Lanes 11-15 repeat interval 10 (never
+// selected). math.Erfc supplies the values.
 package main
 
 import (
@@ -70,16 +71,16 @@ func interp(f func(t float64) float64, a, b float64) []float64 {
 func main() {
 	out := flag.String("o", "gelu_table.go", "output file")
 	flag.Parse()
-	var tab [deg + 1][8]float32
-	for j := 0; j < 8; j++ {
-		a, b := -0.5, 0.5
-		if j == 7 {
-			b = 4.5
+	var tab [deg + 1][16]float32
+	for l := 0; l < 16; l++ {
+		j, a, b := l, -0.5, 0.5
+		if j >= 10 {
+			j, b = 10, 1.5
 		}
 		jj := float64(j)
 		c := interp(func(t float64) float64 { return q((t + jj + 0.5) / 2) }, a, b)
 		for k := range c {
-			tab[deg-k][j] = float32(c[k]) // highest power first, for Horner
+			tab[deg-k][l] = float32(c[k]) // highest power first, for Horner
 		}
 	}
 	var buf bytes.Buffer
@@ -88,19 +89,20 @@ func main() {
 package kernels
 
 // geluTab holds the fast vector GELU's polynomials (gen_gelu.go): row k
-// is the coefficient of t^(%d-k) on each interval j (lanes j and j+8), then
-// the constants 6 (clamp of |x|), 7 (last interval), 1/2 (centre of t) and
-// -3.5 (below it, the erfc path), each as 16 lanes.
+// is the coefficient of t^(%d-k) on each interval j (lane j; lanes 11-15
+// repeat interval 10), then the constants 6 (clamp of |x|), 10 (last
+// interval), 1/2 (centre of t) and -5 (at or below it, the erfc path),
+// each as 16 lanes.
 var geluTab = [%d][16]float32{
 `, deg, deg+5)
 	for k := 0; k <= deg; k++ {
 		buf.WriteString("\t{")
 		for l := 0; l < 16; l++ {
-			fmt.Fprintf(&buf, "%s, ", lit(tab[k][l%8]))
+			fmt.Fprintf(&buf, "%s, ", lit(tab[k][l]))
 		}
 		buf.WriteString("},\n")
 	}
-	for _, v := range []float32{6, 7, 0.5, -3.5} {
+	for _, v := range []float32{6, 10, 0.5, -5} {
 		buf.WriteString("\t{")
 		for l := 0; l < 16; l++ {
 			fmt.Fprintf(&buf, "%s, ", lit(v))
