@@ -181,11 +181,8 @@ func packBSize(p *ConvParams, n int) int {
 
 func shiftedBufSize(p *ConvParams) int {
 	g := p.shiftGeometry()
-	return p.C * (g.chan_ + phaseRowLen(&g))
+	return p.C * g.chan_
 }
-
-// phaseRowLen is the length of one channel's row scratch of fillPhases.
-func phaseRowLen(sg *shiftGeom) int { return 2*sg.wq + 16 }
 
 // Conv2D computes y = conv(x) with p's epilogue (see ConvParams): x is
 // [N, C, H, W], bias [M] or nil, residual [N, M, OH, OW] or nil, y
@@ -339,15 +336,14 @@ func (pk *PackedConv) runCols(threads int, s0 *scratch) {
 }
 
 // fillPhases writes the phase planes of image n's channels into the
-// start of buf (shiftedBufSize floats; the rest is fillShiftPhases's row
-// scratch, one row per channel) and returns them. cleared: buf holds the
+// start of buf (shiftedBufSize floats) and returns them. cleared: buf holds the
 // previous image's planes, whose padding is still zero. The channels are
 // split between threads (on g) where the input is large enough; f keeps
 // the loop's state, so that it allocates nothing.
 func fillPhases(p *ConvParams, sg *shiftGeom, x []float32, n int, buf []float32, cleared bool, threads int, f *phaseFill, g *Group) []float32 {
 	in := p.C * p.H * p.W
 	f.p, f.sg, f.x, f.cleared, f.used = p, *sg, x[n*in:(n+1)*in], cleared, phaseRowsUsed(p)
-	f.xq, f.rows = buf[:p.C*sg.chan_], buf[p.C*sg.chan_:]
+	f.xq = buf[:p.C*sg.chan_]
 	if f.fn == nil {
 		f.fn = f.channels
 	}
@@ -356,7 +352,7 @@ func fillPhases(p *ConvParams, sg *shiftGeom, x []float32, n int, buf []float32,
 	}
 	ParallelFor(threads, p.C, g, f.fn)
 	xq := f.xq
-	f.p, f.x, f.xq, f.rows = nil, nil, nil, nil
+	f.p, f.x, f.xq = nil, nil, nil
 	return xq
 }
 
@@ -364,7 +360,7 @@ func fillPhases(p *ConvParams, sg *shiftGeom, x []float32, n int, buf []float32,
 type phaseFill struct {
 	p           *ConvParams
 	sg          shiftGeom
-	x, xq, rows []float32 // one image's input, its phase planes, row scratch
+	x, xq       []float32 // one image's input, its phase planes
 	cleared     bool
 	used        uint64
 	fn          func(lo, hi int) // channels, built once
@@ -373,18 +369,16 @@ type phaseFill struct {
 // channels fills the phase planes of channels [lo, hi).
 func (f *phaseFill) channels(lo, hi int) {
 	p, sg := f.p, &f.sg
-	rl := phaseRowLen(sg)
 	for c := lo; c < hi; c++ {
-		xq, row := f.xq[c*sg.chan_:(c+1)*sg.chan_], f.rows[c*rl:(c+1)*rl]
+		xq := f.xq[c*sg.chan_ : (c+1)*sg.chan_]
 		if !f.cleared {
 			if p.SW == 2 {
 				clearShiftPad(p, sg, xq)
 			} else {
 				clear(xq)
 			}
-			clear(row)
 		}
-		fillShiftPhases(p, sg, f.x[c*p.H*p.W:(c+1)*p.H*p.W], xq, row, f.used)
+		fillShiftPhases(p, sg, f.x[c*p.H*p.W:(c+1)*p.H*p.W], xq, f.used)
 	}
 }
 
@@ -406,10 +400,10 @@ func phaseRowsUsed(p *ConvParams) uint64 {
 // fillShiftPhases writes one channel's zero-padded plane x into its
 // SH*SW phase planes of the shifted convolution, skipping the input rows
 // of row phases not in used (phaseRowsUsed: their planes stay as they
-// were); row is scratch of at least 2*wq floats. dst and row must hold
-// zeros wherever the padding goes (the caller clears them once: every
-// channel writes the same positions).
-func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32, used uint64) {
+// were). dst must hold zeros wherever the padding goes (the caller clears
+// it once: every channel writes the same positions), but for the padding
+// columns of the rows stride 2 writes (splitRow2 writes their zeros).
+func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst []float32, used uint64) {
 	plane := sg.hq * sg.wq
 	if p.SW == 1 && p.SH == 1 {
 		copyRows(dst[p.PadT*sg.wq+p.PadL:], sg.wq, x, p.W, p.H, p.W)
@@ -426,14 +420,9 @@ func fillShiftPhases(p *ConvParams, sg *shiftGeom, x, dst, row []float32, used u
 			o := fh*plane + r*sg.wq + p.PadL
 			copy(dst[o:o+p.W], src)
 		case 2:
-			pr := row[:2*sg.wq]
-			copy(pr[p.PadL:p.PadL+p.W], src)
 			even := dst[(fh*2)*plane+r*sg.wq : (fh*2)*plane+(r+1)*sg.wq]
 			odd := dst[(fh*2+1)*plane+r*sg.wq : (fh*2+1)*plane+(r+1)*sg.wq]
-			q := deinterleave2Vec(even, odd, pr)
-			for ; q < sg.wq; q++ {
-				even[q], odd[q] = pr[2*q], pr[2*q+1]
-			}
+			splitRow2(even, odd, src, p.PadL)
 		default:
 			for iw, v := range src {
 				c := iw + p.PadL

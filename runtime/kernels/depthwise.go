@@ -234,38 +234,54 @@ func fillStrip(p *ConvParams, g *dwGeom, x, phases []float32, r0, nr int) {
 
 // fillStrip2 is fillStrip for stride 2: input rows [ih0, ih0+n) go to
 // strip rows i0, i0+1, ..., each split straight into its even and odd
-// padded columns.
+// padded columns (splitRow2).
 func fillStrip2(p *ConvParams, g *dwGeom, x, phases []float32, ih0, i0, n int) {
-	w := min(p.W, 2*g.lw-p.PadL) // input columns that land in a phase row
-	if w <= 0 {
-		return
-	}
-	// Padded column PadL+i of input column i: a gets the even i, b the odd.
-	ea, eb := p.PadL/2, (p.PadL+1)/2 // start of a and b in their phase row
-	fa, fb := 0, g.plane             // phase plane of a and b
-	if p.PadL%2 == 1 {
-		fa, fb = g.plane, 0
-	}
 	for k := 0; k < n; k++ {
 		r := (i0 + k) * g.lw
-		a := phases[fa+r+ea : fa+r+g.lw]
-		b := phases[fb+r+eb : fb+r+g.lw]
-		src := x[(ih0+k)*p.W : (ih0+k)*p.W+w]
-		i := 2 * deinterleave2Vec(a, b, src)
-		if i < w && w >= 16 {
-			// The rest of the row as the last 16 columns from an even
-			// one (rewriting some already split: the same values).
-			s0 := (w - 16) &^ 1
-			if deinterleave2Vec(a[s0/2:], b[s0/2:], src[s0:s0+16]) == 8 {
-				i = s0 + 16
-			}
+		splitRow2(phases[r:r+g.lw], phases[g.plane+r:g.plane+r+g.lw], x[(ih0+k)*p.W:(ih0+k+1)*p.W], p.PadL)
+	}
+}
+
+// splitRow2 writes the input row src, padded by padL zero columns on the
+// left and by as many as the phase rows hold on the right, into its even
+// and odd phase rows (padded column c to even[c/2] if c is even, to
+// odd[c/2] if odd; len(even) == len(odd)); the padding columns get zeros.
+// The split is one deinterleave of src, the row's last columns as one
+// overlapping 16-column step.
+func splitRow2(even, odd, src []float32, padL int) {
+	lw := len(even)
+	w := min(len(src), 2*lw-padL) // input columns that land in a phase row
+	if w <= 0 {
+		clear(even)
+		clear(odd)
+		return
+	}
+	// Padded column padL+i of input column i: a gets the even i, b the odd.
+	a, b := even, odd
+	if padL%2 == 1 {
+		a, b = odd, even
+	}
+	ea, eb := padL/2, (padL+1)/2 // start of a's and b's data
+	na, nb := (w+1)/2, w/2       // their lengths
+	clear(a[:ea])
+	clear(a[ea+na:])
+	clear(b[:eb])
+	clear(b[eb+nb:])
+	a, b = a[ea:], b[eb:]
+	i := 2 * deinterleave2Vec(a, b, src[:w])
+	if i < w && w >= 16 {
+		// The rest of the row as the last 16 columns from an even one
+		// (rewriting some already split: the same values).
+		s0 := (w - 16) &^ 1
+		if deinterleave2Vec(a[s0/2:], b[s0/2:], src[s0:s0+16]) == 8 {
+			i = s0 + 16
 		}
-		for ; i+1 < w; i += 2 {
-			a[i/2], b[i/2] = src[i], src[i+1]
-		}
-		if i < w {
-			a[i/2] = src[i]
-		}
+	}
+	for ; i+1 < w; i += 2 {
+		a[i/2], b[i/2] = src[i], src[i+1]
+	}
+	if i < w {
+		a[i/2] = src[i]
 	}
 }
 

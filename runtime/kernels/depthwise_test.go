@@ -28,3 +28,44 @@ func TestDepthwiseStrips(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitRow2 checks splitRow2 against its definition (padded column c
+// to even[c/2] or odd[c/2], zeros elsewhere) for every left padding up to
+// 3, row widths on both sides of the 16-column vector step, and phase rows
+// shorter, as long as and longer than the padded row; the phase rows start
+// out holding garbage.
+func TestSplitRow2(t *testing.T) { forEachPath(t, testSplitRow2) }
+
+func testSplitRow2(t *testing.T) {
+	for padL := 0; padL <= 3; padL++ {
+		for w := 0; w <= 40; w++ {
+			for _, lw := range []int{(w + padL) / 2, (w+padL+1)/2 + 1, (w + padL + 5) / 2} {
+				if lw <= 0 {
+					continue
+				}
+				src := make([]float32, w)
+				for i := range src {
+					src[i] = float32(i + 1)
+				}
+				even, odd := make([]float32, lw), make([]float32, lw)
+				for i := range even {
+					even[i], odd[i] = -1, -1
+				}
+				splitRow2(even, odd, src, padL)
+				for c := 0; c < 2*lw; c++ {
+					want := float32(0)
+					if i := c - padL; i >= 0 && i < w {
+						want = src[i]
+					}
+					got := even[c/2]
+					if c%2 == 1 {
+						got = odd[c/2]
+					}
+					if got != want {
+						t.Fatalf("padL=%d w=%d lw=%d: padded column %d = %v, want %v", padL, w, lw, c, got, want)
+					}
+				}
+			}
+		}
+	}
+}
