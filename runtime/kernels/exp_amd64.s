@@ -1170,6 +1170,21 @@ silut5:
 	VBLENDVPS Y2, Y5, Y4, Y4; \
 	VMULPS Y4, Y0, Y0
 
+// GELU_COEF_AVX2: Y3 = Y3*t + c, t = Y1, c the coefficient of each
+// lane's interval (Y2) from the geluTab row whose lanes 0-7 are at lo and
+// 8-15 at hi (Y5: bit 3 of the interval in the sign bit); uses Y4, Y7.
+#define GELU_COEF_AVX2(lo, hi) \
+	VPERMPS lo, Y2, Y4; \
+	VPERMPS hi, Y2, Y7; \
+	VBLENDVPS Y5, Y7, Y4, Y4; \
+	VFMADD213PS Y4, Y1, Y3
+
+// GELU_COEF_AVX512 is GELU_COEF_AVX2 on Z registers, the row's 16 lanes
+// at row; uses Z4.
+#define GELU_COEF_AVX512(row) \
+	VPERMPS row, Z2, Z4; \
+	VFMADD213PS Z4, Z1, Z3
+
 // GELU_FAST_AVX2 is GELU_AVX2 (in place on Y0) by the table of
 // gelu_table.go where it can: u = min(|x|, 6) lies in interval i =
 // min(floor(2u), 10), t = 2u - i - 1/2, q = Phi(-u) is the interval's
@@ -1197,34 +1212,13 @@ silut5:
 	VPERMPS ·geluTab+0(SB), Y2, Y3; \
 	VPERMPS ·geluTab+32(SB), Y2, Y7; \
 	VBLENDVPS Y5, Y7, Y3, Y3; \
-	VPERMPS ·geluTab+64(SB), Y2, Y4; \
-	VPERMPS ·geluTab+96(SB), Y2, Y7; \
-	VBLENDVPS Y5, Y7, Y4, Y4; \
-	VFMADD213PS Y4, Y1, Y3; \
-	VPERMPS ·geluTab+128(SB), Y2, Y4; \
-	VPERMPS ·geluTab+160(SB), Y2, Y7; \
-	VBLENDVPS Y5, Y7, Y4, Y4; \
-	VFMADD213PS Y4, Y1, Y3; \
-	VPERMPS ·geluTab+192(SB), Y2, Y4; \
-	VPERMPS ·geluTab+224(SB), Y2, Y7; \
-	VBLENDVPS Y5, Y7, Y4, Y4; \
-	VFMADD213PS Y4, Y1, Y3; \
-	VPERMPS ·geluTab+256(SB), Y2, Y4; \
-	VPERMPS ·geluTab+288(SB), Y2, Y7; \
-	VBLENDVPS Y5, Y7, Y4, Y4; \
-	VFMADD213PS Y4, Y1, Y3; \
-	VPERMPS ·geluTab+320(SB), Y2, Y4; \
-	VPERMPS ·geluTab+352(SB), Y2, Y7; \
-	VBLENDVPS Y5, Y7, Y4, Y4; \
-	VFMADD213PS Y4, Y1, Y3; \
-	VPERMPS ·geluTab+384(SB), Y2, Y4; \
-	VPERMPS ·geluTab+416(SB), Y2, Y7; \
-	VBLENDVPS Y5, Y7, Y4, Y4; \
-	VFMADD213PS Y4, Y1, Y3; \
-	VPERMPS ·geluTab+448(SB), Y2, Y4; \
-	VPERMPS ·geluTab+480(SB), Y2, Y7; \
-	VBLENDVPS Y5, Y7, Y4, Y4; \
-	VFMADD213PS Y4, Y1, Y3; \
+	GELU_COEF_AVX2(·geluTab+64(SB), ·geluTab+96(SB)); \
+	GELU_COEF_AVX2(·geluTab+128(SB), ·geluTab+160(SB)); \
+	GELU_COEF_AVX2(·geluTab+192(SB), ·geluTab+224(SB)); \
+	GELU_COEF_AVX2(·geluTab+256(SB), ·geluTab+288(SB)); \
+	GELU_COEF_AVX2(·geluTab+320(SB), ·geluTab+352(SB)); \
+	GELU_COEF_AVX2(·geluTab+384(SB), ·geluTab+416(SB)); \
+	GELU_COEF_AVX2(·geluTab+448(SB), ·geluTab+480(SB)); \
 	VMOVUPS expK<>+0(SB), Y4; \
 	VSUBPS Y3, Y4, Y4; \
 	VBLENDVPS Y0, Y3, Y4, Y4; \
@@ -1345,20 +1339,13 @@ gelt2next:
 	VSUBPS ·geluTab+640(SB), Z1, Z1; \
 	VCVTTPS2DQ Z2, Z2; \
 	VPERMPS ·geluTab+0(SB), Z2, Z3; \
-	VPERMPS ·geluTab+64(SB), Z2, Z4; \
-	VFMADD213PS Z4, Z1, Z3; \
-	VPERMPS ·geluTab+128(SB), Z2, Z4; \
-	VFMADD213PS Z4, Z1, Z3; \
-	VPERMPS ·geluTab+192(SB), Z2, Z4; \
-	VFMADD213PS Z4, Z1, Z3; \
-	VPERMPS ·geluTab+256(SB), Z2, Z4; \
-	VFMADD213PS Z4, Z1, Z3; \
-	VPERMPS ·geluTab+320(SB), Z2, Z4; \
-	VFMADD213PS Z4, Z1, Z3; \
-	VPERMPS ·geluTab+384(SB), Z2, Z4; \
-	VFMADD213PS Z4, Z1, Z3; \
-	VPERMPS ·geluTab+448(SB), Z2, Z4; \
-	VFMADD213PS Z4, Z1, Z3; \
+	GELU_COEF_AVX512(·geluTab+64(SB)); \
+	GELU_COEF_AVX512(·geluTab+128(SB)); \
+	GELU_COEF_AVX512(·geluTab+192(SB)); \
+	GELU_COEF_AVX512(·geluTab+256(SB)); \
+	GELU_COEF_AVX512(·geluTab+320(SB)); \
+	GELU_COEF_AVX512(·geluTab+384(SB)); \
+	GELU_COEF_AVX512(·geluTab+448(SB)); \
 	VSUBPS Z3, Z20, Z4; \
 	VPTESTMD.BCST expK<>+480(SB), Z0, K4; \
 	VBLENDMPS Z3, Z4, K4, Z4; \
