@@ -19,7 +19,7 @@ func actScalar(v float32, act Act, alpha, beta float32) float32 {
 	case ActClip:
 		return clamp(v, alpha, beta)
 	case ActHardSwish:
-		return v * clamp(float32(v*hardSwishAlpha)+0.5, 0, 1)
+		return hardSwishf(v)
 	case ActHardSigmoid:
 		return clamp(alpha*v+beta, 0, 1)
 	case ActSigmoid:
@@ -99,7 +99,7 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 	case ActHardSwish:
 		v = v[hardSwishVec(v):]
 		for i, x := range v {
-			v[i] = x * clamp(float32(x*hardSwishAlpha)+0.5, 0, 1)
+			v[i] = hardSwishf(x)
 		}
 	case ActHardSigmoid:
 		v = v[hardSigmoidVec(v, alpha, beta):]
@@ -143,3 +143,9 @@ func ApplyAct(v []float32, act Act, alpha, beta float32) {
 // (0x3e2aaaab); HardSwish multiplies by it (the vector kernels too)
 // rather than dividing by 6.
 const hardSwishAlpha float32 = 1.0 / 6
+
+// hardSwishf is x * clamp(x*alpha + 1/2, 0, 1), the product rounded before
+// the sum (no FMA), as the vector kernels compute it.
+func hardSwishf(x float32) float32 {
+	return x * clamp(float32(x*hardSwishAlpha)+0.5, 0, 1)
+}

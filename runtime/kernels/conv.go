@@ -358,12 +358,12 @@ func fillPhases(p *ConvParams, sg *shiftGeom, x []float32, n int, buf []float32,
 
 // phaseFill is the state of fillPhases's loop over channels.
 type phaseFill struct {
-	p           *ConvParams
-	sg          shiftGeom
-	x, xq       []float32 // one image's input, its phase planes
-	cleared     bool
-	used        uint64
-	fn          func(lo, hi int) // channels, built once
+	p       *ConvParams
+	sg      shiftGeom
+	x, xq   []float32 // one image's input, its phase planes
+	cleared bool
+	used    uint64
+	fn      func(lo, hi int) // channels, built once
 }
 
 // channels fills the phase planes of channels [lo, hi).

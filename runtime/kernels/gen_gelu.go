@@ -1,7 +1,7 @@
 //go:build ignore
 
 // gen_gelu.go writes gelu_table.go, the coefficient table of the vector
-// GELU's fast path (GELU_TAB_* in exp_amd64.s): go generate ./runtime/kernels
+// GELU's table path (GELU_FAST_AVX2 and GELU_FAST_AVX512 in exp_amd64.s): go generate ./runtime/kernels
 // (the directive is in act_fast.go).
 //
 // q(u) = Phi(-u) = erfc(u/sqrt2)/2 is interpolated by a degree-7
@@ -98,14 +98,14 @@ var geluTab = [%d][16]float32{
 	for k := 0; k <= deg; k++ {
 		buf.WriteString("\t{")
 		for l := 0; l < 16; l++ {
-			fmt.Fprintf(&buf, "%s, ", lit(tab[k][l]))
+			fmt.Fprintf(&buf, "%v, ", tab[k][l])
 		}
 		buf.WriteString("},\n")
 	}
 	for _, v := range []float32{6, 10, 0.5, -5} {
 		buf.WriteString("\t{")
 		for l := 0; l < 16; l++ {
-			fmt.Fprintf(&buf, "%s, ", lit(v))
+			fmt.Fprintf(&buf, "%v, ", v)
 		}
 		buf.WriteString("},\n")
 	}
@@ -117,9 +117,4 @@ var geluTab = [%d][16]float32{
 	if err := os.WriteFile(*out, src, 0o644); err != nil {
 		log.Fatal(err)
 	}
-}
-
-// lit writes v so that it reads back as the same float32.
-func lit(v float32) string {
-	return fmt.Sprintf("%v", v)
 }
