@@ -3,7 +3,7 @@ package kernels
 // Winograd F(4x4, 3x3) convolution (Lavin & Gray, arXiv 1509.09308) for
 // 3x3 convolutions with stride 1 and dilation 1 (dense or grouped, not
 // depthwise; per group), and F(2x2, 3x3) (2x2 tiles from 4x4 input tiles,
-// 16 GEMMs, Go transforms) for small images with many channels. F(4x4)
+// 16 GEMMs) for small images with many channels. F(4x4)
 // is described here; F(2x2) is the same with t = 2 (winoVariant).
 //
 // The output is cut into 4x4 tiles, each computed from a 6x6 input tile d
@@ -36,9 +36,10 @@ package kernels
 //     are applied to those rows.
 //
 // The assembly transforms order the 8 slots of a vector as 0,2,4,6,1,3,5,7
-// (what an in-lane 4x4 transpose of 32 consecutive floats gives); the
-// input and output transforms of one build always agree, and the GEMM
-// treats columns independently, so the order never shows.
+// (what an in-lane 4x4 transpose of 32 consecutive floats gives; for
+// F(2x2) 0,1,4,5,2,3,6,7, what an even/odd VSHUFPS split of 16 floats
+// gives); the input and output transforms of one build always agree, and
+// the GEMM treats columns independently, so the order never shows.
 //
 // Determinism: the block partition does not depend on the thread count
 // (threads take whole blocks, or, with fewer blocks than threads, each
@@ -54,7 +55,7 @@ const (
 )
 
 // winoVariant is one Winograd algorithm F(t x t, 3x3): F(4x4, 3x3), or
-// F(2x2, 3x3) (Go transforms only) for small images with many channels,
+// F(2x2, 3x3) for small images with many channels,
 // where F(4x4)'s transformed weights would be streamed for too few tiles.
 type winoVariant struct {
 	t, a, n int          // output tile side, input tile side t+2, points a*a
@@ -70,7 +71,7 @@ var (
 // in8 is the variant's input transform of 8 slots (see winoIn8).
 func (vr *winoVariant) in8(src, src2 []float32, ld int, dst []float32, dstride int, tmp []float32) {
 	if vr.t == 2 {
-		winoIn8F2(src, src2, ld, dst, dstride)
+		winoIn8F2(src, src2, ld, dst, dstride, tmp)
 		return
 	}
 	winoIn8(src, src2, ld, dst, dstride, tmp)
@@ -79,7 +80,7 @@ func (vr *winoVariant) in8(src, src2 []float32, ld int, dst []float32, dstride i
 // out8 is the variant's output transform of 8 slots (see winoOut8).
 func (vr *winoVariant) out8(src []float32, sstride int, dst []float32, ld int, bias float32, clampOn bool, lo, hi float32, tmp []float32) {
 	if vr.t == 2 {
-		winoOut8F2(src, sstride, dst, ld, bias, clampOn, lo, hi)
+		winoOut8F2(src, sstride, dst, ld, bias, clampOn, lo, hi, tmp)
 		return
 	}
 	winoOut8(src, sstride, dst, ld, bias, clampOn, lo, hi, tmp)
@@ -372,8 +373,15 @@ func winoOut1F2(m0, m1, m2, m3 float32) (o0, o1 float32) {
 }
 
 // winoIn8F2 is winoIn8 for F(2x2, 3x3): slot l reads columns 2l, 2l+1 of
-// src and 2l+2, 2l+3 of src2.
-func winoIn8F2(src, src2 []float32, ld int, dst []float32, dstride int) {
+// src and 2l+2, 2l+3 of src2 (tmp: 16x8 floats of scratch for the
+// assembly version).
+var winoIn8F2 = winoIn8F2Go
+
+// winoOut8F2 is winoOut8 for F(2x2, 3x3): 2 rows of 2 outputs per slot.
+var winoOut8F2 = winoOut8F2Go
+
+// winoIn8F2Go is the pure-Go winoIn8F2.
+func winoIn8F2Go(src, src2 []float32, ld int, dst []float32, dstride int, _ []float32) {
 	_ = src[3*ld+2*7+1]
 	_ = src2[3*ld+2*7+3]
 	_ = dst[15*dstride+7]
@@ -393,8 +401,8 @@ func winoIn8F2(src, src2 []float32, ld int, dst []float32, dstride int) {
 	}
 }
 
-// winoOut8F2 is winoOut8 for F(2x2, 3x3): 2 rows of 2 outputs per slot.
-func winoOut8F2(src []float32, sstride int, dst []float32, ld int, bias float32, clampOn bool, lo, hi float32) {
+// winoOut8F2Go is the pure-Go winoOut8F2.
+func winoOut8F2Go(src []float32, sstride int, dst []float32, ld int, bias float32, clampOn bool, lo, hi float32, _ []float32) {
 	_ = src[15*sstride+7]
 	_ = dst[ld+2*7+1]
 	for l := 0; l < 8; l++ {

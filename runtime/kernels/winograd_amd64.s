@@ -228,3 +228,155 @@ noclamp:
 	JNZ     outrows
 	VZEROUPPER
 	RET
+
+// F(2x2, 3x3) transforms, 8 tiles per call, one tile per lane: a tile's
+// two columns of a strip row are consecutive (slot l at 2l, 2l+1), so the
+// even/odd split of 16 floats (VSHUFPS) gives one vector per tile column,
+// with the tiles in lane order 0,1,4,5 | 2,3,6,7 (and VUNPCKLPS/HPS of two
+// output columns gives back 16 consecutive floats). Every output is
+// computed by the same operations, in the same order, as winoIn8F2Go and
+// winoOut8F2Go (the same bits).
+
+// func winoIn8F2AVX2(src, src2 *float32, ld int, dst *float32, dstride int, tmp *float32)
+TEXT ·winoIn8F2AVX2(SB), NOSPLIT, $0-48
+	MOVQ src+0(FP), SI
+	MOVQ src2+8(FP), R9
+	MOVQ ld+16(FP), DX
+	SHLQ $2, DX
+	MOVQ dst+24(FP), DI
+	MOVQ dstride+32(FP), BX
+	SHLQ $2, BX
+	MOVQ tmp+40(FP), R8
+	MOVQ $4, CX
+
+	// Rows k: W[k][0..3] = B^T (d[k][0], d[k][1], d[k][2], d[k][3]) to
+	// tmp[(4k+j)*8].
+in2rows:
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VMOVUPS 8(R9), Y0
+	VMOVUPS 40(R9), Y1
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xDD, Y1, Y0, Y5
+	VSUBPS  Y4, Y2, Y6
+	VADDPS  Y4, Y3, Y7
+	VSUBPS  Y3, Y4, Y8
+	VSUBPS  Y5, Y3, Y9
+	VMOVUPS Y6, 0(R8)
+	VMOVUPS Y7, 32(R8)
+	VMOVUPS Y8, 64(R8)
+	VMOVUPS Y9, 96(R8)
+	ADDQ    $128, R8
+	ADDQ    DX, SI
+	ADDQ    DX, R9
+	DECQ    CX
+	JNZ     in2rows
+
+	// Columns j: V[i*4+j] = B^T (W[0][j], .., W[3][j]), to dst + (4i+j)*dstride.
+	MOVQ tmp+40(FP), R8
+	LEAQ (BX)(BX*1), R10
+	LEAQ (R10)(R10*1), R10     // 4*dstride floats
+	LEAQ (R10)(R10*2), R11     // 12*dstride floats
+	MOVQ $4, CX
+
+in2cols:
+	VMOVUPS 0(R8), Y0
+	VMOVUPS 128(R8), Y1
+	VMOVUPS 256(R8), Y2
+	VMOVUPS 384(R8), Y3
+	VSUBPS  Y2, Y0, Y6
+	VADDPS  Y2, Y1, Y7
+	VSUBPS  Y1, Y2, Y8
+	VSUBPS  Y3, Y1, Y9
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, (DI)(R10*1)
+	VMOVUPS Y8, (DI)(R10*2)
+	VMOVUPS Y9, (DI)(R11*1)
+	ADDQ    $32, R8
+	ADDQ    BX, DI
+	DECQ    CX
+	JNZ     in2cols
+	VZEROUPPER
+	RET
+
+// OUT2 is A^T (m0, m1, m2, m3) of F(2x2, 3x3): o0 = (m0 + m1) + m2,
+// o1 = (m1 - m2) - m3.
+#define OUT2(m0, m1, m2, m3, o0, o1) \
+	VADDPS m1, m0, o0; \
+	VADDPS m2, o0, o0; \
+	VSUBPS m2, m1, o1; \
+	VSUBPS m3, o1, o1
+
+// func winoOut8F2AVX2(src *float32, sstride int, dst *float32, ld int, bias float32, clamp int, lo, hi float32)
+TEXT ·winoOut8F2AVX2(SB), NOSPLIT, $0-56
+	MOVQ src+0(FP), SI
+	MOVQ sstride+8(FP), BX
+	SHLQ $2, BX
+	MOVQ dst+16(FP), DI
+	MOVQ ld+24(FP), DX
+	SHLQ $2, DX
+	MOVQ clamp+40(FP), AX
+	LEAQ (BX)(BX*1), R10
+	LEAQ (R10)(R10*1), R10     // 4*sstride floats
+	LEAQ (R10)(R10*2), R11     // 12*sstride floats
+
+	// Columns j: W[0][j], W[1][j] in Y4+j, Y8+j.
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R10*1), Y1
+	VMOVUPS (SI)(R10*2), Y2
+	VMOVUPS (SI)(R11*1), Y3
+	OUT2(Y0, Y1, Y2, Y3, Y4, Y8)
+	ADDQ BX, SI
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R10*1), Y1
+	VMOVUPS (SI)(R10*2), Y2
+	VMOVUPS (SI)(R11*1), Y3
+	OUT2(Y0, Y1, Y2, Y3, Y5, Y9)
+	ADDQ BX, SI
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R10*1), Y1
+	VMOVUPS (SI)(R10*2), Y2
+	VMOVUPS (SI)(R11*1), Y3
+	OUT2(Y0, Y1, Y2, Y3, Y6, Y10)
+	ADDQ BX, SI
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R10*1), Y1
+	VMOVUPS (SI)(R10*2), Y2
+	VMOVUPS (SI)(R11*1), Y3
+	OUT2(Y0, Y1, Y2, Y3, Y7, Y11)
+
+	// Rows r: (o0, o1) = A^T W[r] + bias, clamped, interleaved back into
+	// 16 consecutive floats at dst + r*ld.
+	VBROADCASTSS bias+32(FP), Y15
+	OUT2(Y4, Y5, Y6, Y7, Y0, Y1)
+	OUT2(Y8, Y9, Y10, Y11, Y2, Y3)
+	VADDPS Y15, Y0, Y0
+	VADDPS Y15, Y1, Y1
+	VADDPS Y15, Y2, Y2
+	VADDPS Y15, Y3, Y3
+	TESTQ  AX, AX
+	JZ     out2noclamp
+	VBROADCASTSS lo+48(FP), Y12
+	VBROADCASTSS hi+52(FP), Y13
+	VMAXPS Y12, Y0, Y0
+	VMAXPS Y12, Y1, Y1
+	VMAXPS Y12, Y2, Y2
+	VMAXPS Y12, Y3, Y3
+	VMINPS Y13, Y0, Y0
+	VMINPS Y13, Y1, Y1
+	VMINPS Y13, Y2, Y2
+	VMINPS Y13, Y3, Y3
+
+out2noclamp:
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKHPS Y1, Y0, Y5
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+	VMOVUPS   Y4, 0(DI)
+	VMOVUPS   Y5, 32(DI)
+	VMOVUPS   Y6, 0(DI)(DX*1)
+	VMOVUPS   Y7, 32(DI)(DX*1)
+	VZEROUPPER
+	RET

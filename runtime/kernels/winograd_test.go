@@ -297,6 +297,51 @@ func TestWinogradKernelsMatchGo(t *testing.T) {
 	}
 }
 
+// TestWinogradF2KernelsMatchGo checks the F(2x2, 3x3) transforms of the
+// current kernel path against the Go ones bit for bit (the assembly does
+// the same operations in the same order), with its slot order
+// 0,1,4,5,2,3,6,7 on amd64 (the identity in Go).
+func TestWinogradF2KernelsMatchGo(t *testing.T) { forEachPath(t, testWinogradF2KernelsMatchGo) }
+
+func testWinogradF2KernelsMatchGo(t *testing.T) {
+	ord := [8]int{0, 1, 2, 3, 4, 5, 6, 7}
+	if KernelPath() != PathPurego {
+		ord = [8]int{0, 1, 4, 5, 2, 3, 6, 7}
+	}
+	r := rand.New(rand.NewSource(3))
+	const ld, dstride = 23, 13
+	src, src2 := randSlice(r, 4*ld), randSlice(r, 4*ld)
+	a, b := make([]float32, 16*dstride), make([]float32, 16*dstride)
+	tmp := make([]float32, winoN*8)
+	winoIn8F2(src, src2, ld, a, dstride, tmp)
+	winoIn8F2Go(src, src2, ld, b, dstride, tmp)
+	for xi := 0; xi < 16; xi++ {
+		for l := 0; l < 8; l++ {
+			if g, w := a[xi*dstride+ord[l]], b[xi*dstride+l]; math.Float32bits(g) != math.Float32bits(w) {
+				t.Errorf("input transform ξ=%d slot %d: %v, Go %v", xi, l, g, w)
+			}
+		}
+	}
+	m := randSlice(r, 16*dstride)
+	mp := make([]float32, len(m))
+	for xi := 0; xi < 16; xi++ {
+		for l := 0; l < 8; l++ {
+			mp[xi*dstride+ord[l]] = m[xi*dstride+l]
+		}
+	}
+	const od = 19
+	for _, cl := range []bool{false, true} {
+		oa, ob := make([]float32, 2*od), make([]float32, 2*od)
+		winoOut8F2(mp, dstride, oa, od, 0.25, cl, -0.5, 0.75, tmp)
+		winoOut8F2Go(m, dstride, ob, od, 0.25, cl, -0.5, 0.75, tmp)
+		for i := range oa {
+			if math.Float32bits(oa[i]) != math.Float32bits(ob[i]) {
+				t.Errorf("output transform clamp=%v element %d: %v, Go %v", cl, i, oa[i], ob[i])
+			}
+		}
+	}
+}
+
 // TestWinogradConv checks the Winograd path against RefConv2D on fixed
 // geometries (odd sizes, padding 0-2, channel counts off the panel sizes,
 // C above kc, several blocks) with every epilogue, and every thread count
