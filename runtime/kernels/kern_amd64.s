@@ -23,7 +23,10 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-8
 
 // func sgemm6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, lo, hi float32)
 // 6x16 tile, rows i in Y(2i), Y(2i+1). a: packed 6 floats per k step,
-// b: packed 16 floats per k step.
+// b: packed 16 floats per k step. The A panel is prefetched 16 k steps
+// ahead: where this kernel runs on a lone 16-column B panel (Winograd's
+// 16-tile GEMMs), each A element serves one tile and comes from L3 or
+// memory (ResNet-18 at 1 thread: ~5% faster, the min over 6 runs).
 TEXT ·sgemm6x16(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
@@ -47,6 +50,7 @@ TEXT ·sgemm6x16(SB), NOSPLIT, $0-64
 	JLE   loopdone
 
 loop:
+	PREFETCHT0 384(AX)
 	VMOVUPS (BX), Y12
 	VMOVUPS 32(BX), Y13
 	VBROADCASTSS 0(AX), Y14
