@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -259,5 +260,74 @@ func TestElemNoAlloc(t *testing.T) {
 		NormScaleF32(y, x, 1, 2, 3)
 	}); a != 0 {
 		t.Errorf("%v allocations per run", a)
+	}
+}
+
+// BenchmarkSoftmaxRow times SoftmaxF32 on one row of the lengths
+// attention blocks of the zoo softmax over (LeViT: 196, 49, 16 tokens;
+// 4096 for a 64x64 map), per kernel path: ns per row and per element.
+func BenchmarkSoftmaxRow(b *testing.B) {
+	benchPaths(b, func(b *testing.B) {
+		for _, n := range []int{16, 49, 196, 4096} {
+			b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+				x := randSlice(rand.New(rand.NewSource(1)), n)
+				y := make([]float32, n)
+				for b.Loop() {
+					SoftmaxF32(y, x)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/elem")
+			})
+		}
+	})
+}
+
+// TestSoftmaxRowFused: the one-call row kernel, where the path has one,
+// gives the bits of the three passes it fuses (maxImpl, expSubSumImpl,
+// ScaleF32) on rows of every tail length, NaN, ±Inf and huge spreads.
+func TestSoftmaxRowFused(t *testing.T) { forEachPath(t, testSoftmaxRowFused) }
+
+func testSoftmaxRowFused(t *testing.T) {
+	fused := softmaxRowImpl
+	if fused == nil {
+		t.Logf("kernel path %s has no fused softmax row kernel", KernelPath())
+		return
+	}
+	r := rand.New(rand.NewSource(8))
+	inf := float32(math.Inf(1))
+	nan := float32(math.NaN())
+	for n := 1; n <= 70; n++ {
+		for trial := 0; trial < 6; trial++ {
+			x := randSlice(r, n)
+			for i := range x {
+				x[i] *= float32(1 + 30*trial)
+			}
+			switch trial {
+			case 3:
+				x[r.Intn(n)] = nan
+			case 4:
+				x[r.Intn(n)] = inf
+				x[r.Intn(n)] = -inf
+			case 5:
+				x[n-1] = -200 // a tail lane under AMIN
+			}
+			want := make([]float32, n)
+			softmaxRowImpl = nil
+			SoftmaxF32(want, x)
+			softmaxRowImpl = fused
+			got := make([]float32, n)
+			SoftmaxF32(got, x)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+					t.Fatalf("n=%d trial %d: [%d] = %v, three passes %v", n, trial, i, got[i], want[i])
+				}
+			}
+			inPlace := append([]float32(nil), x...)
+			SoftmaxF32(inPlace, inPlace)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(inPlace[i]) && !(got[i] != got[i]) {
+					t.Fatalf("n=%d trial %d: in place [%d] = %v, want %v", n, trial, i, inPlace[i], got[i])
+				}
+			}
+		}
 	}
 }

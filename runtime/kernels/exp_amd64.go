@@ -34,6 +34,9 @@ func normScaleAVX2(dst, src *float32, n int, m, k, c float32)
 //go:noescape
 func axpbAVX2(dst, src *float32, n int, a, c float32)
 
+//go:noescape
+func softmaxRowAVX2(dst, src *float32, n int)
+
 func init() {
 	registerKernel(&expImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opExp) })
 	registerKernel(&tanhImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opTanh) })
@@ -41,6 +44,10 @@ func init() {
 	registerKernel(&geluTanhImpl, PathAVX2, func(dst, src []float32) { vecUnary(dst, src, 0, 0, opGeluTanh) })
 	registerKernel(&maxImpl, PathAVX2, maxRowVec)
 	registerKernel(&expSubSumImpl, PathAVX2, expSubSumVec)
+	registerKernel(&softmaxRowImpl, PathAVX2, func(dst, src []float32) {
+		_ = src[len(dst)-1]
+		softmaxRowAVX2(&dst[0], &src[0], len(dst))
+	})
 	registerKernel(&sumSqDevImpl, PathAVX2, sumSqDevVec)
 	registerKernel(&normAffineImpl, PathAVX2, normAffineVec)
 	registerKernel(&affineImpl, PathAVX2, affineVec)

@@ -1529,3 +1529,177 @@ TEXT ·geluTanhTileAVX2(SB), NOSPLIT, $0-32
 	TILE_ARGS
 	TILE_MASK_AVX2
 	TILE_LOOP_AVX2(GELU_TANH_AVX2, gtt2row, gtt2vec, gtt2tail, gtt2next)
+
+DATA softmaxNegInf<>+0(SB)/4, $0xff800000
+GLOBL softmaxNegInf<>(SB), RODATA|NOPTR, $4
+
+// EXPSUB8 is one vector of expSubSumAVX2's loop body: Y3 = e^(Y0 - m), m
+// in Y15, zero below AMIN (uses Y1-Y5); the caller stores and sums Y3.
+#define EXPSUB8 \
+	VSUBPS Y15, Y0, Y0; \
+	VMOVUPS expK<>+32(SB), Y1; \
+	VMAXPS Y0, Y1, Y1; \
+	VMOVUPS expK<>+64(SB), Y2; \
+	VMINPS Y1, Y2, Y1; \
+	VMULPS expK<>+96(SB), Y1, Y2; \
+	VROUNDPS $0, Y2, Y2; \
+	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
+	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
+	VMOVUPS expK<>+192(SB), Y3; \
+	VFMADD213PS expK<>+224(SB), Y1, Y3; \
+	VFMADD213PS expK<>+256(SB), Y1, Y3; \
+	VFMADD213PS expK<>+288(SB), Y1, Y3; \
+	VFMADD213PS expK<>+320(SB), Y1, Y3; \
+	VFMADD213PS expK<>+352(SB), Y1, Y3; \
+	VMULPS Y1, Y1, Y4; \
+	VFMADD213PS Y1, Y4, Y3; \
+	VADDPS expK<>+0(SB), Y3, Y3; \
+	VCVTPS2DQ Y2, Y2; \
+	VPADDD expK<>+384(SB), Y2, Y2; \
+	VPSLLD $23, Y2, Y2; \
+	VMULPS Y2, Y3, Y3; \
+	VADDPS Y3, Y3, Y3; \
+	VCMPPS $1, expK<>+32(SB), Y0, Y5; \
+	VANDNPS Y3, Y5, Y3
+
+// LANESUM8 combines the 8 lanes of acc into Xout as expSubSumAVX2 does:
+// (l + l+4), then (0 + 2) + (1 + 3). Uses X1.
+#define LANESUM8(acc, xacc, xout) \
+	VEXTRACTF128 $1, acc, X1; \
+	VADDPS X1, xacc, xout; \
+	VMOVHLPS xout, xout, X1; \
+	VADDPS X1, xout, xout; \
+	VMOVSHDUP xout, X1; \
+	VADDSS X1, xout, xout
+
+// func softmaxRowAVX2(dst, src *float32, n int)
+// SoftmaxF32 of one row of n > 0 floats in one call, by the same
+// operations in the same order as maxRowVec, expSubSumVec and ScaleF32
+// (the same bits): the maximum (8 lanes over the leading multiple of 8,
+// reduced as maxAVX2 does, then the tail in order, skipping NaN as maxRef
+// does), e^(x - m) with its 8 lane sums over the vectors plus the tail
+// vector's (-Inf padded lanes, e^ = 0) added after, then x * (1/sum).
+TEXT ·softmaxRowAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), DX
+	MOVQ DX, CX
+	SHRQ $3, CX                // whole vectors
+	MOVQ DX, R8
+	ANDQ $7, R8                // tail elements
+
+	// The maximum, in X0.
+	VBROADCASTSS softmaxNegInf<>(SB), X0
+	TESTQ CX, CX
+	JZ    smaxtail
+	VMOVUPS (SI), Y0
+	LEAQ  32(SI), R9
+	MOVQ  CX, R10
+	DECQ  R10
+	JZ    smaxred
+
+smaxloop:
+	VMAXPS (R9), Y0, Y0
+	ADDQ   $32, R9
+	DECQ   R10
+	JNZ    smaxloop
+
+smaxred:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VMAXPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VMAXSS X1, X0, X0
+
+smaxtail:
+	// m = x where x > m or m is NaN, over the tail in order.
+	MOVQ CX, R9
+	SHLQ $5, R9
+	ADDQ SI, R9                // the tail
+	MOVQ R8, R10
+	TESTQ R10, R10
+	JZ    smaxdone
+
+smaxtl:
+	MOVSS   (R9), X2
+	UCOMISS X0, X0
+	JPS     smaxtake           // m is NaN
+	UCOMISS X0, X2
+	JLS     smaxskip           // not x > m (or unordered)
+
+smaxtake:
+	MOVSS X2, X0
+
+smaxskip:
+	ADDQ $4, R9
+	DECQ R10
+	JNZ  smaxtl
+
+smaxdone:
+	VBROADCASTSS X0, Y15
+
+	// e^(x - m) over the vectors, lane sums in Y14; their sum in X13.
+	VXORPS Y14, Y14, Y14
+	VXORPS X13, X13, X13
+	MOVQ   SI, R9
+	MOVQ   DI, R11
+	MOVQ   CX, R10
+	TESTQ  R10, R10
+	JZ     sexptail
+
+sexploop:
+	VMOVUPS (R9), Y0
+	EXPSUB8
+	VMOVUPS Y3, (R11)
+	VADDPS  Y3, Y14, Y14
+	ADDQ    $32, R9
+	ADDQ    $32, R11
+	DECQ    R10
+	JNZ     sexploop
+	LANESUM8(Y14, X14, X13)
+
+sexptail:
+	// The tail as one vector, -Inf past it; its lane sum added after.
+	TESTQ R8, R8
+	JZ    sscale
+	MOVQ  R8, AX
+	SHLQ  $2, AX
+	LEAQ  tileMask<>+32(SB), BX
+	SUBQ  AX, BX
+	VMOVUPS (BX), Y12          // the tail's lanes
+	VMASKMOVPS (R9), Y12, Y0
+	VBROADCASTSS softmaxNegInf<>(SB), Y6
+	VBLENDVPS Y12, Y0, Y6, Y0
+	EXPSUB8
+	VMASKMOVPS Y3, Y12, (R11)
+	LANESUM8(Y3, X3, X2)
+	VADDSS X2, X13, X13
+
+sscale:
+	// x * (1/sum).
+	VMOVSS expK<>+0(SB), X2
+	VDIVSS X13, X2, X2
+	VBROADCASTSS X2, Y2
+	MOVQ DI, R11
+	MOVQ CX, R10
+	TESTQ R10, R10
+	JZ    sscaletail
+
+sscaleloop:
+	VMULPS (R11), Y2, Y0
+	VMOVUPS Y0, (R11)
+	ADDQ $32, R11
+	DECQ R10
+	JNZ  sscaleloop
+
+sscaletail:
+	TESTQ R8, R8
+	JZ    sdone
+	VMASKMOVPS (R11), Y12, Y0
+	VMULPS Y0, Y2, Y0
+	VMASKMOVPS Y0, Y12, (R11)
+
+sdone:
+	VZEROUPPER
+	RET

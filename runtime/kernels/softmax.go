@@ -11,6 +11,10 @@ func SoftmaxF32(dst, src []float32) {
 	if len(dst) == 0 {
 		return
 	}
+	if softmaxRowImpl != nil {
+		softmaxRowImpl(dst, src)
+		return
+	}
 	m := maxImpl(src)
 	s := expSubSumImpl(dst, src, m)
 	ScaleF32(dst, dst, 1/s)
@@ -30,10 +34,15 @@ func LogSoftmaxF32(dst, src []float32) {
 
 // The implementations in use. maxImpl returns the largest element (-Inf
 // for none; NaN elements are skipped unless all are NaN, and a row holding
-// NaN gives NaN through the exponentials anyway).
+// NaN gives NaN through the exponentials anyway). softmaxRowImpl, where
+// the kernel path has one, is SoftmaxF32's three passes in one call with
+// the same operations (the same bits as maxImpl, expSubSumImpl and
+// ScaleF32 of that path): the calls cost as much as the arithmetic on
+// the short rows of attention (LeViT's 16 to 196 tokens).
 var (
-	maxImpl       = maxRef
-	expSubSumImpl = expSubSumRef
+	maxImpl        = maxRef
+	expSubSumImpl  = expSubSumRef
+	softmaxRowImpl func(dst, src []float32)
 )
 
 func maxRef(v []float32) float32 {
