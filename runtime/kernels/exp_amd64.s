@@ -1562,6 +1562,34 @@ GLOBL softmaxNegInf<>(SB), RODATA|NOPTR, $4
 	VCMPPS $1, expK<>+32(SB), Y0, Y5; \
 	VANDNPS Y3, Y5, Y3
 
+// EXPSUB8B is EXPSUB8 on Y6 (in) to Y9 (out), using Y7-Y11.
+#define EXPSUB8B \
+	VSUBPS Y15, Y6, Y6; \
+	VMOVUPS expK<>+32(SB), Y7; \
+	VMAXPS Y6, Y7, Y7; \
+	VMOVUPS expK<>+64(SB), Y8; \
+	VMINPS Y7, Y8, Y7; \
+	VMULPS expK<>+96(SB), Y7, Y8; \
+	VROUNDPS $0, Y8, Y8; \
+	VFNMADD231PS expK<>+128(SB), Y8, Y7; \
+	VFNMADD231PS expK<>+160(SB), Y8, Y7; \
+	VMOVUPS expK<>+192(SB), Y9; \
+	VFMADD213PS expK<>+224(SB), Y7, Y9; \
+	VFMADD213PS expK<>+256(SB), Y7, Y9; \
+	VFMADD213PS expK<>+288(SB), Y7, Y9; \
+	VFMADD213PS expK<>+320(SB), Y7, Y9; \
+	VFMADD213PS expK<>+352(SB), Y7, Y9; \
+	VMULPS Y7, Y7, Y10; \
+	VFMADD213PS Y7, Y10, Y9; \
+	VADDPS expK<>+0(SB), Y9, Y9; \
+	VCVTPS2DQ Y8, Y8; \
+	VPADDD expK<>+384(SB), Y8, Y8; \
+	VPSLLD $23, Y8, Y8; \
+	VMULPS Y8, Y9, Y9; \
+	VADDPS Y9, Y9, Y9; \
+	VCMPPS $1, expK<>+32(SB), Y6, Y11; \
+	VANDNPS Y9, Y11, Y9
+
 // LANESUM8 combines the 8 lanes of acc into Xout as expSubSumAVX2 does:
 // (l + l+4), then (0 + 2) + (1 + 3). Uses X1.
 #define LANESUM8(acc, xacc, xout) \
@@ -1648,15 +1676,36 @@ smaxdone:
 	TESTQ  R10, R10
 	JZ     sexptail
 
+	// Two vectors a step (independent chains; the lane sums still add
+	// them in order), then an odd one.
+	SHRQ   $1, R10
+	JZ     sexpodd
+
 sexploop:
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y6
+	EXPSUB8
+	EXPSUB8B
+	VMOVUPS Y3, (R11)
+	VMOVUPS Y9, 32(R11)
+	VADDPS  Y3, Y14, Y14
+	VADDPS  Y9, Y14, Y14
+	ADDQ    $64, R9
+	ADDQ    $64, R11
+	DECQ    R10
+	JNZ     sexploop
+
+sexpodd:
+	TESTQ $1, CX
+	JZ    sexpsum
 	VMOVUPS (R9), Y0
 	EXPSUB8
 	VMOVUPS Y3, (R11)
 	VADDPS  Y3, Y14, Y14
 	ADDQ    $32, R9
 	ADDQ    $32, R11
-	DECQ    R10
-	JNZ     sexploop
+
+sexpsum:
 	LANESUM8(Y14, X14, X13)
 
 sexptail:
