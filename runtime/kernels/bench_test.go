@@ -206,3 +206,24 @@ func BenchmarkMicroKernel(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkPackAPanel packs a row-major left operand into mr-row panels
+// per kc block, as a GEMM with an unpacked A (activations: LeViT's
+// linear layers, attention) does on every call: ns per element.
+func BenchmarkPackAPanel(b *testing.B) {
+	for _, s := range []struct{ m, k int }{{196, 128}, {196, 16}, {49, 256}} {
+		b.Run(fmt.Sprintf("%dx%d", s.m, s.k), func(b *testing.B) {
+			A := randSlice(rand.New(rand.NewSource(1)), s.m*s.k)
+			dst := make([]float32, roundUp(s.m, mr)*s.k)
+			for b.Loop() {
+				for pc := 0; pc < s.k; pc += kc {
+					kcb := min(kc, s.k-pc)
+					for i0 := 0; i0 < s.m; i0 += mr {
+						packAPanel(dst[pc*roundUp(s.m, mr)+i0*kcb:], false, A, s.k, i0, min(mr, s.m-i0), pc, kcb, 1)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(s.m*s.k), "ns/elem")
+		})
+	}
+}

@@ -88,6 +88,10 @@ func (pa *PackedA) panel(pc, kcb, i0 int) []float32 { return pa.data[pc*pa.mpad+
 // as one mr-row panel: dst[k*mr+i].
 func packAPanel(dst []float32, transA bool, A []float32, lda, i0, rows, p0, kcb int, alpha float32) {
 	dst = dst[:kcb*mr]
+	if rows == mr && !transA && alpha == 1 {
+		packAPanel6(dst, A[i0*lda+p0:], lda, kcb)
+		return
+	}
 	if rows < mr {
 		clear(dst)
 	}
@@ -110,6 +114,33 @@ func packAPanel(dst []float32, transA bool, A []float32, lda, i0, rows, p0, kcb 
 		}
 	}
 }
+
+// packAPanel6 is packAPanel of a whole panel of a row-major A (no
+// transpose, alpha 1): rows a[i*lda : i*lda+kcb], i < 6, interleaved k by
+// k (one pass over the six rows together, not one strided pass per row:
+// 0.67 -> 0.2 ns per element; LeViT's linear layers and attention pack
+// their activations this way on every call).
+func packAPanel6(dst, a []float32, lda, kcb int) {
+	if n := packA6Vec(dst, a, lda, kcb); n > 0 {
+		dst, a, kcb = dst[n*mr:], a[n:], kcb-n
+	}
+	r0 := a[:kcb]
+	r1 := a[lda : lda+kcb]
+	r2 := a[2*lda : 2*lda+kcb]
+	r3 := a[3*lda : 3*lda+kcb]
+	r4 := a[4*lda : 4*lda+kcb]
+	r5 := a[5*lda : 5*lda+kcb]
+	dst = dst[:kcb*mr]
+	for k := range r0 {
+		d := dst[k*mr : k*mr+mr : k*mr+mr]
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[k], r1[k], r2[k], r3[k], r4[k], r5[k]
+	}
+}
+
+// packA6Vec, where the kernel path has one, packs the first steps of
+// packAPanel6 (a multiple of 8) and returns how many; the rest is left to
+// the caller.
+var packA6Vec = func(dst, a []float32, lda, kcb int) int { return 0 }
 
 // PackedB is a K x N matrix packed into nr-column panels per kc block of K,
 // as the right operand of GEMM. Columns past N are zero.

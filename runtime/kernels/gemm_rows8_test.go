@@ -61,3 +61,39 @@ func TestRows8Tiles(t *testing.T) {
 		}
 	}
 }
+
+// TestPackAPanel6: the whole-panel packing (packAPanel6, with the path's
+// vector kernel where it has one) writes exactly the generic layout
+// dst[k*mr+i] = A[i0+i][p0+k] and nothing past the panel, for every
+// step count around the 8-step blocks.
+func TestPackAPanel6(t *testing.T) { forEachPath(t, testPackAPanel6) }
+
+func testPackAPanel6(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	for kcb := 1; kcb <= 41; kcb++ {
+		for _, lda := range []int{kcb, kcb + 3, 57} {
+			if lda < kcb+2 && lda != kcb {
+				continue
+			}
+			A := randSlice(r, (mr+2)*lda+2)
+			dst := make([]float32, kcb*mr+5)
+			for i := range dst {
+				dst[i] = -7
+			}
+			packAPanel(dst, false, A, lda, 1, mr, 2%max(1, lda-kcb+1), kcb, 1)
+			p0 := 2 % max(1, lda-kcb+1)
+			for k := 0; k < kcb; k++ {
+				for i := 0; i < mr; i++ {
+					if got, want := dst[k*mr+i], A[(1+i)*lda+p0+k]; got != want {
+						t.Fatalf("kcb=%d lda=%d: dst[%d*mr+%d] = %v, want %v", kcb, lda, k, i, got, want)
+					}
+				}
+			}
+			for i := kcb * mr; i < len(dst); i++ {
+				if dst[i] != -7 {
+					t.Fatalf("kcb=%d lda=%d: wrote past the panel at %d", kcb, lda, i)
+				}
+			}
+		}
+	}
+}

@@ -18,3 +18,19 @@ func init() {
 		return r8, c8
 	})
 }
+
+//go:noescape
+func packA6AVX2(dst, a *float32, lda int, blocks int)
+
+func init() {
+	registerKernel(&packA6Vec, PathAVX2, func(dst, a []float32, lda, kcb int) int {
+		blocks := kcb / 8
+		if blocks == 0 {
+			return 0
+		}
+		_ = dst[blocks*8*mr-1]
+		_ = a[5*lda+blocks*8-1]
+		packA6AVX2(&dst[0], &a[0], lda, blocks)
+		return blocks * 8
+	})
+}
