@@ -12,15 +12,16 @@ type tileKernels struct {
 	leakyRelu   func(c *float32, rows, cols, ldc int, a float32)
 	tanh        func(c *float32, rows, cols, ldc int)
 	geluTanh    func(c *float32, rows, cols, ldc int)
+	clamp       func(c *float32, rows, cols, ldc int, lo, hi float32)
 }
 
 func init() {
-	registerTiles(PathAVX2, tileKernels{sigmoidTileAVX2, geluTileAVX2, hardSwishTileAVX2, hardSigmoidTileAVX2, leakyReluTileAVX2, tanhTileAVX2, geluTanhTileAVX2})
-	registerTiles(PathAVX512, tileKernels{sigmoidTileAVX512, geluTileAVX512, hardSwishTileAVX512, hardSigmoidTileAVX512, leakyReluTileAVX512, tanhTileAVX2, geluTanhTileAVX2})
+	registerTiles(PathAVX2, tileKernels{sigmoidTileAVX2, geluTileAVX2, hardSwishTileAVX2, hardSigmoidTileAVX2, leakyReluTileAVX2, tanhTileAVX2, geluTanhTileAVX2, clampTileAVX2})
+	registerTiles(PathAVX512, tileKernels{sigmoidTileAVX512, geluTileAVX512, hardSwishTileAVX512, hardSigmoidTileAVX512, leakyReluTileAVX512, tanhTileAVX2, geluTanhTileAVX2, clampTileAVX512})
 }
 
 // registerTiles registers k as path's actTileImpl (the activations
-// without a tile kernel, the clamps, go row by row through ApplyAct) and,
+// without a tile kernel go row by row through ApplyAct) and,
 // on one row, as ApplyAct's vector Sigmoid/SiLU, GELU, HardSwish,
 // HardSigmoid and LeakyRelu (all of the row: the tail through a masked
 // vector). ApplyAct's Tanh and tanh-GELU stay TanhF32's and GeluTanhF32's
@@ -44,6 +45,9 @@ func registerTiles(path string, k tileKernels) {
 			k.tanh(&c[0], rows, cols, ldc)
 		case ActGeluTanh:
 			k.geluTanh(&c[0], rows, cols, ldc)
+		case ActRelu, ActRelu6, ActClip:
+			lo, hi, _, _ := clampBounds(act, alpha, beta)
+			k.clamp(&c[0], rows, cols, ldc, lo, hi)
 		default:
 			actTileRef(c, rows, cols, ldc, act, alpha, beta)
 		}

@@ -213,3 +213,9 @@ func tanhTileAVX2(c *float32, rows, cols, ldc int)
 
 //go:noescape
 func geluTanhTileAVX2(c *float32, rows, cols, ldc int)
+
+//go:noescape
+func clampTileAVX2(c *float32, rows, cols, ldc int, lo, hi float32)
+
+//go:noescape
+func clampTileAVX512(c *float32, rows, cols, ldc int, lo, hi float32)

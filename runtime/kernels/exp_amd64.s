@@ -1752,3 +1752,26 @@ sscaletail:
 sdone:
 	VZEROUPPER
 	RET
+
+#define CLAMP_BODY_AVX2 VMAXPS Y0, Y12, Y0; VMINPS Y0, Y13, Y0
+#define CLAMP_BODY_AVX512 VMAXPS Z0, Z14, Z0; VMINPS Z0, Z15, Z0
+
+// func clampTileAVX2(c *float32, rows, cols, ldc int, lo, hi float32)
+// c[i*ldc+j] = min(max(c[i*ldc+j], lo), hi) over the block (Relu, Relu6,
+// Clip), each row's tail through the mask: clampAVX2's operations (a NaN
+// is kept), so the bits of ApplyAct's clamp.
+TEXT ·clampTileAVX2(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	TILE_MASK_AVX2
+	VBROADCASTSS lo+32(FP), Y12
+	VBROADCASTSS hi+36(FP), Y13
+	TILE_LOOP_AVX2(CLAMP_BODY_AVX2, clt2row, clt2vec, clt2tail, clt2next)
+
+// func clampTileAVX512(c *float32, rows, cols, ldc int, lo, hi float32)
+// clampTileAVX2 on 16 lanes.
+TEXT ·clampTileAVX512(SB), NOSPLIT, $0-40
+	TILE_ARGS
+	TILE_MASK_AVX512
+	VBROADCASTSS lo+32(FP), Z14
+	VBROADCASTSS hi+36(FP), Z15
+	TILE_LOOP_AVX512(CLAMP_BODY_AVX512, clt5row, clt5vec, clt5tail, clt5next)

@@ -680,39 +680,37 @@ func (ww *winoWeights) outputs(p *ConvParams, g *winoGeom, wb *winoBlock, m0, m1
 				}
 				continue
 			}
-			for r := 0; r < vr.t; r++ {
-				oh := vr.t*ty + r
-				if oh >= OH {
-					break
-				}
-				src := wb.ostrip[r*oW+col : r*oW+col+ow1-ow0]
-				dst := ww.y[yo+oh*OW+ow0 : yo+oh*OW+ow1]
-				ww.epilogue(p, src, dst, yo+oh*OW+ow0)
-			}
+			ww.epilogue(p, wb.ostrip[col:], oW, yo+vr.t*ty*OW+ow0, min(vr.t, OH-vr.t*ty), ow1-ow0)
 		}
 	}
 }
 
-// epilogue writes one output row segment: src holds conv + bias (clamped
-// if kClamp); the residual (at offset o) and other activations are
-// applied here.
-func (ww *winoWeights) epilogue(p *ConvParams, src, dst []float32, o int) {
-	res := ww.res[o : o+len(dst)]
-	if p.ActAfterResidual {
-		for i, v := range src {
-			dst[i] = v + res[i]
+// epilogue writes rows x cols outputs at y[o:] (row stride OW) from src
+// (row stride ld), which holds conv + bias (clamped if kClamp), with the
+// residual at the same offsets and the other activations: src + res then
+// the activation, or the activation then + res. The adds are vector
+// IEEE adds and the activation one ActTile over the rows (the bits of
+// elementwise scalar code: 1 ns per element, 15% of ResNet-18's
+// residual layers, before).
+func (ww *winoWeights) epilogue(p *ConvParams, src []float32, ld, o, rows, cols int) {
+	OW := p.OW
+	for r := 0; r < rows; r++ {
+		s := src[r*ld : r*ld+cols]
+		d := ww.y[o+r*OW : o+r*OW+cols]
+		if p.ActAfterResidual {
+			BinaryF32(BinAdd, d, s, ww.res[o+r*OW:o+r*OW+cols])
+		} else {
+			copy(d, s)
 		}
-		if ww.postAct {
-			ApplyAct(dst, p.Act, p.Alpha, p.Beta)
-		}
-		return
 	}
-	copy(dst, src)
 	if ww.postAct {
-		ApplyAct(dst, p.Act, p.Alpha, p.Beta)
+		ActTile(ww.y[o:], rows, cols, OW, p.Act, p.Alpha, p.Beta)
 	}
-	for i, v := range res {
-		dst[i] += v
+	if !p.ActAfterResidual {
+		for r := 0; r < rows; r++ {
+			d := ww.y[o+r*OW : o+r*OW+cols]
+			BinaryF32(BinAdd, d, d, ww.res[o+r*OW:o+r*OW+cols])
+		}
 	}
 }
 
