@@ -490,6 +490,34 @@ DATA expK<>+1912(SB)/4, $0x3eb504f3
 DATA expK<>+1916(SB)/4, $0x3eb504f3
 GLOBL expK<>(SB), RODATA|NOPTR, $1920
 
+// EXP8_CORE(x, r, n, p, s): p = e^x for x clamped to [AMIN, AMAX] (in r,
+// then reduced: n the exponent, the Cephes polynomial, the scale), the
+// core of expAVX2, TANH_AVX2, expSubSumAVX2 and softmaxRowAVX2; r, n, s
+// are scratch.
+#define EXP8_CORE(x, r, n, p, s) \
+	VMOVUPS expK<>+32(SB), r; \
+	VMAXPS x, r, r; \
+	VMOVUPS expK<>+64(SB), n; \
+	VMINPS r, n, r; \
+	VMULPS expK<>+96(SB), r, n; \
+	VROUNDPS $0, n, n; \
+	VFNMADD231PS expK<>+128(SB), n, r; \
+	VFNMADD231PS expK<>+160(SB), n, r; \
+	VMOVUPS expK<>+192(SB), p; \
+	VFMADD213PS expK<>+224(SB), r, p; \
+	VFMADD213PS expK<>+256(SB), r, p; \
+	VFMADD213PS expK<>+288(SB), r, p; \
+	VFMADD213PS expK<>+320(SB), r, p; \
+	VFMADD213PS expK<>+352(SB), r, p; \
+	VMULPS r, r, s; \
+	VFMADD213PS r, s, p; \
+	VADDPS expK<>+0(SB), p, p; \
+	VCVTPS2DQ n, n; \
+	VPADDD expK<>+384(SB), n, n; \
+	VPSLLD $23, n, n; \
+	VMULPS n, p, p; \
+	VADDPS p, p, p
+
 // func expAVX2(dst, src *float32, n int)
 // dst[i] = e^src[i] for i in [0, n), n a multiple of 8: +Inf above
 // 88.7228 (float32 overflow), 0 below -86; NaN stays NaN.
@@ -502,28 +530,7 @@ TEXT ·expAVX2(SB), NOSPLIT, $0-24
 
 expAVX2loop:
 	VMOVUPS (SI), Y0
-	VMOVUPS expK<>+32(SB), Y1
-	VMAXPS Y0, Y1, Y1
-	VMOVUPS expK<>+64(SB), Y2
-	VMINPS Y1, Y2, Y1
-	VMULPS expK<>+96(SB), Y1, Y2
-	VROUNDPS $0, Y2, Y2
-	VFNMADD231PS expK<>+128(SB), Y2, Y1
-	VFNMADD231PS expK<>+160(SB), Y2, Y1
-	VMOVUPS expK<>+192(SB), Y3
-	VFMADD213PS expK<>+224(SB), Y1, Y3
-	VFMADD213PS expK<>+256(SB), Y1, Y3
-	VFMADD213PS expK<>+288(SB), Y1, Y3
-	VFMADD213PS expK<>+320(SB), Y1, Y3
-	VFMADD213PS expK<>+352(SB), Y1, Y3
-	VMULPS Y1, Y1, Y4
-	VFMADD213PS Y1, Y4, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VCVTPS2DQ Y2, Y2
-	VPADDD expK<>+384(SB), Y2, Y2
-	VPSLLD $23, Y2, Y2
-	VMULPS Y2, Y3, Y3
-	VADDPS Y3, Y3, Y3
+	EXP8_CORE(Y0, Y1, Y2, Y3, Y4)
 	VCMPPS $14, expK<>+64(SB), Y0, Y5
 	VBLENDVPS Y5, expK<>+416(SB), Y3, Y3
 	VCMPPS $1, expK<>+32(SB), Y0, Y5
@@ -544,28 +551,7 @@ expAVX2done:
 	VADDPS Y6, Y6, Y7; \
 	VMOVUPS expK<>+544(SB), Y8; \
 	VMINPS Y7, Y8, Y7; \
-	VMOVUPS expK<>+32(SB), Y1; \
-	VMAXPS Y7, Y1, Y1; \
-	VMOVUPS expK<>+64(SB), Y2; \
-	VMINPS Y1, Y2, Y1; \
-	VMULPS expK<>+96(SB), Y1, Y2; \
-	VROUNDPS $0, Y2, Y2; \
-	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
-	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
-	VMOVUPS expK<>+192(SB), Y3; \
-	VFMADD213PS expK<>+224(SB), Y1, Y3; \
-	VFMADD213PS expK<>+256(SB), Y1, Y3; \
-	VFMADD213PS expK<>+288(SB), Y1, Y3; \
-	VFMADD213PS expK<>+320(SB), Y1, Y3; \
-	VFMADD213PS expK<>+352(SB), Y1, Y3; \
-	VMULPS Y1, Y1, Y4; \
-	VFMADD213PS Y1, Y4, Y3; \
-	VADDPS expK<>+0(SB), Y3, Y3; \
-	VCVTPS2DQ Y2, Y2; \
-	VPADDD expK<>+384(SB), Y2, Y2; \
-	VPSLLD $23, Y2, Y2; \
-	VMULPS Y2, Y3, Y3; \
-	VADDPS Y3, Y3, Y3; \
+	EXP8_CORE(Y7, Y1, Y2, Y3, Y4); \
 	VADDPS expK<>+0(SB), Y3, Y3; \
 	VMOVUPS expK<>+512(SB), Y8; \
 	VDIVPS Y3, Y8, Y3; \
@@ -592,28 +578,7 @@ expAVX2done:
 	VMOVUPS expK<>+800(SB), Y7; \
 	VFMADD213PS expK<>+768(SB), Y6, Y7; \
 	VMULPS Y0, Y7, Y7; \
-	VMOVUPS expK<>+32(SB), Y1; \
-	VMAXPS Y7, Y1, Y1; \
-	VMOVUPS expK<>+64(SB), Y2; \
-	VMINPS Y1, Y2, Y1; \
-	VMULPS expK<>+96(SB), Y1, Y2; \
-	VROUNDPS $0, Y2, Y2; \
-	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
-	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
-	VMOVUPS expK<>+192(SB), Y3; \
-	VFMADD213PS expK<>+224(SB), Y1, Y3; \
-	VFMADD213PS expK<>+256(SB), Y1, Y3; \
-	VFMADD213PS expK<>+288(SB), Y1, Y3; \
-	VFMADD213PS expK<>+320(SB), Y1, Y3; \
-	VFMADD213PS expK<>+352(SB), Y1, Y3; \
-	VMULPS Y1, Y1, Y4; \
-	VFMADD213PS Y1, Y4, Y3; \
-	VADDPS expK<>+0(SB), Y3, Y3; \
-	VCVTPS2DQ Y2, Y2; \
-	VPADDD expK<>+384(SB), Y2, Y2; \
-	VPSLLD $23, Y2, Y2; \
-	VMULPS Y2, Y3, Y3; \
-	VADDPS Y3, Y3, Y3; \
+	EXP8_CORE(Y7, Y1, Y2, Y3, Y4); \
 	VADDPS expK<>+0(SB), Y3, Y3; \
 	VDIVPS Y3, Y0, Y0
 
@@ -752,28 +717,7 @@ TEXT ·expSubSumAVX2(SB), NOSPLIT, $0-36
 essloop:
 	VMOVUPS (SI), Y0
 	VSUBPS Y15, Y0, Y0
-	VMOVUPS expK<>+32(SB), Y1
-	VMAXPS Y0, Y1, Y1
-	VMOVUPS expK<>+64(SB), Y2
-	VMINPS Y1, Y2, Y1
-	VMULPS expK<>+96(SB), Y1, Y2
-	VROUNDPS $0, Y2, Y2
-	VFNMADD231PS expK<>+128(SB), Y2, Y1
-	VFNMADD231PS expK<>+160(SB), Y2, Y1
-	VMOVUPS expK<>+192(SB), Y3
-	VFMADD213PS expK<>+224(SB), Y1, Y3
-	VFMADD213PS expK<>+256(SB), Y1, Y3
-	VFMADD213PS expK<>+288(SB), Y1, Y3
-	VFMADD213PS expK<>+320(SB), Y1, Y3
-	VFMADD213PS expK<>+352(SB), Y1, Y3
-	VMULPS Y1, Y1, Y4
-	VFMADD213PS Y1, Y4, Y3
-	VADDPS expK<>+0(SB), Y3, Y3
-	VCVTPS2DQ Y2, Y2
-	VPADDD expK<>+384(SB), Y2, Y2
-	VPSLLD $23, Y2, Y2
-	VMULPS Y2, Y3, Y3
-	VADDPS Y3, Y3, Y3
+	EXP8_CORE(Y0, Y1, Y2, Y3, Y4)
 	VCMPPS $1, expK<>+32(SB), Y0, Y5
 	VANDNPS Y3, Y5, Y3
 	VMOVUPS Y3, (DI)
@@ -1533,62 +1477,14 @@ TEXT ·geluTanhTileAVX2(SB), NOSPLIT, $0-32
 DATA softmaxNegInf<>+0(SB)/4, $0xff800000
 GLOBL softmaxNegInf<>(SB), RODATA|NOPTR, $4
 
-// EXPSUB8 is one vector of expSubSumAVX2's loop body: Y3 = e^(Y0 - m), m
-// in Y15, zero below AMIN (uses Y1-Y5); the caller stores and sums Y3.
-#define EXPSUB8 \
-	VSUBPS Y15, Y0, Y0; \
-	VMOVUPS expK<>+32(SB), Y1; \
-	VMAXPS Y0, Y1, Y1; \
-	VMOVUPS expK<>+64(SB), Y2; \
-	VMINPS Y1, Y2, Y1; \
-	VMULPS expK<>+96(SB), Y1, Y2; \
-	VROUNDPS $0, Y2, Y2; \
-	VFNMADD231PS expK<>+128(SB), Y2, Y1; \
-	VFNMADD231PS expK<>+160(SB), Y2, Y1; \
-	VMOVUPS expK<>+192(SB), Y3; \
-	VFMADD213PS expK<>+224(SB), Y1, Y3; \
-	VFMADD213PS expK<>+256(SB), Y1, Y3; \
-	VFMADD213PS expK<>+288(SB), Y1, Y3; \
-	VFMADD213PS expK<>+320(SB), Y1, Y3; \
-	VFMADD213PS expK<>+352(SB), Y1, Y3; \
-	VMULPS Y1, Y1, Y4; \
-	VFMADD213PS Y1, Y4, Y3; \
-	VADDPS expK<>+0(SB), Y3, Y3; \
-	VCVTPS2DQ Y2, Y2; \
-	VPADDD expK<>+384(SB), Y2, Y2; \
-	VPSLLD $23, Y2, Y2; \
-	VMULPS Y2, Y3, Y3; \
-	VADDPS Y3, Y3, Y3; \
-	VCMPPS $1, expK<>+32(SB), Y0, Y5; \
-	VANDNPS Y3, Y5, Y3
-
-// EXPSUB8B is EXPSUB8 on Y6 (in) to Y9 (out), using Y7-Y11.
-#define EXPSUB8B \
-	VSUBPS Y15, Y6, Y6; \
-	VMOVUPS expK<>+32(SB), Y7; \
-	VMAXPS Y6, Y7, Y7; \
-	VMOVUPS expK<>+64(SB), Y8; \
-	VMINPS Y7, Y8, Y7; \
-	VMULPS expK<>+96(SB), Y7, Y8; \
-	VROUNDPS $0, Y8, Y8; \
-	VFNMADD231PS expK<>+128(SB), Y8, Y7; \
-	VFNMADD231PS expK<>+160(SB), Y8, Y7; \
-	VMOVUPS expK<>+192(SB), Y9; \
-	VFMADD213PS expK<>+224(SB), Y7, Y9; \
-	VFMADD213PS expK<>+256(SB), Y7, Y9; \
-	VFMADD213PS expK<>+288(SB), Y7, Y9; \
-	VFMADD213PS expK<>+320(SB), Y7, Y9; \
-	VFMADD213PS expK<>+352(SB), Y7, Y9; \
-	VMULPS Y7, Y7, Y10; \
-	VFMADD213PS Y7, Y10, Y9; \
-	VADDPS expK<>+0(SB), Y9, Y9; \
-	VCVTPS2DQ Y8, Y8; \
-	VPADDD expK<>+384(SB), Y8, Y8; \
-	VPSLLD $23, Y8, Y8; \
-	VMULPS Y8, Y9, Y9; \
-	VADDPS Y9, Y9, Y9; \
-	VCMPPS $1, expK<>+32(SB), Y6, Y11; \
-	VANDNPS Y9, Y11, Y9
+// EXPSUB8(x, r, n, p, s, c) is one vector of expSubSumAVX2's loop body:
+// p = e^(x - m), m in Y15, zero below AMIN; r, n, s, c scratch, x
+// overwritten. The caller stores and sums p.
+#define EXPSUB8(x, r, n, p, s, c) \
+	VSUBPS Y15, x, x; \
+	EXP8_CORE(x, r, n, p, s); \
+	VCMPPS $1, expK<>+32(SB), x, c; \
+	VANDNPS p, c, p
 
 // LANESUM8 combines the 8 lanes of acc into Xout as expSubSumAVX2 does:
 // (l + l+4), then (0 + 2) + (1 + 3). Uses X1.
@@ -1684,8 +1580,8 @@ smaxdone:
 sexploop:
 	VMOVUPS (R9), Y0
 	VMOVUPS 32(R9), Y6
-	EXPSUB8
-	EXPSUB8B
+	EXPSUB8(Y0, Y1, Y2, Y3, Y4, Y5)
+	EXPSUB8(Y6, Y7, Y8, Y9, Y10, Y11)
 	VMOVUPS Y3, (R11)
 	VMOVUPS Y9, 32(R11)
 	VADDPS  Y3, Y14, Y14
@@ -1699,7 +1595,7 @@ sexpodd:
 	TESTQ $1, CX
 	JZ    sexpsum
 	VMOVUPS (R9), Y0
-	EXPSUB8
+	EXPSUB8(Y0, Y1, Y2, Y3, Y4, Y5)
 	VMOVUPS Y3, (R11)
 	VADDPS  Y3, Y14, Y14
 	ADDQ    $32, R9
@@ -1720,7 +1616,7 @@ sexptail:
 	VMASKMOVPS (R9), Y12, Y0
 	VBROADCASTSS softmaxNegInf<>(SB), Y6
 	VBLENDVPS Y12, Y0, Y6, Y0
-	EXPSUB8
+	EXPSUB8(Y0, Y1, Y2, Y3, Y4, Y5)
 	VMASKMOVPS Y3, Y12, (R11)
 	LANESUM8(Y3, X3, X2)
 	VADDSS X2, X13, X13

@@ -237,6 +237,14 @@ noclamp:
 // computed by the same operations, in the same order, as winoIn8F2Go and
 // winoOut8F2Go (the same bits).
 
+// IN2 is B^T (d0, d1, d2, d3) of F(2x2, 3x3) (winoIn1F2): t0 = d0 - d2,
+// t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3.
+#define IN2(d0, d1, d2, d3, t0, t1, t2, t3) \
+	VSUBPS d2, d0, t0; \
+	VADDPS d2, d1, t1; \
+	VSUBPS d1, d2, t2; \
+	VSUBPS d3, d1, t3
+
 // func winoIn8F2AVX2(src, src2 *float32, ld int, dst *float32, dstride int, tmp *float32)
 TEXT ·winoIn8F2AVX2(SB), NOSPLIT, $0-48
 	MOVQ src+0(FP), SI
@@ -260,10 +268,7 @@ in2rows:
 	VMOVUPS 40(R9), Y1
 	VSHUFPS $0x88, Y1, Y0, Y4
 	VSHUFPS $0xDD, Y1, Y0, Y5
-	VSUBPS  Y4, Y2, Y6
-	VADDPS  Y4, Y3, Y7
-	VSUBPS  Y3, Y4, Y8
-	VSUBPS  Y5, Y3, Y9
+	IN2(Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9)
 	VMOVUPS Y6, 0(R8)
 	VMOVUPS Y7, 32(R8)
 	VMOVUPS Y8, 64(R8)
@@ -286,10 +291,7 @@ in2cols:
 	VMOVUPS 128(R8), Y1
 	VMOVUPS 256(R8), Y2
 	VMOVUPS 384(R8), Y3
-	VSUBPS  Y2, Y0, Y6
-	VADDPS  Y2, Y1, Y7
-	VSUBPS  Y1, Y2, Y8
-	VSUBPS  Y3, Y1, Y9
+	IN2(Y0, Y1, Y2, Y3, Y6, Y7, Y8, Y9)
 	VMOVUPS Y6, (DI)
 	VMOVUPS Y7, (DI)(R10*1)
 	VMOVUPS Y8, (DI)(R10*2)
@@ -309,6 +311,15 @@ in2cols:
 	VSUBPS m2, m1, o1; \
 	VSUBPS m3, o1, o1
 
+// OUT2COL is OUT2 of column j = (SI - src)/sstride: M[i*4+j] at SI +
+// i*4*sstride (R10 = 4*sstride, R11 = 12*sstride bytes) into w0, w1.
+#define OUT2COL(w0, w1) \
+	VMOVUPS (SI), Y0; \
+	VMOVUPS (SI)(R10*1), Y1; \
+	VMOVUPS (SI)(R10*2), Y2; \
+	VMOVUPS (SI)(R11*1), Y3; \
+	OUT2(Y0, Y1, Y2, Y3, w0, w1)
+
 // func winoOut8F2AVX2(src *float32, sstride int, dst *float32, ld int, bias float32, clamp int, lo, hi float32)
 TEXT ·winoOut8F2AVX2(SB), NOSPLIT, $0-56
 	MOVQ src+0(FP), SI
@@ -323,29 +334,13 @@ TEXT ·winoOut8F2AVX2(SB), NOSPLIT, $0-56
 	LEAQ (R10)(R10*2), R11     // 12*sstride floats
 
 	// Columns j: W[0][j], W[1][j] in Y4+j, Y8+j.
-	VMOVUPS (SI), Y0
-	VMOVUPS (SI)(R10*1), Y1
-	VMOVUPS (SI)(R10*2), Y2
-	VMOVUPS (SI)(R11*1), Y3
-	OUT2(Y0, Y1, Y2, Y3, Y4, Y8)
+	OUT2COL(Y4, Y8)
 	ADDQ BX, SI
-	VMOVUPS (SI), Y0
-	VMOVUPS (SI)(R10*1), Y1
-	VMOVUPS (SI)(R10*2), Y2
-	VMOVUPS (SI)(R11*1), Y3
-	OUT2(Y0, Y1, Y2, Y3, Y5, Y9)
+	OUT2COL(Y5, Y9)
 	ADDQ BX, SI
-	VMOVUPS (SI), Y0
-	VMOVUPS (SI)(R10*1), Y1
-	VMOVUPS (SI)(R10*2), Y2
-	VMOVUPS (SI)(R11*1), Y3
-	OUT2(Y0, Y1, Y2, Y3, Y6, Y10)
+	OUT2COL(Y6, Y10)
 	ADDQ BX, SI
-	VMOVUPS (SI), Y0
-	VMOVUPS (SI)(R10*1), Y1
-	VMOVUPS (SI)(R10*2), Y2
-	VMOVUPS (SI)(R11*1), Y3
-	OUT2(Y0, Y1, Y2, Y3, Y7, Y11)
+	OUT2COL(Y7, Y11)
 
 	// Rows r: (o0, o1) = A^T W[r] + bias, clamped, interleaved back into
 	// 16 consecutive floats at dst + r*ld.
