@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"fmt"
+	"github.com/mconv/mconv/runtime/kernels"
 	"os"
 	goruntime "runtime"
 	"strconv"
@@ -146,7 +147,9 @@ func (b *builder) alloc(n int64) ([]byte, error) {
 	if err := b.budget.Reserve(n); err != nil {
 		return nil, err
 	}
-	return alignedBytes(n), nil
+	buf := alignedBytes(n)
+	kernels.AdviseHugePages(buf) // 2 MiB pages for large arenas, where the OS has them
+	return buf, nil
 }
 
 // charge reserves n bytes of the budget for storage an op allocates itself

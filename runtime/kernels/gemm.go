@@ -56,6 +56,19 @@ var wideRowKernel func(k int, a, b, c []float32, flags int, bias []float32, lo, 
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
+// allocPacked allocates n floats for packed weights: plain Go memory,
+// advised to be backed by 2 MiB pages (adviseHugePages) before it is
+// written. The GEMMs stream packed weights from L3 or memory (ResNet-18's
+// Winograd weights: about 95 MB an inference), and with 4 KiB pages each
+// 4 KiB of them costs a page walk; with huge pages ResNet-18's median at 1
+// thread on the loaded VM went 25.1 -> 22.9 ms (its minimum unchanged),
+// RepVGG-A0 16.8 -> 16.2 ms.
+func allocPacked(n int) []float32 {
+	f := make([]float32, n)
+	adviseHugePages(f)
+	return f
+}
+
 // PackedA is an M x K matrix packed into mr-row panels per kc block of K,
 // as the left operand of GEMM. Rows past M are zero.
 type PackedA struct {
@@ -68,9 +81,14 @@ type PackedA struct {
 // M if transA) for repeated use as the left GEMM operand, e.g. constant
 // convolution weights.
 func PackA(transA bool, M, K int, A []float32, lda int) *PackedA {
+	return packAInto(allocPacked(roundUp(M, mr)*K), transA, M, K, A, lda)
+}
+
+// packAInto is PackA into dst (roundUp(M, mr)*K floats).
+func packAInto(dst []float32, transA bool, M, K int, A []float32, lda int) *PackedA {
 	checkMat("PackA", "A", transA, M, K, A, lda)
 	pa := &PackedA{M: M, K: K, mpad: roundUp(M, mr)}
-	pa.data = make([]float32, pa.mpad*K)
+	pa.data = dst[:pa.mpad*K]
 	for pc := 0; pc < K; pc += kc {
 		kcb := min(kc, K-pc)
 		for i0 := 0; i0 < M; i0 += mr {
@@ -164,7 +182,7 @@ type PackedB struct {
 func PackB(transB bool, K, N int, B []float32, ldb int) *PackedB {
 	checkMat("PackB", "B", transB, K, N, B, ldb)
 	pb := &PackedB{K: K, N: N, npad: roundUp(N, nr)}
-	pb.data = make([]float32, pb.npad*K)
+	pb.data = allocPacked(pb.npad * K)
 	src := denseB{trans: transB, B: B, ldb: ldb}
 	offs := make([]int, kc)
 	for pc := 0; pc < K; pc += kc {

@@ -70,7 +70,7 @@ type PackedGemv struct {
 func PackGemv(transB bool, K, N int, B []float32, ldb int) *PackedGemv {
 	checkMat("PackGemv", "B", transB, K, N, B, ldb)
 	np := (N + gemvW - 1) / gemvW
-	pg := &PackedGemv{K: K, N: N, data: make([]float32, np*K*gemvW)}
+	pg := &PackedGemv{K: K, N: N, data: allocPacked(np * K * gemvW)}
 	for jp := 0; jp < np; jp++ {
 		d := pg.data[jp*K*gemvW : (jp+1)*K*gemvW]
 		for j := jp * gemvW; j < min(N, (jp+1)*gemvW); j++ {

@@ -274,6 +274,10 @@ func packWinoWeights(p *ConvParams, w []float32, vr *winoVariant) *winoWeights {
 	M, C := p.M/p.Group, p.C/p.Group
 	buf := make([]float32, vr.n*M*C)
 	ww := &winoWeights{v: vr, u: make([]*PackedA, 0, p.Group*vr.n)}
+	// One allocation for every point's packed U (allocPacked: 2 MiB pages
+	// where the OS has them, for the weights the GEMMs stream).
+	na := roundUp(M, mr) * C
+	packed := allocPacked(p.Group * vr.n * na)
 	for g := 0; g < p.Group; g++ {
 		wg := w[g*M*C*9 : (g+1)*M*C*9]
 		for m := 0; m < M; m++ {
@@ -285,7 +289,8 @@ func packWinoWeights(p *ConvParams, w []float32, vr *winoVariant) *winoWeights {
 			}
 		}
 		for xi := 0; xi < vr.n; xi++ {
-			ww.u = append(ww.u, PackA(false, M, C, buf[xi*M*C:(xi+1)*M*C], C))
+			k := g*vr.n + xi
+			ww.u = append(ww.u, packAInto(packed[k*na:(k+1)*na], false, M, C, buf[xi*M*C:(xi+1)*M*C], C))
 		}
 	}
 	return ww
