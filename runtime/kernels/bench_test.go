@@ -216,12 +216,7 @@ func BenchmarkPackAPanel(b *testing.B) {
 			A := randSlice(rand.New(rand.NewSource(1)), s.m*s.k)
 			dst := make([]float32, roundUp(s.m, mr)*s.k)
 			for b.Loop() {
-				for pc := 0; pc < s.k; pc += kc {
-					kcb := min(kc, s.k-pc)
-					for i0 := 0; i0 < s.m; i0 += mr {
-						packAPanel(dst[pc*roundUp(s.m, mr)+i0*kcb:], false, A, s.k, i0, min(mr, s.m-i0), pc, kcb, 1)
-					}
-				}
+				packAInto(dst, false, s.m, s.k, A, s.k)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(s.m*s.k), "ns/elem")
 		})

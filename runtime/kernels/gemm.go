@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // Blocking parameters of the GEMM (BLIS-style loop nest). A micro-tile is
@@ -57,15 +58,15 @@ var wideRowKernel func(k int, a, b, c []float32, flags int, bias []float32, lo, 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 // allocPacked allocates n floats for packed weights: plain Go memory,
-// advised to be backed by 2 MiB pages (adviseHugePages) before it is
+// advised to be backed by 2 MiB pages (AdviseHugePages) before it is
 // written. The GEMMs stream packed weights from L3 or memory (ResNet-18's
 // Winograd weights: about 95 MB an inference), and with 4 KiB pages each
-// 4 KiB of them costs a page walk; with huge pages ResNet-18's median at 1
-// thread on the loaded VM went 25.1 -> 22.9 ms (its minimum unchanged),
-// RepVGG-A0 16.8 -> 16.2 ms.
+// 4 KiB of them costs a page walk (figures in the package README).
 func allocPacked(n int) []float32 {
 	f := make([]float32, n)
-	adviseHugePages(f)
+	if n > 0 {
+		AdviseHugePages(unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), n*4))
+	}
 	return f
 }
 
@@ -136,7 +137,7 @@ func packAPanel(dst []float32, transA bool, A []float32, lda, i0, rows, p0, kcb 
 // packAPanel6 is packAPanel of a whole panel of a row-major A (no
 // transpose, alpha 1): rows a[i*lda : i*lda+kcb], i < 6, interleaved k by
 // k (one pass over the six rows together, not one strided pass per row:
-// 0.67 -> 0.2 ns per element; LeViT's linear layers and attention pack
+// 0.67 -> 0.15 ns per element; LeViT's linear layers and attention pack
 // their activations this way on every call).
 func packAPanel6(dst, a []float32, lda, kcb int) {
 	if n := packA6Vec(dst, a, lda, kcb); n > 0 {

@@ -11,18 +11,13 @@ import (
 // KiB base pages).
 const hugePage = 2 << 20
 
-// adviseHugePages asks the kernel to back the whole 2 MiB pages inside f
+// AdviseHugePages asks the kernel to back the whole 2 MiB pages inside b
 // with transparent huge pages (madvise MADV_HUGEPAGE; the default policy
-// on many systems, "madvise", gives them only to memory that asks). f
-// must not have been written yet: the pages are then allocated huge on
-// their first touch. Errors (no THP support, a policy of "never") are
-// ignored: the memory stays in 4 KiB pages.
-func adviseHugePages(f []float32) {
-	AdviseHugePages(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), len(f)*4))
-}
-
-// AdviseHugePages is adviseHugePages for any memory not yet written (the
-// runtime's activation arena).
+// on many systems, "madvise", gives them only to memory that asks): packed
+// weights (allocPacked) and the runtime's activation arena. b must not
+// have been written yet: the pages are then allocated huge on their first
+// touch. Errors (no THP support, a policy of "never") are ignored: the
+// memory stays in 4 KiB pages.
 func AdviseHugePages(b []byte) {
 	if len(b) < 2*hugePage {
 		return

@@ -9,6 +9,12 @@ package kernels
 //go:noescape
 func transpose8AVX2(dst *float32, ldd int, src *float32, lds int, blocks int)
 
+// packA6AVX2 packs blocks*8 steps of six rows (packAPanel6). Implemented
+// in transpose_amd64.s.
+//
+//go:noescape
+func packA6AVX2(dst, a *float32, lda int, blocks int)
+
 func init() {
 	registerKernel(&transposeVec, PathAVX2, func(dst []float32, ldd int, src []float32, lds int, rows, cols int) (int, int) {
 		r8, c8 := rows&^7, cols&^7
@@ -17,12 +23,6 @@ func init() {
 		}
 		return r8, c8
 	})
-}
-
-//go:noescape
-func packA6AVX2(dst, a *float32, lda int, blocks int)
-
-func init() {
 	registerKernel(&packA6Vec, PathAVX2, func(dst, a []float32, lda, kcb int) int {
 		blocks := kcb / 8
 		if blocks == 0 {

@@ -278,12 +278,7 @@ func TestWinogradKernelsMatchGo(t *testing.T) {
 	}
 	// Output: Go reads slots in natural order, the kernel in ord.
 	m := randSlice(r, 36*dstride)
-	mp := make([]float32, len(m))
-	for xi := 0; xi < 36; xi++ {
-		for l := 0; l < 8; l++ {
-			mp[xi*dstride+ord[l]] = m[xi*dstride+l]
-		}
-	}
+	mp := permuteSlots(m, 36, dstride, ord[:])
 	const od = 37
 	for _, cl := range []bool{false, true} {
 		oa, ob := make([]float32, 4*od), make([]float32, 4*od)
@@ -323,12 +318,7 @@ func testWinogradF2KernelsMatchGo(t *testing.T) {
 		}
 	}
 	m := randSlice(r, 16*dstride)
-	mp := make([]float32, len(m))
-	for xi := 0; xi < 16; xi++ {
-		for l := 0; l < 8; l++ {
-			mp[xi*dstride+ord[l]] = m[xi*dstride+l]
-		}
-	}
+	mp := permuteSlots(m, 16, dstride, ord[:])
 	const od = 19
 	for _, cl := range []bool{false, true} {
 		oa, ob := make([]float32, 2*od), make([]float32, 2*od)
@@ -612,4 +602,17 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 		}
 		b.ReportMetric(float64(threadCPU()-start)/float64(b.N), "cpu-ns/op")
 	})
+}
+
+// permuteSlots returns m (points matrices of 8 slots, dstride apart) with
+// slot l of each moved to lane ord[l]: the layout an assembly output
+// transform with that slot order reads.
+func permuteSlots(m []float32, points, dstride int, ord []int) []float32 {
+	mp := make([]float32, len(m))
+	for xi := 0; xi < points; xi++ {
+		for l := 0; l < 8; l++ {
+			mp[xi*dstride+ord[l]] = m[xi*dstride+l]
+		}
+	}
+	return mp
 }
